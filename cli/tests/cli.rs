@@ -1,0 +1,133 @@
+//! The `tp` binary, run as a user runs it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn tp() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tp"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tp-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn synth_writes_templates_and_a_manifest_and_prints_one_line_per_stack() {
+    let dir = scratch("synth");
+    let out = dir.join("tp.out");
+    let output = tp()
+        .args(["synth", "--suffix", "dev", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(lines[0].starts_with("trading-us-east-1-dev  "), "{stdout}");
+    assert!(lines[0].contains(" resources  "), "{stdout}");
+    let template = out.join("trading-us-east-1-dev.template.json");
+    let body = std::fs::read_to_string(&template).unwrap();
+    assert!(
+        lines[0].contains(&format!("{} bytes", body.len())),
+        "{stdout}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["suffix"], "dev");
+    assert_eq!(manifest["profile"], "dev");
+    assert_eq!(
+        manifest["stacks"][0]["template"],
+        "trading-us-east-1-dev.template.json"
+    );
+    for asset in manifest["assets"].as_array().unwrap() {
+        assert!(out.join(asset["file"].as_str().unwrap()).is_file());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_invalid_suffix_exits_2_names_the_rule_and_writes_nothing() {
+    let dir = scratch("bad-suffix");
+    let out = dir.join("tp.out");
+    let output = tp()
+        .args(["synth", "--suffix", "Dev!", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("invalid --suffix"), "{stderr}");
+    assert!(
+        stderr.contains("only lowercase letters a-z and digits 0-9"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_suffix_longer_than_the_declared_maximum_exits_2() {
+    let output = tp()
+        .args(["list", "--suffix", "abcdefghijklm"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("`suffix: max 12`"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_profile_exits_2_listing_the_declared_ones() {
+    let output = tp()
+        .args(["list", "--suffix", "dev", "--profile", "qa"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("`dev`, `staging`, `prod`"), "{stderr}");
+}
+
+#[test]
+fn list_names_the_stacks_of_a_suffix() {
+    let output = tp()
+        .args(["list", "--suffix", "pr42", "--profile", "prod"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with("trading-us-east-1-pr42  us-east-1  "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("profile prod"), "{stdout}");
+}
+
+#[test]
+fn synth_refuses_to_replace_a_directory_that_is_not_a_synth_output() {
+    let dir = scratch("foreign");
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let output = tp()
+        .args(["synth", "--suffix", "dev", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,611 @@
+//! The catalog: every resource kind the DSL knows, with its attributes, its
+//! access levels and the IAM actions they expand to, and its physical-name
+//! limits.
+//!
+//! This is the one source of truth. The `platform!` macro checks a definition
+//! against these tables at compile time; synthesis reads the same tables at run
+//! time to build templates and IAM policies. Nothing here is written twice.
+
+/// How a resource kind's attribute is read in a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrSource {
+    /// `{"Ref": "<LogicalId>"}`.
+    Ref,
+    /// `{"Fn::GetAtt": ["<LogicalId>", "<name>"]}`.
+    GetAtt(&'static str),
+}
+
+/// An attribute a reference such as `sessions.name` may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attribute {
+    /// The name used in the DSL (`name`, `arn`, `url`, ...).
+    pub name: &'static str,
+    /// How the attribute is read from the kind's primary resource.
+    pub source: AttrSource,
+}
+
+/// An access level of a grant (`sessions: read_write`).
+///
+/// `resources` are ARN patterns: `{arn}` is the resource's ARN attribute,
+/// `{ref}` its `Ref` value; the pseudo parameters `${AWS::Partition}`,
+/// `${AWS::Region}` and `${AWS::AccountId}` are left for `Fn::Sub`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// The name used in the DSL.
+    pub name: &'static str,
+    /// One line on what the level allows, for docs and error messages.
+    pub summary: &'static str,
+    /// The IAM actions, exactly; no wildcards.
+    pub actions: &'static [&'static str],
+    /// The ARNs the actions are scoped to.
+    pub resources: &'static [&'static str],
+    /// Actions on the resource's KMS key, when the resource is encrypted with one.
+    pub key_actions: &'static [&'static str],
+}
+
+/// How a kind's physical name is constrained by AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameLimit {
+    /// What AWS calls the name, for messages ("bucket name").
+    pub what: &'static str,
+    /// Longest name AWS accepts, counting everything the platform adds.
+    pub max_len: usize,
+    /// Characters added around the `{type}-{purpose}-{region}-{suffix}` core
+    /// (a `.fifo` suffix, an `alias/` prefix, a path prefix), counted against
+    /// `max_len`.
+    pub extra_len: usize,
+}
+
+/// How a CloudFormation type takes its tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagStyle {
+    /// `Tags: [{"Key": k, "Value": v}, ...]`.
+    List,
+    /// `Tags: {k: v, ...}`.
+    Map,
+    /// The type cannot be tagged.
+    None,
+}
+
+/// Which kind of resource a DSL block declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Key,
+    Table,
+    Queue,
+    Bucket,
+    Topic,
+    Parameter,
+    Function,
+}
+
+/// Everything the platform knows about one kind.
+#[derive(Debug, Clone, Copy)]
+pub struct KindInfo {
+    pub kind: Kind,
+    /// The DSL keyword that declares it (`table sessions { ... }`).
+    pub keyword: &'static str,
+    /// The short type used in physical names (`ddb-sessions-us-east-1-dev`).
+    pub short_type: &'static str,
+    /// The CloudFormation type of the primary resource.
+    pub cfn_type: &'static str,
+    /// Appended to the PascalCase name to form the logical id.
+    pub logical_suffix: &'static str,
+    pub attributes: &'static [Attribute],
+    pub access: &'static [Access],
+    pub name_limit: NameLimit,
+    /// Whether the kind holds data that a replacement or removal would lose.
+    pub stateful: bool,
+}
+
+const KMS_READ: &[&str] = &["kms:Decrypt", "kms:DescribeKey"];
+const KMS_WRITE: &[&str] = &[
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+];
+const KMS_PRODUCE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+
+const TABLE_READ: &[&str] = &[
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+];
+const TABLE_WRITE: &[&str] = &[
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+];
+const TABLE_READ_WRITE: &[&str] = &[
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+];
+const TABLE_ARNS: &[&str] = &["{arn}", "{arn}/index/*"];
+
+const BUCKET_READ: &[&str] = &[
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+];
+const BUCKET_WRITE: &[&str] = &["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"];
+const BUCKET_READ_WRITE: &[&str] = &[
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:PutObject",
+];
+const BUCKET_ARNS: &[&str] = &["{arn}", "{arn}/*"];
+
+const PARAMETER_ARN: &str =
+    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter{ref}";
+
+/// The catalog, in declaration order of the DSL reference.
+pub static KINDS: &[KindInfo] = &[
+    KindInfo {
+        kind: Kind::Key,
+        keyword: "key",
+        short_type: "kms",
+        cfn_type: "AWS::KMS::Key",
+        logical_suffix: "Key",
+        attributes: &[
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+            Attribute {
+                name: "id",
+                source: AttrSource::Ref,
+            },
+        ],
+        access: &[
+            Access {
+                name: "encrypt",
+                summary: "encrypt and generate data keys",
+                actions: &[
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
+                resources: &["{arn}"],
+                key_actions: &[],
+            },
+            Access {
+                name: "decrypt",
+                summary: "decrypt",
+                actions: &["kms:Decrypt", "kms:DescribeKey"],
+                resources: &["{arn}"],
+                key_actions: &[],
+            },
+        ],
+        // The alias `alias/kms-...` is the key's name.
+        name_limit: NameLimit {
+            what: "KMS alias name",
+            max_len: 256,
+            extra_len: "alias/".len(),
+        },
+        stateful: true,
+    },
+    KindInfo {
+        kind: Kind::Table,
+        keyword: "table",
+        short_type: "ddb",
+        cfn_type: "AWS::DynamoDB::Table",
+        logical_suffix: "Table",
+        attributes: &[
+            Attribute {
+                name: "name",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+            Attribute {
+                name: "stream_arn",
+                source: AttrSource::GetAtt("StreamArn"),
+            },
+        ],
+        access: &[
+            Access {
+                name: "read",
+                summary: "get, query and scan items",
+                actions: TABLE_READ,
+                resources: TABLE_ARNS,
+                key_actions: KMS_READ,
+            },
+            Access {
+                name: "write",
+                summary: "put, update and delete items",
+                actions: TABLE_WRITE,
+                resources: TABLE_ARNS,
+                key_actions: KMS_WRITE,
+            },
+            Access {
+                name: "read_write",
+                summary: "read and write items",
+                actions: TABLE_READ_WRITE,
+                resources: TABLE_ARNS,
+                key_actions: KMS_WRITE,
+            },
+        ],
+        name_limit: NameLimit {
+            what: "DynamoDB table name",
+            max_len: 255,
+            extra_len: 0,
+        },
+        stateful: true,
+    },
+    KindInfo {
+        kind: Kind::Queue,
+        keyword: "queue",
+        short_type: "sqs",
+        cfn_type: "AWS::SQS::Queue",
+        logical_suffix: "Queue",
+        attributes: &[
+            Attribute {
+                name: "url",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+            Attribute {
+                name: "name",
+                source: AttrSource::GetAtt("QueueName"),
+            },
+        ],
+        access: &[
+            Access {
+                name: "send",
+                summary: "send messages",
+                actions: &[
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:SendMessage",
+                ],
+                resources: &["{arn}"],
+                key_actions: KMS_PRODUCE,
+            },
+            Access {
+                name: "consume",
+                summary: "receive, delete and extend the visibility of messages",
+                actions: &[
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                ],
+                resources: &["{arn}"],
+                key_actions: KMS_READ,
+            },
+            Access {
+                name: "monitor",
+                summary: "read the queue's attributes, such as its depth",
+                actions: &["sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                resources: &["{arn}"],
+                key_actions: &[],
+            },
+        ],
+        // Counted with `.fifo`, so a queue can become FIFO without a rename.
+        name_limit: NameLimit {
+            what: "SQS queue name",
+            max_len: 80,
+            extra_len: ".fifo".len(),
+        },
+        stateful: true,
+    },
+    KindInfo {
+        kind: Kind::Bucket,
+        keyword: "bucket",
+        short_type: "s3",
+        cfn_type: "AWS::S3::Bucket",
+        logical_suffix: "Bucket",
+        attributes: &[
+            Attribute {
+                name: "name",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+            Attribute {
+                name: "domain_name",
+                source: AttrSource::GetAtt("RegionalDomainName"),
+            },
+        ],
+        access: &[
+            Access {
+                name: "read",
+                summary: "list the bucket and get objects",
+                actions: BUCKET_READ,
+                resources: BUCKET_ARNS,
+                key_actions: KMS_READ,
+            },
+            Access {
+                name: "write",
+                summary: "put and delete objects",
+                actions: BUCKET_WRITE,
+                resources: BUCKET_ARNS,
+                key_actions: KMS_WRITE,
+            },
+            Access {
+                name: "read_write",
+                summary: "read and write objects",
+                actions: BUCKET_READ_WRITE,
+                resources: BUCKET_ARNS,
+                key_actions: KMS_WRITE,
+            },
+        ],
+        name_limit: NameLimit {
+            what: "S3 bucket name",
+            max_len: 63,
+            extra_len: 0,
+        },
+        stateful: true,
+    },
+    KindInfo {
+        kind: Kind::Topic,
+        keyword: "topic",
+        short_type: "sns",
+        cfn_type: "AWS::SNS::Topic",
+        logical_suffix: "Topic",
+        attributes: &[
+            Attribute {
+                name: "arn",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "name",
+                source: AttrSource::GetAtt("TopicName"),
+            },
+        ],
+        access: &[Access {
+            name: "publish",
+            summary: "publish messages",
+            actions: &["sns:Publish"],
+            resources: &["{ref}"],
+            key_actions: KMS_PRODUCE,
+        }],
+        name_limit: NameLimit {
+            what: "SNS topic name",
+            max_len: 256,
+            extra_len: ".fifo".len(),
+        },
+        stateful: false,
+    },
+    KindInfo {
+        kind: Kind::Parameter,
+        keyword: "parameter",
+        short_type: "ssm",
+        cfn_type: "AWS::SSM::Parameter",
+        logical_suffix: "Parameter",
+        attributes: &[Attribute {
+            name: "name",
+            source: AttrSource::Ref,
+        }],
+        access: &[Access {
+            name: "read",
+            summary: "read the parameter's value",
+            actions: &[
+                "ssm:GetParameter",
+                "ssm:GetParameterHistory",
+                "ssm:GetParameters",
+            ],
+            resources: &[PARAMETER_ARN],
+            key_actions: &[],
+        }],
+        // Parameter names are paths: `/{platform}/{suffix}/{region}/{purpose}`;
+        // the platform name's length is added by the length check.
+        name_limit: NameLimit {
+            what: "SSM parameter name",
+            max_len: 1011,
+            extra_len: 4,
+        },
+        stateful: false,
+    },
+    KindInfo {
+        kind: Kind::Function,
+        keyword: "function",
+        short_type: "lambda",
+        cfn_type: "AWS::Lambda::Function",
+        logical_suffix: "Function",
+        attributes: &[
+            Attribute {
+                name: "name",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+        ],
+        access: &[Access {
+            name: "invoke",
+            summary: "invoke the function",
+            actions: &["lambda:InvokeFunction"],
+            resources: &["{arn}"],
+            key_actions: &[],
+        }],
+        name_limit: NameLimit {
+            what: "Lambda function name",
+            max_len: 64,
+            extra_len: 0,
+        },
+        stateful: false,
+    },
+];
+
+/// Names that a function creates beside itself, with their own limits: its IAM
+/// role `role-{purpose}-{region}-{suffix}` (64 characters).
+pub const ROLE_SHORT_TYPE: &str = "role";
+/// IAM role names are at most 64 characters.
+pub const ROLE_NAME_LIMIT: NameLimit = NameLimit {
+    what: "IAM role name",
+    max_len: 64,
+    extra_len: 0,
+};
+
+impl Kind {
+    /// The catalog entry of this kind.
+    pub fn info(self) -> &'static KindInfo {
+        KINDS
+            .iter()
+            .find(|info| info.kind == self)
+            .expect("every kind has a catalog entry")
+    }
+}
+
+impl KindInfo {
+    /// The attribute called `name`, if the kind has one.
+    pub fn attribute(&self, name: &str) -> Option<&'static Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// The access level called `name`, if the kind has one.
+    pub fn access(&self, name: &str) -> Option<&'static Access> {
+        self.access.iter().find(|a| a.name == name)
+    }
+
+    /// The names of the kind's attributes, for messages.
+    pub fn attribute_names(&self) -> Vec<&'static str> {
+        self.attributes.iter().map(|a| a.name).collect()
+    }
+
+    /// The names of the kind's access levels, for messages.
+    pub fn access_names(&self) -> Vec<&'static str> {
+        self.access.iter().map(|a| a.name).collect()
+    }
+}
+
+/// The kind declared by the DSL keyword `keyword`.
+pub fn kind_by_keyword(keyword: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|info| info.keyword == keyword)
+}
+
+/// Environment variable names the Lambda runtime reserves.
+pub const RESERVED_LAMBDA_ENV: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_REGION",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "LAMBDA_RUNTIME_DIR",
+    "LAMBDA_TASK_ROOT",
+];
+
+/// Retention values CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// The Lambda runtime every function uses.
+pub const LAMBDA_RUNTIME: &str = "nodejs24.x";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_entry_with_a_unique_keyword_and_short_type() {
+        for (i, a) in KINDS.iter().enumerate() {
+            assert_eq!(a.kind.info().keyword, a.keyword);
+            for b in &KINDS[i + 1..] {
+                assert_ne!(a.keyword, b.keyword);
+                assert_ne!(a.short_type, b.short_type);
+                assert_ne!(a.kind, b.kind);
+            }
+        }
+    }
+
+    #[test]
+    fn access_levels_name_exact_actions_of_their_own_service() {
+        for info in KINDS {
+            for access in info.access {
+                assert!(
+                    !access.actions.is_empty(),
+                    "{}.{}",
+                    info.keyword,
+                    access.name
+                );
+                for action in access.actions.iter().chain(access.key_actions) {
+                    assert!(!action.contains('*'), "wildcard action {action}");
+                    let (service, name) = action.split_once(':').expect("service:Action");
+                    assert!(
+                        name.chars().next().unwrap().is_ascii_uppercase(),
+                        "{action}"
+                    );
+                    assert!(
+                        service
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+                        "{action}"
+                    );
+                }
+                let own = info
+                    .cfn_type
+                    .split("::")
+                    .nth(1)
+                    .unwrap()
+                    .to_ascii_lowercase();
+                for action in access.actions {
+                    assert_eq!(action.split(':').next().unwrap(), own, "{}", info.keyword);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn grants_read_the_same_attributes_synthesis_uses() {
+        assert_eq!(
+            kind_by_keyword("table").unwrap().attribute_names(),
+            ["name", "arn", "stream_arn"]
+        );
+        assert_eq!(
+            kind_by_keyword("queue").unwrap().access_names(),
+            ["send", "consume", "monitor"]
+        );
+        assert!(
+            kind_by_keyword("queue")
+                .unwrap()
+                .access("read_write")
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! The construct library behind `platform!`.
+//!
+//! - [`catalog`]: every AWS fact the platform relies on: resource kinds, their
+//!   attributes and access levels, IAM actions, name limits. The macro checks
+//!   against it at compile time; synthesis reads it at run time.
+//! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
+//! - [`spec`]: the declared platform, which the macro expands into.
+//! - [`template`], [`synth`] (feature `synth`): the CloudFormation template
+//!   model and the synthesis of a platform into stacks, assets and a manifest.
+
+pub mod catalog;
+pub mod naming;
+pub mod spec;
+
+#[cfg(feature = "synth")]
+pub mod template;
+
+#[cfg(feature = "synth")]
+pub mod synth;

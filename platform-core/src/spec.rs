@@ -1,0 +1,303 @@
+//! The platform as declared: what `platform!` expands into.
+//!
+//! These types hold a definition that the macro has already checked. Synthesis
+//! trusts them and does not re-validate; code that builds a [`Platform`] by
+//! hand (benchmarks, tests) is responsible for the same rules, and
+//! [`Platform::validate_references`] catches the dangling ones.
+
+use crate::catalog::Kind;
+
+/// A whole platform definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Platform {
+    /// The platform's name (`trading`), used in stack names and parameter paths.
+    pub name: String,
+    /// Region codes (`us-east-1`), in declaration order. The first is the primary.
+    pub regions: Vec<String>,
+    /// The longest suffix a deployment may use.
+    pub suffix_max: usize,
+    /// The platform's own tags, applied to every taggable resource.
+    pub tags: Vec<(String, String)>,
+    /// The declared profiles (`dev`, `staging`, `prod`); the first is the default.
+    pub profiles: Vec<String>,
+    /// Every declared resource, in declaration order.
+    pub resources: Vec<Resource>,
+}
+
+/// One declared resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The declared name (`trade_orders`).
+    pub name: String,
+    pub spec: Spec,
+}
+
+/// The kind-specific part of a declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Spec {
+    Key(KeySpec),
+    Table(TableSpec),
+    Queue(QueueSpec),
+    Bucket(BucketSpec),
+    Topic(TopicSpec),
+    Parameter(ParameterSpec),
+    Function(FunctionSpec),
+}
+
+impl Spec {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Spec::Key(_) => Kind::Key,
+            Spec::Table(_) => Kind::Table,
+            Spec::Queue(_) => Kind::Queue,
+            Spec::Bucket(_) => Kind::Bucket,
+            Spec::Topic(_) => Kind::Topic,
+            Spec::Parameter(_) => Kind::Parameter,
+            Spec::Function(_) => Kind::Function,
+        }
+    }
+}
+
+/// A value that may differ per profile: `memory: profile(dev: 512, prod: 2048)`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PerProfile<T> {
+    /// The same value in every profile.
+    Same(T),
+    /// One value per declared profile; the macro checks every profile is covered.
+    ByProfile(Vec<(String, T)>),
+}
+
+impl<T: Clone> PerProfile<T> {
+    /// The value for `profile`. A profile the definition does not list falls
+    /// back to the first listed value.
+    pub fn get(&self, profile: &str) -> T {
+        match self {
+            PerProfile::Same(v) => v.clone(),
+            PerProfile::ByProfile(values) => values
+                .iter()
+                .find(|(p, _)| p == profile)
+                .or(values.first())
+                .map(|(_, v)| v.clone())
+                .expect("a per-profile value lists at least one profile"),
+        }
+    }
+}
+
+/// A reference to another resource's attribute: `sessions.name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrRef {
+    pub resource: String,
+    pub attribute: String,
+}
+
+impl AttrRef {
+    pub fn new(resource: &str, attribute: &str) -> Self {
+        AttrRef {
+            resource: resource.to_owned(),
+            attribute: attribute.to_owned(),
+        }
+    }
+}
+
+/// A value that is either a literal string or a reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueSource {
+    Literal(String),
+    Attr(AttrRef),
+}
+
+/// `key data { rotation: on }`: a customer-managed KMS key with an alias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    pub description: String,
+    /// Yearly automatic rotation. On by default.
+    pub rotation: bool,
+    /// Days before a scheduled deletion completes (7..=30).
+    pub pending_window_days: u32,
+}
+
+/// Attribute type of a DynamoDB key attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    String,
+    Number,
+    Binary,
+}
+
+impl KeyType {
+    /// CloudFormation's `AttributeType` letter.
+    pub fn letter(self) -> &'static str {
+        match self {
+            KeyType::String => "S",
+            KeyType::Number => "N",
+            KeyType::Binary => "B",
+        }
+    }
+}
+
+/// What a DynamoDB stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamView {
+    KeysOnly,
+    NewImage,
+    OldImage,
+    NewAndOldImages,
+}
+
+impl StreamView {
+    pub fn cfn(self) -> &'static str {
+        match self {
+            StreamView::KeysOnly => "KEYS_ONLY",
+            StreamView::NewImage => "NEW_IMAGE",
+            StreamView::OldImage => "OLD_IMAGE",
+            StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+        }
+    }
+}
+
+/// `table sessions { partition: session_id: string, ... }`: an on-demand
+/// table with point-in-time recovery and SSE under a customer key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSpec {
+    pub partition: (String, KeyType),
+    pub sort: Option<(String, KeyType)>,
+    /// Attribute holding the expiry time, enabling TTL.
+    pub ttl: Option<String>,
+    pub stream: Option<StreamView>,
+    /// The declared key that encrypts the table.
+    pub key: String,
+}
+
+/// Where a queue sends messages it failed to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub queue: String,
+    pub max_receive_count: u32,
+}
+
+/// `queue trade_orders { visibility: 180s, dead_letter: dlq after 3, key: data }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueSpec {
+    pub visibility_timeout_secs: u32,
+    pub retention_secs: PerProfile<u32>,
+    pub fifo: bool,
+    pub dead_letter: Option<DeadLetter>,
+    pub key: String,
+}
+
+/// `bucket audit_log { key: data, expire: profile(...), noncurrent: 30d }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketSpec {
+    pub key: String,
+    /// Days after which current objects expire; `None` keeps them.
+    pub expire_days: PerProfile<Option<u32>>,
+    /// Days after which noncurrent versions are removed.
+    pub noncurrent_days: u32,
+}
+
+/// `topic alerts { key: data }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    pub key: String,
+    pub display_name: Option<String>,
+}
+
+/// `parameter sessions_table { value: sessions.name }`: a String parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterSpec {
+    pub value: ValueSource,
+    pub description: String,
+}
+
+/// A grant: `sessions: read_write`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub resource: String,
+    pub access: String,
+}
+
+/// An SQS trigger: `trigger: trade_orders { batch: 10 }`. Partial batch
+/// responses (`ReportBatchItemFailures`) are always on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    pub queue: String,
+    pub batch_size: u32,
+    pub max_batching_window_secs: u32,
+}
+
+/// `function trade_processor { code: "handlers/trade-processor", ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSpec {
+    /// Directory of the handler code, absolute.
+    pub code: String,
+    /// `file.export`, e.g. `index.handler`.
+    pub handler: String,
+    pub memory_mb: PerProfile<u32>,
+    pub timeout_secs: u32,
+    pub log_retention_days: u32,
+    /// The declared key that encrypts the function's log group.
+    pub key: String,
+    pub env: Vec<(String, ValueSource)>,
+    pub grants: Vec<Grant>,
+    pub trigger: Option<Trigger>,
+}
+
+impl Platform {
+    /// The resource called `name`.
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+
+    /// The names a resource refers to, each with where it does so.
+    pub fn references(resource: &Resource) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        fn value(v: &ValueSource) -> Option<&str> {
+            match v {
+                ValueSource::Attr(a) => Some(a.resource.as_str()),
+                ValueSource::Literal(_) => None,
+            }
+        }
+        match &resource.spec {
+            Spec::Key(_) => {}
+            Spec::Table(t) => out.push(&t.key),
+            Spec::Queue(q) => {
+                out.push(&q.key);
+                if let Some(d) = &q.dead_letter {
+                    out.push(&d.queue);
+                }
+            }
+            Spec::Bucket(b) => out.push(&b.key),
+            Spec::Topic(t) => out.push(&t.key),
+            Spec::Parameter(p) => out.extend(value(&p.value)),
+            Spec::Function(f) => {
+                out.push(&f.key);
+                out.extend(f.env.iter().filter_map(|(_, v)| value(v)));
+                out.extend(f.grants.iter().map(|g| g.resource.as_str()));
+                if let Some(t) = &f.trigger {
+                    out.push(&t.queue);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every reference that names no declared resource, as `(from, to)`.
+    /// The macro rejects these at compile time; this is for hand-built platforms.
+    pub fn validate_references(&self) -> Result<(), Vec<(String, String)>> {
+        let dangling: Vec<(String, String)> = self
+            .resources
+            .iter()
+            .flat_map(|r| {
+                Self::references(r)
+                    .into_iter()
+                    .filter(|to| self.resource(to).is_none())
+                    .map(|to| (r.name.clone(), to.to_owned()))
+            })
+            .collect();
+        if dangling.is_empty() {
+            Ok(())
+        } else {
+            Err(dangling)
+        }
+    }
+}

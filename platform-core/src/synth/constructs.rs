@@ -1,0 +1,521 @@
+//! Constructs: one declared resource becomes its CloudFormation resources,
+//! with secure defaults that the definition cannot turn off.
+//!
+//! | kind      | resources                                              |
+//! |-----------|--------------------------------------------------------|
+//! | key       | `AWS::KMS::Key` (rotation, explicit policy), `AWS::KMS::Alias` |
+//! | table     | `AWS::DynamoDB::Table` (on-demand, PITR, SSE-KMS)      |
+//! | queue     | `AWS::SQS::Queue` (SSE-KMS, redrive), `AWS::SQS::QueuePolicy` (TLS only) |
+//! | bucket    | `AWS::S3::Bucket` (versioning, SSE-KMS, public access block, lifecycle), `AWS::S3::BucketPolicy` (TLS only) |
+//! | topic     | `AWS::SNS::Topic` (SSE-KMS), `AWS::SNS::TopicPolicy` (TLS only) |
+//! | parameter | `AWS::SSM::Parameter` (String)                         |
+//! | function  | `AWS::Lambda::Function` (X-Ray, JSON logs), `AWS::IAM::Role` (inline least-privilege policy), `AWS::Logs::LogGroup` (retention, KMS), `AWS::Lambda::EventSourceMapping` (partial batch failures) |
+//!
+//! Every resource that holds data gets `DeletionPolicy` and
+//! `UpdateReplacePolicy` `Delete`: the platform is destroyable by design, and
+//! `tp deploy` guards against replacing or removing data by surprise.
+
+use crate::catalog::{self, Kind, ROLE_SHORT_TYPE};
+use crate::naming::{self, pascal_case};
+use crate::spec::{
+    BucketSpec, FunctionSpec, KeySpec, ParameterSpec, QueueSpec, Resource as Declared, Spec,
+    TableSpec, TopicSpec,
+};
+use crate::template::{Output, Pseudo, RemovalPolicy, Resource, Value};
+
+use super::iam::{self, Statement};
+use super::{ASSET_BUCKET_PARAMETER, Context, SynthError};
+
+/// Adds the resources of one declaration to the stack.
+pub(crate) fn build(cx: &mut Context<'_>, declared: &Declared) -> Result<(), SynthError> {
+    let name = declared.name.as_str();
+    match &declared.spec {
+        Spec::Key(spec) => key(cx, name, spec)?,
+        Spec::Table(spec) => table(cx, name, spec)?,
+        Spec::Queue(spec) => queue(cx, name, spec)?,
+        Spec::Bucket(spec) => bucket(cx, name, spec)?,
+        Spec::Topic(spec) => topic(cx, name, spec)?,
+        Spec::Parameter(spec) => parameter(cx, name, spec)?,
+        Spec::Function(spec) => function(cx, name, spec)?,
+    }
+    output(cx, declared);
+    Ok(())
+}
+
+/// Each declared resource exports its first catalog attribute (name, URL or
+/// ARN), so other stacks and `tp` can find it.
+fn output(cx: &mut Context<'_>, declared: &Declared) {
+    let info = declared.spec.kind().info();
+    let attribute = info.attributes[0].name;
+    let id = naming::logical_id(info, &declared.name);
+    let output_id = format!("{id}{}", pascal_case(attribute));
+    let value = cx.attr(&crate::spec::AttrRef::new(&declared.name, attribute));
+    cx.template.outputs.insert(
+        output_id.clone(),
+        Output {
+            value,
+            description: format!("{} of {} `{}`", attribute, info.keyword, declared.name),
+            export: Some(Value::sub(format!("${{AWS::StackName}}-{output_id}"))),
+        },
+    );
+}
+
+fn arn(service: &str, resource: &str) -> Value {
+    Value::sub(format!(
+        "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+    ))
+}
+
+/// Which AWS services need the key for resources that they, not a caller's
+/// role, encrypt: CloudWatch Logs for log groups.
+fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    let logs = cx
+        .platform
+        .resources
+        .iter()
+        .any(|r| matches!(&r.spec, Spec::Function(f) if f.key == key));
+    if logs {
+        statements.push(Statement {
+            sid: "AllowCloudWatchLogs".into(),
+            effect: "Allow",
+            actions: [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            ]
+            .map(String::from)
+            .to_vec(),
+            resources: vec![Value::str("*")],
+            principal: Some(Value::map([(
+                "Service",
+                Value::sub("logs.${AWS::Region}.amazonaws.com"),
+            )])),
+            condition: Some(Value::map([(
+                "ArnLike",
+                Value::map([(
+                    "kms:EncryptionContext:aws:logs:arn",
+                    arn("logs", "log-group:*"),
+                )]),
+            )])),
+        });
+    }
+    statements
+}
+
+fn key(cx: &mut Context<'_>, name: &str, spec: &KeySpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    // The account root administers the key, so IAM policies (the grants) can
+    // use it; services that encrypt on their own behalf are named explicitly.
+    let mut statements = vec![Statement {
+        sid: "AccountAdministration".into(),
+        effect: "Allow",
+        actions: vec!["kms:*".into()],
+        resources: vec![Value::str("*")],
+        principal: Some(Value::map([(
+            "AWS",
+            Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
+        )])),
+        condition: None,
+    }];
+    statements.extend(key_users(cx, name));
+    let key = Resource::new("AWS::KMS::Key")
+        .prop("Description", spec.description.as_str())
+        .prop("EnableKeyRotation", spec.rotation)
+        .prop("Enabled", true)
+        .prop("KeySpec", "SYMMETRIC_DEFAULT")
+        .prop("KeyUsage", "ENCRYPT_DECRYPT")
+        .prop("PendingWindowInDays", spec.pending_window_days)
+        .prop("KeyPolicy", iam::document(&statements))
+        .prop("Tags", cx.tag_list())
+        .removal(RemovalPolicy::Delete);
+    cx.add(&id, key)?;
+    let alias = Resource::new("AWS::KMS::Alias")
+        .prop(
+            "AliasName",
+            format!(
+                "alias/{}",
+                cx.physical_name(Kind::Key.info().short_type, name)
+            ),
+        )
+        .prop("TargetKeyId", Value::Ref(id.clone()));
+    cx.add(&format!("{id}Alias"), alias)
+}
+
+fn table(cx: &mut Context<'_>, name: &str, spec: &TableSpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let mut attributes = vec![attribute_definition(&spec.partition)];
+    let mut schema = vec![key_schema(&spec.partition.0, "HASH")];
+    if let Some(sort) = &spec.sort {
+        attributes.push(attribute_definition(sort));
+        schema.push(key_schema(&sort.0, "RANGE"));
+    }
+    let mut table = Resource::new("AWS::DynamoDB::Table")
+        .prop(
+            "TableName",
+            cx.physical_name(Kind::Table.info().short_type, name),
+        )
+        .prop("BillingMode", "PAY_PER_REQUEST")
+        .prop("AttributeDefinitions", Value::List(attributes))
+        .prop("KeySchema", Value::List(schema))
+        .prop(
+            "PointInTimeRecoverySpecification",
+            Value::map([("PointInTimeRecoveryEnabled", Value::Bool(true))]),
+        )
+        .prop(
+            "SSESpecification",
+            Value::map([
+                ("SSEEnabled", Value::Bool(true)),
+                ("SSEType", Value::str("KMS")),
+                ("KMSMasterKeyId", cx.key_arn(&spec.key)),
+            ]),
+        )
+        .prop("DeletionProtectionEnabled", false)
+        .prop("Tags", cx.tag_list())
+        .removal(RemovalPolicy::Delete);
+    if let Some(view) = spec.stream {
+        table = table.prop(
+            "StreamSpecification",
+            Value::map([("StreamViewType", Value::str(view.cfn()))]),
+        );
+    }
+    if let Some(ttl) = &spec.ttl {
+        table = table.prop(
+            "TimeToLiveSpecification",
+            Value::map([
+                ("AttributeName", Value::str(ttl.clone())),
+                ("Enabled", Value::Bool(true)),
+            ]),
+        );
+    }
+    cx.add(&id, table)
+}
+
+fn attribute_definition((name, key_type): &(String, crate::spec::KeyType)) -> Value {
+    Value::map([
+        ("AttributeName", Value::str(name.clone())),
+        ("AttributeType", Value::str(key_type.letter())),
+    ])
+}
+
+fn key_schema(name: &str, key_type: &str) -> Value {
+    Value::map([
+        ("AttributeName", Value::str(name)),
+        ("KeyType", Value::str(key_type)),
+    ])
+}
+
+fn queue(cx: &mut Context<'_>, name: &str, spec: &QueueSpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let mut queue_name = cx.physical_name(Kind::Queue.info().short_type, name);
+    if spec.fifo {
+        queue_name.push_str(".fifo");
+    }
+    let mut queue = Resource::new("AWS::SQS::Queue")
+        .prop("QueueName", queue_name)
+        .prop("VisibilityTimeout", spec.visibility_timeout_secs)
+        .prop(
+            "MessageRetentionPeriod",
+            spec.retention_secs.get(cx.profile),
+        )
+        .prop("KmsMasterKeyId", cx.key_arn(&spec.key))
+        .prop("KmsDataKeyReusePeriodSeconds", 300u32)
+        .prop("Tags", cx.tag_list())
+        .removal(RemovalPolicy::Delete);
+    if spec.fifo {
+        queue = queue.prop("FifoQueue", true);
+    }
+    if let Some(dlq) = &spec.dead_letter {
+        queue = queue.prop(
+            "RedrivePolicy",
+            Value::map([
+                (
+                    "deadLetterTargetArn",
+                    cx.attr(&crate::spec::AttrRef::new(&dlq.queue, "arn")),
+                ),
+                ("maxReceiveCount", Value::from(dlq.max_receive_count)),
+            ]),
+        );
+    }
+    cx.add(&id, queue)?;
+    let policy = Resource::new("AWS::SQS::QueuePolicy")
+        .prop("Queues", Value::list([Value::Ref(id.clone())]))
+        .prop(
+            "PolicyDocument",
+            iam::document(&[iam::deny_insecure_transport(
+                "sqs:*",
+                vec![Value::get_att(&id, "Arn")],
+            )]),
+        );
+    cx.add(&format!("{id}Policy"), policy)
+}
+
+fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let mut rules = vec![
+        Value::map([
+            ("Id", Value::str("abort-incomplete-uploads")),
+            ("Status", Value::str("Enabled")),
+            (
+                "AbortIncompleteMultipartUpload",
+                Value::map([("DaysAfterInitiation", Value::from(7u32))]),
+            ),
+        ]),
+        Value::map([
+            ("Id", Value::str("expire-noncurrent-versions")),
+            ("Status", Value::str("Enabled")),
+            (
+                "NoncurrentVersionExpiration",
+                Value::map([("NoncurrentDays", Value::from(spec.noncurrent_days))]),
+            ),
+        ]),
+    ];
+    if let Some(days) = spec.expire_days.get(cx.profile) {
+        rules.push(Value::map([
+            ("Id", Value::str("expire-current-versions")),
+            ("Status", Value::str("Enabled")),
+            ("ExpirationInDays", Value::from(days)),
+        ]));
+    }
+    let bucket = Resource::new("AWS::S3::Bucket")
+        .prop(
+            "BucketName",
+            cx.physical_name(Kind::Bucket.info().short_type, name),
+        )
+        .prop(
+            "VersioningConfiguration",
+            Value::map([("Status", Value::str("Enabled"))]),
+        )
+        .prop(
+            "BucketEncryption",
+            Value::map([(
+                "ServerSideEncryptionConfiguration",
+                Value::list([Value::map([
+                    (
+                        "ServerSideEncryptionByDefault",
+                        Value::map([
+                            ("SSEAlgorithm", Value::str("aws:kms")),
+                            ("KMSMasterKeyID", cx.key_arn(&spec.key)),
+                        ]),
+                    ),
+                    ("BucketKeyEnabled", Value::Bool(true)),
+                ])]),
+            )]),
+        )
+        .prop(
+            "PublicAccessBlockConfiguration",
+            Value::map([
+                ("BlockPublicAcls", Value::Bool(true)),
+                ("BlockPublicPolicy", Value::Bool(true)),
+                ("IgnorePublicAcls", Value::Bool(true)),
+                ("RestrictPublicBuckets", Value::Bool(true)),
+            ]),
+        )
+        .prop(
+            "OwnershipControls",
+            Value::map([(
+                "Rules",
+                Value::list([Value::map([(
+                    "ObjectOwnership",
+                    Value::str("BucketOwnerEnforced"),
+                )])]),
+            )]),
+        )
+        .prop(
+            "LifecycleConfiguration",
+            Value::map([("Rules", Value::List(rules))]),
+        )
+        .prop("Tags", cx.tag_list())
+        .removal(RemovalPolicy::Delete);
+    cx.add(&id, bucket)?;
+    let policy = Resource::new("AWS::S3::BucketPolicy")
+        .prop("Bucket", Value::Ref(id.clone()))
+        .prop(
+            "PolicyDocument",
+            iam::document(&[iam::deny_insecure_transport(
+                "s3:*",
+                vec![
+                    Value::get_att(&id, "Arn"),
+                    Value::sub(format!("${{{id}.Arn}}/*")),
+                ],
+            )]),
+        );
+    cx.add(&format!("{id}Policy"), policy)
+}
+
+fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let mut topic = Resource::new("AWS::SNS::Topic")
+        .prop(
+            "TopicName",
+            cx.physical_name(Kind::Topic.info().short_type, name),
+        )
+        .prop("KmsMasterKeyId", cx.key_arn(&spec.key))
+        .prop("Tags", cx.tag_list());
+    if let Some(display) = &spec.display_name {
+        topic = topic.prop("DisplayName", display.as_str());
+    }
+    cx.add(&id, topic)?;
+    let policy = Resource::new("AWS::SNS::TopicPolicy")
+        .prop("Topics", Value::list([Value::Ref(id.clone())]))
+        .prop(
+            "PolicyDocument",
+            iam::document(&[iam::deny_insecure_transport(
+                "sns:Publish",
+                vec![Value::Ref(id.clone())],
+            )]),
+        );
+    cx.add(&format!("{id}Policy"), policy)
+}
+
+fn parameter(cx: &mut Context<'_>, name: &str, spec: &ParameterSpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let parameter = Resource::new("AWS::SSM::Parameter")
+        .prop(
+            "Name",
+            naming::parameter_path(&cx.platform.name, name, cx.region, cx.suffix.as_str()),
+        )
+        .prop("Type", "String")
+        .prop("Tier", "Standard")
+        .prop("Value", cx.value(&spec.value))
+        .prop("Description", spec.description.as_str())
+        .prop("Tags", cx.tag_map());
+    cx.add(&id, parameter)
+}
+
+fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let function_name = cx.physical_name(Kind::Function.info().short_type, name);
+    let log_group_id = format!("{id}LogGroup");
+    let role_id = format!("{id}Role");
+
+    let log_group = Resource::new("AWS::Logs::LogGroup")
+        .prop("LogGroupName", format!("/aws/lambda/{function_name}"))
+        .prop("RetentionInDays", spec.log_retention_days)
+        .prop("KmsKeyId", cx.key_arn(&spec.key))
+        .prop("Tags", cx.tag_list())
+        .removal(RemovalPolicy::Delete);
+    cx.add(&log_group_id, log_group)?;
+
+    let mut statements = vec![
+        Statement::allow(
+            "WriteOwnLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            vec![Value::get_att(&log_group_id, "Arn")],
+        ),
+        // X-Ray trace submission has no resource-level permissions.
+        Statement::allow(
+            "WriteTraces",
+            &["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            vec![Value::str("*")],
+        ),
+    ];
+    statements.extend(iam::grant_statements(cx, spec));
+    let role = Resource::new("AWS::IAM::Role")
+        .prop("RoleName", cx.physical_name(ROLE_SHORT_TYPE, name))
+        .prop("Description", format!("Execution role of {function_name}"))
+        .prop(
+            "AssumeRolePolicyDocument",
+            iam::document(&[Statement {
+                sid: "LambdaAssumeRole".into(),
+                effect: "Allow",
+                actions: vec!["sts:AssumeRole".into()],
+                resources: Vec::new(),
+                principal: Some(Value::map([(
+                    "Service",
+                    Value::str("lambda.amazonaws.com"),
+                )])),
+                condition: Some(Value::map([(
+                    "StringEquals",
+                    Value::map([("aws:SourceAccount", Value::Pseudo(Pseudo::AccountId))]),
+                )])),
+            }]),
+        )
+        .prop(
+            "Policies",
+            Value::list([Value::map([
+                ("PolicyName", Value::str("least-privilege")),
+                ("PolicyDocument", iam::document(&statements)),
+            ])]),
+        )
+        .prop("Tags", cx.tag_list());
+    cx.add(&role_id, role)?;
+
+    let asset = cx
+        .assets
+        .iter()
+        .find(|a| a.source == std::path::Path::new(&spec.code))
+        .expect("every function's code is packaged before its stack");
+    let mut variables: Vec<(String, Value)> = spec
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), cx.value(v)))
+        .collect();
+    variables.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut function = Resource::new("AWS::Lambda::Function")
+        .prop("FunctionName", function_name)
+        .prop(
+            "Description",
+            format!("{} function `{name}`", cx.platform.name),
+        )
+        .prop("Runtime", catalog::LAMBDA_RUNTIME)
+        .prop("Architectures", Value::list([Value::str("arm64")]))
+        .prop("Handler", spec.handler.as_str())
+        .prop(
+            "Code",
+            Value::map([
+                ("S3Bucket", Value::Ref(ASSET_BUCKET_PARAMETER.into())),
+                ("S3Key", Value::str(asset.s3_key())),
+            ]),
+        )
+        .prop("Role", Value::get_att(&role_id, "Arn"))
+        .prop("MemorySize", spec.memory_mb.get(cx.profile))
+        .prop("Timeout", spec.timeout_secs)
+        .prop(
+            "TracingConfig",
+            Value::map([("Mode", Value::str("Active"))]),
+        )
+        .prop(
+            "LoggingConfig",
+            Value::map([
+                ("LogFormat", Value::str("JSON")),
+                ("LogGroup", Value::Ref(log_group_id.clone())),
+            ]),
+        )
+        .prop("Tags", cx.tag_list());
+    if !variables.is_empty() {
+        function = function.prop(
+            "Environment",
+            Value::map([("Variables", Value::map(variables))]),
+        );
+    }
+    cx.add(&id, function)?;
+
+    if let Some(trigger) = &spec.trigger {
+        let mapping = Resource::new("AWS::Lambda::EventSourceMapping")
+            .prop("FunctionName", Value::Ref(id.clone()))
+            .prop(
+                "EventSourceArn",
+                cx.attr(&crate::spec::AttrRef::new(&trigger.queue, "arn")),
+            )
+            .prop("BatchSize", trigger.batch_size)
+            .prop(
+                "MaximumBatchingWindowInSeconds",
+                trigger.max_batching_window_secs,
+            )
+            .prop(
+                "FunctionResponseTypes",
+                Value::list([Value::str("ReportBatchItemFailures")]),
+            )
+            .prop("Enabled", true);
+        cx.add(
+            &format!("{id}{}Trigger", pascal_case(&trigger.queue)),
+            mapping,
+        )?;
+    }
+    Ok(())
+}

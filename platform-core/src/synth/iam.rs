@@ -1,0 +1,182 @@
+//! Least-privilege IAM policies from grants.
+//!
+//! Each grant expands to exactly the actions of its access level in the
+//! catalog, on exactly the ARNs the catalog names for that kind; when the
+//! resource is encrypted with a declared key, the level's key actions are
+//! granted on that key alone.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::Access;
+use crate::naming::pascal_case;
+use crate::spec::{FunctionSpec, Grant, Spec};
+use crate::template::Value;
+
+use super::Context;
+
+/// A policy statement.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Statement {
+    pub sid: String,
+    pub effect: &'static str,
+    pub actions: Vec<String>,
+    pub resources: Vec<Value>,
+    pub principal: Option<Value>,
+    pub condition: Option<Value>,
+}
+
+impl Statement {
+    pub fn allow(sid: &str, actions: &[&str], resources: Vec<Value>) -> Self {
+        Statement {
+            sid: sid.to_owned(),
+            effect: "Allow",
+            actions: actions.iter().map(|a| (*a).to_owned()).collect(),
+            resources,
+            principal: None,
+            condition: None,
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        let mut m = BTreeMap::new();
+        m.insert("Sid".to_owned(), Value::str(self.sid.clone()));
+        m.insert("Effect".to_owned(), Value::str(self.effect));
+        let one_or_list = |mut items: Vec<Value>| {
+            if items.len() == 1 {
+                items.remove(0)
+            } else {
+                Value::List(items)
+            }
+        };
+        m.insert(
+            "Action".to_owned(),
+            one_or_list(self.actions.iter().map(|a| Value::str(a.clone())).collect()),
+        );
+        if !self.resources.is_empty() {
+            m.insert("Resource".to_owned(), one_or_list(self.resources.clone()));
+        }
+        if let Some(p) = &self.principal {
+            m.insert("Principal".to_owned(), p.clone());
+        }
+        if let Some(c) = &self.condition {
+            m.insert("Condition".to_owned(), c.clone());
+        }
+        Value::Map(m)
+    }
+}
+
+/// `{"Version": "2012-10-17", "Statement": [...]}`.
+pub(crate) fn document(statements: &[Statement]) -> Value {
+    Value::map([
+        ("Version", Value::str("2012-10-17")),
+        (
+            "Statement",
+            Value::list(statements.iter().map(Statement::to_value)),
+        ),
+    ])
+}
+
+/// A statement denying any request to the resource that is not over TLS.
+pub(crate) fn deny_insecure_transport(action: &str, resources: Vec<Value>) -> Statement {
+    Statement {
+        sid: "DenyInsecureTransport".into(),
+        effect: "Deny",
+        actions: vec![action.to_owned()],
+        resources,
+        principal: Some(Value::str("*")),
+        condition: Some(Value::map([(
+            "Bool",
+            Value::map([("aws:SecureTransport", Value::str("false"))]),
+        )])),
+    }
+}
+
+/// The ARN patterns of an access level resolved against resource `name`.
+fn resolve_arns(cx: &Context<'_>, name: &str, access: &Access) -> Vec<Value> {
+    access
+        .resources
+        .iter()
+        .map(|pattern| match *pattern {
+            "{arn}" => cx.attr(&crate::spec::AttrRef::new(name, "arn")),
+            "{ref}" => Value::Ref(cx.logical_id(name)),
+            _ => {
+                let mut s = pattern.to_string();
+                if s.contains("{arn}") {
+                    s = s.replace("{arn}", &cx.sub_var(name, "arn"));
+                }
+                if s.contains("{ref}") {
+                    s = s.replace("{ref}", &format!("${{{}}}", cx.logical_id(name)));
+                }
+                Value::sub(s)
+            }
+        })
+        .collect()
+}
+
+/// The key that encrypts a declared resource, if any.
+fn encryption_key(spec: &Spec) -> Option<&str> {
+    match spec {
+        Spec::Table(t) => Some(&t.key),
+        Spec::Queue(q) => Some(&q.key),
+        Spec::Bucket(b) => Some(&b.key),
+        Spec::Topic(t) => Some(&t.key),
+        Spec::Key(_) | Spec::Parameter(_) | Spec::Function(_) => None,
+    }
+}
+
+/// The grants of a function, with its trigger's queue consumed.
+pub(crate) fn effective_grants(function: &FunctionSpec) -> Vec<Grant> {
+    let mut grants = function.grants.clone();
+    if let Some(t) = &function.trigger {
+        let consumed = grants
+            .iter()
+            .any(|g| g.resource == t.queue && g.access == "consume");
+        if !consumed {
+            grants.push(Grant {
+                resource: t.queue.clone(),
+                access: "consume".into(),
+            });
+        }
+    }
+    grants
+}
+
+/// The statements a function's grants expand to: one per grant, then one per
+/// key with the union of the key actions needed.
+pub(crate) fn grant_statements(cx: &Context<'_>, function: &FunctionSpec) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    let mut key_actions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for grant in effective_grants(function) {
+        let resource = cx.platform.resource(&grant.resource).expect("validated");
+        let info = resource.spec.kind().info();
+        let access = info
+            .access(&grant.access)
+            .expect("access levels are checked by the macro");
+        let mut actions: Vec<&str> = access.actions.to_vec();
+        actions.sort_unstable();
+        let sid = format!(
+            "{}{}",
+            pascal_case(&grant.resource),
+            pascal_case(&grant.access)
+        );
+        statements.push(Statement::allow(
+            &sid,
+            &actions,
+            resolve_arns(cx, &grant.resource, access),
+        ));
+        if let Some(key) = encryption_key(&resource.spec) {
+            let entry = key_actions.entry(key).or_default();
+            entry.extend(access.key_actions.iter().copied());
+        }
+    }
+    for (key, mut actions) in key_actions {
+        if actions.is_empty() {
+            continue;
+        }
+        actions.sort_unstable();
+        actions.dedup();
+        let sid = format!("{}KeyUse", pascal_case(key));
+        statements.push(Statement::allow(&sid, &actions, vec![cx.key_arn(key)]));
+    }
+    statements
+}

@@ -1,0 +1,538 @@
+//! Synthesis: a [`Platform`] and a [`Deployment`] become an [`Assembly`] of
+//! stack templates, code assets and a manifest.
+//!
+//! One stack per region of the deployment. Logical ids derive from declared
+//! names only; maps are sorted; asset zips carry fixed timestamps: the same
+//! input gives byte-identical output.
+
+mod assets;
+mod constructs;
+mod iam;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value as Json, json};
+
+use crate::catalog::{AttrSource, Kind};
+use crate::naming::{self, Suffix, SuffixError};
+use crate::spec::{AttrRef, Platform, ValueSource};
+use crate::template::{Parameter, Template, Value};
+
+pub use assets::{Asset, package_directory};
+
+/// CloudFormation's documented template and stack limits.
+pub mod limits {
+    /// Resources in one stack.
+    pub const MAX_RESOURCES: usize = 500;
+    /// Outputs in one stack.
+    pub const MAX_OUTPUTS: usize = 200;
+    /// Template body passed inline to the API.
+    pub const MAX_INLINE_BODY: usize = 51_200;
+    /// Template body uploaded to S3.
+    pub const MAX_S3_BODY: usize = 1_000_000;
+}
+
+/// The template parameter naming the bootstrap asset bucket, resolved from
+/// SSM so a deploy needs no extra arguments.
+pub const ASSET_BUCKET_PARAMETER: &str = "AssetBucket";
+/// Where `tp bootstrap` records the asset bucket's name.
+pub const ASSET_BUCKET_SSM_NAME: &str = "/tp/bootstrap/asset-bucket";
+
+/// Which environment to synthesize: a validated suffix, a declared profile
+/// and declared regions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub suffix: Suffix,
+    pub profile: String,
+    pub regions: Vec<String>,
+}
+
+/// Why a deployment cannot be made for a platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeploymentError {
+    Suffix(SuffixError),
+    UnknownProfile {
+        profile: String,
+        declared: Vec<String>,
+    },
+    UnknownRegion {
+        region: String,
+        declared: Vec<String>,
+    },
+}
+
+impl fmt::Display for DeploymentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeploymentError::Suffix(e) => write!(f, "invalid --suffix: {e}"),
+            DeploymentError::UnknownProfile { profile, declared } => write!(
+                f,
+                "unknown --profile `{profile}`; the platform declares {}",
+                quoted_list(declared)
+            ),
+            DeploymentError::UnknownRegion { region, declared } => write!(
+                f,
+                "--region `{region}` is not one of the platform's regions ({}); declare it in `regions: [...]`",
+                quoted_list(declared)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DeploymentError {}
+
+fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Deployment {
+    /// Validates a deployment against `platform` with the same rules the
+    /// macro applies at compile time. `profile` defaults to the first declared
+    /// profile and `regions` to every declared region.
+    pub fn new(
+        platform: &Platform,
+        suffix: &str,
+        profile: Option<&str>,
+        regions: &[String],
+    ) -> Result<Self, DeploymentError> {
+        let suffix = Suffix::new(suffix, platform.suffix_max).map_err(DeploymentError::Suffix)?;
+        let profile = match profile {
+            Some(p) if platform.profiles.iter().any(|d| d == p) => p.to_owned(),
+            Some(p) => {
+                return Err(DeploymentError::UnknownProfile {
+                    profile: p.to_owned(),
+                    declared: platform.profiles.clone(),
+                });
+            }
+            None => platform
+                .profiles
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "default".into()),
+        };
+        for r in regions {
+            if !platform.regions.contains(r) {
+                return Err(DeploymentError::UnknownRegion {
+                    region: r.clone(),
+                    declared: platform.regions.clone(),
+                });
+            }
+        }
+        let regions = if regions.is_empty() {
+            platform.regions.clone()
+        } else {
+            regions.to_vec()
+        };
+        Ok(Deployment {
+            suffix,
+            profile,
+            regions,
+        })
+    }
+}
+
+/// One synthesized stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub name: String,
+    pub region: String,
+    pub template: Template,
+    /// The serialized template, exactly as written and deployed.
+    pub body: String,
+    /// Ids of the assets the template references.
+    pub assets: Vec<String>,
+}
+
+impl Stack {
+    pub fn template_file(&self) -> String {
+        format!("{}.template.json", self.name)
+    }
+}
+
+/// Everything a synth produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assembly {
+    pub platform: String,
+    pub deployment: Deployment,
+    pub stacks: Vec<Stack>,
+    pub assets: Vec<Asset>,
+}
+
+/// Why synthesis failed.
+#[derive(Debug)]
+pub enum SynthError {
+    /// A function's code directory could not be packaged.
+    Asset {
+        function: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A reference names no resource (only possible for hand-built platforms).
+    Dangling(Vec<(String, String)>),
+    /// A template would break a CloudFormation limit.
+    Limit { stack: String, what: String },
+    /// Two resources got the same logical id.
+    DuplicateId(String),
+}
+
+impl fmt::Display for SynthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SynthError::Asset {
+                function,
+                path,
+                source,
+            } => write!(
+                f,
+                "cannot package the code of function `{function}` from {}: {source}",
+                path.display()
+            ),
+            SynthError::Dangling(refs) => {
+                write!(f, "references to undeclared resources:")?;
+                for (from, to) in refs {
+                    write!(f, " `{from}` -> `{to}`;")?;
+                }
+                Ok(())
+            }
+            SynthError::Limit { stack, what } => write!(f, "stack `{stack}` {what}"),
+            SynthError::DuplicateId(id) => write!(f, "logical id `{id}` is produced twice"),
+        }
+    }
+}
+
+impl std::error::Error for SynthError {}
+
+/// The name of the stack for `region`: `{platform}-{region}-{suffix}`.
+pub fn stack_name(platform: &Platform, region: &str, suffix: &Suffix) -> String {
+    format!("{}-{region}-{suffix}", naming::purpose(&platform.name))
+}
+
+/// Synthesizes every stack of `deployment`.
+pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, SynthError> {
+    platform
+        .validate_references()
+        .map_err(SynthError::Dangling)?;
+    let assets = package_functions(platform)?;
+    let mut stacks = Vec::with_capacity(deployment.regions.len());
+    for region in &deployment.regions {
+        stacks.push(synth_stack(platform, deployment, region, &assets)?);
+    }
+    Ok(Assembly {
+        platform: platform.name.clone(),
+        deployment: deployment.clone(),
+        stacks,
+        assets,
+    })
+}
+
+/// Packages each function's code directory once, in declaration order.
+fn package_functions(platform: &Platform) -> Result<Vec<Asset>, SynthError> {
+    let mut assets: Vec<Asset> = Vec::new();
+    for r in &platform.resources {
+        if let crate::spec::Spec::Function(f) = &r.spec {
+            let path = PathBuf::from(&f.code);
+            let asset = package_directory(&path).map_err(|source| SynthError::Asset {
+                function: r.name.clone(),
+                path: path.clone(),
+                source,
+            })?;
+            if !assets.iter().any(|a| a.id == asset.id) {
+                assets.push(asset);
+            }
+        }
+    }
+    Ok(assets)
+}
+
+/// What constructs see while building one stack.
+pub(crate) struct Context<'a> {
+    pub platform: &'a Platform,
+    pub region: &'a str,
+    pub suffix: &'a Suffix,
+    pub profile: &'a str,
+    pub assets: &'a [Asset],
+    pub template: Template,
+}
+
+impl Context<'_> {
+    /// `{type}-{purpose}-{region}-{suffix}`.
+    pub fn physical_name(&self, short_type: &str, name: &str) -> String {
+        naming::physical_name(short_type, name, self.region, self.suffix.as_str())
+    }
+
+    /// Logical id of the declared resource `name`.
+    pub fn logical_id(&self, name: &str) -> String {
+        let resource = self
+            .platform
+            .resource(name)
+            .expect("references are validated");
+        naming::logical_id(resource.spec.kind().info(), name)
+    }
+
+    /// The template value of `reference`.
+    pub fn attr(&self, reference: &AttrRef) -> Value {
+        let resource = self
+            .platform
+            .resource(&reference.resource)
+            .expect("validated");
+        let info = resource.spec.kind().info();
+        let id = naming::logical_id(info, &resource.name);
+        match info.attribute(&reference.attribute).map(|a| a.source) {
+            Some(AttrSource::Ref) => Value::Ref(id),
+            Some(AttrSource::GetAtt(att)) => Value::get_att(&id, att),
+            None => unreachable!("attributes are checked by the macro"),
+        }
+    }
+
+    /// `${Id.Attr}` or `${Id}` for use inside `Fn::Sub`.
+    pub fn sub_var(&self, name: &str, attribute: &str) -> String {
+        match self.attr(&AttrRef::new(name, attribute)) {
+            Value::Ref(id) => format!("${{{id}}}"),
+            Value::GetAtt(id, att) => format!("${{{id}.{att}}}"),
+            _ => unreachable!(),
+        }
+    }
+
+    pub fn value(&self, source: &ValueSource) -> Value {
+        match source {
+            ValueSource::Literal(s) => Value::str(s.clone()),
+            ValueSource::Attr(a) => self.attr(a),
+        }
+    }
+
+    /// The ARN of the key `name`.
+    pub fn key_arn(&self, name: &str) -> Value {
+        self.attr(&AttrRef::new(name, "arn"))
+    }
+
+    /// Tags every taggable resource carries: the platform's own, then the
+    /// environment suffix, the profile and the region.
+    pub fn tags(&self) -> Vec<(String, String)> {
+        let mut tags = self.platform.tags.clone();
+        tags.push(("EnvironmentSuffix".into(), self.suffix.to_string()));
+        tags.push(("Profile".into(), self.profile.to_owned()));
+        tags.push(("Region".into(), self.region.to_owned()));
+        tags
+    }
+
+    pub fn tag_list(&self) -> Value {
+        Value::list(
+            self.tags()
+                .into_iter()
+                .map(|(k, v)| Value::map([("Key", Value::Str(k)), ("Value", Value::Str(v))])),
+        )
+    }
+
+    pub fn tag_map(&self) -> Value {
+        Value::map(self.tags().into_iter().map(|(k, v)| (k, Value::Str(v))))
+    }
+
+    pub fn add(&mut self, id: &str, resource: crate::template::Resource) -> Result<(), SynthError> {
+        self.template
+            .add(id, resource)
+            .map_err(|e| SynthError::DuplicateId(e.0))
+    }
+}
+
+fn synth_stack(
+    platform: &Platform,
+    deployment: &Deployment,
+    region: &str,
+    assets: &[Asset],
+) -> Result<Stack, SynthError> {
+    let name = stack_name(platform, region, &deployment.suffix);
+    let mut cx = Context {
+        platform,
+        region,
+        suffix: &deployment.suffix,
+        profile: &deployment.profile,
+        assets,
+        template: Template {
+            description: format!(
+                "{} platform: profile {}, suffix {}, region {region}",
+                platform.name, deployment.profile, deployment.suffix
+            ),
+            ..Template::default()
+        },
+    };
+    let has_functions = platform
+        .resources
+        .iter()
+        .any(|r| r.spec.kind() == Kind::Function);
+    if has_functions {
+        cx.template.parameters.insert(
+            ASSET_BUCKET_PARAMETER.into(),
+            Parameter {
+                param_type: "AWS::SSM::Parameter::Value<String>".into(),
+                default: Some(ASSET_BUCKET_SSM_NAME.into()),
+                description: "Bucket holding code assets; recorded in SSM by `tp bootstrap`".into(),
+            },
+        );
+    }
+    for resource in &platform.resources {
+        constructs::build(&mut cx, resource)?;
+    }
+    let dangling = cx.template.dangling_references();
+    if !dangling.is_empty() {
+        return Err(SynthError::Dangling(dangling));
+    }
+    let template = cx.template;
+    check_limits(&name, &template)?;
+    let body = template.to_string_pretty();
+    if body.len() > limits::MAX_S3_BODY {
+        return Err(SynthError::Limit {
+            stack: name,
+            what: format!(
+                "template is {} bytes; CloudFormation accepts at most {}",
+                body.len(),
+                limits::MAX_S3_BODY
+            ),
+        });
+    }
+    let used: Vec<String> = assets
+        .iter()
+        .filter(|a| body.contains(&a.s3_key()))
+        .map(|a| a.id.clone())
+        .collect();
+    Ok(Stack {
+        name,
+        region: region.to_owned(),
+        template,
+        body,
+        assets: used,
+    })
+}
+
+fn check_limits(stack: &str, template: &Template) -> Result<(), SynthError> {
+    if template.resources.len() > limits::MAX_RESOURCES {
+        return Err(SynthError::Limit {
+            stack: stack.to_owned(),
+            what: format!(
+                "has {} resources; CloudFormation accepts at most {}",
+                template.resources.len(),
+                limits::MAX_RESOURCES
+            ),
+        });
+    }
+    if template.outputs.len() > limits::MAX_OUTPUTS {
+        return Err(SynthError::Limit {
+            stack: stack.to_owned(),
+            what: format!(
+                "has {} outputs; CloudFormation accepts at most {}",
+                template.outputs.len(),
+                limits::MAX_OUTPUTS
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl Assembly {
+    /// The manifest: what was synthesized, for whom, and where each file is.
+    pub fn manifest(&self) -> Json {
+        let stacks: Vec<Json> = self
+            .stacks
+            .iter()
+            .map(|s| {
+                json!({
+                    "name": s.name,
+                    "region": s.region,
+                    "template": s.template_file(),
+                    "resources": s.template.resources.len(),
+                    "bytes": s.body.len(),
+                    "sha256": assets::sha256_hex(s.body.as_bytes()),
+                    "assets": s.assets,
+                })
+            })
+            .collect();
+        let assets: Vec<Json> = self
+            .assets
+            .iter()
+            .map(|a| {
+                json!({
+                    "id": a.id,
+                    "file": a.file_name(),
+                    "s3_key": a.s3_key(),
+                    "source": a.source_name,
+                    "bytes": a.bytes.len(),
+                    "packaging": "zip",
+                })
+            })
+            .collect();
+        json!({
+            "version": 1,
+            "platform": self.platform,
+            "suffix": self.deployment.suffix.as_str(),
+            "profile": self.deployment.profile,
+            "regions": self.deployment.regions,
+            "stacks": stacks,
+            "assets": assets,
+        })
+    }
+
+    /// Writes templates, asset zips and `manifest.json` into `dir`.
+    ///
+    /// Files are written to a temporary directory beside `dir` and moved into
+    /// place at the end, so a failure never leaves half an assembly behind.
+    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
+        if dir.exists() && !is_replaceable_output(dir)? {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} exists and is not a synth output (no manifest.json); choose another --out",
+                    dir.display()
+                ),
+            ));
+        }
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)?;
+        let staging = parent.join(format!(
+            ".{}.staging-{}",
+            dir.file_name().and_then(|n| n.to_str()).unwrap_or("tp.out"),
+            std::process::id()
+        ));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)?;
+        }
+        std::fs::create_dir_all(&staging)?;
+        let result = (|| {
+            for stack in &self.stacks {
+                std::fs::write(staging.join(stack.template_file()), &stack.body)?;
+            }
+            for asset in &self.assets {
+                std::fs::write(staging.join(asset.file_name()), &asset.bytes)?;
+            }
+            let mut manifest = serde_json::to_string_pretty(&self.manifest())?;
+            manifest.push('\n');
+            std::fs::write(staging.join("manifest.json"), manifest)?;
+            if dir.exists() {
+                std::fs::remove_dir_all(dir)?;
+            }
+            std::fs::rename(&staging, dir)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        result
+    }
+}
+
+/// An output directory may be replaced when it is empty or holds a previous
+/// synth (a `manifest.json`); anything else is the user's and stays.
+fn is_replaceable_output(dir: &Path) -> std::io::Result<bool> {
+    if !dir.is_dir() {
+        return Ok(false);
+    }
+    Ok(dir.join("manifest.json").is_file() || std::fs::read_dir(dir)?.next().is_none())
+}
+
+#[cfg(test)]
+mod tests;

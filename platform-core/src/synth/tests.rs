@@ -1,0 +1,451 @@
+//! Synthesis of a small hand-built platform: secure defaults, exact IAM,
+//! determinism.
+
+use serde_json::{Value as Json, json};
+
+use super::*;
+use crate::spec::*;
+
+fn fixture_code() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/handler").to_owned()
+}
+
+fn sample() -> Platform {
+    let r = |name: &str, spec: Spec| Resource {
+        name: name.into(),
+        spec,
+    };
+    Platform {
+        name: "trading".into(),
+        regions: vec!["us-east-1".into(), "us-west-2".into()],
+        suffix_max: 12,
+        tags: vec![("Project".into(), "trading-platform".into())],
+        profiles: vec!["dev".into(), "prod".into()],
+        resources: vec![
+            r(
+                "data",
+                Spec::Key(KeySpec {
+                    description: "data".into(),
+                    rotation: true,
+                    pending_window_days: 7,
+                }),
+            ),
+            r(
+                "sessions",
+                Spec::Table(TableSpec {
+                    partition: ("session_id".into(), KeyType::String),
+                    sort: None,
+                    ttl: Some("expires_at".into()),
+                    stream: Some(StreamView::NewAndOldImages),
+                    key: "data".into(),
+                }),
+            ),
+            r(
+                "orders",
+                Spec::Queue(QueueSpec {
+                    visibility_timeout_secs: 180,
+                    retention_secs: PerProfile::ByProfile(vec![
+                        ("dev".into(), 345_600),
+                        ("prod".into(), 1_209_600),
+                    ]),
+                    fifo: false,
+                    dead_letter: Some(DeadLetter {
+                        queue: "orders_dlq".into(),
+                        max_receive_count: 3,
+                    }),
+                    key: "data".into(),
+                }),
+            ),
+            r(
+                "orders_dlq",
+                Spec::Queue(QueueSpec {
+                    visibility_timeout_secs: 30,
+                    retention_secs: PerProfile::Same(1_209_600),
+                    fifo: false,
+                    dead_letter: None,
+                    key: "data".into(),
+                }),
+            ),
+            r(
+                "audit",
+                Spec::Bucket(BucketSpec {
+                    key: "data".into(),
+                    expire_days: PerProfile::ByProfile(vec![
+                        ("dev".into(), Some(30)),
+                        ("prod".into(), None),
+                    ]),
+                    noncurrent_days: 90,
+                }),
+            ),
+            r(
+                "alerts",
+                Spec::Topic(TopicSpec {
+                    key: "data".into(),
+                    display_name: None,
+                }),
+            ),
+            r(
+                "table_name",
+                Spec::Parameter(ParameterSpec {
+                    value: ValueSource::Attr(AttrRef::new("sessions", "name")),
+                    description: "d".into(),
+                }),
+            ),
+            r(
+                "processor",
+                Spec::Function(FunctionSpec {
+                    code: fixture_code(),
+                    handler: "index.handler".into(),
+                    memory_mb: PerProfile::ByProfile(vec![
+                        ("dev".into(), 512),
+                        ("prod".into(), 2048),
+                    ]),
+                    timeout_secs: 30,
+                    log_retention_days: 30,
+                    key: "data".into(),
+                    env: vec![
+                        (
+                            "TABLE".into(),
+                            ValueSource::Attr(AttrRef::new("sessions", "name")),
+                        ),
+                        ("MODE".into(), ValueSource::Literal("fast".into())),
+                    ],
+                    grants: vec![
+                        Grant {
+                            resource: "sessions".into(),
+                            access: "read".into(),
+                        },
+                        Grant {
+                            resource: "audit".into(),
+                            access: "write".into(),
+                        },
+                        Grant {
+                            resource: "table_name".into(),
+                            access: "read".into(),
+                        },
+                    ],
+                    trigger: Some(Trigger {
+                        queue: "orders".into(),
+                        batch_size: 10,
+                        max_batching_window_secs: 0,
+                    }),
+                }),
+            ),
+        ],
+    }
+}
+
+fn synth_json(profile: &str) -> Json {
+    let platform = sample();
+    let deployment =
+        Deployment::new(&platform, "dev", Some(profile), &["us-east-1".into()]).unwrap();
+    let assembly = synth(&platform, &deployment).unwrap();
+    serde_json::from_str(&assembly.stacks[0].body).unwrap()
+}
+
+#[test]
+fn deployments_are_validated_against_the_platform() {
+    let p = sample();
+    let d = Deployment::new(&p, "dev", None, &[]).unwrap();
+    assert_eq!(d.profile, "dev");
+    assert_eq!(d.regions, ["us-east-1", "us-west-2"]);
+    assert!(matches!(
+        Deployment::new(&p, "Dev!", None, &[]),
+        Err(DeploymentError::Suffix(_))
+    ));
+    let err = Deployment::new(&p, "dev", Some("qa"), &[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown --profile `qa`; the platform declares `dev`, `prod`"
+    );
+    let err = Deployment::new(&p, "dev", None, &["eu-west-1".into()]).unwrap_err();
+    assert!(
+        err.to_string().contains("`us-east-1`, `us-west-2`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_stack_per_region_named_after_platform_region_and_suffix() {
+    let p = sample();
+    let d = Deployment::new(&p, "pr7", None, &[]).unwrap();
+    let a = synth(&p, &d).unwrap();
+    let names: Vec<&str> = a.stacks.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["trading-us-east-1-pr7", "trading-us-west-2-pr7"]);
+    assert!(a.stacks[1].body.contains("ddb-sessions-us-west-2-pr7"));
+    assert_eq!(a.assets.len(), 1);
+    assert_eq!(a.stacks[0].assets, [a.assets[0].id.clone()]);
+}
+
+#[test]
+fn synthesis_is_byte_identical_across_runs() {
+    let p = sample();
+    let d = Deployment::new(&p, "dev", None, &[]).unwrap();
+    let a = synth(&p, &d).unwrap();
+    let b = synth(&p, &d).unwrap();
+    assert_eq!(a.stacks[0].body, b.stacks[0].body);
+    assert_eq!(a.assets[0].bytes, b.assets[0].bytes);
+    assert_eq!(a.manifest(), b.manifest());
+}
+
+#[test]
+fn stateful_resources_are_encrypted_and_destroyable() {
+    let t = synth_json("dev");
+    let r = &t["Resources"];
+    let key_arn = json!({"Fn::GetAtt": ["DataKey", "Arn"]});
+    assert_eq!(r["DataKey"]["Properties"]["EnableKeyRotation"], true);
+    assert_eq!(
+        r["DataKeyAlias"]["Properties"]["AliasName"],
+        "alias/kms-data-us-east-1-dev"
+    );
+    let table = &r["SessionsTable"]["Properties"];
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(table["SSESpecification"]["KMSMasterKeyId"], key_arn);
+    assert_eq!(
+        table["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        "expires_at"
+    );
+    assert_eq!(r["OrdersQueue"]["Properties"]["KmsMasterKeyId"], key_arn);
+    assert_eq!(
+        r["OrdersQueue"]["Properties"]["RedrivePolicy"],
+        json!({"deadLetterTargetArn": {"Fn::GetAtt": ["OrdersDlqQueue", "Arn"]}, "maxReceiveCount": 3})
+    );
+    let bucket = &r["AuditBucket"]["Properties"];
+    assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
+    assert_eq!(
+        bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
+        true
+    );
+    assert_eq!(
+        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+            ["KMSMasterKeyID"],
+        key_arn
+    );
+    assert_eq!(r["AlertsTopic"]["Properties"]["KmsMasterKeyId"], key_arn);
+    for id in [
+        "DataKey",
+        "SessionsTable",
+        "OrdersQueue",
+        "OrdersDlqQueue",
+        "AuditBucket",
+    ] {
+        assert_eq!(r[id]["DeletionPolicy"], "Delete", "{id}");
+        assert_eq!(r[id]["UpdateReplacePolicy"], "Delete", "{id}");
+    }
+    for policy in [
+        "OrdersQueuePolicy",
+        "AuditBucketPolicy",
+        "AlertsTopicPolicy",
+    ] {
+        let statement = &r[policy]["Properties"]["PolicyDocument"]["Statement"][0];
+        assert_eq!(statement["Effect"], "Deny", "{policy}");
+        assert_eq!(
+            statement["Condition"]["Bool"]["aws:SecureTransport"], "false",
+            "{policy}"
+        );
+    }
+}
+
+#[test]
+fn per_profile_values_follow_the_deployment_profile() {
+    let dev = synth_json("dev");
+    let prod = synth_json("prod");
+    assert_eq!(
+        dev["Resources"]["ProcessorFunction"]["Properties"]["MemorySize"],
+        512
+    );
+    assert_eq!(
+        prod["Resources"]["ProcessorFunction"]["Properties"]["MemorySize"],
+        2048
+    );
+    assert_eq!(
+        dev["Resources"]["OrdersQueue"]["Properties"]["MessageRetentionPeriod"],
+        345_600
+    );
+    let rules = |t: &Json| {
+        t["Resources"]["AuditBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(rules(&dev), 3);
+    assert_eq!(rules(&prod), 2, "prod keeps current objects");
+}
+
+#[test]
+fn every_taggable_resource_carries_suffix_region_profile_and_platform_tags() {
+    let t = synth_json("dev");
+    let expected_list = json!([
+        {"Key": "Project", "Value": "trading-platform"},
+        {"Key": "EnvironmentSuffix", "Value": "dev"},
+        {"Key": "Profile", "Value": "dev"},
+        {"Key": "Region", "Value": "us-east-1"},
+    ]);
+    let untaggable = [
+        "AWS::KMS::Alias",
+        "AWS::SQS::QueuePolicy",
+        "AWS::S3::BucketPolicy",
+        "AWS::SNS::TopicPolicy",
+        "AWS::Lambda::EventSourceMapping",
+    ];
+    for (id, resource) in t["Resources"].as_object().unwrap() {
+        let ty = resource["Type"].as_str().unwrap();
+        if untaggable.contains(&ty) {
+            continue;
+        }
+        let tags = &resource["Properties"]["Tags"];
+        if ty == "AWS::SSM::Parameter" {
+            assert_eq!(tags["EnvironmentSuffix"], "dev", "{id}");
+            assert_eq!(tags["Project"], "trading-platform", "{id}");
+        } else {
+            assert_eq!(tags, &expected_list, "{id}");
+        }
+    }
+}
+
+#[test]
+fn a_function_gets_exactly_its_grants_scoped_to_their_resources() {
+    let t = synth_json("dev");
+    let role = &t["Resources"]["ProcessorFunctionRole"]["Properties"];
+    assert_eq!(role["RoleName"], "role-processor-us-east-1-dev");
+    let statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let by_sid = |sid: &str| {
+        statements
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("{sid}: {statements:#?}"))
+    };
+    assert_eq!(
+        by_sid("SessionsRead")["Resource"],
+        json!([{"Fn::GetAtt": ["SessionsTable", "Arn"]}, {"Fn::Sub": "${SessionsTable.Arn}/index/*"}])
+    );
+    assert!(
+        !by_sid("SessionsRead")["Action"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("dynamodb:PutItem"))
+    );
+    assert_eq!(
+        by_sid("AuditWrite")["Action"],
+        json!(["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"])
+    );
+    assert_eq!(
+        by_sid("TableNameRead")["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${TableNameParameter}"})
+    );
+    // The trigger's queue is consumed without a declared grant.
+    assert_eq!(
+        by_sid("OrdersConsume")["Resource"],
+        json!({"Fn::GetAtt": ["OrdersQueue", "Arn"]})
+    );
+    // One key statement with the union of what the grants need, on that key only.
+    let key = by_sid("DataKeyUse");
+    assert_eq!(key["Resource"], json!({"Fn::GetAtt": ["DataKey", "Arn"]}));
+    assert!(
+        key["Action"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("kms:GenerateDataKey"))
+    );
+    for s in statements {
+        for a in s["Action"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![s["Action"].clone()])
+        {
+            assert!(!a.as_str().unwrap().contains('*'), "wildcard action {a}");
+        }
+        if s["Resource"] == "*" {
+            assert_eq!(s["Sid"], "WriteTraces", "only X-Ray is unscoped");
+        }
+    }
+    assert_eq!(statements.len(), 7, "{statements:#?}");
+}
+
+#[test]
+fn a_function_logs_to_its_own_encrypted_group_and_is_triggered_with_partial_failures() {
+    let t = synth_json("dev");
+    let r = &t["Resources"];
+    let f = &r["ProcessorFunction"]["Properties"];
+    assert_eq!(f["FunctionName"], "lambda-processor-us-east-1-dev");
+    assert_eq!(f["TracingConfig"]["Mode"], "Active");
+    assert_eq!(
+        f["LoggingConfig"]["LogGroup"],
+        json!({"Ref": "ProcessorFunctionLogGroup"})
+    );
+    assert_eq!(
+        f["Environment"]["Variables"]["TABLE"],
+        json!({"Ref": "SessionsTable"})
+    );
+    assert_eq!(f["Environment"]["Variables"]["MODE"], "fast");
+    assert_eq!(f["Code"]["S3Bucket"], json!({"Ref": "AssetBucket"}));
+    assert!(f["Code"]["S3Key"].as_str().unwrap().starts_with("assets/"));
+    let logs = &r["ProcessorFunctionLogGroup"]["Properties"];
+    assert_eq!(
+        logs["LogGroupName"],
+        "/aws/lambda/lambda-processor-us-east-1-dev"
+    );
+    assert_eq!(logs["RetentionInDays"], 30);
+    assert_eq!(logs["KmsKeyId"], json!({"Fn::GetAtt": ["DataKey", "Arn"]}));
+    let trigger = &r["ProcessorFunctionOrdersTrigger"]["Properties"];
+    assert_eq!(
+        trigger["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(trigger["BatchSize"], 10);
+    // The key lets CloudWatch Logs use it, for log groups of this account only.
+    let key_policy = &r["DataKey"]["Properties"]["KeyPolicy"]["Statement"];
+    assert_eq!(
+        key_policy[1]["Principal"]["Service"],
+        json!({"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"})
+    );
+}
+
+#[test]
+fn no_template_refers_to_what_it_does_not_define() {
+    let p = sample();
+    let d = Deployment::new(&p, "dev", None, &[]).unwrap();
+    for stack in synth(&p, &d).unwrap().stacks {
+        assert!(stack.template.dangling_references().is_empty());
+    }
+}
+
+#[test]
+fn dangling_references_in_a_hand_built_platform_are_reported() {
+    let mut p = sample();
+    if let Spec::Table(t) = &mut p.resources[1].spec {
+        t.key = "missing".into();
+    }
+    let d = Deployment::new(&p, "dev", None, &[]).unwrap();
+    let err = synth(&p, &d).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "references to undeclared resources: `sessions` -> `missing`;"
+    );
+}
+
+#[test]
+fn write_to_replaces_a_previous_output_atomically() {
+    let p = sample();
+    let d = Deployment::new(&p, "dev", None, &[]).unwrap();
+    let a = synth(&p, &d).unwrap();
+    let dir = std::env::temp_dir().join(format!("tp-write-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    a.write_to(&dir).unwrap();
+    std::fs::write(dir.join("stale.template.json"), "{}").unwrap();
+    a.write_to(&dir).unwrap();
+    assert!(!dir.join("stale.template.json").exists());
+    assert!(dir.join("trading-us-west-2-dev.template.json").is_file());
+    assert!(dir.join(a.assets[0].file_name()).is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,490 @@
+//! The CloudFormation template model.
+//!
+//! Values are typed ([`Value`]): intrinsic functions and pseudo parameters are
+//! variants, not hand-built JSON, so a reference cannot be misspelled into a
+//! string. Serialization goes through `serde_json`'s sorted maps, so identical
+//! input always gives byte-identical output.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json, json};
+
+/// A pseudo parameter (`AWS::Region`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pseudo {
+    AccountId,
+    Partition,
+    Region,
+    StackName,
+    StackId,
+    UrlSuffix,
+    NoValue,
+}
+
+impl Pseudo {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pseudo::AccountId => "AWS::AccountId",
+            Pseudo::Partition => "AWS::Partition",
+            Pseudo::Region => "AWS::Region",
+            Pseudo::StackName => "AWS::StackName",
+            Pseudo::StackId => "AWS::StackId",
+            Pseudo::UrlSuffix => "AWS::URLSuffix",
+            Pseudo::NoValue => "AWS::NoValue",
+        }
+    }
+}
+
+/// A template value: plain JSON data or an intrinsic function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    /// `{"Ref": logical id or parameter}`.
+    Ref(String),
+    /// `{"Ref": "AWS::..."}`.
+    Pseudo(Pseudo),
+    /// `{"Fn::GetAtt": [logical id, attribute]}`.
+    GetAtt(String, String),
+    /// `{"Fn::Sub": string}` or with variables.
+    Sub(String, BTreeMap<String, Value>),
+    /// `{"Fn::Join": [delimiter, [values]]}`.
+    Join(String, Vec<Value>),
+    /// `{"Fn::Select": [index, list]}`.
+    Select(u32, Box<Value>),
+    /// `{"Fn::GetAZs": region}`; `Pseudo(Region)` or empty string for the stack's region.
+    GetAzs(Box<Value>),
+}
+
+impl Value {
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::Str(s.into())
+    }
+
+    pub fn sub(s: impl Into<String>) -> Value {
+        Value::Sub(s.into(), BTreeMap::new())
+    }
+
+    pub fn get_att(id: &str, attribute: &str) -> Value {
+        Value::GetAtt(id.to_owned(), attribute.to_owned())
+    }
+
+    pub fn reference(id: &str) -> Value {
+        Value::Ref(id.to_owned())
+    }
+
+    /// A map from `(key, value)` pairs.
+    pub fn map<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Map(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
+        Value::List(items.into_iter().collect())
+    }
+
+    /// Logical ids this value refers to through `Ref`, `Fn::GetAtt` or `${...}`
+    /// in `Fn::Sub`, for dependency checks.
+    pub fn referenced_ids(&self, out: &mut Vec<String>) {
+        match self {
+            Value::Ref(id) | Value::GetAtt(id, _) => out.push(id.clone()),
+            Value::Sub(s, vars) => {
+                let mut rest = s.as_str();
+                while let Some(start) = rest.find("${") {
+                    let after = &rest[start + 2..];
+                    let Some(end) = after.find('}') else { break };
+                    let name = &after[..end];
+                    let id = name.split('.').next().unwrap_or(name);
+                    if !id.starts_with("AWS::") && !id.starts_with('!') && !vars.contains_key(id) {
+                        out.push(id.to_owned());
+                    }
+                    rest = &after[end + 1..];
+                }
+                vars.values().for_each(|v| v.referenced_ids(out));
+            }
+            Value::List(items) | Value::Join(_, items) => {
+                items.iter().for_each(|v| v.referenced_ids(out))
+            }
+            Value::Map(map) => map.values().for_each(|v| v.referenced_ids(out)),
+            Value::Select(_, v) | Value::GetAzs(v) => v.referenced_ids(out),
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_) | Value::Pseudo(_) => {}
+        }
+    }
+
+    pub fn to_json(&self) -> Json {
+        match self {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => json!(i),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
+            Value::Map(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect::<Map<_, _>>(),
+            ),
+            Value::Ref(id) => json!({ "Ref": id }),
+            Value::Pseudo(p) => json!({ "Ref": p.name() }),
+            Value::GetAtt(id, attribute) => json!({ "Fn::GetAtt": [id, attribute] }),
+            Value::Sub(s, vars) if vars.is_empty() => json!({ "Fn::Sub": s }),
+            Value::Sub(s, vars) => {
+                let vars: Map<_, _> = vars.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+                json!({ "Fn::Sub": [s, vars] })
+            }
+            Value::Join(delimiter, items) => {
+                let items: Vec<Json> = items.iter().map(Value::to_json).collect();
+                json!({ "Fn::Join": [delimiter, items] })
+            }
+            Value::Select(index, list) => json!({ "Fn::Select": [index, list.to_json()] }),
+            Value::GetAzs(region) => json!({ "Fn::GetAZs": region.to_json() }),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<u32> for Value {
+    fn from(i: u32) -> Self {
+        Value::Int(i64::from(i))
+    }
+}
+
+/// `DeletionPolicy` / `UpdateReplacePolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalPolicy {
+    Delete,
+    Retain,
+    Snapshot,
+}
+
+impl RemovalPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            RemovalPolicy::Delete => "Delete",
+            RemovalPolicy::Retain => "Retain",
+            RemovalPolicy::Snapshot => "Snapshot",
+        }
+    }
+}
+
+/// One resource of a template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub cfn_type: String,
+    pub properties: BTreeMap<String, Value>,
+    pub depends_on: Vec<String>,
+    pub deletion_policy: Option<RemovalPolicy>,
+    pub update_replace_policy: Option<RemovalPolicy>,
+    pub metadata: BTreeMap<String, Value>,
+    pub condition: Option<String>,
+}
+
+impl Resource {
+    pub fn new(cfn_type: &str) -> Self {
+        Resource {
+            cfn_type: cfn_type.to_owned(),
+            properties: BTreeMap::new(),
+            depends_on: Vec::new(),
+            deletion_policy: None,
+            update_replace_policy: None,
+            metadata: BTreeMap::new(),
+            condition: None,
+        }
+    }
+
+    /// Sets a property; builder style.
+    pub fn prop(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.properties.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Sets both removal policies.
+    pub fn removal(mut self, policy: RemovalPolicy) -> Self {
+        self.deletion_policy = Some(policy);
+        self.update_replace_policy = Some(policy);
+        self
+    }
+
+    pub fn depends_on(mut self, id: &str) -> Self {
+        if !self.depends_on.iter().any(|d| d == id) {
+            self.depends_on.push(id.to_owned());
+        }
+        self
+    }
+
+    fn to_json(&self) -> Json {
+        let mut out = Map::new();
+        out.insert("Type".into(), Json::String(self.cfn_type.clone()));
+        if !self.properties.is_empty() {
+            let props: Map<_, _> = self
+                .properties
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect();
+            out.insert("Properties".into(), Json::Object(props));
+        }
+        if !self.depends_on.is_empty() {
+            let mut deps = self.depends_on.clone();
+            deps.sort();
+            out.insert("DependsOn".into(), json!(deps));
+        }
+        if let Some(p) = self.deletion_policy {
+            out.insert("DeletionPolicy".into(), json!(p.name()));
+        }
+        if let Some(p) = self.update_replace_policy {
+            out.insert("UpdateReplacePolicy".into(), json!(p.name()));
+        }
+        if !self.metadata.is_empty() {
+            let meta: Map<_, _> = self
+                .metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect();
+            out.insert("Metadata".into(), Json::Object(meta));
+        }
+        if let Some(c) = &self.condition {
+            out.insert("Condition".into(), json!(c));
+        }
+        Json::Object(out)
+    }
+}
+
+/// A template parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameter {
+    pub param_type: String,
+    pub default: Option<String>,
+    pub description: String,
+}
+
+/// A template output, optionally exported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub value: Value,
+    pub description: String,
+    pub export: Option<Value>,
+}
+
+/// A whole template.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Template {
+    pub description: String,
+    pub parameters: BTreeMap<String, Parameter>,
+    pub resources: BTreeMap<String, Resource>,
+    pub outputs: BTreeMap<String, Output>,
+}
+
+/// A logical id was added twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateId(pub String);
+
+impl std::fmt::Display for DuplicateId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "logical id `{}` is defined twice in one template",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for DuplicateId {}
+
+impl Template {
+    /// Adds a resource; a logical id may be used once.
+    pub fn add(&mut self, id: &str, resource: Resource) -> Result<(), DuplicateId> {
+        if self.resources.contains_key(id) {
+            return Err(DuplicateId(id.to_owned()));
+        }
+        self.resources.insert(id.to_owned(), resource);
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> Json {
+        let mut out = Map::new();
+        out.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        out.insert("Description".into(), json!(self.description));
+        if !self.parameters.is_empty() {
+            let params: Map<_, _> = self
+                .parameters
+                .iter()
+                .map(|(k, p)| {
+                    let mut m = Map::new();
+                    m.insert("Type".into(), json!(p.param_type));
+                    if let Some(d) = &p.default {
+                        m.insert("Default".into(), json!(d));
+                    }
+                    m.insert("Description".into(), json!(p.description));
+                    (k.clone(), Json::Object(m))
+                })
+                .collect();
+            out.insert("Parameters".into(), Json::Object(params));
+        }
+        let resources: Map<_, _> = self
+            .resources
+            .iter()
+            .map(|(k, r)| (k.clone(), r.to_json()))
+            .collect();
+        out.insert("Resources".into(), Json::Object(resources));
+        if !self.outputs.is_empty() {
+            let outputs: Map<_, _> = self
+                .outputs
+                .iter()
+                .map(|(k, o)| {
+                    let mut m = Map::new();
+                    m.insert("Description".into(), json!(o.description));
+                    m.insert("Value".into(), o.value.to_json());
+                    if let Some(e) = &o.export {
+                        m.insert("Export".into(), json!({ "Name": e.to_json() }));
+                    }
+                    (k.clone(), Json::Object(m))
+                })
+                .collect();
+            out.insert("Outputs".into(), Json::Object(outputs));
+        }
+        Json::Object(out)
+    }
+
+    /// The template as pretty JSON with a trailing newline: deterministic.
+    pub fn to_string_pretty(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.to_json())
+            .expect("a template is always serializable");
+        s.push('\n');
+        s
+    }
+
+    /// Ids referenced by resources or outputs that the template does not
+    /// define (neither resource nor parameter): a template CloudFormation
+    /// would reject.
+    pub fn dangling_references(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let known = |id: &str| self.resources.contains_key(id) || self.parameters.contains_key(id);
+        for (id, r) in &self.resources {
+            let mut refs = Vec::new();
+            r.properties
+                .values()
+                .for_each(|v| v.referenced_ids(&mut refs));
+            refs.extend(r.depends_on.iter().cloned());
+            out.extend(
+                refs.into_iter()
+                    .filter(|r| !known(r))
+                    .map(|r| (id.clone(), r)),
+            );
+        }
+        for (id, o) in &self.outputs {
+            let mut refs = Vec::new();
+            o.value.referenced_ids(&mut refs);
+            out.extend(
+                refs.into_iter()
+                    .filter(|r| !known(r))
+                    .map(|r| (id.clone(), r)),
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intrinsics_serialize_to_cloudformation_syntax() {
+        let v = Value::list([
+            Value::reference("Table"),
+            Value::get_att("Queue", "Arn"),
+            Value::sub("arn:${AWS::Partition}:s3:::${Bucket}/*"),
+            Value::Join("-".into(), vec!["a".into(), Value::Pseudo(Pseudo::Region)]),
+            Value::Select(1, Box::new(Value::GetAzs(Box::new(Value::str(""))))),
+        ]);
+        assert_eq!(
+            v.to_json(),
+            json!([
+                {"Ref": "Table"},
+                {"Fn::GetAtt": ["Queue", "Arn"]},
+                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/*"},
+                {"Fn::Join": ["-", ["a", {"Ref": "AWS::Region"}]]},
+                {"Fn::Select": [1, {"Fn::GetAZs": ""}]},
+            ])
+        );
+    }
+
+    #[test]
+    fn sub_references_skip_pseudo_parameters_and_variables() {
+        let mut vars = BTreeMap::new();
+        vars.insert("Name".to_owned(), Value::reference("Other"));
+        let v = Value::Sub(
+            "${AWS::Region}:${Table.Arn}:${Name}:${!Literal}".into(),
+            vars,
+        );
+        let mut ids = Vec::new();
+        v.referenced_ids(&mut ids);
+        assert_eq!(ids, ["Table", "Other"]);
+    }
+
+    #[test]
+    fn serialization_is_deterministic_whatever_the_insertion_order() {
+        let mut a = Template::default();
+        a.add(
+            "B",
+            Resource::new("AWS::SNS::Topic")
+                .prop("Z", 1u32)
+                .prop("A", 2u32),
+        )
+        .unwrap();
+        a.add("A", Resource::new("AWS::SQS::Queue").depends_on("B"))
+            .unwrap();
+        let mut b = Template::default();
+        b.add("A", Resource::new("AWS::SQS::Queue").depends_on("B"))
+            .unwrap();
+        b.add(
+            "B",
+            Resource::new("AWS::SNS::Topic")
+                .prop("A", 2u32)
+                .prop("Z", 1u32),
+        )
+        .unwrap();
+        assert_eq!(a.to_string_pretty(), b.to_string_pretty());
+        assert!(
+            a.to_string_pretty().find("\"A\"").unwrap()
+                < a.to_string_pretty().find("\"B\"").unwrap()
+        );
+        assert_eq!(
+            a.add("A", Resource::new("AWS::SQS::Queue")),
+            Err(DuplicateId("A".into()))
+        );
+    }
+
+    #[test]
+    fn dangling_references_are_found() {
+        let mut t = Template::default();
+        t.add(
+            "A",
+            Resource::new("AWS::SQS::Queue").prop("X", Value::get_att("Missing", "Arn")),
+        )
+        .unwrap();
+        assert_eq!(
+            t.dangling_references(),
+            [("A".to_owned(), "Missing".to_owned())]
+        );
+    }
+}
