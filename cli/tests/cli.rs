@@ -31,9 +31,12 @@ fn synth_writes_templates_and_a_manifest_and_prints_one_line_per_stack() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{stdout}");
-    assert!(lines[0].starts_with("trading-us-east-1-dev  "), "{stdout}");
+    assert!(
+        lines[0].starts_with("trading-platform-us-east-1-dev  "),
+        "{stdout}"
+    );
     assert!(lines[0].contains(" resources  "), "{stdout}");
-    let template = out.join("trading-us-east-1-dev.template.json");
+    let template = out.join("trading-platform-us-east-1-dev.template.json");
     let body = std::fs::read_to_string(&template).unwrap();
     assert!(
         lines[0].contains(&format!("{} bytes", body.len())),
@@ -45,7 +48,7 @@ fn synth_writes_templates_and_a_manifest_and_prints_one_line_per_stack() {
     assert_eq!(manifest["profile"], "dev");
     assert_eq!(
         manifest["stacks"][0]["template"],
-        "trading-us-east-1-dev.template.json"
+        "trading-platform-us-east-1-dev.template.json"
     );
     for asset in manifest["assets"].as_array().unwrap() {
         assert!(out.join(asset["file"].as_str().unwrap()).is_file());
@@ -109,7 +112,7 @@ fn list_names_the_stacks_of_a_suffix() {
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.starts_with("trading-us-east-1-pr42  us-east-1  "),
+        stdout.starts_with("trading-platform-us-east-1-pr42  us-east-1  "),
         "{stdout}"
     );
     assert!(stdout.contains("profile prod"), "{stdout}");

@@ -3,12 +3,17 @@
 //! - [`catalog`]: every AWS fact the platform relies on: resource kinds, their
 //!   attributes and access levels, IAM actions, name limits. The macro checks
 //!   against it at compile time; synthesis reads it at run time.
+//! - [`iam`]: IAM action facts generated from pinned package data
+//!   ([`iam_data`]), for checking that every action the platform grants exists.
 //! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
 //! - [`spec`]: the declared platform, which the macro expands into.
 //! - [`template`], [`synth`] (feature `synth`): the CloudFormation template
 //!   model and the synthesis of a platform into stacks, assets and a manifest.
 
 pub mod catalog;
+pub mod iam;
+#[rustfmt::skip]
+pub mod iam_data;
 pub mod naming;
 pub mod spec;
 

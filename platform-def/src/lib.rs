@@ -6,7 +6,7 @@
 //! the grammar.
 
 platform_macros::platform! {
-    platform trading {
+    platform trading_platform {
         regions: [us_east_1],
         suffix: max 12,
         profiles: [dev, staging, prod],

@@ -1,0 +1,5 @@
+//! The workspace's integration tests, in one binary.
+
+mod golden;
+mod lint;
+mod ui;
