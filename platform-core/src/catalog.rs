@@ -77,6 +77,8 @@ pub enum Kind {
     Topic,
     Parameter,
     Function,
+    Network,
+    Aurora,
 }
 
 /// Everything the platform knows about one kind.
@@ -96,6 +98,8 @@ pub struct KindInfo {
     pub name_limit: NameLimit,
     /// Whether the kind holds data that a replacement or removal would lose.
     pub stateful: bool,
+    /// IAM service prefixes whose actions act on this kind's resources.
+    pub iam_services: &'static [&'static str],
 }
 
 const KMS_READ: &[&str] = &["kms:Decrypt", "kms:DescribeKey"];
@@ -206,6 +210,7 @@ pub static KINDS: &[KindInfo] = &[
             extra_len: "alias/".len(),
         },
         stateful: true,
+        iam_services: &["kms"],
     },
     KindInfo {
         kind: Kind::Table,
@@ -256,6 +261,7 @@ pub static KINDS: &[KindInfo] = &[
             extra_len: 0,
         },
         stateful: true,
+        iam_services: &["dynamodb"],
     },
     KindInfo {
         kind: Kind::Queue,
@@ -317,6 +323,7 @@ pub static KINDS: &[KindInfo] = &[
             extra_len: ".fifo".len(),
         },
         stateful: true,
+        iam_services: &["sqs"],
     },
     KindInfo {
         kind: Kind::Bucket,
@@ -367,6 +374,7 @@ pub static KINDS: &[KindInfo] = &[
             extra_len: 0,
         },
         stateful: true,
+        iam_services: &["s3"],
     },
     KindInfo {
         kind: Kind::Topic,
@@ -397,6 +405,7 @@ pub static KINDS: &[KindInfo] = &[
             extra_len: ".fifo".len(),
         },
         stateful: false,
+        iam_services: &["sns"],
     },
     KindInfo {
         kind: Kind::Parameter,
@@ -427,6 +436,7 @@ pub static KINDS: &[KindInfo] = &[
             extra_len: 4,
         },
         stateful: false,
+        iam_services: &["ssm"],
     },
     KindInfo {
         kind: Kind::Function,
@@ -457,6 +467,100 @@ pub static KINDS: &[KindInfo] = &[
             extra_len: 0,
         },
         stateful: false,
+        iam_services: &["lambda"],
+    },
+    KindInfo {
+        kind: Kind::Network,
+        keyword: "network",
+        short_type: "vpc",
+        cfn_type: "AWS::EC2::VPC",
+        logical_suffix: "Vpc",
+        attributes: &[
+            Attribute {
+                name: "id",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "cidr",
+                source: AttrSource::GetAtt("CidrBlock"),
+            },
+        ],
+        access: &[],
+        // The VPC's name tag; the IAM role of its flow logs is checked separately.
+        name_limit: NameLimit {
+            what: "VPC name tag",
+            max_len: 255,
+            extra_len: 0,
+        },
+        stateful: false,
+        iam_services: &["ec2"],
+    },
+    KindInfo {
+        kind: Kind::Aurora,
+        keyword: "aurora",
+        short_type: "aurora",
+        cfn_type: "AWS::RDS::DBCluster",
+        logical_suffix: "Cluster",
+        attributes: &[
+            Attribute {
+                name: "name",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "endpoint",
+                source: AttrSource::GetAtt("Endpoint.Address"),
+            },
+            Attribute {
+                name: "reader_endpoint",
+                source: AttrSource::GetAtt("ReadEndpoint.Address"),
+            },
+            Attribute {
+                name: "port",
+                source: AttrSource::GetAtt("Endpoint.Port"),
+            },
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("DBClusterArn"),
+            },
+            Attribute {
+                name: "resource_id",
+                source: AttrSource::GetAtt("DBClusterResourceId"),
+            },
+            Attribute {
+                name: "secret_arn",
+                source: AttrSource::GetAtt("MasterUserSecret.SecretArn"),
+            },
+        ],
+        access: &[
+            Access {
+                name: "connect",
+                summary: "connect as any database user with IAM authentication",
+                actions: &["rds-db:connect"],
+                resources: &[
+                    "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:{resource_id}/*",
+                ],
+                key_actions: &[],
+            },
+            Access {
+                name: "read_secret",
+                summary: "read the master user's secret",
+                actions: &[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                ],
+                resources: &["{secret_arn}"],
+                key_actions: KMS_READ,
+            },
+        ],
+        // RDS identifiers: 63 characters, counted with the instance part
+        // (`-reader-1`) that instance identifiers add.
+        name_limit: NameLimit {
+            what: "RDS DB identifier",
+            max_len: 63,
+            extra_len: "-reader-1".len(),
+        },
+        stateful: true,
+        iam_services: &["rds", "rds-db", "secretsmanager"],
     },
 ];
 
@@ -506,6 +610,34 @@ impl KindInfo {
 pub fn kind_by_keyword(keyword: &str) -> Option<&'static KindInfo> {
     KINDS.iter().find(|info| info.keyword == keyword)
 }
+
+/// How a VPC endpoint service is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointType {
+    /// Route-table entries; free.
+    Gateway,
+    /// Network interfaces in the private subnets with private DNS.
+    Interface,
+}
+
+/// VPC endpoint services a `network` may declare, by the name in
+/// `com.amazonaws.{region}.{name}`, with the IAM service prefix whose API
+/// calls the endpoint carries.
+pub static ENDPOINT_SERVICES: &[(&str, EndpointType, &str)] = &[
+    ("s3", EndpointType::Gateway, "s3"),
+    ("dynamodb", EndpointType::Gateway, "dynamodb"),
+    ("sqs", EndpointType::Interface, "sqs"),
+    ("sns", EndpointType::Interface, "sns"),
+    ("events", EndpointType::Interface, "events"),
+    ("ssm", EndpointType::Interface, "ssm"),
+    ("secretsmanager", EndpointType::Interface, "secretsmanager"),
+    ("kms", EndpointType::Interface, "kms"),
+    ("logs", EndpointType::Interface, "logs"),
+    ("monitoring", EndpointType::Interface, "cloudwatch"),
+    ("xray", EndpointType::Interface, "xray"),
+    ("lambda", EndpointType::Interface, "lambda"),
+    ("execute-api", EndpointType::Interface, "execute-api"),
+];
 
 /// Environment variable names the Lambda runtime reserves.
 pub const RESERVED_LAMBDA_ENV: &[&str] = &[
@@ -566,26 +698,44 @@ mod tests {
                 );
                 for action in access.actions.iter().chain(access.key_actions) {
                     assert!(!action.contains('*'), "wildcard action {action}");
-                    let (service, name) = action.split_once(':').expect("service:Action");
+                    let (service, _) = action.split_once(':').expect("service:Action");
+                    let service_ok = service
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                    assert!(service_ok, "{action}");
+                }
+                for action in access.actions {
+                    let service = action.split(':').next().unwrap();
                     assert!(
-                        name.chars().next().unwrap().is_ascii_uppercase(),
-                        "{action}"
-                    );
-                    assert!(
-                        service
-                            .chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
-                        "{action}"
+                        info.iam_services.contains(&service),
+                        "{}: {action}",
+                        info.keyword
                     );
                 }
-                let own = info
-                    .cfn_type
-                    .split("::")
-                    .nth(1)
-                    .unwrap()
-                    .to_ascii_lowercase();
-                for action in access.actions {
-                    assert_eq!(action.split(':').next().unwrap(), own, "{}", info.keyword);
+            }
+        }
+    }
+
+    /// Every `{placeholder}` of an access level's ARN patterns is `ref` or
+    /// one of the kind's attributes.
+    #[test]
+    fn arn_patterns_use_only_the_kinds_attributes() {
+        for info in KINDS {
+            for access in info.access {
+                for pattern in access.resources {
+                    let mut rest = *pattern;
+                    while let Some(start) = rest.find('{') {
+                        let end = start + rest[start..].find('}').expect("closed");
+                        let dollar = start > 0 && rest.as_bytes()[start - 1] == b'$';
+                        let name = &rest[start + 1..end];
+                        assert!(
+                            dollar || name == "ref" || info.attribute(name).is_some(),
+                            "{}.{}: {pattern}",
+                            info.keyword,
+                            access.name
+                        );
+                        rest = &rest[end + 1..];
+                    }
                 }
             }
         }

@@ -42,6 +42,8 @@ pub enum Spec {
     Topic(TopicSpec),
     Parameter(ParameterSpec),
     Function(FunctionSpec),
+    Network(NetworkSpec),
+    Aurora(AuroraSpec),
 }
 
 impl Spec {
@@ -54,6 +56,8 @@ impl Spec {
             Spec::Topic(_) => Kind::Topic,
             Spec::Parameter(_) => Kind::Parameter,
             Spec::Function(_) => Kind::Function,
+            Spec::Network(_) => Kind::Network,
+            Spec::Aurora(_) => Kind::Aurora,
         }
     }
 }
@@ -277,6 +281,11 @@ impl Platform {
                     out.push(&t.queue);
                 }
             }
+            Spec::Network(n) => out.push(&n.key),
+            Spec::Aurora(a) => {
+                out.push(&a.key);
+                out.push(&a.network);
+            }
         }
         out
     }
@@ -300,4 +309,56 @@ impl Platform {
             Err(dangling)
         }
     }
+}
+
+/// A value that may differ per region: `cidr: region(us_east_1: "10.0.0.0/16", ...)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerRegion<T>(pub Vec<(String, T)>);
+
+impl<T> PerRegion<T> {
+    /// The value for the region code `region`.
+    pub fn get(&self, region: &str) -> Option<&T> {
+        self.0.iter().find(|(r, _)| r == region).map(|(_, v)| v)
+    }
+}
+
+/// `network core { cidr: region(...), azs: 3, endpoints: [...], flow_logs: 30d, key: data }`:
+/// a VPC with public, private and isolated subnets in each AZ, no NAT
+/// gateways, gateway and interface endpoints, and flow logs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkSpec {
+    /// The VPC's IPv4 CIDR per region, a /16.
+    pub cidr: PerRegion<String>,
+    /// Availability zones, 2 or 3.
+    pub azs: u32,
+    /// Endpoint services by short name (`s3`, `dynamodb`: gateway; others:
+    /// interface), from [`crate::catalog::ENDPOINT_SERVICES`].
+    pub endpoints: Vec<String>,
+    pub flow_log_retention_days: u32,
+    /// The declared key that encrypts the flow-log group.
+    pub key: String,
+}
+
+/// Aurora Serverless v2 capacity in ACUs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Capacity {
+    pub min: f64,
+    pub max: f64,
+}
+
+/// `aurora trades { engine: postgres "16.4", capacity: profile(...), readers: 1, network: core, ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuroraSpec {
+    pub engine_version: String,
+    pub database: String,
+    pub capacity: PerProfile<Capacity>,
+    /// Reader instances beside the writer, each in another AZ.
+    pub readers: u32,
+    pub network: String,
+    pub backup_days: PerProfile<u32>,
+    pub key: String,
+    pub log_retention_days: u32,
+    /// Whether removing or replacing the cluster keeps a final snapshot
+    /// (`Snapshot` policies) rather than deleting it outright.
+    pub snapshot_on_removal: PerProfile<bool>,
 }

@@ -41,6 +41,7 @@ pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
+    Float(f64),
     Str(String),
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
@@ -110,7 +111,12 @@ impl Value {
             }
             Value::Map(map) => map.values().for_each(|v| v.referenced_ids(out)),
             Value::Select(_, v) | Value::GetAzs(v) => v.referenced_ids(out),
-            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_) | Value::Pseudo(_) => {}
+            Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Str(_)
+            | Value::Pseudo(_) => {}
         }
     }
 
@@ -119,6 +125,7 @@ impl Value {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
             Value::Int(i) => json!(i),
+            Value::Float(x) => json!(x),
             Value::Str(s) => Json::String(s.clone()),
             Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
             Value::Map(map) => Json::Object(

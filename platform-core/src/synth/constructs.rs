@@ -21,7 +21,7 @@ use crate::spec::{
     BucketSpec, FunctionSpec, KeySpec, ParameterSpec, QueueSpec, Resource as Declared, Spec,
     TableSpec, TopicSpec,
 };
-use crate::template::{Output, Pseudo, RemovalPolicy, Resource, Value};
+use crate::template::{Output, RemovalPolicy, Resource, Value};
 
 use super::iam::{self, Statement};
 use super::{ASSET_BUCKET_PARAMETER, Context, SynthError};
@@ -37,6 +37,8 @@ pub(crate) fn build(cx: &mut Context<'_>, declared: &Declared) -> Result<(), Syn
         Spec::Topic(spec) => topic(cx, name, spec)?,
         Spec::Parameter(spec) => parameter(cx, name, spec)?,
         Spec::Function(spec) => function(cx, name, spec)?,
+        Spec::Network(spec) => super::network::network(cx, name, spec)?,
+        Spec::Aurora(spec) => super::aurora::aurora(cx, name, spec)?,
     }
     output(cx, declared);
     Ok(())
@@ -67,14 +69,16 @@ fn arn(service: &str, resource: &str) -> Value {
 }
 
 /// Which AWS services need the key for resources that they, not a caller's
-/// role, encrypt: CloudWatch Logs for log groups.
+/// role, encrypt: CloudWatch Logs for the log groups of functions, flow logs
+/// and database log exports.
 fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
     let mut statements = Vec::new();
-    let logs = cx
-        .platform
-        .resources
-        .iter()
-        .any(|r| matches!(&r.spec, Spec::Function(f) if f.key == key));
+    let logs = cx.platform.resources.iter().any(|r| match &r.spec {
+        Spec::Function(f) => f.key == key,
+        Spec::Network(n) => n.key == key,
+        Spec::Aurora(a) => a.key == key,
+        _ => false,
+    });
     if logs {
         statements.push(Statement {
             sid: "AllowCloudWatchLogs".into(),
@@ -420,20 +424,10 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
         .prop("Description", format!("Execution role of {function_name}"))
         .prop(
             "AssumeRolePolicyDocument",
-            iam::document(&[Statement {
-                sid: "LambdaAssumeRole".into(),
-                effect: "Allow",
-                actions: vec!["sts:AssumeRole".into()],
-                resources: Vec::new(),
-                principal: Some(Value::map([(
-                    "Service",
-                    Value::str("lambda.amazonaws.com"),
-                )])),
-                condition: Some(Value::map([(
-                    "StringEquals",
-                    Value::map([("aws:SourceAccount", Value::Pseudo(Pseudo::AccountId))]),
-                )])),
-            }]),
+            iam::document(&[iam::service_trust(
+                "LambdaAssumeRole",
+                "lambda.amazonaws.com",
+            )]),
         )
         .prop(
             "Policies",
@@ -511,7 +505,8 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
                 "FunctionResponseTypes",
                 Value::list([Value::str("ReportBatchItemFailures")]),
             )
-            .prop("Enabled", true);
+            .prop("Enabled", true)
+            .prop("Tags", cx.tag_list());
         cx.add(
             &format!("{id}{}Trigger", pascal_case(&trigger.queue)),
             mapping,

@@ -76,6 +76,25 @@ pub(crate) fn document(statements: &[Statement]) -> Value {
     ])
 }
 
+/// A trust policy statement letting an AWS service assume a role, for this
+/// account only.
+pub(crate) fn service_trust(sid: &str, service: &str) -> Statement {
+    Statement {
+        sid: sid.to_owned(),
+        effect: "Allow",
+        actions: vec!["sts:AssumeRole".into()],
+        resources: Vec::new(),
+        principal: Some(Value::map([("Service", Value::str(service))])),
+        condition: Some(Value::map([(
+            "StringEquals",
+            Value::map([(
+                "aws:SourceAccount",
+                Value::Pseudo(crate::template::Pseudo::AccountId),
+            )]),
+        )])),
+    }
+}
+
 /// A statement denying any request to the resource that is not over TLS.
 pub(crate) fn deny_insecure_transport(action: &str, resources: Vec<Value>) -> Statement {
     Statement {
@@ -91,26 +110,58 @@ pub(crate) fn deny_insecure_transport(action: &str, resources: Vec<Value>) -> St
     }
 }
 
-/// The ARN patterns of an access level resolved against resource `name`.
+/// The ARN patterns of an access level resolved against resource `name`:
+/// `{ref}` is its `Ref`, any other `{attribute}` that attribute; `${...}` is
+/// left for `Fn::Sub`.
 fn resolve_arns(cx: &Context<'_>, name: &str, access: &Access) -> Vec<Value> {
     access
         .resources
         .iter()
-        .map(|pattern| match *pattern {
-            "{arn}" => cx.attr(&crate::spec::AttrRef::new(name, "arn")),
-            "{ref}" => Value::Ref(cx.logical_id(name)),
-            _ => {
-                let mut s = pattern.to_string();
-                if s.contains("{arn}") {
-                    s = s.replace("{arn}", &cx.sub_var(name, "arn"));
-                }
-                if s.contains("{ref}") {
-                    s = s.replace("{ref}", &format!("${{{}}}", cx.logical_id(name)));
-                }
-                Value::sub(s)
+        .map(|pattern| {
+            if let Some(attribute) = whole_placeholder(pattern) {
+                return placeholder_value(cx, name, attribute);
             }
+            let mut out = String::with_capacity(pattern.len() + 16);
+            let mut rest = *pattern;
+            while let Some(start) = rest.find('{') {
+                let dollar = start > 0 && rest.as_bytes()[start - 1] == b'$';
+                let end = rest[start..]
+                    .find('}')
+                    .map(|e| start + e)
+                    .expect("closed placeholder");
+                out.push_str(&rest[..start]);
+                if dollar {
+                    out.push_str(&rest[start..=end]);
+                } else {
+                    out.push_str(&placeholder_sub(cx, name, &rest[start + 1..end]));
+                }
+                rest = &rest[end + 1..];
+            }
+            out.push_str(rest);
+            Value::sub(out)
         })
         .collect()
+}
+
+fn whole_placeholder(pattern: &str) -> Option<&str> {
+    let inner = pattern.strip_prefix('{')?.strip_suffix('}')?;
+    (!inner.contains(['{', '}', '$'])).then_some(inner)
+}
+
+fn placeholder_value(cx: &Context<'_>, name: &str, attribute: &str) -> Value {
+    if attribute == "ref" {
+        Value::Ref(cx.logical_id(name))
+    } else {
+        cx.attr(&crate::spec::AttrRef::new(name, attribute))
+    }
+}
+
+fn placeholder_sub(cx: &Context<'_>, name: &str, attribute: &str) -> String {
+    if attribute == "ref" {
+        format!("${{{}}}", cx.logical_id(name))
+    } else {
+        cx.sub_var(name, attribute)
+    }
 }
 
 /// The key that encrypts a declared resource, if any.
@@ -120,7 +171,8 @@ fn encryption_key(spec: &Spec) -> Option<&str> {
         Spec::Queue(q) => Some(&q.key),
         Spec::Bucket(b) => Some(&b.key),
         Spec::Topic(t) => Some(&t.key),
-        Spec::Key(_) | Spec::Parameter(_) | Spec::Function(_) => None,
+        Spec::Aurora(a) => Some(&a.key),
+        Spec::Key(_) | Spec::Parameter(_) | Spec::Function(_) | Spec::Network(_) => None,
     }
 }
 

@@ -6,8 +6,10 @@
 //! input gives byte-identical output.
 
 mod assets;
+mod aurora;
 mod constructs;
 mod iam;
+mod network;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -178,6 +180,8 @@ pub enum SynthError {
     Limit { stack: String, what: String },
     /// Two resources got the same logical id.
     DuplicateId(String),
+    /// A hand-built platform holds a value the macro would have rejected.
+    Invalid(String),
 }
 
 impl fmt::Display for SynthError {
@@ -201,6 +205,7 @@ impl fmt::Display for SynthError {
             }
             SynthError::Limit { stack, what } => write!(f, "stack `{stack}` {what}"),
             SynthError::DuplicateId(id) => write!(f, "logical id `{id}` is produced twice"),
+            SynthError::Invalid(message) => f.write_str(message),
         }
     }
 }

@@ -85,6 +85,58 @@ fn sample() -> Platform {
                 }),
             ),
             r(
+                "core",
+                Spec::Network(NetworkSpec {
+                    cidr: PerRegion(vec![
+                        ("us-east-1".into(), "10.0.0.0/16".into()),
+                        ("us-west-2".into(), "10.2.0.0/16".into()),
+                    ]),
+                    azs: 3,
+                    endpoints: [
+                        "s3",
+                        "dynamodb",
+                        "sqs",
+                        "sns",
+                        "events",
+                        "ssm",
+                        "secretsmanager",
+                        "kms",
+                        "logs",
+                        "monitoring",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    flow_log_retention_days: 30,
+                    key: "data".into(),
+                }),
+            ),
+            r(
+                "trades",
+                Spec::Aurora(AuroraSpec {
+                    engine_version: "16.10".into(),
+                    database: "trading".into(),
+                    capacity: PerProfile::ByProfile(vec![
+                        ("dev".into(), Capacity { min: 0.5, max: 2.0 }),
+                        (
+                            "prod".into(),
+                            Capacity {
+                                min: 2.0,
+                                max: 16.0,
+                            },
+                        ),
+                    ]),
+                    readers: 1,
+                    network: "core".into(),
+                    backup_days: PerProfile::Same(7),
+                    key: "data".into(),
+                    log_retention_days: 30,
+                    snapshot_on_removal: PerProfile::ByProfile(vec![
+                        ("dev".into(), false),
+                        ("prod".into(), true),
+                    ]),
+                }),
+            ),
+            r(
                 "table_name",
                 Spec::Parameter(ParameterSpec {
                     value: ValueSource::Attr(AttrRef::new("sessions", "name")),
@@ -289,12 +341,16 @@ fn every_taggable_resource_carries_suffix_region_profile_and_platform_tags() {
         {"Key": "Profile", "Value": "dev"},
         {"Key": "Region", "Value": "us-east-1"},
     ]);
+    // Types whose CloudFormation schema has no `Tags` property.
     let untaggable = [
         "AWS::KMS::Alias",
         "AWS::SQS::QueuePolicy",
         "AWS::S3::BucketPolicy",
         "AWS::SNS::TopicPolicy",
-        "AWS::Lambda::EventSourceMapping",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::Route",
+        "AWS::EC2::SecurityGroupEgress",
     ];
     for (id, resource) in t["Resources"].as_object().unwrap() {
         let ty = resource["Type"].as_str().unwrap();
@@ -305,6 +361,13 @@ fn every_taggable_resource_carries_suffix_region_profile_and_platform_tags() {
         if ty == "AWS::SSM::Parameter" {
             assert_eq!(tags["EnvironmentSuffix"], "dev", "{id}");
             assert_eq!(tags["Project"], "trading-platform", "{id}");
+        } else if ty.starts_with("AWS::EC2::") && tags[0]["Key"] == "Name" {
+            // EC2 shows the `Name` tag as the resource's name.
+            assert_eq!(
+                &Json::Array(tags.as_array().unwrap()[1..].to_vec()),
+                &expected_list,
+                "{id}"
+            );
         } else {
             assert_eq!(tags, &expected_list, "{id}");
         }
@@ -448,4 +511,100 @@ fn write_to_replaces_a_previous_output_atomically() {
     assert!(dir.join("trading-us-west-2-dev.template.json").is_file());
     assert!(dir.join(a.assets[0].file_name()).is_file());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn aurora_is_private_encrypted_passwordless_and_reachable_only_from_functions() {
+    let dev = synth_json("dev");
+    let prod = synth_json("prod");
+    let r = &dev["Resources"];
+    let cluster = &r["TradesCluster"];
+    let p = &cluster["Properties"];
+    assert_eq!(p["DBClusterIdentifier"], "aurora-trades-us-east-1-dev");
+    assert_eq!(p["StorageEncrypted"], true);
+    assert_eq!(p["ManageMasterUserPassword"], true);
+    assert!(p.get("MasterUserPassword").is_none());
+    assert_eq!(p["EnableIAMDatabaseAuthentication"], true);
+    assert_eq!(p["DeletionProtection"], false);
+    assert_eq!(
+        p["ServerlessV2ScalingConfiguration"],
+        json!({"MinCapacity": 0.5, "MaxCapacity": 2.0})
+    );
+    assert_eq!(cluster["DeletionPolicy"], "Delete");
+    assert_eq!(
+        prod["Resources"]["TradesCluster"]["DeletionPolicy"],
+        "Snapshot"
+    );
+    assert_eq!(
+        prod["Resources"]["TradesCluster"]["UpdateReplacePolicy"],
+        "Snapshot"
+    );
+    assert_eq!(
+        p["VpcSecurityGroupIds"],
+        json!([{"Ref": "TradesClusterSecurityGroup"}])
+    );
+    let ingress = &r["TradesClusterSecurityGroup"]["Properties"]["SecurityGroupIngress"];
+    assert_eq!(ingress.as_array().unwrap().len(), 1);
+    assert_eq!(ingress[0]["FromPort"], 5432);
+    assert_eq!(
+        ingress[0]["SourceSecurityGroupId"],
+        json!({"Ref": "CoreVpcFunctionSecurityGroup"})
+    );
+    assert_eq!(
+        r["TradesClusterSubnetGroup"]["Properties"]["SubnetIds"],
+        json!([{"Ref": "CoreVpcIsolatedSubnet1"}, {"Ref": "CoreVpcIsolatedSubnet2"}, {"Ref": "CoreVpcIsolatedSubnet3"}])
+    );
+    let writer = &r["TradesClusterWriter"]["Properties"];
+    let reader = &r["TradesClusterReader1"]["Properties"];
+    assert_eq!(writer["DBInstanceClass"], "db.serverless");
+    assert_ne!(writer["AvailabilityZone"], reader["AvailabilityZone"]);
+    assert_eq!(
+        reader["DBInstanceIdentifier"],
+        "aurora-trades-reader-1-us-east-1-dev"
+    );
+}
+
+#[test]
+fn the_network_has_three_tiers_per_az_no_nat_and_no_open_ingress() {
+    let t = synth_json("dev");
+    let r = t["Resources"].as_object().unwrap();
+    let count = |ty: &str| r.values().filter(|v| v["Type"] == ty).count();
+    assert_eq!(count("AWS::EC2::Subnet"), 9);
+    assert_eq!(count("AWS::EC2::NatGateway"), 0);
+    assert_eq!(count("AWS::EC2::VPCEndpoint"), 10);
+    assert_eq!(count("AWS::EC2::FlowLog"), 1);
+    assert_eq!(
+        r["CoreVpcIsolatedSubnet3"]["Properties"]["CidrBlock"],
+        "10.0.160.0/20"
+    );
+    let routes: Vec<&Json> = r
+        .values()
+        .filter(|v| v["Type"] == "AWS::EC2::Route")
+        .collect();
+    assert_eq!(
+        routes.len(),
+        1,
+        "only the public tier routes to the internet"
+    );
+    assert_eq!(
+        routes[0]["Properties"]["RouteTableId"],
+        json!({"Ref": "CoreVpcPublicRouteTable"})
+    );
+    for (id, v) in r {
+        for rule in v["Properties"]["SecurityGroupIngress"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert_ne!(rule["CidrIp"], "0.0.0.0/0", "{id} is open to the internet");
+        }
+    }
+    assert_eq!(
+        r["CoreVpcS3Endpoint"]["Properties"]["VpcEndpointType"],
+        "Gateway"
+    );
+    assert_eq!(
+        r["CoreVpcSqsEndpoint"]["Properties"]["SubnetIds"],
+        json!([{"Ref": "CoreVpcPrivateSubnet1"}, {"Ref": "CoreVpcPrivateSubnet2"}, {"Ref": "CoreVpcPrivateSubnet3"}])
+    );
 }

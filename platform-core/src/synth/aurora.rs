@@ -1,0 +1,266 @@
+//! The Aurora PostgreSQL Serverless v2 construct: a cluster with a writer
+//! and readers in different AZs, in the network's isolated subnets, reachable
+//! on 5432 only from the functions' security group.
+//!
+//! Secure by construction: storage encrypted with the declared key, the master
+//! password generated and kept by Secrets Manager (`ManageMasterUserPassword`,
+//! so no password appears in any template), IAM database authentication,
+//! PostgreSQL logs exported to an encrypted log group, Performance Insights
+//! encrypted with the key, enhanced monitoring. No deletion protection: every
+//! environment is destroyable (the seeds' rule); removal keeps a final
+//! snapshot where the profile says so.
+
+use crate::spec::{AuroraSpec, Spec};
+use crate::template::{RemovalPolicy, Resource, Value};
+
+use super::iam::{self, Statement};
+use super::network::{NetworkIds, Tier};
+use super::{Context, SynthError};
+
+/// PostgreSQL's port.
+pub(crate) const PORT: u32 = 5432;
+
+fn checkov_skip(resource: &mut Resource, skips: &[(&str, &str)]) {
+    resource.metadata.insert(
+        "checkov".into(),
+        Value::map([(
+            "skip",
+            Value::list(skips.iter().map(|(id, comment)| {
+                Value::map([("id", Value::str(*id)), ("comment", Value::str(*comment))])
+            })),
+        )]),
+    );
+}
+
+pub(crate) fn aurora(
+    cx: &mut Context<'_>,
+    name: &str,
+    spec: &AuroraSpec,
+) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let identifier = cx.physical_name("aurora", name);
+    let network = match cx.platform.resource(&spec.network).map(|r| &r.spec) {
+        Some(Spec::Network(n)) => n.clone(),
+        _ => {
+            return Err(SynthError::Invalid(format!(
+                "aurora `{name}`: `network:` must name a network"
+            )));
+        }
+    };
+    let net = NetworkIds::new(cx, &spec.network);
+    let subnet_group = format!("{id}SubnetGroup");
+    let sg = format!("{id}SecurityGroup");
+    let log_group = format!("{id}LogGroup");
+    let monitoring_role = format!("{id}MonitoringRole");
+
+    cx.add(
+        &subnet_group,
+        Resource::new("AWS::RDS::DBSubnetGroup")
+            .prop("DBSubnetGroupName", identifier.as_str())
+            .prop(
+                "DBSubnetGroupDescription",
+                format!("Isolated subnets of {identifier}"),
+            )
+            .prop("SubnetIds", net.subnets(Tier::Isolated, network.azs))
+            .prop("Tags", cx.tag_list()),
+    )?;
+    security_groups(cx, &net, &sg, &identifier)?;
+    cx.add(
+        &log_group,
+        Resource::new("AWS::Logs::LogGroup")
+            .prop(
+                "LogGroupName",
+                format!("/aws/rds/cluster/{identifier}/postgresql"),
+            )
+            .prop("RetentionInDays", spec.log_retention_days)
+            .prop("KmsKeyId", cx.key_arn(&spec.key))
+            .prop("Tags", cx.tag_list())
+            .removal(RemovalPolicy::Delete),
+    )?;
+    monitoring(cx, &monitoring_role, name)?;
+
+    let capacity = spec.capacity.get(cx.profile);
+    let removal = if spec.snapshot_on_removal.get(cx.profile) {
+        RemovalPolicy::Snapshot
+    } else {
+        RemovalPolicy::Delete
+    };
+    let mut cluster = Resource::new("AWS::RDS::DBCluster")
+        .prop("DBClusterIdentifier", identifier.as_str())
+        .prop("Engine", "aurora-postgresql")
+        .prop("EngineVersion", spec.engine_version.as_str())
+        .prop("DatabaseName", spec.database.as_str())
+        .prop("Port", PORT)
+        .prop("MasterUsername", "postgres")
+        .prop("ManageMasterUserPassword", true)
+        .prop(
+            "MasterUserSecret",
+            Value::map([("KmsKeyId", cx.key_arn(&spec.key))]),
+        )
+        .prop(
+            "ServerlessV2ScalingConfiguration",
+            Value::map([
+                ("MinCapacity", Value::Float(capacity.min)),
+                ("MaxCapacity", Value::Float(capacity.max)),
+            ]),
+        )
+        .prop("BackupRetentionPeriod", spec.backup_days.get(cx.profile))
+        .prop("PreferredBackupWindow", "03:00-04:00")
+        .prop("PreferredMaintenanceWindow", "sun:05:00-sun:06:00")
+        .prop("StorageEncrypted", true)
+        .prop("KmsKeyId", cx.key_arn(&spec.key))
+        .prop("EnableIAMDatabaseAuthentication", true)
+        .prop(
+            "EnableCloudwatchLogsExports",
+            Value::list([Value::str("postgresql")]),
+        )
+        .prop("DeletionProtection", false)
+        .prop("CopyTagsToSnapshot", true)
+        .prop("DBSubnetGroupName", Value::Ref(subnet_group))
+        .prop("VpcSecurityGroupIds", Value::list([Value::Ref(sg)]))
+        .prop("Tags", cx.tag_list())
+        .depends_on(&log_group)
+        .removal(removal);
+    checkov_skip(
+        &mut cluster,
+        &[(
+            "CKV_AWS_139",
+            "Deletion protection stays off: every environment must be destroyable; tp deploy refuses to replace or remove the cluster unless --allow-replace names it",
+        )],
+    );
+    cx.add(&id, cluster)?;
+
+    for (index, role) in instance_roles(spec.readers).into_iter().enumerate() {
+        let instance_id = format!("{id}{}", crate::naming::pascal_case(&role));
+        let az = (index as u32) % network.azs;
+        cx.add(
+            &instance_id,
+            Resource::new("AWS::RDS::DBInstance")
+                .prop(
+                    "DBInstanceIdentifier",
+                    cx.physical_name("aurora", &format!("{name}_{role}")),
+                )
+                .prop("DBClusterIdentifier", Value::Ref(id.clone()))
+                .prop("DBInstanceClass", "db.serverless")
+                .prop("Engine", "aurora-postgresql")
+                .prop(
+                    "AvailabilityZone",
+                    Value::Select(az, Box::new(Value::GetAzs(Box::new(Value::str(""))))),
+                )
+                .prop("PromotionTier", index as u32)
+                .prop("PubliclyAccessible", false)
+                .prop("AutoMinorVersionUpgrade", true)
+                .prop("EnablePerformanceInsights", true)
+                .prop("PerformanceInsightsKMSKeyId", cx.key_arn(&spec.key))
+                .prop("PerformanceInsightsRetentionPeriod", 7u32)
+                .prop("MonitoringInterval", 60u32)
+                .prop("MonitoringRoleArn", Value::get_att(&monitoring_role, "Arn"))
+                .prop("Tags", cx.tag_list())
+                .removal(RemovalPolicy::Delete),
+        )?;
+    }
+    Ok(())
+}
+
+/// `writer`, `reader_1`, `reader_2`, ...
+fn instance_roles(readers: u32) -> Vec<String> {
+    std::iter::once("writer".to_owned())
+        .chain((1..=readers).map(|i| format!("reader_{i}")))
+        .collect()
+}
+
+/// The cluster's group admits 5432 from the functions' group only; the
+/// functions' group gets the matching egress rule.
+fn security_groups(
+    cx: &mut Context<'_>,
+    net: &NetworkIds,
+    sg: &str,
+    identifier: &str,
+) -> Result<(), SynthError> {
+    cx.add(
+        sg,
+        Resource::new("AWS::EC2::SecurityGroup")
+            .prop("GroupDescription", format!("Aurora cluster {identifier}"))
+            .prop("VpcId", Value::Ref(net.vpc.clone()))
+            .prop(
+                "SecurityGroupIngress",
+                Value::list([Value::map([
+                    ("IpProtocol", Value::str("tcp")),
+                    ("FromPort", Value::from(PORT)),
+                    ("ToPort", Value::from(PORT)),
+                    ("SourceSecurityGroupId", Value::Ref(net.function_sg())),
+                    (
+                        "Description",
+                        Value::str("PostgreSQL from the platform's functions"),
+                    ),
+                ])]),
+            )
+            .prop(
+                "SecurityGroupEgress",
+                Value::list([Value::map([
+                    ("IpProtocol", Value::str("icmp")),
+                    ("FromPort", Value::from(252u32)),
+                    ("ToPort", Value::from(86u32)),
+                    ("CidrIp", Value::str("255.255.255.255/32")),
+                    ("Description", Value::str("Disallow all traffic")),
+                ])]),
+            )
+            .prop("Tags", cx.tag_list()),
+    )?;
+    cx.add(
+        &format!("{sg}FunctionEgress"),
+        Resource::new("AWS::EC2::SecurityGroupEgress")
+            .prop("GroupId", Value::Ref(net.function_sg()))
+            .prop("IpProtocol", "tcp")
+            .prop("FromPort", PORT)
+            .prop("ToPort", PORT)
+            .prop("DestinationSecurityGroupId", Value::Ref(sg.to_owned()))
+            .prop("Description", format!("PostgreSQL to {identifier}")),
+    )
+}
+
+/// Enhanced monitoring's role, limited to the `RDSOSMetrics` log group.
+fn monitoring(cx: &mut Context<'_>, role: &str, name: &str) -> Result<(), SynthError> {
+    let group =
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:RDSOSMetrics";
+    let statements = [
+        Statement::allow(
+            "EnhancedMonitoringGroup",
+            &["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+            vec![Value::sub(group)],
+        ),
+        Statement::allow(
+            "EnhancedMonitoringStreams",
+            &[
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:GetLogEvents",
+                "logs:PutLogEvents",
+            ],
+            vec![Value::sub(format!("{group}:log-stream:*"))],
+        ),
+    ];
+    cx.add(
+        role,
+        Resource::new("AWS::IAM::Role")
+            .prop(
+                "RoleName",
+                cx.physical_name("role", &format!("{name}_monitoring")),
+            )
+            .prop(
+                "AssumeRolePolicyDocument",
+                iam::document(&[iam::service_trust(
+                    "MonitoringAssumeRole",
+                    "monitoring.rds.amazonaws.com",
+                )]),
+            )
+            .prop(
+                "Policies",
+                Value::list([Value::map([
+                    ("PolicyName", Value::str("enhanced-monitoring")),
+                    ("PolicyDocument", iam::document(&statements)),
+                ])]),
+            )
+            .prop("Tags", cx.tag_list()),
+    )
+}

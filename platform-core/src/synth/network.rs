@@ -1,0 +1,399 @@
+//! The network construct: a VPC across 2 or 3 AZs with public, private and
+//! isolated subnets, no NAT gateways, VPC endpoints so private functions reach
+//! AWS services, security groups, and flow logs to an encrypted log group.
+//!
+//! Subnets are /20s carved from the region's /16 in a fixed layout (tier `t`,
+//! AZ `i` -> the `4t + i`-th /20), so CIDRs never move when AZs are added.
+
+use std::net::Ipv4Addr;
+
+use crate::catalog::{ENDPOINT_SERVICES, EndpointType};
+use crate::spec::NetworkSpec;
+use crate::template::{RemovalPolicy, Resource, Value};
+
+use super::iam::{self, Statement};
+use super::{Context, SynthError};
+
+/// The subnet tiers, in layout order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tier {
+    /// Routed to the internet gateway; holds nothing the platform declares today.
+    Public,
+    /// Functions; reach AWS services only through endpoints.
+    Private,
+    /// Databases; no route out at all.
+    Isolated,
+}
+
+impl Tier {
+    fn name(self) -> &'static str {
+        match self {
+            Tier::Public => "Public",
+            Tier::Private => "Private",
+            Tier::Isolated => "Isolated",
+        }
+    }
+
+    fn index(self) -> u32 {
+        match self {
+            Tier::Public => 0,
+            Tier::Private => 1,
+            Tier::Isolated => 2,
+        }
+    }
+}
+
+/// Logical ids of the network's parts, shared with the constructs that
+/// place resources in it.
+pub(crate) struct NetworkIds {
+    pub vpc: String,
+}
+
+impl NetworkIds {
+    pub fn new(cx: &Context<'_>, name: &str) -> Self {
+        NetworkIds {
+            vpc: cx.logical_id(name),
+        }
+    }
+
+    pub fn subnet(&self, tier: Tier, az: u32) -> String {
+        format!("{}{}Subnet{}", self.vpc, tier.name(), az + 1)
+    }
+
+    pub fn subnets(&self, tier: Tier, azs: u32) -> Value {
+        Value::list((0..azs).map(|i| Value::Ref(self.subnet(tier, i))))
+    }
+
+    /// The functions' security group.
+    pub fn function_sg(&self) -> String {
+        format!("{}FunctionSecurityGroup", self.vpc)
+    }
+
+    fn endpoint_sg(&self) -> String {
+        format!("{}EndpointSecurityGroup", self.vpc)
+    }
+}
+
+/// The `index`-th /20 of a /16.
+pub(crate) fn subnet_cidr(vpc_cidr: &str, index: u32) -> Option<String> {
+    let (addr, prefix) = vpc_cidr.split_once('/')?;
+    let addr: Ipv4Addr = addr.parse().ok()?;
+    if prefix != "16" || index >= 16 {
+        return None;
+    }
+    let base = u32::from(addr) & 0xffff_0000;
+    Some(format!("{}/20", Ipv4Addr::from(base + index * 4096)))
+}
+
+fn az(index: u32) -> Value {
+    Value::Select(index, Box::new(Value::GetAzs(Box::new(Value::str("")))))
+}
+
+fn name_tag(cx: &Context<'_>, name: String) -> Value {
+    let mut tags = vec![Value::map([
+        ("Key", Value::str("Name")),
+        ("Value", Value::Str(name)),
+    ])];
+    if let Value::List(rest) = cx.tag_list() {
+        tags.extend(rest);
+    }
+    Value::List(tags)
+}
+
+pub(crate) fn network(
+    cx: &mut Context<'_>,
+    name: &str,
+    spec: &NetworkSpec,
+) -> Result<(), SynthError> {
+    let ids = NetworkIds::new(cx, name);
+    let vpc_name = cx.physical_name("vpc", name);
+    let cidr = spec.cidr.get(cx.region).cloned().ok_or_else(|| {
+        SynthError::Invalid(format!(
+            "network `{name}` declares no CIDR for {}",
+            cx.region
+        ))
+    })?;
+    cx.add(
+        &ids.vpc,
+        Resource::new("AWS::EC2::VPC")
+            .prop("CidrBlock", cidr.as_str())
+            .prop("EnableDnsHostnames", true)
+            .prop("EnableDnsSupport", true)
+            .prop("Tags", name_tag(cx, vpc_name.clone())),
+    )?;
+
+    // Public tier: an internet gateway and one shared route table.
+    let igw = format!("{}InternetGateway", ids.vpc);
+    let attachment = format!("{}GatewayAttachment", ids.vpc);
+    cx.add(
+        &igw,
+        Resource::new("AWS::EC2::InternetGateway").prop("Tags", name_tag(cx, vpc_name.clone())),
+    )?;
+    cx.add(
+        &attachment,
+        Resource::new("AWS::EC2::VPCGatewayAttachment")
+            .prop("VpcId", Value::Ref(ids.vpc.clone()))
+            .prop("InternetGatewayId", Value::Ref(igw.clone())),
+    )?;
+    let public_rt = format!("{}PublicRouteTable", ids.vpc);
+    route_table(cx, &ids, &public_rt, format!("{vpc_name}-public"))?;
+    cx.add(
+        &format!("{}PublicDefaultRoute", ids.vpc),
+        Resource::new("AWS::EC2::Route")
+            .prop("RouteTableId", Value::Ref(public_rt.clone()))
+            .prop("DestinationCidrBlock", "0.0.0.0/0")
+            .prop("GatewayId", Value::Ref(igw))
+            .depends_on(&attachment),
+    )?;
+
+    // Private and isolated tiers: one route table per AZ, no default route.
+    let mut endpoint_route_tables = Vec::new();
+    for tier in [Tier::Public, Tier::Private, Tier::Isolated] {
+        for i in 0..spec.azs {
+            let subnet = ids.subnet(tier, i);
+            let subnet_cidr = subnet_cidr(&cidr, tier.index() * 4 + i).ok_or_else(|| {
+                SynthError::Invalid(format!("network `{name}`: CIDR {cidr} is not a /16"))
+            })?;
+            cx.add(
+                &subnet,
+                Resource::new("AWS::EC2::Subnet")
+                    .prop("VpcId", Value::Ref(ids.vpc.clone()))
+                    .prop("CidrBlock", subnet_cidr)
+                    .prop("AvailabilityZone", az(i))
+                    .prop("MapPublicIpOnLaunch", false)
+                    .prop(
+                        "Tags",
+                        name_tag(
+                            cx,
+                            format!("{vpc_name}-{}-{}", tier.name().to_lowercase(), i + 1),
+                        ),
+                    ),
+            )?;
+            let rt = if tier == Tier::Public {
+                public_rt.clone()
+            } else {
+                let rt = format!("{}{}RouteTable{}", ids.vpc, tier.name(), i + 1);
+                route_table(
+                    cx,
+                    &ids,
+                    &rt,
+                    format!("{vpc_name}-{}-{}", tier.name().to_lowercase(), i + 1),
+                )?;
+                endpoint_route_tables.push(Value::Ref(rt.clone()));
+                rt
+            };
+            cx.add(
+                &format!("{subnet}RouteTableAssociation"),
+                Resource::new("AWS::EC2::SubnetRouteTableAssociation")
+                    .prop("SubnetId", Value::Ref(subnet))
+                    .prop("RouteTableId", Value::Ref(rt)),
+            )?;
+        }
+    }
+
+    security_groups(cx, &ids, &vpc_name, &cidr)?;
+    endpoints(cx, &ids, spec, endpoint_route_tables)?;
+    flow_logs(cx, &ids, name, spec)
+}
+
+fn route_table(
+    cx: &mut Context<'_>,
+    ids: &NetworkIds,
+    id: &str,
+    name: String,
+) -> Result<(), SynthError> {
+    cx.add(
+        id,
+        Resource::new("AWS::EC2::RouteTable")
+            .prop("VpcId", Value::Ref(ids.vpc.clone()))
+            .prop("Tags", name_tag(cx, name)),
+    )
+}
+
+fn rule(protocol: &str, port: u32, description: &str) -> Vec<(&'static str, Value)> {
+    vec![
+        ("IpProtocol", Value::str(protocol)),
+        ("FromPort", Value::from(port)),
+        ("ToPort", Value::from(port)),
+        ("Description", Value::str(description)),
+    ]
+}
+
+/// The endpoints' group admits HTTPS from inside the VPC; the functions'
+/// group may only send HTTPS (to the endpoints and the gateway endpoints'
+/// prefixes, the only destinations the private subnets have a route to).
+fn security_groups(
+    cx: &mut Context<'_>,
+    ids: &NetworkIds,
+    vpc_name: &str,
+    cidr: &str,
+) -> Result<(), SynthError> {
+    let mut ingress = rule(
+        "tcp",
+        443,
+        "HTTPS from inside the VPC to the interface endpoints",
+    );
+    ingress.push(("CidrIp", Value::str(cidr)));
+    // An explicit rule that matches nothing replaces the default allow-all
+    // egress: endpoints only answer.
+    let egress = Value::map([
+        ("IpProtocol", Value::str("icmp")),
+        ("FromPort", Value::from(252u32)),
+        ("ToPort", Value::from(86u32)),
+        ("CidrIp", Value::str("255.255.255.255/32")),
+        ("Description", Value::str("Disallow all traffic")),
+    ]);
+    cx.add(
+        &ids.endpoint_sg(),
+        Resource::new("AWS::EC2::SecurityGroup")
+            .prop(
+                "GroupDescription",
+                format!("Interface endpoints of {vpc_name}"),
+            )
+            .prop("VpcId", Value::Ref(ids.vpc.clone()))
+            .prop("SecurityGroupIngress", Value::list([Value::map(ingress)]))
+            .prop("SecurityGroupEgress", Value::list([egress]))
+            .prop("Tags", name_tag(cx, format!("sg-endpoints-{vpc_name}"))),
+    )?;
+    let mut https = rule(
+        "tcp",
+        443,
+        "HTTPS to AWS services through the VPC endpoints",
+    );
+    https.push(("CidrIp", Value::str("0.0.0.0/0")));
+    let mut sg = Resource::new("AWS::EC2::SecurityGroup")
+        .prop("GroupDescription", format!("Functions in {vpc_name}"))
+        .prop("VpcId", Value::Ref(ids.vpc.clone()))
+        .prop("SecurityGroupEgress", Value::list([Value::map(https)]))
+        .prop("Tags", name_tag(cx, format!("sg-functions-{vpc_name}")));
+    sg.metadata.insert(
+        "checkov".into(),
+        Value::map([(
+            "skip",
+            Value::list([Value::map([
+                ("id", Value::str("CKV_AWS_382")),
+                (
+                    "comment",
+                    Value::str("HTTPS egress only; private subnets have no internet route, so the only reachable destinations are the VPC endpoints"),
+                ),
+            ])]),
+        )]),
+    );
+    cx.add(&ids.function_sg(), sg)
+}
+
+fn endpoints(
+    cx: &mut Context<'_>,
+    ids: &NetworkIds,
+    spec: &NetworkSpec,
+    route_tables: Vec<Value>,
+) -> Result<(), SynthError> {
+    for service in &spec.endpoints {
+        let (_, endpoint_type, _) = ENDPOINT_SERVICES
+            .iter()
+            .find(|(s, _, _)| s == service)
+            .ok_or_else(|| SynthError::Invalid(format!("unknown endpoint service `{service}`")))?;
+        let id = format!("{}{}Endpoint", ids.vpc, crate::naming::pascal_case(service));
+        let mut endpoint = Resource::new("AWS::EC2::VPCEndpoint")
+            .prop("VpcId", Value::Ref(ids.vpc.clone()))
+            .prop(
+                "ServiceName",
+                Value::sub(format!("com.amazonaws.${{AWS::Region}}.{service}")),
+            )
+            .prop("Tags", cx.tag_list());
+        endpoint = match endpoint_type {
+            EndpointType::Gateway => endpoint
+                .prop("VpcEndpointType", "Gateway")
+                .prop("RouteTableIds", Value::List(route_tables.clone())),
+            EndpointType::Interface => endpoint
+                .prop("VpcEndpointType", "Interface")
+                .prop("PrivateDnsEnabled", true)
+                .prop("SubnetIds", ids.subnets(Tier::Private, spec.azs))
+                .prop(
+                    "SecurityGroupIds",
+                    Value::list([Value::Ref(ids.endpoint_sg())]),
+                ),
+        };
+        cx.add(&id, endpoint)?;
+    }
+    Ok(())
+}
+
+fn flow_logs(
+    cx: &mut Context<'_>,
+    ids: &NetworkIds,
+    name: &str,
+    spec: &NetworkSpec,
+) -> Result<(), SynthError> {
+    let log_group = format!("{}FlowLogGroup", ids.vpc);
+    let role = format!("{}FlowLogRole", ids.vpc);
+    cx.add(
+        &log_group,
+        Resource::new("AWS::Logs::LogGroup")
+            .prop(
+                "LogGroupName",
+                format!("/vpc/flow-logs/{}", cx.physical_name("vpc", name)),
+            )
+            .prop("RetentionInDays", spec.flow_log_retention_days)
+            .prop("KmsKeyId", cx.key_arn(&spec.key))
+            .prop("Tags", cx.tag_list())
+            .removal(RemovalPolicy::Delete),
+    )?;
+    let statements = [Statement::allow(
+        "WriteFlowLogs",
+        &[
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+        ],
+        vec![Value::get_att(&log_group, "Arn")],
+    )];
+    cx.add(
+        &role,
+        Resource::new("AWS::IAM::Role")
+            .prop(
+                "RoleName",
+                cx.physical_name("role", &format!("{name}_flow_logs")),
+            )
+            .prop(
+                "AssumeRolePolicyDocument",
+                iam::document(&[iam::service_trust(
+                    "FlowLogsAssumeRole",
+                    "vpc-flow-logs.amazonaws.com",
+                )]),
+            )
+            .prop(
+                "Policies",
+                Value::list([Value::map([
+                    ("PolicyName", Value::str("flow-logs")),
+                    ("PolicyDocument", iam::document(&statements)),
+                ])]),
+            )
+            .prop("Tags", cx.tag_list()),
+    )?;
+    cx.add(
+        &format!("{}FlowLog", ids.vpc),
+        Resource::new("AWS::EC2::FlowLog")
+            .prop("ResourceId", Value::Ref(ids.vpc.clone()))
+            .prop("ResourceType", "VPC")
+            .prop("TrafficType", "ALL")
+            .prop("LogDestinationType", "cloud-watch-logs")
+            .prop("LogGroupName", Value::Ref(log_group))
+            .prop("DeliverLogsPermissionArn", Value::get_att(&role, "Arn"))
+            .prop("Tags", cx.tag_list()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnets_are_twentieths_in_a_fixed_layout() {
+        assert_eq!(subnet_cidr("10.1.0.0/16", 0).unwrap(), "10.1.0.0/20");
+        assert_eq!(subnet_cidr("10.1.0.0/16", 5).unwrap(), "10.1.80.0/20");
+        assert_eq!(subnet_cidr("10.1.0.0/16", 15).unwrap(), "10.1.240.0/20");
+        assert_eq!(subnet_cidr("10.1.0.0/16", 16), None);
+        assert_eq!(subnet_cidr("10.1.0.0/24", 0), None);
+    }
+}
