@@ -485,7 +485,8 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
         function = function.prop(
             "Environment",
             Value::map([("Variables", Value::map(variables))]),
-        );
+        )
+        .prop("KmsKeyArn", cx.key_arn(&spec.key));
     }
     cx.add(&id, function)?;
 

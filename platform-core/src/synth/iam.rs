@@ -194,10 +194,15 @@ pub(crate) fn effective_grants(function: &FunctionSpec) -> Vec<Grant> {
 }
 
 /// The statements a function's grants expand to: one per grant, then one per
-/// key with the union of the key actions needed.
+/// key with the union of the key actions needed (including decrypting the
+/// function's own environment).
 pub(crate) fn grant_statements(cx: &Context<'_>, function: &FunctionSpec) -> Vec<Statement> {
     let mut statements = Vec::new();
     let mut key_actions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    if !function.env.is_empty() {
+        // The environment is encrypted with the function's key.
+        key_actions.entry(function.key.as_str()).or_default().push("kms:Decrypt");
+    }
     for grant in effective_grants(function) {
         let resource = cx.platform.resource(&grant.resource).expect("validated");
         let info = resource.spec.kind().info();

@@ -442,6 +442,7 @@ fn a_function_logs_to_its_own_encrypted_group_and_is_triggered_with_partial_fail
     let f = &r["ProcessorFunction"]["Properties"];
     assert_eq!(f["FunctionName"], "lambda-processor-us-east-1-dev");
     assert_eq!(f["TracingConfig"]["Mode"], "Active");
+    assert_eq!(f["KmsKeyArn"], json!({"Fn::GetAtt": ["DataKey", "Arn"]}));
     assert_eq!(
         f["LoggingConfig"]["LogGroup"],
         json!({"Ref": "ProcessorFunctionLogGroup"})
