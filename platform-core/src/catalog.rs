@@ -79,6 +79,13 @@ pub enum Kind {
     Function,
     Network,
     Aurora,
+    Api,
+    Bus,
+    Rule,
+    LogGroup,
+    Alarm,
+    HealthCheck,
+    Dashboard,
 }
 
 /// Everything the platform knows about one kind.
@@ -562,6 +569,185 @@ pub static KINDS: &[KindInfo] = &[
         stateful: true,
         iam_services: &["rds", "rds-db", "secretsmanager"],
     },
+    KindInfo {
+        kind: Kind::Api,
+        keyword: "api",
+        short_type: "apigw",
+        cfn_type: "AWS::ApiGateway::RestApi",
+        logical_suffix: "Api",
+        attributes: &[
+            Attribute {
+                name: "id",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "root_resource_id",
+                source: AttrSource::GetAtt("RootResourceId"),
+            },
+        ],
+        access: &[Access {
+            name: "invoke",
+            summary: "call any route of the API with SigV4-signed requests",
+            actions: &["execute-api:Invoke"],
+            resources: &[
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:{ref}/*",
+            ],
+            key_actions: &[],
+        }],
+        name_limit: NameLimit {
+            what: "REST API name",
+            max_len: 1024,
+            extra_len: 0,
+        },
+        stateful: false,
+        iam_services: &["apigateway", "execute-api"],
+    },
+    KindInfo {
+        kind: Kind::Bus,
+        keyword: "bus",
+        short_type: "bus",
+        cfn_type: "AWS::Events::EventBus",
+        logical_suffix: "Bus",
+        attributes: &[
+            Attribute {
+                name: "name",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+        ],
+        access: &[Access {
+            name: "put_events",
+            summary: "put events on the bus",
+            actions: &["events:PutEvents"],
+            resources: &["{arn}"],
+            key_actions: &[],
+        }],
+        name_limit: NameLimit {
+            what: "event bus name",
+            max_len: 256,
+            extra_len: 0,
+        },
+        stateful: false,
+        iam_services: &["events"],
+    },
+    KindInfo {
+        kind: Kind::Rule,
+        keyword: "rule",
+        short_type: "rule",
+        cfn_type: "AWS::Events::Rule",
+        logical_suffix: "Rule",
+        attributes: &[
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+            Attribute {
+                name: "name",
+                source: AttrSource::Ref,
+            },
+        ],
+        access: &[],
+        name_limit: NameLimit {
+            what: "EventBridge rule name",
+            max_len: 64,
+            extra_len: 0,
+        },
+        stateful: false,
+        iam_services: &["events"],
+    },
+    KindInfo {
+        kind: Kind::LogGroup,
+        keyword: "log_group",
+        short_type: "logs",
+        cfn_type: "AWS::Logs::LogGroup",
+        logical_suffix: "LogGroup",
+        attributes: &[
+            Attribute {
+                name: "name",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+        ],
+        access: &[],
+        // EventBridge only delivers to groups under `/aws/events/`.
+        name_limit: NameLimit {
+            what: "log group name",
+            max_len: 512,
+            extra_len: "/aws/events/".len(),
+        },
+        stateful: true,
+        iam_services: &["logs"],
+    },
+    KindInfo {
+        kind: Kind::Alarm,
+        keyword: "alarm",
+        short_type: "alarm",
+        cfn_type: "AWS::CloudWatch::Alarm",
+        logical_suffix: "Alarm",
+        attributes: &[
+            Attribute {
+                name: "name",
+                source: AttrSource::Ref,
+            },
+            Attribute {
+                name: "arn",
+                source: AttrSource::GetAtt("Arn"),
+            },
+        ],
+        access: &[],
+        name_limit: NameLimit {
+            what: "alarm name",
+            max_len: 255,
+            extra_len: 0,
+        },
+        stateful: false,
+        iam_services: &["cloudwatch"],
+    },
+    KindInfo {
+        kind: Kind::HealthCheck,
+        keyword: "health_check",
+        short_type: "hc",
+        cfn_type: "AWS::Route53::HealthCheck",
+        logical_suffix: "HealthCheck",
+        attributes: &[Attribute {
+            name: "id",
+            source: AttrSource::Ref,
+        }],
+        access: &[],
+        // The name is the health check's `Name` tag (256 characters).
+        name_limit: NameLimit {
+            what: "health check name tag",
+            max_len: 256,
+            extra_len: 0,
+        },
+        stateful: false,
+        iam_services: &["route53"],
+    },
+    KindInfo {
+        kind: Kind::Dashboard,
+        keyword: "dashboard",
+        short_type: "dashboard",
+        cfn_type: "AWS::CloudWatch::Dashboard",
+        logical_suffix: "Dashboard",
+        attributes: &[Attribute {
+            name: "name",
+            source: AttrSource::Ref,
+        }],
+        access: &[],
+        name_limit: NameLimit {
+            what: "dashboard name",
+            max_len: 255,
+            extra_len: 0,
+        },
+        stateful: false,
+        iam_services: &["cloudwatch"],
+    },
 ];
 
 /// Names that a function creates beside itself, with their own limits: its IAM
@@ -610,6 +796,206 @@ impl KindInfo {
 pub fn kind_by_keyword(keyword: &str) -> Option<&'static KindInfo> {
     KINDS.iter().find(|info| info.keyword == keyword)
 }
+
+/// Where a metric dimension's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DimensionSource {
+    /// An attribute of the resource (`name`, `id`).
+    Attribute(&'static str),
+    /// The physical name of the resource (an API's name).
+    PhysicalName,
+    /// The API's stage name.
+    Stage,
+}
+
+/// A CloudWatch metric a kind publishes, by its DSL name (`trade_api.errors`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    pub kind: Kind,
+    pub name: &'static str,
+    pub namespace: &'static str,
+    pub metric_name: &'static str,
+    /// `Sum`, `Average`, `Maximum`, `Minimum` or a percentile `p99`.
+    pub statistic: &'static str,
+    pub dimensions: &'static [(&'static str, DimensionSource)],
+    /// Metrics CloudWatch only publishes in us-east-1 (Route 53).
+    pub us_east_1_only: bool,
+}
+
+const FUNCTION_NAME: &[(&str, DimensionSource)] =
+    &[("FunctionName", DimensionSource::Attribute("name"))];
+const QUEUE_NAME: &[(&str, DimensionSource)] = &[("QueueName", DimensionSource::Attribute("name"))];
+const CLUSTER_ID: &[(&str, DimensionSource)] =
+    &[("DBClusterIdentifier", DimensionSource::Attribute("name"))];
+const API_STAGE: &[(&str, DimensionSource)] = &[
+    ("ApiName", DimensionSource::PhysicalName),
+    ("Stage", DimensionSource::Stage),
+];
+
+const fn metric(
+    kind: Kind,
+    name: &'static str,
+    namespace: &'static str,
+    metric_name: &'static str,
+    statistic: &'static str,
+    dimensions: &'static [(&'static str, DimensionSource)],
+) -> Metric {
+    Metric {
+        kind,
+        name,
+        namespace,
+        metric_name,
+        statistic,
+        dimensions,
+        us_east_1_only: false,
+    }
+}
+
+/// Every metric an alarm or dashboard may name.
+pub static METRICS: &[Metric] = &[
+    metric(
+        Kind::Function,
+        "errors",
+        "AWS/Lambda",
+        "Errors",
+        "Sum",
+        FUNCTION_NAME,
+    ),
+    metric(
+        Kind::Function,
+        "throttles",
+        "AWS/Lambda",
+        "Throttles",
+        "Sum",
+        FUNCTION_NAME,
+    ),
+    metric(
+        Kind::Function,
+        "invocations",
+        "AWS/Lambda",
+        "Invocations",
+        "Sum",
+        FUNCTION_NAME,
+    ),
+    metric(
+        Kind::Function,
+        "duration_p99",
+        "AWS/Lambda",
+        "Duration",
+        "p99",
+        FUNCTION_NAME,
+    ),
+    metric(
+        Kind::Queue,
+        "visible",
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+        QUEUE_NAME,
+    ),
+    metric(
+        Kind::Queue,
+        "oldest_age",
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        "Maximum",
+        QUEUE_NAME,
+    ),
+    metric(
+        Kind::Aurora,
+        "cpu",
+        "AWS/RDS",
+        "CPUUtilization",
+        "Average",
+        CLUSTER_ID,
+    ),
+    metric(
+        Kind::Aurora,
+        "capacity",
+        "AWS/RDS",
+        "ServerlessDatabaseCapacity",
+        "Average",
+        CLUSTER_ID,
+    ),
+    metric(
+        Kind::Aurora,
+        "acu_utilization",
+        "AWS/RDS",
+        "ACUUtilization",
+        "Average",
+        CLUSTER_ID,
+    ),
+    metric(
+        Kind::Aurora,
+        "connections",
+        "AWS/RDS",
+        "DatabaseConnections",
+        "Maximum",
+        CLUSTER_ID,
+    ),
+    metric(
+        Kind::Api,
+        "latency_p99",
+        "AWS/ApiGateway",
+        "Latency",
+        "p99",
+        API_STAGE,
+    ),
+    metric(
+        Kind::Api,
+        "errors_5xx",
+        "AWS/ApiGateway",
+        "5XXError",
+        "Sum",
+        API_STAGE,
+    ),
+    metric(
+        Kind::Api,
+        "errors_4xx",
+        "AWS/ApiGateway",
+        "4XXError",
+        "Sum",
+        API_STAGE,
+    ),
+    metric(
+        Kind::Api,
+        "requests",
+        "AWS/ApiGateway",
+        "Count",
+        "Sum",
+        API_STAGE,
+    ),
+    Metric {
+        kind: Kind::HealthCheck,
+        name: "status",
+        namespace: "AWS/Route53",
+        metric_name: "HealthCheckStatus",
+        statistic: "Minimum",
+        dimensions: &[("HealthCheckId", DimensionSource::Attribute("id"))],
+        us_east_1_only: true,
+    },
+];
+
+impl KindInfo {
+    /// The metric called `name` of this kind.
+    pub fn metric(&self, name: &str) -> Option<&'static Metric> {
+        METRICS
+            .iter()
+            .find(|m| m.kind == self.kind && m.name == name)
+    }
+
+    /// The names of the kind's metrics, for messages.
+    pub fn metric_names(&self) -> Vec<&'static str> {
+        METRICS
+            .iter()
+            .filter(|m| m.kind == self.kind)
+            .map(|m| m.name)
+            .collect()
+    }
+}
+
+/// Periods CloudWatch alarms accept below one minute; above, multiples of 60.
+pub const HIGH_RESOLUTION_PERIODS: &[u32] = &[10, 20, 30];
 
 /// How a VPC endpoint service is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,6 +44,13 @@ pub enum Spec {
     Function(FunctionSpec),
     Network(NetworkSpec),
     Aurora(AuroraSpec),
+    Api(ApiSpec),
+    Bus(BusSpec),
+    Rule(RuleSpec),
+    LogGroup(LogGroupSpec),
+    Alarm(AlarmSpec),
+    HealthCheck(HealthCheckSpec),
+    Dashboard(DashboardSpec),
 }
 
 impl Spec {
@@ -58,6 +65,13 @@ impl Spec {
             Spec::Function(_) => Kind::Function,
             Spec::Network(_) => Kind::Network,
             Spec::Aurora(_) => Kind::Aurora,
+            Spec::Api(_) => Kind::Api,
+            Spec::Bus(_) => Kind::Bus,
+            Spec::Rule(_) => Kind::Rule,
+            Spec::LogGroup(_) => Kind::LogGroup,
+            Spec::Alarm(_) => Kind::Alarm,
+            Spec::HealthCheck(_) => Kind::HealthCheck,
+            Spec::Dashboard(_) => Kind::Dashboard,
         }
     }
 }
@@ -286,6 +300,25 @@ impl Platform {
                 out.push(&a.key);
                 out.push(&a.network);
             }
+            Spec::Api(a) => {
+                out.push(&a.key);
+                out.extend(a.routes.iter().map(|r| r.function.as_str()));
+            }
+            Spec::Bus(_) => {}
+            Spec::Rule(r) => {
+                out.extend(r.bus.as_deref());
+                out.push(&r.dead_letter);
+                out.extend(r.targets.iter().map(|t| match t {
+                    TargetRef::Function(f) | TargetRef::LogGroup(f) => f.as_str(),
+                }));
+            }
+            Spec::LogGroup(l) => out.push(&l.key),
+            Spec::Alarm(a) => {
+                out.push(&a.metric.resource);
+                out.push(&a.notify);
+            }
+            Spec::HealthCheck(h) => out.push(&h.api),
+            Spec::Dashboard(d) => out.extend(d.metrics.iter().map(|m| m.resource.as_str())),
         }
         out
     }
@@ -361,4 +394,142 @@ pub struct AuroraSpec {
     /// Whether removing or replacing the cluster keeps a final snapshot
     /// (`Snapshot` policies) rather than deleting it outright.
     pub snapshot_on_removal: PerProfile<bool>,
+}
+
+/// Who may call an API route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Anyone who can reach the API (health checks).
+    None,
+    /// SigV4-signed requests from principals allowed `execute-api:Invoke`.
+    Iam,
+}
+
+/// `POST "/trades" => trade_api { auth: iam, body: "schemas/trade.json" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: String,
+    /// Starts with `/`; segments are literal.
+    pub path: String,
+    pub function: String,
+    pub auth: Auth,
+    /// JSON schema (draft 4, as API Gateway models take) the body must match.
+    pub body_schema: Option<String>,
+}
+
+/// Stage-wide throttling.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throttle {
+    pub rate_per_sec: f64,
+    pub burst: u32,
+}
+
+/// `api trading { stage: v1, throttle: profile(...), routes: { ... }, logs: 90d, key: data }`:
+/// an API Gateway REST API with Lambda proxy integrations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiSpec {
+    pub stage: String,
+    pub routes: Vec<Route>,
+    pub throttle: PerProfile<Throttle>,
+    pub log_retention_days: u32,
+    /// Encrypts the access-log group.
+    pub key: String,
+}
+
+/// `bus trading_events {}`: a custom EventBridge bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusSpec {
+    pub description: String,
+}
+
+/// Where a rule delivers events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetRef {
+    /// A declared function.
+    Function(String),
+    /// A declared log group.
+    LogGroup(String),
+}
+
+/// `rule trade_events { bus: trading_events, pattern: {...}, targets: [...], dead_letter: events_dlq }`
+/// or, with `schedule:` instead of `bus:`/`pattern:`, a scheduled rule on the
+/// default bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSpec {
+    /// The bus; `None` for a schedule on the default bus.
+    pub bus: Option<String>,
+    /// EventBridge event pattern, as JSON.
+    pub pattern: Option<String>,
+    /// `rate(1 hour)`, `cron(...)`.
+    pub schedule: Option<String>,
+    pub targets: Vec<TargetRef>,
+    /// Queue receiving events a target could not take after retries.
+    pub dead_letter: String,
+    pub max_retries: u32,
+    pub max_event_age_secs: u32,
+}
+
+/// `log_group audit_events { retention: 90d, key: data }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogGroupSpec {
+    pub retention_days: u32,
+    pub key: String,
+}
+
+/// A metric of a declared resource: `trade_api.errors`, from the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricRef {
+    pub resource: String,
+    pub metric: String,
+}
+
+/// How an alarm compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Above,
+    AtOrAbove,
+    Below,
+    AtOrBelow,
+}
+
+impl Comparison {
+    pub fn cfn(self) -> &'static str {
+        match self {
+            Comparison::Above => "GreaterThanThreshold",
+            Comparison::AtOrAbove => "GreaterThanOrEqualToThreshold",
+            Comparison::Below => "LessThanThreshold",
+            Comparison::AtOrBelow => "LessThanOrEqualToThreshold",
+        }
+    }
+}
+
+/// `alarm api_latency { metric: trading.latency_p99, above: 1000, period: 60s, evaluations: 5, notify: alerts, guard }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmSpec {
+    pub metric: MetricRef,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    pub period_secs: u32,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    /// The topic notified on ALARM and OK.
+    pub notify: String,
+    /// Whether a deploy rolls back when this alarm fires during it.
+    pub guard: bool,
+    pub description: String,
+}
+
+/// `health_check api_health { api: trading, path: "/health", interval: 30s, threshold: 3 }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheckSpec {
+    pub api: String,
+    pub path: String,
+    pub interval_secs: u32,
+    pub failure_threshold: u32,
+}
+
+/// `dashboard operations { metrics: [trades.cpu, trade_api.errors, ...] }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardSpec {
+    pub metrics: Vec<MetricRef>,
 }

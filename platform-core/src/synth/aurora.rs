@@ -20,18 +20,6 @@ use super::{Context, SynthError};
 /// PostgreSQL's port.
 pub(crate) const PORT: u32 = 5432;
 
-fn checkov_skip(resource: &mut Resource, skips: &[(&str, &str)]) {
-    resource.metadata.insert(
-        "checkov".into(),
-        Value::map([(
-            "skip",
-            Value::list(skips.iter().map(|(id, comment)| {
-                Value::map([("id", Value::str(*id)), ("comment", Value::str(*comment))])
-            })),
-        )]),
-    );
-}
-
 pub(crate) fn aurora(
     cx: &mut Context<'_>,
     name: &str,
@@ -121,7 +109,7 @@ pub(crate) fn aurora(
         .prop("Tags", cx.tag_list())
         .depends_on(&log_group)
         .removal(removal);
-    checkov_skip(
+    super::checkov_skip(
         &mut cluster,
         &[(
             "CKV_AWS_139",

@@ -39,27 +39,69 @@ pub(crate) fn build(cx: &mut Context<'_>, declared: &Declared) -> Result<(), Syn
         Spec::Function(spec) => function(cx, name, spec)?,
         Spec::Network(spec) => super::network::network(cx, name, spec)?,
         Spec::Aurora(spec) => super::aurora::aurora(cx, name, spec)?,
+        Spec::Api(spec) => super::api::api(cx, name, spec)?,
+        Spec::Bus(spec) => super::events::bus(cx, name, spec)?,
+        Spec::Rule(spec) => super::events::rule(cx, name, spec)?,
+        Spec::LogGroup(spec) => super::events::log_group(cx, name, spec)?,
+        Spec::Alarm(spec) => super::monitoring::alarm(cx, name, spec)?,
+        Spec::HealthCheck(spec) => super::monitoring::health_check(cx, name, spec)?,
+        Spec::Dashboard(spec) => super::monitoring::dashboard(cx, name, spec)?,
     }
     output(cx, declared);
     Ok(())
 }
 
-/// Each declared resource exports its first catalog attribute (name, URL or
-/// ARN), so other stacks and `tp` can find it.
+/// The outputs of each kind: the attributes someone deploying or operating
+/// the platform looks up (and other stacks import).
+fn output_attributes(spec: &Spec) -> &'static [&'static str] {
+    match spec {
+        Spec::Key(_) => &["arn"],
+        Spec::Table(_) => &["name"],
+        Spec::Queue(_) => &["url"],
+        Spec::Bucket(_) => &["name"],
+        Spec::Topic(_) => &["arn"],
+        Spec::Parameter(_) => &["name"],
+        Spec::Function(_) => &["name"],
+        Spec::Network(_) => &["id"],
+        Spec::Aurora(_) => &["endpoint", "reader_endpoint", "secret_arn"],
+        Spec::Api(_) => &["id"],
+        Spec::Bus(_) => &["name"],
+        Spec::LogGroup(_) => &["name"],
+        Spec::HealthCheck(_) => &["id"],
+        Spec::Rule(_) | Spec::Alarm(_) | Spec::Dashboard(_) => &[],
+    }
+}
+
 fn output(cx: &mut Context<'_>, declared: &Declared) {
     let info = declared.spec.kind().info();
-    let attribute = info.attributes[0].name;
     let id = naming::logical_id(info, &declared.name);
-    let output_id = format!("{id}{}", pascal_case(attribute));
-    let value = cx.attr(&crate::spec::AttrRef::new(&declared.name, attribute));
-    cx.template.outputs.insert(
-        output_id.clone(),
-        Output {
-            value,
-            description: format!("{} of {} `{}`", attribute, info.keyword, declared.name),
-            export: Some(Value::sub(format!("${{AWS::StackName}}-{output_id}"))),
-        },
-    );
+    let mut outputs: Vec<(String, Value, String)> = output_attributes(&declared.spec)
+        .iter()
+        .map(|attribute| {
+            (
+                format!("{id}{}", pascal_case(attribute)),
+                cx.attr(&crate::spec::AttrRef::new(&declared.name, attribute)),
+                format!("{} of {} `{}`", attribute, info.keyword, declared.name),
+            )
+        })
+        .collect();
+    if let Spec::Api(api) = &declared.spec {
+        outputs.push((
+            format!("{id}Url"),
+            super::api::url(&id, &api.stage),
+            format!("invoke URL of api `{}`", declared.name),
+        ));
+    }
+    for (output_id, value, description) in outputs {
+        cx.template.outputs.insert(
+            output_id.clone(),
+            Output {
+                value,
+                description,
+                export: Some(Value::sub(format!("${{AWS::StackName}}-{output_id}"))),
+            },
+        );
+    }
 }
 
 fn arn(service: &str, resource: &str) -> Value {
@@ -73,10 +115,25 @@ fn arn(service: &str, resource: &str) -> Value {
 /// and database log exports.
 fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
     let mut statements = Vec::new();
+    let uses = |service: &str| service_uses_key(cx, key, service);
+    if uses("events") {
+        statements.push(service_key_statement(
+            "AllowEventBridge",
+            "events.amazonaws.com",
+        ));
+    }
+    if uses("cloudwatch") {
+        statements.push(service_key_statement(
+            "AllowCloudWatchAlarms",
+            "cloudwatch.amazonaws.com",
+        ));
+    }
     let logs = cx.platform.resources.iter().any(|r| match &r.spec {
         Spec::Function(f) => f.key == key,
         Spec::Network(n) => n.key == key,
         Spec::Aurora(a) => a.key == key,
+        Spec::Api(a) => a.key == key,
+        Spec::LogGroup(l) => l.key == key,
         _ => false,
     });
     if logs {
@@ -109,6 +166,42 @@ fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
         });
     }
     statements
+}
+
+/// Whether an AWS service writes, on its own behalf, to a resource that
+/// `key` encrypts: EventBridge to dead-letter queues, CloudWatch alarms to
+/// topics.
+fn service_uses_key(cx: &Context<'_>, key: &str, service: &str) -> bool {
+    let key_of = |name: &str| match cx.platform.resource(name).map(|r| &r.spec) {
+        Some(Spec::Queue(q)) => Some(q.key.as_str()),
+        Some(Spec::Topic(t)) => Some(t.key.as_str()),
+        _ => None,
+    };
+    cx.platform
+        .resources
+        .iter()
+        .any(|r| match (&r.spec, service) {
+            (Spec::Rule(rule), "events") => key_of(&rule.dead_letter) == Some(key),
+            (Spec::Alarm(alarm), "cloudwatch") => key_of(&alarm.notify) == Some(key),
+            _ => false,
+        })
+}
+
+fn service_key_statement(sid: &str, service: &str) -> Statement {
+    Statement {
+        sid: sid.into(),
+        effect: "Allow",
+        actions: vec!["kms:Decrypt".into(), "kms:GenerateDataKey".into()],
+        resources: vec![Value::str("*")],
+        principal: Some(Value::map([("Service", Value::str(service))])),
+        condition: Some(Value::map([(
+            "StringEquals",
+            Value::map([(
+                "aws:SourceAccount",
+                Value::Pseudo(crate::template::Pseudo::AccountId),
+            )]),
+        )])),
+    }
 }
 
 fn key(cx: &mut Context<'_>, name: &str, spec: &KeySpec) -> Result<(), SynthError> {
@@ -246,15 +339,18 @@ fn queue(cx: &mut Context<'_>, name: &str, spec: &QueueSpec) -> Result<(), Synth
         );
     }
     cx.add(&id, queue)?;
+    let mut statements = vec![iam::deny_insecure_transport(
+        "sqs:*",
+        vec![Value::get_att(&id, "Arn")],
+    )];
+    statements.extend(super::events::dead_letter_statements(
+        cx,
+        name,
+        Value::get_att(&id, "Arn"),
+    ));
     let policy = Resource::new("AWS::SQS::QueuePolicy")
         .prop("Queues", Value::list([Value::Ref(id.clone())]))
-        .prop(
-            "PolicyDocument",
-            iam::document(&[iam::deny_insecure_transport(
-                "sqs:*",
-                vec![Value::get_att(&id, "Arn")],
-            )]),
-        );
+        .prop("PolicyDocument", iam::document(&statements));
     cx.add(&format!("{id}Policy"), policy)
 }
 
@@ -364,15 +460,39 @@ fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), Synth
         topic = topic.prop("DisplayName", display.as_str());
     }
     cx.add(&id, topic)?;
+    let mut statements = vec![iam::deny_insecure_transport(
+        "sns:Publish",
+        vec![Value::Ref(id.clone())],
+    )];
+    let alarms = cx
+        .platform
+        .resources
+        .iter()
+        .any(|r| matches!(&r.spec, Spec::Alarm(a) if a.notify == name));
+    if alarms {
+        // The policy replaces SNS's default one: CloudWatch alarms of this
+        // account must be allowed explicitly.
+        let mut allow = Statement::allow(
+            "CloudWatchAlarms",
+            &["sns:Publish"],
+            vec![Value::Ref(id.clone())],
+        );
+        allow.principal = Some(Value::map([(
+            "Service",
+            Value::str("cloudwatch.amazonaws.com"),
+        )]));
+        allow.condition = Some(Value::map([(
+            "StringEquals",
+            Value::map([(
+                "aws:SourceAccount",
+                Value::Pseudo(crate::template::Pseudo::AccountId),
+            )]),
+        )]));
+        statements.push(allow);
+    }
     let policy = Resource::new("AWS::SNS::TopicPolicy")
         .prop("Topics", Value::list([Value::Ref(id.clone())]))
-        .prop(
-            "PolicyDocument",
-            iam::document(&[iam::deny_insecure_transport(
-                "sns:Publish",
-                vec![Value::Ref(id.clone())],
-            )]),
-        );
+        .prop("PolicyDocument", iam::document(&statements));
     cx.add(&format!("{id}Policy"), policy)
 }
 
@@ -482,11 +602,12 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
         )
         .prop("Tags", cx.tag_list());
     if !variables.is_empty() {
-        function = function.prop(
-            "Environment",
-            Value::map([("Variables", Value::map(variables))]),
-        )
-        .prop("KmsKeyArn", cx.key_arn(&spec.key));
+        function = function
+            .prop(
+                "Environment",
+                Value::map([("Variables", Value::map(variables))]),
+            )
+            .prop("KmsKeyArn", cx.key_arn(&spec.key));
     }
     cx.add(&id, function)?;
 

@@ -172,7 +172,17 @@ fn encryption_key(spec: &Spec) -> Option<&str> {
         Spec::Bucket(b) => Some(&b.key),
         Spec::Topic(t) => Some(&t.key),
         Spec::Aurora(a) => Some(&a.key),
-        Spec::Key(_) | Spec::Parameter(_) | Spec::Function(_) | Spec::Network(_) => None,
+        Spec::LogGroup(l) => Some(&l.key),
+        Spec::Key(_)
+        | Spec::Parameter(_)
+        | Spec::Function(_)
+        | Spec::Network(_)
+        | Spec::Api(_)
+        | Spec::Bus(_)
+        | Spec::Rule(_)
+        | Spec::Alarm(_)
+        | Spec::HealthCheck(_)
+        | Spec::Dashboard(_) => None,
     }
 }
 
@@ -201,7 +211,10 @@ pub(crate) fn grant_statements(cx: &Context<'_>, function: &FunctionSpec) -> Vec
     let mut key_actions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     if !function.env.is_empty() {
         // The environment is encrypted with the function's key.
-        key_actions.entry(function.key.as_str()).or_default().push("kms:Decrypt");
+        key_actions
+            .entry(function.key.as_str())
+            .or_default()
+            .push("kms:Decrypt");
     }
     for grant in effective_grants(function) {
         let resource = cx.platform.resource(&grant.resource).expect("validated");

@@ -5,10 +5,13 @@
 //! names only; maps are sorted; asset zips carry fixed timestamps: the same
 //! input gives byte-identical output.
 
+mod api;
 mod assets;
 mod aurora;
 mod constructs;
+mod events;
 mod iam;
+mod monitoring;
 mod network;
 
 use std::fmt;
@@ -252,6 +255,20 @@ fn package_functions(platform: &Platform) -> Result<Vec<Asset>, SynthError> {
         }
     }
     Ok(assets)
+}
+
+/// Records checkov checks a resource skips, each with its justification, in
+/// the resource's `Metadata` where checkov and reviewers read them.
+pub(crate) fn checkov_skip(resource: &mut crate::template::Resource, skips: &[(&str, &str)]) {
+    resource.metadata.insert(
+        "checkov".into(),
+        Value::map([(
+            "skip",
+            Value::list(skips.iter().map(|(id, comment)| {
+                Value::map([("id", Value::str(*id)), ("comment", Value::str(*comment))])
+            })),
+        )]),
+    );
 }
 
 /// What constructs see while building one stack.

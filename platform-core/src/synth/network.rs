@@ -266,18 +266,12 @@ fn security_groups(
         .prop("VpcId", Value::Ref(ids.vpc.clone()))
         .prop("SecurityGroupEgress", Value::list([Value::map(https)]))
         .prop("Tags", name_tag(cx, format!("sg-functions-{vpc_name}")));
-    sg.metadata.insert(
-        "checkov".into(),
-        Value::map([(
-            "skip",
-            Value::list([Value::map([
-                ("id", Value::str("CKV_AWS_382")),
-                (
-                    "comment",
-                    Value::str("HTTPS egress only; private subnets have no internet route, so the only reachable destinations are the VPC endpoints"),
-                ),
-            ])]),
-        )]),
+    super::checkov_skip(
+        &mut sg,
+        &[(
+            "CKV_AWS_382",
+            "HTTPS egress only; private subnets have no internet route, so the only reachable destinations are the VPC endpoints",
+        )],
     );
     cx.add(&ids.function_sg(), sg)
 }

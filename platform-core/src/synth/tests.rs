@@ -137,6 +137,108 @@ fn sample() -> Platform {
                 }),
             ),
             r(
+                "trading",
+                Spec::Api(ApiSpec {
+                    stage: "v1".into(),
+                    routes: vec![
+                        Route {
+                            method: "GET".into(),
+                            path: "/health".into(),
+                            function: "processor".into(),
+                            auth: Auth::None,
+                            body_schema: None,
+                        },
+                        Route {
+                            method: "POST".into(),
+                            path: "/trades".into(),
+                            function: "processor".into(),
+                            auth: Auth::Iam,
+                            body_schema: Some(r#"{"type":"object","required":["symbol"],"properties":{"symbol":{"type":"string"}}}"#.into()),
+                        },
+                    ],
+                    throttle: PerProfile::ByProfile(vec![
+                        ("dev".into(), Throttle { rate_per_sec: 100.0, burst: 200 }),
+                        ("prod".into(), Throttle { rate_per_sec: 2000.0, burst: 4000 }),
+                    ]),
+                    log_retention_days: 90,
+                    key: "data".into(),
+                }),
+            ),
+            r("events", Spec::Bus(BusSpec { description: "trade events".into() })),
+            r("audit_events", Spec::LogGroup(LogGroupSpec { retention_days: 90, key: "data".into() })),
+            r(
+                "trade_events",
+                Spec::Rule(RuleSpec {
+                    bus: Some("events".into()),
+                    pattern: Some(r#"{"source":["trading.processor"],"detail-type":["TradeProcessed"]}"#.into()),
+                    schedule: None,
+                    targets: vec![TargetRef::Function("processor".into()), TargetRef::LogGroup("audit_events".into())],
+                    dead_letter: "orders_dlq".into(),
+                    max_retries: 3,
+                    max_event_age_secs: 3600,
+                }),
+            ),
+            r(
+                "hourly",
+                Spec::Rule(RuleSpec {
+                    bus: None,
+                    pattern: None,
+                    schedule: Some("rate(1 hour)".into()),
+                    targets: vec![TargetRef::Function("processor".into())],
+                    dead_letter: "orders_dlq".into(),
+                    max_retries: 2,
+                    max_event_age_secs: 3600,
+                }),
+            ),
+            r(
+                "api_health",
+                Spec::HealthCheck(HealthCheckSpec {
+                    api: "trading".into(),
+                    path: "/health".into(),
+                    interval_secs: 30,
+                    failure_threshold: 3,
+                }),
+            ),
+            r(
+                "api_latency",
+                Spec::Alarm(AlarmSpec {
+                    metric: MetricRef { resource: "trading".into(), metric: "latency_p99".into() },
+                    comparison: Comparison::Above,
+                    threshold: 1000.0,
+                    period_secs: 60,
+                    evaluation_periods: 5,
+                    datapoints_to_alarm: 3,
+                    notify: "alerts".into(),
+                    guard: true,
+                    description: "API p99 latency above 1 s".into(),
+                }),
+            ),
+            r(
+                "api_down",
+                Spec::Alarm(AlarmSpec {
+                    metric: MetricRef { resource: "api_health".into(), metric: "status".into() },
+                    comparison: Comparison::Below,
+                    threshold: 1.0,
+                    period_secs: 60,
+                    evaluation_periods: 2,
+                    datapoints_to_alarm: 2,
+                    notify: "alerts".into(),
+                    guard: false,
+                    description: "Health check failing".into(),
+                }),
+            ),
+            r(
+                "operations",
+                Spec::Dashboard(DashboardSpec {
+                    metrics: vec![
+                        MetricRef { resource: "trades".into(), metric: "cpu".into() },
+                        MetricRef { resource: "processor".into(), metric: "errors".into() },
+                        MetricRef { resource: "trading".into(), metric: "latency_p99".into() },
+                        MetricRef { resource: "api_health".into(), metric: "status".into() },
+                    ],
+                }),
+            ),
+            r(
                 "table_name",
                 Spec::Parameter(ParameterSpec {
                     value: ValueSource::Attr(AttrRef::new("sessions", "name")),
@@ -351,18 +453,31 @@ fn every_taggable_resource_carries_suffix_region_profile_and_platform_tags() {
         "AWS::EC2::VPCGatewayAttachment",
         "AWS::EC2::Route",
         "AWS::EC2::SecurityGroupEgress",
+        "AWS::ApiGateway::Account",
+        "AWS::ApiGateway::Resource",
+        "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::Model",
+        "AWS::ApiGateway::RequestValidator",
+        "AWS::ApiGateway::Deployment",
+        "AWS::Lambda::Permission",
+        "AWS::Logs::ResourcePolicy",
+        "AWS::CloudWatch::Dashboard",
     ];
     for (id, resource) in t["Resources"].as_object().unwrap() {
         let ty = resource["Type"].as_str().unwrap();
         if untaggable.contains(&ty) {
             continue;
         }
-        let tags = &resource["Properties"]["Tags"];
+        let tags = if ty == "AWS::Route53::HealthCheck" {
+            &resource["Properties"]["HealthCheckTags"]
+        } else {
+            &resource["Properties"]["Tags"]
+        };
         if ty == "AWS::SSM::Parameter" {
             assert_eq!(tags["EnvironmentSuffix"], "dev", "{id}");
             assert_eq!(tags["Project"], "trading-platform", "{id}");
-        } else if ty.starts_with("AWS::EC2::") && tags[0]["Key"] == "Name" {
-            // EC2 shows the `Name` tag as the resource's name.
+        } else if tags[0]["Key"] == "Name" {
+            // EC2 and Route 53 show the `Name` tag as the resource's name.
             assert_eq!(
                 &Json::Array(tags.as_array().unwrap()[1..].to_vec()),
                 &expected_list,
@@ -468,9 +583,15 @@ fn a_function_logs_to_its_own_encrypted_group_and_is_triggered_with_partial_fail
     );
     assert_eq!(trigger["BatchSize"], 10);
     // The key lets CloudWatch Logs use it, for log groups of this account only.
-    let key_policy = &r["DataKey"]["Properties"]["KeyPolicy"]["Statement"];
+    let key_policy = r["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .unwrap();
+    let logs = key_policy
+        .iter()
+        .find(|s| s["Sid"] == "AllowCloudWatchLogs")
+        .unwrap();
     assert_eq!(
-        key_policy[1]["Principal"]["Service"],
+        logs["Principal"]["Service"],
         json!({"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"})
     );
 }

@@ -1,0 +1,344 @@
+//! The API construct: an API Gateway REST API whose routes proxy to
+//! functions.
+//!
+//! Each route gets its resources (one per path segment), a method with a
+//! Lambda proxy integration, a request validator and JSON-schema model where
+//! the route declares a body, and the permission for API Gateway to invoke
+//! the function from that route only. The stage has JSON access logs in an
+//! encrypted group, execution logs, X-Ray tracing and per-profile throttling.
+//! The deployment's logical id carries a hash of the routes, so a changed API
+//! is redeployed and an unchanged one is not.
+//!
+//! Routes marked `auth: iam` require SigV4-signed requests: IAM, not API
+//! keys, because API keys identify callers but do not authenticate them;
+//! per-stage throttling covers rate limiting.
+
+use std::collections::BTreeMap;
+
+use crate::naming::pascal_case;
+use crate::spec::{ApiSpec, Auth};
+use crate::template::{RemovalPolicy, Resource, Value};
+
+use super::assets::sha256_hex;
+use super::iam;
+use super::{Context, SynthError};
+
+/// The logical id of the account-wide settings that point API Gateway at the
+/// role it logs with (one per account and region).
+const ACCOUNT_ID: &str = "ApiGatewayAccount";
+const ACCOUNT_ROLE_ID: &str = "ApiGatewayCloudWatchRole";
+
+/// The access-log line, one JSON object per request.
+const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.user","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationLatency":"$context.integrationLatency","latency":"$context.responseLatency","errorMessage":"$context.error.message","xrayTraceId":"$context.xrayTraceId"}"#;
+
+/// `POST` + `/trades/{id}` -> `PostTradesId`.
+fn route_id(method: &str, path: &str) -> String {
+    let mut id = pascal_case(&method.to_ascii_lowercase());
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        id.push_str(&pascal_case(&segment.replace(['{', '}'], "")));
+    }
+    if path == "/" {
+        id.push_str("Root");
+    }
+    id
+}
+
+/// The invoke URL of a stage.
+pub(crate) fn url(api_id: &str, stage: &str) -> Value {
+    Value::sub(format!(
+        "https://${{{api_id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{stage}"
+    ))
+}
+
+/// The host name of an API, for health checks.
+pub(crate) fn host(api_id: &str) -> Value {
+    Value::sub(format!(
+        "${{{api_id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
+    ))
+}
+
+pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let api_name = cx.physical_name("apigw", name);
+    cx.add(
+        &id,
+        Resource::new("AWS::ApiGateway::RestApi")
+            .prop("Name", api_name.as_str())
+            .prop("Description", format!("{} API `{name}`", cx.platform.name))
+            .prop(
+                "EndpointConfiguration",
+                Value::map([("Types", Value::list([Value::str("REGIONAL")]))]),
+            )
+            .prop("Tags", cx.tag_list()),
+    )?;
+
+    // One resource per distinct path prefix.
+    let mut resources: BTreeMap<String, String> = BTreeMap::new();
+    for route in &spec.routes {
+        let mut prefix = String::new();
+        let mut parent = Value::get_att(&id, "RootResourceId");
+        for segment in route.path.split('/').filter(|s| !s.is_empty()) {
+            prefix.push('/');
+            prefix.push_str(segment);
+            let resource_id = format!("{id}{}Resource", route_id("", &prefix));
+            if !resources.contains_key(&prefix) {
+                cx.add(
+                    &resource_id,
+                    Resource::new("AWS::ApiGateway::Resource")
+                        .prop("RestApiId", Value::Ref(id.clone()))
+                        .prop("ParentId", parent.clone())
+                        .prop("PathPart", segment),
+                )?;
+                resources.insert(prefix.clone(), resource_id.clone());
+            }
+            parent = Value::Ref(resource_id);
+        }
+    }
+
+    let validator = format!("{id}BodyValidator");
+    if spec.routes.iter().any(|r| r.body_schema.is_some()) {
+        cx.add(
+            &validator,
+            Resource::new("AWS::ApiGateway::RequestValidator")
+                .prop("RestApiId", Value::Ref(id.clone()))
+                .prop("Name", "body")
+                .prop("ValidateRequestBody", true)
+                .prop("ValidateRequestParameters", false),
+        )?;
+    }
+
+    let mut methods = Vec::new();
+    let mut fingerprint = String::new();
+    for route in &spec.routes {
+        let rid = route_id(&route.method, &route.path);
+        let method_id = format!("{id}{rid}Method");
+        let function_id = cx.logical_id(&route.function);
+        let resource = match resources.get(route.path.trim_end_matches('/')) {
+            Some(r) => Value::Ref(r.clone()),
+            None => Value::get_att(&id, "RootResourceId"),
+        };
+        let mut method = Resource::new("AWS::ApiGateway::Method")
+            .prop("RestApiId", Value::Ref(id.clone()))
+            .prop("ResourceId", resource)
+            .prop("HttpMethod", route.method.as_str())
+            .prop(
+                "AuthorizationType",
+                match route.auth {
+                    Auth::None => "NONE",
+                    Auth::Iam => "AWS_IAM",
+                },
+            )
+            .prop(
+                "Integration",
+                Value::map([
+                    ("Type", Value::str("AWS_PROXY")),
+                    ("IntegrationHttpMethod", Value::str("POST")),
+                    (
+                        "Uri",
+                        Value::sub(format!(
+                            "arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{function_id}.Arn}}/invocations"
+                        )),
+                    ),
+                ]),
+            );
+        if let Some(schema) = &route.body_schema {
+            let model_id = format!("{id}{rid}Model");
+            let schema: serde_json::Value = serde_json::from_str(schema).map_err(|e| {
+                SynthError::Invalid(format!(
+                    "api `{name}` route {} {}: body schema: {e}",
+                    route.method, route.path
+                ))
+            })?;
+            cx.add(
+                &model_id,
+                Resource::new("AWS::ApiGateway::Model")
+                    .prop("RestApiId", Value::Ref(id.clone()))
+                    .prop("ContentType", "application/json")
+                    .prop("Name", format!("{rid}Body"))
+                    .prop("Schema", json_value(&schema)),
+            )?;
+            method = method
+                .prop("RequestValidatorId", Value::Ref(validator.clone()))
+                .prop(
+                    "RequestModels",
+                    Value::map([("application/json", Value::Ref(model_id))]),
+                );
+        }
+        if route.auth == Auth::None {
+            super::checkov_skip(
+                &mut method,
+                &[(
+                    "CKV_AWS_59",
+                    "Deliberately public: health checks (Route 53) call this route without credentials; it reveals only dependency status",
+                )],
+            );
+        }
+        fingerprint.push_str(&format!(
+            "{} {} {} {:?} {:?};",
+            route.method, route.path, route.function, route.auth, route.body_schema
+        ));
+        cx.add(&method_id, method)?;
+        methods.push(method_id);
+
+        cx.add(
+            &format!("{id}{rid}Permission"),
+            Resource::new("AWS::Lambda::Permission")
+                .prop("Action", "lambda:InvokeFunction")
+                .prop("FunctionName", Value::get_att(&function_id, "Arn"))
+                .prop("Principal", "apigateway.amazonaws.com")
+                .prop(
+                    "SourceArn",
+                    Value::sub(format!(
+                        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{id}}}/{}/{}{}",
+                        spec.stage, route.method, route.path
+                    )),
+                ),
+        )?;
+    }
+
+    // A new deployment whenever the routes change.
+    let deployment = format!("{id}Deployment{}", &sha256_hex(fingerprint.as_bytes())[..8]);
+    let mut deployment_resource = Resource::new("AWS::ApiGateway::Deployment")
+        .prop("RestApiId", Value::Ref(id.clone()))
+        .prop("Description", "Routes of this template");
+    for method in &methods {
+        deployment_resource = deployment_resource.depends_on(method);
+    }
+    cx.add(&deployment, deployment_resource)?;
+
+    account_logging(cx)?;
+    let log_group = format!("{id}AccessLogGroup");
+    cx.add(
+        &log_group,
+        Resource::new("AWS::Logs::LogGroup")
+            .prop("LogGroupName", format!("/aws/apigateway/{api_name}"))
+            .prop("RetentionInDays", spec.log_retention_days)
+            .prop("KmsKeyId", cx.key_arn(&spec.key))
+            .prop("Tags", cx.tag_list())
+            .removal(RemovalPolicy::Delete),
+    )?;
+    let throttle = spec.throttle.get(cx.profile);
+    let mut stage = Resource::new("AWS::ApiGateway::Stage")
+        .prop("RestApiId", Value::Ref(id.clone()))
+        .prop("StageName", spec.stage.as_str())
+        .prop("DeploymentId", Value::Ref(deployment))
+        .prop("TracingEnabled", true)
+        .prop(
+            "AccessLogSetting",
+            Value::map([
+                ("DestinationArn", Value::get_att(&log_group, "Arn")),
+                ("Format", Value::str(ACCESS_LOG_FORMAT)),
+            ]),
+        )
+        .prop(
+            "MethodSettings",
+            Value::list([Value::map([
+                ("ResourcePath", Value::str("/*")),
+                ("HttpMethod", Value::str("*")),
+                ("LoggingLevel", Value::str("INFO")),
+                ("DataTraceEnabled", Value::Bool(false)),
+                ("MetricsEnabled", Value::Bool(true)),
+                ("ThrottlingRateLimit", Value::Float(throttle.rate_per_sec)),
+                ("ThrottlingBurstLimit", Value::from(throttle.burst)),
+            ])]),
+        )
+        .prop("Tags", cx.tag_list())
+        .depends_on(ACCOUNT_ID);
+    super::checkov_skip(
+        &mut stage,
+        &[
+            (
+                "CKV_AWS_120",
+                "No response caching: trade submissions and health answers must never be served stale",
+            ),
+            (
+                "CKV2_AWS_29",
+                "No WAF in this platform: the API is throttled per stage and /trades requires SigV4 (IAM) authorization",
+            ),
+            (
+                "CKV2_AWS_51",
+                "Client certificates authenticate API Gateway to HTTP backends; the only backends are Lambda proxy integrations",
+            ),
+        ],
+    );
+    cx.add(&format!("{id}Stage"), stage)
+}
+
+/// The account-level role API Gateway writes execution and access logs with.
+fn account_logging(cx: &mut Context<'_>) -> Result<(), SynthError> {
+    if cx.template.resources.contains_key(ACCOUNT_ID) {
+        return Ok(());
+    }
+    let statements = [iam::Statement::allow(
+        "WriteApiGatewayLogs",
+        &[
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:DescribeLogGroups",
+            "logs:DescribeLogStreams",
+            "logs:FilterLogEvents",
+            "logs:GetLogEvents",
+            "logs:PutLogEvents",
+        ],
+        vec![Value::sub(
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*",
+        )],
+    )];
+    cx.add(
+        ACCOUNT_ROLE_ID,
+        Resource::new("AWS::IAM::Role")
+            .prop("RoleName", cx.physical_name("role", "apigw_cloudwatch"))
+            .prop(
+                "AssumeRolePolicyDocument",
+                iam::document(&[iam::service_trust(
+                    "ApiGatewayAssumeRole",
+                    "apigateway.amazonaws.com",
+                )]),
+            )
+            .prop(
+                "Policies",
+                Value::list([Value::map([
+                    ("PolicyName", Value::str("api-gateway-logs")),
+                    ("PolicyDocument", iam::document(&statements)),
+                ])]),
+            )
+            .prop("Tags", cx.tag_list()),
+    )?;
+    cx.add(
+        ACCOUNT_ID,
+        Resource::new("AWS::ApiGateway::Account")
+            .prop("CloudWatchRoleArn", Value::get_att(ACCOUNT_ROLE_ID, "Arn")),
+    )
+}
+
+/// Plain JSON data as a template value.
+pub(crate) fn json_value(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or_default()),
+        },
+        serde_json::Value::String(s) => Value::Str(s.clone()),
+        serde_json::Value::Array(items) => Value::List(items.iter().map(json_value).collect()),
+        serde_json::Value::Object(map) => Value::Map(
+            map.iter()
+                .map(|(k, v)| (k.clone(), json_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_ids_are_method_and_path_in_pascal_case() {
+        assert_eq!(route_id("POST", "/trades"), "PostTrades");
+        assert_eq!(route_id("GET", "/health"), "GetHealth");
+        assert_eq!(route_id("GET", "/trades/{id}"), "GetTradesId");
+        assert_eq!(route_id("GET", "/"), "GetRoot");
+    }
+}
