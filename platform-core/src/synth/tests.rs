@@ -730,3 +730,172 @@ fn the_network_has_three_tiers_per_az_no_nat_and_no_open_ingress() {
         json!([{"Ref": "CoreVpcPrivateSubnet1"}, {"Ref": "CoreVpcPrivateSubnet2"}, {"Ref": "CoreVpcPrivateSubnet3"}])
     );
 }
+
+#[test]
+fn the_api_proxies_routes_validates_bodies_and_logs_throttles_and_traces() {
+    let dev = synth_json("dev");
+    let prod = synth_json("prod");
+    let r = &dev["Resources"];
+    let post = &r["TradingApiPostTradesMethod"]["Properties"];
+    assert_eq!(post["AuthorizationType"], "AWS_IAM");
+    assert_eq!(post["Integration"]["Type"], "AWS_PROXY");
+    assert_eq!(
+        post["RequestValidatorId"],
+        json!({"Ref": "TradingApiBodyValidator"})
+    );
+    assert_eq!(
+        r["TradingApiPostTradesModel"]["Properties"]["Schema"]["required"],
+        json!(["symbol"])
+    );
+    assert_eq!(
+        r["TradingApiGetHealthMethod"]["Properties"]["AuthorizationType"],
+        "NONE"
+    );
+    assert_eq!(
+        r["TradingApiPostTradesPermission"]["Properties"]["SourceArn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${TradingApi}/v1/POST/trades"})
+    );
+    let stage = |t: &Json| t["Resources"]["TradingApiStage"]["Properties"].clone();
+    assert_eq!(stage(&dev)["TracingEnabled"], true);
+    assert_eq!(
+        stage(&dev)["MethodSettings"][0]["ThrottlingRateLimit"],
+        100.0
+    );
+    assert_eq!(
+        stage(&prod)["MethodSettings"][0]["ThrottlingRateLimit"],
+        2000.0
+    );
+    assert_eq!(
+        stage(&dev)["AccessLogSetting"]["DestinationArn"],
+        json!({"Fn::GetAtt": ["TradingApiAccessLogGroup", "Arn"]})
+    );
+    assert_eq!(r["ApiGatewayAccount"]["Type"], "AWS::ApiGateway::Account");
+    // The deployment's id changes with the routes, so a changed API is redeployed.
+    let deployments: Vec<&String> = r
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| k.starts_with("TradingApiDeployment"))
+        .collect();
+    assert_eq!(deployments.len(), 1);
+    let mut p = sample();
+    if let Some(Resource {
+        spec: Spec::Api(api),
+        ..
+    }) = p.resources.iter_mut().find(|r| r.name == "trading")
+    {
+        api.routes[0].path = "/status".into();
+    }
+    let d = Deployment::new(&p, "dev", None, &["us-east-1".into()]).unwrap();
+    let changed: Json = serde_json::from_str(&synth(&p, &d).unwrap().stacks[0].body).unwrap();
+    assert!(changed["Resources"].get(deployments[0].as_str()).is_none());
+    assert_eq!(
+        dev["Outputs"]["TradingApiUrl"]["Value"],
+        json!({"Fn::Sub": "https://${TradingApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1"})
+    );
+}
+
+#[test]
+fn rules_deliver_with_retries_and_dead_letters_that_eventbridge_may_use() {
+    let t = synth_json("dev");
+    let r = &t["Resources"];
+    let rule = &r["TradeEventsRule"]["Properties"];
+    assert_eq!(rule["EventBusName"], json!({"Ref": "EventsBus"}));
+    assert_eq!(
+        rule["EventPattern"]["detail-type"],
+        json!(["TradeProcessed"])
+    );
+    let targets = rule["Targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 2);
+    for target in targets {
+        assert_eq!(
+            target["DeadLetterConfig"]["Arn"],
+            json!({"Fn::GetAtt": ["OrdersDlqQueue", "Arn"]})
+        );
+        assert_eq!(target["RetryPolicy"]["MaximumRetryAttempts"], 3);
+    }
+    assert_eq!(
+        r["HourlyRule"]["Properties"]["ScheduleExpression"],
+        "rate(1 hour)"
+    );
+    assert!(r["HourlyRule"]["Properties"].get("EventBusName").is_none());
+    assert_eq!(
+        r["TradeEventsRuleProcessorFunctionPermission"]["Properties"]["Principal"],
+        "events.amazonaws.com"
+    );
+    // The DLQ admits EventBridge for these rules only, and its key lets it encrypt.
+    let statements = r["OrdersDlqQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let allow = statements
+        .iter()
+        .find(|s| s["Sid"] == "EventBridgeDeadLetters")
+        .unwrap();
+    assert_eq!(
+        allow["Condition"]["ArnEquals"]["aws:SourceArn"],
+        json!([{"Fn::GetAtt": ["TradeEventsRule", "Arn"]}, {"Fn::GetAtt": ["HourlyRule", "Arn"]}])
+    );
+    assert!(
+        r["OrdersQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["Sid"] != "EventBridgeDeadLetters"),
+        "only dead-letter queues of rules admit EventBridge"
+    );
+    let key = r["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .unwrap();
+    assert!(key.iter().any(|s| s["Sid"] == "AllowEventBridge"));
+    assert!(key.iter().any(|s| s["Sid"] == "AllowCloudWatchAlarms"));
+    assert_eq!(
+        r["AuditEventsLogGroup"]["Properties"]["LogGroupName"],
+        "/aws/events/logs-audit-events-us-east-1-dev"
+    );
+    assert_eq!(
+        r["AuditEventsLogGroupEventsPolicy"]["Type"],
+        "AWS::Logs::ResourcePolicy"
+    );
+}
+
+#[test]
+fn alarms_notify_the_topic_and_route53_ones_exist_only_in_us_east_1() {
+    let p = sample();
+    let d = Deployment::new(&p, "dev", None, &[]).unwrap();
+    let a = synth(&p, &d).unwrap();
+    let east: Json = serde_json::from_str(&a.stacks[0].body).unwrap();
+    let west: Json = serde_json::from_str(&a.stacks[1].body).unwrap();
+    let latency = &east["Resources"]["ApiLatencyAlarm"]["Properties"];
+    assert_eq!(latency["ExtendedStatistic"], "p99");
+    assert_eq!(latency["Threshold"], 1000.0);
+    assert_eq!(latency["ComparisonOperator"], "GreaterThanThreshold");
+    assert_eq!(latency["AlarmActions"], json!([{"Ref": "AlertsTopic"}]));
+    assert_eq!(
+        latency["Dimensions"],
+        json!([{"Name": "ApiName", "Value": "apigw-trading-us-east-1-dev"}, {"Name": "Stage", "Value": "v1"}])
+    );
+    let down = &east["Resources"]["ApiDownAlarm"]["Properties"];
+    assert_eq!(down["Namespace"], "AWS/Route53");
+    assert_eq!(down["TreatMissingData"], "breaching");
+    assert!(west["Resources"].get("ApiDownAlarm").is_none());
+    assert!(west["Resources"].get("ApiLatencyAlarm").is_some());
+    let hc = &east["Resources"]["ApiHealthHealthCheck"]["Properties"]["HealthCheckConfig"];
+    assert_eq!(hc["ResourcePath"], "/v1/health");
+    assert_eq!(hc["RequestInterval"], 30);
+    assert_eq!(hc["FailureThreshold"], 3);
+    let topic_policy =
+        east["Resources"]["AlertsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+    assert!(
+        topic_policy
+            .iter()
+            .any(|s| s["Principal"]["Service"] == "cloudwatch.amazonaws.com")
+    );
+    // The dashboard body is JSON once CloudFormation substitutes the references.
+    let body = &east["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"];
+    let text = body[0].as_str().unwrap();
+    let widgets: Json = serde_json::from_str(text).unwrap();
+    assert_eq!(widgets["widgets"].as_array().unwrap().len(), 4);
+    assert_eq!(body[1]["M0D0"], json!({"Ref": "TradesCluster"}));
+}
