@@ -1,0 +1,51 @@
+//! Every compile-time rule, one small function each, grouped by family. The
+//! checks only report, into a [`Ctxt`]; none of them stops the others, so one
+//! build shows every mistake. Expansion runs only when all of them pass.
+//!
+//! Rule ids (`ref-unknown`, ...) end every message and index `docs/rules.md`.
+
+mod grammar;
+mod iam;
+mod naming;
+mod references;
+
+use quote::ToTokens;
+
+use crate::ctxt::Ctxt;
+use crate::model::Model;
+use crate::rules::Rule;
+
+/// Runs every rule over the model.
+pub fn check(model: &Model, cx: &Ctxt) {
+    grammar::check(model, cx);
+    references::check(model, cx);
+    naming::check(model, cx);
+    iam::check(model, cx);
+}
+
+/// The second and later occurrences of each name in `items`, each with the
+/// first one.
+fn duplicates<'a, T: PartialEq + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+) -> Vec<(&'a T, &'a T)> {
+    let mut seen: Vec<&T> = Vec::new();
+    let mut out = Vec::new();
+    for item in items {
+        match seen.iter().find(|first| **first == item) {
+            Some(first) => out.push((*first, item)),
+            None => seen.push(item),
+        }
+    }
+    out
+}
+
+/// Reports `second` as a duplicate with `message`, and points at `first`.
+fn report_duplicate(cx: &Ctxt, first: impl ToTokens, second: impl ToTokens, message: String) {
+    let name = first.to_token_stream().to_string();
+    cx.error(Rule::RefDuplicate, second, message);
+    cx.error(
+        Rule::RefDuplicate,
+        first,
+        format!("the first `{name}` is here"),
+    );
+}

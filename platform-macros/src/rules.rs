@@ -1,0 +1,83 @@
+//! The rule ids every error carries, so that a message can be looked up in
+//! `docs/rules.md`.
+
+use std::fmt::Display;
+
+use proc_macro2::Span;
+use quote::ToTokens;
+
+/// One compile-time rule. Its id ends every message it produces (`... [ref-unknown]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    GrammarSyntax,
+    GrammarField,
+    GrammarRequired,
+    GrammarPlatform,
+    RefUnknown,
+    RefKind,
+    RefAttribute,
+    RefDuplicate,
+    RefProfile,
+    IamAccess,
+    IamEnvWithoutGrant,
+    NameCharset,
+    NameLength,
+    NameRegion,
+    NameSuffix,
+}
+
+impl Rule {
+    /// Every rule, in the order `docs/rules.md` lists them.
+    #[cfg(test)]
+    pub const ALL: &[Rule] = &[
+        Rule::GrammarSyntax,
+        Rule::GrammarField,
+        Rule::GrammarRequired,
+        Rule::GrammarPlatform,
+        Rule::RefUnknown,
+        Rule::RefKind,
+        Rule::RefAttribute,
+        Rule::RefDuplicate,
+        Rule::RefProfile,
+        Rule::IamAccess,
+        Rule::IamEnvWithoutGrant,
+        Rule::NameCharset,
+        Rule::NameLength,
+        Rule::NameRegion,
+        Rule::NameSuffix,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::GrammarSyntax => "grammar-syntax",
+            Rule::GrammarField => "grammar-field",
+            Rule::GrammarRequired => "grammar-required",
+            Rule::GrammarPlatform => "grammar-platform",
+            Rule::RefUnknown => "ref-unknown",
+            Rule::RefKind => "ref-kind",
+            Rule::RefAttribute => "ref-attribute",
+            Rule::RefDuplicate => "ref-duplicate",
+            Rule::RefProfile => "ref-profile",
+            Rule::IamAccess => "iam-access",
+            Rule::IamEnvWithoutGrant => "iam-env-without-grant",
+            Rule::NameCharset => "name-charset",
+            Rule::NameLength => "name-length",
+            Rule::NameRegion => "name-region",
+            Rule::NameSuffix => "name-suffix",
+        }
+    }
+
+    /// An error on `tokens` (first to last token), tagged with this rule.
+    pub fn error(self, tokens: impl ToTokens, message: impl Display) -> syn::Error {
+        syn::Error::new_spanned(tokens, self.message(message))
+    }
+
+    /// An error at `span`, tagged with this rule.
+    pub fn error_at(self, span: Span, message: impl Display) -> syn::Error {
+        syn::Error::new(span, self.message(message))
+    }
+
+    fn message(self, message: impl Display) -> String {
+        format!("{message} [{}]", self.id())
+    }
+}

@@ -1,0 +1,11 @@
+//! Compile-fail cases, one per compile-time rule (`docs/rules.md`), and a
+//! case that must compile. Paths are relative to this crate's manifest.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    for family in ["grammar", "references", "naming", "iam"] {
+        t.compile_fail(format!("ui/{family}/*.rs"));
+    }
+    t.pass("ui/pass/*.rs");
+}

@@ -1,0 +1,13 @@
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+
+    queue trade_orders { visibility: 180, key: data }
+}
+
+fn main() {}

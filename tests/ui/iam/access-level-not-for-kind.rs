@@ -1,0 +1,20 @@
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+
+    queue trade_orders { visibility: 180s, key: data }
+
+    function trade_api {
+        code: "handlers/trade-api",
+        key: data,
+        env: { TRADE_ORDERS_QUEUE_URL: trade_orders.url },
+        grants: { trade_orders: read_write },
+    }
+}
+
+fn main() {}

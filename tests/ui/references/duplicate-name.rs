@@ -1,0 +1,15 @@
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+
+    table sessions { partition: session_id: string, key: data }
+    queue trade_orders { key: data }
+    queue sessions { key: data }
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+
+    table sessions { partition: session_id: string, key: data }
+
+    parameter sessions_table { value: sessions.url, description: "Sessions table" }
+}
+
+fn main() {}
