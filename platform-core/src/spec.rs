@@ -206,7 +206,11 @@ pub struct QueueSpec {
 /// `bucket audit_log { key: data, expire: profile(...), noncurrent: 30d }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketSpec {
-    pub key: String,
+    /// The declared key for SSE-KMS; `None` means SSE-S3, which S3 requires
+    /// of a bucket receiving server access logs.
+    pub key: Option<String>,
+    /// The bucket that receives this bucket's server access logs.
+    pub access_logs: Option<String>,
     /// Days after which current objects expire; `None` keeps them.
     pub expire_days: PerProfile<Option<u32>>,
     /// Days after which noncurrent versions are removed.
@@ -258,6 +262,12 @@ pub struct FunctionSpec {
     pub env: Vec<(String, ValueSource)>,
     pub grants: Vec<Grant>,
     pub trigger: Option<Trigger>,
+    /// The network whose private subnets the function runs in.
+    pub network: Option<String>,
+    /// Reserved concurrent executions; `None` leaves the account pool.
+    pub reserved_concurrency: PerProfile<Option<u32>>,
+    /// Queue for events of asynchronous invocations that failed every retry.
+    pub dead_letter: Option<String>,
 }
 
 impl Platform {
@@ -284,7 +294,10 @@ impl Platform {
                     out.push(&d.queue);
                 }
             }
-            Spec::Bucket(b) => out.push(&b.key),
+            Spec::Bucket(b) => {
+                out.extend(b.key.as_deref());
+                out.extend(b.access_logs.as_deref());
+            }
             Spec::Topic(t) => out.push(&t.key),
             Spec::Parameter(p) => out.extend(value(&p.value)),
             Spec::Function(f) => {
@@ -294,6 +307,8 @@ impl Platform {
                 if let Some(t) = &f.trigger {
                     out.push(&t.queue);
                 }
+                out.extend(f.network.as_deref());
+                out.extend(f.dead_letter.as_deref());
             }
             Spec::Network(n) => out.push(&n.key),
             Spec::Aurora(a) => {

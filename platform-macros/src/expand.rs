@@ -197,7 +197,8 @@ fn emit_bucket(body: &BucketBody, profiles: &[Ident]) -> TokenStream {
     let noncurrent = or_default(&body.noncurrent, defaults::BUCKET_NONCURRENT_DAYS);
     quote! {
         ::platform_core::spec::Spec::Bucket(::platform_core::spec::BucketSpec {
-            key: #key,
+            key: ::core::option::Option::Some(#key),
+            access_logs: ::core::option::Option::None,
             expire_days: #expire,
             noncurrent_days: #noncurrent,
         })
@@ -279,6 +280,9 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             env: ::std::vec![#(#env),*],
             grants: ::std::vec![#(#grants),*],
             trigger: #trigger,
+            network: ::core::option::Option::None,
+            reserved_concurrency: ::platform_core::spec::PerProfile::Same(::core::option::Option::None),
+            dead_letter: ::core::option::Option::None,
         })
     }
 }

@@ -381,7 +381,14 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
             ("ExpirationInDays", Value::from(days)),
         ]));
     }
-    let bucket = Resource::new("AWS::S3::Bucket")
+    let encryption = match &spec.key {
+        Some(key) => Value::map([
+            ("SSEAlgorithm", Value::str("aws:kms")),
+            ("KMSMasterKeyID", cx.key_arn(key)),
+        ]),
+        None => Value::map([("SSEAlgorithm", Value::str("AES256"))]),
+    };
+    let mut bucket = Resource::new("AWS::S3::Bucket")
         .prop(
             "BucketName",
             cx.physical_name(Kind::Bucket.info().short_type, name),
@@ -395,14 +402,8 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
             Value::map([(
                 "ServerSideEncryptionConfiguration",
                 Value::list([Value::map([
-                    (
-                        "ServerSideEncryptionByDefault",
-                        Value::map([
-                            ("SSEAlgorithm", Value::str("aws:kms")),
-                            ("KMSMasterKeyID", cx.key_arn(&spec.key)),
-                        ]),
-                    ),
-                    ("BucketKeyEnabled", Value::Bool(true)),
+                    ("ServerSideEncryptionByDefault", encryption),
+                    ("BucketKeyEnabled", Value::Bool(spec.key.is_some())),
                 ])]),
             )]),
         )
@@ -431,19 +432,87 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
         )
         .prop("Tags", cx.tag_list())
         .removal(RemovalPolicy::Delete);
+    if let Some(target) = &spec.access_logs {
+        bucket = bucket
+            .depends_on(&format!("{}Policy", cx.logical_id(target)))
+            .prop(
+                "LoggingConfiguration",
+                Value::map([
+                    ("DestinationBucketName", Value::Ref(cx.logical_id(target))),
+                    (
+                        "LogFilePrefix",
+                        Value::Str(format!("{}/", naming::purpose(name))),
+                    ),
+                ]),
+            );
+    }
+    let sources: Vec<String> = cx
+        .platform
+        .resources
+        .iter()
+        .filter(|r| matches!(&r.spec, Spec::Bucket(b) if b.access_logs.as_deref() == Some(name)))
+        .map(|r| r.name.clone())
+        .collect();
+    if !sources.is_empty() {
+        let mut skips = vec![(
+            "CKV_AWS_18",
+            "This bucket receives the other buckets' server access logs; logging its own access would loop",
+        )];
+        if spec.key.is_none() {
+            skips.push((
+                "CKV_AWS_145",
+                "S3 delivers server access logs only to buckets encrypted with SSE-S3, not SSE-KMS",
+            ));
+        }
+        super::checkov_skip(&mut bucket, &skips);
+    }
     cx.add(&id, bucket)?;
+    let mut statements = vec![iam::deny_insecure_transport(
+        "s3:*",
+        vec![
+            Value::get_att(&id, "Arn"),
+            Value::sub(format!("${{{id}.Arn}}/*")),
+        ],
+    )];
+    if !sources.is_empty() {
+        let mut allow = Statement::allow(
+            "ServerAccessLogDelivery",
+            &["s3:PutObject"],
+            vec![Value::sub(format!("${{{id}.Arn}}/*"))],
+        );
+        allow.principal = Some(Value::map([(
+            "Service",
+            Value::str("logging.s3.amazonaws.com"),
+        )]));
+        // ARNs from names, not references: the source buckets depend on
+        // this policy (S3 checks it when logging is configured).
+        let source_arns: Vec<Value> = sources
+            .iter()
+            .map(|b| {
+                Value::sub(format!(
+                    "arn:${{AWS::Partition}}:s3:::{}",
+                    cx.physical_name(Kind::Bucket.info().short_type, b)
+                ))
+            })
+            .collect();
+        allow.condition = Some(Value::map([
+            (
+                "ArnLike",
+                Value::map([("aws:SourceArn", Value::List(source_arns))]),
+            ),
+            (
+                "StringEquals",
+                Value::map([(
+                    "aws:SourceAccount",
+                    Value::Pseudo(crate::template::Pseudo::AccountId),
+                )]),
+            ),
+        ]));
+        statements.push(allow);
+    }
     let policy = Resource::new("AWS::S3::BucketPolicy")
         .prop("Bucket", Value::Ref(id.clone()))
-        .prop(
-            "PolicyDocument",
-            iam::document(&[iam::deny_insecure_transport(
-                "s3:*",
-                vec![
-                    Value::get_att(&id, "Arn"),
-                    Value::sub(format!("${{{id}.Arn}}/*")),
-                ],
-            )]),
-        );
+        .prop("PolicyDocument", iam::document(&statements));
     cx.add(&format!("{id}Policy"), policy)
 }
 
@@ -511,6 +580,67 @@ fn parameter(cx: &mut Context<'_>, name: &str, spec: &ParameterSpec) -> Result<(
     cx.add(&id, parameter)
 }
 
+/// Whether nothing invokes the function asynchronously, so a function-level
+/// dead-letter queue would never receive anything.
+fn invoked_synchronously(cx: &Context<'_>, name: &str, spec: &FunctionSpec) -> bool {
+    let async_target = cx.platform.resources.iter().any(|r| {
+        matches!(&r.spec, Spec::Rule(rule) if rule.targets.contains(&crate::spec::TargetRef::Function(name.to_owned())))
+    });
+    let sync_source = spec.trigger.is_some()
+        || cx.platform.resources.iter().any(|r| {
+            matches!(&r.spec, Spec::Api(api) if api.routes.iter().any(|route| route.function == name))
+        });
+    sync_source && !async_target
+}
+
+/// What Lambda needs to attach a function to the network's private subnets:
+/// network interfaces in those subnets with the functions' security group.
+/// Describing interfaces has no resource-level permissions.
+fn vpc_access_statements(cx: &Context<'_>, network: &str) -> Vec<Statement> {
+    let net = super::network::NetworkIds::new(cx, network);
+    let azs = match cx.platform.resource(network).map(|r| &r.spec) {
+        Some(Spec::Network(n)) => n.azs,
+        _ => 0,
+    };
+    let ec2 = |resource: String| {
+        Value::sub(format!(
+            "arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        ))
+    };
+    let interfaces = ec2("network-interface/*".into());
+    let mut create_on = vec![
+        interfaces.clone(),
+        ec2(format!("security-group/${{{}}}", net.function_sg())),
+    ];
+    create_on.extend((0..azs).map(|i| {
+        ec2(format!(
+            "subnet/${{{}}}",
+            net.subnet(super::network::Tier::Private, i)
+        ))
+    }));
+    vec![
+        Statement::allow(
+            "VpcCreateNetworkInterfaces",
+            &["ec2:CreateNetworkInterface"],
+            create_on,
+        ),
+        Statement::allow(
+            "VpcManageNetworkInterfaces",
+            &[
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:DeleteNetworkInterface",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            vec![interfaces],
+        ),
+        Statement::allow(
+            "VpcDescribe",
+            &["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            vec![Value::str("*")],
+        ),
+    ]
+}
+
 fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(), SynthError> {
     let id = cx.logical_id(name);
     let function_name = cx.physical_name(Kind::Function.info().short_type, name);
@@ -538,6 +668,9 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
             vec![Value::str("*")],
         ),
     ];
+    if let Some(network) = &spec.network {
+        statements.extend(vpc_access_statements(cx, network));
+    }
     statements.extend(iam::grant_statements(cx, spec));
     let role = Resource::new("AWS::IAM::Role")
         .prop("RoleName", cx.physical_name(ROLE_SHORT_TYPE, name))
@@ -608,6 +741,47 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
                 Value::map([("Variables", Value::map(variables))]),
             )
             .prop("KmsKeyArn", cx.key_arn(&spec.key));
+    }
+    if let Some(network) = &spec.network {
+        let net = super::network::NetworkIds::new(cx, network);
+        let azs = match cx.platform.resource(network).map(|r| &r.spec) {
+            Some(Spec::Network(n)) => n.azs,
+            _ => {
+                return Err(SynthError::Invalid(format!(
+                    "function `{name}`: `network:` must name a network"
+                )));
+            }
+        };
+        function = function.prop(
+            "VpcConfig",
+            Value::map([
+                ("SubnetIds", net.subnets(super::network::Tier::Private, azs)),
+                (
+                    "SecurityGroupIds",
+                    Value::list([Value::Ref(net.function_sg())]),
+                ),
+            ]),
+        );
+    }
+    if let Some(limit) = spec.reserved_concurrency.get(cx.profile) {
+        function = function.prop("ReservedConcurrentExecutions", limit);
+    }
+    if let Some(queue) = &spec.dead_letter {
+        function = function.prop(
+            "DeadLetterConfig",
+            Value::map([(
+                "TargetArn",
+                cx.attr(&crate::spec::AttrRef::new(queue, "arn")),
+            )]),
+        );
+    } else if invoked_synchronously(cx, name, spec) {
+        super::checkov_skip(
+            &mut function,
+            &[(
+                "CKV_AWS_116",
+                "Invoked synchronously (API Gateway or an SQS event source mapping): failures return to the caller or to the source queue's dead-letter queue",
+            )],
+        );
     }
     cx.add(&id, function)?;
 

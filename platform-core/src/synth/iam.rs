@@ -169,7 +169,7 @@ fn encryption_key(spec: &Spec) -> Option<&str> {
     match spec {
         Spec::Table(t) => Some(&t.key),
         Spec::Queue(q) => Some(&q.key),
-        Spec::Bucket(b) => Some(&b.key),
+        Spec::Bucket(b) => b.key.as_deref(),
         Spec::Topic(t) => Some(&t.key),
         Spec::Aurora(a) => Some(&a.key),
         Spec::LogGroup(l) => Some(&l.key),
@@ -186,19 +186,28 @@ fn encryption_key(spec: &Spec) -> Option<&str> {
     }
 }
 
-/// The grants of a function, with its trigger's queue consumed.
+/// The grants of a function, with its trigger's queue consumed and its
+/// dead-letter queue sent to.
 pub(crate) fn effective_grants(function: &FunctionSpec) -> Vec<Grant> {
     let mut grants = function.grants.clone();
-    if let Some(t) = &function.trigger {
-        let consumed = grants
+    let mut imply = |resource: &str, access: &str| {
+        if !grants
             .iter()
-            .any(|g| g.resource == t.queue && g.access == "consume");
-        if !consumed {
+            .any(|g| g.resource == resource && g.access == access)
+        {
             grants.push(Grant {
-                resource: t.queue.clone(),
-                access: "consume".into(),
+                resource: resource.to_owned(),
+                access: access.to_owned(),
             });
         }
+    };
+    // The event source mapping reads with the function's role; Lambda sends
+    // failed asynchronous events to the dead-letter queue with it too.
+    if let Some(t) = &function.trigger {
+        imply(&t.queue, "consume");
+    }
+    if let Some(queue) = &function.dead_letter {
+        imply(queue, "send");
     }
     grants
 }

@@ -69,12 +69,22 @@ fn sample() -> Platform {
             r(
                 "audit",
                 Spec::Bucket(BucketSpec {
-                    key: "data".into(),
+                    key: Some("data".into()),
+                    access_logs: Some("access_logs".into()),
                     expire_days: PerProfile::ByProfile(vec![
                         ("dev".into(), Some(30)),
                         ("prod".into(), None),
                     ]),
                     noncurrent_days: 90,
+                }),
+            ),
+            r(
+                "access_logs",
+                Spec::Bucket(BucketSpec {
+                    key: None,
+                    access_logs: None,
+                    expire_days: PerProfile::Same(Some(90)),
+                    noncurrent_days: 30,
                 }),
             ),
             r(
@@ -283,6 +293,12 @@ fn sample() -> Platform {
                         batch_size: 10,
                         max_batching_window_secs: 0,
                     }),
+                    network: Some("core".into()),
+                    reserved_concurrency: PerProfile::ByProfile(vec![
+                        ("dev".into(), Some(10)),
+                        ("prod".into(), Some(100)),
+                    ]),
+                    dead_letter: Some("orders_dlq".into()),
                 }),
             ),
         ],
@@ -544,10 +560,14 @@ fn a_function_gets_exactly_its_grants_scoped_to_their_resources() {
             assert!(!a.as_str().unwrap().contains('*'), "wildcard action {a}");
         }
         if s["Resource"] == "*" {
-            assert_eq!(s["Sid"], "WriteTraces", "only X-Ray is unscoped");
+            let sid = s["Sid"].as_str().unwrap();
+            assert!(
+                ["WriteTraces", "VpcDescribe"].contains(&sid),
+                "{sid} is unscoped"
+            );
         }
     }
-    assert_eq!(statements.len(), 7, "{statements:#?}");
+    assert_eq!(statements.len(), 11, "{statements:#?}");
 }
 
 #[test]
@@ -898,4 +918,69 @@ fn alarms_notify_the_topic_and_route53_ones_exist_only_in_us_east_1() {
     let widgets: Json = serde_json::from_str(text).unwrap();
     assert_eq!(widgets["widgets"].as_array().unwrap().len(), 4);
     assert_eq!(body[1]["M0D0"], json!({"Ref": "TradesCluster"}));
+}
+
+#[test]
+fn functions_in_a_network_run_in_its_private_subnets_with_scoped_interface_rights() {
+    let dev = synth_json("dev");
+    let prod = synth_json("prod");
+    let f = &dev["Resources"]["ProcessorFunction"]["Properties"];
+    assert_eq!(
+        f["VpcConfig"]["SubnetIds"],
+        json!([{"Ref": "CoreVpcPrivateSubnet1"}, {"Ref": "CoreVpcPrivateSubnet2"}, {"Ref": "CoreVpcPrivateSubnet3"}])
+    );
+    assert_eq!(
+        f["VpcConfig"]["SecurityGroupIds"],
+        json!([{"Ref": "CoreVpcFunctionSecurityGroup"}])
+    );
+    assert_eq!(f["ReservedConcurrentExecutions"], 10);
+    assert_eq!(
+        prod["Resources"]["ProcessorFunction"]["Properties"]["ReservedConcurrentExecutions"],
+        100
+    );
+    assert_eq!(
+        f["DeadLetterConfig"]["TargetArn"],
+        json!({"Fn::GetAtt": ["OrdersDlqQueue", "Arn"]})
+    );
+    let statements = dev["Resources"]["ProcessorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let create = statements
+        .iter()
+        .find(|s| s["Sid"] == "VpcCreateNetworkInterfaces")
+        .unwrap();
+    assert!(create["Resource"].as_array().unwrap().contains(
+        &json!({"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${CoreVpcPrivateSubnet2}"})
+    ));
+    // Sending failed asynchronous events needs the dead-letter queue's send rights.
+    assert!(statements.iter().any(|s| s["Sid"] == "OrdersDlqSend"));
+}
+
+#[test]
+fn buckets_log_access_to_an_sse_s3_bucket_that_admits_only_their_delivery() {
+    let t = synth_json("dev");
+    let r = &t["Resources"];
+    let audit = &r["AuditBucket"];
+    assert_eq!(
+        audit["Properties"]["LoggingConfiguration"],
+        json!({"DestinationBucketName": {"Ref": "AccessLogsBucket"}, "LogFilePrefix": "audit/"})
+    );
+    assert_eq!(audit["DependsOn"], json!(["AccessLogsBucketPolicy"]));
+    let logs = &r["AccessLogsBucket"]["Properties"];
+    assert_eq!(
+        logs["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"],
+        json!({"SSEAlgorithm": "AES256"})
+    );
+    let statements = r["AccessLogsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let delivery = statements
+        .iter()
+        .find(|s| s["Sid"] == "ServerAccessLogDelivery")
+        .unwrap();
+    assert_eq!(delivery["Principal"]["Service"], "logging.s3.amazonaws.com");
+    assert_eq!(
+        delivery["Condition"]["ArnLike"]["aws:SourceArn"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::s3-audit-us-east-1-dev"}])
+    );
 }
