@@ -750,8 +750,7 @@ pub static KINDS: &[KindInfo] = &[
     },
 ];
 
-/// Names that a function creates beside itself, with their own limits: its IAM
-/// role `role-{purpose}-{region}-{suffix}` (64 characters).
+/// The short type of IAM roles the platform creates.
 pub const ROLE_SHORT_TYPE: &str = "role";
 /// IAM role names are at most 64 characters.
 pub const ROLE_NAME_LIMIT: NameLimit = NameLimit {
@@ -759,6 +758,58 @@ pub const ROLE_NAME_LIMIT: NameLimit = NameLimit {
     max_len: 64,
     extra_len: 0,
 };
+
+/// A physical name a declared resource creates beside its own, with its own
+/// limit: `{short_type}-{name}{purpose_suffix}-{region}-{suffix}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DerivedName {
+    pub kind: Kind,
+    pub short_type: &'static str,
+    /// Appended to the declared name (`_monitoring`).
+    pub purpose_suffix: &'static str,
+    pub limit: NameLimit,
+}
+
+/// Every derived name, so the length check covers them as synthesis makes them.
+pub static DERIVED_NAMES: &[DerivedName] = &[
+    // A function's execution role.
+    DerivedName {
+        kind: Kind::Function,
+        short_type: ROLE_SHORT_TYPE,
+        purpose_suffix: "",
+        limit: ROLE_NAME_LIMIT,
+    },
+    // The role VPC flow logs deliver with.
+    DerivedName {
+        kind: Kind::Network,
+        short_type: ROLE_SHORT_TYPE,
+        purpose_suffix: "_flow_logs",
+        limit: ROLE_NAME_LIMIT,
+    },
+    // Aurora's enhanced-monitoring role.
+    DerivedName {
+        kind: Kind::Aurora,
+        short_type: ROLE_SHORT_TYPE,
+        purpose_suffix: "_monitoring",
+        limit: ROLE_NAME_LIMIT,
+    },
+    // The resource policy letting EventBridge write to a log group.
+    DerivedName {
+        kind: Kind::LogGroup,
+        short_type: "logs",
+        purpose_suffix: "_events",
+        limit: NameLimit {
+            what: "log resource policy name",
+            max_len: 255,
+            extra_len: 0,
+        },
+    },
+];
+
+/// The derived names of `kind`.
+pub fn derived_names(kind: Kind) -> impl Iterator<Item = &'static DerivedName> {
+    DERIVED_NAMES.iter().filter(move |d| d.kind == kind)
+}
 
 impl Kind {
     /// The catalog entry of this kind.

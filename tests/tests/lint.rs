@@ -1,54 +1,133 @@
-//! cfn-lint over every template the platform synthesizes: zero errors and
-//! zero warnings, for every profile and with the longest suffix allowed.
+//! The linters over every template the platform synthesizes, for every
+//! profile and with both a short suffix and the longest one allowed:
+//! cfn-lint with zero errors and zero warnings, checkov with zero failed
+//! checks (skips carry their justification in the resource's Metadata).
+
+use std::path::{Path, PathBuf};
 
 use tests::{python_tool, run, scratch_dir, synth_trading};
 
-#[test]
-fn cfn_lint_accepts_every_template_with_no_errors_or_warnings() {
-    let cfn_lint = python_tool("CFN_LINT", "cfn-lint");
-    let dir = scratch_dir("cfn-lint");
+/// Writes every template of every profile into `dir`.
+fn write_all_templates(dir: &Path) -> Vec<PathBuf> {
     let longest_suffix = "a".repeat(platform_def::platform().suffix_max);
     let mut templates = Vec::new();
     for profile in ["dev", "staging", "prod"] {
         for suffix in ["dev", longest_suffix.as_str()] {
-            let assembly = synth_trading(suffix, profile);
-            for stack in &assembly.stacks {
+            for stack in synth_trading(suffix, profile).stacks {
                 let path = dir.join(format!("{profile}.{}", stack.template_file()));
                 std::fs::write(&path, &stack.body).unwrap();
                 templates.push(path);
             }
         }
     }
-    let mut args: Vec<&std::path::Path> = vec![
-        std::path::Path::new("--format"),
-        std::path::Path::new("parseable"),
-        std::path::Path::new("--"),
+    templates
+}
+
+fn cfn_lint(templates: &[PathBuf]) -> (i32, String) {
+    let mut args: Vec<&Path> = vec![
+        Path::new("--format"),
+        Path::new("parseable"),
+        Path::new("--"),
     ];
-    args.extend(templates.iter().map(|p| p.as_path()));
-    let (code, output) = run(&cfn_lint, &args);
+    args.extend(templates.iter().map(PathBuf::as_path));
+    run(&python_tool("CFN_LINT", "cfn-lint"), &args)
+}
+
+/// Runs checkov over `dir`; returns (failed count, failures as text).
+fn checkov(dir: &Path) -> (u64, String) {
+    let checkov = python_tool("CHECKOV", "checkov");
+    let output = std::process::Command::new(&checkov)
+        .args([
+            "--framework",
+            "cloudformation",
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+            "-d",
+        ])
+        .arg(dir)
+        .output()
+        .expect("run checkov");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov did not print a JSON report ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    // One report per framework run: an object, or a list of them.
+    let reports = match report {
+        serde_json::Value::Array(items) => items,
+        single => vec![single],
+    };
+    let mut failed = 0;
+    let mut text = String::new();
+    for report in &reports {
+        failed += report["summary"]["failed"].as_u64().unwrap_or(0);
+        for check in report["results"]["failed_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            text.push_str(&format!(
+                "{} {} {}: {}\n",
+                check["check_id"].as_str().unwrap_or("?"),
+                check["file_path"].as_str().unwrap_or("?"),
+                check["resource"].as_str().unwrap_or("?"),
+                check["check_name"].as_str().unwrap_or("?"),
+            ));
+        }
+    }
+    (failed, text)
+}
+
+#[test]
+fn cfn_lint_accepts_every_template_with_no_errors_or_warnings() {
+    let dir = scratch_dir("cfn-lint");
+    let templates = write_all_templates(&dir);
+    let (code, output) = cfn_lint(&templates);
     assert_eq!(code, 0, "cfn-lint exit code {code}:\n{output}");
     assert!(output.trim().is_empty(), "cfn-lint reported:\n{output}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The harness itself: cfn-lint must fail a template CloudFormation would reject,
-/// or the test above proves nothing.
 #[test]
-fn cfn_lint_rejects_a_broken_template() {
-    let cfn_lint = python_tool("CFN_LINT", "cfn-lint");
-    let dir = scratch_dir("cfn-lint-broken");
-    let path = dir.join("broken.template.json");
-    let assembly = synth_trading("dev", "dev");
-    let broken = assembly.stacks[0]
-        .body
-        .replace("\"PAY_PER_REQUEST\"", "\"ON_DEMAND\"");
-    assert_ne!(broken, assembly.stacks[0].body);
-    std::fs::write(&path, broken).unwrap();
-    let (code, output) = run(&cfn_lint, &[std::path::Path::new("--"), &path]);
+fn checkov_fails_no_check_on_any_template() {
+    let dir = scratch_dir("checkov");
+    write_all_templates(&dir);
+    let (failed, text) = checkov(&dir);
+    assert_eq!(failed, 0, "checkov failed checks:\n{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The harness itself: both linters must reject a template with a real
+/// mistake, or the tests above prove nothing.
+#[test]
+fn the_linters_reject_a_broken_template() {
+    let dir = scratch_dir("linters-broken");
+    let body = &synth_trading("dev", "dev").stacks[0].body;
+    // cfn-lint: a value CloudFormation rejects.
+    let invalid = body.replace("\"PAY_PER_REQUEST\"", "\"ON_DEMAND\"");
+    assert_ne!(&invalid, body);
+    let path = dir.join("invalid.template.json");
+    std::fs::write(&path, invalid).unwrap();
+    let (code, output) = cfn_lint(std::slice::from_ref(&path));
     assert_ne!(
         code, 0,
         "cfn-lint accepted an invalid BillingMode:\n{output}"
     );
     assert!(output.contains("ON_DEMAND"), "{output}");
+    std::fs::remove_file(&path).unwrap();
+    // checkov: a table without point-in-time recovery.
+    let insecure = body.replace(
+        "\"PointInTimeRecoveryEnabled\": true",
+        "\"PointInTimeRecoveryEnabled\": false",
+    );
+    assert_ne!(&insecure, body);
+    std::fs::write(dir.join("insecure.template.json"), insecure).unwrap();
+    let (failed, text) = checkov(&dir);
+    assert!(failed > 0, "checkov accepted a table without PITR");
+    assert!(text.contains("CKV_AWS_28"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -2,4 +2,5 @@
 
 mod golden;
 mod lint;
+mod policy;
 mod ui;

@@ -10,6 +10,7 @@
 //! environment is destroyable (the seeds' rule); removal keeps a final
 //! snapshot where the profile says so.
 
+use crate::catalog::Kind;
 use crate::spec::{AuroraSpec, Spec};
 use crate::template::{RemovalPolicy, Resource, Value};
 
@@ -231,10 +232,7 @@ fn monitoring(cx: &mut Context<'_>, role: &str, name: &str) -> Result<(), SynthE
     cx.add(
         role,
         Resource::new("AWS::IAM::Role")
-            .prop(
-                "RoleName",
-                cx.physical_name("role", &format!("{name}_monitoring")),
-            )
+            .prop("RoleName", cx.derived_name(Kind::Aurora, name))
             .prop(
                 "AssumeRolePolicyDocument",
                 iam::document(&[iam::service_trust(

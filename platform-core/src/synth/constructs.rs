@@ -15,7 +15,7 @@
 //! `UpdateReplacePolicy` `Delete`: the platform is destroyable by design, and
 //! `tp deploy` guards against replacing or removing data by surprise.
 
-use crate::catalog::{self, Kind, ROLE_SHORT_TYPE};
+use crate::catalog::{self, Kind};
 use crate::naming::{self, pascal_case};
 use crate::spec::{
     BucketSpec, FunctionSpec, KeySpec, ParameterSpec, QueueSpec, Resource as Declared, Spec,
@@ -673,7 +673,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     }
     statements.extend(iam::grant_statements(cx, spec));
     let role = Resource::new("AWS::IAM::Role")
-        .prop("RoleName", cx.physical_name(ROLE_SHORT_TYPE, name))
+        .prop("RoleName", cx.derived_name(Kind::Function, name))
         .prop("Description", format!("Execution role of {function_name}"))
         .prop(
             "AssumeRolePolicyDocument",

@@ -1,6 +1,7 @@
 //! EventBridge: buses, rules (event patterns or schedules) with retries and
 //! dead-letter queues, and the log groups rules deliver audit events to.
 
+use crate::catalog::Kind;
 use crate::spec::{BusSpec, LogGroupSpec, RuleSpec, Spec, TargetRef};
 use crate::template::{RemovalPolicy, Resource, Value};
 
@@ -50,10 +51,7 @@ pub(crate) fn log_group(
         cx.add(
             &format!("{id}EventsPolicy"),
             Resource::new("AWS::Logs::ResourcePolicy")
-                .prop(
-                    "PolicyName",
-                    cx.physical_name("logs", &format!("{name}_events")),
-                )
+                .prop("PolicyName", cx.derived_name(Kind::LogGroup, name))
                 .prop("PolicyDocument", Value::sub(policy)),
         )?;
     }

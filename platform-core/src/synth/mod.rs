@@ -287,6 +287,18 @@ impl Context<'_> {
         naming::physical_name(short_type, name, self.region, self.suffix.as_str())
     }
 
+    /// The name `kind`'s resource `name` gives to what it creates beside
+    /// itself (the catalog's [`crate::catalog::DERIVED_NAMES`]).
+    pub fn derived_name(&self, kind: crate::catalog::Kind, name: &str) -> String {
+        let derived = crate::catalog::derived_names(kind)
+            .next()
+            .expect("a derived name of this kind");
+        self.physical_name(
+            derived.short_type,
+            &format!("{name}{}", derived.purpose_suffix),
+        )
+    }
+
     /// Logical id of the declared resource `name`.
     pub fn logical_id(&self, name: &str) -> String {
         let resource = self

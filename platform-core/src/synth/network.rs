@@ -7,7 +7,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::catalog::{ENDPOINT_SERVICES, EndpointType};
+use crate::catalog::{ENDPOINT_SERVICES, EndpointType, Kind};
 use crate::spec::NetworkSpec;
 use crate::template::{RemovalPolicy, Resource, Value};
 
@@ -345,10 +345,7 @@ fn flow_logs(
     cx.add(
         &role,
         Resource::new("AWS::IAM::Role")
-            .prop(
-                "RoleName",
-                cx.physical_name("role", &format!("{name}_flow_logs")),
-            )
+            .prop("RoleName", cx.derived_name(Kind::Network, name))
             .prop(
                 "AssumeRolePolicyDocument",
                 iam::document(&[iam::service_trust(
