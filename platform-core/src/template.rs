@@ -59,6 +59,10 @@ pub enum Value {
     Select(u32, Box<Value>),
     /// `{"Fn::GetAZs": region}`; `Pseudo(Region)` or empty string for the stack's region.
     GetAzs(Box<Value>),
+    /// `{"Fn::Equals": [a, b]}`, for conditions.
+    Equals(Box<Value>, Box<Value>),
+    /// `{"Fn::Not": [condition]}`, for conditions.
+    Not(Box<Value>),
 }
 
 impl Value {
@@ -110,7 +114,11 @@ impl Value {
                 items.iter().for_each(|v| v.referenced_ids(out))
             }
             Value::Map(map) => map.values().for_each(|v| v.referenced_ids(out)),
-            Value::Select(_, v) | Value::GetAzs(v) => v.referenced_ids(out),
+            Value::Select(_, v) | Value::GetAzs(v) | Value::Not(v) => v.referenced_ids(out),
+            Value::Equals(a, b) => {
+                a.referenced_ids(out);
+                b.referenced_ids(out);
+            }
             Value::Null
             | Value::Bool(_)
             | Value::Int(_)
@@ -147,6 +155,8 @@ impl Value {
             }
             Value::Select(index, list) => json!({ "Fn::Select": [index, list.to_json()] }),
             Value::GetAzs(region) => json!({ "Fn::GetAZs": region.to_json() }),
+            Value::Equals(a, b) => json!({ "Fn::Equals": [a.to_json(), b.to_json()] }),
+            Value::Not(c) => json!({ "Fn::Not": [c.to_json()] }),
         }
     }
 }
@@ -298,6 +308,8 @@ pub struct Template {
     pub parameters: BTreeMap<String, Parameter>,
     pub resources: BTreeMap<String, Resource>,
     pub outputs: BTreeMap<String, Output>,
+    /// Named conditions (`Fn::Equals`, `Fn::Not`) resources refer to.
+    pub conditions: BTreeMap<String, Value>,
 }
 
 /// A logical id was added twice.
@@ -346,6 +358,14 @@ impl Template {
                 .collect();
             out.insert("Parameters".into(), Json::Object(params));
         }
+        if !self.conditions.is_empty() {
+            let conditions: Map<_, _> = self
+                .conditions
+                .iter()
+                .map(|(k, c)| (k.clone(), c.to_json()))
+                .collect();
+            out.insert("Conditions".into(), Json::Object(conditions));
+        }
         let resources: Map<_, _> = self
             .resources
             .iter()
@@ -391,6 +411,11 @@ impl Template {
                 .values()
                 .for_each(|v| v.referenced_ids(&mut refs));
             refs.extend(r.depends_on.iter().cloned());
+            if let Some(c) = &r.condition
+                && !self.conditions.contains_key(c)
+            {
+                out.push((id.clone(), c.clone()));
+            }
             out.extend(
                 refs.into_iter()
                     .filter(|r| !known(r))
@@ -479,6 +504,31 @@ mod tests {
             a.add("A", Resource::new("AWS::SQS::Queue")),
             Err(DuplicateId("A".into()))
         );
+    }
+
+    #[test]
+    fn conditions_serialize_and_must_exist() {
+        let mut t = Template::default();
+        t.conditions.insert(
+            "HasEmail".into(),
+            Value::Not(Box::new(Value::Equals(
+                Box::new(Value::reference("Email")),
+                Box::new(Value::str("")),
+            ))),
+        );
+        let mut sub = Resource::new("AWS::SNS::Subscription");
+        sub.condition = Some("HasEmail".into());
+        t.add("Sub", sub.clone()).unwrap();
+        let json = t.to_json();
+        assert_eq!(
+            json["Conditions"]["HasEmail"],
+            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "Email"}, ""]}]})
+        );
+        assert_eq!(json["Resources"]["Sub"]["Condition"], "HasEmail");
+        sub.condition = Some("Missing".into());
+        t.add("Other", sub).unwrap();
+        let dangling = t.dangling_references();
+        assert!(dangling.contains(&("Other".to_owned(), "Missing".to_owned())));
     }
 
     #[test]
