@@ -13,6 +13,9 @@ pub enum AttrSource {
     Ref,
     /// `{"Fn::GetAtt": ["<LogicalId>", "<name>"]}`.
     GetAtt(&'static str),
+    /// Built by synthesis from the resource's settings (an API's invoke URL
+    /// includes its stage).
+    Computed,
 }
 
 /// An attribute a reference such as `sessions.name` may read.
@@ -583,6 +586,10 @@ pub static KINDS: &[KindInfo] = &[
             Attribute {
                 name: "root_resource_id",
                 source: AttrSource::GetAtt("RootResourceId"),
+            },
+            Attribute {
+                name: "url",
+                source: AttrSource::Computed,
             },
         ],
         access: &[Access {

@@ -338,6 +338,33 @@ impl Platform {
         out
     }
 
+    /// Every attribute reference (`sessions.name`) naming an attribute its
+    /// kind lacks. The macro rejects these at compile time; this is for
+    /// hand-built platforms.
+    pub fn validate_attributes(&self) -> Result<(), String> {
+        for resource in &self.resources {
+            let values: Vec<&ValueSource> = match &resource.spec {
+                Spec::Parameter(p) => vec![&p.value],
+                Spec::Function(f) => f.env.iter().map(|(_, v)| v).collect(),
+                _ => Vec::new(),
+            };
+            for value in values {
+                if let ValueSource::Attr(a) = value {
+                    let target = self.resource(&a.resource).map(|r| r.spec.kind().info());
+                    if let Some(info) = target
+                        && info.attribute(&a.attribute).is_none()
+                    {
+                        return Err(format!(
+                            "`{}` refers to `{}.{}`, but a {} has no attribute `{}`",
+                            resource.name, a.resource, a.attribute, info.keyword, a.attribute
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every reference that names no declared resource, as `(from, to)`.
     /// The macro rejects these at compile time; this is for hand-built platforms.
     pub fn validate_references(&self) -> Result<(), Vec<(String, String)>> {

@@ -225,6 +225,9 @@ pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, S
     platform
         .validate_references()
         .map_err(SynthError::Dangling)?;
+    platform
+        .validate_attributes()
+        .map_err(SynthError::Invalid)?;
     let assets = package_functions(platform)?;
     let mut stacks = Vec::with_capacity(deployment.regions.len());
     for region in &deployment.regions {
@@ -319,7 +322,11 @@ impl Context<'_> {
         match info.attribute(&reference.attribute).map(|a| a.source) {
             Some(AttrSource::Ref) => Value::Ref(id),
             Some(AttrSource::GetAtt(att)) => Value::get_att(&id, att),
-            None => unreachable!("attributes are checked by the macro"),
+            Some(AttrSource::Computed) => match (&resource.spec, reference.attribute.as_str()) {
+                (crate::spec::Spec::Api(api), "url") => api::url(&id, &api.stage),
+                _ => unreachable!("every computed attribute is built here"),
+            },
+            None => unreachable!("attributes are validated before synthesis"),
         }
     }
 

@@ -984,3 +984,39 @@ fn buckets_log_access_to_an_sse_s3_bucket_that_admits_only_their_delivery() {
         json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::s3-audit-us-east-1-dev"}])
     );
 }
+
+#[test]
+fn an_api_exposes_its_invoke_url_and_unknown_attributes_are_refused() {
+    let mut p = sample();
+    if let Some(Resource {
+        spec: Spec::Function(f),
+        ..
+    }) = p.resources.iter_mut().find(|r| r.name == "processor")
+    {
+        f.env.push((
+            "API_URL".into(),
+            ValueSource::Attr(AttrRef::new("trading", "url")),
+        ));
+    }
+    let d = Deployment::new(&p, "dev", None, &["us-east-1".into()]).unwrap();
+    let t: Json = serde_json::from_str(&synth(&p, &d).unwrap().stacks[0].body).unwrap();
+    assert_eq!(
+        t["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"]["API_URL"],
+        json!({"Fn::Sub": "https://${TradingApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1"})
+    );
+    if let Some(Resource {
+        spec: Spec::Function(f),
+        ..
+    }) = p.resources.iter_mut().find(|r| r.name == "processor")
+    {
+        f.env.push((
+            "BAD".into(),
+            ValueSource::Attr(AttrRef::new("sessions", "url")),
+        ));
+    }
+    let err = synth(&p, &d).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "`processor` refers to `sessions.url`, but a table has no attribute `url`"
+    );
+}
