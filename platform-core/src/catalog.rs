@@ -1055,6 +1055,28 @@ impl KindInfo {
 /// Periods CloudWatch alarms accept below one minute; above, multiples of 60.
 pub const HIGH_RESOLUTION_PERIODS: &[u32] = &[10, 20, 30];
 
+/// CloudFormation types holding data that replacing or removing them loses:
+/// deploys refuse to do either unless told to (`tp deploy --allow-replace`).
+pub const STATEFUL_TYPES: &[&str] = &[
+    "AWS::DynamoDB::Table",
+    "AWS::KMS::Key",
+    "AWS::Logs::LogGroup",
+    "AWS::RDS::DBCluster",
+    "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
+    "AWS::SecretsManager::Secret",
+];
+
+/// The facts generated from CloudFormation's schema for `cfn_type`:
+/// create-only properties and the tag property.
+pub fn cfn_type_facts(cfn_type: &str) -> Option<(&'static [&'static str], Option<&'static str>)> {
+    let table = crate::cfn_facts::RESOURCE_TYPES;
+    table
+        .binary_search_by(|(t, _, _)| (*t).cmp(cfn_type))
+        .ok()
+        .map(|i| (table[i].1, table[i].2))
+}
+
 /// How a VPC endpoint service is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointType {

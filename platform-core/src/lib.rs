@@ -3,6 +3,9 @@
 //! - [`catalog`]: every AWS fact the platform relies on: resource kinds, their
 //!   attributes and access levels, IAM actions, name limits. The macro checks
 //!   against it at compile time; synthesis reads it at run time.
+//! - [`cfn_facts`]: per CloudFormation type, the properties whose change
+//!   replaces a resource and how it takes tags, generated from cfn-lint's
+//!   schemas.
 //! - [`iam`]: IAM action facts generated from pinned package data
 //!   ([`iam_data`]), for checking that every action the platform grants exists.
 //! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
@@ -11,6 +14,8 @@
 //!   model and the synthesis of a platform into stacks, assets and a manifest.
 
 pub mod catalog;
+#[rustfmt::skip]
+pub mod cfn_facts;
 pub mod iam;
 #[rustfmt::skip]
 pub mod iam_data;

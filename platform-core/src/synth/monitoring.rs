@@ -197,6 +197,7 @@ pub(crate) fn dashboard(
         &id,
         Resource::new("AWS::CloudWatch::Dashboard")
             .prop("DashboardName", cx.physical_name("dashboard", name))
-            .prop("DashboardBody", Value::Sub(body, vars)),
+            .prop("DashboardBody", Value::Sub(body, vars))
+            .prop("Tags", cx.tag_list()),
     )
 }

@@ -459,36 +459,17 @@ fn every_taggable_resource_carries_suffix_region_profile_and_platform_tags() {
         {"Key": "Profile", "Value": "dev"},
         {"Key": "Region", "Value": "us-east-1"},
     ]);
-    // Types whose CloudFormation schema has no `Tags` property.
-    let untaggable = [
-        "AWS::KMS::Alias",
-        "AWS::SQS::QueuePolicy",
-        "AWS::S3::BucketPolicy",
-        "AWS::SNS::TopicPolicy",
-        "AWS::EC2::SubnetRouteTableAssociation",
-        "AWS::EC2::VPCGatewayAttachment",
-        "AWS::EC2::Route",
-        "AWS::EC2::SecurityGroupEgress",
-        "AWS::ApiGateway::Account",
-        "AWS::ApiGateway::Resource",
-        "AWS::ApiGateway::Method",
-        "AWS::ApiGateway::Model",
-        "AWS::ApiGateway::RequestValidator",
-        "AWS::ApiGateway::Deployment",
-        "AWS::Lambda::Permission",
-        "AWS::Logs::ResourcePolicy",
-        "AWS::CloudWatch::Dashboard",
-    ];
+
     for (id, resource) in t["Resources"].as_object().unwrap() {
         let ty = resource["Type"].as_str().unwrap();
-        if untaggable.contains(&ty) {
+        let (_, tag_property) = crate::catalog::cfn_type_facts(ty).unwrap_or_else(|| {
+            panic!("{ty} is missing from cfn_facts; add it to scripts/gen-cfn-facts.py")
+        });
+        let Some(tag_property) = tag_property else {
+            assert!(resource["Properties"].get("Tags").is_none(), "{id}");
             continue;
-        }
-        let tags = if ty == "AWS::Route53::HealthCheck" {
-            &resource["Properties"]["HealthCheckTags"]
-        } else {
-            &resource["Properties"]["Tags"]
         };
+        let tags = &resource["Properties"][tag_property];
         if ty == "AWS::SSM::Parameter" {
             assert_eq!(tags["EnvironmentSuffix"], "dev", "{id}");
             assert_eq!(tags["Project"], "trading-platform", "{id}");
