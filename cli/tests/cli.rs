@@ -33,7 +33,10 @@ fn synth_writes_templates_and_a_manifest_and_prints_one_line_per_stack() {
     let regions = platform_def::platform().regions;
     assert_eq!(lines.len(), regions.len(), "one line per region:\n{stdout}");
     for (line, region) in lines.iter().zip(&regions) {
-        assert!(line.starts_with(&format!("trading-platform-{region}-dev  ")), "{stdout}");
+        assert!(
+            line.starts_with(&format!("trading-platform-{region}-dev  ")),
+            "{stdout}"
+        );
     }
     assert!(
         lines[0].starts_with("trading-platform-us-east-1-dev  "),

@@ -1,0 +1,5 @@
+//! The logic behind `tp` that needs no AWS: what a deploy would change
+//! ([`diff`]) and what it refuses to do unless told to ([`guards`]).
+
+pub mod diff;
+pub mod guards;
