@@ -268,6 +268,8 @@ pub struct FunctionSpec {
     pub reserved_concurrency: PerProfile<Option<u32>>,
     /// Queue for events of asynchronous invocations that failed every retry.
     pub dead_letter: Option<String>,
+    /// CloudWatch namespace the function may publish custom metrics to.
+    pub metric_namespace: Option<String>,
 }
 
 impl Platform {

@@ -4,17 +4,46 @@
 //! `cargo build` checks the definition against every compile-time rule; the
 //! `tp` CLI synthesizes and deploys it. See the `platform_macros` crate for
 //! the grammar.
+//!
+//! Three regions (us-east-1 first), three sizing profiles. Per region: a VPC
+//! without NAT gateways whose private subnets reach AWS only through
+//! endpoints; an Aurora PostgreSQL Serverless v2 cluster in its isolated
+//! subnets; a REST API whose `POST /trades` validates orders against
+//! `schemas/trade-order.json`; SQS with dead-letter queues; an EventBridge
+//! bus whose processed trades reach the event handler and an audit log
+//! group; an hourly health monitor; a Route 53 health check of the API;
+//! alarms to one topic and one dashboard.
 
 platform_macros::platform! {
     platform trading_platform {
-        regions: [us_east_1],
+        regions: [us_east_1, us_east_2, us_west_2],
         suffix: max 12,
         profiles: [dev, staging, prod],
         tags: { Project: "trading-platform", Owner: "platform-team", CostCenter: "trading" },
     }
 
-    // Encrypts every table, queue, bucket, topic and log group of the platform.
+    // Encrypts every table, queue, bucket, topic, database and log group.
     key data { description: "Trading platform data at rest", rotation: on }
+
+    network core {
+        cidr: region(us_east_1: "10.0.0.0/16", us_east_2: "10.1.0.0/16", us_west_2: "10.2.0.0/16"),
+        azs: 3,
+        endpoints: [s3, dynamodb, sqs, sns, events, ssm, secretsmanager, kms, logs, monitoring, xray],
+        flow_logs: 30d,
+        key: data,
+    }
+
+    aurora trades {
+        engine: postgres "16.10",
+        database: "trading",
+        capacity: profile(dev: 0.5..=2, staging: 0.5..=8, prod: 2..=16),
+        readers: 1,
+        network: core,
+        backup: 7d,
+        logs: 30d,
+        key: data,
+        removal: profile(dev: delete, staging: delete, prod: snapshot),
+    }
 
     table sessions {
         partition: session_id: string,
@@ -30,28 +59,71 @@ platform_macros::platform! {
         key: data,
     }
     queue trade_orders_dlq { retention: 14d, key: data }
+    // Events a rule target or an asynchronously invoked function could not take.
+    queue events_dlq { retention: 14d, key: data }
 
-    bucket config { key: data, noncurrent: 30d }
+    bucket config { key: data, noncurrent: 30d, access_logs: access_logs }
     bucket audit_log {
         key: data,
         expire: profile(dev: 30d, staging: 90d, prod: never),
         noncurrent: 90d,
+        access_logs: access_logs,
     }
+    // S3 delivers server access logs only to buckets with S3-managed keys.
+    bucket access_logs { encryption: s3_managed, expire: 90d, noncurrent: 30d }
 
     topic alerts { key: data, display_name: "Trading platform alerts" }
 
+    api trading {
+        stage: v1,
+        throttle: profile(dev: 100 burst 200, staging: 500 burst 1000, prod: 2000 burst 4000),
+        logs: 90d,
+        key: data,
+        routes: {
+            GET "/health" => trade_api,
+            POST "/trades" => trade_api { auth: iam, body: "schemas/trade-order.json" },
+        },
+    }
+
+    bus trading_events { description: "Trading platform events" }
+    log_group audit_events { retention: 90d, key: data }
+
+    rule trade_events {
+        bus: trading_events,
+        pattern: { source: ["trading.processor"], "detail-type": ["TradeProcessed"] },
+        targets: [event_handler, audit_events],
+        dead_letter: events_dlq,
+        retries: 3,
+        max_age: 1h,
+    }
+    rule health_schedule {
+        schedule: "rate(1 hour)",
+        targets: [health_monitor],
+        dead_letter: events_dlq,
+    }
+
+    health_check api_health { api: trading, path: "/health", interval: 30s, threshold: 3 }
+
+    // Resource references for configuration readers.
     parameter sessions_table { value: sessions.name, description: "Sessions table name" }
     parameter trade_orders_queue { value: trade_orders.url, description: "Trade orders queue URL" }
     parameter audit_bucket { value: audit_log.name, description: "Audit log bucket name" }
     parameter config_bucket { value: config.name, description: "Configuration bucket name" }
     parameter alerts_topic { value: alerts.arn, description: "Alerts topic ARN" }
+    parameter api_id { value: trading.id, description: "Trading API id" }
+    parameter api_url { value: trading.url, description: "Trading API invoke URL" }
+    parameter db_endpoint { value: trades.endpoint, description: "Trades cluster writer endpoint" }
+    parameter event_bus { value: trading_events.name, description: "Trading events bus name" }
 
+    // Serves the API synchronously, so it answers well within API Gateway's 29 s.
     function trade_api {
         code: "handlers/trade-api",
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 10s,
         logs: 30d,
         key: data,
+        network: core,
+        concurrency: profile(dev: 10, staging: 50, prod: 200),
         env: {
             SESSIONS_TABLE: sessions.name,
             TRADE_ORDERS_QUEUE_URL: trade_orders.url,
@@ -65,41 +137,115 @@ platform_macros::platform! {
         timeout: 30s,
         logs: 30d,
         key: data,
+        network: core,
+        concurrency: profile(dev: 5, staging: 20, prod: 100),
         trigger: trade_orders { batch: 10 },
         env: {
             SESSIONS_TABLE: sessions.name,
-            AUDIT_BUCKET: audit_log.name,
+            DB_SECRET_ARN: trades.secret_arn,
+            DB_ENDPOINT: trades.endpoint,
+            DB_PORT: trades.port,
+            DB_NAME: "trading",
+            EVENT_BUS_NAME: trading_events.name,
         },
-        grants: { sessions: read_write, audit_log: write },
+        grants: {
+            sessions: read_write,
+            trades: read_secret,
+            trading_events: put_events,
+        },
     }
 
+    // Invoked asynchronously by `trade_events`.
     function event_handler {
         code: "handlers/event-handler",
         memory: 256,
-        timeout: 30s,
+        timeout: 60s,
         logs: 30d,
         key: data,
+        network: core,
+        concurrency: profile(dev: 2, staging: 5, prod: 20),
+        dead_letter: events_dlq,
         env: { AUDIT_BUCKET: audit_log.name },
         grants: { audit_log: write },
     }
 
+    // Invoked asynchronously by `health_schedule`, every hour: checks the
+    // database and the queues. The API is watched from outside by
+    // `api_health` (Route 53): a function in `core`, which has no NAT
+    // gateway, cannot reach the API's public endpoint (`network-endpoint`).
     function health_monitor {
         code: "handlers/health-monitor",
         memory: 256,
         timeout: 60s,
         logs: 30d,
         key: data,
+        network: core,
+        concurrency: profile(dev: 1, staging: 1, prod: 2),
+        dead_letter: events_dlq,
+        metrics: "TradingPlatform",
         env: {
+            METRIC_NAMESPACE: "TradingPlatform",
             TRADE_ORDERS_QUEUE_URL: trade_orders.url,
             TRADE_ORDERS_DLQ_URL: trade_orders_dlq.url,
+            EVENTS_DLQ_URL: events_dlq.url,
             ALERTS_TOPIC_ARN: alerts.arn,
-            CONFIG_PARAMETER: sessions_table.name,
+            DB_SECRET_ARN: trades.secret_arn,
+            DB_ENDPOINT: trades.endpoint,
+            DB_PORT: trades.port,
+            DB_NAME: "trading",
         },
         grants: {
             trade_orders: monitor,
             trade_orders_dlq: monitor,
+            events_dlq: monitor,
             alerts: publish,
-            sessions_table: read,
+            trades: read_secret,
         },
+    }
+
+    // Alarms, all to `alerts`. `guard` ones roll a deploy back when they fire.
+    alarm trades_cpu { metric: trades.cpu, above: 80, period: 300s, evaluations: 3, notify: alerts }
+    alarm trades_acu { metric: trades.acu_utilization, above: 90, period: 300s, evaluations: 3, notify: alerts }
+    alarm trade_api_errors { metric: trade_api.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm trade_api_throttles { metric: trade_api.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm trade_processor_errors { metric: trade_processor.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm trade_processor_throttles { metric: trade_processor.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm event_handler_errors { metric: event_handler.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm event_handler_throttles { metric: event_handler.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm health_monitor_errors { metric: health_monitor.errors, above: 0, period: 300s, notify: alerts }
+    alarm health_monitor_throttles { metric: health_monitor.throttles, above: 0, period: 300s, notify: alerts }
+    alarm api_latency {
+        metric: trading.latency_p99,
+        above: 1000,
+        period: 60s,
+        evaluations: 5,
+        datapoints: 3,
+        notify: alerts,
+        guard,
+        description: "API p99 latency above 1 s",
+    }
+    alarm api_errors { metric: trading.errors_5xx, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts, guard }
+    alarm trade_orders_dlq_visible { metric: trade_orders_dlq.visible, above: 0, period: 300s, notify: alerts }
+    alarm events_dlq_visible { metric: events_dlq.visible, above: 0, period: 300s, notify: alerts }
+    alarm api_down {
+        metric: api_health.status,
+        below: 1,
+        period: 60s,
+        evaluations: 2,
+        notify: alerts,
+        description: "Route 53 health check of GET /health failing",
+    }
+
+    dashboard operations {
+        metrics: [
+            trading.requests, trading.latency_p99, trading.errors_5xx, trading.errors_4xx,
+            api_health.status,
+            trade_api.invocations, trade_api.errors, trade_api.throttles, trade_api.duration_p99,
+            trade_processor.invocations, trade_processor.errors, trade_processor.throttles,
+            event_handler.errors, event_handler.throttles,
+            health_monitor.errors, health_monitor.throttles,
+            trade_orders.visible, trade_orders.oldest_age, trade_orders_dlq.visible, events_dlq.visible,
+            trades.cpu, trades.capacity, trades.acu_utilization, trades.connections,
+        ],
     }
 }

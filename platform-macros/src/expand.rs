@@ -6,28 +6,44 @@
 //! all, plus a placeholder `platform()` of the same type, so that code using
 //! the platform does not fail with errors of its own.
 
+use std::path::PathBuf;
+
+use platform_core::catalog::Kind;
 use platform_core::naming;
+use platform_core::spec::{Comparison, KeyType, StreamView};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{Ident, LitStr};
 
 use crate::ast::{
-    Body, BucketBody, Definition, Expiry, FunctionBody, KeyAttribute, KeyBody, ParameterBody,
-    PerProfile, PlatformBlock, QueueBody, ResourceBlock, TableBody, TopicBody, Value,
+    AlarmBody, ApiBody, AuroraBody, AuthValue, Body, BucketBody, BusBody, DashboardBody,
+    Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody, LogGroupBody,
+    MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, Removal, ResourceBlock, RuleBody,
+    TableBody, TopicBody, Value, f64_tokens,
 };
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::model::{Model, defaults};
-use platform_core::spec::{KeyType, StreamView};
 
 /// The whole macro: `platform! { ... }` in, `pub fn platform()` out.
 pub fn platform(input: TokenStream) -> TokenStream {
     expand(input).unwrap_or_else(fallback)
 }
 
+/// Expands `input` for the crate being compiled, whose directory cargo
+/// names in `CARGO_MANIFEST_DIR` (relative paths such as body schemas are
+/// read from there).
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    expand_in(input, manifest_dir)
+}
+
+/// Expands `input` as if compiling the crate in `manifest_dir`.
+pub(crate) fn expand_in(input: TokenStream, manifest_dir: PathBuf) -> syn::Result<TokenStream> {
     let definition: Definition = syn::parse2(input)?;
-    let model = Model::resolve(&definition);
+    let model = Model::resolve(&definition, manifest_dir);
     let cx = Ctxt::new();
     check::check(&model, &cx);
     cx.check()?;
@@ -70,7 +86,7 @@ fn emit(model: &Model) -> TokenStream {
     let resources = model
         .resources
         .iter()
-        .map(|resource| emit_resource(platform, resource));
+        .map(|resource| emit_resource(model, profiles, resource));
     quote! {
         /// The platform declared with `platform!`.
         pub fn platform() -> ::platform_core::spec::Platform {
@@ -86,9 +102,8 @@ fn emit(model: &Model) -> TokenStream {
     }
 }
 
-fn emit_resource(platform: &PlatformBlock, resource: &ResourceBlock) -> TokenStream {
+fn emit_resource(model: &Model, profiles: &[Ident], resource: &ResourceBlock) -> TokenStream {
     let name = resource.name.to_string();
-    let profiles = platform.profiles.as_deref().unwrap_or_default();
     let spec = match &resource.body {
         Body::Key(body) => emit_key(&name, body),
         Body::Table(body) => emit_table(body),
@@ -97,6 +112,15 @@ fn emit_resource(platform: &PlatformBlock, resource: &ResourceBlock) -> TokenStr
         Body::Topic(body) => emit_topic(body),
         Body::Parameter(body) => emit_parameter(&name, body),
         Body::Function(body) => emit_function(body, profiles),
+        Body::Network(body) => emit_network(model, body),
+        Body::Aurora(body) => emit_aurora(&name, body, profiles),
+        Body::Api(body) => emit_api(body, profiles),
+        Body::Bus(body) => emit_bus(&name, body),
+        Body::Rule(body) => emit_rule(model, body),
+        Body::LogGroup(body) => emit_log_group(body),
+        Body::Alarm(body) => emit_alarm(body),
+        Body::HealthCheck(body) => emit_health_check(body),
+        Body::Dashboard(body) => emit_dashboard(body),
     };
     let name = string(&name);
     quote! {
@@ -188,7 +212,9 @@ fn emit_queue(body: &QueueBody, profiles: &[Ident]) -> TokenStream {
 }
 
 fn emit_bucket(body: &BucketBody, profiles: &[Ident]) -> TokenStream {
-    let key = required_name(&body.key);
+    // Without `key:`, the checks have made sure of `encryption: s3_managed`.
+    let key = optional_name(&body.key);
+    let access_logs = optional_name(&body.access_logs);
     let never = quote!(::core::option::Option::None);
     let expire = per_profile(&body.expire, profiles, never, |expiry| match expiry {
         Expiry::After(days) => quote!(::core::option::Option::Some(#days)),
@@ -197,8 +223,8 @@ fn emit_bucket(body: &BucketBody, profiles: &[Ident]) -> TokenStream {
     let noncurrent = or_default(&body.noncurrent, defaults::BUCKET_NONCURRENT_DAYS);
     quote! {
         ::platform_core::spec::Spec::Bucket(::platform_core::spec::BucketSpec {
-            key: ::core::option::Option::Some(#key),
-            access_logs: ::core::option::Option::None,
+            key: #key,
+            access_logs: #access_logs,
             expire_days: #expire,
             noncurrent_days: #noncurrent,
         })
@@ -250,10 +276,12 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
         let source = value(source);
         quote!((#var, #source))
     });
-    let grants = body.grants.iter().map(|(target, access)| {
-        let target = string(&target.to_string());
-        let access = string(&access.to_string());
-        quote!(::platform_core::spec::Grant { resource: #target, access: #access })
+    let grants = body.grants.iter().flat_map(|(target, levels)| {
+        levels.0.iter().map(move |access| {
+            let target = string(&target.to_string());
+            let access = string(&access.to_string());
+            quote!(::platform_core::spec::Grant { resource: #target, access: #access })
+        })
     });
     let trigger = option(body.trigger.as_ref().map(|trigger| {
         let queue = string(&trigger.queue.to_string());
@@ -267,6 +295,16 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             }
         }
     }));
+    let network = optional_name(&body.network);
+    let none = quote!(::core::option::Option::None);
+    let concurrency = per_profile(
+        &body.concurrency,
+        profiles,
+        none,
+        |n| quote!(::core::option::Option::Some(#n)),
+    );
+    let dead_letter = optional_name(&body.dead_letter);
+    let metrics = option(body.metrics.as_ref().map(owned));
     quote! {
         ::platform_core::spec::Spec::Function(::platform_core::spec::FunctionSpec {
             code: ::std::string::String::from(::core::concat!(
@@ -280,9 +318,289 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             env: ::std::vec![#(#env),*],
             grants: ::std::vec![#(#grants),*],
             trigger: #trigger,
-            network: ::core::option::Option::None,
-            reserved_concurrency: ::platform_core::spec::PerProfile::Same(::core::option::Option::None),
-            dead_letter: ::core::option::Option::None,
+            network: #network,
+            reserved_concurrency: #concurrency,
+            dead_letter: #dead_letter,
+            metric_namespace: #metrics,
+        })
+    }
+}
+
+fn emit_network(model: &Model, body: &NetworkBody) -> TokenStream {
+    let declared = body.cidr.as_ref().expect("checked: cidr declared");
+    // In the platform's region order; the checks made sure each has one.
+    let cidrs = model
+        .platform()
+        .and_then(|platform| platform.regions.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|region| {
+            let (_, cidr) = declared.values.iter().find(|(r, _)| r == region)?;
+            let code = string(naming::region_code(&region.to_string())?);
+            Some(quote!((#code, ::std::string::String::from(#cidr))))
+        });
+    let azs = or_default(&body.azs, defaults::NETWORK_AZS);
+    let endpoints = body
+        .endpoints
+        .iter()
+        .flat_map(|list| &list.items)
+        .map(|endpoint| string(&endpoint.to_string().replace('_', "-")));
+    let flow_logs = or_default(&body.flow_logs, defaults::NETWORK_FLOW_LOG_DAYS);
+    let key = required_name(&body.key);
+    quote! {
+        ::platform_core::spec::Spec::Network(::platform_core::spec::NetworkSpec {
+            cidr: ::platform_core::spec::PerRegion(::std::vec![#(#cidrs),*]),
+            azs: #azs,
+            endpoints: ::std::vec![#(#endpoints),*],
+            flow_log_retention_days: #flow_logs,
+            key: #key,
+        })
+    }
+}
+
+fn emit_aurora(name: &str, body: &AuroraBody, profiles: &[Ident]) -> TokenStream {
+    let engine = body.engine.as_ref().expect("checked: engine declared");
+    let version = owned(&engine.version);
+    let database = body.database.as_ref().map_or_else(|| string(name), owned);
+    let capacity = per_profile(
+        &body.capacity,
+        profiles,
+        quote!(::core::unreachable!()),
+        |range| {
+            let min = f64_tokens(range.min.value, &range.min);
+            let max = f64_tokens(range.max.value, &range.max);
+            quote!(::platform_core::spec::Capacity { min: #min, max: #max })
+        },
+    );
+    let readers = or_default(&body.readers, defaults::AURORA_READERS);
+    let network = required_name(&body.network);
+    let backup = per_profile(
+        &body.backup,
+        profiles,
+        defaults::AURORA_BACKUP_DAYS,
+        |days| quote!(#days),
+    );
+    let key = required_name(&body.key);
+    let logs = or_default(&body.logs, defaults::AURORA_LOG_DAYS);
+    let snapshot = per_profile(
+        &body.removal,
+        profiles,
+        defaults::AURORA_SNAPSHOT_ON_REMOVAL,
+        |removal| match removal {
+            Removal::Delete => quote!(false),
+            Removal::Snapshot => quote!(true),
+        },
+    );
+    quote! {
+        ::platform_core::spec::Spec::Aurora(::platform_core::spec::AuroraSpec {
+            engine_version: #version,
+            database: #database,
+            capacity: #capacity,
+            readers: #readers,
+            network: #network,
+            backup_days: #backup,
+            key: #key,
+            log_retention_days: #logs,
+            snapshot_on_removal: #snapshot,
+        })
+    }
+}
+
+fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
+    let stage = body
+        .stage
+        .as_ref()
+        .map_or_else(|| defaults::API_STAGE.to_owned(), Ident::to_string);
+    let stage = string(&stage);
+    let routes = body.routes().iter().map(|route| {
+        let method = string(&route.method.to_string());
+        let path = owned(&route.path);
+        let function = string(&route.function.to_string());
+        let auth = match route.auth {
+            Some(AuthValue::Iam) => quote!(Iam),
+            Some(AuthValue::None) | None => quote!(None),
+        };
+        // `include_str!` so that cargo rebuilds when the schema changes.
+        let body_schema = option(route.body.as_ref().map(|path| {
+            quote! {
+                ::std::string::String::from(::core::include_str!(::core::concat!(
+                    ::core::env!("CARGO_MANIFEST_DIR"), "/", #path
+                )))
+            }
+        }));
+        quote! {
+            ::platform_core::spec::Route {
+                method: #method,
+                path: #path,
+                function: #function,
+                auth: ::platform_core::spec::Auth::#auth,
+                body_schema: #body_schema,
+            }
+        }
+    });
+    let default_throttle = throttle(
+        f64_tokens(defaults::API_THROTTLE_RATE, &quote!()),
+        defaults::API_THROTTLE_BURST.to_token_stream(),
+    );
+    let throttle = per_profile(&body.throttle, profiles, default_throttle, |value| {
+        throttle(
+            f64_tokens(value.rate.value, &value.rate),
+            value.burst.to_token_stream(),
+        )
+    });
+    let logs = or_default(&body.logs, defaults::API_LOG_DAYS);
+    let key = required_name(&body.key);
+    quote! {
+        ::platform_core::spec::Spec::Api(::platform_core::spec::ApiSpec {
+            stage: #stage,
+            routes: ::std::vec![#(#routes),*],
+            throttle: #throttle,
+            log_retention_days: #logs,
+            key: #key,
+        })
+    }
+}
+
+fn throttle(rate: TokenStream, burst: TokenStream) -> TokenStream {
+    quote!(::platform_core::spec::Throttle { rate_per_sec: #rate, burst: #burst })
+}
+
+fn emit_bus(name: &str, body: &BusBody) -> TokenStream {
+    let description = body
+        .description
+        .as_ref()
+        .map_or_else(|| string(&format!("{name} event bus")), owned);
+    quote! {
+        ::platform_core::spec::Spec::Bus(::platform_core::spec::BusSpec {
+            description: #description,
+        })
+    }
+}
+
+fn emit_rule(model: &Model, body: &RuleBody) -> TokenStream {
+    let bus = optional_name(&body.bus);
+    // The pattern is data: serialized once, here, to the JSON EventBridge takes.
+    let pattern = option(
+        body.pattern
+            .as_ref()
+            .map(|pattern| string(&pattern.to_json().to_string())),
+    );
+    let schedule = option(body.schedule.as_ref().map(owned));
+    let targets = body.targets().iter().map(|target| {
+        let kind = model.resource(target).map(|r| r.info.kind);
+        let variant = match kind {
+            Some(Kind::LogGroup) => quote!(LogGroup),
+            _ => quote!(Function),
+        };
+        let target = string(&target.to_string());
+        quote!(::platform_core::spec::TargetRef::#variant(#target))
+    });
+    let dead_letter = required_name(&body.dead_letter);
+    let retries = or_default(&body.retries, defaults::RULE_RETRIES);
+    let max_age = or_default(&body.max_age, defaults::RULE_MAX_AGE_SECS);
+    quote! {
+        ::platform_core::spec::Spec::Rule(::platform_core::spec::RuleSpec {
+            bus: #bus,
+            pattern: #pattern,
+            schedule: #schedule,
+            targets: ::std::vec![#(#targets),*],
+            dead_letter: #dead_letter,
+            max_retries: #retries,
+            max_event_age_secs: #max_age,
+        })
+    }
+}
+
+fn emit_log_group(body: &LogGroupBody) -> TokenStream {
+    let retention = or_default(&body.retention, defaults::LOG_GROUP_RETENTION_DAYS);
+    let key = required_name(&body.key);
+    quote! {
+        ::platform_core::spec::Spec::LogGroup(::platform_core::spec::LogGroupSpec {
+            retention_days: #retention,
+            key: #key,
+        })
+    }
+}
+
+fn metric_ref(metric: &MetricRef) -> TokenStream {
+    let resource = string(&metric.resource.to_string());
+    let name = string(&metric.metric.to_string());
+    quote!(::platform_core::spec::MetricRef { resource: #resource, metric: #name })
+}
+
+fn emit_alarm(body: &AlarmBody) -> TokenStream {
+    let metric = body.metric.as_ref().expect("checked: metric declared");
+    let (field, comparison, threshold) = body
+        .comparisons
+        .first()
+        .expect("checked: one comparison declared");
+    let description = body.description.as_ref().map_or_else(
+        || {
+            string(&format!(
+                "{}.{} {} {}",
+                metric.resource,
+                metric.metric,
+                field.to_string().replace('_', " "),
+                threshold.text
+            ))
+        },
+        owned,
+    );
+    let comparison = match comparison {
+        Comparison::Above => quote!(Above),
+        Comparison::AtOrAbove => quote!(AtOrAbove),
+        Comparison::Below => quote!(Below),
+        Comparison::AtOrBelow => quote!(AtOrBelow),
+    };
+    let metric = metric_ref(metric);
+    let threshold = f64_tokens(threshold.value, threshold);
+    let period = or_default(&body.period, defaults::ALARM_PERIOD_SECS);
+    let evaluations = or_default(&body.evaluations, defaults::ALARM_EVALUATIONS);
+    let datapoints = match &body.datapoints {
+        Some(datapoints) => datapoints.to_token_stream(),
+        None => evaluations.clone(),
+    };
+    let notify = required_name(&body.notify);
+    let guard = body.guard.is_some();
+    quote! {
+        ::platform_core::spec::Spec::Alarm(::platform_core::spec::AlarmSpec {
+            metric: #metric,
+            comparison: ::platform_core::spec::Comparison::#comparison,
+            threshold: #threshold,
+            period_secs: #period,
+            evaluation_periods: #evaluations,
+            datapoints_to_alarm: #datapoints,
+            notify: #notify,
+            guard: #guard,
+            description: #description,
+        })
+    }
+}
+
+fn emit_health_check(body: &HealthCheckBody) -> TokenStream {
+    let api = required_name(&body.api);
+    let path = owned(body.path.as_ref().expect("checked: path declared"));
+    let interval = or_default(&body.interval, defaults::HEALTH_CHECK_INTERVAL_SECS);
+    let threshold = or_default(&body.threshold, defaults::HEALTH_CHECK_THRESHOLD);
+    quote! {
+        ::platform_core::spec::Spec::HealthCheck(::platform_core::spec::HealthCheckSpec {
+            api: #api,
+            path: #path,
+            interval_secs: #interval,
+            failure_threshold: #threshold,
+        })
+    }
+}
+
+fn emit_dashboard(body: &DashboardBody) -> TokenStream {
+    let metrics = body
+        .metrics
+        .iter()
+        .flat_map(|list| &list.items)
+        .map(metric_ref);
+    quote! {
+        ::platform_core::spec::Spec::Dashboard(::platform_core::spec::DashboardSpec {
+            metrics: ::std::vec![#(#metrics),*],
         })
     }
 }
@@ -333,6 +651,11 @@ fn value(value: &Value) -> TokenStream {
             }
         }
     }
+}
+
+/// `Some(String::from("name"))` or `None`.
+fn optional_name(name: &Option<Ident>) -> TokenStream {
+    option(name.as_ref().map(|name| string(&name.to_string())))
 }
 
 fn required_name(name: &Option<Ident>) -> TokenStream {

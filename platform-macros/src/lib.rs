@@ -19,10 +19,16 @@
 //! input      = block*                         // exactly one `platform` block
 //! block      = "platform" NAME "{" fields "}"
 //!            | KIND NAME "{" fields "}"       // KIND: key table queue bucket topic parameter function
-//! fields     = (FIELD ":" value ("," FIELD ":" value)* ","?)?   // any order, each field once
+//!                                             //   network aurora api bus rule log_group alarm health_check dashboard
+//! fields     = (field ("," field)* ","?)?     // any order, each field once
+//! field      = FIELD ":" value | FLAG         // a flag (`guard`) stands alone
 //! duration   = INTEGER ("s" | "m" | "h" | "d")                  // 180s, 5m, 1h, 14d
+//! number     = "-"? (INTEGER | FLOAT)         // 80, 0.5, -1
+//! list(v)    = "[" (v ("," v)* ","?)? "]"
 //! per_profile(v) = v | "profile" "(" PROFILE ":" v ("," PROFILE ":" v)* ","? ")"
+//! per_region(v)  = "region" "(" REGION ":" v ("," REGION ":" v)* ","? ")"
 //! value      = STRING | NAME "." ATTRIBUTE   // "literal" or sessions.name
+//! metric     = NAME "." METRIC               // trade_api.errors, from the catalog
 //! ```
 //!
 //! Names are lowercase snake case (`trade_orders`); they become the
@@ -30,9 +36,10 @@
 //! are unique across all kinds. Doc comments (`///`) on blocks are allowed;
 //! `//` comments anywhere.
 //!
-//! Durations in seconds (`visibility`, `retention`, `timeout`, `window`)
-//! take any unit; durations in days (`logs`, `expire`, `noncurrent`,
-//! `pending_window`) must be whole days.
+//! Durations in seconds (`visibility`, `retention` of a queue, `timeout`,
+//! `window`, `max_age`, `period`, `interval`) take any unit; durations in
+//! days (`logs`, `flow_logs`, `backup`, `retention` of a log group,
+//! `expire`, `noncurrent`, `pending_window`) must be whole days.
 //!
 //! ## `platform`
 //!
@@ -136,17 +143,29 @@
 //!
 //! ```text
 //! bucket NAME {
-//!     key: KEY,                                  // required
+//!     key: KEY,                                  // required, unless `encryption: s3_managed`
+//!     encryption: kms | s3_managed,              // default kms (with `key:`)
 //!     expire: per_profile(DAYS | never),         // default never
 //!     noncurrent: DAYS,                          // default 30d: noncurrent versions are removed
+//!     access_logs: BUCKET,                       // optional: where server access logs go
 //! }
 //! ```
+//!
+//! S3 delivers server access logs only to buckets with S3-managed keys, so
+//! the bucket `access_logs:` names has `encryption: s3_managed`, and only
+//! such log buckets may have it.
 //!
 //! ```
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
 //! # key data {}
-//! bucket audit_log { key: data, expire: profile(dev: 30d, prod: never), noncurrent: 90d }
+//! bucket audit_log {
+//!     key: data,
+//!     expire: profile(dev: 30d, prod: never),
+//!     noncurrent: 90d,
+//!     access_logs: access_logs,
+//! }
+//! bucket access_logs { encryption: s3_managed, expire: 90d }
 //! # }
 //! # fn main() { platform(); }
 //! ```
@@ -200,29 +219,299 @@
 //!     logs: DAYS,                              // default 30d: log retention
 //!     key: KEY,                                // required: encrypts the log group
 //!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },
-//!     grants: { RESOURCE: ACCESS, ... },       // ACCESS from the target kind's levels
+//!     grants: { RESOURCE: ACCESS | [ACCESS, ...], ... },   // ACCESS from the target kind's levels
 //!     trigger: QUEUE { batch: N, window: DURATION },   // braces optional; defaults 10 and 0s
+//!     network: NETWORK,                        // optional: runs in the network's private subnets
+//!     concurrency: per_profile(N),             // optional: reserved concurrent executions
+//!     dead_letter: QUEUE,                      // optional: failed asynchronous invocations
+//!     metrics: "NAMESPACE",                    // optional: may publish custom CloudWatch metrics there
 //! }
 //! ```
 //!
-//! A resource in `env` needs a grant (a trigger queue counts as `consume`).
+//! A resource in `env` needs a grant (a trigger queue counts as `consume`,
+//! the `dead_letter:` queue as `send`). A function in a network reaches AWS
+//! services only through the network's endpoints, so each service its
+//! grants call needs one.
 //!
 //! ```
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
 //! # key data {}
+//! # network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [dynamodb, kms], key: data }
 //! # table sessions { partition: id: string, key: data }
-//! # queue trade_orders { key: data }
+//! # queue trade_orders { visibility: 180s, key: data }
 //! function trade_processor {
 //!     code: "handlers/trade-processor",
 //!     memory: profile(dev: 512, prod: 2048),
 //!     timeout: 30s,
 //!     logs: 30d,
 //!     key: data,
+//!     network: core,
+//!     concurrency: profile(dev: 5, prod: 100),
 //!     trigger: trade_orders { batch: 10, window: 0s },
 //!     env: { SESSIONS_TABLE: sessions.name, STAGE: "live" },
 //!     grants: { sessions: read_write },
 //! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `network`: a VPC without NAT gateways, reaching AWS through endpoints
+//!
+//! ```text
+//! network NAME {
+//!     cidr: per_region("A.B.0.0/16"),          // required: one /16 per declared region
+//!     azs: 2 | 3,                              // default 3: public, private and isolated subnets in each
+//!     endpoints: [SERVICE, ...],               // s3 dynamodb sqs sns events ssm secretsmanager kms
+//!                                              //   logs monitoring xray lambda execute_api
+//!     flow_logs: DAYS,                         // default 30d: flow-log retention
+//!     key: KEY,                                // required: encrypts the flow-log group
+//! }
+//! ```
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1, us_west_2], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! network core {
+//!     cidr: region(us_east_1: "10.0.0.0/16", us_west_2: "10.2.0.0/16"),
+//!     azs: 3,
+//!     endpoints: [s3, dynamodb, sqs, kms, logs],
+//!     flow_logs: 30d,
+//!     key: data,
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `aurora`: an Aurora PostgreSQL Serverless v2 cluster in a network's isolated subnets
+//!
+//! ```text
+//! aurora NAME {
+//!     engine: postgres "VERSION",              // required
+//!     database: "NAME",                        // default: the cluster's name
+//!     capacity: per_profile(MIN..=MAX),        // required: ACUs, 0 to 256 in steps of 0.5
+//!     readers: N,                              // default 0: readers beside the writer
+//!     network: NETWORK,                        // required
+//!     backup: per_profile(DAYS),               // default 7d: 1d to 35d
+//!     logs: DAYS,                              // default 30d: PostgreSQL log retention
+//!     key: KEY,                                // required
+//!     removal: per_profile(delete | snapshot), // default snapshot: what removing it keeps
+//! }
+//! ```
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
+//! # key data {}
+//! # network core { cidr: region(us_east_1: "10.0.0.0/16"), key: data }
+//! aurora trades {
+//!     engine: postgres "16.10",
+//!     database: "trading",
+//!     capacity: profile(dev: 0.5..=2, prod: 2..=16),
+//!     readers: 1,
+//!     network: core,
+//!     backup: 7d,
+//!     key: data,
+//!     removal: profile(dev: delete, prod: snapshot),
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `api`: an API Gateway REST API whose routes proxy to functions
+//!
+//! ```text
+//! api NAME {
+//!     stage: STAGE,                            // default v1
+//!     throttle: per_profile(RATE burst N),     // default 10000 burst 5000 (API Gateway's own)
+//!     logs: DAYS,                              // default 30d: access-log retention
+//!     key: KEY,                                // required: encrypts the access-log group
+//!     routes: {                                // required
+//!         METHOD "PATH" => FUNCTION { auth: none | iam, body: "FILE" },   // braces optional
+//!         ...
+//!     },
+//! }
+//! ```
+//!
+//! `METHOD` is `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS` or
+//! `ANY`; `PATH` has literal segments and `{parameters}`. `auth` defaults to
+//! `none`; `iam` requires SigV4-signed requests. `body` names a JSON schema
+//! (draft 4) relative to the crate's `Cargo.toml` that request bodies must
+//! match; it is checked at compile time and included with `include_str!`.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
+//! # key data {}
+//! # function orders { code: "handlers/orders", key: data, timeout: 10s }
+//! api trading {
+//!     stage: v1,
+//!     throttle: profile(dev: 100 burst 200, prod: 2000 burst 4000),
+//!     logs: 90d,
+//!     key: data,
+//!     routes: {
+//!         GET "/health" => orders,
+//!         POST "/orders" => orders { auth: iam, body: "doc/order.json" },
+//!     },
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `bus`: an EventBridge event bus
+//!
+//! ```text
+//! bus NAME {
+//!     description: "..",                       // default "<name> event bus"
+//! }
+//! ```
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! bus trading_events { description: "Trading platform events" }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `log_group`: a CloudWatch log group that rules can deliver events to
+//!
+//! ```text
+//! log_group NAME {
+//!     retention: DAYS,                         // default 30d
+//!     key: KEY,                                // required
+//! }
+//! ```
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! log_group audit_events { retention: 90d, key: data }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `rule`: an EventBridge rule, matching events on a bus or on a schedule
+//!
+//! ```text
+//! rule NAME {
+//!     bus: BUS, pattern: { KEY: JSON, ... },   // either: events on a declared bus
+//!     schedule: "rate(..)" | "cron(..)",       // or: a schedule (on the default bus)
+//!     targets: [FUNCTION | LOG_GROUP, ...],    // required: 1 to 5
+//!     dead_letter: QUEUE,                      // required: events no target could take
+//!     retries: N,                              // default 3: 0 to 185
+//!     max_age: DURATION,                       // default 1h: 1m to 24h
+//! }
+//! ```
+//!
+//! A pattern is JSON written inline: keys are identifiers or strings
+//! (`"detail-type"`), values strings, numbers, `true`, `false`, `null`,
+//! arrays and objects. Each field matches an array of values.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! # bus trading_events {}
+//! # queue events_dlq { key: data }
+//! # log_group audit_events { key: data }
+//! # function event_handler { code: "handlers/event-handler", key: data, dead_letter: events_dlq }
+//! rule trade_events {
+//!     bus: trading_events,
+//!     pattern: { source: ["trading.processor"], "detail-type": ["TradeProcessed"] },
+//!     targets: [event_handler, audit_events],
+//!     dead_letter: events_dlq,
+//!     retries: 3,
+//!     max_age: 1h,
+//! }
+//! rule hourly {
+//!     schedule: "rate(1 hour)",
+//!     targets: [event_handler],
+//!     dead_letter: events_dlq,
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `alarm`: a CloudWatch alarm on a catalog metric
+//!
+//! ```text
+//! alarm NAME {
+//!     metric: RESOURCE.METRIC,                 // required
+//!     above | at_or_above | below | at_or_below: NUMBER,   // required: exactly one
+//!     period: DURATION,                        // default 60s: 10s, 20s, 30s or whole minutes
+//!     evaluations: N,                          // default 1
+//!     datapoints: N,                           // default: `evaluations`
+//!     notify: TOPIC,                           // required: told on ALARM and OK
+//!     guard,                                   // optional flag: a deploy rolls back when it fires
+//!     description: "..",                       // default "<metric> <comparison> <threshold>"
+//! }
+//! ```
+//!
+//! Metrics by kind: function `errors`, `throttles`, `invocations`,
+//! `duration_p99`; queue `visible`, `oldest_age`; aurora `cpu`, `capacity`,
+//! `acu_utilization`, `connections`; api `latency_p99`, `errors_5xx`,
+//! `errors_4xx`, `requests`; health_check `status` (us-east-1 only).
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! # topic alerts { key: data }
+//! # function orders { code: "handlers/orders", key: data }
+//! # api trading { key: data, routes: { GET "/health" => orders } }
+//! alarm api_latency {
+//!     metric: trading.latency_p99,
+//!     above: 1000,
+//!     period: 60s,
+//!     evaluations: 5,
+//!     datapoints: 3,
+//!     notify: alerts,
+//!     guard,
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `health_check`: a Route 53 health check of an API route
+//!
+//! ```text
+//! health_check NAME {
+//!     api: API,                                // required
+//!     path: "/PATH",                           // required: a GET route of the api without auth
+//!     interval: 10s | 30s,                     // default 30s
+//!     threshold: N,                            // default 3: failures before unhealthy, 1 to 10
+//! }
+//! ```
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! # function orders { code: "handlers/orders", key: data }
+//! # api trading { key: data, routes: { GET "/health" => orders } }
+//! health_check api_health { api: trading, path: "/health", interval: 30s, threshold: 3 }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `dashboard`: a CloudWatch dashboard, one graph per metric
+//!
+//! ```text
+//! dashboard NAME {
+//!     metrics: [RESOURCE.METRIC, ...],         // required
+//! }
+//! ```
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! # queue trade_orders { key: data }
+//! # function orders { code: "handlers/orders", key: data }
+//! dashboard operations { metrics: [orders.errors, orders.duration_p99, trade_orders.visible] }
 //! # }
 //! # fn main() { platform(); }
 //! ```
@@ -247,6 +536,7 @@ mod ast;
 mod check;
 mod ctxt;
 mod expand;
+mod json;
 mod model;
 mod rules;
 mod suggest;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use platform_core::catalog::Kind;
 use platform_core::naming;
-use syn::Ident;
+use syn::{Ident, LitStr};
 
 use crate::ast::{
     AttrRef, Block, Body, Definition, PerProfile, PlatformBlock, ResourceBlock, Value, kw,
@@ -36,6 +36,39 @@ pub mod defaults {
     pub const TRIGGER_BATCH: u32 = 10;
     /// `trigger: QUEUE { window: 0s }`.
     pub const TRIGGER_WINDOW_SECS: u32 = 0;
+    /// `azs: 3`, as many as most regions have.
+    pub const NETWORK_AZS: u32 = 3;
+    /// `flow_logs: 30d`.
+    pub const NETWORK_FLOW_LOG_DAYS: u32 = 30;
+    /// `readers: 0`: a writer only.
+    pub const AURORA_READERS: u32 = 0;
+    /// `backup: 7d`.
+    pub const AURORA_BACKUP_DAYS: u32 = 7;
+    /// `logs: 30d`.
+    pub const AURORA_LOG_DAYS: u32 = 30;
+    /// `removal: snapshot`: removing a database keeps its data unless told not to.
+    pub const AURORA_SNAPSHOT_ON_REMOVAL: bool = true;
+    /// `stage: v1`.
+    pub const API_STAGE: &str = "v1";
+    /// `throttle: 10000 burst 5000`, API Gateway's own account-level limits.
+    pub const API_THROTTLE_RATE: f64 = 10_000.0;
+    pub const API_THROTTLE_BURST: u32 = 5_000;
+    /// `logs: 30d`.
+    pub const API_LOG_DAYS: u32 = 30;
+    /// `retention: 30d`.
+    pub const LOG_GROUP_RETENTION_DAYS: u32 = 30;
+    /// `retries: 3`.
+    pub const RULE_RETRIES: u32 = 3;
+    /// `max_age: 1h`.
+    pub const RULE_MAX_AGE_SECS: u32 = 3_600;
+    /// `period: 60s`.
+    pub const ALARM_PERIOD_SECS: u32 = 60;
+    /// `evaluations: 1`; `datapoints:` defaults to `evaluations:`.
+    pub const ALARM_EVALUATIONS: u32 = 1;
+    /// `interval: 30s`, Route 53's standard interval.
+    pub const HEALTH_CHECK_INTERVAL_SECS: u32 = 30;
+    /// `threshold: 3`, Route 53's own default.
+    pub const HEALTH_CHECK_THRESHOLD: u32 = 3;
 }
 
 /// The input, resolved.
@@ -50,6 +83,9 @@ pub struct Model<'a> {
     pub references: Vec<Reference<'a>>,
     /// Every `profile(...)` value.
     pub per_profile: Vec<ProfileValues<'a>>,
+    /// The directory relative paths (a route's `body:`) are read from: the
+    /// crate's, as for `include_str!`.
+    pub manifest_dir: std::path::PathBuf,
 }
 
 /// A name used where a declared resource is expected.
@@ -66,25 +102,59 @@ pub struct Reference<'a> {
 pub enum Slot<'a> {
     /// `key: data`.
     Key,
-    /// `dead_letter: trade_orders_dlq after 3`.
+    /// `dead_letter: events_dlq` (of a queue, a function or a rule).
     DeadLetter,
     /// `trigger: trade_orders`.
     Trigger,
     /// `env: { VAR: sessions.name }`.
     Env,
-    /// `grants: { sessions: read_write }`, with the access level.
-    Grant { access: &'a Ident },
+    /// `grants: { sessions: read_write }`, with the access levels.
+    Grant { levels: &'a [Ident] },
     /// `parameter x { value: sessions.name }`.
     ParameterValue,
+    /// `network: core` (of a function or an aurora cluster).
+    Network,
+    /// `GET "/health" => trade_api`.
+    Route { method: &'a Ident, path: &'a LitStr },
+    /// `notify: alerts`.
+    Notify,
+    /// `targets: [event_handler, audit_events]`.
+    RuleTarget,
+    /// `bus: trading_events`.
+    Bus,
+    /// `health_check x { api: trading }`.
+    HealthCheckApi,
+    /// `access_logs: access_logs`.
+    AccessLogs,
+    /// `metric: trading.latency_p99`, `metrics: [...]`, with the metric.
+    Metric { metric: &'a Ident },
 }
 
 impl Slot<'_> {
-    /// The kind the slot requires, if it requires one.
-    pub fn required_kind(self) -> Option<Kind> {
+    /// The kinds the slot accepts; empty when it accepts any.
+    pub fn required_kinds(self) -> &'static [Kind] {
         match self {
-            Slot::Key => Some(Kind::Key),
-            Slot::DeadLetter | Slot::Trigger => Some(Kind::Queue),
-            Slot::Env | Slot::Grant { .. } | Slot::ParameterValue => None,
+            Slot::Key => &[Kind::Key],
+            Slot::DeadLetter | Slot::Trigger => &[Kind::Queue],
+            Slot::Network => &[Kind::Network],
+            Slot::Route { .. } => &[Kind::Function],
+            Slot::Notify => &[Kind::Topic],
+            Slot::RuleTarget => &[Kind::Function, Kind::LogGroup],
+            Slot::Bus => &[Kind::Bus],
+            Slot::HealthCheckApi => &[Kind::Api],
+            Slot::AccessLogs => &[Kind::Bucket],
+            Slot::Env | Slot::Grant { .. } | Slot::ParameterValue | Slot::Metric { .. } => &[],
+        }
+    }
+
+    /// The reference as the user wrote it, for messages: `` `key: data` ``.
+    pub fn written(self, target: &Ident) -> String {
+        match self {
+            Slot::Route { method, path } => {
+                format!("`{method} {:?} => {target}`", path.value())
+            }
+            Slot::RuleTarget => format!("`targets: [{target}]`"),
+            _ => format!("`{}: {target}`", self.field()),
         }
     }
 
@@ -97,6 +167,14 @@ impl Slot<'_> {
             Slot::Env => "env",
             Slot::Grant { .. } => "grants",
             Slot::ParameterValue => "value",
+            Slot::Network => "network",
+            Slot::Route { .. } => "routes",
+            Slot::Notify => "notify",
+            Slot::RuleTarget => "targets",
+            Slot::Bus => "bus",
+            Slot::HealthCheckApi => "api",
+            Slot::AccessLogs => "access_logs",
+            Slot::Metric { .. } => "metric",
         }
     }
 }
@@ -108,13 +186,14 @@ pub struct ProfileValues<'a> {
 }
 
 impl<'a> Model<'a> {
-    pub fn resolve(definition: &'a Definition) -> Self {
+    pub fn resolve(definition: &'a Definition, manifest_dir: std::path::PathBuf) -> Self {
         let mut model = Model {
             platform_blocks: Vec::new(),
             resources: Vec::new(),
             by_name: BTreeMap::new(),
             references: Vec::new(),
             per_profile: Vec::new(),
+            manifest_dir,
         };
         for block in &definition.blocks {
             match block {
@@ -134,14 +213,17 @@ impl<'a> Model<'a> {
             self.refer(Slot::Key, key);
         }
         match &resource.body {
-            Body::Key(_) | Body::Table(_) | Body::Topic(_) => {}
+            Body::Key(_) | Body::Table(_) | Body::Topic(_) | Body::Bus(_) | Body::LogGroup(_) => {}
             Body::Queue(queue) => {
                 if let Some(dead_letter) = &queue.dead_letter {
                     self.refer(Slot::DeadLetter, &dead_letter.queue);
                 }
                 self.add_per_profile(&queue.retention);
             }
-            Body::Bucket(bucket) => self.add_per_profile(&bucket.expire),
+            Body::Bucket(bucket) => {
+                self.refer_opt(Slot::AccessLogs, &bucket.access_logs);
+                self.add_per_profile(&bucket.expire);
+            }
             Body::Parameter(parameter) => {
                 if let Some(value) = &parameter.value {
                     self.add_value(Slot::ParameterValue, value);
@@ -151,14 +233,71 @@ impl<'a> Model<'a> {
                 if let Some(trigger) = &function.trigger {
                     self.refer(Slot::Trigger, &trigger.queue);
                 }
-                for (target, access) in &function.grants {
-                    self.refer(Slot::Grant { access }, target);
+                for (target, levels) in &function.grants {
+                    self.refer(Slot::Grant { levels: &levels.0 }, target);
                 }
                 for (_, value) in &function.env {
                     self.add_value(Slot::Env, value);
                 }
+                self.refer_opt(Slot::Network, &function.network);
+                self.refer_opt(Slot::DeadLetter, &function.dead_letter);
                 self.add_per_profile(&function.memory);
+                self.add_per_profile(&function.concurrency);
             }
+            Body::Network(_) => {}
+            Body::Aurora(aurora) => {
+                self.refer_opt(Slot::Network, &aurora.network);
+                self.add_per_profile(&aurora.capacity);
+                self.add_per_profile(&aurora.backup);
+                self.add_per_profile(&aurora.removal);
+            }
+            Body::Api(api) => {
+                for route in api.routes() {
+                    let slot = Slot::Route {
+                        method: &route.method,
+                        path: &route.path,
+                    };
+                    self.refer(slot, &route.function);
+                }
+                self.add_per_profile(&api.throttle);
+            }
+            Body::Rule(rule) => {
+                self.refer_opt(Slot::Bus, &rule.bus);
+                for target in rule.targets() {
+                    self.refer(Slot::RuleTarget, target);
+                }
+                self.refer_opt(Slot::DeadLetter, &rule.dead_letter);
+            }
+            Body::Alarm(alarm) => {
+                if let Some(metric) = &alarm.metric {
+                    self.refer(
+                        Slot::Metric {
+                            metric: &metric.metric,
+                        },
+                        &metric.resource,
+                    );
+                }
+                self.refer_opt(Slot::Notify, &alarm.notify);
+            }
+            Body::HealthCheck(health_check) => {
+                self.refer_opt(Slot::HealthCheckApi, &health_check.api);
+            }
+            Body::Dashboard(dashboard) => {
+                for metric in dashboard.metrics.iter().flat_map(|list| &list.items) {
+                    self.refer(
+                        Slot::Metric {
+                            metric: &metric.metric,
+                        },
+                        &metric.resource,
+                    );
+                }
+            }
+        }
+    }
+
+    fn refer_opt(&mut self, slot: Slot<'a>, target: &'a Option<Ident>) {
+        if let Some(target) = target {
+            self.refer(slot, target);
         }
     }
 
@@ -197,12 +336,13 @@ impl<'a> Model<'a> {
         self.by_name.get(&name.to_string()).copied()
     }
 
-    /// The declared names, optionally only those of one kind, for suggestions.
-    pub fn names(&self, kind: Option<Kind>) -> Vec<String> {
+    /// The declared names of the given kinds (all kinds when empty), for
+    /// suggestions.
+    pub fn names(&self, kinds: &[Kind]) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for resource in &self.resources {
             let name = resource.name.to_string();
-            if kind.is_none_or(|kind| resource.info.kind == kind) && !names.contains(&name) {
+            if (kinds.is_empty() || kinds.contains(&resource.info.kind)) && !names.contains(&name) {
                 names.push(name);
             }
         }

@@ -16,6 +16,7 @@ pub enum Rule {
     RefUnknown,
     RefKind,
     RefAttribute,
+    RefMetric,
     RefDuplicate,
     RefProfile,
     IamAccess,
@@ -24,6 +25,13 @@ pub enum Rule {
     NameLength,
     NameRegion,
     NameSuffix,
+    NetworkCidr,
+    NetworkEndpoint,
+    ApiRoute,
+    ApiBodySchema,
+    BucketAccessLogs,
+    ValueRange,
+    ValueFormat,
 }
 
 impl Rule {
@@ -37,6 +45,7 @@ impl Rule {
         Rule::RefUnknown,
         Rule::RefKind,
         Rule::RefAttribute,
+        Rule::RefMetric,
         Rule::RefDuplicate,
         Rule::RefProfile,
         Rule::IamAccess,
@@ -45,6 +54,13 @@ impl Rule {
         Rule::NameLength,
         Rule::NameRegion,
         Rule::NameSuffix,
+        Rule::NetworkCidr,
+        Rule::NetworkEndpoint,
+        Rule::ApiRoute,
+        Rule::ApiBodySchema,
+        Rule::BucketAccessLogs,
+        Rule::ValueRange,
+        Rule::ValueFormat,
     ];
 
     pub fn id(self) -> &'static str {
@@ -56,6 +72,7 @@ impl Rule {
             Rule::RefUnknown => "ref-unknown",
             Rule::RefKind => "ref-kind",
             Rule::RefAttribute => "ref-attribute",
+            Rule::RefMetric => "ref-metric",
             Rule::RefDuplicate => "ref-duplicate",
             Rule::RefProfile => "ref-profile",
             Rule::IamAccess => "iam-access",
@@ -64,6 +81,13 @@ impl Rule {
             Rule::NameLength => "name-length",
             Rule::NameRegion => "name-region",
             Rule::NameSuffix => "name-suffix",
+            Rule::NetworkCidr => "network-cidr",
+            Rule::NetworkEndpoint => "network-endpoint",
+            Rule::ApiRoute => "api-route",
+            Rule::ApiBodySchema => "api-body-schema",
+            Rule::BucketAccessLogs => "bucket-access-logs",
+            Rule::ValueRange => "value-range",
+            Rule::ValueFormat => "value-format",
         }
     }
 

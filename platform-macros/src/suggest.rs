@@ -18,6 +18,16 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// "a queue", "an api": a kind's keyword with its article.
+pub fn a(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {word}")
+}
+
 /// "`a`, `b` and `c`".
 pub fn list<S: AsRef<str>>(names: &[S]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{}`", n.as_ref())).collect();
@@ -70,5 +80,7 @@ mod tests {
         );
         assert_eq!(hint("x", &[], "it has"), "");
         assert_eq!(list(&["a"]), "`a`");
+        assert_eq!(a("api"), "an api");
+        assert_eq!(a("queue"), "a queue");
     }
 }

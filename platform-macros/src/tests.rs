@@ -5,6 +5,8 @@
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::quote;
 
+use std::path::{Path, PathBuf};
+
 use crate::ast::{Body, Definition, Expiry, PerProfile};
 use crate::expand;
 use crate::rules::Rule;
@@ -44,11 +46,16 @@ fn platform_def() -> TokenStream {
     braces.expect("the macro's braces").stream()
 }
 
+/// platform-def's directory, which its relative paths are read from.
+fn platform_def_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../platform-def")
+}
+
 // Parsing.
 
 #[test]
 fn the_real_definition_parses_checks_and_expands() {
-    let expanded = expand::expand(platform_def()).unwrap_or_else(|e| {
+    let expanded = expand::expand_in(platform_def(), platform_def_dir()).unwrap_or_else(|e| {
         panic!(
             "{:#?}",
             e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>()
@@ -341,7 +348,7 @@ fn ref_duplicate_entries_in_keyed_lists() {
         [
             "duplicate tag `Team`; give each tag once [ref-duplicate]",
             "duplicate environment variable `QUEUE` in function `f`; set each variable once [ref-duplicate]",
-            "duplicate grant on `q` in function `f`; grant each resource once, with the one access level it needs [ref-duplicate]",
+            "duplicate grant on `q` in function `f`; grant each resource once, listing every level it needs, like `q: [send, consume]` [ref-duplicate]",
             "duplicate value for profile `dev`; give one value per profile [ref-duplicate]",
         ]
     );
@@ -554,6 +561,766 @@ fn per_profile_values_expand_in_the_declared_profile_order() {
     let dev = output.find("\"dev\") , 512u32").expect("dev value");
     let prod = output.find("\"prod\") , 2048u32").expect("prod value");
     assert!(dev < prod, "{output}");
+}
+
+// The blocks added with the network, database, API, events and monitoring.
+
+/// A platform header, a key, a network with every endpoint, a topic, a
+/// queue and a function, then `rest`.
+fn platform_with_network(rest: TokenStream) -> TokenStream {
+    platform(quote! {
+        network core {
+            cidr: region(us_east_1: "10.0.0.0/16"),
+            endpoints: [s3, dynamodb, sqs, sns, events, ssm, secretsmanager, kms, logs, monitoring, xray, lambda],
+            key: data,
+        }
+        topic alerts { key: data }
+        queue dlq { key: data }
+        function handler { code: "f", key: data }
+        #rest
+    })
+}
+
+/// The single error for `input`, read against `dir`.
+fn error_in(input: TokenStream, dir: &Path) -> String {
+    let errors = match expand::expand_in(input, dir.to_owned()) {
+        Ok(_) => Vec::new(),
+        Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+    };
+    assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
+    errors.into_iter().next().unwrap()
+}
+
+fn resource_bodies(definition: &Definition) -> Vec<&Body> {
+    definition
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            crate::ast::Block::Resource(resource) => Some(&resource.body),
+            crate::ast::Block::Platform(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn parses_network_aurora_and_api_values() {
+    let input = platform(quote! {
+        network core { cidr: region(us_east_1: "10.0.0.0/16"), azs: 2, endpoints: [s3, execute_api], flow_logs: 14d, key: data }
+        aurora trades {
+            engine: postgres "16.10", capacity: profile(dev: 0.5..=2, prod: 2..=16.0), readers: 1,
+            network: core, backup: profile(dev: 1d, prod: 7d), key: data, removal: profile(dev: delete, prod: snapshot),
+        }
+        api trading {
+            stage: v2, throttle: 100 burst 200, key: data,
+            routes: { GET "/health" => f, POST "/trades/{id}" => f { auth: iam, body: "s.json" } },
+        }
+    });
+    let definition: Definition = syn::parse2(input).unwrap();
+    let bodies = resource_bodies(&definition);
+    let Body::Network(network) = bodies[1] else {
+        panic!("network")
+    };
+    let cidr = network.cidr.as_ref().unwrap();
+    assert_eq!(cidr.values[0].0, "us_east_1");
+    assert_eq!(cidr.values[0].1.value(), "10.0.0.0/16");
+    assert_eq!(network.endpoints.as_ref().unwrap().items[1], "execute_api");
+    let Body::Aurora(aurora) = bodies[2] else {
+        panic!("aurora")
+    };
+    let Some(PerProfile::ByProfile { values, .. }) = &aurora.capacity else {
+        panic!("by profile")
+    };
+    assert_eq!((values[0].1.min.value, values[0].1.max.value), (0.5, 2.0));
+    assert_eq!((values[1].1.min.value, values[1].1.max.value), (2.0, 16.0));
+    let Body::Api(api) = bodies[3] else {
+        panic!("api")
+    };
+    let routes = api.routes();
+    assert_eq!(routes.len(), 2);
+    assert_eq!(routes[1].method, "POST");
+    assert_eq!(routes[1].path.value(), "/trades/{id}");
+    assert!(routes[1].auth == Some(crate::ast::AuthValue::Iam));
+    assert_eq!(routes[1].body.as_ref().unwrap().value(), "s.json");
+    assert!(routes[0].auth.is_none());
+}
+
+#[test]
+fn parses_rule_alarm_dashboard_and_function_values() {
+    let input = platform(quote! {
+        rule r {
+            bus: b,
+            pattern: { source: ["a"], "detail-type": ["B"], detail: { qty: [{ numeric: [">", -1.5] }], ok: [true, null] } },
+            targets: [f, g], dead_letter: q, retries: 0, max_age: 2h,
+        }
+        alarm a { metric: f.errors, at_or_below: -2, notify: t, guard, description: "d" }
+        dashboard d { metrics: [f.errors, t.x] }
+        function f { code: "f", key: data, grants: { t: [one, two] }, network: n, concurrency: profile(dev: 1, prod: 2), dead_letter: q }
+    });
+    let definition: Definition = syn::parse2(input).unwrap();
+    let bodies = resource_bodies(&definition);
+    let Body::Rule(rule) = bodies[1] else {
+        panic!("rule")
+    };
+    assert_eq!(
+        rule.pattern.as_ref().unwrap().to_json().to_string(),
+        r#"{"source":["a"],"detail-type":["B"],"detail":{"qty":[{"numeric":[">",-1.5]}],"ok":[true,null]}}"#
+    );
+    assert_eq!(rule.targets().len(), 2);
+    assert_eq!(rule.max_age.as_ref().unwrap().value, 7_200);
+    let Body::Alarm(alarm) = bodies[2] else {
+        panic!("alarm")
+    };
+    assert_eq!(alarm.comparisons.len(), 1);
+    assert_eq!(alarm.comparisons[0].0, "at_or_below");
+    assert_eq!(alarm.comparisons[0].2.value, -2.0);
+    assert_eq!(alarm.guard.as_ref().unwrap(), "guard");
+    let Body::Dashboard(dashboard) = bodies[3] else {
+        panic!("dashboard")
+    };
+    assert_eq!(dashboard.metrics.as_ref().unwrap().items[1].metric, "x");
+    let Body::Function(function) = bodies[4] else {
+        panic!("function")
+    };
+    assert_eq!(function.grants[0].1.0.len(), 2);
+    assert_eq!(function.network.as_ref().unwrap(), "n");
+    assert_eq!(function.dead_letter.as_ref().unwrap(), "q");
+}
+
+#[test]
+fn a_flag_takes_no_value_and_a_region_value_says_how_to_write_it() {
+    let message = error(platform(quote!(alarm a { guard: true })));
+    assert_eq!(message, "expected `,`");
+    let message = error(platform(
+        quote!(network n { cidr: "10.0.0.0/16", key: data }),
+    ));
+    assert_eq!(
+        message,
+        "expected one value per region, like `region(us_east_1: \"10.0.0.0/16\")` [grammar-syntax]"
+    );
+}
+
+#[test]
+fn every_new_block_expands_into_its_spec() {
+    let dir = std::env::temp_dir().join(format!("platform-macros-expand-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("schemas")).unwrap();
+    std::fs::write(dir.join("schemas/order.json"), r#"{"type": "object"}"#).unwrap();
+    let input = platform_with_network(quote! {
+        aurora db { engine: postgres "16.10", capacity: 0.5..=4, network: core, key: data }
+        api web { routes: { GET "/health" => handler, POST "/orders" => handler { auth: iam, body: "schemas/order.json" } }, key: data }
+        bus events {}
+        log_group audit { key: data }
+        rule on_event { bus: events, pattern: { source: ["x"] }, targets: [handler, audit], dead_letter: dlq }
+        rule hourly { schedule: "rate(1 hour)", targets: [handler], dead_letter: dlq }
+        alarm slow { metric: web.latency_p99, above: 1000, notify: alerts, guard }
+        health_check web_health { api: web, path: "/health" }
+        dashboard ops { metrics: [web.requests, db.cpu] }
+        bucket logs { encryption: s3_managed }
+        bucket data_files { key: data, access_logs: logs }
+    });
+    let output = expand::expand_in(input, dir.clone()).unwrap().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    for expected in [
+        "cidr : :: platform_core :: spec :: PerRegion (:: std :: vec ! [(:: std :: string :: String :: from (\"us-east-1\") , :: std :: string :: String :: from (\"10.0.0.0/16\"))])",
+        "azs : 3u32",
+        "database : :: std :: string :: String :: from (\"db\")",
+        "Capacity { min : 0.5f64 , max : 4f64 }",
+        "snapshot_on_removal : :: platform_core :: spec :: PerProfile :: Same (true)",
+        ":: core :: include_str ! (:: core :: concat ! (:: core :: env ! (\"CARGO_MANIFEST_DIR\") , \"/\" , \"schemas/order.json\"))",
+        "auth : :: platform_core :: spec :: Auth :: Iam",
+        "throttle : :: platform_core :: spec :: PerProfile :: Same (:: platform_core :: spec :: Throttle { rate_per_sec : 10000f64 , burst : 5000u32 })",
+        "description : :: std :: string :: String :: from (\"events event bus\")",
+        "pattern : :: core :: option :: Option :: Some (:: std :: string :: String :: from (\"{\\\"source\\\":[\\\"x\\\"]}\"))",
+        ":: platform_core :: spec :: TargetRef :: LogGroup (:: std :: string :: String :: from (\"audit\"))",
+        "max_retries : 3u32 , max_event_age_secs : 3600u32",
+        "comparison : :: platform_core :: spec :: Comparison :: Above , threshold : 1000f64",
+        "datapoints_to_alarm : 1u32",
+        "guard : true , description : :: std :: string :: String :: from (\"web.latency_p99 above 1000\")",
+        "interval_secs : 30u32 , failure_threshold : 3u32",
+        "key : :: core :: option :: Option :: None , access_logs : :: core :: option :: Option :: None",
+        "access_logs : :: core :: option :: Option :: Some (:: std :: string :: String :: from (\"logs\"))",
+    ] {
+        assert!(output.contains(expected), "{expected}\nnot in\n{output}");
+    }
+}
+
+#[test]
+fn a_function_expands_its_network_concurrency_dead_letter_and_levels() {
+    let output = expand::expand(platform_with_network(quote! {
+        aurora db { engine: postgres "16.10", capacity: 0.5..=4, network: core, key: data }
+        function worker {
+            code: "w", key: data, network: core, dead_letter: dlq,
+            concurrency: profile(prod: 20, dev: 2),
+            grants: { db: [connect, read_secret] },
+        }
+    }))
+    .unwrap()
+    .to_string();
+    for expected in [
+        "network : :: core :: option :: Option :: Some (:: std :: string :: String :: from (\"core\"))",
+        "reserved_concurrency : :: platform_core :: spec :: PerProfile :: ByProfile (:: std :: vec ! [(:: std :: string :: String :: from (\"dev\") , :: core :: option :: Option :: Some (2u32)) , (:: std :: string :: String :: from (\"prod\") , :: core :: option :: Option :: Some (20u32))])",
+        "dead_letter : :: core :: option :: Option :: Some (:: std :: string :: String :: from (\"dlq\"))",
+        "Grant { resource : :: std :: string :: String :: from (\"db\") , access : :: std :: string :: String :: from (\"connect\") } , :: platform_core :: spec :: Grant { resource : :: std :: string :: String :: from (\"db\") , access : :: std :: string :: String :: from (\"read_secret\") }",
+    ] {
+        assert!(output.contains(expected), "{expected}\nnot in\n{output}");
+    }
+}
+
+#[test]
+fn grammar_required_fields_of_the_new_blocks() {
+    let errors = errors(platform(quote! {
+        network n {}
+        aurora a {}
+        api p {}
+        log_group l {}
+        rule r { schedule: "rate(1 hour)" }
+        alarm m {}
+        health_check h {}
+        dashboard d {}
+        bucket b {}
+    }));
+    let missing: Vec<&str> = errors
+        .iter()
+        .map(|e| {
+            let start = e.find("missing ").unwrap() + "missing ".len();
+            &e[start..e[start..].find(';').unwrap() + start]
+        })
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            "`cidr:`",
+            "`key:`",
+            "`engine:`",
+            "`capacity:`",
+            "`network:`",
+            "`key:`",
+            "`routes:`",
+            "`key:`",
+            "`key:`",
+            "`targets:`",
+            "`dead_letter:`",
+            "`metric:`",
+            "`notify:`",
+            "its threshold",
+            "`api:`",
+            "`path:`",
+            "`metrics:`",
+            "`key:`",
+        ],
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn grammar_a_rule_has_a_pattern_on_a_bus_or_a_schedule() {
+    let input = |fields: TokenStream| {
+        platform_with_network(quote! {
+            bus events {}
+            rule r { targets: [handler], dead_letter: dlq, #fields }
+        })
+    };
+    assert!(error(input(quote!())).starts_with("rule `r` has neither `pattern:` nor `schedule:`"));
+    assert!(error(input(quote!(bus: events))).starts_with("rule `r` is missing `pattern:`"));
+    assert!(
+        error(input(quote!(pattern: { source: ["x"] })))
+            .starts_with("rule `r` has a `pattern:` but no `bus:`")
+    );
+    assert_eq!(
+        error(input(
+            quote!(bus: events, pattern: { source: ["x"] }, schedule: "rate(1 hour)")
+        )),
+        "rule `r` has both `schedule:` and `bus:`/`pattern:`; a schedule runs on the default bus, so declare a second rule [grammar-field]"
+    );
+}
+
+#[test]
+fn grammar_fields_that_exclude_each_other() {
+    let message = error(platform_with_network(quote! {
+        alarm a { metric: handler.errors, above: 0, below: 5, notify: alerts }
+    }));
+    assert_eq!(
+        message,
+        "alarm `a` has both `above:` and `below:`; an alarm compares with one threshold, so declare a second alarm [grammar-field]"
+    );
+    let errors = errors(platform(quote! {
+        bucket logs { key: data, encryption: s3_managed }
+        bucket b { key: data, access_logs: logs }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "bucket `logs` has `encryption: s3_managed`, which uses no key; remove `key: data` or the `encryption:` field [grammar-field]"
+        ]
+    );
+}
+
+#[test]
+fn ref_kind_every_new_slot_names_the_kind_it_needs() {
+    let errors = errors(platform_with_network(quote! {
+        bucket files { key: data }
+        api web { routes: { GET "/health" => alerts }, key: data }
+        rule r { bus: dlq, pattern: { source: ["x"] }, targets: [alerts], dead_letter: alerts }
+        alarm a { metric: handler.errors, above: 0, notify: dlq }
+        health_check h { api: handler, path: "/health" }
+        function f { code: "f", key: data, network: dlq, dead_letter: files }
+        bucket b { key: data, access_logs: dlq }
+    }));
+    let messages: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.ends_with("[ref-kind]"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`GET \"/health\" => alerts` needs a function, but `alerts` is a topic; declared functions are `handler` and `f` [ref-kind]",
+            "`bus: dlq` needs a bus, but `dlq` is a queue; no bus is declared [ref-kind]",
+            "`targets: [alerts]` needs a function or a log_group, but `alerts` is a topic; declared functions and log_groups are `handler` and `f` [ref-kind]",
+            "`dead_letter: alerts` needs a queue, but `alerts` is a topic; declared queues are `dlq` [ref-kind]",
+            "`notify: dlq` needs a topic, but `dlq` is a queue; declared topics are `alerts` [ref-kind]",
+            "`api: handler` needs an api, but `handler` is a function; declared apis are `web` [ref-kind]",
+            "`network: dlq` needs a network, but `dlq` is a queue; declared networks are `core` [ref-kind]",
+            "`dead_letter: files` needs a queue, but `files` is a bucket; declared queues are `dlq` [ref-kind]",
+            "`access_logs: dlq` needs a bucket, but `dlq` is a queue; declared buckets are `files` and `b` [ref-kind]",
+        ],
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn ref_metric_suggests_the_kinds_metrics() {
+    let message = error(platform_with_network(quote! {
+        alarm a { metric: handler.eror, above: 0, notify: alerts }
+    }));
+    assert_eq!(
+        message,
+        "function `handler` has no metric `eror`; did you mean `errors`? [ref-metric]"
+    );
+    let message = error(platform_with_network(quote! {
+        dashboard d { metrics: [dlq.depth] }
+    }));
+    assert_eq!(
+        message,
+        "queue `dlq` has no metric `depth`; it has `visible` and `oldest_age` [ref-metric]"
+    );
+    let message = error(platform_with_network(quote! {
+        dashboard d { metrics: [alerts.published] }
+    }));
+    assert_eq!(
+        message,
+        "topic `alerts` has no metric `published`; topics publish no metrics [ref-metric]"
+    );
+}
+
+#[test]
+fn ref_metric_route53_metrics_need_us_east_1() {
+    let message = error(quote! {
+        platform demo { regions: [us_west_2], suffix: max 12, profiles: [dev] }
+        key data {}
+        topic alerts { key: data }
+        function f { code: "f", key: data }
+        api web { routes: { GET "/health" => f }, key: data }
+        health_check h { api: web, path: "/health" }
+        alarm down { metric: h.status, below: 1, notify: alerts }
+    });
+    assert_eq!(
+        message,
+        "`h.status` is published only in us-east-1, which the platform does not declare; add `us_east_1` to `regions` [ref-metric]"
+    );
+}
+
+#[test]
+fn ref_duplicate_entries_of_the_new_blocks() {
+    let errors = errors(platform_with_network(quote! {
+        network other { cidr: region(us_east_1: "10.1.0.0/16", us_east_1: "10.2.0.0/16"), endpoints: [s3, s3], key: data }
+        api web { routes: { GET "/health" => handler, GET "/health" => handler }, key: data }
+        rule r { schedule: "rate(1 hour)", targets: [handler, handler], dead_letter: dlq }
+        bus b {}
+        rule p { bus: b, pattern: { source: ["x"], source: ["y"] }, targets: [handler], dead_letter: dlq }
+        dashboard d { metrics: [handler.errors, handler.errors] }
+        function f { code: "f", key: data, grants: { dlq: [send, send] } }
+    }));
+    let firsts: Vec<&String> = errors
+        .iter()
+        .filter(|e| !e.starts_with("the first"))
+        .collect();
+    assert_eq!(
+        firsts,
+        [
+            "duplicate access level `send` on `dlq`; give each level once [ref-duplicate]",
+            "duplicate region `us_east_1` in network `other`; give one CIDR per region [ref-duplicate]",
+            "duplicate endpoint `s3` in network `other`; list each endpoint once [ref-duplicate]",
+            "duplicate route `GET \"/health\"` in api `web`; each method and path goes to one function [ref-duplicate]",
+            "duplicate target `handler` in rule `r`; list each target once [ref-duplicate]",
+            "duplicate key `source` in the event pattern; give each key once [ref-duplicate]",
+            "duplicate metric `handler.errors` in dashboard `d`; list each metric once [ref-duplicate]",
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors.contains(&"the first `handler.errors` is here [ref-duplicate]".to_owned()));
+}
+
+#[test]
+fn ref_profile_covers_the_new_per_profile_fields() {
+    let errors = errors(platform_with_network(quote! {
+        aurora db {
+            engine: postgres "16.10", network: core, key: data,
+            capacity: profile(dev: 0.5..=2), backup: profile(prod: 7d), removal: profile(dev: delete),
+        }
+        api web { routes: { GET "/health" => handler }, key: data, throttle: profile(dev: 1 burst 2) }
+        function f { code: "f", key: data, concurrency: profile(prod: 5) }
+    }));
+    assert_eq!(errors.len(), 5, "{errors:#?}");
+    assert!(
+        errors.iter().all(|e| e.ends_with("[ref-profile]")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn iam_access_with_several_levels_and_kinds_without_levels() {
+    let errors = errors(platform_with_network(quote! {
+        function f { code: "f", key: data, grants: { dlq: [send, read], core: read, alerts: [] } }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "queue `dlq` has no access level `read`; it has `send`, `consume` and `monitor` [iam-access]",
+            "network `core` has no access level `read`; nothing can be granted on a network [iam-access]",
+            "the grant on `alerts` lists no access level; a topic's levels are `publish` [iam-access]",
+        ]
+    );
+}
+
+#[test]
+fn iam_env_a_dead_letter_queue_counts_as_a_grant() {
+    let input = platform_with_network(quote! {
+        function f { code: "f", key: data, dead_letter: dlq, env: { DLQ: dlq.url } }
+    });
+    assert_eq!(errors(input), Vec::<String>::new());
+}
+
+#[test]
+fn name_length_covers_the_new_kinds_and_their_derived_names() {
+    // rule- + 49 + -us-east-1- + 12 = 77 > 64.
+    let name = quote::format_ident!("{}", "r".repeat(49));
+    let message = error(platform_with_network(
+        quote!(rule #name { schedule: "rate(1 hour)", targets: [handler], dead_letter: dlq }),
+    ));
+    assert!(
+        message.contains("its EventBridge rule name can reach 77 characters, over the 64"),
+        "{message}"
+    );
+    // The network's flow-log role: role- + 35 + -flow-logs + -us-east-1- + 12 = 73 > 64.
+    let name = quote::format_ident!("{}", "n".repeat(35));
+    let message = error(platform(
+        quote!(network #name { cidr: region(us_east_1: "10.0.0.0/16"), key: data }),
+    ));
+    assert!(
+        message.contains("its IAM role name can reach 73 characters"),
+        "{message}"
+    );
+    assert!(message.contains("-flow-logs-us-east-1-"), "{message}");
+}
+
+#[test]
+fn network_cidr_is_a_slash_16_for_each_declared_region() {
+    let errors = errors(quote! {
+        platform demo { regions: [us_east_1, us_west_2, eu_west_1], suffix: max 12, profiles: [dev] }
+        key data {}
+        network core {
+            cidr: region(us_east_1: "10.0.0.0/24", us_west_2: "10.0.0.0/16", eu_west_1: "10.0.0.0/16", us_east_2: "10.3.0.0/16", us_est_1: "x"),
+            key: data,
+        }
+        network other { cidr: region(us_east_1: "10.1.2.0/16", us_west_2: "10.300.0.0/16", eu_west_1: "10.4.0.0"), key: data }
+    });
+    assert_eq!(
+        errors,
+        [
+            "network `core` gives a CIDR for `us_east_2`, which the platform does not declare; declared regions are `us_east_1`, `us_west_2` and `eu_west_1` [name-region]",
+            "unknown region `us_est_1`; did you mean `us_east_1`? [name-region]",
+            "`10.0.0.0/24` is not a valid CIDR for network `core`: it is a /24; networks are /16s, which synthesis carves into /20 subnets [network-cidr]",
+            "`10.0.0.0/16` for `eu_west_1` overlaps the CIDR of `us_west_2`; give each region its own /16 [network-cidr]",
+            "`x` is not a valid CIDR for network `core`: it has no prefix length; write a /16 like `10.0.0.0/16` [network-cidr]",
+            "`10.1.2.0/16` is not a valid CIDR for network `other`: `10.1.2.0` has host bits set; the /16 is `10.1.0.0/16` [network-cidr]",
+            "`10.300.0.0/16` is not a valid CIDR for network `other`: `10.300.0.0` is not an IPv4 address; write a /16 like `10.0.0.0/16` [network-cidr]",
+            "`10.4.0.0` is not a valid CIDR for network `other`: it has no prefix length; write a /16 like `10.0.0.0/16` [network-cidr]",
+        ],
+    );
+}
+
+#[test]
+fn network_cidr_is_missing_for_a_declared_region() {
+    let message = error(quote! {
+        platform demo { regions: [us_east_1, us_west_2], suffix: max 12, profiles: [dev] }
+        key data {}
+        network core { cidr: region(us_east_1: "10.0.0.0/16"), key: data }
+    });
+    assert_eq!(
+        message,
+        "network `core` has no CIDR for `us_west_2`; add `us_west_2: \"10.N.0.0/16\"` with a /16 no other region uses [network-cidr]"
+    );
+}
+
+#[test]
+fn network_endpoint_names_are_from_the_catalog() {
+    let errors = errors(platform(quote! {
+        network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [s3, dynamo, execute_api, route53], key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "unknown endpoint `dynamo` in network `core`; did you mean `dynamodb`? [network-endpoint]",
+            "unknown endpoint `route53` in network `core`; known endpoints are `s3`, `dynamodb`, `sqs`, `sns`, `events`, `ssm`, `secretsmanager`, `kms`, `logs`, `monitoring`, `xray`, `lambda` and `execute_api` [network-endpoint]",
+        ]
+    );
+}
+
+#[test]
+fn network_endpoint_a_function_in_a_network_reaches_what_it_is_granted() {
+    let errors = errors(platform(quote! {
+        network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [sqs], key: data }
+        table sessions { partition: id: string, key: data }
+        queue orders { key: data }
+        topic alerts { key: data }
+        function f { code: "f", key: data }
+        api web { routes: { GET "/health" => f }, key: data }
+        function worker {
+            code: "w", key: data, network: core, dead_letter: orders,
+            grants: { sessions: read, orders: send, web: invoke },
+        }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "function `worker` runs in network `core`, which has no NAT gateway, and `sessions: read` calls dynamodb, but `core` has no `dynamodb` endpoint; add `dynamodb` to its `endpoints` [network-endpoint]",
+            "function `worker` runs in network `core`, which has no NAT gateway, and `sessions: read` calls kms, but `core` has no `kms` endpoint; add `kms` to its `endpoints` [network-endpoint]",
+            "function `worker` runs in network `core`, which has no NAT gateway, and `orders: send` calls kms, but `core` has no `kms` endpoint; add `kms` to its `endpoints` [network-endpoint]",
+            "function `worker` runs in network `core`, which has no NAT gateway, so `web: invoke` cannot reach the api's public endpoint (an `execute_api` endpoint serves private APIs only, and hides public ones from the network); call the api from a function outside the network [network-endpoint]",
+            "function `worker` runs in network `core`, which has no NAT gateway, and `dead_letter: orders` calls kms, but `core` has no `kms` endpoint; add `kms` to its `endpoints` [network-endpoint]",
+        ]
+    );
+}
+
+#[test]
+fn api_route_methods_and_paths() {
+    let errors = errors(platform_with_network(quote! {
+        api web {
+            routes: {
+                get "/a" => handler, FETCH "/b" => handler, GET "c" => handler, GET "/d/" => handler,
+                GET "/e//f" => handler, GET "/{x+}/g" => handler, GET "/h?i=1" => handler, GET "/{}" => handler,
+                GET "/" => handler, GET "/items/{id}/{rest+}" => handler,
+            },
+            key: data,
+        }
+        api empty { routes: {}, key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "unknown HTTP method `get`; methods are written in capitals: `GET` [api-route]",
+            "unknown HTTP method `FETCH`; API Gateway takes `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS` and `ANY` [api-route]",
+            "route path \"c\" is not valid: paths start with `/`, like `/c` [api-route]",
+            "route path \"/d/\" is not valid: paths do not end with `/`; write `/d` [api-route]",
+            "route path \"/e//f\" is not valid: the path has an empty segment (`//`) [api-route]",
+            "route path \"/{x+}/g\" is not valid: `{x+}` matches the rest of the path, so it comes last [api-route]",
+            "route path \"/h?i=1\" is not valid: `h?i=1` has '?'; path segments are letters, digits, `-`, `_` and `.`, or a `{parameter}` [api-route]",
+            "route path \"/{}\" is not valid: `{}` is not a path parameter; write `{name}` with letters, digits and `_` [api-route]",
+            "api `empty` has no routes; API Gateway cannot deploy an API without methods, so add one, like `GET \"/health\" => <function>` [api-route]",
+        ]
+    );
+}
+
+#[test]
+fn api_route_a_health_check_requests_a_public_get_route() {
+    let errors = errors(platform_with_network(quote! {
+        api web { routes: { POST "/health" => handler, GET "/private" => handler { auth: iam } }, key: data }
+        health_check a { api: web, path: "/health" }
+        health_check b { api: web, path: "/private" }
+        health_check c { api: web, path: "status" }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "health check `a` requests `GET /health`, but api `web` has no such route; add `GET \"/health\" => <function>` to its `routes` [api-route]",
+            "health check `b` requests `GET /private`, which needs `auth: iam`; Route 53 sends unsigned requests, so check a route without auth [api-route]",
+            "health check path \"status\" is not valid: paths start with `/`, like `/status` [api-route]",
+        ]
+    );
+}
+
+#[test]
+fn api_body_schema_is_an_existing_json_object() {
+    let dir = std::env::temp_dir().join(format!("platform-macros-schemas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("ok.json"),
+        r#"{"$schema": "http://json-schema.org/draft-04/schema#", "type": "object"}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.json"), "{\n  \"type\": \"object\",\n}").unwrap();
+    std::fs::write(dir.join("list.json"), "[]").unwrap();
+    std::fs::write(
+        dir.join("draft7.json"),
+        r#"{"$schema": "http://json-schema.org/draft-07/schema#"}"#,
+    )
+    .unwrap();
+    let with_body = |path: &str| {
+        platform_with_network(quote! {
+            api web { routes: { POST "/orders" => handler { body: #path } }, key: data }
+        })
+    };
+    let results: Vec<String> = [
+        "missing.json",
+        "broken.json",
+        "list.json",
+        "draft7.json",
+        "/etc/hosts",
+    ]
+    .iter()
+    .map(|path| error_in(with_body(path), &dir))
+    .collect();
+    let ok = expand::expand_in(with_body("ok.json"), dir.clone()).is_ok();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(ok);
+    assert!(
+        results[0].starts_with(
+            "cannot read the body schema \"missing.json\" (relative to the crate's directory): "
+        ),
+        "{}",
+        results[0]
+    );
+    assert!(results[0].ends_with("[api-body-schema]"));
+    assert_eq!(
+        results[1..],
+        [
+            "the body schema \"broken.json\" is not JSON: line 3, column 1: expected a string key [api-body-schema]",
+            "the body schema \"list.json\" is not a JSON schema: its top level is not an object [api-body-schema]",
+            "the body schema \"draft7.json\" declares `$schema` \"http://json-schema.org/draft-07/schema#\"; API Gateway models are JSON Schema draft 4 (\"http://json-schema.org/draft-04/schema#\") [api-body-schema]",
+            "the body schema \"/etc/hosts\" must be a path relative to the crate's directory, like \"schemas/trade-order.json\" [api-body-schema]",
+        ]
+    );
+}
+
+#[test]
+fn bucket_access_logs_go_to_an_s3_managed_bucket() {
+    let errors = errors(platform(quote! {
+        bucket logs { encryption: s3_managed }
+        bucket keyed { key: data }
+        bucket a { key: data, access_logs: keyed }
+        bucket b { key: data, access_logs: b }
+        bucket c { key: data, access_logs: logs }
+        bucket lonely { encryption: s3_managed }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "bucket `a` logs access to `keyed`, which is encrypted with a key; S3 delivers server access logs only to buckets with S3-managed keys, so give `keyed` `encryption: s3_managed` instead of `key:` [bucket-access-logs]",
+            "bucket `b` logs access to itself, which would log its own log deliveries; declare a separate bucket with `encryption: s3_managed` for access logs [bucket-access-logs]",
+            "bucket `lonely` has `encryption: s3_managed` but no bucket sends it access logs; only access-log buckets use S3-managed keys, so encrypt it with a declared key (`key: ...`) or point another bucket's `access_logs:` at it [bucket-access-logs]",
+        ]
+    );
+}
+
+#[test]
+fn value_range_numbers_aws_accepts() {
+    let errors = errors(platform_with_network(quote! {
+        network n { cidr: region(us_east_1: "10.1.0.0/16"), azs: 4, flow_logs: 45d, key: data }
+        aurora db {
+            engine: postgres "16.10", network: core, key: data, readers: 16, backup: 40d,
+            capacity: profile(dev: 0.3..=2, prod: 8..=4),
+        }
+        aurora small { engine: postgres "16.10", network: core, key: data, capacity: 0..=0.5 }
+        rule r { schedule: "rate(1 hour)", targets: [handler], dead_letter: dlq, retries: 200, max_age: 30s }
+        alarm a { metric: handler.errors, above: 0, notify: alerts, period: 45s, evaluations: 2, datapoints: 3 }
+        alarm long { metric: handler.errors, above: 0, notify: alerts, period: 1h, evaluations: 25 }
+        api web { routes: { GET "/health" => slow }, key: data }
+        function slow { code: "s", key: data, timeout: 60s, memory: 64 }
+        health_check h { api: web, path: "/health", interval: 20s, threshold: 11 }
+        key other { pending_window: 5d }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`azs: 4` is out of range: a network spans 2 or 3 availability zones [value-range]",
+            "`flow_logs: 45d` is not a retention CloudWatch Logs accepts; use `30d` or `60d` (it accepts 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 days) [value-range]",
+            "`0.3` is not an Aurora Serverless v2 capacity: it scales from 0 to 256 ACUs in steps of 0.5 [value-range]",
+            "the capacity `8..=4` starts above where it ends; write the minimum first [value-range]",
+            "`readers: 16` is out of range: an Aurora cluster has 0 to 15 readers [value-range]",
+            "`backup: 40d` is out of range: Aurora keeps automated backups 1d to 35d [value-range]",
+            "the maximum capacity `0.5` is under 1 ACU, the least Aurora scales up to [value-range]",
+            "`retries: 200` is out of range: EventBridge retries 0 to 185 times [value-range]",
+            "`max_age: 30s` is out of range: EventBridge keeps retrying for 1m to 24h [value-range]",
+            "`period: 45s` is not a period CloudWatch takes; use `10s`, `20s`, `30s` or a whole number of minutes [value-range]",
+            "`datapoints: 3` is out of range: alarm `a` evaluates 2 periods, so 1 to 2 of them can breach [value-range]",
+            "alarm `long` looks back 25 periods of 3600s, over the day CloudWatch allows; lower `evaluations:` or `period:` [value-range]",
+            "`memory: 64` is out of range: Lambda takes 128 to 10240 MB [value-range]",
+            "`timeout: 60s` is out of range: function `slow` serves `GET \"/health\"` of api `web`, and API Gateway gives up after 29s, so use at most `29s` [value-range]",
+            "`interval: 20s` is not an interval Route 53 takes; use `10s` or `30s` [value-range]",
+            "`threshold: 11` is out of range: Route 53 takes 1 to 10 failures [value-range]",
+            "`pending_window: 5d` is out of range: KMS waits 7 to 30 days before deleting a key [value-range]",
+        ],
+    );
+}
+
+#[test]
+fn value_range_a_trigger_queue_outlasts_six_function_timeouts() {
+    let errors = errors(platform(quote! {
+        queue orders { key: data, visibility: 60s }
+        function f { code: "f", key: data, timeout: 30s, trigger: orders { batch: 100 } }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`batch: 100` is over 10, which needs a batching window; add `window: 1s` or more [value-range]",
+            "queue `orders` hides a received message for 60s, less than 6 times the 30s timeout of function `f` it triggers, so messages still being processed are delivered again; give the queue `visibility: 180s` or more [value-range]",
+        ]
+    );
+}
+
+#[test]
+fn value_format_schedules_databases_versions_and_patterns() {
+    let errors = errors(platform_with_network(quote! {
+        bus b {}
+        rule one { schedule: "rate(1 hours)", targets: [handler], dead_letter: dlq }
+        rule two { schedule: "every hour", targets: [handler], dead_letter: dlq }
+        rule three { bus: b, pattern: { source: "x", detail: { kind: [] } }, targets: [handler], dead_letter: dlq }
+        rule four { bus: b, pattern: {}, targets: [handler], dead_letter: dlq }
+        aurora db { engine: postgres "latest", database: "1trades", capacity: 0.5..=2, network: core, key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`schedule: \"rate(1 hours)\"` is not a schedule EventBridge takes: the unit of `rate(1 ...)` is singular: `rate(1 hour)` [value-format]",
+            "`schedule: \"every hour\"` is not a schedule EventBridge takes: write `rate(1 hour)` or `cron(0 12 * * ? *)` [value-format]",
+            "the event pattern gives `source` a single value; EventBridge matches fields against arrays, so write `[\"x\"]` [value-format]",
+            "`kind: []` matches nothing; list the values to match [value-format]",
+            "the event pattern is empty; match at least one field, like `{ source: [\"trading.processor\"] }` [value-format]",
+            "`database: \"1trades\"` is not a database name Aurora takes: a letter, then letters, digits and `_`, at most 63 in all [value-format]",
+            "`latest` is not an engine version; write numbers separated by dots, like \"16.10\" [value-format]",
+        ]
+    );
+}
+
+#[test]
+fn schedules_follow_eventbridge_syntax() {
+    use crate::check::schedule_problem;
+    assert_eq!(schedule_problem("rate(1 hour)"), Ok(()));
+    assert_eq!(schedule_problem("rate(5 minutes)"), Ok(()));
+    assert_eq!(schedule_problem("cron(0 12 * * ? *)"), Ok(()));
+    assert_eq!(
+        schedule_problem("rate(5 minute)").unwrap_err(),
+        "the unit is plural: `rate(5 minutes)`"
+    );
+    assert_eq!(
+        schedule_problem("rate(0 hours)").unwrap_err(),
+        "`0` is not a positive whole number"
+    );
+    assert!(
+        schedule_problem("cron(0 12 * * ?)")
+            .unwrap_err()
+            .contains("not 5")
+    );
 }
 
 // The rules reference.

@@ -4,7 +4,16 @@
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
-    for family in ["grammar", "references", "naming", "iam"] {
+    for family in [
+        "grammar",
+        "references",
+        "naming",
+        "iam",
+        "network",
+        "api",
+        "buckets",
+        "values",
+    ] {
         t.compile_fail(format!("ui/{family}/*.rs"));
     }
     t.pass("ui/pass/*.rs");

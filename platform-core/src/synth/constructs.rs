@@ -671,6 +671,20 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     if let Some(network) = &spec.network {
         statements.extend(vpc_access_statements(cx, network));
     }
+    if let Some(namespace) = &spec.metric_namespace {
+        // PutMetricData has no resource-level permissions; the namespace
+        // condition is what scopes it.
+        let mut publish = Statement::allow(
+            "PublishMetrics",
+            &["cloudwatch:PutMetricData"],
+            vec![Value::str("*")],
+        );
+        publish.condition = Some(Value::map([(
+            "StringEquals",
+            Value::map([("cloudwatch:namespace", Value::str(namespace.clone()))]),
+        )]));
+        statements.push(publish);
+    }
     statements.extend(iam::grant_statements(cx, spec));
     let role = Resource::new("AWS::IAM::Role")
         .prop("RoleName", cx.derived_name(Kind::Function, name))

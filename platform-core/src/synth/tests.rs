@@ -299,6 +299,7 @@ fn sample() -> Platform {
                         ("prod".into(), Some(100)),
                     ]),
                     dead_letter: Some("orders_dlq".into()),
+                    metric_namespace: Some("Trading".into()),
                 }),
             ),
         ],
@@ -543,12 +544,18 @@ fn a_function_gets_exactly_its_grants_scoped_to_their_resources() {
         if s["Resource"] == "*" {
             let sid = s["Sid"].as_str().unwrap();
             assert!(
-                ["WriteTraces", "VpcDescribe"].contains(&sid),
+                ["WriteTraces", "VpcDescribe", "PublishMetrics"].contains(&sid),
                 "{sid} is unscoped"
             );
         }
     }
-    assert_eq!(statements.len(), 11, "{statements:#?}");
+    assert_eq!(statements.len(), 12, "{statements:#?}");
+    let metrics = by_sid("PublishMetrics");
+    assert_eq!(metrics["Action"], "cloudwatch:PutMetricData");
+    assert_eq!(
+        metrics["Condition"]["StringEquals"]["cloudwatch:namespace"],
+        "Trading"
+    );
 }
 
 #[test]

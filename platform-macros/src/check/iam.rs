@@ -18,31 +18,63 @@ pub fn check(model: &Model, cx: &Ctxt) {
 /// for that kind.
 fn check_access_levels(model: &Model, cx: &Ctxt) {
     for reference in &model.references {
-        let Slot::Grant { access } = reference.slot else {
+        let Slot::Grant { levels } = reference.slot else {
             continue;
         };
         let Some(target) = model.resource(reference.target) else {
             continue;
         };
-        let level = access.to_string();
-        if target.info.access(&level).is_some() {
-            continue;
+        let names = target.info.access_names();
+        if levels.is_empty() {
+            cx.error(
+                Rule::IamAccess,
+                reference.target,
+                format!(
+                    "the grant on `{}` lists no access level; {}",
+                    target.name,
+                    levels_hint(target.info.keyword, &names)
+                ),
+            );
         }
-        let hint = suggest::hint(&level, &target.info.access_names(), "it has");
-        cx.error(
-            Rule::IamAccess,
-            access,
-            format!(
-                "{} `{}` has no access level `{level}`{hint}",
-                target.info.keyword, target.name
-            ),
-        );
+        for access in levels {
+            let level = access.to_string();
+            if target.info.access(&level).is_some() {
+                continue;
+            }
+            let hint = if names.is_empty() {
+                format!("; {}", levels_hint(target.info.keyword, &names))
+            } else {
+                suggest::hint(&level, &names, "it has")
+            };
+            cx.error(
+                Rule::IamAccess,
+                access,
+                format!(
+                    "{} `{}` has no access level `{level}`{hint}",
+                    target.info.keyword, target.name
+                ),
+            );
+        }
+    }
+}
+
+/// "a queue's levels are `send`, ...", or that the kind cannot be granted.
+fn levels_hint(keyword: &str, names: &[&str]) -> String {
+    if names.is_empty() {
+        format!("nothing can be granted on {}", suggest::a(keyword))
+    } else {
+        format!(
+            "{}'s levels are {}",
+            suggest::a(keyword),
+            suggest::list(names)
+        )
     }
 }
 
 /// `iam-env-without-grant`: a function whose `env` exposes a resource
-/// (`SESSIONS_TABLE: sessions.name`) has a grant on it, or triggers on it
-/// (which counts as `consume`). Otherwise the function is handed a name it
+/// (`SESSIONS_TABLE: sessions.name`) has a grant on it, triggers on it
+/// (which counts as `consume`) or sends failed events to it (its
+/// `dead_letter:`, which counts as `send`). Otherwise the function is handed a name it
 /// cannot use, and fails with AccessDenied at run time.
 fn check_env_grants(model: &Model, cx: &Ctxt) {
     for resource in &model.resources {
@@ -55,6 +87,7 @@ fn check_env_grants(model: &Model, cx: &Ctxt) {
                     .trigger
                     .as_ref()
                     .is_some_and(|trigger| trigger.queue == *name)
+                || function.dead_letter.as_ref() == Some(name)
         };
         for (var, value) in &function.env {
             let Value::Attr(attr) = value else { continue };
@@ -68,13 +101,13 @@ fn check_env_grants(model: &Model, cx: &Ctxt) {
                 Rule::IamEnvWithoutGrant,
                 &attr.resource,
                 format!(
-                    "function `{}` exposes `{}.{}` as `{var}` but has no grant on `{}`; add `{}: <level>` to `grants`, where a {}'s levels are {}",
+                    "function `{}` exposes `{}.{}` as `{var}` but has no grant on `{}`; add `{}: <level>` to `grants`, where {}'s levels are {}",
                     resource.name,
                     attr.resource,
                     attr.attribute,
                     attr.resource,
                     attr.resource,
-                    target.info.keyword,
+                    suggest::a(target.info.keyword),
                     suggest::list(&target.info.access_names()),
                 ),
             );

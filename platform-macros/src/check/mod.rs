@@ -4,12 +4,19 @@
 //!
 //! Rule ids (`ref-unknown`, ...) end every message and index `docs/rules.md`.
 
+mod api;
+mod buckets;
 mod grammar;
 mod iam;
 mod naming;
+mod network;
 mod references;
+mod values;
 
 use quote::ToTokens;
+
+#[cfg(test)]
+pub(crate) use values::schedule_problem;
 
 use crate::ctxt::Ctxt;
 use crate::model::Model;
@@ -21,6 +28,10 @@ pub fn check(model: &Model, cx: &Ctxt) {
     references::check(model, cx);
     naming::check(model, cx);
     iam::check(model, cx);
+    network::check(model, cx);
+    api::check(model, cx);
+    buckets::check(model, cx);
+    values::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the
@@ -41,7 +52,8 @@ fn duplicates<'a, T: PartialEq + 'a>(
 
 /// Reports `second` as a duplicate with `message`, and points at `first`.
 fn report_duplicate(cx: &Ctxt, first: impl ToTokens, second: impl ToTokens, message: String) {
-    let name = first.to_token_stream().to_string();
+    // `trades . cpu` as the tokens print it, `trades.cpu` as written.
+    let name = first.to_token_stream().to_string().replace(" . ", ".");
     cx.error(Rule::RefDuplicate, second, message);
     cx.error(
         Rule::RefDuplicate,

@@ -127,8 +127,9 @@ fn check_suffix_max(model: &Model, cx: &Ctxt) {
 }
 
 /// `name-length`: every physical name a declaration produces fits its
-/// kind's AWS limit (`catalog::KindInfo::name_limit`, plus the IAM role of a
-/// function) with the longest declared region and a suffix of the declared
+/// kind's AWS limit (`catalog::KindInfo::name_limit`, plus the names it
+/// derives, `catalog::DERIVED_NAMES`: a function's IAM role, a network's
+/// flow-log role, a cluster's monitoring role, ...) with the longest declared region and a suffix of the declared
 /// maximum length, so no `--suffix` that `tp` accepts can produce a name AWS
 /// rejects in the middle of a deploy.
 fn check_lengths(model: &Model, cx: &Ctxt) {
@@ -175,20 +176,20 @@ fn check_lengths(model: &Model, cx: &Ctxt) {
                 }
             },
         )];
-        if info.kind == Kind::Function {
-            let limit = catalog::ROLE_NAME_LIMIT;
+        for derived in catalog::derived_names(info.kind) {
+            let purpose = format!("{name}{}", derived.purpose_suffix);
             let len = naming::longest_name_len(
-                catalog::ROLE_SHORT_TYPE,
-                &name,
+                derived.short_type,
+                &purpose,
                 region.len(),
                 suffix.len(),
-                &limit,
+                &derived.limit,
             );
             names.push((
-                limit,
+                derived.limit,
                 (
                     len,
-                    naming::physical_name(catalog::ROLE_SHORT_TYPE, &name, region, &suffix),
+                    naming::physical_name(derived.short_type, &purpose, region, &suffix),
                 ),
             ));
         }

@@ -1,6 +1,6 @@
 //! Reference rules: every name points at a declared resource of the right
-//! kind, attributes exist, names are unique, per-profile values cover the
-//! declared profiles.
+//! kind, attributes and metrics exist, names are unique, per-profile values
+//! cover the declared profiles.
 
 use platform_core::catalog::Kind;
 use syn::Ident;
@@ -8,7 +8,7 @@ use syn::Ident;
 use super::{duplicates, report_duplicate};
 use crate::ast::Body;
 use crate::ctxt::Ctxt;
-use crate::model::Model;
+use crate::model::{Model, Slot};
 use crate::rules::Rule;
 use crate::suggest;
 
@@ -16,44 +16,63 @@ pub fn check(model: &Model, cx: &Ctxt) {
     check_unknown_references(model, cx);
     check_reference_kinds(model, cx);
     check_attributes(model, cx);
+    check_metrics(model, cx);
     check_duplicate_resources(model, cx);
     check_duplicate_entries(model, cx);
+    check_duplicate_block_entries(model, cx);
     check_profile_values(model, cx);
 }
 
-/// "keys", "queues": how messages name several resources of a kind.
-fn plural(kind: Option<Kind>) -> String {
-    kind.map_or_else(
-        || "resources".to_owned(),
-        |kind| format!("{}s", kind.info().keyword),
+/// "a key", "a function or a log_group": the kinds a slot accepts.
+fn one_of(kinds: &[Kind]) -> String {
+    let names: Vec<String> = kinds
+        .iter()
+        .map(|kind| suggest::a(kind.info().keyword))
+        .collect();
+    names.join(" or ")
+}
+
+/// "keys", "functions and log_groups": how messages name several resources
+/// of some kinds (any kind when empty).
+fn plural(kinds: &[Kind]) -> String {
+    if kinds.is_empty() {
+        return "resources".to_owned();
+    }
+    let names: Vec<String> = kinds
+        .iter()
+        .map(|kind| format!("{}s", kind.info().keyword))
+        .collect();
+    names.join(" and ")
+}
+
+/// The tail of a message about `name` where a resource of `kinds` (or any
+/// kind) is expected: the closest declared name, the declared names when
+/// few, or that none of the kinds is declared.
+fn declared_hint(model: &Model, name: &Ident, kinds: &[Kind]) -> String {
+    let names = model.names(kinds);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    if !kinds.is_empty() && names.is_empty() {
+        let kinds: Vec<&str> = kinds.iter().map(|kind| kind.info().keyword).collect();
+        return format!("; no {} is declared", kinds.join(" or "));
+    }
+    suggest::hint(
+        &name.to_string(),
+        &names,
+        &format!("declared {} are", plural(kinds)),
     )
 }
 
-/// The tail of a message about `name` where a resource of `kind` (or any
-/// kind) is expected: the closest declared name, the declared names when
-/// few, or that none of the kind is declared.
-fn declared_hint(model: &Model, name: &Ident, kind: Option<Kind>) -> String {
-    let names = model.names(kind);
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    match kind {
-        Some(kind) if names.is_empty() => format!("; no {} is declared", kind.info().keyword),
-        _ => suggest::hint(
-            &name.to_string(),
-            &names,
-            &format!("declared {} are", plural(kind)),
-        ),
-    }
-}
-
-/// `ref-unknown`: every name in a `key:`, `dead_letter:`, `trigger:`, `env`,
-/// `grants` or `value:` slot is declared somewhere in the platform. A
-/// dangling name would otherwise surface as an invalid `Ref` at deploy time.
+/// `ref-unknown`: every name that refers to a resource (`key:`,
+/// `dead_letter:`, `trigger:`, `env`, `grants`, `value:`, `network:`, route
+/// targets, `notify:`, `targets:`, `bus:`, `api:`, `access_logs:`, metrics)
+/// is declared somewhere in the platform. A dangling name would otherwise
+/// surface as an invalid `Ref` at deploy time.
 fn check_unknown_references(model: &Model, cx: &Ctxt) {
     for reference in &model.references {
         if model.resource(reference.target).is_some() {
             continue;
         }
-        let hint = declared_hint(model, reference.target, reference.slot.required_kind());
+        let hint = declared_hint(model, reference.target, reference.slot.required_kinds());
         cx.error(
             Rule::RefUnknown,
             reference.target,
@@ -62,31 +81,31 @@ fn check_unknown_references(model: &Model, cx: &Ctxt) {
     }
 }
 
-/// `ref-kind`: a slot that needs a particular kind names one: `key:` a key,
-/// `dead_letter:` and `trigger:` a queue. (`env`, `value:` and `grants`
-/// accept every kind.) Anything else would synthesize an invalid property.
+/// `ref-kind`: a slot that needs a particular kind names one: `key:` a key;
+/// `dead_letter:` and `trigger:` a queue; `network:` a network; a route a
+/// function; `notify:` a topic; a rule's `targets:` functions or log groups;
+/// `bus:` a bus; a health check's `api:` an api; `access_logs:` a bucket.
+/// (`env`, `value:`, `grants` and metrics accept every kind.) Anything else
+/// would synthesize an invalid property.
 fn check_reference_kinds(model: &Model, cx: &Ctxt) {
     for reference in &model.references {
-        let (Some(kind), Some(target)) = (
-            reference.slot.required_kind(),
-            model.resource(reference.target),
-        ) else {
+        let kinds = reference.slot.required_kinds();
+        let Some(target) = model.resource(reference.target) else {
             continue;
         };
-        if target.info.kind == kind {
+        if kinds.is_empty() || kinds.contains(&target.info.kind) {
             continue;
         }
-        let hint = declared_hint(model, reference.target, Some(kind));
+        let hint = declared_hint(model, reference.target, kinds);
         cx.error(
             Rule::RefKind,
             reference.target,
             format!(
-                "`{}: {}` needs a {}, but `{}` is a {}{hint}",
-                reference.slot.field(),
+                "{} needs {}, but `{}` is {}{hint}",
+                reference.slot.written(reference.target),
+                one_of(kinds),
                 reference.target,
-                kind.info().keyword,
-                reference.target,
-                target.info.keyword,
+                suggest::a(target.info.keyword),
             ),
         );
     }
@@ -113,6 +132,52 @@ fn check_attributes(model: &Model, cx: &Ctxt) {
                 target.info.keyword, target.name
             ),
         );
+    }
+}
+
+/// `ref-metric`: `resource.metric` names a metric the catalog lists for the
+/// resource's kind (`trade_api.errors`, `trades.cpu`), so that the alarm or
+/// widget watches a metric CloudWatch publishes; and a metric CloudWatch
+/// publishes only in us-east-1 (Route 53's) needs that region declared, or
+/// nothing would ever watch it.
+fn check_metrics(model: &Model, cx: &Ctxt) {
+    for reference in &model.references {
+        let (Slot::Metric { metric }, Some(target)) =
+            (reference.slot, model.resource(reference.target))
+        else {
+            continue;
+        };
+        let name = metric.to_string();
+        let Some(info) = target.info.metric(&name) else {
+            let metrics = target.info.metric_names();
+            let hint = if metrics.is_empty() {
+                format!("; {}s publish no metrics", target.info.keyword)
+            } else {
+                suggest::hint(&name, &metrics, "it has")
+            };
+            cx.error(
+                Rule::RefMetric,
+                metric,
+                format!(
+                    "{} `{}` has no metric `{name}`{hint}",
+                    target.info.keyword, target.name
+                ),
+            );
+            continue;
+        };
+        if info.us_east_1_only
+            && model.platform().is_some_and(|p| p.regions.is_some())
+            && !model.region_codes().contains(&"us-east-1")
+        {
+            cx.error(
+                Rule::RefMetric,
+                metric,
+                format!(
+                    "`{}.{name}` is published only in us-east-1, which the platform does not declare; add `us_east_1` to `regions`",
+                    target.name
+                ),
+            );
+        }
     }
 }
 
@@ -180,15 +245,35 @@ fn check_duplicate_entries(model: &Model, cx: &Ctxt) {
             );
         }
         for (first, second) in duplicates(function.grants.iter().map(|(target, _)| target)) {
+            let levels = model
+                .resource(second)
+                .map(|target| target.info.access_names())
+                .unwrap_or_default();
+            let example = match levels.as_slice() {
+                [a, b, ..] => format!("{a}, {b}"),
+                _ => "..".to_owned(),
+            };
             report_duplicate(
                 cx,
                 first,
                 second,
                 format!(
-                    "duplicate grant on `{second}` in function `{}`; grant each resource once, with the one access level it needs",
+                    "duplicate grant on `{second}` in function `{}`; grant each resource once, listing every level it needs, like `{second}: [{example}]`",
                     resource.name
                 ),
             );
+        }
+        for (target, levels) in &function.grants {
+            for (first, second) in duplicates(&levels.0) {
+                report_duplicate(
+                    cx,
+                    first,
+                    second,
+                    format!(
+                        "duplicate access level `{second}` on `{target}`; give each level once"
+                    ),
+                );
+            }
         }
     }
     for value in &model.per_profile {
@@ -200,6 +285,142 @@ fn check_duplicate_entries(model: &Model, cx: &Ctxt) {
                 format!("duplicate value for profile `{second}`; give one value per profile"),
             );
         }
+    }
+}
+
+/// `ref-duplicate`: the keyed lists of the network, api, rule and dashboard
+/// blocks give each entry once: regions of a `region(...)` value,
+/// endpoints, routes (a method and path), rule targets, dashboard metrics
+/// and the members of an event pattern.
+fn check_duplicate_block_entries(model: &Model, cx: &Ctxt) {
+    for resource in &model.resources {
+        let name = &resource.name;
+        match &resource.body {
+            Body::Network(network) => {
+                let regions = network.cidr.iter().flat_map(|cidr| &cidr.values);
+                for (first, second) in duplicates(regions.map(|(region, _)| region)) {
+                    report_duplicate(
+                        cx,
+                        first,
+                        second,
+                        format!(
+                            "duplicate region `{second}` in network `{name}`; give one CIDR per region"
+                        ),
+                    );
+                }
+                let endpoints = network.endpoints.iter().flat_map(|list| &list.items);
+                for (first, second) in duplicates(endpoints) {
+                    report_duplicate(
+                        cx,
+                        first,
+                        second,
+                        format!(
+                            "duplicate endpoint `{second}` in network `{name}`; list each endpoint once"
+                        ),
+                    );
+                }
+            }
+            Body::Api(api) => {
+                let keys: Vec<RouteKey> = api
+                    .routes()
+                    .iter()
+                    .map(|route| RouteKey {
+                        method: route.method.to_string(),
+                        path: route.path.value(),
+                        span: &route.path,
+                    })
+                    .collect();
+                for (first, second) in duplicates(&keys) {
+                    report_duplicate(
+                        cx,
+                        first.span,
+                        second.span,
+                        format!(
+                            "duplicate route `{} {:?}` in api `{name}`; each method and path goes to one function",
+                            second.method, second.path
+                        ),
+                    );
+                }
+            }
+            Body::Rule(rule) => {
+                for (first, second) in duplicates(rule.targets()) {
+                    report_duplicate(
+                        cx,
+                        first,
+                        second,
+                        format!(
+                            "duplicate target `{second}` in rule `{name}`; list each target once"
+                        ),
+                    );
+                }
+                if let Some(pattern) = &rule.pattern {
+                    check_duplicate_members(cx, pattern);
+                }
+            }
+            Body::Dashboard(dashboard) => {
+                let metrics = dashboard.metrics.iter().flat_map(|list| &list.items);
+                for (first, second) in duplicates(metrics) {
+                    report_duplicate(
+                        cx,
+                        first,
+                        second,
+                        format!(
+                            "duplicate metric `{}.{}` in dashboard `{name}`; list each metric once",
+                            second.resource, second.metric
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A route's method and path, compared by value, pointed at by its path.
+struct RouteKey<'a> {
+    method: String,
+    path: String,
+    span: &'a syn::LitStr,
+}
+
+impl PartialEq for RouteKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.method == other.method && self.path == other.path
+    }
+}
+
+/// Members of an inline JSON object, at every depth, are unique: JSON
+/// readers keep only one of two equal keys.
+fn check_duplicate_members(cx: &Ctxt, object: &crate::ast::JsonObject) {
+    for (first, second) in duplicates(object.members.iter().map(|(key, _)| key)) {
+        report_duplicate(
+            cx,
+            first,
+            second,
+            format!(
+                "duplicate key `{}` in the event pattern; give each key once",
+                second.text()
+            ),
+        );
+    }
+    for (_, value) in &object.members {
+        visit_objects(value, &mut |object| check_duplicate_members(cx, object));
+    }
+}
+
+/// Calls `f` on the outermost objects within `value`.
+fn visit_objects<'a>(
+    value: &'a crate::ast::JsonValue,
+    f: &mut dyn FnMut(&'a crate::ast::JsonObject),
+) {
+    match value {
+        crate::ast::JsonValue::Object(object) => f(object),
+        crate::ast::JsonValue::Array(array) => {
+            for item in &array.items {
+                visit_objects(item, f);
+            }
+        }
+        _ => {}
     }
 }
 

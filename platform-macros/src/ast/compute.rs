@@ -1,0 +1,394 @@
+//! Blocks that run or connect things: `function`, `network`, `aurora`, `api`.
+
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Token, braced, token};
+
+use super::{
+    Count, Days, Fields, List, Number, PerProfile, PerRegion, Secs, Value, kw, map, unlisted,
+};
+
+/// ```text
+/// function NAME {
+///     code: "DIR", handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d, key: KEY,
+///     env: { VAR: REF.ATTR | "literal", ... }, grants: { REF: ACCESS | [ACCESS, ...], ... },
+///     trigger: QUEUE { batch: N, window: 0s }, network: NET, concurrency: N | profile(..), dead_letter: QUEUE,
+///     metrics: "NAMESPACE",
+/// }
+/// ```
+#[derive(Default)]
+pub struct FunctionBody {
+    pub code: Option<LitStr>,
+    pub handler: Option<LitStr>,
+    pub memory: Option<PerProfile<Count>>,
+    pub timeout: Option<Secs>,
+    pub logs: Option<Days>,
+    pub key: Option<Ident>,
+    pub env: Vec<(Ident, Value)>,
+    pub grants: Vec<(Ident, Levels)>,
+    pub trigger: Option<Trigger>,
+    pub network: Option<Ident>,
+    pub concurrency: Option<PerProfile<Count>>,
+    pub dead_letter: Option<Ident>,
+    /// The CloudWatch namespace the function may publish custom metrics to.
+    pub metrics: Option<LitStr>,
+}
+
+/// The access levels of one grant: `read_write`, or several as
+/// `[connect, read_secret]`.
+pub struct Levels(pub Vec<Ident>);
+
+impl Parse for Levels {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(token::Bracket) {
+            let list: List<Ident> = input.parse()?;
+            Ok(Levels(list.items))
+        } else {
+            Ok(Levels(vec![input.parse()?]))
+        }
+    }
+}
+
+/// `trade_orders { batch: 10, window: 0s }`; the braces are optional.
+pub struct Trigger {
+    pub queue: Ident,
+    pub batch: Option<Count>,
+    pub window: Option<Secs>,
+}
+
+impl Trigger {
+    const FIELDS: &[&str] = &["batch", "window"];
+
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let queue: Ident = input.parse()?;
+        let mut trigger = Trigger {
+            queue,
+            batch: None,
+            window: None,
+        };
+        if input.peek(token::Brace) {
+            let content;
+            braced!(content in input);
+            let what = format!("the trigger on `{}`", trigger.queue);
+            let mut fields = Fields::new(&content, &what, Self::FIELDS);
+            while let Some(field) = fields.next()? {
+                match field.as_str() {
+                    "batch" => trigger.batch = Some(content.parse()?),
+                    "window" => trigger.window = Some(content.parse()?),
+                    other => unlisted(other),
+                }
+            }
+        }
+        Ok(trigger)
+    }
+}
+
+impl FunctionBody {
+    const FIELDS: &[&str] = &[
+        "code",
+        "handler",
+        "memory",
+        "timeout",
+        "logs",
+        "key",
+        "env",
+        "grants",
+        "trigger",
+        "network",
+        "concurrency",
+        "dead_letter",
+        "metrics",
+    ];
+
+    pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
+        let mut body = FunctionBody::default();
+        let mut fields = Fields::new(input, what, Self::FIELDS);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "code" => body.code = Some(input.parse()?),
+                "handler" => body.handler = Some(input.parse()?),
+                "memory" => body.memory = Some(input.parse()?),
+                "timeout" => body.timeout = Some(input.parse()?),
+                "logs" => body.logs = Some(input.parse()?),
+                "key" => body.key = Some(input.parse()?),
+                "env" => body.env = map(input)?,
+                "grants" => body.grants = map(input)?,
+                "trigger" => body.trigger = Some(Trigger::parse(input)?),
+                "network" => body.network = Some(input.parse()?),
+                "concurrency" => body.concurrency = Some(input.parse()?),
+                "dead_letter" => body.dead_letter = Some(input.parse()?),
+                "metrics" => body.metrics = Some(input.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// `network NAME { cidr: region(..), azs: 3, endpoints: [s3, ...], flow_logs: 30d, key: KEY }`
+#[derive(Default)]
+pub struct NetworkBody {
+    pub cidr: Option<PerRegion<LitStr>>,
+    pub azs: Option<Count>,
+    pub endpoints: Option<List<Ident>>,
+    pub flow_logs: Option<Days>,
+    pub key: Option<Ident>,
+}
+
+impl NetworkBody {
+    const FIELDS: &[&str] = &["cidr", "azs", "endpoints", "flow_logs", "key"];
+
+    pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
+        let mut body = NetworkBody::default();
+        let mut fields = Fields::new(input, what, Self::FIELDS);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "cidr" => body.cidr = Some(input.parse()?),
+                "azs" => body.azs = Some(input.parse()?),
+                "endpoints" => body.endpoints = Some(input.parse()?),
+                "flow_logs" => body.flow_logs = Some(input.parse()?),
+                "key" => body.key = Some(input.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// ```text
+/// aurora NAME {
+///     engine: postgres "16.10", database: "trading", capacity: 0.5..=16 | profile(..), readers: 1,
+///     network: NET, backup: 7d | profile(..), logs: 30d, key: KEY, removal: delete | snapshot | profile(..),
+/// }
+/// ```
+#[derive(Default)]
+pub struct AuroraBody {
+    pub engine: Option<Engine>,
+    pub database: Option<LitStr>,
+    pub capacity: Option<PerProfile<CapacityRange>>,
+    pub readers: Option<Count>,
+    pub network: Option<Ident>,
+    pub backup: Option<PerProfile<Days>>,
+    pub logs: Option<Days>,
+    pub key: Option<Ident>,
+    pub removal: Option<PerProfile<Removal>>,
+}
+
+/// `postgres "16.10"`: the engine (PostgreSQL, the one the platform
+/// builds) and its version.
+pub struct Engine {
+    pub version: LitStr,
+}
+
+impl Parse for Engine {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        input.parse::<kw::postgres>()?;
+        Ok(Engine {
+            version: input.parse()?,
+        })
+    }
+}
+
+/// `0.5..=16`: Aurora Serverless v2 capacity in ACUs.
+pub struct CapacityRange {
+    pub min: Number,
+    pub dots: Token![..=],
+    pub max: Number,
+}
+
+impl Parse for CapacityRange {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        Ok(CapacityRange {
+            min: input.parse()?,
+            dots: input.parse()?,
+            max: input.parse()?,
+        })
+    }
+}
+
+/// `delete | snapshot`: what removing or replacing the cluster keeps.
+pub enum Removal {
+    Delete,
+    Snapshot,
+}
+
+impl Parse for Removal {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(kw::delete) {
+            input.parse::<kw::delete>()?;
+            Ok(Removal::Delete)
+        } else if lookahead.peek(kw::snapshot) {
+            input.parse::<kw::snapshot>()?;
+            Ok(Removal::Snapshot)
+        } else {
+            Err(lookahead.error())
+        }
+    }
+}
+
+impl AuroraBody {
+    const FIELDS: &[&str] = &[
+        "engine", "database", "capacity", "readers", "network", "backup", "logs", "key", "removal",
+    ];
+
+    pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
+        let mut body = AuroraBody::default();
+        let mut fields = Fields::new(input, what, Self::FIELDS);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "engine" => body.engine = Some(input.parse()?),
+                "database" => body.database = Some(input.parse()?),
+                "capacity" => body.capacity = Some(input.parse()?),
+                "readers" => body.readers = Some(input.parse()?),
+                "network" => body.network = Some(input.parse()?),
+                "backup" => body.backup = Some(input.parse()?),
+                "logs" => body.logs = Some(input.parse()?),
+                "key" => body.key = Some(input.parse()?),
+                "removal" => body.removal = Some(input.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// ```text
+/// api NAME {
+///     stage: v1, throttle: RATE burst N | profile(..), logs: 90d, key: KEY,
+///     routes: { METHOD "PATH" => FUNCTION { auth: none | iam, body: "SCHEMA.json" }, ... },
+/// }
+/// ```
+#[derive(Default)]
+pub struct ApiBody {
+    pub stage: Option<Ident>,
+    pub throttle: Option<PerProfile<ThrottleValue>>,
+    pub logs: Option<Days>,
+    pub key: Option<Ident>,
+    pub routes: Option<Routes>,
+}
+
+/// `100 burst 200`: requests per second, and the burst above that rate.
+pub struct ThrottleValue {
+    pub rate: Number,
+    pub burst: Count,
+}
+
+impl Parse for ThrottleValue {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let rate = input.parse()?;
+        input.parse::<kw::burst>()?;
+        Ok(ThrottleValue {
+            rate,
+            burst: input.parse()?,
+        })
+    }
+}
+
+/// `{ ROUTE, ... }`, keeping the braces' span for an empty list.
+pub struct Routes {
+    pub brace: token::Brace,
+    pub routes: Vec<RouteDecl>,
+}
+
+impl Parse for Routes {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        let brace = braced!(content in input);
+        let routes = Punctuated::<RouteDecl, Token![,]>::parse_terminated(&content)?;
+        Ok(Routes {
+            brace,
+            routes: routes.into_iter().collect(),
+        })
+    }
+}
+
+/// `POST "/trades" => trade_api { auth: iam, body: "schemas/trade-order.json" }`;
+/// the braces are optional.
+pub struct RouteDecl {
+    pub method: Ident,
+    pub path: LitStr,
+    pub function: Ident,
+    pub auth: Option<AuthValue>,
+    pub body: Option<LitStr>,
+}
+
+/// `none | iam`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AuthValue {
+    None,
+    Iam,
+}
+
+impl Parse for AuthValue {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(kw::none) {
+            input.parse::<kw::none>()?;
+            Ok(AuthValue::None)
+        } else if lookahead.peek(kw::iam) {
+            input.parse::<kw::iam>()?;
+            Ok(AuthValue::Iam)
+        } else {
+            Err(lookahead.error())
+        }
+    }
+}
+
+impl RouteDecl {
+    const FIELDS: &[&str] = &["auth", "body"];
+}
+
+impl Parse for RouteDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let method = input.parse()?;
+        let path = input.parse()?;
+        input.parse::<Token![=>]>()?;
+        let mut route = RouteDecl {
+            method,
+            path,
+            function: input.parse()?,
+            auth: None,
+            body: None,
+        };
+        if input.peek(token::Brace) {
+            let content;
+            braced!(content in input);
+            let what = format!("route `{} {:?}`", route.method, route.path.value());
+            let mut fields = Fields::new(&content, &what, Self::FIELDS);
+            while let Some(field) = fields.next()? {
+                match field.as_str() {
+                    "auth" => route.auth = Some(content.parse()?),
+                    "body" => route.body = Some(content.parse()?),
+                    other => unlisted(other),
+                }
+            }
+        }
+        Ok(route)
+    }
+}
+
+impl ApiBody {
+    const FIELDS: &[&str] = &["stage", "throttle", "logs", "key", "routes"];
+
+    pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
+        let mut body = ApiBody::default();
+        let mut fields = Fields::new(input, what, Self::FIELDS);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "stage" => body.stage = Some(input.parse()?),
+                "throttle" => body.throttle = Some(input.parse()?),
+                "logs" => body.logs = Some(input.parse()?),
+                "key" => body.key = Some(input.parse()?),
+                "routes" => body.routes = Some(input.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(body)
+    }
+
+    /// The declared routes, none when `routes:` is missing.
+    pub fn routes(&self) -> &[RouteDecl] {
+        self.routes.as_ref().map_or(&[], |r| &r.routes)
+    }
+}

@@ -1,0 +1,380 @@
+//! Syntax: the `platform!` input as written. Every name and value keeps its
+//! tokens, so that later phases can put errors on the exact token.
+//!
+//! Parsing stops at the first syntax error. Everything that parses but is
+//! wrong (an unknown reference, a missing field, a name that is too long) is
+//! left to `check`, which reports all of it at once.
+
+//!
+//! One submodule per group of blocks: `data` (key, table, queue, bucket,
+//! topic, parameter), `compute` (function, network, aurora, api), `events`
+//! (bus, rule, log_group), `monitoring` (alarm, health_check, dashboard);
+//! `values` holds the value syntax they share (durations, numbers,
+//! per-profile and per-region values, references).
+
+mod compute;
+mod data;
+mod events;
+mod monitoring;
+mod values;
+
+pub use compute::*;
+pub use data::*;
+pub use events::*;
+pub use monitoring::*;
+pub use values::*;
+
+use platform_core::catalog::{self, Kind, KindInfo};
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, LitInt, LitStr, Token, braced, bracketed, token};
+
+use crate::rules::Rule;
+use crate::suggest;
+
+/// The DSL's keywords. Block keywords other than `platform` are not here: they
+/// come from the catalog (`catalog::kind_by_keyword`).
+pub mod kw {
+    syn::custom_keyword!(platform);
+    syn::custom_keyword!(max);
+    syn::custom_keyword!(after);
+    syn::custom_keyword!(profile);
+    syn::custom_keyword!(never);
+    syn::custom_keyword!(on);
+    syn::custom_keyword!(off);
+    syn::custom_keyword!(string);
+    syn::custom_keyword!(number);
+    syn::custom_keyword!(binary);
+    syn::custom_keyword!(keys_only);
+    syn::custom_keyword!(new);
+    syn::custom_keyword!(old);
+    syn::custom_keyword!(new_and_old);
+    syn::custom_keyword!(region);
+    syn::custom_keyword!(postgres);
+    syn::custom_keyword!(delete);
+    syn::custom_keyword!(snapshot);
+    syn::custom_keyword!(burst);
+    syn::custom_keyword!(none);
+    syn::custom_keyword!(iam);
+    syn::custom_keyword!(kms);
+    syn::custom_keyword!(s3_managed);
+    syn::custom_keyword!(null);
+}
+
+/// The whole input: `block*`, where a block is the `platform` header or a
+/// resource declaration. Doc comments on blocks are allowed and ignored.
+pub struct Definition {
+    pub blocks: Vec<Block>,
+}
+
+pub enum Block {
+    Platform(PlatformBlock),
+    /// Boxed: resource bodies are several times the size of the header.
+    Resource(Box<ResourceBlock>),
+}
+
+impl Parse for Definition {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut blocks = Vec::new();
+        while !input.is_empty() {
+            input.call(doc_comments)?;
+            blocks.push(input.parse()?);
+        }
+        Ok(Definition { blocks })
+    }
+}
+
+/// Outer attributes before a block, which may only be doc comments.
+fn doc_comments(input: ParseStream) -> syn::Result<()> {
+    for attr in input.call(Attribute::parse_outer)? {
+        if !attr.path().is_ident("doc") {
+            return Err(Rule::GrammarSyntax.error(
+                attr,
+                "attributes are not supported on blocks; only doc comments (`///`) are",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Parse for Block {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(kw::platform) {
+            return input.parse().map(Block::Platform);
+        }
+        let keyword: Ident = input
+            .parse()
+            .map_err(|_| unknown_block_error(input.span(), None))?;
+        let info = catalog::kind_by_keyword(&keyword.to_string())
+            .ok_or_else(|| unknown_block_error(keyword.span(), Some(&keyword)))?;
+        let name: Ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        let what = format!("{} `{name}`", info.keyword);
+        let body = match info.kind {
+            Kind::Key => Body::Key(KeyBody::parse(&content, &what)?),
+            Kind::Table => Body::Table(TableBody::parse(&content, &what)?),
+            Kind::Queue => Body::Queue(QueueBody::parse(&content, &what)?),
+            Kind::Bucket => Body::Bucket(BucketBody::parse(&content, &what)?),
+            Kind::Topic => Body::Topic(TopicBody::parse(&content, &what)?),
+            Kind::Parameter => Body::Parameter(ParameterBody::parse(&content, &what)?),
+            Kind::Function => Body::Function(FunctionBody::parse(&content, &what)?),
+            Kind::Network => Body::Network(NetworkBody::parse(&content, &what)?),
+            Kind::Aurora => Body::Aurora(AuroraBody::parse(&content, &what)?),
+            Kind::Api => Body::Api(ApiBody::parse(&content, &what)?),
+            Kind::Bus => Body::Bus(BusBody::parse(&content, &what)?),
+            Kind::Rule => Body::Rule(RuleBody::parse(&content, &what)?),
+            Kind::LogGroup => Body::LogGroup(LogGroupBody::parse(&content, &what)?),
+            Kind::Alarm => Body::Alarm(AlarmBody::parse(&content, &what)?),
+            Kind::HealthCheck => Body::HealthCheck(HealthCheckBody::parse(&content, &what)?),
+            Kind::Dashboard => Body::Dashboard(DashboardBody::parse(&content, &what)?),
+        };
+        Ok(Block::Resource(Box::new(ResourceBlock {
+            info,
+            name,
+            body,
+        })))
+    }
+}
+
+/// "unknown block `tabel`; did you mean `table`?", or the list of blocks.
+fn unknown_block_error(span: Span, keyword: Option<&Ident>) -> syn::Error {
+    let mut valid = vec!["platform"];
+    valid.extend(catalog::KINDS.iter().map(|k| k.keyword));
+    let list = suggest::list(&valid);
+    let message = match keyword {
+        Some(keyword) => match suggest::closest(&keyword.to_string(), valid.iter().copied()) {
+            Some(best) => format!("unknown block `{keyword}`; did you mean `{best}`?"),
+            None => format!("unknown block `{keyword}`; expected one of {list}"),
+        },
+        None => format!("expected a block: one of {list}"),
+    };
+    Rule::GrammarSyntax.error_at(span, message)
+}
+
+/// Parses the `name: value` fields of one block, in any order, each at most
+/// once, with optional commas after the last. A flag (`guard`) is a field
+/// written alone, without `:` and a value.
+struct Fields<'a> {
+    input: ParseStream<'a>,
+    /// "queue `trade_orders`", for messages.
+    what: &'a str,
+    allowed: &'static [&'static str],
+    flags: &'static [&'static str],
+    seen: Vec<Ident>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(input: ParseStream<'a>, what: &'a str, allowed: &'static [&'static str]) -> Self {
+        Fields {
+            input,
+            what,
+            allowed,
+            flags: &[],
+            seen: Vec::new(),
+        }
+    }
+
+    /// Fields of `allowed` that are flags.
+    fn with_flags(mut self, flags: &'static [&'static str]) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// The name of the field `next` returned last.
+    fn current(&self) -> &Ident {
+        self.seen.last().expect("called after `next`")
+    }
+
+    /// The next field's name, after its `:`; `None` at the closing brace.
+    /// Only names in `allowed` are returned.
+    fn next(&mut self) -> syn::Result<Option<String>> {
+        if self.input.is_empty() {
+            return Ok(None);
+        }
+        if !self.seen.is_empty() {
+            self.input.parse::<Token![,]>()?;
+            if self.input.is_empty() {
+                return Ok(None);
+            }
+        }
+        let name: Ident = self.input.parse()?;
+        let text = name.to_string();
+        if !self.allowed.contains(&text.as_str()) {
+            let hint = suggest::hint(&text, self.allowed, "expected one of");
+            return Err(Rule::GrammarField.error(
+                &name,
+                format_args!("unknown field `{text}` in {}{hint}", self.what),
+            ));
+        }
+        if self.seen.contains(&name) {
+            return Err(Rule::GrammarField.error(
+                &name,
+                format_args!(
+                    "duplicate field `{text}` in {}; give each field once",
+                    self.what
+                ),
+            ));
+        }
+        if !self.flags.contains(&text.as_str()) {
+            self.input.parse::<Token![:]>()?;
+        }
+        self.seen.push(name);
+        Ok(Some(text))
+    }
+}
+
+/// Reached only when a block's `match` forgets a name from its field list.
+fn unlisted(field: &str) -> ! {
+    unreachable!("field `{field}` is allowed but not parsed")
+}
+
+/// `platform NAME { regions: [REGION, ...], suffix: max N, profiles: [NAME, ...], tags: { KEY: "VALUE", ... } }`
+pub struct PlatformBlock {
+    pub keyword: kw::platform,
+    pub name: Ident,
+    pub regions: Option<Vec<Ident>>,
+    pub suffix: Option<SuffixMax>,
+    pub profiles: Option<Vec<Ident>>,
+    pub tags: Vec<(Ident, LitStr)>,
+}
+
+/// `max N`: the longest suffix a deployment may use.
+pub struct SuffixMax {
+    pub lit: LitInt,
+    pub value: usize,
+}
+
+pub const PLATFORM_FIELDS: &[&str] = &["regions", "suffix", "profiles", "tags"];
+
+impl Parse for PlatformBlock {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let keyword = input.parse()?;
+        let name: Ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        let what = format!("platform `{name}`");
+        let mut block = PlatformBlock {
+            keyword,
+            name,
+            regions: None,
+            suffix: None,
+            profiles: None,
+            tags: Vec::new(),
+        };
+        let mut fields = Fields::new(&content, &what, PLATFORM_FIELDS);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "regions" => block.regions = Some(ident_list(&content)?),
+                "suffix" => {
+                    content.parse::<kw::max>()?;
+                    let lit: LitInt = content.parse()?;
+                    let value = values::plain_number(&lit)?;
+                    block.suffix = Some(SuffixMax { lit, value });
+                }
+                "profiles" => block.profiles = Some(ident_list(&content)?),
+                "tags" => block.tags = map(&content)?,
+                other => unlisted(other),
+            }
+        }
+        Ok(block)
+    }
+}
+
+/// `[a, b, c]`
+fn ident_list(input: ParseStream) -> syn::Result<Vec<Ident>> {
+    let content;
+    bracketed!(content in input);
+    Ok(Punctuated::<Ident, Token![,]>::parse_terminated(&content)?
+        .into_iter()
+        .collect())
+}
+
+/// `{ NAME: VALUE, ... }`
+fn map<T: Parse>(input: ParseStream) -> syn::Result<Vec<(Ident, T)>> {
+    let content;
+    braced!(content in input);
+    let entries = Punctuated::<(Ident, T), Token![,]>::parse_terminated_with(&content, |input| {
+        let name = input.parse()?;
+        input.parse::<Token![:]>()?;
+        Ok((name, input.parse()?))
+    })?;
+    Ok(entries.into_iter().collect())
+}
+
+/// `[a, b, c]` of any item, keeping the brackets' span so that an empty list
+/// can be pointed at.
+pub struct List<T> {
+    pub bracket: token::Bracket,
+    pub items: Vec<T>,
+}
+
+impl<T: Parse> Parse for List<T> {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        let bracket = bracketed!(content in input);
+        let items = Punctuated::<T, Token![,]>::parse_terminated(&content)?;
+        Ok(List {
+            bracket,
+            items: items.into_iter().collect(),
+        })
+    }
+}
+
+impl<T> List<T> {
+    /// The whole list, brackets included.
+    pub fn span(&self) -> Span {
+        self.bracket.span.join()
+    }
+}
+
+/// `KEYWORD NAME { ... }` for one of the catalog's kinds.
+pub struct ResourceBlock {
+    pub info: &'static KindInfo,
+    pub name: Ident,
+    pub body: Body,
+}
+
+pub enum Body {
+    Key(KeyBody),
+    Table(TableBody),
+    Queue(QueueBody),
+    Bucket(BucketBody),
+    Topic(TopicBody),
+    Parameter(ParameterBody),
+    Function(FunctionBody),
+    Network(NetworkBody),
+    Aurora(AuroraBody),
+    Api(ApiBody),
+    Bus(BusBody),
+    Rule(RuleBody),
+    LogGroup(LogGroupBody),
+    Alarm(AlarmBody),
+    HealthCheck(HealthCheckBody),
+    Dashboard(DashboardBody),
+}
+
+impl Body {
+    /// The `key:` field, for the kinds that are encrypted with a declared key.
+    pub fn key(&self) -> Option<&Ident> {
+        match self {
+            Body::Key(_)
+            | Body::Parameter(_)
+            | Body::Bus(_)
+            | Body::Rule(_)
+            | Body::Alarm(_)
+            | Body::HealthCheck(_)
+            | Body::Dashboard(_) => None,
+            Body::Table(table) => table.key.as_ref(),
+            Body::Queue(queue) => queue.key.as_ref(),
+            Body::Bucket(bucket) => bucket.key.as_ref(),
+            Body::Topic(topic) => topic.key.as_ref(),
+            Body::Function(function) => function.key.as_ref(),
+            Body::Network(network) => network.key.as_ref(),
+            Body::Aurora(aurora) => aurora.key.as_ref(),
+            Body::Api(api) => api.key.as_ref(),
+            Body::LogGroup(log_group) => log_group.key.as_ref(),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! API rules: routes are well formed, a health check requests a route that
+//! answers it, and body schemas are JSON files that exist.
+
+use syn::LitStr;
+
+use crate::ast::{ApiBody, AuthValue, Body, ResourceBlock};
+use crate::ctxt::Ctxt;
+use crate::json::{self, Json};
+use crate::model::Model;
+use crate::rules::Rule;
+use crate::suggest;
+
+/// The HTTP methods API Gateway takes (`ANY` matches them all).
+pub const METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
+];
+
+pub fn check(model: &Model, cx: &Ctxt) {
+    for resource in &model.resources {
+        match &resource.body {
+            Body::Api(api) => {
+                check_routes(cx, resource, api);
+                check_body_schemas(model, cx, api);
+            }
+            Body::HealthCheck(_) => check_health_check_route(model, cx, resource),
+            _ => {}
+        }
+    }
+}
+
+/// Why `path` is not a route path API Gateway takes, if it is not.
+pub(crate) fn path_problem(path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return Some(format!("paths start with `/`, like `/{path}`"));
+    }
+    if path == "/" {
+        return None;
+    }
+    if path.ends_with('/') {
+        return Some(format!(
+            "paths do not end with `/`; write `{}`",
+            path.trim_end_matches('/')
+        ));
+    }
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        if segment.is_empty() {
+            return Some("the path has an empty segment (`//`)".to_owned());
+        }
+        if let Some(inner) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let (name, greedy) = match inner.strip_suffix('+') {
+                Some(name) => (name, true),
+                None => (inner, false),
+            };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Some(format!(
+                    "`{segment}` is not a path parameter; write `{{name}}` with letters, digits and `_`"
+                ));
+            }
+            if greedy && i + 1 != segments.len() {
+                return Some(format!(
+                    "`{segment}` matches the rest of the path, so it comes last"
+                ));
+            }
+            continue;
+        }
+        if let Some(c) = segment
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return Some(format!(
+                "`{segment}` has {c:?}; path segments are letters, digits, `-`, `_` and `.`, or a `{{parameter}}`"
+            ));
+        }
+    }
+    None
+}
+
+/// `api-route`: an api has at least one route (API Gateway refuses to deploy
+/// one without methods); each route's method is one API Gateway takes,
+/// written in capitals, and its path is a literal path with optional
+/// `{parameters}`, so that it synthesizes to resources and methods
+/// CloudFormation accepts.
+fn check_routes(cx: &Ctxt, resource: &ResourceBlock, api: &ApiBody) {
+    if let Some(routes) = &api.routes
+        && routes.routes.is_empty()
+    {
+        cx.error_at(
+            Rule::ApiRoute,
+            routes.brace.span.join(),
+            format!(
+                "api `{}` has no routes; API Gateway cannot deploy an API without methods, so add one, like `GET \"/health\" => <function>`",
+                resource.name
+            ),
+        );
+    }
+    for route in api.routes() {
+        let method = route.method.to_string();
+        if !METHODS.contains(&method.as_str()) {
+            let upper = method.to_ascii_uppercase();
+            let hint = if METHODS.contains(&upper.as_str()) {
+                format!("; methods are written in capitals: `{upper}`")
+            } else {
+                suggest::hint(&upper, METHODS, "API Gateway takes")
+            };
+            cx.error(
+                Rule::ApiRoute,
+                &route.method,
+                format!("unknown HTTP method `{method}`{hint}"),
+            );
+        }
+        if let Some(problem) = path_problem(&route.path.value()) {
+            cx.error(
+                Rule::ApiRoute,
+                &route.path,
+                format!(
+                    "route path {:?} is not valid: {problem}",
+                    route.path.value()
+                ),
+            );
+        }
+    }
+}
+
+/// `api-route`: a health check requests a `GET` route of its api that needs
+/// no authorization: Route 53 sends unsigned requests, so any other path
+/// answers 403 or 404 and the check reports the API down forever.
+fn check_health_check_route(model: &Model, cx: &Ctxt, resource: &ResourceBlock) {
+    let Body::HealthCheck(health_check) = &resource.body else {
+        return;
+    };
+    let Some(path) = &health_check.path else {
+        return;
+    };
+    let text = path.value();
+    if let Some(problem) = path_problem(&text) {
+        cx.error(
+            Rule::ApiRoute,
+            path,
+            format!("health check path {text:?} is not valid: {problem}"),
+        );
+        return;
+    }
+    let Some(api_name) = &health_check.api else {
+        return;
+    };
+    let Some(Body::Api(api)) = model.resource(api_name).map(|r| &r.body) else {
+        return;
+    };
+    let route = api
+        .routes()
+        .iter()
+        .find(|route| route.path.value() == text && route.method == "GET");
+    match route {
+        None => cx.error(
+            Rule::ApiRoute,
+            path,
+            format!(
+                "health check `{}` requests `GET {text}`, but api `{api_name}` has no such route; add `GET {text:?} => <function>` to its `routes`",
+                resource.name
+            ),
+        ),
+        Some(route) if route.auth == Some(AuthValue::Iam) => cx.error(
+            Rule::ApiRoute,
+            path,
+            format!(
+                "health check `{}` requests `GET {text}`, which needs `auth: iam`; Route 53 sends unsigned requests, so check a route without auth",
+                resource.name
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// `api-body-schema`: a route's `body:` names a JSON schema file, relative
+/// to the crate's directory, that exists and is a JSON object (API Gateway
+/// models are JSON Schema draft 4). The file is read here, so a missing or
+/// broken schema fails the build rather than the deploy; the expansion
+/// includes it with `include_str!`, so cargo rebuilds when it changes.
+fn check_body_schemas(model: &Model, cx: &Ctxt, api: &ApiBody) {
+    for body in api.routes().iter().filter_map(|route| route.body.as_ref()) {
+        if let Err(problem) = read_schema(model, body) {
+            cx.error(Rule::ApiBodySchema, body, problem);
+        }
+    }
+}
+
+/// The schema `body` names, or what is wrong with it.
+fn read_schema(model: &Model, body: &LitStr) -> Result<Json, String> {
+    let path = body.value();
+    if path.starts_with('/') || path.is_empty() {
+        return Err(format!(
+            "the body schema {path:?} must be a path relative to the crate's directory, like \"schemas/trade-order.json\""
+        ));
+    }
+    let text = std::fs::read_to_string(model.manifest_dir.join(&path)).map_err(|e| {
+        format!("cannot read the body schema {path:?} (relative to the crate's directory): {e}")
+    })?;
+    let schema =
+        json::parse(&text).map_err(|e| format!("the body schema {path:?} is not JSON: {e}"))?;
+    if !matches!(schema, Json::Object(_)) {
+        return Err(format!(
+            "the body schema {path:?} is not a JSON schema: its top level is not an object"
+        ));
+    }
+    match schema.get("$schema") {
+        None => {}
+        Some(Json::String(uri)) if uri.contains("draft-04") => {}
+        Some(other) => {
+            return Err(format!(
+                "the body schema {path:?} declares `$schema` {other}; API Gateway models are JSON Schema draft 4 (\"http://json-schema.org/draft-04/schema#\")"
+            ));
+        }
+    }
+    Ok(schema)
+}

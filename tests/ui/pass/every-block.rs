@@ -1,0 +1,94 @@
+// Every block of the grammar, with defaults filled in where fields are left
+// out. (Route bodies are read relative to the crate, so they are covered by
+// the unit tests and platform-def instead.)
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1, us_west_2],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+    network core {
+        cidr: region(us_east_1: "10.0.0.0/16", us_west_2: "10.2.0.0/16"),
+        endpoints: [sqs, kms, secretsmanager, execute_api],
+        key: data,
+    }
+    aurora trades {
+        engine: postgres "16.10",
+        capacity: profile(dev: 0.5..=2, prod: 2..=16),
+        network: core,
+        removal: profile(dev: delete, prod: snapshot),
+        key: data,
+    }
+    queue events_dlq { retention: 14d, key: data }
+    topic alerts { key: data }
+    bucket access_logs { encryption: s3_managed }
+    bucket audit_log { key: data, access_logs: access_logs }
+    function trade_api {
+        code: "handlers/trade-api",
+        key: data,
+        network: core,
+        concurrency: profile(dev: 5, prod: 50),
+        dead_letter: events_dlq,
+        grants: { trades: [connect, read_secret] },
+    }
+    api trading {
+        throttle: profile(dev: 100 burst 200, prod: 2000 burst 4000),
+        key: data,
+        routes: { GET "/health" => trade_api, POST "/trades" => trade_api { auth: iam } },
+    }
+    bus trading_events {}
+    log_group audit_events { retention: 90d, key: data }
+    rule trade_events {
+        bus: trading_events,
+        pattern: { source: ["trading.processor"], "detail-type": ["TradeProcessed"] },
+        targets: [trade_api, audit_events],
+        dead_letter: events_dlq,
+    }
+    health_check api_health { api: trading, path: "/health" }
+    alarm api_latency { metric: trading.latency_p99, above: 1000, notify: alerts, guard }
+    dashboard operations { metrics: [trading.latency_p99, trades.cpu] }
+}
+
+fn main() {
+    use platform_core::spec::{Auth, Capacity, Comparison, Spec, TargetRef};
+
+    let platform = platform();
+    assert_eq!(platform.validate_references(), Ok(()));
+    let spec = |name: &str| &platform.resource(name).expect(name).spec;
+    let Spec::Network(network) = spec("core") else { panic!("a network") };
+    assert_eq!(network.cidr.get("us-west-2").map(String::as_str), Some("10.2.0.0/16"));
+    assert_eq!(network.azs, 3);
+    assert_eq!(network.endpoints, ["sqs", "kms", "secretsmanager", "execute-api"]);
+    let Spec::Aurora(aurora) = spec("trades") else { panic!("an aurora cluster") };
+    assert_eq!(aurora.capacity.get("prod"), Capacity { min: 2.0, max: 16.0 });
+    assert_eq!(aurora.database, "trades");
+    assert!(!aurora.snapshot_on_removal.get("dev"));
+    assert!(aurora.snapshot_on_removal.get("prod"));
+    let Spec::Bucket(access_logs) = spec("access_logs") else { panic!("a bucket") };
+    assert_eq!(access_logs.key, None);
+    let Spec::Function(function) = spec("trade_api") else { panic!("a function") };
+    assert_eq!(function.network.as_deref(), Some("core"));
+    assert_eq!(function.reserved_concurrency.get("prod"), Some(50));
+    assert_eq!(function.grants.len(), 2);
+    let Spec::Api(api) = spec("trading") else { panic!("an api") };
+    assert_eq!(api.stage, "v1");
+    assert_eq!(api.routes[1].auth, Auth::Iam);
+    assert_eq!(api.throttle.get("dev").burst, 200);
+    let Spec::Rule(rule) = spec("trade_events") else { panic!("a rule") };
+    assert_eq!(
+        rule.pattern.as_deref(),
+        Some(r#"{"source":["trading.processor"],"detail-type":["TradeProcessed"]}"#)
+    );
+    assert_eq!(rule.targets[1], TargetRef::LogGroup("audit_events".into()));
+    assert_eq!((rule.max_retries, rule.max_event_age_secs), (3, 3600));
+    let Spec::Alarm(alarm) = spec("api_latency") else { panic!("an alarm") };
+    assert_eq!(alarm.comparison, Comparison::Above);
+    assert!(alarm.guard);
+    assert_eq!(alarm.datapoints_to_alarm, alarm.evaluation_periods);
+    let Spec::LogGroup(log_group) = spec("audit_events") else { panic!("a log group") };
+    assert_eq!(log_group.retention_days, 90);
+    assert!(matches!(spec("operations"), Spec::Dashboard(d) if d.metrics.len() == 2));
+    assert!(matches!(spec("api_health"), Spec::HealthCheck(h) if h.interval_secs == 30));
+}

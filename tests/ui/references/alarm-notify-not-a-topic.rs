@@ -1,0 +1,19 @@
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+    queue trade_orders_dlq { key: data }
+    topic alerts { key: data }
+
+    alarm dlq_visible {
+        metric: trade_orders_dlq.visible,
+        above: 0,
+        notify: trade_orders_dlq,
+    }
+}
+
+fn main() {}

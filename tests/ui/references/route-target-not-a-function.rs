@@ -1,0 +1,21 @@
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+    queue trade_orders { key: data }
+    function trade_api { code: "handlers/trade-api", key: data }
+
+    api trading {
+        key: data,
+        routes: {
+            GET "/health" => trade_api,
+            POST "/trades" => trade_orders,
+        },
+    }
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+// API Gateway gives up on an integration after 29 seconds.
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+    function trade_api { code: "handlers/trade-api", key: data, timeout: 60s }
+    api trading { key: data, routes: { POST "/trades" => trade_api { auth: iam } } }
+}
+
+fn main() {}
