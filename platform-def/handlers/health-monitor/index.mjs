@@ -1,5 +1,224 @@
-// Minimal handler for `health-monitor`; the real implementation replaces it.
-export const handler = async (event) => {
-  console.log(JSON.stringify({ function: "health-monitor", received: typeof event }));
-  return { statusCode: 200, body: JSON.stringify({ ok: true }) };
+// health-monitor: runs hourly (scheduled EventBridge rule). Checks, at once:
+//
+//   api        GET {API_URL}/health answers 200
+//   database   a connection to Aurora PostgreSQL answers SELECT 1
+//   queue      the trade-orders queue holds fewer than QUEUE_DEPTH_THRESHOLD
+//   dlq        the trade-orders dead-letter queue holds no more than
+//              DLQ_DEPTH_THRESHOLD messages
+//   eventsDlq  (when EVENTS_DLQ_URL is set) the same for that dead-letter queue
+//
+// Without API_URL the api check is not made, and the result says so
+// (`notChecked`): a function in a VPC without a NAT gateway cannot reach the
+// API's public endpoint, and the API may then be watched from outside (Route
+// 53 health check) instead.
+//
+// Publishes custom metrics in the `TradingPlatform` namespace:
+// HealthCheckFailed (0/1, overall without dimensions and per check with the
+// dimension Check), TradeOrdersQueueDepth and TradeOrdersDlqDepth. On any
+// failure it alerts the SNS topic. An error while publishing the metrics or
+// the alert is thrown (after trying both), so the invocation fails visibly.
+//
+// Environment: DB_SECRET_ARN, DB_ENDPOINT, DB_PORT, DB_NAME,
+// TRADE_ORDERS_QUEUE_URL, TRADE_ORDERS_DLQ_URL, ALERTS_TOPIC_ARN (required);
+// API_URL (the API's base URL with its stage), EVENTS_DLQ_URL,
+// QUEUE_DEPTH_THRESHOLD (default 1000), DLQ_DEPTH_THRESHOLD (default 0),
+// CHECK_TIMEOUT_MS (default 10000), METRIC_NAMESPACE (default
+// TradingPlatform), DB_SSL=disable (local tests only), DB_CA_FILE, LOG_LEVEL.
+
+import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { clientConfig, requireEnv } from "./lib/aws.mjs";
+import { createPool, dbSettings, readCredentials } from "./lib/db.mjs";
+import { createLogger } from "./lib/logger.mjs";
+
+const env = requireEnv([
+  "DB_SECRET_ARN",
+  "DB_ENDPOINT",
+  "DB_PORT",
+  "DB_NAME",
+  "TRADE_ORDERS_QUEUE_URL",
+  "TRADE_ORDERS_DLQ_URL",
+  "ALERTS_TOPIC_ARN",
+]);
+const intEnv = (name, fallback) => {
+  const n = Number.parseInt(process.env[name] ?? "", 10);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
 };
+const QUEUE_DEPTH_THRESHOLD = intEnv("QUEUE_DEPTH_THRESHOLD", 1000);
+const DLQ_DEPTH_THRESHOLD = intEnv("DLQ_DEPTH_THRESHOLD", 0);
+const CHECK_TIMEOUT_MS = intEnv("CHECK_TIMEOUT_MS", 10000);
+const API_URL = (process.env.API_URL || "").trim();
+const EVENTS_DLQ_URL = (process.env.EVENTS_DLQ_URL || "").trim();
+export const METRIC_NAMESPACE = process.env.METRIC_NAMESPACE || "TradingPlatform";
+
+const settings = dbSettings(process.env);
+const secrets = new SecretsManagerClient(clientConfig());
+const sqs = new SQSClient(clientConfig());
+const cloudwatch = new CloudWatchClient(clientConfig());
+const sns = new SNSClient(clientConfig());
+const baseLog = createLogger();
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function checkApi() {
+  const url = `${API_URL.replace(/\/+$/, "")}/health`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS), headers: { Accept: "application/json" } });
+  let body;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  if (res.status !== 200) {
+    const failed = Array.isArray(body?.failed) ? ` (failed: ${body.failed.join(", ")})` : "";
+    throw new Error(`GET /health answered ${res.status}${failed}`);
+  }
+  return { status: res.status };
+}
+
+async function checkDatabase() {
+  const credentials = await readCredentials(secrets, env.DB_SECRET_ARN);
+  const pool = createPool({ ...settings, connectTimeoutMs: Math.min(settings.connectTimeoutMs, CHECK_TIMEOUT_MS) }, credentials, {
+    max: 1,
+  });
+  try {
+    const started = Date.now();
+    const { rows } = await pool.query("SELECT 1 AS ok");
+    if (rows[0]?.ok !== 1) throw new Error("SELECT 1 returned an unexpected result");
+    return { latencyMs: Date.now() - started };
+  } finally {
+    await pool.end().catch(() => {});
+  }
+}
+
+async function queueDepth(queueUrl) {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+    { abortSignal: AbortSignal.timeout(CHECK_TIMEOUT_MS) },
+  );
+  return {
+    visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+async function checkQueue() {
+  const depth = await queueDepth(env.TRADE_ORDERS_QUEUE_URL);
+  if (depth.visible >= QUEUE_DEPTH_THRESHOLD) {
+    throw Object.assign(new Error(`${depth.visible} messages waiting (threshold ${QUEUE_DEPTH_THRESHOLD})`), { depth });
+  }
+  return depth;
+}
+
+async function checkDlq(queueUrl = env.TRADE_ORDERS_DLQ_URL) {
+  const depth = await queueDepth(queueUrl);
+  const total = depth.visible + depth.inFlight;
+  if (total > DLQ_DEPTH_THRESHOLD) {
+    throw Object.assign(new Error(`${total} messages in the dead-letter queue (threshold ${DLQ_DEPTH_THRESHOLD})`), {
+      depth,
+    });
+  }
+  return depth;
+}
+
+const CHECKS = {
+  ...(API_URL ? { api: checkApi } : {}),
+  database: checkDatabase,
+  queue: checkQueue,
+  dlq: () => checkDlq(env.TRADE_ORDERS_DLQ_URL),
+  ...(EVENTS_DLQ_URL ? { eventsDlq: () => checkDlq(EVENTS_DLQ_URL) } : {}),
+};
+const NOT_CHECKED = API_URL ? [] : ["api"];
+
+export const handler = async (event, context = {}) => {
+  const log = baseLog.child({ requestId: context.awsRequestId, scheduledEventId: event?.id });
+  const checkedAt = new Date();
+
+  const results = Object.fromEntries(
+    await Promise.all(
+      Object.entries(CHECKS).map(async ([name, check]) => {
+        try {
+          const details = await withTimeout(check(), CHECK_TIMEOUT_MS + 1000, `${name} check`);
+          return [name, { ok: true, ...details }];
+        } catch (err) {
+          log.warn("health check failed", { check: name, error: err });
+          return [name, { ok: false, error: err?.message ?? String(err), ...(err?.depth ? err.depth : {}) }];
+        }
+      }),
+    ),
+  );
+  const failed = Object.keys(CHECKS).filter((name) => !results[name].ok);
+  const healthy = failed.length === 0;
+  const summary = { status: healthy ? "healthy" : "unhealthy", checkedAt: checkedAt.toISOString(), failed, checks: results };
+  if (NOT_CHECKED.length) summary.notChecked = NOT_CHECKED;
+  log[healthy ? "info" : "error"]("health check complete", summary);
+
+  const errors = [];
+  try {
+    await publishMetrics(results, failed, checkedAt);
+  } catch (err) {
+    errors.push(err);
+    log.error("health metrics not published", { error: err });
+  }
+  if (!healthy) {
+    try {
+      await alert(summary);
+    } catch (err) {
+      errors.push(err);
+      log.error("health alert not published", { error: err });
+    }
+  }
+  if (errors.length) throw new AggregateError(errors, "health monitor could not report its results");
+  return summary;
+};
+
+async function publishMetrics(results, failed, timestamp) {
+  const datum = (MetricName, Value, Unit, Dimensions) => ({
+    MetricName,
+    Value,
+    Unit,
+    Timestamp: timestamp,
+    ...(Dimensions ? { Dimensions } : {}),
+  });
+  const data = [datum("HealthCheckFailed", failed.length ? 1 : 0, "Count")];
+  for (const [name, result] of Object.entries(results)) {
+    data.push(datum("HealthCheckFailed", result.ok ? 0 : 1, "Count", [{ Name: "Check", Value: name }]));
+  }
+  if (Number.isFinite(results.queue?.visible)) data.push(datum("TradeOrdersQueueDepth", results.queue.visible, "Count"));
+  if (Number.isFinite(results.dlq?.visible)) {
+    data.push(datum("TradeOrdersDlqDepth", results.dlq.visible + (results.dlq.inFlight || 0), "Count"));
+  }
+  await cloudwatch.send(new PutMetricDataCommand({ Namespace: METRIC_NAMESPACE, MetricData: data }));
+}
+
+async function alert(summary) {
+  const subject = `Trading platform unhealthy: ${summary.failed.join(", ")}`.slice(0, 100);
+  const lines = [
+    `Health check at ${summary.checkedAt} failed: ${summary.failed.join(", ")}.`,
+    "",
+    ...Object.entries(summary.checks).map(([name, r]) => `${name}: ${r.ok ? "ok" : `FAILED - ${r.error}`}`),
+    "",
+    JSON.stringify(summary),
+  ];
+  await sns.send(
+    new PublishCommand({
+      TopicArn: env.ALERTS_TOPIC_ARN,
+      Subject: subject,
+      Message: lines.join("\n"),
+      MessageAttributes: {
+        failedChecks: { DataType: "String", StringValue: summary.failed.join(",") },
+      },
+    }),
+  );
+}

@@ -1,0 +1,358 @@
+// Test harness: AWS clients pointed at moto_server (through AWS_ENDPOINT_URL,
+// as the handlers are), resource factories with unique names, a throwaway
+// PostgreSQL database per test file, fresh handler instances ("cold starts"),
+// and an emulation of Lambda's SQS event source mapping.
+//
+// scripts/handler-tests sets: AWS_ENDPOINT_URL, AWS_REGION, dummy
+// credentials, PGHOST, PGPORT, PGUSER, PGPASSWORD (and PG_TEST_CA_FILE, the
+// CA of the server's TLS certificate).
+
+import { randomUUID } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import pg from "pg";
+import { FUNCTIONS } from "../shared-files.mjs";
+
+export const HANDLERS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+for (const name of ["AWS_ENDPOINT_URL", "AWS_REGION", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD"]) {
+  if (!process.env[name]) {
+    throw new Error(`${name} is not set: run the tests with scripts/handler-tests, which starts PostgreSQL and moto`);
+  }
+}
+
+export const aws = {
+  sqs: new SQSClient({}),
+  dynamodb: new DynamoDBClient({}),
+  eventbridge: new EventBridgeClient({}),
+  s3: new S3Client({ forcePathStyle: true }),
+  sns: new SNSClient({}),
+  secrets: new SecretsManagerClient({}),
+  cloudwatch: new CloudWatchClient({}),
+};
+
+/** A short unique suffix for resource names. */
+export function uid() {
+  return randomUUID().replaceAll("-", "").slice(0, 12);
+}
+
+export async function createQueue(name = `q-${uid()}`, attributes = {}) {
+  const { QueueUrl } = await aws.sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: "180", ...attributes } }),
+  );
+  const { Attributes } = await aws.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  return { url: QueueUrl, arn: Attributes.QueueArn, name };
+}
+
+export async function createSessionsTable(name = `ddb-sessions-${uid()}`) {
+  await aws.dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [{ AttributeName: "session_id", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "session_id", KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  return name;
+}
+
+export async function getSession(table, sessionId) {
+  const { Item } = await aws.dynamodb.send(
+    new GetItemCommand({ TableName: table, Key: { session_id: { S: sessionId } }, ConsistentRead: true }),
+  );
+  return Item;
+}
+
+/** A bus whose events matching `pattern` go to a new SQS queue, to observe them. */
+export async function createObservedBus(pattern) {
+  const name = `bus-${uid()}`;
+  await aws.eventbridge.send(new CreateEventBusCommand({ Name: name }));
+  const observer = await createQueue(`events-${uid()}`);
+  const rule = `rule-${uid()}`;
+  await aws.eventbridge.send(
+    new PutRuleCommand({ Name: rule, EventBusName: name, EventPattern: JSON.stringify(pattern), State: "ENABLED" }),
+  );
+  await aws.eventbridge.send(
+    new PutTargetsCommand({ Rule: rule, EventBusName: name, Targets: [{ Id: "observer", Arn: observer.arn }] }),
+  );
+  return { name, observer };
+}
+
+/** A topic with an SQS subscription, to observe what is published. */
+export async function createObservedTopic() {
+  const { TopicArn } = await aws.sns.send(new CreateTopicCommand({ Name: `sns-alerts-${uid()}` }));
+  const observer = await createQueue(`alerts-${uid()}`);
+  await aws.sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: observer.arn }));
+  return { arn: TopicArn, observer };
+}
+
+export async function createBucket(name = `s3-audit-${uid()}`) {
+  await aws.s3.send(new CreateBucketCommand({ Bucket: name }));
+  return name;
+}
+
+/** A Secrets Manager secret shaped like an RDS-managed master user secret. */
+export async function createDbSecret(username = process.env.PGUSER, password = process.env.PGPASSWORD) {
+  const { ARN } = await aws.secrets.send(
+    new CreateSecretCommand({ Name: `rds-master-${uid()}`, SecretString: JSON.stringify({ username, password }) }),
+  );
+  return ARN;
+}
+
+/** Receives everything visible on a queue (bounded); with `keep`, makes it visible again. */
+export async function receiveAll(queueUrl, { max = 100, keep = true } = {}) {
+  const seen = new Map();
+  for (let i = 0; i < 20 && seen.size < max; i += 1) {
+    const { Messages = [] } = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ["All"],
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    if (!Messages.length) break;
+    for (const m of Messages) seen.set(m.MessageId, m);
+  }
+  const messages = [...seen.values()];
+  if (keep) {
+    // Leave them on the queue, visible again.
+    for (const m of messages) {
+      await aws.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }),
+      );
+    }
+  }
+  return messages;
+}
+
+/** Receives and deletes everything visible on a queue; returns the bodies parsed as JSON. */
+export async function drainJson(queueUrl) {
+  const messages = await receiveAll(queueUrl, { keep: false });
+  for (const m of messages) {
+    await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+  }
+  return messages.map((m) => JSON.parse(m.Body));
+}
+
+export async function queueDepth(queueUrl) {
+  const { Attributes } = await aws.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+export async function sendRaw(queueUrl, body) {
+  const { MessageId } = await aws.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+  return MessageId;
+}
+
+/** A Lambda SQS event record for a received message, as the event source mapping builds it. */
+export function sqsRecord(message, queueArn) {
+  const messageAttributes = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes || {})) {
+    messageAttributes[name] = {
+      stringValue: value.StringValue,
+      binaryValue: value.BinaryValue,
+      stringListValues: [],
+      binaryListValues: [],
+      dataType: value.DataType,
+    };
+  }
+  return {
+    messageId: message.MessageId,
+    receiptHandle: message.ReceiptHandle,
+    body: message.Body,
+    attributes: message.Attributes || {},
+    messageAttributes,
+    md5OfBody: message.MD5OfBody,
+    eventSource: "aws:sqs",
+    eventSourceARN: queueArn,
+    awsRegion: process.env.AWS_REGION,
+  };
+}
+
+export function lambdaContext(remainingMs = 30000) {
+  const end = Date.now() + remainingMs;
+  return {
+    awsRequestId: randomUUID(),
+    functionName: "test",
+    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
+  };
+}
+
+/**
+ * One poll of Lambda's SQS event source mapping with ReportBatchItemFailures:
+ * receive up to `batchSize` messages, invoke the handler with them, delete the
+ * ones that succeeded and leave the failed ones on the queue. Lambda lets a
+ * failed message's visibility timeout run out; here it is reset to 0 at once
+ * so the test can look at the queue without waiting. With `deleteSucceeded:
+ * false` nothing is deleted (a crash after processing, before the delete).
+ */
+export async function pollOnce(queue, handler, { batchSize = 10, deleteSucceeded = true, context } = {}) {
+  const { Messages = [] } = await aws.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queue.url,
+      MaxNumberOfMessages: batchSize,
+      WaitTimeSeconds: 0,
+      VisibilityTimeout: 180,
+      MessageAttributeNames: ["All"],
+      MessageSystemAttributeNames: ["All"],
+    }),
+  );
+  const event = { Records: Messages.map((m) => sqsRecord(m, queue.arn)) };
+  const response = await handler(event, context ?? lambdaContext());
+  const ids = new Set(Messages.map((m) => m.MessageId));
+  const failedIds = (response?.batchItemFailures || []).map((f) => f.itemIdentifier);
+  for (const id of failedIds) {
+    if (!ids.has(id)) throw new Error(`batchItemFailures names ${id}, which is not in the batch`);
+  }
+  const failed = new Set(failedIds);
+  for (const m of Messages) {
+    if (failed.has(m.MessageId) || !deleteSucceeded) {
+      await aws.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }),
+      );
+    } else {
+      await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+  return { messages: Messages, event, response, failedIds };
+}
+
+let instance = 0;
+
+/**
+ * A fresh instance of a function's module, as in a new execution environment
+ * (cold start): `vars` are in process.env while it loads (each handler reads
+ * its configuration then), and process.env is restored afterwards.
+ */
+export async function coldStart(fn, vars) {
+  const saved = { ...process.env };
+  Object.assign(process.env, vars);
+  try {
+    instance += 1;
+    const url = pathToFileURL(join(HANDLERS_DIR, fn, "index.mjs"));
+    url.search = `?coldStart=${instance}`;
+    return await import(url.href);
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
+/**
+ * Captures every JSON log line of a function (its own copy of lib/logger.mjs),
+ * whatever LOG_LEVEL the run uses, until `restore()`.
+ */
+export async function captureLogs(fn) {
+  const loggerOf = (name) => import(pathToFileURL(join(HANDLERS_DIR, name, "lib", "logger.mjs")).href);
+  const logger = await loggerOf(fn);
+  const lines = [];
+  const previous = logger.setLogSink((line) => lines.push(JSON.parse(line)));
+  // LOG_LEVEL is global: keep the other functions quiet meanwhile.
+  const others = await Promise.all(FUNCTIONS.filter((name) => name !== fn).map(loggerOf));
+  const othersPrevious = others.map((other) => other.setLogSink(() => {}));
+  const level = process.env.LOG_LEVEL;
+  process.env.LOG_LEVEL = "debug";
+  return {
+    lines,
+    restore: () => {
+      logger.setLogSink(previous);
+      others.forEach((other, i) => other.setLogSink(othersPrevious[i]));
+      if (level === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = level;
+    },
+    messages: (msg) => lines.filter((l) => l.msg === msg),
+  };
+}
+
+/** A throwaway database on the test PostgreSQL server, and a pool to inspect it. */
+export async function createDatabase() {
+  const name = `t_${uid()}`;
+  const admin = new pg.Client({ database: "postgres" });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const pool = new pg.Pool({ database: name, max: 2 });
+  return {
+    name,
+    pool,
+    query: (text, params) => pool.query(text, params),
+    async drop() {
+      await pool.end();
+      const c = new pg.Client({ database: "postgres" });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/** The environment trade-processor needs, pointing at the test server. */
+export function processorEnv({ table, secretArn, database, busName, ...rest }) {
+  return {
+    SESSIONS_TABLE: table,
+    DB_SECRET_ARN: secretArn,
+    DB_ENDPOINT: process.env.PGHOST,
+    DB_PORT: process.env.PGPORT,
+    DB_NAME: database,
+    EVENT_BUS_NAME: busName,
+    DB_SSL: "disable",
+    RETRY_BASE_DELAY_MS: "5",
+    RETRY_MAX_DELAY_MS: "50",
+    ...rest,
+  };
+}
+
+/** An API Gateway REST (Lambda proxy) event. */
+export function apiEvent(method, path, body, headers = {}) {
+  return {
+    resource: path,
+    path,
+    httpMethod: method,
+    headers: { "Content-Type": "application/json", ...headers },
+    queryStringParameters: null,
+    pathParameters: null,
+    requestContext: {
+      resourcePath: path,
+      httpMethod: method,
+      requestId: randomUUID(),
+      stage: "dev",
+      identity: { sourceIp: "127.0.0.1", userArn: "arn:aws:iam::123456789012:user/trader" },
+    },
+    body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}

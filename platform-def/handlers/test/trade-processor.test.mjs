@@ -1,0 +1,377 @@
+// trade-processor against a real PostgreSQL and moto: the whole path from the
+// API to the database, redelivery, malformed messages, the database down
+// (for good, and for a moment), concurrent cold starts, and TLS.
+import assert from "node:assert/strict";
+import net from "node:net";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import {
+  apiEvent,
+  aws,
+  captureLogs,
+  coldStart,
+  createBucket,
+  createDatabase,
+  createDbSecret,
+  createObservedBus,
+  createQueue,
+  createSessionsTable,
+  drainJson,
+  getSession,
+  lambdaContext,
+  pollOnce,
+  processorEnv,
+  queueDepth,
+  sendRaw,
+  sqsRecord,
+  uid,
+} from "./support/harness.mjs";
+import { tradeIdFor, tradeMessage } from "../shared/orders.mjs";
+
+let db;
+let table;
+let secretArn;
+let bus;
+let processor;
+const servers = [];
+
+before(async () => {
+  db = await createDatabase();
+  table = await createSessionsTable();
+  secretArn = await createDbSecret();
+  bus = await createObservedBus({ source: ["trading.processor"], "detail-type": ["TradeProcessed"] });
+  processor = await coldStart("trade-processor", processorEnv({ table, secretArn, database: db.name, busName: bus.name }));
+});
+
+after(async () => {
+  for (const server of servers) server.close();
+  await db?.drop();
+});
+
+/** A fresh trade-orders queue and a trade-api instance that sends to it. */
+async function orderFlow() {
+  const queue = await createQueue(`sqs-trade-orders-${uid()}`);
+  const api = await coldStart("trade-api", { SESSIONS_TABLE: table, TRADE_ORDERS_QUEUE_URL: queue.url });
+  const submit = async (fields = {}) => {
+    const order = {
+      clientOrderId: `ord-${uid()}`,
+      symbol: "AAPL",
+      side: "buy",
+      quantity: 100,
+      orderType: "market",
+      sessionId: `sess-${uid()}`,
+      ...fields,
+    };
+    const res = await api.handler(apiEvent("POST", "/trades", order));
+    assert.equal(res.statusCode, 202, res.body);
+    return { ...order, tradeId: JSON.parse(res.body).tradeId };
+  };
+  return { queue, api, submit };
+}
+
+async function rowsFor(clientOrderIds) {
+  const { rows } = await db.query(
+    "SELECT * FROM trades WHERE client_order_id = ANY($1::text[]) ORDER BY client_order_id",
+    [clientOrderIds],
+  );
+  return rows;
+}
+
+/** A TCP server on loopback that counts connections; `onConnection` decides what to do with each. */
+async function tcpServer(onConnection) {
+  const server = net.createServer((socket) => {
+    server.connections += 1;
+    onConnection(socket, server.connections);
+  });
+  server.connections = 0;
+  servers.push(server);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
+
+describe("trade-processor", () => {
+  it("takes a valid trade end to end: API -> queue -> processor -> one row, the session, the event, the audit record", async () => {
+    const { queue, submit } = await orderFlow();
+    const order = await submit({ symbol: "MSFT", side: "sell", quantity: 12.5, orderType: "limit", limitPrice: 401.1 });
+
+    const { messages, failedIds } = await pollOnce(queue, processor.handler);
+    assert.equal(messages.length, 1);
+    assert.deepEqual(failedIds, []);
+    assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
+
+    const [row, ...others] = await rowsFor([order.clientOrderId]);
+    assert.equal(others.length, 0);
+    assert.equal(row.trade_id, tradeIdFor(order.clientOrderId));
+    assert.equal(row.trade_id, order.tradeId);
+    assert.equal(row.session_id, order.sessionId);
+    assert.equal(row.symbol, "MSFT");
+    assert.equal(row.side, "sell");
+    assert.equal(row.order_type, "limit");
+    assert.equal(row.quantity, "12.50000000");
+    assert.equal(row.limit_price, "401.10000000");
+    assert.equal(row.source_message_id, messages[0].MessageId);
+    assert.ok(row.session_recorded_at && row.event_published_at);
+
+    const session = await getSession(table, order.sessionId);
+    assert.equal(session.ordersSubmitted.N, "1");
+    assert.equal(session.tradesProcessed.N, "1");
+    assert.equal(session.lastProcessedTradeId.S, order.tradeId);
+
+    const events = await drainJson(bus.observer.url);
+    assert.equal(events.length, 1);
+    const [event] = events;
+    assert.equal(event.source, "trading.processor");
+    assert.equal(event["detail-type"], "TradeProcessed");
+    assert.deepEqual(
+      { ...event.detail, submittedAt: undefined, processedAt: undefined },
+      {
+        tradeId: order.tradeId,
+        clientOrderId: order.clientOrderId,
+        sessionId: order.sessionId,
+        symbol: "MSFT",
+        side: "sell",
+        orderType: "limit",
+        quantity: 12.5,
+        limitPrice: 401.1,
+        status: "processed",
+        submittedAt: undefined,
+        processedAt: undefined,
+      },
+    );
+
+    // The event, as EventBridge delivers it, to the audit function.
+    const bucket = await createBucket();
+    const auditor = await coldStart("event-handler", { AUDIT_BUCKET: bucket });
+    const { key } = await auditor.handler(event, lambdaContext());
+    const t = new Date(event.time);
+    const pad = (n) => String(n).padStart(2, "0");
+    assert.equal(
+      key,
+      `audit/year=${t.getUTCFullYear()}/month=${pad(t.getUTCMonth() + 1)}/day=${pad(t.getUTCDate())}/${event.id}.json`,
+    );
+    const object = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const audit = JSON.parse(await object.Body.transformToString());
+    assert.deepEqual(audit.event, event);
+  });
+
+  it("stores a message delivered twice exactly once, and counts and announces it once", async () => {
+    const { queue, submit } = await orderFlow();
+    const order = await submit();
+    const logs = await captureLogs("trade-processor");
+    try {
+      // First delivery processed, but the delete never happened (a crash): SQS redelivers.
+      const first = await pollOnce(queue, processor.handler, { deleteSucceeded: false });
+      assert.deepEqual(first.failedIds, []);
+      const second = await pollOnce(queue, processor.handler);
+      assert.equal(second.messages.length, 1);
+      assert.equal(second.messages[0].MessageId, first.messages[0].MessageId);
+      assert.equal(second.messages[0].Attributes.ApproximateReceiveCount, "2");
+      assert.deepEqual(second.failedIds, []);
+
+      // The client retries the same order: a second message with the same idempotency key.
+      const res = await orderFlowRetry(queue, order);
+      assert.equal(res.statusCode, 202);
+      const third = await pollOnce(queue, processor.handler);
+      assert.equal(third.messages.length, 1);
+      assert.deepEqual(third.failedIds, []);
+    } finally {
+      logs.restore();
+    }
+
+    assert.equal((await rowsFor([order.clientOrderId])).length, 1);
+    assert.equal((await getSession(table, order.sessionId)).tradesProcessed.N, "1");
+    const events = (await drainJson(bus.observer.url)).filter((e) => e.detail.clientOrderId === order.clientOrderId);
+    assert.equal(events.length, 1);
+    assert.equal(logs.messages("trade already stored: duplicate delivery").length, 2);
+    assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
+  });
+
+  it("reports a malformed message as that item's failure while the others succeed", async () => {
+    const { queue, submit } = await orderFlow();
+    const a = await submit();
+    const notJson = await sendRaw(queue.url, "{this is not json");
+    const bad = tradeMessage(
+      { clientOrderId: `bad-${uid()}`, symbol: "AAPL", side: "buy", quantity: 1, orderType: "market" },
+      { sessionId: "s-bad", submittedAt: new Date().toISOString() },
+    );
+    const invalid = await sendRaw(queue.url, JSON.stringify({ ...bad, quantity: -1 }));
+    const b = await submit({ side: "sell", orderType: "limit", limitPrice: 10 });
+
+    const logs = await captureLogs("trade-processor");
+    let result;
+    try {
+      result = await pollOnce(queue, processor.handler);
+    } finally {
+      logs.restore();
+    }
+    assert.equal(result.messages.length, 4);
+    assert.deepEqual(new Set(result.failedIds), new Set([notJson, invalid]));
+    assert.deepEqual(
+      (await rowsFor([a.clientOrderId, b.clientOrderId, bad.clientOrderId])).map((r) => r.client_order_id).sort(),
+      [a.clientOrderId, b.clientOrderId].sort(),
+    );
+    // The two bad ones stay on the queue (to reach the DLQ after maxReceiveCount).
+    assert.deepEqual(await queueDepth(queue.url), { visible: 2, inFlight: 0 });
+    const malformed = logs.messages("malformed message");
+    assert.deepEqual(new Set(malformed.map((l) => l.messageId)), new Set([notJson, invalid]));
+    assert.deepEqual(malformed.find((l) => l.messageId === invalid).errors, [
+      { field: "quantity", message: "must be greater than 0" },
+    ]);
+    await drainJson(bus.observer.url);
+  });
+
+  it("retries when the database is unavailable, then reports every message as failed and loses none", async () => {
+    const { queue, submit } = await orderFlow();
+    const orders = [await submit(), await submit(), await submit()];
+    // Accepts each connection and drops it at once, as a database going down does.
+    const dead = await tcpServer((socket) => socket.destroy());
+    const down = await coldStart(
+      "trade-processor",
+      processorEnv({ table, secretArn, database: db.name, busName: bus.name, DB_PORT: String(dead.address().port), RETRY_MAX_ATTEMPTS: "3" }),
+    );
+
+    const logs = await captureLogs("trade-processor");
+    let result;
+    try {
+      result = await pollOnce(queue, down.handler);
+    } finally {
+      logs.restore();
+    }
+    assert.equal(result.messages.length, 3);
+    assert.deepEqual(new Set(result.failedIds), new Set(result.messages.map((m) => m.MessageId)));
+    assert.equal(dead.connections, 3, "three attempts, then the rest of the batch fails without trying");
+    assert.equal(logs.messages("retrying database operation").length, 2);
+    assert.equal(logs.messages("trade not processed").length, 1);
+    assert.equal(logs.messages("rest of the batch left for redelivery")[0].reason, "database unavailable");
+    assert.equal((await rowsFor(orders.map((o) => o.clientOrderId))).length, 0);
+
+    // Nothing lost: all three are still on the queue, and go through once the database is back.
+    assert.deepEqual(await queueDepth(queue.url), { visible: 3, inFlight: 0 });
+    const retry = await pollOnce(queue, processor.handler);
+    assert.deepEqual(retry.failedIds, []);
+    assert.equal((await rowsFor(orders.map((o) => o.clientOrderId))).length, 3);
+    assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
+    await drainJson(bus.observer.url);
+  });
+
+  it("rides out a database that refuses its first connections, within one invocation", async () => {
+    const { queue, submit } = await orderFlow();
+    const order = await submit();
+    // Drops the first two connections, then relays to the real server.
+    const flaky = await tcpServer((socket, n) => {
+      if (n <= 2) return socket.destroy();
+      const upstream = net.connect(Number(process.env.PGPORT), process.env.PGHOST);
+      socket.pipe(upstream).pipe(socket);
+      const close = () => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.on("error", close);
+      upstream.on("error", close);
+      socket.on("close", close);
+      upstream.on("close", close);
+    });
+    const fresh = await coldStart(
+      "trade-processor",
+      processorEnv({ table, secretArn, database: db.name, busName: bus.name, DB_PORT: String(flaky.address().port) }),
+    );
+    const logs = await captureLogs("trade-processor");
+    let result;
+    try {
+      result = await pollOnce(queue, fresh.handler);
+    } finally {
+      logs.restore();
+    }
+    assert.deepEqual(result.failedIds, []);
+    assert.equal(logs.messages("retrying database operation").length, 2);
+    assert.equal((await rowsFor([order.clientOrderId])).length, 1);
+    await drainJson(bus.observer.url);
+  });
+
+  it("migrates a new database once, even with concurrent cold starts", async () => {
+    const fresh = await createDatabase();
+    try {
+      const env = processorEnv({ table, secretArn, database: fresh.name, busName: bus.name });
+      const [one, two] = [await coldStart("trade-processor", env), await coldStart("trade-processor", env)];
+      const record = (order) => {
+        const body = tradeMessage(order, { sessionId: `s-${uid()}`, submittedAt: new Date().toISOString() });
+        return sqsRecord({ MessageId: `m-${uid()}`, ReceiptHandle: "r", Body: JSON.stringify(body), Attributes: {} }, "arn:aws:sqs:us-east-1:123456789012:q");
+      };
+      const order = (id) => ({ clientOrderId: id, symbol: "IBM", side: "buy", quantity: 1, orderType: "market" });
+      const logs = await captureLogs("trade-processor");
+      let results;
+      try {
+        results = await Promise.all([
+          one.handler({ Records: [record(order(`x-${uid()}`))] }, lambdaContext()),
+          two.handler({ Records: [record(order(`y-${uid()}`))] }, lambdaContext()),
+        ]);
+        const three = await coldStart("trade-processor", env);
+        assert.deepEqual((await three.handler({ Records: [record(order(`z-${uid()}`))] }, lambdaContext())).batchItemFailures, []);
+      } finally {
+        logs.restore();
+      }
+      assert.deepEqual(results, [{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+      assert.equal(logs.messages("database migrations applied").length, 1);
+      const { rows } = await fresh.query("SELECT version FROM schema_migrations");
+      assert.deepEqual(rows, [{ version: 1 }]);
+      assert.equal((await fresh.query("SELECT count(*)::int AS n FROM trades")).rows[0].n, 3);
+      await drainJson(bus.observer.url);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it("connects over TLS and verifies the server certificate", async () => {
+    const fresh = await createDatabase();
+    const admin = new pg.Client({ database: "postgres" });
+    await admin.connect();
+    try {
+      const tlsEnv = processorEnv({ table, secretArn, database: fresh.name, busName: bus.name });
+      delete tlsEnv.DB_SSL;
+      const record = () => {
+        const body = tradeMessage(
+          { clientOrderId: `tls-${uid()}`, symbol: "IBM", side: "buy", quantity: 1, orderType: "market" },
+          { sessionId: "s-tls", submittedAt: new Date().toISOString() },
+        );
+        return sqsRecord({ MessageId: `m-${uid()}`, ReceiptHandle: "r", Body: JSON.stringify(body), Attributes: {} }, "arn:aws:sqs:us-east-1:123456789012:q");
+      };
+
+      // Without the CA that signed the server's certificate: refused, and not retried.
+      const untrusting = await coldStart("trade-processor", tlsEnv);
+      const logs = await captureLogs("trade-processor");
+      let refused;
+      try {
+        refused = await untrusting.handler({ Records: [record()] }, lambdaContext());
+      } finally {
+        logs.restore();
+      }
+      assert.equal(refused.batchItemFailures.length, 1);
+      assert.equal(logs.messages("retrying database operation").length, 0);
+      assert.match(logs.messages("trade not processed")[0].error.code, /CERT|SIGNATURE|VERIFY/);
+
+      // With it (DB_CA_FILE): accepted, and the connection is encrypted.
+      const trusting = await coldStart("trade-processor", { ...tlsEnv, DB_CA_FILE: process.env.PG_TEST_CA_FILE });
+      assert.deepEqual((await trusting.handler({ Records: [record()] }, lambdaContext())).batchItemFailures, []);
+      const { rows } = await admin.query(
+        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = $1",
+        [fresh.name],
+      );
+      assert.ok(rows.length >= 1, "the processor keeps its connection open");
+      assert.ok(rows.every((r) => r.ssl === true));
+      await drainJson(bus.observer.url);
+    } finally {
+      await admin.end();
+      await fresh.drop();
+    }
+  });
+});
+
+/** The client submits the same order again (same client order id). */
+async function orderFlowRetry(queue, order) {
+  const api = await coldStart("trade-api", { SESSIONS_TABLE: table, TRADE_ORDERS_QUEUE_URL: queue.url });
+  const { tradeId, ...fields } = order;
+  const res = await api.handler(apiEvent("POST", "/trades", fields));
+  assert.equal(JSON.parse(res.body).tradeId, tradeId);
+  return res;
+}

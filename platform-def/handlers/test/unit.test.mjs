@@ -1,0 +1,222 @@
+// Pure functions of the shared modules: order validation, trade ids, queue
+// messages, backoff and retry, error classification. The copies the
+// functions carry are identical to these (layout.test.mjs).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  parseTradeMessage,
+  tradeIdFor,
+  tradeMessage,
+  validateOrder,
+} from "../shared/orders.mjs";
+import {
+  backoffDelay,
+  isTransientAwsError,
+  isTransientDbError,
+  RetriesExhaustedError,
+  retryOptionsFromEnv,
+  withRetry,
+} from "../shared/retry.mjs";
+
+const good = { clientOrderId: "c-1", symbol: "AAPL", side: "buy", quantity: 10, orderType: "market" };
+const fields = (errors) => errors.map((e) => e.field);
+
+describe("validateOrder", () => {
+  it("accepts a market order and a limit order, normalizing case", () => {
+    assert.deepEqual(validateOrder(good), { order: good, errors: [] });
+    const { order, errors } = validateOrder({
+      clientOrderId: "c-2",
+      symbol: " msft ",
+      side: "SELL",
+      quantity: 0.5,
+      orderType: "Limit",
+      limitPrice: 410.25,
+      sessionId: "s-1",
+    });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(order, {
+      clientOrderId: "c-2",
+      symbol: "MSFT",
+      side: "sell",
+      quantity: 0.5,
+      orderType: "limit",
+      limitPrice: 410.25,
+      sessionId: "s-1",
+    });
+  });
+
+  it("lists every missing field", () => {
+    const { order, errors } = validateOrder({});
+    assert.equal(order, undefined);
+    assert.deepEqual(fields(errors), ["clientOrderId", "symbol", "side", "quantity", "orderType"]);
+    assert.ok(errors.every((e) => e.message === "is required"));
+  });
+
+  it("refuses a body that is not an object", () => {
+    for (const body of [null, [], "x", 3]) {
+      assert.deepEqual(validateOrder(body).errors, [{ field: "body", message: "must be a JSON object" }]);
+    }
+  });
+
+  it("refuses quantities that are not positive finite numbers with at most 8 decimals", () => {
+    for (const quantity of [0, -1, "10", Number.NaN, 1e12, 0.123456789, true]) {
+      const { errors } = validateOrder({ ...good, quantity });
+      assert.deepEqual(fields(errors), ["quantity"], `quantity ${quantity}`);
+    }
+    assert.deepEqual(validateOrder({ ...good, quantity: 0.00000001 }).errors, []);
+  });
+
+  it("requires a limit price for a limit order and refuses one for a market order", () => {
+    assert.deepEqual(validateOrder({ ...good, orderType: "limit" }).errors, [
+      { field: "limitPrice", message: "is required for a limit order" },
+    ]);
+    assert.deepEqual(fields(validateOrder({ ...good, orderType: "limit", limitPrice: -3 }).errors), ["limitPrice"]);
+    assert.deepEqual(validateOrder({ ...good, limitPrice: 10 }).errors, [
+      { field: "limitPrice", message: "must not be set for a market order" },
+    ]);
+  });
+
+  it("refuses bad sides, order types, symbols, client order ids and unknown fields", () => {
+    const { errors } = validateOrder({
+      clientOrderId: "has space",
+      symbol: "1ABC",
+      side: "hold",
+      quantity: 1,
+      orderType: "stop",
+      limit_price: 3,
+    });
+    assert.deepEqual(fields(errors), ["limit_price", "clientOrderId", "symbol", "side", "orderType"]);
+    assert.deepEqual(fields(validateOrder({ ...good, clientOrderId: "x".repeat(65) }).errors), ["clientOrderId"]);
+    assert.deepEqual(fields(validateOrder({ ...good, sessionId: "a/b" }).errors), ["sessionId"]);
+  });
+});
+
+describe("trade ids and queue messages", () => {
+  it("derives the same version-5 UUID from the same client order id, and different ones otherwise", () => {
+    const a = tradeIdFor("order-1");
+    assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(tradeIdFor("order-1"), a);
+    assert.notEqual(tradeIdFor("order-2"), a);
+  });
+
+  it("round-trips an order through the queue message", () => {
+    const order = { ...good, orderType: "limit", limitPrice: 12.5 };
+    const message = tradeMessage(order, { sessionId: "s-1", submittedAt: "2025-01-02T03:04:05.000Z" });
+    const { trade, errors } = parseTradeMessage(JSON.stringify(message));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(trade, { ...order, sessionId: "s-1", tradeId: tradeIdFor("c-1"), submittedAt: "2025-01-02T03:04:05.000Z" });
+  });
+
+  it("reports malformed messages", () => {
+    assert.deepEqual(fields(parseTradeMessage("{not json").errors), ["body"]);
+    assert.deepEqual(fields(parseTradeMessage("[1]").errors), ["body"]);
+    const message = tradeMessage(good, { sessionId: "s-1", submittedAt: new Date().toISOString() });
+    assert.deepEqual(fields(parseTradeMessage(JSON.stringify({ ...message, tradeId: tradeIdFor("other") })).errors), [
+      "tradeId",
+    ]);
+    const { sessionId, ...noSession } = message;
+    assert.equal(sessionId, "s-1");
+    assert.deepEqual(fields(parseTradeMessage(JSON.stringify(noSession)).errors), ["sessionId"]);
+    assert.deepEqual(fields(parseTradeMessage(JSON.stringify({ ...message, version: 2, submittedAt: "soon" })).errors), [
+      "version",
+      "submittedAt",
+    ]);
+  });
+});
+
+describe("backoff and retry", () => {
+  it("grows the delay ceiling exponentially up to the cap, with full jitter", () => {
+    const opts = { baseDelayMs: 100, maxDelayMs: 1000 };
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 10].map((r) => backoffDelay(r, { ...opts, random: () => 0.999999 })),
+      [100, 200, 400, 800, 1000, 1000],
+    );
+    assert.equal(backoffDelay(3, { ...opts, random: () => 0 }), 0);
+    assert.equal(backoffDelay(3, { ...opts, random: () => 0.5 }), 400);
+  });
+
+  it("retries retryable errors with growing sleeps until it succeeds", async () => {
+    const sleeps = [];
+    let calls = 0;
+    const result = await withRetry(
+      async (attempt) => {
+        calls += 1;
+        if (attempt < 3) throw Object.assign(new Error("reset"), { code: "ECONNRESET" });
+        return "done";
+      },
+      { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 10000, random: () => 0.999999, sleep: async (ms) => sleeps.push(ms) },
+    );
+    assert.equal(result, "done");
+    assert.equal(calls, 3);
+    assert.deepEqual(sleeps, [100, 200]);
+  });
+
+  it("gives up after maxAttempts with RetriesExhaustedError carrying the last error", async () => {
+    const cause = new Error("down");
+    let calls = 0;
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls += 1;
+          throw cause;
+        },
+        { operation: "op", maxAttempts: 3, sleep: async () => {} },
+      ),
+      (err) => err instanceof RetriesExhaustedError && err.attempts === 3 && err.cause === cause,
+    );
+    assert.equal(calls, 3);
+  });
+
+  it("rethrows a non-retryable error at once", async () => {
+    let calls = 0;
+    const boom = new Error("constraint");
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls += 1;
+          throw boom;
+        },
+        { isRetryable: () => false, sleep: async () => {} },
+      ),
+      (err) => err === boom,
+    );
+    assert.equal(calls, 1);
+  });
+
+  it("does not start a backoff that would end past the deadline", async () => {
+    let calls = 0;
+    await assert.rejects(
+      withRetry(
+        async () => {
+          calls += 1;
+          throw new Error("x");
+        },
+        { maxAttempts: 10, baseDelayMs: 1000, random: () => 0.999, now: () => 0, deadline: 500, sleep: async () => {} },
+      ),
+      RetriesExhaustedError,
+    );
+    assert.equal(calls, 1);
+  });
+
+  it("reads its settings from the environment", () => {
+    assert.deepEqual(retryOptionsFromEnv({}), { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 3000 });
+    assert.deepEqual(
+      retryOptionsFromEnv({ RETRY_MAX_ATTEMPTS: "2", RETRY_BASE_DELAY_MS: "5", RETRY_MAX_DELAY_MS: "50" }),
+      { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 50 },
+    );
+  });
+
+  it("classifies database and AWS errors", () => {
+    assert.ok(isTransientDbError({ code: "ECONNREFUSED" }));
+    assert.ok(isTransientDbError({ code: "08006" }));
+    assert.ok(isTransientDbError({ code: "40001" }));
+    assert.ok(isTransientDbError(new Error("Connection terminated unexpectedly")));
+    assert.ok(!isTransientDbError({ code: "23505" }));
+    assert.ok(!isTransientDbError({ code: "42P01" }));
+    assert.ok(isTransientAwsError("ThrottlingException"));
+    assert.ok(isTransientAwsError({ name: "ProvisionedThroughputExceededException" }));
+    assert.ok(isTransientAwsError({ name: "X", $metadata: { httpStatusCode: 503 } }));
+    assert.ok(!isTransientAwsError({ name: "ValidationException", $metadata: { httpStatusCode: 400 } }));
+    assert.ok(!isTransientAwsError("AccessDeniedException"));
+  });
+});
