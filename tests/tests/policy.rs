@@ -1,7 +1,7 @@
 //! Compliance rules checked on the synthesized templates themselves: tags on
 //! everything CloudFormation can tag, and no secret anywhere.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tests::{synth_trading, workspace_root};
@@ -24,7 +24,7 @@ fn schema_dir() -> PathBuf {
 
 /// The property through which a type takes tags, per its CloudFormation
 /// schema, if it takes any.
-fn tag_property(schemas: &PathBuf, providers: &Value, cfn_type: &str) -> Option<&'static str> {
+fn tag_property(schemas: &Path, providers: &Value, cfn_type: &str) -> Option<&'static str> {
     let file = providers[cfn_type]
         .as_str()
         .unwrap_or_else(|| panic!("no schema for {cfn_type}"));
