@@ -222,6 +222,9 @@ pub struct BucketSpec {
 pub struct TopicSpec {
     pub key: String,
     pub display_name: Option<String>,
+    /// Whether the stack takes an email address (parameter
+    /// `<LogicalId>Email`, empty by default) to subscribe to the topic.
+    pub email_subscription: bool,
 }
 
 /// `parameter sessions_table { value: sessions.name }`: a String parameter.

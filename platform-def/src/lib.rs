@@ -72,7 +72,7 @@ platform_macros::platform! {
     // S3 delivers server access logs only to buckets with S3-managed keys.
     bucket access_logs { encryption: s3_managed, expire: 90d, noncurrent: 30d }
 
-    topic alerts { key: data, display_name: "Trading platform alerts" }
+    topic alerts { key: data, display_name: "Trading platform alerts", email_subscription }
 
     api trading {
         stage: v1,

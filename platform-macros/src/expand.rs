@@ -234,10 +234,12 @@ fn emit_bucket(body: &BucketBody, profiles: &[Ident]) -> TokenStream {
 fn emit_topic(body: &TopicBody) -> TokenStream {
     let key = required_name(&body.key);
     let display_name = option(body.display_name.as_ref().map(owned));
+    let email = body.email_subscription.is_some();
     quote! {
         ::platform_core::spec::Spec::Topic(::platform_core::spec::TopicSpec {
             key: #key,
             display_name: #display_name,
+            email_subscription: #email,
         })
     }
 }

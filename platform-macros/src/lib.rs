@@ -176,6 +176,7 @@
 //! topic NAME {
 //!     key: KEY,               // required
 //!     display_name: "..",     // optional
+//!     email_subscription,     // optional flag: subscribe the address given at deploy time
 //! }
 //! ```
 //!
@@ -183,7 +184,7 @@
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
 //! # key data {}
-//! topic alerts { key: data, display_name: "Trading platform alerts" }
+//! topic alerts { key: data, display_name: "Trading platform alerts", email_subscription }
 //! # }
 //! # fn main() { platform(); }
 //! ```

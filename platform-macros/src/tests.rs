@@ -172,7 +172,7 @@ fn an_unknown_field_suggests_the_closest_one() {
     let message = error(platform(quote!(topic t { colour: "red", key: data })));
     assert_eq!(
         message,
-        "unknown field `colour` in topic `t`; expected one of `key` and `display_name` [grammar-field]"
+        "unknown field `colour` in topic `t`; expected one of `key`, `display_name` and `email_subscription` [grammar-field]"
     );
 }
 

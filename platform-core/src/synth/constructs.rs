@@ -559,10 +559,41 @@ fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), Synth
         )]));
         statements.push(allow);
     }
+    if spec.email_subscription {
+        email_subscription(cx, &id)?;
+    }
     let policy = Resource::new("AWS::SNS::TopicPolicy")
         .prop("Topics", Value::list([Value::Ref(id.clone())]))
         .prop("PolicyDocument", iam::document(&statements));
     cx.add(&format!("{id}Policy"), policy)
+}
+
+/// An email subscription made only when the deploy passes an address in the
+/// `<Id>Email` parameter (`tp deploy --parameter`); empty by default.
+fn email_subscription(cx: &mut Context<'_>, topic_id: &str) -> Result<(), SynthError> {
+    let parameter = format!("{topic_id}Email");
+    let condition = format!("{topic_id}EmailGiven");
+    cx.template.parameters.insert(
+        parameter.clone(),
+        crate::template::Parameter {
+            param_type: "String".into(),
+            default: Some(String::new()),
+            description: format!("Email address subscribed to {topic_id}; empty for none"),
+        },
+    );
+    cx.template.conditions.insert(
+        condition.clone(),
+        Value::Not(Box::new(Value::Equals(
+            Box::new(Value::Ref(parameter.clone())),
+            Box::new(Value::str("")),
+        ))),
+    );
+    let mut subscription = Resource::new("AWS::SNS::Subscription")
+        .prop("TopicArn", Value::Ref(topic_id.to_owned()))
+        .prop("Protocol", "email")
+        .prop("Endpoint", Value::Ref(parameter));
+    subscription.condition = Some(condition);
+    cx.add(&format!("{topic_id}EmailSubscription"), subscription)
 }
 
 fn parameter(cx: &mut Context<'_>, name: &str, spec: &ParameterSpec) -> Result<(), SynthError> {

@@ -92,6 +92,7 @@ fn sample() -> Platform {
                 Spec::Topic(TopicSpec {
                     key: "data".into(),
                     display_name: None,
+                    email_subscription: true,
                 }),
             ),
             r(
@@ -1007,4 +1008,22 @@ fn an_api_exposes_its_invoke_url_and_unknown_attributes_are_refused() {
         err,
         "`processor` refers to `sessions.url`, but a table has no attribute `url`"
     );
+}
+
+#[test]
+fn an_email_subscription_is_made_only_when_an_address_is_given() {
+    let t = synth_json("dev");
+    assert_eq!(t["Parameters"]["AlertsTopicEmail"]["Default"], "");
+    assert_eq!(
+        t["Conditions"]["AlertsTopicEmailGiven"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "AlertsTopicEmail"}, ""]}]})
+    );
+    let sub = &t["Resources"]["AlertsTopicEmailSubscription"];
+    assert_eq!(sub["Condition"], "AlertsTopicEmailGiven");
+    assert_eq!(sub["Properties"]["Protocol"], "email");
+    assert_eq!(
+        sub["Properties"]["Endpoint"],
+        json!({"Ref": "AlertsTopicEmail"})
+    );
+    assert_eq!(sub["Properties"]["TopicArn"], json!({"Ref": "AlertsTopic"}));
 }

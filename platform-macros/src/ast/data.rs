@@ -256,18 +256,21 @@ impl BucketBody {
 pub struct TopicBody {
     pub key: Option<Ident>,
     pub display_name: Option<LitStr>,
+    /// `email_subscription`: a flag.
+    pub email_subscription: Option<Ident>,
 }
 
 impl TopicBody {
-    const FIELDS: &[&str] = &["key", "display_name"];
+    const FIELDS: &[&str] = &["key", "display_name", "email_subscription"];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = TopicBody::default();
-        let mut fields = Fields::new(input, what, Self::FIELDS);
+        let mut fields = Fields::new(input, what, Self::FIELDS).with_flags(&["email_subscription"]);
         while let Some(field) = fields.next()? {
             match field.as_str() {
                 "key" => body.key = Some(input.parse()?),
                 "display_name" => body.display_name = Some(input.parse()?),
+                "email_subscription" => body.email_subscription = Some(fields.current().clone()),
                 other => unlisted(other),
             }
         }
