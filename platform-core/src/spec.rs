@@ -259,7 +259,7 @@ pub struct FunctionSpec {
     pub handler: String,
     pub memory_mb: PerProfile<u32>,
     pub timeout_secs: u32,
-    pub log_retention_days: u32,
+    pub log_retention_days: PerProfile<u32>,
     /// The declared key that encrypts the function's log group.
     pub key: String,
     pub env: Vec<(String, ValueSource)>,

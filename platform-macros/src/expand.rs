@@ -271,7 +271,12 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
         |mb| quote!(#mb),
     );
     let timeout = or_default(&body.timeout, defaults::FUNCTION_TIMEOUT_SECS);
-    let logs = or_default(&body.logs, defaults::FUNCTION_LOG_DAYS);
+    let logs = per_profile(
+        &body.logs,
+        profiles,
+        defaults::FUNCTION_LOG_DAYS,
+        |d| quote!(#d),
+    );
     let key = required_name(&body.key);
     let env = body.env.iter().map(|(var, source)| {
         let var = string(&var.to_string());

@@ -217,7 +217,7 @@
 //!     handler: "FILE.EXPORT",                  // default "index.handler"
 //!     memory: per_profile(MB),                 // default 128
 //!     timeout: DURATION,                       // default 3s
-//!     logs: DAYS,                              // default 30d: log retention
+//!     logs: per_profile(DAYS),                 // default 30d: log retention
 //!     key: KEY,                                // required: encrypts the log group
 //!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },
 //!     grants: { RESOURCE: ACCESS | [ACCESS, ...], ... },   // ACCESS from the target kind's levels

@@ -242,6 +242,7 @@ impl<'a> Model<'a> {
                 self.refer_opt(Slot::Network, &function.network);
                 self.refer_opt(Slot::DeadLetter, &function.dead_letter);
                 self.add_per_profile(&function.memory);
+                self.add_per_profile(&function.logs);
                 self.add_per_profile(&function.concurrency);
             }
             Body::Network(_) => {}

@@ -680,7 +680,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
 
     let log_group = Resource::new("AWS::Logs::LogGroup")
         .prop("LogGroupName", format!("/aws/lambda/{function_name}"))
-        .prop("RetentionInDays", spec.log_retention_days)
+        .prop("RetentionInDays", spec.log_retention_days.get(cx.profile))
         .prop("KmsKeyId", cx.key_arn(&spec.key))
         .prop("Tags", cx.tag_list())
         .removal(RemovalPolicy::Delete);

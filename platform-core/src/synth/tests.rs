@@ -266,7 +266,7 @@ fn sample() -> Platform {
                         ("prod".into(), 2048),
                     ]),
                     timeout_secs: 30,
-                    log_retention_days: 30,
+                    log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 30), ("prod".into(), 365)]),
                     key: "data".into(),
                     env: vec![
                         (
@@ -584,6 +584,11 @@ fn a_function_logs_to_its_own_encrypted_group_and_is_triggered_with_partial_fail
         "/aws/lambda/lambda-processor-us-east-1-dev"
     );
     assert_eq!(logs["RetentionInDays"], 30);
+    let prod = synth_json("prod");
+    assert_eq!(
+        prod["Resources"]["ProcessorFunctionLogGroup"]["Properties"]["RetentionInDays"],
+        365
+    );
     assert_eq!(logs["KmsKeyId"], json!({"Fn::GetAtt": ["DataKey", "Arn"]}));
     let trigger = &r["ProcessorFunctionOrdersTrigger"]["Properties"];
     assert_eq!(

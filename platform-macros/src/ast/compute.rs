@@ -10,7 +10,7 @@ use super::{
 
 /// ```text
 /// function NAME {
-///     code: "DIR", handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d, key: KEY,
+///     code: "DIR", handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY,
 ///     env: { VAR: REF.ATTR | "literal", ... }, grants: { REF: ACCESS | [ACCESS, ...], ... },
 ///     trigger: QUEUE { batch: N, window: 0s }, network: NET, concurrency: N | profile(..), dead_letter: QUEUE,
 ///     metrics: "NAMESPACE",
@@ -22,7 +22,7 @@ pub struct FunctionBody {
     pub handler: Option<LitStr>,
     pub memory: Option<PerProfile<Count>>,
     pub timeout: Option<Secs>,
-    pub logs: Option<Days>,
+    pub logs: Option<PerProfile<Days>>,
     pub key: Option<Ident>,
     pub env: Vec<(Ident, Value)>,
     pub grants: Vec<(Ident, Levels)>,

@@ -110,15 +110,23 @@ fn in_range(
 /// `retention:`) are one of the values CloudWatch Logs accepts; it refuses
 /// any other.
 fn check_log_retention(cx: &Ctxt, resource: &ResourceBlock) {
-    let (field, days): (&str, Option<&Days>) = match &resource.body {
-        Body::Function(function) => ("logs", function.logs.as_ref()),
-        Body::Aurora(aurora) => ("logs", aurora.logs.as_ref()),
-        Body::Api(api) => ("logs", api.logs.as_ref()),
-        Body::Network(network) => ("flow_logs", network.flow_logs.as_ref()),
-        Body::LogGroup(log_group) => ("retention", log_group.retention.as_ref()),
+    let (field, days): (&str, Vec<&Days>) = match &resource.body {
+        Body::Function(function) => (
+            "logs",
+            function.logs.iter().flat_map(PerProfile::values).collect(),
+        ),
+        Body::Aurora(aurora) => ("logs", aurora.logs.iter().collect()),
+        Body::Api(api) => ("logs", api.logs.iter().collect()),
+        Body::Network(network) => ("flow_logs", network.flow_logs.iter().collect()),
+        Body::LogGroup(log_group) => ("retention", log_group.retention.iter().collect()),
         _ => return,
     };
-    let Some(days) = days else { return };
+    for days in days {
+        check_retention_value(cx, field, days);
+    }
+}
+
+fn check_retention_value(cx: &Ctxt, field: &str, days: &Days) {
     if LOG_RETENTION_DAYS.contains(&days.value) {
         return;
     }
