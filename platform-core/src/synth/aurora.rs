@@ -186,13 +186,7 @@ fn security_groups(
             )
             .prop(
                 "SecurityGroupEgress",
-                Value::list([Value::map([
-                    ("IpProtocol", Value::str("icmp")),
-                    ("FromPort", Value::from(252u32)),
-                    ("ToPort", Value::from(86u32)),
-                    ("CidrIp", Value::str("255.255.255.255/32")),
-                    ("Description", Value::str("Disallow all traffic")),
-                ])]),
+                Value::list([super::network::no_egress()]),
             )
             .prop("Tags", cx.tag_list()),
     )?;

@@ -219,6 +219,18 @@ fn rule(protocol: &str, port: u32, description: &str) -> Vec<(&'static str, Valu
     ]
 }
 
+/// An egress rule that matches nothing, replacing a security group's default
+/// allow-all egress (the convention AWS CDK uses for `allowAllOutbound: false`).
+pub(crate) fn no_egress() -> Value {
+    Value::map([
+        ("IpProtocol", Value::str("icmp")),
+        ("FromPort", Value::from(252u32)),
+        ("ToPort", Value::from(86u32)),
+        ("CidrIp", Value::str("255.255.255.255/32")),
+        ("Description", Value::str("Disallow all traffic")),
+    ])
+}
+
 /// The endpoints' group admits HTTPS from inside the VPC; the functions'
 /// group may only send HTTPS (to the endpoints and the gateway endpoints'
 /// prefixes, the only destinations the private subnets have a route to).
@@ -236,13 +248,7 @@ fn security_groups(
     ingress.push(("CidrIp", Value::str(cidr)));
     // An explicit rule that matches nothing replaces the default allow-all
     // egress: endpoints only answer.
-    let egress = Value::map([
-        ("IpProtocol", Value::str("icmp")),
-        ("FromPort", Value::from(252u32)),
-        ("ToPort", Value::from(86u32)),
-        ("CidrIp", Value::str("255.255.255.255/32")),
-        ("Description", Value::str("Disallow all traffic")),
-    ]);
+    let egress = no_egress();
     cx.add(
         &ids.endpoint_sg(),
         Resource::new("AWS::EC2::SecurityGroup")
