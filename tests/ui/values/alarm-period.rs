@@ -1,0 +1,15 @@
+// CloudWatch takes periods of 10, 20 or 30 seconds or whole minutes.
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+    topic alerts { key: data }
+    function trade_api { code: "handlers/trade-api", key: data }
+    alarm trade_api_errors { metric: trade_api.errors, above: 0, period: 90s, notify: alerts }
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+// Aurora Serverless v2 scales up to at least 1 ACU.
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+    network core { cidr: region(us_east_1: "10.0.0.0/16"), key: data }
+    aurora trades { engine: postgres "16.10", capacity: 0..=0.5, network: core, key: data }
+}
+
+fn main() {}

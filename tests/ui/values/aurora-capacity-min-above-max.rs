@@ -1,0 +1,19 @@
+// The minimum capacity comes first.
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+    network core { cidr: region(us_east_1: "10.0.0.0/16"), key: data }
+    aurora trades {
+        engine: postgres "16.10",
+        capacity: profile(dev: 0.5..=2, prod: 16..=2),
+        network: core,
+        key: data,
+    }
+}
+
+fn main() {}
