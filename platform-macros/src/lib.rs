@@ -118,11 +118,18 @@
 //! queue NAME {
 //!     visibility: DURATION,                  // default 30s
 //!     retention: per_profile(DURATION),      // default 4d
-//!     dead_letter: QUEUE after N,            // optional: a declared queue, after N receives
+//!     dead_letter: QUEUE after N,            // a declared queue, after N (1 to 1000) receives;
+//!                                            //   required unless the queue is itself a dead-letter queue
 //!     fifo: true | false,                    // default false
 //!     key: KEY,                              // required
 //! }
 //! ```
+//!
+//! Every queue has a dead-letter queue or is the `dead_letter:` of a
+//! queue, a function or a rule. A dead-letter queue keeps messages longer
+//! than its source in every profile (or the 14 days SQS allows at most), and
+//! is FIFO exactly when its source is; functions and rules send only to
+//! standard queues.
 //!
 //! ```
 //! # platform_macros::platform! {
@@ -240,7 +247,8 @@
 //! # key data {}
 //! # network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [dynamodb, kms], key: data }
 //! # table sessions { partition: id: string, key: data }
-//! # queue trade_orders { visibility: 180s, key: data }
+//! # queue trade_orders { visibility: 180s, dead_letter: trade_orders_dlq after 3, key: data }
+//! # queue trade_orders_dlq { retention: 14d, key: data }
 //! function trade_processor {
 //!     code: "handlers/trade-processor",
 //!     memory: profile(dev: 512, prod: 2048),
@@ -510,7 +518,8 @@
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
 //! # key data {}
-//! # queue trade_orders { key: data }
+//! # queue trade_orders { dead_letter: trade_orders_dlq after 3, key: data }
+//! # queue trade_orders_dlq { retention: 14d, key: data }
 //! # function orders { code: "handlers/orders", key: data }
 //! dashboard operations { metrics: [orders.errors, orders.duration_p99, trade_orders.visible] }
 //! # }

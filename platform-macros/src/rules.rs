@@ -32,6 +32,7 @@ pub enum Rule {
     BucketAccessLogs,
     ValueRange,
     ValueFormat,
+    QueueDeadLetter,
 }
 
 impl Rule {
@@ -61,6 +62,7 @@ impl Rule {
         Rule::BucketAccessLogs,
         Rule::ValueRange,
         Rule::ValueFormat,
+        Rule::QueueDeadLetter,
     ];
 
     pub fn id(self) -> &'static str {
@@ -88,6 +90,7 @@ impl Rule {
             Rule::BucketAccessLogs => "bucket-access-logs",
             Rule::ValueRange => "value-range",
             Rule::ValueFormat => "value-format",
+            Rule::QueueDeadLetter => "queue-dead-letter",
         }
     }
 

@@ -11,8 +11,18 @@ use crate::ast::{Body, Definition, Expiry, PerProfile};
 use crate::expand;
 use crate::rules::Rule;
 
-/// Every error message for `input`, or none when it expands.
+/// Every error message for `input`, or none when it expands, except those
+/// of `queue-dead-letter`: most cases declare a lone queue to test
+/// something else. The queue tests use [`all_errors`].
 fn errors(input: TokenStream) -> Vec<String> {
+    all_errors(input)
+        .into_iter()
+        .filter(|e| !e.ends_with(&format!("[{}]", Rule::QueueDeadLetter.id())))
+        .collect()
+}
+
+/// Every error message for `input`, or none when it expands.
+fn all_errors(input: TokenStream) -> Vec<String> {
     match expand::expand(input) {
         Ok(_) => Vec::new(),
         Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
@@ -587,6 +597,10 @@ fn error_in(input: TokenStream, dir: &Path) -> String {
         Ok(_) => Vec::new(),
         Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
     };
+    let errors: Vec<String> = errors
+        .into_iter()
+        .filter(|e| !e.ends_with(&format!("[{}]", Rule::QueueDeadLetter.id())))
+        .collect();
     assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
     errors.into_iter().next().unwrap()
 }
@@ -1180,7 +1194,13 @@ fn api_body_schema_is_an_existing_json_object() {
     .iter()
     .map(|path| error_in(with_body(path), &dir))
     .collect();
-    let ok = expand::expand_in(with_body("ok.json"), dir.clone()).is_ok();
+    // `dlq` is used by no one here, which only `queue-dead-letter` minds.
+    let ok = match expand::expand_in(with_body("ok.json"), dir.clone()) {
+        Ok(_) => true,
+        Err(errors) => errors
+            .into_iter()
+            .all(|e| e.to_string().ends_with("[queue-dead-letter]")),
+    };
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(ok);
     assert!(
@@ -1340,4 +1360,122 @@ fn every_rule_is_documented_with_an_existing_ui_case() {
             .unwrap_or_else(|| panic!("the line for `{}` names no ui case", rule.id()));
         assert!(root.join(case).exists(), "{case} does not exist");
     }
+}
+
+// Dead-letter queues.
+
+#[test]
+fn queue_dead_letter_every_queue_has_one_or_is_one() {
+    let errors = all_errors(platform(quote! {
+        queue orders { dead_letter: orders_dlq after 3, key: data }
+        queue orders_dlq { retention: 14d, key: data }
+        queue events_dlq { retention: 14d, key: data }
+        queue failures { retention: 14d, key: data }
+        queue lonely { key: data }
+        function f { code: "f", key: data, dead_letter: events_dlq }
+        rule r { schedule: "rate(1 hour)", targets: [f], dead_letter: failures }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "queue `lonely` has no dead-letter queue and is none, so a message that keeps failing is received again until it expires, unseen; add `dead_letter: lonely_dlq after 3` and declare `queue lonely_dlq { retention: 14d, key: data }` [queue-dead-letter]"
+        ]
+    );
+}
+
+#[test]
+fn queue_dead_letter_receive_count_and_self_reference() {
+    let errors = all_errors(platform(quote! {
+        queue orders { dead_letter: orders_dlq after 0, key: data }
+        queue orders_dlq { retention: 14d, key: data }
+        queue loop_back { dead_letter: loop_back after 1001, key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`after 0` is out of range: SQS moves a message to the dead-letter queue after 1 to 1000 receives [queue-dead-letter]",
+            "`after 1001` is out of range: SQS moves a message to the dead-letter queue after 1 to 1000 receives [queue-dead-letter]",
+            "queue `loop_back` is its own dead-letter queue, so failing messages never leave it; declare a separate queue for them [queue-dead-letter]",
+        ]
+    );
+}
+
+#[test]
+fn queue_dead_letter_keeps_messages_longer_than_its_source_in_every_profile() {
+    let errors = all_errors(platform(quote! {
+        // Defaults on both sides: 4d and 4d.
+        queue a { dead_letter: a_dlq after 3, key: data }
+        queue a_dlq { key: data }
+        // One value against per-profile values: prod is short.
+        queue b { retention: profile(dev: 1d, prod: 14d), dead_letter: b_dlq after 3, key: data }
+        queue b_dlq { retention: 10d, key: data }
+        // Per profile on both sides: dev is short, prod is fine.
+        queue c { retention: profile(dev: 7d, prod: 1h), dead_letter: c_dlq after 3, key: data }
+        queue c_dlq { retention: profile(dev: 2d, prod: 2h), key: data }
+        // Both at the 14-day maximum, and a longer one: fine.
+        queue d { retention: 14d, dead_letter: d_dlq after 3, key: data }
+        queue d_dlq { retention: 14d, key: data }
+        queue e { dead_letter: e_dlq after 3, key: data }
+        queue e_dlq { retention: 5d, key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "dead-letter queue `a_dlq` keeps messages 4d (SQS's default), not longer than the 4d its source `a` keeps them; SQS keeps a message's first enqueue time when it moves it, so it would expire there early; give `a_dlq` `retention: 5d` [queue-dead-letter]",
+            "dead-letter queue `b_dlq` keeps messages 10d in `prod`, not longer than the 14d its source `b` keeps them; SQS keeps a message's first enqueue time when it moves it, so it would expire there early; give `b_dlq` `retention: 14d` [queue-dead-letter]",
+            "dead-letter queue `c_dlq` keeps messages 2d in `dev`, not longer than the 7d its source `c` keeps them; SQS keeps a message's first enqueue time when it moves it, so it would expire there early; give `c_dlq` `retention: 8d` [queue-dead-letter]",
+        ]
+    );
+}
+
+#[test]
+fn queue_dead_letter_fifo_and_standard_are_not_mixed() {
+    let errors = all_errors(platform(quote! {
+        queue orders { fifo: true, dead_letter: orders_dlq after 3, key: data }
+        queue orders_dlq { retention: 14d, key: data }
+        queue plain { dead_letter: fifo_dlq after 3, key: data }
+        queue fifo_dlq { fifo: true, retention: 14d, key: data }
+        queue ordered { fifo: true, dead_letter: ordered_dlq after 3, key: data }
+        queue ordered_dlq { fifo: true, retention: 14d, key: data }
+        function f { code: "f", key: data, dead_letter: ordered_dlq }
+        rule r { schedule: "rate(1 hour)", targets: [f], dead_letter: fifo_dlq }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "queue `orders` is FIFO but its dead-letter queue `orders_dlq` is standard; SQS requires a FIFO queue's dead-letter queue to be FIFO, so give `orders_dlq` `fifo: true` [queue-dead-letter]",
+            "queue `plain` is standard but its dead-letter queue `fifo_dlq` is FIFO; SQS requires a standard queue's dead-letter queue to be standard, so drop `fifo: true` from `fifo_dlq` or point `dead_letter:` at a standard queue [queue-dead-letter]",
+            "function `f` sends failed asynchronous invocations to `ordered_dlq`, a FIFO queue; Lambda sends them only to standard queues, so point `dead_letter:` at a standard queue [queue-dead-letter]",
+            "rule `r` sends undeliverable events to `fifo_dlq`, a FIFO queue; EventBridge sends them only to standard queues, so point `dead_letter:` at a standard queue [queue-dead-letter]",
+        ]
+    );
+}
+
+#[test]
+fn queue_dead_letter_durations_are_written_in_the_largest_whole_unit() {
+    use crate::check::queue_duration;
+    assert_eq!(queue_duration(14 * 86_400), "14d");
+    assert_eq!(queue_duration(36 * 3_600), "36h");
+    assert_eq!(queue_duration(90 * 60), "90m");
+    assert_eq!(queue_duration(45), "45s");
+}
+
+#[test]
+fn queue_dead_letter_an_unused_dead_letter_queue_is_named_in_a_dead_letter_field() {
+    let errors = all_errors(platform(quote! {
+        queue orders_dlq { retention: 14d, key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "queue `orders_dlq` has no dead-letter queue and is none, so a message that keeps failing is received again until it expires, unseen; name it in the `dead_letter:` of the queue, function or rule whose failures it keeps (`dead_letter: orders_dlq after 3` in a queue) [queue-dead-letter]"
+        ]
+    );
+    // A misspelt `dead_letter:` is reported once, as unknown.
+    let errors = all_errors(platform(quote! {
+        queue orders { dead_letter: orders_dql after 3, key: data }
+        queue orders_dlq { retention: 14d, key: data }
+    }));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].ends_with("[ref-unknown]"), "{errors:#?}");
 }

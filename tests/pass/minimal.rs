@@ -1,5 +1,5 @@
-// The smallest useful platform: the header, a key and a queue, with every
-// default filled in.
+// The smallest useful platform: the header, a key, a queue and its
+// dead-letter queue, with every default filled in.
 platform_macros::platform! {
     platform trading {
         regions: [us_east_1],
@@ -8,7 +8,8 @@ platform_macros::platform! {
     }
 
     key data {}
-    queue trade_orders { key: data }
+    queue trade_orders { dead_letter: trade_orders_dlq after 3, key: data }
+    queue trade_orders_dlq { retention: 14d, key: data }
 }
 
 fn main() {

@@ -13,6 +13,7 @@ fn ui() {
         "api",
         "buckets",
         "values",
+        "queues",
     ] {
         t.compile_fail(format!("ui/{family}/*.rs"));
     }

@@ -10,11 +10,14 @@ mod grammar;
 mod iam;
 mod naming;
 mod network;
+mod queues;
 mod references;
 mod values;
 
 use quote::ToTokens;
 
+#[cfg(test)]
+pub(crate) use queues::duration as queue_duration;
 #[cfg(test)]
 pub(crate) use values::schedule_problem;
 
@@ -32,6 +35,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     api::check(model, cx);
     buckets::check(model, cx);
     values::check(model, cx);
+    queues::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the

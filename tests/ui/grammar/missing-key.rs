@@ -8,7 +8,8 @@ platform_macros::platform! {
     key data {}
 
     table sessions { partition: session_id: string, key: data }
-    queue trade_orders { visibility: 180s }
+    queue trade_orders { visibility: 180s, dead_letter: trade_orders_dlq after 3 }
+    queue trade_orders_dlq { retention: 14d, key: data }
 }
 
 fn main() {}

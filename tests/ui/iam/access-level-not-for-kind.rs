@@ -7,7 +7,8 @@ platform_macros::platform! {
 
     key data {}
 
-    queue trade_orders { visibility: 180s, key: data }
+    queue trade_orders { visibility: 180s, dead_letter: trade_orders_dlq after 3, key: data }
+    queue trade_orders_dlq { retention: 14d, key: data }
 
     function trade_api {
         code: "handlers/trade-api",

@@ -7,7 +7,8 @@ platform_macros::platform! {
 
     key data {}
 
-    queue TradeOrders { key: data }
+    queue TradeOrders { dead_letter: trade_orders_dlq after 3, key: data }
+    queue trade_orders_dlq { retention: 14d, key: data }
 }
 
 fn main() {}

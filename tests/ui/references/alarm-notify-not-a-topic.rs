@@ -6,7 +6,8 @@ platform_macros::platform! {
     }
 
     key data {}
-    queue trade_orders_dlq { key: data }
+    queue trade_orders { dead_letter: trade_orders_dlq after 3, key: data }
+    queue trade_orders_dlq { retention: 14d, key: data }
     topic alerts { key: data }
 
     alarm dlq_visible {

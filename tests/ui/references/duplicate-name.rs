@@ -8,8 +8,9 @@ platform_macros::platform! {
     key data {}
 
     table sessions { partition: session_id: string, key: data }
-    queue trade_orders { key: data }
-    queue sessions { key: data }
+    queue trade_orders { dead_letter: trade_orders_dlq after 3, key: data }
+    queue trade_orders_dlq { retention: 14d, key: data }
+    queue sessions { dead_letter: trade_orders_dlq after 3, key: data }
 }
 
 fn main() {}

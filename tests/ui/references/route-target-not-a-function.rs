@@ -6,7 +6,8 @@ platform_macros::platform! {
     }
 
     key data {}
-    queue trade_orders { key: data }
+    queue trade_orders { dead_letter: trade_orders_dlq after 3, key: data }
+    queue trade_orders_dlq { retention: 14d, key: data }
     function trade_api { code: "handlers/trade-api", key: data }
 
     api trading {
