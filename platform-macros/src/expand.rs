@@ -396,6 +396,8 @@ fn emit_aurora(name: &str, body: &AuroraBody, profiles: &[Ident]) -> TokenStream
         |removal| match removal {
             Removal::Delete => quote!(false),
             Removal::Snapshot => quote!(true),
+            // Rejected by `policy-removal` before expansion.
+            Removal::Retain(_) => quote!(true),
         },
     );
     quote! {

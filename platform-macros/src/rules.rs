@@ -33,6 +33,10 @@ pub enum Rule {
     ValueRange,
     ValueFormat,
     QueueDeadLetter,
+    PolicyEncryption,
+    PolicyPitr,
+    PolicyBucket,
+    PolicyRemoval,
 }
 
 impl Rule {
@@ -63,6 +67,10 @@ impl Rule {
         Rule::ValueRange,
         Rule::ValueFormat,
         Rule::QueueDeadLetter,
+        Rule::PolicyEncryption,
+        Rule::PolicyPitr,
+        Rule::PolicyBucket,
+        Rule::PolicyRemoval,
     ];
 
     pub fn id(self) -> &'static str {
@@ -91,6 +99,10 @@ impl Rule {
             Rule::ValueRange => "value-range",
             Rule::ValueFormat => "value-format",
             Rule::QueueDeadLetter => "queue-dead-letter",
+            Rule::PolicyEncryption => "policy-encryption",
+            Rule::PolicyPitr => "policy-pitr",
+            Rule::PolicyBucket => "policy-bucket",
+            Rule::PolicyRemoval => "policy-removal",
         }
     }
 

@@ -182,7 +182,7 @@ fn an_unknown_field_suggests_the_closest_one() {
     let message = error(platform(quote!(topic t { colour: "red", key: data })));
     assert_eq!(
         message,
-        "unknown field `colour` in topic `t`; expected one of `key`, `display_name` and `email_subscription` [grammar-field]"
+        "unknown field `colour` in topic `t`; expected one of `key`, `display_name`, `email_subscription`, `encryption` and `removal` [grammar-field]"
     );
 }
 
@@ -1478,4 +1478,140 @@ fn queue_dead_letter_an_unused_dead_letter_queue_is_named_in_a_dead_letter_field
     }));
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].ends_with("[ref-unknown]"), "{errors:#?}");
+}
+
+// Policy: the secure defaults cannot be weakened.
+
+#[test]
+fn policy_encryption_data_at_rest_is_always_encrypted_with_a_rotated_key() {
+    let errors = all_errors(platform(quote! {
+        key spare { rotation: off }
+        table sessions { partition: id: string, key: data, encryption: none }
+        queue orders { dead_letter: orders_dlq after 3, key: data, encryption: none }
+        queue orders_dlq { retention: 14d, key: data }
+        topic alerts { key: data, encryption: none }
+        bucket files { key: data, encryption: none }
+        log_group audit { key: data, encryption: none }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`rotation: off` would never rotate key `spare`; the platform rotates every key yearly (old data stays readable), so remove `rotation: off` [policy-encryption]",
+            "`encryption: none` would leave table `sessions` unencrypted at rest; the platform always encrypts data at rest with one of its keys, so remove `encryption: none`: `key:` names the key that encrypts it [policy-encryption]",
+            "`encryption: none` would leave queue `orders` unencrypted at rest; the platform always encrypts data at rest with one of its keys, so remove `encryption: none`: `key:` names the key that encrypts it [policy-encryption]",
+            "`encryption: none` would leave topic `alerts` unencrypted at rest; the platform always encrypts data at rest with one of its keys, so remove `encryption: none`: `key:` names the key that encrypts it [policy-encryption]",
+            "`encryption: none` would leave bucket `files` unencrypted at rest; the platform always encrypts data at rest with one of its keys, so remove `encryption: none`: `key:` names the key that encrypts it (an access-log bucket uses `encryption: s3_managed`) [policy-encryption]",
+            "`encryption: none` would leave log_group `audit` unencrypted at rest; the platform always encrypts data at rest with one of its keys, so remove `encryption: none`: `key:` names the key that encrypts it [policy-encryption]",
+        ]
+    );
+}
+
+#[test]
+fn policy_pitr_stays_on_for_every_table() {
+    let message = error(platform(quote! {
+        table sessions { partition: id: string, key: data, pitr: off }
+    }));
+    assert_eq!(
+        message,
+        "`pitr: off` would turn off point-in-time recovery of table `sessions`; the platform keeps it on for every table, so that any second of the last 35 days can be restored; remove `pitr: off` [policy-pitr]"
+    );
+}
+
+#[test]
+fn policy_bucket_versioned_private_and_tls_only() {
+    let errors = all_errors(platform(quote! {
+        bucket files {
+            key: data,
+            versioning: off,
+            public: true,
+            block_public_access: off,
+            tls_only: off,
+        }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`versioning: off` would make overwrites and deletes in bucket `files` final; the platform versions every bucket and removes old versions after `noncurrent:` days, so remove `versioning: off` (lower `noncurrent:` to keep old versions for less time) [policy-bucket]",
+            "`public: true` would expose bucket `files` to anyone; the platform blocks all public access to every bucket, so remove `public: true` and serve objects through an api route [policy-bucket]",
+            "`block_public_access: off` would let a policy or ACL make bucket `files` public; the platform blocks all public access to every bucket, so remove `block_public_access: off` [policy-bucket]",
+            "`tls_only: off` would let bucket `files` be read and written over plain HTTP; the platform's bucket policy denies every request without TLS, so remove `tls_only: off` [policy-bucket]",
+        ]
+    );
+}
+
+#[test]
+fn policy_removal_no_retain_policies_and_no_deletion_protection() {
+    let errors = all_errors(platform_with_network(quote! {
+        key kept { removal: retain }
+        table sessions { partition: id: string, key: data, removal: retain }
+        bucket files { key: data, removal: retain }
+        log_group audit { key: data, removal: retain }
+        aurora db {
+            engine: postgres "16.10", capacity: 0.5..=2, network: core, key: data,
+            removal: profile(dev: delete, prod: retain),
+            deletion_protection: on,
+        }
+    }));
+    let errors: Vec<&String> = errors
+        .iter()
+        .filter(|e| e.ends_with("[policy-removal]"))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "`removal: retain` would leave key `kept` behind when its stack is deleted; the platform deletes everything it creates, so that every deployment can be torn down without orphans; remove `removal: retain` [policy-removal]",
+            "`removal: retain` would leave table `sessions` behind when its stack is deleted; the platform deletes everything it creates, so that every deployment can be torn down without orphans; remove `removal: retain` [policy-removal]",
+            "`removal: retain` would leave bucket `files` behind when its stack is deleted; the platform deletes everything it creates, so that every deployment can be torn down without orphans; remove `removal: retain` [policy-removal]",
+            "`removal: retain` would leave log_group `audit` behind when its stack is deleted; the platform deletes everything it creates, so that every deployment can be torn down without orphans; remove `removal: retain` [policy-removal]",
+            "`removal: retain` would leave aurora `db` behind when its stack is deleted; the platform deletes everything it creates, so that every deployment can be torn down without orphans; remove `removal: retain` and write `removal: snapshot` to keep a final snapshot [policy-removal]",
+            "`deletion_protection: on` would stop the stack from deleting aurora `db`; the platform keeps every deployment removable, so remove it and keep the data with `removal: snapshot` (the default), a final snapshot [policy-removal]",
+        ]
+    );
+}
+
+#[test]
+fn policy_secure_values_are_accepted_and_expand_as_the_defaults() {
+    let explicit = platform_with_network(quote! {
+        key spare { rotation: on, removal: delete }
+        table sessions { partition: id: string, key: data, encryption: kms, pitr: on, removal: delete }
+        queue orders { dead_letter: orders_dlq after 3, key: data, encryption: kms, removal: delete }
+        queue orders_dlq { retention: 14d, key: data }
+        topic notices { key: data, encryption: kms, removal: delete }
+        bucket files {
+            key: data, encryption: kms, versioning: on, public: false,
+            block_public_access: on, tls_only: on, removal: delete,
+        }
+        log_group audit { key: data, encryption: kms, removal: delete }
+        aurora db {
+            engine: postgres "16.10", capacity: 0.5..=2, network: core, key: data,
+            deletion_protection: off,
+        }
+    });
+    let implicit = platform_with_network(quote! {
+        key spare {}
+        table sessions { partition: id: string, key: data }
+        queue orders { dead_letter: orders_dlq after 3, key: data }
+        queue orders_dlq { retention: 14d, key: data }
+        topic notices { key: data }
+        bucket files { key: data }
+        log_group audit { key: data }
+        aurora db { engine: postgres "16.10", capacity: 0.5..=2, network: core, key: data }
+    });
+    // `queue jobs` gives the helper's `dlq` a source.
+    let expand = |input: TokenStream| {
+        let input = quote! {
+            #input
+            queue jobs { retention: 1d, dead_letter: dlq after 3, key: data }
+        };
+        match expand::expand(input) {
+            Ok(tokens) => tokens.to_string(),
+            Err(errors) => panic!(
+                "{:#?}",
+                errors.into_iter().map(|e| e.to_string()).collect::<Vec<_>>()
+            ),
+        }
+    };
+    let (explicit, implicit) = (expand(explicit), expand(implicit));
+    assert!(explicit.contains("Spec :: Table") && explicit.contains("Spec :: Bucket"));
+    assert_eq!(explicit, implicit);
 }

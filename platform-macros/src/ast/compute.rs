@@ -172,6 +172,8 @@ pub struct AuroraBody {
     pub logs: Option<Days>,
     pub key: Option<Ident>,
     pub removal: Option<PerProfile<Removal>>,
+    /// `deletion_protection: on | off`; `policy-removal` rejects `on`.
+    pub deletion_protection: Option<super::Toggle>,
 }
 
 /// `postgres "16.10"`: the engine (PostgreSQL, the one the platform
@@ -206,10 +208,12 @@ impl Parse for CapacityRange {
     }
 }
 
-/// `delete | snapshot`: what removing or replacing the cluster keeps.
+/// `delete | snapshot`: what removing or replacing the cluster keeps
+/// (`retain`, keeping the cluster itself, is rejected by `policy-removal`).
 pub enum Removal {
     Delete,
     Snapshot,
+    Retain(kw::retain),
 }
 
 impl Parse for Removal {
@@ -221,6 +225,8 @@ impl Parse for Removal {
         } else if lookahead.peek(kw::snapshot) {
             input.parse::<kw::snapshot>()?;
             Ok(Removal::Snapshot)
+        } else if lookahead.peek(kw::retain) {
+            input.parse().map(Removal::Retain)
         } else {
             Err(lookahead.error())
         }
@@ -229,7 +235,16 @@ impl Parse for Removal {
 
 impl AuroraBody {
     const FIELDS: &[&str] = &[
-        "engine", "database", "capacity", "readers", "network", "backup", "logs", "key", "removal",
+        "engine",
+        "database",
+        "capacity",
+        "readers",
+        "network",
+        "backup",
+        "logs",
+        "key",
+        "removal",
+        "deletion_protection",
     ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
@@ -246,6 +261,7 @@ impl AuroraBody {
                 "logs" => body.logs = Some(input.parse()?),
                 "key" => body.key = Some(input.parse()?),
                 "removal" => body.removal = Some(input.parse()?),
+                "deletion_protection" => body.deletion_protection = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

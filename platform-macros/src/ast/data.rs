@@ -5,7 +5,7 @@ use platform_core::spec::{KeyType, StreamView};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitInt, LitStr, Token};
 
-use super::{Count, Days, Fields, PerProfile, Secs, Value, kw, unlisted};
+use super::{AtRest, Count, Days, Fields, PerProfile, RemovalPolicy, Secs, Toggle, Value, kw, unlisted};
 
 /// `key NAME { description: "..", rotation: on|off, pending_window: 7d }`
 #[derive(Default)]
@@ -13,10 +13,14 @@ pub struct KeyBody {
     pub description: Option<LitStr>,
     pub rotation: Option<bool>,
     pub pending_window: Option<Days>,
+    /// `rotation: off`, which `policy-encryption` rejects.
+    pub rotation_off: Option<kw::off>,
+    /// `removal: delete | retain`; `policy-removal` rejects `retain`.
+    pub removal: Option<RemovalPolicy>,
 }
 
 impl KeyBody {
-    const FIELDS: &[&str] = &["description", "rotation", "pending_window"];
+    const FIELDS: &[&str] = &["description", "rotation", "pending_window", "removal"];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = KeyBody::default();
@@ -30,13 +34,14 @@ impl KeyBody {
                         input.parse::<kw::on>()?;
                         true
                     } else if lookahead.peek(kw::off) {
-                        input.parse::<kw::off>()?;
+                        body.rotation_off = Some(input.parse::<kw::off>()?);
                         false
                     } else {
                         return Err(lookahead.error());
                     });
                 }
                 "pending_window" => body.pending_window = Some(input.parse()?),
+                "removal" => body.removal = Some(input.parse()?),
                 other => unlisted(other),
             }
         }
@@ -52,6 +57,12 @@ pub struct TableBody {
     pub ttl: Option<Ident>,
     pub stream: Option<StreamView>,
     pub key: Option<Ident>,
+    /// `encryption: kms | none`; `policy-encryption` rejects `none`.
+    pub encryption: Option<AtRest>,
+    /// `pitr: on | off`; `policy-pitr` rejects `off`.
+    pub pitr: Option<Toggle>,
+    /// `removal: delete | retain`; `policy-removal` rejects `retain`.
+    pub removal: Option<RemovalPolicy>,
 }
 
 /// `session_id: string`: a key attribute and its type.
@@ -102,7 +113,16 @@ fn stream_view(input: ParseStream) -> syn::Result<StreamView> {
 }
 
 impl TableBody {
-    const FIELDS: &[&str] = &["partition", "sort", "ttl", "stream", "key"];
+    const FIELDS: &[&str] = &[
+        "partition",
+        "sort",
+        "ttl",
+        "stream",
+        "key",
+        "encryption",
+        "pitr",
+        "removal",
+    ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = TableBody::default();
@@ -114,6 +134,9 @@ impl TableBody {
                 "ttl" => body.ttl = Some(input.parse()?),
                 "stream" => body.stream = Some(stream_view(input)?),
                 "key" => body.key = Some(input.parse()?),
+                "encryption" => body.encryption = Some(input.parse()?),
+                "pitr" => body.pitr = Some(input.parse()?),
+                "removal" => body.removal = Some(input.parse()?),
                 other => unlisted(other),
             }
         }
@@ -129,6 +152,10 @@ pub struct QueueBody {
     pub dead_letter: Option<DeadLetter>,
     pub fifo: Option<LitBool>,
     pub key: Option<Ident>,
+    /// `encryption: kms | none`; `policy-encryption` rejects `none`.
+    pub encryption: Option<AtRest>,
+    /// `removal: delete | retain`; `policy-removal` rejects `retain`.
+    pub removal: Option<RemovalPolicy>,
 }
 
 /// `trade_orders_dlq after 3`
@@ -149,7 +176,15 @@ impl Parse for DeadLetter {
 }
 
 impl QueueBody {
-    const FIELDS: &[&str] = &["visibility", "retention", "dead_letter", "fifo", "key"];
+    const FIELDS: &[&str] = &[
+        "visibility",
+        "retention",
+        "dead_letter",
+        "fifo",
+        "key",
+        "encryption",
+        "removal",
+    ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = QueueBody::default();
@@ -161,6 +196,8 @@ impl QueueBody {
                 "dead_letter" => body.dead_letter = Some(input.parse()?),
                 "fifo" => body.fifo = Some(input.parse()?),
                 "key" => body.key = Some(input.parse()?),
+                "encryption" => body.encryption = Some(input.parse()?),
+                "removal" => body.removal = Some(input.parse()?),
                 other => unlisted(other),
             }
         }
@@ -176,6 +213,16 @@ pub struct BucketBody {
     pub expire: Option<PerProfile<Expiry>>,
     pub noncurrent: Option<Days>,
     pub access_logs: Option<Ident>,
+    /// `versioning: on | off`; `policy-bucket` rejects `off`.
+    pub versioning: Option<Toggle>,
+    /// `public: true | false`; `policy-bucket` rejects `true`.
+    pub public: Option<LitBool>,
+    /// `block_public_access: on | off`; `policy-bucket` rejects `off`.
+    pub block_public_access: Option<Toggle>,
+    /// `tls_only: on | off`; `policy-bucket` rejects `off`.
+    pub tls_only: Option<Toggle>,
+    /// `removal: delete | retain`; `policy-removal` rejects `retain`.
+    pub removal: Option<RemovalPolicy>,
 }
 
 /// `kms | s3_managed`: how a bucket encrypts objects at rest.
@@ -185,6 +232,8 @@ pub enum Encryption {
     /// With S3's own keys, which S3 requires of buckets receiving server
     /// access logs.
     S3Managed(kw::s3_managed),
+    /// Unencrypted, which `policy-encryption` rejects.
+    None(kw::none),
 }
 
 impl Parse for Encryption {
@@ -195,6 +244,8 @@ impl Parse for Encryption {
             Ok(Encryption::Kms)
         } else if lookahead.peek(kw::s3_managed) {
             input.parse().map(Encryption::S3Managed)
+        } else if lookahead.peek(kw::none) {
+            input.parse().map(Encryption::None)
         } else {
             Err(lookahead.error())
         }
@@ -232,7 +283,18 @@ impl Parse for Expiry {
 }
 
 impl BucketBody {
-    const FIELDS: &[&str] = &["key", "encryption", "expire", "noncurrent", "access_logs"];
+    const FIELDS: &[&str] = &[
+        "key",
+        "encryption",
+        "expire",
+        "noncurrent",
+        "access_logs",
+        "versioning",
+        "public",
+        "block_public_access",
+        "tls_only",
+        "removal",
+    ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = BucketBody::default();
@@ -244,6 +306,11 @@ impl BucketBody {
                 "expire" => body.expire = Some(input.parse()?),
                 "noncurrent" => body.noncurrent = Some(input.parse()?),
                 "access_logs" => body.access_logs = Some(input.parse()?),
+                "versioning" => body.versioning = Some(input.parse()?),
+                "public" => body.public = Some(input.parse()?),
+                "block_public_access" => body.block_public_access = Some(input.parse()?),
+                "tls_only" => body.tls_only = Some(input.parse()?),
+                "removal" => body.removal = Some(input.parse()?),
                 other => unlisted(other),
             }
         }
@@ -258,10 +325,20 @@ pub struct TopicBody {
     pub display_name: Option<LitStr>,
     /// `email_subscription`: a flag.
     pub email_subscription: Option<Ident>,
+    /// `encryption: kms | none`; `policy-encryption` rejects `none`.
+    pub encryption: Option<AtRest>,
+    /// `removal: delete | retain`; `policy-removal` rejects `retain`.
+    pub removal: Option<RemovalPolicy>,
 }
 
 impl TopicBody {
-    const FIELDS: &[&str] = &["key", "display_name", "email_subscription"];
+    const FIELDS: &[&str] = &[
+        "key",
+        "display_name",
+        "email_subscription",
+        "encryption",
+        "removal",
+    ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = TopicBody::default();
@@ -271,6 +348,8 @@ impl TopicBody {
                 "key" => body.key = Some(input.parse()?),
                 "display_name" => body.display_name = Some(input.parse()?),
                 "email_subscription" => body.email_subscription = Some(fields.current().clone()),
+                "encryption" => body.encryption = Some(input.parse()?),
+                "removal" => body.removal = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

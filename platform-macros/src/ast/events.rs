@@ -38,10 +38,14 @@ impl BusBody {
 pub struct LogGroupBody {
     pub retention: Option<Days>,
     pub key: Option<Ident>,
+    /// `encryption: kms | none`; `policy-encryption` rejects `none`.
+    pub encryption: Option<super::AtRest>,
+    /// `removal: delete | retain`; `policy-removal` rejects `retain`.
+    pub removal: Option<super::RemovalPolicy>,
 }
 
 impl LogGroupBody {
-    const FIELDS: &[&str] = &["retention", "key"];
+    const FIELDS: &[&str] = &["retention", "key", "encryption", "removal"];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = LogGroupBody::default();
@@ -50,6 +54,8 @@ impl LogGroupBody {
             match field.as_str() {
                 "retention" => body.retention = Some(input.parse()?),
                 "key" => body.key = Some(input.parse()?),
+                "encryption" => body.encryption = Some(input.parse()?),
+                "removal" => body.removal = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

@@ -16,12 +16,14 @@ mod compute;
 mod data;
 mod events;
 mod monitoring;
+mod policy;
 mod values;
 
 pub use compute::*;
 pub use data::*;
 pub use events::*;
 pub use monitoring::*;
+pub use policy::*;
 pub use values::*;
 
 use platform_core::catalog::{self, Kind, KindInfo};
@@ -60,6 +62,7 @@ pub mod kw {
     syn::custom_keyword!(kms);
     syn::custom_keyword!(s3_managed);
     syn::custom_keyword!(null);
+    syn::custom_keyword!(retain);
 }
 
 /// The whole input: `block*`, where a block is the `platform` header or a

@@ -10,6 +10,7 @@ mod grammar;
 mod iam;
 mod naming;
 mod network;
+mod policy;
 mod queues;
 mod references;
 mod values;
@@ -36,6 +37,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     buckets::check(model, cx);
     values::check(model, cx);
     queues::check(model, cx);
+    policy::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the
