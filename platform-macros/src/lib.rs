@@ -72,8 +72,9 @@
 //! ```text
 //! key NAME {
 //!     description: "..",                // default "<name> key"
-//!     rotation: on | off,               // default on
+//!     rotation: on,                     // default on; `off` is refused (policy-encryption)
 //!     pending_window: DAYS,             // default 7d
+//!     removal: delete,                  // default delete; `retain` is refused (policy-removal)
 //! }
 //! ```
 //!
@@ -94,6 +95,9 @@
 //!     ttl: ATTR,                                    // optional: enables TTL on ATTR
 //!     stream: keys_only | new | old | new_and_old,  // optional
 //!     key: KEY,                                     // required: a declared key
+//!     encryption: kms,                              // default kms; `none` is refused (policy-encryption)
+//!     pitr: on,                                     // default on; `off` is refused (policy-pitr)
+//!     removal: delete,                              // default delete; `retain` is refused (policy-removal)
 //! }
 //! ```
 //!
@@ -122,6 +126,8 @@
 //!                                            //   required unless the queue is itself a dead-letter queue
 //!     fifo: true | false,                    // default false
 //!     key: KEY,                              // required
+//!     encryption: kms,                       // default kms; `none` is refused (policy-encryption)
+//!     removal: delete,                       // default delete; `retain` is refused (policy-removal)
 //! }
 //! ```
 //!
@@ -155,6 +161,11 @@
 //!     expire: per_profile(DAYS | never),         // default never
 //!     noncurrent: DAYS,                          // default 30d: noncurrent versions are removed
 //!     access_logs: BUCKET,                       // optional: where server access logs go
+//!     versioning: on,                            // default on; `off` is refused (policy-bucket)
+//!     public: false,                             // default false; `true` is refused (policy-bucket)
+//!     block_public_access: on,                   // default on; `off` is refused (policy-bucket)
+//!     tls_only: on,                              // default on; `off` is refused (policy-bucket)
+//!     removal: delete,                           // default delete; `retain` is refused (policy-removal)
 //! }
 //! ```
 //!
@@ -184,6 +195,8 @@
 //!     key: KEY,               // required
 //!     display_name: "..",     // optional
 //!     email_subscription,     // optional flag: subscribe the address given at deploy time
+//!     encryption: kms,        // default kms; `none` is refused (policy-encryption)
+//!     removal: delete,        // default delete; `retain` is refused (policy-removal)
 //! }
 //! ```
 //!
@@ -306,6 +319,8 @@
 //!     logs: DAYS,                              // default 30d: PostgreSQL log retention
 //!     key: KEY,                                // required
 //!     removal: per_profile(delete | snapshot), // default snapshot: what removing it keeps
+//!                                              //   (`retain` is refused: policy-removal)
+//!     deletion_protection: off,                // default off; `on` is refused (policy-removal)
 //! }
 //! ```
 //!
@@ -390,6 +405,8 @@
 //! log_group NAME {
 //!     retention: DAYS,                         // default 30d
 //!     key: KEY,                                // required
+//!     encryption: kms,                         // default kms; `none` is refused (policy-encryption)
+//!     removal: delete,                         // default delete; `retain` is refused (policy-removal)
 //! }
 //! ```
 //!
@@ -525,6 +542,11 @@
 //! # }
 //! # fn main() { platform(); }
 //! ```
+//!
+//! Fields written only with their default (`encryption: kms`, `pitr: on`,
+//! `versioning: on`, `removal: delete`, ...) exist so that weakening a
+//! secure default fails with a message saying what the platform always does
+//! and why (`docs/rules.md`, the `policy-*` rules).
 //!
 //! Mistakes fail the build with the error on the offending token:
 //!

@@ -1607,7 +1607,10 @@ fn policy_secure_values_are_accepted_and_expand_as_the_defaults() {
             Ok(tokens) => tokens.to_string(),
             Err(errors) => panic!(
                 "{:#?}",
-                errors.into_iter().map(|e| e.to_string()).collect::<Vec<_>>()
+                errors
+                    .into_iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
             ),
         }
     };

@@ -14,6 +14,7 @@ fn ui() {
         "buckets",
         "values",
         "queues",
+        "policy",
     ] {
         t.compile_fail(format!("ui/{family}/*.rs"));
     }

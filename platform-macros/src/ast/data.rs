@@ -5,7 +5,9 @@ use platform_core::spec::{KeyType, StreamView};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitInt, LitStr, Token};
 
-use super::{AtRest, Count, Days, Fields, PerProfile, RemovalPolicy, Secs, Toggle, Value, kw, unlisted};
+use super::{
+    AtRest, Count, Days, Fields, PerProfile, RemovalPolicy, Secs, Toggle, Value, kw, unlisted,
+};
 
 /// `key NAME { description: "..", rotation: on|off, pending_window: 7d }`
 #[derive(Default)]

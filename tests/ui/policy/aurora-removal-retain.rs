@@ -1,0 +1,20 @@
+// A cluster keeps its data in a final snapshot, not by staying behind.
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+    network core { cidr: region(us_east_1: "10.0.0.0/16"), key: data }
+    aurora trades {
+        engine: postgres "16.10",
+        capacity: 0.5..=2,
+        network: core,
+        key: data,
+        removal: profile(dev: delete, prod: retain),
+    }
+}
+
+fn main() {}
