@@ -241,6 +241,29 @@ pub struct Grant {
     pub access: String,
 }
 
+/// A raw policy statement: `allow ["dynamodb:DescribeTable"] on sessions`.
+/// The macro has checked that each action exists, is not a wildcard, and
+/// can be scoped to the resource it names (or only to `*`, for `on *`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyStatement {
+    /// `service:Action`, exactly as the IAM tables spell them.
+    pub actions: Vec<String>,
+    pub resource: StatementResource,
+}
+
+/// What a raw statement is scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementResource {
+    /// `on *`: for actions without resource-level permissions.
+    All,
+    /// `on sessions`: the ARNs of the declared resource's IAM resource types
+    /// the actions accept (`catalog::KindInfo::iam_resources`).
+    Declared(String),
+    /// `on "arn:${AWS::Partition}:cloudformation:..."`: a literal ARN;
+    /// `${AWS::...}` pseudo parameters are substituted.
+    Arn(String),
+}
+
 /// An SQS trigger: `trigger: trade_orders { batch: 10 }`. Partial batch
 /// responses (`ReportBatchItemFailures`) are always on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,6 +287,8 @@ pub struct FunctionSpec {
     pub key: String,
     pub env: Vec<(String, ValueSource)>,
     pub grants: Vec<Grant>,
+    /// Raw statements, for calls no access level covers.
+    pub statements: Vec<PolicyStatement>,
     pub trigger: Option<Trigger>,
     /// The network whose private subnets the function runs in.
     pub network: Option<String>,
@@ -309,6 +334,10 @@ impl Platform {
                 out.push(&f.key);
                 out.extend(f.env.iter().filter_map(|(_, v)| value(v)));
                 out.extend(f.grants.iter().map(|g| g.resource.as_str()));
+                out.extend(f.statements.iter().filter_map(|s| match &s.resource {
+                    StatementResource::Declared(name) => Some(name.as_str()),
+                    StatementResource::All | StatementResource::Arn(_) => None,
+                }));
                 if let Some(t) = &f.trigger {
                     out.push(&t.queue);
                 }

@@ -18,8 +18,8 @@ use syn::{Ident, LitStr};
 use crate::ast::{
     AlarmBody, ApiBody, AuroraBody, AuthValue, Body, BucketBody, BusBody, DashboardBody,
     Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody, LogGroupBody,
-    MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, Removal, ResourceBlock, RuleBody,
-    TableBody, TopicBody, Value, f64_tokens,
+    MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, RawResource, Removal,
+    ResourceBlock, RuleBody, TableBody, TopicBody, Value, f64_tokens,
 };
 use crate::check;
 use crate::ctxt::Ctxt;
@@ -312,6 +312,30 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
     );
     let dead_letter = optional_name(&body.dead_letter);
     let metrics = option(body.metrics.as_ref().map(owned));
+    let statements = body
+        .statements
+        .iter()
+        .flat_map(|list| &list.items)
+        .map(|statement| {
+            let actions = statement.actions.iter().map(owned);
+            let resource = match &statement.resource {
+                RawResource::All(_) => quote!(::platform_core::spec::StatementResource::All),
+                RawResource::Declared(name) => {
+                    let name = string(&name.to_string());
+                    quote!(::platform_core::spec::StatementResource::Declared(#name))
+                }
+                RawResource::Arn(arn) => {
+                    let arn = owned(arn);
+                    quote!(::platform_core::spec::StatementResource::Arn(#arn))
+                }
+            };
+            quote! {
+                ::platform_core::spec::PolicyStatement {
+                    actions: ::std::vec![#(#actions),*],
+                    resource: #resource,
+                }
+            }
+        });
     quote! {
         ::platform_core::spec::Spec::Function(::platform_core::spec::FunctionSpec {
             code: ::std::string::String::from(::core::concat!(
@@ -324,6 +348,7 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             key: #key,
             env: ::std::vec![#(#env),*],
             grants: ::std::vec![#(#grants),*],
+            statements: ::std::vec![#(#statements),*],
             trigger: #trigger,
             network: #network,
             reserved_concurrency: #concurrency,

@@ -226,13 +226,42 @@
 //!     concurrency: per_profile(N),             // optional: reserved concurrent executions
 //!     dead_letter: QUEUE,                      // optional: failed asynchronous invocations
 //!     metrics: "NAMESPACE",                    // optional: may publish custom CloudWatch metrics there
+//!     statements: [allow "SERVICE:Action" | ["..", ..] on RESOURCE | "ARN" | *, ...],   // optional: raw IAM
 //! }
 //! ```
 //!
 //! A resource in `env` needs a grant (a trigger queue counts as `consume`,
-//! the `dead_letter:` queue as `send`). A function in a network reaches AWS
-//! services only through the network's endpoints, so each service its
-//! grants call needs one.
+//! the `dead_letter:` queue as `send`, a raw statement on it as whatever it
+//! allows). A function in a network reaches AWS services only through the
+//! network's endpoints, so each service its grants and statements call
+//! needs one.
+//!
+//! `statements` are for calls no access level covers. Each action must
+//! exist in the IAM tables (no wildcards); `on RESOURCE` scopes it to the
+//! ARNs of that resource's IAM resource types the action accepts (a table's
+//! `dynamodb:Query` gets the table and its indexes), `on "arn:..."` to a
+//! literal ARN of the action's service (`${AWS::Region}` and the other
+//! pseudo parameters are substituted), and `on *` is only for actions IAM
+//! cannot scope:
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! # table sessions { partition: id: string, key: data }
+//! function auditor {
+//!     code: "handlers/auditor",
+//!     key: data,
+//!     env: { SESSIONS_TABLE: sessions.name },
+//!     statements: [
+//!         allow ["dynamodb:DescribeTable", "dynamodb:Query"] on sessions,
+//!         allow "cloudformation:DescribeStacks" on "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/trading-*/*",
+//!         allow "xray:PutTraceSegments" on *,
+//!     ],
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
 //!
 //! ```
 //! # platform_macros::platform! {

@@ -9,7 +9,8 @@ use platform_core::naming;
 use syn::{Ident, LitStr};
 
 use crate::ast::{
-    AttrRef, Block, Body, Definition, PerProfile, PlatformBlock, ResourceBlock, Value, kw,
+    AttrRef, Block, Body, Definition, PerProfile, PlatformBlock, RawResource, ResourceBlock, Value,
+    kw,
 };
 
 /// The DSL's defaults for optional fields.
@@ -86,10 +87,14 @@ pub struct Model<'a> {
     /// The directory relative paths (a route's `body:`) are read from: the
     /// crate's, as for `include_str!`.
     pub manifest_dir: std::path::PathBuf,
+    /// The declaration being resolved, which references are made from.
+    current: Option<&'a Ident>,
 }
 
 /// A name used where a declared resource is expected.
 pub struct Reference<'a> {
+    /// The declaration the reference is written in.
+    pub from: &'a Ident,
     pub slot: Slot<'a>,
     /// The referenced name.
     pub target: &'a Ident,
@@ -110,6 +115,8 @@ pub enum Slot<'a> {
     Env,
     /// `grants: { sessions: read_write }`, with the access levels.
     Grant { levels: &'a [Ident] },
+    /// `statements: [allow "dynamodb:DescribeTable" on sessions]`.
+    Statement,
     /// `parameter x { value: sessions.name }`.
     ParameterValue,
     /// `network: core` (of a function or an aurora cluster).
@@ -143,7 +150,11 @@ impl Slot<'_> {
             Slot::Bus => &[Kind::Bus],
             Slot::HealthCheckApi => &[Kind::Api],
             Slot::AccessLogs => &[Kind::Bucket],
-            Slot::Env | Slot::Grant { .. } | Slot::ParameterValue | Slot::Metric { .. } => &[],
+            Slot::Env
+            | Slot::Grant { .. }
+            | Slot::Statement
+            | Slot::ParameterValue
+            | Slot::Metric { .. } => &[],
         }
     }
 
@@ -154,6 +165,7 @@ impl Slot<'_> {
                 format!("`{method} {:?} => {target}`", path.value())
             }
             Slot::RuleTarget => format!("`targets: [{target}]`"),
+            Slot::Statement => format!("`on {target}`"),
             _ => format!("`{}: {target}`", self.field()),
         }
     }
@@ -166,6 +178,7 @@ impl Slot<'_> {
             Slot::Trigger => "trigger",
             Slot::Env => "env",
             Slot::Grant { .. } => "grants",
+            Slot::Statement => "statements",
             Slot::ParameterValue => "value",
             Slot::Network => "network",
             Slot::Route { .. } => "routes",
@@ -194,6 +207,7 @@ impl<'a> Model<'a> {
             references: Vec::new(),
             per_profile: Vec::new(),
             manifest_dir,
+            current: None,
         };
         for block in &definition.blocks {
             match block {
@@ -205,6 +219,7 @@ impl<'a> Model<'a> {
     }
 
     fn add(&mut self, resource: &'a ResourceBlock) {
+        self.current = Some(&resource.name);
         self.resources.push(resource);
         self.by_name
             .entry(resource.name.to_string())
@@ -238,6 +253,11 @@ impl<'a> Model<'a> {
                 }
                 for (_, value) in &function.env {
                     self.add_value(Slot::Env, value);
+                }
+                for statement in function.statements.iter().flat_map(|list| &list.items) {
+                    if let RawResource::Declared(target) = &statement.resource {
+                        self.refer(Slot::Statement, target);
+                    }
                 }
                 self.refer_opt(Slot::Network, &function.network);
                 self.refer_opt(Slot::DeadLetter, &function.dead_letter);
@@ -304,6 +324,9 @@ impl<'a> Model<'a> {
 
     fn refer(&mut self, slot: Slot<'a>, target: &'a Ident) {
         self.references.push(Reference {
+            from: self
+                .current
+                .expect("references are made inside a declaration"),
             slot,
             target,
             attr: None,
@@ -313,6 +336,9 @@ impl<'a> Model<'a> {
     fn add_value(&mut self, slot: Slot<'a>, value: &'a Value) {
         if let Value::Attr(attr) = value {
             self.references.push(Reference {
+                from: self
+                    .current
+                    .expect("references are made inside a declaration"),
                 slot,
                 target: &attr.resource,
                 attr: Some(attr),

@@ -11,6 +11,8 @@ use crate::ast::{Body, Definition, Expiry, PerProfile};
 use crate::expand;
 use crate::rules::Rule;
 
+mod rules;
+
 /// Every error message for `input`, or none when it expands.
 fn errors(input: TokenStream) -> Vec<String> {
     match expand::expand(input) {
@@ -1040,7 +1042,7 @@ fn network_cidr_is_a_slash_16_for_each_declared_region() {
             "network `core` gives a CIDR for `us_east_2`, which the platform does not declare; declared regions are `us_east_1`, `us_west_2` and `eu_west_1` [name-region]",
             "unknown region `us_est_1`; did you mean `us_east_1`? [name-region]",
             "`10.0.0.0/24` is not a valid CIDR for network `core`: it is a /24; networks are /16s, which synthesis carves into /20 subnets [network-cidr]",
-            "`10.0.0.0/16` for `eu_west_1` overlaps the CIDR of `us_west_2`; give each region its own /16 [network-cidr]",
+            "`10.0.0.0/16` for `eu_west_1` overlaps the CIDR of `us_west_2`; give each network in each region its own /16 [network-cidr]",
             "`x` is not a valid CIDR for network `core`: it has no prefix length; write a /16 like `10.0.0.0/16` [network-cidr]",
             "`10.1.2.0/16` is not a valid CIDR for network `other`: `10.1.2.0` has host bits set; the /16 is `10.1.0.0/16` [network-cidr]",
             "`10.300.0.0/16` is not a valid CIDR for network `other`: `10.300.0.0` is not an IPv4 address; write a /16 like `10.0.0.0/16` [network-cidr]",

@@ -12,6 +12,7 @@ fn ui() {
         "network",
         "api",
         "buckets",
+        "functions",
         "values",
     ] {
         t.compile_fail(format!("ui/{family}/*.rs"));

@@ -289,6 +289,22 @@ fn sample() -> Platform {
                             access: "read".into(),
                         },
                     ],
+                    statements: vec![
+                        PolicyStatement {
+                            actions: vec!["dynamodb:DescribeTable".into(), "dynamodb:Query".into()],
+                            resource: StatementResource::Declared("sessions".into()),
+                        },
+                        PolicyStatement {
+                            actions: vec!["xray:PutTraceSegments".into()],
+                            resource: StatementResource::All,
+                        },
+                        PolicyStatement {
+                            actions: vec!["cloudformation:DescribeStacks".into()],
+                            resource: StatementResource::Arn(
+                                "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/tp-*/*".into(),
+                            ),
+                        },
+                    ],
                     trigger: Some(Trigger {
                         queue: "orders".into(),
                         batch_size: 10,
@@ -545,12 +561,28 @@ fn a_function_gets_exactly_its_grants_scoped_to_their_resources() {
         if s["Resource"] == "*" {
             let sid = s["Sid"].as_str().unwrap();
             assert!(
-                ["WriteTraces", "VpcDescribe", "PublishMetrics"].contains(&sid),
+                ["WriteTraces", "VpcDescribe", "PublishMetrics", "Statement2"].contains(&sid),
                 "{sid} is unscoped"
             );
         }
     }
-    assert_eq!(statements.len(), 12, "{statements:#?}");
+    assert_eq!(statements.len(), 15, "{statements:#?}");
+    // Raw statements: a declared resource becomes the ARNs of the IAM
+    // resource types its actions accept (Query also works on indexes,
+    // DescribeTable only on the table); `*` and literal ARNs stay as written.
+    assert_eq!(
+        by_sid("Statement1")["Action"],
+        json!(["dynamodb:DescribeTable", "dynamodb:Query"])
+    );
+    assert_eq!(
+        by_sid("Statement1")["Resource"],
+        json!([{"Fn::GetAtt": ["SessionsTable", "Arn"]}, {"Fn::Sub": "${SessionsTable.Arn}/index/*"}])
+    );
+    assert_eq!(by_sid("Statement2")["Resource"], "*");
+    assert_eq!(
+        by_sid("Statement3")["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/tp-*/*"})
+    );
     let metrics = by_sid("PublishMetrics");
     assert_eq!(metrics["Action"], "cloudwatch:PutMetricData");
     assert_eq!(

@@ -60,6 +60,7 @@ pub mod kw {
     syn::custom_keyword!(kms);
     syn::custom_keyword!(s3_managed);
     syn::custom_keyword!(null);
+    syn::custom_keyword!(allow);
 }
 
 /// The whole input: `block*`, where a block is the `platform` header or a

@@ -6,6 +6,7 @@
 
 mod api;
 mod buckets;
+pub(crate) mod env;
 mod grammar;
 mod iam;
 mod naming;
@@ -31,6 +32,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     network::check(model, cx);
     api::check(model, cx);
     buckets::check(model, cx);
+    env::check(model, cx);
     values::check(model, cx);
 }
 
