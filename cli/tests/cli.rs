@@ -75,6 +75,7 @@ fn an_invalid_suffix_exits_2_names_the_rule_and_writes_nothing() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("invalid --suffix"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("[name-suffix]"), "{stderr}");
     assert!(
         stderr.contains("only lowercase letters a-z and digits 0-9"),
         "{stderr}"
@@ -97,6 +98,24 @@ fn a_suffix_longer_than_the_declared_maximum_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("`suffix: max 12`"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_profile_or_region_exits_2_naming_the_rule() {
+    for (args, rule) in [
+        (["--profile", "qa"], "[ref-profile]"),
+        (["--region", "eu-west-9"], "[name-region]"),
+    ] {
+        let output = tp()
+            .args(["list", "--suffix", "dev"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.trim_end().ends_with(rule), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: nothing listed");
+    }
 }
 
 #[test]

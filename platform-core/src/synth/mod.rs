@@ -70,15 +70,15 @@ pub enum DeploymentError {
 impl fmt::Display for DeploymentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DeploymentError::Suffix(e) => write!(f, "invalid --suffix: {e}"),
+            DeploymentError::Suffix(e) => write!(f, "invalid --suffix: {e} [name-suffix]"),
             DeploymentError::UnknownProfile { profile, declared } => write!(
                 f,
-                "unknown --profile `{profile}`; the platform declares {}",
+                "unknown --profile `{profile}`; the platform declares {} [ref-profile]",
                 quoted_list(declared)
             ),
             DeploymentError::UnknownRegion { region, declared } => write!(
                 f,
-                "--region `{region}` is not one of the platform's regions ({}); declare it in `regions: [...]`",
+                "--region `{region}` is not one of the platform's regions ({}); declare it in `regions: [...]` [name-region]",
                 quoted_list(declared)
             ),
         }

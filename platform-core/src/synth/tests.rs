@@ -344,7 +344,7 @@ fn deployments_are_validated_against_the_platform() {
     let err = Deployment::new(&p, "dev", Some("qa"), &[]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown --profile `qa`; the platform declares `dev`, `prod`"
+        "unknown --profile `qa`; the platform declares `dev`, `prod` [ref-profile]"
     );
     let err = Deployment::new(&p, "dev", None, &["eu-west-1".into()]).unwrap_err();
     assert!(
