@@ -160,3 +160,31 @@ fn synth_refuses_to_replace_a_directory_that_is_not_a_synth_output() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn synth_pipeline_writes_the_pipeline_stack_with_a_suffix_of_its_own() {
+    let dir = scratch("pipeline");
+    let out = dir.join("tp.out");
+    let output = tp()
+        .args(["synth", "--pipeline", "--suffix", "cicd", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let template = out.join("trading-platform-pipeline-us-east-1-cicd.template.json");
+    let body: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&template).unwrap()).unwrap();
+    assert_eq!(
+        body["Resources"]["ReleasePipeline"]["Type"],
+        "AWS::CodePipeline::Pipeline"
+    );
+    // A stage's suffix would make the pipeline manage its own stage's names.
+    let output = tp()
+        .args(["synth", "--pipeline", "--suffix", "staging", "--out"])
+        .arg(dir.join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!dir.join("other").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -22,6 +22,45 @@ pub struct Platform {
     pub profiles: Vec<String>,
     /// Every declared resource, in declaration order.
     pub resources: Vec<Resource>,
+    /// The promotion pipeline, when the platform declares one.
+    pub pipeline: Option<PipelineSpec>,
+}
+
+/// `pipeline release { region: us_east_1, source: .., stages: [dev, staging, approve, prod] }`:
+/// a CodePipeline (V2) in its own stack that deploys and verifies the
+/// platform stage by stage, each stage with the suffix and profile named
+/// after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineSpec {
+    /// The declared name (`release`).
+    pub name: String,
+    /// The region code the pipeline runs in (`us-east-1`).
+    pub region: String,
+    pub source: PipelineSource,
+    /// In order; the last deploy stage is production, right after an approval.
+    pub stages: Vec<PipelineStage>,
+    /// Retention of the build logs, days.
+    pub log_retention_days: u32,
+}
+
+/// Where the pipeline takes the platform's source from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PipelineSource {
+    /// A repository behind a CodeStar connection (GitHub, GitLab,
+    /// Bitbucket); the connection's ARN is a deploy-time parameter.
+    Repository { repository: String, branch: String },
+    /// `source.zip` in a versioned bucket the pipeline stack creates.
+    Bucket,
+}
+
+/// One stage of the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PipelineStage {
+    /// `tp deploy` then `tp verify` with `--suffix` and `--profile` both
+    /// this profile's name; a failed verify rolls the stage back.
+    Deploy { profile: String },
+    /// A manual approval.
+    Approve,
 }
 
 /// One declared resource.

@@ -286,6 +286,39 @@
 //! # fn main() { platform(); }
 //! ```
 //!
+//! ## `pipeline`: promotion from dev to production (its own stack)
+//!
+//! ```text
+//! pipeline NAME {
+//!     region: REGION,                                              // required: where it runs
+//!     source: repository "OWNER/REPO" branch "BRANCH" | bucket,   // required
+//!     stages: [PROFILE, ..., approve, PROFILE],                   // required
+//!     logs: DAYS,                                                  // default 90d: build logs
+//! }
+//! ```
+//!
+//! A CodePipeline (V2) in its own stack (`tp synth --pipeline --suffix
+//! cicd`): each stage runs `tp deploy` then `tp verify` in CodeBuild with
+//! `--suffix` and `--profile` set to the stage's profile, and rolls back to
+//! its last good artifact when verify fails. The last stage is production
+//! and comes right after a manual `approve`. A `repository` source goes
+//! through a CodeStar connection whose ARN is the stack's
+//! `SourceConnectionArn` parameter; a `bucket` source starts the pipeline
+//! when `source.zip` changes in the bucket the stack creates.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, staging, prod] }
+//! pipeline release {
+//!     region: us_east_1,
+//!     source: repository "acme/trading-platform" branch "main",
+//!     stages: [dev, staging, approve, prod],
+//!     logs: 90d,
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
 //! ## `network`: a VPC without NAT gateways, reaching AWS through endpoints
 //!
 //! ```text

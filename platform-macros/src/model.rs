@@ -9,8 +9,8 @@ use platform_core::naming;
 use syn::{Ident, LitStr};
 
 use crate::ast::{
-    AttrRef, Block, Body, Definition, PerProfile, PlatformBlock, RawResource, ResourceBlock, Value,
-    kw,
+    AttrRef, Block, Body, Definition, PerProfile, PipelineBlock, PlatformBlock, RawResource,
+    ResourceBlock, Value, kw,
 };
 
 /// The DSL's defaults for optional fields.
@@ -58,6 +58,8 @@ pub mod defaults {
     pub const API_LOG_DAYS: u32 = 30;
     /// `retention: 30d`.
     pub const LOG_GROUP_RETENTION_DAYS: u32 = 30;
+    /// A pipeline's `logs: 90d`.
+    pub const PIPELINE_LOG_DAYS: u32 = 90;
     /// `retries: 3`.
     pub const RULE_RETRIES: u32 = 3;
     /// `max_age: 1h`.
@@ -76,6 +78,8 @@ pub mod defaults {
 pub struct Model<'a> {
     /// Every `platform` block; exactly one is expected.
     pub platform_blocks: Vec<&'a PlatformBlock>,
+    /// Every `pipeline` block; at most one is expected.
+    pub pipeline_blocks: Vec<&'a PipelineBlock>,
     /// Every resource block, in declaration order, duplicates included.
     pub resources: Vec<&'a ResourceBlock>,
     /// The first declaration of each name.
@@ -202,6 +206,7 @@ impl<'a> Model<'a> {
     pub fn resolve(definition: &'a Definition, manifest_dir: std::path::PathBuf) -> Self {
         let mut model = Model {
             platform_blocks: Vec::new(),
+            pipeline_blocks: Vec::new(),
             resources: Vec::new(),
             by_name: BTreeMap::new(),
             references: Vec::new(),
@@ -212,6 +217,7 @@ impl<'a> Model<'a> {
         for block in &definition.blocks {
             match block {
                 Block::Platform(platform) => model.platform_blocks.push(platform),
+                Block::Pipeline(pipeline) => model.pipeline_blocks.push(pipeline),
                 Block::Resource(resource) => model.add(resource),
             }
         }
@@ -356,6 +362,11 @@ impl<'a> Model<'a> {
     /// The platform block, when there is one (the first, if repeated).
     pub fn platform(&self) -> Option<&'a PlatformBlock> {
         self.platform_blocks.first().copied()
+    }
+
+    /// The pipeline block, when there is one (the first, if repeated).
+    pub fn pipeline(&self) -> Option<&'a PipelineBlock> {
+        self.pipeline_blocks.first().copied()
     }
 
     /// The first declaration called `name`.

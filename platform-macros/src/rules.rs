@@ -37,6 +37,8 @@ pub enum Rule {
     ApiBodySchema,
     BucketAccessLogs,
     FunctionEnv,
+    PipelineStage,
+    PipelineApproval,
     ValueRange,
     ValueFormat,
 }
@@ -73,6 +75,8 @@ impl Rule {
         Rule::ApiBodySchema,
         Rule::BucketAccessLogs,
         Rule::FunctionEnv,
+        Rule::PipelineStage,
+        Rule::PipelineApproval,
         Rule::ValueRange,
         Rule::ValueFormat,
     ];
@@ -107,6 +111,8 @@ impl Rule {
             Rule::ApiBodySchema => "api-body-schema",
             Rule::BucketAccessLogs => "bucket-access-logs",
             Rule::FunctionEnv => "function-env",
+            Rule::PipelineStage => "pipeline-stage",
+            Rule::PipelineApproval => "pipeline-approval",
             Rule::ValueRange => "value-range",
             Rule::ValueFormat => "value-format",
         }

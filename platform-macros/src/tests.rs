@@ -86,7 +86,7 @@ fn parses_every_block_with_its_values() {
         .iter()
         .filter_map(|block| match block {
             crate::ast::Block::Resource(resource) => Some(&resource.body),
-            crate::ast::Block::Platform(_) => None,
+            crate::ast::Block::Platform(_) | crate::ast::Block::Pipeline(_) => None,
         })
         .collect();
     let Body::Queue(queue) = bodies[2] else {
@@ -599,7 +599,7 @@ fn resource_bodies(definition: &Definition) -> Vec<&Body> {
         .iter()
         .filter_map(|block| match block {
             crate::ast::Block::Resource(resource) => Some(&resource.body),
-            crate::ast::Block::Platform(_) => None,
+            crate::ast::Block::Platform(_) | crate::ast::Block::Pipeline(_) => None,
         })
         .collect()
 }

@@ -13,6 +13,7 @@ fn ui() {
         "api",
         "buckets",
         "functions",
+        "pipeline",
         "values",
     ] {
         t.compile_fail(format!("ui/{family}/*.rs"));

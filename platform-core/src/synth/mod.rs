@@ -13,6 +13,7 @@ mod events;
 mod iam;
 mod monitoring;
 mod network;
+pub mod pipeline;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use crate::spec::{AttrRef, Platform, ValueSource};
 use crate::template::{Parameter, Template, Value};
 
 pub use assets::{Asset, package_directory};
+pub use pipeline::{pipeline_stack_name, staged_stacks, synth_pipeline};
 
 /// CloudFormation's documented template and stack limits.
 pub mod limits {

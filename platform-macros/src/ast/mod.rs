@@ -16,12 +16,14 @@ mod compute;
 mod data;
 mod events;
 mod monitoring;
+mod pipeline;
 mod values;
 
 pub use compute::*;
 pub use data::*;
 pub use events::*;
 pub use monitoring::*;
+pub use pipeline::*;
 pub use values::*;
 
 use platform_core::catalog::{self, Kind, KindInfo};
@@ -61,6 +63,10 @@ pub mod kw {
     syn::custom_keyword!(s3_managed);
     syn::custom_keyword!(null);
     syn::custom_keyword!(allow);
+    syn::custom_keyword!(pipeline);
+    syn::custom_keyword!(repository);
+    syn::custom_keyword!(branch);
+    syn::custom_keyword!(bucket);
 }
 
 /// The whole input: `block*`, where a block is the `platform` header or a
@@ -71,6 +77,7 @@ pub struct Definition {
 
 pub enum Block {
     Platform(PlatformBlock),
+    Pipeline(PipelineBlock),
     /// Boxed: resource bodies are several times the size of the header.
     Resource(Box<ResourceBlock>),
 }
@@ -103,6 +110,9 @@ impl Parse for Block {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if input.peek(kw::platform) {
             return input.parse().map(Block::Platform);
+        }
+        if input.peek(kw::pipeline) {
+            return input.parse().map(Block::Pipeline);
         }
         let keyword: Ident = input
             .parse()
@@ -141,7 +151,7 @@ impl Parse for Block {
 
 /// "unknown block `tabel`; did you mean `table`?", or the list of blocks.
 fn unknown_block_error(span: Span, keyword: Option<&Ident>) -> syn::Error {
-    let mut valid = vec!["platform"];
+    let mut valid = vec!["platform", "pipeline"];
     valid.extend(catalog::KINDS.iter().map(|k| k.keyword));
     let list = suggest::list(&valid);
     let message = match keyword {

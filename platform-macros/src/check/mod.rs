@@ -11,6 +11,7 @@ mod grammar;
 mod iam;
 mod naming;
 mod network;
+mod pipeline;
 mod references;
 mod values;
 
@@ -30,6 +31,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     naming::check(model, cx);
     iam::check(model, cx);
     network::check(model, cx);
+    pipeline::check(model, cx);
     api::check(model, cx);
     buckets::check(model, cx);
     env::check(model, cx);

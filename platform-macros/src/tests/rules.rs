@@ -267,3 +267,111 @@ fn environment_names_are_lambdas_and_fit_in_four_kilobytes() {
         )
     );
 }
+
+fn pipeline(stages: proc_macro2::TokenStream) -> Vec<String> {
+    errors(quote! {
+        platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev, staging, prod, pre_prod] }
+        pipeline release {
+            region: us_east_1,
+            source: repository "acme/x" branch "main",
+            stages: #stages,
+        }
+    })
+}
+
+#[test]
+fn pipeline_stages_are_declared_profiles_deployed_once_with_valid_suffixes() {
+    assert_eq!(
+        pipeline(quote!([dev, staging, approve, prod])),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        pipeline(quote!([dev, prd, dev, pre_prod, approve, prod])),
+        [
+            "unknown stage `prd`: a stage deploys a declared profile, or is `approve`; did you mean `prod`? [pipeline-stage]",
+            "profile `dev` is deployed twice, first at `dev`; promote each profile once [pipeline-stage]",
+            "stage `pre_prod` deploys with `--suffix pre_prod`, which is not a valid suffix: the suffix has '_' at position 4; only lowercase letters a-z and digits 0-9 are allowed, because the suffix ends every physical name (S3 bucket names are lowercase); rename the profile [pipeline-stage]",
+        ]
+    );
+}
+
+#[test]
+fn production_comes_right_after_an_approval_that_follows_a_verified_stage() {
+    assert_eq!(
+        pipeline(quote!([approve, prod])),
+        [
+            "an approval follows a deployed and verified stage, so that there is something to approve [pipeline-approval]"
+        ]
+    );
+    assert_eq!(
+        pipeline(quote!([dev, staging, prod])),
+        [
+            "stage `prod` is production (the last stage) and must come right after a manual approval; write `..., approve, prod]` [pipeline-approval]"
+        ]
+    );
+    assert_eq!(
+        pipeline(quote!([dev, approve])),
+        [
+            "the last stage is production and must deploy a profile; an approval at the end approves nothing [pipeline-approval]"
+        ]
+    );
+    assert_eq!(
+        pipeline(quote!([dev, approve, approve, prod])),
+        [
+            "an approval follows a deployed and verified stage, so that there is something to approve [pipeline-approval]"
+        ]
+    );
+    assert_eq!(
+        pipeline(quote!([])),
+        ["pipeline `release` has no stages; write `[dev, approve, prod]` [pipeline-approval]"]
+    );
+}
+
+#[test]
+fn a_pipeline_runs_in_a_declared_region_with_names_that_fit() {
+    let errors = errors(quote! {
+        platform demo { regions: [us_east_1], suffix: max 32, profiles: [dev, prod] }
+        pipeline a_release_pipeline_with_a_name_long_enough {
+            region: us_west_2,
+            stages: [dev, approve, prod],
+        }
+        pipeline second { region: us_east_1, source: bucket, stages: [dev, approve, prod] }
+    });
+    assert_eq!(
+        errors,
+        [
+            "a platform has one promotion pipeline; put every stage in the first `pipeline` block [pipeline-stage]",
+            "pipeline `a_release_pipeline_with_a_name_long_enough` needs `source: repository \"OWNER/REPO\" branch \"main\"` [grammar-required]",
+            "pipeline `a_release_pipeline_with_a_name_long_enough` runs in `us_west_2`, which the platform does not declare; did you mean `us_east_1`? [name-region]",
+            "pipeline name `a_release_pipeline_with_a_name_long_enough` is too long: its IAM role name `role-a-release-pipeline-with-a-name-long-enough-execution-us-west-2-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx` has 100 characters with `suffix: max 32`, over the 64 AWS allows; shorten the name by 36 [name-length]",
+        ]
+    );
+    let message = error(quote! {
+        platform demo { regions: [us_east_1], suffix: max 32, profiles: [dev, prod] }
+        pipeline a_release_pipeline {
+            region: us_east_1, source: bucket, stages: [dev, approve, prod],
+        }
+    });
+    assert!(
+        message.contains("its IAM role name `role-a-release-pipeline-execution-us-east-1-"),
+        "{message}"
+    );
+    assert!(message.ends_with("[name-length]"), "{message}");
+}
+
+#[test]
+fn a_pipeline_expands_into_the_platforms_spec() {
+    let output = crate::expand::expand(quote! {
+        platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev, prod] }
+        pipeline release { region: us_east_1, source: bucket, stages: [dev, approve, prod], logs: 30d }
+    })
+    .unwrap()
+    .to_string();
+    assert!(output.contains("PipelineSource :: Bucket"), "{output}");
+    assert!(output.contains("PipelineStage :: Approve"), "{output}");
+    assert!(
+        output.contains("region : :: std :: string :: String :: from (\"us-east-1\")"),
+        "{output}"
+    );
+    assert!(output.contains("log_retention_days : 30u32"), "{output}");
+}
