@@ -34,6 +34,9 @@ enum Command {
         /// Output directory; replaced as a whole, only if it holds a previous synth.
         #[arg(long, default_value = "tp.out")]
         out: PathBuf,
+        /// Synthesize the promotion pipeline's stack instead of the platform's.
+        #[arg(long)]
+        pipeline: bool,
     },
     /// List the stacks the platform produces for a suffix.
     List {
@@ -85,9 +88,23 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let platform = platform_def::platform();
     match cli.command {
-        Command::Synth { target, out } => {
-            let deployment = deployment(&platform, &target)?;
-            let assembly = synth::synth(&platform, &deployment)?;
+        Command::Synth {
+            target,
+            out,
+            pipeline,
+        } => {
+            let assembly = if pipeline {
+                let suffix =
+                    platform_core::naming::Suffix::new(&target.suffix, platform.suffix_max)
+                        .map_err(|e| {
+                            InvalidInput(format!("invalid --suffix: {e} [name-suffix]"))
+                        })?;
+                synth::synth_pipeline(&platform, &suffix)
+                    .map_err(|e| InvalidInput(e.to_string()))?
+            } else {
+                let deployment = deployment(&platform, &target)?;
+                synth::synth(&platform, &deployment)?
+            };
             assembly
                 .write_to(&out)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;

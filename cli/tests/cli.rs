@@ -75,6 +75,7 @@ fn an_invalid_suffix_exits_2_names_the_rule_and_writes_nothing() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("invalid --suffix"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("[name-suffix]"), "{stderr}");
     assert!(
         stderr.contains("only lowercase letters a-z and digits 0-9"),
         "{stderr}"
@@ -97,6 +98,24 @@ fn a_suffix_longer_than_the_declared_maximum_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("`suffix: max 12`"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_profile_or_region_exits_2_naming_the_rule() {
+    for (args, rule) in [
+        (["--profile", "qa"], "[ref-profile]"),
+        (["--region", "eu-west-9"], "[name-region]"),
+    ] {
+        let output = tp()
+            .args(["list", "--suffix", "dev"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.trim_end().ends_with(rule), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: nothing listed");
+    }
 }
 
 #[test]
@@ -139,5 +158,33 @@ fn synth_refuses_to_replace_a_directory_that_is_not_a_synth_output() {
         std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
         "mine"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn synth_pipeline_writes_the_pipeline_stack_with_a_suffix_of_its_own() {
+    let dir = scratch("pipeline");
+    let out = dir.join("tp.out");
+    let output = tp()
+        .args(["synth", "--pipeline", "--suffix", "cicd", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let template = out.join("trading-platform-pipeline-us-east-1-cicd.template.json");
+    let body: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&template).unwrap()).unwrap();
+    assert_eq!(
+        body["Resources"]["ReleasePipeline"]["Type"],
+        "AWS::CodePipeline::Pipeline"
+    );
+    // A stage's suffix would make the pipeline manage its own stage's names.
+    let output = tp()
+        .args(["synth", "--pipeline", "--suffix", "staging", "--out"])
+        .arg(dir.join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!dir.join("other").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

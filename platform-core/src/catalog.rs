@@ -110,6 +110,30 @@ pub struct KindInfo {
     pub stateful: bool,
     /// IAM service prefixes whose actions act on this kind's resources.
     pub iam_services: &'static [&'static str],
+    /// The IAM resource types a declared resource of this kind is, with the
+    /// ARN pattern of each (placeholders as in [`Access::resources`]); what a
+    /// raw statement `allow "sqs:SendMessage" on trade_orders` is scoped to.
+    pub iam_resources: &'static [IamResource],
+}
+
+/// One IAM resource type (from the service authorization reference) that a
+/// declared resource is, with its ARN pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IamResource {
+    /// The IAM service prefix (`dynamodb`).
+    pub service: &'static str,
+    /// The resource type, as the IAM tables name it (`table`, `index`).
+    pub resource_type: &'static str,
+    /// The ARN pattern, resolved like [`Access::resources`].
+    pub arn: &'static str,
+}
+
+const fn iam(service: &'static str, resource_type: &'static str, arn: &'static str) -> IamResource {
+    IamResource {
+        service,
+        resource_type,
+        arn,
+    }
 }
 
 const KMS_READ: &[&str] = &["kms:Decrypt", "kms:DescribeKey"];
@@ -221,6 +245,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: true,
         iam_services: &["kms"],
+        iam_resources: &[iam("kms", "key", "{arn}")],
     },
     KindInfo {
         kind: Kind::Table,
@@ -272,6 +297,10 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: true,
         iam_services: &["dynamodb"],
+        iam_resources: &[
+            iam("dynamodb", "table", "{arn}"),
+            iam("dynamodb", "index", "{arn}/index/*"),
+        ],
     },
     KindInfo {
         kind: Kind::Queue,
@@ -334,6 +363,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: true,
         iam_services: &["sqs"],
+        iam_resources: &[iam("sqs", "queue", "{arn}")],
     },
     KindInfo {
         kind: Kind::Bucket,
@@ -385,6 +415,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: true,
         iam_services: &["s3"],
+        iam_resources: &[iam("s3", "bucket", "{arn}"), iam("s3", "object", "{arn}/*")],
     },
     KindInfo {
         kind: Kind::Topic,
@@ -416,6 +447,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["sns"],
+        iam_resources: &[iam("sns", "topic", "{ref}")],
     },
     KindInfo {
         kind: Kind::Parameter,
@@ -447,6 +479,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["ssm"],
+        iam_resources: &[iam("ssm", "parameter", PARAMETER_ARN)],
     },
     KindInfo {
         kind: Kind::Function,
@@ -478,6 +511,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["lambda"],
+        iam_resources: &[iam("lambda", "function", "{arn}")],
     },
     KindInfo {
         kind: Kind::Network,
@@ -504,6 +538,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["ec2"],
+        iam_resources: &[],
     },
     KindInfo {
         kind: Kind::Aurora,
@@ -571,6 +606,14 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: true,
         iam_services: &["rds", "rds-db", "secretsmanager"],
+        iam_resources: &[
+            iam("rds", "cluster", "{arn}"),
+            iam(
+                "rds-db",
+                "db-user",
+                "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:{resource_id}/*",
+            ),
+        ],
     },
     KindInfo {
         kind: Kind::Api,
@@ -608,6 +651,11 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["apigateway", "execute-api"],
+        iam_resources: &[iam(
+            "execute-api",
+            "execute-api-general",
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:{ref}/*",
+        )],
     },
     KindInfo {
         kind: Kind::Bus,
@@ -639,6 +687,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["events"],
+        iam_resources: &[iam("events", "event-bus", "{arn}")],
     },
     KindInfo {
         kind: Kind::Rule,
@@ -664,6 +713,10 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["events"],
+        iam_resources: &[
+            iam("events", "rule-on-custom-event-bus", "{arn}"),
+            iam("events", "rule-on-default-event-bus", "{arn}"),
+        ],
     },
     KindInfo {
         kind: Kind::LogGroup,
@@ -690,6 +743,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: true,
         iam_services: &["logs"],
+        iam_resources: &[iam("logs", "log-group", "{arn}")],
     },
     KindInfo {
         kind: Kind::Alarm,
@@ -715,6 +769,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["cloudwatch"],
+        iam_resources: &[iam("cloudwatch", "alarm", "{arn}")],
     },
     KindInfo {
         kind: Kind::HealthCheck,
@@ -735,6 +790,7 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["route53"],
+        iam_resources: &[],
     },
     KindInfo {
         kind: Kind::Dashboard,
@@ -754,11 +810,16 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["cloudwatch"],
+        iam_resources: &[],
     },
 ];
 
 /// The short type of IAM roles the platform creates.
 pub const ROLE_SHORT_TYPE: &str = "role";
+
+/// The purpose of the role API Gateway writes CloudWatch logs with: one per
+/// region, shared by every api (`role-apigw-cloudwatch-{region}-{suffix}`).
+pub const API_ACCOUNT_ROLE_PURPOSE: &str = "apigw_cloudwatch";
 /// IAM role names are at most 64 characters.
 pub const ROLE_NAME_LIMIT: NameLimit = NameLimit {
     what: "IAM role name",

@@ -1,5 +1,6 @@
 //! Lookups in the generated IAM tables ([`crate::iam_data`]).
 
+use crate::catalog::{IamResource, KindInfo};
 use crate::iam_data::{ACTIONS, RESOURCE_TYPES, SERVICES};
 
 /// One IAM action.
@@ -80,6 +81,71 @@ pub fn arn_template(service: &str, key: &str) -> Option<&'static str> {
         .map(|(_, _, arn)| *arn)
 }
 
+/// Every service the tables cover, sorted.
+pub fn services() -> &'static [&'static str] {
+    SERVICES
+}
+
+/// The actions an IAM wildcard pattern (`dynamodb:Get*`, `sqs:*`) matches,
+/// as `service:Action`; `*` matches any run of characters and `?` one, case
+/// insensitively, as IAM matches them.
+pub fn wildcard_matches(pattern: &str) -> Vec<String> {
+    let Some((service, name)) = pattern.split_once(':') else {
+        return Vec::new();
+    };
+    let name = name.to_ascii_lowercase();
+    service_range(service)
+        .iter()
+        .filter(|(_, action, _)| glob(name.as_bytes(), action.to_ascii_lowercase().as_bytes()))
+        .map(|(s, action, _)| format!("{s}:{action}"))
+        .collect()
+}
+
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len()).any(|i| glob(rest, &text[i..])),
+        Some((b'?', rest)) => !text.is_empty() && glob(rest, &text[1..]),
+        Some((c, rest)) => text.first() == Some(c) && glob(rest, &text[1..]),
+    }
+}
+
+/// The declared-resource scopes of `info` that `action` can be granted on:
+/// the kind's IAM resource types the action accepts.
+pub fn scopes(info: &KindInfo, action: &Action) -> Vec<&'static IamResource> {
+    info.iam_resources
+        .iter()
+        .filter(|r| r.service == action.service && action.resource_types.contains(&r.resource_type))
+        .collect()
+}
+
+/// The services whose ARNs an action's resource types have (the third field
+/// of `arn:partition:service:...`), for checking a literal ARN.
+pub fn arn_services(action: &Action) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = action
+        .resource_types
+        .iter()
+        .filter_map(|t| arn_template(action.service, t))
+        .filter_map(arn_service)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The service field of an ARN (`arn:aws:sqs:...` -> `sqs`); the partition
+/// may be the `${AWS::Partition}` pseudo parameter.
+pub fn arn_service(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let rest = match rest.strip_prefix("${") {
+        Some(pseudo) => &pseudo[pseudo.find('}')? + 1..],
+        None => &rest[rest.find(':')?..],
+    };
+    let rest = rest.strip_prefix(':')?;
+    let service = &rest[..rest.find(':')?];
+    (!service.is_empty()).then_some(service)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +197,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every IAM resource type the catalog scopes raw statements to exists
+    /// in the tables, under the service the catalog says.
+    #[test]
+    fn every_catalog_iam_resource_type_exists() {
+        for info in KINDS {
+            for r in info.iam_resources {
+                assert!(
+                    arn_template(r.service, r.resource_type).is_some(),
+                    "{}: {}:{} is not in the IAM tables",
+                    info.keyword,
+                    r.service,
+                    r.resource_type
+                );
+                assert!(info.iam_services.contains(&r.service) || info.keyword == "aurora");
+            }
+        }
+    }
+
+    #[test]
+    fn wildcards_scopes_and_arn_services() {
+        let gets = wildcard_matches("dynamodb:Get*");
+        assert!(gets.contains(&"dynamodb:GetItem".to_owned()));
+        assert!(!gets.contains(&"dynamodb:PutItem".to_owned()));
+        assert_eq!(wildcard_matches("sqs:SendMessag?"), ["sqs:SendMessage"]);
+        assert!(wildcard_matches("nope:*").is_empty());
+
+        let table = crate::catalog::Kind::Table.info();
+        let get = lookup("dynamodb:GetItem").unwrap();
+        assert_eq!(
+            scopes(table, &get)
+                .iter()
+                .map(|r| r.resource_type)
+                .collect::<Vec<_>>(),
+            ["table"]
+        );
+        let query = lookup("dynamodb:Query").unwrap();
+        assert_eq!(scopes(table, &query).len(), 2, "table and index");
+        let send = lookup("sqs:SendMessage").unwrap();
+        assert!(scopes(table, &send).is_empty());
+
+        assert_eq!(arn_services(&send), ["sqs"]);
+        assert_eq!(arn_service("arn:aws:s3:::bucket"), Some("s3"));
+        assert_eq!(arn_service("arn:${AWS::Partition}:sqs:x:y:z"), Some("sqs"));
+        assert_eq!(arn_service("s3:::bucket"), None);
     }
 }

@@ -22,6 +22,45 @@ pub struct Platform {
     pub profiles: Vec<String>,
     /// Every declared resource, in declaration order.
     pub resources: Vec<Resource>,
+    /// The promotion pipeline, when the platform declares one.
+    pub pipeline: Option<PipelineSpec>,
+}
+
+/// `pipeline release { region: us_east_1, source: .., stages: [dev, staging, approve, prod] }`:
+/// a CodePipeline (V2) in its own stack that deploys and verifies the
+/// platform stage by stage, each stage with the suffix and profile named
+/// after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineSpec {
+    /// The declared name (`release`).
+    pub name: String,
+    /// The region code the pipeline runs in (`us-east-1`).
+    pub region: String,
+    pub source: PipelineSource,
+    /// In order; the last deploy stage is production, right after an approval.
+    pub stages: Vec<PipelineStage>,
+    /// Retention of the build logs, days.
+    pub log_retention_days: u32,
+}
+
+/// Where the pipeline takes the platform's source from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PipelineSource {
+    /// A repository behind a CodeStar connection (GitHub, GitLab,
+    /// Bitbucket); the connection's ARN is a deploy-time parameter.
+    Repository { repository: String, branch: String },
+    /// `source.zip` in a versioned bucket the pipeline stack creates.
+    Bucket,
+}
+
+/// One stage of the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PipelineStage {
+    /// `tp deploy` then `tp verify` with `--suffix` and `--profile` both
+    /// this profile's name; a failed verify rolls the stage back.
+    Deploy { profile: String },
+    /// A manual approval.
+    Approve,
 }
 
 /// One declared resource.
@@ -241,6 +280,29 @@ pub struct Grant {
     pub access: String,
 }
 
+/// A raw policy statement: `allow ["dynamodb:DescribeTable"] on sessions`.
+/// The macro has checked that each action exists, is not a wildcard, and
+/// can be scoped to the resource it names (or only to `*`, for `on *`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyStatement {
+    /// `service:Action`, exactly as the IAM tables spell them.
+    pub actions: Vec<String>,
+    pub resource: StatementResource,
+}
+
+/// What a raw statement is scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementResource {
+    /// `on *`: for actions without resource-level permissions.
+    All,
+    /// `on sessions`: the ARNs of the declared resource's IAM resource types
+    /// the actions accept (`catalog::KindInfo::iam_resources`).
+    Declared(String),
+    /// `on "arn:${AWS::Partition}:cloudformation:..."`: a literal ARN;
+    /// `${AWS::...}` pseudo parameters are substituted.
+    Arn(String),
+}
+
 /// An SQS trigger: `trigger: trade_orders { batch: 10 }`. Partial batch
 /// responses (`ReportBatchItemFailures`) are always on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,6 +326,8 @@ pub struct FunctionSpec {
     pub key: String,
     pub env: Vec<(String, ValueSource)>,
     pub grants: Vec<Grant>,
+    /// Raw statements, for calls no access level covers.
+    pub statements: Vec<PolicyStatement>,
     pub trigger: Option<Trigger>,
     /// The network whose private subnets the function runs in.
     pub network: Option<String>,
@@ -309,6 +373,10 @@ impl Platform {
                 out.push(&f.key);
                 out.extend(f.env.iter().filter_map(|(_, v)| value(v)));
                 out.extend(f.grants.iter().map(|g| g.resource.as_str()));
+                out.extend(f.statements.iter().filter_map(|s| match &s.resource {
+                    StatementResource::Declared(name) => Some(name.as_str()),
+                    StatementResource::All | StatementResource::Arn(_) => None,
+                }));
                 if let Some(t) = &f.trigger {
                     out.push(&t.queue);
                 }

@@ -12,7 +12,8 @@
 //! `schemas/trade-order.json`; SQS with dead-letter queues; an EventBridge
 //! bus whose processed trades reach the event handler and an audit log
 //! group; an hourly health monitor; a Route 53 health check of the API;
-//! alarms to one topic and one dashboard.
+//! alarms to one topic and one dashboard. A promotion pipeline (its own
+//! stack) takes the definition from dev through staging to production.
 
 platform_macros::platform! {
     platform trading_platform {
@@ -20,6 +21,16 @@ platform_macros::platform! {
         suffix: max 12,
         profiles: [dev, staging, prod],
         tags: { Project: "trading-platform", Owner: "platform-team", CostCenter: "trading" },
+    }
+
+    // Promotion: dev, then staging, then a manual approval before prod; each
+    // stage runs `tp deploy` and `tp verify`, and a failed verify rolls that
+    // stage back. Deployed on its own with `tp synth --pipeline`.
+    pipeline release {
+        region: us_east_1,
+        source: repository "acme/trading-platform" branch "main",
+        stages: [dev, staging, approve, prod],
+        logs: 90d,
     }
 
     // Encrypts every table, queue, bucket, topic, database and log group.

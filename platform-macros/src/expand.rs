@@ -16,10 +16,10 @@ use quote::{ToTokens, quote};
 use syn::{Ident, LitStr};
 
 use crate::ast::{
-    AlarmBody, ApiBody, AuroraBody, AuthValue, Body, BucketBody, BusBody, DashboardBody,
+    APPROVE, AlarmBody, ApiBody, AuroraBody, AuthValue, Body, BucketBody, BusBody, DashboardBody,
     Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody, LogGroupBody,
-    MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, Removal, ResourceBlock, RuleBody,
-    TableBody, TopicBody, Value, f64_tokens,
+    MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, RawResource, Removal,
+    ResourceBlock, RuleBody, Source, TableBody, TopicBody, Value, f64_tokens,
 };
 use crate::check;
 use crate::ctxt::Ctxt;
@@ -87,6 +87,7 @@ fn emit(model: &Model) -> TokenStream {
         .resources
         .iter()
         .map(|resource| emit_resource(model, profiles, resource));
+    let pipeline = emit_pipeline(model);
     quote! {
         /// The platform declared with `platform!`.
         pub fn platform() -> ::platform_core::spec::Platform {
@@ -97,8 +98,50 @@ fn emit(model: &Model) -> TokenStream {
                 tags: ::std::vec![#(#tags),*],
                 profiles: ::std::vec![#(#profile_names),*],
                 resources: ::std::vec![#(#resources),*],
+                pipeline: #pipeline,
             }
         }
+    }
+}
+
+/// `Some(PipelineSpec { .. })` for the `pipeline` block, if any.
+fn emit_pipeline(model: &Model) -> TokenStream {
+    let Some(block) = model.pipeline() else {
+        return quote!(::core::option::Option::None);
+    };
+    let name = string(&block.name.to_string());
+    let region = block.region.as_ref().expect("checked: region declared");
+    let region = string(naming::region_code(&region.to_string()).expect("checked: known region"));
+    let source = match block.source.as_ref().expect("checked: source declared") {
+        Source::Repository { repository, branch } => quote! {
+            ::platform_core::spec::PipelineSource::Repository {
+                repository: ::std::string::String::from(#repository),
+                branch: ::std::string::String::from(#branch),
+            }
+        },
+        Source::Bucket => quote!(::platform_core::spec::PipelineSource::Bucket),
+    };
+    let stages = block
+        .stages
+        .iter()
+        .flat_map(|list| &list.items)
+        .map(|stage| {
+            if stage == APPROVE {
+                quote!(::platform_core::spec::PipelineStage::Approve)
+            } else {
+                let profile = string(&stage.to_string());
+                quote!(::platform_core::spec::PipelineStage::Deploy { profile: #profile })
+            }
+        });
+    let logs = or_default(&block.logs, defaults::PIPELINE_LOG_DAYS);
+    quote! {
+        ::core::option::Option::Some(::platform_core::spec::PipelineSpec {
+            name: #name,
+            region: #region,
+            source: #source,
+            stages: ::std::vec![#(#stages),*],
+            log_retention_days: #logs,
+        })
     }
 }
 
@@ -312,6 +355,30 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
     );
     let dead_letter = optional_name(&body.dead_letter);
     let metrics = option(body.metrics.as_ref().map(owned));
+    let statements = body
+        .statements
+        .iter()
+        .flat_map(|list| &list.items)
+        .map(|statement| {
+            let actions = statement.actions.iter().map(owned);
+            let resource = match &statement.resource {
+                RawResource::All(_) => quote!(::platform_core::spec::StatementResource::All),
+                RawResource::Declared(name) => {
+                    let name = string(&name.to_string());
+                    quote!(::platform_core::spec::StatementResource::Declared(#name))
+                }
+                RawResource::Arn(arn) => {
+                    let arn = owned(arn);
+                    quote!(::platform_core::spec::StatementResource::Arn(#arn))
+                }
+            };
+            quote! {
+                ::platform_core::spec::PolicyStatement {
+                    actions: ::std::vec![#(#actions),*],
+                    resource: #resource,
+                }
+            }
+        });
     quote! {
         ::platform_core::spec::Spec::Function(::platform_core::spec::FunctionSpec {
             code: ::std::string::String::from(::core::concat!(
@@ -324,6 +391,7 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             key: #key,
             env: ::std::vec![#(#env),*],
             grants: ::std::vec![#(#grants),*],
+            statements: ::std::vec![#(#statements),*],
             trigger: #trigger,
             network: #network,
             reserved_concurrency: #concurrency,

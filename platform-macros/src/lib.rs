@@ -246,13 +246,42 @@
 //!     concurrency: per_profile(N),             // optional: reserved concurrent executions
 //!     dead_letter: QUEUE,                      // optional: failed asynchronous invocations
 //!     metrics: "NAMESPACE",                    // optional: may publish custom CloudWatch metrics there
+//!     statements: [allow "SERVICE:Action" | ["..", ..] on RESOURCE | "ARN" | *, ...],   // optional: raw IAM
 //! }
 //! ```
 //!
 //! A resource in `env` needs a grant (a trigger queue counts as `consume`,
-//! the `dead_letter:` queue as `send`). A function in a network reaches AWS
-//! services only through the network's endpoints, so each service its
-//! grants call needs one.
+//! the `dead_letter:` queue as `send`, a raw statement on it as whatever it
+//! allows). A function in a network reaches AWS services only through the
+//! network's endpoints, so each service its grants and statements call
+//! needs one.
+//!
+//! `statements` are for calls no access level covers. Each action must
+//! exist in the IAM tables (no wildcards); `on RESOURCE` scopes it to the
+//! ARNs of that resource's IAM resource types the action accepts (a table's
+//! `dynamodb:Query` gets the table and its indexes), `on "arn:..."` to a
+//! literal ARN of the action's service (`${AWS::Region}` and the other
+//! pseudo parameters are substituted), and `on *` is only for actions IAM
+//! cannot scope:
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! # table sessions { partition: id: string, key: data }
+//! function auditor {
+//!     code: "handlers/auditor",
+//!     key: data,
+//!     env: { SESSIONS_TABLE: sessions.name },
+//!     statements: [
+//!         allow ["dynamodb:DescribeTable", "dynamodb:Query"] on sessions,
+//!         allow "cloudformation:DescribeStacks" on "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/trading-*/*",
+//!         allow "xray:PutTraceSegments" on *,
+//!     ],
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
 //!
 //! ```
 //! # platform_macros::platform! {
@@ -273,6 +302,39 @@
 //!     trigger: trade_orders { batch: 10, window: 0s },
 //!     env: { SESSIONS_TABLE: sessions.name, STAGE: "live" },
 //!     grants: { sessions: read_write },
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `pipeline`: promotion from dev to production (its own stack)
+//!
+//! ```text
+//! pipeline NAME {
+//!     region: REGION,                                              // required: where it runs
+//!     source: repository "OWNER/REPO" branch "BRANCH" | bucket,   // required
+//!     stages: [PROFILE, ..., approve, PROFILE],                   // required
+//!     logs: DAYS,                                                  // default 90d: build logs
+//! }
+//! ```
+//!
+//! A CodePipeline (V2) in its own stack (`tp synth --pipeline --suffix
+//! cicd`): each stage runs `tp deploy` then `tp verify` in CodeBuild with
+//! `--suffix` and `--profile` set to the stage's profile, and rolls back to
+//! its last good artifact when verify fails. The last stage is production
+//! and comes right after a manual `approve`. A `repository` source goes
+//! through a CodeStar connection whose ARN is the stack's
+//! `SourceConnectionArn` parameter; a `bucket` source starts the pipeline
+//! when `source.zip` changes in the bucket the stack creates.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, staging, prod] }
+//! pipeline release {
+//!     region: us_east_1,
+//!     source: repository "acme/trading-platform" branch "main",
+//!     stages: [dev, staging, approve, prod],
+//!     logs: 90d,
 //! }
 //! # }
 //! # fn main() { platform(); }

@@ -9,7 +9,8 @@ use platform_core::naming;
 use syn::{Ident, LitStr};
 
 use crate::ast::{
-    AttrRef, Block, Body, Definition, PerProfile, PlatformBlock, ResourceBlock, Value, kw,
+    AttrRef, Block, Body, Definition, PerProfile, PipelineBlock, PlatformBlock, RawResource,
+    ResourceBlock, Value, kw,
 };
 
 /// The DSL's defaults for optional fields.
@@ -57,6 +58,8 @@ pub mod defaults {
     pub const API_LOG_DAYS: u32 = 30;
     /// `retention: 30d`.
     pub const LOG_GROUP_RETENTION_DAYS: u32 = 30;
+    /// A pipeline's `logs: 90d`.
+    pub const PIPELINE_LOG_DAYS: u32 = 90;
     /// `retries: 3`.
     pub const RULE_RETRIES: u32 = 3;
     /// `max_age: 1h`.
@@ -75,6 +78,8 @@ pub mod defaults {
 pub struct Model<'a> {
     /// Every `platform` block; exactly one is expected.
     pub platform_blocks: Vec<&'a PlatformBlock>,
+    /// Every `pipeline` block; at most one is expected.
+    pub pipeline_blocks: Vec<&'a PipelineBlock>,
     /// Every resource block, in declaration order, duplicates included.
     pub resources: Vec<&'a ResourceBlock>,
     /// The first declaration of each name.
@@ -86,10 +91,14 @@ pub struct Model<'a> {
     /// The directory relative paths (a route's `body:`) are read from: the
     /// crate's, as for `include_str!`.
     pub manifest_dir: std::path::PathBuf,
+    /// The declaration being resolved, which references are made from.
+    current: Option<&'a Ident>,
 }
 
 /// A name used where a declared resource is expected.
 pub struct Reference<'a> {
+    /// The declaration the reference is written in.
+    pub from: &'a Ident,
     pub slot: Slot<'a>,
     /// The referenced name.
     pub target: &'a Ident,
@@ -110,6 +119,8 @@ pub enum Slot<'a> {
     Env,
     /// `grants: { sessions: read_write }`, with the access levels.
     Grant { levels: &'a [Ident] },
+    /// `statements: [allow "dynamodb:DescribeTable" on sessions]`.
+    Statement,
     /// `parameter x { value: sessions.name }`.
     ParameterValue,
     /// `network: core` (of a function or an aurora cluster).
@@ -143,7 +154,11 @@ impl Slot<'_> {
             Slot::Bus => &[Kind::Bus],
             Slot::HealthCheckApi => &[Kind::Api],
             Slot::AccessLogs => &[Kind::Bucket],
-            Slot::Env | Slot::Grant { .. } | Slot::ParameterValue | Slot::Metric { .. } => &[],
+            Slot::Env
+            | Slot::Grant { .. }
+            | Slot::Statement
+            | Slot::ParameterValue
+            | Slot::Metric { .. } => &[],
         }
     }
 
@@ -154,6 +169,7 @@ impl Slot<'_> {
                 format!("`{method} {:?} => {target}`", path.value())
             }
             Slot::RuleTarget => format!("`targets: [{target}]`"),
+            Slot::Statement => format!("`on {target}`"),
             _ => format!("`{}: {target}`", self.field()),
         }
     }
@@ -166,6 +182,7 @@ impl Slot<'_> {
             Slot::Trigger => "trigger",
             Slot::Env => "env",
             Slot::Grant { .. } => "grants",
+            Slot::Statement => "statements",
             Slot::ParameterValue => "value",
             Slot::Network => "network",
             Slot::Route { .. } => "routes",
@@ -189,15 +206,18 @@ impl<'a> Model<'a> {
     pub fn resolve(definition: &'a Definition, manifest_dir: std::path::PathBuf) -> Self {
         let mut model = Model {
             platform_blocks: Vec::new(),
+            pipeline_blocks: Vec::new(),
             resources: Vec::new(),
             by_name: BTreeMap::new(),
             references: Vec::new(),
             per_profile: Vec::new(),
             manifest_dir,
+            current: None,
         };
         for block in &definition.blocks {
             match block {
                 Block::Platform(platform) => model.platform_blocks.push(platform),
+                Block::Pipeline(pipeline) => model.pipeline_blocks.push(pipeline),
                 Block::Resource(resource) => model.add(resource),
             }
         }
@@ -205,6 +225,7 @@ impl<'a> Model<'a> {
     }
 
     fn add(&mut self, resource: &'a ResourceBlock) {
+        self.current = Some(&resource.name);
         self.resources.push(resource);
         self.by_name
             .entry(resource.name.to_string())
@@ -238,6 +259,11 @@ impl<'a> Model<'a> {
                 }
                 for (_, value) in &function.env {
                     self.add_value(Slot::Env, value);
+                }
+                for statement in function.statements.iter().flat_map(|list| &list.items) {
+                    if let RawResource::Declared(target) = &statement.resource {
+                        self.refer(Slot::Statement, target);
+                    }
                 }
                 self.refer_opt(Slot::Network, &function.network);
                 self.refer_opt(Slot::DeadLetter, &function.dead_letter);
@@ -304,6 +330,9 @@ impl<'a> Model<'a> {
 
     fn refer(&mut self, slot: Slot<'a>, target: &'a Ident) {
         self.references.push(Reference {
+            from: self
+                .current
+                .expect("references are made inside a declaration"),
             slot,
             target,
             attr: None,
@@ -313,6 +342,9 @@ impl<'a> Model<'a> {
     fn add_value(&mut self, slot: Slot<'a>, value: &'a Value) {
         if let Value::Attr(attr) = value {
             self.references.push(Reference {
+                from: self
+                    .current
+                    .expect("references are made inside a declaration"),
                 slot,
                 target: &attr.resource,
                 attr: Some(attr),
@@ -330,6 +362,11 @@ impl<'a> Model<'a> {
     /// The platform block, when there is one (the first, if repeated).
     pub fn platform(&self) -> Option<&'a PlatformBlock> {
         self.platform_blocks.first().copied()
+    }
+
+    /// The pipeline block, when there is one (the first, if repeated).
+    pub fn pipeline(&self) -> Option<&'a PipelineBlock> {
+        self.pipeline_blocks.first().copied()
     }
 
     /// The first declaration called `name`.

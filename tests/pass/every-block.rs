@@ -32,6 +32,7 @@ platform_macros::platform! {
         concurrency: profile(dev: 5, prod: 50),
         dead_letter: events_dlq,
         grants: { trades: [connect, read_secret] },
+        statements: [allow "rds:DescribeDBClusters" on trades],
     }
     api trading {
         throttle: profile(dev: 100 burst 200, prod: 2000 burst 4000),
@@ -52,7 +53,7 @@ platform_macros::platform! {
 }
 
 fn main() {
-    use platform_core::spec::{Auth, Capacity, Comparison, Spec, TargetRef};
+    use platform_core::spec::{Auth, Capacity, Comparison, Spec, StatementResource, TargetRef};
 
     let platform = platform();
     assert_eq!(platform.validate_references(), Ok(()));
@@ -72,6 +73,10 @@ fn main() {
     assert_eq!(function.network.as_deref(), Some("core"));
     assert_eq!(function.reserved_concurrency.get("prod"), Some(50));
     assert_eq!(function.grants.len(), 2);
+    assert_eq!(
+        function.statements[0].resource,
+        StatementResource::Declared("trades".into())
+    );
     let Spec::Api(api) = spec("trading") else { panic!("an api") };
     assert_eq!(api.stage, "v1");
     assert_eq!(api.routes[1].auth, Auth::Iam);

@@ -20,6 +20,19 @@ fn write_all_templates(dir: &Path) -> Vec<PathBuf> {
             }
         }
     }
+    // The promotion pipeline's own stack, with a short and the longest suffix.
+    for suffix in ["cicd", longest_suffix.as_str()] {
+        let platform = platform_def::platform();
+        let suffix = platform_core::naming::Suffix::new(suffix, platform.suffix_max).unwrap();
+        for stack in platform_core::synth::synth_pipeline(&platform, &suffix)
+            .unwrap()
+            .stacks
+        {
+            let path = dir.join(stack.template_file());
+            std::fs::write(&path, &stack.body).unwrap();
+            templates.push(path);
+        }
+    }
     templates
 }
 

@@ -12,6 +12,8 @@ fn ui() {
         "network",
         "api",
         "buckets",
+        "functions",
+        "pipeline",
         "values",
         "queues",
         "policy",

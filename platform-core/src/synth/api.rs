@@ -287,7 +287,13 @@ fn account_logging(cx: &mut Context<'_>) -> Result<(), SynthError> {
     cx.add(
         ACCOUNT_ROLE_ID,
         Resource::new("AWS::IAM::Role")
-            .prop("RoleName", cx.physical_name("role", "apigw_cloudwatch"))
+            .prop(
+                "RoleName",
+                cx.physical_name(
+                    crate::catalog::ROLE_SHORT_TYPE,
+                    crate::catalog::API_ACCOUNT_ROLE_PURPOSE,
+                ),
+            )
             .prop(
                 "AssumeRolePolicyDocument",
                 iam::document(&[iam::service_trust(

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::catalog::Access;
 use crate::naming::pascal_case;
-use crate::spec::{FunctionSpec, Grant, Spec};
+use crate::spec::{FunctionSpec, Grant, Spec, StatementResource};
 use crate::template::Value;
 
 use super::Context;
@@ -114,8 +114,11 @@ pub(crate) fn deny_insecure_transport(action: &str, resources: Vec<Value>) -> St
 /// `{ref}` is its `Ref`, any other `{attribute}` that attribute; `${...}` is
 /// left for `Fn::Sub`.
 fn resolve_arns(cx: &Context<'_>, name: &str, access: &Access) -> Vec<Value> {
-    access
-        .resources
+    resolve_patterns(cx, name, access.resources)
+}
+
+fn resolve_patterns(cx: &Context<'_>, name: &str, patterns: &[&str]) -> Vec<Value> {
+    patterns
         .iter()
         .map(|pattern| {
             if let Some(attribute) = whole_placeholder(pattern) {
@@ -162,6 +165,25 @@ fn placeholder_sub(cx: &Context<'_>, name: &str, attribute: &str) -> String {
     } else {
         cx.sub_var(name, attribute)
     }
+}
+
+/// The ARNs of resource `name` that a raw statement's actions act on: the
+/// kind's IAM resource types that any of the actions accepts, in the
+/// catalog's order.
+fn declared_scopes(cx: &Context<'_>, name: &str, actions: &[String]) -> Vec<Value> {
+    let resource = cx.platform.resource(name).expect("validated");
+    let info = resource.spec.kind().info();
+    let mut patterns: Vec<&str> = Vec::new();
+    for action in actions {
+        let action = crate::iam::lookup(action).expect("actions are checked by the macro");
+        for scope in crate::iam::scopes(info, &action) {
+            if !patterns.contains(&scope.arn) {
+                patterns.push(scope.arn);
+            }
+        }
+    }
+    patterns.sort_by_key(|p| info.iam_resources.iter().position(|r| r.arn == *p));
+    resolve_patterns(cx, name, &patterns)
 }
 
 /// The key that encrypts a declared resource, if any.
@@ -247,6 +269,22 @@ pub(crate) fn grant_statements(cx: &Context<'_>, function: &FunctionSpec) -> Vec
             let entry = key_actions.entry(key).or_default();
             entry.extend(access.key_actions.iter().copied());
         }
+    }
+    for (index, raw) in function.statements.iter().enumerate() {
+        let mut actions: Vec<&str> = raw.actions.iter().map(String::as_str).collect();
+        actions.sort_unstable();
+        actions.dedup();
+        let resources = match &raw.resource {
+            StatementResource::All => vec![Value::str("*")],
+            StatementResource::Arn(arn) if arn.contains("${") => vec![Value::sub(arn.clone())],
+            StatementResource::Arn(arn) => vec![Value::str(arn.clone())],
+            StatementResource::Declared(name) => declared_scopes(cx, name, &raw.actions),
+        };
+        statements.push(Statement::allow(
+            &format!("Statement{}", index + 1),
+            &actions,
+            resources,
+        ));
     }
     for (key, mut actions) in key_actions {
         if actions.is_empty() {

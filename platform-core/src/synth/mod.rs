@@ -13,6 +13,7 @@ mod events;
 mod iam;
 mod monitoring;
 mod network;
+pub mod pipeline;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use crate::spec::{AttrRef, Platform, ValueSource};
 use crate::template::{Parameter, Template, Value};
 
 pub use assets::{Asset, package_directory};
+pub use pipeline::{pipeline_stack_name, staged_stacks, synth_pipeline};
 
 /// CloudFormation's documented template and stack limits.
 pub mod limits {
@@ -70,15 +72,15 @@ pub enum DeploymentError {
 impl fmt::Display for DeploymentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DeploymentError::Suffix(e) => write!(f, "invalid --suffix: {e}"),
+            DeploymentError::Suffix(e) => write!(f, "invalid --suffix: {e} [name-suffix]"),
             DeploymentError::UnknownProfile { profile, declared } => write!(
                 f,
-                "unknown --profile `{profile}`; the platform declares {}",
+                "unknown --profile `{profile}`; the platform declares {} [ref-profile]",
                 quoted_list(declared)
             ),
             DeploymentError::UnknownRegion { region, declared } => write!(
                 f,
-                "--region `{region}` is not one of the platform's regions ({}); declare it in `regions: [...]`",
+                "--region `{region}` is not one of the platform's regions ({}); declare it in `regions: [...]` [name-region]",
                 quoted_list(declared)
             ),
         }

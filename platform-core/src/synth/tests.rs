@@ -289,6 +289,22 @@ fn sample() -> Platform {
                             access: "read".into(),
                         },
                     ],
+                    statements: vec![
+                        PolicyStatement {
+                            actions: vec!["dynamodb:DescribeTable".into(), "dynamodb:Query".into()],
+                            resource: StatementResource::Declared("sessions".into()),
+                        },
+                        PolicyStatement {
+                            actions: vec!["xray:PutTraceSegments".into()],
+                            resource: StatementResource::All,
+                        },
+                        PolicyStatement {
+                            actions: vec!["cloudformation:DescribeStacks".into()],
+                            resource: StatementResource::Arn(
+                                "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/tp-*/*".into(),
+                            ),
+                        },
+                    ],
                     trigger: Some(Trigger {
                         queue: "orders".into(),
                         batch_size: 10,
@@ -304,6 +320,24 @@ fn sample() -> Platform {
                 }),
             ),
         ],
+        pipeline: Some(PipelineSpec {
+            name: "release".into(),
+            region: "us-east-1".into(),
+            source: PipelineSource::Repository {
+                repository: "acme/trading".into(),
+                branch: "main".into(),
+            },
+            stages: vec![
+                PipelineStage::Deploy {
+                    profile: "dev".into(),
+                },
+                PipelineStage::Approve,
+                PipelineStage::Deploy {
+                    profile: "prod".into(),
+                },
+            ],
+            log_retention_days: 90,
+        }),
     }
 }
 
@@ -328,7 +362,7 @@ fn deployments_are_validated_against_the_platform() {
     let err = Deployment::new(&p, "dev", Some("qa"), &[]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown --profile `qa`; the platform declares `dev`, `prod`"
+        "unknown --profile `qa`; the platform declares `dev`, `prod` [ref-profile]"
     );
     let err = Deployment::new(&p, "dev", None, &["eu-west-1".into()]).unwrap_err();
     assert!(
@@ -545,12 +579,28 @@ fn a_function_gets_exactly_its_grants_scoped_to_their_resources() {
         if s["Resource"] == "*" {
             let sid = s["Sid"].as_str().unwrap();
             assert!(
-                ["WriteTraces", "VpcDescribe", "PublishMetrics"].contains(&sid),
+                ["WriteTraces", "VpcDescribe", "PublishMetrics", "Statement2"].contains(&sid),
                 "{sid} is unscoped"
             );
         }
     }
-    assert_eq!(statements.len(), 12, "{statements:#?}");
+    assert_eq!(statements.len(), 15, "{statements:#?}");
+    // Raw statements: a declared resource becomes the ARNs of the IAM
+    // resource types its actions accept (Query also works on indexes,
+    // DescribeTable only on the table); `*` and literal ARNs stay as written.
+    assert_eq!(
+        by_sid("Statement1")["Action"],
+        json!(["dynamodb:DescribeTable", "dynamodb:Query"])
+    );
+    assert_eq!(
+        by_sid("Statement1")["Resource"],
+        json!([{"Fn::GetAtt": ["SessionsTable", "Arn"]}, {"Fn::Sub": "${SessionsTable.Arn}/index/*"}])
+    );
+    assert_eq!(by_sid("Statement2")["Resource"], "*");
+    assert_eq!(
+        by_sid("Statement3")["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/tp-*/*"})
+    );
     let metrics = by_sid("PublishMetrics");
     assert_eq!(metrics["Action"], "cloudwatch:PutMetricData");
     assert_eq!(
@@ -1031,4 +1081,146 @@ fn an_email_subscription_is_made_only_when_an_address_is_given() {
         json!({"Ref": "AlertsTopicEmail"})
     );
     assert_eq!(sub["Properties"]["TopicArn"], json!({"Ref": "AlertsTopic"}));
+}
+
+fn pipeline_json() -> Json {
+    let platform = sample();
+    let suffix = Suffix::new("cicd", 12).unwrap();
+    let assembly = synth_pipeline(&platform, &suffix).unwrap();
+    assert_eq!(assembly.stacks.len(), 1);
+    assert_eq!(assembly.stacks[0].name, "trading-pipeline-us-east-1-cicd");
+    serde_json::from_str(&assembly.stacks[0].body).unwrap()
+}
+
+#[test]
+fn the_pipeline_deploys_and_verifies_each_stage_with_approval_before_the_last() {
+    let t = pipeline_json();
+    let pipeline = &t["Resources"]["ReleasePipeline"]["Properties"];
+    assert_eq!(pipeline["PipelineType"], "V2");
+    assert_eq!(pipeline["Name"], "codepipeline-release-us-east-1-cicd");
+    let stages: Vec<&str> = pipeline["Stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["Source", "Dev", "Approve", "Prod"]);
+    let dev = &pipeline["Stages"][1];
+    assert_eq!(dev["OnFailure"]["Result"], "ROLLBACK");
+    let actions = dev["Actions"].as_array().unwrap();
+    assert_eq!(actions[0]["Name"], "Deploy");
+    assert_eq!(actions[1]["Name"], "Verify");
+    assert_eq!(actions[1]["RunOrder"], 2);
+    assert_eq!(
+        actions[0]["Configuration"]["EnvironmentVariables"],
+        r#"[{"name":"STAGE","value":"dev","type":"PLAINTEXT"}]"#
+    );
+    assert_eq!(actions[1]["InputArtifacts"][0]["Name"], "DevTool");
+    assert_eq!(
+        pipeline["Stages"][2]["Actions"][0]["ActionTypeId"]["Provider"],
+        "Manual"
+    );
+    assert_eq!(
+        pipeline["Stages"][0]["Actions"][0]["Configuration"]["ConnectionArn"],
+        json!({"Ref": "SourceConnectionArn"})
+    );
+    assert_eq!(
+        pipeline["ArtifactStore"]["EncryptionKey"]["Id"],
+        json!({"Fn::GetAtt": ["ReleaseKeyKey", "Arn"]})
+    );
+    let deploy = &t["Resources"]["ReleaseDeployProject"]["Properties"];
+    let spec = deploy["Source"]["BuildSpec"].as_str().unwrap();
+    assert!(
+        spec.contains("tp deploy --suffix \"$STAGE\" --profile \"$STAGE\""),
+        "{spec}"
+    );
+    let verify = &t["Resources"]["ReleaseVerifyProject"]["Properties"];
+    assert!(
+        verify["Source"]["BuildSpec"]
+            .as_str()
+            .unwrap()
+            .contains("tp verify")
+    );
+}
+
+/// The build role manages exactly the stacks the stages deploy, by name,
+/// and the execution role creates IAM roles only with the stages' suffixes.
+#[test]
+fn the_pipeline_roles_are_scoped_to_the_staged_stacks() {
+    let t = pipeline_json();
+    let statements = |role: &str| -> Vec<Json> {
+        t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let build = statements("ReleaseBuildRole");
+    let stacks = build
+        .iter()
+        .find(|s| s["Sid"] == "ManageStageStacks")
+        .unwrap();
+    let resources: Vec<String> = stacks["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Fn::Sub"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected = Vec::new();
+    for profile in ["dev", "prod"] {
+        for region in ["us-east-1", "us-west-2"] {
+            expected.push(format!(
+                "arn:${{AWS::Partition}}:cloudformation:{region}:${{AWS::AccountId}}:stack/trading-{region}-{profile}/*"
+            ));
+        }
+    }
+    assert_eq!(resources, expected);
+    for s in &build {
+        let actions = match &s["Action"] {
+            Json::Array(a) => a.clone(),
+            one => vec![one.clone()],
+        };
+        for a in actions {
+            assert!(!a.as_str().unwrap().contains('*'), "wildcard {a}");
+        }
+        if s["Resource"] == "*" {
+            assert_eq!(s["Action"], "sts:GetCallerIdentity");
+        }
+    }
+    let exec = statements("ReleaseExecutionRole");
+    let roles = exec.iter().find(|s| s["Sid"] == "PlatformRoles").unwrap();
+    assert_eq!(
+        roles["Resource"],
+        json!([
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/role-*-dev"},
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/role-*-prod"}
+        ])
+    );
+    let services = exec
+        .iter()
+        .find(|s| s["Sid"] == "PlatformServicesInItsRegions")
+        .unwrap();
+    assert_eq!(
+        services["Condition"]["StringEquals"]["aws:RequestedRegion"],
+        json!(["us-east-1", "us-west-2"])
+    );
+    assert!(
+        !services["Action"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("iam:*"))
+    );
+}
+
+#[test]
+fn a_pipeline_needs_a_suffix_of_its_own() {
+    let platform = sample();
+    let suffix = Suffix::new("dev", 12).unwrap();
+    let error = synth_pipeline(&platform, &suffix).unwrap_err().to_string();
+    assert!(error.contains("choose a suffix of its own"), "{error}");
+    let mut without = sample();
+    without.pipeline = None;
+    let error = synth_pipeline(&without, &Suffix::new("cicd", 12).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("declares no pipeline"), "{error}");
 }

@@ -13,7 +13,7 @@ use super::{
 ///     code: "DIR", handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY,
 ///     env: { VAR: REF.ATTR | "literal", ... }, grants: { REF: ACCESS | [ACCESS, ...], ... },
 ///     trigger: QUEUE { batch: N, window: 0s }, network: NET, concurrency: N | profile(..), dead_letter: QUEUE,
-///     metrics: "NAMESPACE",
+///     metrics: "NAMESPACE", statements: [allow "SERVICE:Action" | ["..", ..] on REF | * | "ARN", ...],
 /// }
 /// ```
 #[derive(Default)]
@@ -32,6 +32,51 @@ pub struct FunctionBody {
     pub dead_letter: Option<Ident>,
     /// The CloudWatch namespace the function may publish custom metrics to.
     pub metrics: Option<LitStr>,
+    /// Raw IAM statements, for calls no access level covers.
+    pub statements: Option<List<RawStatement>>,
+}
+
+/// `allow "dynamodb:DescribeTable" on sessions`, `allow ["a:B", "a:C"] on *`,
+/// `allow "cloudformation:DescribeStacks" on "arn:..."`.
+pub struct RawStatement {
+    pub actions: Vec<LitStr>,
+    pub resource: RawResource,
+}
+
+/// What a raw statement is scoped to.
+pub enum RawResource {
+    /// `*`.
+    All(Token![*]),
+    /// A declared resource.
+    Declared(Ident),
+    /// A literal ARN.
+    Arn(LitStr),
+}
+
+impl Parse for RawStatement {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        input.parse::<kw::allow>().map_err(|e: syn::Error| {
+            crate::rules::Rule::GrammarSyntax.error_at(
+                e.span(),
+                "expected `allow \"service:Action\" on RESOURCE`: statements only allow, everything else stays denied",
+            )
+        })?;
+        let actions = if input.peek(token::Bracket) {
+            let list: List<LitStr> = input.parse()?;
+            list.items
+        } else {
+            vec![input.parse()?]
+        };
+        input.parse::<kw::on>()?;
+        let resource = if input.peek(Token![*]) {
+            RawResource::All(input.parse()?)
+        } else if input.peek(LitStr) {
+            RawResource::Arn(input.parse()?)
+        } else {
+            RawResource::Declared(input.parse()?)
+        };
+        Ok(RawStatement { actions, resource })
+    }
 }
 
 /// The access levels of one grant: `read_write`, or several as
@@ -98,6 +143,7 @@ impl FunctionBody {
         "concurrency",
         "dead_letter",
         "metrics",
+        "statements",
     ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
@@ -118,6 +164,7 @@ impl FunctionBody {
                 "concurrency" => body.concurrency = Some(input.parse()?),
                 "dead_letter" => body.dead_letter = Some(input.parse()?),
                 "metrics" => body.metrics = Some(input.parse()?),
+                "statements" => body.statements = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

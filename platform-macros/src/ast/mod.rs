@@ -16,6 +16,7 @@ mod compute;
 mod data;
 mod events;
 mod monitoring;
+mod pipeline;
 mod policy;
 mod values;
 
@@ -23,6 +24,7 @@ pub use compute::*;
 pub use data::*;
 pub use events::*;
 pub use monitoring::*;
+pub use pipeline::*;
 pub use policy::*;
 pub use values::*;
 
@@ -63,6 +65,11 @@ pub mod kw {
     syn::custom_keyword!(s3_managed);
     syn::custom_keyword!(null);
     syn::custom_keyword!(retain);
+    syn::custom_keyword!(allow);
+    syn::custom_keyword!(pipeline);
+    syn::custom_keyword!(repository);
+    syn::custom_keyword!(branch);
+    syn::custom_keyword!(bucket);
 }
 
 /// The whole input: `block*`, where a block is the `platform` header or a
@@ -73,6 +80,7 @@ pub struct Definition {
 
 pub enum Block {
     Platform(PlatformBlock),
+    Pipeline(PipelineBlock),
     /// Boxed: resource bodies are several times the size of the header.
     Resource(Box<ResourceBlock>),
 }
@@ -105,6 +113,9 @@ impl Parse for Block {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if input.peek(kw::platform) {
             return input.parse().map(Block::Platform);
+        }
+        if input.peek(kw::pipeline) {
+            return input.parse().map(Block::Pipeline);
         }
         let keyword: Ident = input
             .parse()
@@ -143,7 +154,7 @@ impl Parse for Block {
 
 /// "unknown block `tabel`; did you mean `table`?", or the list of blocks.
 fn unknown_block_error(span: Span, keyword: Option<&Ident>) -> syn::Error {
-    let mut valid = vec!["platform"];
+    let mut valid = vec!["platform", "pipeline"];
     valid.extend(catalog::KINDS.iter().map(|k| k.keyword));
     let list = suggest::list(&valid);
     let message = match keyword {

@@ -6,10 +6,12 @@
 
 mod api;
 mod buckets;
+pub(crate) mod env;
 mod grammar;
 mod iam;
 mod naming;
 mod network;
+mod pipeline;
 mod policy;
 mod queues;
 mod references;
@@ -33,8 +35,10 @@ pub fn check(model: &Model, cx: &Ctxt) {
     naming::check(model, cx);
     iam::check(model, cx);
     network::check(model, cx);
+    pipeline::check(model, cx);
     api::check(model, cx);
     buckets::check(model, cx);
+    env::check(model, cx);
     values::check(model, cx);
     queues::check(model, cx);
     policy::check(model, cx);

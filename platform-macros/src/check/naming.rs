@@ -15,6 +15,63 @@ pub fn check(model: &Model, cx: &Ctxt) {
     check_regions(model, cx);
     check_suffix_max(model, cx);
     check_lengths(model, cx);
+    check_collisions(model, cx);
+}
+
+/// `name-collision`: no two IAM roles the platform creates get the same
+/// name. Roles live in one account-wide namespace, and some role names are
+/// derived from a resource's name (`catalog::DERIVED_NAMES`: network `core`'s
+/// flow-log role is `role-core-flow-logs-...`, the same as the role of a
+/// function called `core_flow_logs`), and the api's account role is
+/// `role-apigw-cloudwatch-...`. A collision fails the deploy with "already
+/// exists" halfway through. Other physical names are unique because
+/// declared names are, and each kind has its own prefix.
+pub(crate) fn check_collisions(model: &Model, cx: &Ctxt) {
+    let mut roles: Vec<(String, String, &Ident)> = Vec::new();
+    let mut api_role = false;
+    for resource in &model.resources {
+        let name = resource.name.to_string();
+        if resource.info.kind == Kind::Api && !api_role {
+            api_role = true;
+            roles.push((
+                catalog::API_ACCOUNT_ROLE_PURPOSE.replace('_', "-"),
+                "the API Gateway account's CloudWatch role".to_owned(),
+                &resource.name,
+            ));
+        }
+        for derived in catalog::derived_names(resource.info.kind) {
+            if derived.short_type != catalog::ROLE_SHORT_TYPE {
+                continue;
+            }
+            let purpose = format!("{name}{}", derived.purpose_suffix);
+            let what = if derived.purpose_suffix.is_empty() {
+                format!("the role of {} `{name}`", resource.info.keyword)
+            } else {
+                format!(
+                    "the `{}` role of {} `{name}`",
+                    derived.purpose_suffix.trim_start_matches('_'),
+                    resource.info.keyword
+                )
+            };
+            roles.push((purpose.replace('_', "-"), what, &resource.name));
+        }
+    }
+    for (index, (purpose, what, at)) in roles.iter().enumerate() {
+        let Some((_, first, first_at)) = roles[..index].iter().find(|(p, ..)| p == purpose) else {
+            continue;
+        };
+        if first_at == at {
+            continue;
+        }
+        cx.error(
+            Rule::NameCollision,
+            at,
+            format!(
+                "{what} would be named `{}-{purpose}-<region>-<suffix>`, the same as {first} (declared at `{first_at}`); IAM role names are unique in an account: rename `{at}`",
+                catalog::ROLE_SHORT_TYPE
+            ),
+        );
+    }
 }
 
 /// `name-charset`: resource names and the platform's name are lowercase
@@ -150,11 +207,40 @@ fn check_lengths(model: &Model, cx: &Ctxt) {
         return;
     };
     let suffix = "x".repeat(suffix.value);
+    if let Some(api) = model.resources.iter().find(|r| r.info.kind == Kind::Api) {
+        let role = naming::physical_name(
+            catalog::ROLE_SHORT_TYPE,
+            catalog::API_ACCOUNT_ROLE_PURPOSE,
+            region,
+            &suffix,
+        );
+        if role.len() > catalog::ROLE_NAME_LIMIT.max_len {
+            cx.error(
+                Rule::NameLength,
+                &api.name,
+                format!(
+                    "the API Gateway account's CloudWatch role, which api `{}` needs, would be named `{role}` ({} characters with the longest declared region and `suffix: max {}`), over the {} IAM allows; lower `suffix: max` by {}",
+                    api.name,
+                    role.len(),
+                    suffix.len(),
+                    catalog::ROLE_NAME_LIMIT.max_len,
+                    role.len() - catalog::ROLE_NAME_LIMIT.max_len,
+                ),
+            );
+        }
+    }
     for resource in &model.resources {
         let name = resource.name.to_string();
         let info = resource.info;
+        let mut name_limit = info.name_limit;
+        if let crate::ast::Body::Aurora(aurora) = &resource.body {
+            // `-reader-10` and up are a character longer than `-reader-1`.
+            if aurora.readers.as_ref().is_some_and(|r| r.value >= 10) {
+                name_limit.extra_len += 1;
+            }
+        }
         let mut names = vec![(
-            info.name_limit,
+            name_limit,
             match info.kind {
                 Kind::Parameter => {
                     let path =
@@ -167,7 +253,7 @@ fn check_lengths(model: &Model, cx: &Ctxt) {
                         &name,
                         region.len(),
                         suffix.len(),
-                        &info.name_limit,
+                        &name_limit,
                     );
                     (
                         len,

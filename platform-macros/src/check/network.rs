@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use platform_core::catalog::ENDPOINT_SERVICES;
 use platform_core::naming;
+use quote::ToTokens;
 use syn::Ident;
 
 use crate::ast::{Body, NetworkBody, ResourceBlock};
@@ -15,10 +16,11 @@ use crate::rules::Rule;
 use crate::suggest;
 
 pub fn check(model: &Model, cx: &Ctxt) {
+    let mut seen: Vec<Cidr> = Vec::new();
     for resource in &model.resources {
         if let Body::Network(network) = &resource.body {
             check_cidr_regions(model, cx, resource, network);
-            check_cidrs(cx, resource, network);
+            check_cidrs(cx, resource, network, &mut seen);
             check_endpoint_names(cx, resource, network);
         }
     }
@@ -108,14 +110,26 @@ pub(crate) fn parse_slash_16(text: &str) -> Result<Ipv4Addr, String> {
     Ok(addr)
 }
 
+/// A network's CIDR in one region, as declared.
+struct Cidr<'a> {
+    network: &'a Ident,
+    region: &'a Ident,
+    addr: Ipv4Addr,
+}
+
 /// `network-cidr`: each CIDR is an IPv4 /16 written as its network address,
-/// and no two regions share one, so that the regions' networks can ever be
-/// peered or routed to each other.
-fn check_cidrs(cx: &Ctxt, resource: &ResourceBlock, network: &NetworkBody) {
+/// and no two (of any network, in any region) overlap, so that the regions'
+/// networks can ever be peered or routed to each other. Two /16s overlap
+/// exactly when they are the same.
+fn check_cidrs<'a>(
+    cx: &Ctxt,
+    resource: &'a ResourceBlock,
+    network: &'a NetworkBody,
+    seen: &mut Vec<Cidr<'a>>,
+) {
     let Some(cidr) = &network.cidr else {
         return;
     };
-    let mut seen: Vec<(&Ident, Ipv4Addr)> = Vec::new();
     for (region, lit) in &cidr.values {
         match parse_slash_16(&lit.value()) {
             Err(why) => cx.error(
@@ -128,17 +142,26 @@ fn check_cidrs(cx: &Ctxt, resource: &ResourceBlock, network: &NetworkBody) {
                 ),
             ),
             Ok(addr) => {
-                if let Some((other, _)) = seen.iter().find(|(_, a)| *a == addr) {
+                if let Some(other) = seen.iter().find(|c| c.addr == addr) {
+                    let whose = if other.network == &resource.name {
+                        format!("`{}`", other.region)
+                    } else {
+                        format!("network `{}` in `{}`", other.network, other.region)
+                    };
                     cx.error(
                         Rule::NetworkCidr,
                         lit,
                         format!(
-                            "`{}` for `{region}` overlaps the CIDR of `{other}`; give each region its own /16",
+                            "`{}` for `{region}` overlaps the CIDR of {whose}; give each network in each region its own /16",
                             lit.value()
                         ),
                     );
                 }
-                seen.push((region, addr));
+                seen.push(Cidr {
+                    network: &resource.name,
+                    region,
+                    addr,
+                });
             }
         }
     }
@@ -210,7 +233,7 @@ fn check_function_endpoints(model: &Model, cx: &Ctxt) {
             .flat_map(|list| &list.items)
             .map(Ident::to_string)
             .collect();
-        let mut calls: Vec<(&Ident, String, &str)> = Vec::new();
+        let mut calls: Vec<(&dyn ToTokens, String, String)> = Vec::new();
         for (target, levels) in &function.grants {
             let Some(target_block) = model.resource(target) else {
                 continue;
@@ -222,25 +245,34 @@ fn check_function_endpoints(model: &Model, cx: &Ctxt) {
                 let written = format!("{target}: {level}");
                 for action in access.actions {
                     let prefix = action.split(':').next().unwrap_or_default();
-                    calls.push((target, written.clone(), prefix));
+                    calls.push((target, written.clone(), prefix.to_owned()));
                 }
                 if !access.key_actions.is_empty() && target_block.body.key().is_some() {
-                    calls.push((target, written.clone(), "kms"));
+                    calls.push((target, written.clone(), "kms".to_owned()));
+                }
+            }
+        }
+        for statement in function.statements.iter().flat_map(|list| &list.items) {
+            for action in &statement.actions {
+                let text = action.value();
+                if let Some((prefix, _)) = text.split_once(':') {
+                    calls.push((action, format!("allow {text:?}"), prefix.to_owned()));
                 }
             }
         }
         if let Some(queue) = &function.dead_letter {
             let written = format!("dead_letter: {queue}");
-            calls.push((queue, written.clone(), "sqs"));
+            calls.push((queue, written.clone(), "sqs".to_owned()));
             if model
                 .resource(queue)
                 .is_some_and(|q| q.body.key().is_some())
             {
-                calls.push((queue, written, "kms"));
+                calls.push((queue, written, "kms".to_owned()));
             }
         }
         let mut reported: Vec<(String, String)> = Vec::new();
         for (at, written, prefix) in calls {
+            let prefix = prefix.as_str();
             if prefix == PUBLIC_API_SERVICE {
                 if !reported.contains(&(written.clone(), prefix.to_owned())) {
                     cx.error(

@@ -86,8 +86,8 @@ fn check_every_queue_has_a_dead_letter_queue(model: &Model, cx: &Ctxt) {
     }
 }
 
-/// `queue-dead-letter`: SQS moves a message after 1 to 1000 receives, and a
-/// queue cannot be its own dead-letter queue.
+/// `queue-dead-letter`: SQS moves a message after 1 to 1000 receives. (A
+/// queue that is its own dead-letter queue is a `ref-cycle`.)
 fn check_receive_count(model: &Model, cx: &Ctxt) {
     for resource in &model.resources {
         let Body::Queue(queue) = &resource.body else {
@@ -104,16 +104,6 @@ fn check_receive_count(model: &Model, cx: &Ctxt) {
                 format!(
                     "`after {}` is out of range: SQS moves a message to the dead-letter queue after 1 to 1000 receives",
                     count.lit
-                ),
-            );
-        }
-        if dead_letter.queue == resource.name {
-            cx.error(
-                Rule::QueueDeadLetter,
-                &dead_letter.queue,
-                format!(
-                    "queue `{}` is its own dead-letter queue, so failing messages never leave it; declare a separate queue for them",
-                    resource.name
                 ),
             );
         }

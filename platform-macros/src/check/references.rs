@@ -21,6 +21,104 @@ pub fn check(model: &Model, cx: &Ctxt) {
     check_duplicate_entries(model, cx);
     check_duplicate_block_entries(model, cx);
     check_profile_values(model, cx);
+    check_cycles(model, cx);
+}
+
+/// `ref-cycle`: references never form a cycle (`a` refers to `b`, which
+/// refers back to `a`, or a resource to itself). Each reference becomes a
+/// `Ref`, `Fn::GetAtt` or `Fn::Sub` in the template, and CloudFormation
+/// rejects a template whose resources depend on each other in a circle
+/// ("Circular dependency between resources") before creating anything.
+/// Each cycle is reported once, on the first reference of it in declaration
+/// order, with the whole path.
+pub(crate) fn check_cycles(model: &Model, cx: &Ctxt) {
+    // Edges between declared resources, first reference of each pair only.
+    let mut edges: Vec<(String, String, &crate::model::Reference)> = Vec::new();
+    for reference in &model.references {
+        if model.resource(reference.target).is_none() {
+            continue;
+        }
+        // A bucket logging to itself is `bucket-access-logs`' to explain.
+        if matches!(reference.slot, Slot::AccessLogs) && reference.from == reference.target {
+            continue;
+        }
+        let edge = (reference.from.to_string(), reference.target.to_string());
+        match edges
+            .iter_mut()
+            .find(|(f, t, _)| (f, t) == (&edge.0, &edge.1))
+        {
+            // Point at a value the function reads (`trading.url`) rather
+            // than a grant when both make the edge.
+            Some(existing) if existing.2.attr.is_none() && reference.attr.is_some() => {
+                existing.2 = reference;
+            }
+            Some(_) => {}
+            None => edges.push((edge.0, edge.1, reference)),
+        }
+    }
+    let mut in_reported: Vec<String> = Vec::new();
+    for (from, to, reference) in &edges {
+        if in_reported.contains(from) && in_reported.contains(to) {
+            continue;
+        }
+        let Some(back) = path(&edges, to, from) else {
+            continue;
+        };
+        let mut cycle = vec![from.clone()];
+        cycle.extend(back);
+        let shown: Vec<String> = cycle.iter().map(|n| format!("`{n}`")).collect();
+        let message = if cycle.len() == 2 {
+            format!(
+                "`{from}` refers to itself through {}; CloudFormation rejects a resource that depends on itself: drop the reference",
+                reference.slot.written(reference.target)
+            )
+        } else {
+            format!(
+                "{} refer to each other in a cycle ({}), which CloudFormation rejects as a circular dependency; drop one of the references (pass the value at run time instead, for example through a parameter the function reads)",
+                suggest::list(&cycle[..cycle.len() - 1]),
+                shown.join(" -> ")
+            )
+        };
+        cx.error(Rule::RefCycle, reference.target, message);
+        in_reported.extend(cycle);
+    }
+}
+
+/// The nodes of a shortest path from `start` to `goal` along `edges`, both
+/// included (`[start]` when they are the same).
+fn path(
+    edges: &[(String, String, &crate::model::Reference)],
+    start: &str,
+    goal: &str,
+) -> Option<Vec<String>> {
+    let mut previous: Vec<(String, String)> = Vec::new();
+    let mut queue = std::collections::VecDeque::from([start.to_owned()]);
+    let mut visited = vec![start.to_owned()];
+    while let Some(node) = queue.pop_front() {
+        if node == goal {
+            let mut out = vec![node.clone()];
+            let mut at = node;
+            while at != start {
+                at = previous
+                    .iter()
+                    .find(|(n, _)| *n == at)
+                    .expect("visited")
+                    .1
+                    .clone();
+                out.push(at.clone());
+            }
+            out.reverse();
+            return Some(out);
+        }
+        for (from, to, _) in edges {
+            if *from == node && !visited.contains(to) {
+                visited.push(to.clone());
+                previous.push((to.clone(), node.clone()));
+                queue.push_back(to.clone());
+            }
+        }
+    }
+    None
 }
 
 /// "a key", "a function or a log_group": the kinds a slot accepts.

@@ -1,0 +1,20 @@
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, prod],
+    }
+
+    key data {}
+
+    function trade_processor {
+        code: "handlers/trade-processor",
+        key: data,
+        statements: [
+            allow "xray:PutTraceSegments" on *,
+            allow "dynamodb:DescribeTable" on *,
+        ],
+    }
+}
+
+fn main() {}
