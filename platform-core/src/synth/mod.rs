@@ -11,6 +11,7 @@ mod aurora;
 mod constructs;
 mod events;
 mod iam;
+mod index;
 mod monitoring;
 mod network;
 
@@ -229,9 +230,10 @@ pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, S
         .validate_attributes()
         .map_err(SynthError::Invalid)?;
     let assets = package_functions(platform)?;
+    let index = index::Index::new(platform);
     let mut stacks = Vec::with_capacity(deployment.regions.len());
     for region in &deployment.regions {
-        stacks.push(synth_stack(platform, deployment, region, &assets)?);
+        stacks.push(synth_stack(platform, deployment, region, &assets, &index)?);
     }
     Ok(Assembly {
         platform: platform.name.clone(),
@@ -241,11 +243,16 @@ pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, S
     })
 }
 
-/// Packages each function's code directory once, in declaration order.
+/// Packages each function's code directory once, in declaration order:
+/// functions sharing a directory share its asset.
 fn package_functions(platform: &Platform) -> Result<Vec<Asset>, SynthError> {
     let mut assets: Vec<Asset> = Vec::new();
+    let mut packaged: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for r in &platform.resources {
         if let crate::spec::Spec::Function(f) = &r.spec {
+            if !packaged.insert(f.code.as_str()) {
+                continue;
+            }
             let path = PathBuf::from(&f.code);
             let asset = package_directory(&path).map_err(|source| SynthError::Asset {
                 function: r.name.clone(),
@@ -281,10 +288,16 @@ pub(crate) struct Context<'a> {
     pub suffix: &'a Suffix,
     pub profile: &'a str,
     pub assets: &'a [Asset],
+    pub index: &'a index::Index<'a>,
     pub template: Template,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The declared resource called `name`.
+    pub fn resource(&self, name: &str) -> Option<&'a crate::spec::Resource> {
+        self.index.resource(name)
+    }
+
     /// `{type}-{purpose}-{region}-{suffix}`.
     pub fn physical_name(&self, short_type: &str, name: &str) -> String {
         naming::physical_name(short_type, name, self.region, self.suffix.as_str())
@@ -304,19 +317,13 @@ impl Context<'_> {
 
     /// Logical id of the declared resource `name`.
     pub fn logical_id(&self, name: &str) -> String {
-        let resource = self
-            .platform
-            .resource(name)
-            .expect("references are validated");
+        let resource = self.resource(name).expect("references are validated");
         naming::logical_id(resource.spec.kind().info(), name)
     }
 
     /// The template value of `reference`.
     pub fn attr(&self, reference: &AttrRef) -> Value {
-        let resource = self
-            .platform
-            .resource(&reference.resource)
-            .expect("validated");
+        let resource = self.resource(&reference.resource).expect("validated");
         let info = resource.spec.kind().info();
         let id = naming::logical_id(info, &resource.name);
         match info.attribute(&reference.attribute).map(|a| a.source) {
@@ -385,6 +392,7 @@ fn synth_stack(
     deployment: &Deployment,
     region: &str,
     assets: &[Asset],
+    index: &index::Index<'_>,
 ) -> Result<Stack, SynthError> {
     let name = stack_name(platform, region, &deployment.suffix);
     let mut cx = Context {
@@ -393,6 +401,7 @@ fn synth_stack(
         suffix: &deployment.suffix,
         profile: &deployment.profile,
         assets,
+        index,
         template: Template {
             description: format!(
                 "{} platform: profile {}, suffix {}, region {region}",
