@@ -14,6 +14,7 @@ mod iam;
 mod index;
 mod monitoring;
 mod network;
+mod split;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use crate::spec::{AttrRef, Platform, ValueSource};
 use crate::template::{Parameter, Template, Value};
 
 pub use assets::{Asset, package_directory};
+pub use split::{NestedStack, ROOT_STACK_NAME_PARAMETER};
 
 /// CloudFormation's documented template and stack limits.
 pub mod limits {
@@ -37,6 +39,8 @@ pub mod limits {
     pub const MAX_INLINE_BODY: usize = 51_200;
     /// Template body uploaded to S3.
     pub const MAX_S3_BODY: usize = 1_000_000;
+    /// Parameters in one template.
+    pub const MAX_PARAMETERS: usize = 200;
 }
 
 /// The template parameter naming the bootstrap asset bucket, resolved from
@@ -150,8 +154,11 @@ pub struct Stack {
     pub template: Template,
     /// The serialized template, exactly as written and deployed.
     pub body: String,
-    /// Ids of the assets the template references.
+    /// Ids of the assets the template references (its nested stacks' too).
     pub assets: Vec<String>,
+    /// The nested stacks the template was split into, when one template
+    /// would break CloudFormation's limits; empty for most platforms.
+    pub nested: Vec<NestedStack>,
 }
 
 impl Stack {
@@ -290,6 +297,11 @@ pub(crate) struct Context<'a> {
     pub assets: &'a [Asset],
     pub index: &'a index::Index<'a>,
     pub template: Template,
+    /// Which declared resource (index in `platform.resources`) made each
+    /// logical id, for splitting along the definition.
+    pub owners: std::collections::HashMap<String, usize>,
+    /// The declared resource being built.
+    pub current: usize,
 }
 
 impl<'a> Context<'a> {
@@ -383,7 +395,9 @@ impl<'a> Context<'a> {
     pub fn add(&mut self, id: &str, resource: crate::template::Resource) -> Result<(), SynthError> {
         self.template
             .add(id, resource)
-            .map_err(|e| SynthError::DuplicateId(e.0))
+            .map_err(|e| SynthError::DuplicateId(e.0))?;
+        self.owners.insert(id.to_owned(), self.current);
+        Ok(())
     }
 }
 
@@ -409,6 +423,8 @@ fn synth_stack(
             ),
             ..Template::default()
         },
+        owners: std::collections::HashMap::with_capacity(platform.resources.len() * 2),
+        current: 0,
     };
     let has_functions = platform
         .resources
@@ -424,16 +440,30 @@ fn synth_stack(
             },
         );
     }
-    for resource in &platform.resources {
+    for (i, resource) in platform.resources.iter().enumerate() {
+        cx.current = i;
         constructs::build(&mut cx, resource)?;
     }
     let dangling = cx.template.dangling_references();
     if !dangling.is_empty() {
         return Err(SynthError::Dangling(dangling));
     }
-    let template = cx.template;
+    let tags = cx.tag_list();
+    let Context {
+        template, owners, ..
+    } = cx;
+    // Serializing a template that is already too large is wasted work.
+    let (template, body, nested) = if split::needed(&template, None) {
+        split_stack(&name, platform, template, &owners, tags)?
+    } else {
+        let body = template.to_string_pretty();
+        if split::needed(&template, Some(&body)) {
+            split_stack(&name, platform, template, &owners, tags)?
+        } else {
+            (template, body, Vec::new())
+        }
+    };
     check_limits(&name, &template)?;
-    let body = template.to_string_pretty();
     if body.len() > limits::MAX_S3_BODY {
         return Err(SynthError::Limit {
             stack: name,
@@ -446,7 +476,10 @@ fn synth_stack(
     }
     let used: Vec<String> = assets
         .iter()
-        .filter(|a| body.contains(&a.s3_key()))
+        .filter(|a| {
+            let key = a.s3_key();
+            body.contains(&key) || nested.iter().any(|n| n.body.contains(&key))
+        })
         .map(|a| a.id.clone())
         .collect();
     Ok(Stack {
@@ -455,7 +488,27 @@ fn synth_stack(
         template,
         body,
         assets: used,
+        nested,
     })
+}
+
+/// The parent template, its body and its nested stacks.
+fn split_stack(
+    name: &str,
+    platform: &Platform,
+    template: Template,
+    owners: &std::collections::HashMap<String, usize>,
+    tags: Value,
+) -> Result<(Template, String, Vec<NestedStack>), SynthError> {
+    let (parent, nested) = split::split(name, platform, template, owners, tags)?;
+    for n in &nested {
+        let dangling = n.template.dangling_references();
+        if !dangling.is_empty() {
+            return Err(SynthError::Dangling(dangling));
+        }
+    }
+    let body = parent.to_string_pretty();
+    Ok((parent, body, nested))
 }
 
 fn check_limits(stack: &str, template: &Template) -> Result<(), SynthError> {
@@ -489,7 +542,7 @@ impl Assembly {
             .stacks
             .iter()
             .map(|s| {
-                json!({
+                let mut stack = json!({
                     "name": s.name,
                     "region": s.region,
                     "template": s.template_file(),
@@ -497,7 +550,26 @@ impl Assembly {
                     "bytes": s.body.len(),
                     "sha256": assets::sha256_hex(s.body.as_bytes()),
                     "assets": s.assets,
-                })
+                });
+                if !s.nested.is_empty() {
+                    // Uploaded to the asset bucket at `s3_key` before the
+                    // parent is deployed.
+                    stack["nested"] = s
+                        .nested
+                        .iter()
+                        .map(|n| {
+                            json!({
+                                "logical_id": n.logical_id,
+                                "template": n.file_name(&s.name),
+                                "s3_key": n.s3_key(),
+                                "resources": n.template.resources.len(),
+                                "bytes": n.body.len(),
+                                "sha256": n.sha256,
+                            })
+                        })
+                        .collect();
+                }
+                stack
             })
             .collect();
         let assets: Vec<Json> = self
@@ -556,6 +628,9 @@ impl Assembly {
         let result = (|| {
             for stack in &self.stacks {
                 std::fs::write(staging.join(stack.template_file()), &stack.body)?;
+                for nested in &stack.nested {
+                    std::fs::write(staging.join(nested.file_name(&stack.name)), &nested.body)?;
+                }
             }
             for asset in &self.assets {
                 std::fs::write(staging.join(asset.file_name()), &asset.bytes)?;
