@@ -26,7 +26,7 @@ use crate::naming::{self, Suffix, SuffixError};
 use crate::spec::{AttrRef, Platform, ValueSource};
 use crate::template::{Parameter, Template, Value};
 
-pub use assets::{Asset, package_directory};
+pub use assets::{Asset, package_directory, sha256_hex};
 pub use split::{NestedStack, ROOT_STACK_NAME_PARAMETER};
 
 /// CloudFormation's documented template and stack limits.

@@ -325,7 +325,9 @@ pub(crate) fn split(
     let mut edges = vec![BTreeSet::new(); units];
     for (id, r) in &template.resources {
         let mut out = Vec::new();
-        r.properties.values().for_each(|v| collect_refs(v, &mut out));
+        r.properties
+            .values()
+            .for_each(|v| collect_refs(v, &mut out));
         let from = unit_of(id).expect("every resource has an owner");
         let targets = out
             .iter()
@@ -448,7 +450,9 @@ pub(crate) fn split(
         .or_insert_with(|| Parameter {
             param_type: "AWS::SSM::Parameter::Value<String>".into(),
             default: Some(ASSET_BUCKET_SSM_NAME.into()),
-            description: "Bucket holding code assets and nested templates; recorded in SSM by `tp bootstrap`".into(),
+            description:
+                "Bucket holding code assets and nested templates; recorded in SSM by `tp bootstrap`"
+                    .into(),
         });
     for (i, chunk) in plan.iter().enumerate() {
         let map = |id: &str, att: Option<&str>| -> Option<String> {
@@ -466,6 +470,7 @@ pub(crate) fn split(
             ),
             ..Template::default()
         };
+        // Stacks this one must wait for without reading their outputs.
         let mut stack_deps: BTreeSet<usize> = BTreeSet::new();
         for &g in &chunk.groups {
             for id in &groups[g].resources {
@@ -502,7 +507,9 @@ pub(crate) fn split(
         let mut passed: BTreeMap<String, Value> = BTreeMap::new();
         let mut used = Vec::new();
         for r in t.resources.values() {
-            r.properties.values().for_each(|v| collect_refs(v, &mut used));
+            r.properties
+                .values()
+                .for_each(|v| collect_refs(v, &mut used));
         }
         for v in t.conditions.values() {
             collect_refs(v, &mut used);
@@ -523,7 +530,6 @@ pub(crate) fn split(
                 passed.insert(name.clone(), Value::Ref(name));
             } else if let Some(source) = chunk.parameters.get(&name) {
                 let c = chunk_of(&source.0).expect("a resource of another stack");
-                stack_deps.insert(c);
                 passed.insert(
                     name.clone(),
                     Value::get_att(&names[c], &format!("Outputs.{name}")),
@@ -561,10 +567,11 @@ pub(crate) fn split(
                 Some(att) => Value::get_att(id, att),
             };
             let t = &mut nested[c].0;
-            if let Some(existing) = t.outputs.get(name)
-                && existing.value != value
-            {
-                return Err(SynthError::DuplicateId(name.clone()));
+            // A platform output of the same value serves as well.
+            match t.outputs.get(name) {
+                Some(existing) if existing.value == value => continue,
+                Some(_) => return Err(SynthError::DuplicateId(name.clone())),
+                None => {}
             }
             t.outputs.insert(
                 name.clone(),
@@ -593,8 +600,17 @@ pub(crate) fn split(
         if !passed.is_empty() {
             resource = resource.prop("Parameters", Value::Map(passed));
         }
+        // `DependsOn` only where no `Fn::GetAtt` of an output orders the
+        // stacks already.
         for d in deps {
-            resource = resource.depends_on(&names[d]);
+            let read = resource.properties.get("Parameters").is_some_and(|p| {
+                let mut refs = Vec::new();
+                collect_refs(p, &mut refs);
+                refs.iter().any(|(id, _)| *id == names[d])
+            });
+            if !read {
+                resource = resource.depends_on(&names[d]);
+            }
         }
         parent
             .add(&names[i], resource)
@@ -656,7 +672,9 @@ fn pack(
             let mut out = BTreeMap::new();
             for id in &group.resources {
                 for (to, att) in &refs[id.as_str()] {
-                    let Some(&unit) = owners.get(to) else { continue };
+                    let Some(&unit) = owners.get(to) else {
+                        continue;
+                    };
                     let to_group = comp[unit];
                     if to_group == g {
                         continue;
@@ -665,7 +683,10 @@ fn pack(
                     if Some(to_chunk) == chunk {
                         continue;
                     }
-                    out.insert(parameter_name(to, att.as_deref()), (to.clone(), att.clone()));
+                    out.insert(
+                        parameter_name(to, att.as_deref()),
+                        (to.clone(), att.clone()),
+                    );
                 }
             }
             out
