@@ -136,11 +136,13 @@ fn synth_in_process(runs: usize, sizes: &[usize]) -> Result<(), String> {
     let platform = platform_def::platform();
     println!("In-process `synth()` of the trading platform, every region (median of {runs}):");
     println!();
-    println!("| profile | stacks | CloudFormation resources | template bytes | median ms | peak heap MiB |");
+    println!(
+        "| profile | stacks | CloudFormation resources | template bytes | median ms | peak heap MiB |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for profile in &platform.profiles {
-        let deployment = Deployment::new(&platform, "bench", Some(profile), &[])
-            .map_err(|e| e.to_string())?;
+        let deployment =
+            Deployment::new(&platform, "bench", Some(profile), &[]).map_err(|e| e.to_string())?;
         let (time, heap, assembly) = measure(runs, || synth::synth(&platform, &deployment));
         let assembly = assembly.map_err(|e| e.to_string())?;
         println!(
@@ -169,8 +171,8 @@ fn synth_in_process(runs: usize, sizes: &[usize]) -> Result<(), String> {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in sizes {
         let platform: Platform = platform_core::generate::platform(n, "us-east-1", &code);
-        let deployment = Deployment::new(&platform, "bench", Some("dev"), &[])
-            .map_err(|e| e.to_string())?;
+        let deployment =
+            Deployment::new(&platform, "bench", Some("dev"), &[]).map_err(|e| e.to_string())?;
         // Fewer runs of the largest sizes keep the whole benchmark short.
         let runs = (runs * 1000 / n.max(1)).clamp(3, runs.max(3));
         let (time, heap, assembly) = measure(runs, || synth::synth(&platform, &deployment));
