@@ -43,6 +43,16 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Draw the platform: resources grouped by network placement or kind,
+    /// references and grants (labelled with the access level) as arrows.
+    Graph {
+        /// mermaid, dot, or svg (through Graphviz's `dot`).
+        #[arg(long, default_value = "mermaid")]
+        format: cli::graph::Format,
+        /// network (each network with what runs in it, the rest by layer) or kind.
+        #[arg(long = "group-by", default_value = "network")]
+        group_by: cli::graph::Grouping,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +88,8 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             if err.downcast_ref::<InvalidInput>().is_some() {
                 ExitCode::from(EXIT_INVALID_INPUT)
+            } else if let Some(cli::graph::SvgError::DotMissing) = err.downcast_ref() {
+                ExitCode::from(cli::graph::EXIT_DOT_MISSING)
             } else {
                 ExitCode::FAILURE
             }
@@ -117,6 +129,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     display_path(&out.join(stack.template_file()))
                 );
             }
+            Ok(())
+        }
+        Command::Graph { format, group_by } => {
+            print!("{}", cli::graph::render(&platform, format, group_by)?);
             Ok(())
         }
         Command::List { target } => {

@@ -188,3 +188,57 @@ fn synth_pipeline_writes_the_pipeline_stack_with_a_suffix_of_its_own() {
     assert!(!dir.join("other").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn graph_prints_mermaid_and_the_readme_shows_it() {
+    let output = tp().arg("graph").output().unwrap();
+    assert!(output.status.success());
+    let mermaid = String::from_utf8(output.stdout).unwrap();
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert!(mermaid.contains("r_trade_api ==>|\"read_write\"| r_sessions"));
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let shown = readme
+        .split_once("<!-- graph:start -->\n```mermaid\n")
+        .and_then(|(_, rest)| rest.split_once("```\n<!-- graph:end -->"))
+        .map(|(diagram, _)| diagram)
+        .expect("README.md shows the diagram between graph markers");
+    assert_eq!(
+        shown, mermaid,
+        "README.md's diagram is stale: paste the output of `tp graph`"
+    );
+}
+
+#[test]
+fn graph_draws_svg_with_dot_or_says_dot_is_missing() {
+    let dot = tp().args(["graph", "--format", "dot"]).output().unwrap();
+    assert!(
+        String::from_utf8(dot.stdout)
+            .unwrap()
+            .starts_with("digraph")
+    );
+    let output = tp().args(["graph", "--format", "svg"]).output().unwrap();
+    if output.status.success() {
+        assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
+    } else {
+        assert_eq!(output.status.code(), Some(3));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("Graphviz `dot` is not installed")
+        );
+    }
+    let bad = tp().args(["graph", "--format", "png"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn graph_svg_without_graphviz_exits_with_code_3() {
+    let output = tp()
+        .args(["graph", "--format", "svg"])
+        .env("PATH", "")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("apt-get install graphviz"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}

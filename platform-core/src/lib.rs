@@ -10,10 +10,13 @@
 //!   ([`iam_data`]), for checking that every action the platform grants exists.
 //! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
 //! - [`spec`]: the declared platform, which the macro expands into.
+//! - [`generate`]: synthetic platforms of any size, for benchmarks and scale
+//!   tests.
 //! - [`template`], [`synth`] (feature `synth`): the CloudFormation template
 //!   model and the synthesis of a platform into stacks, assets and a manifest.
 
 pub mod catalog;
+pub mod generate;
 #[rustfmt::skip]
 pub mod cfn_facts;
 pub mod iam;

@@ -415,6 +415,7 @@ impl Platform {
     /// kind lacks. The macro rejects these at compile time; this is for
     /// hand-built platforms.
     pub fn validate_attributes(&self) -> Result<(), String> {
+        let by_name = self.by_name();
         for resource in &self.resources {
             let values: Vec<&ValueSource> = match &resource.spec {
                 Spec::Parameter(p) => vec![&p.value],
@@ -423,7 +424,9 @@ impl Platform {
             };
             for value in values {
                 if let ValueSource::Attr(a) = value {
-                    let target = self.resource(&a.resource).map(|r| r.spec.kind().info());
+                    let target = by_name
+                        .get(a.resource.as_str())
+                        .map(|r| r.spec.kind().info());
                     if let Some(info) = target
                         && info.attribute(&a.attribute).is_none()
                     {
@@ -441,13 +444,14 @@ impl Platform {
     /// Every reference that names no declared resource, as `(from, to)`.
     /// The macro rejects these at compile time; this is for hand-built platforms.
     pub fn validate_references(&self) -> Result<(), Vec<(String, String)>> {
+        let by_name = self.by_name();
         let dangling: Vec<(String, String)> = self
             .resources
             .iter()
             .flat_map(|r| {
                 Self::references(r)
                     .into_iter()
-                    .filter(|to| self.resource(to).is_none())
+                    .filter(|to| !by_name.contains_key(to))
                     .map(|to| (r.name.clone(), to.to_owned()))
             })
             .collect();
@@ -456,6 +460,14 @@ impl Platform {
         } else {
             Err(dangling)
         }
+    }
+
+    /// Every resource by name, for lookups that must not scan.
+    fn by_name(&self) -> std::collections::HashMap<&str, &Resource> {
+        self.resources
+            .iter()
+            .map(|r| (r.name.as_str(), r))
+            .collect()
     }
 }
 

@@ -83,21 +83,30 @@ fn emit(model: &Model) -> TokenStream {
         quote!((#key, ::std::string::String::from(#value)))
     });
     let profile_names = profiles.iter().map(|profile| string(&profile.to_string()));
-    let resources = model
-        .resources
-        .iter()
-        .map(|resource| emit_resource(model, profiles, resource));
+    // One small function per resource rather than one literal of them all:
+    // the compiler's back end takes far longer on one huge function than on
+    // many small ones (see `scripts/bench`).
+    let builders = model.resources.iter().enumerate().map(|(i, resource)| {
+        let builder = quote::format_ident!("resource_{}", i);
+        let body = emit_resource(model, profiles, resource);
+        quote! {
+            fn #builder() -> ::platform_core::spec::Resource { #body }
+        }
+    });
+    let resources = (0..model.resources.len()).map(|i| quote::format_ident!("resource_{}", i));
+    let resources = quote!(#(#resources()),*);
     let pipeline = emit_pipeline(model);
     quote! {
         /// The platform declared with `platform!`.
         pub fn platform() -> ::platform_core::spec::Platform {
+            #(#builders)*
             ::platform_core::spec::Platform {
                 name: #name,
                 regions: ::std::vec![#(#regions),*],
                 suffix_max: #suffix_max,
                 tags: ::std::vec![#(#tags),*],
                 profiles: ::std::vec![#(#profile_names),*],
-                resources: ::std::vec![#(#resources),*],
+                resources: ::std::vec![#resources],
                 pipeline: #pipeline,
             }
         }

@@ -3,4 +3,5 @@
 mod golden;
 mod lint;
 mod policy;
+mod scale;
 mod ui;

@@ -28,7 +28,7 @@ pub(crate) fn aurora(
 ) -> Result<(), SynthError> {
     let id = cx.logical_id(name);
     let identifier = cx.physical_name("aurora", name);
-    let network = match cx.platform.resource(&spec.network).map(|r| &r.spec) {
+    let network = match cx.resource(&spec.network).map(|r| &r.spec) {
         Some(Spec::Network(n)) => n.clone(),
         _ => {
             return Err(SynthError::Invalid(format!(

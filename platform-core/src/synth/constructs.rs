@@ -128,14 +128,7 @@ fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
             "cloudwatch.amazonaws.com",
         ));
     }
-    let logs = cx.platform.resources.iter().any(|r| match &r.spec {
-        Spec::Function(f) => f.key == key,
-        Spec::Network(n) => n.key == key,
-        Spec::Aurora(a) => a.key == key,
-        Spec::Api(a) => a.key == key,
-        Spec::LogGroup(l) => l.key == key,
-        _ => false,
-    });
+    let logs = uses("logs");
     if logs {
         statements.push(Statement {
             sid: "AllowCloudWatchLogs".into(),
@@ -172,19 +165,7 @@ fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
 /// `key` encrypts: EventBridge to dead-letter queues, CloudWatch alarms to
 /// topics.
 fn service_uses_key(cx: &Context<'_>, key: &str, service: &str) -> bool {
-    let key_of = |name: &str| match cx.platform.resource(name).map(|r| &r.spec) {
-        Some(Spec::Queue(q)) => Some(q.key.as_str()),
-        Some(Spec::Topic(t)) => Some(t.key.as_str()),
-        _ => None,
-    };
-    cx.platform
-        .resources
-        .iter()
-        .any(|r| match (&r.spec, service) {
-            (Spec::Rule(rule), "events") => key_of(&rule.dead_letter) == Some(key),
-            (Spec::Alarm(alarm), "cloudwatch") => key_of(&alarm.notify) == Some(key),
-            _ => false,
-        })
+    cx.index.key_used_by(key, service)
 }
 
 fn service_key_statement(sid: &str, service: &str) -> Statement {
@@ -446,13 +427,7 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
                 ]),
             );
     }
-    let sources: Vec<String> = cx
-        .platform
-        .resources
-        .iter()
-        .filter(|r| matches!(&r.spec, Spec::Bucket(b) if b.access_logs.as_deref() == Some(name)))
-        .map(|r| r.name.clone())
-        .collect();
+    let sources = cx.index.access_log_sources(name);
     if !sources.is_empty() {
         let mut skips = vec![(
             "CKV_AWS_18",
@@ -533,11 +508,7 @@ fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), Synth
         "sns:Publish",
         vec![Value::Ref(id.clone())],
     )];
-    let alarms = cx
-        .platform
-        .resources
-        .iter()
-        .any(|r| matches!(&r.spec, Spec::Alarm(a) if a.notify == name));
+    let alarms = cx.index.is_alarm_topic(name);
     if alarms {
         // The policy replaces SNS's default one: CloudWatch alarms of this
         // account must be allowed explicitly.
@@ -614,13 +585,8 @@ fn parameter(cx: &mut Context<'_>, name: &str, spec: &ParameterSpec) -> Result<(
 /// Whether nothing invokes the function asynchronously, so a function-level
 /// dead-letter queue would never receive anything.
 fn invoked_synchronously(cx: &Context<'_>, name: &str, spec: &FunctionSpec) -> bool {
-    let async_target = cx.platform.resources.iter().any(|r| {
-        matches!(&r.spec, Spec::Rule(rule) if rule.targets.contains(&crate::spec::TargetRef::Function(name.to_owned())))
-    });
-    let sync_source = spec.trigger.is_some()
-        || cx.platform.resources.iter().any(|r| {
-            matches!(&r.spec, Spec::Api(api) if api.routes.iter().any(|route| route.function == name))
-        });
+    let async_target = cx.index.is_rule_target_function(name);
+    let sync_source = spec.trigger.is_some() || cx.index.is_routed_function(name);
     sync_source && !async_target
 }
 
@@ -629,7 +595,7 @@ fn invoked_synchronously(cx: &Context<'_>, name: &str, spec: &FunctionSpec) -> b
 /// Describing interfaces has no resource-level permissions.
 fn vpc_access_statements(cx: &Context<'_>, network: &str) -> Vec<Statement> {
     let net = super::network::NetworkIds::new(cx, network);
-    let azs = match cx.platform.resource(network).map(|r| &r.spec) {
+    let azs = match cx.resource(network).map(|r| &r.spec) {
         Some(Spec::Network(n)) => n.azs,
         _ => 0,
     };
@@ -789,7 +755,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     }
     if let Some(network) = &spec.network {
         let net = super::network::NetworkIds::new(cx, network);
-        let azs = match cx.platform.resource(network).map(|r| &r.spec) {
+        let azs = match cx.resource(network).map(|r| &r.spec) {
             Some(Spec::Network(n)) => n.azs,
             _ => {
                 return Err(SynthError::Invalid(format!(

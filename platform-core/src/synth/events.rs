@@ -2,7 +2,7 @@
 //! dead-letter queues, and the log groups rules deliver audit events to.
 
 use crate::catalog::Kind;
-use crate::spec::{BusSpec, LogGroupSpec, RuleSpec, Spec, TargetRef};
+use crate::spec::{BusSpec, LogGroupSpec, RuleSpec, TargetRef};
 use crate::template::{RemovalPolicy, Resource, Value};
 
 use super::api::json_value;
@@ -40,9 +40,7 @@ pub(crate) fn log_group(
             .prop("Tags", cx.tag_list())
             .removal(RemovalPolicy::Delete),
     )?;
-    let targeted = cx.platform.resources.iter().any(|r| {
-        matches!(&r.spec, Spec::Rule(rule) if rule.targets.contains(&TargetRef::LogGroup(name.to_owned())))
-    });
+    let targeted = cx.index.is_rule_target_log_group(name);
     if targeted {
         // EventBridge writes to log groups under a resource policy, not a role.
         let policy = format!(
@@ -135,11 +133,10 @@ pub(crate) fn dead_letter_statements(
     queue_arn: Value,
 ) -> Vec<Statement> {
     let rules: Vec<Value> = cx
-        .platform
-        .resources
+        .index
+        .rules_with_dead_letter(queue)
         .iter()
-        .filter(|r| matches!(&r.spec, Spec::Rule(rule) if rule.dead_letter == queue))
-        .map(|r| Value::get_att(&cx.logical_id(&r.name), "Arn"))
+        .map(|rule| Value::get_att(&cx.logical_id(rule), "Arn"))
         .collect();
     if rules.is_empty() {
         return Vec::new();

@@ -248,7 +248,7 @@ pub(crate) fn grant_statements(cx: &Context<'_>, function: &FunctionSpec) -> Vec
             .push("kms:Decrypt");
     }
     for grant in effective_grants(function) {
-        let resource = cx.platform.resource(&grant.resource).expect("validated");
+        let resource = cx.resource(&grant.resource).expect("validated");
         let info = resource.spec.kind().info();
         let access = info
             .access(&grant.access)

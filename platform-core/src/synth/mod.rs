@@ -11,9 +11,11 @@ mod aurora;
 mod constructs;
 mod events;
 mod iam;
+mod index;
 mod monitoring;
 mod network;
 pub mod pipeline;
+mod split;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,8 +27,9 @@ use crate::naming::{self, Suffix, SuffixError};
 use crate::spec::{AttrRef, Platform, ValueSource};
 use crate::template::{Parameter, Template, Value};
 
-pub use assets::{Asset, package_directory};
+pub use assets::{Asset, package_directory, sha256_hex};
 pub use pipeline::{pipeline_stack_name, staged_stacks, synth_pipeline};
+pub use split::{NestedStack, ROOT_STACK_NAME_PARAMETER};
 
 /// CloudFormation's documented template and stack limits.
 pub mod limits {
@@ -38,6 +41,8 @@ pub mod limits {
     pub const MAX_INLINE_BODY: usize = 51_200;
     /// Template body uploaded to S3.
     pub const MAX_S3_BODY: usize = 1_000_000;
+    /// Parameters in one template.
+    pub const MAX_PARAMETERS: usize = 200;
 }
 
 /// The template parameter naming the bootstrap asset bucket, resolved from
@@ -151,8 +156,11 @@ pub struct Stack {
     pub template: Template,
     /// The serialized template, exactly as written and deployed.
     pub body: String,
-    /// Ids of the assets the template references.
+    /// Ids of the assets the template references (its nested stacks' too).
     pub assets: Vec<String>,
+    /// The nested stacks the template was split into, when one template
+    /// would break CloudFormation's limits; empty for most platforms.
+    pub nested: Vec<NestedStack>,
 }
 
 impl Stack {
@@ -231,9 +239,10 @@ pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, S
         .validate_attributes()
         .map_err(SynthError::Invalid)?;
     let assets = package_functions(platform)?;
+    let index = index::Index::new(platform);
     let mut stacks = Vec::with_capacity(deployment.regions.len());
     for region in &deployment.regions {
-        stacks.push(synth_stack(platform, deployment, region, &assets)?);
+        stacks.push(synth_stack(platform, deployment, region, &assets, &index)?);
     }
     Ok(Assembly {
         platform: platform.name.clone(),
@@ -243,11 +252,16 @@ pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, S
     })
 }
 
-/// Packages each function's code directory once, in declaration order.
+/// Packages each function's code directory once, in declaration order:
+/// functions sharing a directory share its asset.
 fn package_functions(platform: &Platform) -> Result<Vec<Asset>, SynthError> {
     let mut assets: Vec<Asset> = Vec::new();
+    let mut packaged: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for r in &platform.resources {
         if let crate::spec::Spec::Function(f) = &r.spec {
+            if !packaged.insert(f.code.as_str()) {
+                continue;
+            }
             let path = PathBuf::from(&f.code);
             let asset = package_directory(&path).map_err(|source| SynthError::Asset {
                 function: r.name.clone(),
@@ -283,10 +297,21 @@ pub(crate) struct Context<'a> {
     pub suffix: &'a Suffix,
     pub profile: &'a str,
     pub assets: &'a [Asset],
+    pub index: &'a index::Index<'a>,
     pub template: Template,
+    /// Which declared resource (index in `platform.resources`) made each
+    /// logical id, for splitting along the definition.
+    pub owners: std::collections::HashMap<String, usize>,
+    /// The declared resource being built.
+    pub current: usize,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The declared resource called `name`.
+    pub fn resource(&self, name: &str) -> Option<&'a crate::spec::Resource> {
+        self.index.resource(name)
+    }
+
     /// `{type}-{purpose}-{region}-{suffix}`.
     pub fn physical_name(&self, short_type: &str, name: &str) -> String {
         naming::physical_name(short_type, name, self.region, self.suffix.as_str())
@@ -306,19 +331,13 @@ impl Context<'_> {
 
     /// Logical id of the declared resource `name`.
     pub fn logical_id(&self, name: &str) -> String {
-        let resource = self
-            .platform
-            .resource(name)
-            .expect("references are validated");
+        let resource = self.resource(name).expect("references are validated");
         naming::logical_id(resource.spec.kind().info(), name)
     }
 
     /// The template value of `reference`.
     pub fn attr(&self, reference: &AttrRef) -> Value {
-        let resource = self
-            .platform
-            .resource(&reference.resource)
-            .expect("validated");
+        let resource = self.resource(&reference.resource).expect("validated");
         let info = resource.spec.kind().info();
         let id = naming::logical_id(info, &resource.name);
         match info.attribute(&reference.attribute).map(|a| a.source) {
@@ -378,7 +397,9 @@ impl Context<'_> {
     pub fn add(&mut self, id: &str, resource: crate::template::Resource) -> Result<(), SynthError> {
         self.template
             .add(id, resource)
-            .map_err(|e| SynthError::DuplicateId(e.0))
+            .map_err(|e| SynthError::DuplicateId(e.0))?;
+        self.owners.insert(id.to_owned(), self.current);
+        Ok(())
     }
 }
 
@@ -387,6 +408,7 @@ fn synth_stack(
     deployment: &Deployment,
     region: &str,
     assets: &[Asset],
+    index: &index::Index<'_>,
 ) -> Result<Stack, SynthError> {
     let name = stack_name(platform, region, &deployment.suffix);
     let mut cx = Context {
@@ -395,6 +417,7 @@ fn synth_stack(
         suffix: &deployment.suffix,
         profile: &deployment.profile,
         assets,
+        index,
         template: Template {
             description: format!(
                 "{} platform: profile {}, suffix {}, region {region}",
@@ -402,6 +425,8 @@ fn synth_stack(
             ),
             ..Template::default()
         },
+        owners: std::collections::HashMap::with_capacity(platform.resources.len() * 2),
+        current: 0,
     };
     let has_functions = platform
         .resources
@@ -417,16 +442,30 @@ fn synth_stack(
             },
         );
     }
-    for resource in &platform.resources {
+    for (i, resource) in platform.resources.iter().enumerate() {
+        cx.current = i;
         constructs::build(&mut cx, resource)?;
     }
     let dangling = cx.template.dangling_references();
     if !dangling.is_empty() {
         return Err(SynthError::Dangling(dangling));
     }
-    let template = cx.template;
+    let tags = cx.tag_list();
+    let Context {
+        template, owners, ..
+    } = cx;
+    // Serializing a template that is already too large is wasted work.
+    let (template, body, nested) = if split::needed(&template, None) {
+        split_stack(&name, platform, template, &owners, tags)?
+    } else {
+        let body = template.to_string_pretty();
+        if split::needed(&template, Some(&body)) {
+            split_stack(&name, platform, template, &owners, tags)?
+        } else {
+            (template, body, Vec::new())
+        }
+    };
     check_limits(&name, &template)?;
-    let body = template.to_string_pretty();
     if body.len() > limits::MAX_S3_BODY {
         return Err(SynthError::Limit {
             stack: name,
@@ -439,7 +478,10 @@ fn synth_stack(
     }
     let used: Vec<String> = assets
         .iter()
-        .filter(|a| body.contains(&a.s3_key()))
+        .filter(|a| {
+            let key = a.s3_key();
+            body.contains(&key) || nested.iter().any(|n| n.body.contains(&key))
+        })
         .map(|a| a.id.clone())
         .collect();
     Ok(Stack {
@@ -448,7 +490,27 @@ fn synth_stack(
         template,
         body,
         assets: used,
+        nested,
     })
+}
+
+/// The parent template, its body and its nested stacks.
+fn split_stack(
+    name: &str,
+    platform: &Platform,
+    template: Template,
+    owners: &std::collections::HashMap<String, usize>,
+    tags: Value,
+) -> Result<(Template, String, Vec<NestedStack>), SynthError> {
+    let (parent, nested) = split::split(name, platform, template, owners, tags)?;
+    for n in &nested {
+        let dangling = n.template.dangling_references();
+        if !dangling.is_empty() {
+            return Err(SynthError::Dangling(dangling));
+        }
+    }
+    let body = parent.to_string_pretty();
+    Ok((parent, body, nested))
 }
 
 fn check_limits(stack: &str, template: &Template) -> Result<(), SynthError> {
@@ -482,7 +544,7 @@ impl Assembly {
             .stacks
             .iter()
             .map(|s| {
-                json!({
+                let mut stack = json!({
                     "name": s.name,
                     "region": s.region,
                     "template": s.template_file(),
@@ -490,7 +552,26 @@ impl Assembly {
                     "bytes": s.body.len(),
                     "sha256": assets::sha256_hex(s.body.as_bytes()),
                     "assets": s.assets,
-                })
+                });
+                if !s.nested.is_empty() {
+                    // Uploaded to the asset bucket at `s3_key` before the
+                    // parent is deployed.
+                    stack["nested"] = s
+                        .nested
+                        .iter()
+                        .map(|n| {
+                            json!({
+                                "logical_id": n.logical_id,
+                                "template": n.file_name(&s.name),
+                                "s3_key": n.s3_key(),
+                                "resources": n.template.resources.len(),
+                                "bytes": n.body.len(),
+                                "sha256": n.sha256,
+                            })
+                        })
+                        .collect();
+                }
+                stack
             })
             .collect();
         let assets: Vec<Json> = self
@@ -549,6 +630,9 @@ impl Assembly {
         let result = (|| {
             for stack in &self.stacks {
                 std::fs::write(staging.join(stack.template_file()), &stack.body)?;
+                for nested in &stack.nested {
+                    std::fs::write(staging.join(nested.file_name(&stack.name)), &nested.body)?;
+                }
             }
             for asset in &self.assets {
                 std::fs::write(staging.join(asset.file_name()), &asset.bytes)?;

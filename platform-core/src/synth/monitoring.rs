@@ -10,7 +10,7 @@ use super::{Context, SynthError};
 
 /// The catalog entry of a metric reference.
 fn metric_info(cx: &Context<'_>, metric: &MetricRef) -> Result<&'static Metric, SynthError> {
-    let resource = cx.platform.resource(&metric.resource).expect("validated");
+    let resource = cx.resource(&metric.resource).expect("validated");
     resource
         .spec
         .kind()
@@ -35,7 +35,6 @@ fn dimensions(cx: &Context<'_>, metric: &MetricRef, info: &Metric) -> Vec<(Strin
                 }
                 DimensionSource::PhysicalName => {
                     let short = cx
-                        .platform
                         .resource(&metric.resource)
                         .expect("validated")
                         .spec
@@ -44,15 +43,12 @@ fn dimensions(cx: &Context<'_>, metric: &MetricRef, info: &Metric) -> Vec<(Strin
                         .short_type;
                     Value::Str(cx.physical_name(short, &metric.resource))
                 }
-                DimensionSource::Stage => match &cx
-                    .platform
-                    .resource(&metric.resource)
-                    .expect("validated")
-                    .spec
-                {
-                    Spec::Api(a) => Value::str(a.stage.clone()),
-                    _ => Value::str(""),
-                },
+                DimensionSource::Stage => {
+                    match &cx.resource(&metric.resource).expect("validated").spec {
+                        Spec::Api(a) => Value::str(a.stage.clone()),
+                        _ => Value::str(""),
+                    }
+                }
             };
             ((*name).to_owned(), value)
         })
@@ -113,7 +109,7 @@ pub(crate) fn health_check(
 ) -> Result<(), SynthError> {
     let id = cx.logical_id(name);
     let api_id = cx.logical_id(&spec.api);
-    let stage = match &cx.platform.resource(&spec.api).expect("validated").spec {
+    let stage = match &cx.resource(&spec.api).expect("validated").spec {
         Spec::Api(a) => a.stage.clone(),
         _ => {
             return Err(SynthError::Invalid(format!(

@@ -101,12 +101,16 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
     };
     let storage = storage(platform, pipeline);
     let name = pipeline_stack_name(platform, pipeline, suffix);
+    let index = super::index::Index::new(&storage);
     let mut cx = Context {
         platform: &storage,
         region: &pipeline.region,
         suffix,
         profile: &deployment.profile,
         assets: &[],
+        index: &index,
+        owners: std::collections::HashMap::new(),
+        current: 0,
         template: Template {
             description: format!(
                 "{} platform: promotion pipeline `{}`, suffix {suffix}, region {}",
@@ -141,6 +145,7 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
             template,
             body,
             assets: Vec::new(),
+            nested: Vec::new(),
         }],
         assets: Vec::new(),
     })

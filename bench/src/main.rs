@@ -1,0 +1,291 @@
+//! `tp-bench`: the synthesis benchmarks, printed as Markdown tables.
+//!
+//! ```text
+//! tp-bench synth [--runs N] [--sizes 100,1000,10000]
+//!     in-process: the trading platform (every profile, every region) and
+//!     generated platforms of each size; median wall time and peak heap
+//! tp-bench process --tp PATH [--runs N]
+//!     `tp synth` as a process, every profile: median wall time and peak RSS
+//! ```
+//!
+//! Peak heap is counted by this binary's global allocator (bytes live at
+//! once during the measured call); peak RSS comes from `wait4` on the child.
+//! `scripts/bench` runs both, with the macro and build benchmarks, and writes
+//! the results into the README.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use platform_core::spec::Platform;
+use platform_core::synth::{self, Assembly, Deployment};
+
+/// The system allocator, counting live bytes and their peak.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(bytes: usize) {
+    let now = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; only counters are
+// updated around it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Peak bytes allocated at once while `f` runs, beyond what was live before.
+fn peak_heap<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let out = f();
+    (out, PEAK.load(Ordering::Relaxed) - before)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e3)
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Runs `f` `runs` times: the median time, and the peak heap of the first run.
+fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, usize, T) {
+    let (out, heap) = peak_heap(&mut f);
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let result = f();
+        samples.push(start.elapsed());
+        drop(result);
+    }
+    (median(samples), heap, out)
+}
+
+fn cfn_resources(assembly: &Assembly) -> usize {
+    assembly
+        .stacks
+        .iter()
+        .map(|s| {
+            // A parent's nested stacks are resources of its own; count what
+            // they hold instead.
+            s.template.resources.len() - s.nested.len()
+                + s.nested
+                    .iter()
+                    .map(|n| n.template.resources.len())
+                    .sum::<usize>()
+        })
+        .sum()
+}
+
+fn template_bytes(assembly: &Assembly) -> usize {
+    assembly
+        .stacks
+        .iter()
+        .map(|s| s.body.len() + s.nested.iter().map(|n| n.body.len()).sum::<usize>())
+        .sum()
+}
+
+fn templates(assembly: &Assembly) -> usize {
+    assembly.stacks.iter().map(|s| 1 + s.nested.len()).sum()
+}
+
+fn synth_in_process(runs: usize, sizes: &[usize]) -> Result<(), String> {
+    let platform = platform_def::platform();
+    println!("In-process `synth()` of the trading platform, every region (median of {runs}):");
+    println!();
+    println!(
+        "| profile | stacks | CloudFormation resources | template bytes | median ms | peak heap MiB |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for profile in &platform.profiles {
+        let deployment =
+            Deployment::new(&platform, "bench", Some(profile), &[]).map_err(|e| e.to_string())?;
+        let (time, heap, assembly) = measure(runs, || synth::synth(&platform, &deployment));
+        let assembly = assembly.map_err(|e| e.to_string())?;
+        println!(
+            "| {profile} | {} | {} | {} | {} | {} |",
+            templates(&assembly),
+            cfn_resources(&assembly),
+            template_bytes(&assembly),
+            ms(time),
+            mib(heap)
+        );
+    }
+    println!();
+
+    let code = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../platform-core/tests/fixtures/handler")
+        .canonicalize()
+        .map_err(|e| format!("fixture handler: {e}"))?;
+    let code = code.to_string_lossy();
+    println!(
+        "In-process `synth()` of generated platforms, one region, profile dev; time per declared resource should stay flat:"
+    );
+    println!();
+    println!(
+        "| declared resources | CloudFormation resources | templates | template bytes | runs | median ms | µs per resource | peak heap MiB |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &n in sizes {
+        let platform: Platform = platform_core::generate::platform(n, "us-east-1", &code);
+        let deployment =
+            Deployment::new(&platform, "bench", Some("dev"), &[]).map_err(|e| e.to_string())?;
+        // Fewer runs of the largest sizes keep the whole benchmark short.
+        let runs = (runs * 1000 / n.max(1)).clamp(3, runs.max(3));
+        let (time, heap, assembly) = measure(runs, || synth::synth(&platform, &deployment));
+        let assembly = assembly.map_err(|e| format!("{n} resources: {e}"))?;
+        println!(
+            "| {n} | {} | {} | {} | {runs} | {} | {:.1} | {} |",
+            cfn_resources(&assembly),
+            templates(&assembly),
+            template_bytes(&assembly),
+            ms(time),
+            time.as_secs_f64() * 1e6 / n as f64,
+            mib(heap)
+        );
+    }
+    println!();
+    Ok(())
+}
+
+/// Runs `command` to completion: wall time and peak RSS in bytes.
+fn run_child(command: &mut Command) -> Result<(Duration, usize), String> {
+    let start = Instant::now();
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; `pid` is our
+    // own child, not yet reaped.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = start.elapsed();
+    if waited != pid {
+        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(format!("{command:?} failed (status {status})"));
+    }
+    // Linux reports ru_maxrss in KiB.
+    Ok((elapsed, usage.ru_maxrss as usize * 1024))
+}
+
+fn process(tp: &Path, runs: usize) -> Result<(), String> {
+    let out = std::env::temp_dir().join(format!("tp-bench-{}", std::process::id()));
+    let platform = platform_def::platform();
+    println!(
+        "`tp synth --suffix bench --profile P` as a process, every region, writing `tp.out` (median of {runs}):"
+    );
+    println!();
+    println!("| profile | median wall ms | median peak RSS MiB |");
+    println!("|---|---:|---:|");
+    for profile in &platform.profiles {
+        let mut times = Vec::new();
+        let mut rss = Vec::new();
+        for _ in 0..runs {
+            let (time, peak) = run_child(
+                Command::new(tp)
+                    .args(["synth", "--suffix", "bench", "--profile", profile, "--out"])
+                    .arg(&out),
+            )?;
+            times.push(time);
+            rss.push(peak);
+        }
+        rss.sort();
+        println!(
+            "| {profile} | {} | {} |",
+            ms(median(times)),
+            mib(rss[rss.len() / 2])
+        );
+    }
+    println!();
+    let _ = std::fs::remove_dir_all(&out);
+    Ok(())
+}
+
+fn usage() -> String {
+    "usage: tp-bench synth [--runs N] [--sizes 100,1000,10000] | tp-bench process --tp PATH [--runs N]".into()
+}
+
+fn run() -> Result<(), String> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().ok_or_else(usage)?;
+    let mut runs = 11;
+    let mut sizes = vec![100, 1_000, 10_000];
+    let mut tp: Option<PathBuf> = None;
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--runs" => runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
+            "--sizes" => {
+                sizes = value()?
+                    .split(',')
+                    .map(|s| s.trim().parse().map_err(|e| format!("--sizes: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--tp" => tp = Some(PathBuf::from(value()?)),
+            _ => return Err(format!("unknown argument `{arg}`; {}", usage())),
+        }
+    }
+    let runs = runs.max(1);
+    match command.as_str() {
+        "synth" => synth_in_process(runs, &sizes),
+        "process" => process(&tp.ok_or("process needs --tp PATH")?, runs),
+        _ => Err(usage()),
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,783 @@
+//! Splitting a stack that breaks CloudFormation's limits (500 resources, 200
+//! outputs or parameters, 1 MB of template) into a parent stack and nested
+//! stacks (`AWS::CloudFormation::Stack`).
+//!
+//! - **Units.** Each declared resource brings all the CloudFormation
+//!   resources it made; they always stay together. Declared resources that
+//!   refer to each other in a loop (a dead-letter queue whose policy names
+//!   the rules that use it) form one unit.
+//! - **Order.** Units are ordered so that what a unit refers to comes first,
+//!   and otherwise by layer (keys, networks, data, compute, configuration,
+//!   monitoring), then by declaration order: the definition's structure.
+//! - **Packing.** Consecutive units fill a nested stack up to a budget below
+//!   every limit; a new layer starts a new stack. References therefore only
+//!   point to earlier stacks, and the stacks form no cycle.
+//! - **Wiring.** A reference to a resource in another nested stack becomes a
+//!   parameter of the referring stack, fed by the parent from an output of
+//!   the stack that holds the resource (`Fn::GetAtt [Stack, Outputs.X]`).
+//!   The parent's own parameters are passed down the same way, and
+//!   `AWS::StackName` becomes the parent's name (`RootStackName`), so
+//!   exports keep the names they have in an unsplit stack.
+//! - **Upload.** Each nested template is named by its content hash,
+//!   `templates/<sha256>.json` in the asset bucket, like code assets.
+//!
+//! Same input, same split: every step is ordered by names and declaration
+//! order only.
+
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+
+use crate::catalog::Kind;
+use crate::spec::Platform;
+use crate::template::{Output, Parameter, Pseudo, Resource, Template, Value};
+
+use super::{ASSET_BUCKET_PARAMETER, ASSET_BUCKET_SSM_NAME, SynthError, assets, limits};
+
+/// The nested-stack parameter carrying the parent's stack name.
+pub const ROOT_STACK_NAME_PARAMETER: &str = "RootStackName";
+
+/// One nested stack of a split stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedStack {
+    /// The parent's logical id for it: its layer and a number (`DataStack2`).
+    pub logical_id: String,
+    pub template: Template,
+    /// The serialized template, exactly as uploaded.
+    pub body: String,
+    /// SHA-256 of `body`, hex.
+    pub sha256: String,
+}
+
+impl NestedStack {
+    /// The key in the asset bucket that the parent's `TemplateURL` names.
+    pub fn s3_key(&self) -> String {
+        format!("templates/{}.json", self.sha256)
+    }
+
+    /// The file in the output directory, beside its parent's template.
+    pub fn file_name(&self, parent: &str) -> String {
+        format!("{parent}.{}.template.json", self.logical_id)
+    }
+}
+
+/// How full a nested stack may get; below the limits, so that the wiring
+/// added after packing still fits.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    resources: usize,
+    outputs: usize,
+    parameters: usize,
+}
+
+const FIRST_BUDGET: Budget = Budget {
+    resources: 400,
+    outputs: 150,
+    parameters: 150,
+};
+
+/// Whether `template` (serialized as `body`, when it was) must be split.
+pub(crate) fn needed(template: &Template, body: Option<&str>) -> bool {
+    template.resources.len() > limits::MAX_RESOURCES
+        || template.outputs.len() > limits::MAX_OUTPUTS
+        || template.parameters.len() > limits::MAX_PARAMETERS
+        || body.is_some_and(|b| b.len() > limits::MAX_S3_BODY)
+}
+
+/// The layer a kind belongs to, which orders and names nested stacks.
+fn layer(kind: Kind) -> (u8, &'static str) {
+    match kind {
+        Kind::Key => (0, "Security"),
+        Kind::Network => (1, "Network"),
+        Kind::Table
+        | Kind::Queue
+        | Kind::Bucket
+        | Kind::Topic
+        | Kind::Aurora
+        | Kind::Bus
+        | Kind::LogGroup => (2, "Data"),
+        Kind::Function | Kind::Api | Kind::Rule => (3, "Compute"),
+        Kind::Parameter => (4, "Config"),
+        Kind::Alarm | Kind::HealthCheck | Kind::Dashboard => (5, "Monitoring"),
+    }
+}
+
+/// A logical id referred to, with the attribute for `Fn::GetAtt`.
+type Ref = (String, Option<String>);
+
+/// Every `Ref`, `Fn::GetAtt` and `${...}` of `value`.
+fn collect_refs(value: &Value, out: &mut Vec<Ref>) {
+    match value {
+        Value::Ref(id) => out.push((id.clone(), None)),
+        Value::GetAtt(id, att) => out.push((id.clone(), Some(att.clone()))),
+        Value::Sub(s, vars) => {
+            for name in sub_names(s) {
+                if !vars.contains_key(name) {
+                    out.push(split_sub_name(name));
+                }
+            }
+            vars.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::List(items) | Value::Join(_, items) => {
+            items.iter().for_each(|v| collect_refs(v, out))
+        }
+        Value::Map(map) => map.values().for_each(|v| collect_refs(v, out)),
+        Value::Select(_, v) | Value::GetAzs(v) | Value::Not(v) => collect_refs(v, out),
+        Value::Equals(a, b) => {
+            collect_refs(a, out);
+            collect_refs(b, out);
+        }
+        Value::Null
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::Str(_)
+        | Value::Pseudo(_) => {}
+    }
+}
+
+/// The `${name}` variables of an `Fn::Sub` string, without `${!literal}`s.
+fn sub_names(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find("${")?;
+            let after = &rest[start + 2..];
+            let end = after.find('}')?;
+            rest = &after[end + 1..];
+            let name = &after[..end];
+            if !name.starts_with('!') {
+                return Some(name);
+            }
+        }
+    })
+}
+
+fn split_sub_name(name: &str) -> Ref {
+    match name.split_once('.') {
+        Some((id, att)) => (id.to_owned(), Some(att.to_owned())),
+        None => (name.to_owned(), None),
+    }
+}
+
+/// Replaces references through `map` (id, attribute) -> parameter name; a
+/// `None` keeps the reference as it is.
+fn rewrite(value: &mut Value, map: &dyn Fn(&str, Option<&str>) -> Option<String>) {
+    match value {
+        Value::Ref(id) => {
+            if let Some(p) = map(id, None) {
+                *id = p;
+            }
+        }
+        Value::GetAtt(id, att) => {
+            if let Some(p) = map(id, Some(att)) {
+                *value = Value::Ref(p);
+            }
+        }
+        Value::Pseudo(Pseudo::StackName) => {
+            *value = Value::Ref(ROOT_STACK_NAME_PARAMETER.into());
+        }
+        Value::Sub(s, vars) => {
+            vars.values_mut().for_each(|v| rewrite(v, map));
+            if s.contains("${") {
+                *s = rewrite_sub(s, &|name| {
+                    if vars.contains_key(name) {
+                        return None;
+                    }
+                    if name == Pseudo::StackName.name() {
+                        return Some(ROOT_STACK_NAME_PARAMETER.into());
+                    }
+                    let (id, att) = split_sub_name(name);
+                    map(&id, att.as_deref())
+                });
+            }
+        }
+        Value::List(items) | Value::Join(_, items) => {
+            items.iter_mut().for_each(|v| rewrite(v, map))
+        }
+        Value::Map(m) => m.values_mut().for_each(|v| rewrite(v, map)),
+        Value::Select(_, v) | Value::GetAzs(v) | Value::Not(v) => rewrite(v, map),
+        Value::Equals(a, b) => {
+            rewrite(a, map);
+            rewrite(b, map);
+        }
+        Value::Null
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::Str(_)
+        | Value::Pseudo(_) => {}
+    }
+}
+
+fn rewrite_sub(s: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        out.push_str(&rest[..start + 2]);
+        match (name.starts_with('!'), map(name)) {
+            (false, Some(replacement)) => out.push_str(&replacement),
+            _ => out.push_str(name),
+        }
+        out.push('}');
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The parameter standing for `(id, attribute)` in a stack that does not
+/// hold `id`: the id, or the id and attribute without dots.
+fn parameter_name(id: &str, att: Option<&str>) -> String {
+    match att {
+        None => id.to_owned(),
+        Some(att) => format!("{id}{}", att.replace('.', "")),
+    }
+}
+
+/// Strongly connected components of `edges` (unit -> units it refers to),
+/// as a component number per unit. Iterative Tarjan.
+fn components(edges: &[BTreeSet<usize>]) -> Vec<usize> {
+    let n = edges.len();
+    const UNSEEN: usize = usize::MAX;
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut comp = vec![UNSEEN; n];
+    let mut next_index = 0;
+    let mut next_comp = 0;
+    let adjacency: Vec<Vec<usize>> = edges.iter().map(|e| e.iter().copied().collect()).collect();
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        // (node, next edge to look at)
+        let mut work = vec![(root, 0)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut edge)) = work.last_mut() {
+            if let Some(&w) = adjacency[v].get(*edge) {
+                *edge += 1;
+                if index[w] == UNSEEN {
+                    index[w] = next_index;
+                    low[w] = next_index;
+                    next_index += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp[w] = next_comp;
+                    if w == v {
+                        break;
+                    }
+                }
+                next_comp += 1;
+            }
+        }
+    }
+    comp
+}
+
+/// One group of units that always share a stack.
+struct Group {
+    layer: (u8, &'static str),
+    first_unit: usize,
+    resources: Vec<String>,
+    outputs: Vec<String>,
+    /// Groups this one refers to.
+    deps: BTreeSet<usize>,
+}
+
+/// Splits `template`, whose resources were made by the declared resources
+/// `owners` names (logical id -> index in `platform.resources`).
+pub(crate) fn split(
+    stack: &str,
+    platform: &Platform,
+    mut template: Template,
+    owners: &HashMap<String, usize>,
+    tags: Value,
+) -> Result<(Template, Vec<NestedStack>), SynthError> {
+    let limit = |what: String| SynthError::Limit {
+        stack: stack.to_owned(),
+        what,
+    };
+    let units = platform.resources.len();
+    let unit_of = |id: &str| owners.get(id).copied();
+
+    // Resource references, once.
+    let mut refs: BTreeMap<&str, Vec<Ref>> = BTreeMap::new();
+    let mut edges = vec![BTreeSet::new(); units];
+    for (id, r) in &template.resources {
+        let mut out = Vec::new();
+        r.properties
+            .values()
+            .for_each(|v| collect_refs(v, &mut out));
+        let from = unit_of(id).expect("every resource has an owner");
+        let targets = out
+            .iter()
+            .map(|(to, _)| to.as_str())
+            .chain(r.depends_on.iter().map(String::as_str));
+        for to in targets {
+            if let Some(to) = unit_of(to)
+                && to != from
+            {
+                edges[from].insert(to);
+            }
+        }
+        refs.insert(id.as_str(), out);
+    }
+
+    // Units in loops share a group; groups form a DAG.
+    let comp = components(&edges);
+    let count = comp.iter().copied().max().map_or(0, |m| m + 1);
+    let mut groups: Vec<Group> = (0..count)
+        .map(|_| Group {
+            layer: (u8::MAX, ""),
+            first_unit: usize::MAX,
+            resources: Vec::new(),
+            outputs: Vec::new(),
+            deps: BTreeSet::new(),
+        })
+        .collect();
+    for (unit, &c) in comp.iter().enumerate() {
+        let g = &mut groups[c];
+        g.layer = g.layer.min(layer(platform.resources[unit].spec.kind()));
+        g.first_unit = g.first_unit.min(unit);
+        g.deps.extend(edges[unit].iter().map(|&to| comp[to]));
+    }
+    for (c, g) in groups.iter_mut().enumerate() {
+        g.deps.remove(&c);
+    }
+    for id in template.resources.keys() {
+        groups[comp[owners[id]]].resources.push(id.clone());
+    }
+    // Each output goes with the first resource it refers to.
+    for (name, output) in &template.outputs {
+        let mut out = Vec::new();
+        collect_refs(&output.value, &mut out);
+        let owner = out
+            .iter()
+            .find_map(|(id, _)| unit_of(id))
+            .ok_or_else(|| limit(format!("output `{name}` refers to no resource")))?;
+        groups[comp[owner]].outputs.push(name.clone());
+    }
+
+    // What comes first: dependencies, then layer, then declaration order.
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
+    let mut waiting: Vec<usize> = vec![0; count];
+    for (c, g) in groups.iter().enumerate() {
+        waiting[c] = g.deps.len();
+        for &d in &g.deps {
+            dependents[d].push(c);
+        }
+    }
+    let key = |c: usize| std::cmp::Reverse((groups[c].layer.0, groups[c].first_unit, c));
+    let mut ready: BinaryHeap<_> = (0..count).filter(|&c| waiting[c] == 0).map(key).collect();
+    let mut order = Vec::with_capacity(count);
+    while let Some(std::cmp::Reverse((_, _, c))) = ready.pop() {
+        order.push(c);
+        for &d in &dependents[c] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                ready.push(key(d));
+            }
+        }
+    }
+    assert_eq!(order.len(), count, "groups form no cycle");
+
+    // Pack with a budget; shrink it until every stack fits.
+    let mut budget = FIRST_BUDGET;
+    let plan = loop {
+        let plan = pack(&groups, &order, &refs, owners, &comp, budget)?;
+        let too_big = plan.iter().any(|chunk| {
+            chunk.parameters.len() > limits::MAX_PARAMETERS
+                || chunk.outputs.len() + chunk.own_outputs > limits::MAX_OUTPUTS
+                || chunk.resources > limits::MAX_RESOURCES
+        });
+        if !too_big {
+            break plan;
+        }
+        if budget.resources <= 1 {
+            return Err(limit(
+                "cannot be split into nested stacks within CloudFormation's limits".into(),
+            ));
+        }
+        budget = Budget {
+            resources: budget.resources * 3 / 5,
+            outputs: budget.outputs * 3 / 5,
+            parameters: budget.parameters * 3 / 5,
+        };
+    };
+
+    // Build each nested template, moving resources out of the whole.
+    let chunk_of_group: HashMap<usize, usize> = plan
+        .iter()
+        .enumerate()
+        .flat_map(|(i, chunk)| chunk.groups.iter().map(move |&g| (g, i)))
+        .collect();
+    let chunk_of = |id: &str| unit_of(id).map(|u| chunk_of_group[&comp[u]]);
+    let names = chunk_names(&plan, &groups);
+    let parent_parameters = std::mem::take(&mut template.parameters);
+    let mut nested = Vec::with_capacity(plan.len());
+    let mut parent = Template {
+        description: format!(
+            "{} (split into {} nested stacks)",
+            template.description,
+            plan.len()
+        ),
+        parameters: parent_parameters.clone(),
+        ..Template::default()
+    };
+    parent
+        .parameters
+        .entry(ASSET_BUCKET_PARAMETER.into())
+        .or_insert_with(|| Parameter {
+            param_type: "AWS::SSM::Parameter::Value<String>".into(),
+            default: Some(ASSET_BUCKET_SSM_NAME.into()),
+            description:
+                "Bucket holding code assets and nested templates; recorded in SSM by `tp bootstrap`"
+                    .into(),
+        });
+    for (i, chunk) in plan.iter().enumerate() {
+        let map = |id: &str, att: Option<&str>| -> Option<String> {
+            match chunk_of(id) {
+                Some(c) if c == i => None,
+                Some(_) => Some(parameter_name(id, att)),
+                None if parent_parameters.contains_key(id) => Some(id.to_owned()),
+                None => None,
+            }
+        };
+        let mut t = Template {
+            description: format!(
+                "{}: nested stack {} ({})",
+                template.description, names[i], plan[i].layer
+            ),
+            ..Template::default()
+        };
+        // Stacks this one must wait for without reading their outputs.
+        let mut stack_deps: BTreeSet<usize> = BTreeSet::new();
+        for &g in &chunk.groups {
+            for id in &groups[g].resources {
+                let mut r: Resource = template.resources.remove(id).expect("each id once");
+                r.properties.values_mut().for_each(|v| rewrite(v, &map));
+                r.depends_on.retain(|d| match chunk_of(d) {
+                    Some(c) if c != i => {
+                        stack_deps.insert(c);
+                        false
+                    }
+                    _ => true,
+                });
+                if let Some(c) = &r.condition
+                    && !t.conditions.contains_key(c)
+                {
+                    let mut condition = template.conditions.get(c).cloned().ok_or_else(|| {
+                        limit(format!("resource `{id}` names no condition `{c}`"))
+                    })?;
+                    rewrite(&mut condition, &map);
+                    t.conditions.insert(c.clone(), condition);
+                }
+                t.resources.insert(id.clone(), r);
+            }
+            for name in &groups[g].outputs {
+                let mut output: Output = template.outputs.remove(name).expect("each output once");
+                rewrite(&mut output.value, &map);
+                if let Some(export) = &mut output.export {
+                    rewrite(export, &map);
+                }
+                t.outputs.insert(name.clone(), output);
+            }
+        }
+        // Parameters: the parent's, and the other stacks' outputs.
+        let mut passed: BTreeMap<String, Value> = BTreeMap::new();
+        let mut used = Vec::new();
+        for r in t.resources.values() {
+            r.properties
+                .values()
+                .for_each(|v| collect_refs(v, &mut used));
+        }
+        for v in t.conditions.values() {
+            collect_refs(v, &mut used);
+        }
+        for o in t.outputs.values() {
+            collect_refs(&o.value, &mut used);
+            if let Some(e) = &o.export {
+                collect_refs(e, &mut used);
+            }
+        }
+        for (name, _) in used {
+            if t.resources.contains_key(&name) || passed.contains_key(&name) {
+                continue;
+            }
+            if name == ROOT_STACK_NAME_PARAMETER {
+                passed.insert(name, Value::Pseudo(Pseudo::StackName));
+            } else if parent_parameters.contains_key(&name) {
+                passed.insert(name.clone(), Value::Ref(name));
+            } else if let Some(source) = chunk.parameters.get(&name) {
+                let c = chunk_of(&source.0).expect("a resource of another stack");
+                passed.insert(
+                    name.clone(),
+                    Value::get_att(&names[c], &format!("Outputs.{name}")),
+                );
+            }
+        }
+        for name in passed.keys() {
+            let description = match parent_parameters.get(name) {
+                Some(p) => p.description.clone(),
+                None if name == ROOT_STACK_NAME_PARAMETER => {
+                    "Name of the parent stack, which names exports".into()
+                }
+                None => format!("{name}, from another nested stack"),
+            };
+            if t.resources.contains_key(name) {
+                return Err(SynthError::DuplicateId(name.clone()));
+            }
+            t.parameters.insert(
+                name.clone(),
+                Parameter {
+                    param_type: "String".into(),
+                    default: None,
+                    description,
+                },
+            );
+        }
+        nested.push((t, passed, stack_deps));
+    }
+    // Outputs that other stacks read.
+    for (i, chunk) in plan.iter().enumerate() {
+        for (name, (id, att)) in &chunk.parameters {
+            let c = chunk_of(id).expect("a resource of another stack");
+            let value = match att {
+                None => Value::Ref(id.clone()),
+                Some(att) => Value::get_att(id, att),
+            };
+            let t = &mut nested[c].0;
+            // A platform output of the same value serves as well.
+            match t.outputs.get(name) {
+                Some(existing) if existing.value == value => continue,
+                Some(_) => return Err(SynthError::DuplicateId(name.clone())),
+                None => {}
+            }
+            t.outputs.insert(
+                name.clone(),
+                Output {
+                    value,
+                    description: format!("{name}, for nested stack {}", names[i]),
+                    export: None,
+                },
+            );
+        }
+    }
+    // Serialize, name by content, and point the parent at each.
+    let mut stacks = Vec::with_capacity(nested.len());
+    for (i, (t, passed, deps)) in nested.into_iter().enumerate() {
+        let body = t.to_string_pretty();
+        check(&names[i], &t, &body).map_err(|what| limit(format!("nested stack {what}")))?;
+        let sha256 = assets::sha256_hex(body.as_bytes());
+        let mut resource = Resource::new("AWS::CloudFormation::Stack")
+            .prop(
+                "TemplateURL",
+                Value::sub(format!(
+                    "https://${{{ASSET_BUCKET_PARAMETER}}}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}/templates/{sha256}.json"
+                )),
+            )
+            .prop("Tags", tags.clone());
+        if !passed.is_empty() {
+            resource = resource.prop("Parameters", Value::Map(passed));
+        }
+        // `DependsOn` only where no `Fn::GetAtt` of an output orders the
+        // stacks already.
+        for d in deps {
+            let read = resource.properties.get("Parameters").is_some_and(|p| {
+                let mut refs = Vec::new();
+                collect_refs(p, &mut refs);
+                refs.iter().any(|(id, _)| *id == names[d])
+            });
+            if !read {
+                resource = resource.depends_on(&names[d]);
+            }
+        }
+        parent
+            .add(&names[i], resource)
+            .map_err(|e| SynthError::DuplicateId(e.0))?;
+        stacks.push(NestedStack {
+            logical_id: names[i].clone(),
+            template: t,
+            body,
+            sha256,
+        });
+    }
+    Ok((parent, stacks))
+}
+
+/// Whether a nested template is within every limit; else what it breaks.
+fn check(name: &str, t: &Template, body: &str) -> Result<(), String> {
+    let counts = [
+        ("resources", t.resources.len(), limits::MAX_RESOURCES),
+        ("outputs", t.outputs.len(), limits::MAX_OUTPUTS),
+        ("parameters", t.parameters.len(), limits::MAX_PARAMETERS),
+        ("bytes", body.len(), limits::MAX_S3_BODY),
+    ];
+    for (what, count, max) in counts {
+        if count > max {
+            return Err(format!(
+                "`{name}` has {count} {what}; CloudFormation accepts at most {max}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One nested stack's share, as packed.
+struct Chunk {
+    layer: &'static str,
+    groups: Vec<usize>,
+    resources: usize,
+    own_outputs: usize,
+    /// Parameter name -> the (id, attribute) of another stack it stands for.
+    parameters: BTreeMap<String, Ref>,
+    /// Outputs other stacks read from this one.
+    outputs: BTreeSet<String>,
+}
+
+fn pack(
+    groups: &[Group],
+    order: &[usize],
+    refs: &BTreeMap<&str, Vec<Ref>>,
+    owners: &HashMap<String, usize>,
+    comp: &[usize],
+    budget: Budget,
+) -> Result<Vec<Chunk>, SynthError> {
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut chunk_of_group: HashMap<usize, usize> = HashMap::new();
+    for &g in order {
+        let group = &groups[g];
+        // The references this group makes to earlier stacks.
+        let external = |chunk: Option<usize>| -> BTreeMap<String, Ref> {
+            let mut out = BTreeMap::new();
+            for id in &group.resources {
+                for (to, att) in &refs[id.as_str()] {
+                    let Some(&unit) = owners.get(to) else {
+                        continue;
+                    };
+                    let to_group = comp[unit];
+                    if to_group == g {
+                        continue;
+                    }
+                    let to_chunk = chunk_of_group[&to_group];
+                    if Some(to_chunk) == chunk {
+                        continue;
+                    }
+                    out.insert(
+                        parameter_name(to, att.as_deref()),
+                        (to.clone(), att.clone()),
+                    );
+                }
+            }
+            out
+        };
+        let fits = chunks.last().is_some_and(|c| {
+            let i = chunks.len() - 1;
+            let new_params = external(Some(i))
+                .keys()
+                .filter(|k| !c.parameters.contains_key(*k))
+                .count();
+            c.layer == group.layer.1
+                && c.resources + group.resources.len() <= budget.resources
+                && c.own_outputs + group.outputs.len() <= budget.outputs
+                && c.parameters.len() + new_params <= budget.parameters
+        });
+        if !fits {
+            chunks.push(Chunk {
+                layer: group.layer.1,
+                groups: Vec::new(),
+                resources: 0,
+                own_outputs: 0,
+                parameters: BTreeMap::new(),
+                outputs: BTreeSet::new(),
+            });
+        }
+        let i = chunks.len() - 1;
+        let params = external(Some(i));
+        for (name, (id, _)) in &params {
+            let source = chunk_of_group[&comp[owners[id]]];
+            chunks[source].outputs.insert(name.clone());
+        }
+        let c = &mut chunks[i];
+        c.groups.push(g);
+        c.resources += group.resources.len();
+        c.own_outputs += group.outputs.len();
+        c.parameters.extend(params);
+        chunk_of_group.insert(g, i);
+    }
+    Ok(chunks)
+}
+
+/// `{Layer}Stack{n}`, numbered within each layer.
+fn chunk_names(plan: &[Chunk], _groups: &[Group]) -> Vec<String> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    plan.iter()
+        .map(|c| {
+            let n = seen.entry(c.layer).or_default();
+            *n += 1;
+            format!("{}Stack{n}", c.layer)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_find_loops_and_leave_the_rest_alone() {
+        // 0 -> 1 -> 2 -> 1, 3 -> 0
+        let edges = vec![
+            BTreeSet::from([1]),
+            BTreeSet::from([2]),
+            BTreeSet::from([1]),
+            BTreeSet::from([0]),
+        ];
+        let c = components(&edges);
+        assert_eq!(c[1], c[2]);
+        assert_ne!(c[0], c[1]);
+        assert_ne!(c[3], c[0]);
+        assert_ne!(c[3], c[1]);
+    }
+
+    #[test]
+    fn sub_references_are_rewritten_but_literals_and_variables_are_not() {
+        let mut vars = BTreeMap::new();
+        vars.insert("Local".to_owned(), Value::reference("Far"));
+        let mut v = Value::Sub(
+            "${Far.Arn}/${Near}/${!Far}/${Local}/${AWS::Region}/${AWS::StackName}".into(),
+            vars,
+        );
+        rewrite(&mut v, &|id, att| {
+            (id == "Far").then(|| parameter_name(id, att))
+        });
+        let Value::Sub(s, vars) = v else {
+            unreachable!()
+        };
+        assert_eq!(
+            s,
+            "${FarArn}/${Near}/${!Far}/${Local}/${AWS::Region}/${RootStackName}"
+        );
+        assert_eq!(vars["Local"], Value::reference("Far"));
+    }
+}
