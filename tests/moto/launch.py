@@ -28,10 +28,18 @@ Patches (moto 5.2.5):
   The resources to add are put in DependsOn order here; and the stack's
   outputs, which moto computes only in CreateStack and UpdateStack, are
   computed after the change set is applied.
+- Stack deletion: moto's CloudFormation cannot delete route tables, VPC
+  endpoints, internet gateways or their attachments, so deleting the VPC
+  that holds them fails. Each gets the delete CloudFormation would do.
 """
 
 import sys
 
+from moto.ec2.models import ec2_backends
+from moto.ec2.models import internet_gateways as ec2_igw
+from moto.ec2.models import route_tables as ec2_route_tables
+from moto.ec2.models import vpcs as ec2_vpcs
+from moto.ec2.models import vpn_gateway as ec2_vpn
 from moto.events import models as events_models
 from moto.kms import models as kms_models
 from moto.cloudformation import models as cfn_models
@@ -234,6 +242,40 @@ def _apply_change_set_and_outputs(self):
 
 
 cfn_models.ChangeSet.apply = _apply_change_set_and_outputs
+
+
+def _delete_route_table(self, account_id, region_name):
+    ec2 = ec2_backends[account_id][region_name]
+    for association_id in list(self._associations):
+        ec2.disassociate_route_table(association_id)
+    ec2.delete_route_table(self.id)
+
+
+def _delete_vpc_endpoint(self, account_id, region_name):
+    ec2 = ec2_backends[account_id][region_name]
+    # A gateway endpoint's routes go with route tables already deleted.
+    self.route_table_ids = [r for r in self.route_table_ids or [] if r in ec2.route_tables]
+    ec2.delete_vpc_endpoints([self.id])
+
+
+def _delete_internet_gateway(self, account_id, region_name):
+    ec2 = ec2_backends[account_id][region_name]
+    if self.vpc is not None:
+        ec2.detach_internet_gateway(self.id, self.vpc.id)
+    ec2.delete_internet_gateway(self.id)
+
+
+def _delete_gateway_attachment(self, account_id, region_name):
+    ec2 = ec2_backends[account_id][region_name]
+    gateway = ec2.internet_gateways.get(self.gateway_id)
+    if gateway is not None and gateway.vpc is not None:
+        ec2.detach_internet_gateway(self.gateway_id, self.vpc_id)
+
+
+ec2_route_tables.RouteTable.delete = _delete_route_table
+ec2_vpcs.VPCEndPoint.delete = _delete_vpc_endpoint
+ec2_igw.InternetGateway.delete = _delete_internet_gateway
+ec2_vpn.VPCGatewayAttachment.delete = _delete_gateway_attachment
 
 
 if __name__ == "__main__":
