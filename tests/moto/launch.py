@@ -28,6 +28,9 @@ Patches (moto 5.2.5):
   The resources to add are put in DependsOn order here; and the stack's
   outputs, which moto computes only in CreateStack and UpdateStack, are
   computed after the change set is applied.
+- Stack updates: for a type whose update moto does not model, moto drops
+  the resource from the stack, and every later Fn::GetAtt on it fails. Such
+  a resource is kept as it was (its properties are not updated).
 - Stack deletion: moto's CloudFormation cannot delete route tables, VPC
   endpoints, internet gateways or their attachments, so deleting the VPC
   that holds them fails. Each gets the delete CloudFormation would do.
@@ -276,6 +279,19 @@ ec2_route_tables.RouteTable.delete = _delete_route_table
 ec2_vpcs.VPCEndPoint.delete = _delete_vpc_endpoint
 ec2_igw.InternetGateway.delete = _delete_internet_gateway
 ec2_vpn.VPCGatewayAttachment.delete = _delete_gateway_attachment
+
+
+_parse_and_update_resource = cfn_parsing.parse_and_update_resource
+
+
+def _parse_and_update_or_keep(logical_id, resource_json, resources_map, *args, **kwargs):
+    updated = _parse_and_update_resource(logical_id, resource_json, resources_map, *args, **kwargs)
+    if updated is None and logical_id in resources_map._parsed_resources:
+        return resources_map._parsed_resources[logical_id]
+    return updated
+
+
+cfn_parsing.parse_and_update_resource = _parse_and_update_or_keep
 
 
 if __name__ == "__main__":
