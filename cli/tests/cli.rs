@@ -141,3 +141,5 @@ fn synth_refuses_to_replace_a_directory_that_is_not_a_synth_output() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+mod e2e;

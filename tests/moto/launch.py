@@ -28,6 +28,8 @@ Patches (moto 5.2.5):
   The resources to add are put in DependsOn order here; and the stack's
   outputs, which moto computes only in CreateStack and UpdateStack, are
   computed after the change set is applied.
+- AWS::S3::Bucket: moto ignores VersioningConfiguration, so every bucket
+  would be unversioned. It is applied after the bucket is created.
 - Stack updates: for a type whose update moto does not model, moto drops
   the resource from the stack, and every later Fn::GetAtt on it fails. Such
   a resource is kept as it was (its properties are not updated).
@@ -48,7 +50,9 @@ from moto.kms import models as kms_models
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
+from moto.utilities.utils import get_partition
 from moto.rds import models as rds_models
+from moto.s3 import models as s3_models
 from moto.ssm import models as ssm_models
 
 
@@ -292,6 +296,21 @@ def _parse_and_update_or_keep(logical_id, resource_json, resources_map, *args, *
 
 
 cfn_parsing.parse_and_update_resource = _parse_and_update_or_keep
+
+
+_create_bucket = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+
+
+def _create_bucket_with_versioning(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    bucket = _create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    status = ((cloudformation_json.get("Properties") or {}).get("VersioningConfiguration") or {}).get("Status")
+    if status:
+        backend = s3_models.s3_backends[account_id][get_partition(region_name)]
+        backend.put_bucket_versioning(bucket.name, status)
+    return bucket
+
+
+s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_versioning)
 
 
 if __name__ == "__main__":
