@@ -46,13 +46,14 @@ def main():
 
     kms = client("kms")
     aliases = [a["AliasName"] for a in kms.list_aliases()["Aliases"] if "TargetKeyId" in a]
-    keys = []
-    for k in kms.list_keys()["Keys"]:
-        try:
-            if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled":
-                keys.append(k["KeyId"])
-        except Exception:
-            pass
+    # Customer keys, by the alias naming them, when the key exists (moto
+    # 5.2.5 answers DescribeKey with a server error for these keys).
+    key_ids = {k["KeyId"] for k in kms.list_keys()["Keys"]}
+    keys = [
+        a["AliasName"]
+        for a in kms.list_aliases()["Aliases"]
+        if not a["AliasName"].startswith("alias/aws/") and a.get("TargetKeyId") in key_ids
+    ]
     ec2 = client("ec2")
     rds = client("rds")
     cfn = client("cloudformation")
@@ -74,7 +75,11 @@ def main():
         "clusters": [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]],
         "instances": [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]],
         "buses": [b["Name"] for b in client("events").list_event_buses()["EventBuses"] if b["Name"] != "default"],
-        "rules": [r["Name"] for r in client("events").list_rules()["Rules"]],
+        "rules": [
+            r["Name"]
+            for bus in client("events").list_event_buses()["EventBuses"]
+            for r in client("events").list_rules(EventBusName=bus["Name"])["Rules"]
+        ],
         "apis": [a["name"] for a in client("apigateway").get_rest_apis()["items"]],
         "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")],
         "vpc_endpoints": [

@@ -100,12 +100,8 @@ impl Moto {
     /// What exists in the region, read through each service's API.
     pub fn inventory(&self) -> Value {
         let out = self.python(&["inventory"]);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "inventory: {e}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("inventory: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
     }
 
     pub fn put_versions(&self, bucket: &str, key: &str) {
@@ -187,7 +183,10 @@ pub fn tp(endpoint: &str, dir: &Path) -> Command {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"));
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        );
     command
 }
 

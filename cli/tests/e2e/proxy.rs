@@ -158,10 +158,7 @@ fn with_headers(head: &str, length: usize) -> String {
 
 fn action_of(head: &str, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    if let Some(action) = text
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("Action="))
-    {
+    if let Some(action) = text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
         return action.to_owned();
     }
     format!("S3:{}", head.split(' ').next().unwrap_or(""))
@@ -198,7 +195,10 @@ async fn serve(mut client: TcpStream, upstream: u16, state: Arc<Mutex<State>>) {
                 }
                 r.fault.clone()
             });
-        if fault.as_ref().is_some_and(|f| !matches!(f, Fault::Rewrite { .. })) {
+        if fault
+            .as_ref()
+            .is_some_and(|f| !matches!(f, Fault::Rewrite { .. }))
+        {
             *state.applied.entry(action.clone()).or_default() += 1;
         }
         fault
@@ -206,7 +206,11 @@ async fn serve(mut client: TcpStream, upstream: u16, state: Arc<Mutex<State>>) {
     match &fault {
         Some(Fault::Throttle) => {
             let _ = client
-                .write_all(&error_response("400 Bad Request", "Throttling", "Rate exceeded"))
+                .write_all(&error_response(
+                    "400 Bad Request",
+                    "Throttling",
+                    "Rate exceeded",
+                ))
                 .await;
             return;
         }
