@@ -32,7 +32,7 @@ fn check_platform_block(model: &Model, cx: &Ctxt) {
     for extra in model.platform_blocks.iter().skip(1) {
         cx.error(
             Rule::GrammarPlatform,
-            extra.keyword,
+            &extra.keyword,
             format!(
                 "a second `platform` block (`{}`); declare the platform exactly once",
                 extra.name

@@ -76,7 +76,7 @@ fn check_cidr_regions(model: &Model, cx: &Ctxt, resource: &ResourceBlock, networ
         }
         cx.error(
             Rule::NetworkCidr,
-            cidr.keyword,
+            &cidr.keyword,
             format!(
                 "network `{}` has no CIDR for `{region}`; add `{region}: \"10.N.0.0/16\"` with a /16 no other region uses",
                 resource.name

@@ -361,7 +361,7 @@ fn check_aurora(cx: &Ctxt, aurora: &AuroraBody) {
         } else if capacity.min.value > capacity.max.value {
             cx.error(
                 Rule::ValueRange,
-                capacity.dots,
+                &capacity.dots,
                 format!(
                     "the capacity `{}..={}` starts above where it ends; write the minimum first",
                     capacity.min.text, capacity.max.text
