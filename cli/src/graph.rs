@@ -20,7 +20,7 @@ use platform_core::catalog::Kind;
 use platform_core::spec::{Platform, Resource, Spec, TargetRef, ValueSource};
 
 /// Exit code of `tp graph --format svg` when Graphviz is not installed.
-pub const EXIT_DOT_MISSING: u8 = 3;
+pub const EXIT_DOT_MISSING: u8 = crate::exit::TOOL_MISSING;
 
 /// What `tp graph` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

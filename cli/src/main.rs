@@ -1,17 +1,22 @@
 //! `tp`: the trading platform's command-line tool.
 //!
 //! Argument parsing and terminal output only; synthesis lives in
-//! `platform-core`, the platform itself in `platform-def`.
+//! `platform-core`, the platform itself in `platform-def`, what a change
+//! means and what is refused in the `cli` library, and the AWS calls in
+//! [`aws`], [`stacks`] and [`commands`].
+
+mod aws;
+mod commands;
+mod stacks;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cli::exit::{self, Exit};
+use commands::{Approval, DeployOptions};
 use platform_core::spec::Platform;
 use platform_core::synth::{self, Deployment};
-
-/// Exit code for input that breaks a rule (a bad suffix, an unknown profile).
-const EXIT_INVALID_INPUT: u8 = 2;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,7 +43,7 @@ enum Command {
         #[arg(long)]
         pipeline: bool,
     },
-    /// List the stacks the platform produces for a suffix.
+    /// List the stacks the platform produces for a suffix (no AWS call).
     List {
         #[command(flatten)]
         target: Target,
@@ -52,6 +57,59 @@ enum Command {
         /// network (each network with what runs in it, the rest by layer) or kind.
         #[arg(long = "group-by", default_value = "network")]
         group_by: cli::graph::Grouping,
+    },
+    /// Deploy the bootstrap stack: the asset bucket deploys upload to, and
+    /// the SSM parameter naming it.
+    Bootstrap {
+        /// Region to bootstrap (repeatable); defaults to every declared region.
+        #[arg(long = "region")]
+        regions: Vec<String>,
+    },
+    /// Synthesize, upload, create a change set, show it, apply the guards,
+    /// execute it and watch it to the end; then print and save the outputs.
+    Deploy {
+        #[command(flatten)]
+        target: Target,
+        /// When to ask before executing: never, broadening (IAM or
+        /// security-group access widens) or any-change.
+        #[arg(long, value_enum, default_value = "broadening")]
+        require_approval: Approval,
+        /// Accept that this stateful resource (logical id) is replaced or
+        /// removed (repeatable).
+        #[arg(long = "allow-replace", value_name = "LOGICAL_ID")]
+        allow_replace: Vec<String>,
+        /// Create and show the change set, but do not execute it.
+        #[arg(long)]
+        no_execute: bool,
+        /// Where to write the stacks' outputs [default: tp.out/outputs-<suffix>.json].
+        #[arg(long)]
+        outputs_file: Option<PathBuf>,
+    },
+    /// Show what a deploy would change, without changing anything.
+    Diff {
+        #[command(flatten)]
+        target: Target,
+        /// Exit with 1 when something would change.
+        #[arg(long)]
+        fail: bool,
+    },
+    /// Delete the stacks of a suffix, emptying the versioned buckets they own.
+    Destroy {
+        #[command(flatten)]
+        target: Target,
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show the deployed state of each stack of a suffix.
+    Status {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Detect drift: resources changed outside CloudFormation.
+    Drift {
+        #[command(flatten)]
+        target: Target,
     },
 }
 
@@ -83,13 +141,15 @@ impl std::error::Error for InvalidInput {}
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {err:#}");
             if err.downcast_ref::<InvalidInput>().is_some() {
-                ExitCode::from(EXIT_INVALID_INPUT)
+                ExitCode::from(exit::INVALID_INPUT)
             } else if let Some(cli::graph::SvgError::DotMissing) = err.downcast_ref() {
                 ExitCode::from(cli::graph::EXIT_DOT_MISSING)
+            } else if let Some(e) = err.downcast_ref::<Exit>() {
+                ExitCode::from(e.code)
             } else {
                 ExitCode::FAILURE
             }
@@ -97,9 +157,100 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<u8> {
     let platform = platform_def::platform();
     match cli.command {
+        Command::Synth { .. } | Command::List { .. } | Command::Graph { .. } => {
+            offline(&platform, cli.command)?;
+            Ok(exit::OK)
+        }
+        Command::Bootstrap { regions } => {
+            for r in &regions {
+                if !platform.regions.contains(r) {
+                    return Err(InvalidInput(format!(
+                        "--region `{r}` is not one of the platform's regions ({}); declare it in `regions: [...]`",
+                        platform.regions.join(", ")
+                    ))
+                    .into());
+                }
+            }
+            let regions = if regions.is_empty() {
+                platform.regions.clone()
+            } else {
+                regions
+            };
+            with_aws(commands::bootstrap(&regions))
+        }
+        Command::Deploy {
+            target,
+            require_approval,
+            allow_replace,
+            no_execute,
+            outputs_file,
+        } => {
+            let assembly = assembly(&platform, &target)?;
+            let suffix = assembly.deployment.suffix.to_string();
+            let mut resume = format!("tp deploy --suffix {suffix}");
+            if let Some(p) = &target.profile {
+                resume.push_str(&format!(" --profile {p}"));
+            }
+            for r in &target.regions {
+                resume.push_str(&format!(" --region {r}"));
+            }
+            let opts = DeployOptions {
+                approval: require_approval,
+                allow_replace,
+                no_execute,
+                outputs_file: outputs_file
+                    .unwrap_or_else(|| PathBuf::from(format!("tp.out/outputs-{suffix}.json"))),
+                resume,
+            };
+            with_aws(commands::deploy(&assembly, &opts))
+        }
+        Command::Diff { target, fail } => {
+            let assembly = assembly(&platform, &target)?;
+            let changed = with_aws(commands::diff(&assembly))?;
+            Ok(if fail && changed {
+                exit::CHANGES
+            } else {
+                exit::OK
+            })
+        }
+        Command::Destroy { target, yes } => {
+            let assembly = assembly(&platform, &target)?;
+            with_aws(commands::destroy(&assembly, yes))
+        }
+        Command::Status { target } => {
+            let assembly = assembly(&platform, &target)?;
+            with_aws(commands::status(&assembly))
+        }
+        Command::Drift { target } => {
+            let assembly = assembly(&platform, &target)?;
+            with_aws(commands::drift(&assembly))
+        }
+    }
+}
+
+/// Validates the target and synthesizes its stacks.
+fn assembly(platform: &Platform, target: &Target) -> anyhow::Result<synth::Assembly> {
+    let deployment = deployment(platform, target)?;
+    Ok(synth::synth(platform, &deployment)?)
+}
+
+/// Runs an AWS command on a multi-threaded runtime, with Ctrl-C handling.
+fn with_aws<T, F: std::future::Future<Output = anyhow::Result<T>>>(f: F) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        stacks::install_interrupt_handler();
+        f.await
+    })
+}
+
+fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Synth {
             target,
             out,
@@ -111,11 +262,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         .map_err(|e| {
                             InvalidInput(format!("invalid --suffix: {e} [name-suffix]"))
                         })?;
-                synth::synth_pipeline(&platform, &suffix)
-                    .map_err(|e| InvalidInput(e.to_string()))?
+                synth::synth_pipeline(platform, &suffix).map_err(|e| InvalidInput(e.to_string()))?
             } else {
-                let deployment = deployment(&platform, &target)?;
-                synth::synth(&platform, &deployment)?
+                let deployment = deployment(platform, &target)?;
+                synth::synth(platform, &deployment)?
             };
             assembly
                 .write_to(&out)
@@ -131,13 +281,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Graph { format, group_by } => {
-            print!("{}", cli::graph::render(&platform, format, group_by)?);
-            Ok(())
-        }
         Command::List { target } => {
-            let deployment = deployment(&platform, &target)?;
-            let assembly = synth::synth(&platform, &deployment)?;
+            let deployment = deployment(platform, &target)?;
+            let assembly = synth::synth(platform, &deployment)?;
             for stack in &assembly.stacks {
                 println!(
                     "{}  {}  {} resources  profile {}",
@@ -149,6 +295,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Graph { format, group_by } => {
+            print!("{}", cli::graph::render(platform, format, group_by)?);
+            Ok(())
+        }
+        _ => unreachable!("only synth, list and graph run offline"),
     }
 }
 

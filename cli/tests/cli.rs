@@ -221,7 +221,7 @@ fn graph_draws_svg_with_dot_or_says_dot_is_missing() {
     if output.status.success() {
         assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
     } else {
-        assert_eq!(output.status.code(), Some(3));
+        assert_eq!(output.status.code(), Some(9));
         assert!(
             String::from_utf8_lossy(&output.stderr).contains("Graphviz `dot` is not installed")
         );
@@ -237,8 +237,10 @@ fn graph_svg_without_graphviz_exits_with_code_3() {
         .env("PATH", "")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(output.status.code(), Some(9));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("apt-get install graphviz"), "{stderr}");
     assert!(output.stdout.is_empty());
 }
+
+mod e2e;

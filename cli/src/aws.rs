@@ -1,0 +1,215 @@
+//! AWS clients for one region, and what their errors mean to a user.
+//!
+//! Every endpoint honours `AWS_ENDPOINT_URL` (and the per-service
+//! `AWS_ENDPOINT_URL_<SERVICE>`), read by `aws-config`. With an endpoint
+//! override S3 is addressed path-style (`http://host/bucket/key`), which
+//! emulators and private endpoints need.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_cloudformation::config::ProvideCredentials;
+use aws_sdk_cloudformation::config::http::HttpResponse;
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use cli::exit::{self, Exit};
+
+/// Attempts per AWS call (the first and four retries), with the SDK's
+/// standard exponential backoff and jitter for throttling and transient
+/// errors.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// The clients `tp` uses in one region.
+#[derive(Clone)]
+pub struct Session {
+    pub region: String,
+    pub cfn: aws_sdk_cloudformation::Client,
+    pub s3: aws_sdk_s3::Client,
+    /// The endpoint override, if any (`AWS_ENDPOINT_URL`).
+    pub endpoint: Option<String>,
+}
+
+/// How long one HTTP attempt may take: `TP_HTTP_TIMEOUT` seconds, default 30.
+fn attempt_timeout() -> Duration {
+    std::env::var("TP_HTTP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(30))
+}
+
+impl Session {
+    /// Loads the configuration for `region` and checks that credentials exist,
+    /// so a missing one is reported once, before any call.
+    pub async fn new(region: &str) -> anyhow::Result<Session> {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let attempt = attempt_timeout();
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .http_client(http)
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5).min(attempt))
+                    .operation_attempt_timeout(attempt)
+                    .build(),
+            )
+            .load()
+            .await;
+        let Some(credentials) = config.credentials_provider() else {
+            return Err(no_credentials("no credentials provider is configured"));
+        };
+        if let Err(e) = credentials.provide_credentials().await {
+            return Err(no_credentials(&DisplayErrorContext(&e).to_string()));
+        }
+        let endpoint = config.endpoint_url().map(str::to_owned);
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(endpoint.is_some())
+            .build();
+        Ok(Session {
+            region: region.to_owned(),
+            cfn: aws_sdk_cloudformation::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            endpoint,
+        })
+    }
+
+    /// Where an S3 object is, as CloudFormation's `TemplateURL` wants it.
+    pub fn object_url(&self, bucket: &str, key: &str) -> String {
+        match &self.endpoint {
+            Some(endpoint) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),
+            None => format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region),
+        }
+    }
+
+    fn endpoint_name(&self) -> String {
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| format!("AWS in {}", self.region))
+    }
+
+    /// Turns an SDK error into the message and exit code a user needs:
+    /// unreachable endpoint, access denied, or the service's own message.
+    pub fn error<E>(&self, doing: &str, err: SdkError<E, HttpResponse>) -> anyhow::Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let unreachable = match &err {
+            SdkError::TimeoutError(_) => true,
+            SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout(),
+            _ => false,
+        };
+        if unreachable {
+            return Exit::new(
+                exit::UNREACHABLE,
+                format!(
+                    "cannot reach {} while trying to {doing} ({MAX_ATTEMPTS} attempts): {}; check the network, the region, and AWS_ENDPOINT_URL if set",
+                    self.endpoint_name(),
+                    DisplayErrorContext(&err)
+                ),
+            )
+            .into();
+        }
+        if let Some(code) = err.code() {
+            if is_access_denied(code) {
+                return Exit::new(
+                    exit::ACCESS_DENIED,
+                    format!(
+                        "access denied while trying to {doing} in {}: {code}: {}; check the credentials' account and permissions",
+                        self.region,
+                        err.message().unwrap_or("")
+                    ),
+                )
+                .into();
+            }
+            return anyhow::anyhow!(
+                "cannot {doing} in {}: {code}: {}",
+                self.region,
+                err.message().unwrap_or("")
+            );
+        }
+        if let SdkError::ServiceError(se) = &err {
+            return anyhow::anyhow!(
+                "cannot {doing} in {}: the endpoint answered HTTP {} without an AWS error",
+                self.region,
+                se.raw().status().as_u16()
+            );
+        }
+        anyhow::anyhow!(
+            "cannot {doing} in {}: {}",
+            self.region,
+            DisplayErrorContext(&err)
+        )
+    }
+}
+
+fn no_credentials(detail: &str) -> anyhow::Error {
+    Exit::new(
+        exit::NO_CREDENTIALS,
+        format!(
+            "no AWS credentials found ({detail}); set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance or container role is available"
+        ),
+    )
+    .into()
+}
+
+fn is_access_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken"
+            | "UnrecognizedClientException"
+            | "InvalidAccessKeyId"
+    )
+}
+
+/// Polling delays: exponential from `initial` up to `max`, each with
+/// random jitter (half to all of the delay), so parallel pollers spread out.
+pub struct Backoff {
+    delay: Duration,
+    max: Duration,
+    state: u64,
+}
+
+impl Backoff {
+    pub fn new(initial: Duration, max: Duration) -> Backoff {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9e37_79b9_7f4a_7c15);
+        Backoff {
+            delay: initial,
+            max,
+            state: seed | 1,
+        }
+    }
+
+    /// The default for watching CloudFormation: 0.25 s up to 5 s.
+    pub fn watching() -> Backoff {
+        Backoff::new(Duration::from_millis(250), Duration::from_secs(5))
+    }
+
+    fn next_random(&mut self) -> f64 {
+        // xorshift64: jitter needs spread, not cryptographic quality.
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        (self.state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub async fn wait(&mut self) {
+        let jitter = 0.5 + self.next_random() / 2.0;
+        tokio::time::sleep(self.delay.mul_f64(jitter)).await;
+        self.delay = (self.delay * 2).min(self.max);
+    }
+}

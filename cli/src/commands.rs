@@ -1,0 +1,930 @@
+//! The commands that talk to AWS: `bootstrap`, `deploy`, `diff`, `destroy`,
+//! `status`, `drift`. Regions are worked on in parallel; anything that asks
+//! the user or prints a change set's rendering runs one region at a time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use cli::diff::{self, ResourceChange};
+use cli::exit::{self, Exit};
+use cli::{changeset, guards};
+use futures_util::future::join_all;
+use platform_core::synth::{ASSET_BUCKET_SSM_NAME, Assembly, Asset};
+use serde_json::{Value, json};
+
+use crate::aws::{Backoff, Session};
+use crate::stacks::{self, TemplateSource};
+
+/// When `tp deploy` asks before executing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Approval {
+    /// Never ask.
+    Never,
+    /// Ask when IAM or security-group permissions widen.
+    Broadening,
+    /// Ask before any change.
+    AnyChange,
+}
+
+pub struct DeployOptions {
+    pub approval: Approval,
+    pub allow_replace: Vec<String>,
+    pub no_execute: bool,
+    pub outputs_file: PathBuf,
+    /// The command that resumes this deploy, printed on Ctrl-C.
+    pub resume: String,
+}
+
+/// One stack to bring to a template.
+struct Target<'a> {
+    session: Session,
+    name: String,
+    body: String,
+    template: Value,
+    assets: Vec<&'a Asset>,
+    /// Whether the template takes the bootstrap bucket (all but bootstrap).
+    needs_bucket: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Deploy,
+    Diff,
+}
+
+/// What a stack's deploy would do.
+struct Prepared {
+    name: String,
+    region: String,
+    creating: bool,
+    old: Value,
+    change_set: Option<String>,
+    /// `None`: nothing changes.
+    changes: Option<Vec<ResourceChange>>,
+    notes: Vec<String>,
+}
+
+async fn sessions(regions: &[String]) -> anyhow::Result<Vec<Session>> {
+    join_all(regions.iter().map(|r| Session::new(r)))
+        .await
+        .into_iter()
+        .collect()
+}
+
+fn targets<'a>(assembly: &'a Assembly, sessions: Vec<Session>) -> Vec<Target<'a>> {
+    assembly
+        .stacks
+        .iter()
+        .zip(sessions)
+        .map(|(stack, session)| Target {
+            session,
+            name: stack.name.clone(),
+            body: stack.body.clone(),
+            template: serde_json::from_str(&stack.body).unwrap_or(Value::Null),
+            assets: assembly
+                .assets
+                .iter()
+                .filter(|a| stack.assets.contains(&a.id))
+                .collect(),
+            needs_bucket: true,
+        })
+        .collect()
+}
+
+/// Brings what is deployed and what is wanted side by side: attaches to an
+/// operation in progress, recreates a stack left in ROLLBACK_COMPLETE
+/// (deploy only), compares templates, and otherwise uploads what the change
+/// set needs and creates it.
+async fn prepare(t: &Target<'_>, mode: Mode, resume: &str) -> anyhow::Result<Prepared> {
+    let s = &t.session;
+    let name = &t.name;
+    let mut notes = Vec::new();
+    let mut existing = stacks::find(s, name).await?;
+    if let Some(st) = existing
+        .as_ref()
+        .filter(|st| stacks::in_progress(stacks::status(st)))
+    {
+        let state = stacks::status(st).to_owned();
+        if mode == Mode::Diff {
+            anyhow::bail!(
+                "{name} in {} has an operation in progress ({state}); wait for it to end (`tp status`) and diff again",
+                s.region
+            );
+        }
+        println!(
+            "{name} ({}): an operation is already in progress ({state}); watching it until it ends",
+            s.region
+        );
+        let seen = stacks::current_events(s, name).await?;
+        let ended = stacks::watch(s, name, seen, 0, resume).await?;
+        println!("{name} ({}): {}", s.region, ended.status);
+        existing = stacks::find(s, name).await?;
+    }
+    if let Some(st) = existing
+        .as_ref()
+        .filter(|st| stacks::status(st) == "ROLLBACK_COMPLETE")
+    {
+        let _ = st;
+        if mode == Mode::Diff {
+            notes.push(format!(
+                "{name} is in ROLLBACK_COMPLETE (its creation failed); deploy deletes it and creates it again"
+            ));
+        } else {
+            println!(
+                "{name} ({}): in ROLLBACK_COMPLETE (its creation failed and it holds no resources); deleting it and creating it again",
+                s.region
+            );
+            let seen = stacks::current_events(s, name).await?;
+            stacks::delete_stack(s, name).await?;
+            let ended = stacks::watch(s, name, seen, 0, resume).await?;
+            if ended.status != "DELETE_COMPLETE" {
+                return Err(Exit::new(
+                    exit::DEPLOY_FAILED,
+                    format!(
+                        "could not delete {name} from ROLLBACK_COMPLETE: {} {}",
+                        ended.status,
+                        ended.failures.join("; ")
+                    ),
+                )
+                .into());
+            }
+        }
+        existing = None;
+    }
+    let creating = existing
+        .as_ref()
+        .is_none_or(|st| stacks::status(st) == "REVIEW_IN_PROGRESS");
+    let old = if creating {
+        Value::Null
+    } else {
+        stacks::deployed_template(s, name).await?
+    };
+    let unchanged = |notes| Prepared {
+        name: name.clone(),
+        region: s.region.clone(),
+        creating,
+        old: old.clone(),
+        change_set: None,
+        changes: None,
+        notes,
+    };
+    if !creating && old == t.template {
+        return Ok(unchanged(notes));
+    }
+    let predicted = diff::compare(&old, &t.template);
+    if creating && mode == Mode::Diff {
+        // No change set for a stack that does not exist: the template
+        // comparison says everything.
+        return Ok(Prepared {
+            changes: Some(predicted),
+            ..unchanged(notes)
+        });
+    }
+    let bucket = if t.needs_bucket {
+        Some(stacks::asset_bucket(s).await?)
+    } else {
+        None
+    };
+    if mode == Mode::Deploy {
+        if let Some(bucket) = &bucket {
+            let mut uploaded = 0;
+            for asset in &t.assets {
+                if stacks::upload(s, bucket, &asset.s3_key(), &asset.bytes).await? {
+                    uploaded += 1;
+                }
+            }
+            if !t.assets.is_empty() {
+                println!(
+                    "{name} ({}): {} assets, {uploaded} uploaded to s3://{bucket}/assets/",
+                    s.region,
+                    t.assets.len()
+                );
+            }
+        }
+    }
+    let source = stacks::template_source(s, bucket.as_deref(), &t.body).await?;
+    if let TemplateSource::Url(url) = &source {
+        println!(
+            "{name} ({}): template of {} bytes at {url}",
+            s.region,
+            t.body.len()
+        );
+    }
+    let id = stacks::create_change_set(s, name, creating, source).await?;
+    let Some(reported) = stacks::change_set_changes(s, name, &id).await? else {
+        return Ok(unchanged(notes));
+    };
+    Ok(Prepared {
+        change_set: Some(id),
+        changes: Some(changeset::merge(reported, &predicted)),
+        ..unchanged(notes)
+    })
+}
+
+/// Prints one stack's changes: the resources, then the IAM and
+/// security-group broadening table.
+fn render(p: &Prepared, new: &Value) -> Vec<guards::Broadening> {
+    println!("{} ({})", p.name, p.region);
+    for note in &p.notes {
+        println!("note: {note}");
+    }
+    let Some(changes) = &p.changes else {
+        println!("no changes");
+        return Vec::new();
+    };
+    print!("{}", diff::render(changes));
+    let broadening = guards::broadening(&p.old, new);
+    if !broadening.is_empty() {
+        println!("IAM and security-group changes that widen access:");
+        print!("{}", guards::render_broadening(&broadening));
+    }
+    broadening
+}
+
+fn ask(question: &str) -> bool {
+    print!("{question} [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim(), "y" | "Y" | "yes")
+}
+
+/// Deletes the change sets that will not be executed, and the empty stacks
+/// (REVIEW_IN_PROGRESS) that creating them made.
+async fn discard(prepared: &[(Prepared, &Target<'_>)]) {
+    for (p, t) in prepared {
+        if let Some(id) = &p.change_set {
+            let _ = stacks::delete_change_set(&t.session, &p.name, id).await;
+            if p.creating {
+                let _ = stacks::delete_stack(&t.session, &p.name).await;
+            }
+        }
+    }
+}
+
+/// `tp deploy`.
+pub async fn deploy(assembly: &Assembly, opts: &DeployOptions) -> anyhow::Result<u8> {
+    let sessions = sessions(&assembly.deployment.regions).await?;
+    let targets = targets(assembly, sessions);
+    let results = join_all(
+        targets
+            .iter()
+            .map(|t| prepare(t, Mode::Deploy, &opts.resume)),
+    )
+    .await;
+    let mut prepared = Vec::new();
+    let mut first_error = None;
+    for (result, t) in results.into_iter().zip(&targets) {
+        match result {
+            Ok(p) => prepared.push((p, t)),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        discard(&prepared).await;
+        return Err(e);
+    }
+    check_allow_replace(&opts.allow_replace, &prepared)?;
+    let allowed: BTreeSet<String> = opts.allow_replace.iter().cloned().collect();
+
+    // Render every stack, then apply the guards, one region at a time.
+    let mut losses = Vec::new();
+    let mut approvals = Vec::new();
+    for (p, t) in &prepared {
+        let broadening = render(p, &t.template);
+        let Some(changes) = &p.changes else { continue };
+        for loss in guards::data_loss(changes, &allowed) {
+            losses.push(format!(
+                "  {} ({}) in {}: would be {}",
+                loss.logical_id,
+                loss.resource_type,
+                p.name,
+                if loss.removed { "removed" } else { "replaced" }
+            ));
+        }
+        let needs_approval = match opts.approval {
+            Approval::Never => false,
+            Approval::Broadening => !broadening.is_empty(),
+            Approval::AnyChange => !changes.is_empty(),
+        };
+        if needs_approval {
+            approvals.push(p.name.clone());
+        }
+    }
+    if !losses.is_empty() {
+        discard(&prepared).await;
+        return Err(Exit::new(
+            exit::REFUSED,
+            format!(
+                "refusing to deploy: stateful resources would lose their data:\n{}\npass --allow-replace <logical id> for each one to accept the loss",
+                losses.join("\n")
+            ),
+        )
+        .into());
+    }
+    for name in &approvals {
+        let what = match opts.approval {
+            Approval::AnyChange => "changes",
+            _ => "widens IAM or security-group access",
+        };
+        let approved =
+            std::io::stdin().is_terminal() && ask(&format!("{name}: {what}; deploy anyway?"));
+        if !approved {
+            discard(&prepared).await;
+            let why = if std::io::stdin().is_terminal() {
+                "not approved".to_owned()
+            } else {
+                "approval is needed and there is no terminal to ask on; review the changes above and rerun on a terminal, or pass --require-approval never".to_owned()
+            };
+            return Err(Exit::new(
+                exit::REFUSED,
+                format!("refusing to deploy {name} ({what}): {why}"),
+            )
+            .into());
+        }
+    }
+    if opts.no_execute {
+        for (p, _) in &prepared {
+            if let Some(id) = &p.change_set {
+                println!(
+                    "{} ({}): change set created, not executed (--no-execute): {id}",
+                    p.name, p.region
+                );
+            }
+        }
+        return Ok(exit::OK);
+    }
+
+    // Execute and watch every region at once.
+    let runs = join_all(prepared.iter().map(|(p, t)| execute(p, t, &allowed, opts))).await;
+    let mut failures = Vec::new();
+    for run in runs {
+        if let Err(e) = run {
+            if e.downcast_ref::<Exit>()
+                .is_some_and(|x| x.code == exit::INTERRUPTED)
+            {
+                return Err(e);
+            }
+            failures.push(e);
+        }
+    }
+    let outputs = collect_outputs(&targets).await?;
+    print_and_write_outputs(&outputs, &opts.outputs_file)?;
+    if let Some(first) = failures.into_iter().next() {
+        return Err(first);
+    }
+    Ok(exit::OK)
+}
+
+/// `--allow-replace` must name a resource of a stack being deployed.
+fn check_allow_replace(
+    names: &[String],
+    prepared: &[(Prepared, &Target<'_>)],
+) -> anyhow::Result<()> {
+    let known: BTreeSet<&str> = prepared
+        .iter()
+        .flat_map(|(p, t)| {
+            [&p.old, &t.template]
+                .into_iter()
+                .filter_map(|v| v["Resources"].as_object())
+                .flat_map(|m| m.keys().map(String::as_str))
+        })
+        .collect();
+    for name in names {
+        if !known.contains(name.as_str()) {
+            let stateful: BTreeSet<&str> = prepared
+                .iter()
+                .filter_map(|(_, t)| t.template["Resources"].as_object())
+                .flat_map(|m| m.iter())
+                .filter(|(_, r)| {
+                    platform_core::catalog::STATEFUL_TYPES
+                        .contains(&r["Type"].as_str().unwrap_or(""))
+                })
+                .map(|(id, _)| id.as_str())
+                .collect();
+            return Err(Exit::new(
+                exit::INVALID_INPUT,
+                format!(
+                    "--allow-replace `{name}` names no resource of the stacks being deployed; it takes a logical id as shown in the change list, e.g. one of: {}",
+                    stateful.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+async fn execute(
+    p: &Prepared,
+    t: &Target<'_>,
+    allowed: &BTreeSet<String>,
+    opts: &DeployOptions,
+) -> anyhow::Result<()> {
+    let s = &t.session;
+    let (Some(id), Some(changes)) = (&p.change_set, &p.changes) else {
+        return Ok(());
+    };
+    let policy = guards::stack_policy(&t.template, allowed);
+    if !p.creating {
+        stacks::set_stack_policy(s, &p.name, &policy).await?;
+    }
+    let seen = stacks::current_events(s, &p.name).await?;
+    stacks::execute_change_set(s, &p.name, id).await?;
+    let ended = stacks::watch(
+        s,
+        &p.name,
+        seen,
+        stacks::count_changes(changes),
+        &opts.resume,
+    )
+    .await?;
+    if stacks::failed(&ended.status) {
+        return Err(Exit::new(
+            exit::DEPLOY_FAILED,
+            format!(
+                "{} ({}) ended in {}:\n  {}",
+                p.name,
+                p.region,
+                ended.status,
+                ended.failures.join("\n  ")
+            ),
+        )
+        .into());
+    }
+    if p.creating {
+        stacks::set_stack_policy(s, &p.name, &policy).await?;
+    }
+    println!("{} ({}): {}", p.name, p.region, ended.status);
+    Ok(())
+}
+
+type Outputs = BTreeMap<String, BTreeMap<String, String>>;
+
+async fn collect_outputs(targets: &[Target<'_>]) -> anyhow::Result<Outputs> {
+    let mut all = Outputs::new();
+    for t in targets {
+        if let Some(stack) = stacks::find(&t.session, &t.name).await? {
+            all.insert(
+                t.name.clone(),
+                stacks::outputs(&stack).into_iter().collect(),
+            );
+        }
+    }
+    Ok(all)
+}
+
+/// Prints the outputs and merges them into `file` (a JSON object of stack
+/// name to outputs), keeping other stacks' entries.
+fn print_and_write_outputs(outputs: &Outputs, file: &Path) -> anyhow::Result<()> {
+    for (stack, values) in outputs {
+        if values.is_empty() {
+            continue;
+        }
+        println!("Outputs of {stack}:");
+        let width = values.keys().map(String::len).max().unwrap_or(0);
+        for (k, v) in values {
+            println!("  {k:width$}  {v}");
+        }
+    }
+    let mut merged: serde_json::Map<String, Value> = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    for (stack, values) in outputs {
+        merged.insert(stack.clone(), json!(values));
+    }
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut text = serde_json::to_string_pretty(&Value::Object(merged))?;
+    text.push('\n');
+    std::fs::write(file, text)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+    println!("outputs written to {}", file.display());
+    Ok(())
+}
+
+/// `tp diff`: the deploy's rendering, nothing executed. Returns whether
+/// anything would change.
+pub async fn diff(assembly: &Assembly) -> anyhow::Result<bool> {
+    let sessions = sessions(&assembly.deployment.regions).await?;
+    let targets = targets(assembly, sessions);
+    let results = join_all(targets.iter().map(|t| prepare(t, Mode::Diff, "tp diff"))).await;
+    let mut prepared = Vec::new();
+    let mut first_error = None;
+    for (result, t) in results.into_iter().zip(&targets) {
+        match result {
+            Ok(p) => prepared.push((p, t)),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    discard(&prepared).await;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let mut changed = false;
+    for (p, t) in &prepared {
+        render(p, &t.template);
+        changed |= p.changes.as_ref().is_some_and(|c| !c.is_empty());
+    }
+    Ok(changed)
+}
+
+/// The bootstrap stack's template: the asset bucket (encrypted, versioned,
+/// public access blocked, TLS-only, old versions and stale assets expired)
+/// and the SSM parameter where deploys' templates find its name.
+pub fn bootstrap_template() -> Value {
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "tp bootstrap: the bucket deploys upload code assets and large templates to",
+        "Resources": {
+            "AssetBucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {
+                    "BucketName": {"Fn::Sub": "tp-assets-${AWS::AccountId}-${AWS::Region}"},
+                    "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                        "BucketKeyEnabled": true
+                    }]},
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": true,
+                        "BlockPublicPolicy": true,
+                        "IgnorePublicAcls": true,
+                        "RestrictPublicBuckets": true
+                    },
+                    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                    "LifecycleConfiguration": {"Rules": [{
+                        "Id": "ExpireOldAssets",
+                        "Status": "Enabled",
+                        // `tp deploy` uploads again whatever has expired.
+                        "ExpirationInDays": 365,
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}
+                    }]}
+                }
+            },
+            "AssetBucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": {"Ref": "AssetBucket"},
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": ["AssetBucket", "Arn"]},
+                                {"Fn::Sub": "${AssetBucket.Arn}/*"}
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+                        }]
+                    }
+                }
+            },
+            "AssetBucketParameter": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Name": ASSET_BUCKET_SSM_NAME,
+                    "Type": "String",
+                    "Value": {"Ref": "AssetBucket"},
+                    "Description": "The tp asset bucket of this region"
+                }
+            }
+        },
+        "Outputs": {
+            stacks::BOOTSTRAP_OUTPUT: {
+                "Description": "The bucket tp deploys upload to",
+                "Value": {"Ref": "AssetBucket"}
+            }
+        }
+    })
+}
+
+/// `tp bootstrap`: deploys the bootstrap stack in each region.
+pub async fn bootstrap(regions: &[String]) -> anyhow::Result<u8> {
+    let sessions = sessions(regions).await?;
+    let template = bootstrap_template();
+    let body = serde_json::to_string_pretty(&template)?;
+    let targets: Vec<Target<'_>> = sessions
+        .into_iter()
+        .map(|session| Target {
+            session,
+            name: stacks::BOOTSTRAP_STACK.to_owned(),
+            body: body.clone(),
+            template: template.clone(),
+            assets: Vec::new(),
+            needs_bucket: false,
+        })
+        .collect();
+    let opts = DeployOptions {
+        approval: Approval::Never,
+        allow_replace: Vec::new(),
+        no_execute: false,
+        outputs_file: PathBuf::new(),
+        resume: "tp bootstrap".into(),
+    };
+    let runs = join_all(targets.iter().map(|t| async {
+        let p = prepare(t, Mode::Deploy, &opts.resume).await?;
+        if p.changes.is_none() {
+            println!("{} ({}): up to date", p.name, p.region);
+        }
+        execute(&p, t, &BTreeSet::new(), &opts).await?;
+        let bucket = stacks::asset_bucket(&t.session).await?;
+        println!(
+            "{} ({}): asset bucket {bucket}, recorded in SSM as {ASSET_BUCKET_SSM_NAME}",
+            p.name, p.region
+        );
+        anyhow::Ok(())
+    }))
+    .await;
+    runs.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    Ok(exit::OK)
+}
+
+/// `tp destroy`.
+pub async fn destroy(assembly: &Assembly, yes: bool) -> anyhow::Result<u8> {
+    let sessions = sessions(&assembly.deployment.regions).await?;
+    let targets = targets(assembly, sessions);
+    let mut present = Vec::new();
+    for t in &targets {
+        match stacks::find(&t.session, &t.name).await? {
+            Some(st) => present.push((t, stacks::status(&st).to_owned())),
+            None => println!("{} ({}): not deployed", t.name, t.session.region),
+        }
+    }
+    if present.is_empty() {
+        println!("nothing to destroy");
+        return Ok(exit::OK);
+    }
+    if !yes {
+        let names: Vec<&str> = present.iter().map(|(t, _)| t.name.as_str()).collect();
+        if !std::io::stdin().is_terminal() {
+            return Err(Exit::new(
+                exit::REFUSED,
+                format!(
+                    "refusing to destroy {} without confirmation: there is no terminal to ask on; pass --yes",
+                    names.join(", ")
+                ),
+            )
+            .into());
+        }
+        println!(
+            "This deletes {} and every object (all versions) in the buckets they own.",
+            names.join(", ")
+        );
+        if !ask("Destroy?") {
+            return Err(Exit::new(exit::REFUSED, "not confirmed; nothing was deleted").into());
+        }
+    }
+    let runs = join_all(present.iter().map(|(t, state)| destroy_one(t, state))).await;
+    runs.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    Ok(exit::OK)
+}
+
+async fn destroy_one(t: &Target<'_>, state: &str) -> anyhow::Result<()> {
+    let s = &t.session;
+    let resume = format!("tp destroy --suffix <suffix> --region {} --yes", s.region);
+    if stacks::in_progress(state) {
+        println!(
+            "{} ({}): an operation is in progress ({state}); waiting for it to end",
+            t.name, s.region
+        );
+        let seen = stacks::current_events(s, &t.name).await?;
+        stacks::watch(s, &t.name, seen, 0, &resume).await?;
+    }
+    let mut emptied = 0usize;
+    let mut buckets = 0usize;
+    for bucket in stack_buckets(s, &t.name).await? {
+        buckets += 1;
+        emptied += empty_bucket(s, &bucket).await?;
+    }
+    let seen = stacks::current_events(s, &t.name).await?;
+    stacks::delete_stack(s, &t.name).await?;
+    let ended = stacks::watch(s, &t.name, seen, 0, &resume).await?;
+    if ended.status != "DELETE_COMPLETE" {
+        return Err(Exit::new(
+            exit::DEPLOY_FAILED,
+            format!(
+                "{} ({}) ended in {}:\n  {}",
+                t.name,
+                s.region,
+                ended.status,
+                ended.failures.join("\n  ")
+            ),
+        )
+        .into());
+    }
+    println!(
+        "{} ({}): deleted; {emptied} object versions removed from {buckets} buckets",
+        t.name, s.region
+    );
+    Ok(())
+}
+
+/// The buckets a stack owns (physical ids of its `AWS::S3::Bucket`s).
+async fn stack_buckets(s: &Session, name: &str) -> anyhow::Result<Vec<String>> {
+    let mut buckets = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = s
+            .cfn
+            .list_stack_resources()
+            .stack_name(name)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| s.error(&format!("list the resources of {name}"), e))?;
+        for r in out.stack_resource_summaries() {
+            if r.resource_type() == Some("AWS::S3::Bucket") {
+                if let Some(id) = r.physical_resource_id() {
+                    buckets.push(id.to_owned());
+                }
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => return Ok(buckets),
+        }
+    }
+}
+
+/// Deletes every object version and delete marker in `bucket`, which
+/// CloudFormation cannot do; returns how many were deleted.
+async fn empty_bucket(s: &Session, bucket: &str) -> anyhow::Result<usize> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let mut deleted = 0;
+    loop {
+        let out = match s.s3.list_object_versions().bucket(bucket).send().await {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.meta().code() == Some("NoSuchBucket")) =>
+            {
+                return Ok(deleted);
+            }
+            Err(e) => return Err(s.error(&format!("list the objects of {bucket}"), e)),
+        };
+        let mut ids = Vec::new();
+        let versions = out.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = out
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id()));
+        for (key, version) in versions.chain(markers) {
+            let Some(key) = key else { continue };
+            ids.push(
+                ObjectIdentifier::builder()
+                    .key(key)
+                    .set_version_id(version.map(str::to_owned))
+                    .build()?,
+            );
+        }
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
+        deleted += ids.len();
+        s.s3.delete_objects()
+            .bucket(bucket)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(ids))
+                    .quiet(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(|e| s.error(&format!("delete the objects of {bucket}"), e))?;
+    }
+}
+
+/// `tp status`: each stack's state.
+pub async fn status(assembly: &Assembly) -> anyhow::Result<u8> {
+    let sessions = sessions(&assembly.deployment.regions).await?;
+    let targets = targets(assembly, sessions);
+    let found = join_all(targets.iter().map(|t| stacks::find(&t.session, &t.name))).await;
+    for (t, found) in targets.iter().zip(found) {
+        match found? {
+            Some(st) => {
+                let updated = st
+                    .last_updated_time()
+                    .or(st.creation_time())
+                    .and_then(|d| {
+                        d.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime)
+                            .ok()
+                    })
+                    .unwrap_or_default();
+                let drift = st
+                    .drift_information()
+                    .and_then(|d| d.stack_drift_status())
+                    .map(|d| format!("  drift {}", d.as_str()))
+                    .unwrap_or_default();
+                println!(
+                    "{}  {}  {}  {updated}{drift}",
+                    t.name,
+                    t.session.region,
+                    stacks::status(&st)
+                );
+            }
+            None => println!("{}  {}  NOT_DEPLOYED", t.name, t.session.region),
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `tp drift`: starts drift detection on each deployed stack and reports
+/// the resources that differ from their template.
+pub async fn drift(assembly: &Assembly) -> anyhow::Result<u8> {
+    let sessions = sessions(&assembly.deployment.regions).await?;
+    let targets = targets(assembly, sessions);
+    let mut drifted = false;
+    for t in &targets {
+        let s = &t.session;
+        if stacks::find(s, &t.name).await?.is_none() {
+            println!("{} ({}): not deployed", t.name, s.region);
+            continue;
+        }
+        let started = s.cfn.detect_stack_drift().stack_name(&t.name).send().await;
+        let id = match started {
+            Ok(out) => out
+                .stack_drift_detection_id()
+                .unwrap_or_default()
+                .to_owned(),
+            Err(e) => {
+                let err = s.error(&format!("start drift detection on {}", t.name), e);
+                if err.downcast_ref::<Exit>().is_some() {
+                    return Err(err);
+                }
+                println!(
+                    "{} ({}): drift detection is not available here: {err}",
+                    t.name, s.region
+                );
+                continue;
+            }
+        };
+        let mut backoff = Backoff::watching();
+        let result = loop {
+            let out = s
+                .cfn
+                .describe_stack_drift_detection_status()
+                .stack_drift_detection_id(&id)
+                .send()
+                .await
+                .map_err(|e| s.error("read drift detection status", e))?;
+            let state = out.detection_status().map(|d| d.as_str()).unwrap_or("");
+            if state != "DETECTION_IN_PROGRESS" {
+                break out;
+            }
+            backoff.wait().await;
+        };
+        let stack_status = result
+            .stack_drift_status()
+            .map(|d| d.as_str())
+            .unwrap_or("UNKNOWN");
+        println!("{} ({}): {stack_status}", t.name, s.region);
+        if stack_status != "DRIFTED" {
+            continue;
+        }
+        drifted = true;
+        let out = s
+            .cfn
+            .describe_stack_resource_drifts()
+            .stack_name(&t.name)
+            .send()
+            .await
+            .map_err(|e| s.error("read resource drifts", e))?;
+        for d in out.stack_resource_drifts() {
+            let state = d
+                .stack_resource_drift_status()
+                .map(|s| s.as_str())
+                .unwrap_or("");
+            if state == "IN_SYNC" || state == "NOT_CHECKED" {
+                continue;
+            }
+            println!(
+                "  {state:<9} {} {}",
+                d.resource_type().unwrap_or(""),
+                d.logical_resource_id().unwrap_or("")
+            );
+            for p in d.property_differences() {
+                println!(
+                    "    └─ {} ({})",
+                    p.property_path().unwrap_or(""),
+                    p.difference_type().map(|t| t.as_str()).unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(if drifted { exit::CHANGES } else { exit::OK })
+}

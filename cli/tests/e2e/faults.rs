@@ -1,0 +1,301 @@
+//! What moto cannot produce, injected by the proxy in front of it: a change
+//! set that replaces a table, a stack left in ROLLBACK_COMPLETE, a failed
+//! deploy, throttling, dropped connections, slow answers, access denied,
+//! an operation in progress, and Ctrl-C while watching.
+
+use std::time::{Duration, Instant};
+
+use super::proxy::{Fault, Proxy};
+use super::*;
+
+fn rewrite(from: &str, to: &str) -> Fault {
+    Fault::Rewrite {
+        from: from.to_owned(),
+        to: to.to_owned(),
+    }
+}
+
+#[test]
+fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
+    let moto = Moto::start("replace");
+    let proxy = Proxy::start(moto.port);
+    let dir = scratch("replace");
+    let deploy = [
+        "deploy",
+        "--suffix",
+        "e2e",
+        "--region",
+        REGION,
+        "--require-approval",
+        "never",
+    ];
+    assert_eq!(
+        tp_run(&moto.endpoint(), &dir, &["bootstrap", "--region", REGION]).code,
+        0
+    );
+    let run = tp_run(&moto.endpoint(), &dir, &deploy);
+    assert_eq!(run.code, 0, "{run}");
+    let stack = "trading-platform-us-east-1-e2e";
+
+    // CloudFormation says the staging update replaces the sessions table.
+    proxy.add(
+        "DescribeChangeSet",
+        rewrite(
+            "<LogicalResourceId>SessionsTable</LogicalResourceId>",
+            "<LogicalResourceId>SessionsTable</LogicalResourceId><Replacement>True</Replacement>",
+        ),
+        usize::MAX,
+    );
+    let update = [&deploy[..], &["--profile", "staging"]].concat();
+    let run = tp_run(&proxy.endpoint(), &dir, &update);
+    assert_eq!(run.code, 6, "{run}");
+    assert!(
+        run.stdout
+            .contains("[~] AWS::DynamoDB::Table SessionsTable (replacement)\n"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "SessionsTable (AWS::DynamoDB::Table) in {stack}: would be replaced"
+        )),
+        "{run}"
+    );
+    assert!(run.stderr.contains("--allow-replace"), "{run}");
+    assert!(proxy.applied("DescribeChangeSet") > 0);
+    assert_eq!(moto.inventory()["stacks"][stack], "CREATE_COMPLETE");
+
+    let run = tp_run(
+        &proxy.endpoint(),
+        &dir,
+        &[&update[..], &["--allow-replace", "SessionTable"]].concat(),
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("SessionsTable"), "{run}");
+
+    let run = tp_run(
+        &proxy.endpoint(),
+        &dir,
+        &[&update[..], &["--allow-replace", "SessionsTable"]].concat(),
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let inventory = moto.inventory();
+    assert_eq!(inventory["stacks"][stack], "UPDATE_COMPLETE");
+    let policy = inventory["stack_policies"][stack].as_str().unwrap();
+    assert!(
+        !policy.contains("LogicalResourceId/SessionsTable"),
+        "{policy}"
+    );
+    assert!(
+        policy.contains("LogicalResourceId/TradeOrdersQueue"),
+        "{policy}"
+    );
+}
+
+#[test]
+fn a_stack_in_rollback_complete_is_recreated_and_a_failed_deploy_exits_7() {
+    let moto = Moto::start("rollback");
+    let proxy = Proxy::start(moto.port);
+    let dir = scratch("rollback");
+    let bootstrap = ["bootstrap", "--region", REGION];
+
+    // The create "fails": the stack ends in ROLLBACK_COMPLETE.
+    proxy.add(
+        "DescribeStacks",
+        rewrite(
+            "<StackStatus>CREATE_COMPLETE</StackStatus>",
+            "<StackStatus>ROLLBACK_COMPLETE</StackStatus>",
+        ),
+        1,
+    );
+    let run = tp_run(&proxy.endpoint(), &dir, &bootstrap);
+    assert_eq!(run.code, 7, "{run}");
+    assert!(
+        run.stderr
+            .contains("tp-bootstrap (us-east-1) ended in ROLLBACK_COMPLETE"),
+        "{run}"
+    );
+
+    // The next run finds it in ROLLBACK_COMPLETE: deleted, created again.
+    proxy.add(
+        "DescribeStacks",
+        rewrite(
+            "<StackStatus>CREATE_COMPLETE</StackStatus>",
+            "<StackStatus>ROLLBACK_COMPLETE</StackStatus>",
+        ),
+        1,
+    );
+    let run = tp_run(&proxy.endpoint(), &dir, &bootstrap);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("tp-bootstrap (us-east-1): in ROLLBACK_COMPLETE (its creation failed and it holds no resources); deleting it and creating it again"),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("tp-bootstrap (us-east-1): CREATE_COMPLETE"),
+        "{run}"
+    );
+    assert!(proxy.seen("DeleteStack") == 1);
+    assert_eq!(
+        moto.inventory()["stacks"]["tp-bootstrap"],
+        "CREATE_COMPLETE"
+    );
+}
+
+#[test]
+fn throttling_dropped_connections_and_slow_answers_are_retried() {
+    let moto = Moto::start("retry");
+    let proxy = Proxy::start(moto.port);
+    let dir = scratch("retry");
+    proxy.add("DescribeStacks", Fault::Throttle, 2);
+    proxy.add("CreateChangeSet", Fault::Drop, 1);
+    proxy.add("DescribeChangeSet", Fault::Delay(Duration::from_secs(3)), 1);
+    let mut command = tp(&proxy.endpoint(), &dir);
+    command
+        .args(["bootstrap", "--region", REGION])
+        .env("TP_HTTP_TIMEOUT", "1");
+    let run = super::run(command);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(proxy.applied("DescribeStacks"), 2);
+    assert_eq!(proxy.applied("CreateChangeSet"), 1);
+    assert_eq!(
+        proxy.seen("CreateChangeSet"),
+        2,
+        "the dropped request was sent again"
+    );
+    assert_eq!(proxy.applied("DescribeChangeSet"), 1);
+    assert_eq!(
+        moto.inventory()["stacks"]["tp-bootstrap"],
+        "CREATE_COMPLETE"
+    );
+}
+
+#[test]
+fn unreachable_endpoints_missing_credentials_and_access_denied_have_their_own_exit_codes() {
+    let dir = scratch("errors");
+    let status = ["status", "--suffix", "e2e", "--region", REGION];
+
+    // Nothing listens: answered within a bounded time.
+    let started = Instant::now();
+    let run = tp_run(&format!("http://localhost:{}", free_port()), &dir, &status);
+    assert_eq!(run.code, 4, "{run}");
+    assert!(
+        run.stderr.contains("cannot reach http://localhost:"),
+        "{run}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let moto = Moto::start("errors");
+    let proxy = Proxy::start(moto.port);
+
+    // Something listens but never answers in time.
+    proxy.add(
+        "DescribeStacks",
+        Fault::Delay(Duration::from_secs(20)),
+        usize::MAX,
+    );
+    let started = Instant::now();
+    let mut command = tp(&proxy.endpoint(), &dir);
+    command.args(status).env("TP_HTTP_TIMEOUT", "0.5");
+    let run = super::run(command);
+    assert_eq!(run.code, 4, "{run}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    proxy.clear();
+
+    let mut command = tp(&moto.endpoint(), &dir);
+    command
+        .args(status)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    let run = super::run(command);
+    assert_eq!(run.code, 3, "{run}");
+    assert!(run.stderr.contains("no AWS credentials found"), "{run}");
+
+    proxy.add("DescribeStacks", Fault::Deny, usize::MAX);
+    let run = tp_run(&proxy.endpoint(), &dir, &status);
+    assert_eq!(run.code, 5, "{run}");
+    assert!(
+        run.stderr
+            .contains("access denied while trying to describe stack"),
+        "{run}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_watching_and_the_next_run_attaches_to_the_operation() {
+    let moto = Moto::start("interrupt");
+    let proxy = Proxy::start(moto.port);
+    let dir = scratch("interrupt");
+    // The create never seems to end.
+    proxy.add(
+        "DescribeStacks",
+        rewrite(
+            "<StackStatus>CREATE_COMPLETE</StackStatus>",
+            "<StackStatus>CREATE_IN_PROGRESS</StackStatus>",
+        ),
+        usize::MAX,
+    );
+    let mut command = tp(&proxy.endpoint(), &dir);
+    command
+        .args(["bootstrap", "--region", REGION])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("start tp");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut delay = Duration::from_millis(50);
+    while proxy.applied("DescribeStacks") < 2 {
+        assert!(Instant::now() < deadline, "tp never started watching");
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(500));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("tp ends");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(run.code, 130, "{run}");
+    assert!(
+        run.stderr
+            .contains("stopped watching tp-bootstrap in us-east-1"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("`tp bootstrap` attaches to it again"),
+        "{run}"
+    );
+    proxy.clear();
+
+    // The next run finds the operation in progress and watches it end.
+    proxy.add(
+        "DescribeStacks",
+        rewrite(
+            "<StackStatus>CREATE_COMPLETE</StackStatus>",
+            "<StackStatus>UPDATE_IN_PROGRESS</StackStatus>",
+        ),
+        2,
+    );
+    let run = tp_run(&proxy.endpoint(), &dir, &["bootstrap", "--region", REGION]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("tp-bootstrap (us-east-1): an operation is already in progress (UPDATE_IN_PROGRESS); watching it until it ends"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("tp-bootstrap (us-east-1): up to date"),
+        "{run}"
+    );
+}

@@ -1,0 +1,330 @@
+//! The whole life of an environment: bootstrap, deploy of the full
+//! platform, a no-op deploy, an update, diff, destroy.
+
+use serde_json::Value;
+
+use super::*;
+
+/// `(inventory key, resource type, property holding the physical name)`.
+const NAMED: &[(&str, &str, &str)] = &[
+    ("tables", "AWS::DynamoDB::Table", "TableName"),
+    ("queues", "AWS::SQS::Queue", "QueueName"),
+    ("functions", "AWS::Lambda::Function", "FunctionName"),
+    ("buckets", "AWS::S3::Bucket", "BucketName"),
+    ("topics", "AWS::SNS::Topic", "TopicName"),
+    ("aliases", "AWS::KMS::Alias", "AliasName"),
+    ("parameters", "AWS::SSM::Parameter", "Name"),
+    ("clusters", "AWS::RDS::DBCluster", "DBClusterIdentifier"),
+    ("instances", "AWS::RDS::DBInstance", "DBInstanceIdentifier"),
+    ("buses", "AWS::Events::EventBus", "Name"),
+    ("rules", "AWS::Events::Rule", "Name"),
+    ("apis", "AWS::ApiGateway::RestApi", "Name"),
+    ("log_groups", "AWS::Logs::LogGroup", "LogGroupName"),
+    ("roles", "AWS::IAM::Role", "RoleName"),
+];
+
+fn template(suffix: &str, profile: &str) -> (String, Value) {
+    let platform = platform_def::platform();
+    let deployment = platform_core::synth::Deployment::new(
+        &platform,
+        suffix,
+        Some(profile),
+        &[REGION.to_owned()],
+    )
+    .expect("deployment");
+    let assembly = platform_core::synth::synth(&platform, &deployment).expect("synth");
+    let stack = &assembly.stacks[0];
+    (
+        stack.name.clone(),
+        serde_json::from_str(&stack.body).expect("template JSON"),
+    )
+}
+
+/// Every physically named resource of `template`, as `(inventory key, name)`.
+fn expected_names(template: &Value) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        for (key, kind, property) in NAMED {
+            if resource["Type"] == *kind {
+                if let Some(name) = resource["Properties"][property].as_str() {
+                    out.push((*key, name.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
+    let moto = Moto::start("flow");
+    let endpoint = moto.endpoint();
+    let dir = scratch("flow");
+    let deploy = ["deploy", "--suffix", "e2e", "--region", REGION];
+
+    // Before bootstrap there is nowhere to upload to.
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &[&deploy[..], &["--require-approval", "never"]].concat(),
+    );
+    assert_eq!(run.code, 8, "{run}");
+    assert!(
+        run.stderr.contains("tp bootstrap --region us-east-1"),
+        "{run}"
+    );
+
+    // Bootstrap: the asset bucket, encrypted and versioned, recorded in SSM.
+    let run = tp_run(&endpoint, &dir, &["bootstrap", "--region", REGION]);
+    assert_eq!(run.code, 0, "{run}");
+    let inventory = moto.inventory();
+    let bucket = "tp-assets-123456789012-us-east-1";
+    assert_eq!(
+        inventory["buckets"][bucket]["versioning"], "Enabled",
+        "{inventory:#}"
+    );
+    assert_eq!(inventory["buckets"][bucket]["encryption"], "AES256");
+    assert_eq!(
+        inventory["parameters"]["/tp/bootstrap/asset-bucket"],
+        bucket
+    );
+    let run = tp_run(&endpoint, &dir, &["bootstrap", "--region", REGION]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("tp-bootstrap (us-east-1): up to date"),
+        "{run}"
+    );
+
+    // Diff of a stack that does not exist: everything is added.
+    let (stack, dev) = template("e2e", "dev");
+    let resources = dev["Resources"].as_object().unwrap().len();
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &["diff", "--suffix", "e2e", "--region", REGION, "--fail"],
+    );
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "{resources} to add, 0 to modify (0 replaced), 0 to remove"
+        )),
+        "{run}"
+    );
+
+    // IAM broadening needs approval, and there is no terminal to ask on.
+    let run = tp_run(&endpoint, &dir, &deploy);
+    assert_eq!(run.code, 6, "{run}");
+    assert!(
+        run.stdout
+            .contains("IAM and security-group changes that widen access:"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("+ Allow sqs:SendMessage on "), "{run}");
+    assert!(run.stderr.contains("--require-approval never"), "{run}");
+    assert!(run.stdout.contains("4 assets, 4 uploaded"), "{run}");
+    assert!(
+        !moto.inventory()["stacks"]
+            .as_object()
+            .unwrap()
+            .contains_key(&stack)
+    );
+
+    // The deploy: uploads, change set, execution, outputs.
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &[&deploy[..], &["--require-approval", "never"]].concat(),
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("{stack} (us-east-1): CREATE_COMPLETE")),
+        "{run}"
+    );
+    // Objects already in the bucket (same content hash) are not uploaded again.
+    assert!(run.stdout.contains("4 assets, 0 uploaded"), "{run}");
+    assert!(
+        run.stdout.contains(&format!("/{bucket}/templates/")),
+        "{run}"
+    );
+    let outputs: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("tp.out/outputs-e2e.json")).expect("outputs file"),
+    )
+    .unwrap();
+    assert_eq!(
+        outputs[&stack]["SessionsTableName"], "ddb-sessions-us-east-1-e2e",
+        "{outputs:#}"
+    );
+    assert!(
+        outputs[&stack]["TradingApiUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    assert!(run.stdout.contains("  TradingApiUrl "), "{run}");
+
+    let inventory = moto.inventory();
+    let mut missing = Vec::new();
+    for (key, name) in expected_names(&dev) {
+        if !names(&inventory, key).contains(&name) {
+            missing.push(format!("{key}: {name}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not created: {missing:#?}\n{inventory:#}"
+    );
+    assert_eq!(names(&inventory, "vpcs").len(), 1, "{inventory:#}");
+    assert_eq!(
+        names(&inventory, "vpc_endpoints").len(),
+        11,
+        "{inventory:#}"
+    );
+    assert!(!names(&inventory, "keys").is_empty());
+    let objects = inventory["buckets"][bucket]["objects"].as_array().unwrap();
+    assert_eq!(
+        objects
+            .iter()
+            .filter(|o| o.as_str().unwrap().starts_with("assets/"))
+            .count(),
+        4
+    );
+    let policy = inventory["stack_policies"][&stack].as_str().unwrap();
+    assert!(
+        policy.contains("LogicalResourceId/SessionsTable"),
+        "{policy}"
+    );
+    assert!(policy.contains("Update:Replace"), "{policy}");
+
+    // Nothing changed: said so, no change set created.
+    let before = moto_change_sets(&moto, &stack);
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &[&deploy[..], &["--require-approval", "never"]].concat(),
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("{stack} (us-east-1)\nno changes\n")),
+        "{run}"
+    );
+    assert_eq!(moto_change_sets(&moto, &stack), before);
+
+    // An update: the staging profile resizes and retags resources in place.
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &[
+            &deploy[..],
+            &["--profile", "staging", "--require-approval", "never"],
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains("[~] AWS::Lambda::Function TradeProcessorFunction\n"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("    └─ Properties.MemorySize\n"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("0 to add, "), "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("{stack} (us-east-1): UPDATE_COMPLETE")),
+        "{run}"
+    );
+    let inventory = moto.inventory();
+    assert_eq!(inventory["stacks"][&stack], "UPDATE_COMPLETE");
+
+    // Diff now finds nothing; the dev profile would be a change again.
+    let diff = ["diff", "--suffix", "e2e", "--region", REGION, "--fail"];
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &[&diff[..], &["--profile", "staging"]].concat(),
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("no changes"), "{run}");
+    let run = tp_run(&endpoint, &dir, &diff);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout.contains("    └─ Properties.MemorySize\n"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("UPDATE_IN_PROGRESS"), "{run}");
+
+    // Destroy: refused without a terminal, then emptied and deleted.
+    let config_bucket = "s3-config-us-east-1-e2e";
+    moto.put_versions(config_bucket, "settings.json");
+    let destroy = ["destroy", "--suffix", "e2e", "--region", REGION];
+    let run = tp_run(&endpoint, &dir, &destroy);
+    assert_eq!(run.code, 6, "{run}");
+    assert!(run.stderr.contains("pass --yes"), "{run}");
+    let run = tp_run(&endpoint, &dir, &[&destroy[..], &["--yes"]].concat());
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains("deleted; 2 object versions removed from 3 buckets"),
+        "{run}"
+    );
+    let inventory = moto.inventory();
+    assert_eq!(
+        names(&inventory, "stacks"),
+        ["tp-bootstrap"],
+        "{inventory:#}"
+    );
+    assert_eq!(names(&inventory, "buckets"), [bucket], "{inventory:#}");
+    for key in [
+        "tables",
+        "queues",
+        "functions",
+        "topics",
+        "clusters",
+        "instances",
+        "buses",
+        "rules",
+        "vpcs",
+        "vpc_endpoints",
+    ] {
+        assert!(
+            names(&inventory, key).is_empty(),
+            "{key} left: {inventory:#}"
+        );
+    }
+    let left: Vec<String> = names(&inventory, "parameters")
+        .into_iter()
+        .filter(|p| p.starts_with("/trading-platform/"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &["status", "--suffix", "e2e", "--region", REGION],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.stdout, format!("{stack}  us-east-1  NOT_DEPLOYED\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn moto_change_sets(moto: &Moto, stack: &str) -> usize {
+    // The change sets moto keeps, counted through CloudFormation's API.
+    let out = std::process::Command::new(super::python())
+        .args([
+            "-c",
+            "import boto3,sys; c=boto3.client('cloudformation',endpoint_url=sys.argv[1],region_name='us-east-1'); print(len(c.list_change_sets(StackName=sys.argv[2])['Summaries']))",
+        ])
+        .arg(moto.endpoint())
+        .arg(stack)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("list change sets");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("list_change_sets: {}", String::from_utf8_lossy(&out.stderr)))
+}

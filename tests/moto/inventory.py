@@ -1,0 +1,97 @@
+"""What exists in one region of moto_server, read through each service's own
+API (moto's CloudFormation reports success even for types it ignores).
+
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION inventory
+        prints a JSON object: service -> names of what exists
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION put-versions BUCKET KEY
+        writes two versions of KEY into BUCKET
+"""
+
+import json
+import sys
+
+import boto3
+
+
+def main():
+    endpoint, region, command = sys.argv[1:4]
+
+    def client(service):
+        return boto3.client(service, endpoint_url=endpoint, region_name=region)
+
+    if command == "put-versions":
+        bucket, key = sys.argv[4:6]
+        for body in (b"first", b"second"):
+            client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+        return
+
+    s3 = client("s3")
+    buckets = {}
+    for b in s3.list_buckets()["Buckets"]:
+        name = b["Name"]
+        versioning = s3.get_bucket_versioning(Bucket=name).get("Status", "")
+        try:
+            rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+            encryption = rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+        except Exception:
+            encryption = ""
+        objects = [o["Key"] for o in s3.list_objects_v2(Bucket=name).get("Contents", [])]
+        buckets[name] = {"versioning": versioning, "encryption": encryption, "objects": objects}
+
+    ssm = client("ssm")
+    parameters = {}
+    for page in ssm.get_paginator("describe_parameters").paginate():
+        for p in page["Parameters"]:
+            parameters[p["Name"]] = ssm.get_parameter(Name=p["Name"])["Parameter"]["Value"]
+
+    kms = client("kms")
+    aliases = [a["AliasName"] for a in kms.list_aliases()["Aliases"] if "TargetKeyId" in a]
+    # Customer keys, by the alias naming them, when the key exists (moto
+    # 5.2.5 answers DescribeKey with a server error for these keys).
+    key_ids = {k["KeyId"] for k in kms.list_keys()["Keys"]}
+    keys = [
+        a["AliasName"]
+        for a in kms.list_aliases()["Aliases"]
+        if not a["AliasName"].startswith("alias/aws/") and a.get("TargetKeyId") in key_ids
+    ]
+    ec2 = client("ec2")
+    rds = client("rds")
+    cfn = client("cloudformation")
+    stacks = {
+        s["StackName"]: s["StackStatus"]
+        for s in cfn.describe_stacks()["Stacks"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    }
+    policies = {name: cfn.get_stack_policy(StackName=name).get("StackPolicyBody", "") for name in stacks}
+    out = {
+        "buckets": buckets,
+        "tables": client("dynamodb").list_tables()["TableNames"],
+        "queues": [u.rsplit("/", 1)[-1] for u in client("sqs").list_queues().get("QueueUrls", [])],
+        "functions": [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]],
+        "topics": [t["TopicArn"].rsplit(":", 1)[-1] for t in client("sns").list_topics()["Topics"]],
+        "keys": keys,
+        "aliases": aliases,
+        "parameters": parameters,
+        "clusters": [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]],
+        "instances": [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]],
+        "buses": [b["Name"] for b in client("events").list_event_buses()["EventBuses"] if b["Name"] != "default"],
+        "rules": [
+            r["Name"]
+            for bus in client("events").list_event_buses()["EventBuses"]
+            for r in client("events").list_rules(EventBusName=bus["Name"])["Rules"]
+        ],
+        "apis": [a["name"] for a in client("apigateway").get_rest_apis()["items"]],
+        "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")],
+        "vpc_endpoints": [
+            e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted"
+        ],
+        "log_groups": [g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]],
+        "roles": [r["RoleName"] for r in client("iam").list_roles()["Roles"]],
+        "stacks": stacks,
+        "stack_policies": policies,
+    }
+    json.dump(out, sys.stdout, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,319 @@
+"""Starts moto_server with fixes for moto bugs that real CloudFormation does not have.
+
+The templates are written for real CloudFormation and are never bent to the
+emulator; where moto misreads a valid template, it is patched here, before
+its server starts. Usage is moto_server's own:
+
+    .venv/bin/python tests/moto/launch.py -H 127.0.0.1 -p PORT
+
+Patches (moto 5.2.5):
+
+- AWS::KMS::Key: CloudFormation takes Tags as [{"Key", "Value"}], as every
+  other resource does; moto passes them straight to its KMS API model, which
+  expects the KMS API's [{"TagKey", "TagValue"}], and fails creating the key.
+- AWS::SSM::Parameter: CloudFormation takes Tags as a map of key to value;
+  moto iterates it as the SSM API's [{"Key", "Value"}] list, and fails.
+- AWS::RDS::DBCluster: moto's RDS API has clusters but its CloudFormation
+  does not know the type; it skips the resource and then fails every
+  Fn::GetAtt on it. A small CloudFormation model over moto's own RDS backend
+  is registered here.
+- AWS::Events::EventBus: moto gives the bus no physical id, so a Ref to it
+  yields moto's object instead of the bus name, and a rule on that bus fails.
+- AWS::RDS::DBInstance: moto's CloudFormation drops DBClusterIdentifier and
+  DBInstanceIdentifier, so an Aurora instance becomes a standalone one that
+  moto cannot create (no engine version). It is created in its cluster here.
+- Change sets: executing one (the only way `tp` creates or updates a stack)
+  adds new resources in template order, ignoring DependsOn (moto honours it
+  only in CreateStack), so an API deployment is created before its methods.
+  The resources to add are put in DependsOn order here; and the stack's
+  outputs, which moto computes only in CreateStack and UpdateStack, are
+  computed after the change set is applied.
+- AWS::S3::Bucket: moto ignores VersioningConfiguration, so every bucket
+  would be unversioned. It is applied after the bucket is created.
+- Stack updates: for a type whose update moto does not model, moto drops
+  the resource from the stack, and every later Fn::GetAtt on it fails. Such
+  a resource is kept as it was (its properties are not updated).
+- Stack deletion: moto's CloudFormation cannot delete route tables, VPC
+  endpoints, internet gateways or their attachments, so deleting the VPC
+  that holds them fails. Each gets the delete CloudFormation would do.
+"""
+
+import sys
+
+from moto.ec2.models import ec2_backends
+from moto.ec2.models import internet_gateways as ec2_igw
+from moto.ec2.models import route_tables as ec2_route_tables
+from moto.ec2.models import vpcs as ec2_vpcs
+from moto.ec2.models import vpn_gateway as ec2_vpn
+from moto.events import models as events_models
+from moto.kms import models as kms_models
+from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing as cfn_parsing
+from moto.core.common_models import CloudFormationModel
+from moto.utilities.utils import get_partition
+from moto.rds import models as rds_models
+from moto.s3 import models as s3_models
+from moto.ssm import models as ssm_models
+
+
+def _kms_tags_as_api(cloudformation_json):
+    properties = dict(cloudformation_json.get("Properties") or {})
+    tags = properties.get("Tags")
+    if tags:
+        properties["Tags"] = [
+            {"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t for t in tags
+        ]
+    return dict(cloudformation_json, Properties=properties)
+
+
+def _patch_create(model, fix_template):
+    """Rewrites the resource's template fragment before moto creates it."""
+    create = model.create_from_cloudformation_json.__func__
+
+    def patched(cls, resource_name, cloudformation_json, *args, **kwargs):
+        return create(cls, resource_name, fix_template(cloudformation_json), *args, **kwargs)
+
+    model.create_from_cloudformation_json = classmethod(patched)
+
+
+def _ssm_tags_as_api(cloudformation_json):
+    properties = dict(cloudformation_json.get("Properties") or {})
+    tags = properties.get("Tags")
+    if isinstance(tags, dict):
+        properties["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    return dict(cloudformation_json, Properties=properties)
+
+
+_patch_create(kms_models.Key, _kms_tags_as_api)
+_patch_create(ssm_models.Parameter, _ssm_tags_as_api)
+
+
+# CloudFormation's Ref to an event bus is its name.
+events_models.EventBus.physical_resource_id = property(lambda bus: bus.name)
+
+
+def _name(value):
+    """A Ref to a moto model resolves to the model itself in some types."""
+    return getattr(value, "physical_resource_id", value)
+
+
+class _CfnDBCluster(rds_models.DBCluster, CloudFormationModel):
+    """AWS::RDS::DBCluster, created through moto's RDS backend."""
+
+    # moto's model metaclass derives the service from the module path.
+    __module__ = "moto.rds.models"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "DBClusterIdentifier"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::RDS::DBCluster"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        secret = p.get("MasterUserSecret") or {}
+        scaling = p.get("ServerlessV2ScalingConfiguration")
+        backend = rds_models.rds_backends[account_id][region_name]
+        cluster = backend.create_db_cluster(
+            {
+                "db_cluster_identifier": p.get("DBClusterIdentifier", resource_name).lower(),
+                "engine": p["Engine"],
+                "engine_version": p.get("EngineVersion"),
+                "master_username": p.get("MasterUsername"),
+                "manage_master_user_password": p.get("ManageMasterUserPassword", False),
+                "master_user_secret_kms_key_id": secret.get("KmsKeyId"),
+                "backup_retention_period": p.get("BackupRetentionPeriod", 1),
+                "copy_tags_to_snapshot": p.get("CopyTagsToSnapshot", False),
+                "database_name": p.get("DatabaseName"),
+                "db_subnet_group_name": _name(p.get("DBSubnetGroupName")),
+                "port": p.get("Port"),
+                "preferred_backup_window": p.get("PreferredBackupWindow", "01:37-02:07"),
+                "preferred_maintenance_window": p.get(
+                    "PreferredMaintenanceWindow", "wed:02:40-wed:03:10"
+                ),
+                "storage_encrypted": p.get("StorageEncrypted", False),
+                "kms_key_id": p.get("KmsKeyId"),
+                "deletion_protection": p.get("DeletionProtection", False),
+                "enable_iam_database_authentication": p.get("EnableIAMDatabaseAuthentication"),
+                "enable_cloudwatch_logs_exports": p.get("EnableCloudwatchLogsExports"),
+                "serverless_v2_scaling_configuration": scaling,
+                "tags": p.get("Tags", []),
+                "vpc_security_group_ids": [_name(g) for g in p.get("VpcSecurityGroupIds", [])],
+            }
+        )
+        cluster.__class__ = cls
+        return cluster
+
+    @property
+    def physical_resource_id(self):
+        return self.db_cluster_identifier
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in (
+            "Arn",
+            "DBClusterArn",
+            "Endpoint.Address",
+            "Endpoint.Port",
+            "ReadEndpoint.Address",
+            "MasterUserSecret.SecretArn",
+        )
+
+    def get_cfn_attribute(self, attribute_name):
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name in ("Arn", "DBClusterArn"):
+            return self.db_cluster_arn
+        if attribute_name == "Endpoint.Address":
+            return self.endpoint
+        if attribute_name == "Endpoint.Port":
+            return str(self.port)
+        if attribute_name == "ReadEndpoint.Address":
+            return self.reader_endpoint
+        if attribute_name == "MasterUserSecret.SecretArn":
+            return self.master_user_secret.secret_arn
+        raise UnformattedGetAttTemplateException()
+
+    def delete(self, account_id, region_name):
+        rds_models.rds_backends[account_id][region_name].delete_db_cluster(
+            self.db_cluster_identifier
+        )
+
+
+def _create_db_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    p = cloudformation_json["Properties"]
+    backend = rds_models.rds_backends[account_id][region_name]
+    cluster_id = _name(p.get("DBClusterIdentifier"))
+    cluster = backend.clusters.get(cluster_id) if cluster_id else None
+    return backend.create_db_instance(
+        {
+            "db_instance_identifier": p.get("DBInstanceIdentifier", resource_name).lower(),
+            "db_cluster_identifier": cluster_id,
+            "db_instance_class": p.get("DBInstanceClass"),
+            "engine": p.get("Engine"),
+            "engine_version": p.get("EngineVersion") or (cluster and cluster.engine_version),
+            "availability_zone": p.get("AvailabilityZone"),
+            "auto_minor_version_upgrade": p.get("AutoMinorVersionUpgrade"),
+            "publicly_accessible": p.get("PubliclyAccessible"),
+            "port": cluster.port if cluster else p.get("Port"),
+            "storage_encrypted": cluster.storage_encrypted if cluster else False,
+            "tags": p.get("Tags", []),
+        }
+    )
+
+
+rds_models.DBInstance.create_from_cloudformation_json = classmethod(_create_db_instance)
+
+
+def _depends_on_first(names, resources):
+    ordered, seen = [], set()
+
+    def visit(name):
+        if name in seen or name not in names:
+            return
+        seen.add(name)
+        depends = resources[name].get("DependsOn", [])
+        for dependency in [depends] if isinstance(depends, str) else depends:
+            visit(dependency)
+        ordered.append(name)
+
+    for name in names:
+        visit(name)
+    return ordered
+
+
+_build_resource_diff = cfn_parsing.ResourceMap.build_resource_diff
+
+
+def _build_resource_diff_in_dependency_order(self, other_template, parameters=None):
+    diff = _build_resource_diff(self, other_template, parameters)
+    diff["Add"] = _depends_on_first(diff["Add"], other_template["Resources"])
+    return diff
+
+
+cfn_parsing.ResourceMap.build_resource_diff = _build_resource_diff_in_dependency_order
+
+_apply_change_set = cfn_models.ChangeSet.apply
+
+
+def _apply_change_set_and_outputs(self):
+    _apply_change_set(self)
+    self.stack.output_map = cfn_parsing.OutputMap(
+        self.stack.resource_map, self.template_dict, self.stack.stack_id
+    )
+
+
+cfn_models.ChangeSet.apply = _apply_change_set_and_outputs
+
+
+def _delete_route_table(self, account_id, region_name):
+    ec2 = ec2_backends[account_id][region_name]
+    for association_id in list(self._associations):
+        ec2.disassociate_route_table(association_id)
+    ec2.delete_route_table(self.id)
+
+
+def _delete_vpc_endpoint(self, account_id, region_name):
+    ec2 = ec2_backends[account_id][region_name]
+    # A gateway endpoint's routes go with route tables already deleted.
+    self.route_table_ids = [r for r in self.route_table_ids or [] if r in ec2.route_tables]
+    ec2.delete_vpc_endpoints([self.id])
+
+
+def _delete_internet_gateway(self, account_id, region_name):
+    ec2 = ec2_backends[account_id][region_name]
+    if self.vpc is not None:
+        ec2.detach_internet_gateway(self.id, self.vpc.id)
+    ec2.delete_internet_gateway(self.id)
+
+
+def _delete_gateway_attachment(self, account_id, region_name):
+    ec2 = ec2_backends[account_id][region_name]
+    gateway = ec2.internet_gateways.get(self.gateway_id)
+    if gateway is not None and gateway.vpc is not None:
+        ec2.detach_internet_gateway(self.gateway_id, self.vpc_id)
+
+
+ec2_route_tables.RouteTable.delete = _delete_route_table
+ec2_vpcs.VPCEndPoint.delete = _delete_vpc_endpoint
+ec2_igw.InternetGateway.delete = _delete_internet_gateway
+ec2_vpn.VPCGatewayAttachment.delete = _delete_gateway_attachment
+
+
+_parse_and_update_resource = cfn_parsing.parse_and_update_resource
+
+
+def _parse_and_update_or_keep(logical_id, resource_json, resources_map, *args, **kwargs):
+    updated = _parse_and_update_resource(logical_id, resource_json, resources_map, *args, **kwargs)
+    if updated is None and logical_id in resources_map._parsed_resources:
+        return resources_map._parsed_resources[logical_id]
+    return updated
+
+
+cfn_parsing.parse_and_update_resource = _parse_and_update_or_keep
+
+
+_create_bucket = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+
+
+def _create_bucket_with_versioning(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    bucket = _create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    status = ((cloudformation_json.get("Properties") or {}).get("VersioningConfiguration") or {}).get("Status")
+    if status:
+        backend = s3_models.s3_backends[account_id][get_partition(region_name)]
+        backend.put_bucket_versioning(bucket.name, status)
+    return bucket
+
+
+s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_versioning)
+
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    sys.exit(main())
