@@ -10,7 +10,7 @@ use cli::diff::{self, ResourceChange};
 use cli::exit::{self, Exit};
 use cli::{changeset, guards};
 use futures_util::future::join_all;
-use platform_core::synth::{ASSET_BUCKET_SSM_NAME, Assembly, Asset};
+use platform_core::synth::{ASSET_BUCKET_SSM_NAME, Assembly, Asset, GuardAlarm};
 use serde_json::{Value, json};
 
 use crate::aws::{Backoff, Session};
@@ -45,6 +45,9 @@ struct Target<'a> {
     assets: Vec<&'a Asset>,
     /// Whether the template takes the bootstrap bucket (all but bootstrap).
     needs_bucket: bool,
+    /// Alarms whose firing rolls a deploy back, and for how long after it.
+    guard_alarms: Vec<GuardAlarm>,
+    rollback_window_minutes: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,6 +91,8 @@ fn targets<'a>(assembly: &'a Assembly, sessions: Vec<Session>) -> Vec<Target<'a>
                 .filter(|a| stack.assets.contains(&a.id))
                 .collect(),
             needs_bucket: true,
+            guard_alarms: stack.guard_alarms.clone(),
+            rollback_window_minutes: stack.rollback_window_minutes,
         })
         .collect()
 }
@@ -211,7 +216,30 @@ async fn prepare(t: &Target<'_>, mode: Mode, resume: &str) -> anyhow::Result<Pre
             t.body.len()
         );
     }
-    let id = stacks::create_change_set(s, name, creating, source).await?;
+    let rollback = if creating {
+        None
+    } else {
+        stacks::rollback_configuration(
+            existing.as_ref(),
+            &old,
+            &t.guard_alarms,
+            t.rollback_window_minutes,
+        )
+    };
+    if let Some(rollback) = &rollback {
+        println!(
+            "{name} ({}): rolls back if {} fires within {} minutes",
+            s.region,
+            rollback
+                .rollback_triggers()
+                .iter()
+                .filter_map(|t| t.arn().and_then(|a| a.rsplit(':').next()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            rollback.monitoring_time_in_minutes().unwrap_or(0)
+        );
+    }
+    let id = stacks::create_change_set(s, name, creating, source, rollback).await?;
     let Some(reported) = stacks::change_set_changes(s, name, &id).await? else {
         return Ok(unchanged(notes));
     };
@@ -626,6 +654,8 @@ pub async fn bootstrap(regions: &[String]) -> anyhow::Result<u8> {
             template: template.clone(),
             assets: Vec::new(),
             needs_bucket: false,
+            guard_alarms: Vec::new(),
+            rollback_window_minutes: 0,
         })
         .collect();
     let opts = DeployOptions {

@@ -13,11 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{
-    Capability, Change, ChangeSetStatus, ChangeSetType, Stack as CfnStack, TemplateStage,
+    Capability, Change, ChangeSetStatus, ChangeSetType, RollbackConfiguration, RollbackTrigger,
+    Stack as CfnStack, TemplateStage,
 };
 use aws_sdk_s3::primitives::ByteStream;
 use cli::diff::{self, ResourceChange};
 use cli::exit::{self, Exit};
+use platform_core::synth::GuardAlarm;
 use platform_core::synth::limits::MAX_INLINE_BODY;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -202,11 +204,50 @@ pub async fn template_source(
 
 /// Creates a change set (CREATE when `creating`, else UPDATE) with the IAM
 /// capabilities, and returns its id.
+/// The rollback triggers of an update: the guard alarms the deployed
+/// stack already has (CloudFormation requires a trigger's alarm to exist),
+/// watched for `minutes` after the last resource changes. `None` when there
+/// are none, or when the stack is being created.
+pub fn rollback_configuration(
+    existing: Option<&CfnStack>,
+    deployed: &Value,
+    alarms: &[GuardAlarm],
+    minutes: u32,
+) -> Option<RollbackConfiguration> {
+    // arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID
+    let stack_id = existing?.stack_id()?;
+    let mut parts = stack_id.split(':');
+    let (partition, region, account) = (parts.nth(1)?, parts.nth(1)?, parts.next()?);
+    let triggers: Vec<RollbackTrigger> = alarms
+        .iter()
+        .filter(|a| deployed["Resources"].get(&a.logical_id).is_some())
+        .map(|a| {
+            RollbackTrigger::builder()
+                .arn(format!(
+                    "arn:{partition}:cloudwatch:{region}:{account}:alarm:{}",
+                    a.name
+                ))
+                .r#type("AWS::CloudWatch::Alarm")
+                .build()
+        })
+        .collect();
+    if triggers.is_empty() {
+        return None;
+    }
+    Some(
+        RollbackConfiguration::builder()
+            .set_rollback_triggers(Some(triggers))
+            .monitoring_time_in_minutes(i32::try_from(minutes).unwrap_or(180))
+            .build(),
+    )
+}
+
 pub async fn create_change_set(
     s: &Session,
     name: &str,
     creating: bool,
     source: TemplateSource,
+    rollback: Option<RollbackConfiguration>,
 ) -> anyhow::Result<String> {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -229,6 +270,9 @@ pub async fn create_change_set(
         TemplateSource::Body(body) => request.template_body(body),
         TemplateSource::Url(url) => request.template_url(url),
     };
+    if let Some(rollback) = rollback {
+        request = request.rollback_configuration(rollback);
+    }
     let out = request
         .send()
         .await

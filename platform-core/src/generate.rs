@@ -46,6 +46,7 @@ pub fn platform(n: usize, region: &str, code: &str) -> Platform {
         profiles: vec!["dev".into(), "prod".into()],
         resources,
         pipeline: None,
+        rollback_window_minutes: PerProfile::Same(0),
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Platform {
     pub resources: Vec<Resource>,
     /// The promotion pipeline, when the platform declares one.
     pub pipeline: Option<PipelineSpec>,
+    /// How long CloudFormation keeps watching the guard alarms after a
+    /// deploy's last resource, rolling back if one fires (0: only while
+    /// resources change). At most 180.
+    pub rollback_window_minutes: PerProfile<u32>,
 }
 
 /// `pipeline release { region: us_east_1, source: .., stages: [dev, staging, approve, prod] }`:

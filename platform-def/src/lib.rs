@@ -21,6 +21,9 @@ platform_macros::platform! {
         suffix: max 12,
         profiles: [dev, staging, prod],
         tags: { Project: "trading-platform", Owner: "platform-team", CostCenter: "trading" },
+        // After a deploy, CloudFormation watches the `guard` alarms this long
+        // and rolls the deploy back if one fires.
+        rollback_window: profile(dev: 5m, staging: 10m, prod: 15m),
     }
 
     // Promotion: dev, then staging, then a manual approval before prod; each
@@ -217,9 +220,9 @@ platform_macros::platform! {
     // Alarms, all to `alerts`. `guard` ones roll a deploy back when they fire.
     alarm trades_cpu { metric: trades.cpu, above: 80, period: 300s, evaluations: 3, notify: alerts }
     alarm trades_acu { metric: trades.acu_utilization, above: 90, period: 300s, evaluations: 3, notify: alerts }
-    alarm trade_api_errors { metric: trade_api.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm trade_api_errors { metric: trade_api.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts, guard }
     alarm trade_api_throttles { metric: trade_api.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
-    alarm trade_processor_errors { metric: trade_processor.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm trade_processor_errors { metric: trade_processor.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts, guard }
     alarm trade_processor_throttles { metric: trade_processor.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
     alarm event_handler_errors { metric: event_handler.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
     alarm event_handler_throttles { metric: event_handler.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }

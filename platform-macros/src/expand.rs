@@ -96,6 +96,10 @@ fn emit(model: &Model) -> TokenStream {
     let resources = (0..model.resources.len()).map(|i| quote::format_ident!("resource_{}", i));
     let resources = quote!(#(#resources()),*);
     let pipeline = emit_pipeline(model);
+    let rollback_window = per_profile(&platform.rollback_window, profiles, 0u32, |secs| {
+        let minutes = secs.value / 60;
+        quote!(#minutes)
+    });
     quote! {
         /// The platform declared with `platform!`.
         pub fn platform() -> ::platform_core::spec::Platform {
@@ -108,6 +112,7 @@ fn emit(model: &Model) -> TokenStream {
                 profiles: ::std::vec![#(#profile_names),*],
                 resources: ::std::vec![#resources],
                 pipeline: #pipeline,
+                rollback_window_minutes: #rollback_window,
             }
         }
     }

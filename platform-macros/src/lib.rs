@@ -49,8 +49,13 @@
 //!     suffix: max N,                    // required; every --suffix is 1..=N characters, N <= 32
 //!     profiles: [PROFILE, ...],         // required; the first is the default
 //!     tags: { KEY: "VALUE", ... },      // optional; applied to every taggable resource
+//!     rollback_window: per_profile(DURATION),   // default 0m; whole minutes, at most 180m
 //! }
 //! ```
+//!
+//! `tp deploy` passes the alarms declared with `guard` to CloudFormation as
+//! rollback triggers: if one fires while the stack updates, or within
+//! `rollback_window` after, CloudFormation rolls the update back.
 //!
 //! ```
 //! platform_macros::platform! {
@@ -59,6 +64,7 @@
 //!         suffix: max 12,
 //!         profiles: [dev, staging, prod],
 //!         tags: { Project: "trading-platform", Owner: "platform-team" },
+//!         rollback_window: profile(dev: 5m, staging: 10m, prod: 15m),
 //!     }
 //! }
 //!

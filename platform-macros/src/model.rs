@@ -216,7 +216,10 @@ impl<'a> Model<'a> {
         };
         for block in &definition.blocks {
             match block {
-                Block::Platform(platform) => model.platform_blocks.push(platform),
+                Block::Platform(platform) => {
+                    model.platform_blocks.push(platform);
+                    model.add_per_profile(&platform.rollback_window);
+                }
                 Block::Pipeline(pipeline) => model.pipeline_blocks.push(pipeline),
                 Block::Resource(resource) => model.add(resource),
             }

@@ -62,6 +62,34 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
     );
     assert!(run.stderr.contains("--allow-replace"), "{run}");
     assert!(proxy.applied("DescribeChangeSet") > 0);
+    // The update's change set carries the guard alarms the stack already
+    // has as rollback triggers, watched for staging's window.
+    let request = proxy
+        .requests("CreateChangeSet")
+        .pop()
+        .expect("a change set was requested");
+    assert!(
+        request.contains("RollbackConfiguration.MonitoringTimeInMinutes=10"),
+        "{request}"
+    );
+    for alarm in [
+        "api-latency",
+        "api-errors",
+        "trade-api-errors",
+        "trade-processor-errors",
+    ] {
+        let arn =
+            format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:alarm-{alarm}-us-east-1-e2e");
+        assert!(request.contains(&arn), "{arn} in {request}");
+    }
+    assert!(
+        request.contains(
+            "RollbackConfiguration.RollbackTriggers.member.4.Type=AWS::CloudWatch::Alarm"
+        ),
+        "{request}"
+    );
+    assert!(!request.contains("RollbackTriggers.member.5."), "{request}");
+    assert!(run.stdout.contains("rolls back if alarm-"), "{run}");
     assert_eq!(moto.inventory()["stacks"][stack], "CREATE_COMPLETE");
 
     let run = tp_run(

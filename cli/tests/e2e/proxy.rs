@@ -41,6 +41,8 @@ struct State {
     seen: HashMap<String, usize>,
     /// Faults applied per action.
     applied: HashMap<String, usize>,
+    /// Request bodies per action, decoded, in arrival order.
+    requests: HashMap<String, Vec<String>>,
 }
 
 pub struct Proxy {
@@ -94,6 +96,18 @@ impl Proxy {
 
     pub fn seen(&self, action: &str) -> usize {
         *self.state.lock().unwrap().seen.get(action).unwrap_or(&0)
+    }
+
+    /// The bodies of the requests of `action` seen so far, percent-decoded
+    /// (`RollbackConfiguration.MonitoringTimeInMinutes=10&...`).
+    pub fn requests(&self, action: &str) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .requests
+            .get(action)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn applied(&self, action: &str) -> usize {
@@ -156,6 +170,38 @@ fn with_headers(head: &str, length: usize) -> String {
     format!("{}\r\n\r\n", lines.join("\r\n"))
 }
 
+/// A form-encoded body as text: `%XX` decoded, `+` as a space.
+fn percent_decode(body: &[u8]) -> String {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'%' if i + 2 < body.len() => {
+                let hex = std::str::from_utf8(&body[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(byte) => {
+                        out.push(byte);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn action_of(head: &str, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     if let Some(action) = text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
@@ -185,6 +231,13 @@ async fn serve(mut client: TcpStream, upstream: u16, state: Arc<Mutex<State>>) {
     let fault = {
         let mut state = state.lock().unwrap();
         *state.seen.entry(action.clone()).or_default() += 1;
+        if !action.starts_with("S3:") {
+            state
+                .requests
+                .entry(action.clone())
+                .or_default()
+                .push(percent_decode(&body));
+        }
         let fault = state
             .rules
             .iter_mut()

@@ -161,6 +161,19 @@ pub struct Stack {
     /// The nested stacks the template was split into, when one template
     /// would break CloudFormation's limits; empty for most platforms.
     pub nested: Vec<NestedStack>,
+    /// The guard alarms the stack holds: a deploy passes them to
+    /// CloudFormation as rollback triggers.
+    pub guard_alarms: Vec<GuardAlarm>,
+    /// How long CloudFormation watches them after the last resource changes.
+    pub rollback_window_minutes: u32,
+}
+
+/// An alarm declared with `guard`, as synthesized into a stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardAlarm {
+    pub logical_id: String,
+    /// The alarm's name (`alarm-api-errors-us-east-1-dev`).
+    pub name: String,
 }
 
 impl Stack {
@@ -451,6 +464,17 @@ fn synth_stack(
         return Err(SynthError::Dangling(dangling));
     }
     let tags = cx.tag_list();
+    let guard_alarms: Vec<GuardAlarm> = platform
+        .resources
+        .iter()
+        .filter(|r| matches!(&r.spec, crate::spec::Spec::Alarm(a) if a.guard))
+        .map(|r| GuardAlarm {
+            logical_id: cx.logical_id(&r.name),
+            name: cx.physical_name(Kind::Alarm.info().short_type, &r.name),
+        })
+        // Route 53's alarms exist only where Route 53 publishes metrics.
+        .filter(|g| cx.template.resources.contains_key(&g.logical_id))
+        .collect();
     let Context {
         template, owners, ..
     } = cx;
@@ -491,6 +515,8 @@ fn synth_stack(
         body,
         assets: used,
         nested,
+        guard_alarms,
+        rollback_window_minutes: platform.rollback_window_minutes.get(&deployment.profile),
     })
 }
 
@@ -552,6 +578,8 @@ impl Assembly {
                     "bytes": s.body.len(),
                     "sha256": assets::sha256_hex(s.body.as_bytes()),
                     "assets": s.assets,
+                    "guard_alarms": s.guard_alarms.iter().map(|g| &g.name).collect::<Vec<_>>(),
+                    "rollback_window_minutes": s.rollback_window_minutes,
                 });
                 if !s.nested.is_empty() {
                     // Uploaded to the asset bucket at `s3_key` before the

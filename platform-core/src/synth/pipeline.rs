@@ -146,6 +146,8 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
             body,
             assets: Vec::new(),
             nested: Vec::new(),
+            guard_alarms: Vec::new(),
+            rollback_window_minutes: 0,
         }],
         assets: Vec::new(),
     })
@@ -209,6 +211,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Platform {
         profiles: platform.profiles.clone(),
         resources,
         pipeline: None,
+        rollback_window_minutes: PerProfile::Same(0),
     }
 }
 

@@ -338,6 +338,7 @@ fn sample() -> Platform {
             ],
             log_retention_days: 90,
         }),
+        rollback_window_minutes: PerProfile::ByProfile(vec![("dev".into(), 5), ("prod".into(), 15)]),
     }
 }
 
@@ -1223,4 +1224,55 @@ fn a_pipeline_needs_a_suffix_of_its_own() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("declares no pipeline"), "{error}");
+}
+
+/// Guard alarms become the stack's rollback triggers, with the profile's
+/// window; an alarm the region does not get is not one of them.
+#[test]
+fn guard_alarms_and_the_rollback_window_follow_the_stack_and_profile() {
+    let mut platform = sample();
+    if let Some(r) = platform.resources.iter_mut().find(|r| r.name == "api_down")
+        && let Spec::Alarm(a) = &mut r.spec
+    {
+        a.guard = true;
+    }
+    let synth_in = |region: &str, profile: &str| {
+        let deployment =
+            Deployment::new(&platform, "dev", Some(profile), &[region.to_owned()]).unwrap();
+        synth(&platform, &deployment).unwrap()
+    };
+    let east = synth_in("us-east-1", "prod");
+    let stack = &east.stacks[0];
+    assert_eq!(
+        stack.guard_alarms,
+        [
+            GuardAlarm {
+                logical_id: "ApiLatencyAlarm".into(),
+                name: "alarm-api-latency-us-east-1-dev".into()
+            },
+            GuardAlarm {
+                logical_id: "ApiDownAlarm".into(),
+                name: "alarm-api-down-us-east-1-dev".into()
+            },
+        ]
+    );
+    assert_eq!(stack.rollback_window_minutes, 15);
+    assert_eq!(
+        east.manifest()["stacks"][0]["guard_alarms"],
+        json!([
+            "alarm-api-latency-us-east-1-dev",
+            "alarm-api-down-us-east-1-dev"
+        ])
+    );
+    // Route 53's health-check alarm exists only in us-east-1.
+    let west = synth_in("us-west-2", "dev");
+    assert_eq!(
+        west.stacks[0]
+            .guard_alarms
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>(),
+        ["alarm-api-latency-us-west-2-dev"]
+    );
+    assert_eq!(west.stacks[0].rollback_window_minutes, 5);
 }

@@ -252,6 +252,9 @@ pub struct PlatformBlock {
     pub suffix: Option<SuffixMax>,
     pub profiles: Option<Vec<Ident>>,
     pub tags: Vec<(Ident, LitStr)>,
+    /// `rollback_window: 10m | profile(..)`: how long CloudFormation watches
+    /// the guard alarms after a deploy.
+    pub rollback_window: Option<PerProfile<Secs>>,
 }
 
 /// `max N`: the longest suffix a deployment may use.
@@ -260,7 +263,7 @@ pub struct SuffixMax {
     pub value: usize,
 }
 
-pub const PLATFORM_FIELDS: &[&str] = &["regions", "suffix", "profiles", "tags"];
+pub const PLATFORM_FIELDS: &[&str] = &["regions", "suffix", "profiles", "tags", "rollback_window"];
 
 impl Parse for PlatformBlock {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -276,6 +279,7 @@ impl Parse for PlatformBlock {
             suffix: None,
             profiles: None,
             tags: Vec::new(),
+            rollback_window: None,
         };
         let mut fields = Fields::new(&content, &what, PLATFORM_FIELDS);
         while let Some(field) = fields.next()? {
@@ -289,6 +293,7 @@ impl Parse for PlatformBlock {
                 }
                 "profiles" => block.profiles = Some(ident_list(&content)?),
                 "tags" => block.tags = map(&content)?,
+                "rollback_window" => block.rollback_window = Some(content.parse()?),
                 other => unlisted(other),
             }
         }

@@ -85,6 +85,29 @@ pub fn check(model: &Model, cx: &Ctxt) {
         }
         check_log_retention(cx, resource);
     }
+    check_rollback_window(model, cx);
+}
+
+/// `value-range`: the platform's `rollback_window:` is whole minutes, at
+/// most 180 (CloudFormation's `MonitoringTimeInMinutes`).
+fn check_rollback_window(model: &Model, cx: &Ctxt) {
+    let windows = model
+        .platform()
+        .and_then(|p| p.rollback_window.as_ref())
+        .into_iter()
+        .flat_map(PerProfile::values);
+    for window in windows {
+        if window.value % 60 != 0 || window.value > 180 * 60 {
+            cx.error(
+                Rule::ValueRange,
+                &window.lit,
+                format!(
+                    "`rollback_window: {}` is not one CloudFormation accepts: whole minutes from 0m to 180m",
+                    window.lit
+                ),
+            );
+        }
+    }
 }
 
 /// `value-range`: reports `field: value` when `value` is outside `range`,

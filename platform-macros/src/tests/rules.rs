@@ -375,3 +375,32 @@ fn a_pipeline_expands_into_the_platforms_spec() {
     );
     assert!(output.contains("log_retention_days : 30u32"), "{output}");
 }
+
+#[test]
+fn the_rollback_window_is_whole_minutes_up_to_three_hours_per_profile() {
+    let window = |value: proc_macro2::TokenStream| {
+        crate::expand::expand(quote! {
+            platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev, prod], rollback_window: #value }
+        })
+        .map(|tokens| tokens.to_string())
+        .map_err(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>())
+    };
+    let output = window(quote!(profile(dev: 5m, prod: 3h))).unwrap();
+    assert!(
+        output.contains("rollback_window_minutes : :: platform_core :: spec :: PerProfile :: ByProfile (:: std :: vec ! [(:: std :: string :: String :: from (\"dev\") , 5u32) , (:: std :: string :: String :: from (\"prod\") , 180u32)])"),
+        "{output}"
+    );
+    assert_eq!(
+        window(quote!(profile(dev: 90s, prod: 181m))).unwrap_err(),
+        [
+            "`rollback_window: 90s` is not one CloudFormation accepts: whole minutes from 0m to 180m [value-range]",
+            "`rollback_window: 181m` is not one CloudFormation accepts: whole minutes from 0m to 180m [value-range]",
+        ]
+    );
+    assert_eq!(
+        window(quote!(profile(dev: 5m))).unwrap_err(),
+        [
+            "`profile(...)` has no value for `prod`; give a value for every declared profile: `dev` and `prod` [ref-profile]"
+        ]
+    );
+}
