@@ -26,6 +26,8 @@ pub struct Session {
     pub region: String,
     pub cfn: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sqs: aws_sdk_sqs::Client,
     /// The endpoint override, if any (`AWS_ENDPOINT_URL`).
     pub endpoint: Option<String>,
 }
@@ -76,6 +78,8 @@ impl Session {
             region: region.to_owned(),
             cfn: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
             endpoint,
         })
     }

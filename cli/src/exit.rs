@@ -26,6 +26,8 @@ pub const NOT_BOOTSTRAPPED: u8 = 8;
 /// A program `tp` needs is not installed (Graphviz's `dot` for `tp graph
 /// --format svg`).
 pub const TOOL_MISSING: u8 = 9;
+/// `tp verify`: a check failed.
+pub const VERIFY_FAILED: u8 = 10;
 /// Interrupted (Ctrl-C) while watching; the operation goes on in AWS.
 pub const INTERRUPTED: u8 = 130;
 

@@ -8,6 +8,7 @@
 mod aws;
 mod commands;
 mod stacks;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -110,6 +111,17 @@ enum Command {
     Drift {
         #[command(flatten)]
         target: Target,
+    },
+    /// Check a deployed environment: each stack complete, each api's health
+    /// check path answering 2xx, no guard alarm in ALARM, every dead-letter
+    /// queue empty.
+    Verify {
+        #[command(flatten)]
+        target: Target,
+        /// Base URL to send the health requests to instead of the api's
+        /// deployed URL (a custom domain, or a local endpoint).
+        #[arg(long)]
+        api_url: Option<String>,
     },
 }
 
@@ -227,6 +239,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Drift { target } => {
             let assembly = assembly(&platform, &target)?;
             with_aws(commands::drift(&assembly))
+        }
+        Command::Verify { target, api_url } => {
+            let assembly = assembly(&platform, &target)?;
+            with_aws(verify::verify(&platform, &assembly, api_url.as_deref()))
         }
     }
 }

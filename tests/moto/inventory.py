@@ -5,6 +5,12 @@ API (moto's CloudFormation reports success even for types it ignores).
         prints a JSON object: service -> names of what exists
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION put-versions BUCKET KEY
         writes two versions of KEY into BUCKET
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION alarm-state NAME STATE
+        sets alarm NAME to STATE (OK, ALARM), as CloudWatch would; moto's
+        CloudFormation ignores AWS::CloudWatch::Alarm, so an alarm the
+        template declares is put first when it is missing
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION send QUEUE_NAME
+        sends one message to queue QUEUE_NAME
 """
 
 import json
@@ -18,6 +24,31 @@ def main():
 
     def client(service):
         return boto3.client(service, endpoint_url=endpoint, region_name=region)
+
+    if command == "alarm-state":
+        name, state = sys.argv[4:6]
+        cloudwatch = client("cloudwatch")
+        if not cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
+            cloudwatch.put_metric_alarm(
+                AlarmName=name,
+                Namespace="AWS/Lambda",
+                MetricName="Errors",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=0,
+                ComparisonOperator="GreaterThanThreshold",
+            )
+        cloudwatch.set_alarm_state(
+            AlarmName=name, StateValue=state, StateReason="set by the test"
+        )
+        return
+
+    if command == "send":
+        sqs = client("sqs")
+        url = sqs.get_queue_url(QueueName=sys.argv[4])["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody='{"failed": true}')
+        return
 
     if command == "put-versions":
         bucket, key = sys.argv[4:6]

@@ -8,6 +8,7 @@
 mod faults;
 mod flow;
 pub mod proxy;
+mod verify;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -102,6 +103,16 @@ impl Moto {
         let out = self.python(&["inventory"]);
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("inventory: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
+    }
+
+    /// Sets an alarm's state, as CloudWatch would when its metric crosses.
+    pub fn alarm_state(&self, name: &str, state: &str) {
+        self.python(&["alarm-state", name, state]);
+    }
+
+    /// Sends one message to queue `name`.
+    pub fn send(&self, queue: &str) {
+        self.python(&["send", queue]);
     }
 
     pub fn put_versions(&self, bucket: &str, key: &str) {

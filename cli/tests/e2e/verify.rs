@@ -1,0 +1,147 @@
+//! `tp verify` against a deployed environment: the stack in moto, the
+//! api's health path served on loopback by the test (`--api-url`), guard
+//! alarms and dead-letter queues read through CloudWatch and SQS.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use super::*;
+
+/// A loopback server answering every request with the status it holds.
+struct Health {
+    port: u16,
+    status: Arc<AtomicU16>,
+}
+
+impl Health {
+    fn start() -> Health {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("health listener");
+        let port = listener.local_addr().unwrap().port();
+        let status = Arc::new(AtomicU16::new(200));
+        let shared = status.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = [0u8; 1024];
+                let n = stream.read(&mut request).unwrap_or(0);
+                let path_ok = String::from_utf8_lossy(&request[..n]).starts_with("GET /health ");
+                let status = if path_ok {
+                    shared.load(Ordering::SeqCst)
+                } else {
+                    404
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        Health { port, status }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+#[test]
+fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
+    let moto = Moto::start("verify");
+    let health = Health::start();
+    let dir = scratch("verify");
+    let suffix = "vfy";
+    let url = health.url();
+    let verify = |extra: &[&str]| {
+        let args = [
+            &[
+                "verify",
+                "--suffix",
+                suffix,
+                "--region",
+                REGION,
+                "--api-url",
+            ][..],
+            &[url.as_str()],
+            extra,
+        ]
+        .concat();
+        tp_run(&moto.endpoint(), &dir, &args)
+    };
+
+    // Nothing deployed yet: the stack check fails, and says so.
+    let run = verify(&[]);
+    assert_eq!(run.code, 10, "{run}");
+    assert!(run.stdout.contains("not deployed"), "{run}");
+
+    assert_eq!(
+        tp_run(&moto.endpoint(), &dir, &["bootstrap", "--region", REGION]).code,
+        0
+    );
+    let run = tp_run(
+        &moto.endpoint(),
+        &dir,
+        &[
+            "deploy",
+            "--suffix",
+            suffix,
+            "--region",
+            REGION,
+            "--require-approval",
+            "never",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let guards = [
+        "trade-api-errors",
+        "trade-processor-errors",
+        "api-latency",
+        "api-errors",
+    ]
+    .map(|a| format!("alarm-{a}-{REGION}-{suffix}"));
+    for alarm in &guards {
+        moto.alarm_state(alarm, "OK");
+    }
+
+    let run = verify(&[]);
+    assert_eq!(run.code, 0, "{run}");
+    for row in [
+        "stack trading-platform-us-east-1-vfy",
+        "health GET /health (trading)",
+        "dead letters trade_orders_dlq",
+        "dead letters events_dlq",
+    ] {
+        assert!(run.stdout.contains(row), "{row}: {run}");
+    }
+    for alarm in &guards {
+        assert!(run.stdout.contains(&format!("alarm {alarm}")), "{run}");
+    }
+    assert!(run.stdout.contains("all 8 checks passed"), "{run}");
+
+    // Each kind of failure fails the command and is named in the table.
+    health.status.store(503, Ordering::SeqCst);
+    moto.alarm_state(&guards[3], "ALARM");
+    moto.send(&format!("sqs-events-dlq-{REGION}-{suffix}"));
+    let run = verify(&[]);
+    assert_eq!(run.code, 10, "{run}");
+    assert!(run.stderr.contains("3 of 8 checks failed"), "{run}");
+    let failed: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" FAIL "))
+        .collect();
+    assert_eq!(failed.len(), 3, "{run}");
+    assert!(
+        failed[0].contains("health GET /health (trading)") && failed[0].contains("503"),
+        "{run}"
+    );
+    assert!(
+        failed[1].contains(&guards[3]) && failed[1].contains("ALARM"),
+        "{run}"
+    );
+    assert!(
+        failed[2].contains("dead letters events_dlq") && failed[2].contains("1 message"),
+        "{run}"
+    );
+}
