@@ -39,6 +39,11 @@ Patches (moto 5.2.5):
   fails the parent. It is answered here from the nested stack's outputs.
   (moto reads the nested TemplateURL the templates build,
   `https://<bucket>.s3.<region>.amazonaws.com/<key>`, as it is.)
+- Parameters of type AWS::SSM::Parameter::Value<...>: moto keeps only
+  their resolved values, so an update passing UsePreviousValue (as
+  `aws cloudformation deploy` does) hands the resolved value back as if it
+  were the SSM parameter's name, and the update fails. CloudFormation keeps
+  the name (DescribeStacks shows it as ParameterValue); so does this patch.
 - Stack deletion: moto's CloudFormation cannot delete route tables, VPC
   endpoints, internet gateways or their attachments, so deleting the VPC
   that holds them fails. Each gets the delete CloudFormation would do.
@@ -270,6 +275,21 @@ def _nested_stack_attribute(self, attribute_name):
 
 
 cfn_models.Stack.get_cfn_attribute = _nested_stack_attribute
+
+
+_stack_parameters = cfn_models.Stack.stack_parameters.fget
+
+
+def _stack_parameters_with_ssm_names(self):
+    parameters = dict(_stack_parameters(self))
+    resource_map = self.resource_map
+    for key, slot in (resource_map._template.get("Parameters") or {}).items():
+        if str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::") and key in parameters:
+            parameters[key] = resource_map.input_parameters.get(key, slot.get("Default"))
+    return parameters
+
+
+cfn_models.Stack.stack_parameters = property(_stack_parameters_with_ssm_names)
 
 
 def _delete_route_table(self, account_id, region_name):
