@@ -7,13 +7,13 @@
 
 use std::time::Duration;
 
+use crate::exit::{self, Exit};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_cloudformation::config::ProvideCredentials;
 use aws_sdk_cloudformation::config::http::HttpResponse;
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use cli::exit::{self, Exit};
 
 /// Attempts per AWS call (the first and four retries), with the SDK's
 /// standard exponential backoff and jitter for throttling and transient
@@ -32,6 +32,31 @@ pub struct Session {
     pub endpoint: Option<String>,
 }
 
+/// Where the AWS calls go and with which credentials. The default reads
+/// both the usual AWS way (environment, `AWS_PROFILE`, instance or
+/// container role), with `AWS_ENDPOINT_URL` honoured; a program embedding
+/// the deploy engine (the tests) names an endpoint and credentials instead,
+/// without touching the process environment.
+#[derive(Clone, Debug, Default)]
+pub struct Connection {
+    /// Overrides the endpoint of every service.
+    pub endpoint_url: Option<String>,
+    /// Static credentials instead of the default provider chain.
+    pub credentials: Option<aws_sdk_cloudformation::config::Credentials>,
+}
+
+impl Connection {
+    /// Every call to `endpoint_url`, with these static credentials.
+    pub fn to_endpoint(endpoint_url: &str, access_key: &str, secret_key: &str) -> Connection {
+        Connection {
+            endpoint_url: Some(endpoint_url.to_owned()),
+            credentials: Some(aws_sdk_cloudformation::config::Credentials::new(
+                access_key, secret_key, None, None, "tp",
+            )),
+        }
+    }
+}
+
 /// How long one HTTP attempt may take: `TP_HTTP_TIMEOUT` seconds, default 30.
 fn attempt_timeout() -> Duration {
     std::env::var("TP_HTTP_TIMEOUT")
@@ -45,14 +70,21 @@ fn attempt_timeout() -> Duration {
 impl Session {
     /// Loads the configuration for `region` and checks that credentials exist,
     /// so a missing one is reported once, before any call.
-    pub async fn new(region: &str) -> anyhow::Result<Session> {
+    pub async fn new(region: &str, connection: &Connection) -> anyhow::Result<Session> {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
             ))
             .build_https();
         let attempt = attempt_timeout();
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(endpoint) = &connection.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if let Some(credentials) = &connection.credentials {
+            loader = loader.credentials_provider(credentials.clone());
+        }
+        let config = loader
             .region(aws_config::Region::new(region.to_owned()))
             .http_client(http)
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))

@@ -6,15 +6,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use cli::diff::{self, ResourceChange};
-use cli::exit::{self, Exit};
-use cli::{changeset, guards};
 use futures_util::future::join_all;
-use platform_core::synth::{ASSET_BUCKET_SSM_NAME, Assembly, Asset, GuardAlarm};
+use platform_core::spec::Platform;
+use platform_core::synth::{
+    ASSET_BUCKET_SSM_NAME, Assembly, Asset, Deployment, GuardAlarm, NestedStack,
+};
 use serde_json::{Value, json};
 
-use crate::aws::{Backoff, Session};
+use crate::aws::{Backoff, Connection, Session};
+use crate::diff::{self, ResourceChange};
+use crate::exit::{self, Exit};
 use crate::stacks::{self, TemplateSource};
+use crate::{changeset, guards};
 
 /// When `tp deploy` asks before executing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,6 +46,9 @@ struct Target<'a> {
     body: String,
     template: Value,
     assets: Vec<&'a Asset>,
+    /// The nested stacks the template was split into, whose templates the
+    /// parent's `TemplateURL`s name in the asset bucket.
+    nested: &'a [NestedStack],
     /// Whether the template takes the bootstrap bucket (all but bootstrap).
     needs_bucket: bool,
     /// Alarms whose firing rolls a deploy back, and for how long after it.
@@ -68,8 +74,8 @@ struct Prepared {
     notes: Vec<String>,
 }
 
-async fn sessions(regions: &[String]) -> anyhow::Result<Vec<Session>> {
-    join_all(regions.iter().map(|r| Session::new(r)))
+async fn sessions(regions: &[String], connection: &Connection) -> anyhow::Result<Vec<Session>> {
+    join_all(regions.iter().map(|r| Session::new(r, connection)))
         .await
         .into_iter()
         .collect()
@@ -90,6 +96,7 @@ fn targets<'a>(assembly: &'a Assembly, sessions: Vec<Session>) -> Vec<Target<'a>
                 .iter()
                 .filter(|a| stack.assets.contains(&a.id))
                 .collect(),
+            nested: &stack.nested,
             needs_bucket: true,
             guard_alarms: stack.guard_alarms.clone(),
             rollback_window_minutes: stack.rollback_window_minutes,
@@ -208,6 +215,23 @@ async fn prepare(t: &Target<'_>, mode: Mode, resume: &str) -> anyhow::Result<Pre
             }
         }
     }
+    if let Some(bucket) = &bucket {
+        // The parent's change set names these; a diff uploads them too,
+        // as it uploads a parent template too large to send inline.
+        let mut uploaded = 0;
+        for n in t.nested {
+            if stacks::upload(s, bucket, &n.s3_key(), n.body.as_bytes()).await? {
+                uploaded += 1;
+            }
+        }
+        if !t.nested.is_empty() {
+            println!(
+                "{name} ({}): {} nested templates, {uploaded} uploaded to s3://{bucket}/templates/",
+                s.region,
+                t.nested.len()
+            );
+        }
+    }
     let source = stacks::template_source(s, bucket.as_deref(), &t.body).await?;
     if let TemplateSource::Url(url) = &source {
         println!(
@@ -293,9 +317,26 @@ async fn discard(prepared: &[(Prepared, &Target<'_>)]) {
     }
 }
 
-/// `tp deploy`.
-pub async fn deploy(assembly: &Assembly, opts: &DeployOptions) -> anyhow::Result<u8> {
-    let sessions = sessions(&assembly.deployment.regions).await?;
+/// `tp deploy`: synthesizes `platform` for `deployment` and deploys it.
+/// The whole deploy engine, for `tp` and for programs (the end-to-end
+/// tests deploy generated platforms through it).
+pub async fn deploy_platform(
+    platform: &Platform,
+    deployment: &Deployment,
+    connection: &Connection,
+    opts: &DeployOptions,
+) -> anyhow::Result<u8> {
+    let assembly = platform_core::synth::synth(platform, deployment)?;
+    deploy(&assembly, connection, opts).await
+}
+
+/// Deploys every stack of `assembly` (see [`deploy_platform`]).
+pub async fn deploy(
+    assembly: &Assembly,
+    connection: &Connection,
+    opts: &DeployOptions,
+) -> anyhow::Result<u8> {
+    let sessions = sessions(&assembly.deployment.regions, connection).await?;
     let targets = targets(assembly, sessions);
     let results = join_all(
         targets
@@ -494,15 +535,34 @@ async fn execute(
 
 type Outputs = BTreeMap<String, BTreeMap<String, String>>;
 
+/// Each stack's outputs. A split stack's parent has none of its own: the
+/// platform's outputs are read from the nested stacks that hold them
+/// (without the outputs that only wire nested stacks together) and listed
+/// under the parent's name, as an unsplit stack would give them.
 async fn collect_outputs(targets: &[Target<'_>]) -> anyhow::Result<Outputs> {
     let mut all = Outputs::new();
     for t in targets {
-        if let Some(stack) = stacks::find(&t.session, &t.name).await? {
-            all.insert(
-                t.name.clone(),
-                stacks::outputs(&stack).into_iter().collect(),
-            );
+        let Some(stack) = stacks::find(&t.session, &t.name).await? else {
+            continue;
+        };
+        let mut outputs: BTreeMap<String, String> = stacks::outputs(&stack).into_iter().collect();
+        if !t.nested.is_empty() {
+            let ids = stacks::nested_stack_ids(&t.session, &t.name).await?;
+            for n in t.nested.iter().filter(|n| !n.outputs.is_empty()) {
+                let Some(id) = ids.get(&n.logical_id) else {
+                    continue;
+                };
+                let Some(child) = stacks::find(&t.session, id).await? else {
+                    continue;
+                };
+                outputs.extend(
+                    stacks::outputs(&child)
+                        .into_iter()
+                        .filter(|(k, _)| n.outputs.contains(k)),
+                );
+            }
         }
+        all.insert(t.name.clone(), outputs);
     }
     Ok(all)
 }
@@ -541,8 +601,8 @@ fn print_and_write_outputs(outputs: &Outputs, file: &Path) -> anyhow::Result<()>
 
 /// `tp diff`: the deploy's rendering, nothing executed. Returns whether
 /// anything would change.
-pub async fn diff(assembly: &Assembly) -> anyhow::Result<bool> {
-    let sessions = sessions(&assembly.deployment.regions).await?;
+pub async fn diff(assembly: &Assembly, connection: &Connection) -> anyhow::Result<bool> {
+    let sessions = sessions(&assembly.deployment.regions, connection).await?;
     let targets = targets(assembly, sessions);
     let results = join_all(targets.iter().map(|t| prepare(t, Mode::Diff, "tp diff"))).await;
     let mut prepared = Vec::new();
@@ -641,8 +701,8 @@ pub fn bootstrap_template() -> Value {
 }
 
 /// `tp bootstrap`: deploys the bootstrap stack in each region.
-pub async fn bootstrap(regions: &[String]) -> anyhow::Result<u8> {
-    let sessions = sessions(regions).await?;
+pub async fn bootstrap(regions: &[String], connection: &Connection) -> anyhow::Result<u8> {
+    let sessions = sessions(regions, connection).await?;
     let template = bootstrap_template();
     let body = serde_json::to_string_pretty(&template)?;
     let targets: Vec<Target<'_>> = sessions
@@ -653,6 +713,7 @@ pub async fn bootstrap(regions: &[String]) -> anyhow::Result<u8> {
             body: body.clone(),
             template: template.clone(),
             assets: Vec::new(),
+            nested: &[],
             needs_bucket: false,
             guard_alarms: Vec::new(),
             rollback_window_minutes: 0,
@@ -684,8 +745,12 @@ pub async fn bootstrap(regions: &[String]) -> anyhow::Result<u8> {
 }
 
 /// `tp destroy`.
-pub async fn destroy(assembly: &Assembly, yes: bool) -> anyhow::Result<u8> {
-    let sessions = sessions(&assembly.deployment.regions).await?;
+pub async fn destroy(
+    assembly: &Assembly,
+    connection: &Connection,
+    yes: bool,
+) -> anyhow::Result<u8> {
+    let sessions = sessions(&assembly.deployment.regions, connection).await?;
     let targets = targets(assembly, sessions);
     let mut present = Vec::new();
     for t in &targets {
@@ -763,9 +828,26 @@ async fn destroy_one(t: &Target<'_>, state: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The buckets a stack owns (physical ids of its `AWS::S3::Bucket`s).
+/// The buckets a stack owns (physical ids of its `AWS::S3::Bucket`s),
+/// its nested stacks' included.
 async fn stack_buckets(s: &Session, name: &str) -> anyhow::Result<Vec<String>> {
     let mut buckets = Vec::new();
+    let mut stacks_left = vec![name.to_owned()];
+    while let Some(name) = stacks_left.pop() {
+        let (own, nested) = stack_buckets_and_children(s, &name).await?;
+        buckets.extend(own);
+        stacks_left.extend(nested);
+    }
+    Ok(buckets)
+}
+
+/// One stack's buckets, and the ids of its nested stacks.
+async fn stack_buckets_and_children(
+    s: &Session,
+    name: &str,
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let mut buckets = Vec::new();
+    let mut children = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let out = s
@@ -777,15 +859,18 @@ async fn stack_buckets(s: &Session, name: &str) -> anyhow::Result<Vec<String>> {
             .await
             .map_err(|e| s.error(&format!("list the resources of {name}"), e))?;
         for r in out.stack_resource_summaries() {
-            if r.resource_type() == Some("AWS::S3::Bucket") {
-                if let Some(id) = r.physical_resource_id() {
-                    buckets.push(id.to_owned());
-                }
+            let Some(id) = r.physical_resource_id() else {
+                continue;
+            };
+            match r.resource_type() {
+                Some("AWS::S3::Bucket") => buckets.push(id.to_owned()),
+                Some("AWS::CloudFormation::Stack") => children.push(id.to_owned()),
+                _ => {}
             }
         }
         match out.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-            _ => return Ok(buckets),
+            _ => return Ok((buckets, children)),
         }
     }
 }
@@ -840,8 +925,8 @@ async fn empty_bucket(s: &Session, bucket: &str) -> anyhow::Result<usize> {
 }
 
 /// `tp status`: each stack's state.
-pub async fn status(assembly: &Assembly) -> anyhow::Result<u8> {
-    let sessions = sessions(&assembly.deployment.regions).await?;
+pub async fn status(assembly: &Assembly, connection: &Connection) -> anyhow::Result<u8> {
+    let sessions = sessions(&assembly.deployment.regions, connection).await?;
     let targets = targets(assembly, sessions);
     let found = join_all(targets.iter().map(|t| stacks::find(&t.session, &t.name))).await;
     for (t, found) in targets.iter().zip(found) {
@@ -875,8 +960,8 @@ pub async fn status(assembly: &Assembly) -> anyhow::Result<u8> {
 
 /// `tp drift`: starts drift detection on each deployed stack and reports
 /// the resources that differ from their template.
-pub async fn drift(assembly: &Assembly) -> anyhow::Result<u8> {
-    let sessions = sessions(&assembly.deployment.regions).await?;
+pub async fn drift(assembly: &Assembly, connection: &Connection) -> anyhow::Result<u8> {
+    let sessions = sessions(&assembly.deployment.regions, connection).await?;
     let targets = targets(assembly, sessions);
     let mut drifted = false;
     for t in &targets {

@@ -1,10 +1,18 @@
-//! The logic behind `tp` that needs no AWS: what a deploy would change
+//! The library behind `tp`. What needs no AWS: what a deploy would change
 //! ([`diff`], [`changeset`]), what it refuses to do unless told to
 //! ([`guards`]), how `tp` exits ([`exit`]), and the platform as a diagram
-//! ([`graph`]).
+//! ([`graph`]). The deploy engine, which calls AWS: the commands
+//! ([`commands`], whose [`commands::deploy_platform`] deploys any
+//! [`platform_core::spec::Platform`]), one stack's CloudFormation operations
+//! ([`stacks`]), the AWS clients ([`aws`]), and post-deploy validation
+//! ([`verify`]).
 
+pub mod aws;
 pub mod changeset;
+pub mod commands;
 pub mod diff;
 pub mod exit;
 pub mod graph;
 pub mod guards;
+pub mod stacks;
+pub mod verify;

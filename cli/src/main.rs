@@ -2,20 +2,16 @@
 //!
 //! Argument parsing and terminal output only; synthesis lives in
 //! `platform-core`, the platform itself in `platform-def`, what a change
-//! means and what is refused in the `cli` library, and the AWS calls in
-//! [`aws`], [`stacks`] and [`commands`].
-
-mod aws;
-mod commands;
-mod stacks;
-mod verify;
+//! means, what is refused and the deploy engine in the `cli` library.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cli::aws::Connection;
+use cli::commands::{self, Approval, DeployOptions};
 use cli::exit::{self, Exit};
-use commands::{Approval, DeployOptions};
+use cli::stacks;
 use platform_core::spec::Platform;
 use platform_core::synth::{self, Deployment};
 
@@ -191,7 +187,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 regions
             };
-            with_aws(commands::bootstrap(&regions))
+            with_aws(commands::bootstrap(&regions, &Connection::default()))
         }
         Command::Deploy {
             target,
@@ -200,8 +196,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             no_execute,
             outputs_file,
         } => {
-            let assembly = assembly(&platform, &target)?;
-            let suffix = assembly.deployment.suffix.to_string();
+            let deployment = deployment(&platform, &target)?;
+            let suffix = deployment.suffix.to_string();
             let mut resume = format!("tp deploy --suffix {suffix}");
             if let Some(p) = &target.profile {
                 resume.push_str(&format!(" --profile {p}"));
@@ -217,11 +213,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     .unwrap_or_else(|| PathBuf::from(format!("tp.out/outputs-{suffix}.json"))),
                 resume,
             };
-            with_aws(commands::deploy(&assembly, &opts))
+            with_aws(commands::deploy_platform(
+                &platform,
+                &deployment,
+                &Connection::default(),
+                &opts,
+            ))
         }
         Command::Diff { target, fail } => {
             let assembly = assembly(&platform, &target)?;
-            let changed = with_aws(commands::diff(&assembly))?;
+            let changed = with_aws(commands::diff(&assembly, &Connection::default()))?;
             Ok(if fail && changed {
                 exit::CHANGES
             } else {
@@ -230,19 +231,24 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Destroy { target, yes } => {
             let assembly = assembly(&platform, &target)?;
-            with_aws(commands::destroy(&assembly, yes))
+            with_aws(commands::destroy(&assembly, &Connection::default(), yes))
         }
         Command::Status { target } => {
             let assembly = assembly(&platform, &target)?;
-            with_aws(commands::status(&assembly))
+            with_aws(commands::status(&assembly, &Connection::default()))
         }
         Command::Drift { target } => {
             let assembly = assembly(&platform, &target)?;
-            with_aws(commands::drift(&assembly))
+            with_aws(commands::drift(&assembly, &Connection::default()))
         }
         Command::Verify { target, api_url } => {
             let assembly = assembly(&platform, &target)?;
-            with_aws(verify::verify(&platform, &assembly, api_url.as_deref()))
+            with_aws(cli::verify::verify(
+                &platform,
+                &assembly,
+                &Connection::default(),
+                api_url.as_deref(),
+            ))
         }
     }
 }

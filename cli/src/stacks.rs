@@ -3,13 +3,15 @@
 //! terminal state, delete, read outputs.
 //!
 //! Only glue to the SDK: what a change means and whether it is allowed is
-//! decided by the AWS-free library ([`cli::changeset`], [`cli::diff`],
-//! [`cli::guards`]).
+//! decided by the AWS-free library ([`crate::changeset`], [`crate::diff`],
+//! [`crate::guards`]).
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::diff::{self, ResourceChange};
+use crate::exit::{self, Exit};
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{
@@ -17,8 +19,6 @@ use aws_sdk_cloudformation::types::{
     Stack as CfnStack, TemplateStage,
 };
 use aws_sdk_s3::primitives::ByteStream;
-use cli::diff::{self, ResourceChange};
-use cli::exit::{self, Exit};
 use platform_core::synth::GuardAlarm;
 use platform_core::synth::limits::MAX_INLINE_BODY;
 use serde_json::{Value, json};
@@ -126,6 +126,39 @@ pub fn outputs(stack: &CfnStack) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
+}
+
+/// The nested stacks of `name`: logical id to the id (name or ARN) that
+/// finds each.
+pub async fn nested_stack_ids(
+    s: &Session,
+    name: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut ids = std::collections::BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = s
+            .cfn
+            .list_stack_resources()
+            .stack_name(name)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| s.error(&format!("list the resources of {name}"), e))?;
+        for r in out.stack_resource_summaries() {
+            if r.resource_type() == Some("AWS::CloudFormation::Stack") {
+                if let (Some(logical), Some(physical)) =
+                    (r.logical_resource_id(), r.physical_resource_id())
+                {
+                    ids.insert(logical.to_owned(), physical.to_owned());
+                }
+            }
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => return Ok(ids),
+        }
+    }
 }
 
 /// The asset bucket recorded by `tp bootstrap` in this region.
@@ -283,7 +316,7 @@ pub async fn create_change_set(
 }
 
 /// One change in the JSON shape of CloudFormation's API reference, which is
-/// what [`cli::changeset::from_describe`] reads.
+/// what [`crate::changeset::from_describe`] reads.
 fn change_json(change: &Change) -> Value {
     let Some(rc) = change.resource_change() else {
         return json!({ "Type": change.r#type().map(|t| t.as_str()) });
@@ -361,7 +394,9 @@ pub async fn change_set_changes(
             _ => break,
         }
     }
-    Ok(Some(cli::changeset::from_describe(&Value::Array(changes))))
+    Ok(Some(crate::changeset::from_describe(&Value::Array(
+        changes,
+    ))))
 }
 
 pub async fn delete_change_set(s: &Session, name: &str, id: &str) -> anyhow::Result<()> {

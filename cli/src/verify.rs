@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_sqs::types::QueueAttributeName;
-use cli::exit::{self, Exit};
 use futures_util::future::join_all;
 use platform_core::naming;
 use platform_core::spec::{Platform, Spec};
@@ -16,7 +15,8 @@ use platform_core::synth::Assembly;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::aws::Session;
+use crate::aws::{Connection, Session};
+use crate::exit::{self, Exit};
 use crate::stacks;
 
 /// How long one health request may take.
@@ -39,12 +39,18 @@ pub struct Check {
 pub async fn verify(
     platform: &Platform,
     assembly: &Assembly,
+    connection: &Connection,
     api_url: Option<&str>,
 ) -> anyhow::Result<u8> {
-    let sessions: Vec<Session> = join_all(assembly.stacks.iter().map(|s| Session::new(&s.region)))
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
+    let sessions: Vec<Session> = join_all(
+        assembly
+            .stacks
+            .iter()
+            .map(|s| Session::new(&s.region, connection)),
+    )
+    .await
+    .into_iter()
+    .collect::<anyhow::Result<_>>()?;
     let reports = join_all(
         assembly
             .stacks

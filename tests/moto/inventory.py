@@ -25,6 +25,11 @@ def main():
     def client(service):
         return boto3.client(service, endpoint_url=endpoint, region_name=region)
 
+    def every(service, operation, key, **kwargs):
+        """Every item of a listing, through all its pages."""
+        pages = client(service).get_paginator(operation).paginate(**kwargs)
+        return [item for page in pages for item in page.get(key, [])]
+
     if command == "alarm-state":
         name, state = sys.argv[4:6]
         cloudwatch = client("cloudwatch")
@@ -66,7 +71,7 @@ def main():
             encryption = rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
         except Exception:
             encryption = ""
-        objects = [o["Key"] for o in s3.list_objects_v2(Bucket=name).get("Contents", [])]
+        objects = [o["Key"] for o in every("s3", "list_objects_v2", "Contents", Bucket=name)]
         buckets[name] = {"versioning": versioning, "encryption": encryption, "objects": objects}
 
     ssm = client("ssm")
@@ -96,10 +101,10 @@ def main():
     policies = {name: cfn.get_stack_policy(StackName=name).get("StackPolicyBody", "") for name in stacks}
     out = {
         "buckets": buckets,
-        "tables": client("dynamodb").list_tables()["TableNames"],
-        "queues": [u.rsplit("/", 1)[-1] for u in client("sqs").list_queues().get("QueueUrls", [])],
-        "functions": [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]],
-        "topics": [t["TopicArn"].rsplit(":", 1)[-1] for t in client("sns").list_topics()["Topics"]],
+        "tables": every("dynamodb", "list_tables", "TableNames"),
+        "queues": [u.rsplit("/", 1)[-1] for u in every("sqs", "list_queues", "QueueUrls")],
+        "functions": [f["FunctionName"] for f in every("lambda", "list_functions", "Functions")],
+        "topics": [t["TopicArn"].rsplit(":", 1)[-1] for t in every("sns", "list_topics", "Topics")],
         "keys": keys,
         "aliases": aliases,
         "parameters": parameters,
@@ -109,15 +114,15 @@ def main():
         "rules": [
             r["Name"]
             for bus in client("events").list_event_buses()["EventBuses"]
-            for r in client("events").list_rules(EventBusName=bus["Name"])["Rules"]
+            for r in every("events", "list_rules", "Rules", EventBusName=bus["Name"])
         ],
         "apis": [a["name"] for a in client("apigateway").get_rest_apis()["items"]],
         "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")],
         "vpc_endpoints": [
             e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted"
         ],
-        "log_groups": [g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]],
-        "roles": [r["RoleName"] for r in client("iam").list_roles()["Roles"]],
+        "log_groups": [g["logGroupName"] for g in every("logs", "describe_log_groups", "logGroups")],
+        "roles": [r["RoleName"] for r in every("iam", "list_roles", "Roles")],
         "stacks": stacks,
         "stack_policies": policies,
     }

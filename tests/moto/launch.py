@@ -33,6 +33,17 @@ Patches (moto 5.2.5):
 - Stack updates: for a type whose update moto does not model, moto drops
   the resource from the stack, and every later Fn::GetAtt on it fails. Such
   a resource is kept as it was (its properties are not updated).
+- AWS::CloudFormation::Stack: a nested stack has no Fn::GetAtt in moto
+  (its model lacks get_cfn_attribute), so `Fn::GetAtt [Nested, Outputs.X]`,
+  how a parent passes one nested stack's output to another's parameter,
+  fails the parent. It is answered here from the nested stack's outputs.
+  (moto reads the nested TemplateURL the templates build,
+  `https://<bucket>.s3.<region>.amazonaws.com/<key>`, as it is.)
+- Parameters of type AWS::SSM::Parameter::Value<...>: moto keeps only
+  their resolved values, so an update passing UsePreviousValue (as
+  `aws cloudformation deploy` does) hands the resolved value back as if it
+  were the SSM parameter's name, and the update fails. CloudFormation keeps
+  the name (DescribeStacks shows it as ParameterValue); so does this patch.
 - Stack deletion: moto's CloudFormation cannot delete route tables, VPC
   endpoints, internet gateways or their attachments, so deleting the VPC
   that holds them fails. Each gets the delete CloudFormation would do.
@@ -249,6 +260,36 @@ def _apply_change_set_and_outputs(self):
 
 
 cfn_models.ChangeSet.apply = _apply_change_set_and_outputs
+
+
+def _nested_stack_attribute(self, attribute_name):
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    prefix = "Outputs."
+    if attribute_name.startswith(prefix):
+        key = attribute_name[len(prefix):]
+        output = self.output_map[key] if key in (self.output_map._output_json_map or {}) else None
+        if output is not None:
+            return output.value
+    raise UnformattedGetAttTemplateException()
+
+
+cfn_models.Stack.get_cfn_attribute = _nested_stack_attribute
+
+
+_stack_parameters = cfn_models.Stack.stack_parameters.fget
+
+
+def _stack_parameters_with_ssm_names(self):
+    parameters = dict(_stack_parameters(self))
+    resource_map = self.resource_map
+    for key, slot in (resource_map._template.get("Parameters") or {}).items():
+        if str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::") and key in parameters:
+            parameters[key] = resource_map.input_parameters.get(key, slot.get("Default"))
+    return parameters
+
+
+cfn_models.Stack.stack_parameters = property(_stack_parameters_with_ssm_names)
 
 
 def _delete_route_table(self, account_id, region_name):

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::*;
 
 /// `(inventory key, resource type, property holding the physical name)`.
-const NAMED: &[(&str, &str, &str)] = &[
+pub(super) const NAMED: &[(&str, &str, &str)] = &[
     ("tables", "AWS::DynamoDB::Table", "TableName"),
     ("queues", "AWS::SQS::Queue", "QueueName"),
     ("functions", "AWS::Lambda::Function", "FunctionName"),
@@ -41,7 +41,7 @@ fn template(suffix: &str, profile: &str) -> (String, Value) {
 }
 
 /// Every physically named resource of `template`, as `(inventory key, name)`.
-fn expected_names(template: &Value) -> Vec<(&'static str, String)> {
+pub(super) fn expected_names(template: &Value) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     for resource in template["Resources"].as_object().unwrap().values() {
         for (key, kind, property) in NAMED {

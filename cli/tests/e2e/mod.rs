@@ -7,6 +7,7 @@
 
 mod faults;
 mod flow;
+mod nested;
 pub mod proxy;
 mod verify;
 

@@ -45,6 +45,9 @@ pub struct NestedStack {
     pub body: String,
     /// SHA-256 of `body`, hex.
     pub sha256: String,
+    /// The platform's own outputs this stack holds, sorted; its other
+    /// outputs only feed other nested stacks' parameters.
+    pub outputs: Vec<String>,
 }
 
 impl NestedStack {
@@ -470,6 +473,8 @@ pub(crate) fn split(
             ),
             ..Template::default()
         };
+        // The platform's outputs that land in this stack.
+        let mut own_outputs: Vec<String> = Vec::new();
         // Stacks this one must wait for without reading their outputs.
         let mut stack_deps: BTreeSet<usize> = BTreeSet::new();
         for &g in &chunk.groups {
@@ -501,8 +506,10 @@ pub(crate) fn split(
                     rewrite(export, &map);
                 }
                 t.outputs.insert(name.clone(), output);
+                own_outputs.push(name.clone());
             }
         }
+        own_outputs.sort();
         // Parameters: the parent's, and the other stacks' outputs.
         let mut passed: BTreeMap<String, Value> = BTreeMap::new();
         let mut used = Vec::new();
@@ -556,7 +563,7 @@ pub(crate) fn split(
                 },
             );
         }
-        nested.push((t, passed, stack_deps));
+        nested.push((t, passed, stack_deps, own_outputs));
     }
     // Outputs that other stacks read.
     for (i, chunk) in plan.iter().enumerate() {
@@ -585,7 +592,7 @@ pub(crate) fn split(
     }
     // Serialize, name by content, and point the parent at each.
     let mut stacks = Vec::with_capacity(nested.len());
-    for (i, (t, passed, deps)) in nested.into_iter().enumerate() {
+    for (i, (t, passed, deps, outputs)) in nested.into_iter().enumerate() {
         let body = t.to_string_pretty();
         check(&names[i], &t, &body).map_err(|what| limit(format!("nested stack {what}")))?;
         let sha256 = assets::sha256_hex(body.as_bytes());
@@ -620,6 +627,7 @@ pub(crate) fn split(
             template: t,
             body,
             sha256,
+            outputs,
         });
     }
     Ok((parent, stacks))
