@@ -47,6 +47,7 @@ pub fn platform(n: usize, region: &str, code: &str) -> Platform {
         resources,
         pipeline: None,
         rollback_window_minutes: PerProfile::Same(0),
+        drift_check: None,
     }
 }
 

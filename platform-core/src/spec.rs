@@ -28,6 +28,19 @@ pub struct Platform {
     /// deploy's last resource, rolling back if one fires (0: only while
     /// resources change). At most 180.
     pub rollback_window_minutes: PerProfile<u32>,
+    /// Scheduled drift detection of every stack, alerting a topic.
+    pub drift_check: Option<DriftCheck>,
+}
+
+/// `drift_check: { notify: alerts, every: 24h }`: AWS Config's managed rule
+/// `CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK` on each region's stack, and
+/// an EventBridge rule that publishes to `notify` when the stack drifts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftCheck {
+    /// The topic told about drift.
+    pub notify: String,
+    /// How often Config runs the check: 1, 3, 6, 12 or 24 hours.
+    pub every_hours: u32,
 }
 
 /// `pipeline release { region: us_east_1, source: .., stages: [dev, staging, approve, prod] }`:
@@ -458,6 +471,17 @@ impl Platform {
                     .filter(|to| !by_name.contains_key(to))
                     .map(|to| (r.name.clone(), to.to_owned()))
             })
+            .chain(
+                self.drift_check
+                    .iter()
+                    .filter(|d| {
+                        !matches!(
+                            by_name.get(d.notify.as_str()).map(|r| &r.spec),
+                            Some(Spec::Topic(_))
+                        )
+                    })
+                    .map(|d| ("drift_check".to_owned(), d.notify.clone())),
+            )
             .collect();
         if dangling.is_empty() {
             Ok(())

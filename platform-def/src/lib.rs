@@ -24,6 +24,9 @@ platform_macros::platform! {
         // After a deploy, CloudFormation watches the `guard` alarms this long
         // and rolls the deploy back if one fires.
         rollback_window: profile(dev: 5m, staging: 10m, prod: 15m),
+        // AWS Config checks each region's stack for drift daily and the
+        // `alerts` topic hears about any.
+        drift_check: { notify: alerts, every: 24h },
     }
 
     // Promotion: dev, then staging, then a manual approval before prod; each

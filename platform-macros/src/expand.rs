@@ -96,6 +96,28 @@ fn emit(model: &Model) -> TokenStream {
     let resources = (0..model.resources.len()).map(|i| quote::format_ident!("resource_{}", i));
     let resources = quote!(#(#resources()),*);
     let pipeline = emit_pipeline(model);
+    let drift_check = match &platform.drift_check {
+        None => quote!(::core::option::Option::None),
+        Some(check) => {
+            let notify = string(
+                &check
+                    .notify
+                    .as_ref()
+                    .expect("checked: notify declared")
+                    .to_string(),
+            );
+            let hours = check
+                .every
+                .as_ref()
+                .map_or(defaults::DRIFT_CHECK_HOURS, |every| every.value / 3600);
+            quote! {
+                ::core::option::Option::Some(::platform_core::spec::DriftCheck {
+                    notify: #notify,
+                    every_hours: #hours,
+                })
+            }
+        }
+    };
     let rollback_window = per_profile(&platform.rollback_window, profiles, 0u32, |secs| {
         let minutes = secs.value / 60;
         quote!(#minutes)
@@ -113,6 +135,7 @@ fn emit(model: &Model) -> TokenStream {
                 resources: ::std::vec![#resources],
                 pipeline: #pipeline,
                 rollback_window_minutes: #rollback_window,
+                drift_check: #drift_check,
             }
         }
     }

@@ -50,8 +50,14 @@
 //!     profiles: [PROFILE, ...],         // required; the first is the default
 //!     tags: { KEY: "VALUE", ... },      // optional; applied to every taggable resource
 //!     rollback_window: per_profile(DURATION),   // default 0m; whole minutes, at most 180m
+//!     drift_check: { notify: TOPIC, every: DURATION },   // optional; every 1h, 3h, 6h, 12h or 24h (default)
 //! }
 //! ```
+//!
+//! `drift_check` adds AWS Config's managed rule
+//! `CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK` to each region's stack
+//! (it needs an AWS Config recorder in the account), and an EventBridge
+//! rule that publishes to the topic when the stack drifts.
 //!
 //! `tp deploy` passes the alarms declared with `guard` to CloudFormation as
 //! rollback triggers: if one fires while the stack updates, or within

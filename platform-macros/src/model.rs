@@ -58,6 +58,8 @@ pub mod defaults {
     pub const API_LOG_DAYS: u32 = 30;
     /// `retention: 30d`.
     pub const LOG_GROUP_RETENTION_DAYS: u32 = 30;
+    /// `drift_check: { every: 24h }`.
+    pub const DRIFT_CHECK_HOURS: u32 = 24;
     /// A pipeline's `logs: 90d`.
     pub const PIPELINE_LOG_DAYS: u32 = 90;
     /// `retries: 3`.
@@ -219,6 +221,14 @@ impl<'a> Model<'a> {
                 Block::Platform(platform) => {
                     model.platform_blocks.push(platform);
                     model.add_per_profile(&platform.rollback_window);
+                    if let Some(notify) = platform
+                        .drift_check
+                        .as_ref()
+                        .and_then(|d| d.notify.as_ref())
+                    {
+                        model.current = Some(&platform.name);
+                        model.refer(Slot::Notify, notify);
+                    }
                 }
                 Block::Pipeline(pipeline) => model.pipeline_blocks.push(pipeline),
                 Block::Resource(resource) => model.add(resource),

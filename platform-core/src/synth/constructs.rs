@@ -530,6 +530,26 @@ fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), Synth
         )]));
         statements.push(allow);
     }
+    if cx.index.is_drift_topic(name) {
+        // EventBridge publishes drift findings (`drift_check`).
+        let mut allow = Statement::allow(
+            "EventBridgeDriftFindings",
+            &["sns:Publish"],
+            vec![Value::Ref(id.clone())],
+        );
+        allow.principal = Some(Value::map([(
+            "Service",
+            Value::str("events.amazonaws.com"),
+        )]));
+        allow.condition = Some(Value::map([(
+            "StringEquals",
+            Value::map([(
+                "aws:SourceAccount",
+                Value::Pseudo(crate::template::Pseudo::AccountId),
+            )]),
+        )]));
+        statements.push(allow);
+    }
     if spec.email_subscription {
         email_subscription(cx, &id)?;
     }

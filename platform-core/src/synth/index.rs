@@ -32,6 +32,8 @@ pub(crate) struct Index<'a> {
     keys_for_events: HashSet<&'a str>,
     /// Keys of topics CloudWatch alarms publish to.
     keys_for_alarms: HashSet<&'a str>,
+    /// The topic EventBridge tells about drift.
+    drift_topic: Option<&'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -93,6 +95,13 @@ impl<'a> Index<'a> {
                 _ => {}
             }
         }
+        if let Some(drift) = &platform.drift_check {
+            index.drift_topic = Some(&drift.notify);
+            if let Some(Spec::Topic(t)) = index.by_name.get(drift.notify.as_str()).map(|r| &r.spec)
+            {
+                index.keys_for_events.insert(&t.key);
+            }
+        }
         // Second pass: these need the targets resolved by name.
         for r in &platform.resources {
             let (target, keys) = match &r.spec {
@@ -125,6 +134,10 @@ impl<'a> Index<'a> {
 
     pub fn is_routed_function(&self, name: &str) -> bool {
         self.routed_functions.contains(name)
+    }
+
+    pub fn is_drift_topic(&self, name: &str) -> bool {
+        self.drift_topic == Some(name)
     }
 
     pub fn is_alarm_topic(&self, name: &str) -> bool {

@@ -9,6 +9,7 @@ mod api;
 mod assets;
 mod aurora;
 mod constructs;
+mod drift;
 mod events;
 mod iam;
 mod index;
@@ -458,6 +459,9 @@ fn synth_stack(
     for (i, resource) in platform.resources.iter().enumerate() {
         cx.current = i;
         constructs::build(&mut cx, resource)?;
+    }
+    if let Some(drift_check) = &platform.drift_check {
+        drift::build(&mut cx, drift_check)?;
     }
     let dangling = cx.template.dangling_references();
     if !dangling.is_empty() {

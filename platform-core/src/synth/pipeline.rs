@@ -212,6 +212,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Platform {
         resources,
         pipeline: None,
         rollback_window_minutes: PerProfile::Same(0),
+        drift_check: None,
     }
 }
 

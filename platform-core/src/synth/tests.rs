@@ -339,6 +339,10 @@ fn sample() -> Platform {
             log_retention_days: 90,
         }),
         rollback_window_minutes: PerProfile::ByProfile(vec![("dev".into(), 5), ("prod".into(), 15)]),
+        drift_check: Some(DriftCheck {
+            notify: "alerts".into(),
+            every_hours: 24,
+        }),
     }
 }
 
@@ -1275,4 +1279,60 @@ fn guard_alarms_and_the_rollback_window_follow_the_stack_and_profile() {
         ["alarm-api-latency-us-west-2-dev"]
     );
     assert_eq!(west.stacks[0].rollback_window_minutes, 5);
+}
+
+/// `drift_check`: Config's managed drift rule on this stack with a role
+/// that reads it, and an EventBridge rule telling the topic, which lets
+/// EventBridge publish and whose key lets it encrypt.
+#[test]
+fn drift_detection_is_a_config_rule_on_the_stack_alerting_the_topic() {
+    let t = synth_json("dev");
+    let rule = &t["Resources"]["DriftDetectionConfigRule"]["Properties"];
+    assert_eq!(
+        rule["Source"]["SourceIdentifier"],
+        "CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK"
+    );
+    assert_eq!(rule["MaximumExecutionFrequency"], "TwentyFour_Hours");
+    assert_eq!(
+        rule["Scope"]["ComplianceResourceId"],
+        json!({"Ref": "AWS::StackId"})
+    );
+    assert_eq!(
+        rule["InputParameters"]["cloudformationRoleArn"],
+        json!({"Fn::GetAtt": ["DriftDetectionRole", "Arn"]})
+    );
+    let role = &t["Resources"]["DriftDetectionRole"]["Properties"];
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        "config.amazonaws.com"
+    );
+    assert_eq!(
+        role["Policies"][0]["PolicyDocument"]["Statement"][0]["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${AWS::StackName}/*"})
+    );
+    let alert = &t["Resources"]["DriftDetectionAlertRule"]["Properties"];
+    assert_eq!(alert["Targets"][0]["Arn"], json!({"Ref": "AlertsTopic"}));
+    assert_eq!(
+        alert["EventPattern"]["detail"]["configRuleName"],
+        json!(["config-stack-drift-us-east-1-dev"])
+    );
+    let topic_policy =
+        t["Resources"]["AlertsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone();
+    assert!(
+        topic_policy
+            .iter()
+            .any(|s| s["Principal"]["Service"] == "events.amazonaws.com"),
+        "{topic_policy:#?}"
+    );
+    let key_policy = t["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        key_policy.iter().any(|s| s["Sid"] == "AllowEventBridge"),
+        "{key_policy:#?}"
+    );
 }

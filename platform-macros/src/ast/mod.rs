@@ -255,6 +255,37 @@ pub struct PlatformBlock {
     /// `rollback_window: 10m | profile(..)`: how long CloudFormation watches
     /// the guard alarms after a deploy.
     pub rollback_window: Option<PerProfile<Secs>>,
+    /// `drift_check: { notify: TOPIC, every: 24h }`.
+    pub drift_check: Option<DriftCheck>,
+}
+
+/// `{ notify: alerts, every: 24h }`: scheduled drift detection of each
+/// region's stack, alerting a topic.
+pub struct DriftCheck {
+    pub brace: token::Brace,
+    pub notify: Option<Ident>,
+    pub every: Option<Secs>,
+}
+
+impl Parse for DriftCheck {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        let brace = braced!(content in input);
+        let mut check = DriftCheck {
+            brace,
+            notify: None,
+            every: None,
+        };
+        let mut fields = Fields::new(&content, "`drift_check`", &["notify", "every"]);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "notify" => check.notify = Some(content.parse()?),
+                "every" => check.every = Some(content.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(check)
+    }
 }
 
 /// `max N`: the longest suffix a deployment may use.
@@ -263,7 +294,14 @@ pub struct SuffixMax {
     pub value: usize,
 }
 
-pub const PLATFORM_FIELDS: &[&str] = &["regions", "suffix", "profiles", "tags", "rollback_window"];
+pub const PLATFORM_FIELDS: &[&str] = &[
+    "regions",
+    "suffix",
+    "profiles",
+    "tags",
+    "rollback_window",
+    "drift_check",
+];
 
 impl Parse for PlatformBlock {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -280,6 +318,7 @@ impl Parse for PlatformBlock {
             profiles: None,
             tags: Vec::new(),
             rollback_window: None,
+            drift_check: None,
         };
         let mut fields = Fields::new(&content, &what, PLATFORM_FIELDS);
         while let Some(field) = fields.next()? {
@@ -294,6 +333,7 @@ impl Parse for PlatformBlock {
                 "profiles" => block.profiles = Some(ident_list(&content)?),
                 "tags" => block.tags = map(&content)?,
                 "rollback_window" => block.rollback_window = Some(content.parse()?),
+                "drift_check" => block.drift_check = Some(content.parse()?),
                 other => unlisted(other),
             }
         }

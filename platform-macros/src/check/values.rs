@@ -86,6 +86,35 @@ pub fn check(model: &Model, cx: &Ctxt) {
         check_log_retention(cx, resource);
     }
     check_rollback_window(model, cx);
+    check_drift_check(model, cx);
+}
+
+/// `value-range`, `grammar-required`: `drift_check` names the topic it
+/// alerts, and runs every 1, 3, 6, 12 or 24 hours (AWS Config's
+/// `MaximumExecutionFrequency`).
+fn check_drift_check(model: &Model, cx: &Ctxt) {
+    let Some(check) = model.platform().and_then(|p| p.drift_check.as_ref()) else {
+        return;
+    };
+    if check.notify.is_none() {
+        cx.error_at(
+            Rule::GrammarRequired,
+            check.brace.span.join(),
+            "`drift_check` needs `notify: TOPIC`, the topic told when a stack drifts",
+        );
+    }
+    if let Some(every) = &check.every
+        && !(every.value % 3600 == 0 && [1, 3, 6, 12, 24].contains(&(every.value / 3600)))
+    {
+        cx.error(
+            Rule::ValueRange,
+            &every.lit,
+            format!(
+                "`every: {}` is not a frequency AWS Config runs checks at: 1h, 3h, 6h, 12h or 24h",
+                every.lit
+            ),
+        );
+    }
 }
 
 /// `value-range`: the platform's `rollback_window:` is whole minutes, at

@@ -404,3 +404,35 @@ fn the_rollback_window_is_whole_minutes_up_to_three_hours_per_profile() {
         ]
     );
 }
+
+#[test]
+fn drift_check_alerts_a_declared_topic_at_a_frequency_config_runs() {
+    let check = |value: proc_macro2::TokenStream| {
+        crate::expand::expand(quote! {
+            platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev], drift_check: #value }
+            key data {}
+            topic alerts { key: data }
+            bucket q { key: data }
+        })
+        .map(|tokens| tokens.to_string())
+        .map_err(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>())
+    };
+    let output = check(quote!({ notify: alerts, every: 6h })).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        output.contains("drift_check : :: core :: option :: Option :: Some (:: platform_core :: spec :: DriftCheck { notify : :: std :: string :: String :: from (\"alerts\") , every_hours : 6u32 , })"),
+        "{output}"
+    );
+    let errors = check(quote!({ notify: q, every: 2h })).unwrap_err();
+    assert!(errors[0].ends_with("[ref-kind]"), "{errors:?}");
+    assert_eq!(
+        errors[1],
+        "`every: 2h` is not a frequency AWS Config runs checks at: 1h, 3h, 6h, 12h or 24h [value-range]"
+    );
+    assert_eq!(
+        check(quote!({ every: 24h })).unwrap_err(),
+        [
+            "`drift_check` needs `notify: TOPIC`, the topic told when a stack drifts [grammar-required]"
+        ]
+    );
+    assert!(check(quote!({ notify: alrets })).unwrap_err()[0].contains("did you mean `alerts`?"));
+}
