@@ -327,7 +327,15 @@ pub async fn deploy_platform(
     opts: &DeployOptions,
 ) -> anyhow::Result<u8> {
     let assembly = platform_core::synth::synth(platform, deployment)?;
-    deploy(&assembly, connection, opts).await
+    let code = deploy(&assembly, connection, opts).await?;
+    if code == exit::OK && !opts.no_execute {
+        let id = crate::release::record(platform, deployment, connection).await?;
+        println!(
+            "release {id} recorded: `tp promote --from {}` deploys the same templates elsewhere",
+            deployment.suffix
+        );
+    }
+    Ok(code)
 }
 
 /// Deploys every stack of `assembly` (see [`deploy_platform`]).

@@ -4,8 +4,8 @@
 //! ([`graph`]). The deploy engine, which calls AWS: the commands
 //! ([`commands`], whose [`commands::deploy_platform`] deploys any
 //! [`platform_core::spec::Platform`]), one stack's CloudFormation operations
-//! ([`stacks`]), the AWS clients ([`aws`]), and post-deploy validation
-//! ([`verify`]).
+//! ([`stacks`]), the AWS clients ([`aws`]), post-deploy validation
+//! ([`verify`]) and releases promoted between environments ([`release`]).
 
 pub mod aws;
 pub mod changeset;
@@ -14,5 +14,6 @@ pub mod diff;
 pub mod exit;
 pub mod graph;
 pub mod guards;
+pub mod release;
 pub mod stacks;
 pub mod verify;

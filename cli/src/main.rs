@@ -108,6 +108,26 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Deploy to one environment exactly what another runs: the templates
+    /// its last deploy recorded for the target environment, not a new synth.
+    Promote {
+        /// The environment (suffix) whose release to promote.
+        #[arg(long)]
+        from: String,
+        /// The environment (suffix) to deploy it to.
+        #[arg(long)]
+        to: String,
+        /// Region to promote in (repeatable); defaults to every declared region.
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Deploy without asking (required without a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Accept that this stateful resource (logical id) is replaced or
+        /// removed (repeatable).
+        #[arg(long = "allow-replace", value_name = "LOGICAL_ID")]
+        allow_replace: Vec<String>,
+    },
     /// Check a deployed environment: each stack complete, each api's health
     /// check path answering 2xx, no guard alarm in ALARM, every dead-letter
     /// queue empty.
@@ -240,6 +260,62 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Drift { target } => {
             let assembly = assembly(&platform, &target)?;
             with_aws(commands::drift(&assembly, &Connection::default()))
+        }
+        Command::Promote {
+            from,
+            to,
+            regions,
+            yes,
+            allow_replace,
+        } => {
+            for r in &regions {
+                if !platform.regions.contains(r) {
+                    return Err(InvalidInput(format!(
+                        "--region `{r}` is not one of the platform's regions ({}) [name-region]",
+                        platform.regions.join(", ")
+                    ))
+                    .into());
+                }
+            }
+            for (flag, suffix) in [("--from", &from), ("--to", &to)] {
+                platform_core::naming::Suffix::new(suffix, platform.suffix_max)
+                    .map_err(|e| InvalidInput(format!("invalid {flag}: {e} [name-suffix]")))?;
+            }
+            if from == to {
+                return Err(InvalidInput(format!(
+                    "--from and --to are both `{from}`; promote between two environments"
+                ))
+                .into());
+            }
+            let regions = if regions.is_empty() {
+                platform.regions.clone()
+            } else {
+                regions
+            };
+            let mut resume = format!("tp promote --from {from} --to {to}");
+            for r in &regions {
+                resume.push_str(&format!(" --region {r}"));
+            }
+            let opts = DeployOptions {
+                // A promotion asks before any change, unless told not to.
+                approval: if yes {
+                    Approval::Never
+                } else {
+                    Approval::AnyChange
+                },
+                allow_replace,
+                no_execute: false,
+                outputs_file: PathBuf::from(format!("tp.out/outputs-{to}.json")),
+                resume,
+            };
+            with_aws(cli::release::promote(
+                &platform,
+                &from,
+                &to,
+                &regions,
+                &Connection::default(),
+                &opts,
+            ))
         }
         Command::Verify { target, api_url } => {
             let assembly = assembly(&platform, &target)?;

@@ -190,11 +190,18 @@ pub async fn asset_bucket(s: &Session) -> anyhow::Result<String> {
 /// Uploads `bytes` to `key` unless an object is already there (keys are
 /// content hashes, so an existing object is the same bytes). Returns
 /// whether it uploaded.
-pub async fn upload(s: &Session, bucket: &str, key: &str, bytes: &[u8]) -> anyhow::Result<bool> {
+/// Whether `s3://bucket/key` exists.
+pub async fn exists(s: &Session, bucket: &str, key: &str) -> anyhow::Result<bool> {
     match s.s3.head_object().bucket(bucket).key(key).send().await {
-        Ok(_) => return Ok(false),
-        Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => {}
-        Err(e) => return Err(s.error(&format!("look for s3://{bucket}/{key}"), e)),
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(false),
+        Err(e) => Err(s.error(&format!("look for s3://{bucket}/{key}"), e)),
+    }
+}
+
+pub async fn upload(s: &Session, bucket: &str, key: &str, bytes: &[u8]) -> anyhow::Result<bool> {
+    if exists(s, bucket, key).await? {
+        return Ok(false);
     }
     s.s3.put_object()
         .bucket(bucket)

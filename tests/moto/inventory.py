@@ -11,6 +11,10 @@ API (moto's CloudFormation reports success even for types it ignores).
         template declares is put first when it is missing
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION send QUEUE_NAME
         sends one message to queue QUEUE_NAME
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION get BUCKET KEY
+        prints the object KEY of BUCKET
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION put BUCKET KEY TEXT
+        writes TEXT to KEY of BUCKET
 """
 
 import json
@@ -47,6 +51,16 @@ def main():
         cloudwatch.set_alarm_state(
             AlarmName=name, StateValue=state, StateReason="set by the test"
         )
+        return
+
+    if command == "get":
+        bucket, key = sys.argv[4:6]
+        sys.stdout.write(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+        return
+
+    if command == "put":
+        bucket, key, text = sys.argv[4:7]
+        client("s3").put_object(Bucket=bucket, Key=key, Body=text.encode())
         return
 
     if command == "send":

@@ -8,6 +8,7 @@
 mod faults;
 mod flow;
 mod nested;
+mod promote;
 pub mod proxy;
 mod verify;
 
@@ -109,6 +110,16 @@ impl Moto {
     /// Sets an alarm's state, as CloudWatch would when its metric crosses.
     pub fn alarm_state(&self, name: &str, state: &str) {
         self.python(&["alarm-state", name, state]);
+    }
+
+    /// The object `key` of `bucket`, as text.
+    pub fn get(&self, bucket: &str, key: &str) -> String {
+        String::from_utf8(self.python(&["get", bucket, key]).stdout).expect("UTF-8")
+    }
+
+    /// Writes `text` to `key` of `bucket`.
+    pub fn put(&self, bucket: &str, key: &str, text: &str) {
+        self.python(&["put", bucket, key, text]);
     }
 
     /// Sends one message to queue `name`.
