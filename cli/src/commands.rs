@@ -1042,9 +1042,11 @@ pub async fn drift(assembly: &Assembly, connection: &Connection) -> anyhow::Resu
             );
             for p in d.property_differences() {
                 println!(
-                    "    └─ {} ({})",
+                    "    └─ {} ({}): expected {}, actual {}",
                     p.property_path().unwrap_or(""),
-                    p.difference_type().map(|t| t.as_str()).unwrap_or("")
+                    p.difference_type().map(|t| t.as_str()).unwrap_or(""),
+                    p.expected_value().unwrap_or("-"),
+                    p.actual_value().unwrap_or("-"),
                 );
             }
         }

@@ -327,3 +327,95 @@ fn ctrl_c_stops_watching_and_the_next_run_attaches_to_the_operation() {
         "{run}"
     );
 }
+
+/// CloudFormation's drift detection, answered by the proxy as AWS answers
+/// it (moto does not implement it): `tp drift` waits for the detection,
+/// prints the drifted resources with each property's expected and actual
+/// value, skips the ones in sync, and exits 1.
+#[test]
+fn drift_lists_drifted_resources_with_their_property_differences() {
+    let moto = Moto::start("drift");
+    let proxy = Proxy::start(moto.port);
+    let dir = scratch("drift");
+    assert_eq!(
+        tp_run(&moto.endpoint(), &dir, &["bootstrap", "--region", REGION]).code,
+        0
+    );
+    let run = tp_run(
+        &moto.endpoint(),
+        &dir,
+        &[
+            "deploy",
+            "--suffix",
+            "drift",
+            "--region",
+            REGION,
+            "--require-approval",
+            "never",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let stack = "trading-platform-us-east-1-drift";
+    let stack_id = format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}/1");
+    let ns = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
+    let meta = "<ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata>";
+    proxy.add(
+        "DetectStackDrift",
+        Fault::Respond(format!(
+            "<DetectStackDriftResponse xmlns=\"{ns}\"><DetectStackDriftResult><StackDriftDetectionId>d-1</StackDriftDetectionId></DetectStackDriftResult>{meta}</DetectStackDriftResponse>"
+        )),
+        1,
+    );
+    let status = |detection: &str, drift: &str| {
+        Fault::Respond(format!(
+            "<DescribeStackDriftDetectionStatusResponse xmlns=\"{ns}\"><DescribeStackDriftDetectionStatusResult><StackId>{stack_id}</StackId><StackDriftDetectionId>d-1</StackDriftDetectionId>{drift}<DetectionStatus>{detection}</DetectionStatus><DriftedStackResourceCount>1</DriftedStackResourceCount><Timestamp>2026-11-21T10:00:00Z</Timestamp></DescribeStackDriftDetectionStatusResult>{meta}</DescribeStackDriftDetectionStatusResponse>"
+        ))
+    };
+    proxy.add(
+        "DescribeStackDriftDetectionStatus",
+        status("DETECTION_IN_PROGRESS", ""),
+        1,
+    );
+    proxy.add(
+        "DescribeStackDriftDetectionStatus",
+        status(
+            "DETECTION_COMPLETE",
+            "<StackDriftStatus>DRIFTED</StackDriftStatus>",
+        ),
+        1,
+    );
+    let drift = |id: &str, kind: &str, state: &str, differences: &str| {
+        format!(
+            "<member><StackId>{stack_id}</StackId><LogicalResourceId>{id}</LogicalResourceId><PhysicalResourceId>{id}-physical</PhysicalResourceId><ResourceType>{kind}</ResourceType><PropertyDifferences>{differences}</PropertyDifferences><StackResourceDriftStatus>{state}</StackResourceDriftStatus><Timestamp>2026-11-21T10:00:00Z</Timestamp></member>"
+        )
+    };
+    let difference = "<member><PropertyPath>/BillingMode</PropertyPath><ExpectedValue>PAY_PER_REQUEST</ExpectedValue><ActualValue>PROVISIONED</ActualValue><DifferenceType>NOT_EQUAL</DifferenceType></member>";
+    proxy.add(
+        "DescribeStackResourceDrifts",
+        Fault::Respond(format!(
+            "<DescribeStackResourceDriftsResponse xmlns=\"{ns}\"><DescribeStackResourceDriftsResult><StackResourceDrifts>{}{}</StackResourceDrifts></DescribeStackResourceDriftsResult>{meta}</DescribeStackResourceDriftsResponse>",
+            drift("SessionsTable", "AWS::DynamoDB::Table", "MODIFIED", difference),
+            drift("TradeOrdersQueue", "AWS::SQS::Queue", "IN_SYNC", ""),
+        )),
+        1,
+    );
+
+    let run = tp_run(
+        &proxy.endpoint(),
+        &dir,
+        &["drift", "--suffix", "drift", "--region", REGION],
+    );
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("{stack} (us-east-1): DRIFTED")),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("  MODIFIED  AWS::DynamoDB::Table SessionsTable\n    └─ /BillingMode (NOT_EQUAL): expected PAY_PER_REQUEST, actual PROVISIONED\n"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("TradeOrdersQueue"), "{run}");
+    assert_eq!(proxy.applied("DescribeStackDriftDetectionStatus"), 2);
+}

@@ -25,6 +25,9 @@ pub enum Fault {
     Delay(Duration),
     /// Forward, then replace `from` with `to` in the response body.
     Rewrite { from: String, to: String },
+    /// Answer 200 with this XML body without forwarding: what AWS answers
+    /// to calls moto does not implement (drift detection).
+    Respond(String),
 }
 
 struct Rule {
@@ -257,6 +260,18 @@ async fn serve(mut client: TcpStream, upstream: u16, state: Arc<Mutex<State>>) {
         fault
     };
     match &fault {
+        Some(Fault::Respond(body)) => {
+            let _ = client
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+            return;
+        }
         Some(Fault::Throttle) => {
             let _ = client
                 .write_all(&error_response(
