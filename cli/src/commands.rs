@@ -37,6 +37,9 @@ pub struct DeployOptions {
     pub outputs_file: PathBuf,
     /// The command that resumes this deploy, printed on Ctrl-C.
     pub resume: String,
+    /// The role CloudFormation changes the stacks with (`--role-arn`);
+    /// the caller's credentials when absent.
+    pub role_arn: Option<String>,
 }
 
 /// One stack to bring to a template.
@@ -108,7 +111,12 @@ fn targets<'a>(assembly: &'a Assembly, sessions: Vec<Session>) -> Vec<Target<'a>
 /// operation in progress, recreates a stack left in ROLLBACK_COMPLETE
 /// (deploy only), compares templates, and otherwise uploads what the change
 /// set needs and creates it.
-async fn prepare(t: &Target<'_>, mode: Mode, resume: &str) -> anyhow::Result<Prepared> {
+async fn prepare(
+    t: &Target<'_>,
+    mode: Mode,
+    resume: &str,
+    role_arn: Option<&str>,
+) -> anyhow::Result<Prepared> {
     let s = &t.session;
     let name = &t.name;
     let mut notes = Vec::new();
@@ -263,7 +271,7 @@ async fn prepare(t: &Target<'_>, mode: Mode, resume: &str) -> anyhow::Result<Pre
             rollback.monitoring_time_in_minutes().unwrap_or(0)
         );
     }
-    let id = stacks::create_change_set(s, name, creating, source, rollback).await?;
+    let id = stacks::create_change_set(s, name, creating, source, rollback, role_arn).await?;
     let Some(reported) = stacks::change_set_changes(s, name, &id).await? else {
         return Ok(unchanged(notes));
     };
@@ -349,7 +357,7 @@ pub async fn deploy(
     let results = join_all(
         targets
             .iter()
-            .map(|t| prepare(t, Mode::Deploy, &opts.resume)),
+            .map(|t| prepare(t, Mode::Deploy, &opts.resume, opts.role_arn.as_deref())),
     )
     .await;
     let mut prepared = Vec::new();
@@ -612,7 +620,12 @@ fn print_and_write_outputs(outputs: &Outputs, file: &Path) -> anyhow::Result<()>
 pub async fn diff(assembly: &Assembly, connection: &Connection) -> anyhow::Result<bool> {
     let sessions = sessions(&assembly.deployment.regions, connection).await?;
     let targets = targets(assembly, sessions);
-    let results = join_all(targets.iter().map(|t| prepare(t, Mode::Diff, "tp diff"))).await;
+    let results = join_all(
+        targets
+            .iter()
+            .map(|t| prepare(t, Mode::Diff, "tp diff", None)),
+    )
+    .await;
     let mut prepared = Vec::new();
     let mut first_error = None;
     for (result, t) in results.into_iter().zip(&targets) {
@@ -733,9 +746,10 @@ pub async fn bootstrap(regions: &[String], connection: &Connection) -> anyhow::R
         no_execute: false,
         outputs_file: PathBuf::new(),
         resume: "tp bootstrap".into(),
+        role_arn: None,
     };
     let runs = join_all(targets.iter().map(|t| async {
-        let p = prepare(t, Mode::Deploy, &opts.resume).await?;
+        let p = prepare(t, Mode::Deploy, &opts.resume, None).await?;
         if p.changes.is_none() {
             println!("{} ({}): up to date", p.name, p.region);
         }

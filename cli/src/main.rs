@@ -81,6 +81,10 @@ enum Command {
         /// Where to write the stacks' outputs [default: tp.out/outputs-<suffix>.json].
         #[arg(long)]
         outputs_file: Option<PathBuf>,
+        /// The IAM role CloudFormation changes the stacks with (the
+        /// pipeline's execution role); the caller's credentials otherwise.
+        #[arg(long)]
+        role_arn: Option<String>,
     },
     /// Show what a deploy would change, without changing anything.
     Diff {
@@ -127,6 +131,9 @@ enum Command {
         /// removed (repeatable).
         #[arg(long = "allow-replace", value_name = "LOGICAL_ID")]
         allow_replace: Vec<String>,
+        /// The IAM role CloudFormation changes the stacks with.
+        #[arg(long)]
+        role_arn: Option<String>,
     },
     /// Check a deployed environment: each stack complete, each api's health
     /// check path answering 2xx, no guard alarm in ALARM, every dead-letter
@@ -215,6 +222,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             allow_replace,
             no_execute,
             outputs_file,
+            role_arn,
         } => {
             let deployment = deployment(&platform, &target)?;
             let suffix = deployment.suffix.to_string();
@@ -232,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 outputs_file: outputs_file
                     .unwrap_or_else(|| PathBuf::from(format!("tp.out/outputs-{suffix}.json"))),
                 resume,
+                role_arn,
             };
             with_aws(commands::deploy_platform(
                 &platform,
@@ -267,6 +276,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             regions,
             yes,
             allow_replace,
+            role_arn,
         } => {
             for r in &regions {
                 if !platform.regions.contains(r) {
@@ -307,6 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 no_execute: false,
                 outputs_file: PathBuf::from(format!("tp.out/outputs-{to}.json")),
                 resume,
+                role_arn,
             };
             with_aws(cli::release::promote(
                 &platform,

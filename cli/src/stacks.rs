@@ -288,6 +288,7 @@ pub async fn create_change_set(
     creating: bool,
     source: TemplateSource,
     rollback: Option<RollbackConfiguration>,
+    role_arn: Option<&str>,
 ) -> anyhow::Result<String> {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -312,6 +313,9 @@ pub async fn create_change_set(
     };
     if let Some(rollback) = rollback {
         request = request.rollback_configuration(rollback);
+    }
+    if let Some(role) = role_arn {
+        request = request.role_arn(role);
     }
     let out = request
         .send()

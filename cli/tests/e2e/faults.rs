@@ -46,7 +46,8 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
         ),
         usize::MAX,
     );
-    let update = [&deploy[..], &["--profile", "staging"]].concat();
+    let role = "arn:aws:iam::123456789012:role/role-release-execution-us-east-1-cicd";
+    let update = [&deploy[..], &["--profile", "staging", "--role-arn", role]].concat();
     let run = tp_run(&proxy.endpoint(), &dir, &update);
     assert_eq!(run.code, 6, "{run}");
     assert!(
@@ -89,6 +90,8 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
         "{request}"
     );
     assert!(!request.contains("RollbackTriggers.member.5."), "{request}");
+    // CloudFormation changes the stack with the role given.
+    assert!(request.contains(&format!("RoleARN={role}")), "{request}");
     assert!(run.stdout.contains("rolls back if alarm-"), "{run}");
     assert_eq!(moto.inventory()["stacks"][stack], "CREATE_COMPLETE");
 

@@ -538,7 +538,7 @@ phases:
     commands:
       - . \"$HOME/.cargo/env\"
       - cargo build --release --locked -p cli
-      - ./target/release/tp deploy --suffix \"$STAGE\" --profile \"$STAGE\" --require-approval never
+      - ./target/release/tp deploy --suffix \"$STAGE\" --profile \"$STAGE\" --require-approval never --role-arn \"$TP_EXECUTION_ROLE_ARN\"
 artifacts:
   files:
     - target/release/tp

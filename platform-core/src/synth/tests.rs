@@ -1139,6 +1139,12 @@ fn the_pipeline_deploys_and_verifies_each_stage_with_approval_before_the_last() 
         spec.contains("tp deploy --suffix \"$STAGE\" --profile \"$STAGE\""),
         "{spec}"
     );
+    // CloudFormation changes the stacks with the execution role, not the
+    // build's own credentials.
+    assert!(
+        spec.contains("--role-arn \"$TP_EXECUTION_ROLE_ARN\""),
+        "{spec}"
+    );
     let verify = &t["Resources"]["ReleaseVerifyProject"]["Properties"];
     assert!(
         verify["Source"]["BuildSpec"]
