@@ -870,31 +870,15 @@ async fn stack_buckets_and_children(
 ) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let mut buckets = Vec::new();
     let mut children = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = s
-            .cfn
-            .list_stack_resources()
-            .stack_name(name)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| s.error(&format!("list the resources of {name}"), e))?;
-        for r in out.stack_resource_summaries() {
-            let Some(id) = r.physical_resource_id() else {
-                continue;
-            };
-            match r.resource_type() {
-                Some("AWS::S3::Bucket") => buckets.push(id.to_owned()),
-                Some("AWS::CloudFormation::Stack") => children.push(id.to_owned()),
-                _ => {}
-            }
-        }
-        match out.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-            _ => return Ok((buckets, children)),
+    for (kind, _, physical) in stacks::resources(s, name).await? {
+        let Some(id) = physical else { continue };
+        match kind.as_str() {
+            "AWS::S3::Bucket" => buckets.push(id),
+            "AWS::CloudFormation::Stack" => children.push(id),
+            _ => {}
         }
     }
+    Ok((buckets, children))
 }
 
 /// Deletes every object version and delete marker in `bucket`, which

@@ -128,13 +128,13 @@ pub fn outputs(stack: &CfnStack) -> Vec<(String, String)> {
     out
 }
 
-/// The nested stacks of `name`: logical id to the id (name or ARN) that
-/// finds each.
-pub async fn nested_stack_ids(
+/// Every resource of stack `name` as `(type, logical id, physical id)`,
+/// through all pages; resources not created yet have no physical id.
+pub async fn resources(
     s: &Session,
     name: &str,
-) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
-    let mut ids = std::collections::BTreeMap::new();
+) -> anyhow::Result<Vec<(String, String, Option<String>)>> {
+    let mut all = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let out = s
@@ -146,19 +146,31 @@ pub async fn nested_stack_ids(
             .await
             .map_err(|e| s.error(&format!("list the resources of {name}"), e))?;
         for r in out.stack_resource_summaries() {
-            if r.resource_type() == Some("AWS::CloudFormation::Stack") {
-                if let (Some(logical), Some(physical)) =
-                    (r.logical_resource_id(), r.physical_resource_id())
-                {
-                    ids.insert(logical.to_owned(), physical.to_owned());
-                }
-            }
+            all.push((
+                r.resource_type().unwrap_or_default().to_owned(),
+                r.logical_resource_id().unwrap_or_default().to_owned(),
+                r.physical_resource_id().map(str::to_owned),
+            ));
         }
         match out.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-            _ => return Ok(ids),
+            _ => return Ok(all),
         }
     }
+}
+
+/// The nested stacks of `name`: logical id to the id (name or ARN) that
+/// finds each.
+pub async fn nested_stack_ids(
+    s: &Session,
+    name: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    Ok(resources(s, name)
+        .await?
+        .into_iter()
+        .filter(|(kind, ..)| kind == "AWS::CloudFormation::Stack")
+        .filter_map(|(_, logical, physical)| Some((logical, physical?)))
+        .collect())
 }
 
 /// The asset bucket recorded by `tp bootstrap` in this region.

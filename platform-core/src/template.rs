@@ -94,30 +94,44 @@ impl Value {
     /// Logical ids this value refers to through `Ref`, `Fn::GetAtt` or `${...}`
     /// in `Fn::Sub`, for dependency checks.
     pub fn referenced_ids(&self, out: &mut Vec<String>) {
+        let mut refs = Vec::new();
+        self.references(&mut refs);
+        out.extend(refs.into_iter().map(|(id, _)| id));
+    }
+
+    /// Every reference to a logical id (`Ref`, `Fn::GetAtt`, `${Id}` and
+    /// `${Id.Attr}` in `Fn::Sub`), with the attribute read, if any. Pseudo
+    /// parameters, `${!literal}`s and `Fn::Sub`'s own variables are not
+    /// references.
+    pub fn references(&self, out: &mut Vec<(String, Option<String>)>) {
         match self {
-            Value::Ref(id) | Value::GetAtt(id, _) => out.push(id.clone()),
+            Value::Ref(id) => out.push((id.clone(), None)),
+            Value::GetAtt(id, att) => out.push((id.clone(), Some(att.clone()))),
             Value::Sub(s, vars) => {
                 let mut rest = s.as_str();
                 while let Some(start) = rest.find("${") {
                     let after = &rest[start + 2..];
                     let Some(end) = after.find('}') else { break };
                     let name = &after[..end];
-                    let id = name.split('.').next().unwrap_or(name);
-                    if !id.starts_with("AWS::") && !id.starts_with('!') && !vars.contains_key(id) {
-                        out.push(id.to_owned());
-                    }
                     rest = &after[end + 1..];
+                    let (id, att) = match name.split_once('.') {
+                        Some((id, att)) => (id, Some(att.to_owned())),
+                        None => (name, None),
+                    };
+                    if !id.starts_with("AWS::") && !id.starts_with('!') && !vars.contains_key(id) {
+                        out.push((id.to_owned(), att));
+                    }
                 }
-                vars.values().for_each(|v| v.referenced_ids(out));
+                vars.values().for_each(|v| v.references(out));
             }
             Value::List(items) | Value::Join(_, items) => {
-                items.iter().for_each(|v| v.referenced_ids(out))
+                items.iter().for_each(|v| v.references(out))
             }
-            Value::Map(map) => map.values().for_each(|v| v.referenced_ids(out)),
-            Value::Select(_, v) | Value::GetAzs(v) | Value::Not(v) => v.referenced_ids(out),
+            Value::Map(map) => map.values().for_each(|v| v.references(out)),
+            Value::Select(_, v) | Value::GetAzs(v) | Value::Not(v) => v.references(out),
             Value::Equals(a, b) => {
-                a.referenced_ids(out);
-                b.referenced_ids(out);
+                a.references(out);
+                b.references(out);
             }
             Value::Null
             | Value::Bool(_)

@@ -508,47 +508,22 @@ fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), Synth
         "sns:Publish",
         vec![Value::Ref(id.clone())],
     )];
-    let alarms = cx.index.is_alarm_topic(name);
-    if alarms {
-        // The policy replaces SNS's default one: CloudWatch alarms of this
-        // account must be allowed explicitly.
-        let mut allow = Statement::allow(
+    // The policy replaces SNS's default one: services of this account that
+    // publish must be allowed explicitly.
+    if cx.index.is_alarm_topic(name) {
+        statements.push(service_publishes(
             "CloudWatchAlarms",
-            &["sns:Publish"],
-            vec![Value::Ref(id.clone())],
-        );
-        allow.principal = Some(Value::map([(
-            "Service",
-            Value::str("cloudwatch.amazonaws.com"),
-        )]));
-        allow.condition = Some(Value::map([(
-            "StringEquals",
-            Value::map([(
-                "aws:SourceAccount",
-                Value::Pseudo(crate::template::Pseudo::AccountId),
-            )]),
-        )]));
-        statements.push(allow);
+            "cloudwatch.amazonaws.com",
+            &id,
+        ));
     }
     if cx.index.is_drift_topic(name) {
-        // EventBridge publishes drift findings (`drift_check`).
-        let mut allow = Statement::allow(
+        // Drift findings (`drift_check`).
+        statements.push(service_publishes(
             "EventBridgeDriftFindings",
-            &["sns:Publish"],
-            vec![Value::Ref(id.clone())],
-        );
-        allow.principal = Some(Value::map([(
-            "Service",
-            Value::str("events.amazonaws.com"),
-        )]));
-        allow.condition = Some(Value::map([(
-            "StringEquals",
-            Value::map([(
-                "aws:SourceAccount",
-                Value::Pseudo(crate::template::Pseudo::AccountId),
-            )]),
-        )]));
-        statements.push(allow);
+            "events.amazonaws.com",
+            &id,
+        ));
     }
     if spec.email_subscription {
         email_subscription(cx, &id)?;
@@ -557,6 +532,20 @@ fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), Synth
         .prop("Topics", Value::list([Value::Ref(id.clone())]))
         .prop("PolicyDocument", iam::document(&statements));
     cx.add(&format!("{id}Policy"), policy)
+}
+
+/// `service` of this account may publish to topic `topic_id`.
+fn service_publishes(sid: &str, service: &str, topic_id: &str) -> Statement {
+    let mut allow = Statement::allow(sid, &["sns:Publish"], vec![Value::Ref(topic_id.to_owned())]);
+    allow.principal = Some(Value::map([("Service", Value::str(service))]));
+    allow.condition = Some(Value::map([(
+        "StringEquals",
+        Value::map([(
+            "aws:SourceAccount",
+            Value::Pseudo(crate::template::Pseudo::AccountId),
+        )]),
+    )]));
+    allow
 }
 
 /// An email subscription made only when the deploy passes an address in the

@@ -106,54 +106,6 @@ fn layer(kind: Kind) -> (u8, &'static str) {
 /// A logical id referred to, with the attribute for `Fn::GetAtt`.
 type Ref = (String, Option<String>);
 
-/// Every `Ref`, `Fn::GetAtt` and `${...}` of `value`.
-fn collect_refs(value: &Value, out: &mut Vec<Ref>) {
-    match value {
-        Value::Ref(id) => out.push((id.clone(), None)),
-        Value::GetAtt(id, att) => out.push((id.clone(), Some(att.clone()))),
-        Value::Sub(s, vars) => {
-            for name in sub_names(s) {
-                if !vars.contains_key(name) {
-                    out.push(split_sub_name(name));
-                }
-            }
-            vars.values().for_each(|v| collect_refs(v, out));
-        }
-        Value::List(items) | Value::Join(_, items) => {
-            items.iter().for_each(|v| collect_refs(v, out))
-        }
-        Value::Map(map) => map.values().for_each(|v| collect_refs(v, out)),
-        Value::Select(_, v) | Value::GetAzs(v) | Value::Not(v) => collect_refs(v, out),
-        Value::Equals(a, b) => {
-            collect_refs(a, out);
-            collect_refs(b, out);
-        }
-        Value::Null
-        | Value::Bool(_)
-        | Value::Int(_)
-        | Value::Float(_)
-        | Value::Str(_)
-        | Value::Pseudo(_) => {}
-    }
-}
-
-/// The `${name}` variables of an `Fn::Sub` string, without `${!literal}`s.
-fn sub_names(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
-    std::iter::from_fn(move || {
-        loop {
-            let start = rest.find("${")?;
-            let after = &rest[start + 2..];
-            let end = after.find('}')?;
-            rest = &after[end + 1..];
-            let name = &after[..end];
-            if !name.starts_with('!') {
-                return Some(name);
-            }
-        }
-    })
-}
-
 fn split_sub_name(name: &str) -> Ref {
     match name.split_once('.') {
         Some((id, att)) => (id.to_owned(), Some(att.to_owned())),
@@ -328,9 +280,7 @@ pub(crate) fn split(
     let mut edges = vec![BTreeSet::new(); units];
     for (id, r) in &template.resources {
         let mut out = Vec::new();
-        r.properties
-            .values()
-            .for_each(|v| collect_refs(v, &mut out));
+        r.properties.values().for_each(|v| v.references(&mut out));
         let from = unit_of(id).expect("every resource has an owner");
         let targets = out
             .iter()
@@ -373,7 +323,7 @@ pub(crate) fn split(
     // Each output goes with the first resource it refers to.
     for (name, output) in &template.outputs {
         let mut out = Vec::new();
-        collect_refs(&output.value, &mut out);
+        output.value.references(&mut out);
         let owner = out
             .iter()
             .find_map(|(id, _)| unit_of(id))
@@ -514,17 +464,15 @@ pub(crate) fn split(
         let mut passed: BTreeMap<String, Value> = BTreeMap::new();
         let mut used = Vec::new();
         for r in t.resources.values() {
-            r.properties
-                .values()
-                .for_each(|v| collect_refs(v, &mut used));
+            r.properties.values().for_each(|v| v.references(&mut used));
         }
         for v in t.conditions.values() {
-            collect_refs(v, &mut used);
+            v.references(&mut used);
         }
         for o in t.outputs.values() {
-            collect_refs(&o.value, &mut used);
+            o.value.references(&mut used);
             if let Some(e) = &o.export {
-                collect_refs(e, &mut used);
+                e.references(&mut used);
             }
         }
         for (name, _) in used {
@@ -612,7 +560,7 @@ pub(crate) fn split(
         for d in deps {
             let read = resource.properties.get("Parameters").is_some_and(|p| {
                 let mut refs = Vec::new();
-                collect_refs(p, &mut refs);
+                p.references(&mut refs);
                 refs.iter().any(|(id, _)| *id == names[d])
             });
             if !read {
