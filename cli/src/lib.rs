@@ -14,6 +14,7 @@ pub mod diff;
 pub mod exit;
 pub mod graph;
 pub mod guards;
+pub mod local;
 pub mod release;
 pub mod stacks;
 pub mod verify;

@@ -1,5 +1,5 @@
 //! `tp` against a local CloudFormation: `moto_server` (through
-//! `tests/moto/launch.py`) on a free loopback port, started by each test,
+//! `cli/local/moto-launch.py`) on a free loopback port, started by each test,
 //! optionally behind a fault-injection proxy ([`proxy`]) so the real SDK
 //! client meets throttling, dropped connections, slow answers and the
 //! states moto cannot produce. What `tp` creates is checked through each
@@ -61,7 +61,7 @@ impl Moto {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("tp-moto-{name}-{}.log", std::process::id()));
         let child = Command::new(python())
-            .arg(workspace_root().join("tests/moto/launch.py"))
+            .arg(workspace_root().join("cli/local/moto-launch.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("moto log file"))

@@ -4,7 +4,7 @@ The templates are written for real CloudFormation and are never bent to the
 emulator; where moto misreads a valid template, it is patched here, before
 its server starts. Usage is moto_server's own:
 
-    .venv/bin/python tests/moto/launch.py -H 127.0.0.1 -p PORT
+    .venv/bin/python cli/local/moto-launch.py -H 127.0.0.1 -p PORT
 
 Patches (moto 5.2.5):
 

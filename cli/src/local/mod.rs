@@ -1,0 +1,29 @@
+//! `tp local`: one region of the synthesized platform on this machine.
+//!
+//! The template is deployed into `moto_server` by the deploy engine; Aurora
+//! is a real PostgreSQL reached through the cluster's secret; each function
+//! runs its real code under Node with the deployed environment and its
+//! role's credentials; every AWS call a function makes passes an
+//! IAM-enforcing proxy; and what moto cannot run (API Gateway's front door,
+//! event source mappings, EventBridge rules and schedules) is driven here
+//! from the template.
+//!
+//! - [`types`]: what the parts share (credentials, principals, invocations).
+//! - [`sigv4`]: verifying AWS Signature Version 4 on incoming requests.
+//! - [`iam`]: which IAM action and resource an AWS request is, and policy
+//!   evaluation (npm `@cloud-copilot/iam-simulate` in a Node sidecar).
+//! - [`aws_proxy`]: the endpoint functions call AWS through; enforces IAM,
+//!   forwards to moto, and hands `PutEvents` to the event router.
+//! - [`lambda`]: the Lambda runtime API and the Node processes running
+//!   each function's handler.
+//! - [`apigw`]: the REST API's front door.
+//! - [`events`]: event source mappings, EventBridge rule patterns and
+//!   targets, schedules, asynchronous invocation.
+
+pub mod apigw;
+pub mod aws_proxy;
+pub mod events;
+pub mod iam;
+pub mod lambda;
+pub mod sigv4;
+pub mod types;
