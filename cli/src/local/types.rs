@@ -127,3 +127,36 @@ pub struct PutEvent {
 pub trait EventSink: Send + Sync {
     fn put_events(&self, events: Vec<PutEvent>);
 }
+
+/// Why a request's signature was refused, in the terms API Gateway and the
+/// AWS services answer with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No `Authorization` header (nor presigned query): "Missing Authentication Token".
+    Missing,
+    /// The header is there but malformed: which part, in words.
+    Malformed(String),
+    /// The access key id is not one the emulator issued.
+    UnknownKey(String),
+    /// The signature does not match the request.
+    BadSignature,
+    /// The request's date is more than 15 minutes from now.
+    Expired,
+    /// Signed for another service or region than the one receiving it.
+    WrongScope(String),
+}
+
+/// Checks a request's AWS Signature Version 4 and says who signed it.
+pub trait RequestAuthenticator: Send + Sync {
+    /// `service` and `region` are what the receiving endpoint is
+    /// (`execute-api`, `us-east-1`).
+    fn authenticate(
+        &self,
+        service: &str,
+        region: &str,
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Principal, AuthFailure>;
+}

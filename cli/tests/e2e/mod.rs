@@ -7,6 +7,10 @@
 
 mod faults;
 mod flow;
+mod local_apigw;
+mod local_events;
+mod local_iam;
+mod local_lambda;
 mod nested;
 mod promote;
 pub mod proxy;
