@@ -116,12 +116,13 @@ impl Session {
         })
     }
 
-    /// Where an S3 object is, as CloudFormation's `TemplateURL` wants it.
+    /// Where an S3 object is, as CloudFormation's `TemplateURL` wants it:
+    /// always the S3 URL of the bucket in the region, also with an endpoint
+    /// override. CloudFormation reads the template from S3 itself, so the
+    /// URL names the bucket and key, not the address `tp` reached S3 at
+    /// (an emulator's `http://127.0.0.1:PORT/bucket/key` is not an S3 URL).
     pub fn object_url(&self, bucket: &str, key: &str) -> String {
-        match &self.endpoint {
-            Some(endpoint) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),
-            None => format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region),
-        }
+        format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region)
     }
 
     fn endpoint_name(&self) -> String {

@@ -143,8 +143,12 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     );
     // Objects already in the bucket (same content hash) are not uploaded again.
     assert!(run.stdout.contains("4 assets, 0 uploaded"), "{run}");
+    // CloudFormation is given the S3 URL of the template, not the address
+    // of the endpoint tp reached S3 at.
     assert!(
-        run.stdout.contains(&format!("/{bucket}/templates/")),
+        run.stdout.contains(&format!(
+            "https://{bucket}.s3.us-east-1.amazonaws.com/templates/"
+        )),
         "{run}"
     );
     let outputs: Value = serde_json::from_str(

@@ -101,7 +101,7 @@ impl Moto {
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://localhost:{}", self.port)
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     /// What exists in the region, read through each service's API.
