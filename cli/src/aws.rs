@@ -57,6 +57,15 @@ impl Connection {
     }
 }
 
+/// The SDK's HTTP client: rustls on ring (see the workspace manifest).
+pub fn http_client() -> aws_sdk_cloudformation::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 /// How long one HTTP attempt may take: `TP_HTTP_TIMEOUT` seconds, default 30.
 fn attempt_timeout() -> Duration {
     std::env::var("TP_HTTP_TIMEOUT")
@@ -71,11 +80,7 @@ impl Session {
     /// Loads the configuration for `region` and checks that credentials exist,
     /// so a missing one is reported once, before any call.
     pub async fn new(region: &str, connection: &Connection) -> anyhow::Result<Session> {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
+        let http = http_client();
         let attempt = attempt_timeout();
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(endpoint) = &connection.endpoint_url {

@@ -28,6 +28,8 @@ pub const NOT_BOOTSTRAPPED: u8 = 8;
 pub const TOOL_MISSING: u8 = 9;
 /// `tp verify`: a check failed.
 pub const VERIFY_FAILED: u8 = 10;
+/// `tp local`: something it runs is not installed (Node, moto, PostgreSQL).
+pub const PREREQUISITE_MISSING: u8 = 11;
 /// Interrupted (Ctrl-C) while watching; the operation goes on in AWS.
 pub const INTERRUPTED: u8 = 130;
 

@@ -135,6 +135,17 @@ enum Command {
         #[arg(long)]
         role_arn: Option<String>,
     },
+    /// Run one region of the platform on this machine: moto for AWS, a real
+    /// PostgreSQL for Aurora, each function's code under Node, IAM
+    /// enforced, and the API's front door, event sources, rules and
+    /// schedules driven from the template.
+    Local {
+        #[command(subcommand)]
+        command: LocalCommand,
+        /// Where local environments keep their state.
+        #[arg(long, default_value = "tp.out", global = true)]
+        out: PathBuf,
+    },
     /// Check a deployed environment: each stack complete, each api's health
     /// check path answering 2xx, no guard alarm in ALARM, every dead-letter
     /// queue empty.
@@ -145,6 +156,84 @@ enum Command {
         /// deployed URL (a custom domain, or a local endpoint).
         #[arg(long)]
         api_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LocalCommand {
+    /// Deploy the region's stack into a local emulator and start
+    /// everything; print the environment (API URL, endpoint, caller
+    /// credentials, database URL) and write it to tp.out/local-<suffix>.env.
+    Up {
+        #[arg(long)]
+        suffix: String,
+        /// Sizing profile; defaults to the first declared.
+        #[arg(long)]
+        profile: Option<String>,
+        /// The region to run; defaults to the first declared.
+        #[arg(long)]
+        region: Option<String>,
+        /// Retry an SQS message a function failed after this long (e.g.
+        /// `2s`) instead of after the queue's visibility timeout, as AWS does.
+        #[arg(long)]
+        retry_delay: Option<String>,
+    },
+    /// Stop everything an environment started and remove its state.
+    Down {
+        #[arg(long)]
+        suffix: Option<String>,
+    },
+    /// Say what runs.
+    Status {
+        #[arg(long)]
+        suffix: Option<String>,
+    },
+    /// Run one function with an event (default `{}`) and print its result.
+    Invoke {
+        /// Declared (`health_monitor`), kebab-case or physical name.
+        function: String,
+        /// A JSON file with the event.
+        #[arg(long)]
+        event: Option<PathBuf>,
+        #[arg(long)]
+        suffix: Option<String>,
+    },
+    /// Print a function's log group.
+    Logs {
+        function: String,
+        #[arg(long)]
+        suffix: Option<String>,
+    },
+    /// Send a SigV4-signed request to the API as the environment's caller.
+    Call {
+        /// GET, POST, ...
+        method: String,
+        /// The path under the stage: `/trades`.
+        path: String,
+        /// The body: `@file.json` or the text itself.
+        #[arg(long)]
+        data: Option<String>,
+        #[arg(long)]
+        suffix: Option<String>,
+    },
+    /// Stop or start the environment's PostgreSQL: a database outage on purpose.
+    Aurora {
+        #[arg(value_parser = ["stop", "start"])]
+        action: String,
+        #[arg(long)]
+        suffix: Option<String>,
+    },
+    /// The daemon `up` starts (not for direct use).
+    #[command(hide = true)]
+    Serve {
+        #[arg(long)]
+        suffix: String,
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        retry_delay: Option<String>,
     },
 }
 
@@ -328,6 +417,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &opts,
             ))
         }
+        Command::Local { command, out } => local(&platform, command, &out),
         Command::Verify { target, api_url } => {
             let assembly = assembly(&platform, &target)?;
             with_aws(cli::verify::verify(
@@ -338,6 +428,121 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             ))
         }
     }
+}
+
+fn local(platform: &Platform, command: LocalCommand, out: &Path) -> anyhow::Result<u8> {
+    use cli::local::commands as lc;
+    match command {
+        LocalCommand::Up {
+            suffix,
+            profile,
+            region,
+            retry_delay,
+        } => {
+            let region = region.unwrap_or_else(|| platform.regions[0].clone());
+            // Every argument is checked before anything starts.
+            Deployment::new(
+                platform,
+                &suffix,
+                profile.as_deref(),
+                std::slice::from_ref(&region),
+            )
+            .map_err(|e| InvalidInput(e.to_string()))?;
+            if let Some(d) = &retry_delay {
+                parse_delay(d)?;
+            }
+            cli::local::prereq::check()?;
+            lc::up(&lc::UpOptions {
+                suffix,
+                profile,
+                region,
+                out: out.to_path_buf(),
+                retry_delay,
+            })
+        }
+        LocalCommand::Down { suffix } => lc::down(&lc::resolve_suffix(out, suffix.as_deref())?),
+        LocalCommand::Status { suffix } => lc::status(&lc::resolve_suffix(out, suffix.as_deref())?),
+        LocalCommand::Invoke {
+            function,
+            event,
+            suffix,
+        } => lc::invoke(
+            &lc::resolve_suffix(out, suffix.as_deref())?,
+            &function,
+            event.as_deref(),
+        ),
+        LocalCommand::Logs { function, suffix } => {
+            let paths = lc::resolve_suffix(out, suffix.as_deref())?;
+            with_aws(lc::logs(&paths, &function))
+        }
+        LocalCommand::Call {
+            method,
+            path,
+            data,
+            suffix,
+        } => {
+            let paths = lc::resolve_suffix(out, suffix.as_deref())?;
+            with_aws(lc::call(
+                &paths,
+                &method.to_uppercase(),
+                &path,
+                data.as_deref(),
+            ))
+        }
+        LocalCommand::Aurora { action, suffix } => lc::aurora(
+            &lc::resolve_suffix(out, suffix.as_deref())?,
+            action == "start",
+        ),
+        LocalCommand::Serve {
+            suffix,
+            profile,
+            region,
+            retry_delay,
+        } => {
+            let prereq = cli::local::prereq::check()?;
+            let retry_delay = retry_delay.as_deref().map(parse_delay).transpose()?;
+            with_aws(async {
+                cli::local::serve::run(
+                    platform,
+                    prereq,
+                    cli::local::serve::Options {
+                        suffix,
+                        profile,
+                        region,
+                        out: out.to_path_buf(),
+                        retry_delay,
+                    },
+                )
+                .await?;
+                Ok(exit::OK)
+            })
+        }
+    }
+}
+
+/// `500ms`, `2s`, `1m`.
+fn parse_delay(text: &str) -> anyhow::Result<std::time::Duration> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| text.split_at(i))
+        .unwrap_or((text, "s"));
+    let n: u64 = number.parse().map_err(|_| {
+        InvalidInput(format!(
+            "--retry-delay `{text}` is not a duration like 500ms, 2s or 1m"
+        ))
+    })?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n * 1000,
+        "m" => n * 60_000,
+        _ => {
+            return Err(InvalidInput(format!(
+                "--retry-delay `{text}`: the unit must be ms, s or m"
+            ))
+            .into());
+        }
+    };
+    Ok(std::time::Duration::from_millis(ms))
 }
 
 /// Validates the target and synthesizes its stacks.

@@ -22,8 +22,17 @@
 
 pub mod apigw;
 pub mod aws_proxy;
+pub mod commands;
+pub mod control;
+pub mod deployed;
 pub mod events;
 pub mod iam;
 pub mod lambda;
+pub mod moto;
+pub mod postgres;
+pub mod prereq;
+pub mod serve;
 pub mod sigv4;
+pub mod state;
 pub mod types;
+pub mod wiring;

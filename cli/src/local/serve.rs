@@ -1,0 +1,272 @@
+//! The daemon behind `tp local up`: starts moto, deploys the region's
+//! stack into it with the deploy engine (bootstrap, assets, change set,
+//! execute), starts PostgreSQL for each Aurora cluster and puts its
+//! credentials in the cluster's managed secret, then runs the parts moto
+//! cannot (functions, the IAM-enforcing AWS endpoint, the API's front
+//! door, event sources, rules and schedules) until told to stop.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use platform_core::spec::Platform;
+use platform_core::synth::{self, Deployment};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::deployed::Deployed;
+use super::moto::Moto;
+use super::postgres::Postgres;
+use super::prereq::Prerequisites;
+use super::state::{Paths, State};
+use crate::aws::{Connection, Session};
+use crate::commands::{self, Approval, DeployOptions};
+
+/// The emulator's administrator: moto accepts any key; `tp local` itself
+/// (deploying, reading what was deployed, writing logs) calls it directly.
+pub const ADMIN_KEY: &str = "testing";
+
+/// What the daemon needs to know.
+pub struct Options {
+    pub suffix: String,
+    pub profile: Option<String>,
+    pub region: String,
+    pub out: PathBuf,
+    pub retry_delay: Option<std::time::Duration>,
+}
+
+/// Running parts the control endpoint reaches.
+pub struct Daemon {
+    pub paths: Paths,
+    pub state: Mutex<State>,
+    pub postgres: Vec<Postgres>,
+    pub deployed: Deployed,
+    pub parts: super::wiring::Parts,
+    pub shutdown: tokio::sync::Notify,
+}
+
+fn admin(endpoint: &str) -> Connection {
+    Connection::to_endpoint(endpoint, ADMIN_KEY, ADMIN_KEY)
+}
+
+/// AWS SDK configuration for the emulator with admin credentials.
+pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .http_client(crate::aws::http_client())
+        .credentials_provider(aws_credential_types::Credentials::new(
+            ADMIN_KEY, ADMIN_KEY, None, None, "tp-local",
+        ))
+        .load()
+        .await
+}
+
+/// Runs the daemon to the end. Everything it starts is recorded in
+/// `state.json` as soon as it runs, so `tp local down` can stop it even if
+/// the daemon itself dies.
+pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let out = std::path::absolute(&opts.out)?;
+    let paths = Paths::new(&out, &opts.suffix);
+    let deployment = Deployment::new(
+        platform,
+        &opts.suffix,
+        opts.profile.as_deref(),
+        std::slice::from_ref(&opts.region),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let profile = deployment.profile.to_string();
+    let mut state = State::new(&opts.suffix, &profile, &opts.region);
+    state.0["pids"]["daemon"] = json!(std::process::id());
+    paths.write_state(&state)?;
+
+    let moto = Moto::start(&prereq.python, &prereq.moto_launcher, &paths.moto_log())?;
+    state.0["pids"]["moto"] = json!(moto.child.id());
+    let endpoint = moto.endpoint();
+    state.0["moto"] = json!(endpoint);
+    paths.write_state(&state)?;
+    // From here on moto is stopped whatever happens.
+    let moto = KillOnDrop(moto);
+    eprintln!(
+        "tp local: moto_server on {endpoint} ({} ms)",
+        started.elapsed().as_millis()
+    );
+
+    // The real deploy path: bootstrap, assets, change set, execute.
+    let connection = admin(&endpoint);
+    let regions = vec![opts.region.clone()];
+    let code = commands::bootstrap(&regions, &connection).await?;
+    anyhow::ensure!(
+        code == 0,
+        "tp bootstrap into the emulator failed (exit {code})"
+    );
+    let deploy = DeployOptions {
+        approval: Approval::Never,
+        allow_replace: Vec::new(),
+        no_execute: false,
+        outputs_file: paths.dir.join("outputs.json"),
+        resume: format!("tp local up --suffix {}", opts.suffix),
+        role_arn: None,
+    };
+    let code = commands::deploy_platform(platform, &deployment, &connection, &deploy).await?;
+    anyhow::ensure!(
+        code == 0,
+        "tp deploy into the emulator failed (exit {code})"
+    );
+    eprintln!("tp local: deployed ({} ms)", started.elapsed().as_millis());
+
+    let assembly = synth::synth(platform, &deployment)?;
+    let stack = assembly
+        .stacks
+        .iter()
+        .find(|s| s.region == opts.region)
+        .context("the platform has no stack in this region")?;
+    anyhow::ensure!(
+        stack.nested.is_empty(),
+        "stack {} is split into nested stacks; tp local runs unsplit stacks only",
+        stack.name
+    );
+    let template: Value = serde_json::from_str(&stack.body)?;
+    let session = Session::new(&opts.region, &connection).await?;
+    let config = sdk_config(&endpoint, &opts.region).await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let rds = aws_sdk_rds::Client::new(&config);
+    let deployed = Deployed::read(platform, &session, &stack.name, template, &lambda, &rds).await?;
+
+    // Aurora: a PostgreSQL per cluster, its credentials in the managed secret.
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    let mut postgres = Vec::new();
+    for cluster in &deployed.clusters {
+        let pg = Postgres::create(
+            &prereq.pg_bin,
+            &paths.dir.join(&cluster.identifier),
+            &cluster.endpoints,
+            cluster.port,
+            &cluster.master_username,
+            &cluster.database,
+        )?;
+        let secret = json!({
+            "username": pg.user,
+            "password": pg.password,
+            "engine": "postgres",
+            "host": cluster.endpoints.first(),
+            "port": cluster.port,
+            "dbname": cluster.database,
+            "dbClusterIdentifier": cluster.identifier,
+        });
+        secrets
+            .put_secret_value()
+            .secret_id(&cluster.secret_arn)
+            .secret_string(secret.to_string())
+            .send()
+            .await
+            .with_context(|| format!("write the credentials into {}", cluster.secret_arn))?;
+        state.0["postgres"][&cluster.identifier] = json!({
+            "dir": pg.dir,
+            "bin": pg.bin,
+            "address": pg.address.to_string(),
+            "port": pg.port,
+            "url": pg.url(),
+        });
+        paths.write_state(&state)?;
+        postgres.push(pg);
+    }
+    let postgres = StopOnDrop(postgres);
+    eprintln!(
+        "tp local: PostgreSQL up ({} ms)",
+        started.elapsed().as_millis()
+    );
+
+    let parts = super::wiring::start(super::wiring::Inputs {
+        prereq: &prereq,
+        paths: &paths,
+        assembly: &assembly,
+        deployed: &deployed,
+        postgres: &postgres.0,
+        endpoint: &endpoint,
+        region: &opts.region,
+        suffix: &opts.suffix,
+        retry_delay: opts.retry_delay,
+    })
+    .await?;
+
+    let mut env = BTreeMap::new();
+    env.insert("TP_LOCAL_SUFFIX".to_owned(), opts.suffix.clone());
+    env.insert("AWS_ENDPOINT_URL".to_owned(), endpoint.clone());
+    env.insert("AWS_REGION".to_owned(), opts.region.clone());
+    env.insert("AWS_DEFAULT_REGION".to_owned(), opts.region.clone());
+    if let Some(pg) = postgres.0.first() {
+        env.insert("DATABASE_URL".to_owned(), pg.url());
+    }
+    env.extend(parts.env.clone());
+    state.0["env"] = json!(env);
+    state.0["functions"] = deployed
+        .functions
+        .iter()
+        .map(|f| {
+            (
+                f.declared.clone(),
+                json!({"name": f.name, "logGroup": f.log_group}),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+
+    let control = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let control_url = format!("http://{}", control.local_addr()?);
+    state.0["control"] = json!(control_url);
+    state.0["startedMs"] = json!(started.elapsed().as_millis() as u64);
+    state.0["ready"] = json!(true);
+
+    let daemon = Arc::new(Daemon {
+        paths: paths.clone(),
+        state: Mutex::new(state.clone()),
+        postgres: postgres.0.clone(),
+        deployed,
+        parts,
+        shutdown: tokio::sync::Notify::new(),
+    });
+    let server = tokio::spawn(super::control::serve(control, daemon.clone()));
+    paths.write_env(&env)?;
+    paths.write_state(&state)?;
+    eprintln!("tp local: ready in {} ms", started.elapsed().as_millis());
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = daemon.shutdown.notified() => {}
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    eprintln!("tp local: stopping");
+    server.abort();
+    daemon.parts.shutdown().await;
+    drop(postgres);
+    drop(moto);
+    Ok(())
+}
+
+/// Stops moto when the daemon ends, however it ends.
+struct KillOnDrop(Moto);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.child.kill();
+        let _ = self.0.child.wait();
+    }
+}
+
+/// Stops the PostgreSQL servers when the daemon ends.
+struct StopOnDrop(Vec<Postgres>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        for pg in &self.0 {
+            if pg.running() {
+                let _ = pg.stop();
+            }
+        }
+    }
+}
