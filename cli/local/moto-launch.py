@@ -44,6 +44,10 @@ Patches (moto 5.2.5):
   `aws cloudformation deploy` does) hands the resolved value back as if it
   were the SSM parameter's name, and the update fails. CloudFormation keeps
   the name (DescribeStacks shows it as ParameterValue); so does this patch.
+- AWS::CloudWatch::Alarm: moto's CloudWatch has alarms but its
+  CloudFormation does not know the type and skips it, so no alarm a
+  template declares exists. A CloudFormation model over moto's own
+  CloudWatch backend is registered here.
 - Stack deletion: moto's CloudFormation cannot delete route tables, VPC
   endpoints, internet gateways or their attachments, so deleting the VPC
   that holds them fails. Each gets the delete CloudFormation would do.
@@ -57,6 +61,7 @@ from moto.ec2.models import route_tables as ec2_route_tables
 from moto.ec2.models import vpcs as ec2_vpcs
 from moto.ec2.models import vpn_gateway as ec2_vpn
 from moto.events import models as events_models
+from moto.cloudwatch import models as cloudwatch_models
 from moto.kms import models as kms_models
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
@@ -194,6 +199,71 @@ class _CfnDBCluster(rds_models.DBCluster, CloudFormationModel):
         rds_models.rds_backends[account_id][region_name].delete_db_cluster(
             self.db_cluster_identifier
         )
+
+
+class _CfnAlarm(cloudwatch_models.Alarm, CloudFormationModel):
+    """AWS::CloudWatch::Alarm (a single metric), created through moto's CloudWatch backend."""
+
+    __module__ = "moto.cloudwatch.models"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "AlarmName"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = cloudwatch_models.cloudwatch_backends[account_id][region_name]
+        alarm = backend.put_metric_alarm(
+            name=p.get("AlarmName", resource_name),
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            comparison_operator=p.get("ComparisonOperator"),
+            evaluation_periods=int(p.get("EvaluationPeriods", 1)),
+            period=int(p.get("Period", 60)),
+            threshold=float(p.get("Threshold", 0)),
+            statistic=p.get("Statistic"),
+            extended_statistic=p.get("ExtendedStatistic"),
+            description=p.get("AlarmDescription", ""),
+            dimensions=[{"Name": d["Name"], "Value": _name(d["Value"])} for d in p.get("Dimensions", [])],
+            alarm_actions=[_name(a) for a in p.get("AlarmActions", [])],
+            ok_actions=[_name(a) for a in p.get("OKActions", [])],
+            insufficient_data_actions=[_name(a) for a in p.get("InsufficientDataActions", [])],
+            datapoints_to_alarm=p.get("DatapointsToAlarm"),
+            treat_missing_data=p.get("TreatMissingData"),
+            unit=p.get("Unit"),
+            tags=p.get("Tags", []),
+        )
+        alarm.__class__ = cls
+        return alarm
+
+    @property
+    def physical_resource_id(self):
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name == "Arn":
+            return self.alarm_arn
+        raise UnformattedGetAttTemplateException()
+
+    def delete(self, account_id, region_name):
+        cloudwatch_models.cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+
+
+# moto's serializer finds AlarmName as `name` by stripping the class's name.
+_CfnAlarm.__name__ = _CfnAlarm.__qualname__ = "Alarm"
 
 
 def _create_db_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):

@@ -6,9 +6,8 @@ API (moto's CloudFormation reports success even for types it ignores).
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION put-versions BUCKET KEY
         writes two versions of KEY into BUCKET
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION alarm-state NAME STATE
-        sets alarm NAME to STATE (OK, ALARM), as CloudWatch would; moto's
-        CloudFormation ignores AWS::CloudWatch::Alarm, so an alarm the
-        template declares is put first when it is missing
+        sets alarm NAME to STATE (OK, ALARM), as CloudWatch would (an alarm
+        that does not exist is put first)
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION send QUEUE_NAME
         sends one message to queue QUEUE_NAME
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION get BUCKET KEY

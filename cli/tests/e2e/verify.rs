@@ -100,10 +100,8 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
         "api-errors",
     ]
     .map(|a| format!("alarm-{a}-{REGION}-{suffix}"));
-    for alarm in &guards {
-        moto.alarm_state(alarm, "OK");
-    }
-
+    // The guard alarms exist as the template declares them (OK until
+    // CloudWatch evaluates them), created by the deploy itself.
     let run = verify(&[]);
     assert_eq!(run.code, 0, "{run}");
     for row in [
