@@ -22,15 +22,15 @@ mod tests;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 pub use spec::{ApiSpec, RestApiSpec};
@@ -122,7 +122,9 @@ impl Ids {
     fn new(headers: &HeaderMap) -> Ids {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let mut hasher = Sha256::new();
         hasher.update(n.to_le_bytes());
         hasher.update(now.as_nanos().to_le_bytes());
@@ -154,9 +156,15 @@ impl Ids {
 }
 
 /// A response of API Gateway itself (not the integration's).
-fn gateway(ids: &Ids, status: u16, error_type: Option<&str>, body: String) -> Response<Full<Bytes>> {
+fn gateway(
+    ids: &Ids,
+    status: u16,
+    error_type: Option<&str>,
+    body: String,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
     insert(headers, "x-amzn-requestid", &ids.request_id);
@@ -195,7 +203,11 @@ fn message(text: &str) -> String {
     json!({ "message": text }).to_string()
 }
 
-async fn handle(state: &State, request: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+async fn handle(
+    state: &State,
+    request: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>> {
     let ids = Ids::new(request.headers());
     let (parts, body) = request.into_parts();
     let raw_path = parts.uri.path().to_owned();
@@ -214,11 +226,15 @@ async fn handle(state: &State, request: Request<Incoming>, remote: SocketAddr) -
     };
     let method = route.method;
 
-    let limits = stage.throttling.for_method(&route.resource.path, &method.http_method);
-    if !state
-        .throttles
-        .admit(&stage.name, &route.resource.path, &method.http_method, limits)
-    {
+    let limits = stage
+        .throttling
+        .for_method(&route.resource.path, &method.http_method);
+    if !state.throttles.admit(
+        &stage.name,
+        &route.resource.path,
+        &method.http_method,
+        limits,
+    ) {
         return gateway(
             &ids,
             429,
@@ -230,7 +246,12 @@ async fn handle(state: &State, request: Request<Incoming>, remote: SocketAddr) -
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return gateway(&ids, 413, None, r#"{"message":"Request Too Long"}"#.to_owned());
+            return gateway(
+                &ids,
+                413,
+                None,
+                r#"{"message":"Request Too Long"}"#.to_owned(),
+            );
         }
     };
 
@@ -244,11 +265,22 @@ async fn handle(state: &State, request: Request<Incoming>, remote: SocketAddr) -
         }
     };
 
-    if let Some(response) = validate(state, method, &parts.headers, parts.uri.query(), &route, &body, &ids) {
+    if let Some(response) = validate(
+        state,
+        method,
+        &parts.headers,
+        parts.uri.query(),
+        &route,
+        &body,
+        &ids,
+    ) {
         return response;
     }
 
-    integrate(state, stage, &route, &parts, path, &body, remote, caller, &ids).await
+    integrate(
+        state, stage, &route, &parts, path, &body, remote, caller, &ids,
+    )
+    .await
 }
 
 /// Authenticates the signature and authorizes `execute-api:Invoke`; the
@@ -288,8 +320,14 @@ async fn authorize(
     let mut context = std::collections::BTreeMap::new();
     context.insert("aws:SourceIp".to_owned(), vec![remote.ip().to_string()]);
     context.insert("aws:SecureTransport".to_owned(), vec!["false".to_owned()]);
-    context.insert("aws:PrincipalArn".to_owned(), vec![principal.identity_arn.clone()]);
-    context.insert("aws:PrincipalAccount".to_owned(), vec![principal.account.clone()]);
+    context.insert(
+        "aws:PrincipalArn".to_owned(),
+        vec![principal.identity_arn.clone()],
+    );
+    context.insert(
+        "aws:PrincipalAccount".to_owned(),
+        vec![principal.account.clone()],
+    );
     let question = AuthzRequest {
         identity_arn: principal.identity_arn.clone(),
         action: "execute-api:Invoke".to_owned(),
@@ -299,7 +337,10 @@ async fn authorize(
     let decision = match state.deps.authorizer.authorize(&question).await {
         Ok(decision) => decision,
         Err(e) => {
-            eprintln!("apigw: authorizing {} on {resource} failed: {e:#}", principal.arn);
+            eprintln!(
+                "apigw: authorizing {} on {resource} failed: {e:#}",
+                principal.arn
+            );
             return Err(gateway(
                 ids,
                 500,
@@ -331,20 +372,31 @@ pub fn mask_account(arn: &str, account: &str) -> String {
     if account.len() <= 4 {
         return arn.to_owned();
     }
-    let masked = format!("{}{}", "*".repeat(account.len() - 4), &account[account.len() - 4..]);
+    let masked = format!(
+        "{}{}",
+        "*".repeat(account.len() - 4),
+        &account[account.len() - 4..]
+    );
     arn.replacen(&format!(":{account}:"), &format!(":{masked}:"), 1)
 }
 
 /// The access key id of `Credential=AKID/...` (header or presigned query).
 fn access_key_of(parts: &http::request::Parts) -> Option<String> {
-    if let Some(header) = parts.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+    if let Some(header) = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+    {
         let credential = header.split("Credential=").nth(1)?;
         return credential.split('/').next().map(str::to_owned);
     }
     let query = parts.uri.query()?;
     query.split('&').find_map(|pair| {
         let value = pair.strip_prefix("X-Amz-Credential=")?;
-        routing::percent_decode(value).split('/').next().map(str::to_owned)
+        routing::percent_decode(value)
+            .split('/')
+            .next()
+            .map(str::to_owned)
     })
 }
 
@@ -373,9 +425,12 @@ fn auth_failure(failure: &AuthFailure, headers: &HeaderMap, ids: &Ids) -> Respon
             Some("InvalidSignatureException"),
             message(&expired_message(headers, SystemTime::now())),
         ),
-        AuthFailure::Malformed(what) => {
-            gateway(ids, 403, Some("IncompleteSignatureException"), message(what))
-        }
+        AuthFailure::Malformed(what) => gateway(
+            ids,
+            403,
+            Some("IncompleteSignatureException"),
+            message(what),
+        ),
         AuthFailure::WrongScope(what) => {
             gateway(ids, 403, Some("InvalidSignatureException"), message(what))
         }
@@ -410,7 +465,13 @@ fn content_type(headers: &HeaderMap) -> String {
     headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "application/json".to_owned())
 }
@@ -452,7 +513,10 @@ fn validate(
                     .get_all(param)
                     .iter()
                     .any(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace)),
-                "path" => route.path_parameters.get(param).is_some_and(|v| !v.is_empty()),
+                "path" => route
+                    .path_parameters
+                    .get(param)
+                    .is_some_and(|v| !v.is_empty()),
                 _ => true,
             };
             if !present {
@@ -472,25 +536,10 @@ fn validate(
         }
     }
     if validator.validate_body {
-        let content_type = content_type(headers);
-        let key = if method.request_models.contains_key(&content_type) {
-            Some(content_type)
-        } else if method.request_models.contains_key("$default") {
-            Some("$default".to_owned())
-        } else {
-            None
-        };
-        if let Some(schema) =
-            key.and_then(|k| state.validators.get(&(method.logical_id.clone(), k)))
-        {
-            // An empty body is validated as the empty object.
-            let instance = if body.iter().all(u8::is_ascii_whitespace) {
-                Ok(json!({}))
-            } else {
-                serde_json::from_slice::<Value>(body)
-            };
-            let valid = instance.map(|v| schema.is_valid(&v)).unwrap_or(false);
-            if !valid {
+        let schema = model_key(&method.request_models, headers)
+            .and_then(|k| state.validators.get(&(method.logical_id.clone(), k)));
+        if let Some(schema) = schema {
+            if !body_is_valid(schema, body) {
                 return Some(gateway(
                     ids,
                     400,
@@ -501,6 +550,33 @@ fn validate(
         }
     }
     None
+}
+
+/// Which of a method's models applies to a request: the one for its
+/// content type, else `$default`, else none (the body is not validated).
+pub fn model_key<V>(
+    models: &std::collections::BTreeMap<String, V>,
+    headers: &HeaderMap,
+) -> Option<String> {
+    let content_type = content_type(headers);
+    if models.contains_key(&content_type) {
+        Some(content_type)
+    } else if models.contains_key("$default") {
+        Some("$default".to_owned())
+    } else {
+        None
+    }
+}
+
+/// Whether `body` is JSON that `schema` accepts; an empty body is
+/// validated as the empty object.
+pub fn body_is_valid(schema: &jsonschema::Validator, body: &[u8]) -> bool {
+    let instance = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(json!({}))
+    } else {
+        serde_json::from_slice::<Value>(body)
+    };
+    instance.map(|v| schema.is_valid(&v)).unwrap_or(false)
 }
 
 /// `content-type` -> `Content-Type`: the spelling most clients send (HTTP/1
@@ -523,7 +599,12 @@ fn is_binary(binary_types: &[String], media_type: Option<&str>) -> bool {
     let Some(media_type) = media_type else {
         return false;
     };
-    let media_type = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media_type = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     binary_types.iter().any(|pattern| {
         let pattern = pattern.to_ascii_lowercase();
         pattern == "*/*"
@@ -558,7 +639,11 @@ async fn integrate(
         ));
     }
     let source_ip = remote.ip().to_string();
-    let forwarded_for = match parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+    let forwarded_for = match parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
         Some(earlier) => format!("{earlier}, {source_ip}"),
         None => source_ip.clone(),
     };
@@ -588,7 +673,10 @@ async fn integrate(
     let protocol = format!("{:?}", parts.version);
     let binary = is_binary(
         &api.binary_media_types,
-        parts.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        parts
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
     );
     let event = proxy::event(&proxy::ProxyRequest {
         api,
@@ -642,7 +730,11 @@ async fn integrate(
             return internal_error(ids);
         }
     };
-    let accept = parts.headers.get("accept").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let accept = parts
+        .headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mapped = proxy::response(&value, |content_type| {
         is_binary(&api.binary_media_types, content_type)
             || is_binary(&api.binary_media_types, accept.as_deref())

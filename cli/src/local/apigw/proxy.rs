@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_lambda::primitives::{DateTime, DateTimeFormat};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::routing::{percent_decode, Route};
+use super::routing::{Route, percent_decode};
 use super::spec::{RestApiSpec, StageSpec};
 use crate::local::types::Principal;
 
@@ -49,7 +49,12 @@ pub fn event(request: &ProxyRequest) -> Value {
     }
     let mut query = Map::new();
     let mut multi_query: Map<String, Value> = Map::new();
-    for pair in request.query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+    for pair in request
+        .query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let (name, value) = (percent_decode(name), percent_decode(value));
         query.insert(name.clone(), Value::String(value.clone()));
@@ -73,10 +78,7 @@ pub fn event(request: &ProxyRequest) -> Value {
         .rev()
         .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
         .map(|(_, v)| v.clone());
-    let epoch = request
-        .time
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let epoch = request.time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let identity = json!({
         "cognitoIdentityPoolId": null,
         "cognitoIdentityId": null,
@@ -172,10 +174,7 @@ pub fn request_time(time: SystemTime) -> String {
         .and_then(|m| MONTHS.get(m.wrapping_sub(1)))
         .copied()
         .unwrap_or("Jan");
-    format!(
-        "{day}/{month}/{year}:{} +0000",
-        clock.trim_end_matches('Z')
-    )
+    format!("{day}/{month}/{year}:{} +0000", clock.trim_end_matches('Z'))
 }
 
 /// `2015-04-09T12:34:56Z`, whole seconds.
@@ -226,7 +225,10 @@ pub struct ProxyResponse {
 /// would call it a "Malformed Lambda proxy response". A base64-encoded
 /// body is sent decoded when `binary` says the response's content type (or
 /// the request's `Accept`) is a binary media type, else as its text.
-pub fn response(result: &Value, binary: impl Fn(Option<&str>) -> bool) -> Result<ProxyResponse, String> {
+pub fn response(
+    result: &Value,
+    binary: impl Fn(Option<&str>) -> bool,
+) -> Result<ProxyResponse, String> {
     let object = result
         .as_object()
         .ok_or_else(|| format!("the result is not an object: {result}"))?;
@@ -242,7 +244,8 @@ pub fn response(result: &Value, binary: impl Fn(Option<&str>) -> bool) -> Result
         Some(Value::Number(n)) => n
             .as_u64()
             .filter(|s| (100..=599).contains(s))
-            .ok_or_else(|| format!("`statusCode` {n} is not an HTTP status code"))? as u16,
+            .ok_or_else(|| format!("`statusCode` {n} is not an HTTP status code"))?
+            as u16,
         None => return Err("no `statusCode`".to_owned()),
         Some(other) => return Err(format!("`statusCode` is not an integer: {other}")),
     };
@@ -267,14 +270,16 @@ pub fn response(result: &Value, binary: impl Fn(Option<&str>) -> bool) -> Result
         Some(Value::Object(map)) => {
             for (name, values) in map {
                 let Value::Array(values) = values else {
-                    return Err(format!("`multiValueHeaders` `{name}` is not an array: {values}"));
+                    return Err(format!(
+                        "`multiValueHeaders` `{name}` is not an array: {values}"
+                    ));
                 };
                 let values = values
                     .iter()
                     .map(|v| {
-                        v.as_str()
-                            .map(str::to_owned)
-                            .ok_or_else(|| format!("`multiValueHeaders` `{name}` holds a non-string: {v}"))
+                        v.as_str().map(str::to_owned).ok_or_else(|| {
+                            format!("`multiValueHeaders` `{name}` holds a non-string: {v}")
+                        })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 if !single.contains_key(name) {

@@ -55,7 +55,10 @@ pub fn route<'a>(api: &'a RestApiSpec, path: &str, http_method: &str) -> Option<
     best.map(|(_, route)| route)
 }
 
-fn match_parts(parts: &[PathPart], segments: &[String]) -> Option<(Rank, BTreeMap<String, String>)> {
+fn match_parts(
+    parts: &[PathPart],
+    segments: &[String],
+) -> Option<(Rank, BTreeMap<String, String>)> {
     let mut rank = Vec::with_capacity(parts.len());
     let mut params = BTreeMap::new();
     for (i, part) in parts.iter().enumerate() {

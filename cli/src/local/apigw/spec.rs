@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{Context, anyhow, bail};
 use serde_json::{Map, Value};
 
 /// API Gateway's hard limit on an integration's time (REST APIs).
@@ -181,9 +181,9 @@ struct Template<'a> {
 impl<'a> Template<'a> {
     fn of_type(&self, kind: &str) -> impl Iterator<Item = (&'a String, &'a Value)> + '_ {
         let kind = kind.to_owned();
-        self.resources.iter().filter(move |(id, r)| {
-            r["Type"] == Value::String(kind.clone()) && self.deployed(id, r)
-        })
+        self.resources
+            .iter()
+            .filter(move |(id, r)| r["Type"] == Value::String(kind.clone()) && self.deployed(id, r))
     }
 
     /// A resource with a `Condition` that was not created has no physical id.
@@ -236,9 +236,10 @@ impl<'a> Template<'a> {
                         "Fn::Sub" => {
                             let (text, vars) = match inner {
                                 Value::String(text) => (text.as_str(), None),
-                                Value::Array(parts) => {
-                                    (parts.first().and_then(Value::as_str).unwrap_or(""), parts.get(1))
-                                }
+                                Value::Array(parts) => (
+                                    parts.first().and_then(Value::as_str).unwrap_or(""),
+                                    parts.get(1),
+                                ),
                                 _ => ("", None),
                             };
                             let mut rest = text;
@@ -309,7 +310,9 @@ fn rest_api(t: &Template, logical: &str, api: &Value) -> anyhow::Result<RestApiS
     let props = &api["Properties"];
     for unsupported in ["Body", "BodyS3Location", "Policy", "CloneFrom"] {
         if props.get(unsupported).is_some() {
-            bail!("property `{unsupported}` is not emulated by `tp local`; declare the API's resources and methods as AWS::ApiGateway resources instead");
+            bail!(
+                "property `{unsupported}` is not emulated by `tp local`; declare the API's resources and methods as AWS::ApiGateway resources instead"
+            );
         }
     }
     let id = t.physical_id(logical)?;
@@ -369,7 +372,11 @@ fn rest_api(t: &Template, logical: &str, api: &Value) -> anyhow::Result<RestApiS
         parts.reverse();
         spec_resources.push(ResourceSpec {
             logical_id: Some((*rid).to_owned()),
-            id: t.physical.get(*rid).cloned().unwrap_or_else(|| (*rid).to_owned()),
+            id: t
+                .physical
+                .get(*rid)
+                .cloned()
+                .unwrap_or_else(|| (*rid).to_owned()),
             path: path_string(&parts),
             parts,
             methods: BTreeMap::new(),
@@ -392,7 +399,8 @@ fn rest_api(t: &Template, logical: &str, api: &Value) -> anyhow::Result<RestApiS
         if t.api_of(mprops).as_deref() != Some(logical) {
             continue;
         }
-        let spec = method_spec(t, logical, mid, mprops).with_context(|| format!("method `{mid}`"))?;
+        let spec =
+            method_spec(t, logical, mid, mprops).with_context(|| format!("method `{mid}`"))?;
         let owner = parent_of(&mprops["ResourceId"], logical)
             .with_context(|| format!("method `{mid}`: `ResourceId`"))?;
         let resource = spec_resources
@@ -411,7 +419,9 @@ fn rest_api(t: &Template, logical: &str, api: &Value) -> anyhow::Result<RestApiS
 
     let stages = stages(t, logical)?;
     if stages.is_empty() {
-        bail!("no AWS::ApiGateway::Stage (nor a Deployment with `StageName`) deploys it; there is no URL to serve");
+        bail!(
+            "no AWS::ApiGateway::Stage (nor a Deployment with `StageName`) deploys it; there is no URL to serve"
+        );
     }
     Ok(RestApiSpec {
         logical_id: logical.to_owned(),
@@ -442,7 +452,9 @@ fn parent_of<'v>(value: &'v Value, api: &str) -> anyhow::Result<Option<&'v str>>
             return Ok(None);
         }
     }
-    bail!("expected {{\"Ref\": <resource>}} or {{\"Fn::GetAtt\": [\"{api}\", \"RootResourceId\"]}}, found {value}")
+    bail!(
+        "expected {{\"Ref\": <resource>}} or {{\"Fn::GetAtt\": [\"{api}\", \"RootResourceId\"]}}, found {value}"
+    )
 }
 
 fn path_part(part: &str) -> anyhow::Result<PathPart> {
@@ -489,10 +501,14 @@ fn method_spec(
     let authorization = match props["AuthorizationType"].as_str().unwrap_or("NONE") {
         "NONE" => Authorization::None,
         "AWS_IAM" => Authorization::AwsIam,
-        other => bail!("`AuthorizationType: {other}` is not emulated by `tp local` (only NONE and AWS_IAM are)"),
+        other => bail!(
+            "`AuthorizationType: {other}` is not emulated by `tp local` (only NONE and AWS_IAM are)"
+        ),
     };
     if props["ApiKeyRequired"].as_bool() == Some(true) {
-        bail!("`ApiKeyRequired: true` is not emulated by `tp local` (API keys and usage plans are not)");
+        bail!(
+            "`ApiKeyRequired: true` is not emulated by `tp local` (API keys and usage plans are not)"
+        );
     }
     let validator = match &props["RequestValidatorId"] {
         Value::Null => None,
@@ -577,15 +593,21 @@ fn model_spec(t: &Template, api: &str, model: &Value) -> anyhow::Result<ModelSpe
                 .ok_or_else(|| anyhow!("model `{name}` is neither built in nor an AWS::ApiGateway::Model of this API"))?
         }
         value => {
-            let mid = Template::ref_target(value)
-                .ok_or_else(|| anyhow!("expected a model name or a Ref to an AWS::ApiGateway::Model, found {value}"))?;
+            let mid = Template::ref_target(value).ok_or_else(|| {
+                anyhow!(
+                    "expected a model name or a Ref to an AWS::ApiGateway::Model, found {value}"
+                )
+            })?;
             let m = t
                 .resources
                 .get(mid)
                 .filter(|m| m["Type"] == "AWS::ApiGateway::Model")
                 .ok_or_else(|| anyhow!("`{mid}` is not an AWS::ApiGateway::Model"))?;
             (
-                t.resources.get_key_value(mid).map(|(k, _)| k).expect("present"),
+                t.resources
+                    .get_key_value(mid)
+                    .map(|(k, _)| k)
+                    .expect("present"),
                 m,
             )
         }
@@ -598,8 +620,9 @@ fn model_spec(t: &Template, api: &str, model: &Value) -> anyhow::Result<ModelSpe
         Value::Object(_) => mprops["Schema"].clone(),
         _ => bail!("model `{mid}` has no `Schema`"),
     };
-    jsonschema::draft4::new(&schema)
-        .map_err(|e| anyhow!("model `{mid}`: its schema is not a valid JSON Schema draft 4: {e}"))?;
+    jsonschema::draft4::new(&schema).map_err(|e| {
+        anyhow!("model `{mid}`: its schema is not a valid JSON Schema draft 4: {e}")
+    })?;
     let name = mprops["Name"]
         .as_str()
         .map(str::to_owned)
@@ -609,11 +632,13 @@ fn model_spec(t: &Template, api: &str, model: &Value) -> anyhow::Result<ModelSpe
 }
 
 fn integration(t: &Template, value: &Value) -> anyhow::Result<Integration> {
-    let kind = value["Type"]
-        .as_str()
-        .ok_or_else(|| anyhow!("no `Type`; `tp local` serves AWS_PROXY integrations to Lambda functions"))?;
+    let kind = value["Type"].as_str().ok_or_else(|| {
+        anyhow!("no `Type`; `tp local` serves AWS_PROXY integrations to Lambda functions")
+    })?;
     if kind != "AWS_PROXY" {
-        bail!("`Type: {kind}` is not emulated by `tp local` (only AWS_PROXY integrations to Lambda functions are)");
+        bail!(
+            "`Type: {kind}` is not emulated by `tp local` (only AWS_PROXY integrations to Lambda functions are)"
+        );
     }
     let uri = &value["Uri"];
     let timeout = match value["TimeoutInMillis"].as_u64() {
@@ -630,7 +655,9 @@ fn integration(t: &Template, value: &Value) -> anyhow::Result<Integration> {
         });
     }
     if !uri.to_string().contains(":lambda:path/") {
-        bail!("`Uri` {uri} is not a Lambda function's invocation URI (arn:...:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations)");
+        bail!(
+            "`Uri` {uri} is not a Lambda function's invocation URI (arn:...:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations)"
+        );
     }
     let mut ids = Vec::new();
     Template::referenced_ids(uri, &mut ids);
@@ -646,7 +673,10 @@ fn integration(t: &Template, value: &Value) -> anyhow::Result<Integration> {
             timeout,
         }),
         [] => bail!("`Uri` {uri} references no AWS::Lambda::Function of the template"),
-        many => bail!("`Uri` references several functions ({}); expected one", many.join(", ")),
+        many => bail!(
+            "`Uri` references several functions ({}); expected one",
+            many.join(", ")
+        ),
     }
 }
 
@@ -754,7 +784,9 @@ fn throttling(value: &Value) -> anyhow::Result<StageThrottling> {
             out.default_rate = rate.or(out.default_rate);
             out.default_burst = burst.or(out.default_burst);
         } else if path.contains('*') || method == "*" {
-            bail!("setting for {method} {path}: only `/*` with `*` (every method) or one resource path with one method is emulated");
+            bail!(
+                "setting for {method} {path}: only `/*` with `*` (every method) or one resource path with one method is emulated"
+            );
         } else {
             out.per_method
                 .insert((decode_settings_path(path), method), (rate, burst));
@@ -766,5 +798,11 @@ fn throttling(value: &Value) -> anyhow::Result<StageThrottling> {
 /// `MethodSettings` paths spell each `/` after the first as `~1`: `/~1trades~1{id}` is `/trades/{id}`.
 fn decode_settings_path(path: &str) -> String {
     let inner = path.strip_prefix('/').unwrap_or(path);
-    format!("/{}", inner.replace("~1", "/").replace("~0", "~"))
+    let decoded = inner.replace("~1", "/").replace("~0", "~");
+    if decoded.starts_with('/') {
+        decoded
+    } else {
+        // `/` is the root; a path written with plain slashes is taken as is.
+        format!("/{decoded}")
+    }
 }

@@ -48,11 +48,21 @@ pub struct Throttles {
 
 impl Throttles {
     /// Whether one more request of this stage and method may pass now.
-    pub fn admit(&self, stage: &str, resource_path: &str, http_method: &str, limits: Throttle) -> bool {
+    pub fn admit(
+        &self,
+        stage: &str,
+        resource_path: &str,
+        http_method: &str,
+        limits: Throttle,
+    ) -> bool {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         buckets
-            .entry((stage.to_owned(), resource_path.to_owned(), http_method.to_owned()))
+            .entry((
+                stage.to_owned(),
+                resource_path.to_owned(),
+                http_method.to_owned(),
+            ))
             .or_insert_with(|| TokenBucket::new(limits, now))
             .try_take(now)
     }
