@@ -665,6 +665,7 @@ fn integration(t: &Template, value: &Value) -> anyhow::Result<Integration> {
         .into_iter()
         .filter(|id| t.type_of(id) == Some("AWS::Lambda::Function"))
         .collect();
+    functions.sort();
     functions.dedup();
     match functions.as_slice() {
         [one] => Ok(Integration::LambdaProxy {
