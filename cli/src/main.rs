@@ -418,7 +418,32 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             ))
         }
         Command::Local { command, out } => local(&platform, command, &out),
-        Command::Verify { target, api_url } => {
+        Command::Verify {
+            mut target,
+            mut api_url,
+        } => {
+            // A local environment (`tp local up`) whose emulator this call
+            // reaches is verified as it runs: its one region, its front door.
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+            if let Some(local) = cli::local::commands::running_local(
+                Path::new("tp.out"),
+                &target.suffix,
+                endpoint.as_deref(),
+            ) {
+                println!(
+                    "local environment `{}` (tp local): {} in {}",
+                    target.suffix, local.endpoint, local.region
+                );
+                if target.regions.is_empty() {
+                    target.regions = vec![local.region];
+                }
+                if target.profile.is_none() {
+                    target.profile = Some(local.profile);
+                }
+                if api_url.is_none() {
+                    api_url = local.api_url;
+                }
+            }
             let assembly = assembly(&platform, &target)?;
             with_aws(cli::verify::verify(
                 &platform,

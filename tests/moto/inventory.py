@@ -14,6 +14,9 @@ API (moto's CloudFormation reports success even for types it ignores).
         prints the object KEY of BUCKET
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION put BUCKET KEY TEXT
         writes TEXT to KEY of BUCKET
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION item TABLE KEY VALUE
+        prints the item of TABLE whose string key KEY is VALUE as plain JSON
+        (null when there is none)
 """
 
 import json
@@ -50,6 +53,18 @@ def main():
         cloudwatch.set_alarm_state(
             AlarmName=name, StateValue=state, StateReason="set by the test"
         )
+        return
+
+    if command == "item":
+        table, key, value = sys.argv[4:7]
+        from boto3.dynamodb.types import TypeDeserializer
+
+        item = client("dynamodb").get_item(TableName=table, Key={key: {"S": value}}).get("Item")
+        plain = None
+        if item is not None:
+            deserialize = TypeDeserializer().deserialize
+            plain = {k: deserialize(v) for k, v in item.items()}
+        print(json.dumps(plain, default=str))
         return
 
     if command == "get":

@@ -532,3 +532,27 @@ fn sign_request(
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect())
 }
+
+/// A local environment that runs, as `tp verify` needs it.
+pub struct RunningLocal {
+    pub endpoint: String,
+    pub region: String,
+    pub profile: String,
+    pub api_url: Option<String>,
+}
+
+/// The local environment `suffix` under `out`, if it is ready and its
+/// emulator is `endpoint` (the one the caller's AWS calls go to).
+pub fn running_local(out: &Path, suffix: &str, endpoint: Option<&str>) -> Option<RunningLocal> {
+    let state = Paths::new(out, suffix).read_state().ok()?;
+    let moto = state.str("moto")?;
+    if !state.ready() || endpoint.map(|e| e.trim_end_matches('/')) != Some(moto) {
+        return None;
+    }
+    Some(RunningLocal {
+        endpoint: moto.to_owned(),
+        region: state.str("region")?.to_owned(),
+        profile: state.str("profile")?.to_owned(),
+        api_url: state.env().get("TP_API_URL").cloned(),
+    })
+}

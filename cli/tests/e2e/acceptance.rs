@@ -1,0 +1,497 @@
+//! The seeds' success criteria, through the platform's front door only:
+//! `tp local up` runs the platform from its own template; the test then
+//! touches it through the API's URL (SigV4-signed requests), the
+//! emulator's AWS APIs and the PostgreSQL URL, to look, and `tp` itself
+//! (`tp local invoke` for the scheduled monitor, `tp verify`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
+
+use super::{Run, run, scratch};
+
+const SUFFIX: &str = "acc";
+
+/// `tp` run in `dir` with nothing of the caller's AWS settings.
+fn tp(dir: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tp"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command.current_dir(dir).args(args);
+    run(command)
+}
+
+/// `tp` with the local environment's variables, as a user who sourced
+/// `tp.out/local-<suffix>.env` runs it.
+fn tp_in_env(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tp"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .current_dir(dir)
+        .envs(env)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .args(args);
+    run(command)
+}
+
+/// Stops the local environment when the test ends, however it ends.
+struct Down(PathBuf);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let run = tp(&self.0, &["local", "down", "--suffix", SUFFIX]);
+        if run.code != 0 {
+            eprintln!("tp local down: {run}");
+        }
+    }
+}
+
+/// The environment file `tp local up` wrote, as a map.
+fn read_env(dir: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(dir.join(format!("tp.out/local-{SUFFIX}.env")))
+        .expect("tp local up writes the environment file");
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            (
+                k.to_owned(),
+                v.trim_matches('\'').replace("'\\''", "'"),
+            )
+        })
+        .collect()
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {} {}", self.status, self.body)
+    }
+}
+
+/// A request to the API, signed with the caller's credentials when `signed`.
+fn api(env: &BTreeMap<String, String>, method: &str, path: &str, body: Option<&Value>, signed: bool) -> Answer {
+    let url = format!("{}{path}", env["TP_API_URL"]);
+    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+    if signed {
+        let credentials = cli::local::types::Credentials {
+            access_key_id: env["AWS_ACCESS_KEY_ID"].clone(),
+            secret_access_key: env["AWS_SECRET_ACCESS_KEY"].clone(),
+            session_token: env.get("AWS_SESSION_TOKEN").cloned(),
+        };
+        headers.extend(
+            cli::local::sigv4::sign(
+                method,
+                &url,
+                &headers,
+                &body,
+                &credentials,
+                "execute-api",
+                &env["AWS_REGION"],
+                SystemTime::now(),
+            )
+            .expect("sign"),
+        );
+    }
+    let (status, body) =
+        cli::local::commands::request(method, &url, &headers, body).expect("the API answers");
+    Answer {
+        status,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    }
+}
+
+/// Runs SQL through psql against the environment's DATABASE_URL.
+fn sql(env: &BTreeMap<String, String>, query: &str) -> String {
+    let out = Command::new("psql")
+        .arg(&env["DATABASE_URL"])
+        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", query])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql {query}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Polls `check` until it gives a value or `within` passes.
+fn eventually<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// The emulator's AWS APIs, with the environment's endpoint.
+struct Aws {
+    runtime: tokio::runtime::Runtime,
+    config: aws_config::SdkConfig,
+    endpoint: String,
+    region: String,
+}
+
+impl Aws {
+    fn new(env: &BTreeMap<String, String>) -> Aws {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let endpoint = env["AWS_ENDPOINT_URL"].clone();
+        let region = env["AWS_REGION"].clone();
+        let config = runtime.block_on(cli::local::serve::sdk_config(&endpoint, &region));
+        Aws {
+            runtime,
+            config,
+            endpoint,
+            region,
+        }
+    }
+
+    fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.config)
+    }
+
+    /// The messages of every log stream of `group`.
+    fn log_messages(&self, group: &str) -> Vec<String> {
+        let client = aws_sdk_cloudwatchlogs::Client::new(&self.config);
+        self.runtime.block_on(async {
+            let mut all = Vec::new();
+            let mut token = None;
+            loop {
+                let Ok(out) = client
+                    .filter_log_events()
+                    .log_group_name(group)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                else {
+                    return all;
+                };
+                all.extend(out.events().iter().filter_map(|e| e.message().map(str::to_owned)));
+                match out.next_token() {
+                    Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                    _ => return all,
+                }
+            }
+        })
+    }
+
+    /// How many invocations a function's log group records.
+    fn invocations(&self, group: &str) -> usize {
+        self.log_messages(group)
+            .iter()
+            .filter(|m| m.contains("START RequestId") || m.contains("\"type\":\"platform.start\""))
+            .count()
+    }
+
+    /// Keys under `prefix` in `bucket`.
+    fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.config)
+                .force_path_style(true)
+                .build(),
+        );
+        self.runtime.block_on(async {
+            s3.list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .send()
+                .await
+                .map(|o| o.contents().iter().filter_map(|c| c.key().map(str::to_owned)).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    fn object(&self, bucket: &str, key: &str) -> String {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.config)
+                .force_path_style(true)
+                .build(),
+        );
+        self.runtime.block_on(async {
+            let out = s3.get_object().bucket(bucket).key(key).send().await.expect("get object");
+            String::from_utf8(out.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+        })
+    }
+
+    /// Visible plus in-flight messages of a queue.
+    fn depth(&self, url: &str) -> u64 {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let out = self
+            .runtime
+            .block_on(
+                self.sqs()
+                    .get_queue_attributes()
+                    .queue_url(url)
+                    .attribute_names(A::ApproximateNumberOfMessages)
+                    .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+                    .send(),
+            )
+            .expect("queue attributes");
+        let get = |a: A| {
+            out.attributes()
+                .and_then(|m| m.get(&a))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        get(A::ApproximateNumberOfMessages) + get(A::ApproximateNumberOfMessagesNotVisible)
+    }
+
+    /// A queue subscribed to `topic_arn`; its URL.
+    fn subscribe_queue(&self, topic_arn: &str) -> String {
+        let sqs = self.sqs();
+        let sns = aws_sdk_sns::Client::new(&self.config);
+        self.runtime.block_on(async {
+            let url = sqs
+                .create_queue()
+                .queue_name("acceptance-alerts")
+                .send()
+                .await
+                .unwrap()
+                .queue_url()
+                .unwrap()
+                .to_owned();
+            let arn = format!(
+                "arn:aws:sqs:{}:123456789012:acceptance-alerts",
+                self.region
+            );
+            sns.subscribe()
+                .topic_arn(topic_arn)
+                .protocol("sqs")
+                .endpoint(arn)
+                .send()
+                .await
+                .unwrap();
+            url
+        })
+    }
+
+    fn receive(&self, url: &str) -> Vec<String> {
+        self.runtime
+            .block_on(self.sqs().receive_message().queue_url(url).max_number_of_messages(10).send())
+            .map(|o| o.messages().iter().filter_map(|m| m.body().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
+    fn send(&self, url: &str, body: &str) {
+        self.runtime
+            .block_on(self.sqs().send_message().queue_url(url).message_body(body).send())
+            .expect("send");
+    }
+
+    /// An item of a table, through DynamoDB's API (boto3 from the venv).
+    fn item(&self, table: &str, key: &str, value: &str) -> Value {
+        let out = Command::new(super::python())
+            .arg(super::workspace_root().join("tests/moto/inventory.py"))
+            .args([&self.endpoint, &self.region, "item", table, key, value])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .expect("inventory.py");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    }
+}
+
+fn output(dir: &Path, key: &str) -> String {
+    let outputs: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("tp.out/local-{SUFFIX}/outputs.json")))
+            .expect("the deploy's outputs"),
+    )
+    .unwrap();
+    outputs
+        .as_object()
+        .and_then(|regions| regions.values().find_map(|o| o[key].as_str()))
+        .or_else(|| outputs[key].as_str())
+        .unwrap_or_else(|| panic!("output {key} in {outputs}"))
+        .to_owned()
+}
+
+#[test]
+fn the_seeds_success_criteria_hold_through_the_front_door() {
+    let dir = scratch("acceptance");
+    let up = tp(
+        &dir,
+        &["local", "up", "--suffix", SUFFIX, "--retry-delay", "1s"],
+    );
+    let _down = Down(dir.clone());
+    assert_eq!(up.code, 0, "{up}");
+    let env = read_env(&dir);
+    for name in [
+        "TP_API_URL",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "DATABASE_URL",
+    ] {
+        assert!(env.contains_key(name), "{name} in {env:?}\n{up}");
+        assert!(up.stdout.contains(&format!("{name}=")), "{name}: {up}");
+    }
+    let aws = Aws::new(&env);
+    let api_log = output(&dir, "TradeApiFunctionLogGroupName");
+    let audit_bucket = output(&dir, "AuditLogBucketName");
+    let audit_group = output(&dir, "AuditEventsLogGroupName");
+    let sessions = output(&dir, "SessionsTableName");
+    let orders_url = output(&dir, "TradeOrdersQueueUrl");
+    let orders_dlq = output(&dir, "TradeOrdersDlqQueueUrl");
+    let alerts = output(&dir, "AlertsTopicArn");
+
+    // 1. A valid order, signed: 202 with a trade id; then exactly one row,
+    // the session updated, the event delivered, the audit trail written.
+    let order: Value = serde_json::from_str(
+        &std::fs::read_to_string(super::workspace_root().join("examples/order.json")).unwrap(),
+    )
+    .unwrap();
+    let first = api(&env, "POST", "/trades", Some(&order), true);
+    assert_eq!(first.status, 202, "{first:?}");
+    let trade_id = first.body["tradeId"].as_str().expect("a trade id").to_owned();
+    let rows = eventually("the trade in PostgreSQL", Duration::from_secs(30), || {
+        let n = sql(&env, &format!("SELECT count(*) FROM trades WHERE trade_id = '{trade_id}'"));
+        (n == "1").then_some(n)
+    });
+    assert_eq!(rows, "1");
+    let session_id = sql(
+        &env,
+        &format!("SELECT session_id FROM trades WHERE trade_id = '{trade_id}'"),
+    );
+    let session = eventually("the session in DynamoDB", Duration::from_secs(30), || {
+        let item = aws.item(&sessions, "session_id", &session_id);
+        (item["lastProcessedTradeId"] == trade_id.as_str()).then_some(item)
+    });
+    assert_eq!(session["lastSubmittedTradeId"], trade_id.as_str(), "{session}");
+    let audit_key = eventually("the audit object", Duration::from_secs(30), || {
+        aws.keys(&audit_bucket, "audit/")
+            .into_iter()
+            .find(|k| aws.object(&audit_bucket, k).contains(&trade_id))
+    });
+    let audited: Value = serde_json::from_str(&aws.object(&audit_bucket, &audit_key)).unwrap();
+    assert_eq!(audited["event"]["detail-type"], "TradeProcessed", "{audited}");
+    assert_eq!(audited["event"]["source"], "trading.processor", "{audited}");
+    eventually("the audit log record", Duration::from_secs(30), || {
+        aws.log_messages(&audit_group)
+            .into_iter()
+            .find(|m| m.contains(&trade_id))
+    });
+
+    // 2. The same order again: the same trade id, still one row.
+    let again = api(&env, "POST", "/trades", Some(&order), true);
+    assert_eq!(again.status, 202, "{again:?}");
+    assert_eq!(again.body["tradeId"], trade_id.as_str(), "{again:?}");
+    eventually("the queue drained", Duration::from_secs(30), || {
+        (aws.depth(&orders_url) == 0).then_some(())
+    });
+    assert_eq!(
+        sql(&env, &format!("SELECT count(*) FROM trades WHERE client_order_id = '{}'", order["clientOrderId"].as_str().unwrap())),
+        "1"
+    );
+
+    // 3. Refusals at the front door do not reach the function; a business
+    // rule the schema cannot express is the function's 400.
+    let before = aws.invocations(&api_log);
+    let unsigned = api(&env, "POST", "/trades", Some(&order), false);
+    assert_eq!(unsigned.status, 403, "{unsigned:?}");
+    assert_eq!(unsigned.body["message"], "Missing Authentication Token");
+    let mut bad = order.clone();
+    bad["side"] = json!("sideways");
+    let invalid = api(&env, "POST", "/trades", Some(&bad), true);
+    assert_eq!(invalid.status, 400, "{invalid:?}");
+    assert_eq!(invalid.body["message"], "Invalid request body");
+    assert_eq!(aws.invocations(&api_log), before, "refused requests reached trade-api");
+    let mut precise = order.clone();
+    precise["clientOrderId"] = json!("order-precise-1");
+    precise["quantity"] = json!(1.123456789);
+    let rule = api(&env, "POST", "/trades", Some(&precise), true);
+    assert_eq!(rule.status, 400, "{rule:?}");
+    assert!(
+        rule.body["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["field"] == "quantity")),
+        "{rule:?}"
+    );
+    assert_eq!(aws.invocations(&api_log), before + 1);
+
+    // 4. Health: per-dependency status; degraded without the database.
+    let health = api(&env, "GET", "/health", None, false);
+    assert_eq!(health.status, 200, "{health:?}");
+    assert_eq!(health.body["status"], "ok", "{health:?}");
+    assert_eq!(health.body["checks"]["database"], "ok", "{health:?}");
+
+    // 6. The hourly monitor checks the API, the database and the queues,
+    // and alerts when the database is down.
+    let alerts_queue = aws.subscribe_queue(&alerts);
+    let healthy = tp(&dir, &["local", "invoke", "health_monitor", "--suffix", SUFFIX]);
+    assert_eq!(healthy.code, 0, "{healthy}");
+    let result: Value = serde_json::from_str(&healthy.stdout).expect("JSON");
+    let summary = &result["outcome"]["result"];
+    assert_eq!(summary["status"], "healthy", "{healthy}");
+    for check in ["api", "database", "queue", "dlq"] {
+        assert_eq!(summary["checks"][check]["ok"], true, "{check}: {healthy}");
+    }
+    assert!(aws.receive(&alerts_queue).is_empty());
+
+    let stop = tp(&dir, &["local", "aurora", "stop", "--suffix", SUFFIX]);
+    assert_eq!(stop.code, 0, "{stop}");
+    let degraded = api(&env, "GET", "/health", None, false);
+    assert_eq!(degraded.status, 200, "{degraded:?}");
+    assert_eq!(degraded.body["status"], "degraded", "{degraded:?}");
+    assert_eq!(degraded.body["checks"]["database"], "unreachable", "{degraded:?}");
+    let unhealthy = tp(&dir, &["local", "invoke", "health_monitor", "--suffix", SUFFIX]);
+    let result: Value = serde_json::from_str(&unhealthy.stdout).expect("JSON");
+    assert_eq!(result["outcome"]["result"]["status"], "unhealthy", "{unhealthy}");
+    assert_eq!(result["outcome"]["result"]["checks"]["database"]["ok"], false);
+    let alert = eventually("the alert", Duration::from_secs(20), || {
+        aws.receive(&alerts_queue).into_iter().next()
+    });
+    assert!(alert.contains("database"), "{alert}");
+    let start = tp(&dir, &["local", "aurora", "start", "--suffix", SUFFIX]);
+    assert_eq!(start.code, 0, "{start}");
+
+    // 8. tp verify passes every check against the local platform.
+    let verify = tp_in_env(&dir, &env, &["verify", "--suffix", SUFFIX]);
+    assert_eq!(verify.code, 0, "{verify}");
+    assert!(verify.stdout.contains("local environment"), "{verify}");
+
+    // 5. A message the processor cannot handle: retried, then in the
+    // dead-letter queue after maxReceiveCount; tp verify reports it.
+    aws.send(&orders_url, "this is not a trade order");
+    eventually("the message in the dead-letter queue", Duration::from_secs(60), || {
+        (aws.depth(&orders_dlq) == 1).then_some(())
+    });
+    let verify = tp_in_env(&dir, &env, &["verify", "--suffix", SUFFIX]);
+    assert_eq!(verify.code, 10, "{verify}");
+    let failed: Vec<&str> = verify.stdout.lines().filter(|l| l.contains("FAIL")).collect();
+    assert_eq!(failed.len(), 1, "{verify}");
+    assert!(failed[0].contains("dead letters trade_orders_dlq"), "{verify}");
+    let processor_log = output(&dir, "TradeProcessorFunctionLogGroupName");
+    let malformed = aws
+        .log_messages(&processor_log)
+        .into_iter()
+        .filter(|m| m.contains("malformed message"))
+        .count();
+    assert_eq!(malformed, 3, "one attempt per receive up to maxReceiveCount");
+}
