@@ -10,4 +10,5 @@ mod policy;
 
 pub use classify::{AwsRequest, Classified, Need, Protocol, Unclassified, classify};
 pub use identities::{Identities, MemoryKeyStore};
-pub use policy::{PolicyAuthorizer, default_node_package, sdk_config};
+pub(crate) use policy::rfc3339;
+pub use policy::{NamedPolicy, PolicyAuthorizer, default_node_package, sdk_config};
