@@ -492,9 +492,10 @@ fn error_response(
     let id = request_id();
     let (content_type, body) = match protocol {
         Protocol::Json => {
-            // DynamoDB qualifies its error types; the SDKs strip the prefix.
+            // DynamoDB qualifies the authentication and authorization
+            // errors of its front end so; the SDKs strip the prefix.
             let kind = if service == "dynamodb" {
-                format!("com.amazonaws.dynamodb.v20120810#{code}")
+                format!("com.amazon.coral.service#{code}")
             } else {
                 code.to_owned()
             };
@@ -707,7 +708,7 @@ mod tests {
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             v["__type"],
-            "com.amazonaws.dynamodb.v20120810#AccessDeniedException"
+            "com.amazon.coral.service#AccessDeniedException"
         );
         assert_eq!(v["message"], "no <way>");
         assert_eq!(headers["x-amzn-errortype"], "AccessDeniedException");

@@ -172,6 +172,35 @@ async fn scenario(moto: &Moto) {
     .await;
     assert_eq!(status, 200);
 
+    let s3_direct = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&direct)
+            .force_path_style(true)
+            .build(),
+    );
+    s3_direct
+        .create_bucket()
+        .bucket("bkt")
+        .send()
+        .await
+        .unwrap();
+    let topic = aws_sdk_sns::Client::new(&direct)
+        .create_topic()
+        .name("fills")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let secret_arn = aws_sdk_secretsmanager::Client::new(&direct)
+        .create_secret()
+        .name("db-credentials")
+        .secret_string("s3cr3t")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+
     let iam = aws_sdk_iam::Client::new(&direct);
     let role = iam
         .create_role()
@@ -195,6 +224,11 @@ async fn scenario(moto: &Moto) {
         {"Effect": "Allow", "Action": "lambda:InvokeFunction",
          "Resource": format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:*")},
         {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::bkt/*"},
+        {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic},
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn},
+        {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+         "Condition": {"StringEquals": {"cloudwatch:namespace": "Trading"}}},
         {"Effect": "Deny", "Action": "sqs:*",
          "Resource": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:B")},
     ]});
@@ -425,6 +459,11 @@ async fn scenario(moto: &Moto) {
     let script = r#"
         import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs'
         import { DynamoDBClient, PutItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb'
+        import { S3Client, PutObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+        import { SNSClient, PublishCommand } from '@aws-sdk/client-sns'
+        import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch'
+        import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
+        import { Readable } from 'node:stream'
         const cfg = { endpoint: process.env.PROXY, region: process.env.REGION, maxAttempts: 1,
           credentials: { accessKeyId: process.env.AK, secretAccessKey: process.env.SK, sessionToken: process.env.TOKEN } }
         const out = {}
@@ -434,10 +473,22 @@ async fn scenario(moto: &Moto) {
         catch (e) { out.put = e.name }
         const got = await new DynamoDBClient(cfg).send(new GetItemCommand({ TableName: 'Orders', Key: { pk: { S: '1' } } }))
         out.get = got.Item.qty.N
+        const s3 = new S3Client(cfg)
+        await s3.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'a b/one.txt', Body: 'hello' }))
+        await s3.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'two.txt', Body: Readable.from(['stream', 'ed']), ContentLength: 8 }))
+        out.one = await (await s3.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'a b/one.txt' }))).Body.transformToString()
+        out.two = await (await s3.send(new GetObjectCommand({ Bucket: 'bkt', Key: 'two.txt' }))).Body.transformToString()
+        try { await s3.send(new ListObjectsV2Command({ Bucket: 'bkt' })); out.list = 'ok' } catch (e) { out.list = e.name }
+        out.published = !!(await new SNSClient(cfg).send(new PublishCommand({ TopicArn: process.env.TOPIC, Message: 'm' }))).MessageId
+        const cw = new CloudWatchClient(cfg)
+        await cw.send(new PutMetricDataCommand({ Namespace: 'Trading', MetricData: [{ MetricName: 'fills', Value: 1 }] }))
+        try { await cw.send(new PutMetricDataCommand({ Namespace: 'Other', MetricData: [{ MetricName: 'x', Value: 1 }] })); out.metric = 'ok' } catch (e) { out.metric = e.name }
+        out.secret = (await new SecretsManagerClient(cfg).send(new GetSecretValueCommand({ SecretId: 'db-credentials' }))).SecretString
         console.log(JSON.stringify(out))
     "#;
     let node_out = tokio::task::spawn_blocking({
-        let (proxy, queue_b, creds) = (proxy.clone(), queue_b.clone(), creds.clone());
+        let (proxy, queue_b, creds, topic) =
+            (proxy.clone(), queue_b.clone(), creds.clone(), topic.clone());
         move || {
             std::process::Command::new(node())
                 .args(["--no-warnings", "--input-type=module", "-e", script])
@@ -448,6 +499,7 @@ async fn scenario(moto: &Moto) {
                 .env("SK", &creds.secret_access_key)
                 .env("TOKEN", creds.session_token.as_deref().unwrap_or_default())
                 .env("QUEUE_B", queue_b)
+                .env("TOPIC", topic)
                 .output()
                 .expect("run node")
         }
@@ -471,6 +523,22 @@ async fn scenario(moto: &Moto) {
     );
     assert_eq!(seen["put"], "AccessDeniedException", "{seen}");
     assert_eq!(seen["get"], "7", "{seen}");
+    assert_eq!(seen["list"], "AccessDenied", "{seen}");
+    assert_eq!(seen["published"], true, "{seen}");
+    assert_eq!(seen["metric"], "AccessDenied", "{seen}");
+    assert_eq!(seen["secret"], "s3cr3t", "{seen}");
+    assert_eq!(seen["one"], "hello", "{seen}");
+    assert_eq!(seen["two"], "streamed", "{seen}");
+    // What the SDK put is in moto as sent.
+    let stored = s3_direct
+        .get_object()
+        .bucket("bkt")
+        .key("two.txt")
+        .send()
+        .await
+        .unwrap();
+    let stored = stored.body.collect().await.unwrap().into_bytes();
+    assert_eq!(&stored[..], b"streamed");
 
     // What the proxy adds to a call: GetItem through it vs straight to moto.
     let rounds = 40;
