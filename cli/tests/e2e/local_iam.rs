@@ -540,6 +540,37 @@ async fn scenario(moto: &Moto) {
     let stored = stored.body.collect().await.unwrap().into_bytes();
     assert_eq!(&stored[..], b"streamed");
 
+    // A user made by Identities has its inline policy and nothing more.
+    let (user, user_creds) = identities
+        .create_user(
+            "alice",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "sqs:GetQueueAttributes",
+                "Resource": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:A")}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(user.arn, format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+    let alice = aws_sdk_sqs::Client::new(&sdk_config(&proxy, REGION, &user_creds).await);
+    alice
+        .get_queue_attributes()
+        .queue_url(&queue_a)
+        .send()
+        .await
+        .expect("alice may read A's attributes");
+    let err = alice
+        .send_message()
+        .queue_url(&queue_a)
+        .message_body("from alice")
+        .send()
+        .await
+        .expect_err("alice may not send");
+    assert_eq!(err.code(), Some("AccessDenied"), "{err:?}");
+    assert!(
+        err.message().unwrap_or_default().contains("user/alice"),
+        "{err:?}"
+    );
+
     // What the proxy adds to a call: GetItem through it vs straight to moto.
     let rounds = 40;
     let time = |url: String, c: Credentials| async move {
