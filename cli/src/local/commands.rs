@@ -458,16 +458,18 @@ pub async fn call(
     };
     let region = state.str("region").unwrap_or("us-east-1");
     let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
-    headers.extend(sign_request(
+    let unsigned: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let signed = super::sigv4::sign(
         method,
         &url,
-        &headers,
+        &unsigned,
         &body,
         &credentials,
         "execute-api",
         region,
         std::time::SystemTime::now(),
-    )?);
+    )?;
+    headers.extend(signed);
     let (status, answer_headers, answer) = request_async(method, &url, &headers, body).await?;
     println!("HTTP {status}");
     if let Some(id) = answer_headers.get("x-amzn-requestid") {
@@ -483,54 +485,6 @@ pub async fn call(
     } else {
         exit::CHANGES
     })
-}
-
-/// SigV4 headers for a request (`authorization`, `x-amz-date`, ...).
-#[allow(clippy::too_many_arguments)]
-fn sign_request(
-    method: &str,
-    url: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-    credentials: &super::types::Credentials,
-    service: &str,
-    region: &str,
-    time: std::time::SystemTime,
-) -> anyhow::Result<Vec<(String, String)>> {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    let identity = aws_credential_types::Credentials::new(
-        &credentials.access_key_id,
-        &credentials.secret_access_key,
-        credentials.session_token.clone(),
-        None,
-        "tp-local",
-    )
-    .into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(service)
-        .time(time)
-        .settings(SigningSettings::default())
-        .build()?
-        .into();
-    let host = url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default()
-        .to_owned();
-    let mut all: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    all.push(("host", &host));
-    let signable = SignableRequest::new(method, url, all.into_iter(), SignableBody::Bytes(body))?;
-    let (instructions, _) = sign(signable, &params)?.into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect())
 }
 
 /// A local environment that runs, as `tp verify` needs it.

@@ -25,6 +25,7 @@ pub mod aws_proxy;
 pub mod commands;
 pub mod control;
 pub mod deployed;
+pub mod encoding;
 pub mod events;
 pub mod iam;
 pub mod lambda;

@@ -96,19 +96,20 @@ fn api(env: &BTreeMap<String, String>, method: &str, path: &str, body: Option<&V
             secret_access_key: env["AWS_SECRET_ACCESS_KEY"].clone(),
             session_token: env.get("AWS_SESSION_TOKEN").cloned(),
         };
-        headers.extend(
-            cli::local::sigv4::sign(
+        let unsigned: Vec<(&str, &str)> =
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let signed = cli::local::sigv4::sign(
                 method,
                 &url,
-                &headers,
+                &unsigned,
                 &body,
                 &credentials,
                 "execute-api",
                 &env["AWS_REGION"],
                 SystemTime::now(),
             )
-            .expect("sign"),
-        );
+            .expect("sign");
+        headers.extend(signed);
     }
     let (status, body) =
         cli::local::commands::request(method, &url, &headers, body).expect("the API answers");

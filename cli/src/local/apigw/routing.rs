@@ -86,9 +86,4 @@ fn match_parts(
     (segments.len() == parts.len()).then_some((rank, params))
 }
 
-/// `%XX` sequences decoded (as UTF-8, lossily); everything else as is.
-pub fn percent_decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8_lossy()
-        .into_owned()
-}
+pub use crate::local::encoding::percent_decode;
