@@ -125,6 +125,8 @@ pub(super) struct Environment {
     /// How long init took, until the first invocation reports it.
     pub init_duration: Option<Duration>,
     open: [bool; 2],
+    /// The last end-of-answer mark read on each pipe.
+    marks: [Option<String>; 2],
     exited: Option<String>,
     max_rss_mb: u64,
 }
@@ -176,7 +178,10 @@ pub(super) fn process_env(
         ("AWS_LAMBDA_RUNTIME_API", api.to_owned()),
         ("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            spec.memory_mb.to_string(),
+        ),
         ("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone()),
         ("AWS_LAMBDA_LOG_STREAM_NAME", stream.to_owned()),
         ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
@@ -282,7 +287,12 @@ impl Environment {
             let _ = api_events.send(EnvEvent::Api(event));
         })
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on a loopback port for the Lambda Runtime API of {}: {e}", spec.name))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on a loopback port for the Lambda Runtime API of {}: {e}",
+                spec.name
+            )
+        })?;
         let stream = logs::stream_name(SystemTime::now());
         let home = settings.work_dir.join("home").join(&spec.name);
         std::fs::create_dir_all(&home)
@@ -366,6 +376,7 @@ impl Environment {
             spawned,
             init_duration: None,
             open: [true, true],
+            marks: [None, None],
             exited: None,
             max_rss_mb: 0,
         })
@@ -430,7 +441,8 @@ impl Environment {
                 self.exited = Some(status.clone());
                 return Some(status);
             }
-            EnvEvent::Mark(..) | EnvEvent::Api(_) => {}
+            EnvEvent::Mark(stream, id) => self.marks[stream as usize] = Some(id),
+            EnvEvent::Api(_) => {}
         }
         None
     }
@@ -452,10 +464,10 @@ impl Environment {
     /// read on both pipes.
     async fn wait_marks(&mut self, id: &str) {
         let deadline = tokio::time::Instant::now() + MARK_WAIT;
-        let mut seen = [false, false];
-        while seen.iter().zip(self.open).any(|(s, open)| !s && open) {
+        let pending =
+            |env: &Environment| (0..2).any(|i| env.open[i] && env.marks[i].as_deref() != Some(id));
+        while pending(self) {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
-                Ok(Some(EnvEvent::Mark(stream, got))) if got == id => seen[stream as usize] = true,
                 Ok(Some(event)) => {
                     self.absorb(event);
                 }
@@ -524,9 +536,8 @@ impl Environment {
                         let Some(at) = started else {
                             return Run::NotStarted;
                         };
-                        let message = format!(
-                            "RequestId: {id} Error: Runtime exited with error: {status}"
-                        );
+                        let message =
+                            format!("RequestId: {id} Error: Runtime exited with error: {status}");
                         self.lines.push(LogLine::now(message.clone()));
                         self.lines
                             .push(LogLine::now("Runtime.ExitError".to_owned()));
@@ -687,10 +698,7 @@ mod tests {
 
     #[test]
     fn exits_are_described_as_lambda_does() {
-        assert_eq!(
-            describe_exit(ExitStatus::from_raw(1 << 8)),
-            "exit status 1"
-        );
+        assert_eq!(describe_exit(ExitStatus::from_raw(1 << 8)), "exit status 1");
         assert_eq!(describe_exit(ExitStatus::from_raw(9)), "signal: killed");
     }
 

@@ -140,7 +140,11 @@ pub(super) fn report_line(
         "REPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {billed} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_used_mb} MB"
     );
     if let Some(init) = init {
-        let _ = write!(line, "\tInit Duration: {:.2} ms", init.as_secs_f64() * 1000.0);
+        let _ = write!(
+            line,
+            "\tInit Duration: {:.2} ms",
+            init.as_secs_f64() * 1000.0
+        );
     }
     line
 }
@@ -175,7 +179,9 @@ impl LogWriter {
             .build_https();
         let config = aws_sdk_cloudwatchlogs::Config::builder()
             .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-            .region(aws_sdk_cloudwatchlogs::config::Region::new(region.to_owned()))
+            .region(aws_sdk_cloudwatchlogs::config::Region::new(
+                region.to_owned(),
+            ))
             .endpoint_url(endpoint)
             .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
                 &credentials.access_key_id,

@@ -169,9 +169,8 @@ impl Lambda {
                 "function {name} is given twice"
             );
         }
-        std::fs::create_dir_all(&settings.work_dir).map_err(|e| {
-            anyhow::anyhow!("cannot create {}: {e}", settings.work_dir.display())
-        })?;
+        std::fs::create_dir_all(&settings.work_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", settings.work_dir.display()))?;
         Ok(Arc::new(Lambda {
             settings,
             functions: table,
@@ -280,8 +279,7 @@ impl Lambda {
             };
             let invocation = Invocation {
                 id: id.clone(),
-                deadline_ms: logs::epoch_ms(SystemTime::now())
-                    + f.spec.timeout.as_millis() as i64,
+                deadline_ms: logs::epoch_ms(SystemTime::now()) + f.spec.timeout.as_millis() as i64,
                 function_arn: f.spec.arn.clone(),
                 trace_id: logs::trace_id(SystemTime::now()),
                 payload: payload.clone(),
