@@ -91,8 +91,8 @@ pub(super) fn iso_utc(at_ms: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
 }
 
-/// Calendar date and time of day (UTC) of an instant, by the days-to-civil
-/// algorithm of H. Hinnant's `chrono`-compatible date library.
+/// Calendar date and time of day (UTC) of an instant (proleptic
+/// Gregorian calendar, Howard Hinnant's days-to-civil algorithm).
 fn civil(at_ms: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let ms_of_day = at_ms.rem_euclid(86_400_000);
     let days = at_ms.div_euclid(86_400_000);
