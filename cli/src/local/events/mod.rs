@@ -214,7 +214,7 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// `2024-05-01T12:00:00Z`, as EventBridge writes an event's time.
-pub(crate) fn rfc3339(time: SystemTime) -> String {
+pub fn rfc3339(time: SystemTime) -> String {
     let secs = time
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
@@ -231,7 +231,7 @@ pub(crate) fn rfc3339(time: SystemTime) -> String {
 
 /// Parses RFC 3339 (`2024-05-01T12:00:00Z`, fractional seconds and offsets
 /// allowed) into a time.
-pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b't') {
         return None;
