@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
-use cli::local::events::async_invoke::{AsyncInvoker, AsyncOptions, FunctionAsync};
+use cli::local::events::Setup;
+use cli::local::events::async_invoke::{AsyncOptions, FunctionAsync};
 use cli::local::events::esm::{self, EsmOptions};
-use cli::local::events::rules::{EventRouter, RouterOptions};
-use cli::local::events::schedule::Scheduler;
+use cli::local::events::rules::RouterOptions;
 use cli::local::types::{BoxFuture, EventSink, InvokeResult, Invoker, Outcome, PutEvent};
 use serde_json::{Value, json};
 
@@ -87,10 +87,13 @@ impl Drop for ExternalMoto {
     }
 }
 
+/// How the fake function answers an invocation (function name, payload).
+type Respond = Box<dyn Fn(&str, &Value) -> Outcome + Send + Sync>;
+
 /// Records every invocation; answers with what `respond` says.
 struct FakeInvoker {
     calls: Mutex<Vec<(String, Value)>>,
-    respond: Box<dyn Fn(&str, &Value) -> Outcome + Send + Sync>,
+    respond: Respond,
 }
 
 impl FakeInvoker {
@@ -551,20 +554,37 @@ async fn rules_deliver_matching_events_once_to_lambda_logs_and_sqs_with_retries_
         retry_delays: vec![Duration::from_millis(50)],
         ..AsyncOptions::default()
     };
-    let async_invoker = Arc::new(AsyncInvoker::new(invoker.clone(), functions, async_options));
-    let router = Arc::new(EventRouter::new(
-        eventbridge.clone(),
-        sqs.clone(),
-        aws_sdk_sns::Client::new(&config),
-        logs.clone(),
-        async_invoker,
-        super::REGION,
-        ACCOUNT,
-        RouterOptions {
+    let setup_sqs = sqs.clone();
+    let events = cli::local::events::start(Setup {
+        lambda: aws_sdk_lambda::Client::new(&config),
+        eventbridge: eventbridge.clone(),
+        sqs: sqs.clone(),
+        sns: aws_sdk_sns::Client::new(&config),
+        logs: logs.clone(),
+        invoker: invoker.clone(),
+        region: super::REGION.into(),
+        account: ACCOUNT.into(),
+        functions,
+        esm_sqs: Arc::new(move |_| setup_sqs.clone()),
+        esm_options: EsmOptions::default(),
+        async_options,
+        router_options: RouterOptions {
             retry_delay: Duration::from_millis(50),
             ..RouterOptions::default()
         },
-    ));
+    })
+    .await
+    .expect("start the event machinery");
+    let router = events.router.clone();
+    let scheduled: Vec<String> = events
+        .scheduler
+        .scheduled_rules()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(scheduled, ["tick"]);
 
     // As the AWS proxy does: PutEvents goes to moto (which now delivers
     // nothing), and the accepted entries to the router.
@@ -668,16 +688,14 @@ async fn rules_deliver_matching_events_once_to_lambda_logs_and_sqs_with_retries_
     assert!(!attr(&dead[0], "ERROR_MESSAGE").is_empty());
 
     // A scheduled rule fired now.
-    let scheduler = Scheduler::new(router.clone());
-    scheduler.fire_now("tick").await.unwrap();
-    assert!(
-        scheduler
-            .fire_now("nope")
-            .await
-            .unwrap_err()
-            .to_string()
-            .contains("tick")
-    );
+    events.scheduler.fire_now("tick").await.unwrap();
+    let unknown = events
+        .scheduler
+        .fire_now("nope")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(unknown.contains("tick"), "{unknown}");
     router.idle().await;
     let ticks = drain(&sqs, &ticks_url).await;
     assert_eq!(ticks.len(), 1);
@@ -686,4 +704,5 @@ async fn rules_deliver_matching_events_once_to_lambda_logs_and_sqs_with_retries_
     assert_eq!(tick_event["source"], "aws.events");
     assert_eq!(tick_event["resources"], json!([tick]));
     assert_eq!(tick_event["detail"], json!({}));
+    events.shutdown().await;
 }
