@@ -76,6 +76,8 @@ pub enum AsyncResult {
 }
 
 impl AsyncInvoker {
+    /// `functions` holds each function's settings by name; others get
+    /// `options` and no dead-letter queue.
     pub fn new(
         invoker: Arc<dyn Invoker>,
         functions: HashMap<String, FunctionAsync>,

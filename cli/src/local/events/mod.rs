@@ -335,6 +335,29 @@ mod tests {
         assert_eq!(&a[14..15], "4");
     }
 
+    #[tokio::test]
+    async fn idle_waits_for_every_tracked_task() {
+        let tracker = Arc::new(Tracker::default());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let finished = Arc::new(AtomicUsize::new(0));
+        let f = finished.clone();
+        tracker.spawn(async move {
+            let _ = rx.await;
+            f.fetch_add(1, Ordering::SeqCst);
+        });
+        let waiting = tokio::spawn({
+            let tracker = tracker.clone();
+            async move { tracker.idle().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        tx.send(()).unwrap();
+        waiting.await.unwrap();
+        assert_eq!(finished.load(Ordering::SeqCst), 1);
+        // Nothing running: idle at once.
+        tracker.idle().await;
+    }
+
     #[test]
     fn base64_pads_as_rfc_4648() {
         assert_eq!(base64(b""), "");

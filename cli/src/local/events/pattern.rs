@@ -859,6 +859,43 @@ mod tests {
     }
 
     #[test]
+    fn documented_operator_table_examples() {
+        let not_us = json!({"Region": [{"anything-but": {"prefix": "us-"}}]});
+        assert!(matches(not_us.clone(), json!({"Region": "eu-west-1"})));
+        assert!(!matches(not_us, json!({"Region": "us-east-1"})));
+        let ends = json!({"service": [{"suffix": {"equals-ignore-case": "tbridge"}}]});
+        assert!(matches(ends.clone(), json!({"service": "EvenTBRIDGE"})));
+        assert!(!matches(ends, json!({"service": "bridge"})));
+        let not_init = json!({"state": [{"anything-but": {"equals-ignore-case": "initializing"}}]});
+        assert!(!matches(not_init.clone(), json!({"state": "INITIALIZING"})));
+        assert!(matches(not_init, json!({"state": "running"})));
+        let alice = json!({"Name": [{"equals-ignore-case": "alice"}]});
+        assert!(matches(alice.clone(), json!({"Name": "Alice"})));
+        assert!(!matches(alice, json!({"Name": "Alicia"})));
+        let payment = json!({"PaymentType": ["Credit", "Debit"]});
+        assert!(matches(payment.clone(), json!({"PaymentType": "Debit"})));
+        assert!(!matches(payment, json!({"PaymentType": "Cash"})));
+        let price = json!({"Price": [{"numeric": [">", 10, "<=", 20]}]});
+        assert!(matches(price.clone(), json!({"Price": 20})));
+        assert!(!matches(price, json!({"Price": 10})));
+        let png_in_dir = json!({"FileName": [{"wildcard": "dir/*.png"}]});
+        assert!(matches(
+            png_in_dir.clone(),
+            json!({"FileName": "dir/a/b.png"})
+        ));
+        assert!(!matches(png_in_dir, json!({"FileName": "other/b.png"})));
+        let either = json!({"$or": [{"Location": ["New York"]}, {"Day": ["Monday"]}]});
+        assert!(matches(
+            either.clone(),
+            json!({"Location": "Paris", "Day": "Monday"})
+        ));
+        assert!(!matches(
+            either,
+            json!({"Location": "Paris", "Day": "Tuesday"})
+        ));
+    }
+
+    #[test]
     fn invalid_patterns_are_rejected_with_what_is_wrong() {
         assert!(
             Pattern::parse("not json")

@@ -137,10 +137,12 @@ impl EventRouter {
         }
     }
 
+    /// The region events are delivered in.
     pub fn region(&self) -> &str {
         &self.inner.region
     }
 
+    /// The account events are delivered in.
     pub fn account(&self) -> &str {
         &self.inner.account
     }
@@ -320,6 +322,8 @@ impl EventRouter {
     }
 }
 
+/// Routing runs on spawned tasks, so the caller is never blocked; it must
+/// be called from within a Tokio runtime (the AWS proxy's).
 impl EventSink for EventRouter {
     fn put_events(&self, events: Vec<PutEvent>) {
         for event in events {

@@ -374,6 +374,7 @@ pub struct SchedulerHandle {
 }
 
 impl SchedulerHandle {
+    /// Stops every timer and waits for them.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
@@ -383,6 +384,7 @@ impl SchedulerHandle {
 }
 
 impl Scheduler {
+    /// Fires through `router`'s deliveries.
     pub fn new(router: Arc<EventRouter>) -> Scheduler {
         Scheduler { router }
     }
