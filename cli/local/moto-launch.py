@@ -51,6 +51,15 @@ Patches (moto 5.2.5):
 - Stack deletion: moto's CloudFormation cannot delete route tables, VPC
   endpoints, internet gateways or their attachments, so deleting the VPC
   that holds them fails. Each gets the delete CloudFormation would do.
+- Event delivery (only when TP_LOCAL_EVENTS=external, as `tp local` sets
+  it): `tp local` matches EventBridge rules and runs event source mappings
+  itself (cli/src/local/events/). moto would deliver to log-group and SQS
+  targets too on PutEvents (Rule.send_to_targets; and fail on a Lambda
+  target), doubling every delivery, and would try to run a queue's event
+  source mapping on SendMessage (receiving the messages, which counts
+  against the redrive policy's maxReceiveCount). Both are turned off: moto
+  keeps the rules, targets and mappings but delivers nothing itself.
+  Without the variable moto behaves as it does.
 """
 
 import sys
@@ -422,6 +431,26 @@ def _create_bucket_with_versioning(cls, resource_name, cloudformation_json, acco
 
 
 s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_versioning)
+
+
+# --- Event delivery by tp local (TP_LOCAL_EVENTS=external) ------------------
+# See the docstring: moto keeps rules, targets and event source mappings, and
+# `tp local` delivers.
+import os  # noqa: E402
+
+if os.environ.get("TP_LOCAL_EVENTS") == "external":
+    from moto.sqs import models as sqs_models
+
+    def _no_delivery(self, original_event, transform_input=True):
+        return None
+
+    events_models.Rule.send_to_targets = _no_delivery
+
+    # A queue's mappings are read only by its SendMessage dispatch; the
+    # mapping itself stays in the Lambda backend (ListEventSourceMappings).
+    sqs_models.Queue.lambda_event_source_mappings = property(
+        lambda queue: {}, lambda queue, value: None
+    )
 
 
 if __name__ == "__main__":
