@@ -48,6 +48,14 @@ Patches (moto 5.2.5):
   CloudFormation does not know the type and skips it, so no alarm a
   template declares exists. A CloudFormation model over moto's own
   CloudWatch backend is registered here.
+- AWS::IAM::Role: moto stores each inline policy of `Policies` as the
+  Python text of the parsed template (`{'Statement': ...}`), so GetRolePolicy
+  answers a document that is not JSON. The documents are stored as JSON.
+- AWS::SQS::Queue: a queue's Ref (its URL) is always
+  `https://sqs.<region>.amazonaws.com/...`, which only AWS serves. With
+  TP_LOCAL_SQS_ENDPOINT set (tp local sets the endpoint its functions call
+  AWS through), queue URLs name that endpoint instead, as the API's own
+  answers name the host they were asked on.
 - Stack deletion: moto's CloudFormation cannot delete route tables, VPC
   endpoints, internet gateways or their attachments, so deleting the VPC
   that holds them fails. Each gets the delete CloudFormation would do.
@@ -62,6 +70,8 @@ Patches (moto 5.2.5):
   Without the variable moto behaves as it does.
 """
 
+import json
+import os
 import sys
 
 from moto.ec2.models import ec2_backends
@@ -71,7 +81,9 @@ from moto.ec2.models import vpcs as ec2_vpcs
 from moto.ec2.models import vpn_gateway as ec2_vpn
 from moto.events import models as events_models
 from moto.cloudwatch import models as cloudwatch_models
+from moto.iam import models as iam_models
 from moto.kms import models as kms_models
+from moto.sqs import models as sqs_models
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
@@ -111,6 +123,24 @@ def _ssm_tags_as_api(cloudformation_json):
 
 _patch_create(kms_models.Key, _kms_tags_as_api)
 _patch_create(ssm_models.Parameter, _ssm_tags_as_api)
+
+
+def _role_policies_as_json(cloudformation_json):
+    properties = dict(cloudformation_json.get("Properties") or {})
+    properties["Policies"] = [
+        dict(p, PolicyDocument=p["PolicyDocument"] if isinstance(p["PolicyDocument"], str) else json.dumps(p["PolicyDocument"]))
+        for p in properties.get("Policies", [])
+    ]
+    return dict(cloudformation_json, Properties=properties)
+
+
+_patch_create(iam_models.Role, _role_policies_as_json)
+
+_sqs_endpoint = os.environ.get("TP_LOCAL_SQS_ENDPOINT")
+if _sqs_endpoint:
+    sqs_models.Queue.physical_resource_id = property(
+        lambda queue: f"{_sqs_endpoint.rstrip('/')}/{queue.account_id}/{queue.name}"
+    )
 
 
 # CloudFormation's Ref to an event bus is its name.
@@ -436,7 +466,6 @@ s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_create_bucke
 # --- Event delivery by tp local (TP_LOCAL_EVENTS=external) ------------------
 # See the docstring: moto keeps rules, targets and event source mappings, and
 # `tp local` delivers.
-import os  # noqa: E402
 
 if os.environ.get("TP_LOCAL_EVENTS") == "external":
     from moto.sqs import models as sqs_models

@@ -458,7 +458,10 @@ pub async fn call(
     };
     let region = state.str("region").unwrap_or("us-east-1");
     let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
-    let unsigned: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let unsigned: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let signed = super::sigv4::sign(
         method,
         &url,

@@ -21,8 +21,14 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts moto, logging to `log`, and waits until it answers.
-    pub fn start(python: &Path, launcher: &Path, log: &Path) -> anyhow::Result<Moto> {
+    /// Starts moto, logging to `log`, and waits until it answers. Queue
+    /// URLs name `sqs_endpoint`, where the functions reach SQS.
+    pub fn start(
+        python: &Path,
+        launcher: &Path,
+        log: &Path,
+        sqs_endpoint: &str,
+    ) -> anyhow::Result<Moto> {
         let port = free_port()?;
         let log_file = std::fs::File::create(log)
             .with_context(|| format!("cannot create {}", log.display()))?;
@@ -31,6 +37,7 @@ impl Moto {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // tp local routes events to rule targets itself.
             .env("TP_LOCAL_EVENTS", "external")
+            .env("TP_LOCAL_SQS_ENDPOINT", sqs_endpoint)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)

@@ -51,17 +51,18 @@ fn admin(endpoint: &str) -> Connection {
     Connection::to_endpoint(endpoint, ADMIN_KEY, ADMIN_KEY)
 }
 
+/// The emulator's administrator credentials.
+pub fn admin_credentials() -> super::types::Credentials {
+    super::types::Credentials {
+        access_key_id: ADMIN_KEY.to_owned(),
+        secret_access_key: ADMIN_KEY.to_owned(),
+        session_token: None,
+    }
+}
+
 /// AWS SDK configuration for the emulator with admin credentials.
 pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_owned()))
-        .http_client(crate::aws::http_client())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            ADMIN_KEY, ADMIN_KEY, None, None, "tp-local",
-        ))
-        .load()
-        .await
+    super::iam::sdk_config(endpoint, region, &admin_credentials()).await
 }
 
 /// Runs the daemon to the end. Everything it starts is recorded in
@@ -83,7 +84,16 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
     state.0["pids"]["daemon"] = json!(std::process::id());
     paths.write_state(&state)?;
 
-    let moto = Moto::start(&prereq.python, &prereq.moto_launcher, &paths.moto_log())?;
+    // The endpoint the functions call AWS through is bound first: queue
+    // URLs name it.
+    let proxy_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let proxy_url = format!("http://{}", proxy_listener.local_addr()?);
+    let moto = Moto::start(
+        &prereq.python,
+        &prereq.moto_launcher,
+        &paths.moto_log(),
+        &proxy_url,
+    )?;
     state.0["pids"]["moto"] = json!(moto.child.id());
     let endpoint = moto.endpoint();
     state.0["moto"] = json!(endpoint);
@@ -190,6 +200,7 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
         region: &opts.region,
         suffix: &opts.suffix,
         retry_delay: opts.retry_delay,
+        proxy_listener,
     })
     .await?;
 

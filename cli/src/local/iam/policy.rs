@@ -30,11 +30,6 @@ pub async fn sdk_config(
     region: &str,
     credentials: &Credentials,
 ) -> aws_config::SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new(region.to_owned()))
@@ -45,7 +40,7 @@ pub async fn sdk_config(
             None,
             "tp-local",
         ))
-        .http_client(http)
+        .http_client(crate::aws::http_client())
         .load()
         .await
 }
