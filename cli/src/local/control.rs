@@ -119,8 +119,15 @@ async fn route(daemon: &Daemon, req: Request<Bytes>) -> Response<Full<Bytes>> {
                     }
                 }
             };
-            match daemon.parts.invoker.invoke(&function.name, payload).await {
-                Ok(result) => json_response(StatusCode::OK, &invoke_json(&function.name, &result)),
+            match daemon.parts.lambda.invoke_timed(&function.name, &payload).await {
+                Ok((result, timings)) => {
+                    let mut answer = invoke_json(&function.name, &result);
+                    answer["overheadMs"] = json!(timings.overhead().as_secs_f64() * 1000.0);
+                    if let Some(init) = timings.init {
+                        answer["initMs"] = json!(init.as_secs_f64() * 1000.0);
+                    }
+                    json_response(StatusCode::OK, &answer)
+                }
                 Err(e) => json_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     &json!({"error": format!("{e:#}")}),
