@@ -208,6 +208,8 @@ platform_macros::platform! {
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
         key: data,
         concurrency: profile(dev: 1, staging: 1, prod: 2),
+        // Takes the failures of asynchronous invocations, should any be made.
+        dead_letter: events_dlq,
         env: { API_URL: trading.url, PROBE_TIMEOUT_MS: "5000" },
     }
 

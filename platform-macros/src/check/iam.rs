@@ -115,7 +115,8 @@ fn check_env_grants(model: &Model, cx: &Ctxt) {
             let Some(target) = model.resource(&attr.resource) else {
                 continue;
             };
-            if granted(&attr.resource) || target.info.is_network_address(&attr.attribute.to_string())
+            if granted(&attr.resource)
+                || target.info.is_network_address(&attr.attribute.to_string())
             {
                 continue;
             }
