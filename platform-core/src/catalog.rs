@@ -900,6 +900,16 @@ impl KindInfo {
         self.access.iter().find(|a| a.name == name)
     }
 
+    /// Whether the attribute called `name` is a network address (a host, a
+    /// port, a public URL) rather than the name of something IAM guards:
+    /// reaching it is a matter of the network (security groups, an api
+    /// route's own `auth:`), so a function may hold it without a grant.
+    pub fn is_network_address(&self, name: &str) -> bool {
+        NETWORK_ADDRESS_ATTRIBUTES
+            .iter()
+            .any(|(kind, names)| *kind == self.kind && names.contains(&name))
+    }
+
     /// The names of the kind's attributes, for messages.
     pub fn attribute_names(&self) -> Vec<&'static str> {
         self.attributes.iter().map(|a| a.name).collect()
@@ -1137,6 +1147,14 @@ pub fn cfn_type_facts(cfn_type: &str) -> Option<(&'static [&'static str], Option
         .ok()
         .map(|i| (table[i].1, table[i].2))
 }
+
+/// The attributes, per kind, that are network addresses (see
+/// [`KindInfo::is_network_address`]). An aurora's `secret_arn` and
+/// `resource_id`, and every ARN and name, are not: using them takes a grant.
+pub static NETWORK_ADDRESS_ATTRIBUTES: &[(Kind, &[&str])] = &[
+    (Kind::Aurora, &["endpoint", "reader_endpoint", "port"]),
+    (Kind::Api, &["url"]),
+];
 
 /// How a VPC endpoint service is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,9 +9,11 @@
 //! without NAT gateways whose private subnets reach AWS only through
 //! endpoints; an Aurora PostgreSQL Serverless v2 cluster in its isolated
 //! subnets; a REST API whose `POST /trades` validates orders against
-//! `schemas/trade-order.json`; SQS with dead-letter queues; an EventBridge
-//! bus whose processed trades reach the event handler and an audit log
-//! group; an hourly health monitor; a Route 53 health check of the API;
+//! `handlers/trade-api/schemas/trade-order.json` (the handler validates them
+//! again with the same file, bundled in its code); SQS with dead-letter
+//! queues; an EventBridge bus whose processed trades reach the event handler
+//! and an audit log group; an hourly health monitor that checks the API
+//! through a probe outside the VPC; a Route 53 health check of the API;
 //! alarms to one topic and one dashboard. A promotion pipeline (its own
 //! stack) takes the definition from dev through staging to production.
 
@@ -45,7 +47,8 @@ platform_macros::platform! {
     network core {
         cidr: region(us_east_1: "10.0.0.0/16", us_east_2: "10.1.0.0/16", us_west_2: "10.2.0.0/16"),
         azs: 3,
-        endpoints: [s3, dynamodb, sqs, sns, events, ssm, secretsmanager, kms, logs, monitoring, xray],
+        // `lambda`: the health monitor invokes `api_probe`.
+        endpoints: [s3, dynamodb, sqs, sns, events, ssm, secretsmanager, kms, logs, monitoring, lambda, xray],
         flow_logs: 30d,
         key: data,
     }
@@ -98,7 +101,9 @@ platform_macros::platform! {
         key: data,
         routes: {
             GET "/health" => trade_api,
-            POST "/trades" => trade_api { auth: iam, body: "schemas/trade-order.json" },
+            // The schema is in trade-api's own directory, so the handler
+            // validates with the very file API Gateway does.
+            POST "/trades" => trade_api { auth: iam, body: "handlers/trade-api/schemas/trade-order.json" },
         },
     }
 
@@ -141,9 +146,14 @@ platform_macros::platform! {
         key: data,
         network: core,
         concurrency: profile(dev: 10, staging: 50, prod: 200),
+        // `GET /health` opens a TCP connection to the database (no
+        // credentials): every function in `core` shares the security group
+        // the cluster admits on its port.
         env: {
             SESSIONS_TABLE: sessions.name,
             TRADE_ORDERS_QUEUE_URL: trade_orders.url,
+            DB_ENDPOINT: trades.endpoint,
+            DB_PORT: trades.port,
         },
         grants: { sessions: read_write, trade_orders: send },
     }
@@ -186,10 +196,26 @@ platform_macros::platform! {
         grants: { audit_log: write },
     }
 
+    // Invoked synchronously by `health_monitor`: `GET {API_URL}/health`.
+    // Outside any network on purpose: `core` has no NAT gateway, so a
+    // function in it cannot reach the API's public endpoint
+    // (`network-endpoint`); this one can, and the monitor reaches it through
+    // `core`'s `lambda` endpoint.
+    function api_probe {
+        code: "handlers/api-probe",
+        memory: 128,
+        timeout: 10s,
+        logs: profile(dev: 30d, staging: 90d, prod: 365d),
+        key: data,
+        concurrency: profile(dev: 1, staging: 1, prod: 2),
+        // Takes the failures of asynchronous invocations, should any be made.
+        dead_letter: events_dlq,
+        env: { API_URL: trading.url, PROBE_TIMEOUT_MS: "5000" },
+    }
+
     // Invoked asynchronously by `health_schedule`, every hour: checks the
-    // database and the queues. The API is watched from outside by
-    // `api_health` (Route 53): a function in `core`, which has no NAT
-    // gateway, cannot reach the API's public endpoint (`network-endpoint`).
+    // API (through `api_probe`), the database and the queues. Route 53's
+    // `api_health` also watches the API from outside, every 30 s.
     function health_monitor {
         code: "handlers/health-monitor",
         memory: 256,
@@ -210,8 +236,10 @@ platform_macros::platform! {
             DB_ENDPOINT: trades.endpoint,
             DB_PORT: trades.port,
             DB_NAME: "trading",
+            API_PROBE_FUNCTION: api_probe.name,
         },
         grants: {
+            api_probe: invoke,
             trade_orders: monitor,
             trade_orders_dlq: monitor,
             events_dlq: monitor,
@@ -231,6 +259,7 @@ platform_macros::platform! {
     alarm event_handler_throttles { metric: event_handler.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
     alarm health_monitor_errors { metric: health_monitor.errors, above: 0, period: 300s, notify: alerts }
     alarm health_monitor_throttles { metric: health_monitor.throttles, above: 0, period: 300s, notify: alerts }
+    alarm api_probe_errors { metric: api_probe.errors, above: 0, period: 300s, notify: alerts }
     alarm api_latency {
         metric: trading.latency_p99,
         above: 1000,
@@ -260,7 +289,7 @@ platform_macros::platform! {
             trade_api.invocations, trade_api.errors, trade_api.throttles, trade_api.duration_p99,
             trade_processor.invocations, trade_processor.errors, trade_processor.throttles,
             event_handler.errors, event_handler.throttles,
-            health_monitor.errors, health_monitor.throttles,
+            health_monitor.errors, health_monitor.throttles, api_probe.errors,
             trade_orders.visible, trade_orders.oldest_age, trade_orders_dlq.visible, events_dlq.visible,
             trades.cpu, trades.capacity, trades.acu_utilization, trades.connections,
         ],

@@ -264,7 +264,9 @@
 //!
 //! A resource in `env` needs a grant (a trigger queue counts as `consume`,
 //! the `dead_letter:` queue as `send`, a raw statement on it as whatever it
-//! allows). A function in a network reaches AWS services only through the
+//! allows), except for network addresses, which no IAM call uses: an
+//! aurora's `endpoint`, `reader_endpoint` and `port`, an api's `url`. A
+//! function in a network reaches AWS services only through the
 //! network's endpoints, so each service its grants and statements call
 //! needs one.
 //!

@@ -415,6 +415,26 @@ fn iam_env_a_trigger_counts_as_a_grant() {
     assert_eq!(errors(input), Vec::<String>::new());
 }
 
+#[test]
+fn iam_env_network_addresses_need_no_grant_but_credentials_do() {
+    let input = platform_with_network(quote! {
+        aurora db { engine: postgres "16.10", capacity: 0.5..=4, network: core, key: data }
+        api web { routes: { GET "/health" => handler }, key: data }
+        function reach { code: "r", key: data, network: core, env: { HOST: db.endpoint, PORT: db.port } }
+        function probe { code: "p", key: data, env: { URL: web.url } }
+    });
+    assert_eq!(errors(input), Vec::<String>::new());
+
+    let message = error(platform_with_network(quote! {
+        aurora db { engine: postgres "16.10", capacity: 0.5..=4, network: core, key: data }
+        function reach { code: "r", key: data, network: core, env: { HOST: db.endpoint, SECRET: db.secret_arn } }
+    }));
+    assert_eq!(
+        message,
+        "function `reach` exposes `db.secret_arn` as `SECRET` but has no grant on `db`; add `db: <level>` to `grants`, where an aurora's levels are `connect` and `read_secret` [iam-env-without-grant]"
+    );
+}
+
 // Naming.
 
 #[test]

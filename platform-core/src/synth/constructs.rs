@@ -786,6 +786,13 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     if let Some(limit) = spec.reserved_concurrency.get(cx.profile) {
         function = function.prop("ReservedConcurrentExecutions", limit);
     }
+    let mut skips: Vec<(&str, &str)> = Vec::new();
+    if spec.network.is_none() {
+        skips.push((
+            "CKV_AWS_117",
+            "Declared without `network:`: it runs outside the platform's networks, which have no NAT gateway, to reach public endpoints",
+        ));
+    }
     if let Some(queue) = &spec.dead_letter {
         function = function.prop(
             "DeadLetterConfig",
@@ -795,13 +802,13 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
             )]),
         );
     } else if invoked_synchronously(cx, name, spec) {
-        super::checkov_skip(
-            &mut function,
-            &[(
-                "CKV_AWS_116",
-                "Invoked synchronously (API Gateway or an SQS event source mapping): failures return to the caller or to the source queue's dead-letter queue",
-            )],
-        );
+        skips.push((
+            "CKV_AWS_116",
+            "Invoked synchronously (API Gateway or an SQS event source mapping): failures return to the caller or to the source queue's dead-letter queue",
+        ));
+    }
+    if !skips.is_empty() {
+        super::checkov_skip(&mut function, &skips);
     }
     cx.add(&id, function)?;
 

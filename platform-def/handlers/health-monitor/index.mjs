@@ -1,16 +1,17 @@
 // health-monitor: runs hourly (scheduled EventBridge rule). Checks, at once:
 //
-//   api        GET {API_URL}/health answers 200
+//   api        api-probe (API_PROBE_FUNCTION, invoked synchronously) found
+//              that GET {API_URL}/health answers 200
 //   database   a connection to Aurora PostgreSQL answers SELECT 1
 //   queue      the trade-orders queue holds fewer than QUEUE_DEPTH_THRESHOLD
 //   dlq        the trade-orders dead-letter queue holds no more than
 //              DLQ_DEPTH_THRESHOLD messages
 //   eventsDlq  (when EVENTS_DLQ_URL is set) the same for that dead-letter queue
 //
-// Without API_URL the api check is not made, and the result says so
-// (`notChecked`): a function in a VPC without a NAT gateway cannot reach the
-// API's public endpoint, and the API may then be watched from outside (Route
-// 53 health check) instead.
+// The API is probed by another function, outside the VPC: this one runs in a
+// network without a NAT gateway, which cannot reach the API's public
+// endpoint, but reaches Lambda through the network's interface endpoint. A
+// probe that cannot be invoked, or that fails, fails the api check.
 //
 // Publishes custom metrics in the `TradingPlatform` namespace:
 // HealthCheckFailed (0/1, overall without dimensions and per check with the
@@ -19,13 +20,14 @@
 // the alert is thrown (after trying both), so the invocation fails visibly.
 //
 // Environment: DB_SECRET_ARN, DB_ENDPOINT, DB_PORT, DB_NAME,
-// TRADE_ORDERS_QUEUE_URL, TRADE_ORDERS_DLQ_URL, ALERTS_TOPIC_ARN (required);
-// API_URL (the API's base URL with its stage), EVENTS_DLQ_URL,
+// TRADE_ORDERS_QUEUE_URL, TRADE_ORDERS_DLQ_URL, ALERTS_TOPIC_ARN,
+// API_PROBE_FUNCTION (the probe's name or ARN) (required); EVENTS_DLQ_URL,
 // QUEUE_DEPTH_THRESHOLD (default 1000), DLQ_DEPTH_THRESHOLD (default 0),
 // CHECK_TIMEOUT_MS (default 10000), METRIC_NAMESPACE (default
 // TradingPlatform), DB_SSL=disable (local tests only), DB_CA_FILE, LOG_LEVEL.
 
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -41,6 +43,7 @@ const env = requireEnv([
   "TRADE_ORDERS_QUEUE_URL",
   "TRADE_ORDERS_DLQ_URL",
   "ALERTS_TOPIC_ARN",
+  "API_PROBE_FUNCTION",
 ]);
 const intEnv = (name, fallback) => {
   const n = Number.parseInt(process.env[name] ?? "", 10);
@@ -49,7 +52,6 @@ const intEnv = (name, fallback) => {
 const QUEUE_DEPTH_THRESHOLD = intEnv("QUEUE_DEPTH_THRESHOLD", 1000);
 const DLQ_DEPTH_THRESHOLD = intEnv("DLQ_DEPTH_THRESHOLD", 0);
 const CHECK_TIMEOUT_MS = intEnv("CHECK_TIMEOUT_MS", 10000);
-const API_URL = (process.env.API_URL || "").trim();
 const EVENTS_DLQ_URL = (process.env.EVENTS_DLQ_URL || "").trim();
 export const METRIC_NAMESPACE = process.env.METRIC_NAMESPACE || "TradingPlatform";
 
@@ -58,6 +60,8 @@ const secrets = new SecretsManagerClient(clientConfig());
 const sqs = new SQSClient(clientConfig());
 const cloudwatch = new CloudWatchClient(clientConfig());
 const sns = new SNSClient(clientConfig());
+// One attempt: a retried invoke would probe again, and the check has its deadline.
+const lambda = new LambdaClient(clientConfig({ maxAttempts: 1 }));
 const baseLog = createLogger();
 
 function withTimeout(promise, ms, what) {
@@ -69,19 +73,44 @@ function withTimeout(promise, ms, what) {
 }
 
 async function checkApi() {
-  const url = `${API_URL.replace(/\/+$/, "")}/health`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS), headers: { Accept: "application/json" } });
-  let body;
+  let out;
   try {
-    body = await res.json();
+    out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: env.API_PROBE_FUNCTION,
+        InvocationType: "RequestResponse",
+        Payload: Buffer.from(JSON.stringify({ source: "health-monitor" })),
+      }),
+      { abortSignal: AbortSignal.timeout(CHECK_TIMEOUT_MS) },
+    );
+  } catch (err) {
+    throw new Error(`the API probe ${env.API_PROBE_FUNCTION} could not be invoked: ${err?.name ?? "Error"}: ${err?.message ?? err}`);
+  }
+  const text = out.Payload ? Buffer.from(out.Payload).toString("utf8") : "";
+  let result;
+  try {
+    result = JSON.parse(text);
   } catch {
-    body = undefined;
+    result = undefined;
   }
-  if (res.status !== 200) {
-    const failed = Array.isArray(body?.failed) ? ` (failed: ${body.failed.join(", ")})` : "";
-    throw new Error(`GET /health answered ${res.status}${failed}`);
+  if (out.FunctionError) {
+    const reason = result?.errorMessage ?? (text.slice(0, 200) || out.FunctionError);
+    throw new Error(`the API probe failed (${out.FunctionError}): ${reason}`);
   }
-  return { status: res.status };
+  if (result === null || typeof result !== "object" || typeof result.ok !== "boolean") {
+    throw new Error(`the API probe answered ${JSON.stringify(text.slice(0, 200))}, not { ok, status, latencyMs, body }`);
+  }
+  const details = { status: result.status, latencyMs: result.latencyMs };
+  if (typeof result.body?.status === "string") details.apiStatus = result.body.status;
+  if (!result.ok) {
+    const failed = Array.isArray(result.body?.failed) ? ` (failed: ${result.body.failed.join(", ")})` : "";
+    const why =
+      result.status === null || result.status === undefined
+        ? `got no answer: ${result.error ?? "the probe gave no reason"}`
+        : `answered ${result.status}${failed}`;
+    throw Object.assign(new Error(`GET /health ${why}`), { details });
+  }
+  return details;
 }
 
 async function checkDatabase() {
@@ -133,13 +162,12 @@ async function checkDlq(queueUrl = env.TRADE_ORDERS_DLQ_URL) {
 }
 
 const CHECKS = {
-  ...(API_URL ? { api: checkApi } : {}),
+  api: checkApi,
   database: checkDatabase,
   queue: checkQueue,
   dlq: () => checkDlq(env.TRADE_ORDERS_DLQ_URL),
   ...(EVENTS_DLQ_URL ? { eventsDlq: () => checkDlq(EVENTS_DLQ_URL) } : {}),
 };
-const NOT_CHECKED = API_URL ? [] : ["api"];
 
 export const handler = async (event, context = {}) => {
   const log = baseLog.child({ requestId: context.awsRequestId, scheduledEventId: event?.id });
@@ -153,7 +181,7 @@ export const handler = async (event, context = {}) => {
           return [name, { ok: true, ...details }];
         } catch (err) {
           log.warn("health check failed", { check: name, error: err });
-          return [name, { ok: false, error: err?.message ?? String(err), ...(err?.depth ? err.depth : {}) }];
+          return [name, { ok: false, error: err?.message ?? String(err), ...(err?.depth ?? {}), ...(err?.details ?? {}) }];
         }
       }),
     ),
@@ -161,7 +189,6 @@ export const handler = async (event, context = {}) => {
   const failed = Object.keys(CHECKS).filter((name) => !results[name].ok);
   const healthy = failed.length === 0;
   const summary = { status: healthy ? "healthy" : "unhealthy", checkedAt: checkedAt.toISOString(), failed, checks: results };
-  if (NOT_CHECKED.length) summary.notChecked = NOT_CHECKED;
   log[healthy ? "info" : "error"]("health check complete", summary);
 
   const errors = [];

@@ -1,6 +1,10 @@
-// health-monitor against a /health endpoint served here on loopback, the real
-// PostgreSQL, and moto (SQS depths, CloudWatch metrics, SNS alerts observed
-// through an SQS subscription).
+// health-monitor against the real PostgreSQL, moto (SQS depths, CloudWatch
+// metrics, SNS alerts observed through an SQS subscription), and, for the
+// api check, Lambda's Invoke API served here on loopback: moto cannot run
+// functions, so this endpoint runs the real api-probe handler against a
+// /health endpoint also served here, or answers as Lambda does when the
+// probe crashes or does not exist. The monitor's own LambdaClient calls it
+// (AWS_ENDPOINT_URL_LAMBDA), exactly as it calls Lambda in AWS.
 import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
@@ -26,6 +30,37 @@ let closedPort;
 let secretArn;
 let topic;
 
+const PROBE = "fn-api-probe-test";
+let lambdaServer;
+let probe;
+// How the Invoke endpoint answers: run the probe, or fail as Lambda does.
+let lambdaMode = "probe";
+let invocations = [];
+
+/** Lambda's Invoke (RequestResponse) for the function PROBE, as the REST API answers it. */
+function lambdaInvoke(req, res) {
+  const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url.split("?")[0]);
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", async () => {
+    const name = match && decodeURIComponent(match[1]);
+    invocations.push({ method: req.method, name, type: req.headers["x-amz-invocation-type"], payload: Buffer.concat(chunks).toString() });
+    const json = (status, body, headers = {}) => {
+      res.writeHead(status, { "Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST", ...headers });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== "POST" || name !== PROBE || lambdaMode === "missing") {
+      json(404, { Type: "User", message: `Function not found: arn:aws:lambda:us-east-1:123456789012:function:${name}` }, {
+        "X-Amzn-ErrorType": "ResourceNotFoundException",
+      });
+    } else if (lambdaMode === "crash") {
+      json(200, { errorType: "Error", errorMessage: "probe crashed", trace: [] }, { "X-Amz-Function-Error": "Unhandled" });
+    } else {
+      json(200, await probe.handler(JSON.parse(Buffer.concat(chunks).toString() || "{}"), lambdaContext(10000)));
+    }
+  });
+}
+
 before(async () => {
   apiServer = http.createServer((req, res) => {
     apiRequests.push(req.url);
@@ -38,22 +73,32 @@ before(async () => {
     );
   });
   await new Promise((resolve) => apiServer.listen(0, "127.0.0.1", resolve));
+  probe = await coldStart("api-probe", { API_URL: `http://127.0.0.1:${apiServer.address().port}/dev`, PROBE_TIMEOUT_MS: "2000" });
+  lambdaServer = http.createServer(lambdaInvoke);
+  await new Promise((resolve) => lambdaServer.listen(0, "127.0.0.1", resolve));
+  // Read by the SDK when the monitor's LambdaClient is built; this test
+  // file runs in its own process.
+  process.env.AWS_ENDPOINT_URL_LAMBDA = `http://127.0.0.1:${lambdaServer.address().port}`;
   // A port nothing listens on: a database that is down.
-  const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  closedPort = probe.address().port;
-  await new Promise((resolve) => probe.close(resolve));
+  const closed = net.createServer();
+  await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  closedPort = closed.address().port;
+  await new Promise((resolve) => closed.close(resolve));
   secretArn = await createDbSecret();
   topic = await createObservedTopic();
 });
 
-after(() => apiServer.close());
+after(() => {
+  apiServer.close();
+  lambdaServer.close();
+  lambdaServer.closeAllConnections();
+});
 
 async function monitorEnv(overrides = {}) {
   const queue = await createQueue(`sqs-trade-orders-${uid()}`);
   const dlq = await createQueue(`sqs-trade-orders-dlq-${uid()}`);
   const env = {
-    API_URL: `http://127.0.0.1:${apiServer.address().port}/dev`,
+    API_PROBE_FUNCTION: PROBE,
     DB_SECRET_ARN: secretArn,
     DB_ENDPOINT: process.env.PGHOST,
     DB_PORT: process.env.PGPORT,
@@ -97,6 +142,8 @@ describe("health-monitor", () => {
   it("reports healthy, publishes HealthCheckFailed=0 in TradingPlatform, and alerts no one", async () => {
     apiStatus = 200;
     apiRequests = [];
+    lambdaMode = "probe";
+    invocations = [];
     const { env } = await monitorEnv();
     const monitor = await coldStart("health-monitor", env);
     const { summary } = await run(monitor);
@@ -105,6 +152,13 @@ describe("health-monitor", () => {
     assert.deepEqual(Object.keys(summary.checks), ["api", "database", "queue", "dlq"]);
     assert.ok(Object.values(summary.checks).every((c) => c.ok));
     assert.deepEqual(apiRequests, ["/dev/health"]);
+    assert.deepEqual(
+      invocations.map(({ method, name, type }) => ({ method, name, type })),
+      [{ method: "POST", name: PROBE, type: "RequestResponse" }],
+    );
+    assert.equal(summary.checks.api.status, 200);
+    assert.equal(summary.checks.api.apiStatus, "ok");
+    assert.ok(Number.isFinite(summary.checks.api.latencyMs));
 
     assert.deepEqual(await drainJson(topic.observer.url), []);
     const overall = await metric("TradingPlatform", "HealthCheckFailed");
@@ -114,15 +168,17 @@ describe("health-monitor", () => {
     assert.equal(perCheck[0].Maximum, 0);
   });
 
-  it("alerts the topic and publishes HealthCheckFailed=1 when the API's /health fails", async () => {
+  it("alerts the topic and publishes HealthCheckFailed=1 when the probe finds the API's /health failing", async () => {
     apiStatus = 503;
+    lambdaMode = "probe";
     const namespace = `Test${uid()}`;
     const { env } = await monitorEnv({ METRIC_NAMESPACE: namespace });
     const monitor = await coldStart("health-monitor", env);
     const { summary, logs } = await run(monitor);
     assert.equal(summary.status, "unhealthy");
     assert.deepEqual(summary.failed, ["api"]);
-    assert.match(summary.checks.api.error, /503 \(failed: sessionsTable\)/);
+    assert.match(summary.checks.api.error, /GET \/health answered 503 \(failed: sessionsTable\)/);
+    assert.equal(summary.checks.api.status, 503);
 
     const alerts = await drainJson(topic.observer.url);
     assert.equal(alerts.length, 1);
@@ -137,6 +193,47 @@ describe("health-monitor", () => {
     assert.equal((await metric(namespace, "HealthCheckFailed", [{ Name: "Check", Value: "api" }]))[0].Maximum, 1);
     assert.equal((await metric(namespace, "HealthCheckFailed", [{ Name: "Check", Value: "queue" }]))[0].Maximum, 0);
     assert.equal(logs.messages("health check failed")[0].check, "api");
+  });
+
+  for (const [mode, error] of [
+    ["crash", /^the API probe failed \(Unhandled\): probe crashed$/],
+    ["missing", /^the API probe fn-api-probe-test could not be invoked: ResourceNotFoundException: Function not found/],
+  ]) {
+    it(`alerts when the probe cannot answer (${mode})`, async () => {
+      apiStatus = 200; // healthy, but not seen
+      lambdaMode = mode;
+      const namespace = `Test${uid()}`;
+      const { env } = await monitorEnv({ METRIC_NAMESPACE: namespace });
+      const monitor = await coldStart("health-monitor", env);
+      const { summary } = await run(monitor);
+      lambdaMode = "probe";
+      assert.equal(summary.status, "unhealthy");
+      assert.deepEqual(summary.failed, ["api"]);
+      assert.match(summary.checks.api.error, error);
+      assert.equal(summary.notChecked, undefined);
+      const [notification, ...more] = await drainJson(topic.observer.url);
+      assert.equal(more.length, 0);
+      assert.equal(notification.Subject, "Trading platform unhealthy: api");
+      assert.equal((await metric(namespace, "HealthCheckFailed", [{ Name: "Check", Value: "api" }]))[0].Maximum, 1);
+    });
+  }
+
+  it("reports the API as failing when the probe gets no answer from it", async () => {
+    const down = await coldStart("api-probe", { API_URL: `http://127.0.0.1:${closedPort}/dev` });
+    const healthy = probe;
+    probe = down;
+    lambdaMode = "probe";
+    try {
+      const { env } = await monitorEnv({ METRIC_NAMESPACE: `Test${uid()}` });
+      const monitor = await coldStart("health-monitor", env);
+      const { summary } = await run(monitor);
+      assert.deepEqual(summary.failed, ["api"]);
+      assert.match(summary.checks.api.error, /^GET \/health got no answer: GET http:\/\/127\.0\.0\.1:\d+\/dev\/health failed: ECONNREFUSED$/);
+      assert.equal(summary.checks.api.status, null);
+      assert.equal((await drainJson(topic.observer.url)).length, 1);
+    } finally {
+      probe = healthy;
+    }
   });
 
   it("alerts on the database down, a deep queue and messages in the DLQ", async () => {
@@ -165,21 +262,23 @@ describe("health-monitor", () => {
     assert.equal((await metric(namespace, "HealthCheckFailed", [{ Name: "Check", Value: "database" }]))[0].Maximum, 1);
   });
 
-  it("checks the events DLQ when EVENTS_DLQ_URL is set, and says the API was not checked without API_URL", async () => {
-    apiStatus = 503; // would fail, but is not asked
-    apiRequests = [];
+  it("checks the events DLQ when EVENTS_DLQ_URL is set", async () => {
+    apiStatus = 200;
     const eventsDlq = await createQueue(`sqs-events-dlq-${uid()}`);
     await sendRaw(eventsDlq.url, "undeliverable event");
     const { env } = await monitorEnv({ METRIC_NAMESPACE: `Test${uid()}`, EVENTS_DLQ_URL: eventsDlq.url });
-    delete env.API_URL;
     const monitor = await coldStart("health-monitor", env);
     const { summary } = await run(monitor);
-    assert.deepEqual(apiRequests, []);
-    assert.deepEqual(summary.notChecked, ["api"]);
-    assert.deepEqual(Object.keys(summary.checks), ["database", "queue", "dlq", "eventsDlq"]);
+    assert.deepEqual(Object.keys(summary.checks), ["api", "database", "queue", "dlq", "eventsDlq"]);
     assert.deepEqual(summary.failed, ["eventsDlq"]);
     const [notification] = await drainJson(topic.observer.url);
     assert.equal(notification.Subject, "Trading platform unhealthy: eventsDlq");
+  });
+
+  it("refuses to start without API_PROBE_FUNCTION: the api check is not optional", async () => {
+    const { env } = await monitorEnv();
+    delete env.API_PROBE_FUNCTION;
+    await assert.rejects(coldStart("health-monitor", env), /missing required environment variable\(s\): API_PROBE_FUNCTION/);
   });
 
   it("fails the invocation when the alert cannot be sent, after publishing the metrics", async () => {

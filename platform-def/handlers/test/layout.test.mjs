@@ -16,6 +16,9 @@ const NOT_FUNCTIONS = new Set(["shared", "test"]);
 // Zip-relevant size budgets (bytes on disk, before compression).
 const BUDGET_WITHOUT_DEPS = 100 * 1024;
 const BUDGET_WITH_DEPS = 1024 * 1024;
+// ajv ships its TypeScript sources and source maps beside the code (about
+// 1.6 MB in all; Lambda takes 250 MB unzipped).
+const BUDGETS = { "trade-api": 2 * 1024 * 1024 };
 
 function walk(dir, { intoNodeModules = false } = {}) {
   const out = [];
@@ -120,7 +123,7 @@ describe("function directories", () => {
         const locked = Object.entries(lock.packages)
           .filter(([path, meta]) => path.startsWith("node_modules/") && !meta.dev)
           .map(([path, meta]) => [path.slice("node_modules/".length), meta.version]);
-        assert.equal(lock.packages[""].dependencies?.pg, pkg.dependencies?.pg);
+        assert.deepEqual(lock.packages[""].dependencies, pkg.dependencies, "package-lock.json pins what package.json names");
         const installed = [];
         for (const name of readdirSync(modules)) {
           if (name.startsWith(".")) continue;
@@ -161,7 +164,7 @@ describe("function directories", () => {
 
       it("stays small", () => {
         const bytes = walk(dir, { intoNodeModules: true }).reduce((sum, f) => sum + statSync(f).size, 0);
-        const budget = packageJson(fn) ? BUDGET_WITH_DEPS : BUDGET_WITHOUT_DEPS;
+        const budget = BUDGETS[fn] ?? (packageJson(fn) ? BUDGET_WITH_DEPS : BUDGET_WITHOUT_DEPS);
         assert.ok(bytes < budget, `${fn} holds ${bytes} bytes, over its budget of ${budget}`);
       });
     });

@@ -6,6 +6,7 @@ export const SHARED_FILES = {
   "trade-processor": ["aws.mjs", "db.mjs", "logger.mjs", "orders.mjs", "retry.mjs"],
   "event-handler": ["aws.mjs", "logger.mjs"],
   "health-monitor": ["aws.mjs", "db.mjs", "logger.mjs"],
+  "api-probe": ["aws.mjs", "logger.mjs"],
 };
 
 export const FUNCTIONS = Object.keys(SHARED_FILES);

@@ -1,6 +1,9 @@
-// trade-api against moto: POST /trades (400 with field errors, 202 with the
-// order on the queue and the session recorded), GET /health (200 / 503).
+// trade-api against moto and the test PostgreSQL: POST /trades (400 with
+// field errors, 202 with the order on the queue and the session recorded),
+// GET /health (200, 200 degraded without the database, 503).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import net from "node:net";
 import { before, describe, it } from "node:test";
 import {
   apiEvent,
@@ -11,18 +14,32 @@ import {
   getSession,
   queueDepth,
   receiveAll,
+  tradeApiEnv,
   uid,
 } from "./support/harness.mjs";
 import { tradeIdFor } from "../shared/orders.mjs";
 
+const EXAMPLE_ORDER = JSON.parse(readFileSync(new URL("../../../examples/order.json", import.meta.url), "utf8"));
+
 let queue;
 let table;
 let api;
+let closedPort;
+
+/** trade-api's environment: the database is the test PostgreSQL unless `dbPort` says otherwise. */
+function apiEnv({ dbPort = process.env.PGPORT, ...vars } = {}) {
+  return tradeApiEnv({ table, queueUrl: queue.url, DB_PORT: String(dbPort), HEALTH_CHECK_TIMEOUT_MS: "2000", ...vars });
+}
 
 before(async () => {
   queue = await createQueue(`sqs-trade-orders-${uid()}`);
   table = await createSessionsTable();
-  api = await coldStart("trade-api", { SESSIONS_TABLE: table, TRADE_ORDERS_QUEUE_URL: queue.url });
+  api = await coldStart("trade-api", apiEnv());
+  // A port nothing listens on: a database that is down.
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  closedPort = probe.address().port;
+  await new Promise((resolve) => probe.close(resolve));
 });
 
 const parse = (res) => ({ ...res, json: JSON.parse(res.body) });
@@ -37,7 +54,7 @@ describe("POST /trades with bad input", () => {
     assert.equal(res.statusCode, 400);
     assert.equal(res.headers["Content-Type"], "application/json");
     assert.deepEqual(res.json.errors, [
-      { field: "symbol", message: "must be 1-15 characters: letters, digits, '.' or '-', starting with a letter" },
+      { field: "symbol", message: "must match ^[A-Z][A-Z0-9.-]{0,14}$" },
       { field: "side", message: "must be one of: buy, sell" },
       { field: "quantity", message: "must be greater than 0" },
       { field: "limitPrice", message: "is required for a limit order" },
@@ -69,6 +86,44 @@ describe("POST /trades with bad input", () => {
     );
   });
 
+  it("answers 400 naming the business rule for a body the schema accepts with more than 8 decimals", async () => {
+    const logs = await captureLogs("trade-api");
+    let res;
+    try {
+      res = parse(
+        await api.handler(
+          apiEvent("POST", "/trades", { ...EXAMPLE_ORDER, clientOrderId: `d-${uid()}`, quantity: 0.123456789 }),
+        ),
+      );
+    } finally {
+      logs.restore();
+    }
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json, {
+      message: "Invalid trade order",
+      errors: [{ field: "quantity", message: "must have at most 8 decimal places" }],
+    });
+    assert.equal(logs.messages("order rejected")[0].rejectedBy, "businessRules");
+    assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
+  });
+
+  it("answers 400 for snake_case or lower-case fields the schema refuses, as API Gateway would", async () => {
+    const res = parse(
+      await api.handler(
+        apiEvent("POST", "/trades", { client_order_id: "c-1", symbol: "aapl", side: "BUY", quantity: 1, order_type: "market" }),
+      ),
+    );
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json.errors, [
+      { field: "client_order_id", message: "is not a recognized field" },
+      { field: "order_type", message: "is not a recognized field" },
+      { field: "clientOrderId", message: "is required" },
+      { field: "symbol", message: "must match ^[A-Z][A-Z0-9.-]{0,14}$" },
+      { field: "side", message: "must be one of: buy, sell" },
+      { field: "orderType", message: "is required" },
+    ]);
+  });
+
   it("answers 400 for a malformed X-Session-Id header", async () => {
     const res = parse(
       await api.handler(
@@ -86,6 +141,23 @@ describe("POST /trades with bad input", () => {
 });
 
 describe("POST /trades with a valid order", () => {
+  it("accepts examples/order.json", async () => {
+    const res = parse(await api.handler(apiEvent("POST", "/trades", EXAMPLE_ORDER)));
+    assert.equal(res.statusCode, 202);
+    assert.deepEqual(res.json, {
+      tradeId: tradeIdFor(EXAMPLE_ORDER.clientOrderId),
+      clientOrderId: EXAMPLE_ORDER.clientOrderId,
+      status: "accepted",
+    });
+    const [m] = await receiveAll(queue.url, { keep: false });
+    const { version, tradeId, sessionId, submittedAt, ...order } = JSON.parse(m.Body);
+    assert.deepEqual(order, EXAMPLE_ORDER);
+    assert.equal(version, 1);
+    assert.equal(tradeId, res.json.tradeId);
+    assert.match(sessionId, /^caller-[0-9a-f]{32}$/);
+    assert.ok(!Number.isNaN(Date.parse(submittedAt)));
+  });
+
   it("queues it with the client order id as idempotency key, records the session and answers 202", async () => {
     const clientOrderId = `ord-${uid()}`;
     const sessionId = `sess-${uid()}`;
@@ -93,7 +165,7 @@ describe("POST /trades with a valid order", () => {
       await api.handler(
         apiEvent("POST", "/trades", {
           clientOrderId,
-          symbol: "msft",
+          symbol: "MSFT",
           side: "sell",
           quantity: 12.5,
           orderType: "limit",
@@ -151,7 +223,7 @@ describe("POST /trades with a valid order", () => {
 
   it("on a FIFO queue, lets SQS drop a resubmitted order by its client order id", async () => {
     const fifo = await createQueue(`sqs-trade-orders-${uid()}.fifo`, { FifoQueue: "true" });
-    const fifoApi = await coldStart("trade-api", { SESSIONS_TABLE: table, TRADE_ORDERS_QUEUE_URL: fifo.url });
+    const fifoApi = await coldStart("trade-api", apiEnv({ TRADE_ORDERS_QUEUE_URL: fifo.url }));
     const order = { clientOrderId: `f-${uid()}`, symbol: "AAPL", side: "buy", quantity: 1, orderType: "market", sessionId: "s-fifo" };
     const first = parse(await fifoApi.handler(apiEvent("POST", "/trades", order)));
     const again = parse(await fifoApi.handler(apiEvent("POST", "/trades", order)));
@@ -164,11 +236,7 @@ describe("POST /trades with a valid order", () => {
   });
 
   it("answers 503, with nothing recorded, when the queue is unreachable", async () => {
-    const broken = await coldStart("trade-api", {
-      SESSIONS_TABLE: table,
-      TRADE_ORDERS_QUEUE_URL: `${queue.url}-missing`,
-      AWS_MAX_ATTEMPTS: "1",
-    });
+    const broken = await coldStart("trade-api", apiEnv({ TRADE_ORDERS_QUEUE_URL: `${queue.url}-missing`, AWS_MAX_ATTEMPTS: "1" }));
     const logs = await captureLogs("trade-api");
     const sessionId = `s503-${uid()}`;
     try {
@@ -188,33 +256,71 @@ describe("POST /trades with a valid order", () => {
 });
 
 describe("routing and GET /health", () => {
-  it("answers 200 when the table and the queue answer", async () => {
-    const res = parse(await api.handler(apiEvent("GET", "/health")));
-    assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json, { status: "ok", checks: { sessionsTable: "ok", tradeOrdersQueue: "ok" } });
-  });
-
-  it("answers 503 naming the dependency that failed", async () => {
-    const broken = await coldStart("trade-api", {
-      SESSIONS_TABLE: `missing-${uid()}`,
-      TRADE_ORDERS_QUEUE_URL: queue.url,
-    });
+  async function healthOf(instance) {
     const logs = await captureLogs("trade-api");
-    let res;
     try {
-      res = parse(await broken.handler(apiEvent("GET", "/health")));
+      return { res: parse(await instance.handler(apiEvent("GET", "/health"))), logs };
     } finally {
       logs.restore();
     }
+  }
+
+  it("answers 200 when the table and the queue answer and the database accepts connections", async () => {
+    const res = parse(await api.handler(apiEvent("GET", "/health")));
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json, { status: "ok", checks: { sessionsTable: "ok", tradeOrdersQueue: "ok", database: "ok" } });
+  });
+
+  it("answers 200 degraded when only the database is unreachable, and still accepts orders", async () => {
+    const degraded = await coldStart("trade-api", apiEnv({ dbPort: closedPort }));
+    const { res, logs } = await healthOf(degraded);
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json, {
+      status: "degraded",
+      checks: { sessionsTable: "ok", tradeOrdersQueue: "ok", database: "unreachable" },
+      degraded: ["database"],
+    });
+    const [line] = logs.messages("health check failed");
+    assert.equal(line.check, "database");
+    assert.equal(line.error.code, "ECONNREFUSED");
+
+    const order = await degraded.handler(apiEvent("POST", "/trades", { ...EXAMPLE_ORDER, clientOrderId: `dg-${uid()}` }));
+    assert.equal(order.statusCode, 202);
+    assert.equal((await receiveAll(queue.url, { keep: false })).length, 1);
+  });
+
+  it("answers 503 naming the dependency that failed, and the database as degraded when it is down too", async () => {
+    const broken = await coldStart("trade-api", apiEnv({ SESSIONS_TABLE: `missing-${uid()}` }));
+    const { res, logs } = await healthOf(broken);
     assert.equal(res.statusCode, 503);
     assert.deepEqual(res.json, {
       status: "unavailable",
-      checks: { sessionsTable: "failed", tradeOrdersQueue: "ok" },
+      checks: { sessionsTable: "failed", tradeOrdersQueue: "ok", database: "ok" },
       failed: ["sessionsTable"],
     });
     const [line] = logs.messages("health check failed");
     assert.equal(line.check, "sessionsTable");
     assert.equal(line.error.name, "ResourceNotFoundException");
+
+    const worse = await coldStart(
+      "trade-api",
+      apiEnv({ TRADE_ORDERS_QUEUE_URL: `${queue.url}-missing`, dbPort: closedPort, AWS_MAX_ATTEMPTS: "1" }),
+    );
+    const both = (await healthOf(worse)).res;
+    assert.equal(both.statusCode, 503);
+    assert.deepEqual(both.json, {
+      status: "unavailable",
+      checks: { sessionsTable: "ok", tradeOrdersQueue: "failed", database: "unreachable" },
+      failed: ["tradeOrdersQueue"],
+      degraded: ["database"],
+    });
+  });
+
+  it("refuses to start without the database's address or with a port that is not one", async () => {
+    const { DB_ENDPOINT, ...noEndpoint } = apiEnv();
+    assert.ok(DB_ENDPOINT);
+    await assert.rejects(coldStart("trade-api", noEndpoint), /missing required environment variable\(s\): DB_ENDPOINT/);
+    await assert.rejects(coldStart("trade-api", apiEnv({ dbPort: "postgres" })), /DB_PORT must be a TCP port/);
   });
 
   it("answers 404 and 405 for other routes and methods", async () => {

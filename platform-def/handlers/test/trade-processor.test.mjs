@@ -25,6 +25,7 @@ import {
   queueDepth,
   sendRaw,
   sqsRecord,
+  tradeApiEnv,
   uid,
 } from "./support/harness.mjs";
 import { tradeIdFor, tradeMessage } from "../shared/orders.mjs";
@@ -52,7 +53,7 @@ after(async () => {
 /** A fresh trade-orders queue and a trade-api instance that sends to it. */
 async function orderFlow() {
   const queue = await createQueue(`sqs-trade-orders-${uid()}`);
-  const api = await coldStart("trade-api", { SESSIONS_TABLE: table, TRADE_ORDERS_QUEUE_URL: queue.url });
+  const api = await coldStart("trade-api", tradeApiEnv({ table, queueUrl: queue.url }));
   const submit = async (fields = {}) => {
     const order = {
       clientOrderId: `ord-${uid()}`,
@@ -369,7 +370,7 @@ describe("trade-processor", () => {
 
 /** The client submits the same order again (same client order id). */
 async function orderFlowRetry(queue, order) {
-  const api = await coldStart("trade-api", { SESSIONS_TABLE: table, TRADE_ORDERS_QUEUE_URL: queue.url });
+  const api = await coldStart("trade-api", tradeApiEnv({ table, queueUrl: queue.url }));
   const { tradeId, ...fields } = order;
   const res = await api.handler(apiEvent("POST", "/trades", fields));
   assert.equal(JSON.parse(res.body).tradeId, tradeId);

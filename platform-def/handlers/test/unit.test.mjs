@@ -1,14 +1,9 @@
-// Pure functions of the shared modules: order validation, trade ids, queue
-// messages, backoff and retry, error classification. The copies the
+// Pure functions of the shared modules: trade ids, queue messages, backoff
+// and retry, error classification (order validation: orders.test.mjs). The copies the
 // functions carry are identical to these (layout.test.mjs).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  parseTradeMessage,
-  tradeIdFor,
-  tradeMessage,
-  validateOrder,
-} from "../shared/orders.mjs";
+import { parseTradeMessage, tradeIdFor, tradeMessage } from "../shared/orders.mjs";
 import {
   backoffDelay,
   isTransientAwsError,
@@ -20,76 +15,6 @@ import {
 
 const good = { clientOrderId: "c-1", symbol: "AAPL", side: "buy", quantity: 10, orderType: "market" };
 const fields = (errors) => errors.map((e) => e.field);
-
-describe("validateOrder", () => {
-  it("accepts a market order and a limit order, normalizing case", () => {
-    assert.deepEqual(validateOrder(good), { order: good, errors: [] });
-    const { order, errors } = validateOrder({
-      clientOrderId: "c-2",
-      symbol: " msft ",
-      side: "SELL",
-      quantity: 0.5,
-      orderType: "Limit",
-      limitPrice: 410.25,
-      sessionId: "s-1",
-    });
-    assert.deepEqual(errors, []);
-    assert.deepEqual(order, {
-      clientOrderId: "c-2",
-      symbol: "MSFT",
-      side: "sell",
-      quantity: 0.5,
-      orderType: "limit",
-      limitPrice: 410.25,
-      sessionId: "s-1",
-    });
-  });
-
-  it("lists every missing field", () => {
-    const { order, errors } = validateOrder({});
-    assert.equal(order, undefined);
-    assert.deepEqual(fields(errors), ["clientOrderId", "symbol", "side", "quantity", "orderType"]);
-    assert.ok(errors.every((e) => e.message === "is required"));
-  });
-
-  it("refuses a body that is not an object", () => {
-    for (const body of [null, [], "x", 3]) {
-      assert.deepEqual(validateOrder(body).errors, [{ field: "body", message: "must be a JSON object" }]);
-    }
-  });
-
-  it("refuses quantities that are not positive finite numbers with at most 8 decimals", () => {
-    for (const quantity of [0, -1, "10", Number.NaN, 1e12, 0.123456789, true]) {
-      const { errors } = validateOrder({ ...good, quantity });
-      assert.deepEqual(fields(errors), ["quantity"], `quantity ${quantity}`);
-    }
-    assert.deepEqual(validateOrder({ ...good, quantity: 0.00000001 }).errors, []);
-  });
-
-  it("requires a limit price for a limit order and refuses one for a market order", () => {
-    assert.deepEqual(validateOrder({ ...good, orderType: "limit" }).errors, [
-      { field: "limitPrice", message: "is required for a limit order" },
-    ]);
-    assert.deepEqual(fields(validateOrder({ ...good, orderType: "limit", limitPrice: -3 }).errors), ["limitPrice"]);
-    assert.deepEqual(validateOrder({ ...good, limitPrice: 10 }).errors, [
-      { field: "limitPrice", message: "must not be set for a market order" },
-    ]);
-  });
-
-  it("refuses bad sides, order types, symbols, client order ids and unknown fields", () => {
-    const { errors } = validateOrder({
-      clientOrderId: "has space",
-      symbol: "1ABC",
-      side: "hold",
-      quantity: 1,
-      orderType: "stop",
-      limit_price: 3,
-    });
-    assert.deepEqual(fields(errors), ["limit_price", "clientOrderId", "symbol", "side", "orderType"]);
-    assert.deepEqual(fields(validateOrder({ ...good, clientOrderId: "x".repeat(65) }).errors), ["clientOrderId"]);
-    assert.deepEqual(fields(validateOrder({ ...good, sessionId: "a/b" }).errors), ["sessionId"]);
-  });
-});
 
 describe("trade ids and queue messages", () => {
   it("derives the same version-5 UUID from the same client order id, and different ones otherwise", () => {
@@ -121,6 +46,11 @@ describe("trade ids and queue messages", () => {
       "version",
       "submittedAt",
     ]);
+    // Internal, so never normalised: what trade-api queues is already canonical.
+    assert.deepEqual(
+      fields(parseTradeMessage(JSON.stringify({ ...message, symbol: "aapl", side: "BUY", quantity: 0.123456789, extra: 1 })).errors),
+      ["extra", "symbol", "side", "quantity"],
+    );
   });
 });
 

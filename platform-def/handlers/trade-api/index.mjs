@@ -1,24 +1,35 @@
 // trade-api: the API Gateway (REST, Lambda proxy) handler.
 //
-//   POST /trades  validates an order; 400 with the list of field errors, or
-//                 queues it on the trade-orders queue (the client order id is
-//                 the idempotency key), records the session's activity in
-//                 DynamoDB and answers 202 with the trade id.
-//   GET /health   checks the sessions table and the trade-orders queue; 200,
-//                 or 503 naming the dependency that failed (and nothing more).
+//   POST /trades  validates an order against schemas/trade-order.json (the
+//                 API's request model) and the business rules; 400 with the
+//                 list of field errors, or queues it on the trade-orders queue
+//                 (the client order id is the idempotency key), records the
+//                 session's activity in DynamoDB and answers 202 with the
+//                 trade id.
+//   GET /health   checks the sessions table, the trade-orders queue and that
+//                 the database accepts TCP connections. 200 when all answer;
+//                 200 "degraded" when only the database does not (orders are
+//                 still accepted: they wait on the queue); 503 naming the
+//                 table or queue when one of them fails (and nothing more).
 //
-// Environment: SESSIONS_TABLE, TRADE_ORDERS_QUEUE_URL (required);
-// SESSION_TTL_SECONDS (default 86400), HEALTH_CHECK_TIMEOUT_MS (default 2000),
-// LOG_LEVEL (optional).
+// Environment: SESSIONS_TABLE, TRADE_ORDERS_QUEUE_URL, DB_ENDPOINT, DB_PORT
+// (required); SESSION_TTL_SECONDS (default 86400), HEALTH_CHECK_TIMEOUT_MS
+// (default 2000), LOG_LEVEL (optional).
 
 import { createHash } from "node:crypto";
+import { connect } from "node:net";
 import { DescribeTableCommand, DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { clientConfig, requireEnv } from "./lib/aws.mjs";
 import { createLogger } from "./lib/logger.mjs";
-import { isValidSessionId, tradeMessage, validateOrder } from "./lib/orders.mjs";
+import { isValidSessionId, tradeMessage } from "./lib/orders.mjs";
+import { validateOrder } from "./order.mjs";
 
-const env = requireEnv(["SESSIONS_TABLE", "TRADE_ORDERS_QUEUE_URL"]);
+const env = requireEnv(["SESSIONS_TABLE", "TRADE_ORDERS_QUEUE_URL", "DB_ENDPOINT", "DB_PORT"]);
+const DB_PORT = Number.parseInt(env.DB_PORT, 10);
+if (!Number.isInteger(DB_PORT) || DB_PORT < 1 || DB_PORT > 65535) {
+  throw new Error(`DB_PORT must be a TCP port (1-65535), not ${JSON.stringify(env.DB_PORT)}`);
+}
 const SESSION_TTL_SECONDS = Number.parseInt(process.env.SESSION_TTL_SECONDS ?? "", 10) || 86400;
 const HEALTH_CHECK_TIMEOUT_MS = Number.parseInt(process.env.HEALTH_CHECK_TIMEOUT_MS ?? "", 10) || 2000;
 const FIFO = env.TRADE_ORDERS_QUEUE_URL.endsWith(".fifo");
@@ -96,10 +107,12 @@ function sessionIdFor(event, order, errors) {
 
 async function submitTrade(event, log) {
   const parsed = parseBody(event);
-  const { order, errors } = parsed.errors ? { order: undefined, errors: parsed.errors } : validateOrder(parsed.value);
+  const { order, errors, rejectedBy } = parsed.errors
+    ? { order: undefined, errors: parsed.errors, rejectedBy: "body" }
+    : validateOrder(parsed.value);
   const sessionId = sessionIdFor(event, order, errors);
   if (errors.length) {
-    log.info("order rejected", { errors });
+    log.info("order rejected", { errors, rejectedBy: rejectedBy ?? "header" });
     return respond(400, { message: "Invalid trade order", errors });
   }
 
@@ -163,20 +176,48 @@ async function recordSessionActivity(sessionId, message) {
   );
 }
 
+/**
+ * Whether the database accepts a TCP connection within the timeout: no
+ * credentials (trade-api has none), only the path from the function to the
+ * cluster (security group, subnets, the cluster being up).
+ */
+function checkDatabaseReachable(abortSignal) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: env.DB_ENDPOINT, port: DB_PORT });
+    const done = (err) => {
+      abortSignal.removeEventListener("abort", onAbort);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = () => done(new Error(`no TCP connection to ${env.DB_ENDPOINT}:${DB_PORT} within the timeout`));
+    abortSignal.addEventListener("abort", onAbort, { once: true });
+    socket.once("connect", () => done());
+    socket.once("error", done);
+  });
+}
+
+// Without these, no order can be accepted: /health answers 503.
+const REQUIRED_CHECKS = {
+  sessionsTable: async (abortSignal) => {
+    const out = await dynamodb.send(new DescribeTableCommand({ TableName: env.SESSIONS_TABLE }), { abortSignal });
+    const status = out.Table?.TableStatus;
+    if (status !== "ACTIVE" && status !== "UPDATING") throw new Error(`table status ${status}`);
+  },
+  tradeOrdersQueue: async (abortSignal) => {
+    await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: env.TRADE_ORDERS_QUEUE_URL, AttributeNames: ["QueueArn"] }),
+      { abortSignal },
+    );
+  },
+};
+// Without these, orders are still accepted (they wait on the queue until
+// trade-processor can write them): /health answers 200 "degraded".
+const DEGRADING_CHECKS = { database: checkDatabaseReachable };
+const FAILURE = { sessionsTable: "failed", tradeOrdersQueue: "failed", database: "unreachable" };
+
 async function health(log) {
-  const checks = {
-    sessionsTable: async (abortSignal) => {
-      const out = await dynamodb.send(new DescribeTableCommand({ TableName: env.SESSIONS_TABLE }), { abortSignal });
-      const status = out.Table?.TableStatus;
-      if (status !== "ACTIVE" && status !== "UPDATING") throw new Error(`table status ${status}`);
-    },
-    tradeOrdersQueue: async (abortSignal) => {
-      await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: env.TRADE_ORDERS_QUEUE_URL, AttributeNames: ["QueueArn"] }),
-        { abortSignal },
-      );
-    },
-  };
+  const checks = { ...REQUIRED_CHECKS, ...DEGRADING_CHECKS };
   const results = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       try {
@@ -184,12 +225,16 @@ async function health(log) {
         return [name, "ok"];
       } catch (err) {
         log.warn("health check failed", { check: name, error: err });
-        return [name, "failed"];
+        return [name, FAILURE[name]];
       }
     }),
   );
-  const failed = results.filter(([, status]) => status !== "ok").map(([name]) => name);
-  const body = { status: failed.length ? "unavailable" : "ok", checks: Object.fromEntries(results) };
+  const notOk = results.filter(([, status]) => status !== "ok").map(([name]) => name);
+  const failed = notOk.filter((name) => name in REQUIRED_CHECKS);
+  const degraded = notOk.filter((name) => name in DEGRADING_CHECKS);
+  const status = failed.length ? "unavailable" : degraded.length ? "degraded" : "ok";
+  const body = { status, checks: Object.fromEntries(results) };
   if (failed.length) body.failed = failed;
+  if (degraded.length) body.degraded = degraded;
   return respond(failed.length ? 503 : 200, body);
 }

@@ -88,7 +88,10 @@ fn levels_hint(keyword: &str, names: &[&str]) -> String {
 /// (`SESSIONS_TABLE: sessions.name`) has a grant on it, triggers on it
 /// (which counts as `consume`) or sends failed events to it (its
 /// `dead_letter:`, which counts as `send`). Otherwise the function is handed a name it
-/// cannot use, and fails with AccessDenied at run time.
+/// cannot use, and fails with AccessDenied at run time. Network addresses
+/// (`trades.endpoint`, `trades.port`, `trading.url`) need no grant: a TCP
+/// connection or a request to a public route is not an IAM call, while the
+/// credentials to use a database (`trades.secret_arn`) still take one.
 fn check_env_grants(model: &Model, cx: &Ctxt) {
     for resource in &model.resources {
         let Body::Function(function) = &resource.body else {
@@ -112,7 +115,9 @@ fn check_env_grants(model: &Model, cx: &Ctxt) {
             let Some(target) = model.resource(&attr.resource) else {
                 continue;
             };
-            if granted(&attr.resource) {
+            if granted(&attr.resource)
+                || target.info.is_network_address(&attr.attribute.to_string())
+            {
                 continue;
             }
             cx.error(

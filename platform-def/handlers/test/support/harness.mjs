@@ -336,6 +336,17 @@ export function processorEnv({ table, secretArn, database, busName, ...rest }) {
   };
 }
 
+/** The environment trade-api needs; its database check reaches the test server. */
+export function tradeApiEnv({ table, queueUrl, ...rest }) {
+  return {
+    SESSIONS_TABLE: table,
+    TRADE_ORDERS_QUEUE_URL: queueUrl,
+    DB_ENDPOINT: process.env.PGHOST,
+    DB_PORT: process.env.PGPORT,
+    ...rest,
+  };
+}
+
 /** An API Gateway REST (Lambda proxy) event. */
 export function apiEvent(method, path, body, headers = {}) {
   return {

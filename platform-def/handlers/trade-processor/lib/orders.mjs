@@ -1,6 +1,13 @@
-// Trade orders: validation of what a client submits, the trade id derived
-// from the client order id, and the queue message that carries an order from
-// trade-api to trade-processor.
+// Trade orders: the business rules an order must meet beyond its JSON schema,
+// the trade id derived from the client order id, and the queue message that
+// carries an order from trade-api to trade-processor.
+//
+// What a client may submit is defined by one file, the API's request model
+// trade-api/schemas/trade-order.json: API Gateway validates bodies against it
+// and trade-api validates them again with the same file (trade-api/order.mjs).
+// The queue message is internal; parseTradeMessage checks its order fields
+// with the same constraints (test/orders.test.mjs compares them with the
+// schema), so every order trade-api queues is one trade-processor takes.
 //
 // SHARED FILE: the canonical copy is platform-def/handlers/shared/orders.mjs;
 // trade-api and trade-processor hold identical copies in lib/ (see logger.mjs).
@@ -14,12 +21,47 @@ export const MAX_AMOUNT = 1e12;
 export const MAX_DECIMALS = 8;
 export const MESSAGE_VERSION = 1;
 
-const CLIENT_ORDER_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-const SYMBOL = /^[A-Z][A-Z0-9.-]{0,14}$/;
-const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+/** The schema's patterns of the string fields (the tests check they are the schema's). */
+export const PATTERNS = {
+  clientOrderId: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/,
+  symbol: /^[A-Z][A-Z0-9.-]{0,14}$/,
+  sessionId: /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/,
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const ORDER_FIELDS = ["clientOrderId", "symbol", "side", "quantity", "orderType", "limitPrice", "sessionId"];
+/**
+ * The rules an order the schema accepts must still meet: what JSON Schema
+ * (draft 4, API Gateway's) cannot express exactly. `multipleOf: 1e-8` would
+ * be judged in binary floating point, refusing amounts like 0.3. A body the
+ * schema accepts is refused by trade-api only for one of these.
+ */
+export const BUSINESS_RULES = [
+  {
+    id: "decimals",
+    fields: ["quantity", "limitPrice"],
+    message: `must have at most ${MAX_DECIMALS} decimal places`,
+  },
+];
+const DECIMALS_RULE = BUSINESS_RULES[0];
+
+function hasAtMostMaxDecimals(value) {
+  return Number(value.toFixed(MAX_DECIMALS)) === value;
+}
+
+/**
+ * The business-rule errors of an order the schema accepts, as
+ * `{ field, message }`; empty when it meets every rule.
+ */
+export function businessRuleErrors(order) {
+  const errors = [];
+  for (const field of DECIMALS_RULE.fields) {
+    const value = order[field];
+    if (typeof value === "number" && !hasAtMostMaxDecimals(value)) {
+      errors.push({ field, message: DECIMALS_RULE.message });
+    }
+  }
+  return errors;
+}
 
 function isPlainObject(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -28,113 +70,50 @@ function isPlainObject(v) {
 function checkAmount(value, field, errors) {
   if (typeof value !== "number" || !Number.isFinite(value)) {
     errors.push({ field, message: "must be a number" });
-    return undefined;
-  }
-  if (value <= 0) {
+  } else if (value <= 0) {
     errors.push({ field, message: "must be greater than 0" });
-    return undefined;
-  }
-  if (value >= MAX_AMOUNT) {
+  } else if (value >= MAX_AMOUNT) {
     errors.push({ field, message: `must be less than ${MAX_AMOUNT}` });
-    return undefined;
+  } else if (!hasAtMostMaxDecimals(value)) {
+    errors.push({ field, message: DECIMALS_RULE.message });
   }
-  if (Number(value.toFixed(MAX_DECIMALS)) !== value) {
-    errors.push({ field, message: `must have at most ${MAX_DECIMALS} decimal places` });
-    return undefined;
-  }
-  return value;
 }
 
-/**
- * Validates an order as a client submits it (the JSON body of POST /trades).
- * Returns `{ order, errors }`: `errors` lists every problem as
- * `{ field, message }`; `order` is the normalized order when there is none.
- * Unknown fields are refused, so a misspelt field is never silently ignored.
- */
-export function validateOrder(input, { allowedExtraFields = [] } = {}) {
+function checkString(value, field, errors) {
+  if (typeof value !== "string" || !PATTERNS[field].test(value)) {
+    errors.push({ field, message: `must match ${PATTERNS[field].source}` });
+  }
+}
+
+function checkEnum(value, field, allowed, errors) {
+  if (!allowed.includes(value)) errors.push({ field, message: `must be one of: ${allowed.join(", ")}` });
+}
+
+/** The order fields of a queue message: the schema's constraints and the business rules, no normalisation. */
+function orderFieldErrors(fields) {
   const errors = [];
-  if (!isPlainObject(input)) {
-    return { order: undefined, errors: [{ field: "body", message: "must be a JSON object" }] };
+  for (const field of ["clientOrderId", "symbol", "side", "quantity", "orderType", "sessionId"]) {
+    if (fields[field] === undefined) errors.push({ field, message: "is required" });
   }
-  const known = new Set([...ORDER_FIELDS, ...allowedExtraFields]);
-  for (const key of Object.keys(input).sort()) {
-    if (!known.has(key)) errors.push({ field: key, message: "is not a recognized field" });
-  }
-
-  const order = {};
-
-  if (input.clientOrderId === undefined || input.clientOrderId === null) {
-    errors.push({ field: "clientOrderId", message: "is required" });
-  } else if (typeof input.clientOrderId !== "string" || !CLIENT_ORDER_ID.test(input.clientOrderId)) {
-    errors.push({
-      field: "clientOrderId",
-      message: "must be 1-64 characters: letters, digits and . _ : - (starting with a letter or digit)",
-    });
-  } else {
-    order.clientOrderId = input.clientOrderId;
-  }
-
-  if (input.symbol === undefined || input.symbol === null) {
-    errors.push({ field: "symbol", message: "is required" });
-  } else if (typeof input.symbol !== "string" || !SYMBOL.test(input.symbol.trim().toUpperCase())) {
-    errors.push({ field: "symbol", message: "must be 1-15 characters: letters, digits, '.' or '-', starting with a letter" });
-  } else {
-    order.symbol = input.symbol.trim().toUpperCase();
-  }
-
-  if (input.side === undefined || input.side === null) {
-    errors.push({ field: "side", message: "is required" });
-  } else if (typeof input.side !== "string" || !SIDES.includes(input.side.toLowerCase())) {
-    errors.push({ field: "side", message: `must be one of: ${SIDES.join(", ")}` });
-  } else {
-    order.side = input.side.toLowerCase();
-  }
-
-  if (input.quantity === undefined || input.quantity === null) {
-    errors.push({ field: "quantity", message: "is required" });
-  } else {
-    const q = checkAmount(input.quantity, "quantity", errors);
-    if (q !== undefined) order.quantity = q;
-  }
-
-  let orderType;
-  if (input.orderType === undefined || input.orderType === null) {
-    errors.push({ field: "orderType", message: "is required" });
-  } else if (typeof input.orderType !== "string" || !ORDER_TYPES.includes(input.orderType.toLowerCase())) {
-    errors.push({ field: "orderType", message: `must be one of: ${ORDER_TYPES.join(", ")}` });
-  } else {
-    orderType = input.orderType.toLowerCase();
-    order.orderType = orderType;
-  }
-
-  const hasPrice = input.limitPrice !== undefined && input.limitPrice !== null;
-  if (orderType === "limit") {
-    if (!hasPrice) {
-      errors.push({ field: "limitPrice", message: "is required for a limit order" });
-    } else {
-      const p = checkAmount(input.limitPrice, "limitPrice", errors);
-      if (p !== undefined) order.limitPrice = p;
-    }
-  } else if (orderType === "market" && hasPrice) {
+  if (fields.clientOrderId !== undefined) checkString(fields.clientOrderId, "clientOrderId", errors);
+  if (fields.symbol !== undefined) checkString(fields.symbol, "symbol", errors);
+  if (fields.side !== undefined) checkEnum(fields.side, "side", SIDES, errors);
+  if (fields.quantity !== undefined) checkAmount(fields.quantity, "quantity", errors);
+  if (fields.orderType !== undefined) checkEnum(fields.orderType, "orderType", ORDER_TYPES, errors);
+  if (fields.sessionId !== undefined) checkString(fields.sessionId, "sessionId", errors);
+  if (fields.orderType === "limit" && fields.limitPrice === undefined) {
+    errors.push({ field: "limitPrice", message: "is required for a limit order" });
+  } else if (fields.orderType === "market" && fields.limitPrice !== undefined) {
     errors.push({ field: "limitPrice", message: "must not be set for a market order" });
-  } else if (orderType === undefined && hasPrice) {
-    checkAmount(input.limitPrice, "limitPrice", errors);
+  } else if (fields.limitPrice !== undefined) {
+    checkAmount(fields.limitPrice, "limitPrice", errors);
   }
-
-  if (input.sessionId !== undefined && input.sessionId !== null) {
-    if (typeof input.sessionId !== "string" || !SESSION_ID.test(input.sessionId)) {
-      errors.push({ field: "sessionId", message: "must be 1-128 characters: letters, digits and . _ : @ -" });
-    } else {
-      order.sessionId = input.sessionId;
-    }
-  }
-
-  return errors.length ? { order: undefined, errors } : { order, errors };
+  return errors;
 }
 
 /** Whether `value` is an acceptable session id (header or derived). */
 export function isValidSessionId(value) {
-  return typeof value === "string" && SESSION_ID.test(value);
+  return typeof value === "string" && PATTERNS.sessionId.test(value);
 }
 
 // A fixed namespace for the trade ids (UUID version 5 of the client order id).
@@ -170,10 +149,12 @@ export function tradeMessage(order, { sessionId, submittedAt }) {
   return message;
 }
 
+const MESSAGE_ORDER_FIELDS = ["clientOrderId", "sessionId", "symbol", "side", "quantity", "orderType", "limitPrice"];
+
 /**
  * Parses and validates a queue message body. Returns `{ trade, errors }`;
- * a malformed body (not JSON, a field missing or wrong, a trade id that does
- * not match its client order id) yields errors and no trade.
+ * a malformed body (not JSON, a field missing, wrong or unknown, a trade id
+ * that does not match its client order id) yields errors and no trade.
  */
 export function parseTradeMessage(body) {
   let data;
@@ -185,20 +166,24 @@ export function parseTradeMessage(body) {
   if (!isPlainObject(data)) {
     return { trade: undefined, errors: [{ field: "body", message: "must be a JSON object" }] };
   }
-  const { version, tradeId, submittedAt, ...rest } = data;
+  const { version, tradeId, submittedAt, ...fields } = data;
   const errors = [];
   if (version !== MESSAGE_VERSION) errors.push({ field: "version", message: `must be ${MESSAGE_VERSION}` });
-  const { order, errors: orderErrors } = validateOrder(rest);
+  for (const key of Object.keys(fields).sort()) {
+    if (!MESSAGE_ORDER_FIELDS.includes(key)) errors.push({ field: key, message: "is not a recognized field" });
+  }
+  const orderErrors = orderFieldErrors(fields);
   errors.push(...orderErrors);
-  if (order && !order.sessionId) errors.push({ field: "sessionId", message: "is required" });
   if (typeof tradeId !== "string" || !UUID.test(tradeId)) {
     errors.push({ field: "tradeId", message: "must be a lowercase UUID" });
-  } else if (order && tradeId !== tradeIdFor(order.clientOrderId)) {
+  } else if (!orderErrors.length && tradeId !== tradeIdFor(fields.clientOrderId)) {
     errors.push({ field: "tradeId", message: "does not match the client order id" });
   }
   if (typeof submittedAt !== "string" || Number.isNaN(Date.parse(submittedAt))) {
     errors.push({ field: "submittedAt", message: "must be an ISO 8601 timestamp" });
   }
   if (errors.length) return { trade: undefined, errors };
-  return { trade: { ...order, tradeId, submittedAt: new Date(submittedAt).toISOString() }, errors };
+  const trade = {};
+  for (const key of MESSAGE_ORDER_FIELDS) if (fields[key] !== undefined) trade[key] = fields[key];
+  return { trade: { ...trade, tradeId, submittedAt: new Date(submittedAt).toISOString() }, errors };
 }
