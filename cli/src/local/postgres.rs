@@ -150,7 +150,16 @@ impl Postgres {
             .args(["-U", user, "-E", "UTF8", "--no-locale"])
             .arg(format!("--pwfile={}", pwfile.display()))
             .args(["--auth-host=scram-sha-256", "--auth-local=scram-sha-256"]);
-        run(initdb, "initdb")?;
+        run(initdb, "initdb").map_err(|e| {
+            if is_root() {
+                e.context(format!(
+                    "PostgreSQL runs as `postgres` because tp runs as root: every directory above {} must be searchable by it (chmod o+x)",
+                    dir.display()
+                ))
+            } else {
+                e
+            }
+        })?;
         let conf = format!(
             "\n# tp local\nlisten_addresses = '{address}'\nport = {port}\nunix_socket_directories = '{dir}'\n\
              ssl = on\nssl_cert_file = '{dir}/server.crt'\nssl_key_file = '{dir}/server.key'\n\
