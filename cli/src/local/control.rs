@@ -119,7 +119,12 @@ async fn route(daemon: &Daemon, req: Request<Bytes>) -> Response<Full<Bytes>> {
                     }
                 }
             };
-            match daemon.parts.lambda.invoke_timed(&function.name, &payload).await {
+            match daemon
+                .parts
+                .lambda
+                .invoke_timed(&function.name, &payload)
+                .await
+            {
                 Ok((result, timings)) => {
                     let mut answer = invoke_json(&function.name, &result);
                     answer["overheadMs"] = json!(timings.overhead().as_secs_f64() * 1000.0);

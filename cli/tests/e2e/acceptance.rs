@@ -41,7 +41,10 @@ fn tp_in_env(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Run {
         .envs(env)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
         .args(args);
     run(command)
 }
@@ -65,12 +68,7 @@ fn read_env(dir: &Path) -> BTreeMap<String, String> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            (
-                k.to_owned(),
-                v.trim_matches('\'').replace("'\\''", "'"),
-            )
-        })
+        .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').replace("'\\''", "'")))
         .collect()
 }
 
@@ -86,7 +84,13 @@ impl std::fmt::Debug for Answer {
 }
 
 /// A request to the API, signed with the caller's credentials when `signed`.
-fn api(env: &BTreeMap<String, String>, method: &str, path: &str, body: Option<&Value>, signed: bool) -> Answer {
+fn api(
+    env: &BTreeMap<String, String>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    signed: bool,
+) -> Answer {
     let url = format!("{}{path}", env["TP_API_URL"]);
     let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
     let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
@@ -96,19 +100,21 @@ fn api(env: &BTreeMap<String, String>, method: &str, path: &str, body: Option<&V
             secret_access_key: env["AWS_SECRET_ACCESS_KEY"].clone(),
             session_token: env.get("AWS_SESSION_TOKEN").cloned(),
         };
-        let unsigned: Vec<(&str, &str)> =
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let unsigned: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let signed = cli::local::sigv4::sign(
-                method,
-                &url,
-                &unsigned,
-                &body,
-                &credentials,
-                "execute-api",
-                &env["AWS_REGION"],
-                SystemTime::now(),
-            )
-            .expect("sign");
+            method,
+            &url,
+            &unsigned,
+            &body,
+            &credentials,
+            "execute-api",
+            &env["AWS_REGION"],
+            SystemTime::now(),
+        )
+        .expect("sign");
         headers.extend(signed);
     }
     let (status, body) =
@@ -120,18 +126,21 @@ fn api(env: &BTreeMap<String, String>, method: &str, path: &str, body: Option<&V
 }
 
 /// Runs SQL through psql against the environment's DATABASE_URL.
-fn sql(env: &BTreeMap<String, String>, query: &str) -> String {
+fn try_sql(env: &BTreeMap<String, String>, query: &str) -> Result<String, String> {
     let out = Command::new("psql")
         .arg(&env["DATABASE_URL"])
         .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", query])
         .output()
         .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "psql {query}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn sql(env: &BTreeMap<String, String>, query: &str) -> String {
+    try_sql(env, query).unwrap_or_else(|e| panic!("psql {query}: {e}"))
 }
 
 /// Polls `check` until it gives a value or `within` passes.
@@ -193,7 +202,11 @@ impl Aws {
                 else {
                     return all;
                 };
-                all.extend(out.events().iter().filter_map(|e| e.message().map(str::to_owned)));
+                all.extend(
+                    out.events()
+                        .iter()
+                        .filter_map(|e| e.message().map(str::to_owned)),
+                );
                 match out.next_token() {
                     Some(t) if !t.is_empty() => token = Some(t.to_owned()),
                     _ => return all,
@@ -223,7 +236,12 @@ impl Aws {
                 .prefix(prefix)
                 .send()
                 .await
-                .map(|o| o.contents().iter().filter_map(|c| c.key().map(str::to_owned)).collect())
+                .map(|o| {
+                    o.contents()
+                        .iter()
+                        .filter_map(|c| c.key().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default()
         })
     }
@@ -235,7 +253,13 @@ impl Aws {
                 .build(),
         );
         self.runtime.block_on(async {
-            let out = s3.get_object().bucket(bucket).key(key).send().await.expect("get object");
+            let out = s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .expect("get object");
             String::from_utf8(out.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
         })
     }
@@ -277,10 +301,7 @@ impl Aws {
                 .queue_url()
                 .unwrap()
                 .to_owned();
-            let arn = format!(
-                "arn:aws:sqs:{}:123456789012:acceptance-alerts",
-                self.region
-            );
+            let arn = format!("arn:aws:sqs:{}:123456789012:acceptance-alerts", self.region);
             sns.subscribe()
                 .topic_arn(topic_arn)
                 .protocol("sqs")
@@ -294,14 +315,31 @@ impl Aws {
 
     fn receive(&self, url: &str) -> Vec<String> {
         self.runtime
-            .block_on(self.sqs().receive_message().queue_url(url).max_number_of_messages(10).send())
-            .map(|o| o.messages().iter().filter_map(|m| m.body().map(str::to_owned)).collect())
+            .block_on(
+                self.sqs()
+                    .receive_message()
+                    .queue_url(url)
+                    .max_number_of_messages(10)
+                    .send(),
+            )
+            .map(|o| {
+                o.messages()
+                    .iter()
+                    .filter_map(|m| m.body().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     fn send(&self, url: &str, body: &str) {
         self.runtime
-            .block_on(self.sqs().send_message().queue_url(url).message_body(body).send())
+            .block_on(
+                self.sqs()
+                    .send_message()
+                    .queue_url(url)
+                    .message_body(body)
+                    .send(),
+            )
             .expect("send");
     }
 
@@ -314,7 +352,11 @@ impl Aws {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .output()
             .expect("inventory.py");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).expect("JSON")
     }
 }
@@ -330,6 +372,18 @@ fn output(dir: &Path, key: &str) -> String {
         .and_then(|regions| regions.values().find_map(|o| o[key].as_str()))
         .or_else(|| outputs[key].as_str())
         .unwrap_or_else(|| panic!("output {key} in {outputs}"))
+        .to_owned()
+}
+
+/// A function's log group, as `tp local` records it.
+fn log_group(dir: &Path, function: &str) -> String {
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("tp.out/local-{SUFFIX}/state.json"))).unwrap(),
+    )
+    .unwrap();
+    state["functions"][function]["logGroup"]
+        .as_str()
+        .unwrap_or_else(|| panic!("function {function} in {state}"))
         .to_owned()
 }
 
@@ -354,7 +408,7 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         assert!(up.stdout.contains(&format!("{name}=")), "{name}: {up}");
     }
     let aws = Aws::new(&env);
-    let api_log = output(&dir, "TradeApiFunctionLogGroupName");
+    let api_log = log_group(&dir, "trade_api");
     let audit_bucket = output(&dir, "AuditLogBucketName");
     let audit_group = output(&dir, "AuditEventsLogGroupName");
     let sessions = output(&dir, "SessionsTableName");
@@ -370,9 +424,17 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     .unwrap();
     let first = api(&env, "POST", "/trades", Some(&order), true);
     assert_eq!(first.status, 202, "{first:?}");
-    let trade_id = first.body["tradeId"].as_str().expect("a trade id").to_owned();
+    let trade_id = first.body["tradeId"]
+        .as_str()
+        .expect("a trade id")
+        .to_owned();
     let rows = eventually("the trade in PostgreSQL", Duration::from_secs(30), || {
-        let n = sql(&env, &format!("SELECT count(*) FROM trades WHERE trade_id = '{trade_id}'"));
+        // The table exists once trade-processor has migrated the schema.
+        let n = try_sql(
+            &env,
+            &format!("SELECT count(*) FROM trades WHERE trade_id = '{trade_id}'"),
+        )
+        .ok()?;
         (n == "1").then_some(n)
     });
     assert_eq!(rows, "1");
@@ -384,14 +446,21 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         let item = aws.item(&sessions, "session_id", &session_id);
         (item["lastProcessedTradeId"] == trade_id.as_str()).then_some(item)
     });
-    assert_eq!(session["lastSubmittedTradeId"], trade_id.as_str(), "{session}");
+    assert_eq!(
+        session["lastSubmittedTradeId"],
+        trade_id.as_str(),
+        "{session}"
+    );
     let audit_key = eventually("the audit object", Duration::from_secs(30), || {
         aws.keys(&audit_bucket, "audit/")
             .into_iter()
             .find(|k| aws.object(&audit_bucket, k).contains(&trade_id))
     });
     let audited: Value = serde_json::from_str(&aws.object(&audit_bucket, &audit_key)).unwrap();
-    assert_eq!(audited["event"]["detail-type"], "TradeProcessed", "{audited}");
+    assert_eq!(
+        audited["event"]["detail-type"], "TradeProcessed",
+        "{audited}"
+    );
     assert_eq!(audited["event"]["source"], "trading.processor", "{audited}");
     eventually("the audit log record", Duration::from_secs(30), || {
         aws.log_messages(&audit_group)
@@ -407,7 +476,13 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         (aws.depth(&orders_url) == 0).then_some(())
     });
     assert_eq!(
-        sql(&env, &format!("SELECT count(*) FROM trades WHERE client_order_id = '{}'", order["clientOrderId"].as_str().unwrap())),
+        sql(
+            &env,
+            &format!(
+                "SELECT count(*) FROM trades WHERE client_order_id = '{}'",
+                order["clientOrderId"].as_str().unwrap()
+            )
+        ),
         "1"
     );
 
@@ -422,7 +497,11 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     let invalid = api(&env, "POST", "/trades", Some(&bad), true);
     assert_eq!(invalid.status, 400, "{invalid:?}");
     assert_eq!(invalid.body["message"], "Invalid request body");
-    assert_eq!(aws.invocations(&api_log), before, "refused requests reached trade-api");
+    assert_eq!(
+        aws.invocations(&api_log),
+        before,
+        "refused requests reached trade-api"
+    );
     let mut precise = order.clone();
     precise["clientOrderId"] = json!("order-precise-1");
     precise["quantity"] = json!(1.123456789);
@@ -445,7 +524,10 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     // 6. The hourly monitor checks the API, the database and the queues,
     // and alerts when the database is down.
     let alerts_queue = aws.subscribe_queue(&alerts);
-    let healthy = tp(&dir, &["local", "invoke", "health_monitor", "--suffix", SUFFIX]);
+    let healthy = tp(
+        &dir,
+        &["local", "invoke", "health_monitor", "--suffix", SUFFIX],
+    );
     assert_eq!(healthy.code, 0, "{healthy}");
     let result: Value = serde_json::from_str(&healthy.stdout).expect("JSON");
     let summary = &result["outcome"]["result"];
@@ -460,11 +542,23 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     let degraded = api(&env, "GET", "/health", None, false);
     assert_eq!(degraded.status, 200, "{degraded:?}");
     assert_eq!(degraded.body["status"], "degraded", "{degraded:?}");
-    assert_eq!(degraded.body["checks"]["database"], "unreachable", "{degraded:?}");
-    let unhealthy = tp(&dir, &["local", "invoke", "health_monitor", "--suffix", SUFFIX]);
+    assert_eq!(
+        degraded.body["checks"]["database"], "unreachable",
+        "{degraded:?}"
+    );
+    let unhealthy = tp(
+        &dir,
+        &["local", "invoke", "health_monitor", "--suffix", SUFFIX],
+    );
     let result: Value = serde_json::from_str(&unhealthy.stdout).expect("JSON");
-    assert_eq!(result["outcome"]["result"]["status"], "unhealthy", "{unhealthy}");
-    assert_eq!(result["outcome"]["result"]["checks"]["database"]["ok"], false);
+    assert_eq!(
+        result["outcome"]["result"]["status"], "unhealthy",
+        "{unhealthy}"
+    );
+    assert_eq!(
+        result["outcome"]["result"]["checks"]["database"]["ok"],
+        false
+    );
     let alert = eventually("the alert", Duration::from_secs(20), || {
         aws.receive(&alerts_queue).into_iter().next()
     });
@@ -480,19 +574,31 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     // 5. A message the processor cannot handle: retried, then in the
     // dead-letter queue after maxReceiveCount; tp verify reports it.
     aws.send(&orders_url, "this is not a trade order");
-    eventually("the message in the dead-letter queue", Duration::from_secs(60), || {
-        (aws.depth(&orders_dlq) == 1).then_some(())
-    });
+    eventually(
+        "the message in the dead-letter queue",
+        Duration::from_secs(60),
+        || (aws.depth(&orders_dlq) == 1).then_some(()),
+    );
     let verify = tp_in_env(&dir, &env, &["verify", "--suffix", SUFFIX]);
     assert_eq!(verify.code, 10, "{verify}");
-    let failed: Vec<&str> = verify.stdout.lines().filter(|l| l.contains("FAIL")).collect();
+    let failed: Vec<&str> = verify
+        .stdout
+        .lines()
+        .filter(|l| l.contains("FAIL"))
+        .collect();
     assert_eq!(failed.len(), 1, "{verify}");
-    assert!(failed[0].contains("dead letters trade_orders_dlq"), "{verify}");
-    let processor_log = output(&dir, "TradeProcessorFunctionLogGroupName");
+    assert!(
+        failed[0].contains("dead letters trade_orders_dlq"),
+        "{verify}"
+    );
+    let processor_log = log_group(&dir, "trade_processor");
     let malformed = aws
         .log_messages(&processor_log)
         .into_iter()
         .filter(|m| m.contains("malformed message"))
         .count();
-    assert_eq!(malformed, 3, "one attempt per receive up to maxReceiveCount");
+    assert_eq!(
+        malformed, 3,
+        "one attempt per receive up to maxReceiveCount"
+    );
 }

@@ -5,6 +5,7 @@
 //! states moto cannot produce. What `tp` creates is checked through each
 //! service's own API (`tests/moto/inventory.py`, boto3 from the venv).
 
+mod acceptance;
 mod faults;
 mod flow;
 mod local_apigw;
