@@ -56,11 +56,11 @@ fn run(mut command: Command, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A loopback address (127.0.0.2 to 127.0.0.254) where `port` is free, so
-/// the server can listen at the cluster's own port (5432) whatever else
-/// runs on this machine.
-pub fn free_loopback(port: u16) -> anyhow::Result<IpAddr> {
-    for last in 2..=254u8 {
+/// A loopback address (127.0.0.2 to 127.0.0.254, after `after`) where
+/// `port` is free, so the server can listen at the cluster's own port
+/// (5432) whatever else runs on this machine.
+pub fn free_loopback(port: u16, after: u8) -> anyhow::Result<IpAddr> {
+    for last in after.max(1) + 1..=254u8 {
         let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 0, last));
         if TcpListener::bind(SocketAddr::new(ip, port)).is_ok() {
             return Ok(ip);
@@ -125,9 +125,7 @@ impl Postgres {
         std::fs::create_dir_all(dir)?;
         // The server runs as `postgres` under root: it must reach the directory.
         set_mode(dir, 0o755)?;
-        let address = free_loopback(port)?;
         let password = random_hex(18)?;
-        certificates(dir, names, address)?;
         let pwfile = dir.join("pwfile");
         std::fs::write(&pwfile, format!("{password}\n"))?;
         set_mode(&pwfile, 0o600)?;
@@ -161,7 +159,7 @@ impl Postgres {
             }
         })?;
         let conf = format!(
-            "\n# tp local\nlisten_addresses = '{address}'\nport = {port}\nunix_socket_directories = '{dir}'\n\
+            "\n# tp local\ninclude = 'tp-local.conf'\nunix_socket_directories = '{dir}'\n\
              ssl = on\nssl_cert_file = '{dir}/server.crt'\nssl_key_file = '{dir}/server.key'\n\
              password_encryption = 'scram-sha-256'\nmax_connections = 50\nfsync = off\n\
              synchronous_commit = off\nfull_page_writes = off\n",
@@ -171,17 +169,42 @@ impl Postgres {
         // As Aurora with rds.force_ssl: TLS or nothing, passwords only.
         let hba = "local all all scram-sha-256\nhostssl all all 127.0.0.0/8 scram-sha-256\n";
         write_as_server(&data.join("pg_hba.conf"), hba)?;
-        let pg = Postgres {
+        let mut pg = Postgres {
             bin: bin.to_path_buf(),
             dir: dir.to_path_buf(),
-            address,
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port,
             user: user.to_owned(),
             password,
             database: database.to_owned(),
             ca_file: dir.join("ca.pem"),
         };
-        pg.start()?;
+        // Another server may take the address between the check and the
+        // start (two environments starting at once): then the next one.
+        let mut after = 1u8;
+        loop {
+            pg.address = free_loopback(port, after)?;
+            certificates(dir, names, pg.address)?;
+            if is_root() {
+                for file in ["ca.pem", "server.crt", "server.key"] {
+                    chown_to_server(&dir.join(file))?;
+                }
+            }
+            write_as_server(
+                &data.join("tp-local.conf"),
+                &format!("listen_addresses = '{}'\nport = {port}\n", pg.address),
+            )?;
+            match pg.start() {
+                Ok(()) => break,
+                Err(e) if format!("{e:#}").contains("could not bind") && after < 250 => {
+                    let IpAddr::V4(v4) = pg.address else {
+                        unreachable!("loopback is IPv4")
+                    };
+                    after = v4.octets()[3];
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let mut createdb = tool(bin, "createdb");
         createdb
             .arg("-h")
@@ -193,6 +216,8 @@ impl Postgres {
     }
 
     pub fn start(&self) -> anyhow::Result<()> {
+        // The log of this start only, so its errors are this start's.
+        let _ = std::fs::remove_file(self.dir.join("server.log"));
         let mut c = tool(&self.bin, "pg_ctl");
         c.arg("-D")
             .arg(self.dir.join("data"))
@@ -246,6 +271,13 @@ fn append(path: &Path, text: &str) -> anyhow::Result<()> {
 /// to `postgres`, whose files root may still write.
 fn write_as_server(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("write {}", path.display()))
+}
+
+/// Gives a file to `postgres`, which must own its key file.
+fn chown_to_server(path: &Path) -> anyhow::Result<()> {
+    let mut c = Command::new("chown");
+    c.arg("postgres:").arg(path);
+    run(c, "chown")
 }
 
 fn ensure_postgres_user() -> anyhow::Result<()> {

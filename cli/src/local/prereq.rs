@@ -57,7 +57,8 @@ fn on_path(name: &str) -> Option<PathBuf> {
 /// (Debian's layout), or `TP_LOCAL_PG_BIN`.
 fn pg_bin() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("TP_LOCAL_PG_BIN") {
-        return Some(PathBuf::from(dir));
+        let dir = PathBuf::from(dir);
+        return dir.join("initdb").is_file().then_some(dir);
     }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?

@@ -72,6 +72,8 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
     let started = Instant::now();
     let out = std::path::absolute(&opts.out)?;
     let paths = Paths::new(&out, &opts.suffix);
+    std::fs::create_dir_all(&paths.dir)
+        .with_context(|| format!("cannot create {}", paths.dir.display()))?;
     let deployment = Deployment::new(
         platform,
         &opts.suffix,

@@ -601,4 +601,128 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         malformed, 3,
         "one attempt per receive up to maxReceiveCount"
     );
+
+    // tp local down stops everything it started and removes its state.
+    let state = cli::local::state::Paths::new(&dir.join("tp.out"), SUFFIX)
+        .read_state()
+        .unwrap();
+    let pids = state.pids();
+    assert!(pids.len() >= 2, "daemon and moto: {pids:?}");
+    let down = tp(&dir, &["local", "down", "--suffix", SUFFIX]);
+    assert_eq!(down.code, 0, "{down}");
+    for (name, pid) in pids {
+        assert!(!cli::local::state::alive(pid), "{name} ({pid}) still runs");
+    }
+    assert!(
+        try_sql(&env, "SELECT 1").is_err(),
+        "PostgreSQL still answers"
+    );
+    assert!(!dir.join(format!("tp.out/local-{SUFFIX}")).exists());
+    assert!(!dir.join(format!("tp.out/local-{SUFFIX}.env")).exists());
+    let status = tp(&dir, &["local", "status", "--suffix", SUFFIX]);
+    assert_ne!(status.code, 0, "{status}");
+}
+
+/// A missing prerequisite is one message naming how to install it, with
+/// its own exit code, and nothing is started or left behind.
+#[test]
+fn a_missing_prerequisite_says_how_to_install_it() {
+    let dir = scratch("acceptance-prereq");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tp"));
+    command
+        .current_dir(&dir)
+        .env("TP_LOCAL_PG_BIN", dir.join("no-postgresql"))
+        .args(["local", "up", "--suffix", "prq"]);
+    let run = run(command);
+    assert_eq!(run.code, 11, "{run}");
+    assert!(run.stderr.contains("apt-get install postgresql"), "{run}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run}");
+    assert!(!dir.join("tp.out").exists(), "{run}");
+}
+
+/// IAM is enforced, not assumed: the same platform with one grant removed
+/// (trade_api's on the sessions table) runs, and that function's calls to
+/// the table are refused with AccessDenied, as AWS would refuse them.
+#[test]
+fn a_function_without_its_grant_is_refused_locally() {
+    const SUFFIX: &str = "nogrant";
+    let dir = scratch("acceptance-nogrant");
+    let mut platform = platform_def::platform();
+    let function = platform
+        .resources
+        .iter_mut()
+        .find(|r| r.name == "trade_api")
+        .expect("trade_api is declared");
+    let platform_core::spec::Spec::Function(spec) = &mut function.spec else {
+        panic!("trade_api is a function");
+    };
+    let before = spec.grants.len();
+    spec.grants.retain(|g| g.resource != "sessions");
+    assert_eq!(spec.grants.len(), before - 1, "one grant removed");
+
+    let prereq = cli::local::prereq::check().expect("tp local's prerequisites");
+    let out = dir.join("tp.out");
+    let daemon = {
+        let out = out.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(cli::local::serve::run(
+                &platform,
+                prereq,
+                cli::local::serve::Options {
+                    suffix: SUFFIX.to_owned(),
+                    profile: None,
+                    region: "us-east-1".to_owned(),
+                    out,
+                    retry_delay: None,
+                },
+            ))
+        })
+    };
+    let paths = cli::local::state::Paths::new(&out, SUFFIX);
+    let state = eventually("the environment ready", Duration::from_secs(120), || {
+        if daemon.is_finished() {
+            return Some(Err(()));
+        }
+        paths.read_state().ok().filter(|s| s.ready()).map(Ok)
+    });
+    let Ok(state) = state else {
+        panic!("the daemon stopped: {:?}", daemon.join());
+    };
+    let env = state.env();
+    let aws = Aws::new(&env);
+    let group = state.0["functions"]["trade_api"]["logGroup"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let health = api(&env, "GET", "/health", None, false);
+    assert_eq!(health.status, 503, "{health:?}");
+    assert_eq!(
+        health.body["checks"]["sessionsTable"], "failed",
+        "{health:?}"
+    );
+    assert_eq!(
+        health.body["checks"]["tradeOrdersQueue"], "ok",
+        "{health:?}"
+    );
+    let denied = aws
+        .log_messages(&group)
+        .into_iter()
+        .find(|m| m.contains("AccessDenied"))
+        .expect("trade-api logged the refusal");
+    assert!(denied.contains("dynamodb:DescribeTable"), "{denied}");
+    assert!(
+        denied.contains("role-trade-api-us-east-1-nogrant"),
+        "{denied}"
+    );
+
+    cli::local::commands::request(
+        "POST",
+        &format!("{}/shutdown", state.str("control").unwrap()),
+        &[],
+        Vec::new(),
+    )
+    .expect("the daemon stops");
+    daemon.join().unwrap().expect("the daemon ran cleanly");
 }
