@@ -11,33 +11,22 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::{Run, run, scratch};
+use super::{Run, run, scratch, tp_without_aws};
 
 const SUFFIX: &str = "acc";
 
 /// `tp` run in `dir` with nothing of the caller's AWS settings.
 fn tp(dir: &Path, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tp"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command.current_dir(dir).args(args);
+    let mut command = tp_without_aws(dir);
+    command.args(args);
     run(command)
 }
 
 /// `tp` with the local environment's variables, as a user who sourced
 /// `tp.out/local-<suffix>.env` runs it.
 fn tp_in_env(dir: &Path, env: &BTreeMap<String, String>, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tp"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = tp_without_aws(dir);
     command
-        .current_dir(dir)
         .envs(env)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))

@@ -121,7 +121,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     );
     assert!(run.stdout.contains("+ Allow sqs:SendMessage on "), "{run}");
     assert!(run.stderr.contains("--require-approval never"), "{run}");
-    assert!(run.stdout.contains("4 assets, 4 uploaded"), "{run}");
+    assert!(run.stdout.contains("5 assets, 5 uploaded"), "{run}");
     assert!(
         !moto.inventory()["stacks"]
             .as_object()
@@ -142,7 +142,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         "{run}"
     );
     // Objects already in the bucket (same content hash) are not uploaded again.
-    assert!(run.stdout.contains("4 assets, 0 uploaded"), "{run}");
+    assert!(run.stdout.contains("5 assets, 0 uploaded"), "{run}");
     // CloudFormation is given the S3 URL of the template, not the address
     // of the endpoint tp reached S3 at.
     assert!(

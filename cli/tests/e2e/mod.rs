@@ -194,18 +194,23 @@ impl std::fmt::Display for Run {
     }
 }
 
-/// `tp` configured for `endpoint` only: test credentials, no profile or
-/// config file of the caller, no instance metadata, run in `dir`.
-pub fn tp(endpoint: &str, dir: &Path) -> Command {
+/// `tp` run in `dir` with none of the caller's AWS settings.
+pub fn tp_without_aws(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tp"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("AWS_") {
             command.env_remove(name);
         }
     }
+    command.current_dir(dir).stdin(Stdio::null());
     command
-        .current_dir(dir)
-        .stdin(Stdio::null())
+}
+
+/// `tp` configured for `endpoint` only: test credentials, no profile or
+/// config file of the caller, no instance metadata, run in `dir`.
+pub fn tp(endpoint: &str, dir: &Path) -> Command {
+    let mut command = tp_without_aws(dir);
+    command
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
