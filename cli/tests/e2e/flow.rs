@@ -181,7 +181,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     assert_eq!(names(&inventory, "vpcs").len(), 1, "{inventory:#}");
     assert_eq!(
         names(&inventory, "vpc_endpoints").len(),
-        11,
+        12,
         "{inventory:#}"
     );
     assert!(!names(&inventory, "keys").is_empty());
@@ -191,7 +191,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
             .iter()
             .filter(|o| o.as_str().unwrap().starts_with("assets/"))
             .count(),
-        4
+        5
     );
     let policy = inventory["stack_policies"][&stack].as_str().unwrap();
     assert!(
