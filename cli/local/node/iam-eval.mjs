@@ -5,7 +5,8 @@
 // Request:  {"id": 1, "principal": "arn:aws:iam::123456789012:role/r",
 //            "account": "123456789012", "action": "sqs:SendMessage",
 //            "resource": "arn:aws:sqs:...:q", "context": {"k": "v" | ["v"]},
-//            "policies": [{"name": "p", "policy": {...}}]}
+//            "policies": [{"name": "p", "policy": {...}}],
+//            "resourcePolicy": {...} (optional: the resource's own policy)}
 // Answer:   {"id": 1, "result": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied"}
 //        or {"id": 1, "error": "why the request could not be evaluated"}
 import { createInterface } from 'node:readline'
@@ -20,6 +21,7 @@ async function evaluate(request) {
       contextVariables: request.context ?? {},
     },
     identityPolicies: request.policies ?? [],
+    ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
   }

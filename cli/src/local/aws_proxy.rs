@@ -4,6 +4,9 @@
 //! [`Authorizer`]; a refusal is answered in the service's own error shape,
 //! as AWS would, so handlers see the same `AccessDenied` errors; an allowed
 //! request goes to moto unchanged and moto's answer comes back. Lambda
+//! Requests on resources encrypted with a customer managed key also need
+//! the caller's `kms:` permissions on the key ([`super::iam::kms`]), refused
+//! with the service's own KMS error, as AWS does; moto never calls KMS.
 //! `Invoke` is answered here through the [`Invoker`] (moto runs no code),
 //! and the entries moto accepts from `PutEvents` are handed to the
 //! [`EventSink`] with the ids moto gave them.
@@ -23,7 +26,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 
-use super::iam::classify::{self, AwsRequest, Protocol};
+use super::iam::classify::{self, AwsRequest, Need, Protocol};
+use super::iam::kms::{self, KeyMap};
 use super::sigv4::Authorization;
 use super::types::{
     AuthFailure, Authorizer, AuthzRequest, Decision, EventSink, Invoker, Outcome, Principal,
@@ -45,6 +49,9 @@ pub struct ProxyConfig {
     /// `tp local`'s region; requests signed for another are refused.
     pub region: String,
     pub account: String,
+    /// Which resources are encrypted with which customer managed key
+    /// ([`super::iam::key_map_from_template`]).
+    pub keys: Arc<KeyMap>,
 }
 
 /// The proxy: one per `tp local`, shared by every connection.
@@ -148,13 +155,26 @@ impl AwsProxy {
                 return denied(&service, refused.protocol, &refused.message, head);
             }
         };
+        // The service's own permissions first, then the key's, as AWS
+        // authorizes the request before the service calls KMS.
+        let mut resolved: Vec<Need> = Vec::with_capacity(classified.needs.len());
         for need in &classified.needs {
-            let resource = if need.resource.starts_with("arn:aws:secretsmanager:") {
-                self.resolve_secret(&parts, &need.resource).await
-            } else {
-                need.resource.clone()
-            };
-            let mut context = need.context.clone();
+            let mut need = need.clone();
+            if need.resource.starts_with("arn:aws:secretsmanager:") {
+                need.resource = self.resolve_secret(&parts, &need.resource).await;
+            }
+            resolved.push(need);
+        }
+        let key_needs = kms::key_needs(
+            &aws_request,
+            &classified,
+            &resolved,
+            &self.config.keys,
+            &principal.account,
+        );
+        let own = resolved.into_iter().map(|n| (n, false));
+        for (need, on_key) in own.chain(key_needs.into_iter().map(|n| (n, true))) {
+            let mut context = need.context;
             context.insert(
                 "aws:RequestedRegion".to_owned(),
                 vec![self.config.region.clone()],
@@ -162,8 +182,8 @@ impl AwsProxy {
             context.insert("aws:userid".to_owned(), vec![principal.user_id.clone()]);
             let question = AuthzRequest {
                 identity_arn: principal.identity_arn.clone(),
-                action: need.action.clone(),
-                resource,
+                action: need.action,
+                resource: need.resource,
                 context,
             };
             let message = match self.config.authorizer.authorize(&question).await {
@@ -174,6 +194,9 @@ impl AwsProxy {
                     question.action, question.resource, principal.arn
                 ),
             };
+            if on_key {
+                return kms_denied(&service, protocol, &message, head);
+            }
             return denied(&service, protocol, &message, head);
         }
         if service == "lambda" {
@@ -489,6 +512,20 @@ fn error_response(
     message: &str,
     head: bool,
 ) -> Response<Full<Bytes>> {
+    error_response_typed(service, protocol, status, code, code, message, head)
+}
+
+/// An error as `protocol` writes it; `json_type` is the `__type` of SQS's
+/// JSON protocol, whose query-compatible `code` travels in a header.
+fn error_response_typed(
+    service: &str,
+    protocol: Protocol,
+    status: StatusCode,
+    code: &str,
+    json_type: &str,
+    message: &str,
+    head: bool,
+) -> Response<Full<Bytes>> {
     let id = request_id();
     let (content_type, body) = match protocol {
         Protocol::Json => {
@@ -506,7 +543,7 @@ fn error_response(
         }
         Protocol::SqsJson => (
             "application/x-amz-json-1.0",
-            json!({"__type": code, "message": message}).to_string(),
+            json!({"__type": json_type, "message": message}).to_string(),
         ),
         Protocol::RestJson => (
             "application/json",
@@ -565,6 +602,57 @@ pub fn denied(
         _ => (StatusCode::FORBIDDEN, "AccessDenied"),
     };
     error_response(service, protocol, status, code, message, head)
+}
+
+/// A refusal of the caller's use of a resource's KMS key, in the shape the
+/// service answers it (each service wraps KMS's `AccessDeniedException`):
+/// SQS `KmsAccessDenied` (query code `KMS.AccessDeniedException`, 400),
+/// SNS `KMSAccessDenied` (400), S3 `AccessDenied` (403), Secrets Manager
+/// `AccessDeniedException` "Access to KMS is not allowed" (400), DynamoDB
+/// `AccessDeniedException` "KMS key access denied error" (400). `message`
+/// is KMS's own denial, kept so the missing grant is named.
+pub fn kms_denied(
+    service: &str,
+    protocol: Protocol,
+    message: &str,
+    head: bool,
+) -> Response<Full<Bytes>> {
+    let id = request_id();
+    let from_kms = format!(
+        "{message} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: {id}; Proxy: null)"
+    );
+    let bad = StatusCode::BAD_REQUEST;
+    match service {
+        "sqs" => error_response_typed(
+            service,
+            protocol,
+            bad,
+            "KMS.AccessDeniedException",
+            "com.amazonaws.sqs#KmsAccessDenied",
+            &from_kms,
+            head,
+        ),
+        "sns" => error_response(service, protocol, bad, "KMSAccessDenied", &from_kms, head),
+        "secretsmanager" => error_response(
+            service,
+            protocol,
+            bad,
+            "AccessDeniedException",
+            &format!("Access to KMS is not allowed ({message})"),
+            head,
+        ),
+        "dynamodb" => error_response(
+            service,
+            protocol,
+            bad,
+            "AccessDeniedException",
+            &format!(
+                "KMS key access denied error: com.amazonaws.services.kms.model.AWSKMSException: {from_kms}"
+            ),
+            head,
+        ),
+        _ => denied(service, protocol, message, head),
+    }
 }
 
 /// A signature refusal as the service answers it.
@@ -743,6 +831,39 @@ mod tests {
             body_text(denied("lambda", Protocol::RestJson, "m", false)).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(headers["x-amzn-errortype"], "AccessDeniedException");
+    }
+
+    #[tokio::test]
+    async fn key_refusals_take_each_services_kms_error() {
+        let m = "User: r is not authorized to perform: kms:Decrypt on resource: k";
+        let (status, headers, body) =
+            body_text(kms_denied("sqs", Protocol::SqsJson, m, false)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            headers["x-amzn-query-error"],
+            "KMS.AccessDeniedException;Sender"
+        );
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["__type"], "com.amazonaws.sqs#KmsAccessDenied");
+        assert!(v["message"].as_str().unwrap().starts_with(m), "{v}");
+        let (_, _, body) = body_text(kms_denied("sqs", Protocol::Query, m, false)).await;
+        assert!(
+            body.contains("<Code>KMS.AccessDeniedException</Code>"),
+            "{body}"
+        );
+        let (status, _, body) = body_text(kms_denied("sns", Protocol::Query, m, false)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("<Code>KMSAccessDenied</Code>"), "{body}");
+        let (status, _, body) = body_text(kms_denied("s3", Protocol::S3, m, false)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+        let (status, headers, body) =
+            body_text(kms_denied("secretsmanager", Protocol::Json, m, false)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(headers["x-amzn-errortype"], "AccessDeniedException");
+        assert!(body.contains("Access to KMS is not allowed"), "{body}");
+        let (_, _, body) = body_text(kms_denied("dynamodb", Protocol::Json, m, false)).await;
+        assert!(body.contains("KMS key access denied error"), "{body}");
     }
 
     #[tokio::test]

@@ -22,7 +22,9 @@ use super::apigw::{self, FrontDoorDeps};
 use super::aws_proxy::{self, ProxyConfig};
 use super::deployed::Deployed;
 use super::events::{self, Events, async_invoke::FunctionAsync};
-use super::iam::{Identities, PolicyAuthorizer, sdk_config};
+use super::iam::{
+    Identities, PolicyAuthorizer, cluster_secret_key, key_map_from_template, sdk_config,
+};
 use super::lambda::{FunctionSpec, Lambda, RuntimeSettings};
 use super::postgres::Postgres;
 use super::prereq::Prerequisites;
@@ -284,6 +286,17 @@ pub async fn start(inputs: Inputs<'_>) -> anyhow::Result<Parts> {
     })
     .await?;
 
+    // Which resources need the caller's grant on their KMS key.
+    let (template, physical) = (&deployed.template, &deployed.physical);
+    let mut keys = key_map_from_template(template, physical, region, &account);
+    for cluster in &deployed.clusters {
+        if let Some(key) =
+            cluster_secret_key(template, physical, region, &account, &cluster.logical_id)
+        {
+            keys.insert(cluster.secret_arn.clone(), key);
+        }
+    }
+
     let mut servers = Vec::new();
     let proxy = ProxyConfig {
         upstream: endpoint.to_owned(),
@@ -293,6 +306,7 @@ pub async fn start(inputs: Inputs<'_>) -> anyhow::Result<Parts> {
         invoker: invoker.clone(),
         region: region.to_owned(),
         account: account.clone(),
+        keys: Arc::new(keys),
     };
     servers.push(tokio::spawn(async move {
         if let Err(e) = aws_proxy::serve(proxy_listener, proxy).await {

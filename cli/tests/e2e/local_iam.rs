@@ -10,7 +10,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_sqs::error::ProvideErrorMetadata;
 use cli::local::aws_proxy::{self, ProxyConfig};
-use cli::local::iam::{Identities, PolicyAuthorizer, default_node_package, sdk_config};
+use cli::local::iam::{
+    Identities, KeyMap, PolicyAuthorizer, default_node_package, key_map_from_template, sdk_config,
+};
 use cli::local::sigv4::{self, SigV4Authenticator};
 use cli::local::types::{
     BoxFuture, Credentials, EventSink, InvokeResult, Invoker, Outcome, PutEvent,
@@ -262,6 +264,7 @@ async fn scenario(moto: &Moto) {
         invoker: Arc::new(FakeInvoker),
         region: REGION.into(),
         account: ACCOUNT.into(),
+        keys: Arc::new(KeyMap::new()),
     };
     let server = tokio::spawn(aws_proxy::serve(listener, config));
 
@@ -593,5 +596,196 @@ async fn scenario(moto: &Moto) {
         "GetItem: {via_moto:?} straight to moto, {via_proxy:?} through the IAM proxy ({:?} added per call)",
         via_proxy.saturating_sub(via_moto)
     );
+    server.abort();
+}
+
+#[test]
+fn an_encrypted_queue_needs_the_callers_grant_on_its_key() {
+    let moto = Moto::start("local-iam-kms");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(kms_scenario(&moto));
+}
+
+/// A queue encrypted with a customer managed key, declared as the
+/// platform's template declares it; one role may send to it but has no
+/// grant on the key, another has `kms:GenerateDataKey` and `kms:Decrypt`
+/// through SQS. The first is refused with SQS's KMS error (to the Rust and
+/// the Node SDK alike), the second's message reaches moto.
+async fn kms_scenario(moto: &Moto) {
+    let endpoint = moto.endpoint();
+    let direct = sdk_config(&endpoint, REGION, &admin()).await;
+    let sqs_direct = aws_sdk_sqs::Client::new(&direct);
+    let key_id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+    let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
+    let queue = sqs_direct
+        .create_queue()
+        .queue_name("sealed")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::KmsMasterKeyId,
+            &key_arn,
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:sealed");
+    let template = json!({"Resources": {
+        "DataKey": {"Type": "AWS::KMS::Key", "Properties": {}},
+        "SealedQueue": {"Type": "AWS::SQS::Queue",
+            "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]}}},
+    }});
+    let physical = [
+        ("DataKey".to_owned(), key_id.to_owned()),
+        ("SealedQueue".to_owned(), queue.clone()),
+    ]
+    .into();
+    let keys = key_map_from_template(&template, &physical, REGION, ACCOUNT);
+    assert_eq!(keys.queue(&queue_arn), Some(key_arn.as_str()));
+
+    let iam = aws_sdk_iam::Client::new(&direct);
+    let send = json!({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn});
+    let key_use = json!({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": format!("sqs.{REGION}.amazonaws.com")}}});
+    let mut roles = Vec::new();
+    for (name, statements) in [
+        ("no-key", json!([send])),
+        ("with-key", json!([send, key_use])),
+    ] {
+        let role = iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        iam.put_role_policy()
+            .role_name(name)
+            .policy_name("grants")
+            .policy_document(json!({"Version": "2012-10-17", "Statement": statements}).to_string())
+            .send()
+            .await
+            .unwrap();
+        roles.push(role.role().unwrap().arn().to_owned());
+    }
+
+    let identities = Identities::new(&endpoint, REGION, &admin()).await;
+    let (_, without) = identities.assume_role(&roles[0], "fn").await.unwrap();
+    let (_, with) = identities.assume_role(&roles[1], "fn").await.unwrap();
+    let authorizer =
+        PolicyAuthorizer::start(&node(), &default_node_package(), identities.iam()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let config = ProxyConfig {
+        upstream: format!("http://127.0.0.1:{}", moto.port),
+        authenticator: Arc::new(SigV4Authenticator {
+            keys: identities.keys(),
+        }),
+        authorizer: Arc::new(authorizer),
+        events: Arc::new(Recorder::default()),
+        invoker: Arc::new(FakeInvoker),
+        region: REGION.into(),
+        account: ACCOUNT.into(),
+        keys: Arc::new(keys),
+    };
+    let server = tokio::spawn(aws_proxy::serve(listener, config));
+
+    // No grant on the key: SQS's KmsAccessDenied, naming the key action.
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config(&proxy, REGION, &without).await);
+    let err = sqs
+        .send_message()
+        .queue_url(&queue)
+        .message_body("sealed")
+        .send()
+        .await
+        .expect_err("no kms:GenerateDataKey on the queue's key");
+    assert_eq!(err.code(), Some("KMS.AccessDeniedException"), "{err:?}");
+    let message = err.message().unwrap_or_default().to_owned();
+    assert!(
+        message.contains("kms:GenerateDataKey") && message.contains(&key_arn),
+        "{message}"
+    );
+    assert!(
+        err.into_service_error().is_kms_access_denied(),
+        "the SDK sees SQS's KmsAccessDenied"
+    );
+
+    // The Node SDK a handler uses sees the same.
+    let script = r#"
+        import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs'
+        const cfg = { endpoint: process.env.PROXY, region: process.env.REGION, maxAttempts: 1,
+          credentials: { accessKeyId: process.env.AK, secretAccessKey: process.env.SK, sessionToken: process.env.TOKEN } }
+        try { await new SQSClient(cfg).send(new SendMessageCommand({ QueueUrl: process.env.QUEUE, MessageBody: 'x' })); console.log(JSON.stringify({ ok: true })) }
+        catch (e) { console.log(JSON.stringify({ name: e.name, code: e.Code ?? e.code, status: e.$metadata?.httpStatusCode })) }
+    "#;
+    let node_out = tokio::task::spawn_blocking({
+        let (proxy, queue, creds) = (proxy.clone(), queue.clone(), without.clone());
+        move || {
+            std::process::Command::new(node())
+                .args(["--no-warnings", "--input-type=module", "-e", script])
+                .current_dir(default_node_package())
+                .env("PROXY", proxy)
+                .env("REGION", REGION)
+                .env("AK", &creds.access_key_id)
+                .env("SK", &creds.secret_access_key)
+                .env("TOKEN", creds.session_token.as_deref().unwrap_or_default())
+                .env("QUEUE", queue)
+                .output()
+                .expect("run node")
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&node_out.stdout);
+    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "node printed {stdout:?} ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&node_out.stderr)
+        )
+    });
+    assert_eq!(seen["name"], "KmsAccessDenied", "{seen}");
+    assert_eq!(seen["status"], 400, "{seen}");
+
+    let before = sqs_direct
+        .receive_message()
+        .queue_url(&queue)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        before.messages().is_empty(),
+        "the refused message never reached moto"
+    );
+
+    // With kms:GenerateDataKey and kms:Decrypt through SQS: delivered.
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config(&proxy, REGION, &with).await);
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body("sealed")
+        .send()
+        .await
+        .expect("the key grant lets the message through");
+    let received = sqs_direct
+        .receive_message()
+        .queue_url(&queue)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = received
+        .messages()
+        .iter()
+        .filter_map(|m| m.body())
+        .collect();
+    assert_eq!(bodies, ["sealed"]);
     server.abort();
 }

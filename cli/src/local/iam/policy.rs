@@ -342,7 +342,7 @@ fn simulation_request(request: &AuthzRequest, policies: &[NamedPolicy]) -> Value
         };
         context.insert(key.clone(), value);
     }
-    json!({
+    let mut simulation = json!({
         "principal": request.identity_arn,
         "account": account,
         "action": request.action,
@@ -352,7 +352,33 @@ fn simulation_request(request: &AuthzRequest, policies: &[NamedPolicy]) -> Value
             .iter()
             .map(|p| json!({"name": p.name, "policy": p.document}))
             .collect::<Vec<_>>(),
-    })
+    });
+    if let Some(policy) = default_key_policy(&request.action, &request.resource) {
+        simulation["resourcePolicy"] = policy;
+    }
+    simulation
+}
+
+/// KMS allows nothing a key policy does not: the evaluator, like AWS,
+/// denies a `kms:` action without one. The key policy AWS gives a key
+/// created without one (KMS Developer Guide, "Default key policy") lets the
+/// account's IAM policies decide, as the platform's keys do; it stands in
+/// for the key's own here.
+fn default_key_policy(action: &str, resource: &str) -> Option<Value> {
+    if !action.starts_with("kms:") {
+        return None;
+    }
+    let account = resource.split(':').nth(4).filter(|a| !a.is_empty())?;
+    Some(json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "kms:*",
+            "Resource": "*",
+        }],
+    }))
 }
 
 /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -503,6 +529,53 @@ mod tests {
             .insert("cloudwatch:namespace".into(), vec!["Other".into()]);
         assert_eq!(
             authz.evaluate(&other, &policies).await.unwrap(),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[tokio::test]
+    async fn key_use_is_decided_by_identity_policies_and_via_service() {
+        let authz = authorizer().await;
+        let key = "arn:aws:kms:us-east-1:123456789012:key/k1";
+        let policies = policy(json!([{
+            "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key,
+            "Condition": {"StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}}
+        }]));
+        let via = |action: &str, service: &str| {
+            let mut r = request(action, key);
+            r.context.insert(
+                "kms:ViaService".into(),
+                vec![format!("{service}.us-east-1.amazonaws.com")],
+            );
+            r
+        };
+        assert_eq!(
+            authz
+                .evaluate(&via("kms:GenerateDataKey", "sqs"), &policies)
+                .await
+                .unwrap(),
+            Decision::Allowed,
+            "the default key policy lets the identity policy decide"
+        );
+        assert_eq!(
+            authz
+                .evaluate(&via("kms:GenerateDataKey", "sns"), &policies)
+                .await
+                .unwrap(),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            authz
+                .evaluate(&via("kms:Encrypt", "sqs"), &policies)
+                .await
+                .unwrap(),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            authz
+                .evaluate(&via("kms:Decrypt", "sqs"), &[])
+                .await
+                .unwrap(),
             Decision::ImplicitDeny
         );
     }
