@@ -36,26 +36,98 @@ const MARK = settings.mark ?? "";
 let currentRequestId;
 
 // ---- console, as the Node.js runtime formats it -------------------------
+// AWS_LAMBDA_LOG_FORMAT=JSON (Lambda's advanced logging controls) makes each
+// call one JSON object; AWS_LAMBDA_LOG_LEVEL drops the calls below it.
+
+const JSON_FORMAT = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === "JSON";
+const PRIORITY = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
+
+/** An Error as the JSON format shows it: type, message, stack lines, and its own fields. */
+function errorFields(error) {
+  return {
+    errorType: error?.constructor?.name ?? "UnknownError",
+    errorMessage: error.message,
+    stackTrace: typeof error.stack === "string" ? error.stack.split("\n") : error.stack,
+  };
+}
+
+function errorReplacer(_key, value) {
+  return value instanceof Error ? Object.assign(errorFields(value), value) : value;
+}
+
+/**
+ * One JSON log record. A single argument is the message as it is (an
+ * object stays an object, an Error becomes its fields); several are
+ * formatted as text, the first Error among them described alongside.
+ */
+function jsonRecord(level, args) {
+  const record = { timestamp: new Date().toISOString(), level, requestId: currentRequestId };
+  if (args.length <= 1) {
+    record.message = args[0];
+    try {
+      return JSON.stringify(record, errorReplacer);
+    } catch {
+      // Circular, BigInt, a throwing toJSON: the text form instead.
+      record.message = util.format(args[0]);
+      return JSON.stringify(record);
+    }
+  }
+  record.message = util.format(...args);
+  const error = args.find((a) => a instanceof Error);
+  if (error) {
+    const fields = errorFields(error);
+    if (!Array.isArray(fields.stackTrace)) fields.stackTrace = [];
+    Object.assign(record, fields);
+  }
+  return JSON.stringify(record);
+}
+
+function textRecord(level, args) {
+  return `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(...args)}`;
+}
 
 function patchConsole() {
-  const levels = {
-    log: "INFO",
+  const threshold = PRIORITY[process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()] ?? PRIORITY.TRACE;
+  const format = JSON_FORMAT ? jsonRecord : textRecord;
+  const writer = (level) => (...args) => {
+    // One log event per call: newlines inside it become \r, as the
+    // runtime writes them to stdout.
+    process.stdout.write(`${format(level, args).replace(/\n/g, "\r")}\n`);
+  };
+  const nothing = () => {};
+  for (const [name, level] of Object.entries({
+    trace: "TRACE",
+    debug: "DEBUG",
     info: "INFO",
     warn: "WARN",
     error: "ERROR",
-    debug: "DEBUG",
-    trace: "TRACE",
-    fatal: "FATAL",
-  };
-  for (const [name, level] of Object.entries(levels)) {
-    console[name] = (...args) => {
-      // One log event per call: newlines inside the message become \r, as
-      // the runtime writes them to stdout.
-      const message = util.format(...args).replace(/\n/g, "\r");
-      process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message}\n`);
-    };
+  })) {
+    console[name] = PRIORITY[level] >= threshold ? writer(level) : nothing;
+  }
+  console.log = console.info;
+  // The runtime never filters console.fatal.
+  console.fatal = writer("FATAL");
+}
+
+/**
+ * Logs an error the runtime reports (`Invoke Error`, `Uncaught Exception`,
+ * ...): in Text, the label and the error document; in JSON, the error
+ * itself (the label is not kept, as in the runtime).
+ */
+function logError(what, error) {
+  if (!JSON_FORMAT) console.error(what, logged(errorDocument(error)));
+  else if (what === "Unhandled Promise Rejection") console.error(new UnhandledPromiseRejection(error));
+  else console.error(error instanceof Error ? error : new Error(error));
+}
+
+/** What the runtime makes of a rejection nobody handled. */
+class UnhandledPromiseRejection extends Error {
+  constructor(reason) {
+    super(reason);
+    this.reason = reason;
   }
 }
+UnhandledPromiseRejection.prototype.name = "Runtime.UnhandledPromiseRejection";
 
 function writeMark(id) {
   const line = `${MARK}:${id}\n`;
@@ -307,14 +379,14 @@ let onUncaught = null;
 process.on("uncaughtException", (err) => {
   if (onUncaught) onUncaught(err, "Uncaught Exception", 129);
   else {
-    console.error("Uncaught Exception", logged(errorDocument(err)));
+    logError("Uncaught Exception", err);
     process.exit(129);
   }
 });
 process.on("unhandledRejection", (reason) => {
   if (onUncaught) onUncaught(reason, "Unhandled Promise Rejection", 128);
   else {
-    console.error("Unhandled Promise Rejection", logged(errorDocument(reason)));
+    logError("Unhandled Promise Rejection", reason);
     process.exit(128);
   }
 });
@@ -338,7 +410,7 @@ function invoke(handler, headers, body) {
           error = err;
         }
       }
-      if (document === undefined) console.error("Invoke Error", logged(errorDocument(error)));
+      if (document === undefined) logError("Invoke Error", error);
       writeMark(id);
       if (document === undefined) await postError(`/2018-06-01/runtime/invocation/${id}/error`, error);
       else await call("POST", `/2018-06-01/runtime/invocation/${id}/response`, document);
@@ -355,13 +427,13 @@ function invoke(handler, headers, body) {
     };
     onUncaught = (err, what, code) => {
       if (finished) {
-        console.error(what, logged(errorDocument(err)));
+        logError(what, err);
         process.exit(code);
       }
       finished = true;
       onEmptyLoop = null;
       onUncaught = null;
-      console.error(what, logged(errorDocument(err)));
+      logError(what, err);
       answer(err).finally(() => process.exit(code));
     };
     const context = {
@@ -418,7 +490,7 @@ let handler;
 try {
   handler = await loadHandler(process.env._HANDLER ?? "");
 } catch (err) {
-  console.error("Uncaught Exception", logged(errorDocument(err)));
+  logError("Uncaught Exception", err);
   await postError("/2018-06-01/runtime/init/error", err);
   process.exit(129);
 }

@@ -34,6 +34,10 @@ pub struct DeployedFunction {
     pub log_group: String,
     /// `Text` or `JSON` (`LoggingConfig.LogFormat`).
     pub log_format: String,
+    /// `LoggingConfig.ApplicationLogLevel`, when set.
+    pub application_log_level: Option<String>,
+    /// `LoggingConfig.SystemLogLevel`, when set.
+    pub system_log_level: Option<String>,
     pub dead_letter_arn: Option<String>,
     pub reserved_concurrency: Option<u32>,
     /// The code asset's content hash (`assets/<id>.zip`).
@@ -152,6 +156,12 @@ impl Deployed {
                     .as_str()
                     .unwrap_or("Text")
                     .to_owned(),
+                application_log_level: prop(resource, "LoggingConfig")["ApplicationLogLevel"]
+                    .as_str()
+                    .map(str::to_owned),
+                system_log_level: prop(resource, "LoggingConfig")["SystemLogLevel"]
+                    .as_str()
+                    .map(str::to_owned),
                 dead_letter_arn,
                 reserved_concurrency: prop(resource, "ReservedConcurrentExecutions")
                     .as_u64()

@@ -25,7 +25,7 @@ use super::events::{self, Events, async_invoke::FunctionAsync};
 use super::iam::{
     Identities, PolicyAuthorizer, cluster_secret_key, key_map_from_template, sdk_config,
 };
-use super::lambda::{FunctionSpec, Lambda, RuntimeSettings};
+use super::lambda::{FunctionSpec, Lambda, Logging, RuntimeSettings};
 use super::postgres::Postgres;
 use super::prereq::Prerequisites;
 use super::serve::admin_credentials;
@@ -217,20 +217,29 @@ pub async fn start(inputs: Inputs<'_>) -> anyhow::Result<Parts> {
     let specs = deployed
         .functions
         .iter()
-        .map(|f| FunctionSpec {
-            name: f.name.clone(),
-            arn: f.arn.clone(),
-            handler: f.handler.clone(),
-            runtime: f.runtime.clone(),
-            timeout: f.timeout,
-            memory_mb: f.memory_mb,
-            environment: f.environment.clone(),
-            code_dir: code[&f.name].clone(),
-            log_group: f.log_group.clone(),
-            credentials: function_credentials[&f.name].clone(),
-            reserved_concurrency: f.reserved_concurrency,
+        .map(|f| {
+            let logging = Logging::from_config(
+                &f.log_format,
+                f.application_log_level.as_deref(),
+                f.system_log_level.as_deref(),
+            )
+            .with_context(|| format!("the LoggingConfig of function {}", f.name))?;
+            Ok(FunctionSpec {
+                name: f.name.clone(),
+                arn: f.arn.clone(),
+                handler: f.handler.clone(),
+                runtime: f.runtime.clone(),
+                timeout: f.timeout,
+                memory_mb: f.memory_mb,
+                environment: f.environment.clone(),
+                code_dir: code[&f.name].clone(),
+                log_group: f.log_group.clone(),
+                logging,
+                credentials: function_credentials[&f.name].clone(),
+                reserved_concurrency: f.reserved_concurrency,
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let lambda = Lambda::start(settings, specs).await?;
     let invoker: Arc<dyn Invoker> = lambda.clone();
 

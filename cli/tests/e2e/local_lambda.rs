@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cli::local::lambda::{FunctionSpec, Lambda, RuntimeSettings, Timings};
+use cli::local::lambda::{FunctionSpec, Lambda, LogLevel, Logging, RuntimeSettings, Timings};
 use cli::local::types::{Credentials, InvokeResult, Invoker, Outcome};
 use serde_json::{Value, json};
 
@@ -50,6 +50,7 @@ fn function(dir: &Path, name: &str, handler: &str, files: &[(&str, &str)]) -> Fu
         environment: BTreeMap::new(),
         code_dir: code,
         log_group: format!("/aws/lambda/{name}"),
+        logging: Logging::text(),
         credentials: testing(),
         reserved_concurrency: None,
     }
@@ -951,4 +952,277 @@ fn cold_start_and_warm_overhead_are_measured() {
     );
     // Generous: the machine is shared; the target is a few ms.
     assert!(median < Duration::from_millis(250), "{median:?}");
+}
+
+const JSON_LOGGER: &str = r#"
+console.log("loading");
+export const handler = async (event) => {
+  console.log("plain %s", "text");
+  console.log({ order: { id: 7 }, items: ["a"] });
+  console.debug("debug detail");
+  console.info(new TypeError("logged error"));
+  console.error("failed with", new RangeError("out of range"));
+  process.stdout.write("raw write\n");
+  if (event.fail) throw new TypeError("bad input");
+  if (event.sleep) await new Promise((r) => setTimeout(r, event.sleep));
+  return { format: process.env.AWS_LAMBDA_LOG_FORMAT, level: process.env.AWS_LAMBDA_LOG_LEVEL };
+};
+"#;
+
+/// A log stream's events: the JSON ones parsed, the others as they are.
+fn parsed(lines: &[String]) -> Vec<Result<Value, String>> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).map_err(|_| l.clone()))
+        .collect()
+}
+
+/// The position of the first platform event of `kind` for request `id`
+/// (any request when `id` is empty).
+fn platform_event(records: &[Result<Value, String>], kind: &str, id: &str) -> Option<usize> {
+    records.iter().position(|r| {
+        r.as_ref()
+            .is_ok_and(|v| v["type"] == kind && (id.is_empty() || v["record"]["requestId"] == id))
+    })
+}
+
+fn app_records<'a>(records: &'a [Result<Value, String>], id: &str) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .filter(|v| v.get("level").is_some() && v["requestId"] == id)
+        .collect()
+}
+
+fn is_iso(value: &Value) -> bool {
+    value
+        .as_str()
+        .is_some_and(|s| s.len() == 24 && s.ends_with('Z') && s.as_bytes()[10] == b'T')
+}
+
+#[test]
+fn json_format_logs_are_lambdas_advanced_logging_records() {
+    let h = Harness::start("lambda-jsonlogs", |dir, _| {
+        let files = [("index.mjs", JSON_LOGGER)];
+        let mut info = function(dir, "json-info", "index.handler", &files);
+        info.logging = Logging::json();
+        info.timeout = Duration::from_secs(1);
+        let mut debug = function(dir, "json-debug", "index.handler", &files);
+        debug.logging = Logging {
+            application_level: Some(LogLevel::Debug),
+            ..Logging::json()
+        };
+        let mut warn = function(dir, "json-warn", "index.handler", &files);
+        warn.logging = Logging {
+            system_level: Some(LogLevel::Warn),
+            ..Logging::json()
+        };
+        vec![info, debug, warn]
+    });
+
+    let (cold, _) = h.invoke_timed("json-info", json!({}));
+    assert_eq!(
+        cold.outcome,
+        Outcome::Returned(json!({"format": "JSON", "level": "INFO"}))
+    );
+    let failed = h.invoke("json-info", json!({"fail": true}));
+    assert!(
+        matches!(&failed.outcome, Outcome::Failed { error_type, .. } if error_type == "TypeError")
+    );
+    let timed_out = h.invoke("json-info", json!({"sleep": 5_000}));
+    assert_eq!(timed_out.outcome, Outcome::TimedOut);
+
+    let logs = h.log_events("/aws/lambda/json-info");
+    let (first_stream, lines) = logs
+        .iter()
+        .find(|(_, lines)| lines.iter().any(|l| l.contains(&cold.request_id)))
+        .expect("the cold start's stream");
+    let records = parsed(lines);
+    // Every event is a JSON object but what the function wrote to stdout itself.
+    for r in &records {
+        if let Err(raw) = r {
+            assert_eq!(raw, "raw write", "in {first_stream}: {lines:#?}");
+        }
+    }
+    let id = cold.request_id.as_str();
+
+    // Init: its start first, then its end and report.
+    let init_start = records[0].as_ref().expect("platform.initStart first");
+    assert_eq!(init_start["type"], "platform.initStart", "{lines:#?}");
+    assert!(is_iso(&init_start["time"]), "{init_start}");
+    assert_eq!(init_start["record"]["initializationType"], "on-demand");
+    assert_eq!(init_start["record"]["phase"], "init");
+    assert_eq!(init_start["record"]["functionName"], "json-info");
+    let init_done =
+        platform_event(&records, "platform.initRuntimeDone", "").expect("initRuntimeDone");
+    let init_report = platform_event(&records, "platform.initReport", "").expect("initReport");
+    assert_eq!(
+        records[init_done].as_ref().unwrap()["record"]["status"],
+        "success"
+    );
+    let init_metrics = &records[init_report].as_ref().unwrap()["record"]["metrics"];
+    assert!(
+        init_metrics["durationMs"].as_f64().unwrap() > 0.0,
+        "{init_metrics}"
+    );
+    // What init logged has no request id.
+    let loading = records
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .find(|v| v["message"] == "loading")
+        .unwrap_or_else(|| panic!("no init-time record in {lines:#?}"));
+    assert_eq!(loading["level"], "INFO");
+    assert!(loading.get("requestId").is_none(), "{loading}");
+
+    // The invocation: start, the function's records, runtimeDone, report.
+    let start = platform_event(&records, "platform.start", id).expect("platform.start");
+    assert_eq!(
+        records[start].as_ref().unwrap()["record"],
+        json!({"requestId": id, "version": "$LATEST"})
+    );
+    let done = platform_event(&records, "platform.runtimeDone", id).expect("runtimeDone");
+    let report = platform_event(&records, "platform.report", id).expect("platform.report");
+    assert!(
+        init_report < start && start < done && done < report,
+        "{lines:#?}"
+    );
+    let done_record = &records[done].as_ref().unwrap()["record"];
+    assert_eq!(done_record["status"], "success");
+    assert!(done_record["metrics"]["durationMs"].as_f64().unwrap() >= 0.0);
+    let report_record = &records[report].as_ref().unwrap()["record"];
+    assert_eq!(report_record["status"], "success");
+    let metrics = &report_record["metrics"];
+    assert_eq!(metrics["memorySizeMB"], 256);
+    assert!(
+        metrics["billedDurationMs"].as_u64().unwrap() >= 1,
+        "{metrics}"
+    );
+    assert!(
+        metrics["maxMemoryUsedMB"].as_u64().unwrap() > 0,
+        "{metrics}"
+    );
+    assert!(metrics["durationMs"].as_f64().is_some(), "{metrics}");
+    assert!(
+        metrics["initDurationMs"].as_f64().unwrap() > 0.0,
+        "{metrics}"
+    );
+
+    let app = app_records(&records, id);
+    for record in &app {
+        assert!(is_iso(&record["timestamp"]), "{record}");
+    }
+    let messages: Vec<&Value> = app.iter().map(|r| &r["message"]).collect();
+    assert_eq!(app[0]["level"], "INFO");
+    assert_eq!(*messages[0], json!("plain text"));
+    assert_eq!(app[1]["level"], "INFO");
+    assert_eq!(
+        *messages[1],
+        json!({"order": {"id": 7}, "items": ["a"]}),
+        "an object stays one"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("debug detail")),
+        "DEBUG is below INFO: {lines:#?}"
+    );
+    let logged_error = &app[2]["message"];
+    assert_eq!(logged_error["errorType"], "TypeError");
+    assert_eq!(logged_error["errorMessage"], "logged error");
+    assert_eq!(
+        logged_error["stackTrace"][0], "TypeError: logged error",
+        "{logged_error}"
+    );
+    let error = app[3];
+    assert_eq!(error["level"], "ERROR");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("failed with RangeError: out of range"),
+        "{error}"
+    );
+    assert_eq!(error["errorType"], "RangeError");
+    assert_eq!(error["errorMessage"], "out of range");
+    assert!(error["stackTrace"].as_array().unwrap().len() > 1, "{error}");
+    assert_eq!(app.len(), 4, "{app:#?}");
+    let raw = records
+        .iter()
+        .position(|r| r.as_ref().err().is_some_and(|l| l == "raw write"))
+        .expect("the raw stdout write");
+    assert!(start < raw && raw < done);
+
+    // A failed invocation: the runtime's Invoke Error record and a failure.
+    let failed_id = failed.request_id.as_str();
+    let invoke_error = app_records(&records, failed_id)
+        .into_iter()
+        .find(|r| r["message"]["errorMessage"] == "bad input")
+        .unwrap_or_else(|| panic!("no Invoke Error record in {lines:#?}"));
+    assert_eq!(invoke_error["level"], "ERROR");
+    assert_eq!(invoke_error["message"]["errorType"], "TypeError");
+    assert!(invoke_error["message"]["stackTrace"].is_array());
+    for kind in ["platform.runtimeDone", "platform.report"] {
+        let at = platform_event(&records, kind, failed_id).expect(kind);
+        let record = &records[at].as_ref().unwrap()["record"];
+        assert_eq!(record["status"], "failure", "{record}");
+        assert_eq!(record["errorType"], "TypeError", "{record}");
+        assert!(
+            record["metrics"].get("initDurationMs").is_none(),
+            "warm: {record}"
+        );
+    }
+
+    // A timeout: both records say so, and no text line is written.
+    let timeout_id = timed_out.request_id.as_str();
+    let done = platform_event(&records, "platform.runtimeDone", timeout_id).expect("runtimeDone");
+    assert_eq!(
+        records[done].as_ref().unwrap()["record"]["status"],
+        "timeout"
+    );
+    let report = platform_event(&records, "platform.report", timeout_id).expect("report");
+    let report_record = &records[report].as_ref().unwrap()["record"];
+    assert_eq!(report_record["status"], "timeout");
+    assert_eq!(report_record["metrics"]["durationMs"], 1000.0);
+    assert_eq!(report_record["metrics"]["billedDurationMs"], 1000);
+    assert!(
+        !lines.iter().any(|l| l.contains("Task timed out")),
+        "{lines:#?}"
+    );
+
+    // At DEBUG, console.debug is kept.
+    let (debug, _) = h.invoke_timed("json-debug", json!({}));
+    assert_eq!(
+        debug.outcome,
+        Outcome::Returned(json!({"format": "JSON", "level": "DEBUG"}))
+    );
+    let logs = h.log_events("/aws/lambda/json-debug");
+    let records = parsed(&logs.values().flatten().cloned().collect::<Vec<_>>());
+    let kept = app_records(&records, &debug.request_id)
+        .into_iter()
+        .find(|r| r["message"] == "debug detail")
+        .unwrap_or_else(|| panic!("no DEBUG record in {logs:#?}"));
+    assert_eq!(kept["level"], "DEBUG");
+
+    // At a WARN system log level only what went wrong is reported.
+    let ok = h.invoke("json-warn", json!({}));
+    let bad = h.invoke("json-warn", json!({"fail": true}));
+    let logs = h.log_events("/aws/lambda/json-warn");
+    let records = parsed(&logs.values().flatten().cloned().collect::<Vec<_>>());
+    for kind in [
+        "platform.initStart",
+        "platform.initRuntimeDone",
+        "platform.initReport",
+        "platform.start",
+    ] {
+        assert_eq!(platform_event(&records, kind, ""), None, "{kind} at WARN");
+    }
+    assert_eq!(
+        platform_event(&records, "platform.report", &ok.request_id),
+        None
+    );
+    assert!(platform_event(&records, "platform.report", &bad.request_id).is_some());
+    assert!(platform_event(&records, "platform.runtimeDone", &bad.request_id).is_some());
+    assert_eq!(
+        app_records(&records, &ok.request_id).len(),
+        4,
+        "application logs are kept"
+    );
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::logs::{self, LogLine};
+use super::logs::{self, LogFormat, LogLine, Platform};
 use super::runtime_api::{ApiEvent, Invocation, RuntimeApi, RuntimeError};
 use super::{FunctionSpec, RuntimeSettings};
 use crate::local::types::Outcome;
@@ -129,6 +129,7 @@ pub(super) struct Environment {
     marks: [Option<String>; 2],
     exited: Option<String>,
     max_rss_mb: u64,
+    platform: Platform,
 }
 
 /// What the runtime client reads from its command line.
@@ -204,6 +205,14 @@ pub(super) fn process_env(
     };
     if let Some(ca) = &settings.extra_ca_file {
         env.insert("NODE_EXTRA_CA_CERTS".to_owned(), ca.display().to_string());
+    }
+    // Lambda tells the runtime the JSON format and the application log
+    // level; a Text function has neither.
+    if spec.logging.format == LogFormat::Json {
+        env.insert("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned());
+        if let Some(level) = spec.logging.application_level {
+            env.insert("AWS_LAMBDA_LOG_LEVEL".to_owned(), level.as_str().to_owned());
+        }
     }
     env
 }
@@ -326,6 +335,7 @@ impl Environment {
             .stderr(Stdio::piped())
             .process_group(0);
         let spawned = Instant::now();
+        let spawned_at = logs::epoch_ms(SystemTime::now());
         let mut child = command.spawn().map_err(|e| {
             anyhow::anyhow!(
                 "cannot start {} for function {}: {e}; set the Node.js (20 or later) binary tp local runs functions with",
@@ -367,18 +377,24 @@ impl Environment {
                 let _ = sender.send(EnvEvent::Exited(text));
             })
             .map_err(|e| anyhow::anyhow!("cannot start a process waiter thread: {e}"))?;
+        let platform = Platform::new(spec.logging);
         Ok(Environment {
             stream,
             api,
             process,
             events,
-            lines: Vec::new(),
+            // Before anything the process writes.
+            lines: platform
+                .init_start(spawned_at, &spec.name)
+                .into_iter()
+                .collect(),
             spawned,
             init_duration: None,
             open: [true, true],
             marks: [None, None],
             exited: None,
             max_rss_mb: 0,
+            platform,
         })
     }
 
@@ -490,21 +506,19 @@ impl Environment {
             let event = tokio::select! {
                 event = self.events.recv() => event,
                 _ = tokio::time::sleep_until(deadline) => {
+                    let now = logs::epoch_ms(SystemTime::now());
                     if started.is_none() {
-                        self.lines.push(LogLine::now(logs::start_line(&id)));
+                        self.record(self.platform.start(now, &id));
                     }
                     self.process.kill();
-                    self.lines.push(LogLine::now(logs::timed_out_line(
-                        logs::epoch_ms(SystemTime::now()),
-                        &id,
-                        timeout,
-                    )));
+                    self.record(self.platform.timed_out(now, &id, timeout));
                     break (Outcome::TimedOut, timeout, true);
                 }
             };
             match event {
                 Some(EnvEvent::Api(ApiEvent::Started { id: got, at })) if got == id => {
-                    self.lines.push(LogLine::now(logs::start_line(&id)));
+                    let now = logs::epoch_ms(SystemTime::now());
+                    self.record(self.platform.start(now, &id));
                     started = Some(at);
                 }
                 Some(EnvEvent::Api(ApiEvent::Response { id: got, body, at })) if got == id => {
@@ -577,9 +591,9 @@ impl Environment {
         self.max_rss_mb
     }
 
-    /// Appends a line the platform writes (START, END, REPORT, ...).
-    pub fn push(&mut self, message: String) {
-        self.lines.push(LogLine::now(message));
+    /// Appends a record the platform writes, unless it is filtered out.
+    pub fn record(&mut self, line: Option<LogLine>) {
+        self.lines.extend(line);
     }
 
     /// The lines not yet written to the log stream.
@@ -607,6 +621,7 @@ pub(super) fn task_root(code_dir: &Path) -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local::lambda::{LogLevel, Logging};
     use crate::local::types::Credentials;
 
     fn settings() -> RuntimeSettings {
@@ -644,6 +659,7 @@ mod tests {
             ]),
             code_dir: PathBuf::from("/code"),
             log_group: "/aws/lambda/orders".into(),
+            logging: Logging::text(),
             credentials: Credentials {
                 access_key_id: "AKIA1".into(),
                 secret_access_key: "s1".into(),
@@ -679,6 +695,37 @@ mod tests {
         assert_eq!(env["_HANDLER"], "index.handler");
         assert_eq!(env["PATH"], "/opt/node/bin:/usr/local/bin:/usr/bin:/bin");
         assert_eq!(env["HOME"], "/work/home/orders");
+    }
+
+    #[test]
+    fn json_functions_are_told_the_format_and_application_level() {
+        let at = |logging: Logging| {
+            let mut spec = spec();
+            spec.logging = logging;
+            if logging.format == LogFormat::Json {
+                spec.environment
+                    .insert("AWS_LAMBDA_LOG_LEVEL".to_owned(), "TRACE".to_owned());
+            }
+            process_env(
+                &settings(),
+                &spec,
+                Path::new("/c"),
+                "s",
+                "a",
+                Path::new("/h"),
+            )
+        };
+        let json = at(Logging::json());
+        assert_eq!(json["AWS_LAMBDA_LOG_FORMAT"], "JSON");
+        assert_eq!(json["AWS_LAMBDA_LOG_LEVEL"], "INFO", "Lambda's value wins");
+        let debug = at(Logging {
+            application_level: Some(LogLevel::Debug),
+            ..Logging::json()
+        });
+        assert_eq!(debug["AWS_LAMBDA_LOG_LEVEL"], "DEBUG");
+        let text = at(Logging::text());
+        assert!(!text.contains_key("AWS_LAMBDA_LOG_FORMAT"));
+        assert!(!text.contains_key("AWS_LAMBDA_LOG_LEVEL"));
     }
 
     #[test]

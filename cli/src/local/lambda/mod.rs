@@ -10,8 +10,10 @@
 //! invocations (module state survives), started on demand up to the
 //! function's reserved concurrency (else [`DEFAULT_ENVIRONMENTS`]), and
 //! replaced when they time out or crash. Every invocation's output, framed
-//! by Lambda's `START` / `END` / `REPORT` lines, is in the function's log
-//! group by the time [`Lambda::invoke_timed`] returns ([`logs`]).
+//! by the platform's records in the function's log format (`START` / `END`
+//! / `REPORT` in Text, `platform.*` events in JSON, see [`Logging`]), is in
+//! the function's log group by the time [`Lambda::invoke_timed`] returns
+//! ([`logs`]).
 
 mod environment;
 mod logs;
@@ -29,6 +31,8 @@ use tokio::sync::Semaphore;
 
 use crate::local::types::{BoxFuture, Credentials, InvokeResult, Invoker, Outcome};
 use environment::{Environment, Init, Registry, Run};
+use logs::{InitStatus, Platform, Status};
+pub use logs::{LogFormat, LogLevel, Logging};
 use runtime_api::Invocation;
 
 /// How long init (loading the handler module) may take, as in Lambda.
@@ -79,6 +83,8 @@ pub struct FunctionSpec {
     /// The function's code, unpacked (the task root).
     pub code_dir: PathBuf,
     pub log_group: String,
+    /// `LoggingConfig`: the log format and, in JSON, the levels logs are kept at.
+    pub logging: Logging,
     /// The execution role's credentials.
     pub credentials: Credentials,
     /// At most this many concurrent executions (0: every invocation is throttled).
@@ -295,9 +301,18 @@ impl Lambda {
                     dead,
                 } => {
                     let init = env.init_duration.take();
-                    env.push(logs::end_line(&id));
-                    env.push(logs::report_line(
+                    let platform = Platform::new(f.spec.logging);
+                    let status = match &outcome {
+                        Outcome::Returned(_) => Status::Success,
+                        Outcome::Failed { error_type, .. } => Status::Failure(error_type.clone()),
+                        Outcome::TimedOut => Status::Timeout,
+                    };
+                    let now = logs::epoch_ms(SystemTime::now());
+                    env.record(platform.runtime_done(now, &id, &status, duration));
+                    env.record(platform.report(
+                        now,
                         &id,
+                        &status,
                         duration,
                         f.spec.memory_mb,
                         env.max_memory_used_mb(),
@@ -340,8 +355,16 @@ impl Lambda {
         init: Init,
         called: Instant,
     ) -> Option<(InvokeResult, Timings)> {
-        let (outcome, status, error_type) = match init {
-            Init::Ready => return None,
+        let platform = Platform::new(f.spec.logging);
+        let now = logs::epoch_ms(SystemTime::now());
+        let (outcome, init_status, status) = match init {
+            Init::Ready => {
+                let took = env.init_duration.unwrap_or_default();
+                for line in platform.init_done(now, &InitStatus::Success, took) {
+                    env.record(Some(line));
+                }
+                return None;
+            }
             Init::Failed(error) => {
                 let error_type = error.error_type.clone();
                 (
@@ -349,25 +372,22 @@ impl Lambda {
                         error_type: error.error_type,
                         error_message: error.error_message,
                     },
-                    "error",
-                    Some(error_type),
+                    InitStatus::Error(error_type.clone()),
+                    Status::Failure(error_type),
                 )
             }
-            Init::TimedOut => (Outcome::TimedOut, "timeout", None),
+            Init::TimedOut => (Outcome::TimedOut, InitStatus::Timeout, Status::Timeout),
         };
         let init_duration = env.init_duration.take().unwrap_or_default();
-        let mut report = format!(
-            "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: {status}",
-            init_duration.as_secs_f64() * 1000.0
-        );
-        if let Some(error_type) = &error_type {
-            report.push_str(&format!("\tError Type: {error_type}"));
+        for line in platform.init_done(now, &init_status, init_duration) {
+            env.record(Some(line));
         }
-        env.push(report);
-        env.push(logs::start_line(id));
-        env.push(logs::end_line(id));
-        env.push(logs::report_line(
+        env.record(platform.start(now, id));
+        env.record(platform.runtime_done(now, id, &status, Duration::ZERO));
+        env.record(platform.report(
+            now,
             id,
+            &status,
             Duration::ZERO,
             f.spec.memory_mb,
             env.max_memory_used_mb(),
