@@ -1017,7 +1017,14 @@ fn json_format_logs_are_lambdas_advanced_logging_records() {
             system_level: Some(LogLevel::Warn),
             ..Logging::json()
         };
-        vec![info, debug, warn]
+        let mut broken = function(
+            dir,
+            "json-init-error",
+            "index.handler",
+            &[("index.mjs", "throw new RangeError('no config');\n")],
+        );
+        broken.logging = Logging::json();
+        vec![info, debug, warn, broken]
     });
 
     let (cold, _) = h.invoke_timed("json-info", json!({}));
@@ -1224,5 +1231,45 @@ fn json_format_logs_are_lambdas_advanced_logging_records() {
         app_records(&records, &ok.request_id).len(),
         4,
         "application logs are kept"
+    );
+
+    // An init error: the error as a record, init's end and report say so,
+    // and the invocation fails with its type.
+    let broken = h.invoke("json-init-error", json!({}));
+    assert!(
+        matches!(&broken.outcome, Outcome::Failed { error_type, .. } if error_type == "RangeError"),
+        "{:?}",
+        broken.outcome
+    );
+    let logs = h.log_events("/aws/lambda/json-init-error");
+    let records = parsed(&logs.values().flatten().cloned().collect::<Vec<_>>());
+    let uncaught = records
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .find(|v| v["level"] == "ERROR")
+        .unwrap_or_else(|| panic!("no error record in {logs:#?}"));
+    assert_eq!(uncaught["message"]["errorType"], "RangeError");
+    assert_eq!(uncaught["message"]["errorMessage"], "no config");
+    for kind in ["platform.initRuntimeDone", "platform.initReport"] {
+        let at = platform_event(&records, kind, "").expect(kind);
+        let record = &records[at].as_ref().unwrap()["record"];
+        assert_eq!(record["status"], "error", "{record}");
+        assert_eq!(record["errorType"], "RangeError", "{record}");
+    }
+    let id = broken.request_id.as_str();
+    let report = platform_event(&records, "platform.report", id).expect("platform.report");
+    let record = &records[report].as_ref().unwrap()["record"];
+    assert_eq!(record["status"], "failure");
+    assert!(
+        record["metrics"]["initDurationMs"].as_f64().unwrap() > 0.0,
+        "{record}"
+    );
+    assert!(platform_event(&records, "platform.start", id).unwrap() < report);
+    assert!(
+        !logs
+            .values()
+            .flatten()
+            .any(|l| l.starts_with("INIT_REPORT")),
+        "{logs:#?}"
     );
 }
