@@ -48,6 +48,10 @@ Patches (moto 5.2.5):
   CloudFormation does not know the type and skips it, so no alarm a
   template declares exists. A CloudFormation model over moto's own
   CloudWatch backend is registered here.
+- AWS::Lambda::EventInvokeConfig: moto's Lambda API has event invoke
+  configs but its CloudFormation does not know the type and skips it, so a
+  function's asynchronous retries and event age are never set. A
+  CloudFormation model over moto's own Lambda backend is registered here.
 - AWS::IAM::Role: moto stores each inline policy of `Policies` as the
   Python text of the parsed template (`{'Statement': ...}`), so GetRolePolicy
   answers a document that is not JSON. The documents are stored as JSON.
@@ -79,6 +83,7 @@ from moto.ec2.models import internet_gateways as ec2_igw
 from moto.ec2.models import route_tables as ec2_route_tables
 from moto.ec2.models import vpcs as ec2_vpcs
 from moto.ec2.models import vpn_gateway as ec2_vpn
+from moto.awslambda import models as lambda_models
 from moto.events import models as events_models
 from moto.cloudwatch import models as cloudwatch_models
 from moto.iam import models as iam_models
@@ -303,6 +308,70 @@ class _CfnAlarm(cloudwatch_models.Alarm, CloudFormationModel):
 
 # moto's serializer finds AlarmName as `name` by stripping the class's name.
 _CfnAlarm.__name__ = _CfnAlarm.__qualname__ = "Alarm"
+
+
+class _CfnEventInvokeConfig(CloudFormationModel):
+    """AWS::Lambda::EventInvokeConfig, created through moto's Lambda backend."""
+
+    __module__ = "moto.awslambda.models"
+
+    def __init__(self, function_name, qualifier, account_id, region_name):
+        self.function_name = function_name
+        self.qualifier = qualifier
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Lambda::EventInvokeConfig"
+
+    @staticmethod
+    def _config(properties):
+        return {
+            key: properties[key]
+            for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+            if key in properties
+        }
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        function_name = _name(p["FunctionName"])
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        backend.put_function_event_invoke_config(function_name, cls._config(p))
+        return cls(function_name, p.get("Qualifier", "$LATEST"), account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        # moto's own update appends a second config and keeps answering the
+        # first; CloudFormation replaces it.
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @property
+    def physical_resource_id(self):
+        return f"{self.function_name}:{self.qualifier}"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return False
+
+    def delete(self, account_id, region_name):
+        backend = lambda_models.lambda_backends[account_id][region_name]
+        try:
+            backend.get_function(self.function_name).event_invoke_config = []
+        except lambda_models.UnknownFunctionException:
+            pass
 
 
 def _create_db_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):

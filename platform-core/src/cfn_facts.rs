@@ -38,6 +38,7 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::IAM::Role", &["Path", "RoleName"], Some("Tags")),
     ("AWS::KMS::Alias", &["AliasName"], None),
     ("AWS::KMS::Key", &[], Some("Tags")),
+    ("AWS::Lambda::EventInvokeConfig", &["FunctionName", "Qualifier"], None),
     ("AWS::Lambda::EventSourceMapping", &["EventSourceArn", "SelfManagedEventSource", "StartingPosition", "StartingPositionTimestamp"], Some("Tags")),
     ("AWS::Lambda::Function", &["FunctionName", "PackageType", "TenancyConfig"], Some("Tags")),
     ("AWS::Lambda::Permission", &["Action", "EventSourceToken", "FunctionName", "FunctionUrlAuthType", "InvokedViaFunctionUrl", "Principal", "PrincipalOrgID", "SourceAccount", "SourceArn"], None),

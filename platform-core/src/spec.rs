@@ -320,13 +320,44 @@ pub enum StatementResource {
     Arn(String),
 }
 
-/// An SQS trigger: `trigger: trade_orders { batch: 10 }`. Partial batch
-/// responses (`ReportBatchItemFailures`) are always on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An SQS trigger: `trigger: trade_orders { batch: 10, max_concurrency: 4 }`.
+/// Partial batch responses (`ReportBatchItemFailures`) are always on.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {
     pub queue: String,
     pub batch_size: u32,
     pub max_batching_window_secs: u32,
+    /// The most concurrent invocations the event source mapping makes
+    /// (`ScalingConfig.MaximumConcurrency`, 2 to 1000); `None` lets it scale
+    /// to the function's concurrency. Below the function's reserved
+    /// concurrency, the poller never receives messages it cannot hand to an
+    /// invocation, so throttling does not count receives toward the queue's
+    /// redrive.
+    pub max_concurrency: PerProfile<Option<u32>>,
+}
+
+/// How Lambda retries an asynchronous invocation (an EventBridge rule's
+/// delivery, `InvocationType: Event`): `async: { retries: 2, max_age: 1h }`,
+/// synthesized as an `AWS::Lambda::EventInvokeConfig` on `$LATEST`. An event
+/// that fails every retry, or waits longer than `max_event_age_secs`, goes
+/// to the function's `dead_letter:` queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsyncInvoke {
+    /// `MaximumRetryAttempts`: 0 to 2.
+    pub max_retries: u32,
+    /// `MaximumEventAgeInSeconds`: 60 to 21600.
+    pub max_event_age_secs: u32,
+}
+
+impl AsyncInvoke {
+    /// What a function invoked asynchronously without `async:` gets: Lambda's
+    /// own 2 retries, but events dropped to the dead-letter queue after an
+    /// hour rather than Lambda's 6 hours, so a throttled backlog surfaces
+    /// within the hour its events are still worth processing.
+    pub const DEFAULT: AsyncInvoke = AsyncInvoke {
+        max_retries: 2,
+        max_event_age_secs: 3_600,
+    };
 }
 
 /// `function trade_processor { code: "handlers/trade-processor", ... }`.
@@ -352,6 +383,11 @@ pub struct FunctionSpec {
     pub reserved_concurrency: PerProfile<Option<u32>>,
     /// Queue for events of asynchronous invocations that failed every retry.
     pub dead_letter: Option<String>,
+    /// `async: { .. }` as declared. A function that is a rule's target, has
+    /// a `dead_letter:` or declares `async:` gets an
+    /// `AWS::Lambda::EventInvokeConfig`, with [`AsyncInvoke::DEFAULT`] when
+    /// this is `None`.
+    pub async_invoke: Option<AsyncInvoke>,
     /// CloudWatch namespace the function may publish custom metrics to.
     pub metric_namespace: Option<String>,
 }

@@ -75,7 +75,7 @@ platform_macros::platform! {
     queue trade_orders {
         visibility: 180s,
         retention: profile(dev: 4d, staging: 10d, prod: 14d),
-        dead_letter: trade_orders_dlq after 3,
+        dead_letter: trade_orders_dlq after 5, // a trigger queue: at least 5 (`trigger-redrive`)
         key: data,
     }
     queue trade_orders_dlq { retention: 14d, key: data }
@@ -166,7 +166,8 @@ platform_macros::platform! {
         key: data,
         network: core,
         concurrency: profile(dev: 5, staging: 20, prod: 100),
-        trigger: trade_orders { batch: 10 },
+        // Below `concurrency` (`trigger-concurrency`): no batch is received to be throttled.
+        trigger: trade_orders { batch: 10, max_concurrency: profile(dev: 4, staging: 18, prod: 90) },
         env: {
             SESSIONS_TABLE: sessions.name,
             DB_SECRET_ARN: trades.secret_arn,
@@ -225,6 +226,7 @@ platform_macros::platform! {
         network: core,
         concurrency: profile(dev: 1, staging: 1, prod: 2),
         dead_letter: events_dlq,
+        async: { retries: 0 }, // the next hourly run checks again; a retry would alert twice
         metrics: "TradingPlatform",
         env: {
             METRIC_NAMESPACE: "TradingPlatform",

@@ -69,7 +69,7 @@ fn generated_definition(n: usize) -> String {
         let blocks = [
             format!("queue {c}_dlq {{ retention: 14d, key: data }}"),
             format!(
-                "queue {c}_orders {{ visibility: 180s, retention: profile(dev: 4d, prod: 13d), dead_letter: {c}_dlq after 3, key: data }}"
+                "queue {c}_orders {{ visibility: 180s, retention: profile(dev: 4d, prod: 13d), dead_letter: {c}_dlq after 5, key: data }}"
             ),
             format!("table {c}_sessions {{ partition: id: string, ttl: expires_at, key: data }}"),
             format!("bucket {c}_archive {{ key: data, expire: 90d, noncurrent: 30d }}"),

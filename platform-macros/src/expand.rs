@@ -374,11 +374,28 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
         let queue = string(&trigger.queue.to_string());
         let batch = or_default(&trigger.batch, defaults::TRIGGER_BATCH);
         let window = or_default(&trigger.window, defaults::TRIGGER_WINDOW_SECS);
+        let max_concurrency = per_profile(
+            &trigger.max_concurrency,
+            profiles,
+            quote!(::core::option::Option::None),
+            |n| quote!(::core::option::Option::Some(#n)),
+        );
         quote! {
             ::platform_core::spec::Trigger {
                 queue: #queue,
                 batch_size: #batch,
                 max_batching_window_secs: #window,
+                max_concurrency: #max_concurrency,
+            }
+        }
+    }));
+    let async_invoke = option(body.async_invoke.as_ref().map(|invoke| {
+        let retries = or_default(&invoke.retries, defaults::ASYNC_RETRIES);
+        let max_age = or_default(&invoke.max_age, defaults::ASYNC_MAX_AGE_SECS);
+        quote! {
+            ::platform_core::spec::AsyncInvoke {
+                max_retries: #retries,
+                max_event_age_secs: #max_age,
             }
         }
     }));
@@ -433,6 +450,7 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             network: #network,
             reserved_concurrency: #concurrency,
             dead_letter: #dead_letter,
+            async_invoke: #async_invoke,
             metric_namespace: #metrics,
         })
     }

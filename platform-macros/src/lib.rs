@@ -134,7 +134,8 @@
 //! queue NAME {
 //!     visibility: DURATION,                  // default 30s
 //!     retention: per_profile(DURATION),      // default 4d
-//!     dead_letter: QUEUE after N,            // a declared queue, after N (1 to 1000) receives;
+//!     dead_letter: QUEUE after N,            // a declared queue, after N (1 to 1000) receives, at least 5
+//!                                            //   when the queue triggers a function (trigger-redrive);
 //!                                            //   required unless the queue is itself a dead-letter queue
 //!     fifo: true | false,                    // default false
 //!     key: KEY,                              // required
@@ -156,7 +157,7 @@
 //! queue trade_orders {
 //!     visibility: 180s,
 //!     retention: profile(dev: 4d, staging: 10d, prod: 14d),
-//!     dead_letter: trade_orders_dlq after 3,
+//!     dead_letter: trade_orders_dlq after 5,
 //!     key: data,
 //! }
 //! queue trade_orders_dlq { retention: 14d, key: data }
@@ -253,14 +254,35 @@
 //!     key: KEY,                                // required: encrypts the log group
 //!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },
 //!     grants: { RESOURCE: ACCESS | [ACCESS, ...], ... },   // ACCESS from the target kind's levels
-//!     trigger: QUEUE { batch: N, window: DURATION },   // braces optional; defaults 10 and 0s
+//!     trigger: QUEUE {                         // braces optional
+//!         batch: N,                            //   default 10: 1 to 10000 (over 10 needs a window)
+//!         window: DURATION,                    //   default 0s: up to 300s
+//!         max_concurrency: per_profile(N),     //   2 to 1000 at once; with `concurrency:`, required
+//!     },                                       //   and below it (trigger-concurrency)
 //!     network: NETWORK,                        // optional: runs in the network's private subnets
 //!     concurrency: per_profile(N),             // optional: reserved concurrent executions
 //!     dead_letter: QUEUE,                      // optional: failed asynchronous invocations
+//!     async: { retries: N, max_age: DURATION },  // default { retries: 2, max_age: 1h }: 0 to 2 retries,
+//!                                              //   1m to 6h, for asynchronous invocations
 //!     metrics: "NAMESPACE",                    // optional: may publish custom CloudWatch metrics there
 //!     statements: [allow "SERVICE:Action" | ["..", ..] on RESOURCE | "ARN" | *, ...],   // optional: raw IAM
 //! }
 //! ```
+//!
+//! A trigger is an SQS event source mapping (partial batch failures on).
+//! Its poller receives a batch before it knows it may invoke the function
+//! with it: beyond the function's reserved concurrency the invocation is
+//! throttled, the batch goes back to the queue, and its receives count
+//! toward the queue's redrive. So a function with `concurrency:` caps its
+//! trigger with `max_concurrency:` (`ScalingConfig.MaximumConcurrency`)
+//! below the reserved concurrency in every profile, and a trigger queue
+//! redrives after at least 5 receives.
+//!
+//! A function invoked asynchronously (a rule's target, or one declaring
+//! `dead_letter:` or `async:`) gets an `AWS::Lambda::EventInvokeConfig` on
+//! `$LATEST` with explicit `MaximumRetryAttempts` (`retries`) and
+//! `MaximumEventAgeInSeconds` (`max_age`); an event that fails every retry
+//! or outlives `max_age` goes to its `dead_letter:` queue.
 //!
 //! A resource in `env` needs a grant (a trigger queue counts as `consume`,
 //! the `dead_letter:` queue as `send`, a raw statement on it as whatever it
@@ -303,7 +325,7 @@
 //! # key data {}
 //! # network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [dynamodb, kms], key: data }
 //! # table sessions { partition: id: string, key: data }
-//! # queue trade_orders { visibility: 180s, dead_letter: trade_orders_dlq after 3, key: data }
+//! # queue trade_orders { visibility: 180s, dead_letter: trade_orders_dlq after 5, key: data }
 //! # queue trade_orders_dlq { retention: 14d, key: data }
 //! function trade_processor {
 //!     code: "handlers/trade-processor",
@@ -313,12 +335,41 @@
 //!     key: data,
 //!     network: core,
 //!     concurrency: profile(dev: 5, prod: 100),
-//!     trigger: trade_orders { batch: 10, window: 0s },
+//!     trigger: trade_orders { batch: 10, window: 0s, max_concurrency: profile(dev: 4, prod: 90) },
 //!     env: { SESSIONS_TABLE: sessions.name, STAGE: "live" },
 //!     grants: { sessions: read_write },
 //! }
 //! # }
-//! # fn main() { platform(); }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let Some(platform_core::spec::Spec::Function(f)) =
+//! #         platform.resource("trade_processor").map(|r| &r.spec) else { panic!() };
+//! #     assert_eq!(f.trigger.as_ref().unwrap().max_concurrency.get("prod"), Some(90));
+//! # }
+//! ```
+//!
+//! An hourly check that is not retried when it fails (the next run checks
+//! again), whose events are dropped to its dead-letter queue after 10
+//! minutes:
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! # queue events_dlq { retention: 14d, key: data }
+//! function health_monitor {
+//!     code: "handlers/health-monitor",
+//!     key: data,
+//!     dead_letter: events_dlq,
+//!     async: { retries: 0, max_age: 10m },
+//! }
+//! # }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let Some(platform_core::spec::Spec::Function(f)) =
+//! #         platform.resource("health_monitor").map(|r| &r.spec) else { panic!() };
+//! #     assert_eq!(f.async_invoke, Some(platform_core::spec::AsyncInvoke { max_retries: 0, max_event_age_secs: 600 }));
+//! # }
 //! ```
 //!
 //! ## `pipeline`: promotion from dev to production (its own stack)

@@ -37,6 +37,12 @@ pub mod defaults {
     pub const TRIGGER_BATCH: u32 = 10;
     /// `trigger: QUEUE { window: 0s }`.
     pub const TRIGGER_WINDOW_SECS: u32 = 0;
+    /// `async: { retries: 2 }`, Lambda's own default
+    /// (`platform_core::spec::AsyncInvoke::DEFAULT`).
+    pub const ASYNC_RETRIES: u32 = platform_core::spec::AsyncInvoke::DEFAULT.max_retries;
+    /// `async: { max_age: 1h }` (`platform_core::spec::AsyncInvoke::DEFAULT`).
+    pub const ASYNC_MAX_AGE_SECS: u32 =
+        platform_core::spec::AsyncInvoke::DEFAULT.max_event_age_secs;
     /// `azs: 3`, as many as most regions have.
     pub const NETWORK_AZS: u32 = 3;
     /// `flow_logs: 30d`.
@@ -266,6 +272,7 @@ impl<'a> Model<'a> {
             Body::Function(function) => {
                 if let Some(trigger) = &function.trigger {
                     self.refer(Slot::Trigger, &trigger.queue);
+                    self.add_per_profile(&trigger.max_concurrency);
                 }
                 for (target, levels) in &function.grants {
                     self.refer(Slot::Grant { levels: &levels.0 }, target);

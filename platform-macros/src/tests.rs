@@ -12,6 +12,7 @@ use crate::expand;
 use crate::rules::Rule;
 
 mod rules;
+mod triggers;
 
 /// Every error message for `input`, or none when it expands, except those
 /// of `queue-dead-letter`: most cases declare a lone queue to test
@@ -1400,7 +1401,7 @@ fn queue_dead_letter_every_queue_has_one_or_is_one() {
     assert_eq!(
         errors,
         [
-            "queue `lonely` has no dead-letter queue and is none, so a message that keeps failing is received again until it expires, unseen; add `dead_letter: lonely_dlq after 3` and declare `queue lonely_dlq { retention: 14d, key: data }` [queue-dead-letter]"
+            "queue `lonely` has no dead-letter queue and is none, so a message that keeps failing is received again until it expires, unseen; add `dead_letter: lonely_dlq after 5` and declare `queue lonely_dlq { retention: 14d, key: data }` [queue-dead-letter]"
         ]
     );
 }
@@ -1489,7 +1490,7 @@ fn queue_dead_letter_an_unused_dead_letter_queue_is_named_in_a_dead_letter_field
     assert_eq!(
         errors,
         [
-            "queue `orders_dlq` has no dead-letter queue and is none, so a message that keeps failing is received again until it expires, unseen; name it in the `dead_letter:` of the queue, function or rule whose failures it keeps (`dead_letter: orders_dlq after 3` in a queue) [queue-dead-letter]"
+            "queue `orders_dlq` has no dead-letter queue and is none, so a message that keeps failing is received again until it expires, unseen; name it in the `dead_letter:` of the queue, function or rule whose failures it keeps (`dead_letter: orders_dlq after 5` in a queue) [queue-dead-letter]"
         ]
     );
     // A misspelt `dead_letter:` is reported once, as unknown.

@@ -31,8 +31,17 @@ platform_macros::platform! {
         network: core,
         concurrency: profile(dev: 5, prod: 50),
         dead_letter: events_dlq,
+        async: { retries: 1 },
         grants: { trades: [connect, read_secret] },
         statements: [allow "rds:DescribeDBClusters" on trades],
+    }
+    queue trade_orders { visibility: 180s, dead_letter: events_dlq after 5, key: data }
+    function trade_processor {
+        code: "handlers/trade-processor",
+        key: data,
+        timeout: 30s,
+        concurrency: 10,
+        trigger: trade_orders { max_concurrency: profile(dev: 2, prod: 9) },
     }
     api trading {
         throttle: profile(dev: 100 burst 200, prod: 2000 burst 4000),
@@ -53,7 +62,9 @@ platform_macros::platform! {
 }
 
 fn main() {
-    use platform_core::spec::{Auth, Capacity, Comparison, Spec, StatementResource, TargetRef};
+    use platform_core::spec::{
+        AsyncInvoke, Auth, Capacity, Comparison, Spec, StatementResource, TargetRef,
+    };
 
     let platform = platform();
     assert_eq!(platform.validate_references(), Ok(()));
@@ -73,6 +84,16 @@ fn main() {
     assert_eq!(function.network.as_deref(), Some("core"));
     assert_eq!(function.reserved_concurrency.get("prod"), Some(50));
     assert_eq!(function.grants.len(), 2);
+    assert_eq!(
+        function.async_invoke,
+        Some(AsyncInvoke { max_retries: 1, max_event_age_secs: 3600 })
+    );
+    let Spec::Function(processor) = spec("trade_processor") else { panic!("a function") };
+    let trigger = processor.trigger.as_ref().expect("a trigger");
+    assert_eq!((trigger.batch_size, trigger.max_batching_window_secs), (10, 0));
+    assert_eq!(trigger.max_concurrency.get("dev"), Some(2));
+    assert_eq!(trigger.max_concurrency.get("prod"), Some(9));
+    assert_eq!(processor.async_invoke, None);
     assert_eq!(
         function.statements[0].resource,
         StatementResource::Declared("trades".into())

@@ -586,8 +586,21 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         .into_iter()
         .filter(|m| m.contains("malformed message"))
         .count();
+    let receives = match platform_def::platform()
+        .resource("trade_orders")
+        .map(|r| &r.spec)
+    {
+        Some(platform_core::spec::Spec::Queue(queue)) => {
+            queue
+                .dead_letter
+                .as_ref()
+                .expect("a redrive")
+                .max_receive_count
+        }
+        _ => panic!("platform-def declares queue trade_orders"),
+    };
     assert_eq!(
-        malformed, 3,
+        malformed, receives as usize,
         "one attempt per receive up to maxReceiveCount"
     );
 

@@ -9,7 +9,7 @@
 //! | bucket    | `AWS::S3::Bucket` (versioning, SSE-KMS, public access block, lifecycle), `AWS::S3::BucketPolicy` (TLS only) |
 //! | topic     | `AWS::SNS::Topic` (SSE-KMS), `AWS::SNS::TopicPolicy` (TLS only) |
 //! | parameter | `AWS::SSM::Parameter` (String)                         |
-//! | function  | `AWS::Lambda::Function` (X-Ray, JSON logs), `AWS::IAM::Role` (inline least-privilege policy), `AWS::Logs::LogGroup` (retention, KMS), `AWS::Lambda::EventSourceMapping` (partial batch failures) |
+//! | function  | `AWS::Lambda::Function` (X-Ray, JSON logs), `AWS::IAM::Role` (inline least-privilege policy), `AWS::Logs::LogGroup` (retention, KMS), `AWS::Lambda::EventSourceMapping` (partial batch failures, maximum concurrency), `AWS::Lambda::EventInvokeConfig` (asynchronous retries and event age, for functions invoked asynchronously) |
 //!
 //! Every resource that holds data gets `DeletionPolicy` and
 //! `UpdateReplacePolicy` `Delete`: the platform is destroyable by design, and
@@ -18,8 +18,8 @@
 use crate::catalog::{self, Kind};
 use crate::naming::{self, pascal_case};
 use crate::spec::{
-    BucketSpec, FunctionSpec, KeySpec, ParameterSpec, QueueSpec, Resource as Declared, Spec,
-    TableSpec, TopicSpec,
+    AsyncInvoke, BucketSpec, FunctionSpec, KeySpec, ParameterSpec, QueueSpec, Resource as Declared,
+    Spec, TableSpec, TopicSpec,
 };
 use crate::template::{Output, RemovalPolicy, Resource, Value};
 
@@ -593,6 +593,15 @@ fn parameter(cx: &mut Context<'_>, name: &str, spec: &ParameterSpec) -> Result<(
 
 /// Whether nothing invokes the function asynchronously, so a function-level
 /// dead-letter queue would never receive anything.
+/// How Lambda retries the function's asynchronous invocations, when it has
+/// any: it is a rule's target, or declares `dead_letter:` or `async:`.
+fn async_invoke(cx: &Context<'_>, name: &str, spec: &FunctionSpec) -> Option<AsyncInvoke> {
+    let asynchronous = cx.index.is_rule_target_function(name)
+        || spec.dead_letter.is_some()
+        || spec.async_invoke.is_some();
+    asynchronous.then(|| spec.async_invoke.unwrap_or(AsyncInvoke::DEFAULT))
+}
+
 fn invoked_synchronously(cx: &Context<'_>, name: &str, spec: &FunctionSpec) -> bool {
     let async_target = cx.index.is_rule_target_function(name);
     let sync_source = spec.trigger.is_some() || cx.index.is_routed_function(name);
@@ -812,8 +821,23 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     }
     cx.add(&id, function)?;
 
+    if let Some(invoke) = async_invoke(cx, name, spec) {
+        // Lambda's defaults (2 retries over up to 6 hours) are written out,
+        // so how long a failing event keeps retrying is what the
+        // definition says; failures still go to the function's
+        // `DeadLetterConfig`, so no `DestinationConfig`.
+        cx.add(
+            &format!("{id}InvokeConfig"),
+            Resource::new("AWS::Lambda::EventInvokeConfig")
+                .prop("FunctionName", Value::Ref(id.clone()))
+                .prop("Qualifier", "$LATEST")
+                .prop("MaximumRetryAttempts", invoke.max_retries)
+                .prop("MaximumEventAgeInSeconds", invoke.max_event_age_secs),
+        )?;
+    }
+
     if let Some(trigger) = &spec.trigger {
-        let mapping = Resource::new("AWS::Lambda::EventSourceMapping")
+        let mut mapping = Resource::new("AWS::Lambda::EventSourceMapping")
             .prop("FunctionName", Value::Ref(id.clone()))
             .prop(
                 "EventSourceArn",
@@ -830,6 +854,12 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
             )
             .prop("Enabled", true)
             .prop("Tags", cx.tag_list());
+        if let Some(limit) = trigger.max_concurrency.get(cx.profile) {
+            mapping = mapping.prop(
+                "ScalingConfig",
+                Value::map([("MaximumConcurrency", Value::from(limit))]),
+            );
+        }
         cx.add(
             &format!("{id}{}Trigger", pascal_case(&trigger.queue)),
             mapping,

@@ -51,7 +51,7 @@ fn sample() -> Platform {
                     fifo: false,
                     dead_letter: Some(DeadLetter {
                         queue: "orders_dlq".into(),
-                        max_receive_count: 3,
+                        max_receive_count: 5,
                     }),
                     key: "data".into(),
                 }),
@@ -309,6 +309,10 @@ fn sample() -> Platform {
                         queue: "orders".into(),
                         batch_size: 10,
                         max_batching_window_secs: 0,
+                        max_concurrency: PerProfile::ByProfile(vec![
+                            ("dev".into(), Some(9)),
+                            ("prod".into(), Some(90)),
+                        ]),
                     }),
                     network: Some("core".into()),
                     reserved_concurrency: PerProfile::ByProfile(vec![
@@ -316,6 +320,10 @@ fn sample() -> Platform {
                         ("prod".into(), Some(100)),
                     ]),
                     dead_letter: Some("orders_dlq".into()),
+                    async_invoke: Some(AsyncInvoke {
+                        max_retries: 1,
+                        max_event_age_secs: 900,
+                    }),
                     metric_namespace: Some("Trading".into()),
                 }),
             ),
@@ -427,7 +435,7 @@ fn stateful_resources_are_encrypted_and_destroyable() {
     assert_eq!(r["OrdersQueue"]["Properties"]["KmsMasterKeyId"], key_arn);
     assert_eq!(
         r["OrdersQueue"]["Properties"]["RedrivePolicy"],
-        json!({"deadLetterTargetArn": {"Fn::GetAtt": ["OrdersDlqQueue", "Arn"]}, "maxReceiveCount": 3})
+        json!({"deadLetterTargetArn": {"Fn::GetAtt": ["OrdersDlqQueue", "Arn"]}, "maxReceiveCount": 5})
     );
     let bucket = &r["AuditBucket"]["Properties"];
     assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
@@ -663,6 +671,100 @@ fn a_function_logs_to_its_own_encrypted_group_and_is_triggered_with_partial_fail
         logs["Principal"]["Service"],
         json!({"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"})
     );
+}
+
+/// The us-east-1 template of `platform`, in `profile`.
+fn synth_platform(platform: &Platform, profile: &str) -> Json {
+    let deployment =
+        Deployment::new(platform, "dev", Some(profile), &["us-east-1".into()]).unwrap();
+    serde_json::from_str(&synth(platform, &deployment).unwrap().stacks[0].body).unwrap()
+}
+
+/// The function `name` of `platform`.
+fn function_mut<'a>(platform: &'a mut Platform, name: &str) -> &'a mut FunctionSpec {
+    match platform.resources.iter_mut().find(|r| r.name == name) {
+        Some(Resource {
+            spec: Spec::Function(f),
+            ..
+        }) => f,
+        _ => panic!("no function `{name}`"),
+    }
+}
+
+#[test]
+fn a_trigger_runs_at_most_its_maximum_concurrency_in_each_profile() {
+    let scaling = |t: &Json| {
+        t["Resources"]["ProcessorFunctionOrdersTrigger"]["Properties"]["ScalingConfig"].clone()
+    };
+    assert_eq!(
+        scaling(&synth_json("dev")),
+        json!({"MaximumConcurrency": 9})
+    );
+    assert_eq!(
+        scaling(&synth_json("prod")),
+        json!({"MaximumConcurrency": 90})
+    );
+    let mut p = sample();
+    function_mut(&mut p, "processor")
+        .trigger
+        .as_mut()
+        .unwrap()
+        .max_concurrency = PerProfile::Same(None);
+    assert_eq!(scaling(&synth_platform(&p, "prod")), Json::Null);
+}
+
+#[test]
+fn functions_invoked_asynchronously_retry_as_declared_or_by_default() {
+    let t = synth_json("dev");
+    let config = &t["Resources"]["ProcessorFunctionInvokeConfig"];
+    assert_eq!(config["Type"], "AWS::Lambda::EventInvokeConfig");
+    assert_eq!(
+        config["Properties"],
+        json!({
+            "FunctionName": {"Ref": "ProcessorFunction"},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 1,
+            "MaximumEventAgeInSeconds": 900,
+        })
+    );
+    // Failures still go to the function's own dead-letter queue.
+    assert_eq!(
+        t["Resources"]["ProcessorFunction"]["Properties"]["DeadLetterConfig"]["TargetArn"],
+        json!({"Fn::GetAtt": ["OrdersDlqQueue", "Arn"]})
+    );
+
+    let mut p = sample();
+    function_mut(&mut p, "processor").async_invoke = None;
+    // A function invoked by no rule and without `dead_letter:` or `async:`
+    // has no asynchronous invocations to configure.
+    let mut reporter = function_mut(&mut p, "processor").clone();
+    reporter.trigger = None;
+    reporter.dead_letter = None;
+    p.resources.push(Resource {
+        name: "reporter".into(),
+        spec: Spec::Function(reporter),
+    });
+    let t = synth_platform(&p, "dev");
+    let r = &t["Resources"];
+    assert_eq!(
+        r["ProcessorFunctionInvokeConfig"]["Properties"]["MaximumRetryAttempts"],
+        AsyncInvoke::DEFAULT.max_retries
+    );
+    assert_eq!(
+        r["ProcessorFunctionInvokeConfig"]["Properties"]["MaximumEventAgeInSeconds"],
+        AsyncInvoke::DEFAULT.max_event_age_secs
+    );
+    assert!(r.get("ReporterFunction").is_some());
+    assert!(r.get("ReporterFunctionInvokeConfig").is_none());
+
+    function_mut(&mut p, "reporter").async_invoke = Some(AsyncInvoke {
+        max_retries: 0,
+        max_event_age_secs: 60,
+    });
+    let t = synth_platform(&p, "dev");
+    let props = &t["Resources"]["ReporterFunctionInvokeConfig"]["Properties"];
+    assert_eq!(props["MaximumRetryAttempts"], 0);
+    assert_eq!(props["MaximumEventAgeInSeconds"], 60);
 }
 
 #[test]

@@ -12,7 +12,8 @@ use super::{
 /// function NAME {
 ///     code: "DIR", handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY,
 ///     env: { VAR: REF.ATTR | "literal", ... }, grants: { REF: ACCESS | [ACCESS, ...], ... },
-///     trigger: QUEUE { batch: N, window: 0s }, network: NET, concurrency: N | profile(..), dead_letter: QUEUE,
+///     trigger: QUEUE { batch: N, window: 0s, max_concurrency: N | profile(..) }, network: NET,
+///     concurrency: N | profile(..), dead_letter: QUEUE, async: { retries: N, max_age: 1h },
 ///     metrics: "NAMESPACE", statements: [allow "SERVICE:Action" | ["..", ..] on REF | * | "ARN", ...],
 /// }
 /// ```
@@ -30,6 +31,8 @@ pub struct FunctionBody {
     pub network: Option<Ident>,
     pub concurrency: Option<PerProfile<Count>>,
     pub dead_letter: Option<Ident>,
+    /// `async: { .. }`: how Lambda retries asynchronous invocations.
+    pub async_invoke: Option<AsyncInvoke>,
     /// The CloudWatch namespace the function may publish custom metrics to.
     pub metrics: Option<LitStr>,
     /// Raw IAM statements, for calls no access level covers.
@@ -94,15 +97,18 @@ impl Parse for Levels {
     }
 }
 
-/// `trade_orders { batch: 10, window: 0s }`; the braces are optional.
+/// `trade_orders { batch: 10, window: 0s, max_concurrency: 4 }`; the braces
+/// are optional.
 pub struct Trigger {
     pub queue: Ident,
     pub batch: Option<Count>,
     pub window: Option<Secs>,
+    /// The event source mapping's `ScalingConfig.MaximumConcurrency`.
+    pub max_concurrency: Option<PerProfile<Count>>,
 }
 
 impl Trigger {
-    const FIELDS: &[&str] = &["batch", "window"];
+    const FIELDS: &[&str] = &["batch", "window", "max_concurrency"];
 
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let queue: Ident = input.parse()?;
@@ -110,6 +116,7 @@ impl Trigger {
             queue,
             batch: None,
             window: None,
+            max_concurrency: None,
         };
         if input.peek(token::Brace) {
             let content;
@@ -120,11 +127,44 @@ impl Trigger {
                 match field.as_str() {
                     "batch" => trigger.batch = Some(content.parse()?),
                     "window" => trigger.window = Some(content.parse()?),
+                    "max_concurrency" => trigger.max_concurrency = Some(content.parse()?),
                     other => unlisted(other),
                 }
             }
         }
         Ok(trigger)
+    }
+}
+
+/// `{ retries: 0, max_age: 1h }`: how many times Lambda retries an
+/// asynchronous invocation that failed, and how long it keeps an event
+/// waiting to be tried.
+pub struct AsyncInvoke {
+    pub retries: Option<Count>,
+    pub max_age: Option<Secs>,
+}
+
+impl AsyncInvoke {
+    const FIELDS: &[&str] = &["retries", "max_age"];
+}
+
+impl Parse for AsyncInvoke {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        braced!(content in input);
+        let mut invoke = AsyncInvoke {
+            retries: None,
+            max_age: None,
+        };
+        let mut fields = Fields::new(&content, "`async`", Self::FIELDS);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "retries" => invoke.retries = Some(content.parse()?),
+                "max_age" => invoke.max_age = Some(content.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(invoke)
     }
 }
 
@@ -142,6 +182,7 @@ impl FunctionBody {
         "network",
         "concurrency",
         "dead_letter",
+        "async",
         "metrics",
         "statements",
     ];
@@ -163,6 +204,7 @@ impl FunctionBody {
                 "network" => body.network = Some(input.parse()?),
                 "concurrency" => body.concurrency = Some(input.parse()?),
                 "dead_letter" => body.dead_letter = Some(input.parse()?),
+                "async" => body.async_invoke = Some(input.parse()?),
                 "metrics" => body.metrics = Some(input.parse()?),
                 "statements" => body.statements = Some(input.parse()?),
                 other => unlisted(other),

@@ -30,6 +30,7 @@ pub use values::*;
 
 use platform_core::catalog::{self, Kind, KindInfo};
 use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, LitInt, LitStr, Token, braced, bracketed, token};
@@ -213,7 +214,10 @@ impl<'a> Fields<'a> {
                 return Ok(None);
             }
         }
-        let name: Ident = self.input.parse()?;
+        // Any identifier, keywords included: `async:` is a field, and a
+        // misspelt field that happens to be a keyword is reported as an
+        // unknown field like any other.
+        let name = Ident::parse_any(self.input)?;
         let text = name.to_string();
         if !self.allowed.contains(&text.as_str()) {
             let hint = suggest::hint(&text, self.allowed, "expected one of");

@@ -21,6 +21,7 @@ mod pipeline;
 mod policy;
 mod queues;
 mod references;
+mod triggers;
 mod values;
 
 use quote::ToTokens;
@@ -47,6 +48,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     env::check(model, cx);
     values::check(model, cx);
     queues::check(model, cx);
+    triggers::check(model, cx);
     policy::check(model, cx);
 }
 

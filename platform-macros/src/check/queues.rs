@@ -69,11 +69,11 @@ fn check_every_queue_has_a_dead_letter_queue(model: &Model, cx: &Ctxt) {
             .map_or_else(|| "<key name>".to_owned(), Ident::to_string);
         let fix = if name.to_string().ends_with("_dlq") {
             format!(
-                "name it in the `dead_letter:` of the queue, function or rule whose failures it keeps (`dead_letter: {name} after 3` in a queue)"
+                "name it in the `dead_letter:` of the queue, function or rule whose failures it keeps (`dead_letter: {name} after 5` in a queue)"
             )
         } else {
             format!(
-                "add `dead_letter: {name}_dlq after 3` and declare `queue {name}_dlq {{ retention: 14d, key: {key} }}`"
+                "add `dead_letter: {name}_dlq after 5` and declare `queue {name}_dlq {{ retention: 14d, key: {key} }}`"
             )
         };
         cx.error(

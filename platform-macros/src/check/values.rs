@@ -268,7 +268,8 @@ fn check_bucket(cx: &Ctxt, expire: &Option<PerProfile<Expiry>>, noncurrent: Opti
 }
 
 /// `value-range`: a function has 128 to 10240 MB and runs 1 second to 15
-/// minutes; behind an API route at most 29 seconds, API Gateway's
+/// minutes; Lambda retries its asynchronous invocations 0 to 2 times
+/// (`async: { retries }`) for 1 minute to 6 hours (`max_age`); behind an API route at most 29 seconds, API Gateway's
 /// integration timeout, after which callers get a 504 while it still runs.
 fn check_function(model: &Model, cx: &Ctxt, resource: &ResourceBlock, function: &FunctionBody) {
     for memory in function.memory.iter().flat_map(PerProfile::values) {
@@ -280,6 +281,28 @@ fn check_function(model: &Model, cx: &Ctxt, resource: &ResourceBlock, function: 
             "memory",
             "Lambda takes 128 to 10240 MB",
         );
+    }
+    if let Some(invoke) = &function.async_invoke {
+        if let Some(retries) = &invoke.retries {
+            in_range(
+                cx,
+                &retries.lit,
+                retries.value,
+                0..=2,
+                "retries",
+                "Lambda retries an asynchronous invocation 0 to 2 times",
+            );
+        }
+        if let Some(max_age) = &invoke.max_age {
+            in_range(
+                cx,
+                &max_age.lit,
+                max_age.value,
+                60..=21_600,
+                "max_age",
+                "Lambda keeps an asynchronous event 1m to 6h",
+            );
+        }
     }
     let Some(timeout) = &function.timeout else {
         return;
@@ -319,8 +342,9 @@ fn check_function(model: &Model, cx: &Ctxt, resource: &ResourceBlock, function: 
 }
 
 /// `value-range`: a trigger takes batches of 1 to 10000 messages, waits at
-/// most 5 minutes to fill one, and must wait at least a second for batches
-/// above 10; the queue it reads keeps messages invisible for at least six
+/// most 5 minutes to fill one, must wait at least a second for batches
+/// above 10, and runs 2 to 1000 invocations at once (`max_concurrency`,
+/// `ScalingConfig.MaximumConcurrency`); the queue it reads keeps messages invisible for at least six
 /// times the function's timeout (AWS's rule of thumb), or messages being
 /// processed are delivered twice.
 fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody) {
@@ -353,6 +377,16 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
             0..=300,
             "window",
             "SQS triggers wait 0s to 300s (5m)",
+        );
+    }
+    for max in trigger.max_concurrency.iter().flat_map(PerProfile::values) {
+        in_range(
+            cx,
+            &max.lit,
+            max.value,
+            super::triggers::MAX_CONCURRENCY_RANGE,
+            "max_concurrency",
+            "an SQS trigger runs 2 to 1000 invocations at once",
         );
     }
     let Some(Body::Queue(queue)) = model.resource(&trigger.queue).map(|r| &r.body) else {

@@ -7,7 +7,7 @@ platform_macros::platform! {
     }
 
     key data {}
-    queue trade_orders { visibility: 60s, dead_letter: trade_orders_dlq after 3, key: data }
+    queue trade_orders { visibility: 60s, dead_letter: trade_orders_dlq after 5, key: data }
     queue trade_orders_dlq { retention: 14d, key: data }
     function trade_processor { code: "handlers/trade-processor", key: data, timeout: 30s, trigger: trade_orders }
 }
