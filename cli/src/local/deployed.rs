@@ -40,6 +40,10 @@ pub struct DeployedFunction {
     pub system_log_level: Option<String>,
     pub dead_letter_arn: Option<String>,
     pub reserved_concurrency: Option<u32>,
+    /// Its `AWS::Lambda::EventInvokeConfig`: retries after a failed
+    /// asynchronous invocation, and how old an event may get.
+    pub async_retries: Option<u32>,
+    pub async_max_age: Option<Duration>,
     /// The code asset's content hash (`assets/<id>.zip`).
     pub asset_id: String,
 }
@@ -84,6 +88,28 @@ fn referenced(value: &Value) -> Option<&str> {
 pub fn queue_arn(url: &str, region: &str, account: &str) -> String {
     let name = url.rsplit('/').next().unwrap_or(url);
     format!("arn:aws:sqs:{region}:{account}:{name}")
+}
+
+/// The retries and maximum event age of the `AWS::Lambda::EventInvokeConfig`
+/// of the function `logical_id`, if the template declares one.
+pub fn invoke_config(template: &Value, logical_id: &str) -> (Option<u32>, Option<Duration>) {
+    let config = template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, r)| r)
+        .find(|r| {
+            r["Type"] == "AWS::Lambda::EventInvokeConfig"
+                && referenced(prop(r, "FunctionName")) == Some(logical_id)
+        });
+    (
+        config
+            .and_then(|r| prop(r, "MaximumRetryAttempts").as_u64())
+            .map(|n| n as u32),
+        config
+            .and_then(|r| prop(r, "MaximumEventAgeInSeconds").as_u64())
+            .map(Duration::from_secs),
+    )
 }
 
 impl Deployed {
@@ -137,6 +163,7 @@ impl Deployed {
                 .trim_start_matches("assets/")
                 .trim_end_matches(".zip")
                 .to_owned();
+            let (async_retries, async_max_age) = invoke_config(&template, &logical_id);
             functions.push(DeployedFunction {
                 declared: declared.name.clone(),
                 logical_id,
@@ -166,6 +193,8 @@ impl Deployed {
                 reserved_concurrency: prop(resource, "ReservedConcurrentExecutions")
                     .as_u64()
                     .map(|n| n as u32),
+                async_retries,
+                async_max_age,
                 asset_id,
             });
         }
@@ -224,5 +253,26 @@ impl Deployed {
         self.functions.iter().find(|f| {
             f.declared == wanted || naming::purpose(&f.declared) == wanted || f.name == wanted
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform_core::synth::{Deployment, synth};
+
+    #[test]
+    fn asynchronous_invocation_settings_come_from_the_template() {
+        let platform = platform_def::platform();
+        let deployment =
+            Deployment::new(&platform, "dev", None, &["us-east-1".to_owned()]).unwrap();
+        let assembly = synth(&platform, &deployment).unwrap();
+        let template: Value = serde_json::from_str(&assembly.stacks[0].body).unwrap();
+        // The health monitor is not retried: the next hourly run checks again.
+        assert_eq!(invoke_config(&template, "HealthMonitorFunction").0, Some(0));
+        let (retries, age) = invoke_config(&template, "EventHandlerFunction");
+        assert!(retries.is_some() && age.is_some());
+        // Invoked only synchronously: no configuration.
+        assert_eq!(invoke_config(&template, "TradeApiFunction"), (None, None));
     }
 }

@@ -261,8 +261,8 @@ pub async fn start(inputs: Inputs<'_>) -> anyhow::Result<Parts> {
                         .dead_letter_arn
                         .clone()
                         .map(|arn| (arn, role_sqs[&f.name].clone())),
-                    maximum_retry_attempts: None,
-                    maximum_event_age: None,
+                    maximum_retry_attempts: f.async_retries,
+                    maximum_event_age: f.async_max_age,
                 },
             )
         })
