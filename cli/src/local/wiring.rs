@@ -22,7 +22,7 @@ use super::apigw::{self, FrontDoorDeps};
 use super::aws_proxy::{self, ProxyConfig};
 use super::deployed::Deployed;
 use super::events::{self, Events, async_invoke::FunctionAsync};
-use super::iam::{Identities, PolicyAuthorizer, sdk_config};
+use super::iam::{EmulatorKeyStore, Identities, PolicyAuthorizer, sdk_config};
 use super::lambda::{FunctionSpec, Lambda, RuntimeSettings};
 use super::postgres::Postgres;
 use super::prereq::Prerequisites;
@@ -153,8 +153,9 @@ pub async fn start(inputs: Inputs<'_>) -> anyhow::Result<Parts> {
         &prereq.runtime_dir,
         identities.iam(),
     )?);
+    // Keys of users made later through the emulator's IAM API are accepted too.
     let authenticator = Arc::new(SigV4Authenticator {
-        keys: identities.keys(),
+        keys: Arc::new(EmulatorKeyStore::new(identities.keys(), endpoint)),
     });
 
     let proxy_url = format!("http://{}", proxy_listener.local_addr()?);

@@ -2,13 +2,14 @@
 //! ([`classify`]), the identity policies of the emulator's roles and users
 //! evaluated by npm `@cloud-copilot/iam-simulate` in a long-running Node
 //! sidecar ([`PolicyAuthorizer`]), and the principals `tp local` creates in
-//! moto with the keys it accepts ([`Identities`], [`MemoryKeyStore`]).
+//! moto with the keys it accepts ([`Identities`], [`MemoryKeyStore`],
+//! [`EmulatorKeyStore`]).
 
 pub mod classify;
 mod identities;
 mod policy;
 
 pub use classify::{AwsRequest, Classified, Need, Protocol, Unclassified, classify};
-pub use identities::{Identities, MemoryKeyStore};
+pub use identities::{EmulatorKeyStore, Identities, MemoryKeyStore};
 pub(crate) use policy::rfc3339;
 pub use policy::{NamedPolicy, PolicyAuthorizer, default_node_package, sdk_config};
