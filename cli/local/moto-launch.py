@@ -72,6 +72,11 @@ Patches (moto 5.2.5):
   against the redrive policy's maxReceiveCount). Both are turned off: moto
   keeps the rules, targets and mappings but delivers nothing itself.
   Without the variable moto behaves as it does.
+- /moto-api/data.json (the models' dump, where `tp local` finds the secret
+  of an access key made through moto's IAM API, which the API never
+  answers again): reading a Lambda function's attributes asks Docker for
+  its client, and without Docker that raises, failing the whole dump with
+  a 500. An attribute that raises is left out, as one that is not JSON is.
 """
 
 import json
@@ -530,6 +535,38 @@ def _create_bucket_with_versioning(cls, resource_name, cloudformation_json, acco
 
 
 s3_models.FakeBucket.create_from_cloudformation_json = classmethod(_create_bucket_with_versioning)
+
+
+# --- /moto-api/data.json: attributes that raise are left out ----------------
+
+from moto.moto_api._internal import responses as moto_api_responses
+
+
+def _model_data(self, request, full_url, headers):
+    from moto.core.model_instances import model_data
+
+    results = {}
+    for service in sorted(model_data):
+        results[service] = {}
+        for name in sorted(model_data[service]):
+            instances = []
+            for instance in model_data[service][name].instances_tracked:
+                fields = {}
+                for attr in dir(instance):
+                    if attr.startswith("_"):
+                        continue
+                    try:
+                        value = getattr(instance, attr)
+                        json.dumps(value)
+                    except Exception:  # noqa: BLE001 - moto's own dump skips what it cannot show
+                        continue
+                    fields[attr] = value
+                instances.append(fields)
+            results[service][name] = instances
+    return 200, {"Content-Type": "application/javascript"}, json.dumps(results)
+
+
+moto_api_responses.MotoAPIResponse.model_data = _model_data
 
 
 # --- Event delivery by tp local (TP_LOCAL_EVENTS=external) ------------------

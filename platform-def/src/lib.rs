@@ -71,6 +71,24 @@ platform_macros::platform! {
         stream: new_and_old,
         key: data,
     }
+    // One item per accepted order: its idempotency key (the caller and its
+    // client order id, hashed), the order's canonical hash and fields.
+    // trade-api writes it conditionally before queueing, so a reused client
+    // order id is recognised (the same order: the same answer; another: 409).
+    // A table of its own: only trade-api may write it, and its items live
+    // longer than a session's.
+    table order_keys {
+        partition: order_key: string,
+        ttl: expires_at,
+        key: data,
+    }
+    // One item per problem per health-monitor run: the monitor claims it
+    // before alerting, so a retried run alerts nothing twice.
+    table alert_keys {
+        partition: alert_key: string,
+        ttl: expires_at,
+        key: data,
+    }
 
     queue trade_orders {
         visibility: 180s,
@@ -151,11 +169,12 @@ platform_macros::platform! {
         // the cluster admits on its port.
         env: {
             SESSIONS_TABLE: sessions.name,
+            ORDER_KEYS_TABLE: order_keys.name,
             TRADE_ORDERS_QUEUE_URL: trade_orders.url,
             DB_ENDPOINT: trades.endpoint,
             DB_PORT: trades.port,
         },
-        grants: { sessions: read_write, trade_orders: send },
+        grants: { sessions: read_write, order_keys: read_write, trade_orders: send },
     }
 
     function trade_processor {
@@ -234,6 +253,7 @@ platform_macros::platform! {
             TRADE_ORDERS_DLQ_URL: trade_orders_dlq.url,
             EVENTS_DLQ_URL: events_dlq.url,
             ALERTS_TOPIC_ARN: alerts.arn,
+            ALERT_KEYS_TABLE: alert_keys.name,
             DB_SECRET_ARN: trades.secret_arn,
             DB_ENDPOINT: trades.endpoint,
             DB_PORT: trades.port,
@@ -246,6 +266,7 @@ platform_macros::platform! {
             trade_orders_dlq: monitor,
             events_dlq: monitor,
             alerts: publish,
+            alert_keys: write,
             trades: read_secret,
         },
     }

@@ -23,7 +23,8 @@ use super::aws_proxy::{self, ProxyConfig};
 use super::deployed::Deployed;
 use super::events::{self, Events, async_invoke::FunctionAsync};
 use super::iam::{
-    Identities, PolicyAuthorizer, cluster_secret_key, key_map_from_template, sdk_config,
+    EmulatorKeyStore, Identities, PolicyAuthorizer, cluster_secret_key, key_map_from_template,
+    sdk_config,
 };
 use super::lambda::{FunctionSpec, Lambda, Logging, RuntimeSettings};
 use super::postgres::Postgres;
@@ -155,8 +156,9 @@ pub async fn start(inputs: Inputs<'_>) -> anyhow::Result<Parts> {
         &prereq.runtime_dir,
         identities.iam(),
     )?);
+    // Keys of users made later through the emulator's IAM API are accepted too.
     let authenticator = Arc::new(SigV4Authenticator {
-        keys: identities.keys(),
+        keys: Arc::new(EmulatorKeyStore::new(identities.keys(), endpoint)),
     });
 
     let proxy_url = format!("http://{}", proxy_listener.local_addr()?);

@@ -19,14 +19,31 @@
 // failure it alerts the SNS topic. An error while publishing the metrics or
 // the alert is thrown (after trying both), so the invocation fails visibly.
 //
+// One alert per problem per run: Lambda retries a failed asynchronous
+// invocation with the same event, so the run is the scheduled event's id
+// (else the invocation's request id, which retries keep too). Before
+// publishing, each failed check of the run is claimed in the alert-keys
+// table (`<run>#<check>`, a conditional put: absent, or a claim that
+// expired without being sent); only the claimed ones are alerted, and they
+// are marked sent after the publish (or released if it fails, for the retry
+// to alert them). A retry of a run that alerted alerts nothing again.
+//
 // Environment: DB_SECRET_ARN, DB_ENDPOINT, DB_PORT, DB_NAME,
 // TRADE_ORDERS_QUEUE_URL, TRADE_ORDERS_DLQ_URL, ALERTS_TOPIC_ARN,
-// API_PROBE_FUNCTION (the probe's name or ARN) (required); EVENTS_DLQ_URL,
+// ALERT_KEYS_TABLE, API_PROBE_FUNCTION (the probe's name or ARN) (required);
+// ALERT_CLAIM_SECONDS (default 30), EVENTS_DLQ_URL,
 // QUEUE_DEPTH_THRESHOLD (default 1000), DLQ_DEPTH_THRESHOLD (default 0),
 // CHECK_TIMEOUT_MS (default 10000), METRIC_NAMESPACE (default
 // TradingPlatform), DB_SSL=disable (local tests only), DB_CA_FILE, LOG_LEVEL.
 
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
@@ -43,6 +60,7 @@ const env = requireEnv([
   "TRADE_ORDERS_QUEUE_URL",
   "TRADE_ORDERS_DLQ_URL",
   "ALERTS_TOPIC_ARN",
+  "ALERT_KEYS_TABLE",
   "API_PROBE_FUNCTION",
 ]);
 const intEnv = (name, fallback) => {
@@ -52,6 +70,9 @@ const intEnv = (name, fallback) => {
 const QUEUE_DEPTH_THRESHOLD = intEnv("QUEUE_DEPTH_THRESHOLD", 1000);
 const DLQ_DEPTH_THRESHOLD = intEnv("DLQ_DEPTH_THRESHOLD", 0);
 const CHECK_TIMEOUT_MS = intEnv("CHECK_TIMEOUT_MS", 10000);
+const ALERT_CLAIM_SECONDS = intEnv("ALERT_CLAIM_SECONDS", 30);
+// Longer than Lambda keeps retrying an asynchronous invocation (6 hours).
+const ALERT_KEY_TTL_SECONDS = 7 * 86400;
 const EVENTS_DLQ_URL = (process.env.EVENTS_DLQ_URL || "").trim();
 export const METRIC_NAMESPACE = process.env.METRIC_NAMESPACE || "TradingPlatform";
 
@@ -60,6 +81,7 @@ const secrets = new SecretsManagerClient(clientConfig());
 const sqs = new SQSClient(clientConfig());
 const cloudwatch = new CloudWatchClient(clientConfig());
 const sns = new SNSClient(clientConfig());
+const dynamodb = new DynamoDBClient(clientConfig());
 // One attempt: a retried invoke would probe again, and the check has its deadline.
 const lambda = new LambdaClient(clientConfig({ maxAttempts: 1 }));
 const baseLog = createLogger();
@@ -171,6 +193,7 @@ const CHECKS = {
 
 export const handler = async (event, context = {}) => {
   const log = baseLog.child({ requestId: context.awsRequestId, scheduledEventId: event?.id });
+  const runId = String(event?.id || context.awsRequestId || checkedAtFallback());
   const checkedAt = new Date();
 
   const results = Object.fromEntries(
@@ -200,7 +223,7 @@ export const handler = async (event, context = {}) => {
   }
   if (!healthy) {
     try {
-      await alert(summary);
+      await alert(summary, runId, log);
     } catch (err) {
       errors.push(err);
       log.error("health alert not published", { error: err });
@@ -229,23 +252,106 @@ async function publishMetrics(results, failed, timestamp) {
   await cloudwatch.send(new PutMetricDataCommand({ Namespace: METRIC_NAMESPACE, MetricData: data }));
 }
 
-async function alert(summary) {
-  const subject = `Trading platform unhealthy: ${summary.failed.join(", ")}`.slice(0, 100);
+// A run without an event id or request id (never in Lambda) is its own run.
+function checkedAtFallback() {
+  return `run-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+const isConditionFailed = (err) =>
+  err instanceof ConditionalCheckFailedException || err?.name === "ConditionalCheckFailedException";
+
+/** Claims the run's alert for `check`: true unless it was sent, or is being sent, already. */
+async function claimAlert(runId, check) {
+  const now = Math.floor(Date.now() / 1000);
+  try {
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: env.ALERT_KEYS_TABLE,
+        Item: {
+          alert_key: { S: `${runId}#${check}` },
+          run_id: { S: runId },
+          check: { S: check },
+          state: { S: "sending" },
+          claimed_until: { N: String(now + ALERT_CLAIM_SECONDS) },
+          expires_at: { N: String(now + ALERT_KEY_TTL_SECONDS) },
+        },
+        ConditionExpression: "attribute_not_exists(alert_key) OR (#state = :sending AND claimed_until < :now)",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":sending": { S: "sending" }, ":now": { N: String(now) } },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw err;
+  }
+}
+
+function markAlert(runId, check, messageId) {
+  return dynamodb.send(
+    new UpdateItemCommand({
+      TableName: env.ALERT_KEYS_TABLE,
+      Key: { alert_key: { S: `${runId}#${check}` } },
+      UpdateExpression: "SET #state = :sent, sent_at = :at, message_id = :mid REMOVE claimed_until",
+      ExpressionAttributeNames: { "#state": "state" },
+      ExpressionAttributeValues: { ":sent": { S: "sent" }, ":at": { S: new Date().toISOString() }, ":mid": { S: messageId ?? "" } },
+    }),
+  );
+}
+
+function releaseAlert(runId, check) {
+  return dynamodb
+    .send(
+      new DeleteItemCommand({
+        TableName: env.ALERT_KEYS_TABLE,
+        Key: { alert_key: { S: `${runId}#${check}` } },
+        ConditionExpression: "#state = :sending",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":sending": { S: "sending" } },
+      }),
+    )
+    .catch(() => {});
+}
+
+async function alert(summary, runId, log) {
+  const claims = await Promise.all(summary.failed.map(async (check) => [check, await claimAlert(runId, check)]));
+  const problems = claims.filter(([, claimed]) => claimed).map(([check]) => check);
+  const alreadyAlerted = claims.filter(([, claimed]) => !claimed).map(([check]) => check);
+  if (!problems.length) {
+    log.info("health alert already sent for this run", { runId, checks: alreadyAlerted });
+    return;
+  }
+  let messageId;
+  try {
+    messageId = await publishAlert(summary, problems, alreadyAlerted);
+  } catch (err) {
+    // Not sent: the retry of this run may claim these again.
+    await Promise.all(problems.map((check) => releaseAlert(runId, check)));
+    throw err;
+  }
+  await Promise.all(problems.map((check) => markAlert(runId, check, messageId)));
+  log.info("health alert sent", { runId, checks: problems, messageId, alreadyAlerted });
+}
+
+async function publishAlert(summary, problems, alreadyAlerted) {
+  const subject = `Trading platform unhealthy: ${problems.join(", ")}`.slice(0, 100);
   const lines = [
-    `Health check at ${summary.checkedAt} failed: ${summary.failed.join(", ")}.`,
+    `Health check at ${summary.checkedAt} failed: ${problems.join(", ")}.`,
+    ...(alreadyAlerted.length ? [`Already alerted in this run: ${alreadyAlerted.join(", ")}.`] : []),
     "",
     ...Object.entries(summary.checks).map(([name, r]) => `${name}: ${r.ok ? "ok" : `FAILED - ${r.error}`}`),
     "",
     JSON.stringify(summary),
   ];
-  await sns.send(
+  const out = await sns.send(
     new PublishCommand({
       TopicArn: env.ALERTS_TOPIC_ARN,
       Subject: subject,
       Message: lines.join("\n"),
       MessageAttributes: {
-        failedChecks: { DataType: "String", StringValue: summary.failed.join(",") },
+        failedChecks: { DataType: "String", StringValue: problems.join(",") },
       },
     }),
   );
+  return out.MessageId;
 }

@@ -1,6 +1,7 @@
-// Trade orders: the business rules an order must meet beyond its JSON schema,
-// the trade id derived from the client order id, and the queue message that
-// carries an order from trade-api to trade-processor.
+// Trade orders: decimal amounts, the idempotency key of an order (its caller
+// and client order id), the trade id derived from it, the canonical form and
+// hash an order is compared with, and the queue message that carries an order
+// from trade-api to trade-processor.
 //
 // What a client may submit is defined by one file, the API's request model
 // trade-api/schemas/trade-order.json: API Gateway validates bodies against it
@@ -9,6 +10,10 @@
 // with the same constraints (test/orders.test.mjs compares them with the
 // schema), so every order trade-api queues is one trade-processor takes.
 //
+// Amounts are decimal strings everywhere (API, queue, event, NUMERIC(20, 8) in
+// PostgreSQL): never a JavaScript number, so no binary floating point touches
+// them. They are compared and normalised as strings (canonicalAmount).
+//
 // SHARED FILE: the canonical copy is platform-def/handlers/shared/orders.mjs;
 // trade-api and trade-processor hold identical copies in lib/ (see logger.mjs).
 
@@ -16,51 +21,47 @@ import { createHash } from "node:crypto";
 
 export const SIDES = ["buy", "sell"];
 export const ORDER_TYPES = ["market", "limit"];
-/** Quantities and prices are stored as NUMERIC(20, 8): below 10^12, at most 8 decimals. */
-export const MAX_AMOUNT = 1e12;
+/** Quantities and prices are NUMERIC(20, 8): at most 12 integer digits and 8 decimals. */
+export const MAX_INTEGER_DIGITS = 12;
 export const MAX_DECIMALS = 8;
-export const MESSAGE_VERSION = 1;
+export const MESSAGE_VERSION = 2;
+
+/**
+ * An amount: a decimal string greater than 0, 1-12 integer digits without
+ * leading zeros, up to 8 decimals ("10", "0.5", "187.25", "0.00000001").
+ * Draft 4 has no lookahead-free way to say "not zero" but to spell out where
+ * the first non-zero decimal of a "0.x" amount may be, so it does.
+ */
+const AMOUNT =
+  /^([1-9][0-9]{0,11}(\.[0-9]{1,8})?|0\.([1-9][0-9]{0,7}|0[1-9][0-9]{0,6}|00[1-9][0-9]{0,5}|000[1-9][0-9]{0,4}|0000[1-9][0-9]{0,3}|00000[1-9][0-9]{0,2}|000000[1-9][0-9]?|0000000[1-9]))$/;
 
 /** The schema's patterns of the string fields (the tests check they are the schema's). */
 export const PATTERNS = {
   clientOrderId: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/,
   symbol: /^[A-Z][A-Z0-9.-]{0,14}$/,
+  quantity: AMOUNT,
+  limitPrice: AMOUNT,
   sessionId: /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/,
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A caller: the signed principal's ARN (API Gateway's identity.userArn), at most 2048 printable characters. */
+const CALLER = /^[\x21-\x7e]{1,2048}$/;
 
-/**
- * The rules an order the schema accepts must still meet: what JSON Schema
- * (draft 4, API Gateway's) cannot express exactly. `multipleOf: 1e-8` would
- * be judged in binary floating point, refusing amounts like 0.3. A body the
- * schema accepts is refused by trade-api only for one of these.
- */
-export const BUSINESS_RULES = [
-  {
-    id: "decimals",
-    fields: ["quantity", "limitPrice"],
-    message: `must have at most ${MAX_DECIMALS} decimal places`,
-  },
-];
-const DECIMALS_RULE = BUSINESS_RULES[0];
-
-function hasAtMostMaxDecimals(value) {
-  return Number(value.toFixed(MAX_DECIMALS)) === value;
+/** Whether `value` is an amount the schema accepts (a decimal string, > 0, within NUMERIC(20, 8)). */
+export function isAmount(value) {
+  return typeof value === "string" && AMOUNT.test(value);
 }
 
 /**
- * The business-rule errors of an order the schema accepts, as
- * `{ field, message }`; empty when it meets every rule.
+ * The canonical form of a decimal string: no trailing zeros after the
+ * point, no point without decimals ("12.50000000" -> "12.5", "10.0" -> "10").
+ * PostgreSQL's numeric(20, 8) text and the submitted text compare equal
+ * through it. Leading zeros are left alone: amounts have none but "0.".
  */
-export function businessRuleErrors(order) {
-  const errors = [];
-  for (const field of DECIMALS_RULE.fields) {
-    const value = order[field];
-    if (typeof value === "number" && !hasAtMostMaxDecimals(value)) {
-      errors.push({ field, message: DECIMALS_RULE.message });
-    }
-  }
-  return errors;
+export function canonicalAmount(value) {
+  const text = String(value);
+  if (!text.includes(".")) return text;
+  return text.replace(/0+$/, "").replace(/\.$/, "");
 }
 
 function isPlainObject(v) {
@@ -68,15 +69,7 @@ function isPlainObject(v) {
 }
 
 function checkAmount(value, field, errors) {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    errors.push({ field, message: "must be a number" });
-  } else if (value <= 0) {
-    errors.push({ field, message: "must be greater than 0" });
-  } else if (value >= MAX_AMOUNT) {
-    errors.push({ field, message: `must be less than ${MAX_AMOUNT}` });
-  } else if (!hasAtMostMaxDecimals(value)) {
-    errors.push({ field, message: DECIMALS_RULE.message });
-  }
+  if (!isAmount(value)) errors.push({ field, message: `must match ${AMOUNT.source}` });
 }
 
 function checkString(value, field, errors) {
@@ -89,11 +82,14 @@ function checkEnum(value, field, allowed, errors) {
   if (!allowed.includes(value)) errors.push({ field, message: `must be one of: ${allowed.join(", ")}` });
 }
 
-/** The order fields of a queue message: the schema's constraints and the business rules, no normalisation. */
+/** The order fields of a queue message: the schema's constraints. */
 function orderFieldErrors(fields) {
   const errors = [];
-  for (const field of ["clientOrderId", "symbol", "side", "quantity", "orderType", "sessionId"]) {
+  for (const field of ["callerId", "clientOrderId", "symbol", "side", "quantity", "orderType", "sessionId"]) {
     if (fields[field] === undefined) errors.push({ field, message: "is required" });
+  }
+  if (fields.callerId !== undefined && !isValidCaller(fields.callerId)) {
+    errors.push({ field: "callerId", message: "must be 1-2048 printable characters" });
   }
   if (fields.clientOrderId !== undefined) checkString(fields.clientOrderId, "clientOrderId", errors);
   if (fields.symbol !== undefined) checkString(fields.symbol, "symbol", errors);
@@ -116,15 +112,26 @@ export function isValidSessionId(value) {
   return typeof value === "string" && PATTERNS.sessionId.test(value);
 }
 
-// A fixed namespace for the trade ids (UUID version 5 of the client order id).
+/** Whether `value` is an acceptable caller identity. */
+export function isValidCaller(value) {
+  return typeof value === "string" && CALLER.test(value);
+}
+
+// A fixed namespace for the trade ids (UUID version 5 of the order key).
 const TRADE_ID_NAMESPACE = Buffer.from("6f1d9c3e8a2b4c7d9e0f1a2b3c4d5e6f", "hex");
 
+/** The idempotency key's name: the caller and its client order id, unambiguously joined. */
+function keyName(callerId, clientOrderId) {
+  return JSON.stringify([String(callerId), String(clientOrderId)]);
+}
+
 /**
- * The trade id of a client order id: a name-based UUID (version 5), so the
- * same client order id always gives the same trade id, on every retry.
+ * The trade id of a caller's client order id: a name-based UUID (version 5)
+ * of both, so the same caller's same client order id always gives the same
+ * trade id, on every retry, and another caller's the same id another one.
  */
-export function tradeIdFor(clientOrderId) {
-  const hash = createHash("sha1").update(TRADE_ID_NAMESPACE).update(String(clientOrderId), "utf8").digest();
+export function tradeIdFor(callerId, clientOrderId) {
+  const hash = createHash("sha1").update(TRADE_ID_NAMESPACE).update(keyName(callerId, clientOrderId), "utf8").digest();
   const b = Buffer.from(hash.subarray(0, 16));
   b[6] = (b[6] & 0x0f) | 0x50;
   b[8] = (b[8] & 0x3f) | 0x80;
@@ -132,29 +139,68 @@ export function tradeIdFor(clientOrderId) {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** The queue message body for a validated order. */
-export function tradeMessage(order, { sessionId, submittedAt }) {
-  const message = {
-    version: MESSAGE_VERSION,
-    tradeId: tradeIdFor(order.clientOrderId),
+/** The order-keys table's key of a caller's client order id (bounded, whatever the ARN's length). */
+export function orderKeyFor(callerId, clientOrderId) {
+  return createHash("sha256").update(keyName(callerId, clientOrderId), "utf8").digest("hex");
+}
+
+/** What makes two submissions of one client order id the same order, in the order they are reported. */
+export const ORDER_FIELDS = ["sessionId", "symbol", "side", "orderType", "quantity", "limitPrice"];
+
+/**
+ * The canonical form of an order: its identity fields, amounts canonical
+ * (`limitPrice` absent for a market order). Two submissions are the same
+ * order exactly when their canonical forms are equal.
+ */
+export function canonicalOrder(order, sessionId = order.sessionId) {
+  const canonical = {
     clientOrderId: order.clientOrderId,
     sessionId,
     symbol: order.symbol,
     side: order.side,
-    quantity: order.quantity,
     orderType: order.orderType,
+    quantity: canonicalAmount(order.quantity),
+  };
+  if (order.limitPrice !== undefined && order.limitPrice !== null) canonical.limitPrice = canonicalAmount(order.limitPrice);
+  return canonical;
+}
+
+/** A SHA-256 of the caller and the canonical order: equal for the same order, different otherwise. */
+export function orderHash(callerId, canonical) {
+  const values = [callerId, canonical.clientOrderId, ...ORDER_FIELDS.map((f) => canonical[f] ?? null)];
+  return createHash("sha256").update(JSON.stringify(values), "utf8").digest("hex");
+}
+
+/** The fields in which two canonical orders differ (ORDER_FIELDS' order). */
+export function differingFields(a, b) {
+  return ORDER_FIELDS.filter((f) => (a[f] ?? null) !== (b[f] ?? null));
+}
+
+/** The queue message body for a caller's validated, canonical order. */
+export function tradeMessage(callerId, canonical, { submittedAt }) {
+  const message = {
+    version: MESSAGE_VERSION,
+    tradeId: tradeIdFor(callerId, canonical.clientOrderId),
+    callerId,
+    clientOrderId: canonical.clientOrderId,
+    sessionId: canonical.sessionId,
+    symbol: canonical.symbol,
+    side: canonical.side,
+    quantity: canonical.quantity,
+    orderType: canonical.orderType,
     submittedAt,
   };
-  if (order.limitPrice !== undefined) message.limitPrice = order.limitPrice;
+  if (canonical.limitPrice !== undefined) message.limitPrice = canonical.limitPrice;
   return message;
 }
 
-const MESSAGE_ORDER_FIELDS = ["clientOrderId", "sessionId", "symbol", "side", "quantity", "orderType", "limitPrice"];
+const MESSAGE_ORDER_FIELDS = ["callerId", "clientOrderId", "sessionId", "symbol", "side", "quantity", "orderType", "limitPrice"];
 
 /**
  * Parses and validates a queue message body. Returns `{ trade, errors }`;
- * a malformed body (not JSON, a field missing, wrong or unknown, a trade id
- * that does not match its client order id) yields errors and no trade.
+ * a malformed body (not JSON, a field missing, wrong or unknown, an amount
+ * that is not a decimal string, a trade id that does not match its caller
+ * and client order id) yields errors and no trade. Amounts come out canonical.
  */
 export function parseTradeMessage(body) {
   let data;
@@ -176,14 +222,13 @@ export function parseTradeMessage(body) {
   errors.push(...orderErrors);
   if (typeof tradeId !== "string" || !UUID.test(tradeId)) {
     errors.push({ field: "tradeId", message: "must be a lowercase UUID" });
-  } else if (!orderErrors.length && tradeId !== tradeIdFor(fields.clientOrderId)) {
-    errors.push({ field: "tradeId", message: "does not match the client order id" });
+  } else if (!orderErrors.length && tradeId !== tradeIdFor(fields.callerId, fields.clientOrderId)) {
+    errors.push({ field: "tradeId", message: "does not match the caller and client order id" });
   }
   if (typeof submittedAt !== "string" || Number.isNaN(Date.parse(submittedAt))) {
     errors.push({ field: "submittedAt", message: "must be an ISO 8601 timestamp" });
   }
   if (errors.length) return { trade: undefined, errors };
-  const trade = {};
-  for (const key of MESSAGE_ORDER_FIELDS) if (fields[key] !== undefined) trade[key] = fields[key];
+  const trade = { callerId: fields.callerId, ...canonicalOrder(fields) };
   return { trade: { ...trade, tradeId, submittedAt: new Date(submittedAt).toISOString() }, errors };
 }

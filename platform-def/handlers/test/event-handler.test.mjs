@@ -1,5 +1,6 @@
 // event-handler against moto's S3: the audit record under its date-partitioned
-// key, idempotent redelivery, and errors surfaced for EventBridge to retry.
+// key (the trade id), one record for a repeated or republished event, and
+// errors surfaced for EventBridge to retry.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
@@ -32,15 +33,15 @@ function tradeEvent(time) {
     time,
     region: "us-east-1",
     resources: [],
-    detail: { tradeId: randomUUID(), symbol: "AAPL", side: "buy", quantity: 3 },
+    detail: { tradeId: randomUUID(), symbol: "AAPL", side: "buy", quantity: "3" },
   };
 }
 
 describe("event-handler", () => {
-  it("writes the audit record under audit/year=YYYY/month=MM/day=DD/<event id>.json, by the event's UTC time", async () => {
+  it("writes the audit record under audit/year=YYYY/month=MM/day=DD/<trade id>.json, by the event's UTC time", async () => {
     const event = tradeEvent("2024-02-29T23:59:59Z");
     const result = await auditor.handler(event, lambdaContext());
-    const key = `audit/year=2024/month=02/day=29/${event.id}.json`;
+    const key = `audit/year=2024/month=02/day=29/${event.detail.tradeId}.json`;
     assert.deepEqual(result, { key, written: true });
 
     const object = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -50,28 +51,51 @@ describe("event-handler", () => {
     assert.ok(!Number.isNaN(Date.parse(record.auditedAt)));
   });
 
-  it("keeps one record, one version, when the same event is delivered again", async () => {
+  it("keeps one record, one version, when the same event is delivered again or the trade's event is published twice", async () => {
     const event = tradeEvent("2025-01-05T00:00:00.000Z");
+    // The same trade published again: another EventBridge event id.
+    const republished = { ...event, id: randomUUID() };
     const logs = await captureLogs("event-handler");
     let second;
+    let third;
     try {
       assert.equal((await auditor.handler(event, lambdaContext())).written, true);
       second = await auditor.handler(event, lambdaContext());
+      third = await auditor.handler(republished, lambdaContext());
     } finally {
       logs.restore();
     }
-    assert.deepEqual(second, { key: `audit/year=2025/month=01/day=05/${event.id}.json`, written: false });
+    const key = `audit/year=2025/month=01/day=05/${event.detail.tradeId}.json`;
+    assert.deepEqual(second, { key, written: false });
+    assert.deepEqual(third, { key, written: false });
     const { Versions = [] } = await aws.s3.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `audit/year=2025/month=01/day=05/${event.id}` }),
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `audit/year=2025/month=01/day=05/` }),
     );
-    assert.equal(Versions.length, 1);
-    assert.equal(logs.messages("audit record already present: duplicate delivery").length, 1);
+    assert.deepEqual(Versions.map((v) => v.Key), [key]);
+    const record = JSON.parse(await (await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body.transformToString());
+    assert.equal(record.event.id, event.id, "the first record stands");
+    assert.equal(logs.messages("audit record already present: repeated event").length, 2);
   });
 
-  it("throws, writing nothing, for an event without a usable id or time", async () => {
+  it("keys another kind of event on its event id", async () => {
+    const event = { ...tradeEvent("2025-02-01T00:00:00Z"), "detail-type": "SomethingElse", detail: {} };
+    assert.deepEqual(await auditor.handler(event, lambdaContext()), {
+      key: `audit/year=2025/month=02/day=01/${event.id}.json`,
+      written: true,
+    });
+  });
+
+  it("throws, writing nothing, for an event without a usable trade id, id or time", async () => {
     const logs = await captureLogs("event-handler");
     try {
-      await assert.rejects(auditor.handler({ ...tradeEvent("2025-03-01T00:00:00Z"), id: "../../etc" }), /usable id/);
+      await assert.rejects(
+        auditor.handler({ ...tradeEvent("2025-03-01T00:00:00Z"), detail: { tradeId: "../../etc" } }),
+        /no trade id/,
+      );
+      await assert.rejects(
+        auditor.handler({ ...tradeEvent("2025-03-01T00:00:00Z"), "detail-type": "Other", id: "../../etc" }),
+        /usable id/,
+      );
       await assert.rejects(auditor.handler({ ...tradeEvent("yesterday") }), /valid time/);
     } finally {
       logs.restore();
@@ -80,7 +104,7 @@ describe("event-handler", () => {
       new ListObjectsV2Command({ Bucket: bucket, Prefix: "audit/year=2025/month=03/" }),
     );
     assert.equal(KeyCount, 0);
-    assert.equal(logs.messages("event cannot be audited").length, 2);
+    assert.equal(logs.messages("event cannot be audited").length, 3);
   });
 
   it("throws when the bucket cannot be written, so EventBridge retries", async () => {

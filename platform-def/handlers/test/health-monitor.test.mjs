@@ -15,6 +15,7 @@ import {
   captureLogs,
   coldStart,
   createDbSecret,
+  createKeyTable,
   createObservedTopic,
   createQueue,
   drainJson,
@@ -107,6 +108,7 @@ async function monitorEnv(overrides = {}) {
     TRADE_ORDERS_QUEUE_URL: queue.url,
     TRADE_ORDERS_DLQ_URL: dlq.url,
     ALERTS_TOPIC_ARN: topic.arn,
+    ALERT_KEYS_TABLE: await createKeyTable("alert_key"),
     CHECK_TIMEOUT_MS: "3000",
     ...overrides,
   };
@@ -129,10 +131,11 @@ async function metric(namespace, name, dimensions = []) {
   return Datapoints;
 }
 
-async function run(monitor) {
+/** One scheduled run (`id`: the Scheduled Event's id, which Lambda's retries of the run keep). */
+async function run(monitor, id = `scheduled-${uid()}`) {
   const logs = await captureLogs("health-monitor");
   try {
-    return { summary: await monitor.handler({ id: "scheduled-1", "detail-type": "Scheduled Event" }, lambdaContext(60000)), logs };
+    return { summary: await monitor.handler({ id, "detail-type": "Scheduled Event" }, lambdaContext(60000)), logs };
   } finally {
     logs.restore();
   }
@@ -273,6 +276,57 @@ describe("health-monitor", () => {
     assert.deepEqual(summary.failed, ["eventsDlq"]);
     const [notification] = await drainJson(topic.observer.url);
     assert.equal(notification.Subject, "Trading platform unhealthy: eventsDlq");
+  });
+
+  it("alerts once per problem per run: a retry of the run alerts nothing again, or only what it newly finds", async () => {
+    apiStatus = 503;
+    lambdaMode = "probe";
+    const { env, queue } = await monitorEnv({ METRIC_NAMESPACE: `Test${uid()}`, QUEUE_DEPTH_THRESHOLD: "1" });
+    const monitor = await coldStart("health-monitor", env);
+    await drainJson(topic.observer.url);
+
+    const first = await run(monitor, "scheduled-run-a");
+    assert.deepEqual(first.summary.failed, ["api"]);
+    // Lambda retries the same event (the invocation failed after alerting, say).
+    const retry = await run(monitor, "scheduled-run-a");
+    assert.deepEqual(retry.summary.failed, ["api"]);
+    assert.equal(retry.logs.messages("health alert already sent for this run").length, 1);
+    let alerts = await drainJson(topic.observer.url);
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0].Subject, "Trading platform unhealthy: api");
+
+    // A retry that finds a new problem alerts that one only.
+    await sendRaw(queue.url, "waiting");
+    const later = await run(monitor, "scheduled-run-a");
+    assert.deepEqual(later.summary.failed, ["api", "queue"]);
+    alerts = await drainJson(topic.observer.url);
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0].Subject, "Trading platform unhealthy: queue");
+    assert.match(alerts[0].Message, /Already alerted in this run: api\./);
+
+    // The next hour's run is another run: it alerts again.
+    await run(monitor, "scheduled-run-b");
+    alerts = await drainJson(topic.observer.url);
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0].Subject, "Trading platform unhealthy: api, queue");
+  });
+
+  it("leaves an alert that could not be sent to the run's retry", async () => {
+    apiStatus = 503;
+    lambdaMode = "probe";
+    const { env } = await monitorEnv({ METRIC_NAMESPACE: `Test${uid()}` });
+    const failing = await coldStart("health-monitor", {
+      ...env,
+      ALERTS_TOPIC_ARN: `arn:aws:sns:us-east-1:123456789012:missing-${uid()}`,
+      AWS_MAX_ATTEMPTS: "1",
+    });
+    await drainJson(topic.observer.url);
+    await assert.rejects(run(failing, "scheduled-run-c"), AggregateError);
+    const working = await coldStart("health-monitor", env);
+    await run(working, "scheduled-run-c");
+    const alerts = await drainJson(topic.observer.url);
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0].Subject, "Trading platform unhealthy: api");
   });
 
   it("refuses to start without API_PROBE_FUNCTION: the api check is not optional", async () => {

@@ -1,11 +1,14 @@
 // trade-processor against a real PostgreSQL and moto: the whole path from the
-// API to the database, redelivery, malformed messages, the database down
-// (for good, and for a moment), concurrent cold starts, and TLS.
+// API to the database, exactly-once effects under concurrent deliveries and
+// crashes at every step, idempotency per caller, conflicts to the
+// dead-letter queue, malformed messages, the database down (for good, and
+// for a moment), concurrent cold starts, and TLS.
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { DeleteMessageCommand } from "@aws-sdk/client-sqs";
 import {
   apiEvent,
   aws,
@@ -14,6 +17,7 @@ import {
   createBucket,
   createDatabase,
   createDbSecret,
+  createKeyTable,
   createObservedBus,
   createQueue,
   createSessionsTable,
@@ -23,15 +27,18 @@ import {
   pollOnce,
   processorEnv,
   queueDepth,
+  receiveAll,
   sendRaw,
   sqsRecord,
+  TRADER,
   tradeApiEnv,
   uid,
 } from "./support/harness.mjs";
-import { tradeIdFor, tradeMessage } from "../shared/orders.mjs";
+import { canonicalOrder, tradeIdFor, tradeMessage } from "../shared/orders.mjs";
 
 let db;
 let table;
+let orderKeysTable;
 let secretArn;
 let bus;
 let processor;
@@ -40,6 +47,7 @@ const servers = [];
 before(async () => {
   db = await createDatabase();
   table = await createSessionsTable();
+  orderKeysTable = await createKeyTable("order_key");
   secretArn = await createDbSecret();
   bus = await createObservedBus({ source: ["trading.processor"], "detail-type": ["TradeProcessed"] });
   processor = await coldStart("trade-processor", processorEnv({ table, secretArn, database: db.name, busName: bus.name }));
@@ -51,24 +59,58 @@ after(async () => {
 });
 
 /** A fresh trade-orders queue and a trade-api instance that sends to it. */
-async function orderFlow() {
-  const queue = await createQueue(`sqs-trade-orders-${uid()}`);
-  const api = await coldStart("trade-api", tradeApiEnv({ table, queueUrl: queue.url }));
-  const submit = async (fields = {}) => {
+async function orderFlow(queueAttributes = {}) {
+  const queue = await createQueue(`sqs-trade-orders-${uid()}`, queueAttributes);
+  const api = await coldStart("trade-api", tradeApiEnv({ table, orderKeysTable, queueUrl: queue.url }));
+  const submit = async (fields = {}, caller = TRADER) => {
     const order = {
       clientOrderId: `ord-${uid()}`,
       symbol: "AAPL",
       side: "buy",
-      quantity: 100,
+      quantity: "100",
       orderType: "market",
       sessionId: `sess-${uid()}`,
       ...fields,
     };
-    const res = await api.handler(apiEvent("POST", "/trades", order));
+    const res = await api.handler(apiEvent("POST", "/trades", order, {}, caller));
     assert.equal(res.statusCode, 202, res.body);
-    return { ...order, tradeId: JSON.parse(res.body).tradeId };
+    return { ...order, caller, tradeId: JSON.parse(res.body).tradeId };
   };
   return { queue, api, submit };
+}
+
+/** A queue message for an order, as trade-api queues it (or a racing one would). */
+function messageFor(order, caller = TRADER, sessionId = order.sessionId ?? `s-${uid()}`) {
+  return tradeMessage(caller, canonicalOrder(order, sessionId), { submittedAt: new Date().toISOString() });
+}
+
+/** The outbox row of a trade. */
+async function outboxOf(tradeId) {
+  const { rows } = await db.query("SELECT * FROM trade_outbox WHERE trade_id = $1", [tradeId]);
+  return rows;
+}
+
+/** Every TradeProcessed event the bus delivered, for the trade (drains the observer). */
+async function eventsFor(tradeId) {
+  return (await drainJson(bus.observer.url)).filter((e) => e.detail.tradeId === tradeId);
+}
+
+/** Runs the audit function on each event, as the rule does; the audit objects of the trade. */
+async function audit(events, tradeId) {
+  const bucket = await createBucket();
+  const auditor = await coldStart("event-handler", { AUDIT_BUCKET: bucket });
+  for (const event of events) await auditor.handler(event, lambdaContext());
+  const { Contents = [] } = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "audit/" }));
+  return Contents.map((c) => c.Key).filter((k) => k.includes(tradeId));
+}
+
+/** Receives the queue's messages (hidden for a while); with `remove`, deletes them too. */
+async function drainRaw(queue, { remove = false } = {}) {
+  const messages = await receiveAll(queue.url, { keep: false });
+  if (remove) {
+    for (const m of messages) await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle }));
+  }
+  return messages;
 }
 
 async function rowsFor(clientOrderIds) {
@@ -94,7 +136,7 @@ async function tcpServer(onConnection) {
 describe("trade-processor", () => {
   it("takes a valid trade end to end: API -> queue -> processor -> one row, the session, the event, the audit record", async () => {
     const { queue, submit } = await orderFlow();
-    const order = await submit({ symbol: "MSFT", side: "sell", quantity: 12.5, orderType: "limit", limitPrice: 401.1 });
+    const order = await submit({ symbol: "MSFT", side: "sell", quantity: "12.50", orderType: "limit", limitPrice: "401.1" });
 
     const { messages, failedIds } = await pollOnce(queue, processor.handler);
     assert.equal(messages.length, 1);
@@ -103,7 +145,8 @@ describe("trade-processor", () => {
 
     const [row, ...others] = await rowsFor([order.clientOrderId]);
     assert.equal(others.length, 0);
-    assert.equal(row.trade_id, tradeIdFor(order.clientOrderId));
+    assert.equal(row.trade_id, tradeIdFor(TRADER, order.clientOrderId));
+    assert.equal(row.caller_id, TRADER);
     assert.equal(row.trade_id, order.tradeId);
     assert.equal(row.session_id, order.sessionId);
     assert.equal(row.symbol, "MSFT");
@@ -128,13 +171,14 @@ describe("trade-processor", () => {
       { ...event.detail, submittedAt: undefined, processedAt: undefined },
       {
         tradeId: order.tradeId,
+        callerId: TRADER,
         clientOrderId: order.clientOrderId,
         sessionId: order.sessionId,
         symbol: "MSFT",
         side: "sell",
         orderType: "limit",
-        quantity: 12.5,
-        limitPrice: 401.1,
+        quantity: "12.5",
+        limitPrice: "401.1",
         status: "processed",
         submittedAt: undefined,
         processedAt: undefined,
@@ -149,11 +193,15 @@ describe("trade-processor", () => {
     const pad = (n) => String(n).padStart(2, "0");
     assert.equal(
       key,
-      `audit/year=${t.getUTCFullYear()}/month=${pad(t.getUTCMonth() + 1)}/day=${pad(t.getUTCDate())}/${event.id}.json`,
+      `audit/year=${t.getUTCFullYear()}/month=${pad(t.getUTCMonth() + 1)}/day=${pad(t.getUTCDate())}/${order.tradeId}.json`,
     );
     const object = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const audit = JSON.parse(await object.Body.transformToString());
-    assert.deepEqual(audit.event, event);
+    const record = JSON.parse(await object.Body.transformToString());
+    assert.deepEqual(record.event, event);
+    const [outbox] = await outboxOf(order.tradeId);
+    assert.ok(outbox.published_at);
+    assert.equal(outbox.event_id, event.id);
+    assert.equal(outbox.attempts, 1);
   });
 
   it("stores a message delivered twice exactly once, and counts and announces it once", async () => {
@@ -188,16 +236,150 @@ describe("trade-processor", () => {
     assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
   });
 
+  it("books a message delivered to 8 concurrent invocations once: one row, one outbox publication, one event, one audit object, counted once", async () => {
+    const { queue, submit } = await orderFlow();
+    const order = await submit({ quantity: "0.00000001" });
+    const [message] = await drainRaw(queue);
+    const record = sqsRecord(message, queue.arn);
+    // Eight execution environments (cold starts load one at a time: each reads process.env).
+    const instances = [];
+    for (let i = 0; i < 8; i += 1) {
+      instances.push(await coldStart("trade-processor", processorEnv({ table, secretArn, database: db.name, busName: bus.name })));
+    }
+    const results = await Promise.all(instances.map((i) => i.handler({ Records: [record] }, lambdaContext())));
+    assert.deepEqual(results, Array.from({ length: 8 }, () => ({ batchItemFailures: [] })));
+
+    const rows = await rowsFor([order.clientOrderId]);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].quantity, "0.00000001");
+    const [outbox, ...more] = await outboxOf(order.tradeId);
+    assert.equal(more.length, 0);
+    assert.ok(outbox.published_at);
+    assert.equal(outbox.attempts, 1, "claimed once");
+    const events = await eventsFor(order.tradeId);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].detail.quantity, "0.00000001");
+    assert.equal((await audit(events, order.tradeId)).length, 1);
+    const session = await getSession(table, order.sessionId);
+    assert.equal(session.ordersSubmitted.N, "1");
+    assert.equal(session.tradesProcessed.N, "1");
+  });
+
+  for (const point of ["after-commit", "after-put-events", "before-ack"]) {
+    it(`books a trade once when the invocation dies ${point}, and redelivery finishes what is missing`, async () => {
+      const { queue, submit } = await orderFlow();
+      const order = await submit({ orderType: "limit", limitPrice: "3.5" });
+      // The dying instance claims the outbox row for 1 s only: its lease
+      // runs out and the redelivery publishes in its place.
+      const dying = await coldStart(
+        "trade-processor",
+        processorEnv({ table, secretArn, database: db.name, busName: bus.name, TRADE_PROCESSOR_CRASH_AT: point, OUTBOX_LEASE_SECONDS: "1" }),
+      );
+      const crashed = await pollOnce(queue, dying.handler);
+      assert.equal(crashed.crash?.name, "InjectedCrash", `the invocation died ${point}`);
+      assert.deepEqual(await queueDepth(queue.url), { visible: 1, inFlight: 0 }, "nothing acknowledged");
+
+      const redelivered = await pollOnce(queue, processor.handler);
+      assert.equal(redelivered.messages[0]?.Attributes.ApproximateReceiveCount, "2");
+      assert.deepEqual(redelivered.failedIds, []);
+      assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
+
+      assert.equal((await rowsFor([order.clientOrderId])).length, 1);
+      const [outbox, ...more] = await outboxOf(order.tradeId);
+      assert.equal(more.length, 0);
+      assert.ok(outbox.published_at, "published");
+      const events = await eventsFor(order.tradeId);
+      // Dying between PutEvents and recording it publishes twice (EventBridge
+      // cannot deduplicate); both carry the trade id and are audited once.
+      assert.equal(events.length, point === "after-put-events" ? 2 : 1);
+      assert.equal(new Set(events.map((e) => e.time)).size, 1, "both at the trade's time: the same audit key");
+      assert.equal((await audit(events, order.tradeId)).length, 1);
+      const session = await getSession(table, order.sessionId);
+      assert.equal(session.ordersSubmitted.N, "1");
+      assert.equal(session.tradesProcessed.N, "1");
+    });
+  }
+
+  it("publishes an outbox row whose message is gone (dead-lettered after a crash) with the next batch", async () => {
+    const { queue, submit } = await orderFlow();
+    const stranded = await submit();
+    const dying = await coldStart(
+      "trade-processor",
+      processorEnv({ table, secretArn, database: db.name, busName: bus.name, TRADE_PROCESSOR_CRASH_AT: "after-commit" }),
+    );
+    assert.ok((await pollOnce(queue, dying.handler)).crash);
+    await drainRaw(queue, { remove: true });
+    // Older than a lease, as it is when its message has run out of receives.
+    await db.query("UPDATE trade_outbox SET created_at = now() - interval '10 minutes' WHERE trade_id = $1", [stranded.tradeId]);
+    assert.equal((await outboxOf(stranded.tradeId))[0].published_at, null);
+
+    const next = await submit();
+    assert.deepEqual((await pollOnce(queue, processor.handler)).failedIds, []);
+    assert.ok((await outboxOf(stranded.tradeId))[0].published_at);
+    assert.ok((await outboxOf(next.tradeId))[0].published_at);
+    assert.equal((await eventsFor(stranded.tradeId)).length, 1);
+  });
+
+  it("gives two callers with the same client order id two trades", async () => {
+    const { queue, submit } = await orderFlow();
+    const a = await submit({ clientOrderId: `shared-${uid()}` }, "arn:aws:iam::123456789012:user/alice");
+    const b = await submit({ clientOrderId: a.clientOrderId, quantity: "7" }, "arn:aws:iam::123456789012:user/bob");
+    assert.notEqual(a.tradeId, b.tradeId);
+    assert.deepEqual((await pollOnce(queue, processor.handler)).failedIds, []);
+    const rows = await rowsFor([a.clientOrderId]);
+    assert.deepEqual(
+      rows.map((r) => [r.caller_id, r.trade_id, r.quantity]).sort(),
+      [
+        ["arn:aws:iam::123456789012:user/alice", a.tradeId, "100.00000000"],
+        ["arn:aws:iam::123456789012:user/bob", b.tradeId, "7.00000000"],
+      ],
+    );
+    await drainJson(bus.observer.url);
+  });
+
+  it("sends a racing conflicting order to the dead-letter queue with an error log line and a metric, keeping the first", async () => {
+    const dlq = await createQueue(`sqs-trade-orders-dlq-${uid()}`);
+    const { queue, submit } = await orderFlow({ RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: "2" }) });
+    const first = await submit();
+    assert.deepEqual((await pollOnce(queue, processor.handler)).failedIds, []);
+    // Another order under the same key, as if it had raced past trade-api's check.
+    const { tradeId, caller, ...fields } = first;
+    await sendRaw(queue.url, JSON.stringify(messageFor({ ...fields, quantity: "101", side: "sell" }, caller)));
+
+    const logs = await captureLogs("trade-processor");
+    try {
+      for (let receive = 1; receive <= 2; receive += 1) {
+        const { messages, failedIds } = await pollOnce(queue, processor.handler);
+        assert.equal(messages.length, 1);
+        assert.deepEqual(failedIds, [messages[0].MessageId], "reported as the item's failure");
+      }
+    } finally {
+      logs.restore();
+    }
+    const conflicts = logs.messages("client order id reused for a different order");
+    assert.equal(conflicts.length, 2);
+    assert.equal(conflicts[0].level, "error");
+    assert.deepEqual(conflicts[0].fields, ["side", "quantity"]);
+    assert.equal(conflicts[0].storedTradeId, tradeId);
+    // Embedded metric format: CloudWatch Logs turns the line into the metric.
+    assert.equal(conflicts[0].OrderConflicts, 1);
+    assert.deepEqual(conflicts[0]._aws.CloudWatchMetrics[0].Metrics, [{ Name: "OrderConflicts", Unit: "Count" }]);
+    // After maxReceiveCount receives, SQS moves it to the dead-letter queue.
+    assert.equal((await pollOnce(queue, processor.handler)).messages.length, 0);
+    assert.equal((await queueDepth(dlq.url)).visible, 1);
+    const [row, ...others] = await rowsFor([first.clientOrderId]);
+    assert.equal(others.length, 0);
+    assert.deepEqual([row.side, row.quantity], ["buy", "100.00000000"]);
+    await drainJson(bus.observer.url);
+  });
+
   it("reports a malformed message as that item's failure while the others succeed", async () => {
     const { queue, submit } = await orderFlow();
     const a = await submit();
     const notJson = await sendRaw(queue.url, "{this is not json");
-    const bad = tradeMessage(
-      { clientOrderId: `bad-${uid()}`, symbol: "AAPL", side: "buy", quantity: 1, orderType: "market" },
-      { sessionId: "s-bad", submittedAt: new Date().toISOString() },
-    );
-    const invalid = await sendRaw(queue.url, JSON.stringify({ ...bad, quantity: -1 }));
-    const b = await submit({ side: "sell", orderType: "limit", limitPrice: 10 });
+    const bad = messageFor({ clientOrderId: `bad-${uid()}`, symbol: "AAPL", side: "buy", quantity: "1", orderType: "market" });
+    const invalid = await sendRaw(queue.url, JSON.stringify({ ...bad, quantity: 1 }));
+    const b = await submit({ side: "sell", orderType: "limit", limitPrice: "10" });
 
     const logs = await captureLogs("trade-processor");
     let result;
@@ -216,9 +398,11 @@ describe("trade-processor", () => {
     assert.deepEqual(await queueDepth(queue.url), { visible: 2, inFlight: 0 });
     const malformed = logs.messages("malformed message");
     assert.deepEqual(new Set(malformed.map((l) => l.messageId)), new Set([notJson, invalid]));
-    assert.deepEqual(malformed.find((l) => l.messageId === invalid).errors, [
-      { field: "quantity", message: "must be greater than 0" },
-    ]);
+    assert.deepEqual(
+      malformed.find((l) => l.messageId === invalid).errors.map((e) => e.field),
+      ["quantity"],
+      "a JSON number is no amount",
+    );
     await drainJson(bus.observer.url);
   });
 
@@ -296,10 +480,10 @@ describe("trade-processor", () => {
       const env = processorEnv({ table, secretArn, database: fresh.name, busName: bus.name });
       const [one, two] = [await coldStart("trade-processor", env), await coldStart("trade-processor", env)];
       const record = (order) => {
-        const body = tradeMessage(order, { sessionId: `s-${uid()}`, submittedAt: new Date().toISOString() });
+        const body = messageFor(order);
         return sqsRecord({ MessageId: `m-${uid()}`, ReceiptHandle: "r", Body: JSON.stringify(body), Attributes: {} }, "arn:aws:sqs:us-east-1:123456789012:q");
       };
-      const order = (id) => ({ clientOrderId: id, symbol: "IBM", side: "buy", quantity: 1, orderType: "market" });
+      const order = (id) => ({ clientOrderId: id, symbol: "IBM", side: "buy", quantity: "1", orderType: "market" });
       const logs = await captureLogs("trade-processor");
       let results;
       try {
@@ -315,7 +499,7 @@ describe("trade-processor", () => {
       assert.deepEqual(results, [{ batchItemFailures: [] }, { batchItemFailures: [] }]);
       assert.equal(logs.messages("database migrations applied").length, 1);
       const { rows } = await fresh.query("SELECT version FROM schema_migrations");
-      assert.deepEqual(rows, [{ version: 1 }]);
+      assert.deepEqual(rows.map((r) => r.version).sort(), [1, 2]);
       assert.equal((await fresh.query("SELECT count(*)::int AS n FROM trades")).rows[0].n, 3);
       await drainJson(bus.observer.url);
     } finally {
@@ -331,10 +515,7 @@ describe("trade-processor", () => {
       const tlsEnv = processorEnv({ table, secretArn, database: fresh.name, busName: bus.name });
       delete tlsEnv.DB_SSL;
       const record = () => {
-        const body = tradeMessage(
-          { clientOrderId: `tls-${uid()}`, symbol: "IBM", side: "buy", quantity: 1, orderType: "market" },
-          { sessionId: "s-tls", submittedAt: new Date().toISOString() },
-        );
+        const body = messageFor({ clientOrderId: `tls-${uid()}`, symbol: "IBM", side: "buy", quantity: "1", orderType: "market" }, TRADER, "s-tls");
         return sqsRecord({ MessageId: `m-${uid()}`, ReceiptHandle: "r", Body: JSON.stringify(body), Attributes: {} }, "arn:aws:sqs:us-east-1:123456789012:q");
       };
 
@@ -370,9 +551,9 @@ describe("trade-processor", () => {
 
 /** The client submits the same order again (same client order id). */
 async function orderFlowRetry(queue, order) {
-  const api = await coldStart("trade-api", tradeApiEnv({ table, queueUrl: queue.url }));
-  const { tradeId, ...fields } = order;
-  const res = await api.handler(apiEvent("POST", "/trades", fields));
+  const api = await coldStart("trade-api", tradeApiEnv({ table, orderKeysTable, queueUrl: queue.url }));
+  const { tradeId, caller, ...fields } = order;
+  const res = await api.handler(apiEvent("POST", "/trades", fields, {}, caller));
   assert.equal(JSON.parse(res.body).tradeId, tradeId);
   return res;
 }

@@ -1,36 +1,65 @@
 // trade-api: the API Gateway (REST, Lambda proxy) handler.
 //
 //   POST /trades  validates an order against schemas/trade-order.json (the
-//                 API's request model) and the business rules; 400 with the
-//                 list of field errors, or queues it on the trade-orders queue
-//                 (the client order id is the idempotency key), records the
-//                 session's activity in DynamoDB and answers 202 with the
-//                 trade id.
-//   GET /health   checks the sessions table, the trade-orders queue and that
-//                 the database accepts TCP connections. 200 when all answer;
-//                 200 "degraded" when only the database does not (orders are
-//                 still accepted: they wait on the queue); 503 naming the
-//                 table or queue when one of them fails (and nothing more).
+//                 API's request model); 400 with the list of field errors.
+//                 The idempotency key is (caller, clientOrderId), the caller
+//                 being the signed principal (requestContext.identity.userArn
+//                 under AWS_IAM auth). A new key is recorded in the order-keys
+//                 table with the order's canonical hash, together with the
+//                 session's activity, in one conditional DynamoDB transaction;
+//                 then the order is queued and the answer is 202 with the
+//                 trade id. The same caller resubmitting the same order gets
+//                 the same answer (and the order is queued again, harmlessly:
+//                 trade-processor books it once); the same key with a
+//                 different order is 409 Conflict naming the fields that
+//                 differ, and nothing is queued.
+//   GET /health   checks the sessions and order-keys tables, the trade-orders
+//                 queue and that the database accepts TCP connections. 200
+//                 when all answer; 200 "degraded" when only the database does
+//                 not (orders are still accepted: they wait on the queue); 503
+//                 naming the table or queue when one of them fails.
 //
-// Environment: SESSIONS_TABLE, TRADE_ORDERS_QUEUE_URL, DB_ENDPOINT, DB_PORT
-// (required); SESSION_TTL_SECONDS (default 86400), HEALTH_CHECK_TIMEOUT_MS
+// Environment: SESSIONS_TABLE, ORDER_KEYS_TABLE, TRADE_ORDERS_QUEUE_URL,
+// DB_ENDPOINT, DB_PORT (required); SESSION_TTL_SECONDS (default 86400),
+// ORDER_KEY_TTL_SECONDS (default 7776000, 90 days), HEALTH_CHECK_TIMEOUT_MS
 // (default 2000), LOG_LEVEL (optional).
 
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
-import { DescribeTableCommand, DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+} from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { clientConfig, requireEnv } from "./lib/aws.mjs";
 import { createLogger } from "./lib/logger.mjs";
-import { isValidSessionId, tradeMessage } from "./lib/orders.mjs";
+import {
+  canonicalOrder,
+  differingFields,
+  isValidCaller,
+  isValidSessionId,
+  orderHash,
+  orderKeyFor,
+  ORDER_FIELDS,
+  tradeIdFor,
+  tradeMessage,
+} from "./lib/orders.mjs";
 import { validateOrder } from "./order.mjs";
 
-const env = requireEnv(["SESSIONS_TABLE", "TRADE_ORDERS_QUEUE_URL", "DB_ENDPOINT", "DB_PORT"]);
+const env = requireEnv(["SESSIONS_TABLE", "ORDER_KEYS_TABLE", "TRADE_ORDERS_QUEUE_URL", "DB_ENDPOINT", "DB_PORT"]);
 const DB_PORT = Number.parseInt(env.DB_PORT, 10);
 if (!Number.isInteger(DB_PORT) || DB_PORT < 1 || DB_PORT > 65535) {
   throw new Error(`DB_PORT must be a TCP port (1-65535), not ${JSON.stringify(env.DB_PORT)}`);
 }
 const SESSION_TTL_SECONDS = Number.parseInt(process.env.SESSION_TTL_SECONDS ?? "", 10) || 86400;
+// An order key outlives any redelivery of its message (SQS keeps one 14 days
+// at most); after it expires, a conflicting reuse is still refused by
+// trade-processor (its dead-letter queue), and a same-order retry is still
+// booked once.
+const ORDER_KEY_TTL_SECONDS = Number.parseInt(process.env.ORDER_KEY_TTL_SECONDS ?? "", 10) || 90 * 86400;
 const HEALTH_CHECK_TIMEOUT_MS = Number.parseInt(process.env.HEALTH_CHECK_TIMEOUT_MS ?? "", 10) || 2000;
 const FIFO = env.TRADE_ORDERS_QUEUE_URL.endsWith(".fifo");
 
@@ -87,11 +116,18 @@ function parseBody(event) {
   }
 }
 
+/** The signed caller (AWS_IAM auth): the principal's ARN, else its id. */
+function callerOf(event) {
+  const identity = event.requestContext?.identity || {};
+  const caller = identity.userArn || identity.caller;
+  return isValidCaller(caller) ? caller : undefined;
+}
+
 /**
  * The session an order belongs to: the body's `sessionId`, else the
  * X-Session-Id header, else one derived from the signed caller's identity.
  */
-function sessionIdFor(event, order, errors) {
+function sessionIdFor(event, order, callerId, errors) {
   if (order?.sessionId) return order.sessionId;
   const fromHeader = header(event, "x-session-id");
   if (fromHeader !== undefined) {
@@ -99,44 +135,173 @@ function sessionIdFor(event, order, errors) {
     errors.push({ field: "X-Session-Id", message: "must be 1-128 characters: letters, digits and . _ : @ -" });
     return undefined;
   }
-  const identity = event.requestContext?.identity || {};
-  const caller = identity.userArn || identity.caller || identity.cognitoIdentityId || identity.accountId;
-  if (caller) return `caller-${createHash("sha256").update(String(caller)).digest("hex").slice(0, 32)}`;
-  return "anonymous";
+  return `caller-${createHash("sha256").update(String(callerId)).digest("hex").slice(0, 32)}`;
+}
+
+/** The attribute of an order field in the order-keys table. */
+const ITEM_ATTRIBUTES = {
+  sessionId: "session_id",
+  symbol: "symbol",
+  side: "side",
+  orderType: "order_type",
+  quantity: "quantity",
+  limitPrice: "limit_price",
+};
+
+/** The canonical order an order-keys item records. */
+function orderOfItem(item) {
+  const order = { clientOrderId: item.client_order_id?.S };
+  for (const field of ORDER_FIELDS) {
+    const value = item[ITEM_ATTRIBUTES[field]]?.S;
+    if (value !== undefined) order[field] = value;
+  }
+  return order;
+}
+
+class KeyRecordFailed extends Error {}
+
+/**
+ * Records a new order key and the session's activity at once; or finds the
+ * key already recorded. Returns `{ recorded: true }` or `{ recorded: false,
+ * item }` (the item first recorded). DynamoDB cancels a transaction that
+ * races another on the same item (TransactionConflict): tried again then.
+ */
+async function recordOrderKey({ orderKey, callerId, canonical, hash, tradeId, submittedAt }) {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const item = {
+    order_key: { S: orderKey },
+    order_hash: { S: hash },
+    trade_id: { S: tradeId },
+    caller_id: { S: callerId },
+    client_order_id: { S: canonical.clientOrderId },
+    submitted_at: { S: submittedAt },
+    expires_at: { N: String(nowSeconds + ORDER_KEY_TTL_SECONDS) },
+  };
+  for (const field of ORDER_FIELDS) {
+    if (canonical[field] !== undefined) item[ITEM_ATTRIBUTES[field]] = { S: canonical[field] };
+  }
+  const transaction = {
+    TransactItems: [
+      {
+        Put: {
+          TableName: env.ORDER_KEYS_TABLE,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(order_key)",
+        },
+      },
+      {
+        // Counted here, in the transaction that records the key: once per trade.
+        Update: {
+          TableName: env.SESSIONS_TABLE,
+          Key: { session_id: { S: canonical.sessionId } },
+          UpdateExpression:
+            "SET createdAt = if_not_exists(createdAt, :now), lastActivityAt = :now, lastClientOrderId = :coid, " +
+            "lastSubmittedTradeId = :tid, expires_at = :ttl ADD ordersSubmitted :one",
+          ExpressionAttributeValues: {
+            ":now": { S: submittedAt },
+            ":coid": { S: canonical.clientOrderId },
+            ":tid": { S: tradeId },
+            ":ttl": { N: String(nowSeconds + SESSION_TTL_SECONDS) },
+            ":one": { N: "1" },
+          },
+        },
+      },
+    ],
+  };
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await dynamodb.send(new TransactWriteItemsCommand(transaction));
+      return { recorded: true };
+    } catch (err) {
+      const reasons = (err instanceof TransactionCanceledException || err?.name === "TransactionCanceledException")
+        ? (err.CancellationReasons ?? []).map((r) => r?.Code)
+        : undefined;
+      if (!reasons) throw err;
+      if (reasons[0] === "ConditionalCheckFailed") {
+        const { Item } = await dynamodb.send(
+          new GetItemCommand({ TableName: env.ORDER_KEYS_TABLE, Key: { order_key: { S: orderKey } }, ConsistentRead: true }),
+        );
+        if (Item) return { recorded: false, item: Item };
+      }
+      if (attempt >= 3 || !reasons.some((r) => r === "TransactionConflict" || r === "ConditionalCheckFailed")) {
+        throw new KeyRecordFailed(`the order key could not be recorded (${reasons.join(", ")})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt * Math.random()));
+    }
+  }
 }
 
 async function submitTrade(event, log) {
+  const callerId = callerOf(event);
+  if (!callerId) {
+    // The route requires AWS_IAM auth: API Gateway always names the caller.
+    log.error("order without a signed caller identity", { identity: event.requestContext?.identity });
+    return respond(403, { message: "The request carries no signed caller identity (the route needs AWS_IAM auth)" });
+  }
   const parsed = parseBody(event);
   const { order, errors, rejectedBy } = parsed.errors
     ? { order: undefined, errors: parsed.errors, rejectedBy: "body" }
     : validateOrder(parsed.value);
-  const sessionId = sessionIdFor(event, order, errors);
+  const sessionId = sessionIdFor(event, order, callerId, errors);
   if (errors.length) {
     log.info("order rejected", { errors, rejectedBy: rejectedBy ?? "header" });
     return respond(400, { message: "Invalid trade order", errors });
   }
 
-  const submittedAt = new Date().toISOString();
-  const message = tradeMessage(order, { sessionId, submittedAt });
-  const orderLog = log.child({ tradeId: message.tradeId, clientOrderId: order.clientOrderId, sessionId });
+  const canonical = canonicalOrder(order, sessionId);
+  const tradeId = tradeIdFor(callerId, order.clientOrderId);
+  const hash = orderHash(callerId, canonical);
+  const orderKey = orderKeyFor(callerId, order.clientOrderId);
+  const orderLog = log.child({ tradeId, clientOrderId: order.clientOrderId, callerId, sessionId });
 
+  let submittedAt = new Date().toISOString();
+  let key;
+  try {
+    key = await recordOrderKey({ orderKey, callerId, canonical, hash, tradeId, submittedAt });
+  } catch (err) {
+    orderLog.error("order key not recorded", { error: err });
+    return respond(503, {
+      message: "The order could not be accepted; retry with the same clientOrderId",
+      clientOrderId: order.clientOrderId,
+    });
+  }
+  if (!key.recorded) {
+    if (key.item.order_hash?.S !== hash) {
+      const fields = differingFields(canonical, orderOfItem(key.item));
+      orderLog.warn("client order id reused for a different order", { fields });
+      return respond(409, {
+        message: `clientOrderId ${order.clientOrderId} was already used for a different order; these fields differ: ${fields.join(", ")}`,
+        clientOrderId: order.clientOrderId,
+        tradeId,
+        fields,
+        errors: fields.map((field) => ({ field, message: "differs from the order first submitted with this clientOrderId" })),
+      });
+    }
+    // The same order again: queued again as it was first (the earlier
+    // attempt may have failed to queue it); trade-processor books it once.
+    submittedAt = key.item.submitted_at?.S ?? submittedAt;
+    orderLog.info("order resubmitted", { firstSubmittedAt: submittedAt });
+  }
+
+  const message = tradeMessage(callerId, canonical, { submittedAt });
   const send = {
     QueueUrl: env.TRADE_ORDERS_QUEUE_URL,
     MessageBody: JSON.stringify(message),
     MessageAttributes: {
-      idempotencyKey: { DataType: "String", StringValue: order.clientOrderId },
-      tradeId: { DataType: "String", StringValue: message.tradeId },
+      idempotencyKey: { DataType: "String", StringValue: orderKey },
+      tradeId: { DataType: "String", StringValue: tradeId },
     },
   };
   if (FIFO) {
     // A FIFO queue drops a duplicate within its 5-minute window; a standard
-    // queue cannot, and trade-processor's unique client order id covers both.
+    // queue cannot, and trade-processor's unique (caller, client order id)
+    // covers both.
     send.MessageGroupId = sessionId;
-    send.MessageDeduplicationId = createHash("sha256").update(order.clientOrderId).digest("hex");
+    send.MessageDeduplicationId = orderKey;
   }
   try {
     const out = await sqs.send(new SendMessageCommand(send));
-    orderLog.info("order queued", { messageId: out.MessageId, symbol: order.symbol, side: order.side });
+    orderLog.info("order queued", { messageId: out.MessageId, symbol: order.symbol, side: order.side, resubmitted: !key.recorded });
   } catch (err) {
     orderLog.error("order could not be queued", { error: err });
     return respond(503, {
@@ -145,35 +310,7 @@ async function submitTrade(event, log) {
     });
   }
 
-  // The order is queued: a failure to record the activity is logged and does
-  // not fail the request (a retry by the client would only queue a duplicate).
-  try {
-    await recordSessionActivity(sessionId, message);
-  } catch (err) {
-    orderLog.error("session activity not recorded", { error: err });
-  }
-
-  return respond(202, { tradeId: message.tradeId, clientOrderId: order.clientOrderId, status: "accepted" });
-}
-
-async function recordSessionActivity(sessionId, message) {
-  const nowIso = new Date().toISOString();
-  await dynamodb.send(
-    new UpdateItemCommand({
-      TableName: env.SESSIONS_TABLE,
-      Key: { session_id: { S: sessionId } },
-      UpdateExpression:
-        "SET createdAt = if_not_exists(createdAt, :now), lastActivityAt = :now, lastClientOrderId = :coid, " +
-        "lastSubmittedTradeId = :tid, expires_at = :ttl ADD ordersSubmitted :one",
-      ExpressionAttributeValues: {
-        ":now": { S: nowIso },
-        ":coid": { S: message.clientOrderId },
-        ":tid": { S: message.tradeId },
-        ":ttl": { N: String(Math.floor(Date.now() / 1000) + SESSION_TTL_SECONDS) },
-        ":one": { N: "1" },
-      },
-    }),
-  );
+  return respond(202, { tradeId, clientOrderId: order.clientOrderId, status: "accepted" });
 }
 
 /**
@@ -197,13 +334,16 @@ function checkDatabaseReachable(abortSignal) {
   });
 }
 
+async function checkTable(name, abortSignal) {
+  const out = await dynamodb.send(new DescribeTableCommand({ TableName: name }), { abortSignal });
+  const status = out.Table?.TableStatus;
+  if (status !== "ACTIVE" && status !== "UPDATING") throw new Error(`table status ${status}`);
+}
+
 // Without these, no order can be accepted: /health answers 503.
 const REQUIRED_CHECKS = {
-  sessionsTable: async (abortSignal) => {
-    const out = await dynamodb.send(new DescribeTableCommand({ TableName: env.SESSIONS_TABLE }), { abortSignal });
-    const status = out.Table?.TableStatus;
-    if (status !== "ACTIVE" && status !== "UPDATING") throw new Error(`table status ${status}`);
-  },
+  sessionsTable: (abortSignal) => checkTable(env.SESSIONS_TABLE, abortSignal),
+  orderKeysTable: (abortSignal) => checkTable(env.ORDER_KEYS_TABLE, abortSignal),
   tradeOrdersQueue: async (abortSignal) => {
     await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: env.TRADE_ORDERS_QUEUE_URL, AttributeNames: ["QueueArn"] }),
@@ -214,7 +354,7 @@ const REQUIRED_CHECKS = {
 // Without these, orders are still accepted (they wait on the queue until
 // trade-processor can write them): /health answers 200 "degraded".
 const DEGRADING_CHECKS = { database: checkDatabaseReachable };
-const FAILURE = { sessionsTable: "failed", tradeOrdersQueue: "failed", database: "unreachable" };
+const FAILURE = { sessionsTable: "failed", orderKeysTable: "failed", tradeOrdersQueue: "failed", database: "unreachable" };
 
 async function health(log) {
   const checks = { ...REQUIRED_CHECKS, ...DEGRADING_CHECKS };

@@ -40,6 +40,77 @@ impl KeyStore for MemoryKeyStore {
     }
 }
 
+/// The keys `tp local` issued and, for any other, the emulator's own: an
+/// access key made through moto's IAM API (`CreateAccessKey`, as a user of
+/// the environment makes one for another caller) is accepted as its user,
+/// as AWS accepts any active key of an IAM user. moto's IAM API never
+/// answers a secret again, so it is read from moto's model dump
+/// (`/moto-api/data.json`), once per key: found keys are remembered.
+pub struct EmulatorKeyStore {
+    issued: Arc<MemoryKeyStore>,
+    endpoint: String,
+}
+
+impl EmulatorKeyStore {
+    /// `issued` first, then moto at `endpoint` (`http://host:port`).
+    pub fn new(issued: Arc<MemoryKeyStore>, endpoint: &str) -> EmulatorKeyStore {
+        EmulatorKeyStore {
+            issued,
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+impl KeyStore for EmulatorKeyStore {
+    fn lookup(&self, access_key_id: &str) -> Option<(Principal, Credentials)> {
+        if let Some(found) = self.issued.lookup(access_key_id) {
+            return Some(found);
+        }
+        let url = format!("{}/moto-api/data.json", self.endpoint);
+        // `lookup` is synchronous and may be called on the async runtime's
+        // threads, where a blocking client cannot run: a thread of its own.
+        let dump = std::thread::spawn(move || {
+            crate::local::commands::request("GET", &url, &[], Vec::new())
+                .ok()
+                .filter(|(status, _)| *status == 200)
+                .and_then(|(_, body)| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        })
+        .join()
+        .ok()
+        .flatten()?;
+        let found = user_key(&dump, access_key_id)?;
+        self.issued.insert(found.0.clone(), found.1.clone());
+        Some(found)
+    }
+}
+
+/// The active access key `access_key_id` of an IAM user in moto's model
+/// dump, with its user as the principal.
+fn user_key(dump: &serde_json::Value, access_key_id: &str) -> Option<(Principal, Credentials)> {
+    let iam = &dump["iam"];
+    let key = iam["AccessKey"].as_array()?.iter().find(|k| {
+        k["access_key_id"].as_str() == Some(access_key_id) && k["status"].as_str() == Some("Active")
+    })?;
+    let user_name = key["user_name"].as_str()?;
+    let user = iam["User"]
+        .as_array()?
+        .iter()
+        .find(|u| u["name"].as_str() == Some(user_name))?;
+    let arn = user["arn"].as_str()?.to_owned();
+    let principal = Principal {
+        identity_arn: arn.clone(),
+        account: account_of(&arn),
+        user_id: user["id"].as_str().unwrap_or_default().to_owned(),
+        arn,
+    };
+    let credentials = Credentials {
+        access_key_id: access_key_id.to_owned(),
+        secret_access_key: key["secret_access_key"].as_str()?.to_owned(),
+        session_token: None,
+    };
+    Some((principal, credentials))
+}
+
 /// Creates principals in moto and registers their keys in a
 /// [`MemoryKeyStore`].
 pub struct Identities {
@@ -160,4 +231,35 @@ impl Identities {
 
 fn account_of(arn: &str) -> String {
     arn.split(':').nth(4).unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dump(status: &str) -> serde_json::Value {
+        serde_json::json!({"iam": {
+            "AccessKey": [{"access_key_id": "AKIAOTHER", "secret_access_key": "s3cret",
+                           "status": status, "user_name": "second"}],
+            "User": [{"name": "second", "arn": "arn:aws:iam::123456789012:user/second", "id": "AIDA2"}],
+        }})
+    }
+
+    #[test]
+    fn an_active_key_of_an_emulator_user_is_that_user() {
+        let (principal, credentials) = user_key(&dump("Active"), "AKIAOTHER").expect("found");
+        assert_eq!(principal.arn, "arn:aws:iam::123456789012:user/second");
+        assert_eq!(principal.identity_arn, principal.arn);
+        assert_eq!(principal.account, "123456789012");
+        assert_eq!(principal.user_id, "AIDA2");
+        assert_eq!(credentials.secret_access_key, "s3cret");
+        assert_eq!(credentials.session_token, None);
+    }
+
+    #[test]
+    fn unknown_and_inactive_keys_are_not_accepted() {
+        assert!(user_key(&dump("Active"), "AKIAUNKNOWN").is_none());
+        assert!(user_key(&dump("Inactive"), "AKIAOTHER").is_none());
+        assert!(user_key(&serde_json::json!({}), "AKIAOTHER").is_none());
+    }
 }

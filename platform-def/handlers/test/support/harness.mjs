@@ -73,6 +73,19 @@ export async function createSessionsTable(name = `ddb-sessions-${uid()}`) {
   return name;
 }
 
+/** A table keyed by one string attribute, as the definition declares order_keys and alert_keys. */
+export async function createKeyTable(attribute, name = `ddb-${attribute.replaceAll("_", "-")}-${uid()}`) {
+  await aws.dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [{ AttributeName: attribute, AttributeType: "S" }],
+      KeySchema: [{ AttributeName: attribute, KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  return name;
+}
+
 export async function getSession(table, sessionId) {
   const { Item } = await aws.dynamodb.send(
     new GetItemCommand({ TableName: table, Key: { session_id: { S: sessionId } }, ConsistentRead: true }),
@@ -215,6 +228,8 @@ export function lambdaContext(remainingMs = 30000) {
  * false` nothing is deleted (a crash after processing, before the delete).
  */
 export async function pollOnce(queue, handler, { batchSize = 10, deleteSucceeded = true, context } = {}) {
+  // An invocation that dies (throws) acknowledges nothing: Lambda lets every
+  // message of the batch become visible again (here at once).
   const { Messages = [] } = await aws.sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: queue.url,
@@ -226,7 +241,17 @@ export async function pollOnce(queue, handler, { batchSize = 10, deleteSucceeded
     }),
   );
   const event = { Records: Messages.map((m) => sqsRecord(m, queue.arn)) };
-  const response = await handler(event, context ?? lambdaContext());
+  let response;
+  try {
+    response = await handler(event, context ?? lambdaContext());
+  } catch (crash) {
+    for (const m of Messages) {
+      await aws.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }),
+      );
+    }
+    return { messages: Messages, event, response: undefined, failedIds: Messages.map((m) => m.MessageId), crash };
+  }
   const ids = new Set(Messages.map((m) => m.MessageId));
   const failedIds = (response?.batchItemFailures || []).map((f) => f.itemIdentifier);
   for (const id of failedIds) {
@@ -337,9 +362,10 @@ export function processorEnv({ table, secretArn, database, busName, ...rest }) {
 }
 
 /** The environment trade-api needs; its database check reaches the test server. */
-export function tradeApiEnv({ table, queueUrl, ...rest }) {
+export function tradeApiEnv({ table, orderKeysTable, queueUrl, ...rest }) {
   return {
     SESSIONS_TABLE: table,
+    ORDER_KEYS_TABLE: orderKeysTable,
     TRADE_ORDERS_QUEUE_URL: queueUrl,
     DB_ENDPOINT: process.env.PGHOST,
     DB_PORT: process.env.PGPORT,
@@ -347,8 +373,11 @@ export function tradeApiEnv({ table, queueUrl, ...rest }) {
   };
 }
 
-/** An API Gateway REST (Lambda proxy) event. */
-export function apiEvent(method, path, body, headers = {}) {
+/** The caller apiEvent signs as, unless told otherwise. */
+export const TRADER = "arn:aws:iam::123456789012:user/trader";
+
+/** An API Gateway REST (Lambda proxy) event, as AWS_IAM auth passes it (signed by `caller`). */
+export function apiEvent(method, path, body, headers = {}, caller = TRADER) {
   return {
     resource: path,
     path,
@@ -361,7 +390,7 @@ export function apiEvent(method, path, body, headers = {}) {
       httpMethod: method,
       requestId: randomUUID(),
       stage: "dev",
-      identity: { sourceIp: "127.0.0.1", userArn: "arn:aws:iam::123456789012:user/trader" },
+      identity: { sourceIp: "127.0.0.1", userArn: caller, caller: caller && `AIDA${caller.length}:${caller.split("/").pop()}` },
     },
     body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
     isBase64Encoded: false,

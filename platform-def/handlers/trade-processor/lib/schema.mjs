@@ -34,6 +34,31 @@ export const MIGRATIONS = [
       CREATE INDEX IF NOT EXISTS trades_session_submitted_idx ON trades (session_id, submitted_at);
     `,
   },
+  {
+    version: 2,
+    name: "idempotency per caller; transactional outbox",
+    // Rows from before callers were recorded keep caller_id '' (no caller
+    // the API accepts is empty), so their client order ids stay theirs.
+    sql: `
+      ALTER TABLE trades ADD COLUMN caller_id text NOT NULL DEFAULT '';
+      ALTER TABLE trades ALTER COLUMN caller_id DROP DEFAULT;
+      ALTER TABLE trades DROP CONSTRAINT trades_client_order_id_key;
+      ALTER TABLE trades ADD CONSTRAINT trades_caller_client_order_id_key UNIQUE (caller_id, client_order_id);
+      -- One row per trade, written in the transaction that writes the trade:
+      -- the TradeProcessed event to publish. A publisher claims a row for a
+      -- lease (claimed_until), publishes, then sets published_at.
+      CREATE TABLE trade_outbox (
+        trade_id      uuid PRIMARY KEY REFERENCES trades (trade_id),
+        detail        text NOT NULL,
+        created_at    timestamptz NOT NULL DEFAULT now(),
+        claimed_until timestamptz,
+        attempts      integer NOT NULL DEFAULT 0,
+        published_at  timestamptz,
+        event_id      text
+      );
+      CREATE INDEX trade_outbox_unpublished_idx ON trade_outbox (created_at) WHERE published_at IS NULL;
+    `,
+  },
 ];
 
 /** Applies every migration not yet recorded; returns the versions applied now. */
