@@ -635,6 +635,8 @@ mod tests {
             "arn:aws:s3:::s3-audit-log-us-east-1-dev".to_owned(),
             "arn:aws:s3:::s3-config-us-east-1-dev".to_owned(),
             arn("dynamodb", "table/ddb-sessions-us-east-1-dev"),
+            arn("dynamodb", "table/ddb-order-keys-us-east-1-dev"),
+            arn("dynamodb", "table/ddb-alert-keys-us-east-1-dev"),
         ];
         for resource in &expected {
             assert_eq!(map.get(resource), Some(key.as_str()), "{resource}: {map:?}");
