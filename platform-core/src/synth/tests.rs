@@ -260,6 +260,7 @@ fn sample() -> Platform {
                 "processor",
                 Spec::Function(FunctionSpec {
                     code: fixture_code(),
+                    include: Vec::new(),
                     handler: "index.handler".into(),
                     memory_mb: PerProfile::ByProfile(vec![
                         ("dev".into(), 512),
