@@ -54,14 +54,12 @@ impl Parse for IncludeMap {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let content;
         let brace = braced!(content in input);
-        let entries = Punctuated::<(LitStr, LitStr), Token![,]>::parse_terminated_with(
-            &content,
-            |input| {
+        let entries =
+            Punctuated::<(LitStr, LitStr), Token![,]>::parse_terminated_with(&content, |input| {
                 let prefix = input.parse()?;
                 input.parse::<Token![:]>()?;
                 Ok((prefix, input.parse()?))
-            },
-        )?;
+            })?;
         Ok(IncludeMap {
             brace,
             entries: entries.into_iter().collect(),

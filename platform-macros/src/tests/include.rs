@@ -70,7 +70,8 @@ fn an_included_directory_must_exist_relative_to_the_crate() {
         &dir,
     );
     assert!(
-        message.starts_with("the directory \"/etc\" must be a path relative to the crate's directory"),
+        message
+            .starts_with("the directory \"/etc\" must be a path relative to the crate's directory"),
         "{message}"
     );
     // A file is not a directory.
