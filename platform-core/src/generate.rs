@@ -117,6 +117,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
             "worker",
             Spec::Function(FunctionSpec {
                 code: code.to_owned(),
+                include: Vec::new(),
                 handler: "index.handler".into(),
                 memory_mb: PerProfile::ByProfile(vec![("dev".into(), 256), ("prod".into(), 1024)]),
                 timeout_secs: 30,

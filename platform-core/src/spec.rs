@@ -89,6 +89,10 @@ pub struct Resource {
 }
 
 /// The kind-specific part of a declaration.
+// A function's spec is the largest by far; a platform holds tens of
+// resources, built once, so boxing it would save nothing that matters and
+// add a `Box` to every constructor and match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Spec {
     Key(KeySpec),
@@ -360,11 +364,24 @@ impl AsyncInvoke {
     };
 }
 
+/// A directory whose files a function's asset holds under `prefix`: the
+/// `"lib": "handlers/shared"` of `include: { "lib": "handlers/shared" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    /// Where the files go in the zip: relative, `/`-separated (`lib`).
+    pub prefix: String,
+    /// The directory, absolute.
+    pub dir: String,
+}
+
 /// `function trade_processor { code: "handlers/trade-processor", ... }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSpec {
     /// Directory of the handler code, absolute.
     pub code: String,
+    /// Directories packaged into the function's asset beside `code`'s files,
+    /// each under its prefix (`include: { "lib": "handlers/shared" }`).
+    pub include: Vec<Include>,
     /// `file.export`, e.g. `index.handler`.
     pub handler: String,
     pub memory_mb: PerProfile<u32>,

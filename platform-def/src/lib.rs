@@ -158,6 +158,7 @@ platform_macros::platform! {
     // Serves the API synchronously, so it answers well within API Gateway's 29 s.
     function trade_api {
         code: "handlers/trade-api",
+        include: { "lib": "handlers/shared" },
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 10s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -179,6 +180,7 @@ platform_macros::platform! {
 
     function trade_processor {
         code: "handlers/trade-processor",
+        include: { "lib": "handlers/shared" },
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 30s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -205,6 +207,7 @@ platform_macros::platform! {
     // Invoked asynchronously by `trade_events`.
     function event_handler {
         code: "handlers/event-handler",
+        include: { "lib": "handlers/shared" },
         memory: 256,
         timeout: 60s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -223,6 +226,7 @@ platform_macros::platform! {
     // `core`'s `lambda` endpoint.
     function api_probe {
         code: "handlers/api-probe",
+        include: { "lib": "handlers/shared" },
         memory: 128,
         timeout: 10s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -238,6 +242,7 @@ platform_macros::platform! {
     // `api_health` also watches the API from outside, every 30 s.
     function health_monitor {
         code: "handlers/health-monitor",
+        include: { "lib": "handlers/shared" },
         memory: 256,
         timeout: 60s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),

@@ -340,6 +340,20 @@ fn emit_parameter(name: &str, body: &ParameterBody) -> TokenStream {
 
 fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
     let code = body.code.as_ref().expect("checked: code declared");
+    let include = body
+        .include
+        .iter()
+        .flat_map(|map| &map.entries)
+        .map(|(prefix, dir)| {
+            quote! {
+                ::platform_core::spec::Include {
+                    prefix: ::std::string::String::from(#prefix),
+                    dir: ::std::string::String::from(::core::concat!(
+                        ::core::env!("CARGO_MANIFEST_DIR"), "/", #dir
+                    )),
+                }
+            }
+        });
     let handler = body
         .handler
         .as_ref()
@@ -438,6 +452,7 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             code: ::std::string::String::from(::core::concat!(
                 ::core::env!("CARGO_MANIFEST_DIR"), "/", #code
             )),
+            include: ::std::vec![#(#include),*],
             handler: #handler,
             memory_mb: #memory,
             timeout_secs: #timeout,

@@ -247,6 +247,7 @@
 //! ```text
 //! function NAME {
 //!     code: "DIR",                             // required: relative to the crate's Cargo.toml
+//!     include: { "PREFIX": "DIR", ... },       // optional: DIR's files zipped at PREFIX/ (function-include)
 //!     handler: "FILE.EXPORT",                  // default "index.handler"
 //!     memory: per_profile(MB),                 // default 128
 //!     timeout: DURATION,                       // default 3s
@@ -268,6 +269,15 @@
 //!     statements: [allow "SERVICE:Action" | ["..", ..] on RESOURCE | "ARN" | *, ...],   // optional: raw IAM
 //! }
 //! ```
+//!
+//! The function's asset is a zip of every file under `code:`, plus, for each
+//! `include:` entry, every file under its directory at its prefix: with
+//! `code: "handlers/trade-api", include: { "lib": "handlers/shared" }`,
+//! `handlers/shared/aws.mjs` ships as `lib/aws.mjs` and the handler imports
+//! `./lib/aws.mjs`, so shared code is kept once in the tree. The whole
+//! directory is included, not only what the handler imports. The directory
+//! must exist and the prefix must be free in the function's own directory
+//! (`function-include`).
 //!
 //! A trigger is an SQS event source mapping (partial batch failures on).
 //! Its poller receives a batch before it knows it may invoke the function

@@ -724,7 +724,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     let asset = cx
         .assets
         .iter()
-        .find(|a| a.source == std::path::Path::new(&spec.code))
+        .find(|a| a.source == std::path::Path::new(&spec.code) && a.include == spec.include)
         .expect("every function's code is packaged before its stack");
     let mut variables: Vec<(String, Value)> = spec
         .env

@@ -28,7 +28,7 @@ use crate::naming::{self, Suffix, SuffixError};
 use crate::spec::{AttrRef, Platform, ValueSource};
 use crate::template::{Parameter, Template, Value};
 
-pub use assets::{Asset, package_directory, sha256_hex};
+pub use assets::{Asset, package_directory, package_function, sha256_hex};
 pub use pipeline::{pipeline_stack_name, staged_stacks, synth_pipeline};
 pub use split::{NestedStack, ROOT_STACK_NAME_PARAMETER};
 
@@ -266,22 +266,25 @@ pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, S
     })
 }
 
-/// Packages each function's code directory once, in declaration order:
-/// functions sharing a directory share its asset.
+/// Packages each function's code directory (with its `include:`) once, in
+/// declaration order: functions sharing both share the asset.
 fn package_functions(platform: &Platform) -> Result<Vec<Asset>, SynthError> {
     let mut assets: Vec<Asset> = Vec::new();
-    let mut packaged: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut packaged: Vec<(&str, &[crate::spec::Include])> = Vec::new();
     for r in &platform.resources {
         if let crate::spec::Spec::Function(f) = &r.spec {
-            if !packaged.insert(f.code.as_str()) {
+            let key = (f.code.as_str(), f.include.as_slice());
+            if packaged.contains(&key) {
                 continue;
             }
+            packaged.push(key);
             let path = PathBuf::from(&f.code);
-            let asset = package_directory(&path).map_err(|source| SynthError::Asset {
-                function: r.name.clone(),
-                path: path.clone(),
-                source,
-            })?;
+            let asset =
+                package_function(&path, &f.include).map_err(|source| SynthError::Asset {
+                    function: r.name.clone(),
+                    path: path.clone(),
+                    source,
+                })?;
             if !assets.iter().any(|a| a.id == asset.id) {
                 assets.push(asset);
             }

@@ -260,6 +260,7 @@ fn sample() -> Platform {
                 "processor",
                 Spec::Function(FunctionSpec {
                     code: fixture_code(),
+                    include: Vec::new(),
                     handler: "index.handler".into(),
                     memory_mb: PerProfile::ByProfile(vec![
                         ("dev".into(), 512),
@@ -394,6 +395,37 @@ fn one_stack_per_region_named_after_platform_region_and_suffix() {
     assert!(a.stacks[1].body.contains("ddb-sessions-us-west-2-pr7"));
     assert_eq!(a.assets.len(), 1);
     assert_eq!(a.stacks[0].assets, [a.assets[0].id.clone()]);
+}
+
+#[test]
+fn functions_with_the_same_code_but_other_includes_get_their_own_assets() {
+    let mut p = sample();
+    let mut auditor = p.resource("processor").unwrap().clone();
+    auditor.name = "auditor".into();
+    let Spec::Function(f) = &mut auditor.spec else {
+        panic!("processor is a function")
+    };
+    // The fixture directory again, under `lib/`: only the zip differs.
+    f.include = vec![Include {
+        prefix: "lib".into(),
+        dir: fixture_code(),
+    }];
+    f.trigger = None;
+    p.resources.push(auditor);
+    let d = Deployment::new(&p, "dev", None, &["us-east-1".into()]).unwrap();
+    let a = synth(&p, &d).unwrap();
+    assert_eq!(a.assets.len(), 2);
+    let (plain, with_lib) = (&a.assets[0], &a.assets[1]);
+    assert!(plain.include.is_empty());
+    assert_eq!(with_lib.include[0].prefix, "lib");
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(with_lib.bytes.clone())).unwrap();
+    let mut names: Vec<&str> = archive.file_names().collect();
+    names.sort();
+    assert_eq!(names, ["index.mjs", "lib/index.mjs"]);
+    let t: Json = serde_json::from_str(&a.stacks[0].body).unwrap();
+    let key = |logical: &str| t["Resources"][logical]["Properties"]["Code"]["S3Key"].clone();
+    assert_eq!(key("ProcessorFunction"), json!(plain.s3_key()));
+    assert_eq!(key("AuditorFunction"), json!(with_lib.s3_key()));
 }
 
 #[test]

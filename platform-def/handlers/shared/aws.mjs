@@ -1,7 +1,6 @@
 // Configuration shared by every AWS SDK v3 client of a function.
 //
-// SHARED FILE: the canonical copy is platform-def/handlers/shared/aws.mjs;
-// each function directory holds an identical copy in lib/ (see logger.mjs).
+// Shared: every function's asset holds it as lib/aws.mjs (see logger.mjs).
 //
 // Endpoints: the SDK itself reads AWS_ENDPOINT_URL (and the per-service
 // AWS_ENDPOINT_URL_<SERVICE>), which is how the tests reach the emulator; no

@@ -1,8 +1,8 @@
 // Connections to the Aurora PostgreSQL cluster with node-postgres.
 //
-// SHARED FILE: the canonical copy is platform-def/handlers/shared/db.mjs;
-// trade-processor and health-monitor hold identical copies in lib/ (see
-// logger.mjs). Both vendor `pg` in their own node_modules.
+// Shared: every function's asset holds it as lib/db.mjs (see logger.mjs);
+// trade-processor and health-monitor import it, and both vendor `pg` in
+// their own node_modules.
 //
 // Credentials come from the Secrets Manager secret DB_SECRET_ARN, a JSON
 // object with `username` and `password` (the shape of RDS-managed master

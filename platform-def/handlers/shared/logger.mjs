@@ -1,9 +1,9 @@
 // Structured JSON logging: one JSON object per line on stdout.
 //
-// SHARED FILE: the canonical copy is platform-def/handlers/shared/logger.mjs;
-// each function directory holds an identical copy in lib/ because every
-// function directory is zipped on its own. Edit the canonical copy, then run
-// `node platform-def/handlers/test/sync-shared.mjs`; a test fails on drift.
+// Shared: the only copy in the tree. Each function declares
+// `include: { "lib": "handlers/shared" }` (platform-def/src/lib.rs), so
+// synthesis zips this directory into every function's asset under lib/, and
+// the handler imports ./lib/logger.mjs.
 //
 // Lines go to process.stdout directly rather than through console.log, which
 // the Lambda runtime prefixes with a timestamp and request id in text log

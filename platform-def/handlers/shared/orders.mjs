@@ -14,8 +14,8 @@
 // PostgreSQL): never a JavaScript number, so no binary floating point touches
 // them. They are compared and normalised as strings (canonicalAmount).
 //
-// SHARED FILE: the canonical copy is platform-def/handlers/shared/orders.mjs;
-// trade-api and trade-processor hold identical copies in lib/ (see logger.mjs).
+// Shared: every function's asset holds it as lib/orders.mjs (see
+// logger.mjs); trade-api and trade-processor import it.
 
 import { createHash } from "node:crypto";
 

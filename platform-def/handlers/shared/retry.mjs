@@ -1,7 +1,6 @@
 // Retries with capped exponential backoff and full jitter.
 //
-// SHARED FILE: the canonical copy is platform-def/handlers/shared/retry.mjs;
-// each function directory holds an identical copy in lib/ (see logger.mjs).
+// Shared: every function's asset holds it as lib/retry.mjs (see logger.mjs).
 //
 // AWS SDK calls already retry throttling and transient errors with the SDK's
 // standard strategy (exponential backoff, full jitter, retry quota). This

@@ -1,17 +1,19 @@
-// What each function directory (zipped whole, on its own, as the function's
-// asset) holds: its entry point, only imports it can satisfy in Lambda, the
-// shared files unchanged, vendored packages exactly as its lockfile says, no
-// test or dev-only files, and a small size.
+// What each function ships (its asset, unpacked from a `tp synth` output:
+// its own directory plus handlers/shared/ as lib/, through `include:`): its
+// entry point, only imports it can satisfy in Lambda, vendored packages
+// exactly as its lockfile says, no test or dev-only files, and a small size.
+// And the source tree keeps each shared file once: no function carries a
+// copy.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { describe, it } from "node:test";
-import { FUNCTIONS, SHARED_FILES } from "./shared-files.mjs";
+import { FUNCTIONS, SHIPPED_DIR, SOURCE_DIR as HANDLERS } from "./support/shipped.mjs";
 
-const HANDLERS = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const LIB_RS = resolve(HANDLERS, "..", "src", "lib.rs");
+const SHARED = join(HANDLERS, "shared");
 const NOT_FUNCTIONS = new Set(["shared", "test"]);
 // Zip-relevant size budgets (bytes on disk, before compression).
 const BUDGET_WITHOUT_DEPS = 100 * 1024;
@@ -42,25 +44,50 @@ function importsOf(source) {
 }
 
 function packageJson(fn) {
-  const path = join(HANDLERS, fn, "package.json");
+  const path = join(SHIPPED_DIR, fn, "package.json");
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
 }
 
+/** The files `entry` loads, itself included, following relative imports. */
+function importGraph(entry) {
+  const seen = new Set();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop();
+    if (seen.has(file) || !existsSync(file)) continue;
+    seen.add(file);
+    for (const spec of importsOf(readFileSync(file, "utf8"))) {
+      if (spec.startsWith(".")) pending.push(resolve(dirname(file), spec));
+    }
+  }
+  return [...seen];
+}
+
 describe("function directories", () => {
-  it("are exactly the functions listed in shared-files.mjs, and the ones platform-def/src/lib.rs declares", () => {
+  it("are the functions that ship, exactly the ones platform-def/src/lib.rs declares, each including handlers/shared as lib", () => {
     const dirs = readdirSync(HANDLERS, { withFileTypes: true })
       .filter((d) => d.isDirectory() && !NOT_FUNCTIONS.has(d.name) && d.name !== "node_modules")
       .map((d) => d.name)
       .sort();
-    assert.deepEqual(dirs, [...FUNCTIONS].sort());
-    const declared = [...readFileSync(LIB_RS, "utf8").matchAll(/code:\s*"handlers\/([^"]+)"/g)].map((m) => m[1]);
-    assert.ok(declared.length > 0, "lib.rs declares functions with code: \"handlers/...\"");
-    for (const fn of declared) assert.ok(FUNCTIONS.includes(fn), `lib.rs declares handlers/${fn}, which does not exist`);
+    assert.deepEqual(FUNCTIONS, dirs, "every function directory ships, and nothing else");
+    const libRs = readFileSync(LIB_RS, "utf8");
+    const declared = [...libRs.matchAll(/code:\s*"handlers\/([^"]+)",\s*include:\s*\{\s*"lib":\s*"handlers\/shared"\s*\}/g)].map((m) => m[1]);
+    assert.deepEqual(declared.sort(), dirs, "lib.rs declares each function with code: \"handlers/<fn>\", include: { \"lib\": \"handlers/shared\" }");
+  });
+
+  it("keep each shared file once: no function directory holds a copy of one", () => {
+    const shared = new Map(readdirSync(SHARED).map((f) => [readFileSync(join(SHARED, f), "utf8"), f]));
+    for (const fn of FUNCTIONS) {
+      for (const file of walk(join(HANDLERS, fn))) {
+        const copied = shared.get(readFileSync(file, "utf8"));
+        assert.equal(copied, undefined, `${relative(HANDLERS, file)} is a copy of shared/${copied}: import ./lib/${copied} instead`);
+      }
+    }
   });
 
   for (const fn of FUNCTIONS) {
     describe(fn, () => {
-      const dir = join(HANDLERS, fn);
+      const dir = join(SHIPPED_DIR, fn);
       const own = walk(dir);
 
       it("has index.mjs exporting the handler (index.handler)", () => {
@@ -69,30 +96,29 @@ describe("function directories", () => {
         assert.doesNotMatch(index, /Minimal handler|placeholder/i);
       });
 
-      it("imports only node: builtins, the runtime's @aws-sdk/*, its own files and its own dependencies", () => {
+      it("ships handlers/shared/ as lib/, unchanged", () => {
+        assert.deepEqual(readdirSync(join(dir, "lib")).sort(), readdirSync(SHARED).sort());
+        for (const file of readdirSync(SHARED)) {
+          assert.ok(readFileSync(join(dir, "lib", file)).equals(readFileSync(join(SHARED, file))), `lib/${file} differs from shared/${file}`);
+        }
+      });
+
+      it("loads only node: builtins, the runtime's @aws-sdk/*, files of its asset and its own dependencies", () => {
         const deps = Object.keys(packageJson(fn)?.dependencies || {});
-        for (const file of own.filter((f) => f.endsWith(".mjs") || f.endsWith(".js"))) {
+        const loaded = importGraph(join(dir, "index.mjs"));
+        assert.ok(loaded.length > 0);
+        for (const file of loaded) {
           for (const spec of importsOf(readFileSync(file, "utf8"))) {
-            const where = `${relative(HANDLERS, file)} imports ${spec}`;
+            const where = `${fn}/${relative(dir, file)} imports ${spec}`;
             if (spec.startsWith("node:") || spec.startsWith("@aws-sdk/client-")) continue;
             if (spec.startsWith(".")) {
               const target = resolve(dirname(file), spec);
-              assert.ok(target.startsWith(dir + sep), `${where}: outside the function directory`);
-              assert.ok(existsSync(target), `${where}: no such file`);
+              assert.ok(target.startsWith(dir + sep), `${where}: outside the function's asset`);
+              assert.ok(existsSync(target), `${where}: not in the asset`);
               continue;
             }
             assert.ok(deps.includes(spec), `${where}: not a dependency in its package.json`);
           }
-        }
-      });
-
-      it("carries the shared files unchanged", () => {
-        for (const file of SHARED_FILES[fn]) {
-          assert.equal(
-            readFileSync(join(dir, "lib", file), "utf8"),
-            readFileSync(join(HANDLERS, "shared", file), "utf8"),
-            `${fn}/lib/${file} differs from shared/${file}: run node platform-def/handlers/test/sync-shared.mjs`,
-          );
         }
       });
 

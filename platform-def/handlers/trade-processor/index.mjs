@@ -52,7 +52,7 @@ import {
   retryOptionsFromEnv,
   withRetry,
 } from "./lib/retry.mjs";
-import { migrate } from "./lib/schema.mjs";
+import { migrate } from "./schema.mjs";
 
 export const EVENT_SOURCE = "trading.processor";
 export const EVENT_DETAIL_TYPE = "TradeProcessed";

@@ -10,7 +10,7 @@ use super::{
 
 /// ```text
 /// function NAME {
-///     code: "DIR", handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY,
+///     code: "DIR", include: { "PREFIX": "DIR", ... }, handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY,
 ///     env: { VAR: REF.ATTR | "literal", ... }, grants: { REF: ACCESS | [ACCESS, ...], ... },
 ///     trigger: QUEUE { batch: N, window: 0s, max_concurrency: N | profile(..) }, network: NET,
 ///     concurrency: N | profile(..), dead_letter: QUEUE, async: { retries: N, max_age: 1h },
@@ -20,6 +20,8 @@ use super::{
 #[derive(Default)]
 pub struct FunctionBody {
     pub code: Option<LitStr>,
+    /// `include: { "PREFIX": "DIR", ... }`: directories zipped with the code.
+    pub include: Option<IncludeMap>,
     pub handler: Option<LitStr>,
     pub memory: Option<PerProfile<Count>>,
     pub timeout: Option<Secs>,
@@ -37,6 +39,32 @@ pub struct FunctionBody {
     pub metrics: Option<LitStr>,
     /// Raw IAM statements, for calls no access level covers.
     pub statements: Option<List<RawStatement>>,
+}
+
+/// `include: { "lib": "handlers/shared", ... }`: each directory (relative to
+/// the crate's directory) is zipped into the function's asset under its
+/// prefix, beside the files of `code:`.
+pub struct IncludeMap {
+    pub brace: token::Brace,
+    /// `(prefix, directory)`, as written.
+    pub entries: Vec<(LitStr, LitStr)>,
+}
+
+impl Parse for IncludeMap {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        let brace = braced!(content in input);
+        let entries =
+            Punctuated::<(LitStr, LitStr), Token![,]>::parse_terminated_with(&content, |input| {
+                let prefix = input.parse()?;
+                input.parse::<Token![:]>()?;
+                Ok((prefix, input.parse()?))
+            })?;
+        Ok(IncludeMap {
+            brace,
+            entries: entries.into_iter().collect(),
+        })
+    }
 }
 
 /// `allow "dynamodb:DescribeTable" on sessions`, `allow ["a:B", "a:C"] on *`,
@@ -171,6 +199,7 @@ impl Parse for AsyncInvoke {
 impl FunctionBody {
     const FIELDS: &[&str] = &[
         "code",
+        "include",
         "handler",
         "memory",
         "timeout",
@@ -193,6 +222,7 @@ impl FunctionBody {
         while let Some(field) = fields.next()? {
             match field.as_str() {
                 "code" => body.code = Some(input.parse()?),
+                "include" => body.include = Some(input.parse()?),
                 "handler" => body.handler = Some(input.parse()?),
                 "memory" => body.memory = Some(input.parse()?),
                 "timeout" => body.timeout = Some(input.parse()?),

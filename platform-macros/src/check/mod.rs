@@ -15,6 +15,7 @@ mod buckets;
 pub(crate) mod env;
 mod grammar;
 mod iam;
+mod include;
 mod naming;
 mod network;
 mod pipeline;
@@ -46,6 +47,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     api::check(model, cx);
     buckets::check(model, cx);
     env::check(model, cx);
+    include::check(model, cx);
     values::check(model, cx);
     queues::check(model, cx);
     triggers::check(model, cx);

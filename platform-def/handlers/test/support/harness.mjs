@@ -5,11 +5,13 @@
 //
 // scripts/handler-tests sets: AWS_ENDPOINT_URL, AWS_REGION, dummy
 // credentials, PGHOST, PGPORT, PGUSER, PGPASSWORD (and PG_TEST_CA_FILE, the
-// CA of the server's TLS certificate).
+// CA of the server's TLS certificate), and HANDLER_FUNCTIONS_DIR: the
+// functions are loaded from their unpacked assets, as they ship
+// (support/shipped.mjs).
 
 import { randomUUID } from "node:crypto";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
@@ -26,9 +28,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import pg from "pg";
-import { FUNCTIONS } from "../shared-files.mjs";
-
-export const HANDLERS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+import { FUNCTIONS, SHIPPED_DIR } from "./shipped.mjs";
 
 for (const name of ["AWS_ENDPOINT_URL", "AWS_REGION", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD"]) {
   if (!process.env[name]) {
@@ -282,7 +282,7 @@ export async function coldStart(fn, vars) {
   Object.assign(process.env, vars);
   try {
     instance += 1;
-    const url = pathToFileURL(join(HANDLERS_DIR, fn, "index.mjs"));
+    const url = pathToFileURL(join(SHIPPED_DIR, fn, "index.mjs"));
     url.search = `?coldStart=${instance}`;
     return await import(url.href);
   } finally {
@@ -292,11 +292,11 @@ export async function coldStart(fn, vars) {
 }
 
 /**
- * Captures every JSON log line of a function (its own copy of lib/logger.mjs),
+ * Captures every JSON log line of a function (the lib/logger.mjs its asset holds),
  * whatever LOG_LEVEL the run uses, until `restore()`.
  */
 export async function captureLogs(fn) {
-  const loggerOf = (name) => import(pathToFileURL(join(HANDLERS_DIR, name, "lib", "logger.mjs")).href);
+  const loggerOf = (name) => import(pathToFileURL(join(SHIPPED_DIR, name, "lib", "logger.mjs")).href);
   const logger = await loggerOf(fn);
   const lines = [];
   const previous = logger.setLogSink((line) => lines.push(JSON.parse(line)));
