@@ -325,6 +325,7 @@ fn sample() -> Platform {
                         max_event_age_secs: 900,
                     }),
                     metric_namespace: Some("Trading".into()),
+                    run: None,
                 }),
             ),
         ],
