@@ -524,14 +524,20 @@ pub fn after_deploy_outcome(function_error: Option<&str>, payload: &[u8]) -> Res
     };
     let (error_type, message) = match &parsed {
         Some(Value::Object(o)) => (
-            o.get("errorType").and_then(Value::as_str).unwrap_or(kind).to_owned(),
+            o.get("errorType")
+                .and_then(Value::as_str)
+                .unwrap_or(kind)
+                .to_owned(),
             o.get("errorMessage")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .unwrap_or_else(|| Value::Object(o.clone()).to_string()),
         ),
         Some(other) => (kind.to_owned(), other.to_string()),
-        None => (kind.to_owned(), String::from_utf8_lossy(payload).into_owned()),
+        None => (
+            kind.to_owned(),
+            String::from_utf8_lossy(payload).into_owned(),
+        ),
     };
     Err(format!("{error_type}: {message}"))
 }
@@ -560,7 +566,9 @@ async fn run_after_deploy(s: &Session, step: &AfterDeployStep) -> anyhow::Result
         .invoke()
         .function_name(&step.function)
         .invocation_type(aws_sdk_lambda::types::InvocationType::RequestResponse)
-        .payload(aws_sdk_lambda::primitives::Blob::new(step.payload.to_string()))
+        .payload(aws_sdk_lambda::primitives::Blob::new(
+            step.payload.to_string(),
+        ))
         .send()
         .await;
     let answer = match answer {

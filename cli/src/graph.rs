@@ -193,12 +193,9 @@ fn layer(kind: Kind) -> &'static str {
     match kind {
         Kind::Key => "security",
         Kind::Network => "network",
-        Kind::Table
-        | Kind::Queue
-        | Kind::Bucket
-        | Kind::Topic
-        | Kind::Aurora
-        | Kind::DbUser => "data",
+        Kind::Table | Kind::Queue | Kind::Bucket | Kind::Topic | Kind::Aurora | Kind::DbUser => {
+            "data"
+        }
         Kind::Bus | Kind::Rule | Kind::LogGroup => "events",
         Kind::Function | Kind::Api => "compute",
         Kind::Parameter => "configuration",

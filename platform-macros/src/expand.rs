@@ -17,10 +17,9 @@ use syn::{Ident, LitStr};
 
 use crate::ast::{
     APPROVE, AlarmBody, ApiBody, AuroraBody, AuthValue, Body, BucketBody, BusBody, DashboardBody,
-    DbUserBody,
-    Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody, LogGroupBody,
-    MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, RawResource, Removal,
-    ResourceBlock, RuleBody, Source, TableBody, TopicBody, Value, f64_tokens,
+    DbUserBody, Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody,
+    LogGroupBody, MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, RawResource,
+    Removal, ResourceBlock, RuleBody, Source, TableBody, TopicBody, Value, f64_tokens,
 };
 use crate::check;
 use crate::ctxt::Ctxt;

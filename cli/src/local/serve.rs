@@ -401,7 +401,9 @@ mod tests {
             Outcome::Returned(json!({"applied": 1})),
             Outcome::Returned(Value::Null),
         ]);
-        run_after_deploy(&invoker, &stack()).await.expect("both pass");
+        run_after_deploy(&invoker, &stack())
+            .await
+            .expect("both pass");
         let calls = invoker.calls.lock().unwrap();
         let names: Vec<&str> = calls.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(names, ["fn-migrate-us-east-1-dev", "fn-seed-us-east-1-dev"]);
@@ -421,8 +423,9 @@ mod tests {
         let exit = err.downcast_ref::<crate::exit::Exit>().expect("an exit");
         assert_eq!(exit.code, crate::exit::DEPLOY_FAILED);
         assert!(
-            err.to_string()
-                .contains("migrate (fn-migrate-us-east-1-dev) failed: MigrationError: syntax error"),
+            err.to_string().contains(
+                "migrate (fn-migrate-us-east-1-dev) failed: MigrationError: syntax error"
+            ),
             "{err}"
         );
         assert_eq!(invoker.calls.lock().unwrap().len(), 1);

@@ -168,14 +168,17 @@ pub(crate) fn db_user(
     name: &str,
     spec: &DbUserSpec,
 ) -> Result<(), SynthError> {
-    if !matches!(cx.resource(&spec.cluster).map(|r| &r.spec), Some(Spec::Aurora(_))) {
+    if !matches!(
+        cx.resource(&spec.cluster).map(|r| &r.spec),
+        Some(Spec::Aurora(_))
+    ) {
         return Err(SynthError::Invalid(format!(
             "db_user `{name}`: `cluster:` must name an aurora"
         )));
     }
     let id = cx.logical_id(name);
     let template = serde_json::json!({ "username": name }).to_string();
-    let mut secret = Resource::new(Kind::DbUser.info().cfn_type)
+    let secret = Resource::new(Kind::DbUser.info().cfn_type)
         .prop(
             "Name",
             cx.physical_name(Kind::DbUser.info().short_type, name),
@@ -202,13 +205,6 @@ pub(crate) fn db_user(
         )
         .prop("Tags", cx.tag_list())
         .removal(RemovalPolicy::Delete);
-    super::checkov_skip(
-        &mut secret,
-        &[(
-            "CKV2_AWS_57",
-            "Not rotated yet: the after-deploy migration sets the role's password from this secret on every deploy; rotation needs a rotation function that knows the role",
-        )],
-    );
     cx.add(&id, secret)
 }
 

@@ -812,6 +812,11 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
                 cx.attr(&crate::spec::AttrRef::new(queue, "arn")),
             )]),
         );
+    } else if spec.run.is_some() {
+        skips.push((
+            "CKV_AWS_116",
+            "Run after each deploy: tp deploy invokes it synchronously and fails the deploy with its error",
+        ));
     } else if invoked_synchronously(cx, name, spec) {
         skips.push((
             "CKV_AWS_116",

@@ -177,7 +177,7 @@ pub struct Stack {
 pub struct AfterDeploy {
     /// The declared name (`migrate`).
     pub declared: String,
-    /// The function's physical name (`fn-migrate-us-east-1-dev`), what
+    /// The function's physical name (`lambda-migrate-us-east-1-dev`), what
     /// `Invoke` takes.
     pub function_name: String,
 }

@@ -218,15 +218,10 @@ impl FunctionBody {
                 "run" => {
                     let phase: Ident = input.parse()?;
                     if !RUN_PHASES.contains(&phase.to_string().as_str()) {
-                        let hint = crate::suggest::hint(
-                            &phase.to_string(),
-                            RUN_PHASES,
-                            "`run:` takes",
-                        );
-                        return Err(crate::rules::Rule::GrammarSyntax.error(
-                            &phase,
-                            format_args!("unknown `run:` value `{phase}`{hint}"),
-                        ));
+                        let hint =
+                            crate::suggest::hint(&phase.to_string(), RUN_PHASES, "`run:` takes");
+                        return Err(crate::rules::Rule::GrammarSyntax
+                            .error(&phase, format_args!("unknown `run:` value `{phase}`{hint}")));
                     }
                     body.run = Some(phase);
                 }

@@ -45,7 +45,11 @@ fn after_deploy(function: &FunctionBody) -> bool {
 /// must be one PostgreSQL keeps as written and RDS lets a user create. The
 /// charset is `name-charset`'s; this adds the length and reserved names.
 fn check_names(model: &Model, cx: &Ctxt) {
-    for user in model.resources.iter().filter(|r| r.info.kind == Kind::DbUser) {
+    for user in model
+        .resources
+        .iter()
+        .filter(|r| r.info.kind == Kind::DbUser)
+    {
         let name = user.name.to_string();
         if naming::check_purpose(&name).is_err() {
             continue; // `name-charset` reports it.
@@ -92,9 +96,10 @@ fn check_owners(model: &Model, cx: &Ctxt) {
         let Some(cluster) = cluster(user) else {
             continue;
         };
-        if let Some(first) = users[..index].iter().find(|u| {
-            privileges(u) == Some(DbPrivileges::Owner) && cluster_of(u) == Some(cluster)
-        }) {
+        if let Some(first) = users[..index]
+            .iter()
+            .find(|u| privileges(u) == Some(DbPrivileges::Owner) && cluster_of(u) == Some(cluster))
+        {
             cx.error(
                 Rule::DbUserRole,
                 &user.name,
@@ -109,8 +114,7 @@ fn check_owners(model: &Model, cx: &Ctxt) {
         let Slot::Grant { levels } = reference.slot else {
             continue;
         };
-        let Some(Body::Function(function)) = model.resource(reference.from).map(|r| &r.body)
-        else {
+        let Some(Body::Function(function)) = model.resource(reference.from).map(|r| &r.body) else {
             continue;
         };
         if after_deploy(function) {
@@ -133,9 +137,7 @@ fn check_owners(model: &Model, cx: &Ctxt) {
                         cluster(target).map(Ident::to_string).unwrap_or_default()
                     )
                 }
-                Kind::Aurora
-                    if level_name == "read_secret" && has_users(&users, &target.name) =>
-                {
+                Kind::Aurora if level_name == "read_secret" && has_users(&users, &target.name) => {
                     let example = users
                         .iter()
                         .find(|u| {
@@ -181,8 +183,7 @@ fn check_connections(model: &Model, cx: &Ctxt) {
         if user.info.kind != Kind::DbUser {
             continue;
         }
-        let Some(Body::Function(function)) = model.resource(reference.from).map(|r| &r.body)
-        else {
+        let Some(Body::Function(function)) = model.resource(reference.from).map(|r| &r.body) else {
             continue;
         };
         let Some(cluster_name) = cluster(user) else {
