@@ -8,7 +8,10 @@
 use cli::aws::Connection;
 use cli::commands::{self, Approval, DeployOptions};
 use cli::exit::{self, Exit};
-use platform_core::spec::{FunctionSpec, KeySpec, PerProfile, Platform, Resource, Run, Spec};
+use platform_core::spec::{
+    AuroraSpec, Capacity, DbPrivileges, DbUserSpec, FunctionSpec, Grant, KeySpec, NetworkSpec,
+    PerProfile, PerRegion, Platform, Resource, Run, Spec,
+};
 use platform_core::synth::Deployment;
 use serde_json::{Value, json};
 
@@ -23,7 +26,8 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
         .block_on(f)
 }
 
-/// A key and one function that runs after each deploy.
+/// A cluster with a database user, and the migration that runs after each
+/// deploy.
 fn platform() -> Platform {
     let code = workspace_root().join("platform-core/tests/fixtures/handler");
     let r = |name: &str, spec: Spec| Resource {
@@ -46,6 +50,38 @@ fn platform() -> Platform {
                 }),
             ),
             r(
+                "core",
+                Spec::Network(NetworkSpec {
+                    cidr: PerRegion(vec![(REGION.into(), "10.0.0.0/16".into())]),
+                    azs: 2,
+                    endpoints: vec!["secretsmanager".into(), "kms".into()],
+                    flow_log_retention_days: 30,
+                    key: "data".into(),
+                }),
+            ),
+            r(
+                "trades",
+                Spec::Aurora(AuroraSpec {
+                    engine_version: "16.10".into(),
+                    database: "trading".into(),
+                    capacity: PerProfile::Same(Capacity { min: 0.5, max: 2.0 }),
+                    readers: 0,
+                    network: "core".into(),
+                    backup_days: PerProfile::Same(7),
+                    key: "data".into(),
+                    log_retention_days: 30,
+                    snapshot_on_removal: PerProfile::Same(false),
+                }),
+            ),
+            r(
+                "trading_app",
+                Spec::DbUser(DbUserSpec {
+                    cluster: "trades".into(),
+                    privileges: DbPrivileges::Dml,
+                    key: "data".into(),
+                }),
+            ),
+            r(
                 "migrate",
                 Spec::Function(FunctionSpec {
                     code: code.to_string_lossy().into_owned(),
@@ -55,10 +91,19 @@ fn platform() -> Platform {
                     log_retention_days: PerProfile::Same(30),
                     key: "data".into(),
                     env: Vec::new(),
-                    grants: Vec::new(),
+                    grants: vec![
+                        Grant {
+                            resource: "trades".into(),
+                            access: "read_secret".into(),
+                        },
+                        Grant {
+                            resource: "trading_app".into(),
+                            access: "connect".into(),
+                        },
+                    ],
                     statements: Vec::new(),
                     trigger: None,
-                    network: None,
+                    network: Some("core".into()),
                     reserved_concurrency: PerProfile::Same(None),
                     dead_letter: None,
                     async_invoke: None,
@@ -127,6 +172,28 @@ fn the_deploy_invokes_its_after_deploy_function_and_fails_with_7_when_it_fails()
     assert!(
         names(&moto.inventory(), "functions").contains(&"lambda-migrate-us-east-1-e2e".to_owned()),
         "the function exists before it is invoked"
+    );
+
+    // The database user's secret: generated, with its role's name.
+    let secret = block_on(async {
+        let config = cli::local::serve::sdk_config(&moto.endpoint(), REGION).await;
+        aws_sdk_secretsmanager::Client::new(&config)
+            .get_secret_value()
+            .secret_id("dbuser-trading-app-us-east-1-e2e")
+            .send()
+            .await
+            .expect("the database user's secret")
+            .secret_string()
+            .map(str::to_owned)
+            .expect("a secret string")
+    });
+    let secret: Value = serde_json::from_str(&secret).expect("a JSON secret");
+    assert_eq!(secret["username"], "trading_app");
+    let password = secret["password"].as_str().expect("a password");
+    assert_eq!(password.len(), 32);
+    assert!(
+        password.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{password}"
     );
 
     // `--no-execute` deploys nothing and invokes nothing.
