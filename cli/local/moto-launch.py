@@ -52,6 +52,11 @@ Patches (moto 5.2.5):
   configs but its CloudFormation does not know the type and skips it, so a
   function's asynchronous retries and event age are never set. A
   CloudFormation model over moto's own Lambda backend is registered here.
+- AWS::SecretsManager::Secret: moto's Secrets Manager API has secrets but
+  its CloudFormation does not know the type and skips it, so a database
+  user's secret does not exist. A CloudFormation model over moto's own
+  Secrets Manager backend is registered here, generating the password from
+  `GenerateSecretString` as Secrets Manager does.
 - AWS::IAM::Role: moto stores each inline policy of `Policies` as the
   Python text of the parsed template (`{'Statement': ...}`), so GetRolePolicy
   answers a document that is not JSON. The documents are stored as JSON.
@@ -100,6 +105,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.utilities.utils import get_partition
 from moto.rds import models as rds_models
 from moto.s3 import models as s3_models
+from moto.secretsmanager import models as secretsmanager_models
 from moto.ssm import models as ssm_models
 
 
@@ -376,6 +382,90 @@ class _CfnEventInvokeConfig(CloudFormationModel):
         try:
             backend.get_function(self.function_name).event_invoke_config = []
         except lambda_models.UnknownFunctionException:
+            pass
+
+
+class _CfnSecret(CloudFormationModel):
+    """AWS::SecretsManager::Secret, created through moto's Secrets Manager backend."""
+
+    __module__ = "moto.secretsmanager.models"
+
+    def __init__(self, arn, account_id, region_name):
+        self.arn = arn
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SecretsManager::Secret"
+
+    @staticmethod
+    def _secret_string(properties, backend):
+        if "SecretString" in properties:
+            return properties["SecretString"]
+        generate = properties.get("GenerateSecretString")
+        if generate is None:
+            return None
+        password = json.loads(
+            backend.get_random_password(
+                password_length=int(generate.get("PasswordLength", 32)),
+                exclude_characters=generate.get("ExcludeCharacters", ""),
+                exclude_numbers=generate.get("ExcludeNumbers", False),
+                exclude_punctuation=generate.get("ExcludePunctuation", False),
+                exclude_uppercase=generate.get("ExcludeUppercase", False),
+                exclude_lowercase=generate.get("ExcludeLowercase", False),
+                include_space=generate.get("IncludeSpace", False),
+                require_each_included_type=generate.get("RequireEachIncludedType", True),
+            )
+        )["RandomPassword"]
+        template = generate.get("SecretStringTemplate")
+        if template is None:
+            return password
+        secret = json.loads(template)
+        secret[generate["GenerateStringKey"]] = password
+        return json.dumps(secret)
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = secretsmanager_models.secretsmanager_backends[account_id][region_name]
+        created = json.loads(
+            backend.create_secret(
+                name=p.get("Name", resource_name),
+                secret_string=cls._secret_string(p, backend),
+                secret_binary=None,
+                description=p.get("Description"),
+                tags=p.get("Tags"),
+                kms_key_id=p.get("KmsKeyId"),
+                client_request_token=None,
+                replica_regions=[],
+                force_overwrite=False,
+            )
+        )
+        return cls(created["ARN"], account_id, region_name)
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.arn
+
+    def delete(self, account_id, region_name):
+        backend = secretsmanager_models.secretsmanager_backends[account_id][region_name]
+        try:
+            backend.delete_secret(self.arn, None, True)
+        except Exception:  # already gone
             pass
 
 

@@ -20,6 +20,10 @@ use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, S
 /// errors.
 const MAX_ATTEMPTS: u32 = 5;
 
+/// How long one `Invoke` attempt may take: Lambda's longest function
+/// timeout (900 s) and a margin for the response.
+pub const LAMBDA_INVOKE_TIMEOUT: Duration = Duration::from_secs(900 + 30);
+
 /// The clients `tp` uses in one region.
 #[derive(Clone)]
 pub struct Session {
@@ -28,6 +32,11 @@ pub struct Session {
     pub s3: aws_sdk_s3::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sqs: aws_sdk_sqs::Client,
+    /// Invokes the `run: after_deploy` functions: one attempt may last as
+    /// long as a function may run (15 minutes). Throttling and transient
+    /// errors are retried like every other call, so an after-deploy function
+    /// must be idempotent (a migration skips what is already applied).
+    pub lambda: aws_sdk_lambda::Client,
     /// The endpoint override, if any (`AWS_ENDPOINT_URL`).
     pub endpoint: Option<String>,
 }
@@ -111,7 +120,16 @@ impl Session {
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(endpoint.is_some())
             .build();
+        let lambda_config = aws_sdk_lambda::config::Builder::from(&config)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5).min(attempt))
+                    .operation_attempt_timeout(LAMBDA_INVOKE_TIMEOUT)
+                    .build(),
+            )
+            .build();
         Ok(Session {
+            lambda: aws_sdk_lambda::Client::from_conf(lambda_config),
             region: region.to_owned(),
             cfn: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),

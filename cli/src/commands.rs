@@ -40,6 +40,11 @@ pub struct DeployOptions {
     /// The role CloudFormation changes the stacks with (`--role-arn`);
     /// the caller's credentials when absent.
     pub role_arn: Option<String>,
+    /// Whether the deploy ends by invoking the `run: after_deploy`
+    /// functions (`tp deploy`, `tp promote`). `tp local` deploys into an
+    /// emulator that cannot run them and invokes them itself once its
+    /// functions run.
+    pub run_after_deploy: bool,
 }
 
 /// One stack to bring to a template.
@@ -463,7 +468,131 @@ pub async fn deploy(
     if let Some(first) = failures.into_iter().next() {
         return Err(first);
     }
+    if opts.run_after_deploy {
+        let sessions: Vec<&Session> = targets.iter().map(|t| &t.session).collect();
+        for step in after_deploy_plan(&assembly.stacks) {
+            run_after_deploy(sessions[step.stack_index], &step).await?;
+        }
+    }
     Ok(exit::OK)
+}
+
+/// One invocation of a `run: after_deploy` function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AfterDeployStep {
+    /// Which of the assembly's stacks (and so which region's session).
+    pub stack_index: usize,
+    pub stack: String,
+    pub region: String,
+    /// The declared name, for messages.
+    pub declared: String,
+    /// The physical name `Invoke` takes.
+    pub function: String,
+    pub payload: Value,
+}
+
+/// What the after-deploy step invokes, in order: region by region in the
+/// deployment's order (the primary first), each region's functions in
+/// declaration order. Every region has its own cluster, so each region's
+/// migration runs against its own database.
+pub fn after_deploy_plan(stacks: &[platform_core::synth::Stack]) -> Vec<AfterDeployStep> {
+    stacks
+        .iter()
+        .enumerate()
+        .flat_map(|(stack_index, stack)| {
+            stack.after_deploy.iter().map(move |a| AfterDeployStep {
+                stack_index,
+                stack: stack.name.clone(),
+                region: stack.region.clone(),
+                declared: a.declared.clone(),
+                function: a.function_name.clone(),
+                payload: platform_core::synth::AfterDeploy::payload(&stack.name, &stack.region),
+            })
+        })
+        .collect()
+}
+
+/// What an after-deploy invocation's answer means: the function's result,
+/// or the message the deploy fails with. Lambda answers 200 for a function
+/// that threw or timed out too, with `X-Amz-Function-Error` set and
+/// `{"errorType": .., "errorMessage": ..}` as the payload (a timeout's
+/// message is `Task timed out after N seconds`).
+pub fn after_deploy_outcome(function_error: Option<&str>, payload: &[u8]) -> Result<Value, String> {
+    let parsed: Option<Value> = serde_json::from_slice(payload).ok();
+    let Some(kind) = function_error else {
+        return Ok(parsed.unwrap_or_else(|| Value::String(String::from_utf8_lossy(payload).into())));
+    };
+    let (error_type, message) = match &parsed {
+        Some(Value::Object(o)) => (
+            o.get("errorType")
+                .and_then(Value::as_str)
+                .unwrap_or(kind)
+                .to_owned(),
+            o.get("errorMessage")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| Value::Object(o.clone()).to_string()),
+        ),
+        Some(other) => (kind.to_owned(), other.to_string()),
+        None => (
+            kind.to_owned(),
+            String::from_utf8_lossy(payload).into_owned(),
+        ),
+    };
+    Err(format!("{error_type}: {message}"))
+}
+
+/// Invokes one after-deploy function synchronously and prints its result;
+/// a failure (the function threw, timed out, or could not be invoked)
+/// fails the deploy with [`exit::DEPLOY_FAILED`]. The stacks stay deployed:
+/// running `tp deploy` again retries the step.
+async fn run_after_deploy(s: &Session, step: &AfterDeployStep) -> anyhow::Result<()> {
+    println!(
+        "{} ({}): running after-deploy function {} ({})",
+        step.stack, step.region, step.declared, step.function
+    );
+    let failed = |why: String| -> anyhow::Error {
+        Exit::new(
+            exit::DEPLOY_FAILED,
+            format!(
+                "{} ({}): after-deploy function {} ({}) failed: {why}; the stacks are deployed: fix the function (its logs are in /aws/lambda/{}) and run the deploy again",
+                step.stack, step.region, step.declared, step.function, step.function
+            ),
+        )
+        .into()
+    };
+    let answer = s
+        .lambda
+        .invoke()
+        .function_name(&step.function)
+        .invocation_type(aws_sdk_lambda::types::InvocationType::RequestResponse)
+        .payload(aws_sdk_lambda::primitives::Blob::new(
+            step.payload.to_string(),
+        ))
+        .send()
+        .await;
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(e) => {
+            let e = s.error(&format!("invoke {}", step.function), e);
+            // Unreachable endpoints and denied calls keep their own codes.
+            if e.downcast_ref::<Exit>().is_some() {
+                return Err(e);
+            }
+            return Err(failed(e.to_string()));
+        }
+    };
+    let payload = answer.payload().map(|b| b.as_ref()).unwrap_or_default();
+    match after_deploy_outcome(answer.function_error(), payload) {
+        Ok(result) => {
+            println!(
+                "{} ({}): after-deploy function {} returned {result}",
+                step.stack, step.region, step.declared
+            );
+            Ok(())
+        }
+        Err(why) => Err(failed(why)),
+    }
 }
 
 /// `--allow-replace` must name a resource of a stack being deployed.
@@ -747,6 +876,7 @@ pub async fn bootstrap(regions: &[String], connection: &Connection) -> anyhow::R
         outputs_file: PathBuf::new(),
         resume: "tp bootstrap".into(),
         role_arn: None,
+        run_after_deploy: false,
     };
     let runs = join_all(targets.iter().map(|t| async {
         let p = prepare(t, Mode::Deploy, &opts.resume, None).await?;
@@ -1050,4 +1180,95 @@ pub async fn drift(assembly: &Assembly, connection: &Connection) -> anyhow::Resu
         }
     }
     Ok(if drifted { exit::CHANGES } else { exit::OK })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform_core::synth::{AfterDeploy, Stack};
+
+    fn stack(name: &str, region: &str, functions: &[&str]) -> Stack {
+        Stack {
+            name: name.into(),
+            region: region.into(),
+            template: Default::default(),
+            body: String::new(),
+            assets: Vec::new(),
+            nested: Vec::new(),
+            guard_alarms: Vec::new(),
+            rollback_window_minutes: 0,
+            after_deploy: functions
+                .iter()
+                .map(|f| AfterDeploy {
+                    declared: (*f).into(),
+                    function_name: format!("fn-{}-{region}-dev", f.replace('_', "-")),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_plan_runs_each_region_in_order_then_each_function_in_order() {
+        let stacks = [
+            stack("p-us-east-1-dev", "us-east-1", &["migrate", "seed"]),
+            stack("p-us-west-2-dev", "us-west-2", &[]),
+            stack("p-eu-west-1-dev", "eu-west-1", &["migrate"]),
+        ];
+        let plan = after_deploy_plan(&stacks);
+        let order: Vec<(usize, &str)> = plan
+            .iter()
+            .map(|s| (s.stack_index, s.function.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (0, "fn-migrate-us-east-1-dev"),
+                (0, "fn-seed-us-east-1-dev"),
+                (2, "fn-migrate-eu-west-1-dev"),
+            ]
+        );
+        assert_eq!(
+            plan[2].payload,
+            json!({"phase": "after_deploy", "stack": "p-eu-west-1-dev", "region": "eu-west-1"})
+        );
+    }
+
+    #[test]
+    fn a_platform_without_after_deploy_functions_invokes_nothing() {
+        assert!(after_deploy_plan(&[stack("p-us-east-1-dev", "us-east-1", &[])]).is_empty());
+    }
+
+    #[test]
+    fn a_function_that_returned_passes_with_its_result() {
+        assert_eq!(
+            after_deploy_outcome(None, br#"{"applied":["0001_trades"]}"#),
+            Ok(json!({"applied": ["0001_trades"]}))
+        );
+        assert_eq!(after_deploy_outcome(None, b""), Ok(json!("")));
+    }
+
+    #[test]
+    fn a_function_that_threw_fails_with_its_error_type_and_message() {
+        let payload = br#"{"errorType":"MigrationError","errorMessage":"relation \"trades\" already exists","trace":[]}"#;
+        assert_eq!(
+            after_deploy_outcome(Some("Unhandled"), payload),
+            Err(r#"MigrationError: relation "trades" already exists"#.to_owned())
+        );
+    }
+
+    #[test]
+    fn a_timed_out_function_fails_with_lambdas_message() {
+        let payload = br#"{"errorMessage":"2026-12-01T09:00:00.000Z abc Task timed out after 300.00 seconds"}"#;
+        let why = after_deploy_outcome(Some("Unhandled"), payload).unwrap_err();
+        assert!(why.starts_with("Unhandled: "), "{why}");
+        assert!(why.contains("Task timed out after 300.00 seconds"), "{why}");
+    }
+
+    #[test]
+    fn an_error_without_a_json_payload_keeps_the_raw_text() {
+        assert_eq!(
+            after_deploy_outcome(Some("Handled"), b"out of memory"),
+            Err("Handled: out of memory".to_owned())
+        );
+    }
 }

@@ -149,6 +149,10 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
             key(&mut add, &a.key);
             add(&a.network, "runs in", Style::Reference);
         }
+        Spec::DbUser(u) => {
+            key(&mut add, &u.key);
+            add(&u.cluster, "user of", Style::Reference);
+        }
         Spec::Api(a) => {
             key(&mut add, &a.key);
             for route in &a.routes {
@@ -189,7 +193,9 @@ fn layer(kind: Kind) -> &'static str {
     match kind {
         Kind::Key => "security",
         Kind::Network => "network",
-        Kind::Table | Kind::Queue | Kind::Bucket | Kind::Topic | Kind::Aurora => "data",
+        Kind::Table | Kind::Queue | Kind::Bucket | Kind::Topic | Kind::Aurora | Kind::DbUser => {
+            "data"
+        }
         Kind::Bus | Kind::Rule | Kind::LogGroup => "events",
         Kind::Function | Kind::Api => "compute",
         Kind::Parameter => "configuration",

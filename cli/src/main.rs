@@ -330,6 +330,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     .unwrap_or_else(|| PathBuf::from(format!("tp.out/outputs-{suffix}.json"))),
                 resume,
                 role_arn,
+                run_after_deploy: true,
             };
             with_aws(commands::deploy_platform(
                 &platform,
@@ -407,6 +408,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 outputs_file: PathBuf::from(format!("tp.out/outputs-{to}.json")),
                 resume,
                 role_arn,
+                run_after_deploy: true,
             };
             with_aws(cli::release::promote(
                 &platform,

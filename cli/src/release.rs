@@ -17,7 +17,7 @@ use futures_util::future::join_all;
 use platform_core::naming::Suffix;
 use platform_core::spec::{PipelineStage, Platform};
 use platform_core::synth::{
-    self, Assembly, Deployment, GuardAlarm, NestedStack, Stack, sha256_hex,
+    self, AfterDeploy, Assembly, Deployment, GuardAlarm, NestedStack, Stack, sha256_hex,
 };
 use platform_core::template::Template;
 use serde_json::{Value, json};
@@ -76,6 +76,10 @@ fn stack_record(stack: &Stack, assembly: &Assembly) -> Value {
             "name": g.name,
         })).collect::<Vec<_>>(),
         "rollback_window_minutes": stack.rollback_window_minutes,
+        "after_deploy": stack.after_deploy.iter().map(|a| json!({
+            "declared": a.declared,
+            "function_name": a.function_name,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -284,6 +288,16 @@ async fn released_stack(
             })
             .collect(),
         rollback_window_minutes: recorded["rollback_window_minutes"].as_u64().unwrap_or(0) as u32,
+        // A release recorded before after-deploy functions existed has none.
+        after_deploy: recorded["after_deploy"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| AfterDeploy {
+                declared: a["declared"].as_str().unwrap_or_default().to_owned(),
+                function_name: a["function_name"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect(),
     };
     Ok((id, profile.to_owned(), stack))
 }

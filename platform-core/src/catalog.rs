@@ -82,6 +82,7 @@ pub enum Kind {
     Function,
     Network,
     Aurora,
+    DbUser,
     Api,
     Bus,
     Rule,
@@ -614,6 +615,49 @@ pub static KINDS: &[KindInfo] = &[
                 "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:{resource_id}/*",
             ),
         ],
+    },
+    KindInfo {
+        kind: Kind::DbUser,
+        keyword: "db_user",
+        short_type: "dbuser",
+        cfn_type: "AWS::SecretsManager::Secret",
+        logical_suffix: "DbUser",
+        attributes: &[
+            // `Ref` of a secret is its ARN.
+            Attribute {
+                name: "secret_arn",
+                source: AttrSource::Ref,
+            },
+            // The PostgreSQL role name: the declared name itself.
+            Attribute {
+                name: "name",
+                source: AttrSource::Computed,
+            },
+            // `dml`, `read_only` or `owner`, for the migration that creates
+            // the role and grants it what the word means.
+            Attribute {
+                name: "privileges",
+                source: AttrSource::Computed,
+            },
+        ],
+        access: &[Access {
+            name: "connect",
+            summary: "read the database user's secret, to connect as that user",
+            actions: &[
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+            ],
+            resources: &["{secret_arn}"],
+            key_actions: KMS_READ,
+        }],
+        name_limit: NameLimit {
+            what: "Secrets Manager secret name",
+            max_len: 512,
+            extra_len: 0,
+        },
+        stateful: true,
+        iam_services: &["secretsmanager"],
+        iam_resources: &[iam("secretsmanager", "Secret", "{secret_arn}")],
     },
     KindInfo {
         kind: Kind::Api,

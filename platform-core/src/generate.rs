@@ -163,6 +163,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
                 dead_letter: Some(n("dlq")),
                 async_invoke: None,
                 metric_namespace: None,
+                run: None,
             }),
         ),
         r(

@@ -193,6 +193,61 @@ pub fn check_purpose(name: &str) -> Result<(), PurposeError> {
     Ok(())
 }
 
+/// Longest PostgreSQL identifier, in bytes (`NAMEDATALEN - 1`): a longer
+/// role name is silently truncated.
+pub const POSTGRES_IDENTIFIER_MAX: usize = 63;
+
+/// Role names a database user may not take: the platform's master user
+/// (`postgres`), the roles RDS keeps for itself, and names PostgreSQL
+/// reads as keywords or pseudo-roles in `GRANT`.
+pub const RESERVED_DB_USERS: &[&str] = &[
+    "postgres",
+    "rdsadmin",
+    "rdsrepladmin",
+    "rdstopmgr",
+    "rdsproxyadmin",
+    "public",
+    "none",
+    "all",
+    "user",
+    "current_user",
+    "current_role",
+    "session_user",
+    "system_user",
+];
+
+/// Prefixes PostgreSQL (`pg_`) and RDS (`rds_`) reserve for their own roles.
+pub const RESERVED_DB_USER_PREFIXES: &[&str] = &["pg_", "rds_"];
+
+/// Why `name` cannot be a database user's PostgreSQL role name, if it
+/// cannot. The charset is a declared name's (`check_purpose`): lowercase
+/// letters, digits and underscores, so the role needs no quoting.
+pub fn db_user_name_problem(name: &str) -> Option<String> {
+    if let Err(e) = check_purpose(name) {
+        return Some(e.to_string());
+    }
+    if name.len() > POSTGRES_IDENTIFIER_MAX {
+        return Some(format!(
+            "it is {} bytes; PostgreSQL role names are at most {POSTGRES_IDENTIFIER_MAX} (longer ones are truncated)",
+            name.len()
+        ));
+    }
+    if RESERVED_DB_USERS.contains(&name) {
+        return Some(format!(
+            "`{name}` is reserved (the master user, an RDS role or a PostgreSQL keyword)"
+        ));
+    }
+    if let Some(prefix) = RESERVED_DB_USER_PREFIXES
+        .iter()
+        .find(|p| name.starts_with(**p))
+    {
+        return Some(format!(
+            "names starting with `{prefix}` are reserved for PostgreSQL's and RDS's own roles"
+        ));
+    }
+    None
+}
+
 /// `trade_orders` -> `trade-orders`.
 pub fn purpose(name: &str) -> String {
     name.replace('_', "-")

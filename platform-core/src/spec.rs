@@ -104,6 +104,7 @@ pub enum Spec {
     Function(FunctionSpec),
     Network(NetworkSpec),
     Aurora(AuroraSpec),
+    DbUser(DbUserSpec),
     Api(ApiSpec),
     Bus(BusSpec),
     Rule(RuleSpec),
@@ -125,6 +126,7 @@ impl Spec {
             Spec::Function(_) => Kind::Function,
             Spec::Network(_) => Kind::Network,
             Spec::Aurora(_) => Kind::Aurora,
+            Spec::DbUser(_) => Kind::DbUser,
             Spec::Api(_) => Kind::Api,
             Spec::Bus(_) => Kind::Bus,
             Spec::Rule(_) => Kind::Rule,
@@ -407,6 +409,29 @@ pub struct FunctionSpec {
     pub async_invoke: Option<AsyncInvoke>,
     /// CloudWatch namespace the function may publish custom metrics to.
     pub metric_namespace: Option<String>,
+    /// `run: after_deploy`: a deploy step (schema migrations) that `tp
+    /// deploy` invokes once per deploy, after every region's stack is
+    /// complete, rather than a request handler.
+    pub run: Option<Run>,
+}
+
+/// When a function runs on its own, outside any request: `run: after_deploy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    /// `tp deploy` (and `tp promote`, `tp local up`) invokes the function
+    /// synchronously once every stack is complete, with the payload
+    /// `{"phase": "after_deploy", "stack": .., "region": ..}`, and fails
+    /// the deploy if it fails.
+    AfterDeploy,
+}
+
+impl Run {
+    /// The `phase` of the invocation's payload, as written in the DSL.
+    pub fn phase(self) -> &'static str {
+        match self {
+            Run::AfterDeploy => "after_deploy",
+        }
+    }
 }
 
 impl Platform {
@@ -457,6 +482,10 @@ impl Platform {
             Spec::Aurora(a) => {
                 out.push(&a.key);
                 out.push(&a.network);
+            }
+            Spec::DbUser(u) => {
+                out.push(&u.key);
+                out.push(&u.cluster);
             }
             Spec::Api(a) => {
                 out.push(&a.key);
@@ -602,6 +631,65 @@ pub struct AuroraSpec {
     /// Whether removing or replacing the cluster keeps a final snapshot
     /// (`Snapshot` policies) rather than deleting it outright.
     pub snapshot_on_removal: PerProfile<bool>,
+}
+
+/// What a database user may do in the cluster's database (`database:`),
+/// whose tables live in its `public` schema. The platform creates the
+/// user's secret; the after-deploy migration, connected as the master user,
+/// creates the role (`CREATE ROLE name LOGIN PASSWORD ..` from the secret,
+/// `ALTER ROLE .. PASSWORD ..` when it exists) and applies these grants,
+/// idempotently, on every deploy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbPrivileges {
+    /// `dml`: `GRANT CONNECT ON DATABASE db`, `GRANT USAGE ON SCHEMA
+    /// public`, `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN
+    /// SCHEMA public`, `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA
+    /// public`, and the same as `ALTER DEFAULT PRIVILEGES FOR ROLE <owner>`
+    /// for what the owner creates later. No `CREATE` on the schema or the
+    /// database (`REVOKE CREATE ON SCHEMA public FROM PUBLIC`), no
+    /// `TRUNCATE`, `REFERENCES` or `TRIGGER`: it cannot run DDL.
+    Dml,
+    /// `read_only`: `CONNECT` on the database, `USAGE` on the schema and
+    /// `SELECT` on its tables (and by default privileges on future ones);
+    /// nothing else.
+    ReadOnly,
+    /// `owner`: owns the schema (`ALTER SCHEMA public OWNER TO name`) and
+    /// every table in it, so it runs the DDL. At most one per cluster, and
+    /// only a `run: after_deploy` function connects as an owner.
+    Owner,
+}
+
+impl DbPrivileges {
+    /// The word in the DSL, and the user's `privileges` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DbPrivileges::Dml => "dml",
+            DbPrivileges::ReadOnly => "read_only",
+            DbPrivileges::Owner => "owner",
+        }
+    }
+
+    /// Every level, in the order the DSL documents them.
+    pub const ALL: [DbPrivileges; 3] = [
+        DbPrivileges::Dml,
+        DbPrivileges::ReadOnly,
+        DbPrivileges::Owner,
+    ];
+}
+
+/// `db_user trading_app { cluster: trades, privileges: dml, key: data }`:
+/// a PostgreSQL login role of an aurora cluster, named like the
+/// declaration, whose password Secrets Manager generates and keeps in a
+/// secret of its own (`{"username": .., "password": ..}`), encrypted with
+/// the key. A function granted `connect` reads the secret and connects as
+/// this user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbUserSpec {
+    /// The aurora cluster the user belongs to.
+    pub cluster: String,
+    pub privileges: DbPrivileges,
+    /// Encrypts the secret.
+    pub key: String,
 }
 
 /// Who may call an API route.

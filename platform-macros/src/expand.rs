@@ -17,9 +17,9 @@ use syn::{Ident, LitStr};
 
 use crate::ast::{
     APPROVE, AlarmBody, ApiBody, AuroraBody, AuthValue, Body, BucketBody, BusBody, DashboardBody,
-    Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody, LogGroupBody,
-    MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, RawResource, Removal,
-    ResourceBlock, RuleBody, Source, TableBody, TopicBody, Value, f64_tokens,
+    DbUserBody, Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody,
+    LogGroupBody, MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, RawResource,
+    Removal, ResourceBlock, RuleBody, Source, TableBody, TopicBody, Value, f64_tokens,
 };
 use crate::check;
 use crate::ctxt::Ctxt;
@@ -194,6 +194,7 @@ fn emit_resource(model: &Model, profiles: &[Ident], resource: &ResourceBlock) ->
         Body::Function(body) => emit_function(body, profiles),
         Body::Network(body) => emit_network(model, body),
         Body::Aurora(body) => emit_aurora(&name, body, profiles),
+        Body::DbUser(body) => emit_db_user(body),
         Body::Api(body) => emit_api(body, profiles),
         Body::Bus(body) => emit_bus(&name, body),
         Body::Rule(body) => emit_rule(model, body),
@@ -423,6 +424,12 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
     );
     let dead_letter = optional_name(&body.dead_letter);
     let metrics = option(body.metrics.as_ref().map(owned));
+    // `after_deploy`, the one value the parser accepts.
+    let run = option(
+        body.run
+            .as_ref()
+            .map(|_| quote!(::platform_core::spec::Run::AfterDeploy)),
+    );
     let statements = body
         .statements
         .iter()
@@ -467,6 +474,7 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             dead_letter: #dead_letter,
             async_invoke: #async_invoke,
             metric_namespace: #metrics,
+            run: #run,
         })
     }
 }
@@ -549,6 +557,28 @@ fn emit_aurora(name: &str, body: &AuroraBody, profiles: &[Ident]) -> TokenStream
             key: #key,
             log_retention_days: #logs,
             snapshot_on_removal: #snapshot,
+        })
+    }
+}
+
+fn emit_db_user(body: &DbUserBody) -> TokenStream {
+    let cluster = required_name(&body.cluster);
+    let privileges = match body
+        .privileges
+        .as_ref()
+        .and_then(|word| crate::ast::db_privileges(&word.to_string()))
+        .expect("checked: privileges declared")
+    {
+        platform_core::spec::DbPrivileges::Dml => quote!(Dml),
+        platform_core::spec::DbPrivileges::ReadOnly => quote!(ReadOnly),
+        platform_core::spec::DbPrivileges::Owner => quote!(Owner),
+    };
+    let key = required_name(&body.key);
+    quote! {
+        ::platform_core::spec::Spec::DbUser(::platform_core::spec::DbUserSpec {
+            cluster: #cluster,
+            privileges: ::platform_core::spec::DbPrivileges::#privileges,
+            key: #key,
         })
     }
 }

@@ -267,6 +267,7 @@
 //!                                              //   1m to 6h, for asynchronous invocations
 //!     metrics: "NAMESPACE",                    // optional: may publish custom CloudWatch metrics there
 //!     statements: [allow "SERVICE:Action" | ["..", ..] on RESOURCE | "ARN" | *, ...],   // optional: raw IAM
+//!     run: after_deploy,                       // optional: a deploy step (below), not a request handler
 //! }
 //! ```
 //!
@@ -278,6 +279,18 @@
 //! directory is included, not only what the handler imports. The directory
 //! must exist and the prefix must be free in the function's own directory
 //! (`function-include`).
+//!
+//! `run: after_deploy` makes the function a deploy step, such as the schema
+//! migration: `tp deploy` (and `tp promote`, and `tp local up` before it
+//! reports ready), once every region's stack is complete, invokes each such
+//! function synchronously, region by region and in declaration order, with
+//! `{"phase": "after_deploy", "stack": STACK, "region": REGION}`, prints
+//! what it returns, and fails with exit code 7 and its error if it throws
+//! or times out (`--no-execute` skips it). It runs on every deploy, also
+//! when nothing changed, so it must be idempotent. It has no `trigger:`, is
+//! no rule's target and no route's function (`run-after-deploy`). The
+//! synthesized stack lists it (`Stack::after_deploy`, the manifest's
+//! `after_deploy`, the release record), so a promotion runs it too.
 //!
 //! A trigger is an SQS event source mapping (partial batch failures on).
 //! Its poller receives a batch before it knows it may invoke the function
@@ -438,6 +451,67 @@
 //!     endpoints: [s3, dynamodb, sqs, kms, logs],
 //!     flow_logs: 30d,
 //!     key: data,
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `db_user`: a PostgreSQL role of an aurora cluster, with a secret of its own
+//!
+//! ```text
+//! db_user NAME {                               // NAME is the role's name (db-user-name)
+//!     cluster: AURORA,                         // required
+//!     privileges: dml | read_only | owner,     // required
+//!     key: KEY,                                // required: encrypts the secret
+//! }
+//! ```
+//!
+//! An `AWS::SecretsManager::Secret` (`dbuser-NAME-REGION-SUFFIX`) whose
+//! password Secrets Manager generates at creation: `{"username": "NAME",
+//! "password": ..}`, 32 letters and digits, encrypted with the key, tagged,
+//! not rotated. Attributes: `secret_arn`, `name` (the role's name) and
+//! `privileges` (the word), both literals. Access level `connect`:
+//! `secretsmanager:GetSecretValue` and `DescribeSecret` on the secret and
+//! `kms:Decrypt`/`DescribeKey` on its key; `grants: { trading_app: connect }`
+//! says the function connects as `trading_app`, and puts it in the
+//! cluster's network (`db-user-network`).
+//!
+//! The platform creates the secret; the cluster's `run: after_deploy`
+//! migration, connected as the master user (`read_secret` on the aurora),
+//! creates or updates the role from it and grants, in the cluster's
+//! database and its `public` schema: `dml` = `CONNECT` on the database,
+//! `USAGE` on the schema, `SELECT, INSERT, UPDATE, DELETE` on its tables
+//! and `USAGE, SELECT` on its sequences (and as default privileges for
+//! what the owner creates), no `CREATE` anywhere; `read_only` = `CONNECT`,
+//! `USAGE` and `SELECT` only; `owner` = owns the schema and its tables,
+//! runs the DDL. One owner per cluster, and only a `run: after_deploy`
+//! function connects as the owner or reads the master secret of a cluster
+//! that declares users (`db-user-role`).
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
+//! # key data {}
+//! # network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [secretsmanager, kms], key: data }
+//! # aurora trades { engine: postgres "16.10", capacity: 0.5..=2, network: core, key: data }
+//! db_user trading_app { cluster: trades, privileges: dml, key: data }
+//! db_user trading_owner { cluster: trades, privileges: owner, key: data }
+//! function migrate {
+//!     code: "handlers/migrate",
+//!     key: data,
+//!     network: core,
+//!     timeout: 300s,
+//!     run: after_deploy,
+//!     env: { APP_SECRET_ARN: trading_app.secret_arn, OWNER_SECRET_ARN: trading_owner.secret_arn,
+//!            MASTER_SECRET_ARN: trades.secret_arn },
+//!     grants: { trades: read_secret, trading_app: connect, trading_owner: connect },
+//! }
+//! function trade_processor {
+//!     code: "handlers/trade-processor",
+//!     key: data,
+//!     network: core,
+//!     env: { DB_SECRET_ARN: trading_app.secret_arn },
+//!     grants: { trading_app: connect },
 //! }
 //! # }
 //! # fn main() { platform(); }

@@ -133,6 +133,8 @@ pub enum Slot<'a> {
     ParameterValue,
     /// `network: core` (of a function or an aurora cluster).
     Network,
+    /// `cluster: trades` (of a db_user).
+    Cluster,
     /// `GET "/health" => trade_api`.
     Route { method: &'a Ident, path: &'a LitStr },
     /// `notify: alerts`.
@@ -156,6 +158,7 @@ impl Slot<'_> {
             Slot::Key => &[Kind::Key],
             Slot::DeadLetter | Slot::Trigger => &[Kind::Queue],
             Slot::Network => &[Kind::Network],
+            Slot::Cluster => &[Kind::Aurora],
             Slot::Route { .. } => &[Kind::Function],
             Slot::Notify => &[Kind::Topic],
             Slot::RuleTarget => &[Kind::Function, Kind::LogGroup],
@@ -193,6 +196,7 @@ impl Slot<'_> {
             Slot::Statement => "statements",
             Slot::ParameterValue => "value",
             Slot::Network => "network",
+            Slot::Cluster => "cluster",
             Slot::Route { .. } => "routes",
             Slot::Notify => "notify",
             Slot::RuleTarget => "targets",
@@ -298,6 +302,7 @@ impl<'a> Model<'a> {
                 self.add_per_profile(&aurora.backup);
                 self.add_per_profile(&aurora.removal);
             }
+            Body::DbUser(user) => self.refer_opt(Slot::Cluster, &user.cluster),
             Body::Api(api) => {
                 for route in api.routes() {
                     let slot = Slot::Route {

@@ -11,6 +11,7 @@ use crate::ast::{Body, Definition, Expiry, PerProfile};
 use crate::expand;
 use crate::rules::Rule;
 
+mod db_users;
 mod include;
 mod rules;
 mod triggers;

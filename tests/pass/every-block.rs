@@ -32,8 +32,32 @@ platform_macros::platform! {
         concurrency: profile(dev: 5, prod: 50),
         dead_letter: events_dlq,
         async: { retries: 1 },
-        grants: { trades: [connect, read_secret] },
+        grants: { trades: connect, trading_app: connect },
         statements: [allow "rds:DescribeDBClusters" on trades],
+    }
+    db_user trading_app { cluster: trades, privileges: dml, key: data }
+    db_user trading_reports { cluster: trades, privileges: read_only, key: data }
+    db_user trading_owner { cluster: trades, privileges: owner, key: data }
+    // The migration: runs once per deploy as the master user and the owner.
+    function migrate {
+        code: "handlers/migrate",
+        key: data,
+        network: core,
+        timeout: 300s,
+        run: after_deploy,
+        env: {
+            APP_USER: trading_app.name,
+            APP_PRIVILEGES: trading_app.privileges,
+            APP_SECRET_ARN: trading_app.secret_arn,
+            OWNER_SECRET_ARN: trading_owner.secret_arn,
+            MASTER_SECRET_ARN: trades.secret_arn,
+        },
+        grants: {
+            trades: read_secret,
+            trading_app: connect,
+            trading_reports: connect,
+            trading_owner: connect,
+        },
     }
     queue trade_orders { visibility: 180s, dead_letter: events_dlq after 5, key: data }
     function trade_processor {
@@ -63,7 +87,8 @@ platform_macros::platform! {
 
 fn main() {
     use platform_core::spec::{
-        AsyncInvoke, Auth, Capacity, Comparison, Spec, StatementResource, TargetRef,
+        AsyncInvoke, Auth, Capacity, Comparison, DbPrivileges, Run, Spec, StatementResource,
+        TargetRef,
     };
 
     let platform = platform();
@@ -117,4 +142,13 @@ fn main() {
     assert_eq!(log_group.retention_days, 90);
     assert!(matches!(spec("operations"), Spec::Dashboard(d) if d.metrics.len() == 2));
     assert!(matches!(spec("api_health"), Spec::HealthCheck(h) if h.interval_secs == 30));
+    let Spec::DbUser(user) = spec("trading_app") else { panic!("a db_user") };
+    assert_eq!((user.cluster.as_str(), user.privileges), ("trades", DbPrivileges::Dml));
+    assert_eq!(user.key, "data");
+    assert!(matches!(spec("trading_reports"), Spec::DbUser(u) if u.privileges == DbPrivileges::ReadOnly));
+    assert!(matches!(spec("trading_owner"), Spec::DbUser(u) if u.privileges == DbPrivileges::Owner));
+    let Spec::Function(migrate) = spec("migrate") else { panic!("a function") };
+    assert_eq!(migrate.run, Some(Run::AfterDeploy));
+    assert_eq!(function.run, None);
+    assert_eq!(migrate.grants.len(), 4);
 }

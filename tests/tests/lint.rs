@@ -7,6 +7,55 @@ use std::path::{Path, PathBuf};
 
 use tests::{python_tool, run, scratch_dir, synth_trading};
 
+/// A platform with what the trading platform may not declare yet: database
+/// users of each privilege level, and a migration run after each deploy.
+mod databases {
+    platform_macros::platform! {
+        platform dbusers {
+            regions: [us_east_1],
+            suffix: max 12,
+            profiles: [dev, prod],
+        }
+
+        key data {}
+        network core {
+            cidr: region(us_east_1: "10.0.0.0/16"),
+            azs: 2,
+            endpoints: [secretsmanager, kms, sqs],
+            key: data,
+        }
+        aurora trades { engine: postgres "16.10", capacity: 0.5..=2, network: core, key: data }
+        db_user trading_app { cluster: trades, privileges: dml, key: data }
+        db_user trading_reports { cluster: trades, privileges: read_only, key: data }
+        db_user trading_owner { cluster: trades, privileges: owner, key: data }
+        queue failed { retention: 14d, key: data }
+        function api {
+            code: "../platform-core/tests/fixtures/handler",
+            key: data,
+            network: core,
+            concurrency: 2,
+            dead_letter: failed,
+            env: { DB_SECRET_ARN: trading_app.secret_arn, DB_USER: trading_app.name },
+            grants: { trading_app: connect },
+        }
+        function migrate {
+            code: "../platform-core/tests/fixtures/handler",
+            key: data,
+            network: core,
+            timeout: 300s,
+            concurrency: 1,
+            run: after_deploy,
+            env: { OWNER_SECRET_ARN: trading_owner.secret_arn, MASTER_SECRET_ARN: trades.secret_arn },
+            grants: {
+                trades: read_secret,
+                trading_app: connect,
+                trading_reports: connect,
+                trading_owner: connect,
+            },
+        }
+    }
+}
+
 /// Writes every template of every profile into `dir`.
 fn write_all_templates(dir: &Path) -> Vec<PathBuf> {
     let longest_suffix = "a".repeat(platform_def::platform().suffix_max);
@@ -18,6 +67,20 @@ fn write_all_templates(dir: &Path) -> Vec<PathBuf> {
                 std::fs::write(&path, &stack.body).unwrap();
                 templates.push(path);
             }
+        }
+    }
+    // Database users and an after-deploy function.
+    let platform = databases::platform();
+    for profile in ["dev", "prod"] {
+        let deployment =
+            platform_core::synth::Deployment::new(&platform, "dev", Some(profile), &[]).unwrap();
+        for stack in platform_core::synth::synth(&platform, &deployment)
+            .unwrap()
+            .stacks
+        {
+            let path = dir.join(format!("dbusers.{profile}.{}", stack.template_file()));
+            std::fs::write(&path, &stack.body).unwrap();
+            templates.push(path);
         }
     }
     // The promotion pipeline's own stack, with a short and the longest suffix.

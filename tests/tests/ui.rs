@@ -13,6 +13,7 @@ fn ui() {
         "api",
         "buckets",
         "functions",
+        "databases",
         "pipeline",
         "values",
         "queues",

@@ -122,6 +122,8 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
         outputs_file: paths.dir.join("outputs.json"),
         resume: format!("tp local up --suffix {}", opts.suffix),
         role_arn: None,
+        // moto cannot run functions: they run once the local runtime is up.
+        run_after_deploy: false,
     };
     let code = commands::deploy_platform(platform, &deployment, &connection, &deploy).await?;
     anyhow::ensure!(
@@ -205,6 +207,9 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
         proxy_listener,
     })
     .await?;
+    // The deploy's last step, as `tp deploy` runs it: the migrations, once
+    // the functions run and before anything is reported ready.
+    run_after_deploy(parts.invoker.as_ref(), stack).await?;
 
     let mut env = BTreeMap::new();
     env.insert("TP_LOCAL_SUFFIX".to_owned(), opts.suffix.clone());
@@ -261,6 +266,52 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
     Ok(())
 }
 
+/// Invokes each `run: after_deploy` function of `stack` through the local
+/// runtime, in declaration order, with the payload `tp deploy` sends;
+/// the first that throws or times out fails `tp local up` with its error.
+pub(crate) async fn run_after_deploy(
+    invoker: &dyn super::types::Invoker,
+    stack: &synth::Stack,
+) -> anyhow::Result<()> {
+    for step in &stack.after_deploy {
+        let payload = synth::AfterDeploy::payload(&stack.name, &stack.region);
+        let result = invoker
+            .invoke(&step.function_name, payload)
+            .await
+            .with_context(|| format!("invoke after-deploy function {}", step.declared))?;
+        match after_deploy_failure(&result.outcome) {
+            None => eprintln!(
+                "tp local: after-deploy function {} done ({} ms)",
+                step.declared,
+                result.duration.as_millis()
+            ),
+            Some(why) => {
+                return Err(crate::exit::Exit::new(
+                    crate::exit::DEPLOY_FAILED,
+                    format!(
+                        "after-deploy function {} ({}) failed: {why}; its log is in the function's log group",
+                        step.declared, step.function_name
+                    ),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why an after-deploy invocation failed, when it did.
+fn after_deploy_failure(outcome: &super::types::Outcome) -> Option<String> {
+    match outcome {
+        super::types::Outcome::Returned(_) => None,
+        super::types::Outcome::Failed {
+            error_type,
+            error_message,
+        } => Some(format!("{error_type}: {error_message}")),
+        super::types::Outcome::TimedOut => Some("the function timed out".to_owned()),
+    }
+}
+
 /// Stops moto when the daemon ends, however it ends.
 struct KillOnDrop(Moto);
 
@@ -281,5 +332,109 @@ impl Drop for StopOnDrop {
                 let _ = pg.stop();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::types::{BoxFuture, InvokeResult, Invoker, Outcome};
+    use std::sync::Mutex as StdMutex;
+
+    /// Answers each invocation with the next outcome, recording what it got.
+    struct Scripted {
+        outcomes: StdMutex<Vec<Outcome>>,
+        calls: StdMutex<Vec<(String, Value)>>,
+    }
+
+    impl Invoker for Scripted {
+        fn invoke<'a>(
+            &'a self,
+            function: &'a str,
+            payload: Value,
+        ) -> BoxFuture<'a, anyhow::Result<InvokeResult>> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push((function.to_owned(), payload));
+            let outcome = self.outcomes.lock().unwrap().remove(0);
+            Box::pin(async move {
+                Ok(InvokeResult {
+                    request_id: "r".into(),
+                    outcome,
+                    duration: std::time::Duration::from_millis(1),
+                })
+            })
+        }
+    }
+
+    fn stack() -> synth::Stack {
+        synth::Stack {
+            name: "p-us-east-1-dev".into(),
+            region: "us-east-1".into(),
+            template: Default::default(),
+            body: String::new(),
+            assets: Vec::new(),
+            nested: Vec::new(),
+            guard_alarms: Vec::new(),
+            rollback_window_minutes: 0,
+            after_deploy: ["migrate", "seed"]
+                .iter()
+                .map(|f| synth::AfterDeploy {
+                    declared: (*f).into(),
+                    function_name: format!("fn-{f}-us-east-1-dev"),
+                })
+                .collect(),
+        }
+    }
+
+    fn scripted(outcomes: Vec<Outcome>) -> Scripted {
+        Scripted {
+            outcomes: StdMutex::new(outcomes),
+            calls: StdMutex::new(Vec::new()),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_after_deploy_function_runs_in_order_with_the_deploy_payload() {
+        let invoker = scripted(vec![
+            Outcome::Returned(json!({"applied": 1})),
+            Outcome::Returned(Value::Null),
+        ]);
+        run_after_deploy(&invoker, &stack())
+            .await
+            .expect("both pass");
+        let calls = invoker.calls.lock().unwrap();
+        let names: Vec<&str> = calls.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(names, ["fn-migrate-us-east-1-dev", "fn-seed-us-east-1-dev"]);
+        assert_eq!(
+            calls[0].1,
+            json!({"phase": "after_deploy", "stack": "p-us-east-1-dev", "region": "us-east-1"})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_function_fails_up_with_its_error_and_stops_the_rest() {
+        let invoker = scripted(vec![Outcome::Failed {
+            error_type: "MigrationError".into(),
+            error_message: "syntax error at or near \"TABLE\"".into(),
+        }]);
+        let err = run_after_deploy(&invoker, &stack()).await.unwrap_err();
+        let exit = err.downcast_ref::<crate::exit::Exit>().expect("an exit");
+        assert_eq!(exit.code, crate::exit::DEPLOY_FAILED);
+        assert!(
+            err.to_string().contains(
+                "migrate (fn-migrate-us-east-1-dev) failed: MigrationError: syntax error"
+            ),
+            "{err}"
+        );
+        assert_eq!(invoker.calls.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_function_fails_up() {
+        let invoker = scripted(vec![Outcome::TimedOut]);
+        let err = run_after_deploy(&invoker, &stack()).await.unwrap_err();
+        assert!(err.to_string().contains("timed out"), "{err}");
     }
 }

@@ -6,6 +6,7 @@
 //! service's own API (`tests/moto/inventory.py`, boto3 from the venv).
 
 mod acceptance;
+mod after_deploy;
 mod faults;
 mod flow;
 mod local_apigw;

@@ -54,6 +54,7 @@ fn a_split_platform_deploys_with_its_nested_stacks_to_moto() {
         outputs_file: outputs_file.clone(),
         resume: "the nested-stack test".into(),
         role_arn: None,
+        run_after_deploy: true,
     };
     let started = Instant::now();
     let code = block_on(commands::deploy_platform(

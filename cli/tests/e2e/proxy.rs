@@ -28,6 +28,12 @@ pub enum Fault {
     /// Answer 200 with this XML body without forwarding: what AWS answers
     /// to calls moto does not implement (drift detection).
     Respond(String),
+    /// Answer 200 with this JSON body and these extra headers without
+    /// forwarding: Lambda's `Invoke`, which moto cannot run.
+    RespondJson {
+        body: String,
+        headers: Vec<(String, String)>,
+    },
 }
 
 struct Rule {
@@ -84,7 +90,8 @@ impl Proxy {
     }
 
     /// Applies `fault` to the next `times` requests of `action` (a
-    /// CloudFormation action such as `DescribeStacks`, or `S3:<METHOD>`).
+    /// CloudFormation action such as `DescribeStacks`, `S3:<METHOD>`, or
+    /// `Lambda:Invoke:<function name>`).
     pub fn add(&self, action: &str, fault: Fault, times: usize) {
         self.state.lock().unwrap().rules.push(Rule {
             action: action.to_owned(),
@@ -206,6 +213,14 @@ fn percent_decode(body: &[u8]) -> String {
 }
 
 fn action_of(head: &str, body: &[u8]) -> String {
+    // Lambda's REST API: `POST /2015-03-31/functions/NAME/invocations`.
+    let path = head.split(' ').nth(1).unwrap_or("");
+    if let Some(function) = path
+        .strip_prefix("/2015-03-31/functions/")
+        .and_then(|rest| rest.strip_suffix("/invocations"))
+    {
+        return format!("Lambda:Invoke:{function}");
+    }
     let text = String::from_utf8_lossy(body);
     if let Some(action) = text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
         return action.to_owned();
@@ -265,6 +280,22 @@ async fn serve(mut client: TcpStream, upstream: u16, state: Arc<Mutex<State>>) {
                 .write_all(
                     format!(
                         "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+            return;
+        }
+        Some(Fault::RespondJson { body, headers }) => {
+            let extra: String = headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}\r\n"))
+                .collect();
+            let _ = client
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                         body.len()
                     )
                     .as_bytes(),

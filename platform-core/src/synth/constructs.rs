@@ -39,6 +39,7 @@ pub(crate) fn build(cx: &mut Context<'_>, declared: &Declared) -> Result<(), Syn
         Spec::Function(spec) => function(cx, name, spec)?,
         Spec::Network(spec) => super::network::network(cx, name, spec)?,
         Spec::Aurora(spec) => super::aurora::aurora(cx, name, spec)?,
+        Spec::DbUser(spec) => super::aurora::db_user(cx, name, spec)?,
         Spec::Api(spec) => super::api::api(cx, name, spec)?,
         Spec::Bus(spec) => super::events::bus(cx, name, spec)?,
         Spec::Rule(spec) => super::events::rule(cx, name, spec)?,
@@ -64,6 +65,7 @@ fn output_attributes(spec: &Spec) -> &'static [&'static str] {
         Spec::Function(_) => &["name"],
         Spec::Network(_) => &["id"],
         Spec::Aurora(_) => &["endpoint", "reader_endpoint", "secret_arn"],
+        Spec::DbUser(_) => &["secret_arn"],
         Spec::Api(_) => &["id"],
         Spec::Bus(_) => &["name"],
         Spec::LogGroup(_) => &["name"],
@@ -810,6 +812,11 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
                 cx.attr(&crate::spec::AttrRef::new(queue, "arn")),
             )]),
         );
+    } else if spec.run.is_some() {
+        skips.push((
+            "CKV_AWS_116",
+            "Run after each deploy: tp deploy invokes it synchronously and fails the deploy with its error",
+        ));
     } else if invoked_synchronously(cx, name, spec) {
         skips.push((
             "CKV_AWS_116",

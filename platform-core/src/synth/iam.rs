@@ -194,6 +194,7 @@ fn encryption_key(spec: &Spec) -> Option<&str> {
         Spec::Bucket(b) => b.key.as_deref(),
         Spec::Topic(t) => Some(&t.key),
         Spec::Aurora(a) => Some(&a.key),
+        Spec::DbUser(u) => Some(&u.key),
         Spec::LogGroup(l) => Some(&l.key),
         Spec::Key(_)
         | Spec::Parameter(_)

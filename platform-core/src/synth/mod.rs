@@ -167,6 +167,31 @@ pub struct Stack {
     pub guard_alarms: Vec<GuardAlarm>,
     /// How long CloudFormation watches them after the last resource changes.
     pub rollback_window_minutes: u32,
+    /// The `run: after_deploy` functions of the stack, in declaration order:
+    /// `tp deploy` invokes each once the stacks are complete.
+    pub after_deploy: Vec<AfterDeploy>,
+}
+
+/// A function declared with `run: after_deploy`, as synthesized into a stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AfterDeploy {
+    /// The declared name (`migrate`).
+    pub declared: String,
+    /// The function's physical name (`lambda-migrate-us-east-1-dev`), what
+    /// `Invoke` takes.
+    pub function_name: String,
+}
+
+impl AfterDeploy {
+    /// The payload the function is invoked with once `stack` in `region`
+    /// is complete.
+    pub fn payload(stack: &str, region: &str) -> Json {
+        json!({
+            "phase": crate::spec::Run::AfterDeploy.phase(),
+            "stack": stack,
+            "region": region,
+        })
+    }
 }
 
 /// An alarm declared with `guard`, as synthesized into a stack.
@@ -362,6 +387,10 @@ impl<'a> Context<'a> {
             Some(AttrSource::GetAtt(att)) => Value::get_att(&id, att),
             Some(AttrSource::Computed) => match (&resource.spec, reference.attribute.as_str()) {
                 (crate::spec::Spec::Api(api), "url") => api::url(&id, &api.stage),
+                (crate::spec::Spec::DbUser(_), "name") => Value::str(resource.name.clone()),
+                (crate::spec::Spec::DbUser(user), "privileges") => {
+                    Value::str(user.privileges.as_str())
+                }
                 _ => unreachable!("every computed attribute is built here"),
             },
             None => unreachable!("attributes are validated before synthesis"),
@@ -482,6 +511,19 @@ fn synth_stack(
         // Route 53's alarms exist only where Route 53 publishes metrics.
         .filter(|g| cx.template.resources.contains_key(&g.logical_id))
         .collect();
+    let after_deploy: Vec<AfterDeploy> = platform
+        .resources
+        .iter()
+        .filter(|r| {
+            matches!(&r.spec, crate::spec::Spec::Function(f)
+                if f.run == Some(crate::spec::Run::AfterDeploy))
+        })
+        .filter(|r| cx.template.resources.contains_key(&cx.logical_id(&r.name)))
+        .map(|r| AfterDeploy {
+            declared: r.name.clone(),
+            function_name: cx.physical_name(Kind::Function.info().short_type, &r.name),
+        })
+        .collect();
     let Context {
         template, owners, ..
     } = cx;
@@ -524,6 +566,7 @@ fn synth_stack(
         nested,
         guard_alarms,
         rollback_window_minutes: platform.rollback_window_minutes.get(&deployment.profile),
+        after_deploy,
     })
 }
 
@@ -587,6 +630,7 @@ impl Assembly {
                     "assets": s.assets,
                     "guard_alarms": s.guard_alarms.iter().map(|g| &g.name).collect::<Vec<_>>(),
                     "rollback_window_minutes": s.rollback_window_minutes,
+                    "after_deploy": s.after_deploy.iter().map(|a| &a.function_name).collect::<Vec<_>>(),
                 });
                 if !s.nested.is_empty() {
                     // Uploaded to the asset bucket at `s3_key` before the

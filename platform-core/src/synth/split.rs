@@ -95,6 +95,7 @@ fn layer(kind: Kind) -> (u8, &'static str) {
         | Kind::Bucket
         | Kind::Topic
         | Kind::Aurora
+        | Kind::DbUser
         | Kind::Bus
         | Kind::LogGroup => (2, "Data"),
         Kind::Function | Kind::Api | Kind::Rule => (3, "Compute"),

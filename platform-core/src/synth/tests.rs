@@ -326,6 +326,7 @@ fn sample() -> Platform {
                         max_event_age_secs: 900,
                     }),
                     metric_namespace: Some("Trading".into()),
+                    run: None,
                 }),
             ),
         ],
@@ -1475,4 +1476,200 @@ fn drift_detection_is_a_config_rule_on_the_stack_alerting_the_topic() {
         key_policy.iter().any(|s| s["Sid"] == "AllowEventBridge"),
         "{key_policy:#?}"
     );
+}
+
+/// `sample()` with a database user the processor connects as, and a
+/// migration that runs after each deploy.
+fn with_db_user() -> Platform {
+    let mut platform = sample();
+    platform.resources.push(Resource {
+        name: "trading_app".into(),
+        spec: Spec::DbUser(DbUserSpec {
+            cluster: "trades".into(),
+            privileges: DbPrivileges::Dml,
+            key: "data".into(),
+        }),
+    });
+    let processor = function_mut(&mut platform, "processor");
+    processor.grants.push(Grant {
+        resource: "trading_app".into(),
+        access: "connect".into(),
+    });
+    processor.env.push((
+        "DB_USER".into(),
+        ValueSource::Attr(AttrRef::new("trading_app", "name")),
+    ));
+    let mut migrate = processor.clone();
+    migrate.trigger = None;
+    migrate.dead_letter = None;
+    migrate.async_invoke = None;
+    migrate.statements.clear();
+    migrate.run = Some(Run::AfterDeploy);
+    migrate.env = vec![(
+        "APP_PRIVILEGES".into(),
+        ValueSource::Attr(AttrRef::new("trading_app", "privileges")),
+    )];
+    migrate.grants = vec![
+        Grant {
+            resource: "trades".into(),
+            access: "read_secret".into(),
+        },
+        Grant {
+            resource: "trading_app".into(),
+            access: "connect".into(),
+        },
+    ];
+    platform.resources.push(Resource {
+        name: "migrate".into(),
+        spec: Spec::Function(migrate),
+    });
+    platform
+}
+
+#[test]
+fn a_db_user_has_its_own_generated_encrypted_secret() {
+    let t = synth_platform(&with_db_user(), "dev");
+    let secret = &t["Resources"]["TradingAppDbUser"];
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    assert_eq!(secret["DeletionPolicy"], "Delete");
+    let p = &secret["Properties"];
+    assert_eq!(p["Name"], "dbuser-trading-app-us-east-1-dev");
+    assert_eq!(p["KmsKeyId"], json!({"Fn::GetAtt": ["DataKey", "Arn"]}));
+    assert_eq!(
+        p["GenerateSecretString"],
+        json!({
+            "SecretStringTemplate": "{\"username\":\"trading_app\"}",
+            "GenerateStringKey": "password",
+            "PasswordLength": 32,
+            "ExcludePunctuation": true,
+            "IncludeSpace": false,
+            "RequireEachIncludedType": true,
+        })
+    );
+    assert!(
+        p.get("SecretString").is_none(),
+        "no password in the template"
+    );
+    let tags = p["Tags"].as_array().expect("tags");
+    assert!(tags.contains(&json!({"Key": "EnvironmentSuffix", "Value": "dev"})));
+    assert!(tags.contains(&json!({"Key": "Project", "Value": "trading-platform"})));
+    // Not rotated (see `aurora::db_user`).
+    assert!(
+        t["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|r| r["Type"] != "AWS::SecretsManager::RotationSchedule")
+    );
+    assert_eq!(
+        t["Outputs"]["TradingAppDbUserSecretArn"]["Value"],
+        json!({"Ref": "TradingAppDbUser"})
+    );
+}
+
+#[test]
+fn connect_on_a_db_user_reads_exactly_its_secret_and_decrypts_with_its_key() {
+    let t = synth_platform(&with_db_user(), "dev");
+    let policy = &t["Resources"]["ProcessorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"];
+    let statements = policy.as_array().expect("statements");
+    let connect = statements
+        .iter()
+        .find(|s| s["Sid"] == "TradingAppConnect")
+        .expect("the connect statement");
+    assert_eq!(
+        connect,
+        &json!({
+            "Sid": "TradingAppConnect",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+            "Resource": {"Ref": "TradingAppDbUser"},
+        })
+    );
+    let key_use = statements
+        .iter()
+        .find(|s| s["Sid"] == "DataKeyUse")
+        .expect("key use");
+    let actions = key_use["Action"].as_array().unwrap();
+    assert!(actions.contains(&json!("kms:Decrypt")));
+    assert!(actions.contains(&json!("kms:DescribeKey")));
+    // The processor does not read the master secret.
+    assert!(statements.iter().all(|s| s["Sid"] != "TradesReadSecret"));
+    // The user's name and privileges are literals.
+    let env = &t["Resources"]["ProcessorFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["DB_USER"], "trading_app");
+    let env = &t["Resources"]["MigrateFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["APP_PRIVILEGES"], "dml");
+}
+
+#[test]
+fn the_after_deploy_functions_are_recorded_per_stack_and_in_the_manifest() {
+    let platform = with_db_user();
+    let deployment = Deployment::new(&platform, "dev", None, &[]).unwrap();
+    let assembly = synth(&platform, &deployment).unwrap();
+    for stack in &assembly.stacks {
+        assert_eq!(
+            stack.after_deploy,
+            [AfterDeploy {
+                declared: "migrate".into(),
+                function_name: format!("lambda-migrate-{}-dev", stack.region),
+            }]
+        );
+        let template: Json = serde_json::from_str(&stack.body).unwrap();
+        assert_eq!(
+            template["Resources"]["MigrateFunction"]["Properties"]["FunctionName"],
+            stack.after_deploy[0].function_name.as_str()
+        );
+    }
+    assert_eq!(
+        assembly.manifest()["stacks"][1]["after_deploy"],
+        json!(["lambda-migrate-us-west-2-dev"])
+    );
+    assert_eq!(
+        AfterDeploy::payload("s", "us-west-2"),
+        json!({"phase": "after_deploy", "stack": "s", "region": "us-west-2"})
+    );
+    // Without `run:`, nothing runs after the deploy.
+    let plain = Deployment::new(&sample(), "dev", None, &[]).unwrap();
+    let assembly = synth(&sample(), &plain).unwrap();
+    assert!(assembly.stacks.iter().all(|s| s.after_deploy.is_empty()));
+    assert_eq!(assembly.manifest()["stacks"][0]["after_deploy"], json!([]));
+}
+
+#[test]
+fn db_user_names_must_be_postgresql_roles_of_their_own() {
+    use crate::naming::db_user_name_problem;
+    assert_eq!(db_user_name_problem("trading_app"), None);
+    assert!(
+        db_user_name_problem("postgres")
+            .unwrap()
+            .contains("reserved")
+    );
+    assert!(db_user_name_problem("rds_app").unwrap().contains("`rds_`"));
+    assert!(db_user_name_problem("pg_app").unwrap().contains("`pg_`"));
+    assert!(
+        db_user_name_problem(&"a".repeat(64))
+            .unwrap()
+            .contains("64 bytes")
+    );
+    assert_eq!(db_user_name_problem(&"a".repeat(63)), None);
+    assert!(db_user_name_problem("App").is_some());
+}
+
+#[test]
+fn a_hand_built_db_user_of_something_else_than_an_aurora_is_refused() {
+    let mut platform = with_db_user();
+    if let Some(Resource {
+        spec: Spec::DbUser(u),
+        ..
+    }) = platform
+        .resources
+        .iter_mut()
+        .find(|r| r.name == "trading_app")
+    {
+        u.cluster = "core".into();
+    }
+    let deployment = Deployment::new(&platform, "dev", None, &[]).unwrap();
+    let err = synth(&platform, &deployment).unwrap_err();
+    assert!(err.to_string().contains("must name an aurora"), "{err}");
 }

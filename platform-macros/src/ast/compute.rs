@@ -1,4 +1,5 @@
-//! Blocks that run or connect things: `function`, `network`, `aurora`, `api`.
+//! Blocks that run or connect things: `function`, `network`, `aurora`,
+//! `db_user`, `api`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -15,6 +16,7 @@ use super::{
 ///     trigger: QUEUE { batch: N, window: 0s, max_concurrency: N | profile(..) }, network: NET,
 ///     concurrency: N | profile(..), dead_letter: QUEUE, async: { retries: N, max_age: 1h },
 ///     metrics: "NAMESPACE", statements: [allow "SERVICE:Action" | ["..", ..] on REF | * | "ARN", ...],
+///     run: after_deploy,
 /// }
 /// ```
 #[derive(Default)]
@@ -39,6 +41,8 @@ pub struct FunctionBody {
     pub metrics: Option<LitStr>,
     /// Raw IAM statements, for calls no access level covers.
     pub statements: Option<List<RawStatement>>,
+    /// `run: after_deploy`: a deploy step `tp deploy` invokes.
+    pub run: Option<Ident>,
 }
 
 /// `include: { "lib": "handlers/shared", ... }`: each directory (relative to
@@ -66,6 +70,9 @@ impl Parse for IncludeMap {
         })
     }
 }
+
+/// The values `run:` takes.
+pub const RUN_PHASES: &[&str] = &["after_deploy"];
 
 /// `allow "dynamodb:DescribeTable" on sessions`, `allow ["a:B", "a:C"] on *`,
 /// `allow "cloudformation:DescribeStacks" on "arn:..."`.
@@ -214,6 +221,7 @@ impl FunctionBody {
         "async",
         "metrics",
         "statements",
+        "run",
     ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
@@ -237,6 +245,16 @@ impl FunctionBody {
                 "async" => body.async_invoke = Some(input.parse()?),
                 "metrics" => body.metrics = Some(input.parse()?),
                 "statements" => body.statements = Some(input.parse()?),
+                "run" => {
+                    let phase: Ident = input.parse()?;
+                    if !RUN_PHASES.contains(&phase.to_string().as_str()) {
+                        let hint =
+                            crate::suggest::hint(&phase.to_string(), RUN_PHASES, "`run:` takes");
+                        return Err(crate::rules::Rule::GrammarSyntax
+                            .error(&phase, format_args!("unknown `run:` value `{phase}`{hint}")));
+                    }
+                    body.run = Some(phase);
+                }
                 other => unlisted(other),
             }
         }
@@ -381,6 +399,55 @@ impl AuroraBody {
                 "key" => body.key = Some(input.parse()?),
                 "removal" => body.removal = Some(input.parse()?),
                 "deletion_protection" => body.deletion_protection = Some(input.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// `db_user NAME { cluster: AURORA, privileges: dml | read_only | owner, key: KEY }`
+#[derive(Default)]
+pub struct DbUserBody {
+    pub cluster: Option<Ident>,
+    pub privileges: Option<Ident>,
+    pub key: Option<Ident>,
+}
+
+/// The values `privileges:` takes, as `platform_core::spec::DbPrivileges`
+/// spells them.
+pub fn db_privileges(word: &str) -> Option<platform_core::spec::DbPrivileges> {
+    platform_core::spec::DbPrivileges::ALL
+        .into_iter()
+        .find(|p| p.as_str() == word)
+}
+
+impl DbUserBody {
+    const FIELDS: &[&str] = &["cluster", "privileges", "key"];
+
+    pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
+        let mut body = DbUserBody::default();
+        let mut fields = Fields::new(input, what, Self::FIELDS);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "cluster" => body.cluster = Some(input.parse()?),
+                "privileges" => {
+                    let word: Ident = input.parse()?;
+                    if db_privileges(&word.to_string()).is_none() {
+                        let names: Vec<&str> = platform_core::spec::DbPrivileges::ALL
+                            .iter()
+                            .map(|p| p.as_str())
+                            .collect();
+                        let hint =
+                            crate::suggest::hint(&word.to_string(), &names, "expected one of");
+                        return Err(crate::rules::Rule::GrammarSyntax.error(
+                            &word,
+                            format_args!("unknown privileges `{word}` in {what}{hint}"),
+                        ));
+                    }
+                    body.privileges = Some(word);
+                }
+                "key" => body.key = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

@@ -137,6 +137,7 @@ impl Parse for Block {
             Kind::Function => Body::Function(FunctionBody::parse(&content, &what)?),
             Kind::Network => Body::Network(NetworkBody::parse(&content, &what)?),
             Kind::Aurora => Body::Aurora(AuroraBody::parse(&content, &what)?),
+            Kind::DbUser => Body::DbUser(DbUserBody::parse(&content, &what)?),
             Kind::Api => Body::Api(ApiBody::parse(&content, &what)?),
             Kind::Bus => Body::Bus(BusBody::parse(&content, &what)?),
             Kind::Rule => Body::Rule(RuleBody::parse(&content, &what)?),
@@ -409,6 +410,7 @@ pub enum Body {
     Function(FunctionBody),
     Network(NetworkBody),
     Aurora(AuroraBody),
+    DbUser(DbUserBody),
     Api(ApiBody),
     Bus(BusBody),
     Rule(RuleBody),
@@ -436,6 +438,7 @@ impl Body {
             Body::Function(function) => function.key.as_ref(),
             Body::Network(network) => network.key.as_ref(),
             Body::Aurora(aurora) => aurora.key.as_ref(),
+            Body::DbUser(user) => user.key.as_ref(),
             Body::Api(api) => api.key.as_ref(),
             Body::LogGroup(log_group) => log_group.key.as_ref(),
         }

@@ -91,6 +91,7 @@ fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
     let queue = format!("dead_letter: {}", first(Kind::Queue, "<queue name>"));
     let topic = format!("notify: {}", first(Kind::Topic, "<topic name>"));
     let api = format!("api: {}", first(Kind::Api, "<api name>"));
+    let cluster = format!("cluster: {}", first(Kind::Aurora, "<aurora name>"));
     for resource in &model.resources {
         let missing: &[(bool, &str, &str)] = match &resource.body {
             Body::Key(_) | Body::Bus(_) => &[],
@@ -133,6 +134,11 @@ fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
                 (aurora.capacity.is_none(), "capacity", "capacity: 0.5..=16"),
                 (aurora.network.is_none(), "network", &network),
                 (aurora.key.is_none(), "key", key),
+            ],
+            Body::DbUser(user) => &[
+                (user.cluster.is_none(), "cluster", &cluster),
+                (user.privileges.is_none(), "privileges", "privileges: dml"),
+                (user.key.is_none(), "key", key),
             ],
             Body::Api(api) => &[
                 (

@@ -12,6 +12,7 @@
 
 mod api;
 mod buckets;
+mod db_users;
 pub(crate) mod env;
 mod grammar;
 mod iam;
@@ -51,6 +52,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     values::check(model, cx);
     queues::check(model, cx);
     triggers::check(model, cx);
+    db_users::check(model, cx);
     policy::check(model, cx);
 }
 

@@ -81,6 +81,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
             | Body::Api(_)
             | Body::Bus(_)
             | Body::LogGroup(_)
+            | Body::DbUser(_)
             | Body::Dashboard(_) => {}
         }
         check_log_retention(cx, resource);
