@@ -205,6 +205,9 @@ platform_macros::platform! {
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
         key: data,
         network: core,
+        // One run at a time: a deploy invokes it once per region; a second
+        // run would wait on the first's advisory lock anyway.
+        concurrency: 1,
         run: after_deploy,
         env: {
             MASTER_SECRET_ARN: trades.secret_arn,
