@@ -8,7 +8,9 @@
 //! Three regions (us-east-1 first), three sizing profiles. Per region: a VPC
 //! without NAT gateways whose private subnets reach AWS only through
 //! endpoints; an Aurora PostgreSQL Serverless v2 cluster in its isolated
-//! subnets; a REST API whose `POST /trades` validates orders against
+//! subnets, with a PostgreSQL role each for the schema's owner, the
+//! processor and the monitor (their passwords in secrets of their own), set
+//! up with the schema by an after-deploy migration; a REST API whose `POST /trades` validates orders against
 //! `handlers/trade-api/schemas/trade-order.json` (the handler validates them
 //! again with the same file, bundled in its code); SQS with dead-letter
 //! queues; an EventBridge bus whose processed trades reach the event handler
@@ -64,6 +66,18 @@ platform_macros::platform! {
         key: data,
         removal: profile(dev: delete, staging: delete, prod: snapshot),
     }
+
+    // The cluster's PostgreSQL roles, each with a generated password in a
+    // secret of its own. `migrate` (below), connected as the master user,
+    // creates them and grants them their privileges on every deploy; no
+    // request handler holds the master secret or the owner's.
+    //
+    // Owns the schema's tables: only `migrate` connects as it, to run the DDL.
+    db_user trading_owner { cluster: trades, privileges: owner, key: data }
+    // trade_processor: reads and writes rows, creates nothing.
+    db_user trading_app { cluster: trades, privileges: dml, key: data }
+    // health_monitor: `SELECT 1`, and nothing it could write.
+    db_user trading_monitor { cluster: trades, privileges: read_only, key: data }
 
     table sessions {
         partition: session_id: string,
@@ -178,6 +192,46 @@ platform_macros::platform! {
         grants: { sessions: read_write, order_keys: read_write, trade_orders: send },
     }
 
+    // The deploy's last step (`tp deploy`, `tp promote`, `tp local up`):
+    // as the master user, under an advisory lock, in one transaction, it
+    // creates or updates the roles above from their secrets, runs the
+    // versioned schema migrations as `trading_owner` and grants each role
+    // its privileges. Idempotent: it runs on every deploy.
+    function migrate {
+        code: "handlers/migrate",
+        include: { "lib": "handlers/shared" },
+        memory: 256,
+        timeout: 300s,
+        logs: profile(dev: 30d, staging: 90d, prod: 365d),
+        key: data,
+        network: core,
+        // One run at a time: a deploy invokes it once per region; a second
+        // run would wait on the first's advisory lock anyway.
+        concurrency: 1,
+        run: after_deploy,
+        env: {
+            MASTER_SECRET_ARN: trades.secret_arn,
+            DB_ENDPOINT: trades.endpoint,
+            DB_PORT: trades.port,
+            DB_NAME: "trading",
+            DB_USER_OWNER_SECRET_ARN: trading_owner.secret_arn,
+            DB_USER_OWNER_NAME: trading_owner.name,
+            DB_USER_OWNER_PRIVILEGES: trading_owner.privileges,
+            DB_USER_APP_SECRET_ARN: trading_app.secret_arn,
+            DB_USER_APP_NAME: trading_app.name,
+            DB_USER_APP_PRIVILEGES: trading_app.privileges,
+            DB_USER_MONITOR_SECRET_ARN: trading_monitor.secret_arn,
+            DB_USER_MONITOR_NAME: trading_monitor.name,
+            DB_USER_MONITOR_PRIVILEGES: trading_monitor.privileges,
+        },
+        grants: {
+            trades: read_secret,
+            trading_owner: connect,
+            trading_app: connect,
+            trading_monitor: connect,
+        },
+    }
+
     function trade_processor {
         code: "handlers/trade-processor",
         include: { "lib": "handlers/shared" },
@@ -191,7 +245,7 @@ platform_macros::platform! {
         trigger: trade_orders { batch: 10, max_concurrency: profile(dev: 4, staging: 18, prod: 90) },
         env: {
             SESSIONS_TABLE: sessions.name,
-            DB_SECRET_ARN: trades.secret_arn,
+            DB_SECRET_ARN: trading_app.secret_arn,
             DB_ENDPOINT: trades.endpoint,
             DB_PORT: trades.port,
             DB_NAME: "trading",
@@ -199,7 +253,7 @@ platform_macros::platform! {
         },
         grants: {
             sessions: read_write,
-            trades: read_secret,
+            trading_app: connect,
             trading_events: put_events,
         },
     }
@@ -259,7 +313,7 @@ platform_macros::platform! {
             EVENTS_DLQ_URL: events_dlq.url,
             ALERTS_TOPIC_ARN: alerts.arn,
             ALERT_KEYS_TABLE: alert_keys.name,
-            DB_SECRET_ARN: trades.secret_arn,
+            DB_SECRET_ARN: trading_monitor.secret_arn,
             DB_ENDPOINT: trades.endpoint,
             DB_PORT: trades.port,
             DB_NAME: "trading",
@@ -272,7 +326,7 @@ platform_macros::platform! {
             events_dlq: monitor,
             alerts: publish,
             alert_keys: write,
-            trades: read_secret,
+            trading_monitor: connect,
         },
     }
 

@@ -130,10 +130,40 @@ fn api_as(
     }
 }
 
-/// Runs SQL through psql against the environment's DATABASE_URL.
+/// Runs SQL through psql against the environment's DATABASE_URL (the
+/// master user's).
 fn try_sql(env: &BTreeMap<String, String>, query: &str) -> Result<String, String> {
-    let out = Command::new("psql")
-        .arg(&env["DATABASE_URL"])
+    psql(Command::new("psql").arg(&env["DATABASE_URL"]), query)
+}
+
+/// Runs SQL through psql as a database user: DATABASE_URL's server,
+/// database and TLS settings, the user's name and password (through
+/// libpq's PGUSER and PGPASSWORD, so nothing needs escaping in the URL).
+fn try_sql_as(
+    env: &BTreeMap<String, String>,
+    user: &DbUser,
+    query: &str,
+) -> Result<String, String> {
+    let (_, server) = env["DATABASE_URL"]
+        .split_once('@')
+        .expect("DATABASE_URL has user information");
+    psql(
+        Command::new("psql")
+            .arg(format!("postgres://{server}"))
+            .env("PGUSER", &user.username)
+            .env("PGPASSWORD", &user.password),
+        query,
+    )
+}
+
+/// A database user's name and password, as its secret holds them.
+struct DbUser {
+    username: String,
+    password: String,
+}
+
+fn psql(command: &mut Command, query: &str) -> Result<String, String> {
+    let out = command
         .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", query])
         .output()
         .expect("psql runs");
@@ -189,6 +219,22 @@ impl Aws {
 
     fn sqs(&self) -> aws_sdk_sqs::Client {
         aws_sdk_sqs::Client::new(&self.config)
+    }
+
+    /// A database user's credentials, from its secret in the emulator's
+    /// Secrets Manager.
+    fn db_user(&self, secret_arn: &str) -> DbUser {
+        let client = aws_sdk_secretsmanager::Client::new(&self.config);
+        let value = self
+            .runtime
+            .block_on(client.get_secret_value().secret_id(secret_arn).send())
+            .unwrap_or_else(|e| panic!("GetSecretValue {secret_arn}: {e:?}"));
+        let secret: Value =
+            serde_json::from_str(value.secret_string().expect("a string secret")).unwrap();
+        DbUser {
+            username: secret["username"].as_str().expect("username").to_owned(),
+            password: secret["password"].as_str().expect("password").to_owned(),
+        }
     }
 
     /// The messages of every log stream of `group`.
@@ -425,6 +471,18 @@ fn output(dir: &Path, key: &str) -> String {
         .to_owned()
 }
 
+/// A function's name, as `tp local` records it.
+fn function_name(dir: &Path, function: &str) -> String {
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("tp.out/local-{SUFFIX}/state.json"))).unwrap(),
+    )
+    .unwrap();
+    state["functions"][function]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("function {function} in {state}"))
+        .to_owned()
+}
+
 /// A function's log group, as `tp local` records it.
 fn log_group(dir: &Path, function: &str) -> String {
     let state: Value = serde_json::from_str(
@@ -458,6 +516,16 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         assert!(up.stdout.contains(&format!("{name}=")), "{name}: {up}");
     }
     let aws = Aws::new(&env);
+    // The deploy's last step ran before `up` said ready: the migration,
+    // once.
+    let migrate_log = log_group(&dir, "migrate");
+    eventually("the migration's log", Duration::from_secs(10), || {
+        aws.log_messages(&migrate_log)
+            .iter()
+            .any(|m| m.contains("\"msg\":\"database migrated\""))
+            .then_some(())
+    });
+    assert_eq!(aws.invocations(&migrate_log), 1);
     let api_log = log_group(&dir, "trade_api");
     let audit_bucket = output(&dir, "AuditLogBucketName");
     let audit_group = output(&dir, "AuditEventsLogGroupName");
@@ -479,7 +547,6 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         .expect("a trade id")
         .to_owned();
     let rows = eventually("the trade in PostgreSQL", Duration::from_secs(30), || {
-        // The table exists once trade-processor has migrated the schema.
         let n = try_sql(
             &env,
             &format!("SELECT count(*) FROM trades WHERE trade_id = '{trade_id}'"),
@@ -488,6 +555,72 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         (n == "1").then_some(n)
     });
     assert_eq!(rows, "1");
+
+    // 1b. The schema is the migration's, owned by trading_owner; the
+    // processor wrote the row as trading_app, which can read and write the
+    // trades and create nothing.
+    assert_eq!(
+        sql(
+            &env,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
+        ),
+        "1,2"
+    );
+    assert_eq!(
+        sql(
+            &env,
+            "SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'"
+        ),
+        "trading_owner"
+    );
+    let processor = function_name(&dir, "trade_processor");
+    assert_eq!(
+        sql(
+            &env,
+            &format!(
+                "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE application_name = '{processor}'"
+            )
+        ),
+        "trading_app",
+        "the processor's connections (its pool stays open for a minute)"
+    );
+    let app = aws.db_user(&output(&dir, "TradingAppDbUserSecretArn"));
+    assert_eq!(app.username, "trading_app");
+    assert_eq!(
+        try_sql_as(
+            &env,
+            &app,
+            &format!("SELECT count(*) FROM trades WHERE trade_id = '{trade_id}'")
+        ),
+        Ok("1".to_owned())
+    );
+    let create = try_sql_as(&env, &app, "CREATE TABLE intruder (id int)");
+    assert!(
+        create
+            .as_ref()
+            .is_err_and(|e| e.contains("permission denied for schema public")),
+        "trading_app creates a table: {create:?}"
+    );
+    let alter = try_sql_as(&env, &app, "ALTER TABLE trades ADD COLUMN extra text");
+    assert!(
+        alter
+            .as_ref()
+            .is_err_and(|e| e.contains("must be owner of table trades")),
+        "trading_app alters a table: {alter:?}"
+    );
+    let monitor = aws.db_user(&output(&dir, "TradingMonitorDbUserSecretArn"));
+    let write = try_sql_as(
+        &env,
+        &monitor,
+        &format!("UPDATE trades SET status = 'x' WHERE trade_id = '{trade_id}'"),
+    );
+    assert!(
+        write
+            .as_ref()
+            .is_err_and(|e| e.contains("permission denied for table trades")),
+        "trading_monitor writes: {write:?}"
+    );
+
     let session_id = sql(
         &env,
         &format!("SELECT session_id FROM trades WHERE trade_id = '{trade_id}'"),

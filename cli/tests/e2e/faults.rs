@@ -33,7 +33,8 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
         tp_run(&moto.endpoint(), &dir, &["bootstrap", "--region", REGION]).code,
         0
     );
-    let run = tp_run(&moto.endpoint(), &dir, &deploy);
+    proxy.answer_migrations(REGION, "e2e");
+    let run = tp_run(&proxy.endpoint(), &dir, &deploy);
     assert_eq!(run.code, 0, "{run}");
     let stack = "trading-platform-us-east-1-e2e";
 
@@ -344,8 +345,9 @@ fn drift_lists_drifted_resources_with_their_property_differences() {
         tp_run(&moto.endpoint(), &dir, &["bootstrap", "--region", REGION]).code,
         0
     );
+    proxy.answer_migrations(REGION, "drift");
     let run = tp_run(
-        &moto.endpoint(),
+        &proxy.endpoint(),
         &dir,
         &[
             "deploy",

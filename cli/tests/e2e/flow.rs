@@ -1,9 +1,13 @@
 //! The whole life of an environment: bootstrap, deploy of the full
 //! platform, a no-op deploy, an update, diff, destroy.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::proxy::{Fault, Proxy};
 use super::*;
+
+/// The platform's after-deploy migration, as the proxy sees its `Invoke`.
+const MIGRATE_INVOKE: &str = "Lambda:Invoke:lambda-migrate-us-east-1-e2e";
 
 /// `(inventory key, resource type, property holding the physical name)`.
 pub(super) const NAMED: &[(&str, &str, &str)] = &[
@@ -58,7 +62,19 @@ pub(super) fn expected_names(template: &Value) -> Vec<(&'static str, String)> {
 #[test]
 fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     let moto = Moto::start("flow");
-    let endpoint = moto.endpoint();
+    // moto cannot run functions: in front of it, the proxy answers Lambda's
+    // Invoke of the migration as the function does, so every deploy ends
+    // with its after-deploy step, as against AWS.
+    let proxy = Proxy::start(moto.port);
+    proxy.add(
+        MIGRATE_INVOKE,
+        Fault::RespondJson {
+            body: r#"{"applied":[],"schemaVersion":2}"#.into(),
+            headers: Vec::new(),
+        },
+        usize::MAX,
+    );
+    let endpoint = proxy.endpoint();
     let dir = scratch("flow");
     let deploy = ["deploy", "--suffix", "e2e", "--region", REGION];
 
@@ -121,7 +137,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     );
     assert!(run.stdout.contains("+ Allow sqs:SendMessage on "), "{run}");
     assert!(run.stderr.contains("--require-approval never"), "{run}");
-    assert!(run.stdout.contains("5 assets, 5 uploaded"), "{run}");
+    assert!(run.stdout.contains("6 assets, 6 uploaded"), "{run}");
     assert!(
         !moto.inventory()["stacks"]
             .as_object()
@@ -142,7 +158,19 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         "{run}"
     );
     // Objects already in the bucket (same content hash) are not uploaded again.
-    assert!(run.stdout.contains("5 assets, 0 uploaded"), "{run}");
+    assert!(run.stdout.contains("6 assets, 0 uploaded"), "{run}");
+    // Then the migration, once, with the deploy's payload.
+    assert!(
+        run.stdout
+            .contains("running after-deploy function migrate (lambda-migrate-us-east-1-e2e)"),
+        "{run}"
+    );
+    let invocations = proxy.requests(MIGRATE_INVOKE);
+    assert_eq!(invocations.len(), 1, "{run}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&invocations[0]).expect("a JSON payload"),
+        json!({"phase": "after_deploy", "stack": stack, "region": REGION})
+    );
     // CloudFormation is given the S3 URL of the template, not the address
     // of the endpoint tp reached S3 at.
     assert!(
@@ -191,7 +219,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
             .iter()
             .filter(|o| o.as_str().unwrap().starts_with("assets/"))
             .count(),
-        5
+        6
     );
     let policy = inventory["stack_policies"][&stack].as_str().unwrap();
     assert!(
@@ -214,6 +242,8 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         "{run}"
     );
     assert_eq!(moto_change_sets(&moto, &stack), before);
+    // The migration runs on every deploy, also when nothing changed.
+    assert_eq!(proxy.applied(MIGRATE_INVOKE), 2, "{run}");
 
     // An update: the staging profile resizes and retags resources in place.
     let run = tp_run(
@@ -243,6 +273,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     );
     let inventory = moto.inventory();
     assert_eq!(inventory["stacks"][&stack], "UPDATE_COMPLETE");
+    assert_eq!(proxy.applied(MIGRATE_INVOKE), 3, "{run}");
 
     // Diff now finds nothing; the dev profile would be a change again.
     let diff = ["diff", "--suffix", "e2e", "--region", REGION, "--fail"];

@@ -89,6 +89,21 @@ impl Proxy {
         format!("http://localhost:{}", self.port)
     }
 
+    /// Answers every `Invoke` of the platform's after-deploy migration
+    /// (`function migrate`, deployed as `lambda-migrate-<region>-<suffix>`)
+    /// as the function does when the schema is current: moto cannot run
+    /// functions, and every deploy of the platform ends by invoking it.
+    pub fn answer_migrations(&self, region: &str, suffix: &str) {
+        self.add(
+            &format!("Lambda:Invoke:lambda-migrate-{region}-{suffix}"),
+            Fault::RespondJson {
+                body: r#"{"applied":[],"schemaVersion":2}"#.into(),
+                headers: Vec::new(),
+            },
+            usize::MAX,
+        );
+    }
+
     /// Applies `fault` to the next `times` requests of `action` (a
     /// CloudFormation action such as `DescribeStacks`, `S3:<METHOD>`, or
     /// `Lambda:Invoke:<function name>`).

@@ -2,7 +2,8 @@
 //
 //   api        api-probe (API_PROBE_FUNCTION, invoked synchronously) found
 //              that GET {API_URL}/health answers 200
-//   database   a connection to Aurora PostgreSQL answers SELECT 1
+//   database   a connection to Aurora PostgreSQL answers SELECT 1 (as the
+//              read_only database user whose secret DB_SECRET_ARN is)
 //   queue      the trade-orders queue holds fewer than QUEUE_DEPTH_THRESHOLD
 //   dlq        the trade-orders dead-letter queue holds no more than
 //              DLQ_DEPTH_THRESHOLD messages

@@ -1,12 +1,14 @@
 // Connections to the Aurora PostgreSQL cluster with node-postgres.
 //
 // Shared: every function's asset holds it as lib/db.mjs (see logger.mjs);
-// trade-processor and health-monitor import it, and both vendor `pg` in
-// their own node_modules.
+// migrate, trade-processor and health-monitor import it, and each vendors
+// `pg` in its own node_modules.
 //
-// Credentials come from the Secrets Manager secret DB_SECRET_ARN, a JSON
-// object with `username` and `password` (the shape of RDS-managed master
-// user secrets); host, port and database from DB_ENDPOINT, DB_PORT, DB_NAME.
+// Credentials come from a Secrets Manager secret, a JSON object with
+// `username` and `password`: the shape of RDS-managed master user secrets
+// and of a `db_user`'s secret. trade-processor and health-monitor read
+// their own database user's (DB_SECRET_ARN), migrate the master's and every
+// user's. Host, port and database come from DB_ENDPOINT, DB_PORT, DB_NAME.
 //
 // TLS is on unless DB_SSL=disable (local tests only), and the server
 // certificate is always verified. In Lambda the runtime ships the Amazon CA

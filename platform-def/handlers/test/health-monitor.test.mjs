@@ -14,7 +14,7 @@ import {
   aws,
   captureLogs,
   coldStart,
-  createDbSecret,
+  createMigratedDatabase,
   createKeyTable,
   createObservedTopic,
   createQueue,
@@ -29,6 +29,7 @@ let apiStatus = 200;
 let apiRequests = [];
 let closedPort;
 let secretArn;
+let database;
 let topic;
 
 const PROBE = "fn-api-probe-test";
@@ -85,11 +86,14 @@ before(async () => {
   await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
   closedPort = closed.address().port;
   await new Promise((resolve) => closed.close(resolve));
-  secretArn = await createDbSecret();
+  // As deployed: the monitor connects as the read_only user of a migrated database.
+  database = await createMigratedDatabase();
+  secretArn = database.users.monitor.secretArn;
   topic = await createObservedTopic();
 });
 
-after(() => {
+after(async () => {
+  await database?.drop();
   apiServer.close();
   lambdaServer.close();
   lambdaServer.closeAllConnections();
@@ -103,7 +107,7 @@ async function monitorEnv(overrides = {}) {
     DB_SECRET_ARN: secretArn,
     DB_ENDPOINT: process.env.PGHOST,
     DB_PORT: process.env.PGPORT,
-    DB_NAME: "postgres",
+    DB_NAME: database.name,
     DB_SSL: "disable",
     TRADE_ORDERS_QUEUE_URL: queue.url,
     TRADE_ORDERS_DLQ_URL: dlq.url,

@@ -2,7 +2,9 @@
 // API to the database, exactly-once effects under concurrent deliveries and
 // crashes at every step, idempotency per caller, conflicts to the
 // dead-letter queue, malformed messages, the database down (for good, and
-// for a moment), concurrent cold starts, and TLS.
+// for a moment), a database the deploy's migration has not run on, and TLS.
+// The database is migrated by the migrate function, as a deploy leaves it,
+// and the processor connects as the dml user, as deployed.
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -16,7 +18,7 @@ import {
   coldStart,
   createBucket,
   createDatabase,
-  createDbSecret,
+  createMigratedDatabase,
   createKeyTable,
   createObservedBus,
   createQueue,
@@ -45,10 +47,10 @@ let processor;
 const servers = [];
 
 before(async () => {
-  db = await createDatabase();
+  db = await createMigratedDatabase();
   table = await createSessionsTable();
   orderKeysTable = await createKeyTable("order_key");
-  secretArn = await createDbSecret();
+  secretArn = db.users.app.secretArn;
   bus = await createObservedBus({ source: ["trading.processor"], "detail-type": ["TradeProcessed"] });
   processor = await coldStart("trade-processor", processorEnv({ table, secretArn, database: db.name, busName: bus.name }));
 });
@@ -156,6 +158,9 @@ describe("trade-processor", () => {
     assert.equal(row.limit_price, "401.10000000");
     assert.equal(row.source_message_id, messages[0].MessageId);
     assert.ok(row.session_recorded_at && row.event_published_at);
+    // Written by the dml user, which is all the processor's connections are.
+    const { rows: users } = await db.query("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND usename <> current_user", [db.name]);
+    assert.deepEqual(users, [{ usename: db.users.app.name }]);
 
     const session = await getSession(table, order.sessionId);
     assert.equal(session.ordersSubmitted.N, "1");
@@ -474,45 +479,39 @@ describe("trade-processor", () => {
     await drainJson(bus.observer.url);
   });
 
-  it("migrates a new database once, even with concurrent cold starts", async () => {
+  it("fails every message of the batch, saying to run the migration, when the schema is missing", async () => {
     const fresh = await createDatabase();
     try {
-      const env = processorEnv({ table, secretArn, database: fresh.name, busName: bus.name });
-      const [one, two] = [await coldStart("trade-processor", env), await coldStart("trade-processor", env)];
-      const record = (order) => {
-        const body = messageFor(order);
-        return sqsRecord({ MessageId: `m-${uid()}`, ReceiptHandle: "r", Body: JSON.stringify(body), Attributes: {} }, "arn:aws:sqs:us-east-1:123456789012:q");
+      const unmigrated = await coldStart("trade-processor", processorEnv({ table, secretArn, database: fresh.name, busName: bus.name }));
+      const record = (id) => {
+        const body = messageFor({ clientOrderId: id, symbol: "IBM", side: "buy", quantity: "1", orderType: "market" });
+        return sqsRecord({ MessageId: id, ReceiptHandle: "r", Body: JSON.stringify(body), Attributes: {} }, "arn:aws:sqs:us-east-1:123456789012:q");
       };
-      const order = (id) => ({ clientOrderId: id, symbol: "IBM", side: "buy", quantity: "1", orderType: "market" });
       const logs = await captureLogs("trade-processor");
-      let results;
+      let result;
       try {
-        results = await Promise.all([
-          one.handler({ Records: [record(order(`x-${uid()}`))] }, lambdaContext()),
-          two.handler({ Records: [record(order(`y-${uid()}`))] }, lambdaContext()),
-        ]);
-        const three = await coldStart("trade-processor", env);
-        assert.deepEqual((await three.handler({ Records: [record(order(`z-${uid()}`))] }, lambdaContext())).batchItemFailures, []);
+        result = await unmigrated.handler({ Records: [record(`a-${uid()}`), record(`b-${uid()}`)] }, lambdaContext());
       } finally {
         logs.restore();
       }
-      assert.deepEqual(results, [{ batchItemFailures: [] }, { batchItemFailures: [] }]);
-      assert.equal(logs.messages("database migrations applied").length, 1);
-      const { rows } = await fresh.query("SELECT version FROM schema_migrations");
-      assert.deepEqual(rows.map((r) => r.version).sort(), [1, 2]);
-      assert.equal((await fresh.query("SELECT count(*)::int AS n FROM trades")).rows[0].n, 3);
-      await drainJson(bus.observer.url);
+      assert.equal(result.batchItemFailures.length, 2);
+      const [missing] = logs.messages("database schema missing");
+      assert.match(missing.error.message, new RegExp(`database ${fresh.name} lacks the table\\(s\\) trades, trade_outbox: run the deploy's migration`));
+      assert.equal(logs.messages("retrying database operation").length, 0, "no retry cures a missing schema");
+      assert.equal(logs.messages("rest of the batch left for redelivery")[0].reason, "database schema missing");
+      // And the processor created nothing: its role cannot.
+      assert.equal((await fresh.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n, 0);
     } finally {
       await fresh.drop();
     }
   });
 
   it("connects over TLS and verifies the server certificate", async () => {
-    const fresh = await createDatabase();
+    const fresh = await createMigratedDatabase();
     const admin = new pg.Client({ database: "postgres" });
     await admin.connect();
     try {
-      const tlsEnv = processorEnv({ table, secretArn, database: fresh.name, busName: bus.name });
+      const tlsEnv = processorEnv({ table, secretArn: fresh.users.app.secretArn, database: fresh.name, busName: bus.name });
       delete tlsEnv.DB_SSL;
       const record = () => {
         const body = messageFor({ clientOrderId: `tls-${uid()}`, symbol: "IBM", side: "buy", quantity: "1", orderType: "market" }, TRADER, "s-tls");

@@ -30,6 +30,11 @@
 // unreachable the remaining messages are failed at once and stay on the
 // queue for redelivery. Logs are JSON lines.
 //
+// The schema is the deploy's (the `migrate` after-deploy function): this
+// function connects as a role that reads and writes rows and creates
+// nothing (DB_SECRET_ARN is that role's secret). Without the tables it
+// fails the batch, saying to run the migration.
+//
 // Environment: SESSIONS_TABLE, DB_SECRET_ARN, DB_ENDPOINT, DB_PORT, DB_NAME,
 // EVENT_BUS_NAME (required); DB_SSL=disable (local tests only), DB_CA_FILE,
 // DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS, RETRY_MAX_ATTEMPTS,
@@ -52,7 +57,6 @@ import {
   retryOptionsFromEnv,
   withRetry,
 } from "./lib/retry.mjs";
-import { migrate } from "./schema.mjs";
 
 export const EVENT_SOURCE = "trading.processor";
 export const EVENT_DETAIL_TYPE = "TradeProcessed";
@@ -93,10 +97,26 @@ const eventbridge = new EventBridgeClient(clientConfig());
 const baseLog = createLogger();
 
 // Per execution environment: credentials, pool, and whether the schema is
-// known to be current. Records are processed one at a time, so no locking.
+// known to be there. Records are processed one at a time, so no locking.
 let credentials;
 let pool;
-let migrated = false;
+let schemaChecked = false;
+
+/** The tables this code writes; the deploy's `migrate` step creates them. */
+const REQUIRED_TABLES = ["trades", "trade_outbox"];
+
+/**
+ * The schema is missing or older than this code: the deploy's migration has
+ * not run against this database. Not retried: no delivery can cure it.
+ */
+export class SchemaMissingError extends Error {
+  constructor(database, missing) {
+    super(
+      `the database ${database} lacks the table(s) ${missing.join(", ")}: run the deploy's migration (the after-deploy function migrate, which tp deploy and tp local up invoke) before processing trades`,
+    );
+    this.name = "SchemaMissingError";
+  }
+}
 
 async function database(log) {
   if (!credentials) credentials = await readCredentials(secrets, env.DB_SECRET_ARN);
@@ -105,9 +125,18 @@ async function database(log) {
       onError: (err) => baseLog.warn("idle database connection lost", { error: err }),
     });
   }
-  if (!migrated) {
-    await migrate(pool, log);
-    migrated = true;
+  if (!schemaChecked) {
+    // This function connects as a role that can create nothing: the schema
+    // is the migration's, run once per deploy.
+    const { rows } = await pool.query("SELECT t AS name FROM unnest($1::text[]) AS t WHERE to_regclass('public.' || t) IS NULL", [
+      REQUIRED_TABLES,
+    ]);
+    if (rows.length) {
+      const missing = new SchemaMissingError(env.DB_NAME, rows.map((r) => r.name));
+      log.error("database schema missing", { error: missing });
+      throw missing;
+    }
+    schemaChecked = true;
   }
   return pool;
 }
@@ -119,7 +148,7 @@ async function forgetConnection() {
   if (old) await old.end().catch(() => {});
 }
 
-/** Runs `fn(pool)`, connecting (and migrating) first, retrying transient failures. */
+/** Runs `fn(pool)`, connecting (and checking the schema) first, retrying transient failures. */
 function withDatabase(operation, fn, log, deadline) {
   return withRetry(
     async () => {
@@ -538,6 +567,8 @@ export const handler = async (event, context = {}) => {
       }
       if (err instanceof RetriesExhaustedError && isTransientDbError(err.cause)) {
         stopReason = "database unavailable";
+      } else if (err instanceof SchemaMissingError) {
+        stopReason = "database schema missing";
       } else if (isFifo(record)) {
         stopReason = "an earlier message of this FIFO batch failed";
       }

@@ -9,7 +9,7 @@
 // functions are loaded from their unpacked assets, as they ship
 // (support/shipped.mjs).
 
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
@@ -343,6 +343,71 @@ export async function createDatabase() {
       }
     },
   };
+}
+
+/**
+ * Secrets for a fresh set of database users, as the definition declares
+ * them (an owner, a dml user, a read_only user). Their names are unique:
+ * roles belong to the whole server, which every test database shares.
+ * The passwords hold a quote and a backslash, so that quoting them is
+ * tested too (Secrets Manager generates letters and digits).
+ */
+export async function createDbUsers() {
+  const tag = uid();
+  const users = {};
+  for (const [key, privileges] of [["owner", "owner"], ["app", "dml"], ["monitor", "read_only"]]) {
+    const name = `${key}_${tag}`;
+    const password = `${randomBytes(18).toString("base64url")}'\\"`;
+    users[key] = { name, privileges, password, secretArn: await createDbSecret(name, password) };
+  }
+  return users;
+}
+
+/** The environment the migrate function needs: the master's secret, the database, each user. */
+export function migrateEnv({ database, users, masterSecretArn, ...rest }) {
+  const env = {
+    MASTER_SECRET_ARN: masterSecretArn,
+    DB_ENDPOINT: process.env.PGHOST,
+    DB_PORT: process.env.PGPORT,
+    DB_NAME: database,
+    DB_SSL: "disable",
+    RETRY_BASE_DELAY_MS: "5",
+    RETRY_MAX_DELAY_MS: "50",
+  };
+  for (const [key, user] of Object.entries(users)) {
+    const id = key.toUpperCase();
+    env[`DB_USER_${id}_SECRET_ARN`] = user.secretArn;
+    env[`DB_USER_${id}_NAME`] = user.name;
+    env[`DB_USER_${id}_PRIVILEGES`] = user.privileges;
+  }
+  return { ...env, ...rest };
+}
+
+/** The event tp deploy invokes an after-deploy function with. */
+export function afterDeployEvent() {
+  return { phase: "after_deploy", stack: "trading-platform-us-east-1-test", region: process.env.AWS_REGION };
+}
+
+/**
+ * A throwaway database as a deploy leaves it: migrated by the migrate
+ * function (as it ships), with its users (`users.app.secretArn` is what
+ * trade-processor connects with). `migration` is what the function returned.
+ */
+export async function createMigratedDatabase() {
+  const db = await createDatabase();
+  const users = await createDbUsers();
+  const masterSecretArn = await createDbSecret();
+  const env = migrateEnv({ database: db.name, users, masterSecretArn });
+  const migrate = await coldStart("migrate", env);
+  const migration = await migrate.handler(afterDeployEvent(), lambdaContext(60000));
+  return { ...db, users, masterSecretArn, migrateEnv: env, migration };
+}
+
+/** A client of `database` connected as a database user (close it with `end()`). */
+export async function connectAs(database, user) {
+  const client = new pg.Client({ database, user: user.name, password: user.password });
+  await client.connect();
+  return client;
 }
 
 /** The environment trade-processor needs, pointing at the test server. */

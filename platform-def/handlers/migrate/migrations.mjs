@@ -1,12 +1,12 @@
-// The trades schema, created and upgraded by trade-processor itself: once per
-// execution environment (cold start), before the first trade is written.
+// The trades schema, version by version. Applied by index.mjs, in order, as
+// the schema's owner role, each version once (recorded in
+// schema_migrations).
 //
-// Idempotent and safe under concurrency: every migration runs in one
-// transaction holding a PostgreSQL advisory lock, and is recorded in
-// schema_migrations, so concurrent cold starts apply each version once.
-// Migrations are append-only: never edit a released one, add the next version.
-
-const MIGRATION_LOCK_KEY = 7243901; // any constant shared by every instance
+// Append-only: never edit a released version (databases that applied it
+// would not apply it again), add the next one. Versions 1 and 2 were
+// applied by trade-processor itself at cold start, as the master user,
+// before the migration became a deploy step: the same SQL, so a database
+// migrated then is recognised and handed over to the owner role.
 
 export const MIGRATIONS = [
   {
@@ -60,41 +60,3 @@ export const MIGRATIONS = [
     `,
   },
 ];
-
-/** Applies every migration not yet recorded; returns the versions applied now. */
-export async function migrate(pool, log) {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS schema_migrations (
-        version    integer PRIMARY KEY,
-        name       text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    const { rows } = await client.query("SELECT version FROM schema_migrations");
-    const done = new Set(rows.map((r) => Number(r.version)));
-    const applied = [];
-    for (const migration of MIGRATIONS) {
-      if (done.has(migration.version)) continue;
-      await client.query(migration.sql);
-      await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
-        migration.version,
-        migration.name,
-      ]);
-      applied.push(migration.version);
-    }
-    await client.query("COMMIT");
-    if (applied.length) log.info("database migrations applied", { versions: applied });
-    return applied;
-  } catch (err) {
-    broken = true;
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    // A client whose transaction failed may hold a dead connection: drop it.
-    client.release(broken);
-  }
-}
