@@ -259,20 +259,16 @@ impl Deployed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use platform_core::synth::{Deployment, synth};
+    use crate::local::test_support::real_template;
 
     #[test]
     fn asynchronous_invocation_settings_come_from_the_template() {
-        let platform = platform_def::platform();
-        let deployment =
-            Deployment::new(&platform, "dev", None, &["us-east-1".to_owned()]).unwrap();
-        let assembly = synth(&platform, &deployment).unwrap();
-        let template: Value = serde_json::from_str(&assembly.stacks[0].body).unwrap();
+        let template = real_template();
         // The health monitor is not retried: the next hourly run checks again.
-        assert_eq!(invoke_config(&template, "HealthMonitorFunction").0, Some(0));
-        let (retries, age) = invoke_config(&template, "EventHandlerFunction");
+        assert_eq!(invoke_config(template, "HealthMonitorFunction").0, Some(0));
+        let (retries, age) = invoke_config(template, "EventHandlerFunction");
         assert!(retries.is_some() && age.is_some());
         // Invoked only synchronously: no configuration.
-        assert_eq!(invoke_config(&template, "TradeApiFunction"), (None, None));
+        assert_eq!(invoke_config(template, "TradeApiFunction"), (None, None));
     }
 }

@@ -37,3 +37,34 @@ pub mod sigv4;
 pub mod state;
 pub mod types;
 pub mod wiring;
+
+/// What the parts' unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::sync::OnceLock;
+
+    use serde_json::Value;
+
+    /// The platform's template for `dev` in us-east-1, synthesized once.
+    pub fn real_template() -> &'static Value {
+        static TEMPLATE: OnceLock<Value> = OnceLock::new();
+        TEMPLATE.get_or_init(|| {
+            let platform = platform_def::platform();
+            let deployment = platform_core::synth::Deployment::new(
+                &platform,
+                "dev",
+                None,
+                &["us-east-1".to_owned()],
+            )
+            .expect("dev in us-east-1 is a valid deployment");
+            let assembly = platform_core::synth::synth(&platform, &deployment)
+                .expect("the platform synthesizes");
+            let stack = assembly
+                .stacks
+                .iter()
+                .find(|s| s.region == "us-east-1")
+                .expect("a us-east-1 stack");
+            serde_json::from_str(&stack.body).expect("the template is JSON")
+        })
+    }
+}

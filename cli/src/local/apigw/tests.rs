@@ -2,7 +2,6 @@
 //! proxy event and response mapping, validation and throttling.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use http::HeaderMap;
@@ -17,24 +16,7 @@ use super::*;
 const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
 
-/// The platform's template for `dev` in us-east-1, synthesized once.
-fn real_template() -> &'static Value {
-    static TEMPLATE: OnceLock<Value> = OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let platform = platform_def::platform();
-        let deployment =
-            platform_core::synth::Deployment::new(&platform, "dev", None, &[REGION.to_owned()])
-                .expect("dev in us-east-1 is a valid deployment");
-        let assembly =
-            platform_core::synth::synth(&platform, &deployment).expect("the platform synthesizes");
-        let stack = assembly
-            .stacks
-            .iter()
-            .find(|s| s.region == REGION)
-            .expect("a us-east-1 stack");
-        serde_json::from_str(&stack.body).expect("the template is JSON")
-    })
-}
+use crate::local::test_support::real_template;
 
 /// Physical ids as a deployed stack would report them for the real template.
 fn real_physical() -> BTreeMap<String, String> {

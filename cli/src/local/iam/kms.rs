@@ -557,7 +557,6 @@ fn writes_secret_value(body: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::OnceLock;
 
     use http::{HeaderMap, HeaderValue, Method};
     use serde_json::json;
@@ -569,24 +568,7 @@ mod tests {
     const ACCOUNT: &str = "123456789012";
     const KEY_ID: &str = "5e1f0c4a-9b2d-4e8f-a7c6-3d2b1a0f9e8d";
 
-    /// The platform's template for `dev` in us-east-1, synthesized once.
-    fn real_template() -> &'static Value {
-        static TEMPLATE: OnceLock<Value> = OnceLock::new();
-        TEMPLATE.get_or_init(|| {
-            let platform = platform_def::platform();
-            let deployment =
-                platform_core::synth::Deployment::new(&platform, "dev", None, &[REGION.to_owned()])
-                    .expect("dev in us-east-1 is a valid deployment");
-            let assembly = platform_core::synth::synth(&platform, &deployment)
-                .expect("the platform synthesizes");
-            let stack = assembly
-                .stacks
-                .iter()
-                .find(|s| s.region == REGION)
-                .expect("a us-east-1 stack");
-            serde_json::from_str(&stack.body).expect("the template is JSON")
-        })
-    }
+    use crate::local::test_support::real_template;
 
     /// Physical ids as CloudFormation reports them: queue URLs, topic and
     /// secret ARNs, bucket and table names, key ids.
