@@ -489,33 +489,13 @@ async fn scenario(moto: &Moto) {
         out.secret = (await new SecretsManagerClient(cfg).send(new GetSecretValueCommand({ SecretId: 'db-credentials' }))).SecretString
         console.log(JSON.stringify(out))
     "#;
-    let node_out = tokio::task::spawn_blocking({
-        let (proxy, queue_b, creds, topic) =
-            (proxy.clone(), queue_b.clone(), creds.clone(), topic.clone());
-        move || {
-            std::process::Command::new(node())
-                .args(["--no-warnings", "--input-type=module", "-e", script])
-                .current_dir(default_node_package())
-                .env("PROXY", proxy)
-                .env("REGION", REGION)
-                .env("AK", &creds.access_key_id)
-                .env("SK", &creds.secret_access_key)
-                .env("TOKEN", creds.session_token.as_deref().unwrap_or_default())
-                .env("QUEUE_B", queue_b)
-                .env("TOPIC", topic)
-                .output()
-                .expect("run node")
-        }
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&node_out.stdout);
-    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "node printed {stdout:?} ({e}); stderr:\n{}",
-            String::from_utf8_lossy(&node_out.stderr)
-        )
-    });
+    let seen = node_sdk(
+        script,
+        &proxy,
+        &creds,
+        &[("QUEUE_B", queue_b.clone()), ("TOPIC", topic.clone())],
+    )
+    .await;
     assert_eq!(seen["sqs"], "AccessDenied", "{seen}");
     assert!(
         seen["sqsMessage"]
@@ -727,31 +707,7 @@ async fn kms_scenario(moto: &Moto) {
         try { await new SQSClient(cfg).send(new SendMessageCommand({ QueueUrl: process.env.QUEUE, MessageBody: 'x' })); console.log(JSON.stringify({ ok: true })) }
         catch (e) { console.log(JSON.stringify({ name: e.name, code: e.Code ?? e.code, status: e.$metadata?.httpStatusCode })) }
     "#;
-    let node_out = tokio::task::spawn_blocking({
-        let (proxy, queue, creds) = (proxy.clone(), queue.clone(), without.clone());
-        move || {
-            std::process::Command::new(node())
-                .args(["--no-warnings", "--input-type=module", "-e", script])
-                .current_dir(default_node_package())
-                .env("PROXY", proxy)
-                .env("REGION", REGION)
-                .env("AK", &creds.access_key_id)
-                .env("SK", &creds.secret_access_key)
-                .env("TOKEN", creds.session_token.as_deref().unwrap_or_default())
-                .env("QUEUE", queue)
-                .output()
-                .expect("run node")
-        }
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&node_out.stdout);
-    let seen: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "node printed {stdout:?} ({e}); stderr:\n{}",
-            String::from_utf8_lossy(&node_out.stderr)
-        )
-    });
+    let seen = node_sdk(script, &proxy, &without, &[("QUEUE", queue.clone())]).await;
     assert_eq!(seen["name"], "KmsAccessDenied", "{seen}");
     assert_eq!(seen["status"], 400, "{seen}");
 
@@ -788,4 +744,38 @@ async fn kms_scenario(moto: &Moto) {
         .collect();
     assert_eq!(bodies, ["sealed"]);
     server.abort();
+}
+
+/// Runs `script` (an ES module using the runtime's AWS SDK) under Node with
+/// the proxy's URL, the region and `creds` in its environment (`PROXY`,
+/// `REGION`, `AK`, `SK`, `TOKEN`) plus `vars`, and parses the JSON it prints.
+async fn node_sdk(
+    script: &'static str,
+    proxy: &str,
+    creds: &Credentials,
+    vars: &[(&'static str, String)],
+) -> Value {
+    let (proxy, creds, vars) = (proxy.to_owned(), creds.clone(), vars.to_vec());
+    let node_out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(node())
+            .args(["--no-warnings", "--input-type=module", "-e", script])
+            .current_dir(default_node_package())
+            .env("PROXY", proxy)
+            .env("REGION", REGION)
+            .env("AK", &creds.access_key_id)
+            .env("SK", &creds.secret_access_key)
+            .env("TOKEN", creds.session_token.as_deref().unwrap_or_default())
+            .envs(vars)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&node_out.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "node printed {stdout:?} ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&node_out.stderr)
+        )
+    })
 }
