@@ -48,6 +48,7 @@ pub fn platform(n: usize, region: &str, code: &str) -> Platform {
         pipeline: None,
         rollback_window_minutes: PerProfile::Same(0),
         drift_check: None,
+        accounts: None,
     }
 }
 

@@ -30,6 +30,16 @@ pub struct Platform {
     pub rollback_window_minutes: PerProfile<u32>,
     /// Scheduled drift detection of every stack, alerting a topic.
     pub drift_check: Option<DriftCheck>,
+    /// `accounts: profile(dev: "111111111111", ...)`: the AWS account each
+    /// profile deploys into (12 digits). `None`: the caller's account.
+    pub accounts: Option<PerProfile<String>>,
+}
+
+impl Platform {
+    /// The account `profile` deploys into, when the definition names one.
+    pub fn account(&self, profile: &str) -> Option<String> {
+        self.accounts.as_ref().map(|a| a.get(profile))
+    }
 }
 
 /// `drift_check: { notify: alerts, every: 24h }`: AWS Config's managed rule
@@ -58,6 +68,12 @@ pub struct PipelineSpec {
     pub stages: Vec<PipelineStage>,
     /// Retention of the build logs, days.
     pub log_retention_days: u32,
+    /// `account: "444444444444"`: the tooling account the pipeline runs in
+    /// and whose roles each stage's account trusts. `None`: the caller's.
+    pub account: Option<String>,
+    /// `notify: alerts`: the declared topic the approval before production
+    /// notifies (the pipeline's stack creates it as declared).
+    pub notify: Option<String>,
 }
 
 /// Where the pipeline takes the platform's source from.
@@ -597,8 +613,9 @@ impl<T> PerRegion<T> {
 /// gateways, gateway and interface endpoints, and flow logs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkSpec {
-    /// The VPC's IPv4 CIDR per region, a /16.
-    pub cidr: PerRegion<String>,
+    /// The VPC's IPv4 CIDR per profile and region, a /16: every
+    /// environment's VPCs are distinct, so environments can be connected.
+    pub cidr: PerProfile<PerRegion<String>>,
     /// Availability zones, 2 or 3.
     pub azs: u32,
     /// Endpoint services by short name (`s3`, `dynamodb`: gateway; others:

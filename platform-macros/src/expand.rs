@@ -136,6 +136,7 @@ fn emit(model: &Model) -> TokenStream {
                 pipeline: #pipeline,
                 rollback_window_minutes: #rollback_window,
                 drift_check: #drift_check,
+                accounts: ::std::option::Option::None,
             }
         }
     }
@@ -178,6 +179,8 @@ fn emit_pipeline(model: &Model) -> TokenStream {
             source: #source,
             stages: ::std::vec![#(#stages),*],
             log_retention_days: #logs,
+            account: ::core::option::Option::None,
+            notify: ::core::option::Option::None,
         })
     }
 }
@@ -502,7 +505,7 @@ fn emit_network(model: &Model, body: &NetworkBody) -> TokenStream {
     let key = required_name(&body.key);
     quote! {
         ::platform_core::spec::Spec::Network(::platform_core::spec::NetworkSpec {
-            cidr: ::platform_core::spec::PerRegion(::std::vec![#(#cidrs),*]),
+            cidr: ::platform_core::spec::PerProfile::Same(::platform_core::spec::PerRegion(::std::vec![#(#cidrs),*])),
             azs: #azs,
             endpoints: ::std::vec![#(#endpoints),*],
             flow_log_retention_days: #flow_logs,

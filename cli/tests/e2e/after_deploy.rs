@@ -52,7 +52,7 @@ fn platform() -> Platform {
             r(
                 "core",
                 Spec::Network(NetworkSpec {
-                    cidr: PerRegion(vec![(REGION.into(), "10.0.0.0/16".into())]),
+                    cidr: PerProfile::Same(PerRegion(vec![(REGION.into(), "10.0.0.0/16".into())])),
                     azs: 2,
                     endpoints: vec!["secretsmanager".into(), "kms".into()],
                     flow_log_retention_days: 30,
@@ -116,6 +116,7 @@ fn platform() -> Platform {
         pipeline: None,
         rollback_window_minutes: PerProfile::Same(0),
         drift_check: None,
+        accounts: None,
     }
 }
 

@@ -107,12 +107,17 @@ pub(crate) fn network(
 ) -> Result<(), SynthError> {
     let ids = NetworkIds::new(cx, name);
     let vpc_name = cx.physical_name("vpc", name);
-    let cidr = spec.cidr.get(cx.region).cloned().ok_or_else(|| {
-        SynthError::Invalid(format!(
-            "network `{name}` declares no CIDR for {}",
-            cx.region
-        ))
-    })?;
+    let cidr = spec
+        .cidr
+        .get(cx.profile)
+        .get(cx.region)
+        .cloned()
+        .ok_or_else(|| {
+            SynthError::Invalid(format!(
+                "network `{name}` declares no CIDR for {} in profile {}",
+                cx.region, cx.profile
+            ))
+        })?;
     cx.add(
         &ids.vpc,
         Resource::new("AWS::EC2::VPC")

@@ -214,6 +214,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Platform {
         pipeline: None,
         rollback_window_minutes: PerProfile::Same(0),
         drift_check: None,
+        accounts: None,
     }
 }
 

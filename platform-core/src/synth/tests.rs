@@ -98,10 +98,10 @@ fn sample() -> Platform {
             r(
                 "core",
                 Spec::Network(NetworkSpec {
-                    cidr: PerRegion(vec![
+                    cidr: PerProfile::Same(PerRegion(vec![
                         ("us-east-1".into(), "10.0.0.0/16".into()),
                         ("us-west-2".into(), "10.2.0.0/16".into()),
-                    ]),
+                    ])),
                     azs: 3,
                     endpoints: [
                         "s3",
@@ -347,12 +347,15 @@ fn sample() -> Platform {
                 },
             ],
             log_retention_days: 90,
+            account: None,
+            notify: None,
         }),
         rollback_window_minutes: PerProfile::ByProfile(vec![("dev".into(), 5), ("prod".into(), 15)]),
         drift_check: Some(DriftCheck {
             notify: "alerts".into(),
             every_hours: 24,
         }),
+        accounts: None,
     }
 }
 
