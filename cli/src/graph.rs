@@ -448,10 +448,9 @@ mod tests {
             Resource {
                 name: "core".into(),
                 spec: Spec::Network(platform_core::spec::NetworkSpec {
-                    cidr: platform_core::spec::PerProfile::Same(platform_core::spec::PerRegion(vec![(
-                        "us-east-1".into(),
-                        "10.0.0.0/16".into(),
-                    )])),
+                    cidr: platform_core::spec::PerProfile::Same(platform_core::spec::PerRegion(
+                        vec![("us-east-1".into(), "10.0.0.0/16".into())],
+                    )),
                     azs: 2,
                     endpoints: vec![],
                     flow_log_retention_days: 30,

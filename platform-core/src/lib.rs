@@ -15,6 +15,7 @@
 //! - [`template`], [`synth`] (feature `synth`): the CloudFormation template
 //!   model and the synthesis of a platform into stacks, assets and a manifest.
 
+pub mod accounts;
 pub mod catalog;
 pub mod generate;
 #[rustfmt::skip]

@@ -11,6 +11,7 @@ mod aurora;
 mod constructs;
 mod drift;
 mod events;
+pub mod execution;
 mod iam;
 mod index;
 mod monitoring;
