@@ -203,7 +203,7 @@ fn emit_resource(model: &Model, profiles: &[Ident], resource: &ResourceBlock) ->
         Body::Topic(body) => emit_topic(body),
         Body::Parameter(body) => emit_parameter(&name, body),
         Body::Function(body) => emit_function(body, profiles),
-        Body::Network(body) => emit_network(model, body),
+        Body::Network(body) => emit_network(model, body, profiles),
         Body::Aurora(body) => emit_aurora(&name, body, profiles),
         Body::DbUser(body) => emit_db_user(body),
         Body::Api(body) => emit_api(body, profiles),
@@ -490,19 +490,19 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
     }
 }
 
-fn emit_network(model: &Model, body: &NetworkBody) -> TokenStream {
-    let declared = body.cidr.as_ref().expect("checked: cidr declared");
-    // In the platform's region order; the checks made sure each has one.
-    let cidrs = model
+fn emit_network(model: &Model, body: &NetworkBody, profiles: &[Ident]) -> TokenStream {
+    let regions = model
         .platform()
-        .and_then(|platform| platform.regions.as_ref())
-        .into_iter()
-        .flatten()
-        .filter_map(|region| {
+        .and_then(|platform| platform.regions.as_ref());
+    // In the platform's region order; the checks made sure each has one.
+    let cidr = per_profile(&body.cidr, profiles, quote!(), |declared| {
+        let cidrs = regions.into_iter().flatten().filter_map(|region| {
             let (_, cidr) = declared.values.iter().find(|(r, _)| r == region)?;
             let code = string(naming::region_code(&region.to_string())?);
             Some(quote!((#code, ::std::string::String::from(#cidr))))
         });
+        quote!(::platform_core::spec::PerRegion(::std::vec![#(#cidrs),*]))
+    });
     let azs = or_default(&body.azs, defaults::NETWORK_AZS);
     let endpoints = body
         .endpoints
@@ -513,7 +513,7 @@ fn emit_network(model: &Model, body: &NetworkBody) -> TokenStream {
     let key = required_name(&body.key);
     quote! {
         ::platform_core::spec::Spec::Network(::platform_core::spec::NetworkSpec {
-            cidr: ::platform_core::spec::PerProfile::Same(::platform_core::spec::PerRegion(::std::vec![#(#cidrs),*])),
+            cidr: #cidr,
             azs: #azs,
             endpoints: ::std::vec![#(#endpoints),*],
             flow_log_retention_days: #flow_logs,

@@ -302,7 +302,7 @@ impl<'a> Model<'a> {
                 self.add_per_profile(&function.logs);
                 self.add_per_profile(&function.concurrency);
             }
-            Body::Network(_) => {}
+            Body::Network(network) => self.add_per_profile(&network.cidr),
             Body::Aurora(aurora) => {
                 self.refer_opt(Slot::Network, &aurora.network);
                 self.add_per_profile(&aurora.capacity);

@@ -660,7 +660,9 @@ fn parses_network_aurora_and_api_values() {
     let Body::Network(network) = bodies[1] else {
         panic!("network")
     };
-    let cidr = network.cidr.as_ref().unwrap();
+    let Some(PerProfile::Same(cidr)) = &network.cidr else {
+        panic!("the same CIDRs in every profile")
+    };
     assert_eq!(cidr.values[0].0, "us_east_1");
     assert_eq!(cidr.values[0].1.value(), "10.0.0.0/16");
     assert_eq!(network.endpoints.as_ref().unwrap().items[1], "execute_api");
@@ -1080,7 +1082,7 @@ fn network_cidr_is_a_slash_16_for_each_declared_region() {
             "network `core` gives a CIDR for `us_east_2`, which the platform does not declare; declared regions are `us_east_1`, `us_west_2` and `eu_west_1` [name-region]",
             "unknown region `us_est_1`; did you mean `us_east_1`? [name-region]",
             "`10.0.0.0/24` is not a valid CIDR for network `core`: it is a /24; networks are /16s, which synthesis carves into /20 subnets [network-cidr]",
-            "`10.0.0.0/16` for `eu_west_1` overlaps the CIDR of `us_west_2`; give each network in each region its own /16 [network-cidr]",
+            "`10.0.0.0/16` for `eu_west_1` overlaps the CIDR of `us_west_2`; give each network in each profile and region its own /16 [network-cidr]",
             "`x` is not a valid CIDR for network `core`: it has no prefix length; write a /16 like `10.0.0.0/16` [network-cidr]",
             "`10.1.2.0/16` is not a valid CIDR for network `other`: `10.1.2.0` has host bits set; the /16 is `10.1.0.0/16` [network-cidr]",
             "`10.300.0.0/16` is not a valid CIDR for network `other`: `10.300.0.0` is not an IPv4 address; write a /16 like `10.0.0.0/16` [network-cidr]",
@@ -1098,7 +1100,7 @@ fn network_cidr_is_missing_for_a_declared_region() {
     });
     assert_eq!(
         message,
-        "network `core` has no CIDR for `us_west_2`; add `us_west_2: \"10.N.0.0/16\"` with a /16 no other region uses [network-cidr]"
+        "network `core` has no CIDR for `us_west_2`; add `us_west_2: \"10.N.0.0/16\"` with a /16 no other network, profile or region uses [network-cidr]"
     );
 }
 

@@ -6,11 +6,23 @@ platform_macros::platform! {
         regions: [us_east_1, us_west_2],
         suffix: max 12,
         profiles: [dev, prod],
+        accounts: profile(dev: "111111111111", prod: "333333333333"),
+    }
+
+    pipeline release {
+        region: us_east_1,
+        source: bucket,
+        stages: [dev, approve, prod],
+        account: "444444444444",
+        notify: alerts,
     }
 
     key data {}
     network core {
-        cidr: region(us_east_1: "10.0.0.0/16", us_west_2: "10.2.0.0/16"),
+        cidr: profile(
+            dev: region(us_east_1: "10.0.0.0/16", us_west_2: "10.2.0.0/16"),
+            prod: region(us_east_1: "10.20.0.0/16", us_west_2: "10.22.0.0/16"),
+        ),
         endpoints: [sqs, kms, secretsmanager, execute_api],
         key: data,
     }
@@ -95,7 +107,12 @@ fn main() {
     assert_eq!(platform.validate_references(), Ok(()));
     let spec = |name: &str| &platform.resource(name).expect(name).spec;
     let Spec::Network(network) = spec("core") else { panic!("a network") };
-    assert_eq!(network.cidr.get("us-west-2").map(String::as_str), Some("10.2.0.0/16"));
+    assert_eq!(network.cidr.get("dev").get("us-west-2").map(String::as_str), Some("10.2.0.0/16"));
+    assert_eq!(network.cidr.get("prod").get("us-east-1").map(String::as_str), Some("10.20.0.0/16"));
+    assert_eq!(platform.account("prod").as_deref(), Some("333333333333"));
+    let pipeline = platform.pipeline.as_ref().expect("a pipeline");
+    assert_eq!(pipeline.account.as_deref(), Some("444444444444"));
+    assert_eq!(pipeline.notify.as_deref(), Some("alerts"));
     assert_eq!(network.azs, 3);
     assert_eq!(network.endpoints, ["sqs", "kms", "secretsmanager", "execute-api"]);
     let Spec::Aurora(aurora) = spec("trades") else { panic!("an aurora cluster") };

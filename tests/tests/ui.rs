@@ -15,6 +15,7 @@ fn ui() {
         "functions",
         "databases",
         "pipeline",
+        "accounts",
         "values",
         "queues",
         "policy",

@@ -262,10 +262,11 @@ impl FunctionBody {
     }
 }
 
-/// `network NAME { cidr: region(..), azs: 3, endpoints: [s3, ...], flow_logs: 30d, key: KEY }`
+/// `network NAME { cidr: region(..) | profile(PROFILE: region(..), ..), azs: 3, endpoints: [s3, ...], flow_logs: 30d, key: KEY }`
 #[derive(Default)]
 pub struct NetworkBody {
-    pub cidr: Option<PerRegion<LitStr>>,
+    /// One /16 per region, the same in every profile or one set per profile.
+    pub cidr: Option<PerProfile<PerRegion<LitStr>>>,
     pub azs: Option<Count>,
     pub endpoints: Option<List<Ident>>,
     pub flow_logs: Option<Days>,

@@ -10,6 +10,7 @@
 // the borrow is needed for the build where they are not.
 #![allow(clippy::needless_borrows_for_generic_args)]
 
+mod accounts;
 mod api;
 mod buckets;
 mod db_users;
@@ -45,6 +46,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     iam::check(model, cx);
     network::check(model, cx);
     pipeline::check(model, cx);
+    accounts::check(model, cx);
     api::check(model, cx);
     buckets::check(model, cx);
     env::check(model, cx);

@@ -7,9 +7,9 @@ use std::net::Ipv4Addr;
 use platform_core::catalog::ENDPOINT_SERVICES;
 use platform_core::naming;
 use quote::ToTokens;
-use syn::Ident;
+use syn::{Ident, LitStr};
 
-use crate::ast::{Body, NetworkBody, ResourceBlock};
+use crate::ast::{Body, NetworkBody, PerProfile, PerRegion, ResourceBlock};
 use crate::ctxt::Ctxt;
 use crate::model::Model;
 use crate::rules::Rule;
@@ -40,9 +40,10 @@ fn endpoint_names() -> Vec<String> {
         .collect()
 }
 
-/// `name-region`, `network-cidr`: `cidr: region(...)` names only regions the
-/// platform declares, and every one of them: synthesis builds the network
-/// in each region's stack and has nothing to build it from otherwise.
+/// `name-region`, `network-cidr`: `cidr: region(...)` (each profile's, when
+/// given per profile) names only regions the platform declares, and every
+/// one of them: synthesis builds the network in each region's stack and has
+/// nothing to build it from otherwise.
 fn check_cidr_regions(model: &Model, cx: &Ctxt, resource: &ResourceBlock, network: &NetworkBody) {
     let Some(cidr) = &network.cidr else {
         return;
@@ -52,38 +53,56 @@ fn check_cidr_regions(model: &Model, cx: &Ctxt, resource: &ResourceBlock, networ
     };
     let declared_names: Vec<String> = declared.iter().map(Ident::to_string).collect();
     let declared_names: Vec<&str> = declared_names.iter().map(String::as_str).collect();
-    for (region, _) in &cidr.values {
-        let text = region.to_string();
-        if declared_names.contains(&text.as_str()) {
-            continue;
+    for (profile, cidr) in per_profile(cidr) {
+        for (region, _) in &cidr.values {
+            let text = region.to_string();
+            if declared_names.contains(&text.as_str()) {
+                continue;
+            }
+            let message = if naming::region_code(&text).is_some() {
+                format!(
+                    "network `{}` gives a CIDR for `{text}`, which the platform does not declare; declared regions are {}",
+                    resource.name,
+                    suggest::list(&declared_names)
+                )
+            } else {
+                let hint = suggest::hint(&text, &declared_names, "declared regions are");
+                format!("unknown region `{text}`{hint}")
+            };
+            cx.error(Rule::NameRegion, region, message);
         }
-        let message = if naming::region_code(&text).is_some() {
-            format!(
-                "network `{}` gives a CIDR for `{text}`, which the platform does not declare; declared regions are {}",
-                resource.name,
-                suggest::list(&declared_names)
-            )
-        } else {
-            let hint = suggest::hint(&text, &declared_names, "declared regions are");
-            format!("unknown region `{text}`{hint}")
-        };
-        cx.error(Rule::NameRegion, region, message);
+        for region in declared {
+            if naming::region_code(&region.to_string()).is_none() {
+                continue;
+            }
+            if cidr.values.iter().any(|(r, _)| r == region) {
+                continue;
+            }
+            let whose = match profile {
+                Some(profile) => format!("in profile `{profile}` "),
+                None => String::new(),
+            };
+            cx.error(
+                Rule::NetworkCidr,
+                &cidr.keyword,
+                format!(
+                    "network `{}` has no CIDR {whose}for `{region}`; add `{region}: \"10.N.0.0/16\"` with a /16 no other network, profile or region uses",
+                    resource.name
+                ),
+            );
+        }
     }
-    for region in declared {
-        if naming::region_code(&region.to_string()).is_none() {
-            continue;
-        }
-        if cidr.values.iter().any(|(r, _)| r == region) {
-            continue;
-        }
-        cx.error(
-            Rule::NetworkCidr,
-            &cidr.keyword,
-            format!(
-                "network `{}` has no CIDR for `{region}`; add `{region}: \"10.N.0.0/16\"` with a /16 no other region uses",
-                resource.name
-            ),
-        );
+}
+
+/// Each `region(...)` of a network's `cidr:` with the profile it is for
+/// (`None`: every profile).
+fn per_profile(cidr: &PerProfile<PerRegion<LitStr>>) -> Vec<(Option<&Ident>, &PerRegion<LitStr>)> {
+    match cidr {
+        PerProfile::Same(cidr) => vec![(None, cidr)],
+        PerProfile::ByProfile { values, .. } => values
+            .iter()
+            .map(|(profile, cidr)| (Some(profile), cidr))
+            .collect(),
     }
 }
 
@@ -110,17 +129,39 @@ pub(crate) fn parse_slash_16(text: &str) -> Result<Ipv4Addr, String> {
     Ok(addr)
 }
 
-/// A network's CIDR in one region, as declared.
+/// A network's CIDR in one region, as declared, for one profile or (`None`)
+/// every profile.
 struct Cidr<'a> {
     network: &'a Ident,
+    profile: Option<&'a Ident>,
     region: &'a Ident,
     addr: Ipv4Addr,
 }
 
+impl Cidr<'_> {
+    /// How a message names this range, seen from network `from`:
+    /// "`us_east_1`", "`dev` in `us_east_1`",
+    /// "network `core` for `dev` in `us_east_1`", "network `core` in `us_east_1`".
+    fn describe(&self, from: &Ident) -> String {
+        let region = &self.region;
+        match (self.network == from, self.profile) {
+            (true, None) => format!("`{region}`"),
+            (true, Some(profile)) => format!("`{profile}` in `{region}`"),
+            (false, None) => format!("network `{}` in `{region}`", self.network),
+            (false, Some(profile)) => {
+                format!("network `{}` for `{profile}` in `{region}`", self.network)
+            }
+        }
+    }
+}
+
 /// `network-cidr`: each CIDR is an IPv4 /16 written as its network address,
-/// and no two (of any network, in any region) overlap, so that the regions'
-/// networks can ever be peered or routed to each other. Two /16s overlap
-/// exactly when they are the same.
+/// and no two VPCs (of any network, profile and region) overlap, so that
+/// the regions' networks, and the environments', can ever be peered or
+/// routed to each other. Two /16s overlap exactly when they are the same.
+/// A `region(...)` written once gives every profile the same ranges: it is
+/// compared as one range per region (profiles that share ranges are never
+/// connected), against every other range of every profile.
 fn check_cidrs<'a>(
     cx: &Ctxt,
     resource: &'a ResourceBlock,
@@ -130,39 +171,45 @@ fn check_cidrs<'a>(
     let Some(cidr) = &network.cidr else {
         return;
     };
-    for (region, lit) in &cidr.values {
-        match parse_slash_16(&lit.value()) {
-            Err(why) => cx.error(
-                Rule::NetworkCidr,
-                lit,
-                format!(
-                    "`{}` is not a valid CIDR for network `{}`: {why}",
-                    lit.value(),
-                    resource.name
-                ),
-            ),
-            Ok(addr) => {
-                if let Some(other) = seen.iter().find(|c| c.addr == addr) {
-                    let whose = if other.network == &resource.name {
-                        format!("`{}`", other.region)
-                    } else {
-                        format!("network `{}` in `{}`", other.network, other.region)
-                    };
+    for (profile, cidr) in per_profile(cidr) {
+        for (region, lit) in &cidr.values {
+            let addr = match parse_slash_16(&lit.value()) {
+                Ok(addr) => addr,
+                Err(why) => {
                     cx.error(
                         Rule::NetworkCidr,
                         lit,
                         format!(
-                            "`{}` for `{region}` overlaps the CIDR of {whose}; give each network in each region its own /16",
-                            lit.value()
+                            "`{}` is not a valid CIDR for network `{}`: {why}",
+                            lit.value(),
+                            resource.name
                         ),
                     );
+                    continue;
                 }
-                seen.push(Cidr {
-                    network: &resource.name,
-                    region,
-                    addr,
-                });
+            };
+            let this = Cidr {
+                network: &resource.name,
+                profile,
+                region,
+                addr,
+            };
+            if let Some(other) = seen.iter().find(|c| c.addr == addr) {
+                let whose = match profile {
+                    Some(profile) => format!("`{profile}` in `{region}`"),
+                    None => format!("`{region}`"),
+                };
+                cx.error(
+                    Rule::NetworkCidr,
+                    lit,
+                    format!(
+                        "`{}` for {whose} overlaps the CIDR of {}; give each network in each profile and region its own /16",
+                        lit.value(),
+                        other.describe(&resource.name)
+                    ),
+                );
             }
+            seen.push(this);
         }
     }
 }

@@ -6,7 +6,7 @@ use platform_core::catalog::Kind;
 use syn::Ident;
 
 use super::{duplicates, report_duplicate};
-use crate::ast::Body;
+use crate::ast::{Body, PerProfile};
 use crate::ctxt::Ctxt;
 use crate::model::{Model, Slot};
 use crate::rules::Rule;
@@ -395,8 +395,10 @@ fn check_duplicate_block_entries(model: &Model, cx: &Ctxt) {
         let name = &resource.name;
         match &resource.body {
             Body::Network(network) => {
-                let regions = network.cidr.iter().flat_map(|cidr| &cidr.values);
-                for (first, second) in duplicates(regions.map(|(region, _)| region)) {
+                let per_region = network.cidr.iter().flat_map(PerProfile::values);
+                for (first, second) in per_region
+                    .flat_map(|cidr| duplicates(cidr.values.iter().map(|(region, _)| region)))
+                {
                     report_duplicate(
                         cx,
                         first,

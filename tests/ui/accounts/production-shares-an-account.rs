@@ -1,0 +1,17 @@
+platform_macros::platform! {
+    platform trading {
+        regions: [us_east_1],
+        suffix: max 12,
+        profiles: [dev, staging, prod],
+        accounts: profile(dev: "111111111111", staging: "222222222222", prod: "222222222222"),
+    }
+
+    pipeline release {
+        region: us_east_1,
+        source: bucket,
+        stages: [dev, staging, approve, prod],
+        account: "444444444444",
+    }
+}
+
+fn main() {}
