@@ -47,7 +47,14 @@ platform_macros::platform! {
     key data { description: "Trading platform data at rest", rotation: on }
 
     network core {
-        cidr: region(us_east_1: "10.0.0.0/16", us_east_2: "10.1.0.0/16", us_west_2: "10.2.0.0/16"),
+        // A range of its own per environment and region: environments can
+        // be connected (peering, a transit gateway, a shared VPN), and
+        // overlapping ranges could never be routed to each other.
+        cidr: profile(
+            dev: region(us_east_1: "10.0.0.0/16", us_east_2: "10.1.0.0/16", us_west_2: "10.2.0.0/16"),
+            staging: region(us_east_1: "10.10.0.0/16", us_east_2: "10.11.0.0/16", us_west_2: "10.12.0.0/16"),
+            prod: region(us_east_1: "10.20.0.0/16", us_east_2: "10.21.0.0/16", us_west_2: "10.22.0.0/16"),
+        ),
         azs: 3,
         // `lambda`: the health monitor invokes `api_probe`.
         endpoints: [s3, dynamodb, sqs, sns, events, ssm, secretsmanager, kms, logs, monitoring, lambda, xray],
