@@ -51,8 +51,18 @@
 //!     tags: { KEY: "VALUE", ... },      // optional; applied to every taggable resource
 //!     rollback_window: per_profile(DURATION),   // default 0m; whole minutes, at most 180m
 //!     drift_check: { notify: TOPIC, every: DURATION },   // optional; every 1h, 3h, 6h, 12h or 24h (default)
+//!     accounts: per_profile("ACCOUNT"),   // optional; the 12-digit AWS account each profile deploys into
 //! }
 //! ```
+//!
+//! `accounts` names the AWS account of each profile, as a string of 12
+//! digits (`account-id`). Production has an account of its own
+//! (`account-separation`): production is what the pipeline deploys after
+//! its last `approve` stage, or, without a pipeline, the last declared
+//! profile, and its account is no other profile's. So
+//! `accounts: "111111111111"`, one account for all, suits a platform of one
+//! profile only. Without `accounts`, each profile deploys into whichever
+//! account the caller's credentials are for.
 //!
 //! `drift_check` adds AWS Config's managed rule
 //! `CLOUDFORMATION_STACK_DRIFT_DETECTION_CHECK` to each region's stack
@@ -71,12 +81,14 @@
 //!         profiles: [dev, staging, prod],
 //!         tags: { Project: "trading-platform", Owner: "platform-team" },
 //!         rollback_window: profile(dev: 5m, staging: 10m, prod: 15m),
+//!         accounts: profile(dev: "111111111111", staging: "222222222222", prod: "333333333333"),
 //!     }
 //! }
 //!
 //! let platform = platform();
 //! assert_eq!(platform.regions, ["us-east-1", "us-west-2"]);
 //! assert_eq!(platform.profiles, ["dev", "staging", "prod"]);
+//! assert_eq!(platform.account("prod").as_deref(), Some("333333333333"));
 //! ```
 //!
 //! ## `key`: a customer-managed KMS key
@@ -403,6 +415,8 @@
 //!     source: repository "OWNER/REPO" branch "BRANCH" | bucket,   // required
 //!     stages: [PROFILE, ..., approve, PROFILE],                   // required
 //!     logs: DAYS,                                                  // default 90d: build logs
+//!     account: "ACCOUNT",                                          // optional: the tooling account it runs in
+//!     notify: TOPIC,                                               // optional: told when production awaits approval
 //! }
 //! ```
 //!
@@ -415,24 +429,41 @@
 //! `SourceConnectionArn` parameter; a `bucket` source starts the pipeline
 //! when `source.zip` changes in the bucket the stack creates.
 //!
+//! `account:` is the tooling account the pipeline runs in, 12 digits
+//! (`account-id`), and not production's (`account-separation`, checked
+//! when the platform declares `accounts`). `notify:` names a declared
+//! topic (`ref-unknown`, `ref-kind`), which the approval before production
+//! notifies.
+//!
 //! ```
 //! # platform_macros::platform! {
-//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, staging, prod] }
+//! # platform demo {
+//! #     regions: [us_east_1], suffix: max 8, profiles: [dev, staging, prod],
+//! #     accounts: profile(dev: "111111111111", staging: "222222222222", prod: "333333333333"),
+//! # }
+//! # key data {}
+//! topic approvals { key: data }
 //! pipeline release {
 //!     region: us_east_1,
 //!     source: repository "acme/trading-platform" branch "main",
 //!     stages: [dev, staging, approve, prod],
 //!     logs: 90d,
+//!     account: "444444444444",
+//!     notify: approvals,
 //! }
 //! # }
-//! # fn main() { platform(); }
+//! # fn main() {
+//! #     let pipeline = platform().pipeline.unwrap();
+//! #     assert_eq!(pipeline.account.as_deref(), Some("444444444444"));
+//! #     assert_eq!(pipeline.notify.as_deref(), Some("approvals"));
+//! # }
 //! ```
 //!
 //! ## `network`: a VPC without NAT gateways, reaching AWS through endpoints
 //!
 //! ```text
 //! network NAME {
-//!     cidr: per_region("A.B.0.0/16"),          // required: one /16 per declared region
+//!     cidr: per_profile(per_region("A.B.0.0/16")),   // required: one /16 per declared region
 //!     azs: 2 | 3,                              // default 3: public, private and isolated subnets in each
 //!     endpoints: [SERVICE, ...],               // s3 dynamodb sqs sns events ssm secretsmanager kms
 //!                                              //   logs monitoring xray lambda execute_api
@@ -455,6 +486,37 @@
 //! # }
 //! # fn main() { platform(); }
 //! ```
+//!
+//! `cidr: region(...)` gives every profile the same ranges. Environments
+//! that can be connected (peering, a transit gateway, a VPN) need ranges
+//! of their own, one `region(...)` per profile:
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1, us_west_2], suffix: max 8, profiles: [dev, staging, prod] }
+//! # key data {}
+//! network core {
+//!     cidr: profile(
+//!         dev: region(us_east_1: "10.0.0.0/16", us_west_2: "10.1.0.0/16"),
+//!         staging: region(us_east_1: "10.10.0.0/16", us_west_2: "10.11.0.0/16"),
+//!         prod: region(us_east_1: "10.20.0.0/16", us_west_2: "10.21.0.0/16"),
+//!     ),
+//!     key: data,
+//! }
+//! # }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let platform_core::spec::Spec::Network(core) = &platform.resource("core").unwrap().spec else {
+//! #         panic!("a network")
+//! #     };
+//! #     assert_eq!(core.cidr.get("prod").get("us-west-2").map(String::as_str), Some("10.21.0.0/16"));
+//! # }
+//! ```
+//!
+//! Each range is a /16 network address, each `region(...)` covers every
+//! declared region, and no two VPCs overlap, whatever their network,
+//! profile and region (`network-cidr`; the plain form counts once per
+//! region).
 //!
 //! ## `db_user`: a PostgreSQL role of an aurora cluster, with a secret of its own
 //!
