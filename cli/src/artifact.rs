@@ -310,7 +310,10 @@ mod tests {
         let p = platform();
         let manifest: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join(MANIFEST)).unwrap()).unwrap();
-        let template = manifest["stacks"][0]["template"].as_str().unwrap().to_owned();
+        let template = manifest["stacks"][0]["template"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let asset = manifest["assets"][0]["file"].as_str().unwrap().to_owned();
 
         let original = std::fs::read(dir.join(&asset)).unwrap();
@@ -318,7 +321,10 @@ mod tests {
         changed.push(0);
         std::fs::write(dir.join(&asset), &changed).unwrap();
         let why = refusal(load(&p, &dir, DEV));
-        assert!(why.contains(&asset) && why.contains("does not match the sha256"), "{why}");
+        assert!(
+            why.contains(&asset) && why.contains("does not match the sha256"),
+            "{why}"
+        );
         std::fs::write(dir.join(&asset), &original).unwrap();
 
         let body = std::fs::read_to_string(dir.join(&template)).unwrap();
@@ -350,7 +356,10 @@ mod tests {
                 ..DEV
             },
         ));
-        assert!(why.contains("synthesized with --suffix dev, not prod"), "{why}");
+        assert!(
+            why.contains("synthesized with --suffix dev, not prod"),
+            "{why}"
+        );
         let why = refusal(load(
             &p,
             &dir,
@@ -370,7 +379,10 @@ mod tests {
         ));
         assert!(why.contains("no stack for --region us-west-2"), "{why}");
         let why = refusal(load(&p, &dir.join("nothing"), DEV));
-        assert!(why.contains("--from takes a directory `tp synth` wrote"), "{why}");
+        assert!(
+            why.contains("--from takes a directory `tp synth` wrote"),
+            "{why}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
