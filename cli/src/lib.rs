@@ -5,8 +5,10 @@
 //! ([`commands`], whose [`commands::deploy_platform`] deploys any
 //! [`platform_core::spec::Platform`]), one stack's CloudFormation operations
 //! ([`stacks`]), the AWS clients ([`aws`]), post-deploy validation
-//! ([`verify`]) and releases promoted between environments ([`release`]).
+//! ([`verify`]), releases promoted between environments ([`release`]) and
+//! environments deployed as a build left them ([`artifact`]).
 
+pub mod artifact;
 pub mod aws;
 pub mod changeset;
 pub mod commands;

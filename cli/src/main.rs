@@ -85,6 +85,12 @@ enum Command {
         /// pipeline's execution role); the caller's credentials otherwise.
         #[arg(long)]
         role_arn: Option<String>,
+        /// Deploy the environment `tp synth` wrote into DIR (the
+        /// pipeline's release) instead of synthesizing; every file is
+        /// checked against its manifest first. --suffix (and --profile, if
+        /// given) must be the ones DIR was synthesized with.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
     },
     /// Show what a deploy would change, without changing anything.
     Diff {
@@ -312,10 +318,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             no_execute,
             outputs_file,
             role_arn,
+            from,
         } => {
             let deployment = deployment(&platform, &target)?;
             let suffix = deployment.suffix.to_string();
             let mut resume = format!("tp deploy --suffix {suffix}");
+            if let Some(dir) = &from {
+                resume.push_str(&format!(" --from {}", dir.display()));
+            }
             if let Some(p) = &target.profile {
                 resume.push_str(&format!(" --profile {p}"));
             }
@@ -332,6 +342,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 role_arn,
                 run_after_deploy: true,
             };
+            if let Some(dir) = from {
+                let expected = cli::artifact::Expected {
+                    suffix: &suffix,
+                    profile: target.profile.as_deref(),
+                    regions: &target.regions,
+                };
+                let assembly = cli::artifact::load(&platform, &dir, expected)?;
+                return with_aws(commands::deploy(&assembly, &Connection::default(), &opts));
+            }
             with_aws(commands::deploy_platform(
                 &platform,
                 &deployment,

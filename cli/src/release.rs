@@ -269,6 +269,7 @@ async fn released_stack(
             .into());
         }
     }
+    let (guard_alarms, rollback_window_minutes, after_deploy) = deploy_metadata(recorded);
     let stack = Stack {
         name: recorded["name"].as_str().unwrap_or_default().to_owned(),
         region: s.region.clone(),
@@ -278,31 +279,41 @@ async fn released_stack(
         body,
         assets: Vec::new(),
         nested,
-        guard_alarms: recorded["guard_alarms"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|g| GuardAlarm {
-                logical_id: g["logical_id"].as_str().unwrap_or_default().to_owned(),
-                name: g["name"].as_str().unwrap_or_default().to_owned(),
-            })
-            .collect(),
-        rollback_window_minutes: recorded["rollback_window_minutes"].as_u64().unwrap_or(0) as u32,
-        // A release recorded before after-deploy functions existed has none.
-        after_deploy: recorded["after_deploy"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|a| AfterDeploy {
-                declared: a["declared"].as_str().unwrap_or_default().to_owned(),
-                function_name: a["function_name"].as_str().unwrap_or_default().to_owned(),
-            })
-            .collect(),
+        guard_alarms,
+        rollback_window_minutes,
+        after_deploy,
     };
     Ok((id, profile.to_owned(), stack))
 }
 
-fn strings(value: &Value) -> Vec<String> {
+/// What a deploy needs of a stack beside its templates, as a release and a
+/// synth's `manifest.json` both record it: the guard alarms (rollback
+/// triggers), their window, and the `run: after_deploy` functions.
+pub(crate) fn deploy_metadata(recorded: &Value) -> (Vec<GuardAlarm>, u32, Vec<AfterDeploy>) {
+    let guard_alarms = recorded["guard_alarms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| GuardAlarm {
+            logical_id: g["logical_id"].as_str().unwrap_or_default().to_owned(),
+            name: g["name"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect();
+    let window = recorded["rollback_window_minutes"].as_u64().unwrap_or(0) as u32;
+    // A release recorded before after-deploy functions existed has none.
+    let after_deploy = recorded["after_deploy"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| AfterDeploy {
+            declared: a["declared"].as_str().unwrap_or_default().to_owned(),
+            function_name: a["function_name"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect();
+    (guard_alarms, window, after_deploy)
+}
+
+pub(crate) fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
         .into_iter()

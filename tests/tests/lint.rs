@@ -83,17 +83,28 @@ fn write_all_templates(dir: &Path) -> Vec<PathBuf> {
             templates.push(path);
         }
     }
-    // The promotion pipeline's own stack, with a short and the longest suffix.
-    for suffix in ["cicd", longest_suffix.as_str()] {
-        let platform = platform_def::platform();
-        let suffix = platform_core::naming::Suffix::new(suffix, platform.suffix_max).unwrap();
-        for stack in platform_core::synth::synth_pipeline(&platform, &suffix)
-            .unwrap()
-            .stacks
-        {
-            let path = dir.join(stack.template_file());
-            std::fs::write(&path, &stack.body).unwrap();
-            templates.push(path);
+    // The promotion pipeline's own stack, with a short and the longest
+    // suffix; and with an account per profile and an approval topic.
+    let mut with_accounts = platform_def::platform();
+    with_accounts.accounts = Some(platform_core::spec::PerProfile::ByProfile(vec![
+        ("dev".into(), "111111111111".into()),
+        ("staging".into(), "222222222222".into()),
+        ("prod".into(), "333333333333".into()),
+    ]));
+    if let Some(pipeline) = with_accounts.pipeline.as_mut() {
+        pipeline.notify = Some("alerts".into());
+    }
+    for (variant, platform) in [("", platform_def::platform()), ("accounts.", with_accounts)] {
+        for suffix in ["cicd", longest_suffix.as_str()] {
+            let suffix = platform_core::naming::Suffix::new(suffix, platform.suffix_max).unwrap();
+            for stack in platform_core::synth::synth_pipeline(&platform, &suffix)
+                .unwrap()
+                .stacks
+            {
+                let path = dir.join(format!("{variant}{}", stack.template_file()));
+                std::fs::write(&path, &stack.body).unwrap();
+                templates.push(path);
+            }
         }
     }
     templates

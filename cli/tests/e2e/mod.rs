@@ -7,6 +7,7 @@
 
 mod acceptance;
 mod after_deploy;
+mod artifact;
 mod faults;
 mod flow;
 mod local_apigw;

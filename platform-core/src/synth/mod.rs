@@ -629,9 +629,18 @@ impl Assembly {
                     "bytes": s.body.len(),
                     "sha256": assets::sha256_hex(s.body.as_bytes()),
                     "assets": s.assets,
-                    "guard_alarms": s.guard_alarms.iter().map(|g| &g.name).collect::<Vec<_>>(),
+                    // What a deploy of this directory (`tp deploy --from`)
+                    // needs beside the files: the rollback triggers and the
+                    // functions invoked once the stack is complete.
+                    "guard_alarms": s.guard_alarms.iter().map(|g| json!({
+                        "logical_id": g.logical_id,
+                        "name": g.name,
+                    })).collect::<Vec<_>>(),
                     "rollback_window_minutes": s.rollback_window_minutes,
-                    "after_deploy": s.after_deploy.iter().map(|a| &a.function_name).collect::<Vec<_>>(),
+                    "after_deploy": s.after_deploy.iter().map(|a| json!({
+                        "declared": a.declared,
+                        "function_name": a.function_name,
+                    })).collect::<Vec<_>>(),
                 });
                 if !s.nested.is_empty() {
                     // Uploaded to the asset bucket at `s3_key` before the
@@ -647,6 +656,7 @@ impl Assembly {
                                 "resources": n.template.resources.len(),
                                 "bytes": n.body.len(),
                                 "sha256": n.sha256,
+                                "outputs": n.outputs,
                             })
                         })
                         .collect();

@@ -1,32 +1,54 @@
 //! The promotion pipeline's stack: a CodePipeline (V2) that takes the
-//! platform's source, and for each stage runs `tp deploy` and then
-//! `tp verify` in CodeBuild, with a manual approval before production. A
-//! stage whose verify fails rolls back to the artifact it last deployed
-//! successfully (the stage's `OnFailure: ROLLBACK`).
+//! platform's source, builds it once, and deploys what it built stage by
+//! stage, with a manual approval before production.
+//!
+//! - **Build** (one CodeBuild project): on an image pinned by digest, which
+//!   pins the Rust toolchain ([`BUILD_IMAGE`], [`RUST_VERSION`]), with no
+//!   installs beyond it and `cargo --locked`. It checks the toolchain,
+//!   builds `tp`, synthesizes every deploy stage's environment with that
+//!   `tp` (`tp synth --suffix S --profile S`, every region) into the
+//!   release artifact, and writes the release record [`RELEASE_RECORD`]:
+//!   the source revision, the sha256 of `tp` and of every file.
+//! - **Each deploy stage** (one CodeBuild project shared by the stages,
+//!   told the stage by `STAGE`): checks every file of the release against
+//!   the record, then runs the built `tp` on it, `tp deploy --from S` and
+//!   `tp verify`. No toolchain, no rebuild: production deploys the very
+//!   files staging verified. A failure rolls the stage back
+//!   (`OnFailure: ROLLBACK`), which redeploys the release that last
+//!   succeeded in it.
+//! - **The approval** before production notifies the pipeline's `notify`
+//!   topic, created in this stack as the platform declares it, naming the
+//!   source revision.
+//!
+//! Roles: the build's may read its source, write its artifact and logs, and
+//! nothing else (no `sts:AssumeRole`, no CloudFormation). The deploy's may
+//! only assume the deploy role `tp bootstrap` made in each stage's account
+//! and region ([`crate::accounts::deploy_role_name`]), which holds the stack
+//! permissions and passes the account's execution role to CloudFormation;
+//! it reads its input artifact, the key and writes its logs. The pipeline's
+//! role moves artifacts, starts the two projects, uses the source
+//! connection and publishes to the approval topic.
 //!
 //! The stack reuses the platform's constructs for what it stores (a key,
-//! an artifact bucket logging to an SSE-S3 bucket, the build log group), so
-//! it gets the same defaults: rotation, versioning, TLS-only, tags. Roles:
-//!
-//! - the pipeline's role reads and writes artifacts, uses the key, starts
-//!   the two builds and uses the source connection;
-//! - the build role manages exactly the stacks the stages deploy
-//!   (`{platform}-{region}-{stage}` in every declared region), reads the
-//!   asset buckets `tp bootstrap` made, and passes the execution role;
-//! - CloudFormation creates the platform's resources with the execution
-//!   role: the services the platform uses, in its regions only, and IAM only
-//!   on roles ending in a stage's suffix.
+//! an artifact bucket logging to an SSE-S3 bucket, the build log group, the
+//! approval topic), so it gets the same defaults: rotation, versioning,
+//! TLS-only, tags. The key's policy delegates to IAM (the account
+//! administers it), so each role's own policy says what may use it: the
+//! pipeline's role encrypts artifacts and publishes to the topic with it;
+//! no AWS service encrypts with it on its own behalf except CloudWatch Logs
+//! for the build log group, which the key construct allows.
 
-use crate::catalog::{KINDS, ROLE_SHORT_TYPE};
+use crate::accounts;
+use crate::catalog::ROLE_SHORT_TYPE;
 use crate::naming::{self, Suffix, pascal_case};
 use crate::spec::{
     BucketSpec, KeySpec, LogGroupSpec, PerProfile, PipelineSource, PipelineSpec, PipelineStage,
-    Platform, Resource as Declared, Spec,
+    Platform, Resource as Declared, Spec, TopicSpec,
 };
 use crate::template::{Parameter, Resource, Template, Value};
 
 use super::iam::{self, Statement};
-use super::{Assembly, Context, Deployment, Stack, SynthError, checkov_skip, constructs, limits};
+use super::{Assembly, Context, Deployment, Stack, SynthError, constructs, limits};
 
 /// The template parameter holding the CodeStar connection's ARN.
 pub const CONNECTION_PARAMETER: &str = "SourceConnectionArn";
@@ -38,8 +60,31 @@ pub const SOURCE_OBJECT_KEY: &str = "source.zip";
 /// `tp-assets-{account}-{region}`.
 pub const ASSET_BUCKET_PREFIX: &str = "tp-assets-";
 
-/// The CodeBuild image the deploy and verify builds run in.
-const BUILD_IMAGE: &str = "aws/codebuild/standard:7.0";
+/// The Rust toolchain the release is built with: the one [`BUILD_IMAGE`]
+/// ships. The build refuses to run when `rustc --version` says otherwise.
+pub const RUST_VERSION: &str = "1.95.0";
+
+/// The image both projects run in: Docker's official Rust image
+/// (`rust:1.95.0-bookworm`, a multi-platform index), through ECR Public's
+/// mirror of Docker's library images, which CodeBuild pulls without
+/// credentials. The digest pins the toolchain, Debian bookworm and its
+/// glibc, so the `tp` the build links runs unchanged in the deploy stages.
+/// It is the index digest public Dockerfiles pin for this tag
+/// (`FROM rust:1.95.0-bookworm@sha256:6258907a...`). To update: pick the new
+/// tag, take its index digest with `docker buildx imagetools inspect
+/// public.ecr.aws/docker/library/rust:<version>-bookworm`, and change
+/// [`RUST_VERSION`] with it.
+pub const BUILD_IMAGE: &str = "public.ecr.aws/docker/library/rust:1.95.0-bookworm@sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1";
+
+/// The release record at the root of the build's artifact: `source_revision
+/// <rev>`, `tp_sha256 <hex>`, then one `sha256sum` line per file.
+pub const RELEASE_RECORD: &str = "RELEASE";
+
+/// The build's output artifact, every deploy stage's input.
+const RELEASE_ARTIFACT: &str = "Release";
+
+/// The variable namespace of the source action (`#{Source.CommitId}`).
+const SOURCE_NAMESPACE: &str = "Source";
 
 /// The pipeline stack's name: `{platform}-pipeline-{region}-{suffix}`.
 pub fn pipeline_stack_name(
@@ -58,19 +103,38 @@ pub fn pipeline_stack_name(
 /// deploy stage.
 pub fn staged_stacks(platform: &Platform, pipeline: &PipelineSpec) -> Vec<String> {
     let mut out = Vec::new();
-    for stage in &pipeline.stages {
-        if let PipelineStage::Deploy { profile } = stage {
-            for region in &platform.regions {
-                out.push(format!(
-                    "{}-{region}-{profile}",
-                    naming::purpose(&platform.name)
-                ));
-            }
+    for profile in deploy_profiles(pipeline) {
+        for region in &platform.regions {
+            out.push(format!(
+                "{}-{region}-{profile}",
+                naming::purpose(&platform.name)
+            ));
         }
     }
     out
 }
 
+/// The deploy roles the pipeline's deploy stages assume: the one
+/// `tp bootstrap` made in each stage's account (the caller's when the
+/// platform names none) and each declared region, without repeats.
+pub fn deploy_role_arns(platform: &Platform, pipeline: &PipelineSpec) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for profile in deploy_profiles(pipeline) {
+        for region in &platform.regions {
+            let name = accounts::deploy_role_name(region);
+            let arn = match platform.account(profile) {
+                Some(account) => Value::str(accounts::role_arn(&account, &name)),
+                None => Value::sub(format!(
+                    "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}"
+                )),
+            };
+            if !out.contains(&arn) {
+                out.push(arn);
+            }
+        }
+    }
+    out
+}
 /// Why a pipeline cannot be synthesized with `suffix`.
 fn check_suffix(pipeline: &PipelineSpec, suffix: &Suffix) -> Result<(), SynthError> {
     let clash = pipeline
@@ -99,7 +163,7 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
         profile: platform.profiles.first().cloned().unwrap_or_default(),
         regions: vec![pipeline.region.clone()],
     };
-    let storage = storage(platform, pipeline);
+    let storage = storage(platform, pipeline)?;
     let name = pipeline_stack_name(platform, pipeline, suffix);
     let index = super::index::Index::new(&storage);
     let mut cx = Context {
@@ -155,14 +219,18 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
 }
 
 /// What the pipeline stores, declared as the platform declares its own
-/// resources so that the same constructs build them.
-fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Platform {
+/// resources so that the same constructs build them. The approval topic is
+/// the platform's declared topic, encrypted with the pipeline's key.
+fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, SynthError> {
     let n = |what: &str| format!("{}_{what}", pipeline.name);
     let mut resources = vec![
         Declared {
             name: n("key"),
             spec: Spec::Key(KeySpec {
-                description: format!("Pipeline `{}`: artifacts and build logs", pipeline.name),
+                description: format!(
+                    "Pipeline `{}`: artifacts, build logs and approval notices",
+                    pipeline.name
+                ),
                 rotation: true,
                 pending_window_days: 7,
             }),
@@ -204,7 +272,23 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Platform {
             }),
         });
     }
-    Platform {
+    if let Some(notify) = &pipeline.notify {
+        let declared = platform.resources.iter().find(|r| &r.name == notify);
+        let Some(Spec::Topic(topic)) = declared.map(|r| &r.spec) else {
+            return Err(SynthError::Invalid(format!(
+                "pipeline `{}` notifies `{notify}`, which is not a declared topic; declare `topic {notify} {{ key: ... }}` or name one",
+                pipeline.name
+            )));
+        };
+        resources.push(Declared {
+            name: notify.clone(),
+            spec: Spec::Topic(TopicSpec {
+                key: n("key"),
+                ..topic.clone()
+            }),
+        });
+    }
+    Ok(Platform {
         name: platform.name.clone(),
         regions: vec![pipeline.region.clone()],
         suffix_max: platform.suffix_max,
@@ -215,7 +299,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Platform {
         rollback_window_minutes: PerProfile::Same(0),
         drift_check: None,
         accounts: None,
-    }
+    })
 }
 
 /// Logical ids of the storage, as the constructs name them.
@@ -224,6 +308,7 @@ struct Ids {
     artifacts: String,
     source: Option<String>,
     builds: String,
+    topic: Option<String>,
 }
 
 fn build(
@@ -237,6 +322,7 @@ fn build(
         artifacts: cx.logical_id(&n("artifacts")),
         source: (pipeline.source == PipelineSource::Bucket).then(|| cx.logical_id(&n("source"))),
         builds: cx.logical_id(&n("builds")),
+        topic: pipeline.notify.as_ref().map(|t| cx.logical_id(t)),
     };
     if let PipelineSource::Repository { .. } = pipeline.source {
         cx.template.parameters.insert(
@@ -249,59 +335,63 @@ fn build(
         );
     }
     let prefix = pascal_case(&pipeline.name);
-    let exec_role = format!("{prefix}ExecutionRole");
     let build_role = format!("{prefix}BuildRole");
+    let deploy_role = format!("{prefix}DeployRole");
     let pipeline_role = format!("{prefix}PipelineRole");
+    let build_project = format!("{prefix}BuildProject");
     let deploy_project = format!("{prefix}DeployProject");
-    let verify_project = format!("{prefix}VerifyProject");
     let pipeline_id = format!("{prefix}Pipeline");
 
-    let mut exec = role(
-        cx,
-        &n("execution"),
-        "cloudformation.amazonaws.com",
-        execution_statements(platform, pipeline),
-    );
-    checkov_skip(
-        &mut exec,
-        &[
-            (
-                "CKV_AWS_111",
-                "CloudFormation creates the platform's resources with this role; create actions have no resource ARN to scope to before the resource exists, so they are limited to the platform's regions instead",
-            ),
-            (
-                "CKV_AWS_109",
-                "the role manages the key policies and resource policies of the platform's own resources, limited to its regions",
-            ),
-            (
-                "CKV_AWS_110",
-                "IAM actions are limited to roles named `role-*-{stage}`, the platform's own roles",
-            ),
-        ],
-    );
-    cx.add(&exec_role, exec)?;
-
-    let build = role(
+    let role_resource = role(
         cx,
         &n("build"),
         "codebuild.amazonaws.com",
-        build_statements(platform, pipeline, &ids, &exec_role),
+        build_statements(&ids),
     );
-    cx.add(&build_role, build)?;
+    cx.add(&build_role, role_resource)?;
+    let role_resource = role(
+        cx,
+        &n("deploy"),
+        "codebuild.amazonaws.com",
+        deploy_statements(platform, pipeline, &ids),
+    );
+    cx.add(&deploy_role, role_resource)?;
 
-    for (id, what, spec) in [
-        (&deploy_project, "deploy", deploy_buildspec()),
-        (&verify_project, "verify", verify_buildspec()),
+    let profiles = deploy_profiles(pipeline);
+    let build_spec = build_buildspec(&profiles);
+    let deploy_spec = deploy_buildspec();
+    for (id, what, role_id, spec, compute, minutes, description) in [
+        (
+            &build_project,
+            "build",
+            &build_role,
+            build_spec.as_str(),
+            "BUILD_GENERAL1_LARGE",
+            60u32,
+            format!(
+                "Builds `tp` and every stage's templates once, for pipeline `{}`",
+                pipeline.name
+            ),
+        ),
+        (
+            &deploy_project,
+            "deploy",
+            &deploy_role,
+            deploy_spec.as_str(),
+            "BUILD_GENERAL1_SMALL",
+            120,
+            format!(
+                "Deploys and verifies the built release in one stage of pipeline `{}`",
+                pipeline.name
+            ),
+        ),
     ] {
         let project = Resource::new("AWS::CodeBuild::Project")
             .prop("Name", cx.physical_name("codebuild", &n(what)))
-            .prop(
-                "Description",
-                format!("`tp {what}` of one stage of pipeline `{}`", pipeline.name),
-            )
-            .prop("ServiceRole", Value::get_att(&build_role, "Arn"))
+            .prop("Description", description)
+            .prop("ServiceRole", Value::get_att(role_id, "Arn"))
             .prop("EncryptionKey", Value::get_att(&ids.key, "Arn"))
-            .prop("TimeoutInMinutes", 60u32)
+            .prop("TimeoutInMinutes", minutes)
             .prop(
                 "Source",
                 Value::map([
@@ -317,17 +407,12 @@ fn build(
                 "Environment",
                 Value::map([
                     ("Type", Value::str("LINUX_CONTAINER")),
-                    ("ComputeType", Value::str("BUILD_GENERAL1_MEDIUM")),
+                    ("ComputeType", Value::str(compute)),
                     ("Image", Value::str(BUILD_IMAGE)),
+                    // A public image: CodeBuild pulls it itself, the
+                    // project's role needs no registry rights.
+                    ("ImagePullCredentialsType", Value::str("CODEBUILD")),
                     ("PrivilegedMode", Value::from(false)),
-                    (
-                        "EnvironmentVariables",
-                        Value::list([Value::map([
-                            ("Name", Value::str("TP_EXECUTION_ROLE_ARN")),
-                            ("Type", Value::str("PLAINTEXT")),
-                            ("Value", Value::get_att(&exec_role, "Arn")),
-                        ])]),
-                    ),
                 ]),
             )
             .prop(
@@ -345,27 +430,21 @@ fn build(
         cx.add(id, project)?;
     }
 
-    let statements = pipeline_statements(pipeline, &ids, &[&deploy_project, &verify_project]);
+    let statements = pipeline_statements(pipeline, &ids, &[&build_project, &deploy_project]);
     let pipeline_role_resource = role(cx, &n("pipeline"), "codepipeline.amazonaws.com", statements);
     cx.add(&pipeline_role, pipeline_role_resource)?;
 
-    let mut stages = vec![source_stage(pipeline, &ids)];
-    for stage in &pipeline.stages {
+    let mut stages = vec![source_stage(pipeline, &ids), build_stage(&build_project)];
+    for (i, stage) in pipeline.stages.iter().enumerate() {
         stages.push(match stage {
-            PipelineStage::Approve => Value::map([
-                ("Name", Value::str("Approve")),
-                (
-                    "Actions",
-                    Value::list([Value::map([
-                        ("Name", Value::str("Approve")),
-                        ("ActionTypeId", action_type("Approval", "Manual")),
-                        ("RunOrder", Value::from(1u32)),
-                    ])]),
-                ),
-            ]),
-            PipelineStage::Deploy { profile } => {
-                deploy_stage(profile, &deploy_project, &verify_project)
-            }
+            PipelineStage::Approve => approval_stage(
+                platform,
+                pipeline,
+                &ids,
+                &pipeline.stages[..i],
+                &pipeline.stages[i + 1..],
+            ),
+            PipelineStage::Deploy { profile } => deploy_stage(profile, &deploy_project),
         });
     }
     let resource = Resource::new("AWS::CodePipeline::Pipeline")
@@ -454,6 +533,7 @@ fn source_stage(pipeline: &PipelineSpec, ids: &Ids) -> Value {
                 ]),
             ),
             ("OutputArtifacts", artifact("Source")),
+            ("Namespace", Value::str(SOURCE_NAMESPACE)),
             ("RunOrder", Value::from(1u32)),
         ]),
         PipelineSource::Bucket => Value::map([
@@ -472,6 +552,7 @@ fn source_stage(pipeline: &PipelineSpec, ids: &Ids) -> Value {
                 ]),
             ),
             ("OutputArtifacts", artifact("Source")),
+            ("Namespace", Value::str(SOURCE_NAMESPACE)),
             ("RunOrder", Value::from(1u32)),
         ]),
     };
@@ -481,47 +562,59 @@ fn source_stage(pipeline: &PipelineSpec, ids: &Ids) -> Value {
     ])
 }
 
-/// Deploy, then verify with the `tp` the deploy built; a failure in the
-/// stage rolls it back to its last successful artifact.
-fn deploy_stage(profile: &str, deploy_project: &str, verify_project: &str) -> Value {
-    let stage = pascal_case(profile);
-    let tool = format!("{stage}Tool");
+/// The pipeline variable holding the revision the source action produced.
+fn source_revision(pipeline: &PipelineSpec) -> String {
+    let variable = match pipeline.source {
+        PipelineSource::Repository { .. } => "CommitId",
+        PipelineSource::Bucket => "VersionId",
+    };
+    format!("#{{{SOURCE_NAMESPACE}.{variable}}}")
+}
+
+/// Builds the release once: `tp` and every stage's templates.
+fn build_stage(build_project: &str) -> Value {
+    Value::map([
+        ("Name", Value::str("Build")),
+        (
+            "Actions",
+            Value::list([Value::map([
+                ("Name", Value::str("Build")),
+                ("ActionTypeId", action_type("Build", "CodeBuild")),
+                (
+                    "Configuration",
+                    Value::map([("ProjectName", Value::Ref(build_project.to_owned()))]),
+                ),
+                ("InputArtifacts", artifact("Source")),
+                ("OutputArtifacts", artifact(RELEASE_ARTIFACT)),
+                ("RunOrder", Value::from(1u32)),
+            ])]),
+        ),
+    ])
+}
+
+/// Deploys, then verifies, the built release in one stage; a failure in the
+/// stage rolls it back to the release it last deployed successfully.
+fn deploy_stage(profile: &str, deploy_project: &str) -> Value {
     let env = Value::str(format!(
         r#"[{{"name":"STAGE","value":"{profile}","type":"PLAINTEXT"}}]"#
     ));
     Value::map([
-        ("Name", Value::str(stage.clone())),
+        ("Name", Value::str(pascal_case(profile))),
         (
             "Actions",
-            Value::list([
-                Value::map([
-                    ("Name", Value::str("Deploy")),
-                    ("ActionTypeId", action_type("Build", "CodeBuild")),
-                    (
-                        "Configuration",
-                        Value::map([
-                            ("ProjectName", Value::Ref(deploy_project.to_owned())),
-                            ("EnvironmentVariables", env.clone()),
-                        ]),
-                    ),
-                    ("InputArtifacts", artifact("Source")),
-                    ("OutputArtifacts", artifact(&tool)),
-                    ("RunOrder", Value::from(1u32)),
-                ]),
-                Value::map([
-                    ("Name", Value::str("Verify")),
-                    ("ActionTypeId", action_type("Build", "CodeBuild")),
-                    (
-                        "Configuration",
-                        Value::map([
-                            ("ProjectName", Value::Ref(verify_project.to_owned())),
-                            ("EnvironmentVariables", env),
-                        ]),
-                    ),
-                    ("InputArtifacts", artifact(&tool)),
-                    ("RunOrder", Value::from(2u32)),
-                ]),
-            ]),
+            Value::list([Value::map([
+                ("Name", Value::str("DeployAndVerify")),
+                ("ActionTypeId", action_type("Build", "CodeBuild")),
+                (
+                    "Configuration",
+                    Value::map([
+                        ("ProjectName", Value::Ref(deploy_project.to_owned())),
+                        ("EnvironmentVariables", env),
+                    ]),
+                ),
+                ("InputArtifacts", artifact(RELEASE_ARTIFACT)),
+                ("RunOrder", Value::from(1u32)),
+            ])]),
         ),
         (
             "OnFailure",
@@ -530,30 +623,115 @@ fn deploy_stage(profile: &str, deploy_project: &str, verify_project: &str) -> Va
     ])
 }
 
-fn deploy_buildspec() -> &'static str {
-    "version: 0.2
-phases:
-  install:
-    commands:
-      - curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
-  build:
-    commands:
-      - . \"$HOME/.cargo/env\"
-      - cargo build --release --locked -p cli
-      - ./target/release/tp deploy --suffix \"$STAGE\" --profile \"$STAGE\" --require-approval never --role-arn \"$TP_EXECUTION_ROLE_ARN\"
-artifacts:
-  files:
-    - target/release/tp
-"
+/// A manual approval naming the release and the stages around it; it
+/// notifies the pipeline's `notify` topic when there is one.
+fn approval_stage(
+    platform: &Platform,
+    pipeline: &PipelineSpec,
+    ids: &Ids,
+    before: &[PipelineStage],
+    after: &[PipelineStage],
+) -> Value {
+    let profile = |stage: &PipelineStage| match stage {
+        PipelineStage::Deploy { profile } => Some(profile.clone()),
+        PipelineStage::Approve => None,
+    };
+    let verified = before.iter().rev().find_map(profile);
+    let next = after.iter().find_map(profile);
+    let mut message = format!(
+        "Approve deploying release {} of {}",
+        source_revision(pipeline),
+        platform.name
+    );
+    if let Some(next) = next {
+        message.push_str(&format!(" to {next}"));
+    }
+    if let Some(verified) = verified {
+        message.push_str(&format!(
+            ": the same files {verified} deployed and verified"
+        ));
+    }
+    message.push_str(&format!(
+        " (every file's sha256 is in the build's {RELEASE_RECORD})."
+    ));
+    let mut configuration = vec![("CustomData", Value::str(message))];
+    if let Some(topic) = &ids.topic {
+        configuration.push(("NotificationArn", Value::Ref(topic.clone())));
+    }
+    Value::map([
+        ("Name", Value::str("Approve")),
+        (
+            "Actions",
+            Value::list([Value::map([
+                ("Name", Value::str("Approve")),
+                ("ActionTypeId", action_type("Approval", "Manual")),
+                ("Configuration", Value::map(configuration)),
+                ("RunOrder", Value::from(1u32)),
+            ])]),
+        ),
+    ])
 }
 
-fn verify_buildspec() -> &'static str {
-    "version: 0.2
-phases:
-  build:
-    commands:
-      - ./target/release/tp verify --suffix \"$STAGE\" --profile \"$STAGE\"
-"
+/// A buildspec running `commands` in bash, each quoted as a YAML (JSON)
+/// string so that no character of the shell is read as YAML.
+fn buildspec(commands: &[String], artifacts: Option<&str>) -> String {
+    let mut spec =
+        String::from("version: 0.2\nenv:\n  shell: bash\nphases:\n  build:\n    commands:\n");
+    for command in commands {
+        let quoted = serde_json::to_string(command).expect("a string serializes");
+        spec.push_str(&format!("      - {quoted}\n"));
+    }
+    if let Some(base) = artifacts {
+        spec.push_str(&format!(
+            "artifacts:\n  base-directory: {base}\n  files:\n    - '**/*'\n"
+        ));
+    }
+    spec
+}
+
+/// The build: check the pinned toolchain, build `tp` from the lock file,
+/// synthesize each stage's environment with it, record the release.
+fn build_buildspec(profiles: &[&str]) -> String {
+    let mut commands = vec![
+        format!(
+            r#"test "$(rustc --version | cut -d ' ' -f 2)" = "{RUST_VERSION}" || {{ echo "rustc is $(rustc --version), not the {RUST_VERSION} the build image pins; change the image and the version together" >&2; exit 1; }}"#
+        ),
+        "cargo build --release --locked -p cli".to_owned(),
+        "mkdir -p release && cp target/release/tp release/tp".to_owned(),
+    ];
+    for profile in profiles {
+        commands.push(format!(
+            "release/tp synth --suffix {profile} --profile {profile} --out release/{profile}"
+        ));
+    }
+    commands.push(format!(
+        r#"printf 'source_revision %s\ntp_sha256 %s\n' "$CODEBUILD_RESOLVED_SOURCE_VERSION" "$(sha256sum release/tp | cut -d ' ' -f 1)" > {RELEASE_RECORD}.partial"#
+    ));
+    commands.push(format!(
+        r#"(cd release && find . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 sha256sum) >> {RELEASE_RECORD}.partial"#
+    ));
+    commands.push(format!(
+        "mv {RELEASE_RECORD}.partial release/{RELEASE_RECORD} && cat release/{RELEASE_RECORD}"
+    ));
+    buildspec(&commands, Some("release"))
+}
+
+/// A deploy stage: check the release against its record, then deploy the
+/// stage's environment from it and verify it, with the built `tp`.
+fn deploy_buildspec() -> String {
+    buildspec(
+        &[
+            format!("head -n 2 {RELEASE_RECORD}"),
+            format!(
+                "grep -E '^[0-9a-f]{{64}}  ' {RELEASE_RECORD} | sha256sum --check --strict --quiet"
+            ),
+            // Artifacts travel as zips, which do not keep the mode.
+            "chmod +x tp".to_owned(),
+            r#"./tp deploy --from "$STAGE" --suffix "$STAGE" --profile "$STAGE" --require-approval never"#.to_owned(),
+            r#"./tp verify --suffix "$STAGE" --profile "$STAGE""#.to_owned(),
+        ],
+        None,
+    )
 }
 
 /// `arn:${AWS::Partition}:{service}:{region}:${AWS::AccountId}:{resource}`.
@@ -574,199 +752,65 @@ fn deploy_profiles(pipeline: &PipelineSpec) -> Vec<&str> {
         .collect()
 }
 
-/// The build role: the stages' stacks by name and nothing else of
-/// CloudFormation's, the asset buckets and their SSM names, the pipeline's
-/// artifacts, key and log group, and passing the execution role.
-fn build_statements(
-    platform: &Platform,
-    pipeline: &PipelineSpec,
-    ids: &Ids,
-    exec_role: &str,
-) -> Vec<Statement> {
-    let stacks: Vec<Value> = staged_stacks(platform, pipeline)
-        .iter()
-        .map(|name| {
-            let region = platform
-                .regions
-                .iter()
-                .find(|r| name.contains(&format!("-{r}-")))
-                .expect("a staged stack is in a declared region");
-            arn_in("cloudformation", region, &format!("stack/{name}/*"))
-        })
-        .collect();
-    let parameters: Vec<Value> = platform
-        .regions
-        .iter()
-        .map(|region| arn_in("ssm", region, "parameter/tp/bootstrap/asset-bucket"))
-        .collect();
-    let mut asset_buckets: Vec<Value> = Vec::new();
-    for region in &platform.regions {
-        let bucket = format!("{ASSET_BUCKET_PREFIX}${{AWS::AccountId}}-{region}");
-        asset_buckets.push(Value::sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}")));
-        asset_buckets.push(Value::sub(format!(
-            "arn:${{AWS::Partition}}:s3:::{bucket}/*"
-        )));
-    }
-    let artifacts = vec![
-        Value::get_att(&ids.artifacts, "Arn"),
-        Value::sub(format!("${{{}.Arn}}/*", ids.artifacts)),
-    ];
+/// The pipeline's artifacts: the bucket and its objects.
+fn artifact_objects(ids: &Ids) -> Vec<Value> {
+    vec![Value::sub(format!("${{{}.Arn}}/*", ids.artifacts))]
+}
+
+fn log_statement(ids: &Ids) -> Statement {
+    Statement::allow(
+        "BuildLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![Value::get_att(&ids.builds, "Arn")],
+    )
+}
+
+/// The build role: read the source, write the release, its logs; no deploy
+/// rights of any kind.
+fn build_statements(ids: &Ids) -> Vec<Statement> {
     vec![
         Statement::allow(
-            "ManageStageStacks",
-            &[
-                "cloudformation:CreateChangeSet",
-                "cloudformation:DeleteChangeSet",
-                "cloudformation:DescribeChangeSet",
-                "cloudformation:DescribeStackEvents",
-                "cloudformation:DescribeStacks",
-                "cloudformation:DetectStackDrift",
-                "cloudformation:DescribeStackResourceDrifts",
-                "cloudformation:ExecuteChangeSet",
-                "cloudformation:GetTemplate",
-                "cloudformation:ListStackResources",
-                "cloudformation:SetStackPolicy",
-            ],
-            stacks,
-        ),
-        Statement::allow("ReadAssetBucketNames", &["ssm:GetParameter"], parameters),
-        Statement::allow(
-            "UploadAssets",
-            &["s3:GetObject", "s3:ListBucket", "s3:PutObject"],
-            asset_buckets,
-        ),
-        Statement::allow(
-            "PipelineArtifacts",
+            "ReadSourceWriteRelease",
             &["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-            artifacts,
+            artifact_objects(ids),
         ),
         Statement::allow(
             "PipelineKey",
             &["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
             vec![Value::get_att(&ids.key, "Arn")],
         ),
+        log_statement(ids),
+    ]
+}
+
+/// The deploy role: assume each stage account's deploy role, read the
+/// release, its logs. Everything else happens as the deploy role.
+fn deploy_statements(platform: &Platform, pipeline: &PipelineSpec, ids: &Ids) -> Vec<Statement> {
+    vec![
         Statement::allow(
-            "BuildLogs",
-            &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![Value::get_att(&ids.builds, "Arn")],
+            "AssumeStageDeployRoles",
+            &["sts:AssumeRole"],
+            deploy_role_arns(platform, pipeline),
         ),
         Statement::allow(
-            "PassExecutionRole",
-            &["iam:PassRole"],
-            vec![Value::get_att(exec_role, "Arn")],
+            "ReadRelease",
+            &["s3:GetObject", "s3:GetObjectVersion"],
+            artifact_objects(ids),
         ),
         Statement::allow(
-            "ReadGuardAlarms",
-            &["cloudwatch:DescribeAlarms"],
-            stage_names(platform, pipeline, |region, profile| {
-                arn_in(
-                    "cloudwatch",
-                    region,
-                    &format!("alarm:alarm-*-{region}-{profile}"),
-                )
-            }),
+            "PipelineKey",
+            &["kms:Decrypt", "kms:DescribeKey"],
+            vec![Value::get_att(&ids.key, "Arn")],
         ),
-        Statement::allow(
-            "ReadDeadLetterQueues",
-            &["sqs:GetQueueAttributes"],
-            stage_names(platform, pipeline, |region, profile| {
-                arn_in("sqs", region, &format!("sqs-*-{region}-{profile}*"))
-            }),
-        ),
+        log_statement(ids),
+        // `tp` compares the caller's account with the stage's before it
+        // assumes; GetCallerIdentity has no resource to scope to.
         Statement::allow("WhoAmI", &["sts:GetCallerIdentity"], vec![Value::str("*")]),
     ]
 }
 
-/// One ARN per declared region and deploy stage.
-fn stage_names(
-    platform: &Platform,
-    pipeline: &PipelineSpec,
-    arn: impl Fn(&str, &str) -> Value,
-) -> Vec<Value> {
-    let mut out = Vec::new();
-    for profile in deploy_profiles(pipeline) {
-        for region in &platform.regions {
-            out.push(arn(region, profile));
-        }
-    }
-    out
-}
-
-/// The execution role: the services the platform's kinds use, in its
-/// regions; IAM only on the platform's own roles.
-fn execution_statements(platform: &Platform, pipeline: &PipelineSpec) -> Vec<Statement> {
-    let mut services: Vec<&str> = Vec::new();
-    for declared in &platform.resources {
-        let info = declared.spec.kind().info();
-        for service in info.iam_services.iter().chain(std::iter::once(&"logs")) {
-            if *service != "iam" && !services.contains(service) {
-                services.push(service);
-            }
-        }
-    }
-    // What constructs create beside the declared resources.
-    for service in ["ec2", "kms", "cloudwatch", "ssm", "lambda"] {
-        if !services.contains(&service) {
-            services.push(service);
-        }
-    }
-    services.retain(|s| KINDS.iter().any(|k| k.iam_services.contains(s)) || *s == "logs");
-    services.sort_unstable();
-    let actions: Vec<String> = services.iter().map(|s| format!("{s}:*")).collect();
-    let regions: Vec<Value> = platform
-        .regions
-        .iter()
-        .map(|r| Value::str(r.as_str()))
-        .collect();
-    let roles: Vec<Value> = deploy_profiles(pipeline)
-        .iter()
-        .map(|profile| {
-            Value::sub(format!(
-                "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{ROLE_SHORT_TYPE}-*-{profile}"
-            ))
-        })
-        .collect();
-    vec![
-        Statement {
-            sid: "PlatformServicesInItsRegions".into(),
-            effect: "Allow",
-            actions,
-            resources: vec![Value::str("*")],
-            principal: None,
-            condition: Some(Value::map([(
-                "StringEquals",
-                Value::map([("aws:RequestedRegion", Value::List(regions))]),
-            )])),
-        },
-        Statement::allow(
-            "PlatformRoles",
-            &[
-                "iam:AttachRolePolicy",
-                "iam:CreateRole",
-                "iam:DeleteRole",
-                "iam:DeleteRolePolicy",
-                "iam:DetachRolePolicy",
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:PassRole",
-                "iam:PutRolePolicy",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:UpdateAssumeRolePolicy",
-            ],
-            roles,
-        ),
-        Statement::allow(
-            "ServiceLinkedRoles",
-            &["iam:CreateServiceLinkedRole"],
-            vec![Value::sub(
-                "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*",
-            )],
-        ),
-    ]
-}
-
-/// The pipeline's role: its artifacts and key, the two builds, the source.
+/// The pipeline's role: its artifacts and key, the two builds, the source,
+/// the approval topic.
 fn pipeline_statements(pipeline: &PipelineSpec, ids: &Ids, projects: &[&str]) -> Vec<Statement> {
     let mut buckets = vec![
         Value::get_att(&ids.artifacts, "Arn"),
@@ -809,6 +853,14 @@ fn pipeline_statements(pipeline: &PipelineSpec, ids: &Ids, projects: &[&str]) ->
             "UseSourceConnection",
             &["codestar-connections:UseConnection"],
             vec![Value::Ref(CONNECTION_PARAMETER.into())],
+        ));
+    }
+    if let Some(topic) = &ids.topic {
+        // The approval action publishes as the pipeline's role.
+        statements.push(Statement::allow(
+            "NotifyApprovers",
+            &["sns:Publish"],
+            vec![Value::Ref(topic.clone())],
         ));
     }
     statements

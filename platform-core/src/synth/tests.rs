@@ -1227,16 +1227,60 @@ fn an_email_subscription_is_made_only_when_an_address_is_given() {
 }
 
 fn pipeline_json() -> Json {
-    let platform = sample();
+    pipeline_json_of(&sample())
+}
+
+fn pipeline_json_of(platform: &Platform) -> Json {
     let suffix = Suffix::new("cicd", 12).unwrap();
-    let assembly = synth_pipeline(&platform, &suffix).unwrap();
+    let assembly = synth_pipeline(platform, &suffix).unwrap();
     assert_eq!(assembly.stacks.len(), 1);
     assert_eq!(assembly.stacks[0].name, "trading-pipeline-us-east-1-cicd");
     serde_json::from_str(&assembly.stacks[0].body).unwrap()
 }
 
+/// The sample with an account per profile and an approval topic.
+fn sample_with_accounts() -> Platform {
+    let mut platform = sample();
+    platform.accounts = Some(PerProfile::ByProfile(vec![
+        ("dev".into(), "111111111111".into()),
+        ("prod".into(), "222222222222".into()),
+    ]));
+    platform.pipeline.as_mut().unwrap().notify = Some("alerts".into());
+    platform
+}
+
+fn statements_of(t: &Json, role: &str) -> Vec<Json> {
+    t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn actions_of(statement: &Json) -> Vec<String> {
+    match &statement["Action"] {
+        Json::Array(a) => a.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+        one => vec![one.as_str().unwrap().to_owned()],
+    }
+}
+
+fn buildspec_of(t: &Json, project: &str) -> String {
+    t["Resources"][project]["Properties"]["Source"]["BuildSpec"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The commands of a buildspec, as CodeBuild reads them: each is a quoted
+/// YAML (JSON) string on a `- ` line.
+fn commands_of(spec: &str) -> Vec<String> {
+    spec.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- \""))
+        .map(|l| serde_json::from_str(&format!("\"{l}")).unwrap())
+        .collect()
+}
+
 #[test]
-fn the_pipeline_deploys_and_verifies_each_stage_with_approval_before_the_last() {
+fn the_pipeline_builds_once_then_deploys_the_release_in_each_stage() {
     let t = pipeline_json();
     let pipeline = &t["Resources"]["ReleasePipeline"]["Properties"];
     assert_eq!(pipeline["PipelineType"], "V2");
@@ -1247,116 +1291,270 @@ fn the_pipeline_deploys_and_verifies_each_stage_with_approval_before_the_last() 
         .iter()
         .map(|s| s["Name"].as_str().unwrap())
         .collect();
-    assert_eq!(stages, ["Source", "Dev", "Approve", "Prod"]);
-    let dev = &pipeline["Stages"][1];
-    assert_eq!(dev["OnFailure"]["Result"], "ROLLBACK");
-    let actions = dev["Actions"].as_array().unwrap();
-    assert_eq!(actions[0]["Name"], "Deploy");
-    assert_eq!(actions[1]["Name"], "Verify");
-    assert_eq!(actions[1]["RunOrder"], 2);
+    assert_eq!(stages, ["Source", "Build", "Dev", "Approve", "Prod"]);
+    let build = &pipeline["Stages"][1]["Actions"][0];
     assert_eq!(
-        actions[0]["Configuration"]["EnvironmentVariables"],
-        r#"[{"name":"STAGE","value":"dev","type":"PLAINTEXT"}]"#
+        build["Configuration"]["ProjectName"],
+        json!({"Ref": "ReleaseBuildProject"})
     );
-    assert_eq!(actions[1]["InputArtifacts"][0]["Name"], "DevTool");
-    assert_eq!(
-        pipeline["Stages"][2]["Actions"][0]["ActionTypeId"]["Provider"],
-        "Manual"
-    );
+    assert_eq!(build["OutputArtifacts"][0]["Name"], "Release");
+    for (index, profile) in [(2, "dev"), (4, "prod")] {
+        let stage = &pipeline["Stages"][index];
+        assert_eq!(stage["OnFailure"]["Result"], "ROLLBACK");
+        let actions = stage["Actions"].as_array().unwrap();
+        assert_eq!(actions.len(), 1);
+        // Every stage deploys the build's output, never the source.
+        assert_eq!(actions[0]["InputArtifacts"], json!([{"Name": "Release"}]));
+        assert_eq!(
+            actions[0]["Configuration"]["ProjectName"],
+            json!({"Ref": "ReleaseDeployProject"})
+        );
+        assert_eq!(
+            actions[0]["Configuration"]["EnvironmentVariables"],
+            format!(r#"[{{"name":"STAGE","value":"{profile}","type":"PLAINTEXT"}}]"#)
+        );
+    }
     assert_eq!(
         pipeline["Stages"][0]["Actions"][0]["Configuration"]["ConnectionArn"],
         json!({"Ref": "SourceConnectionArn"})
     );
+    assert_eq!(pipeline["Stages"][0]["Actions"][0]["Namespace"], "Source");
     assert_eq!(
         pipeline["ArtifactStore"]["EncryptionKey"]["Id"],
         json!({"Fn::GetAtt": ["ReleaseKeyKey", "Arn"]})
     );
-    let deploy = &t["Resources"]["ReleaseDeployProject"]["Properties"];
-    let spec = deploy["Source"]["BuildSpec"].as_str().unwrap();
-    assert!(
-        spec.contains("tp deploy --suffix \"$STAGE\" --profile \"$STAGE\""),
-        "{spec}"
-    );
-    // CloudFormation changes the stacks with the execution role, not the
-    // build's own credentials.
-    assert!(
-        spec.contains("--role-arn \"$TP_EXECUTION_ROLE_ARN\""),
-        "{spec}"
-    );
-    let verify = &t["Resources"]["ReleaseVerifyProject"]["Properties"];
-    assert!(
-        verify["Source"]["BuildSpec"]
-            .as_str()
-            .unwrap()
-            .contains("tp verify")
+    // The execution role lives in each account's bootstrap stack now.
+    assert!(t["Resources"].get("ReleaseExecutionRole").is_none());
+    let kinds: Vec<&str> = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::CodeBuild::Project")
+        .map(|r| r["Properties"]["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "codebuild-release-build-us-east-1-cicd",
+            "codebuild-release-deploy-us-east-1-cicd"
+        ]
     );
 }
 
-/// The build role manages exactly the stacks the stages deploy, by name,
-/// and the execution role creates IAM roles only with the stages' suffixes.
+/// The build runs on the digest-pinned image, checks its toolchain, builds
+/// `tp` from the lock file, synthesizes each stage with it and records the
+/// release; the deploy checks the record and runs the built `tp`.
 #[test]
-fn the_pipeline_roles_are_scoped_to_the_staged_stacks() {
+fn the_release_is_built_on_a_pinned_image_and_deployed_as_built() {
     let t = pipeline_json();
-    let statements = |role: &str| -> Vec<Json> {
-        t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
-    let build = statements("ReleaseBuildRole");
-    let stacks = build
-        .iter()
-        .find(|s| s["Sid"] == "ManageStageStacks")
-        .unwrap();
-    let resources: Vec<String> = stacks["Resource"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["Fn::Sub"].as_str().unwrap().to_owned())
-        .collect();
-    let mut expected = Vec::new();
-    for profile in ["dev", "prod"] {
-        for region in ["us-east-1", "us-west-2"] {
-            expected.push(format!(
-                "arn:${{AWS::Partition}}:cloudformation:{region}:${{AWS::AccountId}}:stack/trading-{region}-{profile}/*"
-            ));
+    assert!(
+        pipeline::BUILD_IMAGE.contains(&format!(":{}-bookworm@sha256:", pipeline::RUST_VERSION)),
+        "{}",
+        pipeline::BUILD_IMAGE
+    );
+    let digest = pipeline::BUILD_IMAGE.rsplit_once("@sha256:").unwrap().1;
+    assert!(
+        digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{digest}"
+    );
+    for project in ["ReleaseBuildProject", "ReleaseDeployProject"] {
+        let env = &t["Resources"][project]["Properties"]["Environment"];
+        assert_eq!(env["Image"], pipeline::BUILD_IMAGE);
+        assert_eq!(env["ImagePullCredentialsType"], "CODEBUILD");
+        assert_eq!(env["PrivilegedMode"], false);
+        let spec = buildspec_of(&t, project);
+        for forbidden in ["curl", "rustup", "wget", "apt-get", "cargo install", "pip "] {
+            assert!(
+                !spec.contains(forbidden),
+                "{project}: `{forbidden}` in\n{spec}"
+            );
+        }
+        // Nothing downloaded is piped into a shell.
+        for command in commands_of(&spec) {
+            let piped = command.split('|').skip(1).map(str::trim);
+            for target in piped {
+                assert!(
+                    !["sh", "bash"].contains(&target.split(' ').next().unwrap_or("")),
+                    "{project}: `{command}`"
+                );
+            }
         }
     }
-    assert_eq!(resources, expected);
-    for s in &build {
-        let actions = match &s["Action"] {
-            Json::Array(a) => a.clone(),
-            one => vec![one.clone()],
-        };
-        for a in actions {
-            assert!(!a.as_str().unwrap().contains('*'), "wildcard {a}");
-        }
-        if s["Resource"] == "*" {
-            assert_eq!(s["Action"], "sts:GetCallerIdentity");
-        }
-    }
-    let exec = statements("ReleaseExecutionRole");
-    let roles = exec.iter().find(|s| s["Sid"] == "PlatformRoles").unwrap();
+    let build = commands_of(&buildspec_of(&t, "ReleaseBuildProject"));
+    assert!(
+        build[0].starts_with(&format!(
+            "test \"$(rustc --version | cut -d ' ' -f 2)\" = \"{}\" ||",
+            pipeline::RUST_VERSION
+        )),
+        "{build:?}"
+    );
+    assert_eq!(build[1], "cargo build --release --locked -p cli");
+    let synths: Vec<&String> = build.iter().filter(|c| c.contains(" synth ")).collect();
     assert_eq!(
-        roles["Resource"],
+        synths,
+        [
+            "release/tp synth --suffix dev --profile dev --out release/dev",
+            "release/tp synth --suffix prod --profile prod --out release/prod",
+        ]
+    );
+    let record = build.join("\n");
+    assert!(
+        record.contains("$CODEBUILD_RESOLVED_SOURCE_VERSION"),
+        "{record}"
+    );
+    assert!(record.contains("sha256sum release/tp"), "{record}");
+    assert!(record.contains("xargs -0 sha256sum"), "{record}");
+    assert!(buildspec_of(&t, "ReleaseBuildProject").contains("base-directory: release"));
+
+    let deploy = commands_of(&buildspec_of(&t, "ReleaseDeployProject"));
+    assert!(!deploy.iter().any(|c| c.contains("cargo")), "{deploy:?}");
+    let check = deploy
+        .iter()
+        .position(|c| c.contains("sha256sum --check --strict"));
+    let run = deploy
+        .iter()
+        .position(|c| c.starts_with("./tp deploy --from \"$STAGE\""));
+    let verify = deploy
+        .iter()
+        .position(|c| c.starts_with("./tp verify --suffix \"$STAGE\""));
+    assert!(
+        check.is_some() && check < run && run < verify,
+        "the record is checked, then the stage deployed, then verified: {deploy:?}"
+    );
+}
+
+/// The deploy role may only assume the deploy roles of the stages'
+/// accounts, in every region, and read its input; the build role has no
+/// deploy rights; no role has a wildcard action, and `Resource: "*"` only
+/// where the action cannot be scoped.
+#[test]
+fn the_pipeline_roles_hold_only_what_their_step_needs() {
+    // Actions that take no resource, and why each role needs it.
+    const UNSCOPABLE: &[&str] = &[
+        // `tp` compares the caller's account with the stage's.
+        "sts:GetCallerIdentity",
+    ];
+    let t = pipeline_json_of(&sample_with_accounts());
+    let deploy = statements_of(&t, "ReleaseDeployRole");
+    let assume: Vec<&Json> = deploy
+        .iter()
+        .filter(|s| {
+            actions_of(s)
+                .iter()
+                .any(|a| a.starts_with("sts:AssumeRole"))
+        })
+        .collect();
+    assert_eq!(assume.len(), 1);
+    assert_eq!(actions_of(assume[0]), ["sts:AssumeRole"]);
+    let mut expected = Vec::new();
+    for account in ["111111111111", "222222222222"] {
+        for region in ["us-east-1", "us-west-2"] {
+            expected.push(json!(crate::accounts::role_arn(
+                account,
+                &crate::accounts::deploy_role_name(region)
+            )));
+        }
+    }
+    assert_eq!(assume[0]["Resource"], Json::Array(expected));
+    let deploy_actions: Vec<String> = deploy.iter().flat_map(actions_of).collect();
+    for a in &deploy_actions {
+        assert!(
+            ["sts:", "s3:Get", "kms:Decrypt", "kms:DescribeKey", "logs:"]
+                .iter()
+                .any(|p| a.starts_with(p)),
+            "the deploy role holds {a}"
+        );
+    }
+
+    let build = statements_of(&t, "ReleaseBuildRole");
+    for a in build.iter().flat_map(actions_of) {
+        assert!(
+            !a.starts_with("sts:") && !a.starts_with("cloudformation:") && !a.starts_with("iam:"),
+            "the build role holds {a}"
+        );
+    }
+
+    for (id, resource) in t["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::IAM::Role" {
+            continue;
+        }
+        for s in statements_of(&t, id) {
+            for a in actions_of(&s) {
+                assert!(!a.contains('*'), "{id}: wildcard action {a}");
+            }
+            if s["Resource"] == "*"
+                || s["Resource"]
+                    .as_array()
+                    .is_some_and(|r| r.contains(&json!("*")))
+            {
+                for a in actions_of(&s) {
+                    assert!(UNSCOPABLE.contains(&a.as_str()), "{id}: {a} on *");
+                }
+            }
+        }
+    }
+
+    // Without accounts, the deploy roles are the caller's account's.
+    let t = pipeline_json();
+    let deploy = statements_of(&t, "ReleaseDeployRole");
+    let assume = deploy
+        .iter()
+        .find(|s| s["Sid"] == "AssumeStageDeployRoles")
+        .unwrap();
+    assert_eq!(
+        assume["Resource"],
         json!([
-            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/role-*-dev"},
-            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/role-*-prod"}
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/tp-deploy-us-east-1"},
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/tp-deploy-us-west-2"}
         ])
     );
-    let services = exec
-        .iter()
-        .find(|s| s["Sid"] == "PlatformServicesInItsRegions")
-        .unwrap();
+}
+
+/// The approval before production names the release, and notifies the
+/// pipeline's topic, created in the pipeline stack with the pipeline's key.
+#[test]
+fn the_approval_notifies_the_declared_topic_naming_the_release() {
+    let t = pipeline_json();
+    let approve = &t["Resources"]["ReleasePipeline"]["Properties"]["Stages"][3]["Actions"][0];
+    assert_eq!(approve["ActionTypeId"]["Provider"], "Manual");
+    assert!(approve["Configuration"].get("NotificationArn").is_none());
+    let message = approve["Configuration"]["CustomData"].as_str().unwrap();
+    assert!(message.contains("#{Source.CommitId}"), "{message}");
+    assert!(message.contains("to prod"), "{message}");
+    assert!(message.contains("dev deployed and verified"), "{message}");
+    assert!(message.len() <= 500, "CodePipeline takes 500 characters");
+
+    let t = pipeline_json_of(&sample_with_accounts());
+    let approve = &t["Resources"]["ReleasePipeline"]["Properties"]["Stages"][3]["Actions"][0];
     assert_eq!(
-        services["Condition"]["StringEquals"]["aws:RequestedRegion"],
-        json!(["us-east-1", "us-west-2"])
+        approve["Configuration"]["NotificationArn"],
+        json!({"Ref": "AlertsTopic"})
     );
+    let topic = &t["Resources"]["AlertsTopic"]["Properties"];
+    assert_eq!(topic["TopicName"], "sns-alerts-us-east-1-cicd");
+    assert_eq!(
+        topic["KmsMasterKeyId"],
+        json!({"Fn::GetAtt": ["ReleaseKeyKey", "Arn"]})
+    );
+    let pipeline = statements_of(&t, "ReleasePipelineRole");
+    let publish = pipeline
+        .iter()
+        .find(|s| s["Sid"] == "NotifyApprovers")
+        .unwrap();
+    assert_eq!(publish["Action"], "sns:Publish");
+    assert_eq!(publish["Resource"], json!({"Ref": "AlertsTopic"}));
+    let key = pipeline.iter().find(|s| s["Sid"] == "PipelineKey").unwrap();
+    assert!(actions_of(key).contains(&"kms:GenerateDataKey".to_owned()));
+
+    // A topic the platform does not declare is refused.
+    let mut platform = sample();
+    platform.pipeline.as_mut().unwrap().notify = Some("nobody".into());
+    let error = synth_pipeline(&platform, &Suffix::new("cicd", 12).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(
-        !services["Action"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("iam:*"))
+        error.contains("`nobody`, which is not a declared topic"),
+        "{error}"
     );
 }
 
@@ -1408,8 +1606,8 @@ fn guard_alarms_and_the_rollback_window_follow_the_stack_and_profile() {
     assert_eq!(
         east.manifest()["stacks"][0]["guard_alarms"],
         json!([
-            "alarm-api-latency-us-east-1-dev",
-            "alarm-api-down-us-east-1-dev"
+            {"logical_id": "ApiLatencyAlarm", "name": "alarm-api-latency-us-east-1-dev"},
+            {"logical_id": "ApiDownAlarm", "name": "alarm-api-down-us-east-1-dev"}
         ])
     );
     // Route 53's health-check alarm exists only in us-east-1.
@@ -1626,7 +1824,7 @@ fn the_after_deploy_functions_are_recorded_per_stack_and_in_the_manifest() {
     }
     assert_eq!(
         assembly.manifest()["stacks"][1]["after_deploy"],
-        json!(["lambda-migrate-us-west-2-dev"])
+        json!([{"declared": "migrate", "function_name": "lambda-migrate-us-west-2-dev"}])
     );
     assert_eq!(
         AfterDeploy::payload("s", "us-west-2"),
