@@ -49,6 +49,10 @@ pub struct ExecutionPolicy {
     /// the role is explicitly refused, because they would let a role escape
     /// the boundary.
     pub denied: Vec<(String, String)>,
+    /// `(action, why it is not needed)`, sorted by action: handler
+    /// permissions left out because the platform's resources never use the
+    /// feature that needs them (data-plane access).
+    pub omitted: Vec<(String, String)>,
 }
 
 /// The handlers of `cfn_type`, if the platform can synthesize it.
@@ -67,8 +71,10 @@ pub fn resource_types<'t>(templates: &[&'t Template]) -> BTreeSet<&'t str> {
         .collect()
 }
 
-/// The actions CloudFormation needs for `templates`: the union of the
-/// create, read, update and delete handlers' permissions of their types.
+/// The actions the handlers of `templates`' types list: the union of their
+/// create, read, update and delete permissions. [`execution_policy`] grants
+/// all of them but [`ExecutionPolicy::omitted`] and
+/// [`ExecutionPolicy::denied`].
 ///
 /// List handlers are left out: CloudFormation calls them only to list
 /// resources through Cloud Control or to import and generate templates,
@@ -79,6 +85,10 @@ pub fn resource_types<'t>(templates: &[&'t Template]) -> BTreeSet<&'t str> {
 /// If a template holds a type the handler table does not cover: add it to
 /// `scripts/gen-cfn-facts.py` and regenerate.
 pub fn stack_actions(templates: &[&Template]) -> BTreeSet<&'static str> {
+    needed(templates, false)
+}
+
+fn needed(templates: &[&Template], omit: bool) -> BTreeSet<&'static str> {
     let mut out = BTreeSet::new();
     for cfn_type in resource_types(templates) {
         let h = handlers(cfn_type).unwrap_or_else(|| {
@@ -87,7 +97,11 @@ pub fn stack_actions(templates: &[&Template]) -> BTreeSet<&'static str> {
             )
         });
         for ops in [h.create, h.read, h.update, h.delete] {
-            out.extend(ops.iter().copied());
+            out.extend(
+                ops.iter().copied().filter(|a| {
+                    !(omit && OMITTED.iter().any(|(t, o, _)| *t == cfn_type && o == a))
+                }),
+            );
         }
     }
     out
@@ -117,6 +131,14 @@ const DENIED: &[(&str, &str)] = &[(
     "removing a role's boundary would lift every limit the boundary sets",
 )];
 
+/// Handler permissions of one type that the platform's resources never
+/// need, with the reason: left out, because they are data-plane access.
+const OMITTED: &[(&str, &str, &str)] = &[(
+    "AWS::DynamoDB::Table",
+    "dynamodb:PutItem",
+    "writes items only for an import from S3 (ImportSourceSpecification), which the platform's tables never declare",
+)];
+
 /// Changes to a managed policy: denied on the boundary itself.
 const POLICY_CHANGES: &[&str] = &[
     "iam:CreatePolicy",
@@ -141,7 +163,8 @@ const WIDE_ACTION_TYPES: usize = 4;
 
 /// How the platform names one IAM resource type: per placeholder of its ARN
 /// template, the name pattern; `{e}` is `-{region}-{suffix}`, `{p}` the
-/// platform's purpose, `{r}` the region, `{s}` the suffix. Placeholders not
+/// platform's purpose, `{r}` the region, `{s}` the suffix, `{assets}` the
+/// asset bucket. Placeholders not
 /// named are ids AWS assigns (wildcarded).
 struct Named {
     service: &'static str,
@@ -238,7 +261,13 @@ static NAMED: &[Named] = &[
     named("rds", "db", &[&[("DbInstanceName", "aurora-*{e}")]]),
     named("rds", "subgrp", &[&[("SubnetGroupName", "aurora-*{e}")]]),
     named("s3", "bucket", &[&[("BucketName", "s3-*{e}")]]),
-    named("s3", "object", &[&[("BucketName", "s3-*{e}")]]),
+    // Objects CloudFormation's handlers read are assets (function code, API
+    // bodies) in the bootstrap's asset bucket, never the platform's data.
+    named(
+        "s3",
+        "object",
+        &[&[("BucketName", "{assets}"), ("ObjectName", "*")]],
+    ),
     named(
         "secretsmanager",
         "Secret",
@@ -253,6 +282,11 @@ static NAMED: &[Named] = &[
         &[&[("ParameterNameWithoutLeadingSlash", "{p}/{s}/{r}/*")]],
     ),
 ];
+
+/// Resource types the platform never creates, through which an action
+/// would reach further than its own resources (objects of any bucket behind
+/// an access point): never granted when the action has other types.
+const NEVER_CREATED: &[(&str, &str)] = &[("s3", "accesspoint"), ("s3", "accesspointobject")];
 
 fn naming_of(service: &str, resource_type: &str) -> Option<&'static Named> {
     NAMED
@@ -295,6 +329,10 @@ fn name_pattern(pattern: &str, scope: &Scope<'_>, suffix: &str) -> String {
         .replace("{p}", &naming::purpose(&scope.platform.name))
         .replace("{r}", scope.region)
         .replace("{s}", suffix)
+        .replace(
+            "{assets}",
+            &crate::accounts::asset_bucket_name("${AWS::AccountId}", scope.region),
+        )
 }
 
 /// The ARN templates of one IAM resource type (a few have several, `|`- or
@@ -362,7 +400,10 @@ fn action_arns(action: &Action, scope: &Scope<'_>) -> Vec<String> {
     let mut scoped = BTreeSet::new();
     let mut assigned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut named_spaces = BTreeSet::new();
-    for resource_type in action.resource_types {
+    let reaches_further = |t: &&&str| {
+        NEVER_CREATED.contains(&(action.service, **t)) && action.resource_types.len() > 1
+    };
+    for resource_type in action.resource_types.iter().filter(|t| !reaches_further(t)) {
         let (arns, named) = type_arns(action.service, resource_type, scope);
         for arn in arns {
             let space = arn_space(&arn).unwrap_or_default();
@@ -432,10 +473,14 @@ fn unscoped_reason(action: &Action) -> String {
     format!("IAM defines no resource type for it ({why}); {what}")
 }
 
-/// One statement in the making: actions sharing resources and condition.
+/// What makes actions share a statement: its label, resources and
+/// condition (as JSON text).
+type GroupKey = (String, Vec<String>, Option<String>);
+
+/// Statements in the making: actions sharing resources and condition.
 #[derive(Default)]
 struct Groups {
-    by_key: BTreeMap<(String, Vec<String>, Option<String>), (Vec<String>, Option<Value>)>,
+    by_key: BTreeMap<GroupKey, (Vec<String>, Option<Value>)>,
 }
 
 impl Groups {
@@ -550,7 +595,15 @@ pub fn execution_policy(templates: &[&Template], scope: &Scope<'_>) -> Execution
     let mut groups = Groups::default();
     let mut unscoped = Vec::new();
     let mut denied = Vec::new();
-    for name in stack_actions(templates) {
+    let wanted = needed(templates, true);
+    let omitted: Vec<(String, String)> = stack_actions(templates)
+        .difference(&wanted)
+        .map(|a| {
+            let why = OMITTED.iter().find(|(_, o, _)| o == a).expect("omitted").2;
+            ((*a).to_owned(), why.to_owned())
+        })
+        .collect();
+    for name in wanted {
         if let Some((_, why)) = DENIED.iter().find(|(a, _)| *a == name) {
             denied.push((name.to_owned(), (*why).to_owned()));
             continue;
@@ -597,6 +650,7 @@ pub fn execution_policy(templates: &[&Template], scope: &Scope<'_>) -> Execution
         statements,
         unscoped,
         denied,
+        omitted,
     }
 }
 

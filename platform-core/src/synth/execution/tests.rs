@@ -96,6 +96,15 @@ fn split(statements: &[Value]) -> (BTreeSet<String>, BTreeSet<String>, Vec<&Valu
     (allowed, denied, star)
 }
 
+fn resources_of_action(statements: &[Value], action: &str) -> Vec<String> {
+    statements
+        .iter()
+        .filter(|s| field(s, "Effect") == Some(&Value::str("Allow")))
+        .filter(|s| strings(field(s, "Action").unwrap()).contains(&action.to_owned()))
+        .flat_map(|s| strings(field(s, "Resource").unwrap()))
+        .collect()
+}
+
 #[test]
 fn the_execution_policy_grants_exactly_the_handler_permissions_scoped_to_the_platform() {
     let (platform, templates) = sample_templates();
@@ -104,7 +113,12 @@ fn the_execution_policy_grants_exactly_the_handler_permissions_scoped_to_the_pla
     let policy = execution_policy(&refs, &scope_of(&platform, &suffixes));
     let (allowed, denied, star) = split(&policy.statements);
     let expected: BTreeSet<String> = stack_actions(&refs).iter().map(|a| a.to_string()).collect();
-    let denied_handlers: BTreeSet<String> = policy.denied.iter().map(|(a, _)| a.clone()).collect();
+    let denied_handlers: BTreeSet<String> = policy
+        .denied
+        .iter()
+        .chain(&policy.omitted)
+        .map(|(a, _)| a.clone())
+        .collect();
     assert_eq!(
         allowed
             .union(&denied_handlers)
@@ -114,6 +128,11 @@ fn the_execution_policy_grants_exactly_the_handler_permissions_scoped_to_the_pla
     );
     assert!(allowed.is_disjoint(&denied_handlers));
     assert!(denied.contains("iam:DeleteRolePermissionsBoundary"));
+    assert!(!allowed.contains("dynamodb:PutItem"));
+    assert_eq!(
+        resources_of_action(&policy.statements, "s3:GetObject"),
+        ["arn:${AWS::Partition}:s3:::tp-assets-${AWS::AccountId}-us-east-1/*"]
+    );
     assert!(denied.contains("iam:CreatePolicyVersion"));
     assert!(allowed.iter().all(|a| !a.contains('*')));
     for s in &star {
@@ -128,15 +147,7 @@ fn the_execution_policy_grants_exactly_the_handler_permissions_scoped_to_the_pla
         .collect();
     assert_eq!(unscoped, on_star);
 
-    let resources_of = |action: &str| -> Vec<String> {
-        policy
-            .statements
-            .iter()
-            .filter(|s| field(s, "Effect") == Some(&Value::str("Allow")))
-            .filter(|s| strings(field(s, "Action").unwrap()).contains(&action.to_owned()))
-            .flat_map(|s| strings(field(s, "Resource").unwrap()))
-            .collect()
-    };
+    let resources_of = |action: &str| resources_of_action(&policy.statements, action);
     assert_eq!(
         resources_of("sqs:CreateQueue"),
         [
