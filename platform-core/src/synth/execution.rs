@@ -459,10 +459,9 @@ fn unscoped_reason(action: &Action) -> String {
     } else {
         "granted on \"*\" in the scope's region only (aws:RequestedRegion)".to_owned()
     };
-    let verb = action
-        .name
-        .find(|c: char| c.is_ascii_uppercase() && !action.name.starts_with(c))
-        .map_or(action.name, |i| &action.name[..i]);
+    let verb = action.name[1..]
+        .find(|c: char| c.is_ascii_uppercase())
+        .map_or(action.name, |i| &action.name[..=i]);
     let why = match verb {
         "List" | "Describe" | "Get" | "Search" => "it reads across the account",
         "Create" | "Put" | "Generate" => {
