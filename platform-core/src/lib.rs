@@ -5,7 +5,8 @@
 //!   against it at compile time; synthesis reads it at run time.
 //! - [`cfn_facts`]: per CloudFormation type, the properties whose change
 //!   replaces a resource and how it takes tags, generated from cfn-lint's
-//!   schemas.
+//!   schemas; [`cfn_permissions`]: the IAM actions their CloudFormation
+//!   handlers call, from the same schemas.
 //! - [`iam`]: IAM action facts generated from pinned package data
 //!   ([`iam_data`]), for checking that every action the platform grants exists.
 //! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
@@ -20,6 +21,8 @@ pub mod catalog;
 pub mod generate;
 #[rustfmt::skip]
 pub mod cfn_facts;
+#[rustfmt::skip]
+pub mod cfn_permissions;
 pub mod iam;
 #[rustfmt::skip]
 pub mod iam_data;

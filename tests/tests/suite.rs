@@ -1,5 +1,6 @@
 //! The workspace's integration tests, in one binary.
 
+mod execution;
 mod golden;
 mod lint;
 mod policy;

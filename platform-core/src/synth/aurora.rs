@@ -282,7 +282,7 @@ fn monitoring(cx: &mut Context<'_>, role: &str, name: &str) -> Result<(), SynthE
     ];
     cx.add(
         role,
-        Resource::new("AWS::IAM::Role")
+        iam::bounded(Resource::new("AWS::IAM::Role"), cx.region)
             .prop("RoleName", cx.derived_name(Kind::Aurora, name))
             .prop(
                 "AssumeRolePolicyDocument",

@@ -703,7 +703,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
         statements.push(publish);
     }
     statements.extend(iam::grant_statements(cx, spec));
-    let role = Resource::new("AWS::IAM::Role")
+    let role = iam::bounded(Resource::new("AWS::IAM::Role"), cx.region)
         .prop("RoleName", cx.derived_name(Kind::Function, name))
         .prop("Description", format!("Execution role of {function_name}"))
         .prop(

@@ -46,7 +46,7 @@ pub(crate) fn build(cx: &mut Context<'_>, drift: &DriftCheck) -> Result<(), Synt
     // Detecting drift reads every resource of the stack with the caller's
     // permissions: AWS's read-only policy, plus the drift calls on this
     // stack only.
-    let role = Resource::new("AWS::IAM::Role")
+    let role = iam::bounded(Resource::new("AWS::IAM::Role"), cx.region)
         .prop(
             "RoleName",
             cx.physical_name(crate::catalog::ROLE_SHORT_TYPE, "drift_detection"),

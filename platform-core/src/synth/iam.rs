@@ -76,6 +76,17 @@ pub(crate) fn document(statements: &[Statement]) -> Value {
     ])
 }
 
+/// The `PermissionsBoundary` every role the platform creates carries: the
+/// boundary `tp bootstrap` installs in the region
+/// (`arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/<boundary_policy_name(region)>`).
+/// The execution role may create roles only with it.
+pub(crate) fn bounded(role: crate::template::Resource, region: &str) -> crate::template::Resource {
+    role.prop(
+        "PermissionsBoundary",
+        Value::sub(super::execution::boundary_arn(region)),
+    )
+}
+
 /// A trust policy statement letting an AWS service assume a role, for this
 /// account only.
 pub(crate) fn service_trust(sid: &str, service: &str) -> Statement {

@@ -355,7 +355,7 @@ fn flow_logs(
     )];
     cx.add(
         &role,
-        Resource::new("AWS::IAM::Role")
+        iam::bounded(Resource::new("AWS::IAM::Role"), cx.region)
             .prop("RoleName", cx.derived_name(Kind::Network, name))
             .prop(
                 "AssumeRolePolicyDocument",

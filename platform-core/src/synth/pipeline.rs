@@ -485,7 +485,7 @@ fn build(
 
 /// An IAM role `service` assumes, with one inline policy.
 fn role(cx: &Context<'_>, purpose: &str, service: &str, statements: Vec<Statement>) -> Resource {
-    Resource::new("AWS::IAM::Role")
+    iam::bounded(Resource::new("AWS::IAM::Role"), cx.region)
         .prop("RoleName", cx.physical_name(ROLE_SHORT_TYPE, purpose))
         .prop(
             "AssumeRolePolicyDocument",

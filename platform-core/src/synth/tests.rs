@@ -10,7 +10,7 @@ fn fixture_code() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/handler").to_owned()
 }
 
-fn sample() -> Platform {
+pub(crate) fn sample() -> Platform {
     let r = |name: &str, spec: Spec| Resource {
         name: name.into(),
         spec,
