@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 use platform_core::iam;
 use platform_core::synth::Assembly;
 use platform_core::synth::execution::{
-    Scope, boundary_arn, execution_policy, handlers, resource_types, stack_actions,
+    MANAGED_POLICY_MAX_CHARS, Scope, boundary_arn, boundary_policy, execution_policy, handlers,
+    pack, policy_chars, resource_types, stack_actions,
 };
 use platform_core::template::Template;
 use serde_json::{Value, json};
@@ -468,4 +469,53 @@ fn iam_simulate_allows_every_handler_call_of_the_dev_stage_and_nothing_else() {
         wrong.len(),
         requests.len()
     );
+}
+
+/// IAM's default quota of managed policies attached to one role.
+const MANAGED_POLICIES_PER_ROLE: usize = 10;
+
+#[test]
+fn the_boundary_fits_one_managed_policy_and_the_execution_policy_fits_the_roles_quota() {
+    for stage in ["dev", "staging", "prod"] {
+        let assembly = synth_trading(stage, stage);
+        let platform = platform_def::platform();
+        let suffixes = [stage.to_owned()];
+        for region in &assembly.deployment.regions {
+            let templates = templates_in(&assembly, region);
+            let scope = Scope {
+                platform: &platform,
+                region,
+                suffixes: &suffixes,
+            };
+            let boundary = boundary_policy(&templates, &scope);
+            let chars = policy_chars(&boundary);
+            assert!(
+                chars <= MANAGED_POLICY_MAX_CHARS,
+                "{stage}/{region}: the boundary takes {chars} characters"
+            );
+            let policy = execution_policy(&templates, &scope);
+            let packed = pack(&policy.statements).unwrap();
+            assert!(
+                packed.len() <= MANAGED_POLICIES_PER_ROLE,
+                "{stage}/{region}: the execution policy needs {} managed policies",
+                packed.len()
+            );
+            assert!(
+                packed
+                    .iter()
+                    .all(|p| policy_chars(p) <= MANAGED_POLICY_MAX_CHARS)
+            );
+            assert_eq!(
+                packed.iter().map(Vec::len).sum::<usize>(),
+                policy.statements.len()
+            );
+            if stage == "dev" && region == "us-east-1" {
+                eprintln!(
+                    "dev/us-east-1: boundary {chars} characters; execution policy {} characters in {} managed policies",
+                    policy_chars(&policy.statements),
+                    packed.len()
+                );
+            }
+        }
+    }
 }

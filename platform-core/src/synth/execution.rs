@@ -778,7 +778,6 @@ pub fn boundary_policy(templates: &[&Template], scope: &Scope<'_>) -> Vec<Value>
     let mut groups = Groups::default();
     for (name, (foreign_region, foreign_account)) in &actions {
         let action = lookup(name);
-        let label = pascal(action.service);
         let region = if *foreign_region { "*" } else { scope.region };
         let mut spaces = BTreeSet::new();
         for resource_type in action.resource_types {
@@ -793,20 +792,26 @@ pub fn boundary_policy(templates: &[&Template], scope: &Scope<'_>) -> Vec<Value>
                     }
                     _ => space,
                 };
+                // One statement for every service: an action only ever
+                // applies to its own service's resources, so naming the
+                // service in the ARN adds nothing, and the boundary must fit
+                // in one managed policy.
+                let space = match arn_fields(&space) {
+                    Some(mut fields) => {
+                        fields[2] = "*".into();
+                        format!("{}:", fields[..5].join(":"))
+                    }
+                    None => space,
+                };
                 spaces.insert(format!("{space}*"));
             }
         }
         if spaces.is_empty() {
             let condition = (!GLOBAL_SERVICES.contains(&action.service) && !foreign_region)
                 .then(|| requested_region(scope.region));
-            groups.add(
-                &format!("{label}Unscoped"),
-                name,
-                vec!["*".into()],
-                condition,
-            );
+            groups.add("PlatformUnscoped", name, vec!["*".into()], condition);
         } else {
-            groups.add(&label, name, spaces.into_iter().collect(), None);
+            groups.add("Platform", name, spaces.into_iter().collect(), None);
         }
     }
     let mut statements: Vec<Value> = groups
@@ -820,6 +825,85 @@ pub fn boundary_policy(templates: &[&Template], scope: &Scope<'_>) -> Vec<Value>
         vec![Value::str("*")],
     ));
     statements
+}
+
+/// The most characters a customer managed policy may hold, whitespace not
+/// counted (IAM quotas). A permissions boundary is one managed policy.
+pub const MANAGED_POLICY_MAX_CHARS: usize = 6_144;
+
+/// The longest value each pseudo parameter resolves to in a policy:
+/// `aws-us-gov` is the longest partition, account ids are 12 digits, and
+/// `ap-southeast-5` the longest region code.
+const PSEUDO_LONGEST: &[(&str, &str)] = &[
+    ("${AWS::Partition}", "aws-us-gov"),
+    ("${AWS::AccountId}", "000000000000"),
+    ("${AWS::Region}", "ap-southeast-5"),
+];
+
+/// How many characters a policy document of `statements` takes once
+/// CloudFormation has resolved its pseudo parameters (at their longest),
+/// as IAM counts them: without whitespace outside strings.
+pub fn policy_chars(statements: &[Value]) -> usize {
+    fn resolve(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value as J;
+        match v {
+            J::Object(m) if m.len() == 1 && m.contains_key("Fn::Sub") => match &m["Fn::Sub"] {
+                J::String(text) => {
+                    let mut out = text.clone();
+                    for (pseudo, longest) in PSEUDO_LONGEST {
+                        out = out.replace(pseudo, longest);
+                    }
+                    J::String(out)
+                }
+                _ => J::Object(m),
+            },
+            J::Object(m) => J::Object(m.into_iter().map(|(k, v)| (k, resolve(v))).collect()),
+            J::Array(items) => J::Array(items.into_iter().map(resolve).collect()),
+            other => other,
+        }
+    }
+    let document = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": statements.iter().map(|s| resolve(s.to_json())).collect::<Vec<_>>(),
+    });
+    serde_json::to_string(&document)
+        .expect("a policy serializes")
+        .len()
+}
+
+/// Splits `statements` into as few policy documents as first-fit
+/// decreasing packing finds, each within [`MANAGED_POLICY_MAX_CHARS`].
+///
+/// # Errors
+///
+/// A statement that alone exceeds the limit.
+pub fn pack(statements: &[Value]) -> Result<Vec<Vec<Value>>, String> {
+    let mut sized: Vec<(usize, &Value)> = statements
+        .iter()
+        .map(|s| (policy_chars(std::slice::from_ref(s)), s))
+        .collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut bins: Vec<Vec<Value>> = Vec::new();
+    for (size, statement) in sized {
+        if size > MANAGED_POLICY_MAX_CHARS {
+            return Err(format!(
+                "a policy statement of {size} characters exceeds a managed policy's {MANAGED_POLICY_MAX_CHARS}"
+            ));
+        }
+        let mut placed = false;
+        for bin in &mut bins {
+            bin.push(statement.clone());
+            if policy_chars(bin) <= MANAGED_POLICY_MAX_CHARS {
+                placed = true;
+                break;
+            }
+            bin.pop();
+        }
+        if !placed {
+            bins.push(vec![statement.clone()]);
+        }
+    }
+    Ok(bins)
 }
 
 #[cfg(test)]

@@ -277,3 +277,40 @@ fn fill_pins_partition_region_and_account_and_wildcards_ids() {
         Some("arn:${AWS::Partition}:s3:::".to_owned())
     );
 }
+
+#[test]
+fn packing_keeps_every_statement_and_each_policy_within_the_managed_policy_limit() {
+    let (platform, templates) = sample_templates();
+    let refs: Vec<&Template> = templates.iter().collect();
+    let suffixes = ["dev".to_owned(), "cicd".to_owned()];
+    let policy = execution_policy(&refs, &scope_of(&platform, &suffixes));
+    let packed = pack(&policy.statements).unwrap();
+    assert!(
+        packed.len() > 1,
+        "the sample's policy spans several policies"
+    );
+    for p in &packed {
+        assert!(policy_chars(p) <= MANAGED_POLICY_MAX_CHARS);
+    }
+    let mut flat: Vec<String> = packed
+        .iter()
+        .flatten()
+        .map(|s| s.to_json().to_string())
+        .collect();
+    let mut all: Vec<String> = policy
+        .statements
+        .iter()
+        .map(|s| s.to_json().to_string())
+        .collect();
+    flat.sort();
+    all.sort();
+    assert_eq!(flat, all);
+    // Pseudo parameters count at their longest resolved length.
+    let one = Value::map([("Resource", Value::sub("${AWS::AccountId}"))]);
+    assert_eq!(
+        policy_chars(std::slice::from_ref(&one)),
+        r#"{"Statement":[{"Resource":"000000000000"}],"Version":"2012-10-17"}"#.len()
+    );
+    let huge = Value::map([("Action", Value::str("x".repeat(MANAGED_POLICY_MAX_CHARS)))]);
+    assert!(pack(&[huge]).unwrap_err().contains("exceeds"));
+}
