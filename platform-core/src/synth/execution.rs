@@ -882,7 +882,7 @@ pub fn pack(statements: &[Value]) -> Result<Vec<Vec<Value>>, String> {
         .iter()
         .map(|s| (policy_chars(std::slice::from_ref(s)), s))
         .collect();
-    sized.sort_by(|a, b| b.0.cmp(&a.0));
+    sized.sort_by_key(|s| std::cmp::Reverse(s.0));
     let mut bins: Vec<Vec<Value>> = Vec::new();
     for (size, statement) in sized {
         if size > MANAGED_POLICY_MAX_CHARS {
