@@ -122,6 +122,12 @@ fn emit(model: &Model) -> TokenStream {
         let minutes = secs.value / 60;
         quote!(#minutes)
     });
+    let accounts = option(
+        platform
+            .accounts
+            .is_some()
+            .then(|| per_profile(&platform.accounts, profiles, quote!(), owned)),
+    );
     quote! {
         /// The platform declared with `platform!`.
         pub fn platform() -> ::platform_core::spec::Platform {
@@ -136,7 +142,7 @@ fn emit(model: &Model) -> TokenStream {
                 pipeline: #pipeline,
                 rollback_window_minutes: #rollback_window,
                 drift_check: #drift_check,
-                accounts: ::std::option::Option::None,
+                accounts: #accounts,
             }
         }
     }
@@ -172,6 +178,8 @@ fn emit_pipeline(model: &Model) -> TokenStream {
             }
         });
     let logs = or_default(&block.logs, defaults::PIPELINE_LOG_DAYS);
+    let account = option(block.account.as_ref().map(owned));
+    let notify = optional_name(&block.notify);
     quote! {
         ::core::option::Option::Some(::platform_core::spec::PipelineSpec {
             name: #name,
@@ -179,8 +187,8 @@ fn emit_pipeline(model: &Model) -> TokenStream {
             source: #source,
             stages: ::std::vec![#(#stages),*],
             log_retention_days: #logs,
-            account: ::core::option::Option::None,
-            notify: ::core::option::Option::None,
+            account: #account,
+            notify: #notify,
         })
     }
 }

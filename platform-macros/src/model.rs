@@ -231,6 +231,7 @@ impl<'a> Model<'a> {
                 Block::Platform(platform) => {
                     model.platform_blocks.push(platform);
                     model.add_per_profile(&platform.rollback_window);
+                    model.add_per_profile(&platform.accounts);
                     if let Some(notify) = platform
                         .drift_check
                         .as_ref()
@@ -240,7 +241,13 @@ impl<'a> Model<'a> {
                         model.refer(Slot::Notify, notify);
                     }
                 }
-                Block::Pipeline(pipeline) => model.pipeline_blocks.push(pipeline),
+                Block::Pipeline(pipeline) => {
+                    model.pipeline_blocks.push(pipeline);
+                    if let Some(notify) = &pipeline.notify {
+                        model.current = Some(&pipeline.name);
+                        model.refer(Slot::Notify, notify);
+                    }
+                }
                 Block::Resource(resource) => model.add(resource),
             }
         }

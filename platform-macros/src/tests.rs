@@ -11,6 +11,7 @@ use crate::ast::{Body, Definition, Expiry, PerProfile};
 use crate::expand;
 use crate::rules::Rule;
 
+mod accounts;
 mod db_users;
 mod include;
 mod rules;
@@ -759,7 +760,7 @@ fn every_new_block_expands_into_its_spec() {
     let output = expand::expand_in(input, dir.clone()).unwrap().to_string();
     std::fs::remove_dir_all(&dir).unwrap();
     for expected in [
-        "cidr : :: platform_core :: spec :: PerRegion (:: std :: vec ! [(:: std :: string :: String :: from (\"us-east-1\") , :: std :: string :: String :: from (\"10.0.0.0/16\"))])",
+        "cidr : :: platform_core :: spec :: PerProfile :: Same (:: platform_core :: spec :: PerRegion (:: std :: vec ! [(:: std :: string :: String :: from (\"us-east-1\") , :: std :: string :: String :: from (\"10.0.0.0/16\"))]))",
         "azs : 3u32",
         "database : :: std :: string :: String :: from (\"db\")",
         "Capacity { min : 0.5f64 , max : 4f64 }",

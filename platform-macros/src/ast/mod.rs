@@ -249,7 +249,7 @@ fn unlisted(field: &str) -> ! {
     unreachable!("field `{field}` is allowed but not parsed")
 }
 
-/// `platform NAME { regions: [REGION, ...], suffix: max N, profiles: [NAME, ...], tags: { KEY: "VALUE", ... } }`
+/// `platform NAME { regions: [REGION, ...], suffix: max N, profiles: [NAME, ...], tags: { KEY: "VALUE", ... }, accounts: profile(NAME: "ACCOUNT", ...) }`
 pub struct PlatformBlock {
     pub keyword: kw::platform,
     pub name: Ident,
@@ -262,6 +262,9 @@ pub struct PlatformBlock {
     pub rollback_window: Option<PerProfile<Secs>>,
     /// `drift_check: { notify: TOPIC, every: 24h }`.
     pub drift_check: Option<DriftCheck>,
+    /// `accounts: profile(dev: "111111111111", ..) | "111111111111"`: the
+    /// AWS account each profile deploys into.
+    pub accounts: Option<PerProfile<LitStr>>,
 }
 
 /// `{ notify: alerts, every: 24h }`: scheduled drift detection of each
@@ -306,6 +309,7 @@ pub const PLATFORM_FIELDS: &[&str] = &[
     "tags",
     "rollback_window",
     "drift_check",
+    "accounts",
 ];
 
 impl Parse for PlatformBlock {
@@ -324,6 +328,7 @@ impl Parse for PlatformBlock {
             tags: Vec::new(),
             rollback_window: None,
             drift_check: None,
+            accounts: None,
         };
         let mut fields = Fields::new(&content, &what, PLATFORM_FIELDS);
         while let Some(field) = fields.next()? {
@@ -339,6 +344,7 @@ impl Parse for PlatformBlock {
                 "tags" => block.tags = map(&content)?,
                 "rollback_window" => block.rollback_window = Some(content.parse()?),
                 "drift_check" => block.drift_check = Some(content.parse()?),
+                "accounts" => block.accounts = Some(content.parse()?),
                 other => unlisted(other),
             }
         }

@@ -12,6 +12,8 @@ use super::{Days, Fields, List, kw, unlisted};
 ///     source: repository "OWNER/REPO" branch "BRANCH" | bucket,   // required
 ///     stages: [PROFILE, ..., approve, PROFILE],        // required: the last after `approve`
 ///     logs: 90d,                                        // default 90d: build log retention
+///     account: "444444444444",                          // optional: the tooling account it runs in
+///     notify: TOPIC,                                    // optional: the topic the approval notifies
 /// }
 /// ```
 pub struct PipelineBlock {
@@ -21,6 +23,10 @@ pub struct PipelineBlock {
     pub source: Option<Source>,
     pub stages: Option<List<Ident>>,
     pub logs: Option<Days>,
+    /// The tooling account the pipeline runs in.
+    pub account: Option<LitStr>,
+    /// The declared topic the approval before production notifies.
+    pub notify: Option<Ident>,
 }
 
 /// Where the pipeline's source comes from.
@@ -53,7 +59,7 @@ impl Parse for Source {
 /// The stage keyword for a manual approval.
 pub const APPROVE: &str = "approve";
 
-pub const PIPELINE_FIELDS: &[&str] = &["region", "source", "stages", "logs"];
+pub const PIPELINE_FIELDS: &[&str] = &["region", "source", "stages", "logs", "account", "notify"];
 
 impl Parse for PipelineBlock {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -69,6 +75,8 @@ impl Parse for PipelineBlock {
             source: None,
             stages: None,
             logs: None,
+            account: None,
+            notify: None,
         };
         let mut fields = Fields::new(&content, &what, PIPELINE_FIELDS);
         while let Some(field) = fields.next()? {
@@ -77,6 +85,8 @@ impl Parse for PipelineBlock {
                 "source" => block.source = Some(content.parse()?),
                 "stages" => block.stages = Some(content.parse()?),
                 "logs" => block.logs = Some(content.parse()?),
+                "account" => block.account = Some(content.parse()?),
+                "notify" => block.notify = Some(content.parse()?),
                 other => unlisted(other),
             }
         }
