@@ -94,7 +94,10 @@ Patches (moto 5.2.5):
   format). AWS Organizations' `OrganizationAccountAccessRole` is emulated:
   in every account it can be assumed from the default (management)
   account without existing, so a test can act as an operator of any
-  account.
+  account. The default account's own credentials (not issued by STS) also
+  stand for the AWS services the emulator's users play (`tp local` runs
+  functions as Lambda does): they may assume a role of their account whose
+  trust policy allows a `Service` principal.
 - /moto-api/data.json (the models' dump, where `tp local` finds the secret
   of an access key made through moto's IAM API, which the API never
   answers again): reading a Lambda function's attributes asks Docker for
@@ -741,6 +744,14 @@ def _as_list(value):
     return value if isinstance(value, list) else [value]
 
 
+def _trusts_a_service(role):
+    for statement in _statements(role.assume_role_policy_document):
+        principal = statement.get("Principal", {})
+        if statement.get("Effect") == "Allow" and isinstance(principal, dict) and principal.get("Service"):
+            return True
+    return False
+
+
 def _trusts(role, account, caller_arn):
     allowed = {"*", account, f"arn:aws:iam::{account}:root", caller_arn}
     caller_role = caller_arn.rsplit("/", 1)[-1]
@@ -788,7 +799,13 @@ def _assume_role_checked(self):
         role = iam_models.iam_backends[target][get_partition(self.region)].get_role_by_arn(role_arn)
     except Exception:
         return _access_denied(self, caller_arn, role_arn)
-    if not _trusts(role, account, trusted_as):
+    plays_a_service = (
+        account == DEFAULT_ACCOUNT
+        and target == DEFAULT_ACCOUNT
+        and ":assumed-role/" not in caller_arn
+        and _trusts_a_service(role)
+    )
+    if not plays_a_service and not _trusts(role, account, trusted_as):
         return _access_denied(self, caller_arn, role_arn)
     return _assume_role(self)
 

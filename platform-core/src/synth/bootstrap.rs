@@ -233,7 +233,7 @@ fn assemble(
 
 fn asset_bucket() -> Resource {
     let t = Value::Bool(true);
-    Resource::new("AWS::S3::Bucket")
+    let mut bucket = Resource::new("AWS::S3::Bucket")
         .prop("BucketName", Value::sub(ASSET_BUCKET_NAME))
         .prop(
             "BucketEncryption",
@@ -290,7 +290,15 @@ fn asset_bucket() -> Resource {
                     ),
                 ])]),
             )]),
-        )
+        );
+    super::checkov_skip(
+        &mut bucket,
+        &[(
+            "CKV_AWS_18",
+            "Holds only content-addressed deploy artifacts (code zips, templates, release records) that tp writes and CloudFormation reads; who deployed what is in CloudFormation's stack events and CloudTrail, and an access-log bucket would itself need one",
+        )],
+    );
+    bucket
 }
 
 fn asset_bucket_policy() -> Resource {
@@ -398,8 +406,9 @@ fn deploy_statements(opts: &BootstrapOptions, stacks: &[Covered]) -> Vec<Stateme
         ));
     }
     let bucket = format!("arn:${{AWS::Partition}}:s3:::{ASSET_BUCKET_NAME}");
-    let mut statements = vec![
-        Statement::allow(
+    let mut statements = Vec::new();
+    if !stack_arns.is_empty() {
+        statements.push(Statement::allow(
             "ManageStacks",
             &[
                 "cloudformation:CreateChangeSet",
@@ -416,7 +425,9 @@ fn deploy_statements(opts: &BootstrapOptions, stacks: &[Covered]) -> Vec<Stateme
                 "cloudformation:SetStackPolicy",
             ],
             stack_arns,
-        ),
+        ));
+    }
+    statements.extend([
         Statement::allow(
             "ReadBootstrapStack",
             &["cloudformation:DescribeStacks"],
@@ -462,7 +473,7 @@ fn deploy_statements(opts: &BootstrapOptions, stacks: &[Covered]) -> Vec<Stateme
                 vec![Value::get_att(EXECUTION_ROLE, "Arn")],
             )
         },
-    ];
+    ]);
     let buckets = names(stacks, "AWS::S3::Bucket", "BucketName");
     if !buckets.is_empty() {
         statements.push(Statement::allow(
