@@ -1260,6 +1260,25 @@ mod tests {
     }
 
     #[test]
+    fn bootstrap_covers_the_profiles_of_the_account_or_the_suffixes_named() {
+        let mut platform = platform_def::platform();
+        assert_eq!(
+            bootstrap_suffixes(&platform, "222222222222", &[]),
+            [("staging".to_owned(), "staging".to_owned())]
+        );
+        assert_eq!(
+            bootstrap_suffixes(&platform, "111111111111", &["dev".into(), "pr12".into()]),
+            [
+                ("dev".to_owned(), "dev".to_owned()),
+                ("pr12".to_owned(), "dev".to_owned())
+            ]
+        );
+        assert!(bootstrap_suffixes(&platform, "444444444444", &[]).is_empty());
+        platform.accounts = None;
+        assert_eq!(bootstrap_suffixes(&platform, "444444444444", &[]).len(), 3);
+    }
+
+    #[test]
     fn a_platform_without_after_deploy_functions_invokes_nothing() {
         assert!(after_deploy_plan(&[stack("p-us-east-1-dev", "us-east-1", &[])]).is_empty());
     }

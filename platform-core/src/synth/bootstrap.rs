@@ -363,7 +363,7 @@ fn deploy_role(opts: &BootstrapOptions, stacks: &[Covered]) -> Option<Resource> 
         ..Statement::allow("AssumedByTrustedAccounts", &["sts:AssumeRole"], Vec::new())
     };
     let statements = deploy_statements(opts, stacks);
-    let mut role = Resource::new("AWS::IAM::Role")
+    let role = Resource::new("AWS::IAM::Role")
         .prop("RoleName", accounts::deploy_role_name(&opts.region))
         .prop(
             "Description",
@@ -377,13 +377,6 @@ fn deploy_role(opts: &BootstrapOptions, stacks: &[Covered]) -> Option<Resource> 
                 ("PolicyDocument", iam::document(&statements)),
             ])]),
         );
-    super::checkov_skip(
-        &mut role,
-        &[(
-            "CKV_AWS_111",
-            "Writes are scoped to the platform's stacks, the asset bucket, the platform's buckets and the execution role; only sts:GetCallerIdentity and cloudformation:DescribeStackDriftDetectionStatus, which take no resource, name *",
-        )],
-    );
     Some(role)
 }
 
