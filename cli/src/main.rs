@@ -101,8 +101,10 @@ enum Command {
         /// Where to write the stacks' outputs [default: tp.out/outputs-<suffix>.json].
         #[arg(long)]
         outputs_file: Option<PathBuf>,
-        /// The IAM role CloudFormation changes the stacks with (the
-        /// pipeline's execution role); the caller's credentials otherwise.
+        /// The IAM role CloudFormation changes the stacks with. Default:
+        /// through the profile's account's deploy role, that account's
+        /// execution role (`tp-cfn-exec-<region>`); else the caller's
+        /// credentials.
         #[arg(long)]
         role_arn: Option<String>,
     },
