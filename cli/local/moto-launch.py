@@ -77,6 +77,27 @@ Patches (moto 5.2.5):
   against the redrive policy's maxReceiveCount). Both are turned off: moto
   keeps the rules, targets and mappings but delivers nothing itself.
   Without the variable moto behaves as it does.
+- Accounts: MOTO_ACCOUNT_ID, as moto reads it, puts every request into
+  that account, also one signed with credentials AssumeRole issued for a
+  role of another account, so no request could reach a second account.
+  Here MOTO_ACCOUNT_ID names the default account instead: the account of
+  credentials that no AssumeRole issued (the emulator's management
+  account); credentials from AssumeRole act in the role's account, as in
+  AWS. Without the variable the default account is moto's 123456789012.
+- AssumeRole: moto lets any caller assume any role ARN, existing or not,
+  so a deploy into an account that never trusted the caller would pass.
+  Here, as in AWS, the role must exist in its account and its trust policy
+  must allow the caller: an `Allow` statement for `sts:AssumeRole` whose
+  `Principal.AWS` is `*`, the caller's account (`arn:aws:iam::ACCT:root` or
+  `ACCT`) or the caller's own role or user ARN (conditions are not
+  evaluated); otherwise STS answers AccessDenied (HTTP 403, STS's error
+  format). AWS Organizations' `OrganizationAccountAccessRole` is emulated:
+  in every account it can be assumed from the default (management)
+  account without existing, so a test can act as an operator of any
+  account. The default account's own credentials (not issued by STS) also
+  stand for the AWS services the emulator's users play (`tp local` runs
+  functions as Lambda does): they may assume a role of their account whose
+  trust policy allows a `Service` principal.
 - /moto-api/data.json (the models' dump, where `tp local` finds the secret
   of an access key made through moto's IAM API, which the API never
   answers again): reading a Lambda function's attributes asks Docker for
@@ -87,6 +108,15 @@ Patches (moto 5.2.5):
 import json
 import os
 import sys
+
+# The default account, before any module binds moto's (see the docstring).
+from moto.core import models as core_models
+
+DEFAULT_ACCOUNT = os.environ.pop("MOTO_ACCOUNT_ID", None) or core_models.DEFAULT_ACCOUNT_ID
+core_models.DEFAULT_ACCOUNT_ID = DEFAULT_ACCOUNT
+import moto.core  # noqa: E402
+
+moto.core.DEFAULT_ACCOUNT_ID = DEFAULT_ACCOUNT
 
 from moto.ec2.models import ec2_backends
 from moto.ec2.models import internet_gateways as ec2_igw
@@ -676,6 +706,111 @@ if os.environ.get("TP_LOCAL_EVENTS") == "external":
     sqs_models.Queue.lambda_event_source_mappings = property(
         lambda queue: {}, lambda queue, value: None
     )
+
+
+# --- AssumeRole as AWS evaluates it ---------------------------------------
+# See the docstring: the role must exist and trust the caller.
+
+from moto.sts import responses as sts_responses  # noqa: E402
+from moto.sts.models import sts_backends  # noqa: E402
+
+ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
+
+
+def _caller(response):
+    """The caller's account, the ARN a trust policy names it by (a role's
+    ARN for an assumed-role session, else the user's), and its own ARN."""
+    backend = sts_backends[response.current_account][get_partition(response.region)]
+    _, arn, account = backend.get_caller_identity(response.get_access_key(), response.region)
+    trusted_as = arn
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        role_name = parts[5].split("/")[1]
+        trusted_as = f"arn:{parts[1]}:iam::{account}:role/{role_name}"
+    return account, trusted_as, arn
+
+
+def _statements(document):
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return []
+    statements = (document or {}).get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _trusts_a_service(role):
+    for statement in _statements(role.assume_role_policy_document):
+        principal = statement.get("Principal", {})
+        if statement.get("Effect") == "Allow" and isinstance(principal, dict) and principal.get("Service"):
+            return True
+    return False
+
+
+def _trusts(role, account, caller_arn):
+    allowed = {"*", account, f"arn:aws:iam::{account}:root", caller_arn}
+    caller_role = caller_arn.rsplit("/", 1)[-1]
+    for statement in _statements(role.assume_role_policy_document):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = _as_list(statement.get("Action", []))
+        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            continue
+        principal = statement.get("Principal", {})
+        if principal == "*":
+            return True
+        for p in _as_list(principal.get("AWS", []) if isinstance(principal, dict) else []):
+            if p in allowed:
+                return True
+            # A role ARN with a path names the same role.
+            if ":role/" in p and ":role/" in caller_arn and p.split(":")[4] == account and p.rsplit("/", 1)[-1] == caller_role:
+                return True
+    return False
+
+
+def _access_denied(response, caller_arn, role_arn):
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        "<Error><Type>Sender</Type><Code>AccessDenied</Code>"
+        f"<Message>User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}</Message>"
+        "</Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+    )
+    return body, {"status": 403, "Content-Type": "text/xml"}
+
+
+_assume_role = sts_responses.TokenResponse.assume_role
+
+
+def _assume_role_checked(self):
+    role_arn = self._get_param("RoleArn") or ""
+    account, trusted_as, caller_arn = _caller(self)
+    parts = role_arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+        return _access_denied(self, caller_arn, role_arn)
+    target, role_name = parts[4], parts[5].rsplit("/", 1)[-1]
+    if role_name == ORGANIZATION_ROLE and account == DEFAULT_ACCOUNT:
+        return _assume_role(self)
+    try:
+        role = iam_models.iam_backends[target][get_partition(self.region)].get_role_by_arn(role_arn)
+    except Exception:
+        return _access_denied(self, caller_arn, role_arn)
+    plays_a_service = (
+        account == DEFAULT_ACCOUNT
+        and target == DEFAULT_ACCOUNT
+        and ":assumed-role/" not in caller_arn
+        and _trusts_a_service(role)
+    )
+    if not plays_a_service and not _trusts(role, account, trusted_as):
+        return _access_denied(self, caller_arn, role_arn)
+    return _assume_role(self)
+
+
+sts_responses.TokenResponse.assume_role = _assume_role_checked
 
 
 if __name__ == "__main__":

@@ -28,6 +28,11 @@ pub const LAMBDA_INVOKE_TIMEOUT: Duration = Duration::from_secs(900 + 30);
 #[derive(Clone)]
 pub struct Session {
     pub region: String,
+    /// The account the clients act in.
+    pub account: String,
+    /// The role CloudFormation changes the stacks with when the session
+    /// acts through the account's deploy role: its execution role.
+    pub execution_role: Option<String>,
     pub cfn: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -37,6 +42,7 @@ pub struct Session {
     /// errors are retried like every other call, so an after-deploy function
     /// must be idempotent (a migration skips what is already applied).
     pub lambda: aws_sdk_lambda::Client,
+    pub sts: aws_sdk_sts::Client,
     /// The endpoint override, if any (`AWS_ENDPOINT_URL`).
     pub endpoint: Option<String>,
 }
@@ -52,6 +58,39 @@ pub struct Connection {
     pub endpoint_url: Option<String>,
     /// Static credentials instead of the default provider chain.
     pub credentials: Option<aws_sdk_cloudformation::config::Credentials>,
+    /// The account the calls must land in; `None`: the caller's.
+    pub target: Option<AccountTarget>,
+}
+
+/// The account an environment deploys into, and the session name its
+/// deploy role is assumed with (CloudTrail shows it).
+#[derive(Clone, Debug)]
+pub struct AccountTarget {
+    /// 12 digits.
+    pub account: String,
+    /// `tp-deploy-dev`: 2 to 64 of `[A-Za-z0-9+=,.@-]`.
+    pub session_name: String,
+}
+
+/// Who the credentials are: `(account, ARN)`, from STS GetCallerIdentity.
+pub async fn caller_identity(config: &aws_config::SdkConfig) -> anyhow::Result<(String, String)> {
+    let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+    let out = aws_sdk_sts::Client::new(config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| {
+            sts_error(
+                &region,
+                config,
+                "find the credentials' account (sts:GetCallerIdentity)",
+                e,
+            )
+        })?;
+    Ok((
+        out.account().unwrap_or_default().to_owned(),
+        out.arn().unwrap_or_default().to_owned(),
+    ))
 }
 
 impl Connection {
@@ -62,6 +101,18 @@ impl Connection {
             credentials: Some(aws_sdk_cloudformation::config::Credentials::new(
                 access_key, secret_key, None, None, "tp",
             )),
+            target: None,
+        }
+    }
+
+    /// The same connection, landing in `account` (see [`Session::new`]).
+    pub fn in_account(&self, account: Option<String>, session_name: &str) -> Connection {
+        Connection {
+            target: account.map(|account| AccountTarget {
+                account,
+                session_name: session_name.to_owned(),
+            }),
+            ..self.clone()
         }
     }
 }
@@ -85,37 +136,134 @@ fn attempt_timeout() -> Duration {
         .unwrap_or(Duration::from_secs(30))
 }
 
+/// The SDK configuration for `region`: `connection`'s endpoint, its
+/// credentials or `provider`'s.
+async fn load_config(
+    region: &str,
+    connection: &Connection,
+    provider: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+) -> aws_config::SdkConfig {
+    let attempt = attempt_timeout();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(endpoint) = &connection.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(provider) = provider {
+        loader = loader.credentials_provider(provider);
+    } else if let Some(credentials) = &connection.credentials {
+        loader = loader.credentials_provider(credentials.clone());
+    }
+    loader
+        .region(aws_config::Region::new(region.to_owned()))
+        .http_client(http_client())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5).min(attempt))
+                .operation_attempt_timeout(attempt)
+                .build(),
+        )
+        .load()
+        .await
+}
+
+async fn check_credentials(config: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    let Some(credentials) = config.credentials_provider() else {
+        return Err(no_credentials("no credentials provider is configured"));
+    };
+    if let Err(e) = credentials.provide_credentials().await {
+        return Err(no_credentials(&DisplayErrorContext(&e).to_string()));
+    }
+    Ok(())
+}
+
+/// The refusal when the credentials cannot act in the target account.
+fn wrong_account(caller: &str, caller_arn: &str, target: &str, why: &str) -> anyhow::Error {
+    Exit::new(
+        exit::WRONG_ACCOUNT,
+        format!(
+            "the credentials are in account {caller} ({caller_arn}), the environment deploys into account {target}, and {why}; nothing was changed. Bootstrap {target} to trust {caller} (with credentials in {target}: `tp bootstrap --account {target} --trust {caller}`), or use credentials of account {target}"
+        ),
+    )
+    .into()
+}
+
 impl Session {
-    /// Loads the configuration for `region` and checks that credentials exist,
-    /// so a missing one is reported once, before any call.
+    /// Loads the configuration for `region` and checks that credentials
+    /// exist, so a missing one is reported once, before any call.
+    ///
+    /// With a target account ([`Connection::target`]) the session acts in
+    /// that account: credentials already in it are used as they are;
+    /// otherwise the account's deploy role (`tp bootstrap`) is assumed,
+    /// STS must then say the target account, and CloudFormation is given
+    /// the account's execution role. Credentials that can do neither are
+    /// refused ([`exit::WRONG_ACCOUNT`]) before any change.
     pub async fn new(region: &str, connection: &Connection) -> anyhow::Result<Session> {
-        let http = http_client();
+        let mut config = load_config(region, connection, None).await;
+        check_credentials(&config).await?;
+        let mut account = String::new();
+        let mut execution_role = None;
+        if let Some(target) = &connection.target {
+            let (caller, caller_arn) = caller_identity(&config).await?;
+            account = caller.clone();
+            if caller != target.account {
+                let role = platform_core::accounts::role_arn(
+                    &target.account,
+                    &platform_core::accounts::deploy_role_name(region),
+                );
+                // Asked once here to tell a refusal from a network error,
+                // then through the provider, which renews the credentials
+                // before they expire (a deploy may outlast them).
+                let assumed = aws_sdk_sts::Client::new(&config)
+                    .assume_role()
+                    .role_arn(&role)
+                    .role_session_name(&target.session_name)
+                    .send()
+                    .await;
+                if let Err(e) = assumed {
+                    let err = sts_error(region, &config, &format!("assume {role}"), e);
+                    if err
+                        .downcast_ref::<Exit>()
+                        .is_some_and(|x| x.code == exit::UNREACHABLE)
+                    {
+                        return Err(err);
+                    }
+                    return Err(wrong_account(
+                        &caller,
+                        &caller_arn,
+                        &target.account,
+                        &format!("its deploy role {role} cannot be assumed ({err:#})"),
+                    ));
+                }
+                let provider = aws_config::sts::AssumeRoleProvider::builder(&role)
+                    .session_name(&target.session_name)
+                    .configure(&config)
+                    .build()
+                    .await;
+                config = load_config(
+                    region,
+                    connection,
+                    Some(aws_credential_types::provider::SharedCredentialsProvider::new(provider)),
+                )
+                .await;
+                check_credentials(&config).await?;
+                let (now, now_arn) = caller_identity(&config).await?;
+                if now != target.account {
+                    return Err(wrong_account(
+                        &caller,
+                        &caller_arn,
+                        &target.account,
+                        &format!("assuming {role} gave credentials in account {now} ({now_arn})"),
+                    ));
+                }
+                account = now;
+                execution_role = Some(platform_core::accounts::role_arn(
+                    &target.account,
+                    &platform_core::accounts::execution_role_name(region),
+                ));
+            }
+        }
         let attempt = attempt_timeout();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(endpoint) = &connection.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        if let Some(credentials) = &connection.credentials {
-            loader = loader.credentials_provider(credentials.clone());
-        }
-        let config = loader
-            .region(aws_config::Region::new(region.to_owned()))
-            .http_client(http)
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5).min(attempt))
-                    .operation_attempt_timeout(attempt)
-                    .build(),
-            )
-            .load()
-            .await;
-        let Some(credentials) = config.credentials_provider() else {
-            return Err(no_credentials("no credentials provider is configured"));
-        };
-        if let Err(e) = credentials.provide_credentials().await {
-            return Err(no_credentials(&DisplayErrorContext(&e).to_string()));
-        }
         let endpoint = config.endpoint_url().map(str::to_owned);
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(endpoint.is_some())
@@ -131,12 +279,27 @@ impl Session {
         Ok(Session {
             lambda: aws_sdk_lambda::Client::from_conf(lambda_config),
             region: region.to_owned(),
+            account,
+            execution_role,
             cfn: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
             endpoint,
         })
+    }
+
+    /// Who the session's credentials are: `(account, ARN)`.
+    pub async fn caller_identity(&self) -> anyhow::Result<(String, String)> {
+        let out =
+            self.sts.get_caller_identity().send().await.map_err(|e| {
+                self.error("find the credentials' account (sts:GetCallerIdentity)", e)
+            })?;
+        Ok((
+            out.account().unwrap_or_default().to_owned(),
+            out.arn().unwrap_or_default().to_owned(),
+        ))
     }
 
     /// Where an S3 object is, as CloudFormation's `TemplateURL` wants it:
@@ -148,65 +311,87 @@ impl Session {
         format!("https://{bucket}.s3.{}.amazonaws.com/{key}", self.region)
     }
 
-    fn endpoint_name(&self) -> String {
-        self.endpoint
-            .clone()
-            .unwrap_or_else(|| format!("AWS in {}", self.region))
-    }
-
     /// Turns an SDK error into the message and exit code a user needs:
     /// unreachable endpoint, access denied, or the service's own message.
     pub fn error<E>(&self, doing: &str, err: SdkError<E, HttpResponse>) -> anyhow::Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let unreachable = match &err {
-            SdkError::TimeoutError(_) => true,
-            SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout(),
-            _ => false,
-        };
-        if unreachable {
+        describe_error(&self.region, self.endpoint.as_deref(), doing, err)
+    }
+}
+
+fn describe_error<E>(
+    region: &str,
+    endpoint: Option<&str>,
+    doing: &str,
+    err: SdkError<E, HttpResponse>,
+) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let endpoint_name = endpoint
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("AWS in {region}"));
+    let unreachable = match &err {
+        SdkError::TimeoutError(_) => true,
+        SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout(),
+        _ => false,
+    };
+    if unreachable {
+        return Exit::new(
+            exit::UNREACHABLE,
+            format!(
+                "cannot reach {} while trying to {doing} ({MAX_ATTEMPTS} attempts): {}; check the network, the region, and AWS_ENDPOINT_URL if set",
+                endpoint_name,
+                DisplayErrorContext(&err)
+            ),
+        )
+        .into();
+    }
+    if let Some(code) = err.code() {
+        if is_access_denied(code) {
             return Exit::new(
-                exit::UNREACHABLE,
+                exit::ACCESS_DENIED,
                 format!(
-                    "cannot reach {} while trying to {doing} ({MAX_ATTEMPTS} attempts): {}; check the network, the region, and AWS_ENDPOINT_URL if set",
-                    self.endpoint_name(),
-                    DisplayErrorContext(&err)
+                    "access denied while trying to {doing} in {}: {code}: {}; check the credentials' account and permissions",
+                    region,
+                    err.message().unwrap_or("")
                 ),
             )
             .into();
         }
-        if let Some(code) = err.code() {
-            if is_access_denied(code) {
-                return Exit::new(
-                    exit::ACCESS_DENIED,
-                    format!(
-                        "access denied while trying to {doing} in {}: {code}: {}; check the credentials' account and permissions",
-                        self.region,
-                        err.message().unwrap_or("")
-                    ),
-                )
-                .into();
-            }
-            return anyhow::anyhow!(
-                "cannot {doing} in {}: {code}: {}",
-                self.region,
-                err.message().unwrap_or("")
-            );
-        }
-        if let SdkError::ServiceError(se) = &err {
-            return anyhow::anyhow!(
-                "cannot {doing} in {}: the endpoint answered HTTP {} without an AWS error",
-                self.region,
-                se.raw().status().as_u16()
-            );
-        }
-        anyhow::anyhow!(
-            "cannot {doing} in {}: {}",
-            self.region,
-            DisplayErrorContext(&err)
-        )
+        return anyhow::anyhow!(
+            "cannot {doing} in {}: {code}: {}",
+            region,
+            err.message().unwrap_or("")
+        );
     }
+    if let SdkError::ServiceError(se) = &err {
+        return anyhow::anyhow!(
+            "cannot {doing} in {}: the endpoint answered HTTP {} without an AWS error",
+            region,
+            se.raw().status().as_u16()
+        );
+    }
+    anyhow::anyhow!(
+        "cannot {doing} in {}: {}",
+        region,
+        DisplayErrorContext(&err)
+    )
+}
+
+/// [`Session::error`] for a call made before the session exists.
+fn sts_error<E>(
+    region: &str,
+    config: &aws_config::SdkConfig,
+    doing: &str,
+    err: SdkError<E, HttpResponse>,
+) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    describe_error(region, config.endpoint_url(), doing, err)
 }
 
 fn no_credentials(detail: &str) -> anyhow::Error {

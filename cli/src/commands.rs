@@ -276,6 +276,9 @@ async fn prepare(
             rollback.monitoring_time_in_minutes().unwrap_or(0)
         );
     }
+    // Through an account's deploy role, CloudFormation works with that
+    // account's execution role unless told otherwise.
+    let role_arn = role_arn.or(s.execution_role.as_deref());
     let id = stacks::create_change_set(s, name, creating, source, rollback, role_arn).await?;
     let Some(reported) = stacks::change_set_changes(s, name, &id).await? else {
         return Ok(unchanged(notes));
@@ -777,91 +780,114 @@ pub async fn diff(assembly: &Assembly, connection: &Connection) -> anyhow::Resul
     Ok(changed)
 }
 
-/// The bootstrap stack's template: the asset bucket (encrypted, versioned,
-/// public access blocked, TLS-only, old versions and stale assets expired)
-/// and the SSM parameter where deploys' templates find its name.
-pub fn bootstrap_template() -> Value {
-    json!({
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "tp bootstrap: the bucket deploys upload code assets and large templates to",
-        "Resources": {
-            "AssetBucket": {
-                "Type": "AWS::S3::Bucket",
-                "Properties": {
-                    "BucketName": {"Fn::Sub": "tp-assets-${AWS::AccountId}-${AWS::Region}"},
-                    "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
-                        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
-                        "BucketKeyEnabled": true
-                    }]},
-                    "VersioningConfiguration": {"Status": "Enabled"},
-                    "PublicAccessBlockConfiguration": {
-                        "BlockPublicAcls": true,
-                        "BlockPublicPolicy": true,
-                        "IgnorePublicAcls": true,
-                        "RestrictPublicBuckets": true
-                    },
-                    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                    "LifecycleConfiguration": {"Rules": [{
-                        "Id": "ExpireOldAssets",
-                        "Status": "Enabled",
-                        // `tp deploy` uploads again whatever has expired.
-                        "ExpirationInDays": 365,
-                        "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
-                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}
-                    }]}
-                }
-            },
-            "AssetBucketPolicy": {
-                "Type": "AWS::S3::BucketPolicy",
-                "Properties": {
-                    "Bucket": {"Ref": "AssetBucket"},
-                    "PolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Sid": "TlsOnly",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [
-                                {"Fn::GetAtt": ["AssetBucket", "Arn"]},
-                                {"Fn::Sub": "${AssetBucket.Arn}/*"}
-                            ],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-                        }]
-                    }
-                }
-            },
-            "AssetBucketParameter": {
-                "Type": "AWS::SSM::Parameter",
-                "Properties": {
-                    "Name": ASSET_BUCKET_SSM_NAME,
-                    "Type": "String",
-                    "Value": {"Ref": "AssetBucket"},
-                    "Description": "The tp asset bucket of this region"
-                }
-            }
-        },
-        "Outputs": {
-            stacks::BOOTSTRAP_OUTPUT: {
-                "Description": "The bucket tp deploys upload to",
-                "Value": {"Ref": "AssetBucket"}
-            }
-        }
-    })
+/// What `tp bootstrap` is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct BootstrapRequest {
+    /// The account to bootstrap; the credentials must be in it. `None`:
+    /// the credentials' account.
+    pub account: Option<String>,
+    /// Tooling accounts the deploy role trusts.
+    pub trust: Vec<String>,
+    /// Principal ARNs the deploy role trusts.
+    pub operators: Vec<String>,
+    /// The suffixes deployed into the account; empty: the profiles whose
+    /// account it is (every profile when the platform names no accounts).
+    pub suffixes: Vec<String>,
+    /// The pipeline stack's suffix, covered where the pipeline runs.
+    pub pipeline_suffix: Option<String>,
 }
 
-/// `tp bootstrap`: deploys the bootstrap stack in each region.
-pub async fn bootstrap(regions: &[String], connection: &Connection) -> anyhow::Result<u8> {
+/// `(suffix, profile)` of what `request` deploys into `account`: a suffix
+/// that is a profile's name has that profile, any other (`pr-12`) the
+/// first profile deployed into the account.
+pub fn bootstrap_suffixes(
+    platform: &Platform,
+    account: &str,
+    suffixes: &[String],
+) -> Vec<(String, String)> {
+    let here: Vec<&String> = platform
+        .profiles
+        .iter()
+        .filter(|p| platform.account(p).is_none_or(|a| a == account))
+        .collect();
+    if suffixes.is_empty() {
+        return here.into_iter().map(|p| (p.clone(), p.clone())).collect();
+    }
+    suffixes
+        .iter()
+        .map(|s| {
+            let profile = if platform.profiles.contains(s) {
+                s.clone()
+            } else {
+                here.first()
+                    .map(|p| (*p).clone())
+                    .unwrap_or_else(|| platform.profiles[0].clone())
+            };
+            (s.clone(), profile)
+        })
+        .collect()
+}
+
+/// `tp bootstrap`: deploys the bootstrap stack in each region, after
+/// checking that the credentials are in the account asked for.
+pub async fn bootstrap(
+    platform: &Platform,
+    regions: &[String],
+    connection: &Connection,
+    request: &BootstrapRequest,
+) -> anyhow::Result<u8> {
     let sessions = sessions(regions, connection).await?;
-    let template = bootstrap_template();
-    let body = serde_json::to_string_pretty(&template)?;
+    let Some(first) = sessions.first() else {
+        return Ok(exit::OK);
+    };
+    let (caller, caller_arn) = first.caller_identity().await?;
+    if let Some(account) = request.account.as_ref().filter(|a| **a != caller) {
+        return Err(Exit::new(
+            exit::WRONG_ACCOUNT,
+            format!(
+                "refusing to bootstrap account {account}: the credentials are in account {caller} ({caller_arn}); nothing was changed. Run `tp bootstrap --account {account}` with credentials in {account} (an administrator there, or its OrganizationAccountAccessRole)"
+            ),
+        )
+        .into());
+    }
+    let account = request.account.clone().unwrap_or(caller);
+    let suffixes = bootstrap_suffixes(platform, &account, &request.suffixes);
+    let mut templates = Vec::new();
+    for session in &sessions {
+        let opts = platform_core::synth::bootstrap::BootstrapOptions {
+            region: session.region.clone(),
+            account: account.clone(),
+            trust: request.trust.clone(),
+            operators: request.operators.clone(),
+            suffixes: suffixes.clone(),
+            pipeline_suffix: request.pipeline_suffix.clone(),
+        };
+        let template = platform_core::synth::bootstrap::bootstrap_template(platform, &opts)
+            .map_err(|e| Exit::new(exit::INVALID_INPUT, format!("cannot bootstrap: {e}")))?;
+        templates.push(template);
+    }
+    let environments: Vec<&str> = suffixes.iter().map(|(s, _)| s.as_str()).collect();
+    println!(
+        "bootstrapping account {account} for {}{}",
+        if environments.is_empty() {
+            "no environment".to_owned()
+        } else {
+            environments.join(", ")
+        },
+        if request.trust.is_empty() {
+            String::new()
+        } else {
+            format!(", trusting {}", request.trust.join(", "))
+        }
+    );
     let targets: Vec<Target<'_>> = sessions
         .into_iter()
-        .map(|session| Target {
+        .zip(&templates)
+        .map(|(session, template)| Target {
             session,
             name: stacks::BOOTSTRAP_STACK.to_owned(),
-            body: body.clone(),
-            template: template.clone(),
+            body: template.to_string_pretty(),
+            template: template.to_json(),
             assets: Vec::new(),
             nested: &[],
             needs_bucket: false,
@@ -1231,6 +1257,25 @@ mod tests {
             plan[2].payload,
             json!({"phase": "after_deploy", "stack": "p-eu-west-1-dev", "region": "eu-west-1"})
         );
+    }
+
+    #[test]
+    fn bootstrap_covers_the_profiles_of_the_account_or_the_suffixes_named() {
+        let mut platform = platform_def::platform();
+        assert_eq!(
+            bootstrap_suffixes(&platform, "222222222222", &[]),
+            [("staging".to_owned(), "staging".to_owned())]
+        );
+        assert_eq!(
+            bootstrap_suffixes(&platform, "111111111111", &["dev".into(), "pr12".into()]),
+            [
+                ("dev".to_owned(), "dev".to_owned()),
+                ("pr12".to_owned(), "dev".to_owned())
+            ]
+        );
+        assert!(bootstrap_suffixes(&platform, "444444444444", &[]).is_empty());
+        platform.accounts = None;
+        assert_eq!(bootstrap_suffixes(&platform, "444444444444", &[]).len(), 3);
     }
 
     #[test]

@@ -30,6 +30,11 @@ pub const TOOL_MISSING: u8 = 9;
 pub const VERIFY_FAILED: u8 = 10;
 /// `tp local`: something it runs is not installed (Node, moto, PostgreSQL).
 pub const PREREQUISITE_MISSING: u8 = 11;
+/// The credentials are in another account than the one the command acts
+/// in, and cannot assume that account's deploy role (`tp bootstrap
+/// --account A --trust <caller's account>` first); or `tp bootstrap
+/// --account A` runs with credentials of another account. Nothing changed.
+pub const WRONG_ACCOUNT: u8 = 12;
 /// Interrupted (Ctrl-C) while watching; the operation goes on in AWS.
 pub const INTERRUPTED: u8 = 130;
 

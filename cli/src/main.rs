@@ -55,9 +55,29 @@ enum Command {
         #[arg(long = "group-by", default_value = "network")]
         group_by: cli::graph::Grouping,
     },
-    /// Deploy the bootstrap stack: the asset bucket deploys upload to, and
-    /// the SSM parameter naming it.
+    /// Deploy the bootstrap stack of an account: the asset bucket deploys
+    /// upload to and the SSM parameter naming it, the deploy role trusted
+    /// accounts assume, CloudFormation's execution role, the permissions
+    /// boundary, and API Gateway's logging role.
     Bootstrap {
+        /// The account to bootstrap (12 digits); the credentials must be in
+        /// it. Defaults to the credentials' account.
+        #[arg(long)]
+        account: Option<String>,
+        /// A tooling account whose principals may assume the deploy role
+        /// (repeatable), like `cdk bootstrap --trust`.
+        #[arg(long = "trust", value_name = "ACCOUNT")]
+        trust: Vec<String>,
+        /// A role or user ARN that may assume the deploy role (repeatable).
+        #[arg(long = "operator", value_name = "ARN")]
+        operators: Vec<String>,
+        /// An environment suffix deployed into the account (repeatable);
+        /// defaults to the profiles whose account it is.
+        #[arg(long = "suffix")]
+        suffixes: Vec<String>,
+        /// The pipeline stack's suffix, covered where the pipeline runs.
+        #[arg(long, default_value = "cicd")]
+        pipeline_suffix: String,
         /// Region to bootstrap (repeatable); defaults to every declared region.
         #[arg(long = "region")]
         regions: Vec<String>,
@@ -81,8 +101,10 @@ enum Command {
         /// Where to write the stacks' outputs [default: tp.out/outputs-<suffix>.json].
         #[arg(long)]
         outputs_file: Option<PathBuf>,
-        /// The IAM role CloudFormation changes the stacks with (the
-        /// pipeline's execution role); the caller's credentials otherwise.
+        /// The IAM role CloudFormation changes the stacks with. Default:
+        /// through the profile's account's deploy role, that account's
+        /// execution role (`tp-cfn-exec-<region>`); else the caller's
+        /// credentials.
         #[arg(long)]
         role_arn: Option<String>,
         /// Deploy the environment `tp synth` wrote into DIR (the
@@ -294,7 +316,30 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             offline(&platform, cli.command)?;
             Ok(exit::OK)
         }
-        Command::Bootstrap { regions } => {
+        Command::Bootstrap {
+            account,
+            trust,
+            operators,
+            suffixes,
+            pipeline_suffix,
+            regions,
+        } => {
+            for (flag, id) in account
+                .iter()
+                .map(|a| ("--account", a))
+                .chain(trust.iter().map(|t| ("--trust", t)))
+            {
+                if !platform_core::accounts::is_account_id(id) {
+                    return Err(InvalidInput(format!(
+                        "{flag} `{id}` is not an AWS account id: 12 digits, like 111111111111"
+                    ))
+                    .into());
+                }
+            }
+            for s in &suffixes {
+                platform_core::naming::Suffix::new(s, platform.suffix_max)
+                    .map_err(|e| InvalidInput(format!("invalid --suffix: {e} [name-suffix]")))?;
+            }
             for r in &regions {
                 if !platform.regions.contains(r) {
                     return Err(InvalidInput(format!(
@@ -309,7 +354,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 regions
             };
-            with_aws(commands::bootstrap(&regions, &Connection::default()))
+            let request = commands::BootstrapRequest {
+                account,
+                trust,
+                operators,
+                suffixes,
+                pipeline_suffix: Some(pipeline_suffix),
+            };
+            with_aws(commands::bootstrap(
+                &platform,
+                &regions,
+                &Connection::default(),
+                &request,
+            ))
         }
         Command::Deploy {
             target,
@@ -354,13 +411,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             with_aws(commands::deploy_platform(
                 &platform,
                 &deployment,
-                &Connection::default(),
+                &connection(&platform, &deployment, "deploy"),
                 &opts,
             ))
         }
         Command::Diff { target, fail } => {
             let assembly = assembly(&platform, &target)?;
-            let changed = with_aws(commands::diff(&assembly, &Connection::default()))?;
+            let connection = connection(&platform, &assembly.deployment, "diff");
+            let changed = with_aws(commands::diff(&assembly, &connection))?;
             Ok(if fail && changed {
                 exit::CHANGES
             } else {
@@ -369,15 +427,18 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Destroy { target, yes } => {
             let assembly = assembly(&platform, &target)?;
-            with_aws(commands::destroy(&assembly, &Connection::default(), yes))
+            let connection = connection(&platform, &assembly.deployment, "destroy");
+            with_aws(commands::destroy(&assembly, &connection, yes))
         }
         Command::Status { target } => {
             let assembly = assembly(&platform, &target)?;
-            with_aws(commands::status(&assembly, &Connection::default()))
+            let connection = connection(&platform, &assembly.deployment, "status");
+            with_aws(commands::status(&assembly, &connection))
         }
         Command::Drift { target } => {
             let assembly = assembly(&platform, &target)?;
-            with_aws(commands::drift(&assembly, &Connection::default()))
+            let connection = connection(&platform, &assembly.deployment, "drift");
+            with_aws(commands::drift(&assembly, &connection))
         }
         Command::Promote {
             from,
@@ -429,12 +490,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 role_arn,
                 run_after_deploy: true,
             };
+            let in_account_of = |suffix: &str| {
+                Connection::default().in_account(
+                    cli::release::account_of(&platform, suffix),
+                    &format!("tp-promote-{to}"),
+                )
+            };
             with_aws(cli::release::promote(
                 &platform,
                 &from,
                 &to,
                 &regions,
-                &Connection::default(),
+                &in_account_of(&from),
+                &in_account_of(&to),
                 &opts,
             ))
         }
@@ -466,10 +534,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             }
             let assembly = assembly(&platform, &target)?;
+            let connection = connection(&platform, &assembly.deployment, "verify");
             with_aws(cli::verify::verify(
                 &platform,
                 &assembly,
-                &Connection::default(),
+                &connection,
                 api_url.as_deref(),
             ))
         }
@@ -661,6 +730,16 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
         }
         _ => unreachable!("only synth, list and graph run offline"),
     }
+}
+
+/// Where `command` acts for `deployment`: its profile's account (the
+/// caller's when the platform names none), through that account's deploy
+/// role when the credentials are elsewhere.
+fn connection(platform: &Platform, deployment: &Deployment, command: &str) -> Connection {
+    Connection::default().in_account(
+        platform.account(&deployment.profile),
+        &format!("tp-{command}-{}", deployment.suffix),
+    )
 }
 
 /// Validates the command line against the platform before anything happens.

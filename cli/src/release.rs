@@ -27,6 +27,17 @@ use crate::commands::{self, DeployOptions};
 use crate::exit::{self, Exit};
 use crate::stacks;
 
+/// The account the environment `suffix` runs in: its profile's, for a
+/// suffix named after a profile (as the pipeline's stages are); `None`,
+/// the caller's, otherwise or when the platform names no accounts.
+pub fn account_of(platform: &Platform, suffix: &str) -> Option<String> {
+    platform
+        .profiles
+        .iter()
+        .find(|p| *p == suffix)
+        .and_then(|p| platform.account(p))
+}
+
 /// The environments a release holds templates for: `(suffix, profile)`.
 pub fn environments(platform: &Platform) -> Vec<(String, String)> {
     let profiles: Vec<String> = match &platform.pipeline {
@@ -197,7 +208,7 @@ async fn released_stack(
     s: &Session,
     from: &str,
     to: &str,
-) -> anyhow::Result<(String, String, Stack)> {
+) -> anyhow::Result<(String, String, Stack, Vec<String>)> {
     let bucket = stacks::asset_bucket(s).await?;
     let not_released = || {
         Exit::new(
@@ -260,8 +271,9 @@ async fn released_stack(
             outputs: strings(&n["outputs"]),
         });
     }
-    for key in strings(&recorded["assets"]) {
-        if !stacks::exists(s, &bucket, &key).await? {
+    let assets = strings(&recorded["assets"]);
+    for key in &assets {
+        if !stacks::exists(s, &bucket, key).await? {
             return Err(Exit::new(
                 exit::REFUSED,
                 format!("s3://{bucket}/{key}, which the release names, is gone; deploy `{from}` again to record a new release"),
@@ -283,7 +295,7 @@ async fn released_stack(
         rollback_window_minutes,
         after_deploy,
     };
-    Ok((id, profile.to_owned(), stack))
+    Ok((id, profile.to_owned(), stack, assets))
 }
 
 /// What a deploy needs of a stack beside its templates, as a release and a
@@ -329,18 +341,46 @@ pub async fn promote(
     from: &str,
     to: &str,
     regions: &[String],
-    connection: &Connection,
+    from_connection: &Connection,
+    to_connection: &Connection,
     opts: &DeployOptions,
 ) -> anyhow::Result<u8> {
-    let sessions: Vec<Session> = join_all(regions.iter().map(|r| Session::new(r, connection)))
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
+    let open = |connection: &Connection| {
+        let connection = connection.clone();
+        async move {
+            join_all(regions.iter().map(|r| Session::new(r, &connection)))
+                .await
+                .into_iter()
+                .collect::<anyhow::Result<Vec<Session>>>()
+        }
+    };
+    let sessions = open(from_connection).await?;
+    let targets = open(to_connection).await?;
     let mut stacks_to_deploy = Vec::new();
     let mut release = None;
     let mut profile = String::new();
-    for s in &sessions {
-        let (id, p, stack) = released_stack(s, from, to).await?;
+    for (s, t) in sessions.iter().zip(&targets) {
+        let (id, p, stack, assets) = released_stack(s, from, to).await?;
+        // Another account: the release and the code it names are copied
+        // into the target account's asset bucket, which its stacks read.
+        let (source, target) = (
+            stacks::asset_bucket(s).await?,
+            stacks::asset_bucket(t).await?,
+        );
+        if source != target {
+            for key in assets
+                .iter()
+                .chain(std::iter::once(&format!("releases/{id}.json")))
+            {
+                let bytes = get(s, &source, key).await?.ok_or_else(|| {
+                    Exit::new(
+                        exit::REFUSED,
+                        format!("s3://{source}/{key}, which the release names, is gone; deploy `{from}` again to record a new release"),
+                    )
+                })?;
+                stacks::upload(t, &target, key, &bytes).await?;
+            }
+        }
         println!(
             "{} ({}): release {id} of `{from}`, templates for `{to}`",
             stack.name, s.region
@@ -371,16 +411,16 @@ pub async fn promote(
         stacks: stacks_to_deploy,
         assets: Vec::new(),
     };
-    let code = commands::deploy(&assembly, connection, opts).await?;
+    let code = commands::deploy(&assembly, to_connection, opts).await?;
     if code == exit::OK && !opts.no_execute {
-        for s in &sessions {
+        for (s, t) in sessions.iter().zip(&targets) {
             let bucket = stacks::asset_bucket(s).await?;
             let current = get(s, &bucket, &current_key(from))
                 .await?
                 .unwrap_or_default();
             put(
-                s,
-                &bucket,
+                t,
+                &stacks::asset_bucket(t).await?,
                 &current_key(to),
                 serde_json::from_slice(&current)?,
             )

@@ -26,10 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::{Backoff, Session};
 
-/// The bootstrap stack, one per region.
-pub const BOOTSTRAP_STACK: &str = "tp-bootstrap";
-/// Its output naming the asset bucket.
-pub const BOOTSTRAP_OUTPUT: &str = "AssetBucketName";
+pub use platform_core::synth::bootstrap::{BOOTSTRAP_OUTPUT, BOOTSTRAP_STACK};
 
 // ---------------------------------------------------------------- Ctrl-C
 

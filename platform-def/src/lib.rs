@@ -24,6 +24,9 @@ platform_macros::platform! {
         regions: [us_east_1, us_east_2, us_west_2],
         suffix: max 12,
         profiles: [dev, staging, prod],
+        // Each profile deploys into its own account, bootstrapped to trust
+        // the tooling account the pipeline runs in (`tp bootstrap`).
+        accounts: profile(dev: "111111111111", staging: "222222222222", prod: "333333333333"),
         tags: { Project: "trading-platform", Owner: "platform-team", CostCenter: "trading" },
         // After a deploy, CloudFormation watches the `guard` alarms this long
         // and rolls the deploy back if one fires.
@@ -41,6 +44,11 @@ platform_macros::platform! {
         source: repository "acme/trading-platform" branch "main",
         stages: [dev, staging, approve, prod],
         logs: 90d,
+        // The tooling account: the pipeline runs here and assumes each
+        // stage account's deploy role.
+        account: "444444444444",
+        // The approval before prod notifies the on-call.
+        notify: alerts,
     }
 
     // Encrypts every table, queue, bucket, topic, database and log group.

@@ -2,6 +2,11 @@
 API (moto's CloudFormation reports success even for types it ignores).
 
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION inventory
+        (with TP_ACCOUNT set, every command acts in that account, through its
+        OrganizationAccountAccessRole, as an operator of the account would)
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION credentials ACCOUNT
+        prints the OrganizationAccountAccessRole credentials of ACCOUNT as
+        {"AccessKeyId", "SecretAccessKey", "SessionToken"}
         prints a JSON object: service -> names of what exists
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION put-versions BUCKET KEY
         writes two versions of KEY into BUCKET
@@ -20,6 +25,7 @@ API (moto's CloudFormation reports success even for types it ignores).
 """
 
 import json
+import os
 import sys
 
 import boto3
@@ -28,8 +34,27 @@ import boto3
 def main():
     endpoint, region, command = sys.argv[1:4]
 
+    def operator_of(account):
+        sts = boto3.client("sts", endpoint_url=endpoint, region_name=region)
+        role = f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+        return sts.assume_role(RoleArn=role, RoleSessionName="inventory")["Credentials"]
+
+    if command == "credentials":
+        c = operator_of(sys.argv[4])
+        print(json.dumps({k: c[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}))
+        return
+
+    session = {}
+    if os.environ.get("TP_ACCOUNT"):
+        c = operator_of(os.environ["TP_ACCOUNT"])
+        session = {
+            "aws_access_key_id": c["AccessKeyId"],
+            "aws_secret_access_key": c["SecretAccessKey"],
+            "aws_session_token": c["SessionToken"],
+        }
+
     def client(service):
-        return boto3.client(service, endpoint_url=endpoint, region_name=region)
+        return boto3.client(service, endpoint_url=endpoint, region_name=region, **session)
 
     def every(service, operation, key, **kwargs):
         """Every item of a listing, through all its pages."""

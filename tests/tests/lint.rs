@@ -107,6 +107,29 @@ fn write_all_templates(dir: &Path) -> Vec<PathBuf> {
             }
         }
     }
+    // The bootstrap stack of the dev account, trusting the tooling account,
+    // and of the tooling account, where the pipeline runs.
+    let platform = platform_def::platform();
+    for (account, suffixes) in [("111111111111", vec!["dev"]), ("444444444444", vec![])] {
+        for region in &platform.regions {
+            let opts = platform_core::synth::bootstrap::BootstrapOptions {
+                region: region.clone(),
+                account: account.into(),
+                trust: vec!["444444444444".into()],
+                operators: vec![format!("arn:aws:iam::{account}:role/Admin")],
+                suffixes: suffixes
+                    .iter()
+                    .map(|s: &&str| (s.to_string(), s.to_string()))
+                    .collect(),
+                pipeline_suffix: Some("cicd".into()),
+            };
+            let template =
+                platform_core::synth::bootstrap::bootstrap_template(&platform, &opts).unwrap();
+            let path = dir.join(format!("bootstrap.{account}.{region}.template.json"));
+            std::fs::write(&path, template.to_string_pretty()).unwrap();
+            templates.push(path);
+        }
+    }
     templates
 }
 

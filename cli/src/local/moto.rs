@@ -28,11 +28,17 @@ impl Moto {
         launcher: &Path,
         log: &Path,
         sqs_endpoint: &str,
+        account: Option<&str>,
     ) -> anyhow::Result<Moto> {
         let port = free_port()?;
         let log_file = std::fs::File::create(log)
             .with_context(|| format!("cannot create {}", log.display()))?;
-        let child = Command::new(python)
+        let mut command = Command::new(python);
+        if let Some(account) = account {
+            // The account credentials not issued by AssumeRole act in.
+            command.env("MOTO_ACCOUNT_ID", account);
+        }
+        let child = command
             .arg(launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // tp local routes events to rule targets itself.

@@ -95,6 +95,8 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
         &prereq.moto_launcher,
         &paths.moto_log(),
         &proxy_url,
+        // The environment runs in its profile's account, as deployed.
+        platform.account(&profile).as_deref(),
     )?;
     state.0["pids"]["moto"] = json!(moto.child.id());
     let endpoint = moto.endpoint();
@@ -110,7 +112,11 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
     // The real deploy path: bootstrap, assets, change set, execute.
     let connection = admin(&endpoint);
     let regions = vec![opts.region.clone()];
-    let code = commands::bootstrap(&regions, &connection).await?;
+    let request = commands::BootstrapRequest {
+        account: platform.account(&profile),
+        ..Default::default()
+    };
+    let code = commands::bootstrap(platform, &regions, &connection, &request).await?;
     anyhow::ensure!(
         code == 0,
         "tp bootstrap into the emulator failed (exit {code})"

@@ -352,7 +352,11 @@ impl Aws {
                 .queue_url()
                 .unwrap()
                 .to_owned();
-            let arn = format!("arn:aws:sqs:{}:123456789012:acceptance-alerts", self.region);
+            let arn = format!(
+                "arn:aws:sqs:{}:{}:acceptance-alerts",
+                self.region,
+                super::DEV_ACCOUNT
+            );
             sns.subscribe()
                 .topic_arn(topic_arn)
                 .protocol("sqs")

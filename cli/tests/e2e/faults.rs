@@ -34,8 +34,11 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
         0
     );
     proxy.answer_migrations(REGION, "e2e");
-    let run = tp_run(&proxy.endpoint(), &dir, &deploy);
-    assert_eq!(run.code, 0, "{run}");
+    // The stack starts from the dev template in staging's account, which
+    // trusts the dev account; the staging profile's deploy updates it.
+    bootstrap_trusting_dev(&moto, &moto.endpoint(), &dir, STAGING_ACCOUNT);
+    deploy_dev_template_into(&proxy.endpoint(), &dir, &moto, STAGING_ACCOUNT, "e2e");
+    let staging = moto.as_operator_of(STAGING_ACCOUNT);
     let stack = "trading-platform-us-east-1-e2e";
 
     // CloudFormation says the staging update replaces the sessions table.
@@ -47,7 +50,8 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
         ),
         usize::MAX,
     );
-    let role = "arn:aws:iam::123456789012:role/role-release-execution-us-east-1-cicd";
+    let role =
+        &format!("arn:aws:iam::{STAGING_ACCOUNT}:role/role-release-execution-us-east-1-cicd");
     let update = [&deploy[..], &["--profile", "staging", "--role-arn", role]].concat();
     let run = tp_run(&proxy.endpoint(), &dir, &update);
     assert_eq!(run.code, 6, "{run}");
@@ -80,8 +84,9 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
         "trade-api-errors",
         "trade-processor-errors",
     ] {
-        let arn =
-            format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:alarm-{alarm}-us-east-1-e2e");
+        let arn = format!(
+            "arn:aws:cloudwatch:us-east-1:{STAGING_ACCOUNT}:alarm:alarm-{alarm}-us-east-1-e2e"
+        );
         assert!(request.contains(&arn), "{arn} in {request}");
     }
     assert!(
@@ -94,7 +99,7 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
     // CloudFormation changes the stack with the role given.
     assert!(request.contains(&format!("RoleARN={role}")), "{request}");
     assert!(run.stdout.contains("rolls back if alarm-"), "{run}");
-    assert_eq!(moto.inventory()["stacks"][stack], "CREATE_COMPLETE");
+    assert_eq!(staging.inventory()["stacks"][stack], "CREATE_COMPLETE");
 
     let run = tp_run(
         &proxy.endpoint(),
@@ -110,7 +115,7 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
         &[&update[..], &["--allow-replace", "SessionsTable"]].concat(),
     );
     assert_eq!(run.code, 0, "{run}");
-    let inventory = moto.inventory();
+    let inventory = staging.inventory();
     assert_eq!(inventory["stacks"][stack], "UPDATE_COMPLETE");
     let policy = inventory["stack_policies"][stack].as_str().unwrap();
     assert!(
@@ -361,7 +366,7 @@ fn drift_lists_drifted_resources_with_their_property_differences() {
     );
     assert_eq!(run.code, 0, "{run}");
     let stack = "trading-platform-us-east-1-drift";
-    let stack_id = format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{stack}/1");
+    let stack_id = format!("arn:aws:cloudformation:us-east-1:{DEV_ACCOUNT}:stack/{stack}/1");
     let ns = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
     let meta = "<ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata>";
     proxy.add(

@@ -94,7 +94,8 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     let run = tp_run(&endpoint, &dir, &["bootstrap", "--region", REGION]);
     assert_eq!(run.code, 0, "{run}");
     let inventory = moto.inventory();
-    let bucket = "tp-assets-123456789012-us-east-1";
+    let bucket = asset_bucket(DEV_ACCOUNT);
+    let bucket = bucket.as_str();
     assert_eq!(
         inventory["buckets"][bucket]["versioning"], "Enabled",
         "{inventory:#}"
@@ -245,53 +246,6 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     // The migration runs on every deploy, also when nothing changed.
     assert_eq!(proxy.applied(MIGRATE_INVOKE), 2, "{run}");
 
-    // An update: the staging profile resizes and retags resources in place.
-    let run = tp_run(
-        &endpoint,
-        &dir,
-        &[
-            &deploy[..],
-            &["--profile", "staging", "--require-approval", "never"],
-        ]
-        .concat(),
-    );
-    assert_eq!(run.code, 0, "{run}");
-    assert!(
-        run.stdout
-            .contains("[~] AWS::Lambda::Function TradeProcessorFunction\n"),
-        "{run}"
-    );
-    assert!(
-        run.stdout.contains("    └─ Properties.MemorySize\n"),
-        "{run}"
-    );
-    assert!(run.stdout.contains("0 to add, "), "{run}");
-    assert!(
-        run.stdout
-            .contains(&format!("{stack} (us-east-1): UPDATE_COMPLETE")),
-        "{run}"
-    );
-    let inventory = moto.inventory();
-    assert_eq!(inventory["stacks"][&stack], "UPDATE_COMPLETE");
-    assert_eq!(proxy.applied(MIGRATE_INVOKE), 3, "{run}");
-
-    // Diff now finds nothing; the dev profile would be a change again.
-    let diff = ["diff", "--suffix", "e2e", "--region", REGION, "--fail"];
-    let run = tp_run(
-        &endpoint,
-        &dir,
-        &[&diff[..], &["--profile", "staging"]].concat(),
-    );
-    assert_eq!(run.code, 0, "{run}");
-    assert!(run.stdout.contains("no changes"), "{run}");
-    let run = tp_run(&endpoint, &dir, &diff);
-    assert_eq!(run.code, 1, "{run}");
-    assert!(
-        run.stdout.contains("    └─ Properties.MemorySize\n"),
-        "{run}"
-    );
-    assert!(!run.stdout.contains("UPDATE_IN_PROGRESS"), "{run}");
-
     // Destroy: refused without a terminal, then emptied and deleted.
     let config_bucket = "s3-config-us-east-1-e2e";
     moto.put_versions(config_bucket, "settings.json");
@@ -342,6 +296,55 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     );
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(run.stdout, format!("{stack}  us-east-1  NOT_DEPLOYED\n"));
+    // An update: the staging profile resizes and retags resources in place,
+    // in staging's account, which trusts the dev account. The stack there
+    // starts from the dev template, as its operator deployed it (after
+    // dev's is gone: bucket names are global, across accounts).
+    bootstrap_trusting_dev(&moto, &endpoint, &dir, STAGING_ACCOUNT);
+    deploy_dev_template_into(&endpoint, &dir, &moto, STAGING_ACCOUNT, "e2e");
+    let staging = moto.as_operator_of(STAGING_ACCOUNT);
+    assert_eq!(staging.inventory()["stacks"][&stack], "CREATE_COMPLETE");
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &[
+            &deploy[..],
+            &["--profile", "staging", "--require-approval", "never"],
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains("[~] AWS::Lambda::Function TradeProcessorFunction\n"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("    └─ Properties.MemorySize\n"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("0 to add, "), "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("{stack} (us-east-1): UPDATE_COMPLETE")),
+        "{run}"
+    );
+    assert_eq!(staging.inventory()["stacks"][&stack], "UPDATE_COMPLETE");
+    // Nothing of it is in dev's account.
+    assert_eq!(names(&moto.inventory(), "stacks"), ["tp-bootstrap"]);
+    assert_eq!(proxy.applied(MIGRATE_INVOKE), 4, "{run}");
+
+    // Diff now finds nothing in staging.
+    let diff = ["diff", "--suffix", "e2e", "--region", REGION, "--fail"];
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &[&diff[..], &["--profile", "staging"]].concat(),
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("no changes"), "{run}");
+    assert!(!run.stdout.contains("UPDATE_IN_PROGRESS"), "{run}");
+
     let _ = std::fs::remove_dir_all(&dir);
 }
 

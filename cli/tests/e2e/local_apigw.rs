@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const REGION: &str = "us-east-1";
-const ACCOUNT: &str = "123456789012";
+const ACCOUNT: &str = super::DEV_ACCOUNT;
 const API_ID: &str = "e2eapi0001";
 const ALLOWED_KEY: &str = "AKIDALLOWED";
 const DENIED_KEY: &str = "AKIDDENIED";
@@ -366,8 +366,9 @@ async fn a_signed_caller_iam_denies_gets_access_denied() {
     assert_eq!(
         json_of(&answer.body),
         json!({"Message": format!(
-            "User: {} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:{REGION}:********9012:{API_ID}/v1/POST/trades",
-            bob().arn
+            "User: {} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:{REGION}:********{}:{API_ID}/v1/POST/trades",
+            bob().arn,
+            &ACCOUNT[ACCOUNT.len() - 4..]
         )})
     );
     let questions = server.authorizer.questions.lock().unwrap().clone();

@@ -20,7 +20,7 @@ use cli::local::events::rules::RouterOptions;
 use cli::local::types::{BoxFuture, EventSink, InvokeResult, Invoker, Outcome, PutEvent};
 use serde_json::{Value, json};
 
-const ACCOUNT: &str = "123456789012";
+const ACCOUNT: &str = super::DEV_ACCOUNT;
 
 /// moto_server with `TP_LOCAL_EVENTS=external`, stopped when dropped.
 struct ExternalMoto {

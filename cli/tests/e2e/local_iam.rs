@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::{Moto, REGION};
 
-const ACCOUNT: &str = "123456789012";
+const ACCOUNT: &str = super::DEV_ACCOUNT;
 
 #[derive(Default)]
 struct Recorder(Mutex<Vec<PutEvent>>);

@@ -42,7 +42,7 @@ fn function(dir: &Path, name: &str, handler: &str, files: &[(&str, &str)]) -> Fu
     std::fs::create_dir_all(&code).unwrap();
     FunctionSpec {
         name: name.to_owned(),
-        arn: format!("arn:aws:lambda:{REGION}:123456789012:function:{name}"),
+        arn: format!("arn:aws:lambda:{REGION}:{DEV_ACCOUNT}:function:{name}"),
         handler: handler.to_owned(),
         runtime: "nodejs20.x".to_owned(),
         timeout: Duration::from_secs(5),
@@ -71,7 +71,7 @@ impl Harness {
             runtime_dir: workspace_root().join("cli/local/node"),
             aws_endpoint: endpoint.clone(),
             region: REGION.to_owned(),
-            account: "123456789012".to_owned(),
+            account: DEV_ACCOUNT.to_owned(),
             extra_ca_file: None,
             hosts: BTreeMap::new(),
             url_rewrites: BTreeMap::new(),
@@ -237,7 +237,7 @@ fn handlers_get_the_event_lambdas_context_and_only_lambdas_environment() {
     assert_eq!(c["functionVersion"], "$LATEST");
     assert_eq!(
         c["invokedFunctionArn"],
-        format!("arn:aws:lambda:{REGION}:123456789012:function:inspect")
+        format!("arn:aws:lambda:{REGION}:{DEV_ACCOUNT}:function:inspect")
     );
     assert_eq!(c["memoryLimitInMB"], "256", "a string, as in Lambda");
     assert_eq!(c["logGroupName"], "/aws/lambda/inspect");

@@ -6,6 +6,7 @@
 //! service's own API (`tests/moto/inventory.py`, boto3 from the venv).
 
 mod acceptance;
+mod accounts;
 mod after_deploy;
 mod artifact;
 mod faults;
@@ -27,6 +28,29 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub const REGION: &str = "us-east-1";
+
+/// The accounts of the trading platform's profiles (platform-def's
+/// `accounts:`) and its pipeline's tooling account.
+pub const DEV_ACCOUNT: &str = "111111111111";
+pub const STAGING_ACCOUNT: &str = "222222222222";
+pub const PROD_ACCOUNT: &str = "333333333333";
+pub const TOOLING_ACCOUNT: &str = "444444444444";
+/// moto's own default: the emulator's management account when moto is
+/// started without an account ([`Moto::start_in`] with `None`).
+pub const MANAGEMENT_ACCOUNT: &str = "123456789012";
+
+/// The asset bucket `tp bootstrap` creates in `account`'s [`REGION`].
+pub fn asset_bucket(account: &str) -> String {
+    format!("tp-assets-{account}-{REGION}")
+}
+
+/// Temporary credentials in one account.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub access_key: String,
+    pub secret_key: String,
+    pub token: String,
+}
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -64,10 +88,22 @@ pub struct Moto {
 }
 
 impl Moto {
+    /// moto whose default account, where the test credentials act, is the
+    /// dev account: the trading platform deploys `dev` there.
     pub fn start(name: &str) -> Moto {
+        Moto::start_in(name, Some(DEV_ACCOUNT))
+    }
+
+    /// moto whose default (management) account is `account`, or moto's own.
+    pub fn start_in(name: &str, account: Option<&str>) -> Moto {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("tp-moto-{name}-{}.log", std::process::id()));
-        let child = Command::new(python())
+        let mut command = Command::new(python());
+        command.env_remove("MOTO_ACCOUNT_ID");
+        if let Some(account) = account {
+            command.env("MOTO_ACCOUNT_ID", account);
+        }
+        let child = command
             .arg(workspace_root().join("cli/local/moto-launch.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -107,6 +143,26 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The same emulator, read as an operator of `account` (through its
+    /// OrganizationAccountAccessRole); not stopped when dropped.
+    pub fn as_operator_of(&self, account: &str) -> MotoAccount<'_> {
+        MotoAccount {
+            moto: self,
+            account: account.to_owned(),
+        }
+    }
+
+    /// The OrganizationAccountAccessRole credentials of `account`.
+    pub fn operator_credentials(&self, account: &str) -> Credentials {
+        let out = self.python(&["credentials", account]);
+        let c: Value = serde_json::from_slice(&out.stdout).expect("credentials JSON");
+        Credentials {
+            access_key: c["AccessKeyId"].as_str().unwrap().to_owned(),
+            secret_key: c["SecretAccessKey"].as_str().unwrap().to_owned(),
+            token: c["SessionToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
     /// What exists in the region, read through each service's API.
     pub fn inventory(&self) -> Value {
         let out = self.python(&["inventory"]);
@@ -119,16 +175,6 @@ impl Moto {
         self.python(&["alarm-state", name, state]);
     }
 
-    /// The object `key` of `bucket`, as text.
-    pub fn get(&self, bucket: &str, key: &str) -> String {
-        String::from_utf8(self.python(&["get", bucket, key]).stdout).expect("UTF-8")
-    }
-
-    /// Writes `text` to `key` of `bucket`.
-    pub fn put(&self, bucket: &str, key: &str, text: &str) {
-        self.python(&["put", bucket, key, text]);
-    }
-
     /// Sends one message to queue `name`.
     pub fn send(&self, queue: &str) {
         self.python(&["send", queue]);
@@ -139,21 +185,61 @@ impl Moto {
     }
 
     fn python(&self, args: &[&str]) -> Output {
-        let out = Command::new(python())
-            .arg(workspace_root().join("tests/moto/inventory.py"))
-            .arg(self.endpoint())
-            .arg(REGION)
-            .args(args)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .output()
-            .expect("run inventory.py");
-        assert!(
-            out.status.success(),
-            "inventory.py {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        inventory_py(&self.endpoint(), None, args)
+    }
+}
+
+/// `tests/moto/inventory.py ENDPOINT REGION ARGS`, in `account` (through
+/// its OrganizationAccountAccessRole) or the default account.
+fn inventory_py(endpoint: &str, account: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(python());
+    match account {
+        Some(account) => command.env("TP_ACCOUNT", account),
+        None => command.env_remove("TP_ACCOUNT"),
+    };
+    let out = command
+        .arg(workspace_root().join("tests/moto/inventory.py"))
+        .arg(endpoint)
+        .arg(REGION)
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("run inventory.py");
+    assert!(
+        out.status.success(),
+        "inventory.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// [`Moto`]'s reads, in another account.
+pub struct MotoAccount<'a> {
+    moto: &'a Moto,
+    account: String,
+}
+
+impl MotoAccount<'_> {
+    /// What exists in the region of this account.
+    pub fn inventory(&self) -> Value {
+        let out = self.python(&["inventory"]);
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("inventory: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
+    }
+
+    /// The object `key` of `bucket`, as text.
+    pub fn get(&self, bucket: &str, key: &str) -> String {
+        String::from_utf8(self.python(&["get", bucket, key]).stdout).expect("UTF-8")
+    }
+
+    /// Writes `text` to `key` of `bucket`.
+    pub fn put(&self, bucket: &str, key: &str, text: &str) {
+        self.python(&["put", bucket, key, text]);
+    }
+
+    fn python(&self, args: &[&str]) -> Output {
+        inventory_py(&self.moto.endpoint(), Some(&self.account), args)
     }
 }
 
@@ -232,6 +318,84 @@ pub fn run(mut command: Command) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// `tp` with `credentials` instead of the test credentials.
+pub fn tp_as(endpoint: &str, dir: &Path, credentials: &Credentials) -> Command {
+    let mut command = tp(endpoint, dir);
+    command
+        .env("AWS_ACCESS_KEY_ID", &credentials.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &credentials.secret_key)
+        .env("AWS_SESSION_TOKEN", &credentials.token);
+    command
+}
+
+/// Bootstraps `account` as its operator would, trusting the dev account,
+/// whose credentials (the tests' default) then deploy into it.
+pub fn bootstrap_trusting_dev(moto: &Moto, endpoint: &str, dir: &Path, account: &str) {
+    let mut command = tp_as(endpoint, dir, &moto.operator_credentials(account));
+    command.args([
+        "bootstrap",
+        "--account",
+        account,
+        "--trust",
+        DEV_ACCOUNT,
+        "--region",
+        REGION,
+    ]);
+    let run = run(command);
+    assert_eq!(run.code, 0, "{run}");
+}
+
+/// Deploys the trading platform's dev-profile template of `suffix` into
+/// `account` (bootstrapped), as its operator, through the deploy engine:
+/// a stack another profile's deploy then updates in place, which `tp`
+/// alone cannot set up since each profile has its own account.
+pub fn deploy_dev_template_into(
+    endpoint: &str,
+    dir: &Path,
+    moto: &Moto,
+    account: &str,
+    suffix: &str,
+) {
+    let mut platform = platform_def::platform();
+    platform.accounts = None;
+    let deployment =
+        platform_core::synth::Deployment::new(&platform, suffix, Some("dev"), &[REGION.to_owned()])
+            .expect("deployment");
+    let operator = moto.operator_credentials(account);
+    let connection = cli::aws::Connection {
+        endpoint_url: Some(endpoint.to_owned()),
+        credentials: Some(aws_credential_types::Credentials::new(
+            operator.access_key,
+            operator.secret_key,
+            Some(operator.token),
+            None,
+            "e2e",
+        )),
+        target: None,
+    };
+    let opts = cli::commands::DeployOptions {
+        approval: cli::commands::Approval::Never,
+        allow_replace: Vec::new(),
+        no_execute: false,
+        outputs_file: dir.join("tp.out/outputs-operator.json"),
+        resume: String::new(),
+        role_arn: None,
+        run_after_deploy: true,
+    };
+    let code = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(cli::commands::deploy_platform(
+            &platform,
+            &deployment,
+            &connection,
+            &opts,
+        ))
+        .expect("deploy of the dev template");
+    assert_eq!(code, 0);
 }
 
 /// `tp ARGS` against `endpoint` in `dir`.

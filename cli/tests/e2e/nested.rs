@@ -35,7 +35,8 @@ fn a_split_platform_deploys_with_its_nested_stacks_to_moto() {
     let dir = scratch("nested");
     let run = tp_run(&endpoint, &dir, &["bootstrap", "--region", REGION]);
     assert_eq!(run.code, 0, "{run}");
-    let bucket = "tp-assets-123456789012-us-east-1";
+    let bucket = asset_bucket(DEV_ACCOUNT);
+    let bucket = bucket.as_str();
 
     let code = workspace_root().join("platform-core/tests/fixtures/handler");
     let platform = platform_core::generate::platform(DECLARED, REGION, &code.to_string_lossy());

@@ -1,13 +1,13 @@
 //! `tp promote`: a deploy records a release (every environment's templates,
 //! by content hash, in the asset bucket); promoting deploys the target
 //! environment's templates from the release the source runs, after asking,
-//! and refuses an artifact that no longer matches its hash.
+//! and refuses an artifact that no longer matches its hash. Staging and
+//! prod run in accounts of their own, bootstrapped to trust the dev
+//! account, whose credentials promote from one to the other.
 
 use serde_json::Value;
 
 use super::*;
-
-const BUCKET: &str = "tp-assets-123456789012-us-east-1";
 
 #[test]
 fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
@@ -20,7 +20,25 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
     }
     let dir = scratch("promote");
     let tp = |args: &[&str]| tp_run(&proxy.endpoint(), &dir, args);
-    assert_eq!(tp(&["bootstrap", "--region", REGION]).code, 0);
+    for account in [STAGING_ACCOUNT, PROD_ACCOUNT] {
+        let mut bootstrap = tp_as(&proxy.endpoint(), &dir, &moto.operator_credentials(account));
+        bootstrap.args([
+            "bootstrap",
+            "--account",
+            account,
+            "--trust",
+            DEV_ACCOUNT,
+            "--region",
+            REGION,
+        ]);
+        let run = run(bootstrap);
+        assert_eq!(run.code, 0, "{run}");
+    }
+    let (staging, prod) = (
+        moto.as_operator_of(STAGING_ACCOUNT),
+        moto.as_operator_of(PROD_ACCOUNT),
+    );
+    let (staging_bucket, prod_bucket) = (asset_bucket(STAGING_ACCOUNT), asset_bucket(PROD_ACCOUNT));
 
     // Nothing recorded for staging yet.
     let run = tp(&[
@@ -47,15 +65,23 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
     assert_eq!(run.code, 0, "{run}");
     assert!(run.stdout.contains("release "), "{run}");
     let current: Value =
-        serde_json::from_str(&moto.get(BUCKET, "releases/current/staging.json")).unwrap();
+        serde_json::from_str(&staging.get(&staging_bucket, "releases/current/staging.json"))
+            .unwrap();
     let id = current["release"].as_str().unwrap().to_owned();
     let record: Value =
-        serde_json::from_str(&moto.get(BUCKET, &format!("releases/{id}.json"))).unwrap();
-    let prod = &record["environments"]["prod"];
-    assert_eq!(prod["profile"], "prod");
-    assert_eq!(prod["stack"]["name"], "trading-platform-us-east-1-prod");
+        serde_json::from_str(&staging.get(&staging_bucket, &format!("releases/{id}.json")))
+            .unwrap();
+    let recorded = &record["environments"]["prod"];
+    assert_eq!(recorded["profile"], "prod");
+    assert_eq!(recorded["stack"]["name"], "trading-platform-us-east-1-prod");
     assert_eq!(record["environments"]["dev"]["profile"], "dev");
-    let prod_template = prod["stack"]["template"].as_str().unwrap().to_owned();
+    let prod_template = recorded["stack"]["template"].as_str().unwrap().to_owned();
+    // Staging landed in its own account, not in dev's.
+    assert_eq!(
+        staging.inventory()["stacks"]["trading-platform-us-east-1-staging"],
+        "CREATE_COMPLETE"
+    );
+    assert!(names(&moto.inventory(), "stacks").is_empty());
 
     // Without a terminal, a promotion is refused unless --yes.
     let promote = [
@@ -64,7 +90,7 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
     let run = tp(&promote);
     assert_eq!(run.code, 6, "{run}");
     assert!(
-        !moto.inventory()["stacks"]
+        !prod.inventory()["stacks"]
             .as_object()
             .unwrap()
             .contains_key("trading-platform-us-east-1-prod")
@@ -77,10 +103,13 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
         "{run}"
     );
     assert_eq!(
-        moto.inventory()["stacks"]["trading-platform-us-east-1-prod"],
+        prod.inventory()["stacks"]["trading-platform-us-east-1-prod"],
         "CREATE_COMPLETE"
     );
-    let now: Value = serde_json::from_str(&moto.get(BUCKET, "releases/current/prod.json")).unwrap();
+    // The release and the code it names were copied into prod's account.
+    let now: Value =
+        serde_json::from_str(&prod.get(&prod_bucket, "releases/current/prod.json")).unwrap();
+    prod.get(&prod_bucket, &format!("releases/{id}.json"));
     assert_eq!(now["release"], id.as_str());
     // What was deployed is the release's prod template, which is also what
     // this definition synthesizes for prod.
@@ -97,8 +126,8 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
     assert_eq!(run.code, 0, "{run}");
 
     // An artifact changed after it was recorded is refused.
-    moto.put(
-        BUCKET,
+    staging.put(
+        &staging_bucket,
         &format!("templates/{prod_template}.json"),
         "{\"Resources\": {}}",
     );

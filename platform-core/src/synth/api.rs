@@ -20,13 +20,7 @@ use crate::spec::{ApiSpec, Auth};
 use crate::template::{RemovalPolicy, Resource, Value};
 
 use super::assets::sha256_hex;
-use super::iam;
 use super::{Context, SynthError};
-
-/// The logical id of the account-wide settings that point API Gateway at the
-/// role it logs with (one per account and region).
-const ACCOUNT_ID: &str = "ApiGatewayAccount";
-const ACCOUNT_ROLE_ID: &str = "ApiGatewayCloudWatchRole";
 
 /// The access-log line, one JSON object per request.
 const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.user","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationLatency":"$context.integrationLatency","latency":"$context.responseLatency","errorMessage":"$context.error.message","xrayTraceId":"$context.xrayTraceId"}"#;
@@ -206,7 +200,6 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
     }
     cx.add(&deployment, deployment_resource)?;
 
-    account_logging(cx)?;
     let log_group = format!("{id}AccessLogGroup");
     cx.add(
         &log_group,
@@ -242,8 +235,10 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
                 ("ThrottlingBurstLimit", Value::from(throttle.burst)),
             ])]),
         )
-        .prop("Tags", cx.tag_list())
-        .depends_on(ACCOUNT_ID);
+        // Execution logging needs the account's API Gateway logging role,
+        // which the bootstrap stack sets (one per account and region): an
+        // environment is deployed into a bootstrapped region.
+        .prop("Tags", cx.tag_list());
     super::checkov_skip(
         &mut stage,
         &[
@@ -262,59 +257,6 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
         ],
     );
     cx.add(&format!("{id}Stage"), stage)
-}
-
-/// The account-level role API Gateway writes execution and access logs with.
-fn account_logging(cx: &mut Context<'_>) -> Result<(), SynthError> {
-    if cx.template.resources.contains_key(ACCOUNT_ID) {
-        return Ok(());
-    }
-    let statements = [iam::Statement::allow(
-        "WriteApiGatewayLogs",
-        &[
-            "logs:CreateLogGroup",
-            "logs:CreateLogStream",
-            "logs:DescribeLogGroups",
-            "logs:DescribeLogStreams",
-            "logs:FilterLogEvents",
-            "logs:GetLogEvents",
-            "logs:PutLogEvents",
-        ],
-        vec![Value::sub(
-            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*",
-        )],
-    )];
-    cx.add(
-        ACCOUNT_ROLE_ID,
-        Resource::new("AWS::IAM::Role")
-            .prop(
-                "RoleName",
-                cx.physical_name(
-                    crate::catalog::ROLE_SHORT_TYPE,
-                    crate::catalog::API_ACCOUNT_ROLE_PURPOSE,
-                ),
-            )
-            .prop(
-                "AssumeRolePolicyDocument",
-                iam::document(&[iam::service_trust(
-                    "ApiGatewayAssumeRole",
-                    "apigateway.amazonaws.com",
-                )]),
-            )
-            .prop(
-                "Policies",
-                Value::list([Value::map([
-                    ("PolicyName", Value::str("api-gateway-logs")),
-                    ("PolicyDocument", iam::document(&statements)),
-                ])]),
-            )
-            .prop("Tags", cx.tag_list()),
-    )?;
-    cx.add(
-        ACCOUNT_ID,
-        Resource::new("AWS::ApiGateway::Account")
-            .prop("CloudWatchRoleArn", Value::get_att(ACCOUNT_ROLE_ID, "Arn")),
-    )
 }
 
 /// Plain JSON data as a template value.

@@ -8,6 +8,7 @@
 mod api;
 mod assets;
 mod aurora;
+pub mod bootstrap;
 mod constructs;
 mod drift;
 mod events;

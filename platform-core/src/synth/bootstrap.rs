@@ -1,0 +1,896 @@
+//! The bootstrap stack `tp bootstrap` deploys in each account and region:
+//! what every deploy there relies on and that no environment's stack may
+//! own, because it is one per account and region.
+//!
+//! - the asset bucket deploys upload code and large templates to (encrypted,
+//!   versioned, public access blocked, TLS-only, old versions and stale
+//!   assets expired) and the SSM parameter naming it;
+//! - the deploy role ([`accounts::deploy_role_name`]) the tooling accounts
+//!   and operators assume: exactly what `tp deploy`, `diff`, `verify`,
+//!   `destroy`, `status`, `drift` and `promote` call, on the platform's own
+//!   stacks and names for the suffixes deployed here;
+//! - the execution role ([`accounts::execution_role_name`]) CloudFormation
+//!   changes those stacks with, and the permissions boundary
+//!   ([`accounts::boundary_policy_name`]) of the roles they create, both
+//!   generated from the synthesized templates ([`super::execution`]);
+//! - API Gateway's CloudWatch role and the account's
+//!   `AWS::ApiGateway::Account` setting naming it, which every stage's
+//!   execution logging needs: a setting per account and region, so no
+//!   environment's stack can own it without the last one deployed taking it
+//!   from the others. Environments are therefore deployed into a
+//!   bootstrapped region.
+
+use crate::accounts;
+use crate::naming::Suffix;
+use crate::spec::Platform;
+use crate::template::{Output, Resource, Template, Value};
+
+use super::execution::{self, ExecutionPolicy, Scope};
+use super::iam::{self, Statement};
+use super::{ASSET_BUCKET_SSM_NAME, Deployment, SynthError, pipeline};
+
+/// The bootstrap stack's name, the same in every account and region.
+pub const BOOTSTRAP_STACK: &str = "tp-bootstrap";
+/// The bootstrap stack's output naming the asset bucket.
+pub const BOOTSTRAP_OUTPUT: &str = "AssetBucketName";
+/// The asset bucket of the account and region the stack is in.
+pub const ASSET_BUCKET_NAME: &str = "tp-assets-${AWS::AccountId}-${AWS::Region}";
+
+/// What one bootstrap stack is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootstrapOptions {
+    /// The region code (`us-east-1`).
+    pub region: String,
+    /// The account bootstrapped (12 digits).
+    pub account: String,
+    /// Tooling accounts whose principals may assume the deploy role (as
+    /// far as their own policies let them), as `cdk bootstrap --trust`.
+    pub trust: Vec<String>,
+    /// Principal ARNs (a role or user) that may assume the deploy role.
+    pub operators: Vec<String>,
+    /// `(suffix, profile)` of each environment deployed into this account
+    /// and region: the deploy and execution roles reach exactly their stacks.
+    pub suffixes: Vec<(String, String)>,
+    /// The pipeline stack's suffix (`cicd`): its stack is covered too when
+    /// the pipeline runs in this account and region.
+    pub pipeline_suffix: Option<String>,
+}
+
+/// The bootstrap stack's template for `opts`. Errors name a bad account id,
+/// principal, region, suffix or profile.
+pub fn bootstrap_template(
+    platform: &Platform,
+    opts: &BootstrapOptions,
+) -> Result<Template, SynthError> {
+    let stacks = covered_stacks(platform, opts)?;
+    let templates: Vec<&Template> = stacks.iter().flat_map(|s| s.templates()).collect();
+    let suffixes: Vec<String> = opts.suffixes.iter().map(|(s, _)| s.clone()).collect();
+    let scope = Scope {
+        platform,
+        region: &opts.region,
+        suffixes: &suffixes,
+    };
+    let policy = execution::execution_policy(&templates, &scope);
+    let boundary = execution::boundary_policy(&templates, &scope);
+    assemble(opts, &stacks, &policy, &boundary)
+}
+
+/// The stacks the roles manage, synthesized.
+struct Covered {
+    name: String,
+    templates: Vec<Template>,
+    after_deploy: Vec<String>,
+}
+
+impl Covered {
+    fn templates(&self) -> impl Iterator<Item = &Template> {
+        self.templates.iter()
+    }
+}
+
+fn covered_stacks(
+    platform: &Platform,
+    opts: &BootstrapOptions,
+) -> Result<Vec<Covered>, SynthError> {
+    if !platform.regions.contains(&opts.region) {
+        return Err(SynthError::Invalid(format!(
+            "region `{}` is not one of the platform's regions ({})",
+            opts.region,
+            platform.regions.join(", ")
+        )));
+    }
+    if !accounts::is_account_id(&opts.account) {
+        return Err(SynthError::Invalid(format!(
+            "account `{}` is not an AWS account id (12 digits)",
+            opts.account
+        )));
+    }
+    for t in &opts.trust {
+        if !accounts::is_account_id(t) {
+            return Err(SynthError::Invalid(format!(
+                "trusted account `{t}` is not an AWS account id (12 digits); name the tooling account, e.g. 444444444444"
+            )));
+        }
+    }
+    for o in &opts.operators {
+        if !(o.starts_with("arn:") && o.contains(":iam::")) {
+            return Err(SynthError::Invalid(format!(
+                "operator `{o}` is not an IAM principal ARN (arn:aws:iam::ACCOUNT:role/NAME or :user/NAME)"
+            )));
+        }
+    }
+    let mut covered = Vec::new();
+    for (suffix, profile) in &opts.suffixes {
+        let deployment = Deployment::new(
+            platform,
+            suffix,
+            Some(profile),
+            std::slice::from_ref(&opts.region),
+        )
+        .map_err(|e| SynthError::Invalid(e.to_string()))?;
+        for stack in super::synth(platform, &deployment)?.stacks {
+            covered.push(Covered {
+                name: stack.name.clone(),
+                after_deploy: stack
+                    .after_deploy
+                    .iter()
+                    .map(|a| a.function_name.clone())
+                    .collect(),
+                templates: std::iter::once(stack.template)
+                    .chain(stack.nested.into_iter().map(|n| n.template))
+                    .collect(),
+            });
+        }
+    }
+    if let (Some(p), Some(suffix)) = (&platform.pipeline, &opts.pipeline_suffix) {
+        let here = match &p.account {
+            Some(account) => *account == opts.account,
+            None => platform.accounts.is_none(),
+        };
+        if here && p.region == opts.region {
+            let suffix = Suffix::new(suffix, platform.suffix_max)
+                .map_err(|e| SynthError::Invalid(format!("pipeline suffix: {e}")))?;
+            for stack in pipeline::synth_pipeline(platform, &suffix)?.stacks {
+                covered.push(Covered {
+                    name: stack.name,
+                    after_deploy: Vec::new(),
+                    templates: vec![stack.template],
+                });
+            }
+        }
+    }
+    Ok(covered)
+}
+
+const ASSET_BUCKET: &str = "AssetBucket";
+const DEPLOY_ROLE: &str = "DeployRole";
+const EXECUTION_ROLE: &str = "ExecutionRole";
+const BOUNDARY_POLICY: &str = "PermissionsBoundary";
+const API_GATEWAY_ROLE: &str = "ApiGatewayCloudWatchRole";
+
+fn assemble(
+    opts: &BootstrapOptions,
+    stacks: &[Covered],
+    policy: &ExecutionPolicy,
+    boundary: &[Value],
+) -> Result<Template, SynthError> {
+    let mut t = Template {
+        description: format!(
+            "tp bootstrap of {}: the asset bucket, the deploy and execution roles, the permissions boundary and API Gateway's logging role",
+            opts.region
+        ),
+        ..Template::default()
+    };
+    let mut add = |id: &str, r: Resource| {
+        t.add(id, r)
+            .map_err(|e| SynthError::DuplicateId(e.0.clone()))
+    };
+    add(ASSET_BUCKET, asset_bucket())?;
+    add("AssetBucketPolicy", asset_bucket_policy())?;
+    add(
+        "AssetBucketParameter",
+        Resource::new("AWS::SSM::Parameter")
+            .prop("Name", ASSET_BUCKET_SSM_NAME)
+            .prop("Type", "String")
+            .prop("Value", Value::reference(ASSET_BUCKET))
+            .prop("Description", "The tp asset bucket of this region"),
+    )?;
+    if let Some(role) = deploy_role(opts, stacks) {
+        add(DEPLOY_ROLE, role)?;
+    }
+    add(EXECUTION_ROLE, execution_role(&opts.region))?;
+    for (id, resource) in execution_policies(&opts.region, policy)? {
+        add(&id, resource)?;
+    }
+    if !boundary.is_empty() {
+        add(
+            BOUNDARY_POLICY,
+            Resource::new("AWS::IAM::ManagedPolicy")
+                .prop(
+                    "ManagedPolicyName",
+                    accounts::boundary_policy_name(&opts.region),
+                )
+                .prop(
+                    "Description",
+                    "The permissions boundary of every role the platform creates",
+                )
+                .prop("PolicyDocument", policy_document(boundary.to_vec())),
+        )?;
+    }
+    add(API_GATEWAY_ROLE, api_gateway_role(&opts.region))?;
+    add(
+        "ApiGatewayAccount",
+        Resource::new("AWS::ApiGateway::Account")
+            .prop("CloudWatchRoleArn", Value::get_att(API_GATEWAY_ROLE, "Arn")),
+    )?;
+    t.outputs.insert(
+        BOOTSTRAP_OUTPUT.into(),
+        Output {
+            value: Value::reference(ASSET_BUCKET),
+            description: "The bucket tp deploys upload to".into(),
+            export: None,
+        },
+    );
+    Ok(t)
+}
+
+fn asset_bucket() -> Resource {
+    let t = Value::Bool(true);
+    let mut bucket = Resource::new("AWS::S3::Bucket")
+        .prop("BucketName", Value::sub(ASSET_BUCKET_NAME))
+        .prop(
+            "BucketEncryption",
+            Value::map([(
+                "ServerSideEncryptionConfiguration",
+                Value::list([Value::map([
+                    (
+                        "ServerSideEncryptionByDefault",
+                        Value::map([("SSEAlgorithm", Value::str("AES256"))]),
+                    ),
+                    ("BucketKeyEnabled", t.clone()),
+                ])]),
+            )]),
+        )
+        .prop(
+            "VersioningConfiguration",
+            Value::map([("Status", Value::str("Enabled"))]),
+        )
+        .prop(
+            "PublicAccessBlockConfiguration",
+            Value::map([
+                ("BlockPublicAcls", t.clone()),
+                ("BlockPublicPolicy", t.clone()),
+                ("IgnorePublicAcls", t.clone()),
+                ("RestrictPublicBuckets", t),
+            ]),
+        )
+        .prop(
+            "OwnershipControls",
+            Value::map([(
+                "Rules",
+                Value::list([Value::map([(
+                    "ObjectOwnership",
+                    Value::str("BucketOwnerEnforced"),
+                )])]),
+            )]),
+        )
+        .prop(
+            "LifecycleConfiguration",
+            Value::map([(
+                "Rules",
+                Value::list([Value::map([
+                    ("Id", Value::str("ExpireOldAssets")),
+                    ("Status", Value::str("Enabled")),
+                    // `tp deploy` uploads again whatever has expired.
+                    ("ExpirationInDays", Value::Int(365)),
+                    (
+                        "NoncurrentVersionExpiration",
+                        Value::map([("NoncurrentDays", Value::Int(30))]),
+                    ),
+                    (
+                        "AbortIncompleteMultipartUpload",
+                        Value::map([("DaysAfterInitiation", Value::Int(1))]),
+                    ),
+                ])]),
+            )]),
+        );
+    super::checkov_skip(
+        &mut bucket,
+        &[(
+            "CKV_AWS_18",
+            "Holds only content-addressed deploy artifacts (code zips, templates, release records) that tp writes and CloudFormation reads; who deployed what is in CloudFormation's stack events and CloudTrail, and an access-log bucket would itself need one",
+        )],
+    );
+    bucket
+}
+
+fn asset_bucket_policy() -> Resource {
+    let deny = Statement {
+        principal: Some(Value::str("*")),
+        condition: Some(Value::map([(
+            "Bool",
+            Value::map([("aws:SecureTransport", Value::str("false"))]),
+        )])),
+        effect: "Deny",
+        ..Statement::allow(
+            "TlsOnly",
+            &["s3:*"],
+            vec![
+                Value::get_att(ASSET_BUCKET, "Arn"),
+                Value::sub(format!("${{{ASSET_BUCKET}.Arn}}/*")),
+            ],
+        )
+    };
+    Resource::new("AWS::S3::BucketPolicy")
+        .prop("Bucket", Value::reference(ASSET_BUCKET))
+        .prop("PolicyDocument", iam::document(&[deny]))
+}
+
+fn arn(service: &str, region: &str, resource: &str) -> Value {
+    Value::sub(format!(
+        "arn:${{AWS::Partition}}:{service}:{region}:${{AWS::AccountId}}:{resource}"
+    ))
+}
+
+/// The literal physical names of `cfn_type` resources (their `property`).
+fn names<'a>(stacks: &'a [Covered], cfn_type: &'a str, property: &'a str) -> Vec<&'a str> {
+    let mut out: Vec<&str> = stacks
+        .iter()
+        .flat_map(|s| s.templates())
+        .flat_map(|t| t.resources.values())
+        .filter(|r| r.cfn_type == cfn_type)
+        .filter_map(|r| match r.properties.get(property) {
+            Some(Value::Str(name)) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The deploy role, or none when nobody outside the account is to assume
+/// it (operators in the account deploy with their own credentials).
+fn deploy_role(opts: &BootstrapOptions, stacks: &[Covered]) -> Option<Resource> {
+    let mut principals: Vec<Value> = opts
+        .trust
+        .iter()
+        .map(|a| Value::sub(format!("arn:${{AWS::Partition}}:iam::{a}:root")))
+        .collect();
+    principals.extend(opts.operators.iter().map(|o| Value::str(o.clone())));
+    if principals.is_empty() {
+        return None;
+    }
+    let trust = Statement {
+        principal: Some(Value::map([("AWS", Value::List(principals))])),
+        ..Statement::allow("AssumedByTrustedAccounts", &["sts:AssumeRole"], Vec::new())
+    };
+    let statements = deploy_statements(opts, stacks);
+    let role = Resource::new("AWS::IAM::Role")
+        .prop("RoleName", accounts::deploy_role_name(&opts.region))
+        .prop(
+            "Description",
+            "tp deploy, diff, verify, destroy, status, drift and promote of the platform's stacks",
+        )
+        .prop("AssumeRolePolicyDocument", iam::document(&[trust]))
+        .prop(
+            "Policies",
+            Value::list([Value::map([
+                ("PolicyName", Value::str("tp-deploy")),
+                ("PolicyDocument", iam::document(&statements)),
+            ])]),
+        );
+    Some(role)
+}
+
+/// What the deploy role may do: the calls `tp` makes, on the covered
+/// stacks' names.
+fn deploy_statements(opts: &BootstrapOptions, stacks: &[Covered]) -> Vec<Statement> {
+    let region = opts.region.as_str();
+    let mut stack_arns = Vec::new();
+    for s in stacks {
+        stack_arns.push(arn(
+            "cloudformation",
+            region,
+            &format!("stack/{}/*", s.name),
+        ));
+        // Nested stacks are named after their parent.
+        stack_arns.push(arn(
+            "cloudformation",
+            region,
+            &format!("stack/{}-*/*", s.name),
+        ));
+    }
+    let bucket = format!("arn:${{AWS::Partition}}:s3:::{ASSET_BUCKET_NAME}");
+    let mut statements = Vec::new();
+    if !stack_arns.is_empty() {
+        statements.push(Statement::allow(
+            "ManageStacks",
+            &[
+                "cloudformation:CreateChangeSet",
+                "cloudformation:DeleteChangeSet",
+                "cloudformation:DeleteStack",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:DescribeStackResourceDrifts",
+                "cloudformation:DescribeStacks",
+                "cloudformation:DetectStackDrift",
+                "cloudformation:ExecuteChangeSet",
+                "cloudformation:GetTemplate",
+                "cloudformation:ListStackResources",
+                "cloudformation:SetStackPolicy",
+            ],
+            stack_arns,
+        ));
+    }
+    statements.extend([
+        Statement::allow(
+            "ReadBootstrapStack",
+            &["cloudformation:DescribeStacks"],
+            vec![arn(
+                "cloudformation",
+                region,
+                &format!("stack/{BOOTSTRAP_STACK}/*"),
+            )],
+        ),
+        Statement::allow(
+            "DriftDetectionStatus",
+            &["cloudformation:DescribeStackDriftDetectionStatus"],
+            vec![Value::str("*")],
+        ),
+        Statement::allow(
+            "ReadAssetBucketName",
+            &["ssm:GetParameter", "ssm:GetParameters"],
+            vec![arn(
+                "ssm",
+                region,
+                &format!("parameter{ASSET_BUCKET_SSM_NAME}"),
+            )],
+        ),
+        Statement::allow(
+            "UploadAssets",
+            &["s3:GetObject", "s3:ListBucket", "s3:PutObject"],
+            vec![
+                Value::sub(bucket.clone()),
+                Value::sub(format!("{bucket}/*")),
+            ],
+        ),
+        Statement {
+            condition: Some(Value::map([(
+                "StringEquals",
+                Value::map([(
+                    "iam:PassedToService",
+                    Value::str("cloudformation.amazonaws.com"),
+                )]),
+            )])),
+            ..Statement::allow(
+                "PassExecutionRole",
+                &["iam:PassRole"],
+                vec![Value::get_att(EXECUTION_ROLE, "Arn")],
+            )
+        },
+    ]);
+    let buckets = names(stacks, "AWS::S3::Bucket", "BucketName");
+    if !buckets.is_empty() {
+        statements.push(Statement::allow(
+            "EmptyBucketsOnDestroy",
+            &[
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+                "s3:ListBucket",
+                "s3:ListBucketVersions",
+            ],
+            buckets
+                .iter()
+                .flat_map(|b| {
+                    [
+                        Value::sub(format!("arn:${{AWS::Partition}}:s3:::{b}")),
+                        Value::sub(format!("arn:${{AWS::Partition}}:s3:::{b}/*")),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    let alarms = names(stacks, "AWS::CloudWatch::Alarm", "AlarmName");
+    if !alarms.is_empty() {
+        statements.push(Statement::allow(
+            "ReadAlarms",
+            &["cloudwatch:DescribeAlarms"],
+            alarms
+                .iter()
+                .map(|a| arn("cloudwatch", region, &format!("alarm:{a}")))
+                .collect(),
+        ));
+    }
+    let queues = names(stacks, "AWS::SQS::Queue", "QueueName");
+    if !queues.is_empty() {
+        statements.push(Statement::allow(
+            "ReadQueues",
+            &["sqs:GetQueueAttributes"],
+            queues.iter().map(|q| arn("sqs", region, q)).collect(),
+        ));
+    }
+    let mut functions: Vec<&str> = stacks
+        .iter()
+        .flat_map(|s| s.after_deploy.iter().map(String::as_str))
+        .collect();
+    functions.sort_unstable();
+    functions.dedup();
+    if !functions.is_empty() {
+        statements.push(Statement::allow(
+            "RunAfterDeploy",
+            &["lambda:InvokeFunction"],
+            functions
+                .iter()
+                .map(|f| arn("lambda", region, &format!("function:{f}")))
+                .collect(),
+        ));
+    }
+    statements.push(Statement::allow(
+        "WhoAmI",
+        &["sts:GetCallerIdentity"],
+        vec![Value::str("*")],
+    ));
+    statements
+}
+
+/// `{"Version": .., "Statement": statements}` for statements given as values.
+fn policy_document(statements: Vec<Value>) -> Value {
+    Value::map([
+        ("Version", Value::str("2012-10-17")),
+        ("Statement", Value::List(statements)),
+    ])
+}
+
+/// The execution role. Its policy is the managed policies of
+/// [`execution_policies`]; none leaves the role without permissions:
+/// CloudFormation can then change nothing with it, which a deploy reports
+/// resource by resource.
+fn execution_role(region: &str) -> Resource {
+    let trust = Statement {
+        principal: Some(Value::map([(
+            "Service",
+            Value::str("cloudformation.amazonaws.com"),
+        )])),
+        ..Statement::allow("AssumedByCloudFormation", &["sts:AssumeRole"], Vec::new())
+    };
+    Resource::new("AWS::IAM::Role")
+        .prop("RoleName", accounts::execution_role_name(region))
+        .prop(
+            "Description",
+            "CloudFormation creates, updates and deletes the platform's resources with this role",
+        )
+        .prop("AssumeRolePolicyDocument", iam::document(&[trust]))
+}
+
+/// IAM's default quota of managed policies attached to one role.
+const MANAGED_POLICIES_PER_ROLE: usize = 10;
+
+/// The execution policy as managed policies attached to the execution
+/// role, `ExecutionPolicy1..N` (`tp-cfn-exec-<region>-<n>`): it is several
+/// times larger than a role's inline policies may be (10,240 characters),
+/// so it is packed into policies of at most 6,144 characters each. A
+/// policy holding an action that can only be granted on `"*"` names each
+/// such action and why in its checkov skip.
+fn execution_policies(
+    region: &str,
+    policy: &ExecutionPolicy,
+) -> Result<Vec<(String, Resource)>, SynthError> {
+    let packed = execution::pack(&policy.statements).map_err(SynthError::Invalid)?;
+    if packed.len() > MANAGED_POLICIES_PER_ROLE {
+        return Err(SynthError::Invalid(format!(
+            "the execution policy of {region} needs {} managed policies, more than IAM's default quota of {MANAGED_POLICIES_PER_ROLE} per role; raise the quota or split the platform",
+            packed.len()
+        )));
+    }
+    let mut out = Vec::new();
+    for (i, statements) in packed.into_iter().enumerate() {
+        let unscoped: Vec<String> = policy
+            .unscoped
+            .iter()
+            .filter(|(action, _)| {
+                statements.iter().any(|s| {
+                    let j = s.to_json();
+                    j["Resource"] == "*"
+                        && match &j["Action"] {
+                            serde_json::Value::String(a) => a == action,
+                            serde_json::Value::Array(a) => a.iter().any(|x| x == action.as_str()),
+                            _ => false,
+                        }
+                })
+            })
+            .map(|(action, why)| format!("{action}: {why}"))
+            .collect();
+        let mut resource = Resource::new("AWS::IAM::ManagedPolicy")
+            .prop(
+                "ManagedPolicyName",
+                format!("{}-{}", accounts::execution_role_name(region), i + 1),
+            )
+            .prop(
+                "Description",
+                format!(
+                    "Part {} of what CloudFormation needs to create, update and delete the platform's resources",
+                    i + 1
+                ),
+            )
+            .prop("PolicyDocument", policy_document(statements))
+            .prop("Roles", Value::list([Value::reference(EXECUTION_ROLE)]));
+        if !unscoped.is_empty() {
+            let why = unscoped.join("; ");
+            super::checkov_skip(
+                &mut resource,
+                &[
+                    ("CKV_AWS_109", why.as_str()),
+                    ("CKV_AWS_111", why.as_str()),
+                    ("CKV_AWS_356", why.as_str()),
+                ],
+            );
+        }
+        out.push((format!("ExecutionPolicy{}", i + 1), resource));
+    }
+    Ok(out)
+}
+
+/// The role API Gateway writes every stage's execution and access logs in
+/// this account and region with.
+fn api_gateway_role(region: &str) -> Resource {
+    let statements = [Statement::allow(
+        "WriteApiGatewayLogs",
+        &[
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:DescribeLogGroups",
+            "logs:DescribeLogStreams",
+            "logs:FilterLogEvents",
+            "logs:GetLogEvents",
+            "logs:PutLogEvents",
+        ],
+        vec![Value::sub(
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*",
+        )],
+    )];
+    Resource::new("AWS::IAM::Role")
+        .prop("RoleName", accounts::api_gateway_logs_role_name(region))
+        .prop(
+            "AssumeRolePolicyDocument",
+            iam::document(&[iam::service_trust(
+                "ApiGatewayAssumeRole",
+                "apigateway.amazonaws.com",
+            )]),
+        )
+        .prop(
+            "Policies",
+            Value::list([Value::map([
+                ("PolicyName", Value::str("api-gateway-logs")),
+                ("PolicyDocument", iam::document(&statements)),
+            ])]),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value as Json, json};
+
+    use super::*;
+    use crate::spec::PerProfile;
+
+    fn dev_account() -> BootstrapOptions {
+        BootstrapOptions {
+            region: "us-east-1".into(),
+            account: "111111111111".into(),
+            trust: vec!["444444444444".into()],
+            operators: vec!["arn:aws:iam::111111111111:role/Admin".into()],
+            suffixes: vec![("dev".into(), "dev".into())],
+            pipeline_suffix: Some("cicd".into()),
+        }
+    }
+
+    fn json(platform: &Platform, opts: &BootstrapOptions) -> Json {
+        bootstrap_template(platform, opts).unwrap().to_json()
+    }
+
+    fn statement<'a>(policy: &'a Json, sid: &str) -> &'a Json {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no statement {sid} in {policy:#}"))
+    }
+
+    #[test]
+    fn the_asset_bucket_its_parameter_and_output_keep_their_names() {
+        let t = json(&super::super::tests::sample(), &dev_account());
+        let r = &t["Resources"];
+        assert_eq!(
+            r["AssetBucket"]["Properties"]["BucketName"],
+            json!({"Fn::Sub": "tp-assets-${AWS::AccountId}-${AWS::Region}"})
+        );
+        assert_eq!(
+            r["AssetBucketParameter"]["Properties"]["Name"],
+            "/tp/bootstrap/asset-bucket"
+        );
+        assert_eq!(
+            t["Outputs"][BOOTSTRAP_OUTPUT]["Value"],
+            json!({"Ref": "AssetBucket"})
+        );
+        assert_eq!(
+            r["AssetBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Condition"],
+            json!({"Bool": {"aws:SecureTransport": "false"}})
+        );
+    }
+
+    #[test]
+    fn the_deploy_role_trusts_the_tooling_accounts_and_the_operators_only() {
+        let t = json(&super::super::tests::sample(), &dev_account());
+        let role = &t["Resources"]["DeployRole"]["Properties"];
+        assert_eq!(role["RoleName"], "tp-deploy-us-east-1");
+        assert_eq!(
+            role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+            json!({"AWS": [
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::444444444444:root"},
+                "arn:aws:iam::111111111111:role/Admin"
+            ]})
+        );
+        let mut alone = dev_account();
+        alone.trust.clear();
+        alone.operators.clear();
+        let t = json(&super::super::tests::sample(), &alone);
+        assert!(t["Resources"].get("DeployRole").is_none());
+    }
+
+    #[test]
+    fn the_deploy_role_reaches_exactly_the_stacks_and_names_of_the_suffixes_deployed_here() {
+        let t = json(&super::super::tests::sample(), &dev_account());
+        let policy = &t["Resources"]["DeployRole"]["Properties"]["Policies"][0]["PolicyDocument"];
+        let text = policy.to_string();
+        assert!(text.contains("stack/trading-us-east-1-dev/*"), "{text}");
+        assert!(text.contains("stack/trading-us-east-1-dev-*/*"), "{text}");
+        assert!(!text.contains("-prod"), "prod is not deployed here: {text}");
+        assert!(!text.contains("us-west-2"), "{text}");
+        assert_eq!(
+            statement(policy, "PassExecutionRole")["Resource"],
+            json!({"Fn::GetAtt": ["ExecutionRole", "Arn"]})
+        );
+        let alarms = statement(policy, "ReadAlarms")["Resource"].to_string();
+        assert!(alarms.contains("alarm:alarm-"), "{alarms}");
+        assert!(alarms.contains("-us-east-1-dev"), "{alarms}");
+        for (sid, _) in [("ReadQueues", ()), ("WhoAmI", ()), ("UploadAssets", ())] {
+            statement(policy, sid);
+        }
+        // Only what takes no resource is granted on "*".
+        for s in policy["Statement"].as_array().unwrap() {
+            if s["Resource"] == "*" {
+                assert!(
+                    [
+                        "sts:GetCallerIdentity",
+                        "cloudformation:DescribeStackDriftDetectionStatus"
+                    ]
+                    .contains(&s["Action"].as_str().unwrap()),
+                    "{s}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_pipeline_stack_is_covered_only_in_its_own_account_and_region() {
+        let mut platform = super::super::tests::sample();
+        let with = |platform: &Platform, opts: &BootstrapOptions| {
+            json(platform, opts)["Resources"]["DeployRole"].to_string()
+        };
+        assert!(with(&platform, &dev_account()).contains("trading-pipeline-us-east-1-cicd"));
+        platform.accounts = Some(PerProfile::Same("111111111111".into()));
+        assert!(!with(&platform, &dev_account()).contains("pipeline"));
+        platform.pipeline.as_mut().unwrap().account = Some("111111111111".into());
+        assert!(with(&platform, &dev_account()).contains("trading-pipeline-us-east-1-cicd"));
+        let mut west = dev_account();
+        west.region = "us-west-2".into();
+        assert!(!with(&platform, &west).contains("pipeline"));
+    }
+
+    #[test]
+    fn api_gateway_logging_is_set_once_per_account_and_region_here() {
+        let t = json(&super::super::tests::sample(), &dev_account());
+        let r = &t["Resources"];
+        assert_eq!(r["ApiGatewayAccount"]["Type"], "AWS::ApiGateway::Account");
+        assert_eq!(
+            r["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"],
+            json!({"Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]})
+        );
+        assert_eq!(
+            r["ApiGatewayCloudWatchRole"]["Properties"]["RoleName"],
+            "tp-apigateway-logs-us-east-1"
+        );
+    }
+
+    #[test]
+    fn the_execution_role_carries_the_generated_policy_and_the_boundary_is_a_managed_policy() {
+        let platform = super::super::tests::sample();
+        let opts = dev_account();
+        let stacks = covered_stacks(&platform, &opts).unwrap();
+        let templates: Vec<&Template> = stacks.iter().flat_map(|s| s.templates()).collect();
+        let suffixes = vec!["dev".to_owned()];
+        let scope = Scope {
+            platform: &platform,
+            region: &opts.region,
+            suffixes: &suffixes,
+        };
+        let policy = execution::execution_policy(&templates, &scope);
+        let boundary = execution::boundary_policy(&templates, &scope);
+        let t = assemble(&opts, &stacks, &policy, &boundary)
+            .unwrap()
+            .to_json();
+        let r = &t["Resources"];
+        assert_eq!(
+            r["ExecutionRole"]["Properties"]["RoleName"],
+            "tp-cfn-exec-us-east-1"
+        );
+        assert_eq!(
+            r["ExecutionRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+            json!({"Service": "cloudformation.amazonaws.com"})
+        );
+        // Every statement of the generated policy, in managed policies
+        // attached to the role (too large for its inline policies).
+        let mut attached = Vec::new();
+        for n in 1.. {
+            let Some(p) = r.get(format!("ExecutionPolicy{n}")) else {
+                break;
+            };
+            assert_eq!(p["Type"], "AWS::IAM::ManagedPolicy");
+            assert_eq!(
+                p["Properties"]["ManagedPolicyName"],
+                format!("tp-cfn-exec-us-east-1-{n}")
+            );
+            assert_eq!(p["Properties"]["Roles"], json!([{"Ref": "ExecutionRole"}]));
+            attached.extend(
+                p["Properties"]["PolicyDocument"]["Statement"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        let mut expected: Vec<serde_json::Value> =
+            policy.statements.iter().map(Value::to_json).collect();
+        let key = |v: &serde_json::Value| v.to_string();
+        attached.sort_by_key(key);
+        expected.sort_by_key(key);
+        assert!(attached.len() > 1);
+        assert_eq!(attached, expected);
+        assert!(r["ExecutionRole"]["Properties"].get("Policies").is_none());
+        assert_eq!(r["PermissionsBoundary"]["Type"], "AWS::IAM::ManagedPolicy");
+        assert_eq!(
+            r["PermissionsBoundary"]["Properties"]["ManagedPolicyName"],
+            "tp-boundary-us-east-1"
+        );
+        // Without statements neither gets an (invalid) empty policy.
+        let t = assemble(&opts, &stacks, &ExecutionPolicy::default(), &[])
+            .unwrap()
+            .to_json();
+        assert!(t["Resources"].get("ExecutionPolicy1").is_none());
+        assert!(t["Resources"].get("PermissionsBoundary").is_none());
+    }
+
+    #[test]
+    fn bad_accounts_principals_regions_and_profiles_are_named() {
+        let platform = super::super::tests::sample();
+        let error = |change: fn(&mut BootstrapOptions)| {
+            let mut opts = dev_account();
+            change(&mut opts);
+            bootstrap_template(&platform, &opts)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            error(|o| o.trust = vec!["4444".into()]).contains("`4444` is not an AWS account id")
+        );
+        assert!(error(|o| o.account = "dev".into()).contains("`dev` is not an AWS account id"));
+        assert!(
+            error(|o| o.operators = vec!["Admin".into()])
+                .contains("`Admin` is not an IAM principal ARN")
+        );
+        assert!(error(|o| o.region = "eu-west-1".into()).contains("eu-west-1"));
+        assert!(error(|o| o.suffixes = vec![("dev".into(), "qa".into())]).contains("qa"));
+    }
+}
