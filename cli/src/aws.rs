@@ -66,8 +66,8 @@ pub struct Connection {
 /// deploy role is assumed with (CloudTrail shows it).
 #[derive(Clone, Debug)]
 pub struct AccountTarget {
-    /// 12 digits.
-    pub account: String,
+    /// 12 digits; `None`: the caller's own account.
+    pub account: Option<String>,
     /// `tp-deploy-dev`: 2 to 64 of `[A-Za-z0-9+=,.@-]`.
     pub session_name: String,
 }
@@ -105,10 +105,12 @@ impl Connection {
         }
     }
 
-    /// The same connection, landing in `account` (see [`Session::new`]).
+    /// The same connection, landing in `account` (`None`: the caller's),
+    /// through its deploy role where one lets the caller in (see
+    /// [`Session::new`]).
     pub fn in_account(&self, account: Option<String>, session_name: &str) -> Connection {
         Connection {
-            target: account.map(|account| AccountTarget {
+            target: Some(AccountTarget {
                 account,
                 session_name: session_name.to_owned(),
             }),
@@ -193,11 +195,12 @@ impl Session {
     /// exist, so a missing one is reported once, before any call.
     ///
     /// With a target account ([`Connection::target`]) the session acts in
-    /// that account: credentials already in it are used as they are;
-    /// otherwise the account's deploy role (`tp bootstrap`) is assumed,
-    /// STS must then say the target account, and CloudFormation is given
-    /// the account's execution role. Credentials that can do neither are
-    /// refused ([`exit::WRONG_ACCOUNT`]) before any change.
+    /// that account through its deploy role (`tp bootstrap`): STS must then
+    /// say the target account, and CloudFormation is given the account's
+    /// execution role. Credentials already in the account that the deploy
+    /// role does not trust are used as they are; credentials elsewhere that
+    /// cannot assume it are refused ([`exit::WRONG_ACCOUNT`]) before any
+    /// change.
     pub async fn new(region: &str, connection: &Connection) -> anyhow::Result<Session> {
         let mut config = load_config(region, connection, None).await;
         check_credentials(&config).await?;
@@ -206,21 +209,24 @@ impl Session {
         if let Some(target) = &connection.target {
             let (caller, caller_arn) = caller_identity(&config).await?;
             account = caller.clone();
-            if caller != target.account {
-                let role = platform_core::accounts::role_arn(
-                    &target.account,
-                    &platform_core::accounts::deploy_role_name(region),
-                );
-                // Asked once here to tell a refusal from a network error,
-                // then through the provider, which renews the credentials
-                // before they expire (a deploy may outlast them).
-                let assumed = aws_sdk_sts::Client::new(&config)
-                    .assume_role()
-                    .role_arn(&role)
-                    .role_session_name(&target.session_name)
-                    .send()
-                    .await;
-                if let Err(e) = assumed {
+            let wanted = target.account.clone().unwrap_or_else(|| caller.clone());
+            let role = platform_core::accounts::role_arn(
+                &wanted,
+                &platform_core::accounts::deploy_role_name(region),
+            );
+            // As `cdk deploy` does, the deploy role is preferred also in the
+            // caller's own account: a pipeline's deploy job holds nothing
+            // but the right to assume it. Asked once here to tell a refusal
+            // from a network error, then through the provider, which renews
+            // the credentials before they expire (a deploy may outlast them).
+            let assumed = aws_sdk_sts::Client::new(&config)
+                .assume_role()
+                .role_arn(&role)
+                .role_session_name(&target.session_name)
+                .send()
+                .await;
+            match assumed {
+                Err(e) => {
                     let err = sts_error(region, &config, &format!("assume {role}"), e);
                     if err
                         .downcast_ref::<Exit>()
@@ -228,39 +234,52 @@ impl Session {
                     {
                         return Err(err);
                     }
-                    return Err(wrong_account(
-                        &caller,
-                        &caller_arn,
-                        &target.account,
-                        &format!("its deploy role {role} cannot be assumed ({err:#})"),
-                    ));
+                    // In its own account the caller may act with its own
+                    // credentials (an administrator, or an account that was
+                    // bootstrapped trusting nobody).
+                    if caller != wanted {
+                        return Err(wrong_account(
+                            &caller,
+                            &caller_arn,
+                            &wanted,
+                            &format!("its deploy role {role} cannot be assumed ({err:#})"),
+                        ));
+                    }
                 }
-                let provider = aws_config::sts::AssumeRoleProvider::builder(&role)
-                    .session_name(&target.session_name)
-                    .configure(&config)
-                    .build()
+                Ok(_) => {
+                    let provider = aws_config::sts::AssumeRoleProvider::builder(&role)
+                        .session_name(&target.session_name)
+                        .configure(&config)
+                        .build()
+                        .await;
+                    config = load_config(
+                        region,
+                        connection,
+                        Some(
+                            aws_credential_types::provider::SharedCredentialsProvider::new(
+                                provider,
+                            ),
+                        ),
+                    )
                     .await;
-                config = load_config(
-                    region,
-                    connection,
-                    Some(aws_credential_types::provider::SharedCredentialsProvider::new(provider)),
-                )
-                .await;
-                check_credentials(&config).await?;
-                let (now, now_arn) = caller_identity(&config).await?;
-                if now != target.account {
-                    return Err(wrong_account(
-                        &caller,
-                        &caller_arn,
-                        &target.account,
-                        &format!("assuming {role} gave credentials in account {now} ({now_arn})"),
+                    check_credentials(&config).await?;
+                    let (now, now_arn) = caller_identity(&config).await?;
+                    if now != wanted {
+                        return Err(wrong_account(
+                            &caller,
+                            &caller_arn,
+                            &wanted,
+                            &format!(
+                                "assuming {role} gave credentials in account {now} ({now_arn})"
+                            ),
+                        ));
+                    }
+                    account = now;
+                    execution_role = Some(platform_core::accounts::role_arn(
+                        &wanted,
+                        &platform_core::accounts::execution_role_name(region),
                     ));
                 }
-                account = now;
-                execution_role = Some(platform_core::accounts::role_arn(
-                    &target.account,
-                    &platform_core::accounts::execution_role_name(region),
-                ));
             }
         }
         let attempt = attempt_timeout();

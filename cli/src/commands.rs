@@ -862,9 +862,9 @@ pub async fn bootstrap(
             suffixes: suffixes.clone(),
             pipeline_suffix: request.pipeline_suffix.clone(),
         };
-        let template = platform_core::synth::bootstrap::bootstrap_template(platform, &opts)
+        let stacks = platform_core::synth::bootstrap::bootstrap_stacks(platform, &opts)
             .map_err(|e| Exit::new(exit::INVALID_INPUT, format!("cannot bootstrap: {e}")))?;
-        templates.push(template);
+        templates.push(stacks);
     }
     let environments: Vec<&str> = suffixes.iter().map(|(s, _)| s.as_str()).collect();
     println!(
@@ -880,21 +880,20 @@ pub async fn bootstrap(
             format!(", trusting {}", request.trust.join(", "))
         }
     );
-    let targets: Vec<Target<'_>> = sessions
-        .into_iter()
-        .zip(&templates)
-        .map(|(session, template)| Target {
-            session,
-            name: stacks::BOOTSTRAP_STACK.to_owned(),
-            body: template.to_string_pretty(),
-            template: template.to_json(),
-            assets: Vec::new(),
-            nested: &[],
-            needs_bucket: false,
-            guard_alarms: Vec::new(),
-            rollback_window_minutes: 0,
-        })
-        .collect();
+    let target = |session: &Session,
+                  name: &str,
+                  template: &platform_core::template::Template,
+                  needs_bucket: bool| Target {
+        session: session.clone(),
+        name: name.to_owned(),
+        body: template.to_string_pretty(),
+        template: template.to_json(),
+        assets: Vec::new(),
+        nested: &[],
+        needs_bucket,
+        guard_alarms: Vec::new(),
+        rollback_window_minutes: 0,
+    };
     let opts = DeployOptions {
         approval: Approval::Never,
         allow_replace: Vec::new(),
@@ -904,18 +903,34 @@ pub async fn bootstrap(
         role_arn: None,
         run_after_deploy: false,
     };
-    let runs = join_all(targets.iter().map(|t| async {
-        let p = prepare(t, Mode::Deploy, &opts.resume, None).await?;
-        if p.changes.is_none() {
-            println!("{} ({}): up to date", p.name, p.region);
+    // Per region, the bucket's stack first: the IAM's template is uploaded
+    // to that bucket (too large to pass inline).
+    let runs = join_all(sessions.iter().zip(&templates).map(|(session, pair)| {
+        let opts = &opts;
+        async move {
+            let storage = target(session, stacks::BOOTSTRAP_STACK, &pair.storage, false);
+            let access = target(
+                session,
+                platform_core::synth::bootstrap::ACCESS_STACK,
+                &pair.access,
+                true,
+            );
+            for (t, last) in [(&storage, false), (&access, true)] {
+                let p = prepare(t, Mode::Deploy, &opts.resume, None).await?;
+                if p.changes.is_none() {
+                    println!("{} ({}): up to date", p.name, p.region);
+                }
+                execute(&p, t, &BTreeSet::new(), opts).await?;
+                if !last {
+                    let bucket = stacks::asset_bucket(&t.session).await?;
+                    println!(
+                        "{} ({}): asset bucket {bucket}, recorded in SSM as {ASSET_BUCKET_SSM_NAME}",
+                        p.name, p.region
+                    );
+                }
+            }
+            anyhow::Ok(())
         }
-        execute(&p, t, &BTreeSet::new(), &opts).await?;
-        let bucket = stacks::asset_bucket(&t.session).await?;
-        println!(
-            "{} ({}): asset bucket {bucket}, recorded in SSM as {ASSET_BUCKET_SSM_NAME}",
-            p.name, p.region
-        );
-        anyhow::Ok(())
     }))
     .await;
     runs.into_iter().collect::<anyhow::Result<Vec<()>>>()?;

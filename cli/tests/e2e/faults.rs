@@ -195,9 +195,10 @@ fn throttling_dropped_connections_and_slow_answers_are_retried() {
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(proxy.applied("DescribeStacks"), 2);
     assert_eq!(proxy.applied("CreateChangeSet"), 1);
+    // The bootstrap's two stacks, and the dropped request once more.
     assert_eq!(
         proxy.seen("CreateChangeSet"),
-        2,
+        3,
         "the dropped request was sent again"
     );
     assert_eq!(proxy.applied("DescribeChangeSet"), 1);

@@ -263,7 +263,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     let inventory = moto.inventory();
     assert_eq!(
         names(&inventory, "stacks"),
-        ["tp-bootstrap"],
+        ["tp-bootstrap", "tp-bootstrap-access"],
         "{inventory:#}"
     );
     assert_eq!(names(&inventory, "buckets"), [bucket], "{inventory:#}");
@@ -331,7 +331,10 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     );
     assert_eq!(staging.inventory()["stacks"][&stack], "UPDATE_COMPLETE");
     // Nothing of it is in dev's account.
-    assert_eq!(names(&moto.inventory(), "stacks"), ["tp-bootstrap"]);
+    assert_eq!(
+        names(&moto.inventory(), "stacks"),
+        ["tp-bootstrap", "tp-bootstrap-access"]
+    );
     assert_eq!(proxy.applied(MIGRATE_INVOKE), 4, "{run}");
 
     // Diff now finds nothing in staging.

@@ -161,7 +161,7 @@ fn a_split_platform_deploys_with_its_nested_stacks_to_moto() {
     let inventory = moto.inventory();
     assert_eq!(
         names(&inventory, "stacks"),
-        ["tp-bootstrap"],
+        ["tp-bootstrap", "tp-bootstrap-access"],
         "{inventory:#}"
     );
     for key in ["tables", "queues", "functions", "topics"] {

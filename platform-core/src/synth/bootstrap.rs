@@ -75,6 +75,60 @@ pub fn bootstrap_template(
     assemble(opts, &stacks, &policy, &boundary)
 }
 
+/// The stack holding the bootstrap's IAM: the deploy role, the execution
+/// role and its policies, the permissions boundary.
+pub const ACCESS_STACK: &str = "tp-bootstrap-access";
+
+/// One region's bootstrap as it is deployed: two stacks. The execution
+/// role's generated policies make the whole larger than CloudFormation
+/// takes inline (51,200 bytes), and a larger template must come from a
+/// bucket, so the bucket's stack ([`BOOTSTRAP_STACK`]) is deployed first
+/// and the IAM's ([`ACCESS_STACK`]) is uploaded to that bucket.
+#[derive(Debug, Clone)]
+pub struct BootstrapStacks {
+    /// The asset bucket, its policy and SSM parameter, API Gateway's
+    /// logging role and account setting.
+    pub storage: Template,
+    /// The deploy role, the execution role and its managed policies, the
+    /// permissions boundary.
+    pub access: Template,
+}
+
+/// [`bootstrap_template`], split into the two stacks it is deployed as.
+pub fn bootstrap_stacks(
+    platform: &Platform,
+    opts: &BootstrapOptions,
+) -> Result<BootstrapStacks, SynthError> {
+    let mut storage = bootstrap_template(platform, opts)?;
+    let mut access = Template {
+        description: format!(
+            "tp bootstrap of {}: the deploy and execution roles and the permissions boundary",
+            opts.region
+        ),
+        ..Template::default()
+    };
+    let ids: Vec<String> = storage
+        .resources
+        .keys()
+        .filter(|id| {
+            [DEPLOY_ROLE, EXECUTION_ROLE, BOUNDARY_POLICY].contains(&id.as_str())
+                || id.starts_with("ExecutionPolicy")
+        })
+        .cloned()
+        .collect();
+    for id in ids {
+        let resource = storage.resources.remove(&id).expect("listed");
+        access.resources.insert(id, resource);
+    }
+    for t in [&storage, &access] {
+        let dangling = t.dangling_references();
+        if !dangling.is_empty() {
+            return Err(SynthError::Dangling(dangling));
+        }
+    }
+    Ok(BootstrapStacks { storage, access })
+}
+
 /// The stacks the roles manage, synthesized.
 struct Covered {
     name: String,
@@ -870,6 +924,34 @@ mod tests {
             .to_json();
         assert!(t["Resources"].get("ExecutionPolicy1").is_none());
         assert!(t["Resources"].get("PermissionsBoundary").is_none());
+    }
+
+    #[test]
+    fn the_bucket_stack_fits_inline_and_the_iam_goes_to_a_stack_of_its_own() {
+        let platform = super::super::tests::sample();
+        let opts = dev_account();
+        let whole = bootstrap_template(&platform, &opts).unwrap();
+        let stacks = bootstrap_stacks(&platform, &opts).unwrap();
+        let storage = stacks.storage.to_json();
+        let access = stacks.access.to_json();
+        for id in ["AssetBucket", "AssetBucketParameter", "ApiGatewayAccount"] {
+            assert!(storage["Resources"].get(id).is_some(), "{id}");
+        }
+        for id in [
+            "DeployRole",
+            "ExecutionRole",
+            "ExecutionPolicy1",
+            "PermissionsBoundary",
+        ] {
+            assert!(access["Resources"].get(id).is_some(), "{id}");
+            assert!(storage["Resources"].get(id).is_none(), "{id}");
+        }
+        assert_eq!(
+            stacks.storage.resources.len() + stacks.access.resources.len(),
+            whole.resources.len()
+        );
+        assert!(stacks.storage.to_string_pretty().len() <= super::super::limits::MAX_INLINE_BODY);
+        assert!(stacks.storage.outputs.contains_key(BOOTSTRAP_OUTPUT));
     }
 
     #[test]

@@ -285,8 +285,22 @@ static NAMED: &[Named] = &[
 
 /// Resource types the platform never creates, through which an action
 /// would reach further than its own resources (objects of any bucket behind
-/// an access point): never granted when the action has other types.
-const NEVER_CREATED: &[(&str, &str)] = &[("s3", "accesspoint"), ("s3", "accesspointobject")];
+/// an access point; access grants, Batch Operations jobs, Storage Lens):
+/// never granted when the action has other types. Of S3's types the
+/// platform creates only buckets and their objects.
+const NEVER_CREATED: &[(&str, &str)] = &[
+    ("s3", "accessgrant"),
+    ("s3", "accessgrantsinstance"),
+    ("s3", "accessgrantslocation"),
+    ("s3", "accesspoint"),
+    ("s3", "accesspointobject"),
+    ("s3", "job"),
+    ("s3", "multiregionaccesspoint"),
+    ("s3", "multiregionaccesspointrequestarn"),
+    ("s3", "objectlambdaaccesspoint"),
+    ("s3", "storagelensconfiguration"),
+    ("s3", "storagelensgroup"),
+];
 
 fn naming_of(service: &str, resource_type: &str) -> Option<&'static Named> {
     NAMED
