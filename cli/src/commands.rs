@@ -828,6 +828,52 @@ pub fn bootstrap_suffixes(
         .collect()
 }
 
+/// `tp bootstrap --show-template DIR`: writes the bootstrap stacks of
+/// `account` in each region into `dir` and prints the execution role's
+/// actions that can only be granted on `"*"`, each with why. Calls no AWS.
+pub fn show_bootstrap(
+    platform: &Platform,
+    regions: &[String],
+    account: &str,
+    request: &BootstrapRequest,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let suffixes = bootstrap_suffixes(platform, account, &request.suffixes);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    for region in regions {
+        let opts = platform_core::synth::bootstrap::BootstrapOptions {
+            region: region.clone(),
+            account: account.to_owned(),
+            trust: request.trust.clone(),
+            operators: request.operators.clone(),
+            suffixes: suffixes.clone(),
+            pipeline_suffix: request.pipeline_suffix.clone(),
+        };
+        let pair = platform_core::synth::bootstrap::bootstrap_stacks(platform, &opts)
+            .map_err(|e| Exit::new(exit::INVALID_INPUT, format!("cannot bootstrap: {e}")))?;
+        for (name, template) in [
+            (stacks::BOOTSTRAP_STACK, &pair.storage),
+            (platform_core::synth::bootstrap::ACCESS_STACK, &pair.access),
+        ] {
+            let path = dir.join(format!("{name}-{account}-{region}.template.json"));
+            std::fs::write(&path, template.to_string_pretty())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        let unscoped = platform_core::synth::bootstrap::unscoped_actions(platform, &opts)
+            .map_err(|e| Exit::new(exit::INVALID_INPUT, format!("cannot bootstrap: {e}")))?;
+        println!(
+            "{region}: {} actions of the execution role can only be granted on \"*\":",
+            unscoped.len()
+        );
+        for (action, why) in unscoped {
+            println!("  {action}: {why}");
+        }
+    }
+    Ok(())
+}
+
 /// `tp bootstrap`: deploys the bootstrap stack in each region, after
 /// checking that the credentials are in the account asked for.
 pub async fn bootstrap(

@@ -78,6 +78,12 @@ enum Command {
         /// The pipeline stack's suffix, covered where the pipeline runs.
         #[arg(long, default_value = "cicd")]
         pipeline_suffix: String,
+        /// Write the bootstrap stacks' templates into DIR (`tp-bootstrap`
+        /// and `tp-bootstrap-access` per region) and list the actions that
+        /// can only be granted on `*`, without calling AWS (needs
+        /// `--account`), like `cdk bootstrap --show-template`.
+        #[arg(long, value_name = "DIR")]
+        show_template: Option<PathBuf>,
         /// Region to bootstrap (repeatable); defaults to every declared region.
         #[arg(long = "region")]
         regions: Vec<String>,
@@ -322,6 +328,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             operators,
             suffixes,
             pipeline_suffix,
+            show_template,
             regions,
         } => {
             for (flag, id) in account
@@ -361,6 +368,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 suffixes,
                 pipeline_suffix: Some(pipeline_suffix),
             };
+            if let Some(dir) = show_template {
+                let Some(account) = &request.account else {
+                    return Err(InvalidInput(
+                        "--show-template needs --account: the templates name the account's environments"
+                            .into(),
+                    )
+                    .into());
+                };
+                commands::show_bootstrap(&platform, &regions, account, &request, &dir)?;
+                return Ok(exit::OK);
+            }
             with_aws(commands::bootstrap(
                 &platform,
                 &regions,

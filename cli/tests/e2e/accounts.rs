@@ -222,3 +222,105 @@ fn a_tooling_account_deploys_into_the_account_that_trusts_it_and_nowhere_else() 
     }
     assert!(stacks(&moto.as_operator_of(TOOLING_ACCOUNT).inventory()).is_empty());
 }
+
+/// Every `Allow` statement of a template's IAM policies, with its actions
+/// and resources as written.
+fn allow_statements(template: &Value) -> Vec<(Vec<String>, Vec<Value>)> {
+    let as_list = |v: &Value| match v {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    };
+    let mut out = Vec::new();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        let p = &resource["Properties"];
+        let mut documents = vec![p["PolicyDocument"].clone()];
+        for policy in as_list(&p["Policies"]) {
+            documents.push(policy["PolicyDocument"].clone());
+        }
+        for document in documents {
+            for s in as_list(&document["Statement"]) {
+                if s["Effect"] == "Allow" {
+                    let actions = as_list(&s["Action"])
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned())
+                        .collect();
+                    out.push((actions, as_list(&s["Resource"])));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn show_template_writes_the_bootstrap_stacks_and_names_every_action_granted_on_star() {
+    let dir = scratch("show-template");
+    let run = super::run({
+        let mut c = tp_without_aws(&dir);
+        c.args([
+            "bootstrap",
+            "--show-template",
+            "boot",
+            "--region",
+            "us-east-1",
+        ]);
+        c
+    });
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains("--show-template needs --account"),
+        "{run}"
+    );
+    assert!(!dir.join("boot").exists());
+
+    let run = super::run({
+        let mut c = tp_without_aws(&dir);
+        c.args([
+            "bootstrap",
+            "--account",
+            DEV_ACCOUNT,
+            "--trust",
+            TOOLING_ACCOUNT,
+            "--region",
+            "us-east-1",
+            "--show-template",
+            "boot",
+        ]);
+        c
+    });
+    assert_eq!(run.code, 0, "{run}");
+    let read = |name: &str| -> Value {
+        let path = dir
+            .join("boot")
+            .join(format!("{name}-{DEV_ACCOUNT}-us-east-1.template.json"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let storage = read("tp-bootstrap");
+    let access = read("tp-bootstrap-access");
+    assert!(storage["Resources"].get("AssetBucket").is_some());
+    assert!(storage["Resources"].get("ApiGatewayAccount").is_some());
+    assert!(access["Resources"].get("ExecutionPolicy1").is_some());
+    // What the command lists is exactly what the execution role grants on
+    // "*", and no policy of the access stack grants a wildcard action.
+    let listed: std::collections::BTreeSet<String> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .map(|l| l.split_once(": ").unwrap().0.to_owned())
+        .collect();
+    assert!(listed.contains("kms:CreateKey"), "{run}");
+    let mut on_star = std::collections::BTreeSet::new();
+    for (id, resource) in access["Resources"].as_object().unwrap() {
+        let single = serde_json::json!({"Resources": {id: resource}});
+        for (actions, resources) in allow_statements(&single) {
+            for a in &actions {
+                assert!(!a.contains('*'), "{id}: wildcard action {a}");
+            }
+            if resources.iter().any(|r| r == "*") && id.starts_with("ExecutionPolicy") {
+                on_star.extend(actions);
+            }
+        }
+    }
+    assert_eq!(on_star, listed);
+}

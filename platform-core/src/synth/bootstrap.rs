@@ -75,6 +75,23 @@ pub fn bootstrap_template(
     assemble(opts, &stacks, &policy, &boundary)
 }
 
+/// The execution role's actions that can only be granted on `"*"` in
+/// `opts`' bootstrap, each with why, sorted by action.
+pub fn unscoped_actions(
+    platform: &Platform,
+    opts: &BootstrapOptions,
+) -> Result<Vec<(String, String)>, SynthError> {
+    let stacks = covered_stacks(platform, opts)?;
+    let templates: Vec<&Template> = stacks.iter().flat_map(|s| s.templates()).collect();
+    let suffixes: Vec<String> = opts.suffixes.iter().map(|(s, _)| s.clone()).collect();
+    let scope = Scope {
+        platform,
+        region: &opts.region,
+        suffixes: &suffixes,
+    };
+    Ok(execution::execution_policy(&templates, &scope).unscoped)
+}
+
 /// The stack holding the bootstrap's IAM: the deploy role, the execution
 /// role and its policies, the permissions boundary.
 pub const ACCESS_STACK: &str = "tp-bootstrap-access";
