@@ -250,7 +250,10 @@ fn handlers_get_the_event_lambdas_context_and_only_lambdas_environment() {
         first["remaining"][1].as_i64().unwrap(),
     );
     assert!(r1 <= 5_000 && r1 > 4_000, "remaining {r1}");
-    assert!(r2 <= r1 - 30, "remaining went from {r1} to {r2}");
+    // 30 ms passed between the two readings; each is `deadline -
+    // Date.now()`, whole milliseconds of the wall clock, so the difference
+    // may show 1 ms less than the monotonic timer waited.
+    assert!(r2 <= r1 - 29, "remaining went from {r1} to {r2}");
     assert!(result.duration >= Duration::from_millis(30));
     assert!(
         first["trace"].as_str().unwrap().starts_with("Root=1-"),
