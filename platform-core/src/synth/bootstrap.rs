@@ -306,65 +306,25 @@ fn assemble(
 }
 
 fn asset_bucket() -> Resource {
-    let t = Value::Bool(true);
-    let mut bucket = Resource::new("AWS::S3::Bucket")
-        .prop("BucketName", Value::sub(ASSET_BUCKET_NAME))
-        .prop(
-            "BucketEncryption",
-            Value::map([(
-                "ServerSideEncryptionConfiguration",
-                Value::list([Value::map([
-                    (
-                        "ServerSideEncryptionByDefault",
-                        Value::map([("SSEAlgorithm", Value::str("AES256"))]),
-                    ),
-                    ("BucketKeyEnabled", t.clone()),
-                ])]),
-            )]),
-        )
-        .prop(
-            "VersioningConfiguration",
-            Value::map([("Status", Value::str("Enabled"))]),
-        )
-        .prop(
-            "PublicAccessBlockConfiguration",
-            Value::map([
-                ("BlockPublicAcls", t.clone()),
-                ("BlockPublicPolicy", t.clone()),
-                ("IgnorePublicAcls", t.clone()),
-                ("RestrictPublicBuckets", t),
-            ]),
-        )
-        .prop(
-            "OwnershipControls",
-            Value::map([(
-                "Rules",
-                Value::list([Value::map([(
-                    "ObjectOwnership",
-                    Value::str("BucketOwnerEnforced"),
-                )])]),
-            )]),
-        )
-        .prop(
-            "LifecycleConfiguration",
-            Value::map([(
-                "Rules",
-                Value::list([Value::map([
-                    ("Id", Value::str("ExpireOldAssets")),
-                    ("Status", Value::str("Enabled")),
-                    // `tp deploy` uploads again whatever has expired.
-                    ("ExpirationInDays", Value::Int(365)),
-                    (
-                        "NoncurrentVersionExpiration",
-                        Value::map([("NoncurrentDays", Value::Int(30))]),
-                    ),
-                    (
-                        "AbortIncompleteMultipartUpload",
-                        Value::map([("DaysAfterInitiation", Value::Int(1))]),
-                    ),
-                ])]),
-            )]),
-        );
+    let mut bucket = super::constructs::private_bucket(
+        Value::sub(ASSET_BUCKET_NAME),
+        Value::map([("SSEAlgorithm", Value::str("AES256"))]),
+        false,
+        vec![Value::map([
+            ("Id", Value::str("ExpireOldAssets")),
+            ("Status", Value::str("Enabled")),
+            // `tp deploy` uploads again whatever has expired.
+            ("ExpirationInDays", Value::Int(365)),
+            (
+                "NoncurrentVersionExpiration",
+                Value::map([("NoncurrentDays", Value::Int(30))]),
+            ),
+            (
+                "AbortIncompleteMultipartUpload",
+                Value::map([("DaysAfterInitiation", Value::Int(1))]),
+            ),
+        ])],
+    );
     super::checkov_skip(
         &mut bucket,
         &[(
@@ -376,22 +336,13 @@ fn asset_bucket() -> Resource {
 }
 
 fn asset_bucket_policy() -> Resource {
-    let deny = Statement {
-        principal: Some(Value::str("*")),
-        condition: Some(Value::map([(
-            "Bool",
-            Value::map([("aws:SecureTransport", Value::str("false"))]),
-        )])),
-        effect: "Deny",
-        ..Statement::allow(
-            "TlsOnly",
-            &["s3:*"],
-            vec![
-                Value::get_att(ASSET_BUCKET, "Arn"),
-                Value::sub(format!("${{{ASSET_BUCKET}.Arn}}/*")),
-            ],
-        )
-    };
+    let deny = iam::deny_insecure_transport(
+        "s3:*",
+        vec![
+            Value::get_att(ASSET_BUCKET, "Arn"),
+            Value::sub(format!("${{{ASSET_BUCKET}.Arn}}/*")),
+        ],
+    );
     Resource::new("AWS::S3::BucketPolicy")
         .prop("Bucket", Value::reference(ASSET_BUCKET))
         .prop("PolicyDocument", iam::document(&[deny]))

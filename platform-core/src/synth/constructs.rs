@@ -163,6 +163,58 @@ fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
     statements
 }
 
+/// An S3 bucket with what every bucket the platform and `tp bootstrap`
+/// create has: versioning, default encryption (`encryption`, with S3
+/// Bucket Keys when it is a KMS key), every kind of public access blocked,
+/// ownership enforced for the bucket owner (no ACLs), and `rules` as its
+/// lifecycle.
+pub(crate) fn private_bucket(
+    name: Value,
+    encryption: Value,
+    bucket_key: bool,
+    rules: Vec<Value>,
+) -> Resource {
+    Resource::new("AWS::S3::Bucket")
+        .prop("BucketName", name)
+        .prop(
+            "VersioningConfiguration",
+            Value::map([("Status", Value::str("Enabled"))]),
+        )
+        .prop(
+            "BucketEncryption",
+            Value::map([(
+                "ServerSideEncryptionConfiguration",
+                Value::list([Value::map([
+                    ("ServerSideEncryptionByDefault", encryption),
+                    ("BucketKeyEnabled", Value::Bool(bucket_key)),
+                ])]),
+            )]),
+        )
+        .prop(
+            "PublicAccessBlockConfiguration",
+            Value::map([
+                ("BlockPublicAcls", Value::Bool(true)),
+                ("BlockPublicPolicy", Value::Bool(true)),
+                ("IgnorePublicAcls", Value::Bool(true)),
+                ("RestrictPublicBuckets", Value::Bool(true)),
+            ]),
+        )
+        .prop(
+            "OwnershipControls",
+            Value::map([(
+                "Rules",
+                Value::list([Value::map([(
+                    "ObjectOwnership",
+                    Value::str("BucketOwnerEnforced"),
+                )])]),
+            )]),
+        )
+        .prop(
+            "LifecycleConfiguration",
+            Value::map([("Rules", Value::List(rules))]),
+        )
+}
+
 /// Whether an AWS service writes, on its own behalf, to a resource that
 /// `key` encrypts: EventBridge to dead-letter queues, CloudWatch alarms to
 /// topics.
@@ -371,50 +423,15 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
         ]),
         None => Value::map([("SSEAlgorithm", Value::str("AES256"))]),
     };
-    let mut bucket = Resource::new("AWS::S3::Bucket")
-        .prop(
-            "BucketName",
-            cx.physical_name(Kind::Bucket.info().short_type, name),
-        )
-        .prop(
-            "VersioningConfiguration",
-            Value::map([("Status", Value::str("Enabled"))]),
-        )
-        .prop(
-            "BucketEncryption",
-            Value::map([(
-                "ServerSideEncryptionConfiguration",
-                Value::list([Value::map([
-                    ("ServerSideEncryptionByDefault", encryption),
-                    ("BucketKeyEnabled", Value::Bool(spec.key.is_some())),
-                ])]),
-            )]),
-        )
-        .prop(
-            "PublicAccessBlockConfiguration",
-            Value::map([
-                ("BlockPublicAcls", Value::Bool(true)),
-                ("BlockPublicPolicy", Value::Bool(true)),
-                ("IgnorePublicAcls", Value::Bool(true)),
-                ("RestrictPublicBuckets", Value::Bool(true)),
-            ]),
-        )
-        .prop(
-            "OwnershipControls",
-            Value::map([(
-                "Rules",
-                Value::list([Value::map([(
-                    "ObjectOwnership",
-                    Value::str("BucketOwnerEnforced"),
-                )])]),
-            )]),
-        )
-        .prop(
-            "LifecycleConfiguration",
-            Value::map([("Rules", Value::List(rules))]),
-        )
-        .prop("Tags", cx.tag_list())
-        .removal(RemovalPolicy::Delete);
+    let mut bucket = private_bucket(
+        cx.physical_name(Kind::Bucket.info().short_type, name)
+            .into(),
+        encryption,
+        spec.key.is_some(),
+        rules,
+    )
+    .prop("Tags", cx.tag_list())
+    .removal(RemovalPolicy::Delete);
     if let Some(target) = &spec.access_logs {
         bucket = bucket
             .depends_on(&format!("{}Policy", cx.logical_id(target)))
