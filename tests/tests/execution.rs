@@ -38,11 +38,13 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
-#[test]
-fn every_stage_gets_exactly_the_handler_permissions_of_its_types_and_bounded_roles() {
+/// Runs `check` for every stage's environment in every region: the stage,
+/// the region, every stack template there (nested ones included) and the
+/// scope the bootstrap generates the policies with.
+fn each_stage_and_region(mut check: impl FnMut(&str, &str, &[&Template], &Scope<'_>)) {
+    let platform = platform_def::platform();
     for stage in ["dev", "staging", "prod"] {
         let assembly = synth_trading(stage, stage);
-        let platform = platform_def::platform();
         let suffixes = [stage.to_owned()];
         for region in &assembly.deployment.regions {
             let templates = templates_in(&assembly, region);
@@ -51,76 +53,82 @@ fn every_stage_gets_exactly_the_handler_permissions_of_its_types_and_bounded_rol
                 region,
                 suffixes: &suffixes,
             };
-            let policy = execution_policy(&templates, &scope);
-            let mut expected = BTreeSet::new();
-            for t in resource_types(&templates) {
-                let h = handlers(t).unwrap_or_else(|| panic!("{t} has no handlers"));
-                for a in [h.create, h.read, h.update, h.delete].concat() {
-                    expected.insert(a.to_owned());
-                }
-            }
-            assert!(
-                expected.contains("cloudformation:CreateStack")
-                    || !resource_types(&templates).contains("AWS::CloudFormation::Stack")
-            );
-            let (mut allowed, mut star) = (BTreeSet::new(), BTreeSet::new());
-            for s in &policy.statements {
-                let s = s.to_json();
-                let actions = strings(&s["Action"]);
-                for a in &actions {
-                    assert!(
-                        !a.contains('*') && !a.contains('?'),
-                        "{stage}/{region}: wildcard action {a}"
-                    );
-                }
-                if s["Effect"] != "Allow" {
-                    continue;
-                }
-                if strings(&s["Resource"]).iter().any(|r| r == "*") {
-                    for a in &actions {
-                        let found = iam::lookup(a).unwrap();
-                        assert!(
-                            !found.supports_resource_level(),
-                            "{stage}/{region}: {a} on \"*\" but IAM scopes it"
-                        );
-                        star.insert(a.clone());
-                    }
-                }
-                allowed.extend(actions);
-            }
-            let denied: BTreeSet<String> = policy
-                .denied
-                .iter()
-                .chain(&policy.omitted)
-                .map(|(a, _)| a.clone())
-                .collect();
-            assert!(allowed.is_disjoint(&denied));
-            assert_eq!(
-                allowed.union(&denied).cloned().collect::<BTreeSet<_>>(),
-                expected,
-                "{stage}/{region}"
-            );
-            assert_eq!(stack_actions(&templates).len(), expected.len());
-            let unscoped: BTreeSet<String> =
-                policy.unscoped.iter().map(|(a, _)| a.clone()).collect();
-            assert_eq!(unscoped, star, "{stage}/{region}");
+            check(stage, region, &templates, &scope);
+        }
+    }
+}
 
-            let boundary = json!({ "Fn::Sub": boundary_arn(region) });
-            for t in &templates {
-                for (id, r) in &t.resources {
-                    // The role of the account-wide API Gateway logging
-                    // setting is the bootstrap stack's, not the platform's.
-                    if r.cfn_type == "AWS::IAM::Role" && id != "ApiGatewayCloudWatchRole" {
-                        assert_eq!(
-                            r.properties.get("PermissionsBoundary").map(|v| v.to_json()),
-                            Some(boundary.clone()),
-                            "{stage}/{region}: role {id} carries no boundary"
-                        );
-                    }
+#[test]
+fn every_stage_gets_exactly_the_handler_permissions_of_its_types_and_bounded_roles() {
+    each_stage_and_region(|stage, region, templates, scope| {
+        let policy = execution_policy(templates, scope);
+        let mut expected = BTreeSet::new();
+        for t in resource_types(templates) {
+            let h = handlers(t).unwrap_or_else(|| panic!("{t} has no handlers"));
+            for a in [h.create, h.read, h.update, h.delete].concat() {
+                expected.insert(a.to_owned());
+            }
+        }
+        assert!(
+            expected.contains("cloudformation:CreateStack")
+                || !resource_types(templates).contains("AWS::CloudFormation::Stack")
+        );
+        let (mut allowed, mut star) = (BTreeSet::new(), BTreeSet::new());
+        for s in &policy.statements {
+            let s = s.to_json();
+            let actions = strings(&s["Action"]);
+            for a in &actions {
+                assert!(
+                    !a.contains('*') && !a.contains('?'),
+                    "{stage}/{region}: wildcard action {a}"
+                );
+            }
+            if s["Effect"] != "Allow" {
+                continue;
+            }
+            if strings(&s["Resource"]).iter().any(|r| r == "*") {
+                for a in &actions {
+                    let found = iam::lookup(a).unwrap();
+                    assert!(
+                        !found.supports_resource_level(),
+                        "{stage}/{region}: {a} on \"*\" but IAM scopes it"
+                    );
+                    star.insert(a.clone());
+                }
+            }
+            allowed.extend(actions);
+        }
+        let denied: BTreeSet<String> = policy
+            .denied
+            .iter()
+            .chain(&policy.omitted)
+            .map(|(a, _)| a.clone())
+            .collect();
+        assert!(allowed.is_disjoint(&denied));
+        assert_eq!(
+            allowed.union(&denied).cloned().collect::<BTreeSet<_>>(),
+            expected,
+            "{stage}/{region}"
+        );
+        assert_eq!(stack_actions(templates).len(), expected.len());
+        let unscoped: BTreeSet<String> = policy.unscoped.iter().map(|(a, _)| a.clone()).collect();
+        assert_eq!(unscoped, star, "{stage}/{region}");
+
+        let boundary = json!({ "Fn::Sub": boundary_arn(region) });
+        for t in templates {
+            for (id, r) in &t.resources {
+                // The role of the account-wide API Gateway logging
+                // setting is the bootstrap stack's, not the platform's.
+                if r.cfn_type == "AWS::IAM::Role" && id != "ApiGatewayCloudWatchRole" {
+                    assert_eq!(
+                        r.properties.get("PermissionsBoundary").map(|v| v.to_json()),
+                        Some(boundary.clone()),
+                        "{stage}/{region}: role {id} carries no boundary"
+                    );
                 }
             }
         }
-    }
+    });
 }
 
 /// `Fn::Sub` resolved for account 111111111111 in the `aws` partition.
@@ -476,46 +484,35 @@ const MANAGED_POLICIES_PER_ROLE: usize = 10;
 
 #[test]
 fn the_boundary_fits_one_managed_policy_and_the_execution_policy_fits_the_roles_quota() {
-    for stage in ["dev", "staging", "prod"] {
-        let assembly = synth_trading(stage, stage);
-        let platform = platform_def::platform();
-        let suffixes = [stage.to_owned()];
-        for region in &assembly.deployment.regions {
-            let templates = templates_in(&assembly, region);
-            let scope = Scope {
-                platform: &platform,
-                region,
-                suffixes: &suffixes,
-            };
-            let boundary = boundary_policy(&templates, &scope);
-            let chars = policy_chars(&boundary);
-            assert!(
-                chars <= MANAGED_POLICY_MAX_CHARS,
-                "{stage}/{region}: the boundary takes {chars} characters"
-            );
-            let policy = execution_policy(&templates, &scope);
-            let packed = pack(&policy.statements).unwrap();
-            assert!(
-                packed.len() <= MANAGED_POLICIES_PER_ROLE,
-                "{stage}/{region}: the execution policy needs {} managed policies",
+    each_stage_and_region(|stage, region, templates, scope| {
+        let boundary = boundary_policy(templates, scope);
+        let chars = policy_chars(&boundary);
+        assert!(
+            chars <= MANAGED_POLICY_MAX_CHARS,
+            "{stage}/{region}: the boundary takes {chars} characters"
+        );
+        let policy = execution_policy(templates, scope);
+        let packed = pack(&policy.statements).unwrap();
+        assert!(
+            packed.len() <= MANAGED_POLICIES_PER_ROLE,
+            "{stage}/{region}: the execution policy needs {} managed policies",
+            packed.len()
+        );
+        assert!(
+            packed
+                .iter()
+                .all(|p| policy_chars(p) <= MANAGED_POLICY_MAX_CHARS)
+        );
+        assert_eq!(
+            packed.iter().map(Vec::len).sum::<usize>(),
+            policy.statements.len()
+        );
+        if stage == "dev" && region == "us-east-1" {
+            eprintln!(
+                "dev/us-east-1: boundary {chars} characters; execution policy {} characters in {} managed policies",
+                policy_chars(&policy.statements),
                 packed.len()
             );
-            assert!(
-                packed
-                    .iter()
-                    .all(|p| policy_chars(p) <= MANAGED_POLICY_MAX_CHARS)
-            );
-            assert_eq!(
-                packed.iter().map(Vec::len).sum::<usize>(),
-                policy.statements.len()
-            );
-            if stage == "dev" && region == "us-east-1" {
-                eprintln!(
-                    "dev/us-east-1: boundary {chars} characters; execution policy {} characters in {} managed policies",
-                    policy_chars(&policy.statements),
-                    packed.len()
-                );
-            }
         }
-    }
+    });
 }
