@@ -175,7 +175,7 @@ pub(crate) fn sample() -> Platform {
                     key: "data".into(),
                 }),
             ),
-            r("events", Spec::Bus(BusSpec { description: "trade events".into() })),
+            r("events", Spec::Bus(BusSpec { description: "trade events".into(), key: "data".into() })),
             r("audit_events", Spec::LogGroup(LogGroupSpec { retention_days: 90, key: "data".into() })),
             r(
                 "trade_events",
