@@ -316,9 +316,10 @@ fn security_groups(
             .prop("Tags", name_tag(cx, format!("sg-endpoints-{vpc_name}"))),
     )?;
     let mut function_egress = Vec::new();
-    let interface = spec.endpoints.iter().any(|service| {
-        endpoint_type(service).is_ok_and(|t| matches!(t, EndpointType::Interface))
-    });
+    let interface = spec
+        .endpoints
+        .iter()
+        .any(|service| endpoint_type(service).is_ok_and(|t| matches!(t, EndpointType::Interface)));
     if interface {
         let mut https = rule("tcp", 443, "HTTPS to the interface endpoints");
         https.push(("DestinationSecurityGroupId", Value::Ref(ids.endpoint_sg())));
@@ -436,7 +437,12 @@ pub(crate) fn endpoint_policy(cx: &Context<'_>, service: &str) -> Value {
                     ("Resource", Value::str("*")),
                 ])]
             } else {
-                vec![endpoint_statement(sid, actions, Value::List(arns), own_account(true))]
+                vec![endpoint_statement(
+                    sid,
+                    actions,
+                    Value::List(arns),
+                    own_account(true),
+                )]
             }
         }
         "monitoring" | "xray" => vec![endpoint_statement(
