@@ -28,7 +28,7 @@ TYPES = [
     "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Function",
     "AWS::Lambda::Permission",
     "AWS::Logs::LogGroup", "AWS::Logs::ResourcePolicy", "AWS::RDS::DBCluster",
-    "AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup", "AWS::Route53::HealthCheck",
+    "AWS::RDS::DBClusterParameterGroup", "AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup", "AWS::Route53::HealthCheck",
     "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Subscription", "AWS::SNS::Topic",
     "AWS::SNS::TopicPolicy", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SSM::Parameter",
     "AWS::SecretsManager::Secret", "AWS::CloudFormation::Stack", "AWS::Config::ConfigRule",

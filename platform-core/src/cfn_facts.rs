@@ -45,6 +45,7 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::Logs::LogGroup", &["LogGroupName"], Some("Tags")),
     ("AWS::Logs::ResourcePolicy", &["PolicyName"], None),
     ("AWS::RDS::DBCluster", &["ClusterScalabilityType", "DBClusterIdentifier", "DBSubnetGroupName", "DBSystemId", "DatabaseName", "EngineMode", "KmsKeyId", "PubliclyAccessible", "RestoreToTime", "RestoreType", "SnapshotIdentifier", "SourceDBClusterIdentifier", "SourceDbClusterResourceId", "SourceRegion", "StorageEncrypted", "UseLatestRestorableTime"], Some("Tags")),
+    ("AWS::RDS::DBClusterParameterGroup", &["DBClusterParameterGroupName", "Description", "Family"], Some("Tags")),
     ("AWS::RDS::DBInstance", &["BackupTarget", "CharacterSetName", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier", "DBName", "DBSubnetGroupName", "DBSystemId", "KmsKeyId", "MasterUsername", "NcharCharacterSetName", "SourceRegion", "StorageEncrypted", "Timezone"], Some("Tags")),
     ("AWS::RDS::DBSubnetGroup", &["DBSubnetGroupName"], Some("Tags")),
     ("AWS::Route53::HealthCheck", &["HealthCheckConfig"], Some("HealthCheckTags")),

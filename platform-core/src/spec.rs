@@ -507,7 +507,7 @@ impl Platform {
                 out.push(&a.key);
                 out.extend(a.routes.iter().map(|r| r.function.as_str()));
             }
-            Spec::Bus(_) => {}
+            Spec::Bus(b) => out.push(&b.key),
             Spec::Rule(r) => {
                 out.extend(r.bus.as_deref());
                 out.push(&r.dead_letter);
@@ -749,10 +749,14 @@ pub struct ApiSpec {
     pub key: String,
 }
 
-/// `bus trading_events {}`: a custom EventBridge bus.
+/// `bus trading_events { key: data }`: a custom EventBridge bus, encrypted
+/// with a declared key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusSpec {
     pub description: String,
+    /// The declared key that encrypts the bus's events, rules and targets
+    /// (`KmsKeyIdentifier`).
+    pub key: String,
 }
 
 /// Where a rule delivers events.

@@ -51,7 +51,7 @@ platform_macros::platform! {
         notify: alerts,
     }
 
-    // Encrypts every table, queue, bucket, topic, database and log group.
+    // Encrypts every table, queue, bucket, topic, bus, database and log group.
     key data { description: "Trading platform data at rest", rotation: on }
 
     network core {
@@ -154,7 +154,7 @@ platform_macros::platform! {
         },
     }
 
-    bus trading_events { description: "Trading platform events" }
+    bus trading_events { description: "Trading platform events", key: data }
     log_group audit_events { retention: 90d, key: data }
 
     rule trade_events {

@@ -658,9 +658,11 @@ fn emit_bus(name: &str, body: &BusBody) -> TokenStream {
         .description
         .as_ref()
         .map_or_else(|| string(&format!("{name} event bus")), owned);
+    let key = required_name(&body.key);
     quote! {
         ::platform_core::spec::Spec::Bus(::platform_core::spec::BusSpec {
             description: #description,
+            key: #key,
         })
     }
 }

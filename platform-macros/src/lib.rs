@@ -661,13 +661,15 @@
 //! ```text
 //! bus NAME {
 //!     description: "..",                       // default "<name> event bus"
+//!     key: KEY,                                // required: encrypts its events, rules and targets
 //! }
 //! ```
 //!
 //! ```
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
-//! bus trading_events { description: "Trading platform events" }
+//! # key data {}
+//! bus trading_events { description: "Trading platform events", key: data }
 //! # }
 //! # fn main() { platform(); }
 //! ```
@@ -713,7 +715,7 @@
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
 //! # key data {}
-//! # bus trading_events {}
+//! # bus trading_events { key: data }
 //! # queue events_dlq { key: data }
 //! # log_group audit_events { key: data }
 //! # function event_handler { code: "handlers/event-handler", key: data, dead_letter: events_dlq }

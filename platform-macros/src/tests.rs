@@ -749,7 +749,7 @@ fn every_new_block_expands_into_its_spec() {
     let input = platform_with_network(quote! {
         aurora db { engine: postgres "16.10", capacity: 0.5..=4, network: core, key: data }
         api web { routes: { GET "/health" => handler, POST "/orders" => handler { auth: iam, body: "schemas/order.json" } }, key: data }
-        bus events {}
+        bus events { key: data }
         log_group audit { key: data }
         rule on_event { bus: events, pattern: { source: ["x"] }, targets: [handler, audit], dead_letter: dlq }
         rule hourly { schedule: "rate(1 hour)", targets: [handler], dead_letter: dlq }
@@ -857,7 +857,7 @@ fn grammar_required_fields_of_the_new_blocks() {
 fn grammar_a_rule_has_a_pattern_on_a_bus_or_a_schedule() {
     let input = |fields: TokenStream| {
         platform_with_network(quote! {
-            bus events {}
+            bus events { key: data }
             rule r { targets: [handler], dead_letter: dlq, #fields }
         })
     };
@@ -977,7 +977,7 @@ fn ref_duplicate_entries_of_the_new_blocks() {
         network other { cidr: region(us_east_1: "10.1.0.0/16", us_east_1: "10.2.0.0/16"), endpoints: [s3, s3], key: data }
         api web { routes: { GET "/health" => handler, GET "/health" => handler }, key: data }
         rule r { schedule: "rate(1 hour)", targets: [handler, handler], dead_letter: dlq }
-        bus b {}
+        bus b { key: data }
         rule p { bus: b, pattern: { source: ["x"], source: ["y"] }, targets: [handler], dead_letter: dlq }
         dashboard d { metrics: [handler.errors, handler.errors] }
         function f { code: "f", key: data, grants: { dlq: [send, send] } }
@@ -1329,7 +1329,7 @@ fn value_range_a_trigger_queue_outlasts_six_function_timeouts() {
 #[test]
 fn value_format_schedules_databases_versions_and_patterns() {
     let errors = errors(platform_with_network(quote! {
-        bus b {}
+        bus b { key: data }
         rule one { schedule: "rate(1 hours)", targets: [handler], dead_letter: dlq }
         rule two { schedule: "every hour", targets: [handler], dead_letter: dlq }
         rule three { bus: b, pattern: { source: "x", detail: { kind: [] } }, targets: [handler], dead_letter: dlq }

@@ -84,7 +84,7 @@ platform_macros::platform! {
         key: data,
         routes: { GET "/health" => trade_api, POST "/trades" => trade_api { auth: iam } },
     }
-    bus trading_events {}
+    bus trading_events { key: data }
     log_group audit_events { retention: 90d, key: data }
     rule trade_events {
         bus: trading_events,

@@ -6,7 +6,9 @@
 //! password generated and kept by Secrets Manager (`ManageMasterUserPassword`,
 //! so no password appears in any template), IAM database authentication,
 //! PostgreSQL logs exported to an encrypted log group, Performance Insights
-//! encrypted with the key, enhanced monitoring. No deletion protection: every
+//! encrypted with the key, enhanced monitoring, and a cluster parameter group
+//! that refuses connections without TLS and audits DDL and writes with
+//! pgaudit (see [`PARAMETERS`]). No deletion protection: every
 //! environment is destroyable (the seeds' rule); removal keeps a final
 //! snapshot where the profile says so.
 
@@ -41,6 +43,7 @@ pub(crate) fn aurora(
     let sg = format!("{id}SecurityGroup");
     let log_group = format!("{id}LogGroup");
     let monitoring_role = format!("{id}MonitoringRole");
+    let parameter_group = format!("{id}ParameterGroup");
 
     cx.add(
         &subnet_group,
@@ -67,6 +70,22 @@ pub(crate) fn aurora(
             .removal(RemovalPolicy::Delete),
     )?;
     monitoring(cx, &monitoring_role, name)?;
+    cx.add(
+        &parameter_group,
+        // No name of its own: a new engine major replaces the group, which a
+        // fixed name would make CloudFormation refuse.
+        Resource::new("AWS::RDS::DBClusterParameterGroup")
+            .prop(
+                "Description",
+                format!("TLS only, pgaudit of DDL and writes: {identifier}"),
+            )
+            .prop("Family", parameter_family(name, &spec.engine_version)?)
+            .prop(
+                "Parameters",
+                Value::map(PARAMETERS.iter().map(|(k, v)| (*k, Value::str(*v)))),
+            )
+            .prop("Tags", cx.tag_list()),
+    )?;
 
     let capacity = spec.capacity.get(cx.profile);
     let removal = if spec.snapshot_on_removal.get(cx.profile) {
@@ -78,6 +97,10 @@ pub(crate) fn aurora(
         .prop("DBClusterIdentifier", identifier.as_str())
         .prop("Engine", "aurora-postgresql")
         .prop("EngineVersion", spec.engine_version.as_str())
+        .prop(
+            "DBClusterParameterGroupName",
+            Value::Ref(parameter_group.clone()),
+        )
         .prop("DatabaseName", spec.database.as_str())
         .prop("Port", PORT)
         .prop("MasterUsername", "postgres")
@@ -149,6 +172,53 @@ pub(crate) fn aurora(
         )?;
     }
     Ok(())
+}
+
+/// The cluster parameters, the same in every profile.
+///
+/// - `rds.force_ssl`: a connection without TLS is refused, so credentials
+///   and trades never cross the VPC in clear.
+/// - `shared_preload_libraries`: pgaudit, and pg_stat_statements (query
+///   statistics for Performance Insights).
+/// - `pgaudit.log = ddl,write`: a ledger's audit trail, every schema change
+///   and every `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE` and `COPY` into a
+///   table, with the role that ran it, to CloudWatch Logs through the
+///   `postgresql` export. Reads are not logged (their volume would bury the
+///   writes). The `role` class is left out on purpose: the migration sets
+///   each role's password with `CREATE/ALTER ROLE .. PASSWORD '..'`, and
+///   pgaudit would log those statements' text, the password with it. The
+///   grants themselves are the definition's (`privileges:`), applied by the
+///   migration on every deploy, so they are reviewed in the repository.
+/// - `pgaudit.log_parameter = 0`: bind parameters are not logged; the
+///   statement says what was done, the rows stay in the database, and no
+///   value a caller binds (an account, an amount, a token) is copied into
+///   the logs.
+/// - `pgaudit.log_catalog = 0`: statements only on the system catalogs
+///   (drivers' and tools' introspection) are not logged.
+/// - `pgaudit.log_relation = 1`: a statement touching several tables logs
+///   each one, so a search by table finds it.
+///
+/// `shared_preload_libraries` takes effect on the instances' next reboot
+/// when the group changes on a running cluster; a new cluster starts with it.
+pub const PARAMETERS: &[(&str, &str)] = &[
+    ("rds.force_ssl", "1"),
+    ("shared_preload_libraries", "pg_stat_statements,pgaudit"),
+    ("pgaudit.log", "ddl,write"),
+    ("pgaudit.log_parameter", "0"),
+    ("pgaudit.log_catalog", "0"),
+    ("pgaudit.log_relation", "1"),
+];
+
+/// The parameter group family of Aurora PostgreSQL `version`
+/// (`16.10` -> `aurora-postgresql16`).
+fn parameter_family(name: &str, version: &str) -> Result<String, SynthError> {
+    let major = version.split('.').next().unwrap_or_default();
+    if major.is_empty() || !major.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SynthError::Invalid(format!(
+            "aurora `{name}`: engine version `{version}` has no major version; write it as `16.10`"
+        )));
+    }
+    Ok(format!("aurora-postgresql{major}"))
 }
 
 /// Length of a database user's generated password.

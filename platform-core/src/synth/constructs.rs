@@ -119,10 +119,11 @@ fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
     let mut statements = Vec::new();
     let uses = |service: &str| service_uses_key(cx, key, service);
     if uses("events") {
-        statements.push(service_key_statement(
-            "AllowEventBridge",
-            "events.amazonaws.com",
-        ));
+        // EventBridge describes a bus's key when the bus is created or
+        // updated (it must be a symmetric key).
+        let mut statement = service_key_statement("AllowEventBridge", "events.amazonaws.com");
+        statement.actions.push("kms:DescribeKey".into());
+        statements.push(statement);
     }
     if uses("cloudwatch") {
         statements.push(service_key_statement(

@@ -1,5 +1,6 @@
-//! EventBridge: buses, rules (event patterns or schedules) with retries and
-//! dead-letter queues, and the log groups rules deliver audit events to.
+//! EventBridge: buses (encrypted with a declared key), rules (event patterns
+//! or schedules) with retries and dead-letter queues, and the log groups
+//! rules deliver audit events to.
 
 use crate::catalog::Kind;
 use crate::spec::{BusSpec, LogGroupSpec, RuleSpec, TargetRef};
@@ -16,6 +17,7 @@ pub(crate) fn bus(cx: &mut Context<'_>, name: &str, spec: &BusSpec) -> Result<()
         Resource::new("AWS::Events::EventBus")
             .prop("Name", cx.physical_name("bus", name))
             .prop("Description", spec.description.as_str())
+            .prop("KmsKeyIdentifier", cx.key_arn(&spec.key))
             .prop("Tags", cx.tag_list()),
     )
 }

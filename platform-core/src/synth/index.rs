@@ -28,7 +28,7 @@ pub(crate) struct Index<'a> {
     access_log_sources: HashMap<&'a str, Vec<&'a str>>,
     /// Keys encrypting log groups CloudWatch Logs writes to.
     keys_for_logs: HashSet<&'a str>,
-    /// Keys of dead-letter queues EventBridge writes to.
+    /// Keys of buses, and of dead-letter queues EventBridge writes to.
     keys_for_events: HashSet<&'a str>,
     /// Keys of topics CloudWatch alarms publish to.
     keys_for_alarms: HashSet<&'a str>,
@@ -91,6 +91,9 @@ impl<'a> Index<'a> {
                 }
                 Spec::LogGroup(l) => {
                     index.keys_for_logs.insert(&l.key);
+                }
+                Spec::Bus(b) => {
+                    index.keys_for_events.insert(&b.key);
                 }
                 _ => {}
             }

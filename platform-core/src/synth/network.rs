@@ -2,6 +2,13 @@
 //! isolated subnets, no NAT gateways, VPC endpoints so private functions reach
 //! AWS services, security groups, and flow logs to an encrypted log group.
 //!
+//! Every endpoint carries a policy: only the platform's own account may use
+//! it, on its own account's resources, and the gateway endpoints only on the
+//! platform's own buckets and tables (see [`endpoint_policy`]). The
+//! functions' security group sends only HTTPS to the interface endpoints'
+//! group and to the gateway endpoints' prefix lists (see
+//! [`GATEWAY_PREFIX_LISTS`]), and PostgreSQL to the clusters that admit it.
+//!
 //! Subnets are /20s carved from the region's /16 in a fixed layout (tier `t`,
 //! AZ `i` -> the `4t + i`-th /20), so CIDRs never move when AZs are added.
 
@@ -196,7 +203,7 @@ pub(crate) fn network(
         }
     }
 
-    security_groups(cx, &ids, &vpc_name, &cidr)?;
+    security_groups(cx, &ids, &vpc_name, &cidr, spec)?;
     endpoints(cx, &ids, spec, endpoint_route_tables)?;
     flow_logs(cx, &ids, name, spec)
 }
@@ -236,14 +243,56 @@ pub(crate) fn no_egress() -> Value {
     ])
 }
 
+/// The AWS-managed prefix lists of the gateway endpoints' services
+/// (`com.amazonaws.<region>.s3`, `com.amazonaws.<region>.dynamodb`), per
+/// region: `(region, s3, dynamodb)`.
+///
+/// CloudFormation has no way to look a managed prefix list up (no intrinsic
+/// function, no attribute of `AWS::EC2::VPCEndpoint`, no public SSM
+/// parameter), and a custom resource would put a Lambda function and an
+/// `ec2:Describe*` role in every stack for ids that AWS never changes. So
+/// the ids are checked in: what `aws ec2 describe-managed-prefix-lists
+/// --filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3`
+/// answers in each region. A wrong id cannot widen the egress: CloudFormation
+/// rejects a prefix list that does not exist, and a managed list only ever
+/// holds its service's ranges. A region missing here fails the synth and
+/// names this table.
+pub const GATEWAY_PREFIX_LISTS: &[(&str, &str, &str)] = &[
+    ("us-east-1", "pl-63a5400a", "pl-02cd2c6b"),
+    ("us-east-2", "pl-7ba54012", "pl-4ca54025"),
+    ("us-west-2", "pl-68a54001", "pl-00a54069"),
+];
+
+/// The managed prefix list of gateway endpoint `service` (`s3`,
+/// `dynamodb`) in `region`.
+pub(crate) fn gateway_prefix_list(region: &str, service: &str) -> Result<&'static str, SynthError> {
+    let (_, s3, dynamodb) = GATEWAY_PREFIX_LISTS
+        .iter()
+        .find(|(r, _, _)| *r == region)
+        .ok_or_else(|| {
+            SynthError::Invalid(format!(
+                "no managed prefix list ids for {region}: add the region's `com.amazonaws.{region}.s3` and `com.amazonaws.{region}.dynamodb` ids (aws ec2 describe-managed-prefix-lists --region {region}) to GATEWAY_PREFIX_LISTS in platform-core/src/synth/network.rs"
+            ))
+        })?;
+    match service {
+        "s3" => Ok(s3),
+        "dynamodb" => Ok(dynamodb),
+        other => Err(SynthError::Invalid(format!(
+            "`{other}` is not a gateway endpoint service (s3, dynamodb)"
+        ))),
+    }
+}
+
 /// The endpoints' group admits HTTPS from inside the VPC; the functions'
-/// group may only send HTTPS (to the endpoints and the gateway endpoints'
-/// prefixes, the only destinations the private subnets have a route to).
+/// group may only send HTTPS to the interface endpoints' group and to the
+/// gateway endpoints' prefix lists (the only destinations the private
+/// subnets have a route to); the clusters add their own port.
 fn security_groups(
     cx: &mut Context<'_>,
     ids: &NetworkIds,
     vpc_name: &str,
     cidr: &str,
+    spec: &NetworkSpec,
 ) -> Result<(), SynthError> {
     let mut ingress = rule(
         "tcp",
@@ -266,25 +315,153 @@ fn security_groups(
             .prop("SecurityGroupEgress", Value::list([egress]))
             .prop("Tags", name_tag(cx, format!("sg-endpoints-{vpc_name}"))),
     )?;
-    let mut https = rule(
-        "tcp",
-        443,
-        "HTTPS to AWS services through the VPC endpoints",
-    );
-    https.push(("CidrIp", Value::str("0.0.0.0/0")));
-    let mut sg = Resource::new("AWS::EC2::SecurityGroup")
-        .prop("GroupDescription", format!("Functions in {vpc_name}"))
-        .prop("VpcId", Value::Ref(ids.vpc.clone()))
-        .prop("SecurityGroupEgress", Value::list([Value::map(https)]))
-        .prop("Tags", name_tag(cx, format!("sg-functions-{vpc_name}")));
-    super::checkov_skip(
-        &mut sg,
-        &[(
-            "CKV_AWS_382",
-            "HTTPS egress only; private subnets have no internet route, so the only reachable destinations are the VPC endpoints",
+    let mut function_egress = Vec::new();
+    let interface = spec
+        .endpoints
+        .iter()
+        .any(|service| endpoint_type(service).is_ok_and(|t| matches!(t, EndpointType::Interface)));
+    if interface {
+        let mut https = rule("tcp", 443, "HTTPS to the interface endpoints");
+        https.push(("DestinationSecurityGroupId", Value::Ref(ids.endpoint_sg())));
+        function_egress.push(Value::map(https));
+    }
+    for service in &spec.endpoints {
+        if matches!(endpoint_type(service)?, EndpointType::Gateway) {
+            let mut https = vec![
+                ("IpProtocol", Value::str("tcp")),
+                ("FromPort", Value::from(443u32)),
+                ("ToPort", Value::from(443u32)),
+                (
+                    "Description",
+                    Value::Str(format!("HTTPS to {service} through its gateway endpoint")),
+                ),
+            ];
+            https.push((
+                "DestinationPrefixListId",
+                Value::str(gateway_prefix_list(cx.region, service)?),
+            ));
+            function_egress.push(Value::map(https));
+        }
+    }
+    if function_egress.is_empty() {
+        function_egress.push(no_egress());
+    }
+    cx.add(
+        &ids.function_sg(),
+        Resource::new("AWS::EC2::SecurityGroup")
+            .prop("GroupDescription", format!("Functions in {vpc_name}"))
+            .prop("VpcId", Value::Ref(ids.vpc.clone()))
+            .prop("SecurityGroupEgress", Value::List(function_egress))
+            .prop("Tags", name_tag(cx, format!("sg-functions-{vpc_name}"))),
+    )
+}
+
+fn endpoint_type(service: &str) -> Result<EndpointType, SynthError> {
+    ENDPOINT_SERVICES
+        .iter()
+        .find(|(s, _, _)| *s == service)
+        .map(|(_, t, _)| *t)
+        .ok_or_else(|| SynthError::Invalid(format!("unknown endpoint service `{service}`")))
+}
+
+/// `aws:PrincipalAccount` (and `aws:ResourceAccount`) equal to the stack's
+/// account.
+fn own_account(resource_account: bool) -> Value {
+    let account = || Value::Pseudo(crate::template::Pseudo::AccountId);
+    let mut keys = vec![("aws:PrincipalAccount", account())];
+    if resource_account {
+        keys.push(("aws:ResourceAccount", account()));
+    }
+    Value::map([("StringEquals", Value::map(keys))])
+}
+
+fn endpoint_statement(sid: &str, actions: &str, resources: Value, condition: Value) -> Value {
+    Value::map([
+        ("Sid", Value::str(sid)),
+        ("Effect", Value::str("Allow")),
+        ("Principal", Value::str("*")),
+        ("Action", Value::str(actions)),
+        ("Resource", resources),
+        ("Condition", condition),
+    ])
+}
+
+/// The platform's declared resources of `kind`, as the ARNs an endpoint
+/// policy names: each one's ARN and everything under it (objects; a
+/// table's indexes and streams).
+fn own_arns(cx: &Context<'_>, kind: Kind) -> Vec<Value> {
+    cx.platform
+        .resources
+        .iter()
+        .filter(|r| r.spec.kind() == kind)
+        .flat_map(|r| {
+            let id = cx.logical_id(&r.name);
+            [
+                Value::get_att(&id, "Arn"),
+                Value::sub(format!("${{{id}.Arn}}/*")),
+            ]
+        })
+        .collect()
+}
+
+/// An endpoint's policy. Every statement requires the caller to be a
+/// principal of the platform's own account (`aws:PrincipalAccount`), so
+/// credentials from another account cannot use the VPC's private path.
+///
+/// - `s3`, `dynamodb` (gateway): only the platform's own buckets and tables
+///   (and their objects, indexes, streams), in its own account
+///   (`aws:ResourceAccount`; S3 ARNs carry no account). Nothing in the VPC
+///   reads the bootstrap asset bucket: Lambda fetches code outside it. A
+///   platform without buckets (or tables) gets a policy denying everything.
+/// - `monitoring`, `xray`: the functions' writes there
+///   (`cloudwatch:PutMetricData`, `xray:PutTraceSegments`) name no
+///   resource, so only the principal's account is required.
+/// - every other interface endpoint: any action on resources of the
+///   platform's own account (`aws:ResourceAccount`): a function cannot
+///   send data to another account's queue, topic, bus, secret or key.
+pub(crate) fn endpoint_policy(cx: &Context<'_>, service: &str) -> Value {
+    let statements = match service {
+        "s3" | "dynamodb" => {
+            let (kind, actions, sid) = if service == "s3" {
+                (Kind::Bucket, "s3:*", "PlatformBuckets")
+            } else {
+                (Kind::Table, "dynamodb:*", "PlatformTables")
+            };
+            let arns = own_arns(cx, kind);
+            if arns.is_empty() {
+                vec![Value::map([
+                    ("Sid", Value::str("NothingDeclared")),
+                    ("Effect", Value::str("Deny")),
+                    ("Principal", Value::str("*")),
+                    ("Action", Value::str("*")),
+                    ("Resource", Value::str("*")),
+                ])]
+            } else {
+                vec![endpoint_statement(
+                    sid,
+                    actions,
+                    Value::List(arns),
+                    own_account(true),
+                )]
+            }
+        }
+        "monitoring" | "xray" => vec![endpoint_statement(
+            "OwnAccountPrincipals",
+            "*",
+            Value::str("*"),
+            own_account(false),
         )],
-    );
-    cx.add(&ids.function_sg(), sg)
+        _ => vec![endpoint_statement(
+            "OwnAccountOnly",
+            "*",
+            Value::str("*"),
+            own_account(true),
+        )],
+    };
+    Value::map([
+        ("Version", Value::str("2012-10-17")),
+        ("Statement", Value::List(statements)),
+    ])
 }
 
 fn endpoints(
@@ -294,10 +471,7 @@ fn endpoints(
     route_tables: Vec<Value>,
 ) -> Result<(), SynthError> {
     for service in &spec.endpoints {
-        let (_, endpoint_type, _) = ENDPOINT_SERVICES
-            .iter()
-            .find(|(s, _, _)| s == service)
-            .ok_or_else(|| SynthError::Invalid(format!("unknown endpoint service `{service}`")))?;
+        let endpoint_type = endpoint_type(service)?;
         let id = format!("{}{}Endpoint", ids.vpc, crate::naming::pascal_case(service));
         let mut endpoint = Resource::new("AWS::EC2::VPCEndpoint")
             .prop("VpcId", Value::Ref(ids.vpc.clone()))
@@ -305,6 +479,7 @@ fn endpoints(
                 "ServiceName",
                 Value::sub(format!("com.amazonaws.${{AWS::Region}}.{service}")),
             )
+            .prop("PolicyDocument", endpoint_policy(cx, service))
             .prop("Tags", cx.tag_list());
         endpoint = match endpoint_type {
             EndpointType::Gateway => endpoint

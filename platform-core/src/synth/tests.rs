@@ -175,7 +175,7 @@ pub(crate) fn sample() -> Platform {
                     key: "data".into(),
                 }),
             ),
-            r("events", Spec::Bus(BusSpec { description: "trade events".into() })),
+            r("events", Spec::Bus(BusSpec { description: "trade events".into(), key: "data".into() })),
             r("audit_events", Spec::LogGroup(LogGroupSpec { retention_days: 90, key: "data".into() })),
             r(
                 "trade_events",
@@ -1875,4 +1875,136 @@ fn a_hand_built_db_user_of_something_else_than_an_aurora_is_refused() {
     let deployment = Deployment::new(&platform, "dev", None, &[]).unwrap();
     let err = synth(&platform, &deployment).unwrap_err();
     assert!(err.to_string().contains("must name an aurora"), "{err}");
+}
+
+#[test]
+fn endpoints_admit_only_the_platforms_account_and_its_own_buckets_and_tables() {
+    let dev = synth_json("dev");
+    let r = &dev["Resources"];
+    let account = json!({"StringEquals": {
+        "aws:PrincipalAccount": {"Ref": "AWS::AccountId"},
+        "aws:ResourceAccount": {"Ref": "AWS::AccountId"},
+    }});
+    let policy = |id: &str| r[id]["Properties"]["PolicyDocument"]["Statement"].clone();
+    let s3 = policy("CoreVpcS3Endpoint");
+    assert_eq!(s3.as_array().unwrap().len(), 1);
+    assert_eq!(s3[0]["Action"], "s3:*");
+    assert_eq!(s3[0]["Condition"], account);
+    let buckets: Vec<&str> = r
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v["Type"] == "AWS::S3::Bucket")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert!(!buckets.is_empty());
+    let resources = s3[0]["Resource"].as_array().unwrap();
+    assert_eq!(resources.len(), 2 * buckets.len());
+    for bucket in &buckets {
+        assert!(resources.contains(&json!({"Fn::GetAtt": [bucket, "Arn"]})));
+        assert!(resources.contains(&json!({"Fn::Sub": format!("${{{bucket}.Arn}}/*")})));
+    }
+    let dynamodb = policy("CoreVpcDynamodbEndpoint");
+    assert_eq!(dynamodb[0]["Action"], "dynamodb:*");
+    assert!(
+        dynamodb[0]["Resource"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"Fn::GetAtt": ["SessionsTable", "Arn"]}))
+    );
+    // Every endpoint has a policy, each statement bound to the account.
+    for (id, v) in r.as_object().unwrap() {
+        if v["Type"] != "AWS::EC2::VPCEndpoint" {
+            continue;
+        }
+        let statements = v["Properties"]["PolicyDocument"]["Statement"].clone();
+        for s in statements.as_array().unwrap() {
+            assert_eq!(
+                s["Condition"]["StringEquals"]["aws:PrincipalAccount"],
+                json!({"Ref": "AWS::AccountId"}),
+                "{id}"
+            );
+        }
+    }
+}
+
+#[test]
+fn functions_send_only_https_to_the_endpoints_and_the_gateway_prefix_lists() {
+    let dev = synth_json("dev");
+    let r = &dev["Resources"];
+    let sg = &r["CoreVpcFunctionSecurityGroup"];
+    assert!(sg.get("Metadata").is_none(), "no skip left: {sg}");
+    let egress = sg["Properties"]["SecurityGroupEgress"].as_array().unwrap();
+    for rule in egress {
+        assert_eq!(rule["FromPort"], 443);
+        assert_eq!(rule["ToPort"], 443);
+        assert!(rule.get("CidrIp").is_none(), "{rule}");
+    }
+    let destinations: Vec<&Json> = egress
+        .iter()
+        .map(|rule| {
+            rule.get("DestinationSecurityGroupId")
+                .or_else(|| rule.get("DestinationPrefixListId"))
+                .unwrap()
+        })
+        .collect();
+    assert!(destinations.contains(&&json!({"Ref": "CoreVpcEndpointSecurityGroup"})));
+    assert!(destinations.contains(&&json!("pl-63a5400a")));
+    assert!(destinations.contains(&&json!("pl-02cd2c6b")));
+    // The database port is added by the cluster, to its own group.
+    let db = &r["TradesClusterSecurityGroupFunctionEgress"]["Properties"];
+    assert_eq!(
+        db["DestinationSecurityGroupId"],
+        json!({"Ref": "TradesClusterSecurityGroup"})
+    );
+    assert!(super::network::gateway_prefix_list("eu-west-3", "s3").is_err());
+}
+
+#[test]
+fn the_cluster_forces_tls_and_audits_ddl_and_writes_to_its_log_export() {
+    let dev = synth_json("dev");
+    let r = &dev["Resources"];
+    let p = &r["TradesCluster"]["Properties"];
+    assert_eq!(
+        p["DBClusterParameterGroupName"],
+        json!({"Ref": "TradesClusterParameterGroup"})
+    );
+    assert_eq!(p["EnableCloudwatchLogsExports"], json!(["postgresql"]));
+    let group = &r["TradesClusterParameterGroup"]["Properties"];
+    assert_eq!(group["Family"], "aurora-postgresql16");
+    let parameters = &group["Parameters"];
+    assert_eq!(parameters["rds.force_ssl"], "1");
+    assert!(
+        parameters["shared_preload_libraries"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .any(|l| l == "pgaudit")
+    );
+    assert_eq!(parameters["pgaudit.log"], "ddl,write");
+    assert_eq!(parameters["pgaudit.log_parameter"], "0");
+}
+
+#[test]
+fn a_bus_is_encrypted_with_its_key_which_lets_eventbridge_describe_it() {
+    let dev = synth_json("dev");
+    let r = &dev["Resources"];
+    let bus = &r["EventsBus"]["Properties"];
+    assert_eq!(
+        bus["KmsKeyIdentifier"],
+        json!({"Fn::GetAtt": ["DataKey", "Arn"]})
+    );
+    let statements = r["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .unwrap();
+    let events = statements
+        .iter()
+        .find(|s| s["Sid"] == "AllowEventBridge")
+        .unwrap();
+    assert!(
+        events["Action"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("kms:DescribeKey"))
+    );
 }

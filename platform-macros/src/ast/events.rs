@@ -11,14 +11,15 @@ use syn::{Ident, LitBool, LitFloat, LitInt, LitStr, Token, braced, bracketed, to
 use super::{Count, Days, Fields, List, Number, Secs, kw, unlisted};
 use crate::json::Json;
 
-/// `bus NAME { description: ".." }`
+/// `bus NAME { description: "..", key: KEY }`
 #[derive(Default)]
 pub struct BusBody {
     pub description: Option<LitStr>,
+    pub key: Option<Ident>,
 }
 
 impl BusBody {
-    const FIELDS: &[&str] = &["description"];
+    const FIELDS: &[&str] = &["description", "key"];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = BusBody::default();
@@ -26,6 +27,7 @@ impl BusBody {
         while let Some(field) = fields.next()? {
             match field.as_str() {
                 "description" => body.description = Some(input.parse()?),
+                "key" => body.key = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

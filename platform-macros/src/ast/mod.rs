@@ -432,7 +432,6 @@ impl Body {
         match self {
             Body::Key(_)
             | Body::Parameter(_)
-            | Body::Bus(_)
             | Body::Rule(_)
             | Body::Alarm(_)
             | Body::HealthCheck(_)
@@ -447,6 +446,7 @@ impl Body {
             Body::DbUser(user) => user.key.as_ref(),
             Body::Api(api) => api.key.as_ref(),
             Body::LogGroup(log_group) => log_group.key.as_ref(),
+            Body::Bus(bus) => bus.key.as_ref(),
         }
     }
 }

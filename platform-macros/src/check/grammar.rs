@@ -94,7 +94,7 @@ fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
     let cluster = format!("cluster: {}", first(Kind::Aurora, "<aurora name>"));
     for resource in &model.resources {
         let missing: &[(bool, &str, &str)] = match &resource.body {
-            Body::Key(_) | Body::Bus(_) => &[],
+            Body::Key(_) => &[],
             Body::Table(table) => &[
                 (
                     table.partition.is_none(),
@@ -149,6 +149,7 @@ fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
                 (api.key.is_none(), "key", key),
             ],
             Body::LogGroup(log_group) => &[(log_group.key.is_none(), "key", key)],
+            Body::Bus(bus) => &[(bus.key.is_none(), "key", key)],
             Body::Rule(rule) => &[
                 (rule.targets.is_none(), "targets", "targets: [<function>]"),
                 (rule.dead_letter.is_none(), "dead_letter", &queue),

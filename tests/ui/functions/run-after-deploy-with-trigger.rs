@@ -12,7 +12,7 @@ platform_macros::platform! {
     aurora trades { engine: postgres "16.10", capacity: 0.5..=2, network: core, key: data }
     queue dlq { retention: 14d, key: data }
     queue jobs { dead_letter: dlq after 5, key: data }
-    bus trading_events {}
+    bus trading_events { key: data }
     function migrate {
         code: "handlers/migrate",
         key: data,
