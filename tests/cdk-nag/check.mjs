@@ -127,8 +127,9 @@ function check(file, index) {
       for (const [logicalId, rules] of suppressions) {
         const resource = include.getResource(logicalId);
         for (const rule of rules) {
-          if (rule.id.startsWith(`${packName}-`)) {
-            Validations.of(resource).acknowledge({ id: rule.id, reason: rule.reason || '(none)' });
+          // A suppression without a reason suppresses nothing.
+          if (rule.reason && rule.id.startsWith(`${packName}-`)) {
+            Validations.of(resource).acknowledge({ id: rule.id, reason: rule.reason });
           }
         }
       }
