@@ -272,18 +272,11 @@ fn security_groups(
         "HTTPS to AWS services through the VPC endpoints",
     );
     https.push(("CidrIp", Value::str("0.0.0.0/0")));
-    let mut sg = Resource::new("AWS::EC2::SecurityGroup")
+    let sg = Resource::new("AWS::EC2::SecurityGroup")
         .prop("GroupDescription", format!("Functions in {vpc_name}"))
         .prop("VpcId", Value::Ref(ids.vpc.clone()))
         .prop("SecurityGroupEgress", Value::list([Value::map(https)]))
         .prop("Tags", name_tag(cx, format!("sg-functions-{vpc_name}")));
-    super::checkov_skip(
-        &mut sg,
-        &[(
-            "CKV_AWS_382",
-            "HTTPS egress only; private subnets have no internet route, so the only reachable destinations are the VPC endpoints",
-        )],
-    );
     cx.add(&ids.function_sg(), sg)
 }
 
