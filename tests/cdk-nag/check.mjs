@@ -4,6 +4,8 @@
 // Usage: node check.mjs TEMPLATE...
 //
 // Prints one JSON object per line on stdout:
+// - first for each template, what was checked: {template, resources}, the
+//   number of its resources imported (all of them);
 // - a finding: {template, pack, rule, id, resource, level, suppressed,
 //   reason, message}; `rule` is the rule's id (`AwsSolutions-IAM5`), `id`
 //   what a suppression names (`AwsSolutions-IAM5[Action::s3:*]` for rules
@@ -116,7 +118,7 @@ function check(file, index) {
     if (CfnResource.isCfnResource(child)) logicalIds.set(child.node.path, child.node.id);
   }
   const name = basename(file);
-  const lines = [];
+  const lines = [{ template: name, resources: logicalIds.size }];
   const used = new Set();
   for (const Pack of PACKS) {
     const pack = new Pack(undefined, { verbose: true });

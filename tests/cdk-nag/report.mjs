@@ -25,7 +25,9 @@ const open = Object.fromEntries(PACKS.map((pack) => [pack, new Map()]));
 const suppressed = Object.fromEntries(PACKS.map((pack) => [pack, 0]));
 const problems = [];
 for (const line of lines) {
-  if (line.problem) {
+  if (line.resources !== undefined) {
+    continue;
+  } else if (line.problem) {
     problems.push(line);
   } else if (line.suppressed) {
     suppressed[line.pack] += 1;
