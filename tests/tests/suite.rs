@@ -3,6 +3,7 @@
 mod execution;
 mod golden;
 mod lint;
+mod nag;
 mod policy;
 mod scale;
 mod ui;

@@ -241,20 +241,10 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
         .prop("Tags", cx.tag_list());
     super::checkov_skip(
         &mut stage,
-        &[
-            (
-                "CKV_AWS_120",
-                "No response caching: trade submissions and health answers must never be served stale",
-            ),
-            (
-                "CKV2_AWS_29",
-                "No WAF in this platform: the API is throttled per stage and /trades requires SigV4 (IAM) authorization",
-            ),
-            (
-                "CKV2_AWS_51",
-                "Client certificates authenticate API Gateway to HTTP backends; the only backends are Lambda proxy integrations",
-            ),
-        ],
+        &[(
+            "CKV_AWS_120",
+            "No response caching: trade submissions and health answers must never be served stale",
+        )],
     );
     cx.add(&format!("{id}Stage"), stage)
 }

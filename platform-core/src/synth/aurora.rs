@@ -93,7 +93,7 @@ pub(crate) fn aurora(
     } else {
         RemovalPolicy::Delete
     };
-    let mut cluster = Resource::new("AWS::RDS::DBCluster")
+    let cluster = Resource::new("AWS::RDS::DBCluster")
         .prop("DBClusterIdentifier", identifier.as_str())
         .prop("Engine", "aurora-postgresql")
         .prop("EngineVersion", spec.engine_version.as_str())
@@ -133,13 +133,6 @@ pub(crate) fn aurora(
         .prop("Tags", cx.tag_list())
         .depends_on(&log_group)
         .removal(removal);
-    super::checkov_skip(
-        &mut cluster,
-        &[(
-            "CKV_AWS_139",
-            "Deletion protection stays off: every environment must be destroyable; tp deploy refuses to replace or remove the cluster unless --allow-replace names it",
-        )],
-    );
     cx.add(&id, cluster)?;
 
     for (index, role) in instance_roles(spec.readers).into_iter().enumerate() {

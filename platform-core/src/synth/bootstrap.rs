@@ -641,11 +641,7 @@ fn execution_policies(
             let why = unscoped.join("; ");
             super::checkov_skip(
                 &mut resource,
-                &[
-                    ("CKV_AWS_109", why.as_str()),
-                    ("CKV_AWS_111", why.as_str()),
-                    ("CKV_AWS_356", why.as_str()),
-                ],
+                &[("CKV_AWS_109", why.as_str()), ("CKV_AWS_111", why.as_str())],
             );
         }
         out.push((format!("ExecutionPolicy{}", i + 1), resource));

@@ -449,17 +449,13 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
     }
     let sources = cx.index.access_log_sources(name);
     if !sources.is_empty() {
-        let mut skips = vec![(
-            "CKV_AWS_18",
-            "This bucket receives the other buckets' server access logs; logging its own access would loop",
-        )];
-        if spec.key.is_none() {
-            skips.push((
-                "CKV_AWS_145",
-                "S3 delivers server access logs only to buckets encrypted with SSE-S3, not SSE-KMS",
-            ));
-        }
-        super::checkov_skip(&mut bucket, &skips);
+        super::checkov_skip(
+            &mut bucket,
+            &[(
+                "CKV_AWS_18",
+                "This bucket receives the other buckets' server access logs; logging its own access would loop",
+            )],
+        );
     }
     cx.add(&id, bucket)?;
     let mut statements = vec![iam::deny_insecure_transport(
