@@ -552,9 +552,12 @@ fn emit_aurora(name: &str, body: &AuroraBody, profiles: &[Ident]) -> TokenStream
         |days| quote!(#days),
     );
     let key = required_name(&body.key);
-    let logs = per_profile(&body.logs, profiles, defaults::AURORA_LOG_DAYS, |d| {
-        quote!(#d)
-    });
+    let logs = per_profile(
+        &body.logs,
+        profiles,
+        defaults::AURORA_LOG_DAYS,
+        |d| quote!(#d),
+    );
     let log_key = log_key(&body.log_key, &body.key);
     let snapshot = per_profile(
         &body.removal,

@@ -1681,7 +1681,9 @@ fn log_retention_prod_follows_the_pipeline_and_defaults_to_a_year() {
     });
     assert_eq!(
         errors,
-        ["`logs: 90d` keeps the pipeline's build logs, the record of every change to production, 90 days; production keeps every log at least 365 days (PCI DSS 10.7): write `logs: 365d` [log-retention-prod]"]
+        [
+            "`logs: 90d` keeps the pipeline's build logs, the record of every change to production, 90 days; production keeps every log at least 365 days (PCI DSS 10.7): write `logs: 365d` [log-retention-prod]"
+        ]
     );
     let output = expand::expand(platform(quote! {
         function g { code: "g", key: data }
@@ -1689,8 +1691,16 @@ fn log_retention_prod_follows_the_pipeline_and_defaults_to_a_year() {
     }))
     .unwrap()
     .to_string();
-    assert!(output.contains("log_retention_days : :: platform_core :: spec :: PerProfile :: Same (365u32)"), "{output}");
-    assert!(output.contains("retention_days : :: platform_core :: spec :: PerProfile :: Same (365u32)"), "{output}");
+    assert!(
+        output.contains(
+            "log_retention_days : :: platform_core :: spec :: PerProfile :: Same (365u32)"
+        ),
+        "{output}"
+    );
+    assert!(
+        output.contains("retention_days : :: platform_core :: spec :: PerProfile :: Same (365u32)"),
+        "{output}"
+    );
 }
 
 #[test]
@@ -1705,7 +1715,9 @@ fn a_log_key_encrypts_the_logs_and_defaults_to_the_key() {
     assert!(output.contains("key : :: std :: string :: String :: from (\"data\") , log_key : :: std :: string :: String :: from (\"logs\")"), "{output}");
     assert!(output.contains("key : :: std :: string :: String :: from (\"data\") , log_key : :: std :: string :: String :: from (\"data\")"), "{output}");
     assert_eq!(
-        error(platform(quote! { function f { code: "f", key: data, log_key: nothing } })),
+        error(platform(
+            quote! { function f { code: "f", key: data, log_key: nothing } }
+        )),
         "unknown resource `nothing`; declared keys are `data` [ref-unknown]"
     );
 }

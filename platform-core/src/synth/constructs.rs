@@ -3,7 +3,7 @@
 //!
 //! | kind      | resources                                              |
 //! |-----------|--------------------------------------------------------|
-//! | key       | `AWS::KMS::Key` (rotation, explicit policy), `AWS::KMS::Alias` |
+//! | key       | `AWS::KMS::Key` (rotation, a policy separating administration from use), `AWS::KMS::Alias` |
 //! | table     | `AWS::DynamoDB::Table` (on-demand, PITR, SSE-KMS)      |
 //! | queue     | `AWS::SQS::Queue` (SSE-KMS, redrive), `AWS::SQS::QueuePolicy` (TLS only) |
 //! | bucket    | `AWS::S3::Bucket` (versioning, SSE-KMS, public access block, lifecycle), `AWS::S3::BucketPolicy` (TLS only) |
@@ -113,8 +113,9 @@ fn arn(service: &str, resource: &str) -> Value {
 }
 
 /// Which AWS services need the key for resources that they, not a caller's
-/// role, encrypt: CloudWatch Logs for the log groups of functions, flow logs
-/// and database log exports.
+/// role, encrypt: CloudWatch Logs for the log groups (functions', flow logs,
+/// the API's, database log exports, declared log groups), EventBridge for
+/// dead-letter queues and drift topics, CloudWatch alarms for topics.
 fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
     let mut statements = Vec::new();
     let uses = |service: &str| service_uses_key(cx, key, service);

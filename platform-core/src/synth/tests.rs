@@ -1964,7 +1964,10 @@ fn key_policies_separate_administration_from_use() {
     // of the resources it encrypts, in this account.
     let use_ = sid("DataKey", "KeyUseThroughServices").unwrap();
     let condition = &use_["Condition"]["StringEquals"];
-    assert_eq!(condition["kms:CallerAccount"], json!({"Ref": "AWS::AccountId"}));
+    assert_eq!(
+        condition["kms:CallerAccount"],
+        json!({"Ref": "AWS::AccountId"})
+    );
     let via: Vec<String> = condition["kms:ViaService"]
         .as_array()
         .unwrap()
@@ -1987,7 +1990,8 @@ fn key_policies_separate_administration_from_use() {
 #[test]
 fn a_function_role_holds_no_grant_on_the_key_of_its_logs() {
     let t = synth_json("dev");
-    let policy = &t["Resources"]["ProcessorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"];
+    let policy =
+        &t["Resources"]["ProcessorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"];
     let keys: Vec<&Json> = policy["Statement"]
         .as_array()
         .unwrap()
@@ -1997,7 +2001,9 @@ fn a_function_role_holds_no_grant_on_the_key_of_its_logs() {
                 Json::Array(a) => a.clone(),
                 one => vec![one.clone()],
             };
-            actions.iter().any(|a| a.as_str().unwrap().starts_with("kms:"))
+            actions
+                .iter()
+                .any(|a| a.as_str().unwrap().starts_with("kms:"))
         })
         .map(|s| &s["Resource"])
         .collect();
