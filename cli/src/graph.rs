@@ -453,7 +453,7 @@ mod tests {
                     )),
                     azs: 2,
                     endpoints: vec![],
-                    flow_log_retention_days: 30,
+                    flow_log_retention_days: platform_core::spec::PerProfile::Same(30),
                     key: "data".into(),
                 }),
             },

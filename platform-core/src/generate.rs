@@ -25,7 +25,7 @@ pub fn platform(n: usize, region: &str, code: &str) -> Platform {
         spec: Spec::Key(KeySpec {
             description: "Generated platform data at rest".into(),
             rotation: true,
-            pending_window_days: 7,
+            pending_window_days: 30,
         }),
     });
     let mut cell = 0;
@@ -124,6 +124,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
                 timeout_secs: 30,
                 log_retention_days: PerProfile::Same(30),
                 key: key(),
+                log_key: key(),
                 env: vec![
                     (
                         "TABLE".into(),
@@ -194,7 +195,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
         r(
             "audit",
             Spec::LogGroup(LogGroupSpec {
-                retention_days: 90,
+                retention_days: PerProfile::Same(90),
                 key: key(),
             }),
         ),

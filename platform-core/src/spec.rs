@@ -208,7 +208,8 @@ pub struct KeySpec {
     pub description: String,
     /// Yearly automatic rotation. On by default.
     pub rotation: bool,
-    /// Days before a scheduled deletion completes (7..=30).
+    /// Days before a scheduled deletion completes (7..=30; the DSL's
+    /// default is 30).
     pub pending_window_days: u32,
 }
 
@@ -405,8 +406,11 @@ pub struct FunctionSpec {
     pub memory_mb: PerProfile<u32>,
     pub timeout_secs: u32,
     pub log_retention_days: PerProfile<u32>,
-    /// The declared key that encrypts the function's log group.
+    /// The declared key that encrypts the function's environment.
     pub key: String,
+    /// The declared key that encrypts the function's log group (`log_key:`,
+    /// or `key:` when not given).
+    pub log_key: String,
     pub env: Vec<(String, ValueSource)>,
     pub grants: Vec<Grant>,
     /// Raw statements, for calls no access level covers.
@@ -482,6 +486,7 @@ impl Platform {
             Spec::Parameter(p) => out.extend(value(&p.value)),
             Spec::Function(f) => {
                 out.push(&f.key);
+                out.push(&f.log_key);
                 out.extend(f.env.iter().filter_map(|(_, v)| value(v)));
                 out.extend(f.grants.iter().map(|g| g.resource.as_str()));
                 out.extend(f.statements.iter().filter_map(|s| match &s.resource {
@@ -497,6 +502,7 @@ impl Platform {
             Spec::Network(n) => out.push(&n.key),
             Spec::Aurora(a) => {
                 out.push(&a.key);
+                out.push(&a.log_key);
                 out.push(&a.network);
             }
             Spec::DbUser(u) => {
@@ -621,7 +627,8 @@ pub struct NetworkSpec {
     /// Endpoint services by short name (`s3`, `dynamodb`: gateway; others:
     /// interface), from [`crate::catalog::ENDPOINT_SERVICES`].
     pub endpoints: Vec<String>,
-    pub flow_log_retention_days: u32,
+    /// Retention of the flow-log group, days.
+    pub flow_log_retention_days: PerProfile<u32>,
     /// The declared key that encrypts the flow-log group.
     pub key: String,
 }
@@ -643,8 +650,12 @@ pub struct AuroraSpec {
     pub readers: u32,
     pub network: String,
     pub backup_days: PerProfile<u32>,
+    /// Encrypts the storage, the master secret and Performance Insights.
     pub key: String,
-    pub log_retention_days: u32,
+    /// Retention of the exported PostgreSQL logs, days.
+    pub log_retention_days: PerProfile<u32>,
+    /// Encrypts the log group the PostgreSQL logs are exported to.
+    pub log_key: String,
     /// Whether removing or replacing the cluster keeps a final snapshot
     /// (`Snapshot` policies) rather than deleting it outright.
     pub snapshot_on_removal: PerProfile<bool>,
@@ -744,8 +755,9 @@ pub struct ApiSpec {
     pub stage: String,
     pub routes: Vec<Route>,
     pub throttle: PerProfile<Throttle>,
-    pub log_retention_days: u32,
-    /// Encrypts the access-log group.
+    /// Retention of the access-log and execution-log groups, days.
+    pub log_retention_days: PerProfile<u32>,
+    /// Encrypts the access-log and execution-log groups.
     pub key: String,
 }
 
@@ -786,10 +798,10 @@ pub struct RuleSpec {
     pub max_event_age_secs: u32,
 }
 
-/// `log_group audit_events { retention: 90d, key: data }`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `log_group audit_events { retention: 365d, key: audit }`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogGroupSpec {
-    pub retention_days: u32,
+    pub retention_days: PerProfile<u32>,
     pub key: String,
 }
 

@@ -16,7 +16,9 @@
 //! queues; an EventBridge bus whose processed trades reach the event handler
 //! and an audit log group; an hourly health monitor that checks the API
 //! through a probe outside the VPC; a Route 53 health check of the API;
-//! alarms to one topic and one dashboard. A promotion pipeline (its own
+//! alarms to one topic and one dashboard. Five keys, one per purpose: data,
+//! database credentials, logs, the audit trail, function environments;
+//! every log kept a year in production. A promotion pipeline (its own
 //! stack) takes the definition from dev through staging to production.
 
 platform_macros::platform! {
@@ -43,7 +45,8 @@ platform_macros::platform! {
         region: us_east_1,
         source: repository "acme/trading-platform" branch "main",
         stages: [dev, staging, approve, prod],
-        logs: 90d,
+        // The record of every change to production (`log-retention-prod`).
+        logs: 365d,
         // The tooling account: the pipeline runs here and assumes each
         // stage account's deploy role.
         account: "444444444444",
@@ -51,8 +54,25 @@ platform_macros::platform! {
         notify: alerts,
     }
 
-    // Encrypts every table, queue, bucket, topic, bus, database and log group.
+    // Keys by purpose: each encrypts one kind of data, and a function's role
+    // may use a key only for the resources its grants name (each grant adds
+    // the key actions of its level on the key of that resource alone). Every
+    // key waits 30 days (the DSL's default `pending_window`) before a
+    // scheduled deletion completes.
+    //
+    // Tables, queues, the alerts topic, the event bus, the configuration
+    // bucket and the database (storage, master secret, Performance Insights).
     key data { description: "Trading platform data at rest", rotation: on }
+    // The database users' secrets: only the functions that connect as one.
+    key secrets { description: "Trading platform database credentials", rotation: on }
+    // Every log group but the audit events: the functions', the API's
+    // access and execution logs, flow logs, the database's exported logs.
+    // Only CloudWatch Logs uses it; no role is granted it.
+    key logs { description: "Trading platform logs", rotation: on }
+    // The audit trail: the audit bucket and the audit event log group.
+    key audit { description: "Trading platform audit trail", rotation: on }
+    // The functions' environment variables (names, URLs, ARNs).
+    key environment { description: "Trading platform function environments", rotation: on }
 
     network core {
         // A range of its own per environment and region: environments can
@@ -66,8 +86,8 @@ platform_macros::platform! {
         azs: 3,
         // `lambda`: the health monitor invokes `api_probe`.
         endpoints: [s3, dynamodb, sqs, sns, events, ssm, secretsmanager, kms, logs, monitoring, lambda, xray],
-        flow_logs: 30d,
-        key: data,
+        flow_logs: profile(dev: 30d, staging: 90d, prod: 365d),
+        key: logs,
     }
 
     aurora trades {
@@ -77,8 +97,9 @@ platform_macros::platform! {
         readers: 1,
         network: core,
         backup: 7d,
-        logs: 30d,
+        logs: profile(dev: 30d, staging: 90d, prod: 365d),
         key: data,
+        log_key: logs,
         removal: profile(dev: delete, staging: delete, prod: snapshot),
     }
 
@@ -88,11 +109,11 @@ platform_macros::platform! {
     // request handler holds the master secret or the owner's.
     //
     // Owns the schema's tables: only `migrate` connects as it, to run the DDL.
-    db_user trading_owner { cluster: trades, privileges: owner, key: data }
+    db_user trading_owner { cluster: trades, privileges: owner, key: secrets }
     // trade_processor: reads and writes rows, creates nothing.
-    db_user trading_app { cluster: trades, privileges: dml, key: data }
+    db_user trading_app { cluster: trades, privileges: dml, key: secrets }
     // health_monitor: `SELECT 1`, and nothing it could write.
-    db_user trading_monitor { cluster: trades, privileges: read_only, key: data }
+    db_user trading_monitor { cluster: trades, privileges: read_only, key: secrets }
 
     table sessions {
         partition: session_id: string,
@@ -131,21 +152,27 @@ platform_macros::platform! {
 
     bucket config { key: data, noncurrent: 30d, access_logs: access_logs }
     bucket audit_log {
-        key: data,
+        key: audit,
         expire: profile(dev: 30d, staging: 90d, prod: never),
         noncurrent: 90d,
         access_logs: access_logs,
     }
     // S3 delivers server access logs only to buckets with S3-managed keys.
-    bucket access_logs { encryption: s3_managed, expire: 90d, noncurrent: 30d }
+    // A year in production (`log-retention-prod`).
+    bucket access_logs {
+        encryption: s3_managed,
+        expire: profile(dev: 90d, staging: 90d, prod: 365d),
+        noncurrent: 30d,
+    }
 
     topic alerts { key: data, display_name: "Trading platform alerts", email_subscription }
 
     api trading {
         stage: v1,
         throttle: profile(dev: 100 burst 200, staging: 500 burst 1000, prod: 2000 burst 4000),
-        logs: 90d,
-        key: data,
+        // The access logs and the execution logs.
+        logs: profile(dev: 30d, staging: 90d, prod: 365d),
+        key: logs,
         routes: {
             GET "/health" => trade_api,
             // The schema is in trade-api's own directory, so the handler
@@ -155,7 +182,9 @@ platform_macros::platform! {
     }
 
     bus trading_events { description: "Trading platform events", key: data }
-    log_group audit_events { retention: 90d, key: data }
+    // Seven years in production: trading records are kept six (SEC 17a-4,
+    // FINRA 4511), and CloudWatch Logs' next retention is seven.
+    log_group audit_events { retention: profile(dev: 30d, staging: 365d, prod: 2557d), key: audit }
 
     rule trade_events {
         bus: trading_events,
@@ -191,7 +220,8 @@ platform_macros::platform! {
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 10s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
-        key: data,
+        key: environment,
+        log_key: logs,
         network: core,
         concurrency: profile(dev: 10, staging: 50, prod: 200),
         // `GET /health` opens a TCP connection to the database (no
@@ -218,7 +248,8 @@ platform_macros::platform! {
         memory: 256,
         timeout: 300s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
-        key: data,
+        key: environment,
+        log_key: logs,
         network: core,
         // One run at a time: a deploy invokes it once per region; a second
         // run would wait on the first's advisory lock anyway.
@@ -253,7 +284,8 @@ platform_macros::platform! {
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 30s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
-        key: data,
+        key: environment,
+        log_key: logs,
         network: core,
         concurrency: profile(dev: 5, staging: 20, prod: 100),
         // Below `concurrency` (`trigger-concurrency`): no batch is received to be throttled.
@@ -280,7 +312,8 @@ platform_macros::platform! {
         memory: 256,
         timeout: 60s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
-        key: data,
+        key: environment,
+        log_key: logs,
         network: core,
         concurrency: profile(dev: 2, staging: 5, prod: 20),
         dead_letter: events_dlq,
@@ -299,7 +332,8 @@ platform_macros::platform! {
         memory: 128,
         timeout: 10s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
-        key: data,
+        key: environment,
+        log_key: logs,
         concurrency: profile(dev: 1, staging: 1, prod: 2),
         // Takes the failures of asynchronous invocations, should any be made.
         dead_letter: events_dlq,
@@ -315,7 +349,8 @@ platform_macros::platform! {
         memory: 256,
         timeout: 60s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
-        key: data,
+        key: environment,
+        log_key: logs,
         network: core,
         concurrency: profile(dev: 1, staging: 1, prod: 2),
         dead_letter: events_dlq,

@@ -209,7 +209,7 @@ fn emit_resource(model: &Model, profiles: &[Ident], resource: &ResourceBlock) ->
         Body::Api(body) => emit_api(body, profiles),
         Body::Bus(body) => emit_bus(&name, body),
         Body::Rule(body) => emit_rule(model, body),
-        Body::LogGroup(body) => emit_log_group(body),
+        Body::LogGroup(body) => emit_log_group(body, profiles),
         Body::Alarm(body) => emit_alarm(body),
         Body::HealthCheck(body) => emit_health_check(body),
         Body::Dashboard(body) => emit_dashboard(body),
@@ -384,6 +384,7 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
         |d| quote!(#d),
     );
     let key = required_name(&body.key);
+    let log_key = log_key(&body.log_key, &body.key);
     let env = body.env.iter().map(|(var, source)| {
         let var = string(&var.to_string());
         let source = value(source);
@@ -476,6 +477,7 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
             timeout_secs: #timeout,
             log_retention_days: #logs,
             key: #key,
+            log_key: #log_key,
             env: ::std::vec![#(#env),*],
             grants: ::std::vec![#(#grants),*],
             statements: ::std::vec![#(#statements),*],
@@ -509,7 +511,12 @@ fn emit_network(model: &Model, body: &NetworkBody, profiles: &[Ident]) -> TokenS
         .iter()
         .flat_map(|list| &list.items)
         .map(|endpoint| string(&endpoint.to_string().replace('_', "-")));
-    let flow_logs = or_default(&body.flow_logs, defaults::NETWORK_FLOW_LOG_DAYS);
+    let flow_logs = per_profile(
+        &body.flow_logs,
+        profiles,
+        defaults::NETWORK_FLOW_LOG_DAYS,
+        |d| quote!(#d),
+    );
     let key = required_name(&body.key);
     quote! {
         ::platform_core::spec::Spec::Network(::platform_core::spec::NetworkSpec {
@@ -545,7 +552,13 @@ fn emit_aurora(name: &str, body: &AuroraBody, profiles: &[Ident]) -> TokenStream
         |days| quote!(#days),
     );
     let key = required_name(&body.key);
-    let logs = or_default(&body.logs, defaults::AURORA_LOG_DAYS);
+    let logs = per_profile(
+        &body.logs,
+        profiles,
+        defaults::AURORA_LOG_DAYS,
+        |d| quote!(#d),
+    );
+    let log_key = log_key(&body.log_key, &body.key);
     let snapshot = per_profile(
         &body.removal,
         profiles,
@@ -567,6 +580,7 @@ fn emit_aurora(name: &str, body: &AuroraBody, profiles: &[Ident]) -> TokenStream
             backup_days: #backup,
             key: #key,
             log_retention_days: #logs,
+            log_key: #log_key,
             snapshot_on_removal: #snapshot,
         })
     }
@@ -636,7 +650,7 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
             value.burst.to_token_stream(),
         )
     });
-    let logs = or_default(&body.logs, defaults::API_LOG_DAYS);
+    let logs = per_profile(&body.logs, profiles, defaults::API_LOG_DAYS, |d| quote!(#d));
     let key = required_name(&body.key);
     quote! {
         ::platform_core::spec::Spec::Api(::platform_core::spec::ApiSpec {
@@ -701,8 +715,13 @@ fn emit_rule(model: &Model, body: &RuleBody) -> TokenStream {
     }
 }
 
-fn emit_log_group(body: &LogGroupBody) -> TokenStream {
-    let retention = or_default(&body.retention, defaults::LOG_GROUP_RETENTION_DAYS);
+fn emit_log_group(body: &LogGroupBody, profiles: &[Ident]) -> TokenStream {
+    let retention = per_profile(
+        &body.retention,
+        profiles,
+        defaults::LOG_GROUP_RETENTION_DAYS,
+        |d| quote!(#d),
+    );
     let key = required_name(&body.key);
     quote! {
         ::platform_core::spec::Spec::LogGroup(::platform_core::spec::LogGroupSpec {
@@ -855,6 +874,14 @@ fn required_name(name: &Option<Ident>) -> TokenStream {
             .expect("checked: required field declared")
             .to_string(),
     )
+}
+
+/// `log_key:` as written, or `key:` (checked declared).
+fn log_key(log_key: &Option<Ident>, key: &Option<Ident>) -> TokenStream {
+    match log_key {
+        Some(_) => required_name(log_key),
+        None => required_name(key),
+    }
 }
 
 /// The value as written, or the default.

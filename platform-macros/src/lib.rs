@@ -41,6 +41,22 @@
 //! days (`logs`, `flow_logs`, `backup`, `retention` of a log group,
 //! `expire`, `noncurrent`, `pending_window`) must be whole days.
 //!
+//! Every log retention (`logs`, `flow_logs`, a log group's `retention`)
+//! takes `profile(..)`, and so does a bucket's `expire`. In production (the
+//! profiles the pipeline deploys after its last `approve`, else the last
+//! profile) each keeps its logs at least 365 days, as does a bucket that
+//! receives server access logs (`log-retention-prod`); they default to
+//! 365 days, and the profiles before production may keep less:
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, staging, prod] }
+//! key logs {}
+//! log_group audit_events { retention: profile(dev: 30d, staging: 90d, prod: 365d), key: logs }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
 //! ## `platform`
 //!
 //! ```text
@@ -97,7 +113,7 @@
 //! key NAME {
 //!     description: "..",                // default "<name> key"
 //!     rotation: on,                     // default on; `off` is refused (policy-encryption)
-//!     pending_window: DAYS,             // default 7d
+//!     pending_window: DAYS,             // default 30d: 7d to 30d before a scheduled deletion completes
 //!     removal: delete,                  // default delete; `retain` is refused (policy-removal)
 //! }
 //! ```
@@ -208,7 +224,7 @@
 //!     noncurrent: 90d,
 //!     access_logs: access_logs,
 //! }
-//! bucket access_logs { encryption: s3_managed, expire: 90d }
+//! bucket access_logs { encryption: s3_managed, expire: 365d }
 //! # }
 //! # fn main() { platform(); }
 //! ```
@@ -263,8 +279,9 @@
 //!     handler: "FILE.EXPORT",                  // default "index.handler"
 //!     memory: per_profile(MB),                 // default 128
 //!     timeout: DURATION,                       // default 3s
-//!     logs: per_profile(DAYS),                 // default 30d: log retention
-//!     key: KEY,                                // required: encrypts the log group
+//!     logs: per_profile(DAYS),                 // default 365d: log retention (log-retention-prod)
+//!     key: KEY,                                // required: encrypts the environment
+//!     log_key: KEY,                            // default `key`: encrypts the log group
 //!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },
 //!     grants: { RESOURCE: ACCESS | [ACCESS, ...], ... },   // ACCESS from the target kind's levels
 //!     trigger: QUEUE {                         // braces optional
@@ -366,7 +383,7 @@
 //!     code: "handlers/trade-processor",
 //!     memory: profile(dev: 512, prod: 2048),
 //!     timeout: 30s,
-//!     logs: 30d,
+//!     logs: profile(dev: 30d, prod: 365d),
 //!     key: data,
 //!     network: core,
 //!     concurrency: profile(dev: 5, prod: 100),
@@ -414,7 +431,7 @@
 //!     region: REGION,                                              // required: where it runs
 //!     source: repository "OWNER/REPO" branch "BRANCH" | bucket,   // required
 //!     stages: [PROFILE, ..., approve, PROFILE],                   // required
-//!     logs: DAYS,                                                  // default 90d: build logs
+//!     logs: DAYS,                                                  // default 365d: build logs, at least 365d (log-retention-prod)
 //!     account: "ACCOUNT",                                          // optional: the tooling account it runs in
 //!     notify: TOPIC,                                               // optional: told when production awaits approval
 //! }
@@ -447,7 +464,7 @@
 //!     region: us_east_1,
 //!     source: repository "acme/trading-platform" branch "main",
 //!     stages: [dev, staging, approve, prod],
-//!     logs: 90d,
+//!     logs: 365d,
 //!     account: "444444444444",
 //!     notify: approvals,
 //! }
@@ -467,7 +484,7 @@
 //!     azs: 2 | 3,                              // default 3: public, private and isolated subnets in each
 //!     endpoints: [SERVICE, ...],               // s3 dynamodb sqs sns events ssm secretsmanager kms
 //!                                              //   logs monitoring xray lambda execute_api
-//!     flow_logs: DAYS,                         // default 30d: flow-log retention
+//!     flow_logs: per_profile(DAYS),            // default 365d: flow-log retention (log-retention-prod)
 //!     key: KEY,                                // required: encrypts the flow-log group
 //! }
 //! ```
@@ -480,7 +497,7 @@
 //!     cidr: region(us_east_1: "10.0.0.0/16", us_west_2: "10.2.0.0/16"),
 //!     azs: 3,
 //!     endpoints: [s3, dynamodb, sqs, kms, logs],
-//!     flow_logs: 30d,
+//!     flow_logs: 365d,
 //!     key: data,
 //! }
 //! # }
@@ -589,8 +606,9 @@
 //!     readers: N,                              // default 0: readers beside the writer
 //!     network: NETWORK,                        // required
 //!     backup: per_profile(DAYS),               // default 7d: 1d to 35d
-//!     logs: DAYS,                              // default 30d: PostgreSQL log retention
-//!     key: KEY,                                // required
+//!     logs: per_profile(DAYS),                 // default 365d: PostgreSQL log retention (log-retention-prod)
+//!     key: KEY,                                // required: storage, master secret, Performance Insights
+//!     log_key: KEY,                            // default `key`: encrypts the exported logs
 //!     removal: per_profile(delete | snapshot), // default snapshot: what removing it keeps
 //!                                              //   (`retain` is refused: policy-removal)
 //!     deletion_protection: off,                // default off; `on` is refused (policy-removal)
@@ -601,7 +619,8 @@
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
 //! # key data {}
-//! # network core { cidr: region(us_east_1: "10.0.0.0/16"), key: data }
+//! # key logs {}
+//! # network core { cidr: region(us_east_1: "10.0.0.0/16"), key: logs }
 //! aurora trades {
 //!     engine: postgres "16.10",
 //!     database: "trading",
@@ -609,7 +628,9 @@
 //!     readers: 1,
 //!     network: core,
 //!     backup: 7d,
+//!     logs: profile(dev: 30d, prod: 365d),
 //!     key: data,
+//!     log_key: logs,
 //!     removal: profile(dev: delete, prod: snapshot),
 //! }
 //! # }
@@ -622,8 +643,9 @@
 //! api NAME {
 //!     stage: STAGE,                            // default v1
 //!     throttle: per_profile(RATE burst N),     // default 10000 burst 5000 (API Gateway's own)
-//!     logs: DAYS,                              // default 30d: access-log retention
-//!     key: KEY,                                // required: encrypts the access-log group
+//!     logs: per_profile(DAYS),                 // default 365d: access- and execution-log retention
+//!                                              //   (log-retention-prod)
+//!     key: KEY,                                // required: encrypts the access- and execution-log groups
 //!     routes: {                                // required
 //!         METHOD "PATH" => FUNCTION { auth: none | iam, body: "FILE" },   // braces optional
 //!         ...
@@ -645,7 +667,7 @@
 //! api trading {
 //!     stage: v1,
 //!     throttle: profile(dev: 100 burst 200, prod: 2000 burst 4000),
-//!     logs: 90d,
+//!     logs: profile(dev: 30d, prod: 365d),
 //!     key: data,
 //!     routes: {
 //!         GET "/health" => orders,
@@ -678,7 +700,7 @@
 //!
 //! ```text
 //! log_group NAME {
-//!     retention: DAYS,                         // default 30d
+//!     retention: per_profile(DAYS),            // default 365d (log-retention-prod)
 //!     key: KEY,                                // required
 //!     encryption: kms,                         // default kms; `none` is refused (policy-encryption)
 //!     removal: delete,                         // default delete; `retain` is refused (policy-removal)
@@ -689,7 +711,7 @@
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
 //! # key data {}
-//! log_group audit_events { retention: 90d, key: data }
+//! log_group audit_events { retention: 2557d, key: data }
 //! # }
 //! # fn main() { platform(); }
 //! ```

@@ -17,8 +17,12 @@ use crate::ast::{
 pub mod defaults {
     /// `rotation: on`.
     pub const KEY_ROTATION: bool = true;
-    /// `pending_window: 7d`, the shortest window KMS allows.
-    pub const KEY_PENDING_WINDOW_DAYS: u32 = 7;
+    /// Every log retention's default: a year, the least
+    /// `log-retention-prod` accepts in production.
+    pub const LOG_DAYS: u32 = 365;
+    /// `pending_window: 30d`, the longest window KMS allows: a key deleted
+    /// by mistake (its stack destroyed) can be recovered for a month.
+    pub const KEY_PENDING_WINDOW_DAYS: u32 = 30;
     /// `visibility: 30s`, SQS's own default.
     pub const QUEUE_VISIBILITY_SECS: u32 = 30;
     /// `retention: 4d`, SQS's own default.
@@ -31,8 +35,9 @@ pub mod defaults {
     pub const FUNCTION_MEMORY_MB: u32 = 128;
     /// `timeout: 3s`, Lambda's own default.
     pub const FUNCTION_TIMEOUT_SECS: u32 = 3;
-    /// `logs: 30d`.
-    pub const FUNCTION_LOG_DAYS: u32 = 30;
+    /// `logs: 365d`: a year, what PCI DSS 10.7 asks of audit logs
+    /// (`log-retention-prod`); shorten it for the profiles before production.
+    pub const FUNCTION_LOG_DAYS: u32 = LOG_DAYS;
     /// `trigger: QUEUE { batch: 10 }`, SQS event sources' own default.
     pub const TRIGGER_BATCH: u32 = 10;
     /// `trigger: QUEUE { window: 0s }`.
@@ -45,14 +50,14 @@ pub mod defaults {
         platform_core::spec::AsyncInvoke::DEFAULT.max_event_age_secs;
     /// `azs: 3`, as many as most regions have.
     pub const NETWORK_AZS: u32 = 3;
-    /// `flow_logs: 30d`.
-    pub const NETWORK_FLOW_LOG_DAYS: u32 = 30;
+    /// `flow_logs: 365d`.
+    pub const NETWORK_FLOW_LOG_DAYS: u32 = LOG_DAYS;
     /// `readers: 0`: a writer only.
     pub const AURORA_READERS: u32 = 0;
     /// `backup: 7d`.
     pub const AURORA_BACKUP_DAYS: u32 = 7;
-    /// `logs: 30d`.
-    pub const AURORA_LOG_DAYS: u32 = 30;
+    /// `logs: 365d`.
+    pub const AURORA_LOG_DAYS: u32 = LOG_DAYS;
     /// `removal: snapshot`: removing a database keeps its data unless told not to.
     pub const AURORA_SNAPSHOT_ON_REMOVAL: bool = true;
     /// `stage: v1`.
@@ -60,14 +65,14 @@ pub mod defaults {
     /// `throttle: 10000 burst 5000`, API Gateway's own account-level limits.
     pub const API_THROTTLE_RATE: f64 = 10_000.0;
     pub const API_THROTTLE_BURST: u32 = 5_000;
-    /// `logs: 30d`.
-    pub const API_LOG_DAYS: u32 = 30;
-    /// `retention: 30d`.
-    pub const LOG_GROUP_RETENTION_DAYS: u32 = 30;
+    /// `logs: 365d`.
+    pub const API_LOG_DAYS: u32 = LOG_DAYS;
+    /// `retention: 365d`.
+    pub const LOG_GROUP_RETENTION_DAYS: u32 = LOG_DAYS;
     /// `drift_check: { every: 24h }`.
     pub const DRIFT_CHECK_HOURS: u32 = 24;
-    /// A pipeline's `logs: 90d`.
-    pub const PIPELINE_LOG_DAYS: u32 = 90;
+    /// A pipeline's `logs: 365d`: it deploys production.
+    pub const PIPELINE_LOG_DAYS: u32 = LOG_DAYS;
     /// `retries: 3`.
     pub const RULE_RETRIES: u32 = 3;
     /// `max_age: 1h`.
@@ -147,6 +152,8 @@ pub enum Slot<'a> {
     HealthCheckApi,
     /// `access_logs: access_logs`.
     AccessLogs,
+    /// `log_key: logs`.
+    LogKey,
     /// `metric: trading.latency_p99`, `metrics: [...]`, with the metric.
     Metric { metric: &'a Ident },
 }
@@ -155,7 +162,7 @@ impl Slot<'_> {
     /// The kinds the slot accepts; empty when it accepts any.
     pub fn required_kinds(self) -> &'static [Kind] {
         match self {
-            Slot::Key => &[Kind::Key],
+            Slot::Key | Slot::LogKey => &[Kind::Key],
             Slot::DeadLetter | Slot::Trigger => &[Kind::Queue],
             Slot::Network => &[Kind::Network],
             Slot::Cluster => &[Kind::Aurora],
@@ -189,6 +196,7 @@ impl Slot<'_> {
     pub fn field(self) -> &'static str {
         match self {
             Slot::Key => "key",
+            Slot::LogKey => "log_key",
             Slot::DeadLetter => "dead_letter",
             Slot::Trigger => "trigger",
             Slot::Env => "env",
@@ -263,8 +271,12 @@ impl<'a> Model<'a> {
         if let Some(key) = resource.body.key() {
             self.refer(Slot::Key, key);
         }
+        if let Some(key) = resource.body.log_key() {
+            self.refer(Slot::LogKey, key);
+        }
         match &resource.body {
-            Body::Key(_) | Body::Table(_) | Body::Topic(_) | Body::Bus(_) | Body::LogGroup(_) => {}
+            Body::Key(_) | Body::Table(_) | Body::Topic(_) | Body::Bus(_) => {}
+            Body::LogGroup(log_group) => self.add_per_profile(&log_group.retention),
             Body::Queue(queue) => {
                 if let Some(dead_letter) = &queue.dead_letter {
                     self.refer(Slot::DeadLetter, &dead_letter.queue);
@@ -302,11 +314,15 @@ impl<'a> Model<'a> {
                 self.add_per_profile(&function.logs);
                 self.add_per_profile(&function.concurrency);
             }
-            Body::Network(network) => self.add_per_profile(&network.cidr),
+            Body::Network(network) => {
+                self.add_per_profile(&network.cidr);
+                self.add_per_profile(&network.flow_logs);
+            }
             Body::Aurora(aurora) => {
                 self.refer_opt(Slot::Network, &aurora.network);
                 self.add_per_profile(&aurora.capacity);
                 self.add_per_profile(&aurora.backup);
+                self.add_per_profile(&aurora.logs);
                 self.add_per_profile(&aurora.removal);
             }
             Body::DbUser(user) => self.refer_opt(Slot::Cluster, &user.cluster),
@@ -319,6 +335,7 @@ impl<'a> Model<'a> {
                     self.refer(slot, &route.function);
                 }
                 self.add_per_profile(&api.throttle);
+                self.add_per_profile(&api.logs);
             }
             Body::Rule(rule) => {
                 self.refer_opt(Slot::Bus, &rule.bus);

@@ -1273,7 +1273,7 @@ fn bucket_access_logs_go_to_an_s3_managed_bucket() {
 #[test]
 fn value_range_numbers_aws_accepts() {
     let errors = errors(platform_with_network(quote! {
-        network n { cidr: region(us_east_1: "10.1.0.0/16"), azs: 4, flow_logs: 45d, key: data }
+        network n { cidr: region(us_east_1: "10.1.0.0/16"), azs: 4, flow_logs: profile(dev: 45d, prod: 365d), key: data }
         aurora db {
             engine: postgres "16.10", network: core, key: data, readers: 16, backup: 40d,
             capacity: profile(dev: 0.3..=2, prod: 8..=4),
@@ -1644,4 +1644,80 @@ fn policy_secure_values_are_accepted_and_expand_as_the_defaults() {
     let (explicit, implicit) = (expand(explicit), expand(implicit));
     assert!(explicit.contains("Spec :: Table") && explicit.contains("Spec :: Bucket"));
     assert_eq!(explicit, implicit);
+}
+
+// Log retention in production.
+
+#[test]
+fn log_retention_prod_every_log_keeps_a_year_in_production() {
+    let errors = all_errors(platform(quote! {
+        function f { code: "f", key: data, logs: profile(dev: 30d, prod: 90d) }
+        network n { cidr: region(us_east_1: "10.1.0.0/16"), flow_logs: 30d, key: data }
+        api web { routes: { GET "/health" => f }, logs: profile(dev: 30d, prod: 365d), key: data }
+        log_group audit { retention: profile(dev: 30d, prod: 400d), key: data }
+        bucket config { key: data, access_logs: access }
+        bucket access { encryption: s3_managed, expire: profile(dev: 30d, prod: 180d) }
+        bucket archive { key: data, expire: 30d }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`logs: 90d` keeps the logs of function `f` 90 days in production (`prod`); production keeps every log at least 365 days (PCI DSS 10.7): write `logs: profile(.., prod: 365d)` [log-retention-prod]",
+            "`flow_logs: 30d` keeps the logs of network `n` 30 days in production (`prod`); production keeps every log at least 365 days (PCI DSS 10.7): write `flow_logs: profile(.., prod: 365d)` [log-retention-prod]",
+            "`expire: 180d` deletes the server access logs bucket `access` receives after 180 days in production (`prod`); production keeps every log at least 365 days (PCI DSS 10.7): write `expire: profile(.., prod: 365d)` [log-retention-prod]",
+        ]
+    );
+}
+
+#[test]
+fn log_retention_prod_follows_the_pipeline_and_defaults_to_a_year() {
+    // After the approval is production: `staging` may keep 30 days.
+    let errors = all_errors(quote! {
+        platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev, staging, prod] }
+        pipeline release { region: us_east_1, source: bucket, stages: [dev, staging, approve, prod], logs: 90d }
+        key data {}
+        function f { code: "f", key: data, logs: profile(dev: 30d, staging: 30d, prod: 365d) }
+        function g { code: "g", key: data }
+    });
+    assert_eq!(
+        errors,
+        [
+            "`logs: 90d` keeps the pipeline's build logs, the record of every change to production, 90 days; production keeps every log at least 365 days (PCI DSS 10.7): write `logs: 365d` [log-retention-prod]"
+        ]
+    );
+    let output = expand::expand(platform(quote! {
+        function g { code: "g", key: data }
+        log_group audit { key: data }
+    }))
+    .unwrap()
+    .to_string();
+    assert!(
+        output.contains(
+            "log_retention_days : :: platform_core :: spec :: PerProfile :: Same (365u32)"
+        ),
+        "{output}"
+    );
+    assert!(
+        output.contains("retention_days : :: platform_core :: spec :: PerProfile :: Same (365u32)"),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_log_key_encrypts_the_logs_and_defaults_to_the_key() {
+    let output = expand::expand(platform(quote! {
+        key logs {}
+        function f { code: "f", key: data, log_key: logs }
+        function g { code: "g", key: data }
+    }))
+    .unwrap()
+    .to_string();
+    assert!(output.contains("key : :: std :: string :: String :: from (\"data\") , log_key : :: std :: string :: String :: from (\"logs\")"), "{output}");
+    assert!(output.contains("key : :: std :: string :: String :: from (\"data\") , log_key : :: std :: string :: String :: from (\"data\")"), "{output}");
+    assert_eq!(
+        error(platform(
+            quote! { function f { code: "f", key: data, log_key: nothing } }
+        )),
+        "unknown resource `nothing`; declared keys are `data` [ref-unknown]"
+    );
 }

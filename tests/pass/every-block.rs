@@ -85,7 +85,7 @@ platform_macros::platform! {
         routes: { GET "/health" => trade_api, POST "/trades" => trade_api { auth: iam } },
     }
     bus trading_events { key: data }
-    log_group audit_events { retention: 90d, key: data }
+    log_group audit_events { retention: profile(dev: 90d, prod: 365d), key: data }
     rule trade_events {
         bus: trading_events,
         pattern: { source: ["trading.processor"], "detail-type": ["TradeProcessed"] },
@@ -156,7 +156,8 @@ fn main() {
     assert!(alarm.guard);
     assert_eq!(alarm.datapoints_to_alarm, alarm.evaluation_periods);
     let Spec::LogGroup(log_group) = spec("audit_events") else { panic!("a log group") };
-    assert_eq!(log_group.retention_days, 90);
+    assert_eq!(log_group.retention_days.get("dev"), 90);
+    assert_eq!(log_group.retention_days.get("prod"), 365);
     assert!(matches!(spec("operations"), Spec::Dashboard(d) if d.metrics.len() == 2));
     assert!(matches!(spec("api_health"), Spec::HealthCheck(h) if h.interval_secs == 30));
     let Spec::DbUser(user) = spec("trading_app") else { panic!("a db_user") };

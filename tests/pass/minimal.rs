@@ -23,6 +23,8 @@ fn main() {
     let Spec::Key(key) = &platform.resources[0].spec else { panic!("a key") };
     assert_eq!(key.description, "data key");
     assert!(key.rotation);
+    // A key scheduled for deletion can be recovered for 30 days.
+    assert_eq!(key.pending_window_days, 30);
     let Spec::Queue(queue) = &platform.resources[1].spec else { panic!("a queue") };
     assert_eq!(queue.visibility_timeout_secs, 30);
     assert_eq!(queue.retention_secs, PerProfile::Same(4 * 86_400));

@@ -17,6 +17,7 @@ fn ui() {
         "pipeline",
         "accounts",
         "values",
+        "logs",
         "queues",
         "policy",
     ] {

@@ -46,7 +46,7 @@ fn platform() -> Platform {
                 Spec::Key(KeySpec {
                     description: "data".into(),
                     rotation: true,
-                    pending_window_days: 7,
+                    pending_window_days: 30,
                 }),
             ),
             r(
@@ -55,7 +55,7 @@ fn platform() -> Platform {
                     cidr: PerProfile::Same(PerRegion(vec![(REGION.into(), "10.0.0.0/16".into())])),
                     azs: 2,
                     endpoints: vec!["secretsmanager".into(), "kms".into()],
-                    flow_log_retention_days: 30,
+                    flow_log_retention_days: PerProfile::Same(30),
                     key: "data".into(),
                 }),
             ),
@@ -69,7 +69,8 @@ fn platform() -> Platform {
                     network: "core".into(),
                     backup_days: PerProfile::Same(7),
                     key: "data".into(),
-                    log_retention_days: 30,
+                    log_retention_days: PerProfile::Same(30),
+                    log_key: "data".into(),
                     snapshot_on_removal: PerProfile::Same(false),
                 }),
             ),
@@ -91,6 +92,7 @@ fn platform() -> Platform {
                     timeout_secs: 300,
                     log_retention_days: PerProfile::Same(30),
                     key: "data".into(),
+                    log_key: "data".into(),
                     env: Vec::new(),
                     grants: vec![
                         Grant {

@@ -4,8 +4,9 @@
 //! Each route gets its resources (one per path segment), a method with a
 //! Lambda proxy integration, a request validator and JSON-schema model where
 //! the route declares a body, and the permission for API Gateway to invoke
-//! the function from that route only. The stage has JSON access logs in an
-//! encrypted group, execution logs, X-Ray tracing and per-profile throttling.
+//! the function from that route only. The stage has JSON access logs and
+//! execution logs, each in a group of the stack's with the profile's
+//! retention and the declared key, X-Ray tracing and per-profile throttling.
 //! The deployment's logical id carries a hash of the routes, so a changed API
 //! is redeployed and an unchanged one is not.
 //!
@@ -200,18 +201,41 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
     }
     cx.add(&deployment, deployment_resource)?;
 
+    let retention = spec.log_retention_days.get(cx.profile);
     let log_group = format!("{id}AccessLogGroup");
     cx.add(
         &log_group,
         Resource::new("AWS::Logs::LogGroup")
             .prop("LogGroupName", format!("/aws/apigateway/{api_name}"))
-            .prop("RetentionInDays", spec.log_retention_days)
+            .prop("RetentionInDays", retention)
+            .prop("KmsKeyId", cx.key_arn(&spec.key))
+            .prop("Tags", cx.tag_list())
+            .removal(RemovalPolicy::Delete),
+    )?;
+    // API Gateway writes execution logs to a group of this fixed name, and
+    // creates it, unencrypted and kept forever, outside the stack, unless
+    // it exists: declared here, it has the stack's retention and key and
+    // is deleted with it. The stage depends on it, so it exists before the
+    // first request is logged.
+    let execution_log_group = format!("{id}ExecutionLogGroup");
+    cx.add(
+        &execution_log_group,
+        Resource::new("AWS::Logs::LogGroup")
+            .prop(
+                "LogGroupName",
+                Value::sub(format!(
+                    "API-Gateway-Execution-Logs_${{{id}}}/{}",
+                    spec.stage
+                )),
+            )
+            .prop("RetentionInDays", retention)
             .prop("KmsKeyId", cx.key_arn(&spec.key))
             .prop("Tags", cx.tag_list())
             .removal(RemovalPolicy::Delete),
     )?;
     let throttle = spec.throttle.get(cx.profile);
     let mut stage = Resource::new("AWS::ApiGateway::Stage")
+        .depends_on(&execution_log_group)
         .prop("RestApiId", Value::Ref(id.clone()))
         .prop("StageName", spec.stage.as_str())
         .prop("DeploymentId", Value::Ref(deployment))

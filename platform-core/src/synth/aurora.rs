@@ -64,8 +64,8 @@ pub(crate) fn aurora(
                 "LogGroupName",
                 format!("/aws/rds/cluster/{identifier}/postgresql"),
             )
-            .prop("RetentionInDays", spec.log_retention_days)
-            .prop("KmsKeyId", cx.key_arn(&spec.key))
+            .prop("RetentionInDays", spec.log_retention_days.get(cx.profile))
+            .prop("KmsKeyId", cx.key_arn(&spec.log_key))
             .prop("Tags", cx.tag_list())
             .removal(RemovalPolicy::Delete),
     )?;

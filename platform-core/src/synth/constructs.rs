@@ -3,7 +3,7 @@
 //!
 //! | kind      | resources                                              |
 //! |-----------|--------------------------------------------------------|
-//! | key       | `AWS::KMS::Key` (rotation, explicit policy), `AWS::KMS::Alias` |
+//! | key       | `AWS::KMS::Key` (rotation, a policy separating administration from use), `AWS::KMS::Alias` |
 //! | table     | `AWS::DynamoDB::Table` (on-demand, PITR, SSE-KMS)      |
 //! | queue     | `AWS::SQS::Queue` (SSE-KMS, redrive), `AWS::SQS::QueuePolicy` (TLS only) |
 //! | bucket    | `AWS::S3::Bucket` (versioning, SSE-KMS, public access block, lifecycle), `AWS::S3::BucketPolicy` (TLS only) |
@@ -113,8 +113,9 @@ fn arn(service: &str, resource: &str) -> Value {
 }
 
 /// Which AWS services need the key for resources that they, not a caller's
-/// role, encrypt: CloudWatch Logs for the log groups of functions, flow logs
-/// and database log exports.
+/// role, encrypt: CloudWatch Logs for the log groups (functions', flow logs,
+/// the API's, database log exports, declared log groups), EventBridge for
+/// dead-letter queues and drift topics, CloudWatch alarms for topics.
 fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
     let mut statements = Vec::new();
     let uses = |service: &str| service_uses_key(cx, key, service);
@@ -240,21 +241,134 @@ fn service_key_statement(sid: &str, service: &str) -> Statement {
     }
 }
 
+/// What the account's administrators may do with a key: manage it, never
+/// use it. These are the actions of AWS's default key policy's "key
+/// administrators" statement.
+const KEY_ADMINISTRATION: &[&str] = &[
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+];
+
+/// The cryptographic use of a key: what its users are allowed, through
+/// the services that encrypt with it.
+const KEY_USE: &[&str] = &[
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+];
+
+/// The services (`kms:ViaService` prefixes) through which the account's
+/// principals use `key`: those whose resources it encrypts with the
+/// caller's credentials. CloudWatch Logs, EventBridge and CloudWatch alarms
+/// use it as themselves, under [`key_users`]' statements, not here.
+fn key_services(cx: &Context<'_>, key: &str) -> Vec<&'static str> {
+    let mut services: Vec<&'static str> = Vec::new();
+    for resource in &cx.platform.resources {
+        let uses: &[&'static str] = match &resource.spec {
+            Spec::Table(t) if t.key == key => &["dynamodb"],
+            Spec::Queue(q) if q.key == key => &["sqs"],
+            Spec::Bucket(b) if b.key.as_deref() == Some(key) => &["s3"],
+            Spec::Topic(t) if t.key == key => &["sns"],
+            // Storage and Performance Insights through RDS; the master
+            // secret RDS keeps in Secrets Manager.
+            Spec::Aurora(a) if a.key == key => &["rds", "secretsmanager"],
+            Spec::DbUser(u) if u.key == key => &["secretsmanager"],
+            // Lambda decrypts the environment with the function's role.
+            Spec::Function(f) if f.key == key && !f.env.is_empty() => &["lambda"],
+            _ => &[],
+        };
+        for service in uses {
+            if !services.contains(service) {
+                services.push(service);
+            }
+        }
+    }
+    services.sort_unstable();
+    services
+}
+
 fn key(cx: &mut Context<'_>, name: &str, spec: &KeySpec) -> Result<(), SynthError> {
     let id = cx.logical_id(name);
-    // The account root administers the key, so IAM policies (the grants) can
-    // use it; services that encrypt on their own behalf are named explicitly.
-    let mut statements = vec![Statement {
-        sid: "AccountAdministration".into(),
-        effect: "Allow",
-        actions: vec!["kms:*".into()],
-        resources: vec![Value::str("*")],
-        principal: Some(Value::map([(
+    let account_root = || {
+        Some(Value::map([(
             "AWS",
             Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
-        )])),
+        )]))
+    };
+    // Administration and use are separate. The account (its root, so that
+    // IAM policies delegate it, as in AWS's default key policy) administers
+    // the key but cannot use it directly: an administrator who can change
+    // the key cannot decrypt with it through the KMS API. The account's
+    // principals use the key only through the services whose resources it
+    // encrypts (`kms:ViaService`), and only when their own policy grants it
+    // on this key: each function's role is granted exactly the key actions
+    // of its grants, on the keys of the resources granted. Services that
+    // encrypt as themselves (CloudWatch Logs for the log groups, ...) are
+    // named with conditions binding them to this account's resources.
+    let mut statements = vec![Statement {
+        sid: "KeyAdministration".into(),
+        effect: "Allow",
+        actions: KEY_ADMINISTRATION.iter().map(|a| (*a).to_owned()).collect(),
+        resources: vec![Value::str("*")],
+        principal: account_root(),
         condition: None,
     }];
+    let services = key_services(cx, name);
+    if !services.is_empty() {
+        statements.push(Statement {
+            sid: "KeyUseThroughServices".into(),
+            effect: "Allow",
+            actions: KEY_USE.iter().map(|a| (*a).to_owned()).collect(),
+            resources: vec![Value::str("*")],
+            principal: account_root(),
+            condition: Some(Value::map([(
+                "StringEquals",
+                Value::map([
+                    (
+                        "kms:CallerAccount",
+                        Value::Pseudo(crate::template::Pseudo::AccountId),
+                    ),
+                    (
+                        "kms:ViaService",
+                        Value::List(
+                            services
+                                .iter()
+                                .map(|s| Value::sub(format!("{s}.${{AWS::Region}}.amazonaws.com")))
+                                .collect(),
+                        ),
+                    ),
+                ]),
+            )])),
+        });
+    }
+    // `kms:Create*` includes CreateGrant, which hands out use of the key:
+    // only AWS services may create grants, for the resources they encrypt
+    // (Lambda, RDS, DynamoDB), never an administrator for a principal.
+    statements.push(Statement {
+        sid: "DenyGrantsNotForAwsResources".into(),
+        effect: "Deny",
+        actions: vec!["kms:CreateGrant".into()],
+        resources: vec![Value::str("*")],
+        principal: Some(Value::str("*")),
+        condition: Some(Value::map([(
+            "BoolIfExists",
+            Value::map([("kms:GrantIsForAWSResource", Value::str("false"))]),
+        )])),
+    });
     statements.extend(key_users(cx, name));
     let key = Resource::new("AWS::KMS::Key")
         .prop("Description", spec.description.as_str())
@@ -681,7 +795,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     let log_group = Resource::new("AWS::Logs::LogGroup")
         .prop("LogGroupName", format!("/aws/lambda/{function_name}"))
         .prop("RetentionInDays", spec.log_retention_days.get(cx.profile))
-        .prop("KmsKeyId", cx.key_arn(&spec.key))
+        .prop("KmsKeyId", cx.key_arn(&spec.log_key))
         .prop("Tags", cx.tag_list())
         .removal(RemovalPolicy::Delete);
     cx.add(&log_group_id, log_group)?;

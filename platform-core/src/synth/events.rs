@@ -37,7 +37,7 @@ pub(crate) fn log_group(
         &id,
         Resource::new("AWS::Logs::LogGroup")
             .prop("LogGroupName", log_group_name(cx, name))
-            .prop("RetentionInDays", spec.retention_days)
+            .prop("RetentionInDays", spec.retention_days.get(cx.profile))
             .prop("KmsKeyId", cx.key_arn(&spec.key))
             .prop("Tags", cx.tag_list())
             .removal(RemovalPolicy::Delete),

@@ -81,13 +81,13 @@ impl<'a> Index<'a> {
                     }
                 }
                 Spec::Function(f) => {
-                    index.keys_for_logs.insert(&f.key);
+                    index.keys_for_logs.insert(&f.log_key);
                 }
                 Spec::Network(n) => {
                     index.keys_for_logs.insert(&n.key);
                 }
                 Spec::Aurora(a) => {
-                    index.keys_for_logs.insert(&a.key);
+                    index.keys_for_logs.insert(&a.log_key);
                 }
                 Spec::LogGroup(l) => {
                     index.keys_for_logs.insert(&l.key);

@@ -514,7 +514,10 @@ fn flow_logs(
                 "LogGroupName",
                 format!("/vpc/flow-logs/{}", cx.physical_name("vpc", name)),
             )
-            .prop("RetentionInDays", spec.flow_log_retention_days)
+            .prop(
+                "RetentionInDays",
+                spec.flow_log_retention_days.get(cx.profile),
+            )
             .prop("KmsKeyId", cx.key_arn(&spec.key))
             .prop("Tags", cx.tag_list())
             .removal(RemovalPolicy::Delete),

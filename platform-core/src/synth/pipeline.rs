@@ -232,7 +232,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
                     pipeline.name
                 ),
                 rotation: true,
-                pending_window_days: 7,
+                pending_window_days: 30,
             }),
         },
         Declared {
@@ -240,7 +240,9 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
             spec: Spec::Bucket(BucketSpec {
                 key: None,
                 access_logs: None,
-                expire_days: PerProfile::Same(Some(90)),
+                // A year: the pipeline deploys production, and PCI DSS
+                // 10.7 keeps its logs that long.
+                expire_days: PerProfile::Same(Some(365)),
                 noncurrent_days: 30,
             }),
         },
@@ -256,7 +258,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
         Declared {
             name: n("builds"),
             spec: Spec::LogGroup(LogGroupSpec {
-                retention_days: pipeline.log_retention_days,
+                retention_days: PerProfile::Same(pipeline.log_retention_days),
                 key: n("key"),
             }),
         },

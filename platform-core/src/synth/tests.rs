@@ -27,7 +27,15 @@ pub(crate) fn sample() -> Platform {
                 Spec::Key(KeySpec {
                     description: "data".into(),
                     rotation: true,
-                    pending_window_days: 7,
+                    pending_window_days: 30,
+                }),
+            ),
+            r(
+                "logs",
+                Spec::Key(KeySpec {
+                    description: "logs".into(),
+                    rotation: true,
+                    pending_window_days: 30,
                 }),
             ),
             r(
@@ -117,8 +125,8 @@ pub(crate) fn sample() -> Platform {
                     ]
                     .map(String::from)
                     .to_vec(),
-                    flow_log_retention_days: 30,
-                    key: "data".into(),
+                    flow_log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 30), ("prod".into(), 365)]),
+                    key: "logs".into(),
                 }),
             ),
             r(
@@ -140,7 +148,8 @@ pub(crate) fn sample() -> Platform {
                     network: "core".into(),
                     backup_days: PerProfile::Same(7),
                     key: "data".into(),
-                    log_retention_days: 30,
+                    log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 30), ("prod".into(), 365)]),
+                    log_key: "logs".into(),
                     snapshot_on_removal: PerProfile::ByProfile(vec![
                         ("dev".into(), false),
                         ("prod".into(), true),
@@ -171,12 +180,12 @@ pub(crate) fn sample() -> Platform {
                         ("dev".into(), Throttle { rate_per_sec: 100.0, burst: 200 }),
                         ("prod".into(), Throttle { rate_per_sec: 2000.0, burst: 4000 }),
                     ]),
-                    log_retention_days: 90,
-                    key: "data".into(),
+                    log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 90), ("prod".into(), 365)]),
+                    key: "logs".into(),
                 }),
             ),
             r("events", Spec::Bus(BusSpec { description: "trade events".into(), key: "data".into() })),
-            r("audit_events", Spec::LogGroup(LogGroupSpec { retention_days: 90, key: "data".into() })),
+            r("audit_events", Spec::LogGroup(LogGroupSpec { retention_days: PerProfile::Same(365), key: "logs".into() })),
             r(
                 "trade_events",
                 Spec::Rule(RuleSpec {
@@ -269,6 +278,7 @@ pub(crate) fn sample() -> Platform {
                     timeout_secs: 30,
                     log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 30), ("prod".into(), 365)]),
                     key: "data".into(),
+                    log_key: "logs".into(),
                     env: vec![
                         (
                             "TABLE".into(),
@@ -688,7 +698,8 @@ fn a_function_logs_to_its_own_encrypted_group_and_is_triggered_with_partial_fail
         prod["Resources"]["ProcessorFunctionLogGroup"]["Properties"]["RetentionInDays"],
         365
     );
-    assert_eq!(logs["KmsKeyId"], json!({"Fn::GetAtt": ["DataKey", "Arn"]}));
+    // The log group has the logs key; the environment keeps the function's own.
+    assert_eq!(logs["KmsKeyId"], json!({"Fn::GetAtt": ["LogsKey", "Arn"]}));
     let trigger = &r["ProcessorFunctionOrdersTrigger"]["Properties"];
     assert_eq!(
         trigger["FunctionResponseTypes"],
@@ -696,7 +707,7 @@ fn a_function_logs_to_its_own_encrypted_group_and_is_triggered_with_partial_fail
     );
     assert_eq!(trigger["BatchSize"], 10);
     // The key lets CloudWatch Logs use it, for log groups of this account only.
-    let key_policy = r["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    let key_policy = r["LogsKey"]["Properties"]["KeyPolicy"]["Statement"]
         .as_array()
         .unwrap();
     let logs = key_policy
@@ -815,7 +826,12 @@ fn no_template_refers_to_what_it_does_not_define() {
 #[test]
 fn dangling_references_in_a_hand_built_platform_are_reported() {
     let mut p = sample();
-    if let Spec::Table(t) = &mut p.resources[1].spec {
+    if let Some(Spec::Table(t)) = p
+        .resources
+        .iter_mut()
+        .find(|r| r.name == "sessions")
+        .map(|r| &mut r.spec)
+    {
         t.key = "missing".into();
     }
     let d = Deployment::new(&p, "dev", None, &[]).unwrap();
@@ -978,7 +994,27 @@ fn the_api_proxies_routes_validates_bodies_and_logs_throttles_and_traces() {
     );
     // The account's API Gateway logging setting is the bootstrap stack's.
     assert!(r.get("ApiGatewayAccount").is_none());
-    assert!(r["TradingApiStage"].get("DependsOn").is_none());
+    // The execution log group is the stack's, with the profile's retention
+    // and the key, created before the stage that writes to it.
+    assert_eq!(
+        r["TradingApiStage"]["DependsOn"],
+        json!(["TradingApiExecutionLogGroup"])
+    );
+    let execution = |t: &Json| t["Resources"]["TradingApiExecutionLogGroup"]["Properties"].clone();
+    assert_eq!(
+        execution(&dev)["LogGroupName"],
+        json!({"Fn::Sub": "API-Gateway-Execution-Logs_${TradingApi}/v1"})
+    );
+    assert_eq!(execution(&dev)["RetentionInDays"], 90);
+    assert_eq!(execution(&prod)["RetentionInDays"], 365);
+    assert_eq!(
+        execution(&dev)["KmsKeyId"],
+        json!({"Fn::GetAtt": ["LogsKey", "Arn"]})
+    );
+    assert_eq!(
+        prod["Resources"]["TradingApiAccessLogGroup"]["Properties"]["RetentionInDays"],
+        365
+    );
     // The deployment's id changes with the routes, so a changed API is redeployed.
     let deployments: Vec<&String> = r
         .as_object()
@@ -2007,4 +2043,101 @@ fn a_bus_is_encrypted_with_its_key_which_lets_eventbridge_describe_it() {
             .unwrap()
             .contains(&json!("kms:DescribeKey"))
     );
+}
+
+#[test]
+fn key_policies_separate_administration_from_use() {
+    let t = synth_json("dev");
+    let r = &t["Resources"];
+    let statements = |key: &str| r[key]["Properties"]["KeyPolicy"]["Statement"].clone();
+    let sid = |key: &str, sid: &str| {
+        statements(key)
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .cloned()
+    };
+    for key in ["DataKey", "LogsKey"] {
+        assert_eq!(r[key]["Properties"]["PendingWindowInDays"], 30);
+        let all = statements(key);
+        for statement in all.as_array().unwrap() {
+            assert_ne!(statement["Action"], "kms:*", "{key}: {statement:#}");
+        }
+        // The account administers the key, and may not use it as such.
+        let admin = sid(key, "KeyAdministration").unwrap();
+        assert_eq!(
+            admin["Principal"]["AWS"],
+            json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"})
+        );
+        assert!(admin.get("Condition").is_none());
+        let actions: Vec<&str> = admin["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(actions.contains(&"kms:ScheduleKeyDeletion"));
+        assert!(actions.contains(&"kms:Put*"));
+        for crypto in ["Decrypt", "Encrypt", "GenerateDataKey", "ReEncrypt"] {
+            assert!(
+                !actions.iter().any(|a| a.contains(crypto)),
+                "{key}: administrators may {crypto}"
+            );
+        }
+        let deny = sid(key, "DenyGrantsNotForAwsResources").unwrap();
+        assert_eq!(deny["Effect"], "Deny");
+        assert_eq!(
+            deny["Condition"]["BoolIfExists"]["kms:GrantIsForAWSResource"],
+            "false"
+        );
+    }
+    // Principals of the account use the data key only through the services
+    // of the resources it encrypts, in this account.
+    let use_ = sid("DataKey", "KeyUseThroughServices").unwrap();
+    let condition = &use_["Condition"]["StringEquals"];
+    assert_eq!(
+        condition["kms:CallerAccount"],
+        json!({"Ref": "AWS::AccountId"})
+    );
+    let via: Vec<String> = condition["kms:ViaService"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["Fn::Sub"].as_str().unwrap().to_owned())
+        .collect();
+    for service in ["dynamodb", "sqs", "lambda", "rds", "secretsmanager"] {
+        assert!(
+            via.contains(&format!("{service}.${{AWS::Region}}.amazonaws.com")),
+            "{service} missing from {via:?}"
+        );
+    }
+    assert!(!via.iter().any(|v| v.starts_with("logs.")), "{via:?}");
+    // The logs key encrypts only log groups: only CloudWatch Logs uses it.
+    assert!(sid("LogsKey", "KeyUseThroughServices").is_none());
+    assert!(sid("LogsKey", "AllowCloudWatchLogs").is_some());
+    assert!(sid("DataKey", "AllowCloudWatchLogs").is_none());
+}
+
+#[test]
+fn a_function_role_holds_no_grant_on_the_key_of_its_logs() {
+    let t = synth_json("dev");
+    let policy =
+        &t["Resources"]["ProcessorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"];
+    let keys: Vec<&Json> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            let actions = match &s["Action"] {
+                Json::Array(a) => a.clone(),
+                one => vec![one.clone()],
+            };
+            actions
+                .iter()
+                .any(|a| a.as_str().unwrap().starts_with("kms:"))
+        })
+        .map(|s| &s["Resource"])
+        .collect();
+    assert_eq!(keys, vec![&json!({"Fn::GetAtt": ["DataKey", "Arn"]})]);
 }

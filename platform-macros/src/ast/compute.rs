@@ -11,7 +11,7 @@ use super::{
 
 /// ```text
 /// function NAME {
-///     code: "DIR", include: { "PREFIX": "DIR", ... }, handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY,
+///     code: "DIR", include: { "PREFIX": "DIR", ... }, handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY, log_key: KEY,
 ///     env: { VAR: REF.ATTR | "literal", ... }, grants: { REF: ACCESS | [ACCESS, ...], ... },
 ///     trigger: QUEUE { batch: N, window: 0s, max_concurrency: N | profile(..) }, network: NET,
 ///     concurrency: N | profile(..), dead_letter: QUEUE, async: { retries: N, max_age: 1h },
@@ -28,7 +28,10 @@ pub struct FunctionBody {
     pub memory: Option<PerProfile<Count>>,
     pub timeout: Option<Secs>,
     pub logs: Option<PerProfile<Days>>,
+    /// Encrypts the environment (and the log group, without `log_key:`).
     pub key: Option<Ident>,
+    /// Encrypts the log group; `key:` when not given.
+    pub log_key: Option<Ident>,
     pub env: Vec<(Ident, Value)>,
     pub grants: Vec<(Ident, Levels)>,
     pub trigger: Option<Trigger>,
@@ -212,6 +215,7 @@ impl FunctionBody {
         "timeout",
         "logs",
         "key",
+        "log_key",
         "env",
         "grants",
         "trigger",
@@ -236,6 +240,7 @@ impl FunctionBody {
                 "timeout" => body.timeout = Some(input.parse()?),
                 "logs" => body.logs = Some(input.parse()?),
                 "key" => body.key = Some(input.parse()?),
+                "log_key" => body.log_key = Some(input.parse()?),
                 "env" => body.env = map(input)?,
                 "grants" => body.grants = map(input)?,
                 "trigger" => body.trigger = Some(Trigger::parse(input)?),
@@ -262,14 +267,14 @@ impl FunctionBody {
     }
 }
 
-/// `network NAME { cidr: region(..) | profile(PROFILE: region(..), ..), azs: 3, endpoints: [s3, ...], flow_logs: 30d, key: KEY }`
+/// `network NAME { cidr: region(..) | profile(PROFILE: region(..), ..), azs: 3, endpoints: [s3, ...], flow_logs: 365d | profile(..), key: KEY }`
 #[derive(Default)]
 pub struct NetworkBody {
     /// One /16 per region, the same in every profile or one set per profile.
     pub cidr: Option<PerProfile<PerRegion<LitStr>>>,
     pub azs: Option<Count>,
     pub endpoints: Option<List<Ident>>,
-    pub flow_logs: Option<Days>,
+    pub flow_logs: Option<PerProfile<Days>>,
     pub key: Option<Ident>,
 }
 
@@ -296,7 +301,7 @@ impl NetworkBody {
 /// ```text
 /// aurora NAME {
 ///     engine: postgres "16.10", database: "trading", capacity: 0.5..=16 | profile(..), readers: 1,
-///     network: NET, backup: 7d | profile(..), logs: 30d, key: KEY, removal: delete | snapshot | profile(..),
+///     network: NET, backup: 7d | profile(..), logs: 365d | profile(..), key: KEY, log_key: KEY, removal: delete | snapshot | profile(..),
 /// }
 /// ```
 #[derive(Default)]
@@ -307,8 +312,12 @@ pub struct AuroraBody {
     pub readers: Option<Count>,
     pub network: Option<Ident>,
     pub backup: Option<PerProfile<Days>>,
-    pub logs: Option<Days>,
+    pub logs: Option<PerProfile<Days>>,
+    /// Encrypts the storage, the master secret and Performance Insights
+    /// (and the exported logs, without `log_key:`).
     pub key: Option<Ident>,
+    /// Encrypts the log group the PostgreSQL logs are exported to.
+    pub log_key: Option<Ident>,
     pub removal: Option<PerProfile<Removal>>,
     /// `deletion_protection: on | off`; `policy-removal` rejects `on`.
     pub deletion_protection: Option<super::Toggle>,
@@ -381,6 +390,7 @@ impl AuroraBody {
         "backup",
         "logs",
         "key",
+        "log_key",
         "removal",
         "deletion_protection",
     ];
@@ -398,6 +408,7 @@ impl AuroraBody {
                 "backup" => body.backup = Some(input.parse()?),
                 "logs" => body.logs = Some(input.parse()?),
                 "key" => body.key = Some(input.parse()?),
+                "log_key" => body.log_key = Some(input.parse()?),
                 "removal" => body.removal = Some(input.parse()?),
                 "deletion_protection" => body.deletion_protection = Some(input.parse()?),
                 other => unlisted(other),
@@ -458,7 +469,7 @@ impl DbUserBody {
 
 /// ```text
 /// api NAME {
-///     stage: v1, throttle: RATE burst N | profile(..), logs: 90d, key: KEY,
+///     stage: v1, throttle: RATE burst N | profile(..), logs: 365d | profile(..), key: KEY,
 ///     routes: { METHOD "PATH" => FUNCTION { auth: none | iam, body: "SCHEMA.json" }, ... },
 /// }
 /// ```
@@ -466,7 +477,7 @@ impl DbUserBody {
 pub struct ApiBody {
     pub stage: Option<Ident>,
     pub throttle: Option<PerProfile<ThrottleValue>>,
-    pub logs: Option<Days>,
+    pub logs: Option<PerProfile<Days>>,
     pub key: Option<Ident>,
     pub routes: Option<Routes>,
 }

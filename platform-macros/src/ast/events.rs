@@ -8,7 +8,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Ident, LitBool, LitFloat, LitInt, LitStr, Token, braced, bracketed, token};
 
-use super::{Count, Days, Fields, List, Number, Secs, kw, unlisted};
+use super::{Count, Days, Fields, List, Number, PerProfile, Secs, kw, unlisted};
 use crate::json::Json;
 
 /// `bus NAME { description: "..", key: KEY }`
@@ -35,10 +35,10 @@ impl BusBody {
     }
 }
 
-/// `log_group NAME { retention: 90d, key: KEY }`
+/// `log_group NAME { retention: 365d | profile(..), key: KEY }`
 #[derive(Default)]
 pub struct LogGroupBody {
-    pub retention: Option<Days>,
+    pub retention: Option<PerProfile<Days>>,
     pub key: Option<Ident>,
     /// `encryption: kms | none`; `policy-encryption` rejects `none`.
     pub encryption: Option<super::AtRest>,

@@ -449,4 +449,13 @@ impl Body {
             Body::Bus(bus) => bus.key.as_ref(),
         }
     }
+
+    /// The `log_key:` of a block whose logs may use a key of their own.
+    pub fn log_key(&self) -> Option<&Ident> {
+        match self {
+            Body::Function(function) => function.log_key.as_ref(),
+            Body::Aurora(aurora) => aurora.log_key.as_ref(),
+            _ => None,
+        }
+    }
 }

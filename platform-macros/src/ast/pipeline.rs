@@ -11,7 +11,7 @@ use super::{Days, Fields, List, kw, unlisted};
 ///     region: REGION,                                   // required: where it runs
 ///     source: repository "OWNER/REPO" branch "BRANCH" | bucket,   // required
 ///     stages: [PROFILE, ..., approve, PROFILE],        // required: the last after `approve`
-///     logs: 90d,                                        // default 90d: build log retention
+///     logs: 365d,                                       // default 365d: build log retention
 ///     account: "444444444444",                          // optional: the tooling account it runs in
 ///     notify: TOPIC,                                    // optional: the topic the approval notifies
 /// }

@@ -18,6 +18,7 @@ pub(crate) mod env;
 mod grammar;
 mod iam;
 mod include;
+mod logs;
 mod naming;
 mod network;
 mod pipeline;
@@ -52,6 +53,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     env::check(model, cx);
     include::check(model, cx);
     values::check(model, cx);
+    logs::check(model, cx);
     queues::check(model, cx);
     triggers::check(model, cx);
     db_users::check(model, cx);

@@ -163,17 +163,15 @@ fn in_range(
 /// `retention:`) are one of the values CloudWatch Logs accepts; it refuses
 /// any other.
 fn check_log_retention(cx: &Ctxt, resource: &ResourceBlock) {
-    let (field, days): (&str, Vec<&Days>) = match &resource.body {
-        Body::Function(function) => (
-            "logs",
-            function.logs.iter().flat_map(PerProfile::values).collect(),
-        ),
-        Body::Aurora(aurora) => ("logs", aurora.logs.iter().collect()),
-        Body::Api(api) => ("logs", api.logs.iter().collect()),
-        Body::Network(network) => ("flow_logs", network.flow_logs.iter().collect()),
-        Body::LogGroup(log_group) => ("retention", log_group.retention.iter().collect()),
+    let (field, days) = match &resource.body {
+        Body::Function(function) => ("logs", &function.logs),
+        Body::Aurora(aurora) => ("logs", &aurora.logs),
+        Body::Api(api) => ("logs", &api.logs),
+        Body::Network(network) => ("flow_logs", &network.flow_logs),
+        Body::LogGroup(log_group) => ("retention", &log_group.retention),
         _ => return,
     };
+    let days: Vec<&Days> = days.iter().flat_map(PerProfile::values).collect();
     for days in days {
         check_retention_value(cx, field, days);
     }

@@ -363,7 +363,7 @@ fn a_pipeline_runs_in_a_declared_region_with_names_that_fit() {
 fn a_pipeline_expands_into_the_platforms_spec() {
     let output = crate::expand::expand(quote! {
         platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev, prod] }
-        pipeline release { region: us_east_1, source: bucket, stages: [dev, approve, prod], logs: 30d }
+        pipeline release { region: us_east_1, source: bucket, stages: [dev, approve, prod], logs: 400d }
     })
     .unwrap()
     .to_string();
@@ -373,7 +373,7 @@ fn a_pipeline_expands_into_the_platforms_spec() {
         output.contains("region : :: std :: string :: String :: from (\"us-east-1\")"),
         "{output}"
     );
-    assert!(output.contains("log_retention_days : 30u32"), "{output}");
+    assert!(output.contains("log_retention_days : 400u32"), "{output}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ platform_macros::platform! {
     }
 
     key data {}
-    log_group audit_events { retention: 45d, key: data }
+    log_group audit_events { retention: profile(dev: 45d, prod: 365d), key: data }
 }
 
 fn main() {}
