@@ -93,7 +93,7 @@ pub(crate) fn aurora(
     } else {
         RemovalPolicy::Delete
     };
-    let cluster = Resource::new("AWS::RDS::DBCluster")
+    let mut cluster = Resource::new("AWS::RDS::DBCluster")
         .prop("DBClusterIdentifier", identifier.as_str())
         .prop("Engine", "aurora-postgresql")
         .prop("EngineVersion", spec.engine_version.as_str())
@@ -133,6 +133,14 @@ pub(crate) fn aurora(
         .prop("Tags", cx.tag_list())
         .depends_on(&log_group)
         .removal(removal);
+    let mut ids = super::compliance_rule("RDSInstanceDeletionProtectionEnabled", super::HIPAA_NIST);
+    ids.push("AwsSolutions-RDS10".into());
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    super::nag_suppress(
+        &mut cluster,
+        &ids,
+        "Deletion protection stays off so that every environment can be destroyed (the platform's rule); tp deploy refuses a replacement or removal of the cluster unless it is named with --allow-replace, and production keeps a final snapshot (DeletionPolicy: Snapshot)",
+    );
     cx.add(&id, cluster)?;
 
     for (index, role) in instance_roles(spec.readers).into_iter().enumerate() {

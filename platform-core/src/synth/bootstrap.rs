@@ -294,6 +294,7 @@ fn assemble(
         Resource::new("AWS::ApiGateway::Account")
             .prop("CloudWatchRoleArn", Value::get_att(API_GATEWAY_ROLE, "Arn")),
     )?;
+    super::suppress_inline_policy_findings(&mut t);
     t.outputs.insert(
         BOOTSTRAP_OUTPUT.into(),
         Output {
@@ -304,6 +305,9 @@ fn assemble(
     );
     Ok(t)
 }
+
+/// Why the asset bucket keeps no server access logs.
+const ASSET_BUCKET_UNLOGGED: &str = "Holds only content-addressed deploy artifacts (code zips, templates, release records) that tp writes and CloudFormation reads; who deployed what is in CloudFormation's stack events and CloudTrail, and an access-log bucket would itself need one";
 
 fn asset_bucket() -> Resource {
     let mut bucket = super::constructs::private_bucket(
@@ -325,13 +329,11 @@ fn asset_bucket() -> Resource {
             ),
         ])],
     );
-    super::checkov_skip(
-        &mut bucket,
-        &[(
-            "CKV_AWS_18",
-            "Holds only content-addressed deploy artifacts (code zips, templates, release records) that tp writes and CloudFormation reads; who deployed what is in CloudFormation's stack events and CloudTrail, and an access-log bucket would itself need one",
-        )],
-    );
+    super::checkov_skip(&mut bucket, &[("CKV_AWS_18", ASSET_BUCKET_UNLOGGED)]);
+    let mut ids = super::compliance_rule("S3BucketLoggingEnabled", super::HIPAA_NIST_PCI);
+    ids.push("AwsSolutions-S1".into());
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    super::nag_suppress(&mut bucket, &ids, ASSET_BUCKET_UNLOGGED);
     bucket
 }
 

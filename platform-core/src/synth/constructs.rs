@@ -570,6 +570,15 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
                 "This bucket receives the other buckets' server access logs; logging its own access would loop",
             )],
         );
+        if spec.key.is_none() {
+            let ids = super::compliance_rule("S3DefaultEncryptionKMS", super::HIPAA_NIST_PCI);
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            super::nag_suppress(
+                &mut bucket,
+                &ids,
+                "This bucket receives the other buckets' server access logs, which S3 delivers only to buckets encrypted with SSE-S3 (AES256), not SSE-KMS",
+            );
+        }
     }
     cx.add(&id, bucket)?;
     let mut statements = vec![iam::deny_insecure_transport(
@@ -950,6 +959,14 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
             "CKV_AWS_116",
             "Invoked synchronously (API Gateway or an SQS event source mapping): failures return to the caller or to the source queue's dead-letter queue",
         ));
+    }
+    for (check, reason) in &skips {
+        let rule = match *check {
+            "CKV_AWS_117" => super::compliance_rule("LambdaInsideVPC", super::HIPAA_NIST_PCI),
+            _ => super::compliance_rule("LambdaDLQ", super::HIPAA_NIST),
+        };
+        let ids: Vec<&str> = rule.iter().map(String::as_str).collect();
+        super::nag_suppress(&mut function, &ids, reason);
     }
     if !skips.is_empty() {
         super::checkov_skip(&mut function, &skips);

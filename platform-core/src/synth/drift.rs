@@ -46,7 +46,7 @@ pub(crate) fn build(cx: &mut Context<'_>, drift: &DriftCheck) -> Result<(), Synt
     // Detecting drift reads every resource of the stack with the caller's
     // permissions: AWS's read-only policy, plus the drift calls on this
     // stack only.
-    let role = iam::bounded(Resource::new("AWS::IAM::Role"), cx.region)
+    let mut role = iam::bounded(Resource::new("AWS::IAM::Role"), cx.region)
         .prop(
             "RoleName",
             cx.physical_name(crate::catalog::ROLE_SHORT_TYPE, "drift_detection"),
@@ -81,6 +81,11 @@ pub(crate) fn build(cx: &mut Context<'_>, drift: &DriftCheck) -> Result<(), Synt
             ])]),
         )
         .prop("Tags", cx.tag_list());
+    super::nag_suppress(
+        &mut role,
+        &["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/ReadOnlyAccess]"],
+        "AWS Config's drift check reads every resource of the stack as its type's read handler does; AWS's ReadOnlyAccess follows new resource types, and the permissions boundary limits it to the read actions of the platform's own types",
+    );
     cx.add(role_id, role)?;
     let rule_name = cx.physical_name("config", "stack_drift");
     let config_rule = Resource::new("AWS::Config::ConfigRule")

@@ -334,6 +334,55 @@ pub(crate) fn checkov_skip(resource: &mut crate::template::Resource, skips: &[(&
     );
 }
 
+/// Records cdk-nag findings a resource is exempt from, each rule id (as
+/// cdk-nag 3 names the finding: `HIPAA.Security-LambdaDLQ`,
+/// `AwsSolutions-IAM4[Policy::...]`) with the reason, in the resource's
+/// `Metadata.cdk_nag.rules_to_suppress` where cdk-nag's tooling and
+/// reviewers read them. Appends to what the resource already records.
+pub(crate) fn nag_suppress(resource: &mut crate::template::Resource, ids: &[&str], reason: &str) {
+    let entry = resource
+        .metadata
+        .entry("cdk_nag".into())
+        .or_insert_with(|| Value::map([("rules_to_suppress", Value::List(Vec::new()))]));
+    if let Value::Map(m) = entry {
+        if let Some(Value::List(rules)) = m.get_mut("rules_to_suppress") {
+            for id in ids {
+                rules.push(Value::map([
+                    ("id", Value::str(*id)),
+                    ("reason", Value::str(reason)),
+                ]));
+            }
+        }
+    }
+}
+
+/// The rule ids of `rule` in the compliance packs that have it
+/// (`HIPAA.Security`, `NIST.800.53.R5`, `PCI.DSS.321`, as `packs` says).
+pub(crate) fn compliance_rule(rule: &str, packs: &[&str]) -> Vec<String> {
+    packs.iter().map(|p| format!("{p}-{rule}")).collect()
+}
+
+/// The three compliance packs.
+pub(crate) const HIPAA_NIST_PCI: &[&str] = &["HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321"];
+/// The two compliance packs with rules PCI DSS 3.2.1 does not have.
+pub(crate) const HIPAA_NIST: &[&str] = &["HIPAA.Security", "NIST.800.53.R5"];
+
+/// Every role with an inline policy is exempt from the packs' rule against
+/// inline policies, with why; run once a template is complete.
+pub(crate) fn suppress_inline_policy_findings(template: &mut Template) {
+    for resource in template.resources.values_mut() {
+        if resource.cfn_type == "AWS::IAM::Role" && resource.properties.contains_key("Policies") {
+            let ids = compliance_rule("IAMNoInlinePolicy", HIPAA_NIST_PCI);
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            nag_suppress(
+                resource,
+                &ids,
+                "The role's policy is generated from its own grants for this role alone and is created and deleted with it; a managed policy could be attached to other principals. The role also carries the permissions boundary, a managed policy",
+            );
+        }
+    }
+}
+
 /// What constructs see while building one stack.
 pub(crate) struct Context<'a> {
     pub platform: &'a Platform,
@@ -527,8 +576,11 @@ fn synth_stack(
         })
         .collect();
     let Context {
-        template, owners, ..
+        mut template,
+        owners,
+        ..
     } = cx;
+    suppress_inline_policy_findings(&mut template);
     // Serializing a template that is already too large is wasted work.
     let (template, body, nested) = if split::needed(&template, None) {
         split_stack(&name, platform, template, &owners, tags)?

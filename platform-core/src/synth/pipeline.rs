@@ -187,7 +187,8 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
         constructs::build(&mut cx, declared)?;
     }
     build(&mut cx, platform, pipeline)?;
-    let template = cx.template;
+    let mut template = cx.template;
+    super::suppress_inline_policy_findings(&mut template);
     let dangling = template.dangling_references();
     if !dangling.is_empty() {
         return Err(SynthError::Dangling(dangling));
@@ -388,7 +389,7 @@ fn build(
             ),
         ),
     ] {
-        let project = Resource::new("AWS::CodeBuild::Project")
+        let mut project = Resource::new("AWS::CodeBuild::Project")
             .prop("Name", cx.physical_name("codebuild", &n(what)))
             .prop("Description", description)
             .prop("ServiceRole", Value::get_att(role_id, "Arn"))
@@ -429,6 +430,21 @@ fn build(
                 )]),
             )
             .prop("Tags", cx.tag_list());
+        super::nag_suppress(
+            &mut project,
+            &["AwsSolutions-CB5"],
+            "The image is pinned by digest to one Rust toolchain, so every build of a release uses the same compiler; CodeBuild's curated images cannot be pinned by digest",
+        );
+        let ids = super::compliance_rule(
+            "CodeBuildProjectSourceRepoUrl",
+            &["HIPAA.Security", "PCI.DSS.321"],
+        );
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        super::nag_suppress(
+            &mut project,
+            &ids,
+            "The source is CODEPIPELINE: the project has no repository URL, so none can carry credentials; the pipeline reaches the repository through its CodeStar connection",
+        );
         cx.add(id, project)?;
     }
 
