@@ -797,6 +797,26 @@ pub struct BootstrapRequest {
     pub pipeline_suffix: Option<String>,
 }
 
+impl BootstrapRequest {
+    /// What the bootstrap stacks of `account` in `region` are for, the
+    /// environments deployed there being `suffixes`.
+    fn options(
+        &self,
+        region: &str,
+        account: &str,
+        suffixes: &[(String, String)],
+    ) -> platform_core::synth::bootstrap::BootstrapOptions {
+        platform_core::synth::bootstrap::BootstrapOptions {
+            region: region.to_owned(),
+            account: account.to_owned(),
+            trust: self.trust.clone(),
+            operators: self.operators.clone(),
+            suffixes: suffixes.to_vec(),
+            pipeline_suffix: self.pipeline_suffix.clone(),
+        }
+    }
+}
+
 /// `(suffix, profile)` of what `request` deploys into `account`: a suffix
 /// that is a profile's name has that profile, any other (`pr-12`) the
 /// first profile deployed into the account.
@@ -842,14 +862,7 @@ pub fn show_bootstrap(
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     for region in regions {
-        let opts = platform_core::synth::bootstrap::BootstrapOptions {
-            region: region.clone(),
-            account: account.to_owned(),
-            trust: request.trust.clone(),
-            operators: request.operators.clone(),
-            suffixes: suffixes.clone(),
-            pipeline_suffix: request.pipeline_suffix.clone(),
-        };
+        let opts = request.options(region, account, &suffixes);
         let pair = platform_core::synth::bootstrap::bootstrap_stacks(platform, &opts)
             .map_err(|e| Exit::new(exit::INVALID_INPUT, format!("cannot bootstrap: {e}")))?;
         for (name, template) in [
@@ -900,14 +913,7 @@ pub async fn bootstrap(
     let suffixes = bootstrap_suffixes(platform, &account, &request.suffixes);
     let mut templates = Vec::new();
     for session in &sessions {
-        let opts = platform_core::synth::bootstrap::BootstrapOptions {
-            region: session.region.clone(),
-            account: account.clone(),
-            trust: request.trust.clone(),
-            operators: request.operators.clone(),
-            suffixes: suffixes.clone(),
-            pipeline_suffix: request.pipeline_suffix.clone(),
-        };
+        let opts = request.options(&session.region, &account, &suffixes);
         let stacks = platform_core::synth::bootstrap::bootstrap_stacks(platform, &opts)
             .map_err(|e| Exit::new(exit::INVALID_INPUT, format!("cannot bootstrap: {e}")))?;
         templates.push(stacks);

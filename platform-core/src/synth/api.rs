@@ -164,13 +164,13 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
             super::checkov_skip(&mut method, &[("CKV_AWS_59", why)]);
             super::nag_suppress(
                 &mut method,
-                &["AwsSolutions-APIG4", "AwsSolutions-COG4"],
+                ["AwsSolutions-APIG4", "AwsSolutions-COG4"],
                 why,
             );
         } else {
             super::nag_suppress(
                 &mut method,
-                &["AwsSolutions-COG4"],
+                ["AwsSolutions-COG4"],
                 "Authorized with IAM (SigV4): callers are IAM principals whose policies grant execute-api:Invoke on this route; API Gateway's guidance is IAM or Cognito, and the callers are services, not end users",
             );
         }
@@ -272,14 +272,14 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
     let no_cache =
         "No response caching: trade submissions and health answers must never be served stale";
     super::checkov_skip(&mut stage, &[("CKV_AWS_120", no_cache)]);
-    let ids = super::compliance_rule("APIGWCacheEnabledAndEncrypted", super::HIPAA_NIST_PCI);
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    super::nag_suppress(&mut stage, &ids, no_cache);
-    let ids = super::compliance_rule("APIGWSSLEnabled", super::HIPAA_NIST_PCI);
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     super::nag_suppress(
         &mut stage,
-        &ids,
+        super::compliance_rule("APIGWCacheEnabledAndEncrypted", super::HIPAA_NIST_PCI),
+        no_cache,
+    );
+    super::nag_suppress(
+        &mut stage,
+        super::compliance_rule("APIGWSSLEnabled", super::HIPAA_NIST_PCI),
         "A client certificate authenticates API Gateway to HTTP backends; every integration of this API is a Lambda proxy integration, invoked through IAM",
     );
     cx.add(&format!("{id}Stage"), stage)

@@ -135,10 +135,9 @@ pub(crate) fn aurora(
         .removal(removal);
     let mut ids = super::compliance_rule("RDSInstanceDeletionProtectionEnabled", super::HIPAA_NIST);
     ids.push("AwsSolutions-RDS10".into());
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     super::nag_suppress(
         &mut cluster,
-        &ids,
+        ids,
         "Deletion protection stays off so that every environment can be destroyed (the platform's rule); tp deploy refuses a replacement or removal of the cluster unless it is named with --allow-replace, and production keeps a final snapshot (DeletionPolicy: Snapshot)",
     );
     cx.add(&id, cluster)?;

@@ -332,8 +332,7 @@ fn asset_bucket() -> Resource {
     super::checkov_skip(&mut bucket, &[("CKV_AWS_18", ASSET_BUCKET_UNLOGGED)]);
     let mut ids = super::compliance_rule("S3BucketLoggingEnabled", super::HIPAA_NIST_PCI);
     ids.push("AwsSolutions-S1".into());
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    super::nag_suppress(&mut bucket, &ids, ASSET_BUCKET_UNLOGGED);
+    super::nag_suppress(&mut bucket, ids, ASSET_BUCKET_UNLOGGED);
     bucket
 }
 

@@ -571,11 +571,9 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
             )],
         );
         if spec.key.is_none() {
-            let ids = super::compliance_rule("S3DefaultEncryptionKMS", super::HIPAA_NIST_PCI);
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             super::nag_suppress(
                 &mut bucket,
-                &ids,
+                super::compliance_rule("S3DefaultEncryptionKMS", super::HIPAA_NIST_PCI),
                 "This bucket receives the other buckets' server access logs, which S3 delivers only to buckets encrypted with SSE-S3 (AES256), not SSE-KMS",
             );
         }
@@ -965,8 +963,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
             "CKV_AWS_117" => super::compliance_rule("LambdaInsideVPC", super::HIPAA_NIST_PCI),
             _ => super::compliance_rule("LambdaDLQ", super::HIPAA_NIST),
         };
-        let ids: Vec<&str> = rule.iter().map(String::as_str).collect();
-        super::nag_suppress(&mut function, &ids, reason);
+        super::nag_suppress(&mut function, rule, reason);
     }
     if !skips.is_empty() {
         super::checkov_skip(&mut function, &skips);

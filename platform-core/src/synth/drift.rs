@@ -83,7 +83,7 @@ pub(crate) fn build(cx: &mut Context<'_>, drift: &DriftCheck) -> Result<(), Synt
         .prop("Tags", cx.tag_list());
     super::nag_suppress(
         &mut role,
-        &["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/ReadOnlyAccess]"],
+        ["AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/ReadOnlyAccess]"],
         "AWS Config's drift check reads every resource of the stack as its type's read handler does; AWS's ReadOnlyAccess follows new resource types, and the permissions boundary limits it to the read actions of the platform's own types",
     );
     cx.add(role_id, role)?;

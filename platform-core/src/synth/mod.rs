@@ -339,7 +339,11 @@ pub(crate) fn checkov_skip(resource: &mut crate::template::Resource, skips: &[(&
 /// `AwsSolutions-IAM4[Policy::...]`) with the reason, in the resource's
 /// `Metadata.cdk_nag.rules_to_suppress` where cdk-nag's tooling and
 /// reviewers read them. Appends to what the resource already records.
-pub(crate) fn nag_suppress(resource: &mut crate::template::Resource, ids: &[&str], reason: &str) {
+pub(crate) fn nag_suppress<I, S>(resource: &mut crate::template::Resource, ids: I, reason: &str)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
     let entry = resource
         .metadata
         .entry("cdk_nag".into())
@@ -348,7 +352,7 @@ pub(crate) fn nag_suppress(resource: &mut crate::template::Resource, ids: &[&str
         if let Some(Value::List(rules)) = m.get_mut("rules_to_suppress") {
             for id in ids {
                 rules.push(Value::map([
-                    ("id", Value::str(*id)),
+                    ("id", Value::str(id.as_ref())),
                     ("reason", Value::str(reason)),
                 ]));
             }
@@ -372,11 +376,9 @@ pub(crate) const HIPAA_NIST: &[&str] = &["HIPAA.Security", "NIST.800.53.R5"];
 pub(crate) fn suppress_inline_policy_findings(template: &mut Template) {
     for resource in template.resources.values_mut() {
         if resource.cfn_type == "AWS::IAM::Role" && resource.properties.contains_key("Policies") {
-            let ids = compliance_rule("IAMNoInlinePolicy", HIPAA_NIST_PCI);
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             nag_suppress(
                 resource,
-                &ids,
+                compliance_rule("IAMNoInlinePolicy", HIPAA_NIST_PCI),
                 "The role's policy is generated from its own grants for this role alone and is created and deleted with it; a managed policy could be attached to other principals. The role also carries the permissions boundary, a managed policy",
             );
         }

@@ -432,17 +432,15 @@ fn build(
             .prop("Tags", cx.tag_list());
         super::nag_suppress(
             &mut project,
-            &["AwsSolutions-CB5"],
+            ["AwsSolutions-CB5"],
             "The image is pinned by digest to one Rust toolchain, so every build of a release uses the same compiler; CodeBuild's curated images cannot be pinned by digest",
         );
-        let ids = super::compliance_rule(
-            "CodeBuildProjectSourceRepoUrl",
-            &["HIPAA.Security", "PCI.DSS.321"],
-        );
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         super::nag_suppress(
             &mut project,
-            &ids,
+            super::compliance_rule(
+                "CodeBuildProjectSourceRepoUrl",
+                &["HIPAA.Security", "PCI.DSS.321"],
+            ),
             "The source is CODEPIPELINE: the project has no repository URL, so none can carry credentials; the pipeline reaches the repository through its CodeStar connection",
         );
         cx.add(id, project)?;
