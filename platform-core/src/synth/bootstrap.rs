@@ -295,6 +295,22 @@ fn assemble(
             .prop("CloudWatchRoleArn", Value::get_att(API_GATEWAY_ROLE, "Arn")),
     )?;
     super::suppress_inline_policy_findings(&mut t);
+    let suffixes: Vec<String> = opts
+        .suffixes
+        .iter()
+        .map(|(s, _)| s.clone())
+        .chain(opts.pipeline_suffix.clone())
+        .collect();
+    super::nag::suppress_wildcard_findings(
+        &mut t,
+        &super::nag::NagScope {
+            region: &opts.region,
+            suffixes: &suffixes,
+        },
+    );
+    if let Some(boundary) = t.resources.get_mut(BOUNDARY_POLICY) {
+        super::nag::suppress_boundary_wildcards(boundary);
+    }
     t.outputs.insert(
         BOOTSTRAP_OUTPUT.into(),
         Output {

@@ -16,6 +16,7 @@ pub mod execution;
 mod iam;
 mod index;
 mod monitoring;
+mod nag;
 mod network;
 pub mod pipeline;
 mod split;
@@ -583,6 +584,13 @@ fn synth_stack(
         ..
     } = cx;
     suppress_inline_policy_findings(&mut template);
+    nag::suppress_wildcard_findings(
+        &mut template,
+        &nag::NagScope {
+            region,
+            suffixes: &[deployment.suffix.as_str().to_owned()],
+        },
+    );
     // Serializing a template that is already too large is wasted work.
     let (template, body, nested) = if split::needed(&template, None) {
         split_stack(&name, platform, template, &owners, tags)?

@@ -189,6 +189,13 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
     build(&mut cx, platform, pipeline)?;
     let mut template = cx.template;
     super::suppress_inline_policy_findings(&mut template);
+    super::nag::suppress_wildcard_findings(
+        &mut template,
+        &super::nag::NagScope {
+            region: &pipeline.region,
+            suffixes: &[suffix.as_str().to_owned()],
+        },
+    );
     let dangling = template.dangling_references();
     if !dangling.is_empty() {
         return Err(SynthError::Dangling(dangling));
