@@ -98,6 +98,10 @@ Patches (moto 5.2.5):
   stand for the AWS services the emulator's users play (`tp local` runs
   functions as Lambda does): they may assume a role of their account whose
   trust policy allows a `Service` principal.
+- Default security groups: EC2 gives a VPC's default security group an
+  inbound rule from the group itself and an outbound rule to 0.0.0.0/0;
+  moto creates only the outbound one, so a test could not tell a closed
+  group from moto's. The inbound rule is added as EC2 adds it.
 - /moto-api/data.json (the models' dump, where `tp local` finds the secret
   of an access key made through moto's IAM API, which the API never
   answers again): reading a Lambda function's attributes asks Docker for
@@ -811,6 +815,22 @@ def _assume_role_checked(self):
 
 
 sts_responses.TokenResponse.assume_role = _assume_role_checked
+
+
+_create_vpc = ec2_vpcs.VPCBackend.create_vpc
+
+
+def _create_vpc_with_default_ingress(self, *args, **kwargs):
+    vpc = _create_vpc(self, *args, **kwargs)
+    group = self.get_security_group_from_name("default", vpc_id=vpc.id)
+    if group is not None and not group.ingress_rules:
+        self.authorize_security_group_ingress(
+            group.id, "-1", None, None, [], source_groups=[{"GroupId": group.id}], vpc_id=vpc.id
+        )
+    return vpc
+
+
+ec2_vpcs.VPCBackend.create_vpc = _create_vpc_with_default_ingress
 
 
 if __name__ == "__main__":

@@ -529,8 +529,24 @@ pub static KINDS: &[KindInfo] = &[
                 name: "cidr",
                 source: AttrSource::GetAtt("CidrBlock"),
             },
+            // The security group EC2 creates with the VPC.
+            Attribute {
+                name: "default_security_group",
+                source: AttrSource::GetAtt("DefaultSecurityGroup"),
+            },
         ],
-        access: &[],
+        access: &[Access {
+            name: "close_default_security_group",
+            summary: "remove the rules EC2 gives the VPC's default security group",
+            actions: &[
+                "ec2:RevokeSecurityGroupEgress",
+                "ec2:RevokeSecurityGroupIngress",
+            ],
+            resources: &[
+                "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/{default_security_group}",
+            ],
+            key_actions: &[],
+        }],
         // The VPC's name tag; the IAM role of its flow logs is checked separately.
         name_limit: NameLimit {
             what: "VPC name tag",

@@ -237,6 +237,26 @@ platform_macros::platform! {
         grants: { sessions: read_write, order_keys: read_write, trade_orders: send },
     }
 
+    // The deploy's first step after the stack changes (`tp deploy`,
+    // `tp promote`, `tp local up`), before `migrate`: revokes the rules EC2
+    // gives `core`'s default security group (all traffic between members,
+    // all outbound), which nothing here uses and CloudFormation cannot
+    // change. Outside the network: it calls only EC2's API, and `core` has
+    // neither a NAT gateway nor an EC2 endpoint.
+    function network_guard {
+        code: "handlers/network-guard",
+        include: { "lib": "handlers/shared" },
+        memory: 128,
+        timeout: 30s,
+        logs: profile(dev: 30d, staging: 90d, prod: 365d),
+        key: environment,
+        log_key: logs,
+        concurrency: 1,
+        run: after_deploy,
+        env: { SECURITY_GROUP_ID: core.default_security_group },
+        grants: { core: close_default_security_group },
+    }
+
     // The deploy's last step (`tp deploy`, `tp promote`, `tp local up`):
     // as the master user, under an advisory lock, in one transaction, it
     // creates or updates the roles above from their secrets, runs the

@@ -535,6 +535,37 @@
 //! profile and region (`network-cidr`; the plain form counts once per
 //! region).
 //!
+//! Attributes: `id`, `cidr`, and `default_security_group`, the group EC2
+//! creates with the VPC allowing all traffic between its members and all
+//! outbound. CloudFormation cannot change that group, so a deploy step
+//! empties it: a `run: after_deploy` function granted
+//! `close_default_security_group` on the network (exactly
+//! `ec2:RevokeSecurityGroupIngress` and `ec2:RevokeSecurityGroupEgress` on
+//! that one group), which the trading platform's `network_guard` is:
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! # network core { cidr: region(us_east_1: "10.0.0.0/16"), key: data }
+//! function network_guard {
+//!     code: "handlers/network-guard",
+//!     key: data,
+//!     timeout: 30s,
+//!     run: after_deploy,
+//!     env: { SECURITY_GROUP_ID: core.default_security_group },
+//!     grants: { core: close_default_security_group },
+//! }
+//! # }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let platform_core::spec::Spec::Function(guard) = &platform.resource("network_guard").unwrap().spec else {
+//! #         panic!("a function")
+//! #     };
+//! #     assert_eq!(guard.grants[0].access, "close_default_security_group");
+//! # }
+//! ```
+//!
 //! ## `db_user`: a PostgreSQL role of an aurora cluster, with a secret of its own
 //!
 //! ```text

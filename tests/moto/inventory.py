@@ -171,6 +171,15 @@ def main():
         ],
         "apis": [a["name"] for a in client("apigateway").get_rest_apis()["items"]],
         "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")],
+        # Each VPC's default security group: how many inbound and outbound
+        # rules it has.
+        "default_security_groups": {
+            g["VpcId"]: {"ingress": len(g.get("IpPermissions", [])), "egress": len(g.get("IpPermissionsEgress", []))}
+            for g in ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])[
+                "SecurityGroups"
+            ]
+            if g.get("VpcId") in {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")}
+        },
         "vpc_endpoints": [
             e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"] != "deleted"
         ],

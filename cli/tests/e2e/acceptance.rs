@@ -530,6 +530,27 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
             .then_some(())
     });
     assert_eq!(aws.invocations(&migrate_log), 1);
+    // Before it, network_guard closed the VPC's default security group:
+    // no rule left of the two EC2 gives it (moto, as EC2, through its API).
+    let admin = cli::local::serve::admin_credentials();
+    let inventory: Value = serde_json::from_slice(
+        &super::inventory_py_as(
+            &env["AWS_ENDPOINT_URL"],
+            None,
+            (&admin.access_key_id, &admin.secret_access_key),
+            &["inventory"],
+        )
+        .stdout,
+    )
+    .expect("inventory JSON");
+    let groups = inventory["default_security_groups"]
+        .as_object()
+        .expect("default security groups");
+    assert_eq!(groups.len(), 1, "one VPC: {groups:?}");
+    for (vpc, rules) in groups {
+        assert_eq!(rules, &json!({"ingress": 0, "egress": 0}), "{vpc}");
+    }
+    assert_eq!(aws.invocations(&log_group(&dir, "network_guard")), 1);
     let api_log = log_group(&dir, "trade_api");
     let audit_bucket = output(&dir, "AuditLogBucketName");
     let audit_group = output(&dir, "AuditEventsLogGroupName");

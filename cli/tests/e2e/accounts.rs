@@ -16,8 +16,10 @@ fn stacks(inventory: &Value) -> Vec<String> {
 #[test]
 fn a_tooling_account_deploys_into_the_account_that_trusts_it_and_nowhere_else() {
     let moto = Moto::start_in("accounts", Some(MANAGEMENT_ACCOUNT));
-    // moto cannot run functions: the proxy answers the migration's Invoke.
+    // moto cannot run functions: the proxy answers the after-deploy
+    // functions' Invokes.
     let proxy = Proxy::start(moto.port);
+    proxy.answer_network_guard(REGION, "dev");
     proxy.add(
         "Lambda:Invoke:lambda-migrate-us-east-1-dev",
         Fault::RespondJson {

@@ -12,7 +12,7 @@ fn deploy_from_a_synth_refuses_a_changed_file_then_deploys_the_untouched_one() {
     let moto = Moto::start("artifact");
     // The deploy ends with the platform's migration, which moto cannot run.
     let proxy = super::proxy::Proxy::start(moto.port);
-    proxy.answer_migrations(REGION, "dev");
+    proxy.answer_after_deploy(REGION, "dev");
     let dir = scratch("artifact");
     let tp = |args: &[&str]| tp_run(&proxy.endpoint(), &dir, args);
     assert_eq!(tp(&["bootstrap", "--region", REGION]).code, 0);

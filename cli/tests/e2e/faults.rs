@@ -33,7 +33,7 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
         tp_run(&moto.endpoint(), &dir, &["bootstrap", "--region", REGION]).code,
         0
     );
-    proxy.answer_migrations(REGION, "e2e");
+    proxy.answer_after_deploy(REGION, "e2e");
     // The stack starts from the dev template in staging's account, which
     // trusts the dev account; the staging profile's deploy updates it.
     bootstrap_trusting_dev(&moto, &moto.endpoint(), &dir, STAGING_ACCOUNT);
@@ -351,7 +351,7 @@ fn drift_lists_drifted_resources_with_their_property_differences() {
         tp_run(&moto.endpoint(), &dir, &["bootstrap", "--region", REGION]).code,
         0
     );
-    proxy.answer_migrations(REGION, "drift");
+    proxy.answer_after_deploy(REGION, "drift");
     let run = tp_run(
         &proxy.endpoint(),
         &dir,

@@ -192,6 +192,17 @@ impl Moto {
 /// `tests/moto/inventory.py ENDPOINT REGION ARGS`, in `account` (through
 /// its OrganizationAccountAccessRole) or the default account.
 fn inventory_py(endpoint: &str, account: Option<&str>, args: &[&str]) -> Output {
+    inventory_py_as(endpoint, account, ("testing", "testing"), args)
+}
+
+/// [`inventory_py`] signing with `key` (access key id and secret), as an
+/// endpoint that checks signatures (`tp local`'s) needs.
+fn inventory_py_as(
+    endpoint: &str,
+    account: Option<&str>,
+    key: (&str, &str),
+    args: &[&str],
+) -> Output {
     let mut command = Command::new(python());
     match account {
         Some(account) => command.env("TP_ACCOUNT", account),
@@ -202,8 +213,8 @@ fn inventory_py(endpoint: &str, account: Option<&str>, args: &[&str]) -> Output 
         .arg(endpoint)
         .arg(REGION)
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ACCESS_KEY_ID", key.0)
+        .env("AWS_SECRET_ACCESS_KEY", key.1)
         .output()
         .expect("run inventory.py");
     assert!(

@@ -16,7 +16,7 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
     // moto cannot run: the proxy answers it.
     let proxy = super::proxy::Proxy::start(moto.port);
     for suffix in ["staging", "prod"] {
-        proxy.answer_migrations(REGION, suffix);
+        proxy.answer_after_deploy(REGION, suffix);
     }
     let dir = scratch("promote");
     let tp = |args: &[&str]| tp_run(&proxy.endpoint(), &dir, args);

@@ -89,15 +89,31 @@ impl Proxy {
         format!("http://localhost:{}", self.port)
     }
 
-    /// Answers every `Invoke` of the platform's after-deploy migration
-    /// (`function migrate`, deployed as `lambda-migrate-<region>-<suffix>`)
-    /// as the function does when the schema is current: moto cannot run
-    /// functions, and every deploy of the platform ends by invoking it.
-    pub fn answer_migrations(&self, region: &str, suffix: &str) {
+    /// Answers every `Invoke` of the platform's after-deploy functions as
+    /// they answer on a platform already in shape: `network_guard`
+    /// (`lambda-network-guard-<region>-<suffix>`) when the default security
+    /// group is closed, `migrate` (`lambda-migrate-<region>-<suffix>`) when
+    /// the schema is current. moto cannot run functions, and every deploy of
+    /// the platform ends by invoking them.
+    pub fn answer_after_deploy(&self, region: &str, suffix: &str) {
+        self.answer_network_guard(region, suffix);
         self.add(
             &format!("Lambda:Invoke:lambda-migrate-{region}-{suffix}"),
             Fault::RespondJson {
                 body: r#"{"applied":[],"schemaVersion":2}"#.into(),
+                headers: Vec::new(),
+            },
+            usize::MAX,
+        );
+    }
+
+    /// Answers every `Invoke` of `network_guard` as it answers once the
+    /// default security group is closed.
+    pub fn answer_network_guard(&self, region: &str, suffix: &str) {
+        self.add(
+            &format!("Lambda:Invoke:lambda-network-guard-{region}-{suffix}"),
+            Fault::RespondJson {
+                body: r#"{"securityGroupId":"sg-0","revoked":{"ingress":0,"egress":0}}"#.into(),
                 headers: Vec::new(),
             },
             usize::MAX,

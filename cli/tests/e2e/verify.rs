@@ -82,7 +82,7 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
     // The deploy ends with the platform's migration, which moto cannot
     // run: the proxy answers it.
     let proxy = super::proxy::Proxy::start(moto.port);
-    proxy.answer_migrations(REGION, suffix);
+    proxy.answer_after_deploy(REGION, suffix);
     let run = tp_run(
         &proxy.endpoint(),
         &dir,

@@ -107,6 +107,23 @@ fn name_tag(cx: &Context<'_>, name: String) -> Value {
     Value::List(tags)
 }
 
+/// The `run: after_deploy` function granted `close_default_security_group`
+/// on network `name`: what empties its default security group after every
+/// deploy, since CloudFormation cannot.
+fn default_group_guard<'p>(platform: &'p crate::spec::Platform, name: &str) -> Option<&'p str> {
+    platform.resources.iter().find_map(|r| match &r.spec {
+        crate::spec::Spec::Function(f)
+            if f.run == Some(crate::spec::Run::AfterDeploy)
+                && f.grants
+                    .iter()
+                    .any(|g| g.resource == name && g.access == "close_default_security_group") =>
+        {
+            Some(r.name.as_str())
+        }
+        _ => None,
+    })
+}
+
 pub(crate) fn network(
     cx: &mut Context<'_>,
     name: &str,
@@ -125,14 +142,21 @@ pub(crate) fn network(
                 cx.region, cx.profile
             ))
         })?;
-    cx.add(
-        &ids.vpc,
-        Resource::new("AWS::EC2::VPC")
-            .prop("CidrBlock", cidr.as_str())
-            .prop("EnableDnsHostnames", true)
-            .prop("EnableDnsSupport", true)
-            .prop("Tags", name_tag(cx, vpc_name.clone())),
-    )?;
+    let mut vpc = Resource::new("AWS::EC2::VPC")
+        .prop("CidrBlock", cidr.as_str())
+        .prop("EnableDnsHostnames", true)
+        .prop("EnableDnsSupport", true)
+        .prop("Tags", name_tag(cx, vpc_name.clone()));
+    if let Some(guard) = default_group_guard(cx.platform, name) {
+        super::nag_suppress(
+            &mut vpc,
+            super::compliance_rule("VPCDefaultSecurityGroupClosed", super::HIPAA_NIST_PCI),
+            &format!(
+                "The default security group is emptied after every deploy by `{guard}` (run: after_deploy, granted only the revocation of this group's rules). cdk-nag recognizes only AWS CDK's own construct for it, which an imported template cannot contain"
+            ),
+        );
+    }
+    cx.add(&ids.vpc, vpc)?;
 
     // Public tier: an internet gateway and one shared route table.
     let igw = format!("{}InternetGateway", ids.vpc);

@@ -223,6 +223,18 @@ fn by_operation(
             };
             vec![need(format!("sqs:{action}"), queue_arn)]
         }
+        // What the platform's functions call: network_guard closes a
+        // default security group.
+        "ec2" => match operation {
+            "RevokeSecurityGroupIngress" | "RevokeSecurityGroupEgress" => {
+                let group = params.str("GroupId").ok_or_else(|| missing("GroupId"))?;
+                vec![need(
+                    format!("ec2:{operation}"),
+                    format!("arn:aws:ec2:{region}:{account}:security-group/{group}"),
+                )]
+            }
+            _ => return Err(unknown()),
+        },
         "sns" => match operation {
             "ListTopics" | "ListSubscriptions" => vec![need(format!("sns:{operation}"), "*")],
             "CreateTopic" => {
@@ -1275,6 +1287,21 @@ mod tests {
             c.message
         );
         assert_eq!(c.protocol, Protocol::Json);
+        let revoke = run(
+            "ec2",
+            "POST",
+            "/",
+            &[],
+            "Action=RevokeSecurityGroupIngress&GroupId=sg-0abc",
+        )
+        .expect("classified");
+        assert_eq!(
+            revoke.needs,
+            [need(
+                "ec2:RevokeSecurityGroupIngress",
+                "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0abc"
+            )]
+        );
         let c = run("ec2", "POST", "/", &[], "Action=RunInstances").unwrap_err();
         assert!(
             c.message.contains("ec2") && c.message.contains("RunInstances"),
