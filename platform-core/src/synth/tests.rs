@@ -1727,6 +1727,7 @@ fn with_db_user() -> Platform {
             cluster: "trades".into(),
             privileges: DbPrivileges::Dml,
             key: "data".into(),
+            rotation_days: None,
         }),
     });
     let processor = function_mut(&mut platform, "processor");
