@@ -69,9 +69,11 @@ Patches (moto 5.2.5):
   before it invokes the function: it refuses while a rotation is
   unfinished (an AWSPENDING version that is not AWSCURRENT), records the
   rules, and creates the version of the request's token, staged
-  AWSPENDING and without a value; it invokes nothing. `tp local` invokes
-  the function's four steps itself (cli/src/local/rotation.rs), which
-  create the value and move the stages. Without a rotation function moto
+  AWSPENDING and without a value. Then, with TP_LOCAL_ROTATION_URL set
+  (as `tp local` sets it), it asks `tp local` to invoke the function's four
+  steps (cli/src/local/rotation.rs), which create the value and move the
+  stages, and answers once they ran, with an error naming the step that
+  failed; without it nothing is invoked. Without a rotation function moto
   behaves as it does.
 - UpdateSecretVersionStage: moving AWSCURRENT moves the labels but not
   the version moto answers a GetSecretValue without a stage or version
@@ -631,7 +633,37 @@ def _rotate_secret_started(
             "version_stages": ["AWSPENDING"],
         }
     secret.last_rotation_date = int(time.time())
+    if rotate_immediately:
+        _drive_rotation(lambda_arn, secret.arn, token)
     return secret.to_short_dict(version_id=token if rotate_immediately else None)
+
+
+def _drive_rotation(lambda_arn, secret_arn, token):
+    """Asks `tp local` to run the rotation function's steps (see the docstring); raises on a failed step."""
+    import urllib.request
+
+    url = os.environ.get("TP_LOCAL_ROTATION_URL")
+    if not url:
+        return  # no tp local: the version stays AWSPENDING, as when a rotation has not run yet
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(
+            {"RotationLambdaARN": lambda_arn, "SecretId": secret_arn, "ClientRequestToken": token}
+        ).encode(),
+        headers={
+            "content-type": "application/json",
+            "x-tp-rotation-key": os.environ.get("TP_LOCAL_ROTATION_KEY", ""),
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=900) as response:
+        answer = json.loads(response.read() or b"{}")
+    if not answer.get("ok"):
+        raise secretsmanager_models.InvalidRequestException(
+            f"the rotation function's {answer.get('step', 'step')} failed: {answer.get('error')}. "
+            f"AWSCURRENT is unchanged and version {token} stays AWSPENDING; "
+            "RotateSecret with the same ClientRequestToken runs the rotation again"
+        )
 
 
 secretsmanager_models.SecretsManagerBackend.rotate_secret = _rotate_secret_started
