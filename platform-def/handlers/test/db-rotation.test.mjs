@@ -2,8 +2,9 @@
 // cli/local/moto-launch.py patches it: RotateSecret starts a rotation as
 // Secrets Manager does, with an AWSPENDING version of the request's token
 // and no value, and invokes nothing): the four steps rotate a user's
-// password, each step run twice changes nothing more, the token is checked,
-// and a step that fails leaves AWSCURRENT as it was.
+// password, each step run twice changes nothing more, a deploy's migration
+// keeps a rotation, the token is checked, and a step that fails leaves
+// AWSCURRENT as it was.
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -119,6 +120,23 @@ describe("db-rotation", () => {
     } finally {
       await client.end();
     }
+  });
+
+  it("is not undone by a deploy's migration between setSecret and finishSecret", async () => {
+    const user = db.users.owner;
+    const rotation = await coldStart("db-rotation", rotationEnv());
+    const token = await startRotation(user.secretArn);
+    await step(rotation, "createSecret", user.secretArn, token);
+    await step(rotation, "setSecret", user.secretArn, token);
+    const migrate = await coldStart("migrate", db.migrateEnv);
+    const migration = await migrate.handler({ phase: "after_deploy", stack: "s", region: process.env.AWS_REGION }, lambdaContext(60000));
+    assert.equal(migration.roles.length, 3);
+    await step(rotation, "testSecret", user.secretArn, token);
+    await step(rotation, "finishSecret", user.secretArn, token);
+    const current = await value(user.secretArn, "AWSCURRENT");
+    assert.equal(current.versionId, token);
+    const client = await connectAs(db.name, { name: user.name, password: current.password });
+    await client.end();
   });
 
   it("checks the token: a version that is not AWSPENDING, or a secret that does not rotate, is refused", async () => {
