@@ -225,7 +225,8 @@ const ROTATION_MAX_DAYS: u32 = 90;
 /// invokes one rotation function per secret. A `rotate` grant on a user
 /// without `rotation:` would be a grant nothing uses.
 fn check_rotation(model: &Model, cx: &Ctxt) {
-    let mut rotators: Vec<(&Ident, &Ident, &Ident)> = Vec::new(); // (user, function, level)
+    // (user, the function that rotates it)
+    let mut rotators: Vec<(&Ident, &Ident)> = Vec::new();
     for reference in &model.references {
         let Slot::Grant { levels } = reference.slot else {
             continue;
@@ -250,7 +251,7 @@ fn check_rotation(model: &Model, cx: &Ctxt) {
             );
             continue;
         }
-        if let Some((_, first, _)) = rotators.iter().find(|(u, _, _)| *u == &user.name) {
+        if let Some((_, first)) = rotators.iter().find(|(u, _)| *u == &user.name) {
             cx.error(
                 Rule::DbUserRotation,
                 level,
@@ -261,7 +262,7 @@ fn check_rotation(model: &Model, cx: &Ctxt) {
             );
             continue;
         }
-        rotators.push((&user.name, reference.from, level));
+        rotators.push((&user.name, reference.from));
     }
     for user in &model.resources {
         let Body::DbUser(body) = &user.body else {
@@ -287,7 +288,7 @@ fn check_rotation(model: &Model, cx: &Ctxt) {
                 ),
             );
         }
-        if !rotators.iter().any(|(u, _, _)| *u == &user.name) {
+        if !rotators.iter().any(|(u, _)| *u == &user.name) {
             cx.error(
                 Rule::DbUserRotation,
                 &user.name,
