@@ -1,10 +1,12 @@
-// db-rotation against the real PostgreSQL and moto's Secrets Manager (as
-// cli/local/moto-launch.py patches it: RotateSecret starts a rotation as
-// Secrets Manager does, with an AWSPENDING version of the request's token
-// and no value, and invokes nothing): the four steps rotate a user's
+// db-rotation against the real PostgreSQL and moto's Secrets Manager (the
+// one started through cli/local/moto-launch.py, which patches it:
+// RotateSecret starts a rotation as Secrets Manager does, with an
+// AWSPENDING version of the request's token and no value, and invokes
+// nothing): the four steps rotate a user's
 // password, each step run twice changes nothing more, a deploy's migration
 // keeps a rotation, the token is checked, and a step that fails leaves
 // AWSCURRENT as it was.
+import "./support/launched-moto.mjs";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
