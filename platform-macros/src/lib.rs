@@ -559,7 +559,8 @@
 //! With `rotation:`, the password rotates every that many days (1 to 90:
 //! AWS takes up to 1000, PCI DSS 8.3.9 asks for 90 at most), by the one
 //! function granted `rotate` on the user (`db-user-rotation`), which runs
-//! in the cluster's network: an `AWS::SecretsManager::RotationSchedule`
+//! in the cluster's network and is invoked by Secrets Manager alone (no
+//! trigger, rule or route): an `AWS::SecretsManager::RotationSchedule`
 //! naming that function (`RotationRules.AutomaticallyAfterDays`; the first
 //! rotation waits for the schedule, `RotateImmediatelyOnUpdate: false`,
 //! since the role is created from the secret after the deploy) and an

@@ -223,7 +223,8 @@ const ROTATION_MAX_DAYS: u32 = 90;
 /// (AWS takes 1 to 1000; PCI DSS 8.3.9 asks for 90 at most), by exactly
 /// one function, the one granted `rotate` on the user: Secrets Manager
 /// invokes one rotation function per secret. A `rotate` grant on a user
-/// without `rotation:` would be a grant nothing uses.
+/// without `rotation:` would be a grant nothing uses. A rotation function
+/// is invoked by Secrets Manager alone: no trigger, rule or route.
 fn check_rotation(model: &Model, cx: &Ctxt) {
     // (user, the function that rotates it)
     let mut rotators: Vec<(&Ident, &Ident)> = Vec::new();
@@ -263,6 +264,45 @@ fn check_rotation(model: &Model, cx: &Ctxt) {
             continue;
         }
         rotators.push((&user.name, reference.from));
+    }
+    // Only Secrets Manager invokes a rotation function: it holds the
+    // passwords of the users it rotates (the owner's too), so nothing on the
+    // request path may run it.
+    for reference in &model.references {
+        let how = match reference.slot {
+            Slot::RuleTarget => format!("rule `{}`'s target", reference.from),
+            Slot::Route { .. } => format!("behind a route of api `{}`", reference.from),
+            _ => continue,
+        };
+        if let Some((user, _)) = rotators.iter().find(|(_, f)| *f == reference.target) {
+            cx.error(
+                Rule::DbUserRotation,
+                reference.target,
+                format!(
+                    "function `{}` rotates db_user `{user}`'s password, so only Secrets Manager invokes it; it cannot also be {how}: point {} at another function",
+                    reference.target,
+                    reference.slot.written(reference.target)
+                ),
+            );
+        }
+    }
+    for resource in &model.resources {
+        let Body::Function(function) = &resource.body else {
+            continue;
+        };
+        let Some(trigger) = &function.trigger else {
+            continue;
+        };
+        if let Some((user, _)) = rotators.iter().find(|(_, f)| *f == &resource.name) {
+            cx.error(
+                Rule::DbUserRotation,
+                &trigger.queue,
+                format!(
+                    "function `{}` rotates db_user `{user}`'s password, so only Secrets Manager invokes it; it cannot also be triggered by queue `{}`: move the queue's work to another function",
+                    resource.name, trigger.queue
+                ),
+            );
+        }
     }
     for user in &model.resources {
         let Body::DbUser(body) = &user.body else {

@@ -196,6 +196,33 @@ fn db_user_rotation_takes_days_per_profile_and_one_rotating_function_in_the_netw
 }
 
 #[test]
+fn db_user_rotation_functions_are_invoked_by_secrets_manager_alone() {
+    let errors = errors(with_cluster(quote! {
+        queue dlq { retention: 14d, key: data }
+        queue jobs { dead_letter: dlq after 5, key: data }
+        db_user trading_app { cluster: trades, privileges: dml, key: data, rotation: 30d }
+        function db_rotation { code: "r", key: data, network: core, trigger: jobs,
+            grants: { trading_app: rotate } }
+        rule nightly { schedule: "rate(1 day)", targets: [db_rotation], dead_letter: dlq }
+    }));
+    let rotation: Vec<&String> = errors
+        .iter()
+        .filter(|e| e.ends_with("[db-user-rotation]"))
+        .collect();
+    assert_eq!(rotation.len(), 2, "{errors:#?}");
+    assert!(
+        rotation[0].starts_with("function `db_rotation` rotates db_user `trading_app`'s password, so only Secrets Manager invokes it; it cannot also be rule `nightly`'s target"),
+        "{}",
+        rotation[0]
+    );
+    assert!(
+        rotation[1].contains("it cannot also be triggered by queue `jobs`"),
+        "{}",
+        rotation[1]
+    );
+}
+
+#[test]
 fn run_after_deploy_functions_are_not_on_the_request_path() {
     let errors = errors(platform(quote! {
         queue dlq { retention: 14d, key: data }
