@@ -31,7 +31,7 @@ TYPES = [
     "AWS::RDS::DBClusterParameterGroup", "AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup", "AWS::Route53::HealthCheck",
     "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Subscription", "AWS::SNS::Topic",
     "AWS::SNS::TopicPolicy", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SSM::Parameter",
-    "AWS::SecretsManager::Secret", "AWS::CloudFormation::Stack", "AWS::Config::ConfigRule",
+    "AWS::SecretsManager::Secret", "AWS::SecretsManager::RotationSchedule", "AWS::CloudFormation::Stack", "AWS::Config::ConfigRule",
     "AWS::CodeBuild::Project", "AWS::CodePipeline::Pipeline",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "platform-core", "src", "cfn_facts.rs")

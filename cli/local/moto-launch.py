@@ -57,6 +57,28 @@ Patches (moto 5.2.5):
   user's secret does not exist. A CloudFormation model over moto's own
   Secrets Manager backend is registered here, generating the password from
   `GenerateSecretString` as Secrets Manager does.
+- AWS::SecretsManager::RotationSchedule: moto's CloudFormation does not
+  know the type and skips it, so no secret rotates. A CloudFormation model
+  over moto's Secrets Manager backend is registered here: it records the
+  rotation function and the schedule on the secret (RotationEnabled,
+  RotationLambdaARN, RotationRules), and rotates nothing on create, as
+  `RotateImmediatelyOnUpdate: false` asks.
+- RotateSecret: moto runs the rotation function in Docker, and then makes
+  the new version AWSCURRENT whatever the function did. Here, for a secret
+  with a rotation function, RotateSecret does what Secrets Manager does
+  before it invokes the function: it refuses while a rotation is
+  unfinished (an AWSPENDING version that is not AWSCURRENT), records the
+  rules, and creates the version of the request's token, staged
+  AWSPENDING and without a value. Then, with TP_LOCAL_ROTATION_URL set
+  (as `tp local` sets it), it asks `tp local` to invoke the function's four
+  steps (cli/src/local/rotation.rs), which create the value and move the
+  stages, and answers once they ran, with an error naming the step that
+  failed; without it nothing is invoked. Without a rotation function moto
+  behaves as it does.
+- UpdateSecretVersionStage: moving AWSCURRENT moves the labels but not
+  the version moto answers a GetSecretValue without a stage or version
+  with, which stays the old one; in AWS that call answers AWSCURRENT. It
+  follows AWSCURRENT here.
 - AWS::IAM::Role: moto stores each inline policy of `Policies` as the
   Python text of the parsed template (`{'Statement': ...}`), so GetRolePolicy
   answers a document that is not JSON. The documents are stored as JSON.
@@ -501,6 +523,173 @@ class _CfnSecret(CloudFormationModel):
             backend.delete_secret(self.arn, None, True)
         except Exception:  # already gone
             pass
+
+
+class _CfnRotationSchedule(CloudFormationModel):
+    """AWS::SecretsManager::RotationSchedule over moto's Secrets Manager backend (see the docstring)."""
+
+    __module__ = "moto.secretsmanager.models"
+
+    def __init__(self, secret_arn, account_id, region_name):
+        self.secret_arn = secret_arn
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SecretsManager::RotationSchedule"
+
+    @staticmethod
+    def _apply(properties, account_id, region_name):
+        backend = secretsmanager_models.secretsmanager_backends[account_id][region_name]
+        secret = backend.describe_secret(properties["SecretId"])
+        rules = properties.get("RotationRules") or {}
+        days = int(rules.get("AutomaticallyAfterDays", 0))
+        secret.rotation_lambda_arn = properties.get("RotationLambdaARN", "")
+        secret.auto_rotate_after_days = days
+        secret.rotation_enabled = bool(secret.rotation_lambda_arn)
+        if days:
+            import time
+
+            secret.next_rotation_date = int(time.time()) + days * 86400
+        return secret.arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        arn = cls._apply(cloudformation_json["Properties"], account_id, region_name)
+        return cls(arn, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        arn = cls._apply(cloudformation_json["Properties"], account_id, region_name)
+        return cls(arn, account_id, region_name)
+
+    @property
+    def physical_resource_id(self):
+        # CloudFormation's Ref of a rotation schedule is the secret's ARN.
+        return self.secret_arn
+
+    def delete(self, account_id, region_name):
+        backend = secretsmanager_models.secretsmanager_backends[account_id][region_name]
+        try:
+            secret = backend.describe_secret(self.secret_arn)
+        except Exception:  # the secret is gone already
+            return
+        secret.rotation_enabled = False
+        secret.rotation_lambda_arn = ""
+
+
+_original_rotate_secret = secretsmanager_models.SecretsManagerBackend.rotate_secret
+
+
+def _rotate_secret_started(
+    self,
+    secret_id,
+    client_request_token=None,
+    rotation_lambda_arn=None,
+    rotation_rules=None,
+    rotate_immediately=True,
+):
+    """RotateSecret up to the rotation function's first step (see the docstring)."""
+    import time
+    import uuid
+
+    secret = self.describe_secret(secret_id) if self._is_valid_identifier(secret_id) else None
+    lambda_arn = rotation_lambda_arn or (secret.rotation_lambda_arn if secret else "")
+    if secret is None or not lambda_arn or secret.is_deleted():
+        return _original_rotate_secret(
+            self, secret_id, client_request_token, rotation_lambda_arn, rotation_rules, rotate_immediately
+        )
+    days = (rotation_rules or {}).get("AutomaticallyAfterDays")
+    if days is not None and not 1 <= int(days) <= 1000:
+        raise secretsmanager_models.InvalidParameterException(
+            "RotationRules.AutomaticallyAfterDays must be within 1-1000."
+        )
+    for version_id, version in secret.versions.items():
+        stages = version["version_stages"]
+        if "AWSPENDING" in stages and "AWSCURRENT" not in stages:
+            if version_id == client_request_token:
+                break  # the same rotation, requested again
+            raise secretsmanager_models.InvalidRequestException(
+                f"A previous rotation isn't complete (version {version_id} is AWSPENDING). "
+                "That rotation will be reattempted."
+            )
+    token = client_request_token or str(uuid.uuid4())
+    secret.rotation_lambda_arn = lambda_arn
+    if days is not None:
+        secret.auto_rotate_after_days = int(days)
+        secret.next_rotation_date = int(time.time()) + int(days) * 86400
+    secret.rotation_enabled = True
+    secret.rotation_requested = True
+    if rotate_immediately and token not in secret.versions:
+        secret.remove_version_stages_from_old_versions(["AWSPENDING"])
+        secret.versions[token] = {
+            "createdate": int(time.time()),
+            "version_id": token,
+            "version_stages": ["AWSPENDING"],
+        }
+    secret.last_rotation_date = int(time.time())
+    if rotate_immediately:
+        _drive_rotation(lambda_arn, secret.arn, token)
+    return secret.to_short_dict(version_id=token if rotate_immediately else None)
+
+
+def _drive_rotation(lambda_arn, secret_arn, token):
+    """Asks `tp local` to run the rotation function's steps (see the docstring); raises on a failed step."""
+    import urllib.request
+
+    url = os.environ.get("TP_LOCAL_ROTATION_URL")
+    if not url:
+        return  # no tp local: the version stays AWSPENDING, as when a rotation has not run yet
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(
+            {"RotationLambdaARN": lambda_arn, "SecretId": secret_arn, "ClientRequestToken": token}
+        ).encode(),
+        headers={
+            "content-type": "application/json",
+            "x-tp-rotation-key": os.environ.get("TP_LOCAL_ROTATION_KEY", ""),
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=900) as response:
+        answer = json.loads(response.read() or b"{}")
+    if not answer.get("ok"):
+        raise secretsmanager_models.InvalidRequestException(
+            f"the rotation function's {answer.get('step', 'step')} failed: {answer.get('error')}. "
+            f"AWSCURRENT is unchanged and version {token} stays AWSPENDING; "
+            "RotateSecret with the same ClientRequestToken runs the rotation again"
+        )
+
+
+secretsmanager_models.SecretsManagerBackend.rotate_secret = _rotate_secret_started
+
+_original_update_secret_version_stage = secretsmanager_models.SecretsManagerBackend.update_secret_version_stage
+
+
+def _update_secret_version_stage_current(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+    """UpdateSecretVersionStage whose AWSCURRENT is what GetSecretValue answers (see the docstring)."""
+    answer = _original_update_secret_version_stage(
+        self, secret_id, version_stage, remove_from_version_id, move_to_version_id
+    )
+    if version_stage == "AWSCURRENT" and move_to_version_id:
+        secret = self.secrets[secret_id]
+        secret.default_version_id = move_to_version_id
+        version = secret.versions[move_to_version_id]
+        if "secret_string" in version:
+            secret.secret_string = version["secret_string"]
+    return answer
+
+
+secretsmanager_models.SecretsManagerBackend.update_secret_version_stage = _update_secret_version_stage_current
 
 
 def _create_db_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):

@@ -147,6 +147,9 @@ const KMS_WRITE: &[&str] = &[
     "kms:ReEncryptTo",
 ];
 const KMS_PRODUCE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+/// Reading a secret's versions and storing a new one: Secrets Manager
+/// decrypts with the key and asks it for a data key per version.
+const KMS_ROTATE: &[&str] = &["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"];
 
 const TABLE_READ: &[&str] = &[
     "dynamodb:BatchGetItem",
@@ -656,16 +659,34 @@ pub static KINDS: &[KindInfo] = &[
                 source: AttrSource::Computed,
             },
         ],
-        access: &[Access {
-            name: "connect",
-            summary: "read the database user's secret, to connect as that user",
-            actions: &[
-                "secretsmanager:DescribeSecret",
-                "secretsmanager:GetSecretValue",
-            ],
-            resources: &["{secret_arn}"],
-            key_actions: KMS_READ,
-        }],
+        access: &[
+            Access {
+                name: "connect",
+                summary: "read the database user's secret, to connect as that user",
+                actions: &[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                ],
+                resources: &["{secret_arn}"],
+                key_actions: KMS_READ,
+            },
+            // What Secrets Manager's rotation steps call on the secret they
+            // rotate: read its versions, store the pending one, move the
+            // stages. `GetRandomPassword` has no resource type; the grant
+            // adds it on `"*"` (`synth::iam`).
+            Access {
+                name: "rotate",
+                summary: "rotate the database user's password (its rotation function)",
+                actions: &[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecretVersionStage",
+                ],
+                resources: &["{secret_arn}"],
+                key_actions: KMS_ROTATE,
+            },
+        ],
         name_limit: NameLimit {
             what: "Secrets Manager secret name",
             max_len: 512,

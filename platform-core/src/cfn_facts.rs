@@ -57,5 +57,6 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::SQS::Queue", &["FifoQueue", "QueueName"], Some("Tags")),
     ("AWS::SQS::QueuePolicy", &[], None),
     ("AWS::SSM::Parameter", &["Name"], Some("Tags")),
+    ("AWS::SecretsManager::RotationSchedule", &["SecretId"], None),
     ("AWS::SecretsManager::Secret", &["Name"], Some("Tags")),
 ];

@@ -375,6 +375,13 @@ pub static RESOURCE_TYPES: &[(&str, Handlers)] = &[
         delete: &["ssm:DeleteParameter"],
         list: &["ssm:DescribeParameters"],
     }),
+    ("AWS::SecretsManager::RotationSchedule", Handlers {
+        create: &["iam:PassRole", "lambda:InvokeFunction", "secretsmanager:DescribeSecret", "secretsmanager:RotateSecret"],
+        read: &["secretsmanager:DescribeSecret"],
+        update: &["iam:PassRole", "lambda:InvokeFunction", "secretsmanager:DescribeSecret", "secretsmanager:RotateSecret"],
+        delete: &["secretsmanager:CancelRotateSecret", "secretsmanager:DescribeSecret"],
+        list: &["secretsmanager:DescribeSecret", "secretsmanager:ListSecrets"],
+    }),
     ("AWS::SecretsManager::Secret", Handlers {
         create: &["secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetRandomPassword", "secretsmanager:ReplicateSecretToRegions", "secretsmanager:TagResource"],
         read: &["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],

@@ -155,7 +155,7 @@ impl Spec {
 }
 
 /// A value that may differ per profile: `memory: profile(dev: 512, prod: 2048)`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PerProfile<T> {
     /// The same value in every profile.
     Same(T),
@@ -718,6 +718,9 @@ pub struct DbUserSpec {
     pub privileges: DbPrivileges,
     /// Encrypts the secret.
     pub key: String,
+    /// Days between rotations of the password, per profile, when the
+    /// secret rotates: by the one function granted `rotate` on this user.
+    pub rotation_days: Option<PerProfile<u32>>,
 }
 
 /// Who may call an API route.

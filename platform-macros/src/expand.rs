@@ -205,7 +205,7 @@ fn emit_resource(model: &Model, profiles: &[Ident], resource: &ResourceBlock) ->
         Body::Function(body) => emit_function(body, profiles),
         Body::Network(body) => emit_network(model, body, profiles),
         Body::Aurora(body) => emit_aurora(&name, body, profiles),
-        Body::DbUser(body) => emit_db_user(body),
+        Body::DbUser(body) => emit_db_user(body, profiles),
         Body::Api(body) => emit_api(body, profiles),
         Body::Bus(body) => emit_bus(&name, body),
         Body::Rule(body) => emit_rule(model, body),
@@ -586,7 +586,7 @@ fn emit_aurora(name: &str, body: &AuroraBody, profiles: &[Ident]) -> TokenStream
     }
 }
 
-fn emit_db_user(body: &DbUserBody) -> TokenStream {
+fn emit_db_user(body: &DbUserBody, profiles: &[Ident]) -> TokenStream {
     let cluster = required_name(&body.cluster);
     let privileges = match body
         .privileges
@@ -599,11 +599,17 @@ fn emit_db_user(body: &DbUserBody) -> TokenStream {
         platform_core::spec::DbPrivileges::Owner => quote!(Owner),
     };
     let key = required_name(&body.key);
+    let rotation = option(
+        body.rotation
+            .as_ref()
+            .map(|_| per_profile(&body.rotation, profiles, 0u32, |d| quote!(#d))),
+    );
     quote! {
         ::platform_core::spec::Spec::DbUser(::platform_core::spec::DbUserSpec {
             cluster: #cluster,
             privileges: ::platform_core::spec::DbPrivileges::#privileges,
             key: #key,
+            rotation_days: #rotation,
         })
     }
 }

@@ -573,18 +573,37 @@
 //!     cluster: AURORA,                         // required
 //!     privileges: dml | read_only | owner,     // required
 //!     key: KEY,                                // required: encrypts the secret
+//!     rotation: 30d | profile(dev: 30d, ..),   // optional: days between rotations (db-user-rotation)
 //! }
 //! ```
 //!
 //! An `AWS::SecretsManager::Secret` (`dbuser-NAME-REGION-SUFFIX`) whose
 //! password Secrets Manager generates at creation: `{"username": "NAME",
-//! "password": ..}`, 32 letters and digits, encrypted with the key, tagged,
-//! not rotated. Attributes: `secret_arn`, `name` (the role's name) and
+//! "password": ..}`, 32 letters and digits, encrypted with the key, tagged.
+//! Attributes: `secret_arn`, `name` (the role's name) and
 //! `privileges` (the word), both literals. Access level `connect`:
 //! `secretsmanager:GetSecretValue` and `DescribeSecret` on the secret and
 //! `kms:Decrypt`/`DescribeKey` on its key; `grants: { trading_app: connect }`
 //! says the function connects as `trading_app`, and puts it in the
 //! cluster's network (`db-user-network`).
+//!
+//! With `rotation:`, the password rotates every that many days (1 to 90:
+//! AWS takes up to 1000, PCI DSS 8.3.9 asks for 90 at most), by the one
+//! function granted `rotate` on the user (`db-user-rotation`), which runs
+//! in the cluster's network and is invoked by Secrets Manager alone (no
+//! trigger, rule or route): an `AWS::SecretsManager::RotationSchedule`
+//! naming that function (`RotationRules.AutomaticallyAfterDays`; the first
+//! rotation waits for the schedule, `RotateImmediatelyOnUpdate: false`,
+//! since the role is created from the secret after the deploy) and an
+//! `AWS::Lambda::Permission` letting `secretsmanager.amazonaws.com` invoke
+//! it for this secret of this account alone. Access level `rotate`:
+//! `DescribeSecret`, `GetSecretValue`, `PutSecretValue` and
+//! `UpdateSecretVersionStage` on the secret, `kms:Decrypt`, `DescribeKey`
+//! and `GenerateDataKey` on its key, and `secretsmanager:GetRandomPassword`
+//! on `"*"` (it has no resource type). The function implements Secrets
+//! Manager's four steps (`createSecret`, `setSecret`, `testSecret`,
+//! `finishSecret`); the platform's, `handlers/db-rotation`, changes each
+//! user's password as that user, so it holds no master credentials.
 //!
 //! The platform creates the secret; the cluster's `run: after_deploy`
 //! migration, connected as the master user (`read_secret` on the aurora),
@@ -625,6 +644,38 @@
 //! }
 //! # }
 //! # fn main() { platform(); }
+//! ```
+//!
+//! A password that rotates every 30 days in production and weekly in dev,
+//! by `db_rotation`:
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
+//! # key data {}
+//! # network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [secretsmanager, kms], key: data }
+//! # aurora trades { engine: postgres "16.10", capacity: 0.5..=2, network: core, key: data }
+//! db_user trading_app {
+//!     cluster: trades,
+//!     privileges: dml,
+//!     key: data,
+//!     rotation: profile(dev: 7d, prod: 30d),
+//! }
+//! function db_rotation {
+//!     code: "handlers/db-rotation",
+//!     key: data,
+//!     network: core,
+//!     env: { DB_ENDPOINT: trades.endpoint, DB_PORT: trades.port },
+//!     grants: { trading_app: rotate },
+//! }
+//! # }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let platform_core::spec::Spec::DbUser(user) = &platform.resource("trading_app").unwrap().spec else {
+//! #         panic!("a db_user")
+//! #     };
+//! #     assert_eq!(user.rotation_days.as_ref().map(|d| d.get("prod")), Some(30));
+//! # }
 //! ```
 //!
 //! ## `aurora`: an Aurora PostgreSQL Serverless v2 cluster in a network's isolated subnets

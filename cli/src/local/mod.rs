@@ -19,6 +19,8 @@
 //! - [`apigw`]: the REST API's front door.
 //! - [`events`]: event source mappings, EventBridge rule patterns and
 //!   targets, schedules, asynchronous invocation.
+//! - [`rotation`]: Secrets Manager's rotation steps, run through the local
+//!   runtime when a secret is rotated.
 
 pub mod apigw;
 pub mod aws_proxy;
@@ -32,6 +34,7 @@ pub mod lambda;
 pub mod moto;
 pub mod postgres;
 pub mod prereq;
+pub mod rotation;
 pub mod serve;
 pub mod sigv4;
 pub mod state;

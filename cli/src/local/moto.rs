@@ -22,13 +22,16 @@ pub struct Moto {
 
 impl Moto {
     /// Starts moto, logging to `log`, and waits until it answers. Queue
-    /// URLs name `sqs_endpoint`, where the functions reach SQS.
+    /// URLs name `sqs_endpoint`, where the functions reach SQS; a secret's
+    /// rotation asks the driver at `rotation` (its URL and key,
+    /// [`super::rotation`]) to run the rotation function's steps.
     pub fn start(
         python: &Path,
         launcher: &Path,
         log: &Path,
         sqs_endpoint: &str,
         account: Option<&str>,
+        rotation: (&str, &str),
     ) -> anyhow::Result<Moto> {
         let port = free_port()?;
         let log_file = std::fs::File::create(log)
@@ -44,6 +47,8 @@ impl Moto {
             // tp local routes events to rule targets itself.
             .env("TP_LOCAL_EVENTS", "external")
             .env("TP_LOCAL_SQS_ENDPOINT", sqs_endpoint)
+            .env("TP_LOCAL_ROTATION_URL", rotation.0)
+            .env("TP_LOCAL_ROTATION_KEY", rotation.1)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)

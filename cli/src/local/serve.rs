@@ -90,6 +90,10 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
     // URLs name it.
     let proxy_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let proxy_url = format!("http://{}", proxy_listener.local_addr()?);
+    // Where moto asks for a secret's rotation; served once the functions run.
+    let rotation_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let rotation_url = format!("http://{}/rotate", rotation_listener.local_addr()?);
+    let rotation_key = super::postgres::random_hex(16)?;
     let moto = Moto::start(
         &prereq.python,
         &prereq.moto_launcher,
@@ -97,6 +101,7 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
         &proxy_url,
         // The environment runs in its profile's account, as deployed.
         platform.account(&profile).as_deref(),
+        (&rotation_url, &rotation_key),
     )?;
     state.0["pids"]["moto"] = json!(moto.child.id());
     let endpoint = moto.endpoint();
@@ -213,6 +218,11 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
         proxy_listener,
     })
     .await?;
+    let rotation = tokio::spawn(super::rotation::serve(
+        rotation_listener,
+        parts.invoker.clone(),
+        rotation_key,
+    ));
     // The deploy's last step, as `tp deploy` runs it: the migrations, once
     // the functions run and before anything is reported ready.
     run_after_deploy(parts.invoker.as_ref(), stack).await?;
@@ -266,6 +276,7 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
     }
     eprintln!("tp local: stopping");
     server.abort();
+    rotation.abort();
     daemon.parts.shutdown().await;
     drop(postgres);
     drop(moto);

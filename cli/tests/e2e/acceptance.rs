@@ -237,6 +237,63 @@ impl Aws {
         }
     }
 
+    /// A database user's credentials in the version of its secret that
+    /// `stage` labels, with the version's id.
+    fn db_user_at(&self, secret_arn: &str, stage: &str) -> (String, DbUser) {
+        let client = aws_sdk_secretsmanager::Client::new(&self.config);
+        let value = self
+            .runtime
+            .block_on(
+                client
+                    .get_secret_value()
+                    .secret_id(secret_arn)
+                    .version_stage(stage)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("GetSecretValue {secret_arn} {stage}: {e:?}"));
+        let secret: Value =
+            serde_json::from_str(value.secret_string().expect("a string secret")).unwrap();
+        let user = DbUser {
+            username: secret["username"].as_str().expect("username").to_owned(),
+            password: secret["password"].as_str().expect("password").to_owned(),
+        };
+        (value.version_id().expect("a version id").to_owned(), user)
+    }
+
+    /// `RotateSecret` through the emulator's Secrets Manager, with `token`
+    /// as the new version's id when given: the version id it answers, or
+    /// the error's message.
+    fn rotate(&self, secret_arn: &str, token: Option<&str>) -> Result<String, String> {
+        let client = aws_sdk_secretsmanager::Client::new(&self.config);
+        self.runtime
+            .block_on(
+                client
+                    .rotate_secret()
+                    .secret_id(secret_arn)
+                    .set_client_request_token(token.map(str::to_owned))
+                    .send(),
+            )
+            .map(|out| out.version_id().expect("a version id").to_owned())
+            .map_err(|e| {
+                use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+                e.message().map_or_else(|| format!("{e:?}"), str::to_owned)
+            })
+    }
+
+    /// The stages of each version of the secret.
+    fn stages(&self, secret_arn: &str) -> BTreeMap<String, Vec<String>> {
+        let client = aws_sdk_secretsmanager::Client::new(&self.config);
+        let out = self
+            .runtime
+            .block_on(client.describe_secret().secret_id(secret_arn).send())
+            .unwrap_or_else(|e| panic!("DescribeSecret {secret_arn}: {e:?}"));
+        out.version_ids_to_stages()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    }
+
     /// The messages of every log stream of `group`.
     fn log_messages(&self, group: &str) -> Vec<String> {
         let client = aws_sdk_cloudwatchlogs::Client::new(&self.config);
@@ -756,6 +813,72 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         trades.to_string()
     );
 
+    // 2c. trading_app's password rotates through Secrets Manager's API:
+    // the rotation function's four steps run, AWSCURRENT is a new
+    // password and AWSPREVIOUS the old one, PostgreSQL takes only the new
+    // one, and the processor, warm with the old password, books the next
+    // order exactly once: its connections dropped, it is refused with the
+    // old password, reads the secret again and reconnects.
+    let app_secret = output(&dir, "TradingAppDbUserSecretArn");
+    let (old_version, old_app) = aws.db_user_at(&app_secret, "AWSCURRENT");
+    let rotated_version = aws
+        .rotate(&app_secret, None)
+        .unwrap_or_else(|e| panic!("RotateSecret {app_secret}: {e}"));
+    let (current_version, new_app) = aws.db_user_at(&app_secret, "AWSCURRENT");
+    assert_eq!(current_version, rotated_version);
+    assert_ne!(new_app.password, old_app.password);
+    assert_eq!(new_app.username, "trading_app");
+    let (previous_version, previous) = aws.db_user_at(&app_secret, "AWSPREVIOUS");
+    assert_eq!(previous_version, old_version);
+    assert_eq!(previous.password, old_app.password);
+    assert_eq!(
+        try_sql_as(&env, &new_app, "SELECT current_user"),
+        Ok("trading_app".to_owned())
+    );
+    let old_login = try_sql_as(&env, &old_app, "SELECT 1");
+    assert!(
+        old_login
+            .as_ref()
+            .is_err_and(|e| e.contains("password authentication failed")),
+        "the old password still logs in: {old_login:?}"
+    );
+    let rotation_log = log_group(&dir, "db_rotation");
+    assert_eq!(aws.invocations(&rotation_log), 4, "one invocation per step");
+    sql(
+        &env,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'trading_app'",
+    );
+    let mut after_rotation = order.clone();
+    after_rotation["clientOrderId"] = json!("order-after-rotation-1");
+    let booked = api(&env, "POST", "/trades", Some(&after_rotation), true);
+    assert_eq!(booked.status, 202, "{booked:?}");
+    let rotated_trade = booked.body["tradeId"]
+        .as_str()
+        .expect("a trade id")
+        .to_owned();
+    eventually(
+        "the trade booked after the rotation",
+        Duration::from_secs(30),
+        || {
+            let n = try_sql(
+                &env,
+                &format!("SELECT count(*) FROM trades WHERE trade_id = '{rotated_trade}'"),
+            )
+            .ok()?;
+            (n == "1").then_some(())
+        },
+    );
+    eventually("the queue drained", Duration::from_secs(30), || {
+        (aws.depth(&orders_url) == 0).then_some(())
+    });
+    assert_eq!(
+        sql(
+            &env,
+            "SELECT count(*) FROM trades WHERE client_order_id = 'order-after-rotation-1'"
+        ),
+        "1"
+    );
+
     // 3. Refusals at the front door do not reach the function: a bad side,
     // an amount with more than 8 decimals or as a JSON number (amounts are
     // decimal strings, the schema says everything).
@@ -830,8 +953,32 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         aws.receive(&alerts_queue).into_iter().next()
     });
     assert!(alert.contains("database"), "{alert}");
+    // A rotation while the database is down fails in setSecret and
+    // leaves AWSCURRENT as it was; the same request, once the database is
+    // back, finishes it.
+    let monitor_secret = output(&dir, "TradingMonitorDbUserSecretArn");
+    let (monitor_version, monitor_before) = aws.db_user_at(&monitor_secret, "AWSCURRENT");
+    let token = "9a3c0e52-6f1d-4d7a-8b2e-5c4f3a2b1c0d";
+    let failed = aws.rotate(&monitor_secret, Some(token));
+    assert!(
+        failed.as_ref().is_err_and(|e| e.contains("setSecret")),
+        "a rotation without the database: {failed:?}"
+    );
+    let (still_current, unchanged) = aws.db_user_at(&monitor_secret, "AWSCURRENT");
+    assert_eq!(still_current, monitor_version);
+    assert_eq!(unchanged.password, monitor_before.password);
+    assert_eq!(aws.stages(&monitor_secret)[token], ["AWSPENDING"]);
     let start = tp(&dir, &["local", "aurora", "start", "--suffix", SUFFIX]);
     assert_eq!(start.code, 0, "{start}");
+    assert_eq!(
+        aws.rotate(&monitor_secret, Some(token)),
+        Ok(token.to_owned())
+    );
+    let (_, monitor_after) = aws.db_user_at(&monitor_secret, "AWSCURRENT");
+    assert_eq!(
+        try_sql_as(&env, &monitor_after, "SELECT current_user"),
+        Ok("trading_monitor".to_owned())
+    );
 
     // 8. tp verify passes every check against the local platform.
     let verify = tp_in_env(&dir, &env, &["verify", "--suffix", SUFFIX]);

@@ -80,6 +80,7 @@ fn platform() -> Platform {
                     cluster: "trades".into(),
                     privileges: DbPrivileges::Dml,
                     key: "data".into(),
+                    rotation_days: None,
                 }),
             ),
             r(

@@ -139,7 +139,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     );
     assert!(run.stdout.contains("+ Allow sqs:SendMessage on "), "{run}");
     assert!(run.stderr.contains("--require-approval never"), "{run}");
-    assert!(run.stdout.contains("7 assets, 7 uploaded"), "{run}");
+    assert!(run.stdout.contains("8 assets, 8 uploaded"), "{run}");
     assert!(
         !moto.inventory()["stacks"]
             .as_object()
@@ -160,7 +160,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         "{run}"
     );
     // Objects already in the bucket (same content hash) are not uploaded again.
-    assert!(run.stdout.contains("7 assets, 0 uploaded"), "{run}");
+    assert!(run.stdout.contains("8 assets, 0 uploaded"), "{run}");
     // Then the migration, once, with the deploy's payload.
     assert!(
         run.stdout
@@ -221,7 +221,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
             .iter()
             .filter(|o| o.as_str().unwrap().starts_with("assets/"))
             .count(),
-        7
+        8
     );
     let policy = inventory["stack_policies"][&stack].as_str().unwrap();
     assert!(

@@ -229,10 +229,8 @@ pub(crate) const DB_USER_PASSWORD_LENGTH: u32 = 32;
 /// password appears in any template. Letters and digits only
 /// (`ExcludePunctuation`): safe unquoted in a PostgreSQL password literal
 /// and in a connection URL; 32 of them carry about 190 bits. Encrypted with
-/// the declared key. Not rotated: the after-deploy migration sets the
-/// role's password from the secret on every deploy, so a rotation schedule
-/// would need a rotation function that knows the role, which the platform
-/// does not build yet.
+/// the declared key. Its rotation schedule, when it declares one, is built
+/// with the function that rotates it (`constructs::rotation_schedules`).
 pub(crate) fn db_user(
     cx: &mut Context<'_>,
     name: &str,

@@ -741,7 +741,9 @@ fn async_invoke(cx: &Context<'_>, name: &str, spec: &FunctionSpec) -> Option<Asy
 
 fn invoked_synchronously(cx: &Context<'_>, name: &str, spec: &FunctionSpec) -> bool {
     let async_target = cx.index.is_rule_target_function(name);
-    let sync_source = spec.trigger.is_some() || cx.index.is_routed_function(name);
+    let sync_source = spec.trigger.is_some()
+        || cx.index.is_routed_function(name)
+        || !rotated_users(cx, spec).is_empty();
     sync_source && !async_target
 }
 
@@ -955,7 +957,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     } else if invoked_synchronously(cx, name, spec) {
         skips.push((
             "CKV_AWS_116",
-            "Invoked synchronously (API Gateway or an SQS event source mapping): failures return to the caller or to the source queue's dead-letter queue",
+            "Invoked synchronously (API Gateway, an SQS event source mapping or Secrets Manager's rotation): failures return to the caller, to the source queue's dead-letter queue, or to the secret's failed rotation",
         ));
     }
     for (check, reason) in &skips {
@@ -969,6 +971,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
         super::checkov_skip(&mut function, &skips);
     }
     cx.add(&id, function)?;
+    rotation_schedules(cx, &id, spec)?;
 
     if let Some(invoke) = async_invoke(cx, name, spec) {
         // Lambda's defaults (2 retries over up to 6 hours) are written out,
@@ -1012,6 +1015,72 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
         cx.add(
             &format!("{id}{}Trigger", pascal_case(&trigger.queue)),
             mapping,
+        )?;
+    }
+    Ok(())
+}
+
+/// The database users whose passwords `spec` rotates: those it is granted
+/// `rotate` on that declare a rotation schedule, with their days per
+/// profile.
+fn rotated_users<'s>(
+    cx: &Context<'_>,
+    spec: &'s FunctionSpec,
+) -> Vec<(&'s str, crate::spec::PerProfile<u32>)> {
+    spec.grants
+        .iter()
+        .filter(|g| g.access == "rotate")
+        .filter_map(|g| match cx.resource(&g.resource).map(|r| &r.spec) {
+            Some(Spec::DbUser(user)) => user
+                .rotation_days
+                .clone()
+                .map(|days| (g.resource.as_str(), days)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Per database user the function rotates: the secret's
+/// `AWS::SecretsManager::RotationSchedule` naming the function, and the
+/// `AWS::Lambda::Permission` letting Secrets Manager invoke it for that
+/// secret of this account alone. Built with the function, not the user:
+/// the schedule refers to the function, and the function's stack comes
+/// after the users' when a stack is split.
+///
+/// `RotateImmediatelyOnUpdate: false`: the first rotation waits for the
+/// schedule, since the role the secret names is created from it by the
+/// after-deploy migration, after the stack is complete.
+fn rotation_schedules(
+    cx: &mut Context<'_>,
+    function_id: &str,
+    spec: &FunctionSpec,
+) -> Result<(), SynthError> {
+    for (user, days) in rotated_users(cx, spec) {
+        let user_id = cx.logical_id(user);
+        let permission_id = format!("{user_id}RotationPermission");
+        cx.add(
+            &permission_id,
+            Resource::new("AWS::Lambda::Permission")
+                .prop("Action", "lambda:InvokeFunction")
+                .prop("FunctionName", Value::get_att(function_id, "Arn"))
+                .prop("Principal", "secretsmanager.amazonaws.com")
+                .prop("SourceArn", Value::Ref(user_id.clone()))
+                .prop(
+                    "SourceAccount",
+                    Value::Pseudo(crate::template::Pseudo::AccountId),
+                ),
+        )?;
+        cx.add(
+            &format!("{user_id}RotationSchedule"),
+            Resource::new("AWS::SecretsManager::RotationSchedule")
+                .prop("SecretId", Value::Ref(user_id.clone()))
+                .prop("RotationLambdaARN", Value::get_att(function_id, "Arn"))
+                .prop(
+                    "RotationRules",
+                    Value::map([("AutomaticallyAfterDays", Value::from(days.get(cx.profile)))]),
+                )
+                .prop("RotateImmediatelyOnUpdate", false)
+                .depends_on(&permission_id),
         )?;
     }
     Ok(())

@@ -282,6 +282,21 @@ pub(crate) fn grant_statements(cx: &Context<'_>, function: &FunctionSpec) -> Vec
             entry.extend(access.key_actions.iter().copied());
         }
     }
+    if function.grants.iter().any(|g| {
+        g.access == "rotate"
+            && matches!(
+                cx.resource(&g.resource).map(|r| &r.spec),
+                Some(Spec::DbUser(_))
+            )
+    }) {
+        // A rotation's new password, with the rules the secret's
+        // `GenerateSecretString` has; the action has no resource type.
+        statements.push(Statement::allow(
+            "GenerateDbUserPasswords",
+            &["secretsmanager:GetRandomPassword"],
+            vec![Value::str("*")],
+        ));
+    }
     for (index, raw) in function.statements.iter().enumerate() {
         let mut actions: Vec<&str> = raw.actions.iter().map(String::as_str).collect();
         actions.sort_unstable();

@@ -1727,6 +1727,7 @@ fn with_db_user() -> Platform {
             cluster: "trades".into(),
             privileges: DbPrivileges::Dml,
             key: "data".into(),
+            rotation_days: None,
         }),
     });
     let processor = function_mut(&mut platform, "processor");
@@ -1792,7 +1793,7 @@ fn a_db_user_has_its_own_generated_encrypted_secret() {
     let tags = p["Tags"].as_array().expect("tags");
     assert!(tags.contains(&json!({"Key": "EnvironmentSuffix", "Value": "dev"})));
     assert!(tags.contains(&json!({"Key": "Project", "Value": "trading-platform"})));
-    // Not rotated (see `aurora::db_user`).
+    // Not rotated: it declares no rotation.
     assert!(
         t["Resources"]
             .as_object()
@@ -1804,6 +1805,88 @@ fn a_db_user_has_its_own_generated_encrypted_secret() {
         t["Outputs"]["TradingAppDbUserSecretArn"]["Value"],
         json!({"Ref": "TradingAppDbUser"})
     );
+}
+
+#[test]
+fn a_rotating_db_user_is_rotated_by_its_rotate_grantee_on_its_profiles_schedule() {
+    let mut platform = with_db_user();
+    for r in &mut platform.resources {
+        if let Spec::DbUser(user) = &mut r.spec {
+            user.rotation_days = Some(PerProfile::ByProfile(vec![
+                ("dev".into(), 7),
+                ("prod".into(), 30),
+            ]));
+        }
+    }
+    let mut rotation = match &platform.resource("migrate").unwrap().spec {
+        Spec::Function(f) => f.clone(),
+        _ => unreachable!(),
+    };
+    rotation.run = None;
+    rotation.env.clear();
+    rotation.grants = vec![Grant {
+        resource: "trading_app".into(),
+        access: "rotate".into(),
+    }];
+    platform.resources.push(Resource {
+        name: "db_rotation".into(),
+        spec: Spec::Function(rotation),
+    });
+    for (profile, days) in [("dev", 7), ("prod", 30)] {
+        let t = synth_platform(&platform, profile);
+        let r = &t["Resources"];
+        assert_eq!(
+            r["TradingAppDbUserRotationSchedule"],
+            json!({
+                "Type": "AWS::SecretsManager::RotationSchedule",
+                "DependsOn": ["TradingAppDbUserRotationPermission"],
+                "Properties": {
+                    "SecretId": {"Ref": "TradingAppDbUser"},
+                    "RotationLambdaARN": {"Fn::GetAtt": ["DbRotationFunction", "Arn"]},
+                    "RotationRules": {"AutomaticallyAfterDays": days},
+                    "RotateImmediatelyOnUpdate": false,
+                },
+            })
+        );
+        assert_eq!(
+            r["TradingAppDbUserRotationPermission"]["Properties"],
+            json!({
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Fn::GetAtt": ["DbRotationFunction", "Arn"]},
+                "Principal": "secretsmanager.amazonaws.com",
+                "SourceArn": {"Ref": "TradingAppDbUser"},
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+            })
+        );
+        let statements = r["DbRotationFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let sid = |sid: &str| statements.iter().find(|s| s["Sid"] == sid).cloned();
+        assert_eq!(
+            sid("TradingAppRotate").unwrap()["Action"],
+            json!([
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ])
+        );
+        assert_eq!(
+            sid("GenerateDbUserPasswords").unwrap(),
+            json!({"Sid": "GenerateDbUserPasswords", "Effect": "Allow",
+                   "Action": "secretsmanager:GetRandomPassword", "Resource": "*"})
+        );
+        assert_eq!(
+            sid("DataKeyUse").unwrap()["Action"],
+            json!(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"])
+        );
+        // Only the rotating function may generate passwords.
+        let processor = &r["ProcessorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"];
+        assert!(!processor.to_string().contains("GetRandomPassword"));
+        assert!(!processor.to_string().contains("PutSecretValue"));
+    }
 }
 
 #[test]

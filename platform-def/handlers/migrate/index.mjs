@@ -24,6 +24,10 @@
 //      and the same as the owner's default privileges for what later
 //      migrations create.
 //
+// A role whose secret is being rotated (a version AWSPENDING, not yet
+// AWSCURRENT) keeps its password: the rotation function owns it until
+// finishSecret, and setting AWSCURRENT's back would undo the rotation.
+//
 // Running it again changes nothing but the roles' password hashes (from the
 // same passwords). Roles no longer declared are left alone: dropping one
 // would fail while it owns or holds anything.
@@ -36,7 +40,7 @@
 // remaining time), RETRY_MAX_ATTEMPTS, RETRY_BASE_DELAY_MS,
 // RETRY_MAX_DELAY_MS, LOG_LEVEL (optional).
 
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { clientConfig, requireEnv } from "./lib/aws.mjs";
 import { createPool, dbSettings, isAuthError, readCredentials } from "./lib/db.mjs";
 import { createLogger } from "./lib/logger.mjs";
@@ -91,15 +95,24 @@ export function declaredUsers(vars) {
   return [...owners, ...found.filter((u) => u.privileges !== "owner")];
 }
 
-/** Each user with the password of its secret, which must name it. */
+/**
+ * Each user with the password of its secret (AWSCURRENT), which must name
+ * it, and whether the secret is being rotated (a version AWSPENDING that is
+ * not AWSCURRENT): the rotation function has set, or is about to set, the
+ * pending password, which setting AWSCURRENT's back would undo.
+ */
 async function withPasswords() {
   return Promise.all(
     users.map(async (user) => {
-      const { username, password } = await readCredentials(secrets, user.secretArn);
+      const [{ username, password }, metadata] = await Promise.all([
+        readCredentials(secrets, user.secretArn),
+        secrets.send(new DescribeSecretCommand({ SecretId: user.secretArn })),
+      ]);
       if (username !== user.name) {
         throw new Error(`the secret of database user ${user.name} (${user.secretArn}) names ${JSON.stringify(username)}: it must name ${user.name}`);
       }
-      return { ...user, password };
+      const rotating = Object.values(metadata.VersionIdsToStages ?? {}).some((s) => s.includes("AWSPENDING") && !s.includes("AWSCURRENT"));
+      return { ...user, password, rotating };
     }),
   );
 }
@@ -119,7 +132,10 @@ async function migrateOnce(client, withSecrets, log) {
   for (const user of withSecrets) {
     const { rowCount } = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [user.name]);
     const verb = rowCount ? "ALTER" : "CREATE";
-    await client.query(`${verb} ROLE ${id(user.name)} WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(user.password)}`);
+    // A rotation in progress owns the password until it finishes (or is retried).
+    const password = rowCount && user.rotating ? "" : ` PASSWORD ${client.escapeLiteral(user.password)}`;
+    if (!password) log.info("password left to the rotation in progress", { role: user.name });
+    await client.query(`${verb} ROLE ${id(user.name)} WITH LOGIN NOCREATEDB NOCREATEROLE${password}`);
     await client.query(`GRANT CONNECT ON DATABASE ${id(database)} TO ${id(user.name)}`);
     roles.push({ name: user.name, privileges: user.privileges, created: !rowCount });
   }

@@ -1,7 +1,7 @@
 // Connections to the Aurora PostgreSQL cluster with node-postgres.
 //
 // Shared: every function's asset holds it as lib/db.mjs (see logger.mjs);
-// migrate, trade-processor and health-monitor import it, and each vendors
+// migrate, db-rotation, trade-processor and health-monitor import it, and each vendors
 // `pg` in its own node_modules.
 //
 // Credentials come from a Secrets Manager secret, a JSON object with

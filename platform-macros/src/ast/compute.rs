@@ -418,12 +418,15 @@ impl AuroraBody {
     }
 }
 
-/// `db_user NAME { cluster: AURORA, privileges: dml | read_only | owner, key: KEY }`
+/// `db_user NAME { cluster: AURORA, privileges: dml | read_only | owner, key: KEY,
+/// rotation: 30d | profile(..) }`
 #[derive(Default)]
 pub struct DbUserBody {
     pub cluster: Option<Ident>,
     pub privileges: Option<Ident>,
     pub key: Option<Ident>,
+    /// Days between rotations of the password.
+    pub rotation: Option<PerProfile<Days>>,
 }
 
 /// The values `privileges:` takes, as `platform_core::spec::DbPrivileges`
@@ -435,7 +438,7 @@ pub fn db_privileges(word: &str) -> Option<platform_core::spec::DbPrivileges> {
 }
 
 impl DbUserBody {
-    const FIELDS: &[&str] = &["cluster", "privileges", "key"];
+    const FIELDS: &[&str] = &["cluster", "privileges", "key", "rotation"];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = DbUserBody::default();
@@ -460,6 +463,7 @@ impl DbUserBody {
                     body.privileges = Some(word);
                 }
                 "key" => body.key = Some(input.parse()?),
+                "rotation" => body.rotation = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

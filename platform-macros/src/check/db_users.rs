@@ -16,6 +16,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     check_names(model, cx);
     check_owners(model, cx);
     check_connections(model, cx);
+    check_rotation(model, cx);
     check_after_deploy(model, cx);
 }
 
@@ -174,7 +175,7 @@ fn check_connections(model: &Model, cx: &Ctxt) {
         let Slot::Grant { levels } = reference.slot else {
             continue;
         };
-        let Some(level) = levels.iter().find(|l| *l == "connect") else {
+        let Some(level) = levels.iter().find(|l| *l == "connect" || *l == "rotate") else {
             continue;
         };
         let Some(user) = model.resource(reference.target) else {
@@ -208,6 +209,135 @@ fn check_connections(model: &Model, cx: &Ctxt) {
                 reference.from, user.name
             ),
         );
+    }
+}
+
+/// The most days between two rotations AWS accepts
+/// (`RotationRules.AutomaticallyAfterDays`).
+const ROTATION_MAX_DAYS_AWS: u32 = 1000;
+/// The most days a database password lives: PCI DSS 8.3.9 asks for a
+/// change at least every 90 days.
+const ROTATION_MAX_DAYS: u32 = 90;
+
+/// `db-user-rotation`: a password that rotates does so every 1 to 90 days
+/// (AWS takes 1 to 1000; PCI DSS 8.3.9 asks for 90 at most), by exactly
+/// one function, the one granted `rotate` on the user: Secrets Manager
+/// invokes one rotation function per secret. A `rotate` grant on a user
+/// without `rotation:` would be a grant nothing uses. A rotation function
+/// is invoked by Secrets Manager alone: no trigger, rule or route.
+fn check_rotation(model: &Model, cx: &Ctxt) {
+    // (user, the function that rotates it)
+    let mut rotators: Vec<(&Ident, &Ident)> = Vec::new();
+    for reference in &model.references {
+        let Slot::Grant { levels } = reference.slot else {
+            continue;
+        };
+        let Some(level) = levels.iter().find(|l| *l == "rotate") else {
+            continue;
+        };
+        let Some(user) = model.resource(reference.target) else {
+            continue;
+        };
+        let Body::DbUser(body) = &user.body else {
+            continue;
+        };
+        if body.rotation.is_none() {
+            cx.error(
+                Rule::DbUserRotation,
+                level,
+                format!(
+                    "function `{}` is granted `rotate` on db_user `{}`, which declares no `rotation:`; nothing would invoke it: add `rotation: 30d` to the db_user, or remove the grant",
+                    reference.from, user.name
+                ),
+            );
+            continue;
+        }
+        if let Some((_, first)) = rotators.iter().find(|(u, _)| *u == &user.name) {
+            cx.error(
+                Rule::DbUserRotation,
+                level,
+                format!(
+                    "db_user `{}` is rotated by `{first}` already; Secrets Manager invokes one rotation function per secret: remove `{}: rotate` from function `{}`",
+                    user.name, user.name, reference.from
+                ),
+            );
+            continue;
+        }
+        rotators.push((&user.name, reference.from));
+    }
+    // Only Secrets Manager invokes a rotation function: it holds the
+    // passwords of the users it rotates (the owner's too), so nothing on the
+    // request path may run it.
+    for reference in &model.references {
+        let how = match reference.slot {
+            Slot::RuleTarget => format!("rule `{}`'s target", reference.from),
+            Slot::Route { .. } => format!("behind a route of api `{}`", reference.from),
+            _ => continue,
+        };
+        if let Some((user, _)) = rotators.iter().find(|(_, f)| *f == reference.target) {
+            cx.error(
+                Rule::DbUserRotation,
+                reference.target,
+                format!(
+                    "function `{}` rotates db_user `{user}`'s password, so only Secrets Manager invokes it; it cannot also be {how}: point {} at another function",
+                    reference.target,
+                    reference.slot.written(reference.target)
+                ),
+            );
+        }
+    }
+    for resource in &model.resources {
+        let Body::Function(function) = &resource.body else {
+            continue;
+        };
+        let Some(trigger) = &function.trigger else {
+            continue;
+        };
+        if let Some((user, _)) = rotators.iter().find(|(_, f)| *f == &resource.name) {
+            cx.error(
+                Rule::DbUserRotation,
+                &trigger.queue,
+                format!(
+                    "function `{}` rotates db_user `{user}`'s password, so only Secrets Manager invokes it; it cannot also be triggered by queue `{}`: move the queue's work to another function",
+                    resource.name, trigger.queue
+                ),
+            );
+        }
+    }
+    for user in &model.resources {
+        let Body::DbUser(body) = &user.body else {
+            continue;
+        };
+        let Some(rotation) = &body.rotation else {
+            continue;
+        };
+        for days in rotation.values() {
+            let problem = if days.value == 0 || days.value > ROTATION_MAX_DAYS_AWS {
+                "Secrets Manager rotates every 1d to 1000d"
+            } else if days.value > ROTATION_MAX_DAYS {
+                "a database password changes at least every 90d (PCI DSS 8.3.9)"
+            } else {
+                continue;
+            };
+            cx.error(
+                Rule::DbUserRotation,
+                &days.lit,
+                format!(
+                    "db_user `{}` rotates every `{}`, out of range: {problem}; rotate at most every `{ROTATION_MAX_DAYS}d`, like `rotation: 30d`",
+                    user.name, days.lit
+                ),
+            );
+        }
+        if !rotators.iter().any(|(u, _)| *u == &user.name) {
+            cx.error(
+                Rule::DbUserRotation,
+                &user.name,
+                format!(
+                    "db_user `{}` declares `rotation:` but no function rotates it; grant `{}: rotate` to the rotation function (in the cluster's network)",
+                    user.name, user.name
+                ),
+            );
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! Database users (`db-user-name`, `db-user-role`, `db-user-network`) and
-//! deploy steps (`run-after-deploy`), without rustc.
+//! Database users (`db-user-name`, `db-user-role`, `db-user-network`,
+//! `db-user-rotation`) and deploy steps (`run-after-deploy`), without rustc.
 
 use quote::quote;
 
@@ -144,6 +144,81 @@ fn db_user_network_puts_connecting_functions_in_the_clusters_network() {
             "function `outside` connects as `trading_app` to aurora `trades`, but runs outside any network; the cluster admits PostgreSQL only from network `core`: add `network: core` to the function [db-user-network]",
             "function `elsewhere` connects as `trading_app` to aurora `trades`, but runs in network `other`; the cluster admits PostgreSQL only from network `core`: add `network: core` to the function [db-user-network]",
         ]
+    );
+}
+
+#[test]
+fn db_user_rotation_takes_days_per_profile_and_one_rotating_function_in_the_network() {
+    let valid = with_cluster(quote! {
+        db_user trading_app { cluster: trades, privileges: dml, key: data,
+            rotation: profile(dev: 7d, prod: 90d) }
+        db_user trading_monitor { cluster: trades, privileges: read_only, key: data, rotation: 1d }
+        function db_rotation { code: "r", key: data, network: core,
+            grants: { trading_app: rotate, trading_monitor: rotate } }
+    });
+    assert_eq!(errors(valid.clone()), Vec::<String>::new());
+    let definition: Definition = syn::parse2(valid).unwrap();
+    let days: Vec<Vec<u32>> = definition
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            crate::ast::Block::Resource(r) => match &r.body {
+                Body::DbUser(u) => Some(
+                    u.rotation
+                        .as_ref()
+                        .unwrap()
+                        .values()
+                        .iter()
+                        .map(|d| d.value)
+                        .collect(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(days, [vec![7, 90], vec![1]]);
+
+    let errors = errors(with_cluster(quote! {
+        db_user trading_app { cluster: trades, privileges: dml, key: data, rotation: 91d }
+        db_user trading_owner { cluster: trades, privileges: owner, key: data }
+        function outside { code: "r", key: data, grants: { trading_app: rotate, trading_owner: rotate } }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "function `outside` connects as `trading_app` to aurora `trades`, but runs outside any network; the cluster admits PostgreSQL only from network `core`: add `network: core` to the function [db-user-network]",
+            "function `outside` connects as `trading_owner` to aurora `trades`, but runs outside any network; the cluster admits PostgreSQL only from network `core`: add `network: core` to the function [db-user-network]",
+            "function `outside` is granted `rotate` on db_user `trading_owner`, which declares no `rotation:`; nothing would invoke it: add `rotation: 30d` to the db_user, or remove the grant [db-user-rotation]",
+            "db_user `trading_app` rotates every `91d`, out of range: a database password changes at least every 90d (PCI DSS 8.3.9); rotate at most every `90d`, like `rotation: 30d` [db-user-rotation]",
+        ]
+    );
+}
+
+#[test]
+fn db_user_rotation_functions_are_invoked_by_secrets_manager_alone() {
+    let errors = errors(with_cluster(quote! {
+        queue dlq { retention: 14d, key: data }
+        queue jobs { dead_letter: dlq after 5, key: data }
+        db_user trading_app { cluster: trades, privileges: dml, key: data, rotation: 30d }
+        function db_rotation { code: "r", key: data, network: core, trigger: jobs,
+            grants: { trading_app: rotate } }
+        rule nightly { schedule: "rate(1 day)", targets: [db_rotation], dead_letter: dlq }
+    }));
+    let rotation: Vec<&String> = errors
+        .iter()
+        .filter(|e| e.ends_with("[db-user-rotation]"))
+        .collect();
+    assert_eq!(rotation.len(), 2, "{errors:#?}");
+    assert!(
+        rotation[0].starts_with("function `db_rotation` rotates db_user `trading_app`'s password, so only Secrets Manager invokes it; it cannot also be rule `nightly`'s target"),
+        "{}",
+        rotation[0]
+    );
+    assert!(
+        rotation[1].contains("it cannot also be triggered by queue `jobs`"),
+        "{}",
+        rotation[1]
     );
 }
 
