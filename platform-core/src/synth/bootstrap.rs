@@ -23,7 +23,7 @@
 use crate::accounts;
 use crate::naming::Suffix;
 use crate::spec::Platform;
-use crate::template::{Output, Resource, Template, Value};
+use crate::template::{Output, RemovalPolicy, Resource, Template, Value};
 
 use super::execution::{self, ExecutionPolicy, Scope};
 use super::iam::{self, Statement};
@@ -72,7 +72,7 @@ pub fn bootstrap_template(
     };
     let policy = execution::execution_policy(&templates, &scope);
     let boundary = execution::boundary_policy(&templates, &scope);
-    assemble(opts, &stacks, &policy, &boundary)
+    assemble(platform, opts, &stacks, &policy, &boundary)
 }
 
 /// The execution role's actions that can only be granted on `"*"` in
@@ -240,6 +240,7 @@ const BOUNDARY_POLICY: &str = "PermissionsBoundary";
 const API_GATEWAY_ROLE: &str = "ApiGatewayCloudWatchRole";
 
 fn assemble(
+    platform: &Platform,
     opts: &BootstrapOptions,
     stacks: &[Covered],
     policy: &ExecutionPolicy,
@@ -288,6 +289,9 @@ fn assemble(
                 .prop("PolicyDocument", policy_document(boundary.to_vec())),
         )?;
     }
+    for (id, resource) in retained(platform, opts) {
+        add(&id, resource)?;
+    }
     add(API_GATEWAY_ROLE, api_gateway_role(&opts.region))?;
     add(
         "ApiGatewayAccount",
@@ -304,6 +308,182 @@ fn assemble(
         },
     );
     Ok(t)
+}
+
+const BACKUP_VAULT: &str = "BackupVault";
+const BACKUP_VAULT_KEY: &str = "BackupVaultKey";
+const RETAINED_DATA_KEY: &str = "RetainedDataKey";
+
+/// Days a compliance-mode vault lock can still be changed or removed after
+/// it is set (AWS Backup's minimum grace time); after them it is immutable,
+/// and nobody, the account's root included, can delete a recovery point
+/// before its retention ends or delete the vault while it holds one.
+pub const VAULT_LOCK_CHANGEABLE_DAYS: u32 = 3;
+
+/// What outlives environments in an account and region, so what they back
+/// up stays restorable after `tp destroy`: the backup vault and its key,
+/// and the data key the backed-up tables and clusters are encrypted with
+/// (with its SSM parameter, which platform templates read). Bootstrap
+/// stacks are not platform stacks: these are `Retain` on purpose, and a
+/// vault holding recovery points cannot be deleted anyway.
+///
+/// When a production profile deploys here, the vault is locked in
+/// compliance mode: no recovery point can be deleted, or its retention
+/// shortened, below the shortest retention of the plans deployed into this
+/// account (production's at least 35 days, `backup-retention-prod`).
+fn retained(platform: &Platform, opts: &BootstrapOptions) -> Vec<(String, Resource)> {
+    let region = &opts.region;
+    let keep = |r: Resource| r.removal(RemovalPolicy::Retain);
+    let vault_key = retained_key(
+        "Encrypts the recovery points of the tp backup vault of this region",
+        &["backup", "rds"],
+        region,
+    );
+    let data_key = retained_key(
+        "Encrypts what tp environments back up (tables, database storage and snapshots), outliving every environment",
+        &["backup", "dynamodb", "rds", "secretsmanager"],
+        region,
+    );
+    let mut vault = Resource::new("AWS::Backup::BackupVault")
+        .prop("BackupVaultName", accounts::backup_vault_name(region))
+        .prop("EncryptionKeyArn", Value::get_att(BACKUP_VAULT_KEY, "Arn"));
+    if let Some(min_days) = lock_min_retention(platform, opts) {
+        vault = vault.prop(
+            "LockConfiguration",
+            Value::map([
+                ("MinRetentionDays", Value::Int(i64::from(min_days))),
+                (
+                    "ChangeableForDays",
+                    Value::Int(i64::from(VAULT_LOCK_CHANGEABLE_DAYS)),
+                ),
+            ]),
+        );
+    }
+    let alias = |name: &str, key: &str| {
+        Resource::new("AWS::KMS::Alias")
+            .prop("AliasName", name)
+            .prop("TargetKeyId", Value::reference(key))
+    };
+    vec![
+        (BACKUP_VAULT_KEY.into(), keep(vault_key)),
+        (
+            "BackupVaultKeyAlias".into(),
+            alias(accounts::BACKUP_VAULT_KEY_ALIAS, BACKUP_VAULT_KEY),
+        ),
+        (BACKUP_VAULT.into(), keep(vault)),
+        (RETAINED_DATA_KEY.into(), keep(data_key)),
+        (
+            "RetainedDataKeyAlias".into(),
+            alias(accounts::RETAINED_DATA_KEY_ALIAS, RETAINED_DATA_KEY),
+        ),
+        (
+            "RetainedDataKeyParameter".into(),
+            Resource::new("AWS::SSM::Parameter")
+                .prop("Name", accounts::RETAINED_DATA_KEY_SSM_NAME)
+                .prop("Type", "String")
+                .prop("Value", Value::get_att(RETAINED_DATA_KEY, "Arn"))
+                .prop(
+                    "Description",
+                    "The tp data key that outlives environments, of this region",
+                ),
+        ),
+    ]
+}
+
+/// The vault lock's minimum retention: when a production profile deploys
+/// into this account and region, the shortest retention of any backup plan
+/// of the profiles deployed here (a shorter one would be refused by the
+/// lock); none otherwise.
+pub fn lock_min_retention(platform: &Platform, opts: &BootstrapOptions) -> Option<u32> {
+    let production = platform.production_profiles();
+    if !opts
+        .suffixes
+        .iter()
+        .any(|(_, profile)| production.contains(&profile.as_str()))
+    {
+        return None;
+    }
+    opts.suffixes
+        .iter()
+        .flat_map(|(_, profile)| {
+            platform
+                .backups
+                .iter()
+                .map(move |b| b.retention_days.get(profile))
+        })
+        .min()
+}
+
+/// A key of the bootstrap: the account administers it but uses it only
+/// through `services` (as the platform's own keys), rotated yearly, with
+/// 30 days to cancel a scheduled deletion.
+fn retained_key(description: &str, services: &[&str], region: &str) -> Resource {
+    let root = || {
+        Some(Value::map([(
+            "AWS",
+            Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
+        )]))
+    };
+    let statements = [
+        Statement {
+            sid: "KeyAdministration".into(),
+            effect: "Allow",
+            actions: super::constructs::KEY_ADMINISTRATION
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
+            resources: vec![Value::str("*")],
+            principal: root(),
+            condition: None,
+        },
+        Statement {
+            sid: "KeyUseThroughServices".into(),
+            effect: "Allow",
+            actions: super::constructs::KEY_USE
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
+            resources: vec![Value::str("*")],
+            principal: root(),
+            condition: Some(Value::map([(
+                "StringEquals",
+                Value::map([
+                    (
+                        "kms:CallerAccount",
+                        Value::Pseudo(crate::template::Pseudo::AccountId),
+                    ),
+                    (
+                        "kms:ViaService",
+                        Value::List(
+                            services
+                                .iter()
+                                .map(|s| Value::str(format!("{s}.{region}.amazonaws.com")))
+                                .collect(),
+                        ),
+                    ),
+                ]),
+            )])),
+        },
+        Statement {
+            sid: "DenyGrantsNotForAwsResources".into(),
+            effect: "Deny",
+            actions: vec!["kms:CreateGrant".into()],
+            resources: vec![Value::str("*")],
+            principal: Some(Value::str("*")),
+            condition: Some(Value::map([(
+                "BoolIfExists",
+                Value::map([("kms:GrantIsForAWSResource", Value::str("false"))]),
+            )])),
+        },
+    ];
+    Resource::new("AWS::KMS::Key")
+        .prop("Description", description)
+        .prop("EnableKeyRotation", true)
+        .prop("Enabled", true)
+        .prop("KeySpec", "SYMMETRIC_DEFAULT")
+        .prop("KeyUsage", "ENCRYPT_DECRYPT")
+        .prop("PendingWindowInDays", 30u32)
+        .prop("KeyPolicy", iam::document(&statements))
 }
 
 /// Why the asset bucket keeps no server access logs.

@@ -366,6 +366,7 @@ pub(crate) fn sample() -> Platform {
             every_hours: 24,
         }),
         accounts: None,
+        backups: Vec::new(),
     }
 }
 
