@@ -56,6 +56,10 @@ pub enum Rule {
     PolicyPitr,
     PolicyBucket,
     PolicyRemoval,
+    BackupRetentionProd,
+    BackupCopyRegion,
+    BackupSchedule,
+    BackupKey,
 }
 
 impl Rule {
@@ -109,6 +113,10 @@ impl Rule {
         Rule::PolicyPitr,
         Rule::PolicyBucket,
         Rule::PolicyRemoval,
+        Rule::BackupRetentionProd,
+        Rule::BackupCopyRegion,
+        Rule::BackupSchedule,
+        Rule::BackupKey,
     ];
 
     pub fn id(self) -> &'static str {
@@ -160,6 +168,10 @@ impl Rule {
             Rule::PolicyPitr => "policy-pitr",
             Rule::PolicyBucket => "policy-bucket",
             Rule::PolicyRemoval => "policy-removal",
+            Rule::BackupRetentionProd => "backup-retention-prod",
+            Rule::BackupCopyRegion => "backup-copy-region",
+            Rule::BackupSchedule => "backup-schedule",
+            Rule::BackupKey => "backup-key",
         }
     }
 

@@ -12,6 +12,7 @@
 
 mod accounts;
 mod api;
+mod backup;
 mod buckets;
 mod db_users;
 pub(crate) mod env;
@@ -58,6 +59,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     triggers::check(model, cx);
     db_users::check(model, cx);
     policy::check(model, cx);
+    backup::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the
