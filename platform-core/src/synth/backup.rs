@@ -164,6 +164,25 @@ fn selected(cx: &Context<'_>, spec: &BackupSpec) -> Result<Vec<Selected>, SynthE
 /// Why the backup role's resources end in `*`.
 const BACKUP_ROLE_WILDCARDS: &str = "AWS Backup names the recovery points it creates (table backups, cluster snapshots `awsbackup:job-...`) and the vault keys are found by alias in each region; every other resource is named exactly";
 
+/// cdk-nag's `AwsSolutions-IAM5` finding of each resource ending in `*`
+/// (`<Id.Attr>` and `<AWS::Partition>` for the `Fn::Sub` variables).
+fn wildcard_findings(statements: &[Statement]) -> Vec<String> {
+    let mut ids: Vec<String> = statements
+        .iter()
+        .flat_map(|s| &s.resources)
+        .filter_map(|r| match r {
+            Value::Sub(text, vars) if vars.is_empty() && text.contains('*') => Some(format!(
+                "AwsSolutions-IAM5[Resource::{}]",
+                text.replace("${", "<").replace('}', ">")
+            )),
+            _ => None,
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// The role AWS Backup assumes to back up `selected` and copy the recovery
 /// points to `copy_region`'s vault.
 fn role(
@@ -309,6 +328,6 @@ fn role(
             ])]),
         )
         .prop("Tags", cx.tag_list());
-    super::nag_suppress(&mut role, ["AwsSolutions-IAM5"], BACKUP_ROLE_WILDCARDS);
+    super::nag_suppress(&mut role, wildcard_findings(&statements), BACKUP_ROLE_WILDCARDS);
     cx.add(role_id, role)
 }
