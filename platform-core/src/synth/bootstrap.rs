@@ -898,6 +898,60 @@ mod tests {
     }
 
     #[test]
+    fn the_vault_and_the_keys_that_outlive_environments_are_retained() {
+        let platform = super::super::tests::sample_with_backup();
+        let t = json(&platform, &dev_account());
+        let r = &t["Resources"];
+        for id in [BACKUP_VAULT, BACKUP_VAULT_KEY, RETAINED_DATA_KEY] {
+            assert_eq!(r[id]["DeletionPolicy"], "Retain", "{id}");
+            assert_eq!(r[id]["UpdateReplacePolicy"], "Retain", "{id}");
+        }
+        let vault = &r[BACKUP_VAULT]["Properties"];
+        assert_eq!(vault["BackupVaultName"], "tp-backup-us-east-1");
+        assert_eq!(
+            vault["EncryptionKeyArn"],
+            json!({"Fn::GetAtt": [BACKUP_VAULT_KEY, "Arn"]})
+        );
+        for key in [BACKUP_VAULT_KEY, RETAINED_DATA_KEY] {
+            let p = &r[key]["Properties"];
+            assert_eq!(p["EnableKeyRotation"], true);
+            assert_eq!(p["PendingWindowInDays"], 30);
+            // Administration and use are separate: the account uses the
+            // key only through the services.
+            let policy = &p["KeyPolicy"];
+            let admin = statement(policy, "KeyAdministration")["Action"].to_string();
+            assert!(!admin.contains("kms:Decrypt"), "{admin}");
+            assert!(statement(policy, "KeyUseThroughServices")["Condition"]["StringEquals"]["kms:ViaService"]
+                .to_string()
+                .contains("backup.us-east-1.amazonaws.com"));
+        }
+        assert_eq!(
+            r["RetainedDataKeyParameter"]["Properties"]["Name"],
+            accounts::RETAINED_DATA_KEY_SSM_NAME
+        );
+        // Dev alone deploys here: no lock.
+        assert!(vault.get("LockConfiguration").is_none(), "{vault:#}");
+    }
+
+    #[test]
+    fn the_vault_is_locked_where_production_deploys_with_the_shortest_retention_there() {
+        let platform = super::super::tests::sample_with_backup();
+        let mut opts = dev_account();
+        opts.suffixes = vec![("prod".into(), "prod".into())];
+        let t = json(&platform, &opts);
+        assert_eq!(
+            t["Resources"][BACKUP_VAULT]["Properties"]["LockConfiguration"],
+            json!({"MinRetentionDays": 35, "ChangeableForDays": VAULT_LOCK_CHANGEABLE_DAYS})
+        );
+        // Dev beside production in one account: dev's shorter retention
+        // is the lock's minimum, or the lock would refuse dev's backups.
+        opts.suffixes.push(("dev".into(), "dev".into()));
+        assert_eq!(lock_min_retention(&platform, &opts), Some(7));
+        opts.suffixes.remove(0);
+        assert_eq!(lock_min_retention(&platform, &opts), None);
+    }
+
+    #[test]
     fn the_asset_bucket_its_parameter_and_output_keep_their_names() {
         let t = json(&super::super::tests::sample(), &dev_account());
         let r = &t["Resources"];
@@ -1017,7 +1071,7 @@ mod tests {
         };
         let policy = execution::execution_policy(&templates, &scope);
         let boundary = execution::boundary_policy(&templates, &scope);
-        let t = assemble(&opts, &stacks, &policy, &boundary)
+        let t = assemble(&platform, &opts, &stacks, &policy, &boundary)
             .unwrap()
             .to_json();
         let r = &t["Resources"];
@@ -1064,7 +1118,7 @@ mod tests {
             "tp-boundary-us-east-1"
         );
         // Without statements neither gets an (invalid) empty policy.
-        let t = assemble(&opts, &stacks, &ExecutionPolicy::default(), &[])
+        let t = assemble(&platform, &opts, &stacks, &ExecutionPolicy::default(), &[])
             .unwrap()
             .to_json();
         assert!(t["Resources"].get("ExecutionPolicy1").is_none());
