@@ -72,7 +72,6 @@ pub const RETAINED_DATA_KEY_ALIAS: &str = "alias/tp-retained-data";
 /// which platform templates read as an SSM-typed template parameter.
 pub const RETAINED_DATA_KEY_SSM_NAME: &str = "/tp/bootstrap/retained-data-key-arn";
 
-
 /// `arn:aws:iam::{account}:role/{name}`.
 pub fn role_arn(account: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:role/{name}")

@@ -68,7 +68,11 @@ impl Platform {
             .filter(|p| after_approval.contains(p))
             .collect();
         if production.is_empty() {
-            self.profiles.last().map(String::as_str).into_iter().collect()
+            self.profiles
+                .last()
+                .map(String::as_str)
+                .into_iter()
+                .collect()
         } else {
             production
         }

@@ -9,8 +9,8 @@ use platform_core::naming;
 use syn::{Ident, LitStr};
 
 use crate::ast::{
-    AttrRef, BackupBlock, Block, Body, Definition, PerProfile, PipelineBlock, PlatformBlock, RawResource,
-    ResourceBlock, Value, kw,
+    AttrRef, BackupBlock, Block, Body, Definition, PerProfile, PipelineBlock, PlatformBlock,
+    RawResource, ResourceBlock, Value, kw,
 };
 
 /// The DSL's defaults for optional fields.

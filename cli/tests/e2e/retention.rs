@@ -104,11 +104,13 @@ fn backups_go_to_the_bootstrap_vault_and_outlive_tp_destroy() {
         .collect();
     let cluster = "aurora-trades-us-east-1-bk";
     assert!(
-        selected.contains(&format!("arn:aws:rds:us-east-1:{DEV_ACCOUNT}:cluster:{cluster}").as_str()),
+        selected
+            .contains(&format!("arn:aws:rds:us-east-1:{DEV_ACCOUNT}:cluster:{cluster}").as_str()),
         "{selected:?}"
     );
     for table in ["sessions", "order-keys", "alert-keys"] {
-        let arn = format!("arn:aws:dynamodb:us-east-1:{DEV_ACCOUNT}:table/ddb-{table}-us-east-1-bk");
+        let arn =
+            format!("arn:aws:dynamodb:us-east-1:{DEV_ACCOUNT}:table/ddb-{table}-us-east-1-bk");
         assert!(selected.contains(&arn.as_str()), "{arn}: {selected:?}");
     }
     assert!(
@@ -119,7 +121,11 @@ fn backups_go_to_the_bootstrap_vault_and_outlive_tp_destroy() {
     );
 
     // What is backed up is under the key that outlives the environment.
-    assert_eq!(deployed["clusters"][cluster], retained_key.as_str(), "{deployed:#}");
+    assert_eq!(
+        deployed["clusters"][cluster],
+        retained_key.as_str(),
+        "{deployed:#}"
+    );
     for (table, key) in deployed["tables"].as_object().expect("tables") {
         assert_eq!(key, retained_key.as_str(), "{table}: {deployed:#}");
     }

@@ -151,27 +151,27 @@ pub(crate) fn aurora(
         let instance_id = format!("{id}{}", crate::naming::pascal_case(&role));
         let az = (index as u32) % network.azs;
         let mut instance = Resource::new("AWS::RDS::DBInstance")
-                .prop(
-                    "DBInstanceIdentifier",
-                    cx.physical_name("aurora", &format!("{name}_{role}")),
-                )
-                .prop("DBClusterIdentifier", Value::Ref(id.clone()))
-                .prop("DBInstanceClass", "db.serverless")
-                .prop("Engine", "aurora-postgresql")
-                .prop(
-                    "AvailabilityZone",
-                    Value::Select(az, Box::new(Value::GetAzs(Box::new(Value::str(""))))),
-                )
-                .prop("PromotionTier", index as u32)
-                .prop("PubliclyAccessible", false)
-                .prop("AutoMinorVersionUpgrade", true)
-                .prop("EnablePerformanceInsights", true)
-                .prop("PerformanceInsightsKMSKeyId", cx.key_arn(&spec.key))
-                .prop("PerformanceInsightsRetentionPeriod", 7u32)
-                .prop("MonitoringInterval", 60u32)
-                .prop("MonitoringRoleArn", Value::get_att(&monitoring_role, "Arn"))
-                .prop("Tags", cx.tag_list())
-                .removal(RemovalPolicy::Delete);
+            .prop(
+                "DBInstanceIdentifier",
+                cx.physical_name("aurora", &format!("{name}_{role}")),
+            )
+            .prop("DBClusterIdentifier", Value::Ref(id.clone()))
+            .prop("DBInstanceClass", "db.serverless")
+            .prop("Engine", "aurora-postgresql")
+            .prop(
+                "AvailabilityZone",
+                Value::Select(az, Box::new(Value::GetAzs(Box::new(Value::str(""))))),
+            )
+            .prop("PromotionTier", index as u32)
+            .prop("PubliclyAccessible", false)
+            .prop("AutoMinorVersionUpgrade", true)
+            .prop("EnablePerformanceInsights", true)
+            .prop("PerformanceInsightsKMSKeyId", cx.key_arn(&spec.key))
+            .prop("PerformanceInsightsRetentionPeriod", 7u32)
+            .prop("MonitoringInterval", 60u32)
+            .prop("MonitoringRoleArn", Value::get_att(&monitoring_role, "Arn"))
+            .prop("Tags", cx.tag_list())
+            .removal(RemovalPolicy::Delete);
         if backed_up {
             super::nag_suppress(
                 &mut instance,

@@ -328,6 +328,10 @@ fn role(
             ])]),
         )
         .prop("Tags", cx.tag_list());
-    super::nag_suppress(&mut role, wildcard_findings(&statements), BACKUP_ROLE_WILDCARDS);
+    super::nag_suppress(
+        &mut role,
+        wildcard_findings(&statements),
+        BACKUP_ROLE_WILDCARDS,
+    );
     cx.add(role_id, role)
 }

@@ -298,13 +298,18 @@ fn key_services(cx: &Context<'_>, key: &str) -> Vec<&'static str> {
         }
     }
     // AWS Backup copies and restores what a plan selects under its key.
-    let backed_up = cx.platform.backups.iter().flat_map(|b| &b.resources).any(|name| {
-        matches!(
-            cx.platform.resource(name).map(|r| &r.spec),
-            Some(Spec::Table(crate::spec::TableSpec { key: k, .. }))
-                | Some(Spec::Aurora(crate::spec::AuroraSpec { key: k, .. })) if k == key
-        )
-    });
+    let backed_up = cx
+        .platform
+        .backups
+        .iter()
+        .flat_map(|b| &b.resources)
+        .any(|name| {
+            matches!(
+                cx.platform.resource(name).map(|r| &r.spec),
+                Some(Spec::Table(crate::spec::TableSpec { key: k, .. }))
+                    | Some(Spec::Aurora(crate::spec::AuroraSpec { key: k, .. })) if k == key
+            )
+        });
     if backed_up && !services.contains(&"backup") {
         services.push("backup");
     }

@@ -2189,7 +2189,10 @@ fn a_backup_plan_goes_to_the_bootstrap_vault_and_copies_to_the_other_region() {
         })
     );
     let selection = &r["NightlyBackupSelection"]["Properties"];
-    assert_eq!(selection["BackupPlanId"], json!({"Ref": "NightlyBackupPlan"}));
+    assert_eq!(
+        selection["BackupPlanId"],
+        json!({"Ref": "NightlyBackupPlan"})
+    );
     let selected = selection["BackupSelection"]["Resources"].to_string();
     assert!(selected.contains("cluster:${TradesCluster}"), "{selected}");
     assert!(selected.contains("SessionsTable"), "{selected}");
@@ -2213,7 +2216,10 @@ fn a_backup_plan_goes_to_the_bootstrap_vault_and_copies_to_the_other_region() {
     let policy = role["Policies"][0]["PolicyDocument"].to_string();
     assert!(policy.contains("backup:CopyIntoBackupVault"), "{policy}");
     assert!(policy.contains("tp-backup-us-west-2"), "{policy}");
-    assert!(!policy.contains("\"*\""), "no action on every resource: {policy}");
+    assert!(
+        !policy.contains("\"*\""),
+        "no action on every resource: {policy}"
+    );
     // Without a backup, nothing of it.
     let t = synth_json("dev");
     assert!(t["Resources"].get("NightlyBackupPlan").is_none());
@@ -2224,8 +2230,10 @@ fn a_backup_plan_goes_to_the_bootstrap_vault_and_copies_to_the_other_region() {
 fn a_backup_naming_no_copy_region_for_a_region_is_refused() {
     let mut platform = sample_with_backup();
     platform.backups[0].copy_to.0.pop();
-    let deployment =
-        Deployment::new(&platform, "dev", Some("dev"), &["us-west-2".into()]).unwrap();
+    let deployment = Deployment::new(&platform, "dev", Some("dev"), &["us-west-2".into()]).unwrap();
     let err = synth(&platform, &deployment).unwrap_err().to_string();
-    assert!(err.contains("`copy_to:` names no region for us-west-2"), "{err}");
+    assert!(
+        err.contains("`copy_to:` names no region for us-west-2"),
+        "{err}"
+    );
 }

@@ -32,6 +32,8 @@ mod values;
 use quote::ToTokens;
 
 #[cfg(test)]
+pub(crate) use backup::backup_schedule_problem;
+#[cfg(test)]
 pub(crate) use queues::duration as queue_duration;
 #[cfg(test)]
 pub(crate) use values::schedule_problem;
