@@ -18,7 +18,12 @@
 //!   execution logging needs: a setting per account and region, so no
 //!   environment's stack can own it without the last one deployed taking it
 //!   from the others. Environments are therefore deployed into a
-//!   bootstrapped region.
+//!   bootstrapped region;
+//! - what outlives every environment, `Retain` on purpose (see
+//!   `retained`): the backup vault the environments' backup plans back up
+//!   and copy into, its key, its compliance-mode lock where production
+//!   deploys, and the data key that encrypts what is backed up, whose ARN
+//!   an SSM parameter records for the platform templates.
 
 use crate::accounts;
 use crate::naming::Suffix;
