@@ -19,7 +19,7 @@
 //!   environment's stack can own it without the last one deployed taking it
 //!   from the others. Environments are therefore deployed into a
 //!   bootstrapped region;
-//! - what outlives every environment, `Retain` on purpose (see
+//! - what outlives every environment, retained on purpose (see
 //!   `retained`): the backup vault the environments' backup plans back up
 //!   and copy into, its key, its compliance-mode lock where production
 //!   deploys, and the data key that encrypts what is backed up, whose ARN
@@ -329,8 +329,10 @@ pub const VAULT_LOCK_CHANGEABLE_DAYS: u32 = 3;
 /// up stays restorable after `tp destroy`: the backup vault and its key,
 /// and the data key the backed-up tables and clusters are encrypted with
 /// (with its SSM parameter, which platform templates read). Bootstrap
-/// stacks are not platform stacks: these are `Retain` on purpose, and a
-/// vault holding recovery points cannot be deleted anyway.
+/// stacks are not platform stacks: these are retained on purpose
+/// (`RetainExceptOnCreate`: kept when the stack is deleted, deleted only
+/// when its creation rolls back), and a vault holding recovery points
+/// cannot be deleted anyway.
 ///
 /// When a production profile deploys here, the vault is locked in
 /// compliance mode: no recovery point can be deleted, or its retention
@@ -338,7 +340,14 @@ pub const VAULT_LOCK_CHANGEABLE_DAYS: u32 = 3;
 /// account (production's at least 35 days, `backup-retention-prod`).
 fn retained(platform: &Platform, opts: &BootstrapOptions) -> Vec<(String, Resource)> {
     let region = &opts.region;
-    let keep = |r: Resource| r.removal(RemovalPolicy::Retain);
+    // Retained when the stack is deleted or they are replaced; deleted when
+    // the stack's first creation rolls back, so that a failed bootstrap
+    // leaves no vault whose fixed name would refuse the next attempt.
+    let keep = |r: Resource| {
+        let mut r = r.removal(RemovalPolicy::Retain);
+        r.deletion_policy = Some(RemovalPolicy::RetainExceptOnCreate);
+        r
+    };
     let vault_key = retained_key(
         "Encrypts the recovery points of the tp backup vault of this region",
         &["backup", "rds"],
@@ -908,7 +917,7 @@ mod tests {
         let t = json(&platform, &dev_account());
         let r = &t["Resources"];
         for id in [BACKUP_VAULT, BACKUP_VAULT_KEY, RETAINED_DATA_KEY] {
-            assert_eq!(r[id]["DeletionPolicy"], "Retain", "{id}");
+            assert_eq!(r[id]["DeletionPolicy"], "RetainExceptOnCreate", "{id}");
             assert_eq!(r[id]["UpdateReplacePolicy"], "Retain", "{id}");
         }
         let vault = &r[BACKUP_VAULT]["Properties"];
