@@ -18,7 +18,8 @@ import sys
 TYPES = [
     "AWS::ApiGateway::Account", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Method",
     "AWS::ApiGateway::Model", "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Resource",
-    "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::CloudWatch::Alarm",
+    "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupSelection", "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::Dashboard", "AWS::DynamoDB::Table", "AWS::EC2::FlowLog",
     "AWS::EC2::InternetGateway", "AWS::EC2::Route", "AWS::EC2::RouteTable",
     "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress", "AWS::EC2::SecurityGroupIngress",

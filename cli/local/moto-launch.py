@@ -11,8 +11,15 @@ Patches (moto 5.2.5):
 - AWS::KMS::Key: CloudFormation takes Tags as [{"Key", "Value"}], as every
   other resource does; moto passes them straight to its KMS API model, which
   expects the KMS API's [{"TagKey", "TagValue"}], and fails creating the key.
+  It also keeps KeyPolicy as the parsed object where its API model keeps
+  the policy's JSON text, so DescribeKey and GetKeyPolicy of such a key
+  fail with a server error; the policy is stored as JSON text.
 - AWS::SSM::Parameter: CloudFormation takes Tags as a map of key to value;
   moto iterates it as the SSM API's [{"Key", "Value"}] list, and fails.
+- AWS::DynamoDB::Table: CloudFormation's SSESpecification says
+  `SSEEnabled` where the DynamoDB API says `Enabled`; moto reads only the
+  API's, so a table encrypted with a customer key reports no encryption
+  (DescribeTable has no SSEDescription). `SSEEnabled` is read as `Enabled`.
 - AWS::RDS::DBCluster: moto's RDS API has clusters but its CloudFormation
   does not know the type; it skips the resource and then fails every
   Fn::GetAtt on it. A small CloudFormation model over moto's own RDS backend
@@ -124,6 +131,15 @@ Patches (moto 5.2.5):
   inbound rule from the group itself and an outbound rule to 0.0.0.0/0;
   moto creates only the outbound one, so a test could not tell a closed
   group from moto's. The inbound rule is added as EC2 adds it.
+- AWS::Backup::BackupVault, AWS::Backup::BackupPlan,
+  AWS::Backup::BackupSelection: moto's Backup API has vaults (with their
+  lock) and plans but its CloudFormation does not know the types and skips
+  them, and it has no backup selections at all. CloudFormation models over
+  moto's own Backup backend are registered here (a plan's CloudFormation
+  `BackupPlanRule`/`TargetBackupVault` become the API's `Rules`/
+  `TargetBackupVaultName`); selections are kept beside the backend's plans
+  and answered by GetBackupSelection and ListBackupSelections; as in AWS, a
+  plan with selections cannot be deleted.
 - /moto-api/data.json (the models' dump, where `tp local` finds the secret
   of an access key made through moto's IAM API, which the API never
   answers again): reading a Lambda function's attributes asks Docker for
@@ -153,6 +169,7 @@ from moto.awslambda import models as lambda_models
 from moto.events import models as events_models
 from moto.cloudwatch import models as cloudwatch_models
 from moto.iam import models as iam_models
+from moto.dynamodb.models import table as dynamodb_models
 from moto.kms import models as kms_models
 from moto.sqs import models as sqs_models
 from moto.cloudformation import models as cfn_models
@@ -172,6 +189,8 @@ def _kms_tags_as_api(cloudformation_json):
         properties["Tags"] = [
             {"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t for t in tags
         ]
+    if isinstance(properties.get("KeyPolicy"), dict):
+        properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
     return dict(cloudformation_json, Properties=properties)
 
 
@@ -207,6 +226,19 @@ def _role_policies_as_json(cloudformation_json):
 
 
 _patch_create(iam_models.Role, _role_policies_as_json)
+
+
+def _table_sse_as_api(cloudformation_json):
+    properties = dict(cloudformation_json.get("Properties") or {})
+    sse = properties.get("SSESpecification")
+    if isinstance(sse, dict) and "SSEEnabled" in sse:
+        sse = dict(sse)
+        sse["Enabled"] = sse.pop("SSEEnabled")
+        properties["SSESpecification"] = sse
+    return dict(cloudformation_json, Properties=properties)
+
+
+_patch_create(dynamodb_models.Table, _table_sse_as_api)
 
 _sqs_endpoint = os.environ.get("TP_LOCAL_SQS_ENDPOINT")
 if _sqs_endpoint:
@@ -690,6 +722,242 @@ def _update_secret_version_stage_current(self, secret_id, version_stage, remove_
 
 
 secretsmanager_models.SecretsManagerBackend.update_secret_version_stage = _update_secret_version_stage_current
+
+
+# --- AWS Backup ------------------------------------------------------------
+# See the docstring: CloudFormation models over moto's own Backup backend,
+# and the backup selections it lacks (kept on the backend, answered by
+# GetBackupSelection and ListBackupSelections).
+from moto.backup import models as backup_models  # noqa: E402
+from moto.backup import responses as backup_responses  # noqa: E402
+
+
+def _backup_backend(account_id, region_name):
+    return backup_models.backup_backends[account_id][region_name]
+
+
+class _CfnBackupVault(CloudFormationModel):
+    """AWS::Backup::BackupVault, created through moto's Backup backend."""
+
+    __module__ = "moto.backup.models"
+
+    def __init__(self, name, arn):
+        self.name = name
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "BackupVaultName"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Backup::BackupVault"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = _backup_backend(account_id, region_name)
+        name = p.get("BackupVaultName", resource_name)
+        vault = backend.create_backup_vault(
+            backup_vault_name=name,
+            backup_vault_tags=p.get("BackupVaultTags"),
+            encryption_key_arn=p.get("EncryptionKeyArn"),
+            creator_request_id=None,
+        )
+        lock = p.get("LockConfiguration")
+        if lock:
+            backend.put_backup_vault_lock_configuration(
+                backup_vault_name=name,
+                min_retention_days=int(lock["MinRetentionDays"]),
+                max_retention_days=int(lock["MaxRetentionDays"]) if "MaxRetentionDays" in lock else None,
+                changeable_for_days=int(lock["ChangeableForDays"]) if "ChangeableForDays" in lock else None,
+            )
+        return cls(name, vault.backup_vault_arn)
+
+    @property
+    def physical_resource_id(self):
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("BackupVaultName", "BackupVaultArn")
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.arn if attribute_name == "BackupVaultArn" else self.name
+
+    def delete(self, account_id, region_name):
+        _backup_backend(account_id, region_name).delete_backup_vault(self.name)
+
+
+def _plan_as_api(plan):
+    """CloudFormation's BackupPlan (BackupPlanRule, TargetBackupVault) as the API's."""
+    rules = []
+    for rule in plan.get("BackupPlanRule", []):
+        rule = dict(rule)
+        rule["TargetBackupVaultName"] = rule.pop("TargetBackupVault")
+        rules.append(rule)
+    api = {"BackupPlanName": plan["BackupPlanName"], "Rules": rules}
+    if "AdvancedBackupSettings" in plan:
+        api["AdvancedBackupSettings"] = plan["AdvancedBackupSettings"]
+    return api
+
+
+class _CfnBackupPlan(CloudFormationModel):
+    """AWS::Backup::BackupPlan, created through moto's Backup backend."""
+
+    __module__ = "moto.backup.models"
+
+    def __init__(self, plan):
+        self.plan = plan
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Backup::BackupPlan"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        plan = _backup_backend(account_id, region_name).create_backup_plan(
+            backup_plan=_plan_as_api(p["BackupPlan"]),
+            backup_plan_tags=p.get("BackupPlanTags"),
+            creator_request_id=None,
+        )
+        return cls(plan)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        # UpdateBackupPlan keeps the plan's id, and so its selections.
+        updated = backup_models.Plan(
+            backup_plan=_plan_as_api(cloudformation_json["Properties"]["BackupPlan"]),
+            creator_request_id=None,
+            backend=_backup_backend(account_id, region_name),
+        )
+        original_resource.plan.backup_plan = updated.backup_plan
+        original_resource.plan.version_id = updated.version_id
+        return original_resource
+
+    @property
+    def physical_resource_id(self):
+        return self.plan.backup_plan_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("BackupPlanId", "BackupPlanArn", "VersionId")
+
+    def get_cfn_attribute(self, attribute_name):
+        return {
+            "BackupPlanId": self.plan.backup_plan_id,
+            "BackupPlanArn": self.plan.backup_plan_arn,
+            "VersionId": self.plan.version_id,
+        }[attribute_name]
+
+    def delete(self, account_id, region_name):
+        backend = _backup_backend(account_id, region_name)
+        if backend.__dict__.get("tp_selections", {}).get(self.plan.backup_plan_id):
+            raise backup_models.InvalidRequestException(
+                msg="Related backup plan selections must be deleted prior to backup plan deletion"
+            )
+        backend.delete_backup_plan(self.plan.backup_plan_id)
+
+
+def _selections(backend):
+    return backend.__dict__.setdefault("tp_selections", {})
+
+
+class _CfnBackupSelection(CloudFormationModel):
+    """AWS::Backup::BackupSelection, kept on moto's Backup backend."""
+
+    __module__ = "moto.backup.models"
+
+    def __init__(self, plan_id, selection_id):
+        self.plan_id = plan_id
+        self.selection_id = selection_id
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Backup::BackupSelection"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        from moto.moto_api._internal import mock_random
+
+        p = cloudformation_json["Properties"]
+        backend = _backup_backend(account_id, region_name)
+        plan_id = p["BackupPlanId"]
+        backend.get_backup_plan(plan_id, None)
+        selection_id = str(mock_random.uuid4())
+        _selections(backend).setdefault(plan_id, {})[selection_id] = {
+            "SelectionId": selection_id,
+            "BackupPlanId": plan_id,
+            "BackupSelection": p["BackupSelection"],
+        }
+        return cls(plan_id, selection_id)
+
+    @property
+    def physical_resource_id(self):
+        return self.selection_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("SelectionId", "BackupPlanId", "Id")
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.plan_id if attribute_name == "BackupPlanId" else self.selection_id
+
+    def delete(self, account_id, region_name):
+        plan = _selections(_backup_backend(account_id, region_name)).get(self.plan_id, {})
+        plan.pop(self.selection_id, None)
+
+
+def _plan_id_from_path(response):
+    return response.path.split("/plans/")[1].split("/")[0]
+
+
+def _list_backup_selections(self):
+    plan_id = _plan_id_from_path(self)
+    selections = _selections(self.backup_backend).get(plan_id, {})
+    return json.dumps(
+        {
+            "BackupSelectionsList": [
+                {
+                    "SelectionId": s["SelectionId"],
+                    "SelectionName": s["BackupSelection"]["SelectionName"],
+                    "BackupPlanId": plan_id,
+                    "IamRoleArn": s["BackupSelection"]["IamRoleArn"],
+                }
+                for s in selections.values()
+            ]
+        }
+    )
+
+
+def _get_backup_selection(self):
+    plan_id = _plan_id_from_path(self)
+    selection_id = self.path.rstrip("/").rsplit("/", 1)[-1]
+    selection = _selections(self.backup_backend).get(plan_id, {}).get(selection_id)
+    if selection is None:
+        raise backup_models.ResourceNotFoundException(msg=f"Selection {selection_id} not found")
+    return json.dumps(selection)
+
+
+backup_responses.BackupResponse.list_backup_selections = _list_backup_selections
+backup_responses.BackupResponse.get_backup_selection = _get_backup_selection
 
 
 def _create_db_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):

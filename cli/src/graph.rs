@@ -105,7 +105,12 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
             style,
         })
     };
-    let key = |add: &mut dyn FnMut(&str, &str, Style), key: &str| add(key, "key", Style::Key);
+    // The bootstrap's key (`key: bootstrap`) is no declared resource: no node.
+    let key = |add: &mut dyn FnMut(&str, &str, Style), key: &str| {
+        if key != platform_core::spec::BOOTSTRAP_KEY {
+            add(key, "key", Style::Key)
+        }
+    };
     match &resource.spec {
         Spec::Key(_) | Spec::Bus(_) => {}
         Spec::Table(t) => key(&mut add, &t.key),

@@ -58,7 +58,8 @@ enum Command {
     /// Deploy the bootstrap stack of an account: the asset bucket deploys
     /// upload to and the SSM parameter naming it, the deploy role trusted
     /// accounts assume, CloudFormation's execution role, the permissions
-    /// boundary, and API Gateway's logging role.
+    /// boundary, API Gateway's logging role, and what outlives
+    /// environments: the backup vault, its key and the retained data key.
     Bootstrap {
         /// The account to bootstrap (12 digits); the credentials must be in
         /// it. Defaults to the credentials' account.

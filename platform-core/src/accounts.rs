@@ -40,6 +40,38 @@ pub fn asset_bucket_name(account: &str, region: &str) -> String {
     format!("tp-assets-{account}-{region}")
 }
 
+/// The backup vault of an account and region: every environment's backup
+/// plan there backs up into it, and the plans of the platform's other
+/// regions copy into it. Bootstrap-owned, so recovery points outlive the
+/// environment that made them.
+pub fn backup_vault_name(region: &str) -> String {
+    format!("tp-backup-{region}")
+}
+
+/// `arn:aws:backup:{region}:{account}:backup-vault:{name}` of
+/// [`backup_vault_name`], in CloudFormation's `Fn::Sub` syntax (the account
+/// and partition are the stack's own).
+pub fn backup_vault_arn_sub(region: &str) -> String {
+    format!(
+        "arn:${{AWS::Partition}}:backup:{region}:${{AWS::AccountId}}:backup-vault:{}",
+        backup_vault_name(region)
+    )
+}
+
+/// The alias of the key that encrypts [`backup_vault_name`]'s recovery
+/// points (one per account and region; aliases are regional).
+pub const BACKUP_VAULT_KEY_ALIAS: &str = "alias/tp-backup-vault";
+
+/// The alias of the bootstrap-owned data key: what must stay restorable
+/// after `tp destroy` (the database's storage, so its final snapshot and
+/// backups; the backed-up tables) is encrypted with it, so deleting an
+/// environment never deletes the key its snapshots need.
+pub const RETAINED_DATA_KEY_ALIAS: &str = "alias/tp-retained-data";
+
+/// The SSM parameter holding the ARN of [`RETAINED_DATA_KEY_ALIAS`]'s key,
+/// which platform templates read as an SSM-typed template parameter.
+pub const RETAINED_DATA_KEY_SSM_NAME: &str = "/tp/bootstrap/retained-data-key-arn";
+
 /// `arn:aws:iam::{account}:role/{name}`.
 pub fn role_arn(account: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:role/{name}")

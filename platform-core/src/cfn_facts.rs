@@ -14,6 +14,8 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::ApiGateway::Resource", &["ParentId", "PathPart", "RestApiId"], None),
     ("AWS::ApiGateway::RestApi", &[], Some("Tags")),
     ("AWS::ApiGateway::Stage", &["RestApiId", "StageName"], Some("Tags")),
+    ("AWS::Backup::BackupPlan", &[], None),
+    ("AWS::Backup::BackupSelection", &["BackupPlanId", "BackupSelection"], None),
     ("AWS::CloudFormation::Stack", &[], Some("Tags")),
     ("AWS::CloudWatch::Alarm", &["AlarmName"], Some("Tags")),
     ("AWS::CloudWatch::Dashboard", &["DashboardName"], Some("Tags")),

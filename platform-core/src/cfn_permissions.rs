@@ -74,6 +74,20 @@ pub static RESOURCE_TYPES: &[(&str, Handlers)] = &[
         delete: &["apigateway:DELETE"],
         list: &["apigateway:GET"],
     }),
+    ("AWS::Backup::BackupPlan", Handlers {
+        create: &["backup:CreateBackupPlan", "backup:GetBackupPlan", "backup:TagResource", "iam:PassRole"],
+        read: &["backup:GetBackupPlan", "backup:ListTags"],
+        update: &["backup:ListTags", "backup:TagResource", "backup:UntagResource", "backup:UpdateBackupPlan", "iam:PassRole"],
+        delete: &["backup:DeleteBackupPlan", "backup:GetBackupPlan"],
+        list: &["backup:ListBackupPlans"],
+    }),
+    ("AWS::Backup::BackupSelection", Handlers {
+        create: &["backup:CreateBackupSelection", "iam:CreateServiceLinkedRole", "iam:GetRole", "iam:PassRole"],
+        read: &["backup:GetBackupSelection"],
+        update: &[],
+        delete: &["backup:DeleteBackupSelection", "backup:GetBackupSelection"],
+        list: &["backup:ListBackupPlans", "backup:ListBackupSelections"],
+    }),
     ("AWS::CloudFormation::Stack", Handlers {
         create: &["cloudformation:CreateStack", "cloudformation:DescribeStacks", "iam:PassRole"],
         read: &["cloudformation:DescribeStacks", "cloudformation:GetStackPolicy", "cloudformation:GetTemplate"],

@@ -49,6 +49,7 @@ pub fn platform(n: usize, region: &str, code: &str) -> Platform {
         rollback_window_minutes: PerProfile::Same(0),
         drift_check: None,
         accounts: None,
+        backups: Vec::new(),
     }
 }
 

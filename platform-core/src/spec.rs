@@ -33,13 +33,81 @@ pub struct Platform {
     /// `accounts: profile(dev: "111111111111", ...)`: the AWS account each
     /// profile deploys into (12 digits). `None`: the caller's account.
     pub accounts: Option<PerProfile<String>>,
+    /// `backup NAME { .. }` blocks: AWS Backup plans of each environment.
+    pub backups: Vec<BackupSpec>,
 }
 
 impl Platform {
+    /// The production profiles: those the pipeline deploys after its last
+    /// approval, or, without one, the last declared profile (as the macro's
+    /// `account-separation` rule decides it).
+    pub fn production_profiles(&self) -> Vec<&str> {
+        let after_approval: Vec<&str> = self
+            .pipeline
+            .as_ref()
+            .and_then(|p| {
+                let approve = p
+                    .stages
+                    .iter()
+                    .rposition(|s| matches!(s, PipelineStage::Approve))?;
+                Some(
+                    p.stages[approve + 1..]
+                        .iter()
+                        .filter_map(|s| match s {
+                            PipelineStage::Deploy { profile } => Some(profile.as_str()),
+                            PipelineStage::Approve => None,
+                        })
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        let production: Vec<&str> = self
+            .profiles
+            .iter()
+            .map(String::as_str)
+            .filter(|p| after_approval.contains(p))
+            .collect();
+        if production.is_empty() {
+            self.profiles
+                .last()
+                .map(String::as_str)
+                .into_iter()
+                .collect()
+        } else {
+            production
+        }
+    }
+
     /// The account `profile` deploys into, when the definition names one.
     pub fn account(&self, profile: &str) -> Option<String> {
         self.accounts.as_ref().map(|a| a.get(profile))
     }
+}
+
+/// The key name a table or cluster gives as `key: bootstrap`: the data key
+/// `tp bootstrap` owns in each account and region
+/// ([`crate::accounts::RETAINED_DATA_KEY_ALIAS`]), which outlives every
+/// environment, so their snapshots and backups stay restorable after the
+/// environment is destroyed. No declared resource may take this name.
+pub const BOOTSTRAP_KEY: &str = "bootstrap";
+
+/// `backup nightly { resources: [trades, sessions], schedule: "cron(0 3 * * ? *)",
+/// retention: profile(..), copy_to: region(..) }`: an AWS Backup plan of
+/// each environment, with one rule, into the bootstrap-owned vault of its
+/// account and region ([`crate::accounts::backup_vault_name`]), each
+/// recovery point copied to the vault of another of the platform's regions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupSpec {
+    /// The declared name (`nightly`).
+    pub name: String,
+    /// The declared tables and Aurora clusters it backs up.
+    pub resources: Vec<String>,
+    /// When a backup starts: an AWS Backup `cron(..)` expression (UTC).
+    pub schedule: String,
+    /// How long each recovery point (and each copy) is kept, days.
+    pub retention_days: PerProfile<u32>,
+    /// The region each region's recovery points are copied to.
+    pub copy_to: PerRegion<String>,
 }
 
 /// `drift_check: { notify: alerts, every: 24h }`: AWS Config's managed rule
@@ -460,8 +528,13 @@ impl Platform {
         self.resources.iter().find(|r| r.name == name)
     }
 
-    /// The names a resource refers to, each with where it does so.
+    /// The names a resource refers to, each with where it does so. The
+    /// bootstrap-owned key ([`BOOTSTRAP_KEY`]) is not a declared resource,
+    /// so it is no reference.
     pub fn references(resource: &Resource) -> Vec<&str> {
+        fn declared_key(key: &str) -> Option<&str> {
+            (key != BOOTSTRAP_KEY).then_some(key)
+        }
         let mut out: Vec<&str> = Vec::new();
         fn value(v: &ValueSource) -> Option<&str> {
             match v {
@@ -471,7 +544,7 @@ impl Platform {
         }
         match &resource.spec {
             Spec::Key(_) => {}
-            Spec::Table(t) => out.push(&t.key),
+            Spec::Table(t) => out.extend(declared_key(&t.key)),
             Spec::Queue(q) => {
                 out.push(&q.key);
                 if let Some(d) = &q.dead_letter {
@@ -501,7 +574,7 @@ impl Platform {
             }
             Spec::Network(n) => out.push(&n.key),
             Spec::Aurora(a) => {
-                out.push(&a.key);
+                out.extend(declared_key(&a.key));
                 out.push(&a.log_key);
                 out.push(&a.network);
             }
@@ -586,6 +659,17 @@ impl Platform {
                     })
                     .map(|d| ("drift_check".to_owned(), d.notify.clone())),
             )
+            .chain(self.backups.iter().flat_map(|b| {
+                b.resources
+                    .iter()
+                    .filter(|r| {
+                        !matches!(
+                            by_name.get(r.as_str()).map(|r| &r.spec),
+                            Some(Spec::Table(_) | Spec::Aurora(_))
+                        )
+                    })
+                    .map(|r| (b.name.clone(), r.clone()))
+            }))
             .collect();
         if dangling.is_empty() {
             Ok(())

@@ -205,6 +205,9 @@ pub enum RemovalPolicy {
     Delete,
     Retain,
     Snapshot,
+    /// Retained when the stack is deleted, deleted when the stack's
+    /// creation rolls back (a `DeletionPolicy` only).
+    RetainExceptOnCreate,
 }
 
 impl RemovalPolicy {
@@ -213,6 +216,7 @@ impl RemovalPolicy {
             RemovalPolicy::Delete => "Delete",
             RemovalPolicy::Retain => "Retain",
             RemovalPolicy::Snapshot => "Snapshot",
+            RemovalPolicy::RetainExceptOnCreate => "RetainExceptOnCreate",
         }
     }
 }

@@ -16,7 +16,10 @@
 //! queues; an EventBridge bus whose processed trades reach the event handler
 //! and an audit log group; an hourly health monitor that checks the API
 //! through a probe outside the VPC; a Route 53 health check of the API;
-//! alarms to one topic and one dashboard. Five keys, one per purpose: data,
+//! alarms to one topic and one dashboard; a nightly AWS Backup plan of the
+//! database and the tables into the bootstrap's vault, copied to another
+//! region, their storage under the bootstrap's key that outlives every
+//! environment. Five keys, one per purpose: data,
 //! database credentials, logs, the audit trail, function environments;
 //! every log kept a year in production. A promotion pipeline (its own
 //! stack) takes the definition from dev through staging to production.
@@ -98,7 +101,9 @@ platform_macros::platform! {
         network: core,
         backup: 7d,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
-        key: data,
+        // The bootstrap's key, which outlives the environment: the final
+        // snapshot and every backup stay restorable after `tp destroy`.
+        key: bootstrap,
         log_key: logs,
         removal: profile(dev: delete, staging: delete, prod: snapshot),
     }
@@ -122,7 +127,7 @@ platform_macros::platform! {
         partition: session_id: string,
         ttl: expires_at,
         stream: new_and_old,
-        key: data,
+        key: bootstrap,
     }
     // One item per accepted order: its idempotency key (the caller and its
     // client order id, hashed), the order's canonical hash and fields.
@@ -133,14 +138,27 @@ platform_macros::platform! {
     table order_keys {
         partition: order_key: string,
         ttl: expires_at,
-        key: data,
+        key: bootstrap,
     }
     // One item per problem per health-monitor run: the monitor claims it
     // before alerting, so a retried run alerts nothing twice.
     table alert_keys {
         partition: alert_key: string,
         ttl: expires_at,
-        key: data,
+        key: bootstrap,
+    }
+
+    // Every night at 03:00 UTC, AWS Backup backs the database and the
+    // tables up into the bootstrap's vault of the region (locked in
+    // production's account) and copies each recovery point to another
+    // region's; both copies are kept as long. Production keeps 35 days
+    // (`backup-retention-prod`), on top of the tables' 35 days of
+    // point-in-time recovery and the cluster's own 7 days of snapshots.
+    backup nightly {
+        resources: [trades, sessions, order_keys, alert_keys],
+        schedule: "cron(0 3 * * ? *)",
+        retention: profile(dev: 7d, staging: 35d, prod: 35d),
+        copy_to: region(us_east_1: us_west_2, us_east_2: us_west_2, us_west_2: us_east_1),
     }
 
     queue trade_orders {

@@ -128,6 +128,37 @@ fn emit(model: &Model) -> TokenStream {
             .is_some()
             .then(|| per_profile(&platform.accounts, profiles, quote!(), owned)),
     );
+    let backups = model.backup_blocks.iter().map(|block| {
+        let name = string(&block.name.to_string());
+        let resources = block.resources().iter().map(|r| string(&r.to_string()));
+        let schedule = owned(block.schedule.as_ref().expect("checked: schedule declared"));
+        let retention = per_profile(&block.retention, profiles, 0u32, |days| {
+            let days = days.value;
+            quote!(#days)
+        });
+        let copy_to = block
+            .copy_to
+            .as_ref()
+            .expect("checked: copy_to declared")
+            .values
+            .iter()
+            .map(|(from, to)| {
+                let code = |r: &Ident| {
+                    string(naming::region_code(&r.to_string()).expect("checked: known region"))
+                };
+                let (from, to) = (code(from), code(to));
+                quote!((#from, #to))
+            });
+        quote! {
+            ::platform_core::spec::BackupSpec {
+                name: #name,
+                resources: ::std::vec![#(#resources),*],
+                schedule: #schedule,
+                retention_days: #retention,
+                copy_to: ::platform_core::spec::PerRegion(::std::vec![#(#copy_to),*]),
+            }
+        }
+    });
     quote! {
         /// The platform declared with `platform!`.
         pub fn platform() -> ::platform_core::spec::Platform {
@@ -143,6 +174,7 @@ fn emit(model: &Model) -> TokenStream {
                 rollback_window_minutes: #rollback_window,
                 drift_check: #drift_check,
                 accounts: #accounts,
+                backups: ::std::vec![#(#backups),*],
             }
         }
     }

@@ -18,6 +18,7 @@
 //! ```text
 //! input      = block*                         // exactly one `platform` block
 //! block      = "platform" NAME "{" fields "}"
+//!            | "pipeline" NAME "{" fields "}" | "backup" NAME "{" fields "}"
 //!            | KIND NAME "{" fields "}"       // KIND: key table queue bucket topic parameter function
 //!                                             //   network aurora api bus rule log_group alarm health_check dashboard
 //! fields     = (field ("," field)* ","?)?     // any order, each field once
@@ -134,7 +135,7 @@
 //!     sort: ATTR: string | number | binary,        // optional
 //!     ttl: ATTR,                                    // optional: enables TTL on ATTR
 //!     stream: keys_only | new | old | new_and_old,  // optional
-//!     key: KEY,                                     // required: a declared key
+//!     key: KEY | bootstrap,                         // required: a declared key, or the bootstrap's (below)
 //!     encryption: kms,                              // default kms; `none` is refused (policy-encryption)
 //!     pitr: on,                                     // default on; `off` is refused (policy-pitr)
 //!     removal: delete,                              // default delete; `retain` is refused (policy-removal)
@@ -689,8 +690,8 @@
 //!     network: NETWORK,                        // required
 //!     backup: per_profile(DAYS),               // default 7d: 1d to 35d
 //!     logs: per_profile(DAYS),                 // default 365d: PostgreSQL log retention (log-retention-prod)
-//!     key: KEY,                                // required: storage, master secret, Performance Insights
-//!     log_key: KEY,                            // default `key`: encrypts the exported logs
+//!     key: KEY | bootstrap,                    // required: storage, master secret, Performance Insights
+//!     log_key: KEY,                            // default `key` (required with `key: bootstrap`): the exported logs
 //!     removal: per_profile(delete | snapshot), // default snapshot: what removing it keeps
 //!                                              //   (`retain` is refused: policy-removal)
 //!     deletion_protection: off,                // default off; `on` is refused (policy-removal)
@@ -714,6 +715,56 @@
 //!     key: data,
 //!     log_key: logs,
 //!     removal: profile(dev: delete, prod: snapshot),
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `backup`: an AWS Backup plan of each environment, into the bootstrap's vault
+//!
+//! ```text
+//! backup NAME {
+//!     resources: [TABLE | AURORA, ...],          // required: at least one (ref-kind)
+//!     schedule: "cron(M H DOM MON DOW YEAR)",    // required: UTC, at most hourly (backup-schedule)
+//!     retention: per_profile(DAYS),              // required: production at least 35d (backup-retention-prod)
+//!     copy_to: per_region(REGION),               // required: every platform region, another one (backup-copy-region)
+//! }
+//! ```
+//!
+//! Each environment gets, per region, the plan `backup-{name}-{region}-{suffix}`
+//! with one rule into the vault `tp bootstrap` owns in the account and
+//! region (`tp-backup-{region}`, under a key of its own, locked in
+//! compliance mode where production deploys), each recovery point copied
+//! to the vault of the region `copy_to:` names and kept as long there; a
+//! selection of the resources; and the role AWS Backup takes them with,
+//! allowed the backup and copy calls on exactly those resources, their
+//! keys and the two vaults.
+//!
+//! A snapshot is encrypted with its source's key, and an environment's own
+//! keys are deleted with its stack: what a backup selects is encrypted with
+//! `key: bootstrap`, the data key `tp bootstrap` owns in each account and
+//! region, which outlives every environment, so recovery points and a
+//! cluster's final snapshot stay restorable after `tp destroy`
+//! (`backup-key`). A cluster with it names a `log_key:` of its own.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1, us_west_2], suffix: max 8, profiles: [dev, prod] }
+//! # key logs {}
+//! # network core { cidr: region(us_east_1: "10.0.0.0/16", us_west_2: "10.1.0.0/16"), key: logs }
+//! aurora trades {
+//!     engine: postgres "16.10",
+//!     capacity: 0.5..=2,
+//!     network: core,
+//!     key: bootstrap,
+//!     log_key: logs,
+//! }
+//! table sessions { partition: session_id: string, key: bootstrap }
+//! backup nightly {
+//!     resources: [trades, sessions],
+//!     schedule: "cron(0 3 * * ? *)",
+//!     retention: profile(dev: 7d, prod: 35d),
+//!     copy_to: region(us_east_1: us_west_2, us_west_2: us_east_1),
 //! }
 //! # }
 //! # fn main() { platform(); }

@@ -9,8 +9,8 @@ use platform_core::naming;
 use syn::{Ident, LitStr};
 
 use crate::ast::{
-    AttrRef, Block, Body, Definition, PerProfile, PipelineBlock, PlatformBlock, RawResource,
-    ResourceBlock, Value, kw,
+    AttrRef, BackupBlock, Block, Body, Definition, PerProfile, PipelineBlock, PlatformBlock,
+    RawResource, ResourceBlock, Value, kw,
 };
 
 /// The DSL's defaults for optional fields.
@@ -93,6 +93,8 @@ pub struct Model<'a> {
     pub platform_blocks: Vec<&'a PlatformBlock>,
     /// Every `pipeline` block; at most one is expected.
     pub pipeline_blocks: Vec<&'a PipelineBlock>,
+    /// Every `backup` block.
+    pub backup_blocks: Vec<&'a BackupBlock>,
     /// Every resource block, in declaration order, duplicates included.
     pub resources: Vec<&'a ResourceBlock>,
     /// The first declaration of each name.
@@ -156,6 +158,8 @@ pub enum Slot<'a> {
     LogKey,
     /// `metric: trading.latency_p99`, `metrics: [...]`, with the metric.
     Metric { metric: &'a Ident },
+    /// `backup x { resources: [trades, sessions] }`.
+    BackupResource,
 }
 
 impl Slot<'_> {
@@ -172,6 +176,7 @@ impl Slot<'_> {
             Slot::Bus => &[Kind::Bus],
             Slot::HealthCheckApi => &[Kind::Api],
             Slot::AccessLogs => &[Kind::Bucket],
+            Slot::BackupResource => &[Kind::Table, Kind::Aurora],
             Slot::Env
             | Slot::Grant { .. }
             | Slot::Statement
@@ -187,6 +192,7 @@ impl Slot<'_> {
                 format!("`{method} {:?} => {target}`", path.value())
             }
             Slot::RuleTarget => format!("`targets: [{target}]`"),
+            Slot::BackupResource => format!("`resources: [{target}]`"),
             Slot::Statement => format!("`on {target}`"),
             _ => format!("`{}: {target}`", self.field()),
         }
@@ -212,6 +218,7 @@ impl Slot<'_> {
             Slot::HealthCheckApi => "api",
             Slot::AccessLogs => "access_logs",
             Slot::Metric { .. } => "metric",
+            Slot::BackupResource => "resources",
         }
     }
 }
@@ -227,6 +234,7 @@ impl<'a> Model<'a> {
         let mut model = Model {
             platform_blocks: Vec::new(),
             pipeline_blocks: Vec::new(),
+            backup_blocks: Vec::new(),
             resources: Vec::new(),
             by_name: BTreeMap::new(),
             references: Vec::new(),
@@ -256,6 +264,14 @@ impl<'a> Model<'a> {
                         model.refer(Slot::Notify, notify);
                     }
                 }
+                Block::Backup(backup) => {
+                    model.backup_blocks.push(backup);
+                    model.current = Some(&backup.name);
+                    for resource in backup.resources() {
+                        model.refer(Slot::BackupResource, resource);
+                    }
+                    model.add_per_profile(&backup.retention);
+                }
                 Block::Resource(resource) => model.add(resource),
             }
         }
@@ -268,7 +284,11 @@ impl<'a> Model<'a> {
         self.by_name
             .entry(resource.name.to_string())
             .or_insert(resource);
-        if let Some(key) = resource.body.key() {
+        // `key: bootstrap` names the bootstrap's key, no declaration
+        // (`backup-key` checks where it may be written).
+        if let Some(key) = resource.body.key()
+            && key != platform_core::spec::BOOTSTRAP_KEY
+        {
             self.refer(Slot::Key, key);
         }
         if let Some(key) = resource.body.log_key() {

@@ -57,6 +57,10 @@ pub enum Rule {
     PolicyPitr,
     PolicyBucket,
     PolicyRemoval,
+    BackupRetentionProd,
+    BackupCopyRegion,
+    BackupSchedule,
+    BackupKey,
 }
 
 impl Rule {
@@ -111,6 +115,10 @@ impl Rule {
         Rule::PolicyPitr,
         Rule::PolicyBucket,
         Rule::PolicyRemoval,
+        Rule::BackupRetentionProd,
+        Rule::BackupCopyRegion,
+        Rule::BackupSchedule,
+        Rule::BackupKey,
     ];
 
     pub fn id(self) -> &'static str {
@@ -163,6 +171,10 @@ impl Rule {
             Rule::PolicyPitr => "policy-pitr",
             Rule::PolicyBucket => "policy-bucket",
             Rule::PolicyRemoval => "policy-removal",
+            Rule::BackupRetentionProd => "backup-retention-prod",
+            Rule::BackupCopyRegion => "backup-copy-region",
+            Rule::BackupSchedule => "backup-schedule",
+            Rule::BackupKey => "backup-key",
         }
     }
 

@@ -100,7 +100,9 @@ fn parses_every_block_with_its_values() {
         .iter()
         .filter_map(|block| match block {
             crate::ast::Block::Resource(resource) => Some(&resource.body),
-            crate::ast::Block::Platform(_) | crate::ast::Block::Pipeline(_) => None,
+            crate::ast::Block::Platform(_)
+            | crate::ast::Block::Pipeline(_)
+            | crate::ast::Block::Backup(_) => None,
         })
         .collect();
     let Body::Queue(queue) = bodies[2] else {
@@ -637,7 +639,9 @@ fn resource_bodies(definition: &Definition) -> Vec<&Body> {
         .iter()
         .filter_map(|block| match block {
             crate::ast::Block::Resource(resource) => Some(&resource.body),
-            crate::ast::Block::Platform(_) | crate::ast::Block::Pipeline(_) => None,
+            crate::ast::Block::Platform(_)
+            | crate::ast::Block::Pipeline(_)
+            | crate::ast::Block::Backup(_) => None,
         })
         .collect()
 }
@@ -1022,13 +1026,15 @@ fn ref_profile_covers_the_new_per_profile_fields() {
 #[test]
 fn iam_access_with_several_levels_and_kinds_without_levels() {
     let errors = errors(platform_with_network(quote! {
-        function f { code: "f", key: data, grants: { dlq: [send, read], core: read, alerts: [] } }
+        alarm handler_errors { metric: handler.errors, above: 0, period: 60s, notify: alerts }
+        function f { code: "f", key: data, grants: { dlq: [send, read], core: read, handler_errors: read, alerts: [] } }
     }));
     assert_eq!(
         errors,
         [
             "queue `dlq` has no access level `read`; it has `send`, `consume` and `monitor` [iam-access]",
-            "network `core` has no access level `read`; nothing can be granted on a network [iam-access]",
+            "network `core` has no access level `read`; it has `close_default_security_group` [iam-access]",
+            "alarm `handler_errors` has no access level `read`; nothing can be granted on an alarm [iam-access]",
             "the grant on `alerts` lists no access level; a topic's levels are `publish` [iam-access]",
         ]
     );
@@ -1719,5 +1725,82 @@ fn a_log_key_encrypts_the_logs_and_defaults_to_the_key() {
             quote! { function f { code: "f", key: data, log_key: nothing } }
         )),
         "unknown resource `nothing`; declared keys are `data` [ref-unknown]"
+    );
+}
+
+// Backups.
+
+#[test]
+fn backup_schedule_is_an_at_most_hourly_cron() {
+    use crate::check::backup_schedule_problem;
+    assert_eq!(backup_schedule_problem("cron(0 3 * * ? *)"), Ok(()));
+    assert_eq!(backup_schedule_problem("cron(30 */6 * * ? *)"), Ok(()));
+    assert!(
+        backup_schedule_problem("rate(1 day)")
+            .unwrap_err()
+            .contains("cron expressions only")
+    );
+    assert!(
+        backup_schedule_problem("cron(0 3 * * ?)")
+            .unwrap_err()
+            .contains("6 fields")
+    );
+    assert!(
+        backup_schedule_problem("cron(0,30 * * * ? *)")
+            .unwrap_err()
+            .contains("at most once an hour")
+    );
+    assert!(
+        backup_schedule_problem("cron(60 3 * * ? *)")
+            .unwrap_err()
+            .contains("`60`")
+    );
+}
+
+#[test]
+fn a_backup_of_bootstrap_keyed_tables_in_two_regions_compiles() {
+    let input = quote! {
+        platform demo { regions: [us_east_1, us_west_2], suffix: max 12, profiles: [dev, prod] }
+        key data {}
+        table sessions { partition: session_id: string, key: bootstrap }
+        backup nightly {
+            resources: [sessions],
+            schedule: "cron(0 3 * * ? *)",
+            retention: profile(dev: 1d, prod: 35d),
+            copy_to: region(us_east_1: us_west_2, us_west_2: us_east_1),
+        }
+    };
+    assert_eq!(all_errors(input), Vec::<String>::new());
+}
+
+#[test]
+fn a_backup_needs_every_field_and_a_short_enough_name() {
+    let errors = all_errors(platform(quote! {
+        backup a_very_long_backup_plan_name {}
+    }));
+    for needed in ["resources:", "schedule:", "retention:", "copy_to:"] {
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains(needed) && e.ends_with("[grammar-required]")),
+            "{needed}: {errors:#?}"
+        );
+    }
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("AWS Backup allows 50") && e.ends_with("[name-length]")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn no_declaration_takes_the_bootstrap_key_name() {
+    let errors = all_errors(platform(quote! { key bootstrap {} }));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("`bootstrap` names the key `tp bootstrap` owns")),
+        "{errors:#?}"
     );
 }

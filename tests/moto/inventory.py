@@ -22,6 +22,10 @@ API (moto's CloudFormation reports success even for types it ignores).
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION item TABLE KEY VALUE
         prints the item of TABLE whose string key KEY is VALUE as plain JSON
         (null when there is none)
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION backup
+        prints the Backup vaults, plans (rules, selections), the customer keys
+        by alias (ARN, state, deletion date) and by ARN (state), the
+        clusters' and tables' keys
 """
 
 import json
@@ -112,6 +116,71 @@ def main():
         bucket, key = sys.argv[4:6]
         for body in (b"first", b"second"):
             client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+        return
+
+    if command == "backup":
+        # The Backup vaults, plans (with their rules and selections) and the
+        # customer keys by alias with their state, through the APIs.
+        backup = client("backup")
+        vaults = {
+            v["BackupVaultName"]: {
+                "key": v.get("EncryptionKeyArn"),
+                "locked": v.get("Locked", False),
+                "min_retention_days": v.get("MinRetentionDays"),
+            }
+            for v in backup.list_backup_vaults()["BackupVaultList"]
+        }
+        plans = {}
+        for listed in backup.list_backup_plans()["BackupPlansList"]:
+            plan_id = listed["BackupPlanId"]
+            plan = backup.get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]
+            selections = [
+                backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=s["SelectionId"])[
+                    "BackupSelection"
+                ]
+                for s in backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"]
+            ]
+            plans[plan["BackupPlanName"]] = {"rules": plan["Rules"], "selections": selections}
+        kms = client("kms")
+        keys = {}
+        for a in kms.list_aliases()["Aliases"]:
+            if a["AliasName"].startswith("alias/aws/") or "TargetKeyId" not in a:
+                continue
+            key = kms.describe_key(KeyId=a["TargetKeyId"])["KeyMetadata"]
+            keys[a["AliasName"]] = {
+                "arn": key["Arn"],
+                "state": key["KeyState"],
+                "deletion_date": str(key["DeletionDate"]) if "DeletionDate" in key else None,
+            }
+        key_states = {}
+        for k in kms.list_keys()["Keys"]:
+            key = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
+            if key.get("KeyManager") != "AWS":
+                key_states[key["Arn"]] = key["KeyState"]
+        rds = client("rds")
+        clusters = {
+            c["DBClusterIdentifier"]: c.get("KmsKeyId")
+            for c in rds.describe_db_clusters()["DBClusters"]
+        }
+        tables = {}
+        dynamodb = client("dynamodb")
+        for name in every("dynamodb", "list_tables", "TableNames"):
+            sse = dynamodb.describe_table(TableName=name)["Table"].get("SSEDescription", {})
+            tables[name] = sse.get("KMSMasterKeyArn")
+        json.dump(
+            {
+                "vaults": vaults,
+                "plans": plans,
+                "keys": keys,
+                "key_states": key_states,
+                "clusters": clusters,
+                "tables": tables,
+            },
+            sys.stdout,
+            indent=1,
+            sort_keys=True,
+            default=str,
+        )
         return
 
     s3 = client("s3")

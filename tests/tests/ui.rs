@@ -20,6 +20,7 @@ fn ui() {
         "logs",
         "queues",
         "policy",
+        "backup",
     ] {
         t.compile_fail(format!("ui/{family}/*.rs"));
     }

@@ -67,7 +67,7 @@ pub struct Deployed {
     pub stack: String,
     pub account: String,
     pub template: Value,
-    /// Logical id to physical id.
+    /// Logical id to physical id, and each stack parameter to its resolved value.
     pub physical: BTreeMap<String, String>,
     pub functions: Vec<DeployedFunction>,
     pub clusters: Vec<DeployedCluster>,
@@ -122,11 +122,23 @@ impl Deployed {
         rds: &aws_sdk_rds::Client,
     ) -> anyhow::Result<Deployed> {
         let region = session.region.clone();
-        let physical: BTreeMap<String, String> = stacks::resources(session, stack)
+        let mut physical: BTreeMap<String, String> = stacks::resources(session, stack)
             .await?
             .into_iter()
             .filter_map(|(_, logical, physical)| Some((logical, physical?)))
             .collect();
+        // The stack's parameters as resolved (an SSM-typed one's value, such
+        // as the bootstrap's key ARN): templates `Ref` them like resources.
+        if let Some(found) = stacks::find(session, stack).await? {
+            for p in found.parameters() {
+                let value = p.resolved_value().or(p.parameter_value());
+                if let (Some(key), Some(value)) = (p.parameter_key(), value) {
+                    physical
+                        .entry(key.to_owned())
+                        .or_insert_with(|| value.to_owned());
+                }
+            }
+        }
         let resources = &template["Resources"];
         let mut functions = Vec::new();
         let mut account = String::new();

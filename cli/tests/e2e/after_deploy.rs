@@ -120,6 +120,7 @@ fn platform() -> Platform {
         rollback_window_minutes: PerProfile::Same(0),
         drift_check: None,
         accounts: None,
+        backups: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ mod local_lambda;
 mod nested;
 mod promote;
 pub mod proxy;
+mod retention;
 mod verify;
 
 use std::net::TcpListener;
@@ -170,6 +171,14 @@ impl Moto {
             .unwrap_or_else(|e| panic!("inventory: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
     }
 
+    /// The Backup vaults and plans, the customer keys by alias, the
+    /// clusters' and tables' keys in the region (`inventory.py backup`).
+    pub fn backup(&self) -> Value {
+        let out = self.python(&["backup"]);
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("backup: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
+    }
+
     /// Sets an alarm's state, as CloudWatch would when its metric crosses.
     pub fn alarm_state(&self, name: &str, state: &str) {
         self.python(&["alarm-state", name, state]);
@@ -237,6 +246,13 @@ impl MotoAccount<'_> {
         let out = self.python(&["inventory"]);
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("inventory: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
+    }
+
+    /// [`Moto::backup`], in this account.
+    pub fn backup(&self) -> Value {
+        let out = self.python(&["backup"]);
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("backup: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
     }
 
     /// The object `key` of `bucket`, as text.

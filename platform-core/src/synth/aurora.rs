@@ -142,37 +142,50 @@ pub(crate) fn aurora(
     );
     cx.add(&id, cluster)?;
 
+    let backed_up = cx
+        .platform
+        .backups
+        .iter()
+        .any(|b| b.resources.iter().any(|r| r == name));
     for (index, role) in instance_roles(spec.readers).into_iter().enumerate() {
         let instance_id = format!("{id}{}", crate::naming::pascal_case(&role));
         let az = (index as u32) % network.azs;
-        cx.add(
-            &instance_id,
-            Resource::new("AWS::RDS::DBInstance")
-                .prop(
-                    "DBInstanceIdentifier",
-                    cx.physical_name("aurora", &format!("{name}_{role}")),
-                )
-                .prop("DBClusterIdentifier", Value::Ref(id.clone()))
-                .prop("DBInstanceClass", "db.serverless")
-                .prop("Engine", "aurora-postgresql")
-                .prop(
-                    "AvailabilityZone",
-                    Value::Select(az, Box::new(Value::GetAzs(Box::new(Value::str(""))))),
-                )
-                .prop("PromotionTier", index as u32)
-                .prop("PubliclyAccessible", false)
-                .prop("AutoMinorVersionUpgrade", true)
-                .prop("EnablePerformanceInsights", true)
-                .prop("PerformanceInsightsKMSKeyId", cx.key_arn(&spec.key))
-                .prop("PerformanceInsightsRetentionPeriod", 7u32)
-                .prop("MonitoringInterval", 60u32)
-                .prop("MonitoringRoleArn", Value::get_att(&monitoring_role, "Arn"))
-                .prop("Tags", cx.tag_list())
-                .removal(RemovalPolicy::Delete),
-        )?;
+        let mut instance = Resource::new("AWS::RDS::DBInstance")
+            .prop(
+                "DBInstanceIdentifier",
+                cx.physical_name("aurora", &format!("{name}_{role}")),
+            )
+            .prop("DBClusterIdentifier", Value::Ref(id.clone()))
+            .prop("DBInstanceClass", "db.serverless")
+            .prop("Engine", "aurora-postgresql")
+            .prop(
+                "AvailabilityZone",
+                Value::Select(az, Box::new(Value::GetAzs(Box::new(Value::str(""))))),
+            )
+            .prop("PromotionTier", index as u32)
+            .prop("PubliclyAccessible", false)
+            .prop("AutoMinorVersionUpgrade", true)
+            .prop("EnablePerformanceInsights", true)
+            .prop("PerformanceInsightsKMSKeyId", cx.key_arn(&spec.key))
+            .prop("PerformanceInsightsRetentionPeriod", 7u32)
+            .prop("MonitoringInterval", 60u32)
+            .prop("MonitoringRoleArn", Value::get_att(&monitoring_role, "Arn"))
+            .prop("Tags", cx.tag_list())
+            .removal(RemovalPolicy::Delete);
+        if backed_up {
+            super::nag_suppress(
+                &mut instance,
+                super::compliance_rule("RDSInBackupPlan", super::HIPAA_NIST),
+                AURORA_INSTANCE_BACKED_UP_AS_CLUSTER,
+            );
+        }
+        cx.add(&instance_id, instance)?;
     }
     Ok(())
 }
+
+/// Why an Aurora instance is not in a backup selection of its own.
+const AURORA_INSTANCE_BACKED_UP_AS_CLUSTER: &str = "AWS Backup backs Aurora up as the cluster, never by instance: the environment's backup plan selects this instance's cluster (its storage is the cluster's), and the rule's check looks for the instance itself in the selection";
 
 /// The cluster parameters, the same in every profile.
 ///

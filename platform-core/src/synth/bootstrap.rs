@@ -18,12 +18,17 @@
 //!   execution logging needs: a setting per account and region, so no
 //!   environment's stack can own it without the last one deployed taking it
 //!   from the others. Environments are therefore deployed into a
-//!   bootstrapped region.
+//!   bootstrapped region;
+//! - what outlives every environment, retained on purpose (see
+//!   `retained`): the backup vault the environments' backup plans back up
+//!   and copy into, its key, its compliance-mode lock where production
+//!   deploys, and the data key that encrypts what is backed up, whose ARN
+//!   an SSM parameter records for the platform templates.
 
 use crate::accounts;
 use crate::naming::Suffix;
 use crate::spec::Platform;
-use crate::template::{Output, Resource, Template, Value};
+use crate::template::{Output, RemovalPolicy, Resource, Template, Value};
 
 use super::execution::{self, ExecutionPolicy, Scope};
 use super::iam::{self, Statement};
@@ -72,7 +77,7 @@ pub fn bootstrap_template(
     };
     let policy = execution::execution_policy(&templates, &scope);
     let boundary = execution::boundary_policy(&templates, &scope);
-    assemble(opts, &stacks, &policy, &boundary)
+    assemble(platform, opts, &stacks, &policy, &boundary)
 }
 
 /// The execution role's actions that can only be granted on `"*"` in
@@ -240,6 +245,7 @@ const BOUNDARY_POLICY: &str = "PermissionsBoundary";
 const API_GATEWAY_ROLE: &str = "ApiGatewayCloudWatchRole";
 
 fn assemble(
+    platform: &Platform,
     opts: &BootstrapOptions,
     stacks: &[Covered],
     policy: &ExecutionPolicy,
@@ -288,6 +294,9 @@ fn assemble(
                 .prop("PolicyDocument", policy_document(boundary.to_vec())),
         )?;
     }
+    for (id, resource) in retained(platform, opts) {
+        add(&id, resource)?;
+    }
     add(API_GATEWAY_ROLE, api_gateway_role(&opts.region))?;
     add(
         "ApiGatewayAccount",
@@ -320,6 +329,191 @@ fn assemble(
         },
     );
     Ok(t)
+}
+
+const BACKUP_VAULT: &str = "BackupVault";
+const BACKUP_VAULT_KEY: &str = "BackupVaultKey";
+const RETAINED_DATA_KEY: &str = "RetainedDataKey";
+
+/// Days a compliance-mode vault lock can still be changed or removed after
+/// it is set (AWS Backup's minimum grace time); after them it is immutable,
+/// and nobody, the account's root included, can delete a recovery point
+/// before its retention ends or delete the vault while it holds one.
+pub const VAULT_LOCK_CHANGEABLE_DAYS: u32 = 3;
+
+/// What outlives environments in an account and region, so what they back
+/// up stays restorable after `tp destroy`: the backup vault and its key,
+/// and the data key the backed-up tables and clusters are encrypted with
+/// (with its SSM parameter, which platform templates read). Bootstrap
+/// stacks are not platform stacks: these are retained on purpose
+/// (`RetainExceptOnCreate`: kept when the stack is deleted, deleted only
+/// when its creation rolls back), and a vault holding recovery points
+/// cannot be deleted anyway.
+///
+/// When a production profile deploys here, the vault is locked in
+/// compliance mode: no recovery point can be deleted, or its retention
+/// shortened, below the shortest retention of the plans deployed into this
+/// account (production's at least 35 days, `backup-retention-prod`).
+fn retained(platform: &Platform, opts: &BootstrapOptions) -> Vec<(String, Resource)> {
+    let region = &opts.region;
+    // Retained when the stack is deleted or they are replaced; deleted when
+    // the stack's first creation rolls back, so that a failed bootstrap
+    // leaves no vault whose fixed name would refuse the next attempt.
+    let keep = |r: Resource| {
+        let mut r = r.removal(RemovalPolicy::Retain);
+        r.deletion_policy = Some(RemovalPolicy::RetainExceptOnCreate);
+        r
+    };
+    let vault_key = retained_key(
+        "Encrypts the recovery points of the tp backup vault of this region",
+        &["backup", "rds"],
+        region,
+    );
+    let data_key = retained_key(
+        "Encrypts what tp environments back up (tables, database storage and snapshots), outliving every environment",
+        &["backup", "dynamodb", "rds", "secretsmanager"],
+        region,
+    );
+    let mut vault = Resource::new("AWS::Backup::BackupVault")
+        .prop("BackupVaultName", accounts::backup_vault_name(region))
+        .prop("EncryptionKeyArn", Value::get_att(BACKUP_VAULT_KEY, "Arn"));
+    if let Some(min_days) = lock_min_retention(platform, opts) {
+        vault = vault.prop(
+            "LockConfiguration",
+            Value::map([
+                ("MinRetentionDays", Value::Int(i64::from(min_days))),
+                (
+                    "ChangeableForDays",
+                    Value::Int(i64::from(VAULT_LOCK_CHANGEABLE_DAYS)),
+                ),
+            ]),
+        );
+    }
+    let alias = |name: &str, key: &str| {
+        Resource::new("AWS::KMS::Alias")
+            .prop("AliasName", name)
+            .prop("TargetKeyId", Value::reference(key))
+    };
+    vec![
+        (BACKUP_VAULT_KEY.into(), keep(vault_key)),
+        (
+            "BackupVaultKeyAlias".into(),
+            alias(accounts::BACKUP_VAULT_KEY_ALIAS, BACKUP_VAULT_KEY),
+        ),
+        (BACKUP_VAULT.into(), keep(vault)),
+        (RETAINED_DATA_KEY.into(), keep(data_key)),
+        (
+            "RetainedDataKeyAlias".into(),
+            alias(accounts::RETAINED_DATA_KEY_ALIAS, RETAINED_DATA_KEY),
+        ),
+        (
+            "RetainedDataKeyParameter".into(),
+            Resource::new("AWS::SSM::Parameter")
+                .prop("Name", accounts::RETAINED_DATA_KEY_SSM_NAME)
+                .prop("Type", "String")
+                .prop("Value", Value::get_att(RETAINED_DATA_KEY, "Arn"))
+                .prop(
+                    "Description",
+                    "The tp data key that outlives environments, of this region",
+                ),
+        ),
+    ]
+}
+
+/// The vault lock's minimum retention: when a production profile deploys
+/// into this account and region, the shortest retention of any backup plan
+/// of the profiles deployed here (a shorter one would be refused by the
+/// lock); none otherwise.
+pub fn lock_min_retention(platform: &Platform, opts: &BootstrapOptions) -> Option<u32> {
+    let production = platform.production_profiles();
+    if !opts
+        .suffixes
+        .iter()
+        .any(|(_, profile)| production.contains(&profile.as_str()))
+    {
+        return None;
+    }
+    opts.suffixes
+        .iter()
+        .flat_map(|(_, profile)| {
+            platform
+                .backups
+                .iter()
+                .map(move |b| b.retention_days.get(profile))
+        })
+        .min()
+}
+
+/// A key of the bootstrap: the account administers it but uses it only
+/// through `services` (as the platform's own keys), rotated yearly, with
+/// 30 days to cancel a scheduled deletion.
+fn retained_key(description: &str, services: &[&str], region: &str) -> Resource {
+    let root = || {
+        Some(Value::map([(
+            "AWS",
+            Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
+        )]))
+    };
+    let statements = [
+        Statement {
+            sid: "KeyAdministration".into(),
+            effect: "Allow",
+            actions: super::constructs::KEY_ADMINISTRATION
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
+            resources: vec![Value::str("*")],
+            principal: root(),
+            condition: None,
+        },
+        Statement {
+            sid: "KeyUseThroughServices".into(),
+            effect: "Allow",
+            actions: super::constructs::KEY_USE
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
+            resources: vec![Value::str("*")],
+            principal: root(),
+            condition: Some(Value::map([(
+                "StringEquals",
+                Value::map([
+                    (
+                        "kms:CallerAccount",
+                        Value::Pseudo(crate::template::Pseudo::AccountId),
+                    ),
+                    (
+                        "kms:ViaService",
+                        Value::List(
+                            services
+                                .iter()
+                                .map(|s| Value::str(format!("{s}.{region}.amazonaws.com")))
+                                .collect(),
+                        ),
+                    ),
+                ]),
+            )])),
+        },
+        Statement {
+            sid: "DenyGrantsNotForAwsResources".into(),
+            effect: "Deny",
+            actions: vec!["kms:CreateGrant".into()],
+            resources: vec![Value::str("*")],
+            principal: Some(Value::str("*")),
+            condition: Some(Value::map([(
+                "BoolIfExists",
+                Value::map([("kms:GrantIsForAWSResource", Value::str("false"))]),
+            )])),
+        },
+    ];
+    Resource::new("AWS::KMS::Key")
+        .prop("Description", description)
+        .prop("EnableKeyRotation", true)
+        .prop("Enabled", true)
+        .prop("KeySpec", "SYMMETRIC_DEFAULT")
+        .prop("KeyUsage", "ENCRYPT_DECRYPT")
+        .prop("PendingWindowInDays", 30u32)
+        .prop("KeyPolicy", iam::document(&statements))
 }
 
 /// Why the asset bucket keeps no server access logs.
@@ -734,6 +928,60 @@ mod tests {
     }
 
     #[test]
+    fn the_vault_and_the_keys_that_outlive_environments_are_retained() {
+        let platform = super::super::tests::sample_with_backup();
+        let t = json(&platform, &dev_account());
+        let r = &t["Resources"];
+        for id in [BACKUP_VAULT, BACKUP_VAULT_KEY, RETAINED_DATA_KEY] {
+            assert_eq!(r[id]["DeletionPolicy"], "RetainExceptOnCreate", "{id}");
+            assert_eq!(r[id]["UpdateReplacePolicy"], "Retain", "{id}");
+        }
+        let vault = &r[BACKUP_VAULT]["Properties"];
+        assert_eq!(vault["BackupVaultName"], "tp-backup-us-east-1");
+        assert_eq!(
+            vault["EncryptionKeyArn"],
+            json!({"Fn::GetAtt": [BACKUP_VAULT_KEY, "Arn"]})
+        );
+        for key in [BACKUP_VAULT_KEY, RETAINED_DATA_KEY] {
+            let p = &r[key]["Properties"];
+            assert_eq!(p["EnableKeyRotation"], true);
+            assert_eq!(p["PendingWindowInDays"], 30);
+            // Administration and use are separate: the account uses the
+            // key only through the services.
+            let policy = &p["KeyPolicy"];
+            let admin = statement(policy, "KeyAdministration")["Action"].to_string();
+            assert!(!admin.contains("kms:Decrypt"), "{admin}");
+            assert!(statement(policy, "KeyUseThroughServices")["Condition"]["StringEquals"]["kms:ViaService"]
+                .to_string()
+                .contains("backup.us-east-1.amazonaws.com"));
+        }
+        assert_eq!(
+            r["RetainedDataKeyParameter"]["Properties"]["Name"],
+            accounts::RETAINED_DATA_KEY_SSM_NAME
+        );
+        // Dev alone deploys here: no lock.
+        assert!(vault.get("LockConfiguration").is_none(), "{vault:#}");
+    }
+
+    #[test]
+    fn the_vault_is_locked_where_production_deploys_with_the_shortest_retention_there() {
+        let platform = super::super::tests::sample_with_backup();
+        let mut opts = dev_account();
+        opts.suffixes = vec![("prod".into(), "prod".into())];
+        let t = json(&platform, &opts);
+        assert_eq!(
+            t["Resources"][BACKUP_VAULT]["Properties"]["LockConfiguration"],
+            json!({"MinRetentionDays": 35, "ChangeableForDays": VAULT_LOCK_CHANGEABLE_DAYS})
+        );
+        // Dev beside production in one account: dev's shorter retention
+        // is the lock's minimum, or the lock would refuse dev's backups.
+        opts.suffixes.push(("dev".into(), "dev".into()));
+        assert_eq!(lock_min_retention(&platform, &opts), Some(7));
+        opts.suffixes.remove(0);
+        assert_eq!(lock_min_retention(&platform, &opts), None);
+    }
+
+    #[test]
     fn the_asset_bucket_its_parameter_and_output_keep_their_names() {
         let t = json(&super::super::tests::sample(), &dev_account());
         let r = &t["Resources"];
@@ -853,7 +1101,7 @@ mod tests {
         };
         let policy = execution::execution_policy(&templates, &scope);
         let boundary = execution::boundary_policy(&templates, &scope);
-        let t = assemble(&opts, &stacks, &policy, &boundary)
+        let t = assemble(&platform, &opts, &stacks, &policy, &boundary)
             .unwrap()
             .to_json();
         let r = &t["Resources"];
@@ -900,7 +1148,7 @@ mod tests {
             "tp-boundary-us-east-1"
         );
         // Without statements neither gets an (invalid) empty policy.
-        let t = assemble(&opts, &stacks, &ExecutionPolicy::default(), &[])
+        let t = assemble(&platform, &opts, &stacks, &ExecutionPolicy::default(), &[])
             .unwrap()
             .to_json();
         assert!(t["Resources"].get("ExecutionPolicy1").is_none());

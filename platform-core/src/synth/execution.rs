@@ -287,8 +287,17 @@ static NAMED: &[Named] = &[
 /// would reach further than its own resources (objects of any bucket behind
 /// an access point; access grants, Batch Operations jobs, Storage Lens):
 /// never granted when the action has other types. Of S3's types the
-/// platform creates only buckets and their objects.
+/// platform creates only buckets and their objects; of AWS Backup's, plans
+/// (vaults are the bootstrap's), never recovery points, whose IAM ARN is
+/// any service's resource in any account.
 const NEVER_CREATED: &[(&str, &str)] = &[
+    ("backup", "backupAccessPoint"),
+    ("backup", "framework"),
+    ("backup", "legalHold"),
+    ("backup", "recoveryPoint"),
+    ("backup", "reportPlan"),
+    ("backup", "restoreTestingPlan"),
+    ("backup", "tieringConfiguration"),
     ("s3", "accessgrant"),
     ("s3", "accessgrantsinstance"),
     ("s3", "accessgrantslocation"),

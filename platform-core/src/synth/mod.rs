@@ -8,6 +8,7 @@
 mod api;
 mod assets;
 mod aurora;
+mod backup;
 pub mod bootstrap;
 mod constructs;
 mod drift;
@@ -54,6 +55,11 @@ pub mod limits {
 pub const ASSET_BUCKET_PARAMETER: &str = "AssetBucket";
 /// Where `tp bootstrap` records the asset bucket's name.
 pub const ASSET_BUCKET_SSM_NAME: &str = "/tp/bootstrap/asset-bucket";
+
+/// The template parameter holding the ARN of the bootstrap-owned data key
+/// (`key: bootstrap`), resolved from the SSM parameter `tp bootstrap`
+/// writes ([`crate::accounts::RETAINED_DATA_KEY_SSM_NAME`]).
+pub const RETAINED_DATA_KEY_PARAMETER: &str = "RetainedDataKeyArn";
 
 /// Which environment to synthesize: a validated suffix, a declared profile
 /// and declared regions.
@@ -363,6 +369,15 @@ where
 
 /// The rule ids of `rule` in the compliance packs that have it
 /// (`HIPAA.Security`, `NIST.800.53.R5`, `PCI.DSS.321`, as `packs` says).
+/// Whether a table or cluster is encrypted with the bootstrap-owned key.
+fn uses_bootstrap_key(platform: &Platform) -> bool {
+    platform.resources.iter().any(|r| match &r.spec {
+        crate::spec::Spec::Table(t) => t.key == crate::spec::BOOTSTRAP_KEY,
+        crate::spec::Spec::Aurora(a) => a.key == crate::spec::BOOTSTRAP_KEY,
+        _ => false,
+    })
+}
+
 pub(crate) fn compliance_rule(rule: &str, packs: &[&str]) -> Vec<String> {
     packs.iter().map(|p| format!("{p}-{rule}")).collect()
 }
@@ -467,8 +482,12 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The ARN of the key `name`.
+    /// The ARN of the key `name`: a declared key's, or the bootstrap-owned
+    /// data key's ([`crate::spec::BOOTSTRAP_KEY`]) from its template parameter.
     pub fn key_arn(&self, name: &str) -> Value {
+        if name == crate::spec::BOOTSTRAP_KEY {
+            return Value::Ref(RETAINED_DATA_KEY_PARAMETER.into());
+        }
         self.attr(&AttrRef::new(name, "arn"))
     }
 
@@ -542,12 +561,25 @@ fn synth_stack(
             },
         );
     }
+    if uses_bootstrap_key(platform) {
+        cx.template.parameters.insert(
+            RETAINED_DATA_KEY_PARAMETER.into(),
+            Parameter {
+                param_type: "AWS::SSM::Parameter::Value<String>".into(),
+                default: Some(crate::accounts::RETAINED_DATA_KEY_SSM_NAME.into()),
+                description: "ARN of the bootstrap-owned data key that outlives environments; recorded in SSM by `tp bootstrap`".into(),
+            },
+        );
+    }
     for (i, resource) in platform.resources.iter().enumerate() {
         cx.current = i;
         constructs::build(&mut cx, resource)?;
     }
     if let Some(drift_check) = &platform.drift_check {
         drift::build(&mut cx, drift_check)?;
+    }
+    for spec in &platform.backups {
+        backup::build(&mut cx, spec)?;
     }
     let dangling = cx.template.dangling_references();
     if !dangling.is_empty() {

@@ -309,6 +309,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
         rollback_window_minutes: PerProfile::Same(0),
         drift_check: None,
         accounts: None,
+        backups: Vec::new(),
     })
 }
 

@@ -366,6 +366,7 @@ pub(crate) fn sample() -> Platform {
             every_hours: 24,
         }),
         accounts: None,
+        backups: Vec::new(),
     }
 }
 
@@ -2223,4 +2224,99 @@ fn a_function_role_holds_no_grant_on_the_key_of_its_logs() {
         .map(|s| &s["Resource"])
         .collect();
     assert_eq!(keys, vec![&json!({"Fn::GetAtt": ["DataKey", "Arn"]})]);
+}
+
+/// [`sample`] with its table and cluster under the bootstrap's key and a
+/// nightly backup of both.
+pub(crate) fn sample_with_backup() -> Platform {
+    let mut p = sample();
+    for r in &mut p.resources {
+        match &mut r.spec {
+            Spec::Table(t) => t.key = BOOTSTRAP_KEY.into(),
+            Spec::Aurora(a) => a.key = BOOTSTRAP_KEY.into(),
+            _ => {}
+        }
+    }
+    p.backups.push(BackupSpec {
+        name: "nightly".into(),
+        resources: vec!["trades".into(), "sessions".into()],
+        schedule: "cron(0 3 * * ? *)".into(),
+        retention_days: PerProfile::ByProfile(vec![("dev".into(), 7), ("prod".into(), 35)]),
+        copy_to: PerRegion(vec![
+            ("us-east-1".into(), "us-west-2".into()),
+            ("us-west-2".into(), "us-east-1".into()),
+        ]),
+    });
+    p
+}
+
+#[test]
+fn a_backup_plan_goes_to_the_bootstrap_vault_and_copies_to_the_other_region() {
+    let platform = sample_with_backup();
+    assert_eq!(platform.validate_references(), Ok(()));
+    let deployment =
+        Deployment::new(&platform, "dev", Some("prod"), &["us-east-1".into()]).unwrap();
+    let t: Json =
+        serde_json::from_str(&synth(&platform, &deployment).unwrap().stacks[0].body).unwrap();
+    let r = &t["Resources"];
+    let plan = &r["NightlyBackupPlan"]["Properties"]["BackupPlan"];
+    assert_eq!(plan["BackupPlanName"], "backup-nightly-us-east-1-dev");
+    let rule = &plan["BackupPlanRule"][0];
+    assert_eq!(rule["TargetBackupVault"], "tp-backup-us-east-1");
+    assert_eq!(rule["Lifecycle"], json!({"DeleteAfterDays": 35}));
+    assert_eq!(
+        rule["CopyActions"][0],
+        json!({
+            "DestinationBackupVaultArn": {"Fn::Sub": "arn:${AWS::Partition}:backup:us-west-2:${AWS::AccountId}:backup-vault:tp-backup-us-west-2"},
+            "Lifecycle": {"DeleteAfterDays": 35},
+        })
+    );
+    let selection = &r["NightlyBackupSelection"]["Properties"];
+    assert_eq!(
+        selection["BackupPlanId"],
+        json!({"Ref": "NightlyBackupPlan"})
+    );
+    let selected = selection["BackupSelection"]["Resources"].to_string();
+    assert!(selected.contains("cluster:${TradesCluster}"), "{selected}");
+    assert!(selected.contains("SessionsTable"), "{selected}");
+    // The storage is under the bootstrap's key, from its SSM parameter.
+    assert_eq!(
+        t["Parameters"][RETAINED_DATA_KEY_PARAMETER]["Default"],
+        crate::accounts::RETAINED_DATA_KEY_SSM_NAME
+    );
+    let key = json!({"Ref": RETAINED_DATA_KEY_PARAMETER});
+    assert_eq!(r["TradesCluster"]["Properties"]["KmsKeyId"], key);
+    assert_eq!(
+        r["SessionsTable"]["Properties"]["SSESpecification"]["KMSMasterKeyId"],
+        key
+    );
+    // The role may back up and copy exactly the selected resources.
+    let role = &r["NightlyBackupRole"]["Properties"];
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+        json!({"Service": "backup.amazonaws.com"})
+    );
+    let policy = role["Policies"][0]["PolicyDocument"].to_string();
+    assert!(policy.contains("backup:CopyIntoBackupVault"), "{policy}");
+    assert!(policy.contains("tp-backup-us-west-2"), "{policy}");
+    assert!(
+        !policy.contains("\"*\""),
+        "no action on every resource: {policy}"
+    );
+    // Without a backup, nothing of it.
+    let t = synth_json("dev");
+    assert!(t["Resources"].get("NightlyBackupPlan").is_none());
+    assert!(t["Parameters"].get(RETAINED_DATA_KEY_PARAMETER).is_none());
+}
+
+#[test]
+fn a_backup_naming_no_copy_region_for_a_region_is_refused() {
+    let mut platform = sample_with_backup();
+    platform.backups[0].copy_to.0.pop();
+    let deployment = Deployment::new(&platform, "dev", Some("dev"), &["us-west-2".into()]).unwrap();
+    let err = synth(&platform, &deployment).unwrap_err().to_string();
+    assert!(
+        err.contains("`copy_to:` names no region for us-west-2"),
+        "{err}"
+    );
 }

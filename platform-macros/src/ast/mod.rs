@@ -12,6 +12,7 @@
 //! `values` holds the value syntax they share (durations, numbers,
 //! per-profile and per-region values, references).
 
+mod backup;
 mod compute;
 mod data;
 mod events;
@@ -20,6 +21,7 @@ mod pipeline;
 mod policy;
 mod values;
 
+pub use backup::*;
 pub use compute::*;
 pub use data::*;
 pub use events::*;
@@ -71,6 +73,7 @@ pub mod kw {
     syn::custom_keyword!(repository);
     syn::custom_keyword!(branch);
     syn::custom_keyword!(bucket);
+    syn::custom_keyword!(backup);
 }
 
 /// The whole input: `block*`, where a block is the `platform` header or a
@@ -82,6 +85,7 @@ pub struct Definition {
 pub enum Block {
     Platform(PlatformBlock),
     Pipeline(PipelineBlock),
+    Backup(BackupBlock),
     /// Boxed: resource bodies are several times the size of the header.
     Resource(Box<ResourceBlock>),
 }
@@ -117,6 +121,9 @@ impl Parse for Block {
         }
         if input.peek(kw::pipeline) {
             return input.parse().map(Block::Pipeline);
+        }
+        if input.peek(kw::backup) {
+            return input.parse().map(Block::Backup);
         }
         let keyword: Ident = input
             .parse()
@@ -156,7 +163,7 @@ impl Parse for Block {
 
 /// "unknown block `tabel`; did you mean `table`?", or the list of blocks.
 fn unknown_block_error(span: Span, keyword: Option<&Ident>) -> syn::Error {
-    let mut valid = vec!["platform", "pipeline"];
+    let mut valid = vec!["platform", "pipeline", "backup"];
     valid.extend(catalog::KINDS.iter().map(|k| k.keyword));
     let list = suggest::list(&valid);
     let message = match keyword {

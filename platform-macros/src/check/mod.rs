@@ -12,6 +12,7 @@
 
 mod accounts;
 mod api;
+mod backup;
 mod buckets;
 mod db_users;
 pub(crate) mod env;
@@ -30,6 +31,8 @@ mod values;
 
 use quote::ToTokens;
 
+#[cfg(test)]
+pub(crate) use backup::backup_schedule_problem;
 #[cfg(test)]
 pub(crate) use queues::duration as queue_duration;
 #[cfg(test)]
@@ -58,6 +61,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     triggers::check(model, cx);
     db_users::check(model, cx);
     policy::check(model, cx);
+    backup::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the

@@ -188,6 +188,12 @@ impl Keys<'_> {
             return self.key_arn_of(logical);
         }
         if let Some(logical) = value.get("Ref").and_then(Value::as_str) {
+            // A template parameter (the bootstrap's key, an ARN from SSM):
+            // its value as deployed, which `physical` holds beside the
+            // resources' ids.
+            if !self.resources.contains_key(logical) {
+                return self.physical.get(logical).map(|v| self.literal_key(v));
+            }
             return match self.kind(logical)? {
                 "AWS::KMS::Key" => self.key_arn_of(logical),
                 "AWS::KMS::Alias" => {
@@ -595,6 +601,11 @@ mod tests {
             };
             physical.insert(id.clone(), value);
         }
+        // The bootstrap's key, as the stack's parameter resolved it.
+        physical.insert(
+            platform_core::synth::RETAINED_DATA_KEY_PARAMETER.to_owned(),
+            key_arn(),
+        );
         physical
     }
 
