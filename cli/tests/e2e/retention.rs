@@ -6,11 +6,10 @@
 
 use serde_json::Value;
 
-use super::proxy::{Fault, Proxy};
+use super::proxy::Proxy;
 use super::*;
 
 const SUFFIX: &str = "bk";
-const MIGRATE_INVOKE: &str = "Lambda:Invoke:lambda-migrate-us-east-1-bk";
 const VAULT: &str = "tp-backup-us-east-1";
 const VAULT_KEY: &str = "alias/tp-backup-vault";
 const RETAINED_KEY: &str = "alias/tp-retained-data";
@@ -28,14 +27,7 @@ fn live_key(backup: &Value, alias: &str) -> String {
 fn backups_go_to_the_bootstrap_vault_and_outlive_tp_destroy() {
     let moto = Moto::start("retention");
     let proxy = Proxy::start(moto.port);
-    proxy.add(
-        MIGRATE_INVOKE,
-        Fault::RespondJson {
-            body: r#"{"applied":[]}"#.into(),
-            headers: Vec::new(),
-        },
-        usize::MAX,
-    );
+    proxy.answer_after_deploy(REGION, "bk");
     let endpoint = proxy.endpoint();
     let dir = scratch("retention");
 
