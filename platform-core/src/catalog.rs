@@ -905,6 +905,17 @@ pub static DERIVED_NAMES: &[DerivedName] = &[
         purpose_suffix: "_monitoring",
         limit: ROLE_NAME_LIMIT,
     },
+    // An api's WAFv2 web ACL (`waf:`).
+    DerivedName {
+        kind: Kind::Api,
+        short_type: "waf",
+        purpose_suffix: "",
+        limit: NameLimit {
+            what: "WAF web ACL name",
+            max_len: 128,
+            extra_len: 0,
+        },
+    },
     // The resource policy letting EventBridge write to a log group.
     DerivedName {
         kind: Kind::LogGroup,

@@ -518,6 +518,7 @@ fn emit_network(model: &Model, body: &NetworkBody, profiles: &[Ident]) -> TokenS
         |d| quote!(#d),
     );
     let key = required_name(&body.key);
+    let public = body.public.as_ref().is_some_and(|toggle| toggle.on);
     quote! {
         ::platform_core::spec::Spec::Network(::platform_core::spec::NetworkSpec {
             cidr: #cidr,
@@ -525,6 +526,7 @@ fn emit_network(model: &Model, body: &NetworkBody, profiles: &[Ident]) -> TokenS
             endpoints: ::std::vec![#(#endpoints),*],
             flow_log_retention_days: #flow_logs,
             key: #key,
+            public: #public,
         })
     }
 }
@@ -630,6 +632,14 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
                 )))
             }
         }));
+        let throttle = option(route.throttle.as_ref().map(|_| {
+            per_profile(&route.throttle, profiles, quote!(), |value| {
+                throttle(
+                    f64_tokens(value.rate.value, &value.rate),
+                    value.burst.to_token_stream(),
+                )
+            })
+        }));
         quote! {
             ::platform_core::spec::Route {
                 method: #method,
@@ -637,6 +647,7 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
                 function: #function,
                 auth: ::platform_core::spec::Auth::#auth,
                 body_schema: #body_schema,
+                throttle: #throttle,
             }
         }
     });
@@ -652,6 +663,10 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
     });
     let logs = per_profile(&body.logs, profiles, defaults::API_LOG_DAYS, |d| quote!(#d));
     let key = required_name(&body.key);
+    let waf = option(body.waf.as_ref().map(|waf| {
+        let rate = per_profile(&waf.rate, profiles, defaults::WAF_RATE_LIMIT, |n| quote!(#n));
+        quote!(::platform_core::spec::WafSpec { rate_limit: #rate })
+    }));
     quote! {
         ::platform_core::spec::Spec::Api(::platform_core::spec::ApiSpec {
             stage: #stage,
@@ -659,6 +674,7 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
             throttle: #throttle,
             log_retention_days: #logs,
             key: #key,
+            waf: #waf,
         })
     }
 }

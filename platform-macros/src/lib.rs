@@ -481,11 +481,13 @@
 //! ```text
 //! network NAME {
 //!     cidr: per_profile(per_region("A.B.0.0/16")),   // required: one /16 per declared region
-//!     azs: 2 | 3,                              // default 3: public, private and isolated subnets in each
+//!     azs: 2 | 3,                              // default 3: private and isolated subnets in each
 //!     endpoints: [SERVICE, ...],               // s3 dynamodb sqs sns events ssm secretsmanager kms
 //!                                              //   logs monitoring xray lambda execute_api
 //!     flow_logs: per_profile(DAYS),            // default 365d: flow-log retention (log-retention-prod)
 //!     key: KEY,                                // required: encrypts the flow-log group
+//!     public: on | off,                        // default off: public subnets too, routed to an
+//!                                              //   internet gateway
 //! }
 //! ```
 //!
@@ -534,6 +536,28 @@
 //! declared region, and no two VPCs overlap, whatever their network,
 //! profile and region (`network-cidr`; the plain form counts once per
 //! region).
+//!
+//! Without `public: on` a network has no route to the internet at all: no
+//! internet gateway, no `0.0.0.0/0` route, only its endpoints. `public: on`
+//! adds a public subnet per AZ whose route table sends `0.0.0.0/0` to an
+//! internet gateway, for what must be reachable from outside (nothing the
+//! DSL places there today: functions run in the private subnets, clusters
+//! in the isolated ones):
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! network edge { cidr: region(us_east_1: "10.0.0.0/16"), key: data, public: on }
+//! # }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let platform_core::spec::Spec::Network(edge) = &platform.resource("edge").unwrap().spec else {
+//! #         panic!("a network")
+//! #     };
+//! #     assert!(edge.public);
+//! # }
+//! ```
 //!
 //! ## `db_user`: a PostgreSQL role of an aurora cluster, with a secret of its own
 //!

@@ -19,6 +19,7 @@ mod monitoring;
 mod network;
 pub mod pipeline;
 mod split;
+mod waf;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
