@@ -290,6 +290,13 @@ pub static KINDS: &[KindInfo] = &[
                 resources: TABLE_ARNS,
                 key_actions: KMS_WRITE,
             },
+            Access {
+                name: "monitor",
+                summary: "describe the table, such as its status, and read no item",
+                actions: &["dynamodb:DescribeTable"],
+                resources: &["{arn}"],
+                key_actions: &[],
+            },
         ],
         name_limit: NameLimit {
             what: "DynamoDB table name",

@@ -491,15 +491,14 @@ pub struct ApiBody {
 /// `{ rate: 2000 | profile(..) }`: a WAFv2 web ACL with AWS's managed rule
 /// groups and a per-IP rate limit, requests per 5 minutes.
 pub struct WafDecl {
-    pub brace: token::Brace,
     pub rate: Option<PerProfile<Count>>,
 }
 
 impl Parse for WafDecl {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let content;
-        let brace = braced!(content in input);
-        let mut waf = WafDecl { brace, rate: None };
+        braced!(content in input);
+        let mut waf = WafDecl { rate: None };
         let mut fields = Fields::new(&content, "`waf`", &["rate"]);
         while let Some(field) = fields.next()? {
             match field.as_str() {
