@@ -105,9 +105,11 @@ pub(crate) fn waf(
         Resource::new("AWS::WAFv2::WebACL")
             .prop("Name", acl_name.as_str())
             .prop("Scope", "REGIONAL")
+            // WAF's descriptions take letters, digits, spaces and a few
+            // marks: no `_` or backticks, so no declared names.
             .prop(
                 "Description",
-                format!("{} API `{name}`: rate limit and AWS managed rules", cx.platform.name),
+                "Per-IP rate limit and AWS managed rules in front of an API Gateway stage",
             )
             .prop("DefaultAction", Value::map([("Allow", Value::map::<&str>([]))]))
             .prop("Rules", rules(&acl_name, waf.rate_limit.get(cx.profile)))
