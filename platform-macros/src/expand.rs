@@ -664,7 +664,12 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
     let logs = per_profile(&body.logs, profiles, defaults::API_LOG_DAYS, |d| quote!(#d));
     let key = required_name(&body.key);
     let waf = option(body.waf.as_ref().map(|waf| {
-        let rate = per_profile(&waf.rate, profiles, defaults::WAF_RATE_LIMIT, |n| quote!(#n));
+        let rate = per_profile(
+            &waf.rate,
+            profiles,
+            defaults::WAF_RATE_LIMIT,
+            |n| quote!(#n),
+        );
         quote!(::platform_core::spec::WafSpec { rate_limit: #rate })
     }));
     quote! {

@@ -1209,7 +1209,9 @@ fn api_waf_expands_to_its_rate_per_profile_or_the_default() {
         "{platform}"
     );
     assert!(
-        platform.contains("WafSpec { rate_limit : :: platform_core :: spec :: PerProfile :: Same (2000u32) }"),
+        platform.contains(
+            "WafSpec { rate_limit : :: platform_core :: spec :: PerProfile :: Same (2000u32) }"
+        ),
         "{platform}"
     );
 }

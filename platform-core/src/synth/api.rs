@@ -190,12 +190,7 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
         }
         fingerprint.push_str(&format!(
             "{} {} {} {:?} {:?} {:?};",
-            route.method,
-            route.path,
-            route.function,
-            route.auth,
-            route.body_schema,
-            parameters
+            route.method, route.path, route.function, route.auth, route.body_schema, parameters
         ));
         cx.add(&method_id, method)?;
         methods.push(method_id);

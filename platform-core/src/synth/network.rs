@@ -144,8 +144,7 @@ pub(crate) fn network(
         let attachment = format!("{}GatewayAttachment", ids.vpc);
         cx.add(
             &igw,
-            Resource::new("AWS::EC2::InternetGateway")
-                .prop("Tags", name_tag(cx, vpc_name.clone())),
+            Resource::new("AWS::EC2::InternetGateway").prop("Tags", name_tag(cx, vpc_name.clone())),
         )?;
         cx.add(
             &attachment,

@@ -966,12 +966,19 @@ fn a_public_network_routes_its_public_tier_alone_to_an_internet_gateway() {
         r["CoreVpcPublicSubnet1"]["Properties"]["CidrBlock"],
         "10.0.0.0/20"
     );
-    assert_eq!(r["CoreVpcPublicSubnet1"]["Properties"]["MapPublicIpOnLaunch"], false);
+    assert_eq!(
+        r["CoreVpcPublicSubnet1"]["Properties"]["MapPublicIpOnLaunch"],
+        false
+    );
     let routes: Vec<&Json> = r
         .values()
         .filter(|v| v["Type"] == "AWS::EC2::Route")
         .collect();
-    assert_eq!(routes.len(), 1, "only the public tier routes to the internet");
+    assert_eq!(
+        routes.len(),
+        1,
+        "only the public tier routes to the internet"
+    );
     assert_eq!(
         routes[0]["Properties"]["RouteTableId"],
         json!({"Ref": "CoreVpcPublicRouteTable"})
@@ -1136,15 +1143,18 @@ fn the_web_acl_rate_limits_each_address_runs_the_managed_rules_and_logs_to_its_g
             "AWSManagedRulesCommonRuleSet",
         ]
     );
-    let priorities: Vec<i64> = rules.iter().map(|r| r["Priority"].as_i64().unwrap()).collect();
+    let priorities: Vec<i64> = rules
+        .iter()
+        .map(|r| r["Priority"].as_i64().unwrap())
+        .collect();
     assert_eq!(priorities, [0, 1, 2, 3]);
     assert_eq!(rules[0]["Action"], json!({"Block": {}}));
     let rate = &rules[0]["Statement"]["RateBasedStatement"];
     assert_eq!(rate["Limit"], 2000);
     assert_eq!(rate["AggregateKeyType"], "IP");
     assert_eq!(
-        prod["Resources"]["TradingApiWebAcl"]["Properties"]["Rules"][0]["Statement"]
-            ["RateBasedStatement"]["Limit"],
+        prod["Resources"]["TradingApiWebAcl"]["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"]
+            ["Limit"],
         1000
     );
     for rule in &rules[1..] {

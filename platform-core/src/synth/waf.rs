@@ -71,7 +71,10 @@ fn rules(acl_name: &str, rate_limit: u32) -> Value {
             ("Name", Value::str(*group)),
             ("Priority", Value::from(priority)),
             // The group's own actions (block) stand.
-            ("OverrideAction", Value::map([("None", Value::map::<&str>([]))])),
+            (
+                "OverrideAction",
+                Value::map([("None", Value::map::<&str>([]))]),
+            ),
             (
                 "Statement",
                 Value::map([(
@@ -82,7 +85,10 @@ fn rules(acl_name: &str, rate_limit: u32) -> Value {
                     ]),
                 )]),
             ),
-            ("VisibilityConfig", visibility(&format!("{acl_name}-{group}"))),
+            (
+                "VisibilityConfig",
+                visibility(&format!("{acl_name}-{group}")),
+            ),
         ]));
     }
     Value::List(rules)
@@ -111,7 +117,10 @@ pub(crate) fn waf(
                 "Description",
                 "Per-IP rate limit and AWS managed rules in front of an API Gateway stage",
             )
-            .prop("DefaultAction", Value::map([("Allow", Value::map::<&str>([]))]))
+            .prop(
+                "DefaultAction",
+                Value::map([("Allow", Value::map::<&str>([]))]),
+            )
             .prop("Rules", rules(&acl_name, waf.rate_limit.get(cx.profile)))
             .prop("VisibilityConfig", visibility(&acl_name))
             .prop("Tags", cx.tag_list()),

@@ -279,13 +279,11 @@ fn in_profile<'a, T>(
 /// stage allows the others, and a method's limits above the stage's would
 /// let it.
 fn check_throttles(model: &Model, cx: &Ctxt, api: &ApiBody) {
-    let declared = api
-        .throttle
-        .iter()
-        .flat_map(PerProfile::values)
-        .chain(api.routes().iter().flat_map(|route| {
-            route.throttle.iter().flat_map(PerProfile::values)
-        }));
+    let declared = api.throttle.iter().flat_map(PerProfile::values).chain(
+        api.routes()
+            .iter()
+            .flat_map(|route| route.throttle.iter().flat_map(PerProfile::values)),
+    );
     for throttle in declared {
         if throttle.rate.value <= 0.0 || throttle.burst.value == 0 {
             cx.error(
