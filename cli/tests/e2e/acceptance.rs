@@ -531,6 +531,7 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     });
     assert_eq!(aws.invocations(&migrate_log), 1);
     let api_log = log_group(&dir, "trade_api");
+    let health_log = log_group(&dir, "health_api");
     let audit_bucket = output(&dir, "AuditLogBucketName");
     let audit_group = output(&dir, "AuditEventsLogGroupName");
     let sessions = output(&dir, "SessionsTableName");
@@ -762,10 +763,16 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     );
 
     // 4. Health: per-dependency status; degraded without the database.
+    // Served by health_api, a function of its own: trade-api never runs
+    // for it, so health checks take nothing of its concurrency.
+    let trade_api_runs = aws.invocations(&api_log);
+    let health_runs = aws.invocations(&health_log);
     let health = api(&env, "GET", "/health", None, false);
     assert_eq!(health.status, 200, "{health:?}");
     assert_eq!(health.body["status"], "ok", "{health:?}");
     assert_eq!(health.body["checks"]["database"], "ok", "{health:?}");
+    assert_eq!(aws.invocations(&health_log), health_runs + 1);
+    assert_eq!(aws.invocations(&api_log), trade_api_runs);
 
     // 6. The hourly monitor checks the API, the database and the queues,
     // and alerts when the database is down.
