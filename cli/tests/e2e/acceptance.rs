@@ -907,7 +907,7 @@ fn a_missing_prerequisite_says_how_to_install_it() {
 }
 
 /// IAM is enforced, not assumed: the same platform with one grant removed
-/// (trade_api's on the sessions table) runs, and that function's calls to
+/// (health_api's on the sessions table) runs, and that function's calls to
 /// the table are refused with AccessDenied, as AWS would refuse them.
 #[test]
 fn a_function_without_its_grant_is_refused_locally() {
@@ -917,10 +917,10 @@ fn a_function_without_its_grant_is_refused_locally() {
     let function = platform
         .resources
         .iter_mut()
-        .find(|r| r.name == "trade_api")
-        .expect("trade_api is declared");
+        .find(|r| r.name == "health_api")
+        .expect("health_api is declared");
     let platform_core::spec::Spec::Function(spec) = &mut function.spec else {
-        panic!("trade_api is a function");
+        panic!("health_api is a function");
     };
     let before = spec.grants.len();
     spec.grants.retain(|g| g.resource != "sessions");
@@ -957,7 +957,7 @@ fn a_function_without_its_grant_is_refused_locally() {
     };
     let env = state.env();
     let aws = Aws::new(&env);
-    let group = state.0["functions"]["trade_api"]["logGroup"]
+    let group = state.0["functions"]["health_api"]["logGroup"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -976,10 +976,10 @@ fn a_function_without_its_grant_is_refused_locally() {
         .log_messages(&group)
         .into_iter()
         .find(|m| m.contains("AccessDenied"))
-        .expect("trade-api logged the refusal");
+        .expect("health-api logged the refusal");
     assert!(denied.contains("dynamodb:DescribeTable"), "{denied}");
     assert!(
-        denied.contains("role-trade-api-us-east-1-nogrant"),
+        denied.contains("role-health-api-us-east-1-nogrant"),
         "{denied}"
     );
 
