@@ -281,6 +281,14 @@ static NAMED: &[Named] = &[
         "parameter",
         &[&[("ParameterNameWithoutLeadingSlash", "{p}/{s}/{r}/*")]],
     ),
+    // Web ACLs are regional (API Gateway stages take no other), named
+    // `waf-<api>-<region>-<suffix>`; WAF appends an id.
+    named(
+        "wafv2",
+        "webacl",
+        &[&[("Scope", "regional"), ("Name", "waf-*{e}")]],
+    ),
+    named("wafv2", "rulegroup", &[&[("Scope", "regional")]]),
 ];
 
 /// Resource types the platform never creates, through which an action
@@ -298,6 +306,9 @@ const NEVER_CREATED: &[(&str, &str)] = &[
     ("s3", "multiregionaccesspoint"),
     ("s3", "multiregionaccesspointrequestarn"),
     ("s3", "objectlambdaaccesspoint"),
+    ("wafv2", "ipset"),
+    ("wafv2", "managedruleset"),
+    ("wafv2", "regexpatternset"),
     ("s3", "storagelensconfiguration"),
     ("s3", "storagelensgroup"),
 ];
