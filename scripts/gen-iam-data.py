@@ -27,6 +27,7 @@ SERVICES = [
     "execute-api", "firehose", "iam", "kinesis", "kms", "lambda", "logs", "rds", "rds-db",
     "route53", "route53-recovery-control-config", "s3", "s3files", "s3tables", "secretsmanager",
     "sns", "sqs", "ssm", "sts", "vpc-lattice", "vpce", "xray",
+    "organizations", "wafv2",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "platform-core", "src", "iam_data.rs")
 

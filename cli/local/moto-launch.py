@@ -86,6 +86,19 @@ Patches (moto 5.2.5):
   the version moto answers a GetSecretValue without a stage or version
   with, which stays the old one; in AWS that call answers AWSCURRENT. It
   follows AWSCURRENT here.
+- AWS::ApiGateway::Stage: moto's API Gateway API has stages but its
+  CloudFormation does not know the type and skips it, so a stage's Ref (its
+  name, in a web ACL association's stage ARN) resolves to nothing and
+  GetStage finds no stage. A CloudFormation model over moto's own API
+  Gateway backend is registered here (name, deployment, variables,
+  tracing; method settings are not modelled).
+- AWS::WAFv2::WebACL, AWS::WAFv2::WebACLAssociation,
+  AWS::WAFv2::LoggingConfiguration: moto's WAFv2 API has web ACLs, their
+  associations (with API Gateway stages) and logging configurations, but
+  its CloudFormation does not know the types and skips them, so no web ACL
+  a template declares exists. CloudFormation models over moto's own WAFv2
+  backend are registered here (a web ACL's Ref is `name|id|scope`, its
+  `Arn`, `Id` attributes as CloudFormation's).
 - AWS::IAM::Role: moto stores each inline policy of `Policies` as the
   Python text of the parsed template (`{'Statement': ...}`), so GetRolePolicy
   answers a document that is not JSON. The documents are stored as JSON.
@@ -180,6 +193,8 @@ from moto.rds import models as rds_models
 from moto.s3 import models as s3_models
 from moto.secretsmanager import models as secretsmanager_models
 from moto.ssm import models as ssm_models
+from moto.wafv2 import models as wafv2_models
+from moto.apigateway import models as apigateway_models
 
 
 def _kms_tags_as_api(cloudformation_json):
@@ -958,6 +973,259 @@ def _get_backup_selection(self):
 
 backup_responses.BackupResponse.list_backup_selections = _list_backup_selections
 backup_responses.BackupResponse.get_backup_selection = _get_backup_selection
+
+
+def _deployment_id(value):
+    # moto's Deployment has no physical id: a Ref to one yields the model.
+    return getattr(value, "id", value)
+
+
+class _CfnStage(CloudFormationModel):
+    """AWS::ApiGateway::Stage, created through moto's API Gateway backend."""
+
+    __module__ = "moto.apigateway.models"
+
+    def __init__(self, rest_api_id, stage_name):
+        self.rest_api_id = rest_api_id
+        self.stage_name = stage_name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "StageName"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ApiGateway::Stage"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = apigateway_models.apigateway_backends[account_id][region_name]
+        stage = backend.create_stage(
+            p["RestApiId"],
+            p["StageName"],
+            _deployment_id(p["DeploymentId"]),
+            variables=p.get("Variables"),
+            description=p.get("Description", ""),
+            tracing_enabled=p.get("TracingEnabled"),
+        )
+        return cls(p["RestApiId"], stage.name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        # StageName and RestApiId are create-only; a new deployment is the
+        # update that matters (the stage keeps its web ACL, as in AWS).
+        p = cloudformation_json["Properties"]
+        backend = apigateway_models.apigateway_backends[account_id][region_name]
+        stage = backend.get_stage(original_resource.rest_api_id, original_resource.stage_name)
+        stage.deployment_id = _deployment_id(p["DeploymentId"])
+        stage.variables = p.get("Variables") or {}
+        return original_resource
+
+    @property
+    def physical_resource_id(self):
+        return self.stage_name
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return False
+
+    def delete(self, account_id, region_name):
+        backend = apigateway_models.apigateway_backends[account_id][region_name]
+        try:
+            backend.delete_stage(self.rest_api_id, self.stage_name)
+        except Exception:  # already gone, with its API
+            pass
+
+
+def _wafv2(account_id, region_name):
+    return wafv2_models.wafv2_backends[account_id][region_name]
+
+
+def _waf_rules(properties):
+    return properties.get("Rules", [])
+
+
+class _CfnWebACL(CloudFormationModel):
+    """AWS::WAFv2::WebACL, created through moto's WAFv2 backend."""
+
+    __module__ = "moto.wafv2.models"
+
+    def __init__(self, acl):
+        self.acl = acl
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::WAFv2::WebACL"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        acl = _wafv2(account_id, region_name).create_web_acl(
+            name=p.get("Name", resource_name),
+            visibility_config=p["VisibilityConfig"],
+            default_action=p["DefaultAction"],
+            scope=p["Scope"],
+            description=p.get("Description"),
+            tags=p.get("Tags", []),
+            rules=_waf_rules(p),
+            association_config=p.get("AssociationConfig"),
+            captcha_config=p.get("CaptchaConfig"),
+            challenge_config=p.get("ChallengeConfig"),
+            custom_response_bodies=p.get("CustomResponseBodies"),
+            token_domains=p.get("TokenDomains"),
+        )
+        return cls(acl)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        # Name and Scope are create-only: CloudFormation replaces the ACL
+        # when they change, and updates the rules and actions in place.
+        p = cloudformation_json["Properties"]
+        acl = original_resource.acl
+        _wafv2(account_id, region_name).update_web_acl(
+            name=acl.name,
+            _id=acl.id,
+            default_action=p["DefaultAction"],
+            rules=_waf_rules(p),
+            description=p.get("Description"),
+            visibility_config=p["VisibilityConfig"],
+            lock_token=acl.lock_token,
+            custom_response_bodies=p.get("CustomResponseBodies"),
+            captcha_config=p.get("CaptchaConfig"),
+            challenge_config=p.get("ChallengeConfig"),
+            token_domains=p.get("TokenDomains"),
+            association_config=p.get("AssociationConfig"),
+        )
+        return original_resource
+
+    @property
+    def physical_resource_id(self):
+        scope = "CLOUDFRONT" if ":global/" in self.acl.arn else "REGIONAL"
+        return f"{self.acl.name}|{self.acl.id}|{scope}"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("Arn", "Id", "Capacity", "LabelNamespace")
+
+    def get_cfn_attribute(self, attribute_name):
+        return {
+            "Arn": self.acl.arn,
+            "Id": self.acl.id,
+            "Capacity": self.acl.capacity,
+            "LabelNamespace": self.acl.label_namespace,
+        }[attribute_name]
+
+    def delete(self, account_id, region_name):
+        _wafv2(account_id, region_name).wacls.pop(self.acl.arn, None)
+
+
+class _CfnWebACLAssociation(CloudFormationModel):
+    """AWS::WAFv2::WebACLAssociation, made through moto's WAFv2 backend."""
+
+    __module__ = "moto.wafv2.models"
+
+    def __init__(self, web_acl_arn, resource_arn):
+        self.web_acl_arn = web_acl_arn
+        self.resource_arn = resource_arn
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::WAFv2::WebACLAssociation"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        _wafv2(account_id, region_name).associate_web_acl(p["WebACLArn"], p["ResourceArn"])
+        return cls(p["WebACLArn"], p["ResourceArn"])
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @property
+    def physical_resource_id(self):
+        return f"{self.web_acl_arn}|{self.resource_arn}"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return False
+
+    def delete(self, account_id, region_name):
+        _wafv2(account_id, region_name).disassociate_web_acl(self.resource_arn)
+
+
+class _CfnLoggingConfiguration(CloudFormationModel):
+    """AWS::WAFv2::LoggingConfiguration, put through moto's WAFv2 backend."""
+
+    __module__ = "moto.wafv2.models"
+
+    def __init__(self, resource_arn):
+        self.resource_arn = resource_arn
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::WAFv2::LoggingConfiguration"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        _wafv2(account_id, region_name).put_logging_configuration(
+            p["ResourceArn"],
+            p["LogDestinationConfigs"],
+            p.get("RedactedFields"),
+            False,
+            p.get("LoggingFilter"),
+        )
+        return cls(p["ResourceArn"])
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @property
+    def physical_resource_id(self):
+        return self.resource_arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return False
+
+    def delete(self, account_id, region_name):
+        _wafv2(account_id, region_name).logging_configurations.pop(self.resource_arn, None)
 
 
 def _create_db_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):

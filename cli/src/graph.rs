@@ -460,6 +460,7 @@ mod tests {
                     endpoints: vec![],
                     flow_log_retention_days: platform_core::spec::PerProfile::Same(30),
                     key: "data".into(),
+                    public: false,
                 }),
             },
         );

@@ -293,6 +293,13 @@ pub static KINDS: &[KindInfo] = &[
                 resources: TABLE_ARNS,
                 key_actions: KMS_WRITE,
             },
+            Access {
+                name: "monitor",
+                summary: "describe the table, such as its status, and read no item",
+                actions: &["dynamodb:DescribeTable"],
+                resources: &["{arn}"],
+                key_actions: &[],
+            },
         ],
         name_limit: NameLimit {
             what: "DynamoDB table name",
@@ -941,6 +948,17 @@ pub static DERIVED_NAMES: &[DerivedName] = &[
         short_type: ROLE_SHORT_TYPE,
         purpose_suffix: "_monitoring",
         limit: ROLE_NAME_LIMIT,
+    },
+    // An api's WAFv2 web ACL (`waf:`).
+    DerivedName {
+        kind: Kind::Api,
+        short_type: "waf",
+        purpose_suffix: "",
+        limit: NameLimit {
+            what: "WAF web ACL name",
+            max_len: 128,
+            extra_len: 0,
+        },
     },
     // The resource policy letting EventBridge write to a log group.
     DerivedName {

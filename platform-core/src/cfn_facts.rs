@@ -61,4 +61,7 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::SSM::Parameter", &["Name"], Some("Tags")),
     ("AWS::SecretsManager::RotationSchedule", &["SecretId"], None),
     ("AWS::SecretsManager::Secret", &["Name"], Some("Tags")),
+    ("AWS::WAFv2::LoggingConfiguration", &["ResourceArn"], None),
+    ("AWS::WAFv2::WebACL", &["Name", "Scope"], Some("Tags")),
+    ("AWS::WAFv2::WebACLAssociation", &["ResourceArn", "WebACLArn"], None),
 ];

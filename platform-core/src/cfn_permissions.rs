@@ -403,6 +403,27 @@ pub static RESOURCE_TYPES: &[(&str, Handlers)] = &[
         delete: &["secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:RemoveRegionsFromReplication"],
         list: &["secretsmanager:ListSecrets"],
     }),
+    ("AWS::WAFv2::LoggingConfiguration", Handlers {
+        create: &["firehose:ListDeliveryStreams", "iam:CreateServiceLinkedRole", "logs:CreateLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:PutResourcePolicy", "organizations:DescribeOrganization", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "wafv2:GetLoggingConfiguration", "wafv2:PutLoggingConfiguration"],
+        read: &["wafv2:GetLoggingConfiguration"],
+        update: &["firehose:ListDeliveryStreams", "iam:CreateServiceLinkedRole", "logs:CreateLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:PutResourcePolicy", "organizations:DescribeOrganization", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "wafv2:GetLoggingConfiguration", "wafv2:PutLoggingConfiguration"],
+        delete: &["logs:DeleteLogDelivery", "wafv2:DeleteLoggingConfiguration", "wafv2:GetLoggingConfiguration"],
+        list: &["wafv2:ListLoggingConfigurations"],
+    }),
+    ("AWS::WAFv2::WebACL", Handlers {
+        create: &["wafv2:CreateWebACL", "wafv2:GetWebACL", "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource"],
+        read: &["wafv2:GetWebACL", "wafv2:ListTagsForResource"],
+        update: &["wafv2:GetWebACL", "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource", "wafv2:UpdateWebACL"],
+        delete: &["wafv2:DeleteWebACL", "wafv2:GetWebACL"],
+        list: &["wafv2:ListWebACLs"],
+    }),
+    ("AWS::WAFv2::WebACLAssociation", Handlers {
+        create: &["apigateway:SetWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetPermissionPolicy", "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:PutPermissionPolicy"],
+        read: &["apigateway:SetWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource"],
+        update: &["apigateway:SetWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource"],
+        delete: &["apigateway:SetWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:PutPermissionPolicy"],
+        list: &[],
+    }),
 ];
 
 /// Types whose schema lists no handlers (CloudFormation provisions them
@@ -414,8 +435,10 @@ pub static UNREGISTERED: &[&str] = &["AWS::CodeBuild::Project"];
 /// permissions that are not IAM actions, and what the table holds instead
 /// (nothing, when the platform never makes the call).
 pub static ADJUSTED: &[(&str, &[&str], &str)] = &[
+    ("iam:DescribeOrganization", &["organizations:DescribeOrganization"], "not an IAM action; Organizations authorizes DescribeOrganization"),
     ("kms:ReEncrypt", &["kms:ReEncryptFrom", "kms:ReEncryptTo"], "the ReEncrypt API is authorized by two IAM actions, one per key"),
     ("lambda:AssociateRuntimeAlias", &[], "not an IAM action in the Service Authorization Reference"),
+    ("payments:GetConnectedAccount", &[], "not an IAM action in the Service Authorization Reference"),
     ("s3:DeleteBucketAnalyticsConfiguration", &["s3:PutAnalyticsConfiguration"], "S3 API name; IAM authorizes it as PutAnalyticsConfiguration"),
     ("s3:DeleteBucketCors", &["s3:PutBucketCORS"], "S3 API name; IAM authorizes it as PutBucketCORS"),
     ("s3:DeleteBucketEncryption", &["s3:PutEncryptionConfiguration"], "S3 API name; IAM authorizes it as PutEncryptionConfiguration"),
@@ -427,4 +450,5 @@ pub static ADJUSTED: &[(&str, &[&str], &str)] = &[
     ("s3:PutObjectLockConfiguration", &["s3:PutBucketObjectLockConfiguration"], "S3 API name; IAM calls it PutBucketObjectLockConfiguration"),
     ("s3:REST.PUT.OBJECT", &[], "an S3 access-log operation name, not an IAM action"),
     ("vpc-lattice:DescribeServiceNetworkVpcEndpointAssociation", &[], "not an IAM action in the Service Authorization Reference; only service-network endpoints, which the platform never creates, call it"),
+    ("wafv2:listWebACLs", &["wafv2:ListWebACLs"], "the schema's spelling; IAM's is ListWebACLs"),
 ];

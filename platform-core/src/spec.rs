@@ -715,6 +715,11 @@ pub struct NetworkSpec {
     pub flow_log_retention_days: PerProfile<u32>,
     /// The declared key that encrypts the flow-log group.
     pub key: String,
+    /// A public tier: subnets whose route table sends `0.0.0.0/0` to an
+    /// internet gateway. Off unless declared (`public: on`): nothing the
+    /// platform declares lives in it, and a route to the internet is one
+    /// more way out.
+    pub public: bool,
 }
 
 /// Aurora Serverless v2 capacity in ACUs.
@@ -817,7 +822,7 @@ pub enum Auth {
 }
 
 /// `POST "/trades" => trade_api { auth: iam, body: "schemas/trade.json" }`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Route {
     pub method: String,
     /// Starts with `/`; segments are literal.
@@ -826,9 +831,22 @@ pub struct Route {
     pub auth: Auth,
     /// JSON schema (draft 4, as API Gateway models take) the body must match.
     pub body_schema: Option<String>,
+    /// The route's own method throttle, instead of the stage's.
+    pub throttle: Option<PerProfile<Throttle>>,
 }
 
-/// Stage-wide throttling.
+/// `waf: { rate: profile(..) }`: a regional WAFv2 web ACL on the stage,
+/// allowing by default, with a per-IP rate-based rule and AWS's managed rule
+/// groups (common threats, known bad inputs, IP reputation), each blocking
+/// and with CloudWatch metrics, and its requests logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WafSpec {
+    /// The most requests one IP address may send in 5 minutes before the
+    /// rate-based rule blocks it (WAFv2 takes 10 to 2,000,000,000).
+    pub rate_limit: PerProfile<u32>,
+}
+
+/// Stage-wide or per-route throttling.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Throttle {
     pub rate_per_sec: f64,
@@ -844,8 +862,10 @@ pub struct ApiSpec {
     pub throttle: PerProfile<Throttle>,
     /// Retention of the access-log and execution-log groups, days.
     pub log_retention_days: PerProfile<u32>,
-    /// Encrypts the access-log and execution-log groups.
+    /// Encrypts the access-log and execution-log groups (and the WAF's).
     pub key: String,
+    /// The web ACL in front of the stage.
+    pub waf: Option<WafSpec>,
 }
 
 /// `bus trading_events { key: data }`: a custom EventBridge bus, encrypted

@@ -6,11 +6,13 @@
 //! the grammar.
 //!
 //! Three regions (us-east-1 first), three sizing profiles. Per region: a VPC
-//! without NAT gateways whose private subnets reach AWS only through
-//! endpoints; an Aurora PostgreSQL Serverless v2 cluster in its isolated
-//! subnets, with a PostgreSQL role each for the schema's owner, the
+//! with no route to the internet (no internet gateway, no NAT gateway)
+//! whose private subnets reach AWS only through endpoints; an Aurora
+//! PostgreSQL Serverless v2 cluster in its isolated subnets, with a PostgreSQL role each for the schema's owner, the
 //! processor and the monitor (their passwords in secrets of their own), set
-//! up with the schema by an after-deploy migration; a REST API whose `POST /trades` validates orders against
+//! up with the schema by an after-deploy migration; a REST API behind a web
+//! ACL whose `GET /health` has a function and a throttle of its own and
+//! whose `POST /trades` validates orders against
 //! `handlers/trade-api/schemas/trade-order.json` (the handler validates them
 //! again with the same file, bundled in its code); SQS with dead-letter
 //! queues; an EventBridge bus whose processed trades reach the event handler
@@ -91,6 +93,8 @@ platform_macros::platform! {
         endpoints: [s3, dynamodb, sqs, sns, events, ssm, secretsmanager, kms, logs, monitoring, lambda, xray],
         flow_logs: profile(dev: 30d, staging: 90d, prod: 365d),
         key: logs,
+        // No `public: on`: no internet gateway and no route out; nothing in
+        // `core` is reached from the internet or reaches it.
     }
 
     aurora trades {
@@ -191,11 +195,19 @@ platform_macros::platform! {
     api trading {
         stage: v1,
         throttle: profile(dev: 100 burst 200, staging: 500 burst 1000, prod: 2000 burst 4000),
-        // The access logs and the execution logs.
+        // The access logs, the execution logs and the web ACL's logs.
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
         key: logs,
+        // A web ACL on the stage: AWS's managed rules (common threats, known
+        // bad inputs, IP addresses with a bad reputation) and at most this
+        // many requests per IP address per 5 minutes; an order a second from
+        // one caller is 300.
+        waf: { rate: profile(dev: 2000, staging: 2000, prod: 1000) },
         routes: {
-            GET "/health" => trade_api,
+            // Anyone may call it (Route 53 sends unsigned requests): a
+            // function of its own with a throttle of its own, so health
+            // checks never take what `POST /trades` needs.
+            GET "/health" => health_api { throttle: 10 burst 20 },
             // The schema is in trade-api's own directory, so the handler
             // validates with the very file API Gateway does.
             POST "/trades" => trade_api { auth: iam, body: "handlers/trade-api/schemas/trade-order.json" },
@@ -234,7 +246,8 @@ platform_macros::platform! {
     parameter db_endpoint { value: trades.endpoint, description: "Trades cluster writer endpoint" }
     parameter event_bus { value: trading_events.name, description: "Trading events bus name" }
 
-    // Serves the API synchronously, so it answers well within API Gateway's 29 s.
+    // Serves `POST /trades` synchronously, so it answers well within API
+    // Gateway's 29 s.
     function trade_api {
         code: "handlers/trade-api",
         include: { "lib": "handlers/shared" },
@@ -245,9 +258,30 @@ platform_macros::platform! {
         log_key: logs,
         network: core,
         concurrency: profile(dev: 10, staging: 50, prod: 200),
-        // `GET /health` opens a TCP connection to the database (no
-        // credentials): every function in `core` shares the security group
-        // the cluster admits on its port.
+        env: {
+            SESSIONS_TABLE: sessions.name,
+            ORDER_KEYS_TABLE: order_keys.name,
+            TRADE_ORDERS_QUEUE_URL: trade_orders.url,
+        },
+        grants: { sessions: read_write, order_keys: read_write, trade_orders: send },
+    }
+
+    // Serves `GET /health`: describes the tables, reads the queue's
+    // attributes and opens a TCP connection to the database (no
+    // credentials: every function in `core` shares the security group the
+    // cluster admits on its port). Its reserved concurrency is its own and
+    // small: health checks cannot starve `trade_api`, and a flood of them
+    // is throttled here and at the route.
+    function health_api {
+        code: "handlers/health-api",
+        include: { "lib": "handlers/shared" },
+        memory: 256,
+        timeout: 10s,
+        logs: profile(dev: 30d, staging: 90d, prod: 365d),
+        key: environment,
+        log_key: logs,
+        network: core,
+        concurrency: profile(dev: 2, staging: 2, prod: 5),
         env: {
             SESSIONS_TABLE: sessions.name,
             ORDER_KEYS_TABLE: order_keys.name,
@@ -255,7 +289,7 @@ platform_macros::platform! {
             DB_ENDPOINT: trades.endpoint,
             DB_PORT: trades.port,
         },
-        grants: { sessions: read_write, order_keys: read_write, trade_orders: send },
+        grants: { sessions: monitor, order_keys: monitor, trade_orders: monitor },
     }
 
     // The deploy's first step after the stack changes (`tp deploy`,
@@ -390,7 +424,7 @@ platform_macros::platform! {
     }
 
     // Invoked synchronously by `health_monitor`: `GET {API_URL}/health`.
-    // Outside any network on purpose: `core` has no NAT gateway, so a
+    // Outside any network on purpose: `core` has no route to the internet, so a
     // function in it cannot reach the API's public endpoint
     // (`network-endpoint`); this one can, and the monitor reaches it through
     // `core`'s `lambda` endpoint.
@@ -453,6 +487,7 @@ platform_macros::platform! {
     alarm trades_acu { metric: trades.acu_utilization, above: 90, period: 300s, evaluations: 3, notify: alerts }
     alarm trade_api_errors { metric: trade_api.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts, guard }
     alarm trade_api_throttles { metric: trade_api.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
+    alarm health_api_errors { metric: health_api.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
     alarm trade_processor_errors { metric: trade_processor.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts, guard }
     alarm trade_processor_throttles { metric: trade_processor.throttles, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
     alarm event_handler_errors { metric: event_handler.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: alerts }
@@ -487,6 +522,7 @@ platform_macros::platform! {
             trading.requests, trading.latency_p99, trading.errors_5xx, trading.errors_4xx,
             api_health.status,
             trade_api.invocations, trade_api.errors, trade_api.throttles, trade_api.duration_p99,
+            health_api.invocations, health_api.errors, health_api.throttles,
             trade_processor.invocations, trade_processor.errors, trade_processor.throttles,
             event_handler.errors, event_handler.throttles,
             health_monitor.errors, health_monitor.throttles, api_probe.errors,

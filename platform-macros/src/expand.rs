@@ -550,6 +550,7 @@ fn emit_network(model: &Model, body: &NetworkBody, profiles: &[Ident]) -> TokenS
         |d| quote!(#d),
     );
     let key = required_name(&body.key);
+    let public = body.public.as_ref().is_some_and(|toggle| toggle.on);
     quote! {
         ::platform_core::spec::Spec::Network(::platform_core::spec::NetworkSpec {
             cidr: #cidr,
@@ -557,6 +558,7 @@ fn emit_network(model: &Model, body: &NetworkBody, profiles: &[Ident]) -> TokenS
             endpoints: ::std::vec![#(#endpoints),*],
             flow_log_retention_days: #flow_logs,
             key: #key,
+            public: #public,
         })
     }
 }
@@ -668,6 +670,14 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
                 )))
             }
         }));
+        let throttle = option(route.throttle.as_ref().map(|_| {
+            per_profile(&route.throttle, profiles, quote!(), |value| {
+                throttle(
+                    f64_tokens(value.rate.value, &value.rate),
+                    value.burst.to_token_stream(),
+                )
+            })
+        }));
         quote! {
             ::platform_core::spec::Route {
                 method: #method,
@@ -675,6 +685,7 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
                 function: #function,
                 auth: ::platform_core::spec::Auth::#auth,
                 body_schema: #body_schema,
+                throttle: #throttle,
             }
         }
     });
@@ -690,6 +701,15 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
     });
     let logs = per_profile(&body.logs, profiles, defaults::API_LOG_DAYS, |d| quote!(#d));
     let key = required_name(&body.key);
+    let waf = option(body.waf.as_ref().map(|waf| {
+        let rate = per_profile(
+            &waf.rate,
+            profiles,
+            defaults::WAF_RATE_LIMIT,
+            |n| quote!(#n),
+        );
+        quote!(::platform_core::spec::WafSpec { rate_limit: #rate })
+    }));
     quote! {
         ::platform_core::spec::Spec::Api(::platform_core::spec::ApiSpec {
             stage: #stage,
@@ -697,6 +717,7 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
             throttle: #throttle,
             log_retention_days: #logs,
             key: #key,
+            waf: #waf,
         })
     }
 }

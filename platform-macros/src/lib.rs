@@ -482,11 +482,13 @@
 //! ```text
 //! network NAME {
 //!     cidr: per_profile(per_region("A.B.0.0/16")),   // required: one /16 per declared region
-//!     azs: 2 | 3,                              // default 3: public, private and isolated subnets in each
+//!     azs: 2 | 3,                              // default 3: private and isolated subnets in each
 //!     endpoints: [SERVICE, ...],               // s3 dynamodb sqs sns events ssm secretsmanager kms
 //!                                              //   logs monitoring xray lambda execute_api
 //!     flow_logs: per_profile(DAYS),            // default 365d: flow-log retention (log-retention-prod)
 //!     key: KEY,                                // required: encrypts the flow-log group
+//!     public: on | off,                        // default off: public subnets too, routed to an
+//!                                              //   internet gateway
 //! }
 //! ```
 //!
@@ -564,6 +566,28 @@
 //! #         panic!("a function")
 //! #     };
 //! #     assert_eq!(guard.grants[0].access, "close_default_security_group");
+//! # }
+//! ```
+//!
+//! Without `public: on` a network has no route to the internet at all: no
+//! internet gateway, no `0.0.0.0/0` route, only its endpoints. `public: on`
+//! adds a public subnet per AZ whose route table sends `0.0.0.0/0` to an
+//! internet gateway, for what must be reachable from outside (nothing the
+//! DSL places there today: functions run in the private subnets, clusters
+//! in the isolated ones):
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # key data {}
+//! network edge { cidr: region(us_east_1: "10.0.0.0/16"), key: data, public: on }
+//! # }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let platform_core::spec::Spec::Network(edge) = &platform.resource("edge").unwrap().spec else {
+//! #         panic!("a network")
+//! #     };
+//! #     assert!(edge.public);
 //! # }
 //! ```
 //!
@@ -778,9 +802,15 @@
 //!     throttle: per_profile(RATE burst N),     // default 10000 burst 5000 (API Gateway's own)
 //!     logs: per_profile(DAYS),                 // default 365d: access- and execution-log retention
 //!                                              //   (log-retention-prod)
-//!     key: KEY,                                // required: encrypts the access- and execution-log groups
+//!     key: KEY,                                // required: encrypts the access-, execution- and WAF log groups
+//!     waf: { rate: per_profile(N) },           // required in production (api-waf); rate default 2000
+//!                                              //   requests per IP address per 5 minutes
 //!     routes: {                                // required
-//!         METHOD "PATH" => FUNCTION { auth: none | iam, body: "FILE" },   // braces optional
+//!         METHOD "PATH" => FUNCTION {          // braces optional
+//!             auth: none | iam,
+//!             body: "FILE",
+//!             throttle: per_profile(RATE burst N),   // default the api's; at most the api's (api-throttle)
+//!         },
 //!         ...
 //!     },
 //! }
@@ -791,6 +821,22 @@
 //! `none`; `iam` requires SigV4-signed requests. `body` names a JSON schema
 //! (draft 4) relative to the crate's `Cargo.toml` that request bodies must
 //! match; it is checked at compile time and included with `include_str!`.
+//! Every method is validated: its body against its schema, where it has
+//! one, and its path's `{parameters}`, which it requires.
+//!
+//! A route's `throttle` gives its method limits of its own in the stage's
+//! settings, at most the api's in every profile (`api-throttle`): a public
+//! route (a health check's) cannot use up what the stage allows the others.
+//!
+//! `waf` puts a regional WAFv2 web ACL in front of the stage. It allows by
+//! default and blocks an IP address that sends more than `rate` requests in
+//! 5 minutes (WAF takes 10 to 2,000,000,000, `value-range`), then what
+//! AWS's managed rule groups match: IP addresses with a bad reputation,
+//! known bad inputs, common threats. Each rule has CloudWatch metrics; the
+//! ACL logs every request, the `authorization` and `x-amz-security-token`
+//! headers redacted, to a log group `aws-waf-logs-<name>-<region>-<suffix>`
+//! with the api's `logs:` retention and `key:`. An api in production needs
+//! one (`api-waf`).
 //!
 //! ```
 //! # platform_macros::platform! {
@@ -802,13 +848,24 @@
 //!     throttle: profile(dev: 100 burst 200, prod: 2000 burst 4000),
 //!     logs: profile(dev: 30d, prod: 365d),
 //!     key: data,
+//!     waf: { rate: profile(dev: 2000, prod: 1000) },
 //!     routes: {
-//!         GET "/health" => orders,
+//!         GET "/health" => orders { throttle: 10 burst 20 },
 //!         POST "/orders" => orders { auth: iam, body: "doc/order.json" },
 //!     },
 //! }
 //! # }
-//! # fn main() { platform(); }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let platform_core::spec::Spec::Api(api) = &platform.resource("trading").unwrap().spec else {
+//! #         panic!("an api")
+//! #     };
+//! #     let waf = api.waf.as_ref().expect("a web ACL");
+//! #     assert_eq!(waf.rate_limit.get("prod"), 1000);
+//! #     let health = api.routes[0].throttle.as_ref().expect("a route throttle").get("dev");
+//! #     assert_eq!((health.rate_per_sec, health.burst), (10.0, 20));
+//! #     assert!(api.routes[1].throttle.is_none());
+//! # }
 //! ```
 //!
 //! ## `bus`: an EventBridge event bus
@@ -917,7 +974,7 @@
 //! # key data {}
 //! # topic alerts { key: data }
 //! # function orders { code: "handlers/orders", key: data }
-//! # api trading { key: data, routes: { GET "/health" => orders } }
+//! # api trading { key: data, waf: {}, routes: { GET "/health" => orders } }
 //! alarm api_latency {
 //!     metric: trading.latency_p99,
 //!     above: 1000,
@@ -947,7 +1004,7 @@
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
 //! # key data {}
 //! # function orders { code: "handlers/orders", key: data }
-//! # api trading { key: data, routes: { GET "/health" => orders } }
+//! # api trading { key: data, waf: {}, routes: { GET "/health" => orders } }
 //! health_check api_health { api: trading, path: "/health", interval: 30s, threshold: 3 }
 //! # }
 //! # fn main() { platform(); }

@@ -67,6 +67,9 @@ pub mod defaults {
     pub const API_THROTTLE_BURST: u32 = 5_000;
     /// `logs: 365d`.
     pub const API_LOG_DAYS: u32 = LOG_DAYS;
+    /// `waf: { rate: 2000 }`: requests per IP address per 5 minutes, about
+    /// 7 a second, sustained.
+    pub const WAF_RATE_LIMIT: u32 = 2_000;
     /// `retention: 365d`.
     pub const LOG_GROUP_RETENTION_DAYS: u32 = LOG_DAYS;
     /// `drift_check: { every: 24h }`.
@@ -353,9 +356,13 @@ impl<'a> Model<'a> {
                         path: &route.path,
                     };
                     self.refer(slot, &route.function);
+                    self.add_per_profile(&route.throttle);
                 }
                 self.add_per_profile(&api.throttle);
                 self.add_per_profile(&api.logs);
+                if let Some(waf) = &api.waf {
+                    self.add_per_profile(&waf.rate);
+                }
             }
             Body::Rule(rule) => {
                 self.refer_opt(Slot::Bus, &rule.bus);

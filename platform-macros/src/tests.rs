@@ -408,7 +408,7 @@ fn iam_env_without_grant_says_which_grant_to_add() {
     }));
     assert_eq!(
         message,
-        "function `f` exposes `sessions.name` as `TABLE` but has no grant on `sessions`; add `sessions: <level>` to `grants`, where a table's levels are `read`, `write` and `read_write` [iam-env-without-grant]"
+        "function `f` exposes `sessions.name` as `TABLE` but has no grant on `sessions`; add `sessions: <level>` to `grants`, where a table's levels are `read`, `write`, `read_write` and `monitor` [iam-env-without-grant]"
     );
 }
 
@@ -425,7 +425,7 @@ fn iam_env_a_trigger_counts_as_a_grant() {
 fn iam_env_network_addresses_need_no_grant_but_credentials_do() {
     let input = platform_with_network(quote! {
         aurora db { engine: postgres "16.10", capacity: 0.5..=4, network: core, key: data }
-        api web { routes: { GET "/health" => handler }, key: data }
+        api web { waf: {}, routes: { GET "/health" => handler }, key: data }
         function reach { code: "r", key: data, network: core, env: { HOST: db.endpoint, PORT: db.port } }
         function probe { code: "p", key: data, env: { URL: web.url } }
     });
@@ -655,6 +655,7 @@ fn parses_network_aurora_and_api_values() {
             network: core, backup: profile(dev: 1d, prod: 7d), key: data, removal: profile(dev: delete, prod: snapshot),
         }
         api trading {
+            waf: {},
             stage: v2, throttle: 100 burst 200, key: data,
             routes: { GET "/health" => f, POST "/trades/{id}" => f { auth: iam, body: "s.json" } },
         }
@@ -752,7 +753,7 @@ fn every_new_block_expands_into_its_spec() {
     std::fs::write(dir.join("schemas/order.json"), r#"{"type": "object"}"#).unwrap();
     let input = platform_with_network(quote! {
         aurora db { engine: postgres "16.10", capacity: 0.5..=4, network: core, key: data }
-        api web { routes: { GET "/health" => handler, POST "/orders" => handler { auth: iam, body: "schemas/order.json" } }, key: data }
+        api web { waf: {}, routes: { GET "/health" => handler, POST "/orders" => handler { auth: iam, body: "schemas/order.json" } }, key: data }
         bus events { key: data }
         log_group audit { key: data }
         rule on_event { bus: events, pattern: { source: ["x"] }, targets: [handler, audit], dead_letter: dlq }
@@ -816,7 +817,7 @@ fn grammar_required_fields_of_the_new_blocks() {
     let errors = errors(platform(quote! {
         network n {}
         aurora a {}
-        api p {}
+        api p { waf: {} }
         log_group l {}
         rule r { schedule: "rate(1 hour)" }
         alarm m {}
@@ -904,7 +905,7 @@ fn grammar_fields_that_exclude_each_other() {
 fn ref_kind_every_new_slot_names_the_kind_it_needs() {
     let errors = errors(platform_with_network(quote! {
         bucket files { key: data }
-        api web { routes: { GET "/health" => alerts }, key: data }
+        api web { waf: {}, routes: { GET "/health" => alerts }, key: data }
         rule r { bus: dlq, pattern: { source: ["x"] }, targets: [alerts], dead_letter: alerts }
         alarm a { metric: handler.errors, above: 0, notify: dlq }
         health_check h { api: handler, path: "/health" }
@@ -965,7 +966,7 @@ fn ref_metric_route53_metrics_need_us_east_1() {
         key data {}
         topic alerts { key: data }
         function f { code: "f", key: data }
-        api web { routes: { GET "/health" => f }, key: data }
+        api web { waf: {}, routes: { GET "/health" => f }, key: data }
         health_check h { api: web, path: "/health" }
         alarm down { metric: h.status, below: 1, notify: alerts }
     });
@@ -979,7 +980,7 @@ fn ref_metric_route53_metrics_need_us_east_1() {
 fn ref_duplicate_entries_of_the_new_blocks() {
     let errors = errors(platform_with_network(quote! {
         network other { cidr: region(us_east_1: "10.1.0.0/16", us_east_1: "10.2.0.0/16"), endpoints: [s3, s3], key: data }
-        api web { routes: { GET "/health" => handler, GET "/health" => handler }, key: data }
+        api web { waf: {}, routes: { GET "/health" => handler, GET "/health" => handler }, key: data }
         rule r { schedule: "rate(1 hour)", targets: [handler, handler], dead_letter: dlq }
         bus b { key: data }
         rule p { bus: b, pattern: { source: ["x"], source: ["y"] }, targets: [handler], dead_letter: dlq }
@@ -1013,7 +1014,7 @@ fn ref_profile_covers_the_new_per_profile_fields() {
             engine: postgres "16.10", network: core, key: data,
             capacity: profile(dev: 0.5..=2), backup: profile(prod: 7d), removal: profile(dev: delete),
         }
-        api web { routes: { GET "/health" => handler }, key: data, throttle: profile(dev: 1 burst 2) }
+        api web { waf: {}, routes: { GET "/health" => handler }, key: data, throttle: profile(dev: 1 burst 2) }
         function f { code: "f", key: data, concurrency: profile(prod: 5) }
     }));
     assert_eq!(errors.len(), 5, "{errors:#?}");
@@ -1132,7 +1133,7 @@ fn network_endpoint_a_function_in_a_network_reaches_what_it_is_granted() {
         queue orders { key: data }
         topic alerts { key: data }
         function f { code: "f", key: data }
-        api web { routes: { GET "/health" => f }, key: data }
+        api web { waf: {}, routes: { GET "/health" => f }, key: data }
         function worker {
             code: "w", key: data, network: core, dead_letter: orders,
             grants: { sessions: read, orders: send, web: invoke },
@@ -1154,6 +1155,7 @@ fn network_endpoint_a_function_in_a_network_reaches_what_it_is_granted() {
 fn api_route_methods_and_paths() {
     let errors = errors(platform_with_network(quote! {
         api web {
+            waf: {},
             routes: {
                 get "/a" => handler, FETCH "/b" => handler, GET "c" => handler, GET "/d/" => handler,
                 GET "/e//f" => handler, GET "/{x+}/g" => handler, GET "/h?i=1" => handler, GET "/{}" => handler,
@@ -1161,7 +1163,7 @@ fn api_route_methods_and_paths() {
             },
             key: data,
         }
-        api empty { routes: {}, key: data }
+        api empty { waf: {}, routes: {}, key: data }
     }));
     assert_eq!(
         errors,
@@ -1180,9 +1182,75 @@ fn api_route_methods_and_paths() {
 }
 
 #[test]
+fn api_waf_production_has_a_web_acl_with_a_rate_waf_takes() {
+    let errors = errors(platform_with_network(quote! {
+        api open { routes: { GET "/health" => handler }, key: data }
+        api low { waf: { rate: 9 }, routes: { GET "/health" => handler }, key: data }
+        api high { waf: { rate: profile(dev: 2000, prod: 2000000001) }, routes: { GET "/health" => handler }, key: data }
+        api fine { waf: { rate: profile(dev: 10, prod: 2000000000) }, routes: { GET "/health" => handler }, key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "api `open` has no web ACL, yet production (`prod`) serves it on the internet, where a flood from one address or a known exploit reaches its functions; add `waf: { rate: 2000 }` (requests per IP address per 5 minutes) for a rate limit and AWS's managed rules [api-waf]",
+            "`rate: 9` is out of range: WAF's rate-based rules take 10 to 2000000000 requests per IP address per 5 minutes [value-range]",
+            "`rate: 2000000001` is out of range: WAF's rate-based rules take 10 to 2000000000 requests per IP address per 5 minutes [value-range]",
+        ]
+    );
+}
+
+#[test]
+fn api_waf_expands_to_its_rate_per_profile_or_the_default() {
+    let platform = expand::expand(platform(quote! {
+        function handler { code: "f", key: data }
+        api web { waf: { rate: profile(dev: 2000, prod: 1000) }, routes: { GET "/health" => handler }, key: data }
+        api other { waf: {}, routes: { GET "/health" => handler }, key: data }
+    }))
+    .unwrap()
+    .to_string();
+    assert!(
+        platform.contains(
+            "waf : :: core :: option :: Option :: Some (:: platform_core :: spec :: WafSpec { rate_limit : :: platform_core :: spec :: PerProfile :: ByProfile (:: std :: vec ! [(:: std :: string :: String :: from (\"dev\") , 2000u32) , (:: std :: string :: String :: from (\"prod\") , 1000u32)]) })"
+        ),
+        "{platform}"
+    );
+    assert!(
+        platform.contains(
+            "WafSpec { rate_limit : :: platform_core :: spec :: PerProfile :: Same (2000u32) }"
+        ),
+        "{platform}"
+    );
+}
+
+#[test]
+fn api_throttle_a_route_stays_within_its_stage_and_lets_requests_through() {
+    let errors = errors(platform_with_network(quote! {
+        api web {
+            waf: {},
+            throttle: profile(dev: 100 burst 200, prod: 1000 burst 2000),
+            routes: {
+                GET "/health" => handler { throttle: profile(dev: 150 burst 20, prod: 10 burst 20) },
+                GET "/status" => handler { throttle: 10 burst 0 },
+                GET "/ok" => handler { throttle: 100 burst 200 },
+            },
+            key: data,
+        }
+        api defaults { waf: {}, routes: { GET "/health" => handler { throttle: 10001 burst 20 } }, key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`10 burst 0` lets no request through; API Gateway rejects every request at a rate or burst of 0, so use values above 0 [value-range]",
+            "route `GET \"/health\"` may take `150 burst 20` in `dev`, more than its api's `100 burst 200`; a route's own throttle lowers what it may use, so write at most `100 burst 200` [api-throttle]",
+            "route `GET \"/health\"` may take `10001 burst 20` in `dev`, more than its api's `10000 burst 5000`; a route's own throttle lowers what it may use, so write at most `10000 burst 5000` [api-throttle]",
+        ]
+    );
+}
+
+#[test]
 fn api_route_a_health_check_requests_a_public_get_route() {
     let errors = errors(platform_with_network(quote! {
-        api web { routes: { POST "/health" => handler, GET "/private" => handler { auth: iam } }, key: data }
+        api web { waf: {}, routes: { POST "/health" => handler, GET "/private" => handler { auth: iam } }, key: data }
         health_check a { api: web, path: "/health" }
         health_check b { api: web, path: "/private" }
         health_check c { api: web, path: "status" }
@@ -1215,7 +1283,7 @@ fn api_body_schema_is_an_existing_json_object() {
     .unwrap();
     let with_body = |path: &str| {
         platform_with_network(quote! {
-            api web { routes: { POST "/orders" => handler { body: #path } }, key: data }
+            api web { waf: {}, routes: { POST "/orders" => handler { body: #path } }, key: data }
         })
     };
     let results: Vec<String> = [
@@ -1288,7 +1356,7 @@ fn value_range_numbers_aws_accepts() {
         rule r { schedule: "rate(1 hour)", targets: [handler], dead_letter: dlq, retries: 200, max_age: 30s }
         alarm a { metric: handler.errors, above: 0, notify: alerts, period: 45s, evaluations: 2, datapoints: 3 }
         alarm long { metric: handler.errors, above: 0, notify: alerts, period: 1h, evaluations: 25 }
-        api web { routes: { GET "/health" => slow }, key: data }
+        api web { waf: {}, routes: { GET "/health" => slow }, key: data }
         function slow { code: "s", key: data, timeout: 60s, memory: 64 }
         health_check h { api: web, path: "/health", interval: 20s, threshold: 11 }
         key other { pending_window: 5d }
@@ -1659,7 +1727,7 @@ fn log_retention_prod_every_log_keeps_a_year_in_production() {
     let errors = all_errors(platform(quote! {
         function f { code: "f", key: data, logs: profile(dev: 30d, prod: 90d) }
         network n { cidr: region(us_east_1: "10.1.0.0/16"), flow_logs: 30d, key: data }
-        api web { routes: { GET "/health" => f }, logs: profile(dev: 30d, prod: 365d), key: data }
+        api web { waf: {}, routes: { GET "/health" => f }, logs: profile(dev: 30d, prod: 365d), key: data }
         log_group audit { retention: profile(dev: 30d, prod: 400d), key: data }
         bucket config { key: data, access_logs: access }
         bucket access { encryption: s3_managed, expire: profile(dev: 30d, prod: 180d) }

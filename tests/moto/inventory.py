@@ -221,6 +221,36 @@ def main():
         if s["StackStatus"] != "DELETE_COMPLETE"
     }
     policies = {name: cfn.get_stack_policy(StackName=name).get("StackPolicyBody", "") for name in stacks}
+    apigateway = client("apigateway")
+    wafv2 = client("wafv2")
+    # Each stage's web ACL, asked of WAF by the stage's ARN, as AWS answers it.
+    stage_web_acls = {}
+    for api in apigateway.get_rest_apis()["items"]:
+        for stage in apigateway.get_stages(restApiId=api["id"])["item"]:
+            arn = f"arn:aws:apigateway:{region}::/restapis/{api['id']}/stages/{stage['stageName']}"
+            acl = wafv2.get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
+            stage_web_acls[f"{api['name']}/{stage['stageName']}"] = acl["Name"] if acl else None
+    web_acls = {}
+    for summary in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"]:
+        acl = wafv2.get_web_acl(Name=summary["Name"], Scope="REGIONAL", Id=summary["Id"])["WebACL"]
+        try:
+            logging = wafv2.get_logging_configuration(ResourceArn=summary["ARN"])["LoggingConfiguration"]
+        except wafv2.exceptions.WAFNonexistentItemException:
+            logging = {}
+        web_acls[acl["Name"]] = {
+            "default_action": sorted(acl["DefaultAction"]),
+            "rules": [
+                {
+                    "name": rule["Name"],
+                    "priority": rule["Priority"],
+                    "action": sorted(rule.get("Action") or rule.get("OverrideAction") or {}),
+                    "statement": rule["Statement"],
+                }
+                for rule in sorted(acl["Rules"], key=lambda r: r["Priority"])
+            ],
+            "log_destinations": logging.get("LogDestinationConfigs", []),
+            "redacted_headers": [f["SingleHeader"]["Name"] for f in logging.get("RedactedFields") or []],
+        }
     out = {
         "buckets": buckets,
         "tables": every("dynamodb", "list_tables", "TableNames"),
@@ -256,6 +286,8 @@ def main():
         "roles": [r["RoleName"] for r in every("iam", "list_roles", "Roles")],
         "stacks": stacks,
         "stack_policies": policies,
+        "stage_web_acls": stage_web_acls,
+        "web_acls": web_acls,
     }
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
 

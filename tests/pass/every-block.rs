@@ -82,7 +82,11 @@ platform_macros::platform! {
     api trading {
         throttle: profile(dev: 100 burst 200, prod: 2000 burst 4000),
         key: data,
-        routes: { GET "/health" => trade_api, POST "/trades" => trade_api { auth: iam } },
+        waf: { rate: profile(dev: 2000, prod: 1000) },
+        routes: {
+            GET "/health" => trade_api { throttle: 10 burst 20 },
+            POST "/trades" => trade_api { auth: iam },
+        },
     }
     bus trading_events { key: data }
     log_group audit_events { retention: profile(dev: 90d, prod: 365d), key: data }

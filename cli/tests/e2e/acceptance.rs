@@ -609,6 +609,7 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     }
     assert_eq!(aws.invocations(&log_group(&dir, "network_guard")), 1);
     let api_log = log_group(&dir, "trade_api");
+    let health_log = log_group(&dir, "health_api");
     let audit_bucket = output(&dir, "AuditLogBucketName");
     let audit_group = output(&dir, "AuditEventsLogGroupName");
     let sessions = output(&dir, "SessionsTableName");
@@ -906,10 +907,16 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
     );
 
     // 4. Health: per-dependency status; degraded without the database.
+    // Served by health_api, a function of its own: trade-api never runs
+    // for it, so health checks take nothing of its concurrency.
+    let trade_api_runs = aws.invocations(&api_log);
+    let health_runs = aws.invocations(&health_log);
     let health = api(&env, "GET", "/health", None, false);
     assert_eq!(health.status, 200, "{health:?}");
     assert_eq!(health.body["status"], "ok", "{health:?}");
     assert_eq!(health.body["checks"]["database"], "ok", "{health:?}");
+    assert_eq!(aws.invocations(&health_log), health_runs + 1);
+    assert_eq!(aws.invocations(&api_log), trade_api_runs);
 
     // 6. The hourly monitor checks the API, the database and the queues,
     // and alerts when the database is down.
@@ -1068,7 +1075,7 @@ fn a_missing_prerequisite_says_how_to_install_it() {
 }
 
 /// IAM is enforced, not assumed: the same platform with one grant removed
-/// (trade_api's on the sessions table) runs, and that function's calls to
+/// (health_api's on the sessions table) runs, and that function's calls to
 /// the table are refused with AccessDenied, as AWS would refuse them.
 #[test]
 fn a_function_without_its_grant_is_refused_locally() {
@@ -1078,10 +1085,10 @@ fn a_function_without_its_grant_is_refused_locally() {
     let function = platform
         .resources
         .iter_mut()
-        .find(|r| r.name == "trade_api")
-        .expect("trade_api is declared");
+        .find(|r| r.name == "health_api")
+        .expect("health_api is declared");
     let platform_core::spec::Spec::Function(spec) = &mut function.spec else {
-        panic!("trade_api is a function");
+        panic!("health_api is a function");
     };
     let before = spec.grants.len();
     spec.grants.retain(|g| g.resource != "sessions");
@@ -1118,7 +1125,7 @@ fn a_function_without_its_grant_is_refused_locally() {
     };
     let env = state.env();
     let aws = Aws::new(&env);
-    let group = state.0["functions"]["trade_api"]["logGroup"]
+    let group = state.0["functions"]["health_api"]["logGroup"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -1137,10 +1144,10 @@ fn a_function_without_its_grant_is_refused_locally() {
         .log_messages(&group)
         .into_iter()
         .find(|m| m.contains("AccessDenied"))
-        .expect("trade-api logged the refusal");
+        .expect("health-api logged the refusal");
     assert!(denied.contains("dynamodb:DescribeTable"), "{denied}");
     assert!(
-        denied.contains("role-trade-api-us-east-1-nogrant"),
+        denied.contains("role-health-api-us-east-1-nogrant"),
         "{denied}"
     );
 

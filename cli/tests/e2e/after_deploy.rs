@@ -57,6 +57,7 @@ fn platform() -> Platform {
                     endpoints: vec!["secretsmanager".into(), "kms".into()],
                     flow_log_retention_days: PerProfile::Same(30),
                     key: "data".into(),
+                    public: false,
                 }),
             ),
             r(

@@ -139,7 +139,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     );
     assert!(run.stdout.contains("+ Allow sqs:SendMessage on "), "{run}");
     assert!(run.stderr.contains("--require-approval never"), "{run}");
-    assert!(run.stdout.contains("8 assets, 8 uploaded"), "{run}");
+    assert!(run.stdout.contains("9 assets, 9 uploaded"), "{run}");
     assert!(
         !moto.inventory()["stacks"]
             .as_object()
@@ -160,7 +160,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         "{run}"
     );
     // Objects already in the bucket (same content hash) are not uploaded again.
-    assert!(run.stdout.contains("8 assets, 0 uploaded"), "{run}");
+    assert!(run.stdout.contains("9 assets, 0 uploaded"), "{run}");
     // Then the migration, once, with the deploy's payload.
     assert!(
         run.stdout
@@ -221,7 +221,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
             .iter()
             .filter(|o| o.as_str().unwrap().starts_with("assets/"))
             .count(),
-        8
+        9
     );
     let policy = inventory["stack_policies"][&stack].as_str().unwrap();
     assert!(
@@ -229,6 +229,49 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         "{policy}"
     );
     assert!(policy.contains("Update:Replace"), "{policy}");
+
+    // The stage's web ACL, as WAF answers for the stage's ARN: the rate
+    // limit first, then AWS's managed rule groups, logged to its group.
+    let acl = "waf-trading-us-east-1-e2e";
+    assert_eq!(
+        inventory["stage_web_acls"]["apigw-trading-us-east-1-e2e/v1"], acl,
+        "{inventory:#}"
+    );
+    let web_acl = &inventory["web_acls"][acl];
+    assert_eq!(web_acl["default_action"], json!(["Allow"]), "{web_acl:#}");
+    let rules: Vec<&str> = web_acl["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "RateLimitPerIp",
+            "AWSManagedRulesAmazonIpReputationList",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesCommonRuleSet",
+        ]
+    );
+    let rate = &web_acl["rules"][0];
+    assert_eq!(rate["action"], json!(["Block"]));
+    assert_eq!(rate["statement"]["RateBasedStatement"]["Limit"], 2000);
+    assert_eq!(
+        rate["statement"]["RateBasedStatement"]["AggregateKeyType"],
+        "IP"
+    );
+    assert_eq!(
+        web_acl["log_destinations"],
+        json!([format!(
+            "arn:aws:logs:us-east-1:{DEV_ACCOUNT}:log-group:aws-waf-logs-trading-us-east-1-e2e"
+        )]),
+        "{web_acl:#}"
+    );
+    assert_eq!(
+        web_acl["redacted_headers"],
+        json!(["authorization", "x-amz-security-token"])
+    );
 
     // Nothing changed: said so, no change set created.
     let before = moto_change_sets(&moto, &stack);
@@ -279,6 +322,8 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         "rules",
         "vpcs",
         "vpc_endpoints",
+        "web_acls",
+        "stage_web_acls",
     ] {
         assert!(
             names(&inventory, key).is_empty(),

@@ -586,10 +586,15 @@ async fn unknown_paths_methods_and_stages_are_missing_authentication_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_past_the_burst_are_throttled() {
     let mut template = real_template();
-    // The stage's settings with a small burst and a rate too slow to refill during the test.
-    let settings = &mut template["Resources"]["TradingApiStage"]["Properties"]["MethodSettings"][0];
-    settings["ThrottlingBurstLimit"] = json!(3);
-    settings["ThrottlingRateLimit"] = json!(0.001);
+    // The stage's settings (its own and GET /health's) with a small burst
+    // and a rate too slow to refill during the test.
+    let settings = template["Resources"]["TradingApiStage"]["Properties"]["MethodSettings"]
+        .as_array_mut()
+        .unwrap();
+    for setting in settings {
+        setting["ThrottlingBurstLimit"] = json!(3);
+        setting["ThrottlingRateLimit"] = json!(0.001);
+    }
     let server = serve(
         &template,
         returned(json!({"statusCode": 200, "body": "ok"})),

@@ -2,11 +2,14 @@
 //! functions.
 //!
 //! Each route gets its resources (one per path segment), a method with a
-//! Lambda proxy integration, a request validator and JSON-schema model where
-//! the route declares a body, and the permission for API Gateway to invoke
-//! the function from that route only. The stage has JSON access logs and
-//! execution logs, each in a group of the stack's with the profile's
-//! retention and the declared key, X-Ray tracing and per-profile throttling.
+//! Lambda proxy integration, the API's request validator (bodies and
+//! parameters) with a JSON-schema model where the route declares a body and
+//! its path's `{parameters}` required, and the permission for API Gateway
+//! to invoke the function from that route only. The stage has JSON access
+//! logs and execution logs, each in a group of the stack's with the
+//! profile's retention and the declared key, X-Ray tracing, per-profile
+//! throttling and a route's own throttle where it declares one, and the
+//! api's web ACL where it declares one (see [`super::waf`]).
 //! The deployment's logical id carries a hash of the routes, so a changed API
 //! is redeployed and an unchanged one is not.
 //!
@@ -17,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use crate::naming::pascal_case;
-use crate::spec::{ApiSpec, Auth};
+use crate::spec::{ApiSpec, Auth, Throttle};
 use crate::template::{RemovalPolicy, Resource, Value};
 
 use super::assets::sha256_hex;
@@ -90,17 +93,18 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
         }
     }
 
-    let validator = format!("{id}BodyValidator");
-    if spec.routes.iter().any(|r| r.body_schema.is_some()) {
-        cx.add(
-            &validator,
-            Resource::new("AWS::ApiGateway::RequestValidator")
-                .prop("RestApiId", Value::Ref(id.clone()))
-                .prop("Name", "body")
-                .prop("ValidateRequestBody", true)
-                .prop("ValidateRequestParameters", false),
-        )?;
-    }
+    // One validator for every method: the body against the route's model,
+    // where it declares one, and the parameters each method requires (the
+    // path's `{parameters}`).
+    let validator = format!("{id}RequestValidator");
+    cx.add(
+        &validator,
+        Resource::new("AWS::ApiGateway::RequestValidator")
+            .prop("RestApiId", Value::Ref(id.clone()))
+            .prop("Name", "body-and-parameters")
+            .prop("ValidateRequestBody", true)
+            .prop("ValidateRequestParameters", true),
+    )?;
 
     let mut methods = Vec::new();
     let mut fingerprint = String::new();
@@ -135,7 +139,19 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
                         )),
                     ),
                 ]),
+            )
+            .prop("RequestValidatorId", Value::Ref(validator.clone()));
+        let parameters = path_parameters(&route.path);
+        if !parameters.is_empty() {
+            method = method.prop(
+                "RequestParameters",
+                Value::map(
+                    parameters
+                        .iter()
+                        .map(|p| (format!("method.request.path.{p}"), Value::Bool(true))),
+                ),
             );
+        }
         if let Some(schema) = &route.body_schema {
             let model_id = format!("{id}{rid}Model");
             let schema: serde_json::Value = serde_json::from_str(schema).map_err(|e| {
@@ -152,12 +168,10 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
                     .prop("Name", format!("{rid}Body"))
                     .prop("Schema", json_value(&schema)),
             )?;
-            method = method
-                .prop("RequestValidatorId", Value::Ref(validator.clone()))
-                .prop(
-                    "RequestModels",
-                    Value::map([("application/json", Value::Ref(model_id))]),
-                );
+            method = method.prop(
+                "RequestModels",
+                Value::map([("application/json", Value::Ref(model_id))]),
+            );
         }
         if route.auth == Auth::None {
             let why = "Deliberately public: health checks (Route 53) call this route without credentials; it reveals only dependency status";
@@ -175,8 +189,8 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
             );
         }
         fingerprint.push_str(&format!(
-            "{} {} {} {:?} {:?};",
-            route.method, route.path, route.function, route.auth, route.body_schema
+            "{} {} {} {:?} {:?} {:?};",
+            route.method, route.path, route.function, route.auth, route.body_schema, parameters
         ));
         cx.add(&method_id, method)?;
         methods.push(method_id);
@@ -240,6 +254,17 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
             .removal(RemovalPolicy::Delete),
     )?;
     let throttle = spec.throttle.get(cx.profile);
+    let mut method_settings = vec![method_setting("/*", "*", throttle)];
+    for route in &spec.routes {
+        if let Some(own) = &route.throttle {
+            method_settings.push(method_setting(
+                &settings_path(&route.path),
+                &route.method,
+                own.get(cx.profile),
+            ));
+        }
+    }
+    let stage_id = format!("{id}Stage");
     let mut stage = Resource::new("AWS::ApiGateway::Stage")
         .depends_on(&execution_log_group)
         .prop("RestApiId", Value::Ref(id.clone()))
@@ -253,18 +278,7 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
                 ("Format", Value::str(ACCESS_LOG_FORMAT)),
             ]),
         )
-        .prop(
-            "MethodSettings",
-            Value::list([Value::map([
-                ("ResourcePath", Value::str("/*")),
-                ("HttpMethod", Value::str("*")),
-                ("LoggingLevel", Value::str("INFO")),
-                ("DataTraceEnabled", Value::Bool(false)),
-                ("MetricsEnabled", Value::Bool(true)),
-                ("ThrottlingRateLimit", Value::Float(throttle.rate_per_sec)),
-                ("ThrottlingBurstLimit", Value::from(throttle.burst)),
-            ])]),
-        )
+        .prop("MethodSettings", Value::List(method_settings))
         // Execution logging needs the account's API Gateway logging role,
         // which the bootstrap stack sets (one per account and region): an
         // environment is deployed into a bootstrapped region.
@@ -282,7 +296,45 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
         super::compliance_rule("APIGWSSLEnabled", super::HIPAA_NIST_PCI),
         "A client certificate authenticates API Gateway to HTTP backends; every integration of this API is a Lambda proxy integration, invoked through IAM",
     );
-    cx.add(&format!("{id}Stage"), stage)
+    cx.add(&stage_id, stage)?;
+    match &spec.waf {
+        Some(waf) => super::waf::waf(cx, name, &id, &stage_id, spec, waf),
+        None => Ok(()),
+    }
+}
+
+/// The settings of the methods `http_method` at `resource_path` (`/*` and
+/// `*`: every method): execution logs without bodies, metrics, and
+/// `throttle`. A method's own entry replaces the stage's for it, so it
+/// repeats the logging and metrics.
+fn method_setting(resource_path: &str, http_method: &str, throttle: Throttle) -> Value {
+    Value::map([
+        ("ResourcePath", Value::str(resource_path)),
+        ("HttpMethod", Value::str(http_method)),
+        ("LoggingLevel", Value::str("INFO")),
+        ("DataTraceEnabled", Value::Bool(false)),
+        ("MetricsEnabled", Value::Bool(true)),
+        ("ThrottlingRateLimit", Value::Float(throttle.rate_per_sec)),
+        ("ThrottlingBurstLimit", Value::from(throttle.burst)),
+    ])
+}
+
+/// A route path as `MethodSettings` spells it: a `/`, then the path with
+/// every `/` as `~1` (`/trades/{id}` -> `/~1trades~1{id}`); the root is `/`.
+fn settings_path(path: &str) -> String {
+    if path == "/" {
+        return path.to_owned();
+    }
+    format!("/{}", path.replace('/', "~1"))
+}
+
+/// The `{parameters}` of a route path, greedy ones (`{proxy+}`) by their
+/// name.
+fn path_parameters(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|p| p.trim_end_matches('+').to_owned())
+        .collect()
 }
 
 /// Plain JSON data as a template value.
@@ -314,5 +366,19 @@ mod tests {
         assert_eq!(route_id("GET", "/health"), "GetHealth");
         assert_eq!(route_id("GET", "/trades/{id}"), "GetTradesId");
         assert_eq!(route_id("GET", "/"), "GetRoot");
+    }
+
+    #[test]
+    fn settings_paths_escape_every_slash_but_the_first() {
+        assert_eq!(settings_path("/health"), "/~1health");
+        assert_eq!(settings_path("/trades/{id}"), "/~1trades~1{id}");
+        assert_eq!(settings_path("/"), "/");
+    }
+
+    #[test]
+    fn path_parameters_are_the_braced_segments() {
+        assert_eq!(path_parameters("/trades/{id}/fills/{fill}"), ["id", "fill"]);
+        assert_eq!(path_parameters("/files/{proxy+}"), ["proxy"]);
+        assert!(path_parameters("/health").is_empty());
     }
 }

@@ -281,6 +281,14 @@ static NAMED: &[Named] = &[
         "parameter",
         &[&[("ParameterNameWithoutLeadingSlash", "{p}/{s}/{r}/*")]],
     ),
+    // Web ACLs are regional (API Gateway stages take no other), named
+    // `waf-<api>-<region>-<suffix>`; WAF appends an id.
+    named(
+        "wafv2",
+        "webacl",
+        &[&[("Scope", "regional"), ("Name", "waf-*{e}")]],
+    ),
+    named("wafv2", "rulegroup", &[&[("Scope", "regional")]]),
 ];
 
 /// Resource types the platform never creates, through which an action
@@ -289,8 +297,16 @@ static NAMED: &[Named] = &[
 /// never granted when the action has other types. Of S3's types the
 /// platform creates only buckets and their objects; of AWS Backup's, plans
 /// (vaults are the bootstrap's), never recovery points, whose IAM ARN is
-/// any service's resource in any account.
+/// any service's resource in any account; of what a web ACL can be
+/// associated with, only API Gateway stages.
 const NEVER_CREATED: &[(&str, &str)] = &[
+    ("wafv2", "agentcore-gateway"),
+    ("wafv2", "amplify-app"),
+    ("wafv2", "apprunner"),
+    ("wafv2", "appsync"),
+    ("wafv2", "loadbalancer/app/"),
+    ("wafv2", "userpool"),
+    ("wafv2", "verified-access-instance"),
     ("backup", "backupAccessPoint"),
     ("backup", "framework"),
     ("backup", "legalHold"),
@@ -307,6 +323,9 @@ const NEVER_CREATED: &[(&str, &str)] = &[
     ("s3", "multiregionaccesspoint"),
     ("s3", "multiregionaccesspointrequestarn"),
     ("s3", "objectlambdaaccesspoint"),
+    ("wafv2", "ipset"),
+    ("wafv2", "managedruleset"),
+    ("wafv2", "regexpatternset"),
     ("s3", "storagelensconfiguration"),
     ("s3", "storagelensgroup"),
 ];

@@ -21,6 +21,7 @@ mod nag;
 mod network;
 pub mod pipeline;
 mod split;
+mod waf;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

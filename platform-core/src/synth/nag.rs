@@ -232,25 +232,28 @@ fn explain(
     }
     for action in &actions {
         for resource_type in action.resource_types {
-            let Some(template) = iam_tables::arn_template(action.service, resource_type) else {
+            let Some(templates) = iam_tables::arn_template(action.service, resource_type) else {
                 continue;
             };
-            let Some(theirs) = Arn::parse(template) else {
-                continue;
-            };
-            if theirs.service != arn.service {
-                continue;
-            }
-            let Some(vars) = bind(&theirs.resource, &arn.resource) else {
-                continue;
-            };
-            if let Some(parts) = describe(&vars, &actions, scope) {
-                return Some(format!(
-                    "{} {resource_type} ({template}) in this account and region only: {} ({})",
-                    action.service,
-                    parts.join("; "),
-                    names.join(", ")
-                ));
+            // A few types have several ARN forms, listed with ", ".
+            for template in templates.split(", ") {
+                let Some(theirs) = Arn::parse(template) else {
+                    continue;
+                };
+                if theirs.service != arn.service {
+                    continue;
+                }
+                let Some(vars) = bind(&theirs.resource, &arn.resource) else {
+                    continue;
+                };
+                if let Some(parts) = describe(&vars, &actions, scope) {
+                    return Some(format!(
+                        "{} {resource_type} ({template}) in this account and region only: {} ({})",
+                        action.service,
+                        parts.join("; "),
+                        names.join(", ")
+                    ));
+                }
             }
         }
     }

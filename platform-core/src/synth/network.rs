@@ -1,5 +1,6 @@
-//! The network construct: a VPC across 2 or 3 AZs with public, private and
-//! isolated subnets, no NAT gateways, VPC endpoints so private functions reach
+//! The network construct: a VPC across 2 or 3 AZs with private and isolated
+//! subnets (and public ones behind an internet gateway only when declared,
+//! `public: on`), no NAT gateways, VPC endpoints so private functions reach
 //! AWS services, security groups, and flow logs to an encrypted log group.
 //!
 //! Every endpoint carries a policy: only the platform's own account may use
@@ -24,7 +25,8 @@ use super::{Context, SynthError};
 /// The subnet tiers, in layout order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tier {
-    /// Routed to the internet gateway; holds nothing the platform declares today.
+    /// Routed to the internet gateway; only with `public: on`, and holds
+    /// nothing the platform declares.
     Public,
     /// Functions; reach AWS services only through endpoints.
     Private,
@@ -158,33 +160,40 @@ pub(crate) fn network(
     }
     cx.add(&ids.vpc, vpc)?;
 
-    // Public tier: an internet gateway and one shared route table.
-    let igw = format!("{}InternetGateway", ids.vpc);
-    let attachment = format!("{}GatewayAttachment", ids.vpc);
-    cx.add(
-        &igw,
-        Resource::new("AWS::EC2::InternetGateway").prop("Tags", name_tag(cx, vpc_name.clone())),
-    )?;
-    cx.add(
-        &attachment,
-        Resource::new("AWS::EC2::VPCGatewayAttachment")
-            .prop("VpcId", Value::Ref(ids.vpc.clone()))
-            .prop("InternetGatewayId", Value::Ref(igw.clone())),
-    )?;
+    // Public tier, when declared: an internet gateway and one shared route
+    // table with the only route out of the VPC.
     let public_rt = format!("{}PublicRouteTable", ids.vpc);
-    route_table(cx, &ids, &public_rt, format!("{vpc_name}-public"))?;
-    cx.add(
-        &format!("{}PublicDefaultRoute", ids.vpc),
-        Resource::new("AWS::EC2::Route")
-            .prop("RouteTableId", Value::Ref(public_rt.clone()))
-            .prop("DestinationCidrBlock", "0.0.0.0/0")
-            .prop("GatewayId", Value::Ref(igw))
-            .depends_on(&attachment),
-    )?;
+    if spec.public {
+        let igw = format!("{}InternetGateway", ids.vpc);
+        let attachment = format!("{}GatewayAttachment", ids.vpc);
+        cx.add(
+            &igw,
+            Resource::new("AWS::EC2::InternetGateway").prop("Tags", name_tag(cx, vpc_name.clone())),
+        )?;
+        cx.add(
+            &attachment,
+            Resource::new("AWS::EC2::VPCGatewayAttachment")
+                .prop("VpcId", Value::Ref(ids.vpc.clone()))
+                .prop("InternetGatewayId", Value::Ref(igw.clone())),
+        )?;
+        route_table(cx, &ids, &public_rt, format!("{vpc_name}-public"))?;
+        cx.add(
+            &format!("{}PublicDefaultRoute", ids.vpc),
+            Resource::new("AWS::EC2::Route")
+                .prop("RouteTableId", Value::Ref(public_rt.clone()))
+                .prop("DestinationCidrBlock", "0.0.0.0/0")
+                .prop("GatewayId", Value::Ref(igw))
+                .depends_on(&attachment),
+        )?;
+    }
 
-    // Private and isolated tiers: one route table per AZ, no default route.
+    // The subnets. Private and isolated ones: a route table per AZ, no
+    // default route.
     let mut endpoint_route_tables = Vec::new();
-    for tier in [Tier::Public, Tier::Private, Tier::Isolated] {
+    let tiers = [Tier::Public, Tier::Private, Tier::Isolated]
+        .into_iter()
+        .filter(|&tier| tier != Tier::Public || spec.public);
+    for tier in tiers {
         for i in 0..spec.azs {
             let subnet = ids.subnet(tier, i);
             let subnet_cidr = subnet_cidr(&cidr, tier.index() * 4 + i).ok_or_else(|| {

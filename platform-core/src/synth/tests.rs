@@ -127,6 +127,7 @@ pub(crate) fn sample() -> Platform {
                     .to_vec(),
                     flow_log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 30), ("prod".into(), 365)]),
                     key: "logs".into(),
+                    public: false,
                 }),
             ),
             r(
@@ -167,6 +168,7 @@ pub(crate) fn sample() -> Platform {
                             function: "processor".into(),
                             auth: Auth::None,
                             body_schema: None,
+                            throttle: Some(PerProfile::Same(Throttle { rate_per_sec: 10.0, burst: 20 })),
                         },
                         Route {
                             method: "POST".into(),
@@ -174,6 +176,7 @@ pub(crate) fn sample() -> Platform {
                             function: "processor".into(),
                             auth: Auth::Iam,
                             body_schema: Some(r#"{"type":"object","required":["symbol"],"properties":{"symbol":{"type":"string"}}}"#.into()),
+                            throttle: None,
                         },
                     ],
                     throttle: PerProfile::ByProfile(vec![
@@ -182,6 +185,9 @@ pub(crate) fn sample() -> Platform {
                     ]),
                     log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 90), ("prod".into(), 365)]),
                     key: "logs".into(),
+                    waf: Some(WafSpec {
+                        rate_limit: PerProfile::ByProfile(vec![("dev".into(), 2000), ("prod".into(), 1000)]),
+                    }),
                 }),
             ),
             r("events", Spec::Bus(BusSpec { description: "trade events".into(), key: "data".into() })),
@@ -911,30 +917,19 @@ fn aurora_is_private_encrypted_passwordless_and_reachable_only_from_functions() 
 }
 
 #[test]
-fn the_network_has_three_tiers_per_az_no_nat_and_no_open_ingress() {
+fn the_network_has_private_and_isolated_tiers_no_route_out_and_no_open_ingress() {
     let t = synth_json("dev");
     let r = t["Resources"].as_object().unwrap();
     let count = |ty: &str| r.values().filter(|v| v["Type"] == ty).count();
-    assert_eq!(count("AWS::EC2::Subnet"), 9);
+    assert_eq!(count("AWS::EC2::Subnet"), 6);
     assert_eq!(count("AWS::EC2::NatGateway"), 0);
+    assert_eq!(count("AWS::EC2::InternetGateway"), 0);
+    assert_eq!(count("AWS::EC2::Route"), 0, "nothing routes out of the VPC");
     assert_eq!(count("AWS::EC2::VPCEndpoint"), 10);
     assert_eq!(count("AWS::EC2::FlowLog"), 1);
     assert_eq!(
         r["CoreVpcIsolatedSubnet3"]["Properties"]["CidrBlock"],
         "10.0.160.0/20"
-    );
-    let routes: Vec<&Json> = r
-        .values()
-        .filter(|v| v["Type"] == "AWS::EC2::Route")
-        .collect();
-    assert_eq!(
-        routes.len(),
-        1,
-        "only the public tier routes to the internet"
-    );
-    assert_eq!(
-        routes[0]["Properties"]["RouteTableId"],
-        json!({"Ref": "CoreVpcPublicRouteTable"})
     );
     for (id, v) in r {
         for rule in v["Properties"]["SecurityGroupIngress"]
@@ -956,6 +951,46 @@ fn the_network_has_three_tiers_per_az_no_nat_and_no_open_ingress() {
 }
 
 #[test]
+fn a_public_network_routes_its_public_tier_alone_to_an_internet_gateway() {
+    let mut platform = sample();
+    for resource in &mut platform.resources {
+        if let Spec::Network(network) = &mut resource.spec {
+            network.public = true;
+        }
+    }
+    let t = synth_platform(&platform, "dev");
+    let r = t["Resources"].as_object().unwrap();
+    let count = |ty: &str| r.values().filter(|v| v["Type"] == ty).count();
+    assert_eq!(count("AWS::EC2::Subnet"), 9);
+    assert_eq!(count("AWS::EC2::InternetGateway"), 1);
+    assert_eq!(
+        r["CoreVpcPublicSubnet1"]["Properties"]["CidrBlock"],
+        "10.0.0.0/20"
+    );
+    assert_eq!(
+        r["CoreVpcPublicSubnet1"]["Properties"]["MapPublicIpOnLaunch"],
+        false
+    );
+    let routes: Vec<&Json> = r
+        .values()
+        .filter(|v| v["Type"] == "AWS::EC2::Route")
+        .collect();
+    assert_eq!(
+        routes.len(),
+        1,
+        "only the public tier routes to the internet"
+    );
+    assert_eq!(
+        routes[0]["Properties"]["RouteTableId"],
+        json!({"Ref": "CoreVpcPublicRouteTable"})
+    );
+    assert_eq!(
+        routes[0]["Properties"]["GatewayId"],
+        json!({"Ref": "CoreVpcInternetGateway"})
+    );
+}
+
+#[test]
 fn the_api_proxies_routes_validates_bodies_and_logs_throttles_and_traces() {
     let dev = synth_json("dev");
     let prod = synth_json("prod");
@@ -965,7 +1000,15 @@ fn the_api_proxies_routes_validates_bodies_and_logs_throttles_and_traces() {
     assert_eq!(post["Integration"]["Type"], "AWS_PROXY");
     assert_eq!(
         post["RequestValidatorId"],
-        json!({"Ref": "TradingApiBodyValidator"})
+        json!({"Ref": "TradingApiRequestValidator"})
+    );
+    // One validator for bodies and parameters, on every method.
+    let validator = &r["TradingApiRequestValidator"]["Properties"];
+    assert_eq!(validator["ValidateRequestBody"], true);
+    assert_eq!(validator["ValidateRequestParameters"], true);
+    assert_eq!(
+        r["TradingApiGetHealthMethod"]["Properties"]["RequestValidatorId"],
+        json!({"Ref": "TradingApiRequestValidator"})
     );
     assert_eq!(
         r["TradingApiPostTradesModel"]["Properties"]["Schema"]["required"],
@@ -1038,6 +1081,145 @@ fn the_api_proxies_routes_validates_bodies_and_logs_throttles_and_traces() {
     assert_eq!(
         dev["Outputs"]["TradingApiUrl"]["Value"],
         json!({"Fn::Sub": "https://${TradingApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1"})
+    );
+}
+
+#[test]
+fn a_route_with_its_own_throttle_gets_its_own_method_settings_and_path_parameters_are_required() {
+    let mut p = sample();
+    if let Some(Resource {
+        spec: Spec::Api(api),
+        ..
+    }) = p.resources.iter_mut().find(|r| r.name == "trading")
+    {
+        api.routes[1].path = "/trades/{id}".into();
+    }
+    let t = synth_platform(&p, "dev");
+    let r = &t["Resources"];
+    let settings = r["TradingApiStage"]["Properties"]["MethodSettings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(settings.len(), 2, "the stage's and GET /health's");
+    assert_eq!(settings[0]["ResourcePath"], "/*");
+    assert_eq!(settings[0]["ThrottlingRateLimit"], 100.0);
+    let health = &settings[1];
+    assert_eq!(health["ResourcePath"], "/~1health");
+    assert_eq!(health["HttpMethod"], "GET");
+    assert_eq!(health["ThrottlingRateLimit"], 10.0);
+    assert_eq!(health["ThrottlingBurstLimit"], 20);
+    // Its own entry replaces the stage's for the method: logging and
+    // metrics are repeated.
+    assert_eq!(health["LoggingLevel"], "INFO");
+    assert_eq!(health["MetricsEnabled"], true);
+    assert_eq!(
+        r["TradingApiPostTradesIdMethod"]["Properties"]["RequestParameters"],
+        json!({"method.request.path.id": true})
+    );
+    assert!(
+        r["TradingApiGetHealthMethod"]["Properties"]
+            .get("RequestParameters")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_web_acl_rate_limits_each_address_runs_the_managed_rules_and_logs_to_its_group() {
+    let dev = synth_json("dev");
+    let prod = synth_json("prod");
+    let r = &dev["Resources"];
+    let acl = &r["TradingApiWebAcl"]["Properties"];
+    assert_eq!(r["TradingApiWebAcl"]["Type"], "AWS::WAFv2::WebACL");
+    assert_eq!(acl["Name"], "waf-trading-us-east-1-dev");
+    assert_eq!(acl["Scope"], "REGIONAL");
+    assert_eq!(acl["DefaultAction"], json!({"Allow": {}}));
+    let rules = acl["Rules"].as_array().unwrap();
+    let names: Vec<&str> = rules.iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "RateLimitPerIp",
+            "AWSManagedRulesAmazonIpReputationList",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesCommonRuleSet",
+        ]
+    );
+    let priorities: Vec<i64> = rules
+        .iter()
+        .map(|r| r["Priority"].as_i64().unwrap())
+        .collect();
+    assert_eq!(priorities, [0, 1, 2, 3]);
+    assert_eq!(rules[0]["Action"], json!({"Block": {}}));
+    let rate = &rules[0]["Statement"]["RateBasedStatement"];
+    assert_eq!(rate["Limit"], 2000);
+    assert_eq!(rate["AggregateKeyType"], "IP");
+    assert_eq!(
+        prod["Resources"]["TradingApiWebAcl"]["Properties"]["Rules"][0]["Statement"]["RateBasedStatement"]
+            ["Limit"],
+        1000
+    );
+    for rule in &rules[1..] {
+        assert_eq!(rule["OverrideAction"], json!({"None": {}}));
+        assert_eq!(
+            rule["Statement"]["ManagedRuleGroupStatement"]["VendorName"],
+            "AWS"
+        );
+    }
+    for rule in rules {
+        assert_eq!(rule["VisibilityConfig"]["CloudWatchMetricsEnabled"], true);
+    }
+    let association = &r["TradingApiWebAclAssociation"]["Properties"];
+    assert_eq!(
+        association["ResourceArn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${TradingApi}/stages/${TradingApiStage}"})
+    );
+    assert_eq!(
+        association["WebACLArn"],
+        json!({"Fn::GetAtt": ["TradingApiWebAcl", "Arn"]})
+    );
+    let group = &r["TradingApiWafLogGroup"]["Properties"];
+    assert!(
+        group["LogGroupName"]
+            .as_str()
+            .unwrap()
+            .starts_with("aws-waf-logs-"),
+        "WAF logs only to groups named aws-waf-logs-*"
+    );
+    assert_eq!(group["RetentionInDays"], 90);
+    assert_eq!(group["KmsKeyId"], json!({"Fn::GetAtt": ["LogsKey", "Arn"]}));
+    assert_eq!(
+        prod["Resources"]["TradingApiWafLogGroup"]["Properties"]["RetentionInDays"],
+        365
+    );
+    let logging = &r["TradingApiWafLogging"]["Properties"];
+    assert_eq!(
+        logging["ResourceArn"],
+        json!({"Fn::GetAtt": ["TradingApiWebAcl", "Arn"]})
+    );
+    assert_eq!(
+        logging["LogDestinationConfigs"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${TradingApiWafLogGroup}"}])
+    );
+    assert_eq!(
+        logging["RedactedFields"],
+        json!([{"SingleHeader": {"Name": "authorization"}}, {"SingleHeader": {"Name": "x-amz-security-token"}}])
+    );
+
+    let mut p = sample();
+    if let Some(Resource {
+        spec: Spec::Api(api),
+        ..
+    }) = p.resources.iter_mut().find(|r| r.name == "trading")
+    {
+        api.waf = None;
+    }
+    let without = synth_platform(&p, "dev");
+    assert!(
+        without["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|v| !v["Type"].as_str().unwrap().starts_with("AWS::WAFv2::"))
     );
 }
 

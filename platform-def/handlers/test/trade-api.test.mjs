@@ -1,10 +1,9 @@
 // trade-api against moto and the test PostgreSQL: POST /trades (400 with
 // field errors, 202 with the order on the queue and the session recorded,
-// idempotent per caller and client order id, 409 for a reused id),
-// GET /health (200, 200 degraded without the database, 503).
+// idempotent per caller and client order id, 409 for a reused id); other
+// routes 404 (GET /health is health-api's).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import { before, describe, it } from "node:test";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import {
@@ -33,11 +32,10 @@ let queue;
 let table;
 let orderKeysTable;
 let api;
-let closedPort;
 
-/** trade-api's environment: the database is the test PostgreSQL unless `dbPort` says otherwise. */
-function apiEnv({ dbPort = process.env.PGPORT, ...vars } = {}) {
-  return tradeApiEnv({ table, orderKeysTable, queueUrl: queue.url, DB_PORT: String(dbPort), HEALTH_CHECK_TIMEOUT_MS: "2000", ...vars });
+/** trade-api's environment. */
+function apiEnv(vars = {}) {
+  return tradeApiEnv({ table, orderKeysTable, queueUrl: queue.url, ...vars });
 }
 
 before(async () => {
@@ -45,11 +43,6 @@ before(async () => {
   table = await createSessionsTable();
   orderKeysTable = await createKeyTable("order_key");
   api = await coldStart("trade-api", apiEnv());
-  // A port nothing listens on: a database that is down.
-  const probe = net.createServer();
-  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  closedPort = probe.address().port;
-  await new Promise((resolve) => probe.close(resolve));
 });
 
 const parse = (res) => ({ ...res, json: JSON.parse(res.body) });
@@ -356,76 +349,10 @@ describe("POST /trades idempotency per caller and client order id", () => {
   });
 });
 
-describe("routing and GET /health", () => {
-  async function healthOf(instance) {
-    const logs = await captureLogs("trade-api");
-    try {
-      return { res: parse(await instance.handler(apiEvent("GET", "/health"))), logs };
-    } finally {
-      logs.restore();
-    }
-  }
-
-  it("answers 200 when the table and the queue answer and the database accepts connections", async () => {
-    const res = parse(await api.handler(apiEvent("GET", "/health")));
-    assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json, { status: "ok", checks: { sessionsTable: "ok", orderKeysTable: "ok", tradeOrdersQueue: "ok", database: "ok" } });
-  });
-
-  it("answers 200 degraded when only the database is unreachable, and still accepts orders", async () => {
-    const degraded = await coldStart("trade-api", apiEnv({ dbPort: closedPort }));
-    const { res, logs } = await healthOf(degraded);
-    assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json, {
-      status: "degraded",
-      checks: { sessionsTable: "ok", orderKeysTable: "ok", tradeOrdersQueue: "ok", database: "unreachable" },
-      degraded: ["database"],
-    });
-    const [line] = logs.messages("health check failed");
-    assert.equal(line.check, "database");
-    assert.equal(line.error.code, "ECONNREFUSED");
-
-    const order = await degraded.handler(apiEvent("POST", "/trades", { ...EXAMPLE_ORDER, clientOrderId: `dg-${uid()}` }));
-    assert.equal(order.statusCode, 202);
-    assert.equal((await drainJson(queue.url)).length, 1);
-  });
-
-  it("answers 503 naming the dependency that failed, and the database as degraded when it is down too", async () => {
-    const broken = await coldStart("trade-api", apiEnv({ SESSIONS_TABLE: `missing-${uid()}` }));
-    const { res, logs } = await healthOf(broken);
-    assert.equal(res.statusCode, 503);
-    assert.deepEqual(res.json, {
-      status: "unavailable",
-      checks: { sessionsTable: "failed", orderKeysTable: "ok", tradeOrdersQueue: "ok", database: "ok" },
-      failed: ["sessionsTable"],
-    });
-    const [line] = logs.messages("health check failed");
-    assert.equal(line.check, "sessionsTable");
-    assert.equal(line.error.name, "ResourceNotFoundException");
-
-    const worse = await coldStart(
-      "trade-api",
-      apiEnv({ TRADE_ORDERS_QUEUE_URL: `${queue.url}-missing`, dbPort: closedPort, AWS_MAX_ATTEMPTS: "1" }),
-    );
-    const both = (await healthOf(worse)).res;
-    assert.equal(both.statusCode, 503);
-    assert.deepEqual(both.json, {
-      status: "unavailable",
-      checks: { sessionsTable: "ok", orderKeysTable: "ok", tradeOrdersQueue: "failed", database: "unreachable" },
-      failed: ["tradeOrdersQueue"],
-      degraded: ["database"],
-    });
-  });
-
-  it("refuses to start without the database's address or with a port that is not one", async () => {
-    const { DB_ENDPOINT, ...noEndpoint } = apiEnv();
-    assert.ok(DB_ENDPOINT);
-    await assert.rejects(coldStart("trade-api", noEndpoint), /missing required environment variable\(s\): DB_ENDPOINT/);
-    await assert.rejects(coldStart("trade-api", apiEnv({ dbPort: "postgres" })), /DB_PORT must be a TCP port/);
-  });
-
-  it("answers 404 and 405 for other routes and methods", async () => {
+describe("routing", () => {
+  it("answers 404 for other routes (GET /health is health-api's) and 405 for other methods", async () => {
     assert.equal((await api.handler(apiEvent("GET", "/nope"))).statusCode, 404);
+    assert.equal((await api.handler(apiEvent("GET", "/health"))).statusCode, 404);
     const res = await api.handler(apiEvent("GET", "/trades"));
     assert.equal(res.statusCode, 405);
     assert.equal(res.headers.Allow, "POST");

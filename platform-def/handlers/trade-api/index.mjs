@@ -13,27 +13,21 @@
 //                 trade-processor books it once); the same key with a
 //                 different order is 409 Conflict naming the fields that
 //                 differ, and nothing is queued.
-//   GET /health   checks the sessions and order-keys tables, the trade-orders
-//                 queue and that the database accepts TCP connections. 200
-//                 when all answer; 200 "degraded" when only the database does
-//                 not (orders are still accepted: they wait on the queue); 503
-//                 naming the table or queue when one of them fails.
 //
-// Environment: SESSIONS_TABLE, ORDER_KEYS_TABLE, TRADE_ORDERS_QUEUE_URL,
-// DB_ENDPOINT, DB_PORT (required); SESSION_TTL_SECONDS (default 86400),
-// ORDER_KEY_TTL_SECONDS (default 7776000, 90 days), HEALTH_CHECK_TIMEOUT_MS
-// (default 2000), LOG_LEVEL (optional).
+// GET /health is health-api's, a function of its own.
+//
+// Environment: SESSIONS_TABLE, ORDER_KEYS_TABLE, TRADE_ORDERS_QUEUE_URL
+// (required); SESSION_TTL_SECONDS (default 86400), ORDER_KEY_TTL_SECONDS
+// (default 7776000, 90 days), LOG_LEVEL (optional).
 
 import { createHash } from "node:crypto";
-import { connect } from "node:net";
 import {
-  DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { clientConfig, requireEnv } from "./lib/aws.mjs";
 import { createLogger } from "./lib/logger.mjs";
 import {
@@ -49,18 +43,13 @@ import {
 } from "./lib/orders.mjs";
 import { validateOrder } from "./order.mjs";
 
-const env = requireEnv(["SESSIONS_TABLE", "ORDER_KEYS_TABLE", "TRADE_ORDERS_QUEUE_URL", "DB_ENDPOINT", "DB_PORT"]);
-const DB_PORT = Number.parseInt(env.DB_PORT, 10);
-if (!Number.isInteger(DB_PORT) || DB_PORT < 1 || DB_PORT > 65535) {
-  throw new Error(`DB_PORT must be a TCP port (1-65535), not ${JSON.stringify(env.DB_PORT)}`);
-}
+const env = requireEnv(["SESSIONS_TABLE", "ORDER_KEYS_TABLE", "TRADE_ORDERS_QUEUE_URL"]);
 const SESSION_TTL_SECONDS = Number.parseInt(process.env.SESSION_TTL_SECONDS ?? "", 10) || 86400;
 // An order key outlives any redelivery of its message (SQS keeps one 14 days
 // at most); after it expires, a conflicting reuse is still refused by
 // trade-processor (its dead-letter queue), and a same-order retry is still
 // booked once.
 const ORDER_KEY_TTL_SECONDS = Number.parseInt(process.env.ORDER_KEY_TTL_SECONDS ?? "", 10) || 90 * 86400;
-const HEALTH_CHECK_TIMEOUT_MS = Number.parseInt(process.env.HEALTH_CHECK_TIMEOUT_MS ?? "", 10) || 2000;
 const FIFO = env.TRADE_ORDERS_QUEUE_URL.endsWith(".fifo");
 
 const dynamodb = new DynamoDBClient(clientConfig());
@@ -92,10 +81,6 @@ export const handler = async (event, context = {}) => {
     if (route === "/trades") {
       if (method === "POST") return await submitTrade(event, log);
       return respond(405, { message: "Method not allowed" }, { Allow: "POST" });
-    }
-    if (route === "/health") {
-      if (method === "GET") return await health(log);
-      return respond(405, { message: "Method not allowed" }, { Allow: "GET" });
     }
     return respond(404, { message: "Not found" });
   } catch (err) {
@@ -311,70 +296,4 @@ async function submitTrade(event, log) {
   }
 
   return respond(202, { tradeId, clientOrderId: order.clientOrderId, status: "accepted" });
-}
-
-/**
- * Whether the database accepts a TCP connection within the timeout: no
- * credentials (trade-api has none), only the path from the function to the
- * cluster (security group, subnets, the cluster being up).
- */
-function checkDatabaseReachable(abortSignal) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: env.DB_ENDPOINT, port: DB_PORT });
-    const done = (err) => {
-      abortSignal.removeEventListener("abort", onAbort);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve();
-    };
-    const onAbort = () => done(new Error(`no TCP connection to ${env.DB_ENDPOINT}:${DB_PORT} within the timeout`));
-    abortSignal.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => done());
-    socket.once("error", done);
-  });
-}
-
-async function checkTable(name, abortSignal) {
-  const out = await dynamodb.send(new DescribeTableCommand({ TableName: name }), { abortSignal });
-  const status = out.Table?.TableStatus;
-  if (status !== "ACTIVE" && status !== "UPDATING") throw new Error(`table status ${status}`);
-}
-
-// Without these, no order can be accepted: /health answers 503.
-const REQUIRED_CHECKS = {
-  sessionsTable: (abortSignal) => checkTable(env.SESSIONS_TABLE, abortSignal),
-  orderKeysTable: (abortSignal) => checkTable(env.ORDER_KEYS_TABLE, abortSignal),
-  tradeOrdersQueue: async (abortSignal) => {
-    await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: env.TRADE_ORDERS_QUEUE_URL, AttributeNames: ["QueueArn"] }),
-      { abortSignal },
-    );
-  },
-};
-// Without these, orders are still accepted (they wait on the queue until
-// trade-processor can write them): /health answers 200 "degraded".
-const DEGRADING_CHECKS = { database: checkDatabaseReachable };
-const FAILURE = { sessionsTable: "failed", orderKeysTable: "failed", tradeOrdersQueue: "failed", database: "unreachable" };
-
-async function health(log) {
-  const checks = { ...REQUIRED_CHECKS, ...DEGRADING_CHECKS };
-  const results = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      try {
-        await check(AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS));
-        return [name, "ok"];
-      } catch (err) {
-        log.warn("health check failed", { check: name, error: err });
-        return [name, FAILURE[name]];
-      }
-    }),
-  );
-  const notOk = results.filter(([, status]) => status !== "ok").map(([name]) => name);
-  const failed = notOk.filter((name) => name in REQUIRED_CHECKS);
-  const degraded = notOk.filter((name) => name in DEGRADING_CHECKS);
-  const status = failed.length ? "unavailable" : degraded.length ? "degraded" : "ok";
-  const body = { status, checks: Object.fromEntries(results) };
-  if (failed.length) body.failed = failed;
-  if (degraded.length) body.degraded = degraded;
-  return respond(failed.length ? 503 : 200, body);
 }

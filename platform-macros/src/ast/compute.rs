@@ -267,7 +267,7 @@ impl FunctionBody {
     }
 }
 
-/// `network NAME { cidr: region(..) | profile(PROFILE: region(..), ..), azs: 3, endpoints: [s3, ...], flow_logs: 365d | profile(..), key: KEY }`
+/// `network NAME { cidr: region(..) | profile(PROFILE: region(..), ..), azs: 3, endpoints: [s3, ...], flow_logs: 365d | profile(..), key: KEY, public: on | off }`
 #[derive(Default)]
 pub struct NetworkBody {
     /// One /16 per region, the same in every profile or one set per profile.
@@ -276,10 +276,12 @@ pub struct NetworkBody {
     pub endpoints: Option<List<Ident>>,
     pub flow_logs: Option<PerProfile<Days>>,
     pub key: Option<Ident>,
+    /// `public: on`: a public tier routed to an internet gateway; off by default.
+    pub public: Option<super::Toggle>,
 }
 
 impl NetworkBody {
-    const FIELDS: &[&str] = &["cidr", "azs", "endpoints", "flow_logs", "key"];
+    const FIELDS: &[&str] = &["cidr", "azs", "endpoints", "flow_logs", "key", "public"];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = NetworkBody::default();
@@ -291,6 +293,7 @@ impl NetworkBody {
                 "endpoints" => body.endpoints = Some(input.parse()?),
                 "flow_logs" => body.flow_logs = Some(input.parse()?),
                 "key" => body.key = Some(input.parse()?),
+                "public" => body.public = Some(input.parse()?),
                 other => unlisted(other),
             }
         }
@@ -474,7 +477,8 @@ impl DbUserBody {
 /// ```text
 /// api NAME {
 ///     stage: v1, throttle: RATE burst N | profile(..), logs: 365d | profile(..), key: KEY,
-///     routes: { METHOD "PATH" => FUNCTION { auth: none | iam, body: "SCHEMA.json" }, ... },
+///     routes: { METHOD "PATH" => FUNCTION { auth: none | iam, body: "SCHEMA.json", throttle: RATE burst N | profile(..) }, ... },
+///     waf: { rate: N | profile(..) },
 /// }
 /// ```
 #[derive(Default)]
@@ -484,6 +488,30 @@ pub struct ApiBody {
     pub logs: Option<PerProfile<Days>>,
     pub key: Option<Ident>,
     pub routes: Option<Routes>,
+    /// The web ACL in front of the stage; none without `waf:`.
+    pub waf: Option<WafDecl>,
+}
+
+/// `{ rate: 2000 | profile(..) }`: a WAFv2 web ACL with AWS's managed rule
+/// groups and a per-IP rate limit, requests per 5 minutes.
+pub struct WafDecl {
+    pub rate: Option<PerProfile<Count>>,
+}
+
+impl Parse for WafDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        braced!(content in input);
+        let mut waf = WafDecl { rate: None };
+        let mut fields = Fields::new(&content, "`waf`", &["rate"]);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "rate" => waf.rate = Some(content.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(waf)
+    }
 }
 
 /// `100 burst 200`: requests per second, and the burst above that rate.
@@ -529,6 +557,8 @@ pub struct RouteDecl {
     pub function: Ident,
     pub auth: Option<AuthValue>,
     pub body: Option<LitStr>,
+    /// The route's own method throttle, below the stage's.
+    pub throttle: Option<PerProfile<ThrottleValue>>,
 }
 
 /// `none | iam`.
@@ -554,7 +584,7 @@ impl Parse for AuthValue {
 }
 
 impl RouteDecl {
-    const FIELDS: &[&str] = &["auth", "body"];
+    const FIELDS: &[&str] = &["auth", "body", "throttle"];
 }
 
 impl Parse for RouteDecl {
@@ -568,6 +598,7 @@ impl Parse for RouteDecl {
             function: input.parse()?,
             auth: None,
             body: None,
+            throttle: None,
         };
         if input.peek(token::Brace) {
             let content;
@@ -578,6 +609,7 @@ impl Parse for RouteDecl {
                 match field.as_str() {
                     "auth" => route.auth = Some(content.parse()?),
                     "body" => route.body = Some(content.parse()?),
+                    "throttle" => route.throttle = Some(content.parse()?),
                     other => unlisted(other),
                 }
             }
@@ -587,7 +619,7 @@ impl Parse for RouteDecl {
 }
 
 impl ApiBody {
-    const FIELDS: &[&str] = &["stage", "throttle", "logs", "key", "routes"];
+    const FIELDS: &[&str] = &["stage", "throttle", "logs", "key", "routes", "waf"];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = ApiBody::default();
@@ -599,6 +631,7 @@ impl ApiBody {
                 "logs" => body.logs = Some(input.parse()?),
                 "key" => body.key = Some(input.parse()?),
                 "routes" => body.routes = Some(input.parse()?),
+                "waf" => body.waf = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

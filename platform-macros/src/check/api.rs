@@ -1,9 +1,11 @@
 //! API rules: routes are well formed, a health check requests a route that
-//! answers it, and body schemas are JSON files that exist.
+//! answers it, body schemas are JSON files that exist, production's apis
+//! have a web ACL with a rate limit WAF takes, and a route's own throttle
+//! stays within its stage's.
 
-use syn::LitStr;
+use syn::{Ident, LitStr};
 
-use crate::ast::{ApiBody, AuthValue, Body, ResourceBlock};
+use crate::ast::{ApiBody, AuthValue, Body, PerProfile, ResourceBlock, ThrottleValue};
 use crate::ctxt::Ctxt;
 use crate::json::{self, Json};
 use crate::model::Model;
@@ -21,6 +23,8 @@ pub fn check(model: &Model, cx: &Ctxt) {
             Body::Api(api) => {
                 check_routes(cx, resource, api);
                 check_body_schemas(model, cx, api);
+                check_waf(model, cx, resource, api);
+                check_throttles(model, cx, api);
             }
             Body::HealthCheck(_) => check_health_check_route(model, cx, resource),
             _ => {}
@@ -213,4 +217,116 @@ fn read_schema(model: &Model, body: &LitStr) -> Result<Json, String> {
         }
     }
     Ok(schema)
+}
+
+/// WAFv2's bounds on a rate-based rule's limit, requests per evaluation window.
+pub const WAF_RATE_LIMITS: std::ops::RangeInclusive<u32> = 10..=2_000_000_000;
+
+/// `api-waf`, `value-range`: an api deployed to production has a web ACL
+/// (`waf:`): its stage is on the internet, and without one every request,
+/// a flood from one address or a known exploit alike, reaches the
+/// functions and their reserved concurrency. The rate limit is one WAF
+/// takes: 10 to 2,000,000,000 requests per 5 minutes.
+fn check_waf(model: &Model, cx: &Ctxt, resource: &ResourceBlock, api: &ApiBody) {
+    let Some(waf) = &api.waf else {
+        if let Some(production) = super::accounts::production(model).first() {
+            cx.error(
+                Rule::ApiWaf,
+                &resource.name,
+                format!(
+                    "api `{}` has no web ACL, yet production (`{production}`) serves it on the internet, where a flood from one address or a known exploit reaches its functions; add `waf: {{ rate: 2000 }}` (requests per IP address per 5 minutes) for a rate limit and AWS's managed rules",
+                    resource.name
+                ),
+            );
+        }
+        return;
+    };
+    for rate in waf.rate.iter().flat_map(PerProfile::values) {
+        if !WAF_RATE_LIMITS.contains(&rate.value) {
+            cx.error(
+                Rule::ValueRange,
+                &rate.lit,
+                format!(
+                    "`rate: {}` is out of range: WAF's rate-based rules take 10 to 2000000000 requests per IP address per 5 minutes",
+                    rate.lit
+                ),
+            );
+        }
+    }
+}
+
+/// The value of `value` in `profile`, or `default` when it is not declared.
+fn in_profile<'a, T>(
+    value: Option<&'a PerProfile<T>>,
+    profile: &Ident,
+    default: Option<&'a T>,
+) -> Option<&'a T> {
+    match value {
+        None => default,
+        Some(PerProfile::Same(value)) => Some(value),
+        Some(PerProfile::ByProfile { values, .. }) => values
+            .iter()
+            .find(|(name, _)| name == profile)
+            .map(|(_, value)| value),
+    }
+}
+
+/// `value-range`, `api-throttle`: a throttle lets requests through (a rate
+/// and a burst above 0: API Gateway rejects every request at 0), and a
+/// route's own throttle is no higher than its api's in any profile (API
+/// Gateway's account limits, 10000 burst 5000, without `throttle:`): a
+/// route's throttle is there to keep one route from using up what the
+/// stage allows the others, and a method's limits above the stage's would
+/// let it.
+fn check_throttles(model: &Model, cx: &Ctxt, api: &ApiBody) {
+    let declared = api.throttle.iter().flat_map(PerProfile::values).chain(
+        api.routes()
+            .iter()
+            .flat_map(|route| route.throttle.iter().flat_map(PerProfile::values)),
+    );
+    for throttle in declared {
+        if throttle.rate.value <= 0.0 || throttle.burst.value == 0 {
+            cx.error(
+                Rule::ValueRange,
+                &throttle.rate.tokens,
+                format!(
+                    "`{} burst {}` lets no request through; API Gateway rejects every request at a rate or burst of 0, so use values above 0",
+                    throttle.rate.text, throttle.burst.lit
+                ),
+            );
+        }
+    }
+    let profiles = model
+        .platform()
+        .and_then(|p| p.profiles.as_ref())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for route in api.routes() {
+        for profile in profiles {
+            let Some(own) = in_profile(route.throttle.as_ref(), profile, None) else {
+                continue;
+            };
+            let (rate, burst) = match in_profile(api.throttle.as_ref(), profile, None) {
+                Some(ThrottleValue { rate, burst }) => (rate.value, burst.value),
+                None => (
+                    crate::model::defaults::API_THROTTLE_RATE,
+                    crate::model::defaults::API_THROTTLE_BURST,
+                ),
+            };
+            if own.rate.value > rate || own.burst.value > burst {
+                cx.error(
+                    Rule::ApiThrottle,
+                    &own.rate.tokens,
+                    format!(
+                        "route `{} {:?}` may take `{} burst {}` in `{profile}`, more than its api's `{rate} burst {burst}`; a route's own throttle lowers what it may use, so write at most `{rate} burst {burst}`",
+                        route.method,
+                        route.path.value(),
+                        own.rate.text,
+                        own.burst.lit,
+                    ),
+                );
+                break;
+            }
+        }
+    }
 }

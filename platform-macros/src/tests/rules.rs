@@ -161,7 +161,7 @@ fn reference_cycles_are_reported_once_with_their_path() {
         queue b { key: data, dead_letter: a after 3 }
         queue c { key: data, dead_letter: c after 3 }
         function f { code: "f", key: data, env: { API: trading.url }, grants: { trading: invoke } }
-        api trading { routes: { GET "/x" => f }, key: data }
+        api trading { waf: {}, routes: { GET "/x" => f }, key: data }
     }));
     assert_eq!(
         errors,
@@ -195,7 +195,7 @@ fn derived_role_names_must_not_collide() {
         function core_flow_logs { code: "f", key: data }
         function apigw_cloudwatch { code: "f", key: data }
         function ok { code: "f", key: data }
-        api trading { routes: { GET "/x" => ok }, key: data }
+        api trading { waf: {}, routes: { GET "/x" => ok }, key: data }
     }));
     assert_eq!(
         errors,
@@ -212,7 +212,7 @@ fn the_api_account_role_and_tenth_readers_count_against_name_limits() {
         platform demo { regions: [ap_southeast_1], suffix: max 32, profiles: [dev] }
         key data {}
         function ok { code: "f", key: data }
-        api t { routes: { GET "/x" => ok }, key: data }
+        api t { waf: {}, routes: { GET "/x" => ok }, key: data }
     });
     assert!(
         message.contains("the API Gateway account's CloudWatch role"),

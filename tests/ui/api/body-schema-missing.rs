@@ -9,6 +9,7 @@ platform_macros::platform! {
     function trade_api { code: "handlers/trade-api", key: data }
 
     api trading {
+        waf: {},
         key: data,
         routes: {
             POST "/trades" => trade_api { auth: iam, body: "schemas/no-such-schema.json" },

@@ -10,6 +10,7 @@ platform_macros::platform! {
     function trade_api { code: "handlers/trade-api", key: data }
     function trade_submit { code: "handlers/trade-submit", key: data }
     api trading {
+        waf: {},
         key: data,
         routes: {
             GET "/health" => trade_api,

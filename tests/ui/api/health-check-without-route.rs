@@ -11,6 +11,7 @@ platform_macros::platform! {
     function trade_api { code: "handlers/trade-api", key: data }
 
     api trading {
+        waf: {},
         key: data,
         routes: { GET "/status" => trade_api, POST "/trades" => trade_api { auth: iam } },
     }

@@ -15,6 +15,7 @@ platform_macros::platform! {
     }
 
     api trading {
+        waf: {},
         routes: { POST "/trades" => trade_api },
         key: data,
     }

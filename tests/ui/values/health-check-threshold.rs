@@ -8,7 +8,7 @@ platform_macros::platform! {
 
     key data {}
     function trade_api { code: "handlers/trade-api", key: data }
-    api trading { key: data, routes: { GET "/health" => trade_api } }
+    api trading { waf: {}, key: data, routes: { GET "/health" => trade_api } }
     health_check api_health { api: trading, path: "/health", threshold: 11 }
 }
 

@@ -8,7 +8,7 @@ platform_macros::platform! {
 
     key data {}
     function trade_api { code: "handlers/trade-api", key: data, timeout: 60s }
-    api trading { key: data, routes: { POST "/trades" => trade_api { auth: iam } } }
+    api trading { waf: {}, key: data, routes: { POST "/trades" => trade_api { auth: iam } } }
 }
 
 fn main() {}

@@ -75,7 +75,7 @@ fn the_real_template_reads_into_its_routes_auth_models_and_throttling() {
         .as_ref()
         .expect("POST /trades has a validator");
     assert!(validator.validate_body);
-    assert!(!validator.validate_parameters);
+    assert!(validator.validate_parameters);
     let model = &post.request_models["application/json"];
     assert_eq!(model.name, "PostTradesBody");
     assert_eq!(
@@ -86,16 +86,17 @@ fn the_real_template_reads_into_its_routes_auth_models_and_throttling() {
     let health = api.resources.iter().find(|r| r.path == "/health").unwrap();
     let get = &health.methods["GET"];
     assert_eq!(get.authorization, Authorization::None);
-    assert!(get.validator.is_none());
+    // Every method has the API's validator; /health has no body model.
+    assert_eq!(get.validator, post.validator);
     assert!(get.request_models.is_empty());
 
-    let function = physical["TradeApiFunction"].clone();
-    for method in [post, get] {
+    // Each route its own function: /health's is not trade-api.
+    for (method, function) in [(post, "TradeApiFunction"), (get, "HealthApiFunction")] {
         assert_eq!(
             method.integration,
             Integration::LambdaProxy {
-                function_logical_id: Some("TradeApiFunction".into()),
-                function: function.clone(),
+                function_logical_id: Some(function.into()),
+                function: physical[function].clone(),
                 timeout: Duration::from_secs(29),
             }
         );
@@ -111,7 +112,14 @@ fn the_real_template_reads_into_its_routes_auth_models_and_throttling() {
         burst: settings["ThrottlingBurstLimit"].as_u64().unwrap() as u32,
     };
     assert_eq!(stage.throttling.for_method("/trades", "POST"), expected);
-    assert_eq!(stage.throttling.for_method("/health", "GET"), expected);
+    // GET /health has a throttle of its own, from its own method settings.
+    assert_eq!(
+        stage.throttling.for_method("/health", "GET"),
+        Throttle {
+            rate_per_second: 10.0,
+            burst: 20,
+        }
+    );
 }
 
 #[test]

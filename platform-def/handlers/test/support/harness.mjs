@@ -426,14 +426,12 @@ export function processorEnv({ table, secretArn, database, busName, ...rest }) {
   };
 }
 
-/** The environment trade-api needs; its database check reaches the test server. */
+/** The environment trade-api needs. */
 export function tradeApiEnv({ table, orderKeysTable, queueUrl, ...rest }) {
   return {
     SESSIONS_TABLE: table,
     ORDER_KEYS_TABLE: orderKeysTable,
     TRADE_ORDERS_QUEUE_URL: queueUrl,
-    DB_ENDPOINT: process.env.PGHOST,
-    DB_PORT: process.env.PGPORT,
     ...rest,
   };
 }
