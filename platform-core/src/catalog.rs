@@ -412,7 +412,9 @@ pub static KINDS: &[KindInfo] = &[
         name_limit: NameLimit {
             what: "S3 bucket name",
             max_len: 63,
-            extra_len: 0,
+            // `-{account}`: bucket names are global, so they carry the
+            // account id (`naming::bucket_name`).
+            extra_len: 1 + crate::naming::ACCOUNT_ID_LEN,
         },
         stateful: true,
         iam_services: &["s3"],

@@ -461,19 +461,19 @@ fn name_charset_suggests_a_valid_name() {
 }
 
 #[test]
-fn name_length_counts_the_longest_region_and_suffix() {
-    // s3- + 40 + -us-east-1- + 12 = 66 > 63.
+fn name_length_counts_the_longest_region_suffix_and_account() {
+    // s3- + 28 + -us-east-1- + 12 + -123456789012 = 67 > 63.
     let message = error(platform(
-        quote!(bucket customer_trade_confirmation_archive_2024 { key: data }),
+        quote!(bucket customer_trade_confirmations { key: data }),
     ));
     assert_eq!(
         message,
-        "bucket name `customer_trade_confirmation_archive_2024` is too long: its S3 bucket name can reach 66 characters, over the 63 AWS allows (`s3-customer-trade-confirmation-archive-2024-us-east-1-xxxxxxxxxxxx`, with the longest declared region and `suffix: max 12`); shorten the name by 3 characters or lower `suffix: max` [name-length]"
+        "bucket name `customer_trade_confirmations` is too long: its S3 bucket name can reach 67 characters, over the 63 AWS allows (`s3-customer-trade-confirmations-us-east-1-xxxxxxxxxxxx-123456789012`, with the longest declared region and `suffix: max 12`); shorten the name by 4 characters or lower `suffix: max` [name-length]"
     );
-    // 37 characters fit exactly.
+    // 24 characters fit exactly.
     assert_eq!(
         errors(platform(
-            quote!(bucket customer_trade_confirmation_archive { key: data })
+            quote!(bucket customer_trade_confirm { key: data })
         )),
         Vec::<String>::new()
     );
@@ -484,11 +484,11 @@ fn name_length_uses_the_longest_declared_region() {
     let input = quote! {
         platform demo { regions: [us_east_1, ap_southeast_1], suffix: max 12, profiles: [dev] }
         key data {}
-        bucket customer_trade_confirmation_archiv { key: data }
+        bucket customer_trade_confirm { key: data }
     };
     let message = error(input);
     assert!(
-        message.contains("`s3-customer-trade-confirmation-archiv-ap-southeast-1-xxxxxxxxxxxx`"),
+        message.contains("`s3-customer-trade-confirm-ap-southeast-1-xxxxxxxxxxxx-123456789012`"),
         "{message}"
     );
 }

@@ -364,6 +364,10 @@ fn names<'a>(stacks: &'a [Covered], cfn_type: &'a str, property: &'a str) -> Vec
         .filter(|r| r.cfn_type == cfn_type)
         .filter_map(|r| match r.properties.get(property) {
             Some(Value::Str(name)) => Some(name.as_str()),
+            // A name with `${AWS::AccountId}` (a bucket's, when the
+            // definition names no account): the bootstrap stack is in the
+            // same account, so the same `Fn::Sub` text names the same thing.
+            Some(Value::Sub(name, vars)) if vars.is_empty() => Some(name.as_str()),
             _ => None,
         })
         .collect();

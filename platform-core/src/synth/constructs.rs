@@ -538,15 +538,9 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
         ]),
         None => Value::map([("SSEAlgorithm", Value::str("AES256"))]),
     };
-    let mut bucket = private_bucket(
-        cx.physical_name(Kind::Bucket.info().short_type, name)
-            .into(),
-        encryption,
-        spec.key.is_some(),
-        rules,
-    )
-    .prop("Tags", cx.tag_list())
-    .removal(RemovalPolicy::Delete);
+    let mut bucket = private_bucket(cx.bucket_name(name), encryption, spec.key.is_some(), rules)
+        .prop("Tags", cx.tag_list())
+        .removal(RemovalPolicy::Delete);
     if let Some(target) = &spec.access_logs {
         bucket = bucket
             .depends_on(&format!("{}Policy", cx.logical_id(target)))
@@ -603,7 +597,7 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
             .map(|b| {
                 Value::sub(format!(
                     "arn:${{AWS::Partition}}:s3:::{}",
-                    cx.physical_name(Kind::Bucket.info().short_type, b)
+                    cx.bucket_name_sub(b)
                 ))
             })
             .collect();

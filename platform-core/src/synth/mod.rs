@@ -412,6 +412,28 @@ impl<'a> Context<'a> {
         naming::physical_name(short_type, name, self.region, self.suffix.as_str())
     }
 
+    /// The physical name of bucket `name` as text for `Fn::Sub`:
+    /// [`naming::bucket_name`] with the account the profile deploys into,
+    /// or `${AWS::AccountId}` when the definition names none.
+    pub fn bucket_name_sub(&self, name: &str) -> String {
+        let account = self
+            .platform
+            .account(self.profile)
+            .unwrap_or_else(|| "${AWS::AccountId}".into());
+        naming::bucket_name(name, self.region, self.suffix.as_str(), &account)
+    }
+
+    /// The physical name of bucket `name` (see [`Self::bucket_name_sub`]):
+    /// a string when the account is known, an `Fn::Sub` otherwise.
+    pub fn bucket_name(&self, name: &str) -> Value {
+        let text = self.bucket_name_sub(name);
+        if text.contains("${") {
+            Value::sub(text)
+        } else {
+            Value::Str(text)
+        }
+    }
+
     /// The name `kind`'s resource `name` gives to what it creates beside
     /// itself (the catalog's [`crate::catalog::DERIVED_NAMES`]).
     pub fn derived_name(&self, kind: crate::catalog::Kind, name: &str) -> String {

@@ -1206,7 +1206,7 @@ fn buckets_log_access_to_an_sse_s3_bucket_that_admits_only_their_delivery() {
     assert_eq!(delivery["Principal"]["Service"], "logging.s3.amazonaws.com");
     assert_eq!(
         delivery["Condition"]["ArnLike"]["aws:SourceArn"],
-        json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::s3-audit-us-east-1-dev"}])
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::s3-audit-us-east-1-dev-${AWS::AccountId}"}])
     );
 }
 
