@@ -907,6 +907,13 @@ pub static DERIVED_NAMES: &[DerivedName] = &[
         purpose_suffix: "_monitoring",
         limit: ROLE_NAME_LIMIT,
     },
+    // The role S3 replicates an archived bucket (`archive:`) with.
+    DerivedName {
+        kind: Kind::Bucket,
+        short_type: ROLE_SHORT_TYPE,
+        purpose_suffix: "_replication",
+        limit: ROLE_NAME_LIMIT,
+    },
     // The resource policy letting EventBridge write to a log group.
     DerivedName {
         kind: Kind::LogGroup,

@@ -151,18 +151,25 @@ platform_macros::platform! {
     queue events_dlq { retention: 14d, key: data }
 
     bucket config { key: data, noncurrent: 30d, access_logs: access_logs }
+    // Trading records: every object is replicated to the account's
+    // write-once archive (Object Lock, COMPLIANCE mode), seven years in
+    // production (SEC 17a-4(f), FINRA 4511, PCI DSS 10.5), so the bucket
+    // itself may expire them once the archive holds them.
     bucket audit_log {
         key: audit,
-        expire: profile(dev: 30d, staging: 90d, prod: never),
+        expire: profile(dev: 30d, staging: 90d, prod: 365d),
         noncurrent: 90d,
         access_logs: access_logs,
+        archive: profile(dev: 30d, staging: 365d, prod: 2557d),
     }
     // S3 delivers server access logs only to buckets with S3-managed keys.
-    // A year in production (`log-retention-prod`).
+    // A year in production (`log-retention-prod`); who read and wrote the
+    // audit trail is audit evidence too, so they are archived with it.
     bucket access_logs {
         encryption: s3_managed,
         expire: profile(dev: 90d, staging: 90d, prod: 365d),
         noncurrent: 30d,
+        archive: profile(dev: 30d, staging: 365d, prod: 2557d),
     }
 
     topic alerts { key: data, display_name: "Trading platform alerts", email_subscription }

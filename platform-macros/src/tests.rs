@@ -1646,6 +1646,39 @@ fn policy_secure_values_are_accepted_and_expand_as_the_defaults() {
     assert_eq!(explicit, implicit);
 }
 
+// Archives in production.
+
+#[test]
+fn archive_retention_keeps_records_seven_years_in_production() {
+    let errors = all_errors(platform(quote! {
+        bucket short { key: data, archive: profile(dev: 30d, prod: 2556d) }
+        bucket same { key: data, archive: 365d }
+        bucket long { key: data, archive: profile(dev: 1d, prod: 2557d) }
+        bucket none { key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`archive: 2556d` keeps the records of bucket `short` 2556 days in production (`prod`); production archives keep records at least 2557 days, seven years (SEC 17a-4(f), FINRA 4511): write `archive: profile(.., prod: 2557d)` [archive-retention]",
+            "`archive: 365d` keeps the records of bucket `same` 365 days in production (`prod`); production archives keep records at least 2557 days, seven years (SEC 17a-4(f), FINRA 4511): write `archive: profile(.., prod: 2557d)` [archive-retention]",
+        ]
+    );
+    let output = expand::expand(platform(quote! {
+        bucket long { key: data, archive: profile(dev: 1d, prod: 2557d) }
+        bucket none { key: data }
+    }))
+    .unwrap()
+    .to_string();
+    assert!(
+        output.contains("from (\"prod\") , :: core :: option :: Option :: Some (2557u32))"),
+        "{output}"
+    );
+    assert!(
+        output.contains("archive_days : :: platform_core :: spec :: PerProfile :: Same (:: core :: option :: Option :: None)"),
+        "{output}"
+    );
+}
+
 // Log retention in production.
 
 #[test]

@@ -54,6 +54,16 @@ pub const ASSET_BUCKET_PARAMETER: &str = "AssetBucket";
 /// Where `tp bootstrap` records the asset bucket's name.
 pub const ASSET_BUCKET_SSM_NAME: &str = "/tp/bootstrap/asset-bucket";
 
+/// The template parameter with the ARN of the key the bootstrap's archive
+/// bucket encrypts with, resolved from SSM: replicas of archived buckets
+/// are encrypted with it.
+pub const ARCHIVE_KEY_PARAMETER: &str = "ArchiveKeyArn";
+/// Where `tp bootstrap` records the archive key's ARN.
+pub const ARCHIVE_KEY_SSM_NAME: &str = "/tp/bootstrap/archive-key-arn";
+/// The archive bucket of the account and region a stack is in
+/// ([`crate::accounts::archive_bucket_name`]), as `Fn::Sub` text.
+pub const ARCHIVE_BUCKET_NAME: &str = "tp-audit-archive-${AWS::AccountId}-${AWS::Region}";
+
 /// Which environment to synthesize: a validated suffix, a declared profile
 /// and declared regions.
 #[derive(Debug, Clone, PartialEq, Eq)]

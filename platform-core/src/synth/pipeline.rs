@@ -245,6 +245,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
                 // 10.7 keeps its logs that long.
                 expire_days: PerProfile::Same(Some(365)),
                 noncurrent_days: 30,
+                archive_days: PerProfile::Same(None),
             }),
         },
         Declared {
@@ -254,6 +255,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
                 access_logs: Some(n("logs")),
                 expire_days: PerProfile::Same(None),
                 noncurrent_days: 30,
+                archive_days: PerProfile::Same(None),
             }),
         },
         Declared {
@@ -272,6 +274,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
                 access_logs: Some(n("logs")),
                 expire_days: PerProfile::Same(None),
                 noncurrent_days: 30,
+                archive_days: PerProfile::Same(None),
             }),
         });
     }

@@ -84,6 +84,7 @@ pub(crate) fn sample() -> Platform {
                         ("prod".into(), None),
                     ]),
                     noncurrent_days: 90,
+                archive_days: PerProfile::Same(None),
                 }),
             ),
             r(
@@ -93,6 +94,7 @@ pub(crate) fn sample() -> Platform {
                     access_logs: None,
                     expire_days: PerProfile::Same(Some(90)),
                     noncurrent_days: 30,
+                archive_days: PerProfile::Same(None),
                 }),
             ),
             r(
