@@ -244,7 +244,7 @@ fn service_key_statement(sid: &str, service: &str) -> Statement {
 /// What the account's administrators may do with a key: manage it, never
 /// use it. These are the actions of AWS's default key policy's "key
 /// administrators" statement.
-const KEY_ADMINISTRATION: &[&str] = &[
+pub(crate) const KEY_ADMINISTRATION: &[&str] = &[
     "kms:CancelKeyDeletion",
     "kms:Create*",
     "kms:Delete*",
@@ -263,7 +263,7 @@ const KEY_ADMINISTRATION: &[&str] = &[
 
 /// The cryptographic use of a key: what its users are allowed, through
 /// the services that encrypt with it.
-const KEY_USE: &[&str] = &[
+pub(crate) const KEY_USE: &[&str] = &[
     "kms:Decrypt",
     "kms:DescribeKey",
     "kms:Encrypt",
