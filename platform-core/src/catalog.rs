@@ -183,6 +183,10 @@ const BUCKET_READ: &[&str] = &[
     "s3:GetObjectVersion",
     "s3:ListBucket",
 ];
+/// `append`: only `PutObject`, and only as a conditional write
+/// ([`ACCESS_CONDITIONS`]): the object must not exist yet.
+const BUCKET_APPEND: &[&str] = &["s3:PutObject"];
+const BUCKET_OBJECTS: &[&str] = &["{arn}/*"];
 const BUCKET_WRITE: &[&str] = &["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"];
 const BUCKET_READ_WRITE: &[&str] = &[
     "s3:AbortMultipartUpload",
@@ -399,6 +403,13 @@ pub static KINDS: &[KindInfo] = &[
                 summary: "put and delete objects",
                 actions: BUCKET_WRITE,
                 resources: BUCKET_ARNS,
+                key_actions: KMS_WRITE,
+            },
+            Access {
+                name: "append",
+                summary: "add new objects, never delete or overwrite one (write-once records)",
+                actions: BUCKET_APPEND,
+                resources: BUCKET_OBJECTS,
                 key_actions: KMS_WRITE,
             },
             Access {
@@ -926,6 +937,42 @@ pub static DERIVED_NAMES: &[DerivedName] = &[
         },
     },
 ];
+
+/// A condition an access level's statement always carries: what makes
+/// the level narrower than its actions alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessCondition {
+    pub kind: Kind,
+    /// The access level's name.
+    pub access: &'static str,
+    /// The IAM condition operator (`Null`, `StringEquals`).
+    pub operator: &'static str,
+    /// The condition key.
+    pub key: &'static str,
+    pub value: &'static str,
+}
+
+/// Access levels whose statements carry a condition.
+pub static ACCESS_CONDITIONS: &[AccessCondition] = &[
+    // A bucket's `append`: `PutObject` only with `If-None-Match: *` (S3
+    // conditional writes: the request fails with 412 when the key exists),
+    // so a record once written can be neither deleted nor overwritten by
+    // its writer. AWS's own form: the header must be present.
+    AccessCondition {
+        kind: Kind::Bucket,
+        access: "append",
+        operator: "Null",
+        key: "s3:if-none-match",
+        value: "false",
+    },
+];
+
+/// The condition `kind`'s access level `access` always carries, if any.
+pub fn access_condition(kind: Kind, access: &str) -> Option<&'static AccessCondition> {
+    ACCESS_CONDITIONS
+        .iter()
+        .find(|c| c.kind == kind && c.access == access)
+}
 
 /// The derived names of `kind`.
 pub fn derived_names(kind: Kind) -> impl Iterator<Item = &'static DerivedName> {

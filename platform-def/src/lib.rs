@@ -325,7 +325,7 @@ platform_macros::platform! {
         concurrency: profile(dev: 2, staging: 5, prod: 20),
         dead_letter: events_dlq,
         env: { AUDIT_BUCKET: audit_log.name },
-        grants: { audit_log: write },
+        grants: { audit_log: append },
     }
 
     // Invoked synchronously by `health_monitor`: `GET {API_URL}/health`.
