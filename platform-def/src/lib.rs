@@ -150,7 +150,14 @@ platform_macros::platform! {
     // Events a rule target or an asynchronously invoked function could not take.
     queue events_dlq { retention: 14d, key: data }
 
-    bucket config { key: data, noncurrent: 30d, access_logs: access_logs }
+    // What the platform ran with is a record too (change management):
+    // every configuration version is archived write-once.
+    bucket config {
+        key: data,
+        noncurrent: 30d,
+        access_logs: access_logs,
+        archive: profile(dev: 30d, staging: 365d, prod: 2557d),
+    }
     // Trading records: every object is replicated to the account's
     // write-once archive (Object Lock, COMPLIANCE mode), seven years in
     // production (SEC 17a-4(f), FINRA 4511, PCI DSS 10.5), so the bucket

@@ -91,9 +91,25 @@ pub fn archive_days(platform: &Platform, opts: &BootstrapOptions) -> Option<u32>
     } else {
         opts.suffixes.iter().map(|(_, p)| p.as_str()).collect()
     };
+    let pipeline = pipeline_here(platform, opts).then_some(pipeline::PIPELINE_ARCHIVE_DAYS);
     archived_buckets(platform)
         .flat_map(|(_, spec)| profiles.iter().filter_map(|p| spec.archive_days.get(p)))
+        .chain(pipeline)
         .max()
+}
+
+/// Whether the pipeline's stack is deployed into this account and region.
+fn pipeline_here(platform: &Platform, opts: &BootstrapOptions) -> bool {
+    match (&platform.pipeline, &opts.pipeline_suffix) {
+        (Some(p), Some(_)) => {
+            let account = match &p.account {
+                Some(account) => *account == opts.account,
+                None => platform.accounts.is_none(),
+            };
+            account && p.region == opts.region
+        }
+        _ => false,
+    }
 }
 
 fn archived_buckets(platform: &Platform) -> impl Iterator<Item = (&str, &crate::spec::BucketSpec)> {
@@ -302,23 +318,31 @@ fn replication_roles(platform: &Platform, opts: &BootstrapOptions) -> Vec<Value>
     let derived = crate::catalog::derived_names(crate::catalog::Kind::Bucket)
         .next()
         .expect("a bucket's replication role");
+    let role = |name: &str, suffix: &str| {
+        crate::naming::physical_name(
+            derived.short_type,
+            &format!("{name}{}", derived.purpose_suffix),
+            &opts.region,
+            suffix,
+        )
+    };
     let mut roles: Vec<String> = opts
         .suffixes
         .iter()
         .flat_map(|(suffix, profile)| {
             archived_buckets(platform)
                 .filter(|(_, spec)| spec.archive_days.get(profile).is_some())
-                .map(|(name, _)| {
-                    crate::naming::physical_name(
-                        derived.short_type,
-                        &format!("{name}{}", derived.purpose_suffix),
-                        &opts.region,
-                        suffix,
-                    )
-                })
+                .map(|(name, _)| role(name, suffix))
                 .collect::<Vec<_>>()
         })
         .collect();
+    if let (true, Some(p), Some(suffix)) = (
+        pipeline_here(platform, opts),
+        &platform.pipeline,
+        &opts.pipeline_suffix,
+    ) {
+        roles.push(role(&pipeline::logs_bucket(p), suffix));
+    }
     roles.sort_unstable();
     roles.dedup();
     roles
@@ -589,6 +613,16 @@ fn asset_bucket() -> Resource {
     let mut ids = super::compliance_rule("S3BucketLoggingEnabled", super::HIPAA_NIST_PCI);
     ids.push("AwsSolutions-S1".into());
     super::nag_suppress(&mut bucket, ids, ASSET_BUCKET_UNLOGGED);
+    super::nag_suppress(
+        &mut bucket,
+        super::compliance_rule("S3BucketReplicationEnabled", super::HIPAA_NIST_PCI),
+        "Holds only content-addressed deploy artifacts that tp deploy builds from the repository and uploads again whenever one is missing; no record lives only here",
+    );
+    super::nag_suppress(
+        &mut bucket,
+        super::compliance_rule("S3DefaultEncryptionKMS", super::HIPAA_NIST_PCI),
+        "Holds only deploy artifacts built from the repository (function code, templates), no data and no secrets (those are in Secrets Manager and encrypted with the platform's keys); SSE-S3 lets CloudFormation and Lambda read them without a key grant to every service and role that deploys",
+    );
     bucket
 }
 
@@ -1071,7 +1105,10 @@ mod tests {
     #[test]
     fn the_archive_locks_records_in_compliance_mode_for_the_longest_retention_deployed_here() {
         let platform = super::super::tests::sample();
-        let t = json(&platform, &dev_account());
+        // Without the pipeline, which archives its access logs seven years.
+        let mut dev = dev_account();
+        dev.pipeline_suffix = None;
+        let t = json(&platform, &dev);
         let r = &t["Resources"];
         let bucket = &r["ArchiveBucket"];
         assert_eq!(bucket["DeletionPolicy"], "Retain");
@@ -1115,8 +1152,24 @@ mod tests {
         ] {
             assert!(deletes["Action"].to_string().contains(action), "{deletes}");
         }
+        // With the pipeline here, its logs' role may write too, for seven years.
+        let t = json(&platform, &dev_account());
+        let writers = statement(
+            &t["Resources"]["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"],
+            "DenyWritesButReplication",
+        )["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+            .to_string();
+        assert!(
+            writers.contains("role/role-release-logs-replication-us-east-1-cicd"),
+            "{writers}"
+        );
+        assert_eq!(
+            t["Resources"]["ArchiveBucket"]["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+                ["Days"],
+            2557
+        );
         // With prod deployed here too, the longest: seven years.
-        let mut both = dev_account();
+        let mut both = dev;
         both.suffixes.push(("live".into(), "prod".into()));
         let t = json(&platform, &both);
         assert_eq!(

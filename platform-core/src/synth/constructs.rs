@@ -722,6 +722,18 @@ fn archive_replication(
             ])]),
         )
         .prop("Tags", cx.tag_list());
+    let mut role = role;
+    let nag = |arn: &str| {
+        format!(
+            "AwsSolutions-IAM5[Resource::{}/*]",
+            arn.replace("${", "<").replace('}', ">")
+        )
+    };
+    super::nag_suppress(
+        &mut role,
+        [nag(&source), nag(&archive)],
+        "Replication reads the versions of every object of this one bucket and writes their replicas into the account's archive: object-level actions on the objects of exactly these two buckets, which object ARNs can only name with a wildcard key",
+    );
     cx.add(&role_id, role)?;
     let mut rule = vec![
         ("Id", Value::str("archive")),
