@@ -224,7 +224,10 @@
 //! the account; in production that is at least 2557 days, seven years
 //! (SEC 17a-4(f), FINRA 4511: six; `archive-retention`). Deleting an
 //! object in the bucket never reaches the archive (delete markers are not
-//! replicated), so the bucket's own `expire:` may stay short.
+//! replicated), so the bucket's own `expire:` may stay short. Its writers
+//! are granted `append` (`s3:PutObject` only as a conditional write with
+//! `If-None-Match: *`: no delete, no overwrite), never `write` or
+//! `read_write` (`archive-append`).
 //!
 //! ```
 //! # platform_macros::platform! {

@@ -1679,6 +1679,22 @@ fn archive_retention_keeps_records_seven_years_in_production() {
     );
 }
 
+#[test]
+fn archive_append_writers_of_an_archived_bucket_only_append() {
+    let errors = all_errors(platform(quote! {
+        bucket records { key: data, archive: profile(dev: 30d, prod: 2557d) }
+        bucket scratch { key: data }
+        function w { code: "w", key: data, grants: { records: [read, write], scratch: write } }
+        function a { code: "a", key: data, grants: { records: [read, append] } }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "function `w` may delete and overwrite the records of `records`, which is archived; grant `records: append` (add objects with If-None-Match: *, never delete or overwrite), with `read` too if it reads them [archive-append]"
+        ]
+    );
+}
+
 // Log retention in production.
 
 #[test]

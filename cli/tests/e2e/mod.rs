@@ -8,6 +8,7 @@
 mod acceptance;
 mod accounts;
 mod after_deploy;
+mod archive;
 mod artifact;
 mod faults;
 mod flow;
@@ -178,6 +179,13 @@ impl Moto {
     /// Sends one message to queue `name`.
     pub fn send(&self, queue: &str) {
         self.python(&["send", queue]);
+    }
+
+    /// `bucket`'s replication and Object Lock configurations (`replication`,
+    /// `object_lock`; null when it has none).
+    pub fn s3_protection(&self, bucket: &str) -> Value {
+        let out = self.python(&["s3-protection", bucket]);
+        serde_json::from_slice(&out.stdout).expect("s3-protection JSON")
     }
 
     pub fn put_versions(&self, bucket: &str, key: &str) {

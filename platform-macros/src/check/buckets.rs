@@ -11,6 +11,43 @@ pub fn check(model: &Model, cx: &Ctxt) {
     check_access_log_targets(model, cx);
     check_s3_managed_receives_logs(model, cx);
     check_archive_retention(model, cx);
+    check_archive_writers(model, cx);
+}
+
+/// `archive-append`: a function writes an archived bucket's records with
+/// `append` (conditional writes only), never `write` or `read_write`, which
+/// may delete or overwrite a record before the archive holds it.
+fn check_archive_writers(model: &Model, cx: &Ctxt) {
+    let archived = |name: &syn::Ident| {
+        matches!(
+            model.resource(name).map(|r| &r.body),
+            Some(Body::Bucket(b)) if b.archive.is_some()
+        )
+    };
+    for resource in &model.resources {
+        let Body::Function(function) = &resource.body else {
+            continue;
+        };
+        for (target, levels) in &function.grants {
+            if !archived(target) {
+                continue;
+            }
+            for level in levels
+                .0
+                .iter()
+                .filter(|l| *l == "write" || *l == "read_write")
+            {
+                cx.error(
+                    Rule::ArchiveAppend,
+                    level,
+                    format!(
+                        "function `{}` may delete and overwrite the records of `{target}`, which is archived; grant `{target}: append` (add objects with If-None-Match: *, never delete or overwrite), with `read` too if it reads them",
+                        resource.name
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// The least archive retention in production, in days: seven years.
