@@ -2,12 +2,23 @@
 //! in COMPLIANCE mode, a deploy points the archived buckets' replication at
 //! it, and it outlives `tp destroy`.
 
+use super::proxy::{Fault, Proxy};
 use super::*;
 
 #[test]
 fn the_audit_bucket_replicates_to_a_compliance_locked_archive_that_outlives_destroy() {
     let moto = Moto::start("archive");
-    let endpoint = moto.endpoint();
+    // moto cannot run functions: the proxy answers the deploy's migration.
+    let proxy = Proxy::start(moto.port);
+    proxy.add(
+        "Lambda:Invoke:lambda-migrate-us-east-1-e2e",
+        Fault::RespondJson {
+            body: r#"{"applied":[],"schemaVersion":2}"#.into(),
+            headers: Vec::new(),
+        },
+        usize::MAX,
+    );
+    let endpoint = proxy.endpoint();
     let dir = scratch("archive");
 
     let run = tp_run(&endpoint, &dir, &["bootstrap", "--region", REGION]);

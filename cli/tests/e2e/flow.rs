@@ -266,7 +266,15 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         ["tp-bootstrap", "tp-bootstrap-access"],
         "{inventory:#}"
     );
-    assert_eq!(names(&inventory, "buckets"), [bucket], "{inventory:#}");
+    // The bootstrap's buckets remain: the assets and the write-once archive.
+    assert_eq!(
+        names(&inventory, "buckets"),
+        [
+            bucket.to_owned(),
+            platform_core::accounts::archive_bucket_name(DEV_ACCOUNT, REGION)
+        ],
+        "{inventory:#}"
+    );
     for key in [
         "tables",
         "queues",

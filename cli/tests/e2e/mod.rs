@@ -367,7 +367,9 @@ pub fn deploy_dev_template_into(
     suffix: &str,
 ) {
     let mut platform = platform_def::platform();
-    platform.accounts = None;
+    // Every profile in `account`: the dev template as it would be there,
+    // its bucket names ending with that account as the other profile's do.
+    platform.accounts = Some(platform_core::spec::PerProfile::Same(account.to_owned()));
     let deployment =
         platform_core::synth::Deployment::new(&platform, suffix, Some("dev"), &[REGION.to_owned()])
             .expect("deployment");
