@@ -204,6 +204,9 @@ impl From<u32> for Value {
 pub enum RemovalPolicy {
     Delete,
     Retain,
+    /// Retained when the stack is deleted, deleted when the stack's
+    /// creation rolls back (a `DeletionPolicy` only).
+    RetainExceptOnCreate,
     Snapshot,
 }
 
@@ -212,6 +215,7 @@ impl RemovalPolicy {
         match self {
             RemovalPolicy::Delete => "Delete",
             RemovalPolicy::Retain => "Retain",
+            RemovalPolicy::RetainExceptOnCreate => "RetainExceptOnCreate",
             RemovalPolicy::Snapshot => "Snapshot",
         }
     }

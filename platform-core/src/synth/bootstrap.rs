@@ -193,7 +193,7 @@ fn archive(platform: &Platform, opts: &BootstrapOptions, days: u32) -> Vec<(Stri
         .prop("KeyUsage", "ENCRYPT_DECRYPT")
         .prop("PendingWindowInDays", 30)
         .prop("KeyPolicy", iam::document(&statements))
-        .removal(crate::template::RemovalPolicy::Retain);
+        .outlives_the_stack();
     let alias = Resource::new("AWS::KMS::Alias")
         .prop("AliasName", "alias/tp-audit-archive")
         .prop("TargetKeyId", Value::reference(ARCHIVE_KEY));
@@ -238,7 +238,7 @@ fn archive(platform: &Platform, opts: &BootstrapOptions, days: u32) -> Vec<(Stri
             ),
         ]),
     )
-    .removal(crate::template::RemovalPolicy::Retain);
+    .outlives_the_stack();
     super::checkov_skip(&mut bucket, &[("CKV_AWS_18", ARCHIVE_UNLOGGED)]);
     let mut ids = super::compliance_rule("S3BucketLoggingEnabled", super::HIPAA_NIST_PCI);
     ids.push("AwsSolutions-S1".into());
@@ -293,7 +293,7 @@ fn archive(platform: &Platform, opts: &BootstrapOptions, days: u32) -> Vec<(Stri
                 },
             ]),
         )
-        .removal(crate::template::RemovalPolicy::Retain);
+        .outlives_the_stack();
     let parameter = Resource::new("AWS::SSM::Parameter")
         .prop("Name", super::ARCHIVE_KEY_SSM_NAME)
         .prop("Type", "String")
@@ -309,6 +309,23 @@ fn archive(platform: &Platform, opts: &BootstrapOptions, days: u32) -> Vec<(Stri
         ("ArchiveBucketPolicy".into(), policy),
         ("ArchiveKeyParameter".into(), parameter),
     ]
+}
+
+/// What outlives every environment and the bootstrap stack itself.
+trait OutlivesTheStack {
+    fn outlives_the_stack(self) -> Self;
+}
+
+impl OutlivesTheStack for Resource {
+    /// Retained when the stack is deleted or the resource replaced, but
+    /// deleted when the stack's creation rolls back: what a failed first
+    /// bootstrap created is empty, and leaving it would block the next
+    /// attempt with a name already taken (`RetainExceptOnCreate`).
+    fn outlives_the_stack(self) -> Self {
+        let mut r = self.removal(crate::template::RemovalPolicy::Retain);
+        r.deletion_policy = Some(crate::template::RemovalPolicy::RetainExceptOnCreate);
+        r
+    }
 }
 
 /// The ARNs of the replication roles of the archived buckets of every
@@ -1111,8 +1128,9 @@ mod tests {
         let t = json(&platform, &dev);
         let r = &t["Resources"];
         let bucket = &r["ArchiveBucket"];
-        assert_eq!(bucket["DeletionPolicy"], "Retain");
-        assert_eq!(r["ArchiveKey"]["DeletionPolicy"], "Retain");
+        assert_eq!(bucket["DeletionPolicy"], "RetainExceptOnCreate");
+        assert_eq!(bucket["UpdateReplacePolicy"], "Retain");
+        assert_eq!(r["ArchiveKey"]["DeletionPolicy"], "RetainExceptOnCreate");
         let p = &bucket["Properties"];
         assert_eq!(
             p["BucketName"],
