@@ -36,7 +36,10 @@ Patches (moto 5.2.5):
   outputs, which moto computes only in CreateStack and UpdateStack, are
   computed after the change set is applied.
 - AWS::S3::Bucket: moto ignores VersioningConfiguration, so every bucket
-  would be unversioned. It is applied after the bucket is created.
+  would be unversioned. It is applied after the bucket is created. So are
+  ObjectLockEnabled/ObjectLockConfiguration (the default retention) and
+  ReplicationConfiguration, which moto also ignores, through the same calls
+  S3's API answers (PutObjectLockConfiguration, PutBucketReplication).
 - Stack updates: for a type whose update moto does not model, moto drops
   the resource from the stack, and every later Fn::GetAtt on it fails. Such
   a resource is kept as it was (its properties are not updated).
@@ -1380,6 +1383,26 @@ def _create_bucket_with_versioning(cls, resource_name, cloudformation_json, acco
     if status:
         backend = s3_models.s3_backends[account_id][get_partition(region_name)]
         backend.put_bucket_versioning(bucket.name, status)
+    properties = cloudformation_json.get("Properties") or {}
+    backend = s3_models.s3_backends[account_id][get_partition(region_name)]
+    lock = properties.get("ObjectLockConfiguration") or {}
+    if properties.get("ObjectLockEnabled") in (True, "true") or lock.get("ObjectLockEnabled") == "Enabled":
+        retention = (lock.get("Rule") or {}).get("DefaultRetention") or {}
+        backend.put_object_lock_configuration(
+            bucket.name, True, retention.get("Mode"), retention.get("Days"), retention.get("Years")
+        )
+    replication = properties.get("ReplicationConfiguration")
+    if replication:
+        rules = [
+            {
+                "ID": rule.get("Id") or f"rule{i}",
+                "Priority": rule.get("Priority", 1),
+                "Status": rule["Status"],
+                "Destination": rule["Destination"],
+            }
+            for i, rule in enumerate(replication.get("Rules") or [])
+        ]
+        backend.put_bucket_replication(bucket.name, {"Role": replication["Role"], "Rule": rules})
     return bucket
 
 

@@ -161,7 +161,7 @@ mod tests {
             }},
             {"Type": "Resource", "ResourceChange": {
                 "Action": "Remove", "LogicalResourceId": "ConfigBucket",
-                "PhysicalResourceId": "s3-config-us-east-1-dev", "ResourceType": "AWS::S3::Bucket"
+                "PhysicalResourceId": "s3-config-us-east-1-dev-111111111111", "ResourceType": "AWS::S3::Bucket"
             }},
             {"Type": "HookInvocation"}
         ])

@@ -72,6 +72,13 @@ pub const RETAINED_DATA_KEY_ALIAS: &str = "alias/tp-retained-data";
 /// which platform templates read as an SSM-typed template parameter.
 pub const RETAINED_DATA_KEY_SSM_NAME: &str = "/tp/bootstrap/retained-data-key-arn";
 
+/// The write-once archive `tp bootstrap` creates in each account and
+/// region: `tp-audit-archive-{account}-{region}`, an Object Lock bucket in
+/// COMPLIANCE mode that the archived buckets (`archive:`) replicate to.
+pub fn archive_bucket_name(account: &str, region: &str) -> String {
+    format!("tp-audit-archive-{account}-{region}")
+}
+
 /// `arn:aws:iam::{account}:role/{name}`.
 pub fn role_arn(account: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:role/{name}")

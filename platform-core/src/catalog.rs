@@ -186,6 +186,10 @@ const BUCKET_READ: &[&str] = &[
     "s3:GetObjectVersion",
     "s3:ListBucket",
 ];
+/// `append`: only `PutObject`, and only as a conditional write
+/// ([`ACCESS_CONDITIONS`]): the object must not exist yet.
+const BUCKET_APPEND: &[&str] = &["s3:PutObject"];
+const BUCKET_OBJECTS: &[&str] = &["{arn}/*"];
 const BUCKET_WRITE: &[&str] = &["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"];
 const BUCKET_READ_WRITE: &[&str] = &[
     "s3:AbortMultipartUpload",
@@ -412,6 +416,13 @@ pub static KINDS: &[KindInfo] = &[
                 key_actions: KMS_WRITE,
             },
             Access {
+                name: "append",
+                summary: "add new objects, never delete or overwrite one (write-once records)",
+                actions: BUCKET_APPEND,
+                resources: BUCKET_OBJECTS,
+                key_actions: KMS_WRITE,
+            },
+            Access {
                 name: "read_write",
                 summary: "read and write objects",
                 actions: BUCKET_READ_WRITE,
@@ -422,7 +433,9 @@ pub static KINDS: &[KindInfo] = &[
         name_limit: NameLimit {
             what: "S3 bucket name",
             max_len: 63,
-            extra_len: 0,
+            // `-{account}`: bucket names are global, so they carry the
+            // account id (`naming::bucket_name`).
+            extra_len: 1 + crate::naming::ACCOUNT_ID_LEN,
         },
         stateful: true,
         iam_services: &["s3"],
@@ -960,6 +973,13 @@ pub static DERIVED_NAMES: &[DerivedName] = &[
             extra_len: 0,
         },
     },
+    // The role S3 replicates an archived bucket (`archive:`) with.
+    DerivedName {
+        kind: Kind::Bucket,
+        short_type: ROLE_SHORT_TYPE,
+        purpose_suffix: "_replication",
+        limit: ROLE_NAME_LIMIT,
+    },
     // The resource policy letting EventBridge write to a log group.
     DerivedName {
         kind: Kind::LogGroup,
@@ -972,6 +992,42 @@ pub static DERIVED_NAMES: &[DerivedName] = &[
         },
     },
 ];
+
+/// A condition an access level's statement always carries: what makes
+/// the level narrower than its actions alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessCondition {
+    pub kind: Kind,
+    /// The access level's name.
+    pub access: &'static str,
+    /// The IAM condition operator (`Null`, `StringEquals`).
+    pub operator: &'static str,
+    /// The condition key.
+    pub key: &'static str,
+    pub value: &'static str,
+}
+
+/// Access levels whose statements carry a condition.
+pub static ACCESS_CONDITIONS: &[AccessCondition] = &[
+    // A bucket's `append`: `PutObject` only with `If-None-Match: *` (S3
+    // conditional writes: the request fails with 412 when the key exists),
+    // so a record once written can be neither deleted nor overwritten by
+    // its writer. AWS's own form: the header must be present.
+    AccessCondition {
+        kind: Kind::Bucket,
+        access: "append",
+        operator: "Null",
+        key: "s3:if-none-match",
+        value: "false",
+    },
+];
+
+/// The condition `kind`'s access level `access` always carries, if any.
+pub fn access_condition(kind: Kind, access: &str) -> Option<&'static AccessCondition> {
+    ACCESS_CONDITIONS
+        .iter()
+        .find(|c| c.kind == kind && c.access == access)
+}
 
 /// The derived names of `kind`.
 pub fn derived_names(kind: Kind) -> impl Iterator<Item = &'static DerivedName> {

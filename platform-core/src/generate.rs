@@ -105,6 +105,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
                 access_logs: None,
                 expire_days: PerProfile::Same(Some(90)),
                 noncurrent_days: 30,
+                archive_days: PerProfile::Same(None),
             }),
         ),
         r(

@@ -7,11 +7,15 @@
 //! | key       | `kms`    | `alias/kms-data-us-east-1-dev` (alias)   |
 //! | table     | `ddb`    | `ddb-sessions-us-east-1-dev`             |
 //! | queue     | `sqs`    | `sqs-trade-orders-us-east-1-dev`         |
-//! | bucket    | `s3`     | `s3-audit-log-us-east-1-dev`             |
+//! | bucket    | `s3`     | `s3-audit-log-us-east-1-dev-111111111111`|
 //! | topic     | `sns`    | `sns-alerts-us-east-1-dev`               |
 //! | function  | `lambda` | `lambda-trade-api-us-east-1-dev`         |
 //! | its role  | `role`   | `role-trade-api-us-east-1-dev`           |
 //! | parameter | (path)   | `/trading/dev/us-east-1/sessions-table`  |
+//!
+//! Bucket names are global across every AWS account, so they end with the
+//! account id too ([`bucket_name`]): nobody else can create
+//! `s3-config-us-east-1-dev-111111111111` before the platform does.
 //!
 //! SSM parameter names are hierarchical paths, so that a function can read
 //! all of one deployment's parameters by path; they still carry the suffix
@@ -278,6 +282,24 @@ pub fn physical_name(short_type: &str, name: &str, region: &str, suffix: &str) -
     format!("{short_type}-{}-{region}-{suffix}", purpose(name))
 }
 
+/// The length of an AWS account id, which ends every bucket name.
+pub const ACCOUNT_ID_LEN: usize = 12;
+
+/// `s3-{purpose}-{region}-{suffix}-{account}`: S3 bucket names are global
+/// across all of AWS, and only the account id keeps another account from
+/// taking a platform's bucket name first.
+pub fn bucket_name(name: &str, region: &str, suffix: &str, account: &str) -> String {
+    format!(
+        "{}-{account}",
+        physical_name(
+            crate::catalog::Kind::Bucket.info().short_type,
+            name,
+            region,
+            suffix
+        )
+    )
+}
+
 /// The SSM parameter path `/{platform}/{suffix}/{region}/{purpose}`.
 pub fn parameter_path(platform: &str, name: &str, region: &str, suffix: &str) -> String {
     format!("/{}/{suffix}/{region}/{}", purpose(platform), purpose(name))
@@ -332,6 +354,16 @@ mod tests {
         assert_eq!(check_purpose("a_"), Err(PurposeError::TrailingUnderscore));
         assert_eq!(purpose("trade_orders"), "trade-orders");
         assert_eq!(pascal_case("trade_orders_dlq"), "TradeOrdersDlq");
+    }
+
+    #[test]
+    fn bucket_names_end_with_the_account_id() {
+        let name = bucket_name("config", "us-east-1", "dev", "111111111111");
+        assert_eq!(name, "s3-config-us-east-1-dev-111111111111");
+        assert_eq!(
+            name.len(),
+            physical_name("s3", "config", "us-east-1", "dev").len() + 1 + ACCOUNT_ID_LEN
+        );
     }
 
     #[test]

@@ -362,6 +362,11 @@ pub struct BucketSpec {
     pub expire_days: PerProfile<Option<u32>>,
     /// Days after which noncurrent versions are removed.
     pub noncurrent_days: u32,
+    /// `archive: 2557d | profile(..)`: every object written is replicated
+    /// to the account's write-once archive (`tp bootstrap`'s Object Lock
+    /// bucket in COMPLIANCE mode), which keeps it at least this many days;
+    /// `None`: not archived in that profile.
+    pub archive_days: PerProfile<Option<u32>>,
 }
 
 /// `topic alerts { key: data }`.

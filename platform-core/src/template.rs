@@ -204,10 +204,10 @@ impl From<u32> for Value {
 pub enum RemovalPolicy {
     Delete,
     Retain,
-    Snapshot,
     /// Retained when the stack is deleted, deleted when the stack's
     /// creation rolls back (a `DeletionPolicy` only).
     RetainExceptOnCreate,
+    Snapshot,
 }
 
 impl RemovalPolicy {
@@ -215,8 +215,8 @@ impl RemovalPolicy {
         match self {
             RemovalPolicy::Delete => "Delete",
             RemovalPolicy::Retain => "Retain",
-            RemovalPolicy::Snapshot => "Snapshot",
             RemovalPolicy::RetainExceptOnCreate => "RetainExceptOnCreate",
+            RemovalPolicy::Snapshot => "Snapshot",
         }
     }
 }

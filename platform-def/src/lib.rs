@@ -175,19 +175,33 @@ platform_macros::platform! {
     // Events a rule target or an asynchronously invoked function could not take.
     queue events_dlq { retention: 14d, key: data }
 
-    bucket config { key: data, noncurrent: 30d, access_logs: access_logs }
+    // What the platform ran with is a record too (change management):
+    // every configuration version is archived write-once.
+    bucket config {
+        key: data,
+        noncurrent: 30d,
+        access_logs: access_logs,
+        archive: profile(dev: 30d, staging: 365d, prod: 2557d),
+    }
+    // Trading records: every object is replicated to the account's
+    // write-once archive (Object Lock, COMPLIANCE mode), seven years in
+    // production (SEC 17a-4(f), FINRA 4511, PCI DSS 10.5), so the bucket
+    // itself may expire them once the archive holds them.
     bucket audit_log {
         key: audit,
-        expire: profile(dev: 30d, staging: 90d, prod: never),
+        expire: profile(dev: 30d, staging: 90d, prod: 365d),
         noncurrent: 90d,
         access_logs: access_logs,
+        archive: profile(dev: 30d, staging: 365d, prod: 2557d),
     }
     // S3 delivers server access logs only to buckets with S3-managed keys.
-    // A year in production (`log-retention-prod`).
+    // A year in production (`log-retention-prod`); who read and wrote the
+    // audit trail is audit evidence too, so they are archived with it.
     bucket access_logs {
         encryption: s3_managed,
         expire: profile(dev: 90d, staging: 90d, prod: 365d),
         noncurrent: 30d,
+        archive: profile(dev: 30d, staging: 365d, prod: 2557d),
     }
 
     topic alerts { key: data, display_name: "Trading platform alerts", email_subscription }
@@ -420,7 +434,7 @@ platform_macros::platform! {
         concurrency: profile(dev: 2, staging: 5, prod: 20),
         dead_letter: events_dlq,
         env: { AUDIT_BUCKET: audit_log.name },
-        grants: { audit_log: write },
+        grants: { audit_log: append },
     }
 
     // Invoked synchronously by `health_monitor`: `GET {API_URL}/health`.

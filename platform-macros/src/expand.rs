@@ -340,17 +340,24 @@ fn emit_bucket(body: &BucketBody, profiles: &[Ident]) -> TokenStream {
     let key = optional_name(&body.key);
     let access_logs = optional_name(&body.access_logs);
     let never = quote!(::core::option::Option::None);
-    let expire = per_profile(&body.expire, profiles, never, |expiry| match expiry {
+    let expire = per_profile(&body.expire, profiles, &never, |expiry| match expiry {
         Expiry::After(days) => quote!(::core::option::Option::Some(#days)),
         Expiry::Never => quote!(::core::option::Option::None),
     });
     let noncurrent = or_default(&body.noncurrent, defaults::BUCKET_NONCURRENT_DAYS);
+    let archive = per_profile(
+        &body.archive,
+        profiles,
+        &never,
+        |days| quote!(::core::option::Option::Some(#days)),
+    );
     quote! {
         ::platform_core::spec::Spec::Bucket(::platform_core::spec::BucketSpec {
             key: #key,
             access_logs: #access_logs,
             expire_days: #expire,
             noncurrent_days: #noncurrent,
+            archive_days: #archive,
         })
     }
 }

@@ -203,6 +203,7 @@
 //!     expire: per_profile(DAYS | never),         // default never
 //!     noncurrent: DAYS,                          // default 30d: noncurrent versions are removed
 //!     access_logs: BUCKET,                       // optional: where server access logs go
+//!     archive: per_profile(DAYS),                // optional: replicate to the write-once archive, kept DAYS
 //!     versioning: on,                            // default on; `off` is refused (policy-bucket)
 //!     public: false,                             // default false; `true` is refused (policy-bucket)
 //!     block_public_access: on,                   // default on; `off` is refused (policy-bucket)
@@ -215,6 +216,20 @@
 //! the bucket `access_logs:` names has `encryption: s3_managed`, and only
 //! such log buckets may have it.
 //!
+//! `archive:` makes the bucket's objects records: S3 replicates every new
+//! object to the account's archive bucket that `tp bootstrap` creates
+//! (`tp-audit-archive-ACCOUNT-REGION`, Object Lock in COMPLIANCE mode,
+//! versioned, its own key), where nobody, not even the account's root, can
+//! delete or overwrite one before its retention ends. The archive keeps
+//! every record for the longest `archive:` of the profiles deployed into
+//! the account; in production that is at least 2557 days, seven years
+//! (SEC 17a-4(f), FINRA 4511: six; `archive-retention`). Deleting an
+//! object in the bucket never reaches the archive (delete markers are not
+//! replicated), so the bucket's own `expire:` may stay short. Its writers
+//! are granted `append` (`s3:PutObject` only as a conditional write with
+//! `If-None-Match: *`: no delete, no overwrite), never `write` or
+//! `read_write` (`archive-append`).
+//!
 //! ```
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
@@ -224,6 +239,7 @@
 //!     expire: profile(dev: 30d, prod: never),
 //!     noncurrent: 90d,
 //!     access_logs: access_logs,
+//!     archive: profile(dev: 30d, prod: 2557d),
 //! }
 //! bucket access_logs { encryption: s3_managed, expire: 365d }
 //! # }

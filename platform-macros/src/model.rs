@@ -309,6 +309,7 @@ impl<'a> Model<'a> {
             Body::Bucket(bucket) => {
                 self.refer_opt(Slot::AccessLogs, &bucket.access_logs);
                 self.add_per_profile(&bucket.expire);
+                self.add_per_profile(&bucket.archive);
             }
             Body::Parameter(parameter) => {
                 if let Some(value) = &parameter.value {

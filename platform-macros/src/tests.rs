@@ -463,19 +463,19 @@ fn name_charset_suggests_a_valid_name() {
 }
 
 #[test]
-fn name_length_counts_the_longest_region_and_suffix() {
-    // s3- + 40 + -us-east-1- + 12 = 66 > 63.
+fn name_length_counts_the_longest_region_suffix_and_account() {
+    // s3- + 28 + -us-east-1- + 12 + -123456789012 = 67 > 63.
     let message = error(platform(
-        quote!(bucket customer_trade_confirmation_archive_2024 { key: data }),
+        quote!(bucket customer_trade_confirmations { key: data }),
     ));
     assert_eq!(
         message,
-        "bucket name `customer_trade_confirmation_archive_2024` is too long: its S3 bucket name can reach 66 characters, over the 63 AWS allows (`s3-customer-trade-confirmation-archive-2024-us-east-1-xxxxxxxxxxxx`, with the longest declared region and `suffix: max 12`); shorten the name by 3 characters or lower `suffix: max` [name-length]"
+        "bucket name `customer_trade_confirmations` is too long: its S3 bucket name can reach 67 characters, over the 63 AWS allows (`s3-customer-trade-confirmations-us-east-1-xxxxxxxxxxxx-123456789012`, with the longest declared region and `suffix: max 12`); shorten the name by 4 characters or lower `suffix: max` [name-length]"
     );
-    // 37 characters fit exactly.
+    // 24 characters fit exactly.
     assert_eq!(
         errors(platform(
-            quote!(bucket customer_trade_confirmation_archive { key: data })
+            quote!(bucket customer_trade_confirm { key: data })
         )),
         Vec::<String>::new()
     );
@@ -486,11 +486,11 @@ fn name_length_uses_the_longest_declared_region() {
     let input = quote! {
         platform demo { regions: [us_east_1, ap_southeast_1], suffix: max 12, profiles: [dev] }
         key data {}
-        bucket customer_trade_confirmation_archiv { key: data }
+        bucket customer_trade_confirm { key: data }
     };
     let message = error(input);
     assert!(
-        message.contains("`s3-customer-trade-confirmation-archiv-ap-southeast-1-xxxxxxxxxxxx`"),
+        message.contains("`s3-customer-trade-confirm-ap-southeast-1-xxxxxxxxxxxx-123456789012`"),
         "{message}"
     );
 }
@@ -1718,6 +1718,55 @@ fn policy_secure_values_are_accepted_and_expand_as_the_defaults() {
     let (explicit, implicit) = (expand(explicit), expand(implicit));
     assert!(explicit.contains("Spec :: Table") && explicit.contains("Spec :: Bucket"));
     assert_eq!(explicit, implicit);
+}
+
+// Archives in production.
+
+#[test]
+fn archive_retention_keeps_records_seven_years_in_production() {
+    let errors = all_errors(platform(quote! {
+        bucket short { key: data, archive: profile(dev: 30d, prod: 2556d) }
+        bucket same { key: data, archive: 365d }
+        bucket long { key: data, archive: profile(dev: 1d, prod: 2557d) }
+        bucket none { key: data }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`archive: 2556d` keeps the records of bucket `short` 2556 days in production (`prod`); production archives keep records at least 2557 days, seven years (SEC 17a-4(f), FINRA 4511): write `archive: profile(.., prod: 2557d)` [archive-retention]",
+            "`archive: 365d` keeps the records of bucket `same` 365 days in production (`prod`); production archives keep records at least 2557 days, seven years (SEC 17a-4(f), FINRA 4511): write `archive: profile(.., prod: 2557d)` [archive-retention]",
+        ]
+    );
+    let output = expand::expand(platform(quote! {
+        bucket long { key: data, archive: profile(dev: 1d, prod: 2557d) }
+        bucket none { key: data }
+    }))
+    .unwrap()
+    .to_string();
+    assert!(
+        output.contains("from (\"prod\") , :: core :: option :: Option :: Some (2557u32))"),
+        "{output}"
+    );
+    assert!(
+        output.contains("archive_days : :: platform_core :: spec :: PerProfile :: Same (:: core :: option :: Option :: None)"),
+        "{output}"
+    );
+}
+
+#[test]
+fn archive_append_writers_of_an_archived_bucket_only_append() {
+    let errors = all_errors(platform(quote! {
+        bucket records { key: data, archive: profile(dev: 30d, prod: 2557d) }
+        bucket scratch { key: data }
+        function w { code: "w", key: data, grants: { records: [read, write], scratch: write } }
+        function a { code: "a", key: data, grants: { records: [read, append] } }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "function `w` may delete and overwrite the records of `records`, which is archived; grant `records: append` (add objects with If-None-Match: *, never delete or overwrite), with `read` too if it reads them [archive-append]"
+        ]
+    );
 }
 
 // Log retention in production.

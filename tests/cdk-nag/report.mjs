@@ -1,18 +1,11 @@
 // Summarizes check.mjs's JSON lines (read from stdin).
 //
-// Usage: node check.mjs TEMPLATE... | node report.mjs [--baseline]
+// Usage: node check.mjs TEMPLATE... | node report.mjs
 //
 // Prints per pack the unsuppressed findings, in all and by rule (most
-// first), the suppressed ones, and any wrong suppression. With --baseline,
-// prints instead tests/cdk-nag/baseline.json for these figures (pack ->
-// rule -> unsuppressed findings).
+// first), the suppressed ones, and any wrong suppression.
 
 import { readFileSync } from 'node:fs';
-
-const ABOUT =
-  'The most unsuppressed cdk-nag findings per pack and rule that tests/tests/nag.rs accepts over every template the trading platform deploys (scripts/cdk-nag lists them). ' +
-  'A ratchet towards 0 in every pack: a count only goes down. When a gap closes, lower its count (the test fails until the file matches what is found: scripts/cdk-nag --baseline prints it). ' +
-  "A new finding is not added here: fix the template, or suppress it in the resource's Metadata.cdk_nag.rules_to_suppress with a reason a reviewer would accept.";
 
 const PACKS = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
 
@@ -39,32 +32,18 @@ for (const line of lines) {
 const sorted = (rules) =>
   [...rules.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 
-if (process.argv.includes('--baseline')) {
-  const packs = {};
-  for (const pack of PACKS) {
-    packs[pack] = Object.fromEntries(
-      [...open[pack].entries()].sort((a, b) => a[0].localeCompare(b[0])),
-    );
-  }
-  const baseline = {
-    about: ABOUT,
-    packs,
-  };
-  process.stdout.write(`${JSON.stringify(baseline, null, 2)}\n`);
-} else {
-  const out = [];
-  out.push('| pack | unsuppressed | suppressed |', '|---|---:|---:|');
-  for (const pack of PACKS) {
-    const total = [...open[pack].values()].reduce((a, b) => a + b, 0);
-    out.push(`| ${pack} | ${total} | ${suppressed[pack]} |`);
-  }
-  for (const pack of PACKS) {
-    out.push('', `${pack}:`);
-    for (const [rule, count] of sorted(open[pack])) out.push(`  ${String(count).padStart(4)}  ${rule}`);
-  }
-  if (problems.length) {
-    out.push('', 'wrong suppressions:');
-    for (const p of problems) out.push(`  ${p.template} ${p.resource} ${p.id}: ${p.problem}`);
-  }
-  process.stdout.write(`${out.join('\n')}\n`);
+const out = [];
+out.push('| pack | unsuppressed | suppressed |', '|---|---:|---:|');
+for (const pack of PACKS) {
+  const total = [...open[pack].values()].reduce((a, b) => a + b, 0);
+  out.push(`| ${pack} | ${total} | ${suppressed[pack]} |`);
 }
+for (const pack of PACKS) {
+  out.push('', `${pack}:`);
+  for (const [rule, count] of sorted(open[pack])) out.push(`  ${String(count).padStart(4)}  ${rule}`);
+}
+if (problems.length) {
+  out.push('', 'wrong suppressions:');
+  for (const p of problems) out.push(`  ${p.template} ${p.resource} ${p.id}: ${p.problem}`);
+}
+process.stdout.write(`${out.join('\n')}\n`);

@@ -112,6 +112,23 @@ def main():
         sqs.send_message(QueueUrl=url, MessageBody='{"failed": true}')
         return
 
+    if command == "s3-protection":
+        # A bucket's replication and Object Lock configurations, as S3's API
+        # answers them (null where the bucket has none).
+        s3 = client("s3")
+        bucket = sys.argv[4]
+        out = {}
+        try:
+            out["replication"] = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+        except s3.exceptions.ClientError:
+            out["replication"] = None
+        try:
+            out["object_lock"] = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+        except s3.exceptions.ClientError:
+            out["object_lock"] = None
+        print(json.dumps(out, default=str))
+        return
+
     if command == "put-versions":
         bucket, key = sys.argv[4:6]
         for body in (b"first", b"second"):

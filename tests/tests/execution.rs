@@ -561,3 +561,152 @@ fn the_boundary_fits_one_managed_policy_and_the_execution_policy_fits_the_roles_
         }
     });
 }
+
+/// The inline policy of the role named `role_name` in `templates`, its
+/// references to declared buckets resolved to their dev-stage ARNs.
+fn role_policy(templates: &[&Template], role_name: &str) -> Value {
+    let role = templates
+        .iter()
+        .flat_map(|t| {
+            let json = t.to_json();
+            json["Resources"]
+                .as_object()
+                .unwrap()
+                .values()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .find(|r| r["Type"] == "AWS::IAM::Role" && r["Properties"]["RoleName"] == role_name)
+        .unwrap_or_else(|| panic!("no role {role_name}"));
+    let text = resolve(&role["Properties"]["Policies"][0]["PolicyDocument"])
+        .to_string()
+        .replace(
+            "${AuditLogBucket.Arn}",
+            &format!("arn:aws:s3:::s3-audit-log-us-east-1-dev-{ACCOUNT}"),
+        )
+        .replace("${AWS::Region}", "us-east-1");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn iam_simulate_the_audit_writer_appends_and_never_deletes_or_overwrites() {
+    let assembly = synth_trading("dev", "dev");
+    let templates = templates_in(&assembly, "us-east-1");
+    let mut writer = role_policy(&templates, "role-event-handler-us-east-1-dev");
+    // The key statements name the key by reference; S3's own actions are
+    // what is in question here.
+    writer["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["Action"].to_string().contains("s3:"));
+    let object =
+        format!("arn:aws:s3:::s3-audit-log-us-east-1-dev-{ACCOUNT}/audit/year=2025/a.json");
+    let request = |action: &str, context: Value| {
+        json!({
+            "principal": format!("arn:aws:iam::{ACCOUNT}:role/role-event-handler-us-east-1-dev"),
+            "account": ACCOUNT,
+            "action": action,
+            "resource": object,
+            "context": context,
+            "policies": [{"name": "writer", "policy": writer}],
+        })
+    };
+    let cases = [
+        // A new record, written with If-None-Match: *.
+        (
+            request("s3:PutObject", json!({"s3:if-none-match": "*"})),
+            "Allowed",
+        ),
+        // Without it the write could replace a record: refused.
+        (request("s3:PutObject", json!({})), "ImplicitlyDenied"),
+        (request("s3:DeleteObject", json!({})), "ImplicitlyDenied"),
+        (
+            request("s3:DeleteObjectVersion", json!({})),
+            "ImplicitlyDenied",
+        ),
+        (
+            request("s3:PutObjectRetention", json!({})),
+            "ImplicitlyDenied",
+        ),
+        (request("s3:GetObject", json!({})), "ImplicitlyDenied"),
+    ];
+    let (requests, expected): (Vec<Value>, Vec<&str>) = cases.into_iter().unzip();
+    assert_eq!(evaluate(&requests), expected);
+}
+
+#[test]
+fn iam_simulate_the_archive_refuses_deletes_and_lock_changes_to_everyone() {
+    let platform = platform_def::platform();
+    let opts = platform_core::synth::bootstrap::BootstrapOptions {
+        region: "us-east-1".into(),
+        account: ACCOUNT.into(),
+        trust: Vec::new(),
+        operators: Vec::new(),
+        suffixes: vec![("dev".into(), "dev".into())],
+        pipeline_suffix: None,
+    };
+    let bootstrap = platform_core::synth::bootstrap::bootstrap_template(&platform, &opts)
+        .unwrap()
+        .to_json();
+    let archive = format!("arn:aws:s3:::tp-audit-archive-{ACCOUNT}-us-east-1");
+    let text =
+        resolve(&bootstrap["Resources"]["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"])
+            .to_string()
+            .replace("${ArchiveBucket.Arn}", &archive);
+    let mut bucket_policy: Value = serde_json::from_str(&text).unwrap();
+    for s in bucket_policy["Statement"].as_array_mut().unwrap() {
+        // The bucket itself, by `Fn::GetAtt`.
+        if let Some(resources) = s["Resource"].as_array_mut() {
+            for r in resources.iter_mut().filter(|r| r.is_object()) {
+                *r = json!(archive);
+            }
+        }
+    }
+    // An administrator of the account, allowed everything on S3 by IAM.
+    let admin = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    ]});
+    let replication =
+        format!("arn:aws:iam::{ACCOUNT}:role/role-audit-log-replication-us-east-1-dev");
+    let request = |principal: &str, action: &str| {
+        json!({
+            "principal": principal,
+            "account": ACCOUNT,
+            "action": action,
+            "resource": format!("{archive}/audit/year=2025/a.json"),
+            // What AWS sets on every request.
+            "context": {"aws:SecureTransport": "true", "aws:PrincipalArn": principal},
+            "policies": [{"name": "admin", "policy": admin}],
+            "resourcePolicy": bucket_policy,
+        })
+    };
+    let admin_role = format!("arn:aws:iam::{ACCOUNT}:role/Admin");
+    let cases = [
+        (request(&replication, "s3:ReplicateObject"), "Allowed"),
+        (
+            request(&admin_role, "s3:ReplicateObject"),
+            "ExplicitlyDenied",
+        ),
+        (request(&admin_role, "s3:PutObject"), "ExplicitlyDenied"),
+        (
+            request(&admin_role, "s3:DeleteObjectVersion"),
+            "ExplicitlyDenied",
+        ),
+        (request(&admin_role, "s3:DeleteObject"), "ExplicitlyDenied"),
+        (
+            request(&admin_role, "s3:PutObjectRetention"),
+            "ExplicitlyDenied",
+        ),
+        (
+            request(&admin_role, "s3:BypassGovernanceRetention"),
+            "ExplicitlyDenied",
+        ),
+        (
+            request(&replication, "s3:DeleteObjectVersion"),
+            "ExplicitlyDenied",
+        ),
+        (request(&admin_role, "s3:GetObject"), "Allowed"),
+    ];
+    let (requests, expected): (Vec<Value>, Vec<&str>) = cases.into_iter().unzip();
+    assert_eq!(evaluate(&requests), expected);
+}

@@ -3,14 +3,11 @@
 //! profile's stacks in every region (and their nested templates when
 //! split), the pipeline's stack, and the bootstrap stacks of an account.
 //!
-//! The goal is no unsuppressed finding in any pack; until then
-//! `tests/cdk-nag/baseline.json` holds the most findings accepted per pack
-//! and rule, and is a ratchet: a count that rises fails (fix the template,
-//! or suppress the finding on its resource in
-//! `Metadata.cdk_nag.rules_to_suppress` with a reason), and a count that
-//! falls fails too until the baseline is lowered to it, so a closed gap
-//! cannot reopen unnoticed. A suppression without a reason, or one that
-//! matches no finding, fails as well.
+//! No pack may report an unsuppressed finding: fix the template, or
+//! suppress the finding on its resource in
+//! `Metadata.cdk_nag.rules_to_suppress` with a reason a bank's reviewer
+//! would accept. A suppression without a reason, or one that matches no
+//! finding, fails as well.
 //!
 //! The checker is `tests/cdk-nag/check.mjs` (Node, cdk-nag pinned in
 //! `tests/cdk-nag/package.json`, installed by `scripts/test`); one Node
@@ -303,26 +300,8 @@ fn the_checker_reports_findings_and_honours_suppressions() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// pack -> rule -> count, from `tests/cdk-nag/baseline.json`.
-fn baseline() -> BTreeMap<String, BTreeMap<String, u64>> {
-    let path = workspace_root()
-        .join("tests")
-        .join("cdk-nag")
-        .join("baseline.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let value: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
-    serde_json::from_value(value["packs"].clone()).unwrap_or_else(|e| {
-        panic!(
-            "{}: `packs` must map each pack to rule ids and counts: {e}",
-            path.display()
-        )
-    })
-}
-
 #[test]
-fn cdk_nag_findings_stay_within_the_baseline() {
+fn every_cdk_nag_finding_is_fixed_or_suppressed_with_a_reason() {
     let dir = scratch_dir("cdk-nag");
     let templates = write_deployed_templates(&dir);
     let lines = check(&templates);
@@ -373,59 +352,37 @@ fn cdk_nag_findings_stay_within_the_baseline() {
     }
     println!("{figures}");
 
-    let baseline = baseline();
-    let mut risen = Vec::new();
-    let mut fallen = Vec::new();
+    let mut open = Vec::new();
     for pack in PACKS {
-        let allowed = baseline.get(pack).cloned().unwrap_or_default();
-        let rules = found.get(pack).cloned().unwrap_or_default();
-        let mut ids: Vec<&str> = allowed.keys().map(String::as_str).collect();
-        ids.extend(rules.keys().copied());
-        ids.sort();
-        ids.dedup();
-        for rule in ids {
-            let findings = rules.get(rule).cloned().unwrap_or_default();
-            let count = findings.len() as u64;
-            let limit = allowed.get(rule).copied().unwrap_or(0);
-            if count > limit {
-                let mut text_out = format!(
-                    "{rule}: {count} findings, the baseline allows {limit}. {}\n",
-                    text(findings[0], "message")
-                );
-                for f in findings.iter().take(40) {
-                    text_out.push_str(&format!(
-                        "    {} {} {}\n",
-                        text(f, "template"),
-                        text(f, "resource"),
-                        text(f, "id")
-                    ));
-                }
-                if findings.len() > 40 {
-                    text_out.push_str(&format!(
-                        "    ... and {} more (scripts/cdk-nag --findings lists every one)\n",
-                        findings.len() - 40
-                    ));
-                }
-                risen.push(text_out);
-            } else if count < limit {
-                fallen.push(format!("{pack} {rule}: {limit} -> {count}"));
+        for (rule, findings) in found.get(pack).cloned().unwrap_or_default() {
+            let mut text_out = format!(
+                "{rule}: {} findings. {}\n",
+                findings.len(),
+                text(findings[0], "message")
+            );
+            for f in findings.iter().take(40) {
+                text_out.push_str(&format!(
+                    "    {} {} {}\n",
+                    text(f, "template"),
+                    text(f, "resource"),
+                    text(f, "id")
+                ));
             }
+            if findings.len() > 40 {
+                text_out.push_str(&format!(
+                    "    ... and {} more (scripts/cdk-nag --findings lists every one)\n",
+                    findings.len() - 40
+                ));
+            }
+            open.push(text_out);
         }
     }
     let mut failures = String::new();
-    if !risen.is_empty() {
+    if !open.is_empty() {
         failures.push_str(&format!(
-            "cdk-nag findings above tests/cdk-nag/baseline.json (a ratchet towards 0: it is never raised). \
-             Fix the template, or suppress the finding on its resource with \
+            "unsuppressed cdk-nag findings. Fix the template, or suppress the finding on its resource with \
              `Metadata.cdk_nag.rules_to_suppress: [{{\"id\": \"<id as listed>\", \"reason\": \"<why a reviewer accepts it>\"}}]`:\n{}\n",
-            risen.join("")
-        ));
-    }
-    if !fallen.is_empty() {
-        failures.push_str(&format!(
-            "fewer cdk-nag findings than tests/cdk-nag/baseline.json allows: lower it to what is found \
-             (scripts/cdk-nag --baseline prints the file), so the gaps closed stay closed:\n  {}\n",
-            fallen.join("\n  ")
+            open.join("")
         ));
     }
     if !problems.is_empty() {

@@ -291,7 +291,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     assert_eq!(proxy.applied(MIGRATE_INVOKE), 2, "{run}");
 
     // Destroy: refused without a terminal, then emptied and deleted.
-    let config_bucket = "s3-config-us-east-1-e2e";
+    let config_bucket = "s3-config-us-east-1-e2e-111111111111";
     moto.put_versions(config_bucket, "settings.json");
     let destroy = ["destroy", "--suffix", "e2e", "--region", REGION];
     let run = tp_run(&endpoint, &dir, &destroy);
@@ -310,7 +310,15 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
         ["tp-bootstrap", "tp-bootstrap-access"],
         "{inventory:#}"
     );
-    assert_eq!(names(&inventory, "buckets"), [bucket], "{inventory:#}");
+    // The bootstrap's buckets remain: the assets and the write-once archive.
+    assert_eq!(
+        names(&inventory, "buckets"),
+        [
+            bucket.to_owned(),
+            platform_core::accounts::archive_bucket_name(DEV_ACCOUNT, REGION)
+        ],
+        "{inventory:#}"
+    );
     for key in [
         "tables",
         "queues",

@@ -8,6 +8,7 @@
 mod acceptance;
 mod accounts;
 mod after_deploy;
+mod archive;
 mod artifact;
 mod faults;
 mod flow;
@@ -187,6 +188,13 @@ impl Moto {
     /// Sends one message to queue `name`.
     pub fn send(&self, queue: &str) {
         self.python(&["send", queue]);
+    }
+
+    /// `bucket`'s replication and Object Lock configurations (`replication`,
+    /// `object_lock`; null when it has none).
+    pub fn s3_protection(&self, bucket: &str) -> Value {
+        let out = self.python(&["s3-protection", bucket]);
+        serde_json::from_slice(&out.stdout).expect("s3-protection JSON")
     }
 
     pub fn put_versions(&self, bucket: &str, key: &str) {
@@ -386,7 +394,9 @@ pub fn deploy_dev_template_into(
     suffix: &str,
 ) {
     let mut platform = platform_def::platform();
-    platform.accounts = None;
+    // Every profile in `account`: the dev template as it would be there,
+    // its bucket names ending with that account as the other profile's do.
+    platform.accounts = Some(platform_core::spec::PerProfile::Same(account.to_owned()));
     let deployment =
         platform_core::synth::Deployment::new(&platform, suffix, Some("dev"), &[REGION.to_owned()])
             .expect("deployment");

@@ -77,7 +77,304 @@ pub fn bootstrap_template(
     };
     let policy = execution::execution_policy(&templates, &scope);
     let boundary = execution::boundary_policy(&templates, &scope);
-    assemble(platform, opts, &stacks, &policy, &boundary)
+    let mut t = assemble(platform, opts, &stacks, &policy, &boundary)?;
+    if let Some(days) = archive_days(platform, opts) {
+        for (id, resource) in archive(platform, opts, days) {
+            t.add(&id, resource)
+                .map_err(|e| SynthError::DuplicateId(e.0.clone()))?;
+        }
+    }
+    Ok(t)
+}
+
+/// The archive's default retention: the longest `archive:` the definition
+/// gives a profile deployed into this account and region (every profile
+/// when none is named yet); `None` when nothing is archived.
+pub fn archive_days(platform: &Platform, opts: &BootstrapOptions) -> Option<u32> {
+    let profiles: Vec<&str> = if opts.suffixes.is_empty() {
+        platform.profiles.iter().map(String::as_str).collect()
+    } else {
+        opts.suffixes.iter().map(|(_, p)| p.as_str()).collect()
+    };
+    let pipeline = pipeline_here(platform, opts).then_some(pipeline::PIPELINE_ARCHIVE_DAYS);
+    archived_buckets(platform)
+        .flat_map(|(_, spec)| profiles.iter().filter_map(|p| spec.archive_days.get(p)))
+        .chain(pipeline)
+        .max()
+}
+
+/// Whether the pipeline's stack is deployed into this account and region.
+fn pipeline_here(platform: &Platform, opts: &BootstrapOptions) -> bool {
+    match (&platform.pipeline, &opts.pipeline_suffix) {
+        (Some(p), Some(_)) => {
+            let account = match &p.account {
+                Some(account) => *account == opts.account,
+                None => platform.accounts.is_none(),
+            };
+            account && p.region == opts.region
+        }
+        _ => false,
+    }
+}
+
+fn archived_buckets(platform: &Platform) -> impl Iterator<Item = (&str, &crate::spec::BucketSpec)> {
+    platform.resources.iter().filter_map(|r| match &r.spec {
+        crate::spec::Spec::Bucket(b) => Some((r.name.as_str(), b)),
+        _ => None,
+    })
+}
+
+const ARCHIVE_BUCKET: &str = "ArchiveBucket";
+const ARCHIVE_KEY: &str = "ArchiveKey";
+
+/// Why the archive keeps no server access logs of its own.
+const ARCHIVE_UNLOGGED: &str = "The archive is written only by S3 replication with the platform's replication roles: its policy denies every other write, every delete of an object or version and every retention or legal-hold change to every principal, and Object Lock in COMPLIANCE mode keeps each version until its retention ends whatever anyone does; the records it holds are the audit bucket's objects and that bucket's server access logs, replicated";
+
+/// The write-once archive, per account and region: an Object Lock bucket in
+/// COMPLIANCE mode with a default retention of `days`, versioned, encrypted
+/// with a key of its own, TLS-only, public access blocked, and the SSM
+/// parameter naming that key for the platform's templates. It outlives
+/// every environment and this stack too (`DeletionPolicy: Retain`): in
+/// COMPLIANCE mode not even the account's root can delete a locked version,
+/// so the bucket could not be deleted anyway, and its key must stay to
+/// read what it holds.
+fn archive(platform: &Platform, opts: &BootstrapOptions, days: u32) -> Vec<(String, Resource)> {
+    use super::constructs::{KEY_ADMINISTRATION, KEY_USE};
+    let account_root = || {
+        Some(Value::map([(
+            "AWS",
+            Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
+        )]))
+    };
+    let statements = vec![
+        Statement {
+            sid: "KeyAdministration".into(),
+            effect: "Allow",
+            actions: KEY_ADMINISTRATION.iter().map(|a| (*a).to_owned()).collect(),
+            resources: vec![Value::str("*")],
+            principal: account_root(),
+            condition: None,
+        },
+        Statement {
+            sid: "KeyUseThroughS3".into(),
+            effect: "Allow",
+            actions: KEY_USE.iter().map(|a| (*a).to_owned()).collect(),
+            resources: vec![Value::str("*")],
+            principal: account_root(),
+            condition: Some(Value::map([(
+                "StringEquals",
+                Value::map([
+                    (
+                        "kms:CallerAccount",
+                        Value::Pseudo(crate::template::Pseudo::AccountId),
+                    ),
+                    (
+                        "kms:ViaService",
+                        Value::sub("s3.${AWS::Region}.amazonaws.com"),
+                    ),
+                ]),
+            )])),
+        },
+        Statement {
+            sid: "DenyGrantsNotForAwsResources".into(),
+            effect: "Deny",
+            actions: vec!["kms:CreateGrant".into()],
+            resources: vec![Value::str("*")],
+            principal: Some(Value::str("*")),
+            condition: Some(Value::map([(
+                "BoolIfExists",
+                Value::map([("kms:GrantIsForAWSResource", Value::str("false"))]),
+            )])),
+        },
+    ];
+    let key = Resource::new("AWS::KMS::Key")
+        .prop(
+            "Description",
+            "tp audit archive: the write-once copies of the platform's records",
+        )
+        .prop("EnableKeyRotation", true)
+        .prop("Enabled", true)
+        .prop("KeySpec", "SYMMETRIC_DEFAULT")
+        .prop("KeyUsage", "ENCRYPT_DECRYPT")
+        .prop("PendingWindowInDays", 30)
+        .prop("KeyPolicy", iam::document(&statements))
+        .outlives_the_stack();
+    let alias = Resource::new("AWS::KMS::Alias")
+        .prop("AliasName", "alias/tp-audit-archive")
+        .prop("TargetKeyId", Value::reference(ARCHIVE_KEY));
+    let mut bucket = super::constructs::private_bucket(
+        Value::sub(super::ARCHIVE_BUCKET_NAME),
+        Value::map([
+            ("SSEAlgorithm", Value::str("aws:kms")),
+            ("KMSMasterKeyID", Value::get_att(ARCHIVE_KEY, "Arn")),
+        ]),
+        true,
+        vec![Value::map([
+            ("Id", Value::str("ExpireAfterRetention")),
+            ("Status", Value::str("Enabled")),
+            // A record's version becomes noncurrent when it expires, and is
+            // removed a day later, once its retention has ended: S3 never
+            // removes a version that is still locked.
+            ("ExpirationInDays", Value::from(days)),
+            (
+                "NoncurrentVersionExpiration",
+                Value::map([("NoncurrentDays", Value::Int(1))]),
+            ),
+            (
+                "AbortIncompleteMultipartUpload",
+                Value::map([("DaysAfterInitiation", Value::Int(1))]),
+            ),
+        ])],
+    )
+    .prop("ObjectLockEnabled", true)
+    .prop(
+        "ObjectLockConfiguration",
+        Value::map([
+            ("ObjectLockEnabled", Value::str("Enabled")),
+            (
+                "Rule",
+                Value::map([(
+                    "DefaultRetention",
+                    Value::map([
+                        ("Mode", Value::str("COMPLIANCE")),
+                        ("Days", Value::from(days)),
+                    ]),
+                )]),
+            ),
+        ]),
+    )
+    .outlives_the_stack();
+    super::checkov_skip(&mut bucket, &[("CKV_AWS_18", ARCHIVE_UNLOGGED)]);
+    let mut ids = super::compliance_rule("S3BucketLoggingEnabled", super::HIPAA_NIST_PCI);
+    ids.push("AwsSolutions-S1".into());
+    super::nag_suppress(&mut bucket, ids, ARCHIVE_UNLOGGED);
+    super::nag_suppress(
+        &mut bucket,
+        super::compliance_rule("S3BucketReplicationEnabled", super::HIPAA_NIST_PCI),
+        "This bucket is the replication destination: the write-once copy of the archived buckets, kept under Object Lock in COMPLIANCE mode in the account and region the records are made in",
+    );
+    let archive_arn = Value::get_att(ARCHIVE_BUCKET, "Arn");
+    let objects = Value::sub(format!("${{{ARCHIVE_BUCKET}.Arn}}/*"));
+    let writers = replication_roles(platform, opts);
+    let mut only_replication = Statement {
+        sid: "DenyWritesButReplication".into(),
+        effect: "Deny",
+        actions: ["s3:PutObject", "s3:ReplicateObject", "s3:ReplicateTags"]
+            .map(String::from)
+            .to_vec(),
+        resources: vec![objects.clone()],
+        principal: Some(Value::str("*")),
+        condition: None,
+    };
+    if !writers.is_empty() {
+        only_replication.condition = Some(Value::map([(
+            "ArnNotEquals",
+            Value::map([("aws:PrincipalArn", Value::List(writers))]),
+        )]));
+    }
+    let policy = Resource::new("AWS::S3::BucketPolicy")
+        .prop("Bucket", Value::reference(ARCHIVE_BUCKET))
+        .prop(
+            "PolicyDocument",
+            iam::document(&[
+                iam::deny_insecure_transport("s3:*", vec![archive_arn, objects.clone()]),
+                only_replication,
+                Statement {
+                    sid: "DenyDeletesAndLockChanges".into(),
+                    effect: "Deny",
+                    actions: [
+                        "s3:BypassGovernanceRetention",
+                        "s3:DeleteObject",
+                        "s3:DeleteObjectVersion",
+                        "s3:PutObjectLegalHold",
+                        "s3:PutObjectRetention",
+                        "s3:ReplicateDelete",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    resources: vec![objects],
+                    principal: Some(Value::str("*")),
+                    condition: None,
+                },
+            ]),
+        )
+        .outlives_the_stack();
+    let parameter = Resource::new("AWS::SSM::Parameter")
+        .prop("Name", super::ARCHIVE_KEY_SSM_NAME)
+        .prop("Type", "String")
+        .prop("Value", Value::get_att(ARCHIVE_KEY, "Arn"))
+        .prop(
+            "Description",
+            "The key of the tp audit archive of this region, for replicas",
+        );
+    vec![
+        (ARCHIVE_KEY.into(), key),
+        ("ArchiveKeyAlias".into(), alias),
+        (ARCHIVE_BUCKET.into(), bucket),
+        ("ArchiveBucketPolicy".into(), policy),
+        ("ArchiveKeyParameter".into(), parameter),
+    ]
+}
+
+/// What outlives every environment and the bootstrap stack itself.
+trait OutlivesTheStack {
+    fn outlives_the_stack(self) -> Self;
+}
+
+impl OutlivesTheStack for Resource {
+    /// Retained when the stack is deleted or the resource replaced, but
+    /// deleted when the stack's creation rolls back: what a failed first
+    /// bootstrap created is empty, and leaving it would block the next
+    /// attempt with a name already taken (`RetainExceptOnCreate`).
+    fn outlives_the_stack(self) -> Self {
+        let mut r = self.removal(crate::template::RemovalPolicy::Retain);
+        r.deletion_policy = Some(crate::template::RemovalPolicy::RetainExceptOnCreate);
+        r
+    }
+}
+
+/// The ARNs of the replication roles of the archived buckets of every
+/// environment deployed into this account and region: the only principals
+/// that may write to the archive.
+fn replication_roles(platform: &Platform, opts: &BootstrapOptions) -> Vec<Value> {
+    let derived = crate::catalog::derived_names(crate::catalog::Kind::Bucket)
+        .next()
+        .expect("a bucket's replication role");
+    let role = |name: &str, suffix: &str| {
+        crate::naming::physical_name(
+            derived.short_type,
+            &format!("{name}{}", derived.purpose_suffix),
+            &opts.region,
+            suffix,
+        )
+    };
+    let mut roles: Vec<String> = opts
+        .suffixes
+        .iter()
+        .flat_map(|(suffix, profile)| {
+            archived_buckets(platform)
+                .filter(|(_, spec)| spec.archive_days.get(profile).is_some())
+                .map(|(name, _)| role(name, suffix))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if let (true, Some(p), Some(suffix)) = (
+        pipeline_here(platform, opts),
+        &platform.pipeline,
+        &opts.pipeline_suffix,
+    ) {
+        roles.push(role(&pipeline::logs_bucket(p), suffix));
+    }
+    roles.sort_unstable();
+    roles.dedup();
+    roles
+        .iter()
+        .map(|r| {
+            Value::sub(format!(
+                "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{r}"
+            ))
+        })
+        .collect()
 }
 
 /// The execution role's actions that can only be granted on `"*"` in
@@ -543,6 +840,16 @@ fn asset_bucket() -> Resource {
     let mut ids = super::compliance_rule("S3BucketLoggingEnabled", super::HIPAA_NIST_PCI);
     ids.push("AwsSolutions-S1".into());
     super::nag_suppress(&mut bucket, ids, ASSET_BUCKET_UNLOGGED);
+    super::nag_suppress(
+        &mut bucket,
+        super::compliance_rule("S3BucketReplicationEnabled", super::HIPAA_NIST_PCI),
+        "Holds only content-addressed deploy artifacts that tp deploy builds from the repository and uploads again whenever one is missing; no record lives only here",
+    );
+    super::nag_suppress(
+        &mut bucket,
+        super::compliance_rule("S3DefaultEncryptionKMS", super::HIPAA_NIST_PCI),
+        "Holds only deploy artifacts built from the repository (function code, templates), no data and no secrets (those are in Secrets Manager and encrypted with the platform's keys); SSE-S3 lets CloudFormation and Lambda read them without a key grant to every service and role that deploys",
+    );
     bucket
 }
 
@@ -574,6 +881,10 @@ fn names<'a>(stacks: &'a [Covered], cfn_type: &'a str, property: &'a str) -> Vec
         .filter(|r| r.cfn_type == cfn_type)
         .filter_map(|r| match r.properties.get(property) {
             Some(Value::Str(name)) => Some(name.as_str()),
+            // A name with `${AWS::AccountId}` (a bucket's, when the
+            // definition names no account): the bootstrap stack is in the
+            // same account, so the same `Fn::Sub` text names the same thing.
+            Some(Value::Sub(name, vars)) if vars.is_empty() => Some(name.as_str()),
             _ => None,
         })
         .collect();
@@ -1070,6 +1381,84 @@ mod tests {
         let mut west = dev_account();
         west.region = "us-west-2".into();
         assert!(!with(&platform, &west).contains("pipeline"));
+    }
+
+    #[test]
+    fn the_archive_locks_records_in_compliance_mode_for_the_longest_retention_deployed_here() {
+        let platform = super::super::tests::sample();
+        // Without the pipeline, which archives its access logs seven years.
+        let mut dev = dev_account();
+        dev.pipeline_suffix = None;
+        let t = json(&platform, &dev);
+        let r = &t["Resources"];
+        let bucket = &r["ArchiveBucket"];
+        assert_eq!(bucket["DeletionPolicy"], "RetainExceptOnCreate");
+        assert_eq!(bucket["UpdateReplacePolicy"], "Retain");
+        assert_eq!(r["ArchiveKey"]["DeletionPolicy"], "RetainExceptOnCreate");
+        let p = &bucket["Properties"];
+        assert_eq!(
+            p["BucketName"],
+            json!({"Fn::Sub": "tp-audit-archive-${AWS::AccountId}-${AWS::Region}"})
+        );
+        assert_eq!(p["ObjectLockEnabled"], true);
+        // Only dev is deployed here: its 30 days.
+        assert_eq!(
+            p["ObjectLockConfiguration"]["Rule"]["DefaultRetention"],
+            json!({"Mode": "COMPLIANCE", "Days": 30})
+        );
+        assert_eq!(
+            p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+                ["KMSMasterKeyID"],
+            json!({"Fn::GetAtt": ["ArchiveKey", "Arn"]})
+        );
+        let key = &r["ArchiveKey"]["Properties"];
+        assert_eq!(key["EnableKeyRotation"], true);
+        assert_eq!(key["PendingWindowInDays"], 30);
+        assert_eq!(
+            r["ArchiveKeyParameter"]["Properties"]["Name"],
+            "/tp/bootstrap/archive-key-arn"
+        );
+        let policy = &r["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"];
+        let writes = statement(policy, "DenyWritesButReplication");
+        assert_eq!(
+            writes["Condition"]["ArnNotEquals"]["aws:PrincipalArn"],
+            json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/role-audit-replication-us-east-1-dev"}])
+        );
+        let deletes = statement(policy, "DenyDeletesAndLockChanges");
+        assert_eq!(deletes["Principal"], "*");
+        assert!(deletes["Condition"].is_null());
+        for action in [
+            "s3:DeleteObjectVersion",
+            "s3:PutObjectRetention",
+            "s3:BypassGovernanceRetention",
+        ] {
+            assert!(deletes["Action"].to_string().contains(action), "{deletes}");
+        }
+        // With the pipeline here, its logs' role may write too, for seven years.
+        let t = json(&platform, &dev_account());
+        let writers = statement(
+            &t["Resources"]["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"],
+            "DenyWritesButReplication",
+        )["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+            .to_string();
+        assert!(
+            writers.contains("role/role-release-logs-replication-us-east-1-cicd"),
+            "{writers}"
+        );
+        assert_eq!(
+            t["Resources"]["ArchiveBucket"]["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+                ["Days"],
+            2557
+        );
+        // With prod deployed here too, the longest: seven years.
+        let mut both = dev;
+        both.suffixes.push(("live".into(), "prod".into()));
+        let t = json(&platform, &both);
+        assert_eq!(
+            t["Resources"]["ArchiveBucket"]["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+                ["Days"],
+            2557
+        );
     }
 
     #[test]

@@ -554,15 +554,9 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
         ]),
         None => Value::map([("SSEAlgorithm", Value::str("AES256"))]),
     };
-    let mut bucket = private_bucket(
-        cx.physical_name(Kind::Bucket.info().short_type, name)
-            .into(),
-        encryption,
-        spec.key.is_some(),
-        rules,
-    )
-    .prop("Tags", cx.tag_list())
-    .removal(RemovalPolicy::Delete);
+    let mut bucket = private_bucket(cx.bucket_name(name), encryption, spec.key.is_some(), rules)
+        .prop("Tags", cx.tag_list())
+        .removal(RemovalPolicy::Delete);
     if let Some(target) = &spec.access_logs {
         bucket = bucket
             .depends_on(&format!("{}Policy", cx.logical_id(target)))
@@ -577,6 +571,9 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
                 ]),
             );
     }
+    if spec.archive_days.get(cx.profile).is_some() {
+        bucket = archive_replication(cx, name, spec, bucket)?;
+    }
     let sources = cx.index.access_log_sources(name);
     if !sources.is_empty() {
         super::checkov_skip(
@@ -590,7 +587,7 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
             super::nag_suppress(
                 &mut bucket,
                 super::compliance_rule("S3DefaultEncryptionKMS", super::HIPAA_NIST_PCI),
-                "This bucket receives the other buckets' server access logs, which S3 delivers only to buckets encrypted with SSE-S3 (AES256), not SSE-KMS",
+                "This bucket receives the other buckets' server access logs; S3's guide names SSE-S3 (AES256) as the default encryption of a log destination bucket. Its records are replicated into the write-once audit archive, which is encrypted with a KMS key of its own",
             );
         }
     }
@@ -619,7 +616,7 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
             .map(|b| {
                 Value::sub(format!(
                     "arn:${{AWS::Partition}}:s3:::{}",
-                    cx.physical_name(Kind::Bucket.info().short_type, b)
+                    cx.bucket_name_sub(b)
                 ))
             })
             .collect();
@@ -642,6 +639,157 @@ fn bucket(cx: &mut Context<'_>, name: &str, spec: &BucketSpec) -> Result<(), Syn
         .prop("Bucket", Value::Ref(id.clone()))
         .prop("PolicyDocument", iam::document(&statements));
     cx.add(&format!("{id}Policy"), policy)
+}
+
+/// An archived bucket (`archive:`) replicates every new object version to
+/// the account's write-once archive ([`super::ARCHIVE_BUCKET_NAME`], an
+/// Object Lock bucket in COMPLIANCE mode that `tp bootstrap` owns), with a
+/// role of its own that can only read this bucket's versions for
+/// replication and replicate them there, re-encrypted with the archive's
+/// key (its ARN a template parameter resolved from SSM). Delete markers are
+/// not replicated: deleting here never hides a record there.
+fn archive_replication(
+    cx: &mut Context<'_>,
+    name: &str,
+    spec: &BucketSpec,
+    bucket: Resource,
+) -> Result<Resource, SynthError> {
+    cx.template.parameters.insert(
+        super::ARCHIVE_KEY_PARAMETER.into(),
+        crate::template::Parameter {
+            param_type: "AWS::SSM::Parameter::Value<String>".into(),
+            default: Some(super::ARCHIVE_KEY_SSM_NAME.into()),
+            description: "Key of the account's audit archive; recorded in SSM by `tp bootstrap`"
+                .into(),
+        },
+    );
+    let id = cx.logical_id(name);
+    let role_id = format!("{id}ReplicationRole");
+    // ARNs from names: the bucket refers to the role, so the role cannot
+    // refer to the bucket.
+    let source = format!("arn:${{AWS::Partition}}:s3:::{}", cx.bucket_name_sub(name));
+    let archive = format!(
+        "arn:${{AWS::Partition}}:s3:::{}",
+        super::ARCHIVE_BUCKET_NAME
+    );
+    let via_s3 = |arn: &str| {
+        Some(Value::map([
+            (
+                "StringEquals",
+                Value::map([(
+                    "kms:ViaService",
+                    Value::sub("s3.${AWS::Region}.amazonaws.com"),
+                )]),
+            ),
+            (
+                "StringLike",
+                Value::map([(
+                    "kms:EncryptionContext:aws:s3:arn",
+                    Value::list([Value::sub(arn.to_owned()), Value::sub(format!("{arn}/*"))]),
+                )]),
+            ),
+        ]))
+    };
+    let mut statements = vec![
+        Statement::allow(
+            "ReadReplicationConfiguration",
+            &["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            vec![Value::sub(source.clone())],
+        ),
+        Statement::allow(
+            "ReadVersionsForReplication",
+            &[
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionTagging",
+            ],
+            vec![Value::sub(format!("{source}/*"))],
+        ),
+        Statement::allow(
+            "ReplicateToArchive",
+            &["s3:ReplicateObject", "s3:ReplicateTags"],
+            vec![Value::sub(format!("{archive}/*"))],
+        ),
+    ];
+    if let Some(key) = &spec.key {
+        let mut decrypt =
+            Statement::allow("DecryptSource", &["kms:Decrypt"], vec![cx.key_arn(key)]);
+        decrypt.condition = via_s3(&source);
+        statements.push(decrypt);
+    }
+    let mut encrypt = Statement::allow(
+        "EncryptReplicas",
+        &["kms:Encrypt", "kms:GenerateDataKey"],
+        vec![Value::Ref(super::ARCHIVE_KEY_PARAMETER.into())],
+    );
+    encrypt.condition = via_s3(&archive);
+    statements.push(encrypt);
+    let role = iam::bounded(Resource::new("AWS::IAM::Role"), cx.region)
+        .prop("RoleName", cx.derived_name(Kind::Bucket, name))
+        .prop(
+            "AssumeRolePolicyDocument",
+            iam::document(&[iam::service_trust("S3Replication", "s3.amazonaws.com")]),
+        )
+        .prop(
+            "Policies",
+            Value::list([Value::map([
+                ("PolicyName", Value::str("replicate-to-archive")),
+                ("PolicyDocument", iam::document(&statements)),
+            ])]),
+        )
+        .prop("Tags", cx.tag_list());
+    let mut role = role;
+    let nag = |arn: &str| {
+        format!(
+            "AwsSolutions-IAM5[Resource::{}/*]",
+            arn.replace("${", "<").replace('}', ">")
+        )
+    };
+    super::nag_suppress(
+        &mut role,
+        [nag(&source), nag(&archive)],
+        "Replication reads the versions of every object of this one bucket and writes their replicas into the account's archive: object-level actions on the objects of exactly these two buckets, which object ARNs can only name with a wildcard key",
+    );
+    cx.add(&role_id, role)?;
+    let mut rule = vec![
+        ("Id", Value::str("archive")),
+        ("Status", Value::str("Enabled")),
+        ("Priority", Value::Int(1)),
+        // Every object: an empty prefix filter (the V2 rule form, which
+        // `DeleteMarkerReplication` needs).
+        ("Filter", Value::map([("Prefix", Value::str(""))])),
+        (
+            "DeleteMarkerReplication",
+            Value::map([("Status", Value::str("Disabled"))]),
+        ),
+    ];
+    let mut destination = vec![("Bucket", Value::sub(archive.clone()))];
+    if spec.key.is_some() {
+        // Objects encrypted with a KMS key replicate only when the rule
+        // selects them and names the key for the replicas.
+        rule.push((
+            "SourceSelectionCriteria",
+            Value::map([(
+                "SseKmsEncryptedObjects",
+                Value::map([("Status", Value::str("Enabled"))]),
+            )]),
+        ));
+        destination.push((
+            "EncryptionConfiguration",
+            Value::map([(
+                "ReplicaKmsKeyID",
+                Value::Ref(super::ARCHIVE_KEY_PARAMETER.into()),
+            )]),
+        ));
+    }
+    rule.push(("Destination", Value::map(destination)));
+    Ok(bucket.prop(
+        "ReplicationConfiguration",
+        Value::map([
+            ("Role", Value::get_att(&role_id, "Arn")),
+            ("Rules", Value::list([Value::map(rule)])),
+        ]),
+    ))
 }
 
 fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), SynthError> {

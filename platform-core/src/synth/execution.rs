@@ -260,7 +260,13 @@ static NAMED: &[Named] = &[
     ),
     named("rds", "db", &[&[("DbInstanceName", "aurora-*{e}")]]),
     named("rds", "subgrp", &[&[("SubnetGroupName", "aurora-*{e}")]]),
-    named("s3", "bucket", &[&[("BucketName", "s3-*{e}")]]),
+    // Bucket names end with the account (`naming::bucket_name`): the
+    // account the bootstrap is in, which the environments deploy into.
+    named(
+        "s3",
+        "bucket",
+        &[&[("BucketName", "s3-*{e}-${AWS::AccountId}")]],
+    ),
     // Objects CloudFormation's handlers read are assets (function code, API
     // bodies) in the bootstrap's asset bucket, never the platform's data.
     named(

@@ -272,11 +272,15 @@ pub(crate) fn grant_statements(cx: &Context<'_>, function: &FunctionSpec) -> Vec
             pascal_case(&grant.resource),
             pascal_case(&grant.access)
         );
-        statements.push(Statement::allow(
-            &sid,
-            &actions,
-            resolve_arns(cx, &grant.resource, access),
-        ));
+        let mut statement =
+            Statement::allow(&sid, &actions, resolve_arns(cx, &grant.resource, access));
+        if let Some(c) = crate::catalog::access_condition(info.kind, access.name) {
+            statement.condition = Some(Value::map([(
+                c.operator,
+                Value::map([(c.key, Value::str(c.value))]),
+            )]));
+        }
+        statements.push(statement);
         if let Some(key) = encryption_key(&resource.spec) {
             let entry = key_actions.entry(key).or_default();
             entry.extend(access.key_actions.iter().copied());

@@ -61,6 +61,15 @@ pub const ASSET_BUCKET_SSM_NAME: &str = "/tp/bootstrap/asset-bucket";
 /// (`key: bootstrap`), resolved from the SSM parameter `tp bootstrap`
 /// writes ([`crate::accounts::RETAINED_DATA_KEY_SSM_NAME`]).
 pub const RETAINED_DATA_KEY_PARAMETER: &str = "RetainedDataKeyArn";
+/// The template parameter with the ARN of the key the bootstrap's archive
+/// bucket encrypts with, resolved from SSM: replicas of archived buckets
+/// are encrypted with it.
+pub const ARCHIVE_KEY_PARAMETER: &str = "ArchiveKeyArn";
+/// Where `tp bootstrap` records the archive key's ARN.
+pub const ARCHIVE_KEY_SSM_NAME: &str = "/tp/bootstrap/archive-key-arn";
+/// The archive bucket of the account and region a stack is in
+/// ([`crate::accounts::archive_bucket_name`]), as `Fn::Sub` text.
+pub const ARCHIVE_BUCKET_NAME: &str = "tp-audit-archive-${AWS::AccountId}-${AWS::Region}";
 
 /// Which environment to synthesize: a validated suffix, a declared profile
 /// and declared regions.
@@ -427,6 +436,28 @@ impl<'a> Context<'a> {
     /// `{type}-{purpose}-{region}-{suffix}`.
     pub fn physical_name(&self, short_type: &str, name: &str) -> String {
         naming::physical_name(short_type, name, self.region, self.suffix.as_str())
+    }
+
+    /// The physical name of bucket `name` as text for `Fn::Sub`:
+    /// [`naming::bucket_name`] with the account the profile deploys into,
+    /// or `${AWS::AccountId}` when the definition names none.
+    pub fn bucket_name_sub(&self, name: &str) -> String {
+        let account = self
+            .platform
+            .account(self.profile)
+            .unwrap_or_else(|| "${AWS::AccountId}".into());
+        naming::bucket_name(name, self.region, self.suffix.as_str(), &account)
+    }
+
+    /// The physical name of bucket `name` (see [`Self::bucket_name_sub`]):
+    /// a string when the account is known, an `Fn::Sub` otherwise.
+    pub fn bucket_name(&self, name: &str) -> Value {
+        let text = self.bucket_name_sub(name);
+        if text.contains("${") {
+            Value::sub(text)
+        } else {
+            Value::Str(text)
+        }
     }
 
     /// The name `kind`'s resource `name` gives to what it creates beside

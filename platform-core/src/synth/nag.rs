@@ -320,6 +320,12 @@ fn own_name(value: &str, scope: &NagScope<'_>) -> Option<&'static str> {
     }
     let tail = tail.trim_end_matches(['?', '-']);
     let tail = tail.strip_suffix(":*").unwrap_or(tail);
+    // Bucket names end with the account: `s3-*-us-east-1-dev-<AWS::AccountId>`.
+    let tail = tail.strip_suffix("-<AWS::AccountId>").unwrap_or_else(|| {
+        tail.rsplit_once('-')
+            .filter(|(_, account)| crate::accounts::is_account_id(account))
+            .map_or(tail, |(rest, _)| rest)
+    });
     (!tail.contains(['*', '?'])
         && !head.contains('?')
         && scope.suffixes.iter().any(|s| tail == ours(s)))
@@ -465,6 +471,19 @@ mod tests {
         assert!(
             index.contains("TableName is `ddb-*-us-east-1-dev`, this environment's names"),
             "{index}"
+        );
+        let bucket = why(
+            &["s3:GetBucketPolicy"],
+            "arn:${AWS::Partition}:s3:::s3-*-us-east-1-dev-${AWS::AccountId}",
+        )
+        .expect("this environment's buckets, named with the account");
+        assert!(bucket.contains("this environment's names"), "{bucket}");
+        assert!(
+            why(
+                &["s3:GetBucketPolicy"],
+                "arn:${AWS::Partition}:s3:::s3-*-us-east-1-dev-111111111111"
+            )
+            .is_some()
         );
         // Another environment's names, another region, another account: no.
         for other in [

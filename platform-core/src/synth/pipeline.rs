@@ -56,6 +56,16 @@ pub const CONNECTION_PARAMETER: &str = "SourceConnectionArn";
 /// The object an S3-sourced pipeline starts from.
 pub const SOURCE_OBJECT_KEY: &str = "source.zip";
 
+/// How long the account's archive keeps the pipeline's access logs: seven
+/// years, as production's records (`archive-retention`).
+pub const PIPELINE_ARCHIVE_DAYS: u32 = 2557;
+
+/// The name of the pipeline's bucket of server access logs, the one it
+/// archives.
+pub fn logs_bucket(pipeline: &crate::spec::PipelineSpec) -> String {
+    format!("{}_logs", pipeline.name)
+}
+
 /// The prefix of the asset buckets `tp bootstrap` creates,
 /// `tp-assets-{account}-{region}`.
 pub const ASSET_BUCKET_PREFIX: &str = "tp-assets-";
@@ -252,6 +262,9 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
                 // 10.7 keeps its logs that long.
                 expire_days: PerProfile::Same(Some(365)),
                 noncurrent_days: 30,
+                // Who read and wrote the release artifacts is the record of
+                // what reached production: archived write-once, seven years.
+                archive_days: PerProfile::Same(Some(PIPELINE_ARCHIVE_DAYS)),
             }),
         },
         Declared {
@@ -261,6 +274,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
                 access_logs: Some(n("logs")),
                 expire_days: PerProfile::Same(None),
                 noncurrent_days: 30,
+                archive_days: PerProfile::Same(None),
             }),
         },
         Declared {
@@ -279,6 +293,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
                 access_logs: Some(n("logs")),
                 expire_days: PerProfile::Same(None),
                 noncurrent_days: 30,
+                archive_days: PerProfile::Same(None),
             }),
         });
     }
@@ -335,6 +350,15 @@ fn build(
         builds: cx.logical_id(&n("builds")),
         topic: pipeline.notify.as_ref().map(|t| cx.logical_id(t)),
     };
+    for id in std::iter::once(&ids.artifacts).chain(ids.source.as_ref()) {
+        if let Some(bucket) = cx.template.resources.get_mut(id) {
+            super::nag_suppress(
+                bucket,
+                super::compliance_rule("S3BucketReplicationEnabled", super::HIPAA_NIST_PCI),
+                "Holds only what each release builds from the repository (the source archive, build outputs); a release run again rebuilds it, and who read and wrote it is in the pipeline's access logs, which are archived write-once",
+            );
+        }
+    }
     if let PipelineSource::Repository { .. } = pipeline.source {
         cx.template.parameters.insert(
             CONNECTION_PARAMETER.into(),

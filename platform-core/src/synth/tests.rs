@@ -84,6 +84,10 @@ pub(crate) fn sample() -> Platform {
                         ("prod".into(), None),
                     ]),
                     noncurrent_days: 90,
+                    archive_days: PerProfile::ByProfile(vec![
+                        ("dev".into(), Some(30)),
+                        ("prod".into(), Some(2557)),
+                    ]),
                 }),
             ),
             r(
@@ -93,6 +97,7 @@ pub(crate) fn sample() -> Platform {
                     access_logs: None,
                     expire_days: PerProfile::Same(Some(90)),
                     noncurrent_days: 30,
+                archive_days: PerProfile::Same(None),
                 }),
             ),
             r(
@@ -1389,7 +1394,7 @@ fn buckets_log_access_to_an_sse_s3_bucket_that_admits_only_their_delivery() {
     assert_eq!(delivery["Principal"]["Service"], "logging.s3.amazonaws.com");
     assert_eq!(
         delivery["Condition"]["ArnLike"]["aws:SourceArn"],
-        json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::s3-audit-us-east-1-dev"}])
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::s3-audit-us-east-1-dev-${AWS::AccountId}"}])
     );
 }
 
@@ -2501,4 +2506,69 @@ fn a_backup_naming_no_copy_region_for_a_region_is_refused() {
         err.contains("`copy_to:` names no region for us-west-2"),
         "{err}"
     );
+}
+
+#[test]
+fn bucket_names_carry_the_profiles_account_or_the_stacks() {
+    let t = synth_json("dev");
+    assert_eq!(
+        t["Resources"]["AuditBucket"]["Properties"]["BucketName"],
+        json!({"Fn::Sub": "s3-audit-us-east-1-dev-${AWS::AccountId}"})
+    );
+    let platform = sample_with_accounts();
+    let deployment =
+        Deployment::new(&platform, "dev", Some("prod"), &["us-east-1".into()]).unwrap();
+    let assembly = synth(&platform, &deployment).unwrap();
+    let t: Json = serde_json::from_str(&assembly.stacks[0].body).unwrap();
+    assert_eq!(
+        t["Resources"]["AuditBucket"]["Properties"]["BucketName"],
+        "s3-audit-us-east-1-dev-222222222222"
+    );
+}
+
+#[test]
+fn an_archived_bucket_replicates_every_object_to_the_write_once_archive() {
+    let t = synth_json("dev");
+    let r = &t["Resources"];
+    let replication = &r["AuditBucket"]["Properties"]["ReplicationConfiguration"];
+    assert_eq!(
+        replication["Role"],
+        json!({"Fn::GetAtt": ["AuditBucketReplicationRole", "Arn"]})
+    );
+    let rule = &replication["Rules"][0];
+    assert_eq!(rule["Status"], "Enabled");
+    assert_eq!(rule["DeleteMarkerReplication"]["Status"], "Disabled");
+    assert_eq!(rule["Filter"], json!({"Prefix": ""}));
+    assert_eq!(
+        rule["Destination"]["Bucket"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::tp-audit-archive-${AWS::AccountId}-${AWS::Region}"})
+    );
+    assert_eq!(
+        rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"],
+        json!({"Ref": "ArchiveKeyArn"})
+    );
+    assert_eq!(
+        rule["SourceSelectionCriteria"]["SseKmsEncryptedObjects"]["Status"],
+        "Enabled"
+    );
+    assert_eq!(
+        t["Parameters"]["ArchiveKeyArn"]["Type"],
+        "AWS::SSM::Parameter::Value<String>"
+    );
+    assert_eq!(
+        t["Parameters"]["ArchiveKeyArn"]["Default"],
+        "/tp/bootstrap/archive-key-arn"
+    );
+    let role = &r["AuditBucketReplicationRole"]["Properties"];
+    assert_eq!(role["RoleName"], "role-audit-replication-us-east-1-dev");
+    assert!(role["PermissionsBoundary"].is_object());
+    let statements = statements_of(&t, "AuditBucketReplicationRole");
+    let actions: Vec<String> = statements.iter().flat_map(actions_of).collect();
+    // Replication reads versions and writes replicas; it never deletes,
+    // neither here nor in the archive.
+    assert!(actions.iter().all(|a| !a.contains("Delete")), "{actions:?}");
+    assert!(actions.contains(&"s3:ReplicateObject".to_owned()));
+    assert!(!actions.iter().any(|a| a == "s3:PutObject"), "{actions:?}");
+    // Not archived: no replication.
+    assert!(r["AccessLogsBucket"]["Properties"]["ReplicationConfiguration"].is_null());
 }

@@ -207,7 +207,7 @@ impl QueueBody {
     }
 }
 
-/// `bucket NAME { key: KEY, encryption: kms | s3_managed, expire: 30d | never | profile(..), noncurrent: 30d, access_logs: BUCKET }`
+/// `bucket NAME { key: KEY, encryption: kms | s3_managed, expire: 30d | never | profile(..), noncurrent: 30d, access_logs: BUCKET, archive: 2557d | profile(..) }`
 #[derive(Default)]
 pub struct BucketBody {
     pub key: Option<Ident>,
@@ -215,6 +215,10 @@ pub struct BucketBody {
     pub expire: Option<PerProfile<Expiry>>,
     pub noncurrent: Option<Days>,
     pub access_logs: Option<Ident>,
+    /// `archive: 2557d | profile(..)`: replicated to the account's
+    /// write-once archive, kept that many days; `archive-retention` wants
+    /// seven years in production.
+    pub archive: Option<PerProfile<Days>>,
     /// `versioning: on | off`; `policy-bucket` rejects `off`.
     pub versioning: Option<Toggle>,
     /// `public: true | false`; `policy-bucket` rejects `true`.
@@ -291,6 +295,7 @@ impl BucketBody {
         "expire",
         "noncurrent",
         "access_logs",
+        "archive",
         "versioning",
         "public",
         "block_public_access",
@@ -308,6 +313,7 @@ impl BucketBody {
                 "expire" => body.expire = Some(input.parse()?),
                 "noncurrent" => body.noncurrent = Some(input.parse()?),
                 "access_logs" => body.access_logs = Some(input.parse()?),
+                "archive" => body.archive = Some(input.parse()?),
                 "versioning" => body.versioning = Some(input.parse()?),
                 "public" => body.public = Some(input.parse()?),
                 "block_public_access" => body.block_public_access = Some(input.parse()?),

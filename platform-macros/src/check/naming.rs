@@ -255,10 +255,11 @@ fn check_lengths(model: &Model, cx: &Ctxt) {
                         suffix.len(),
                         &name_limit,
                     );
-                    (
-                        len,
-                        naming::physical_name(info.short_type, &name, region, &suffix),
-                    )
+                    let example = match info.kind {
+                        Kind::Bucket => naming::bucket_name(&name, region, &suffix, "123456789012"),
+                        _ => naming::physical_name(info.short_type, &name, region, &suffix),
+                    };
+                    (len, example)
                 }
             },
         )];

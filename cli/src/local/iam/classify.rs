@@ -741,7 +741,14 @@ fn s3(request: &AwsRequest<'_>) -> Result<(String, Vec<Need>), String> {
         "PUT" if has("tagging") => one("PutObjectTagging", "s3:PutObjectTagging", &object_arn),
         "PUT" if has("acl") => one("PutObjectAcl", "s3:PutObjectAcl", &object_arn),
         "PUT" => {
-            let mut needs = vec![need("s3:PutObject", object_arn.as_str())];
+            let mut put = need("s3:PutObject", object_arn.as_str());
+            // A conditional write (`If-None-Match: *`): what a bucket's
+            // `append` grant requires (`s3:if-none-match` present).
+            if let Some(value) = header(request.headers, "if-none-match") {
+                put.context
+                    .insert("s3:if-none-match".to_owned(), vec![value.to_owned()]);
+            }
+            let mut needs = vec![put];
             let mut op = if has("uploadId") {
                 "UploadPart"
             } else {
@@ -1167,6 +1174,12 @@ mod tests {
                 ("s3:GetObject", "arn:aws:s3:::src/k 1")
             ]
         );
+        // A conditional write carries `s3:if-none-match`, which a bucket's
+        // `append` grant requires; a plain write does not.
+        let conditional = run("s3", "PUT", "/b/k", &[("if-none-match", "*")], "x").unwrap();
+        assert_eq!(conditional.needs[0].context["s3:if-none-match"], ["*"]);
+        let plain = run("s3", "PUT", "/b/k", &[], "x").unwrap();
+        assert!(plain.needs[0].context.is_empty());
         let delete = run(
             "s3",
             "POST",

@@ -625,8 +625,8 @@ mod tests {
             arn("sqs", "sqs-trade-orders-dlq-us-east-1-dev"),
             arn("sqs", "sqs-events-dlq-us-east-1-dev"),
             arn("sns", "sns-alerts-us-east-1-dev"),
-            "arn:aws:s3:::s3-audit-log-us-east-1-dev".to_owned(),
-            "arn:aws:s3:::s3-config-us-east-1-dev".to_owned(),
+            "arn:aws:s3:::s3-audit-log-us-east-1-dev-111111111111".to_owned(),
+            "arn:aws:s3:::s3-config-us-east-1-dev-111111111111".to_owned(),
             arn("dynamodb", "table/ddb-sessions-us-east-1-dev"),
             arn("dynamodb", "table/ddb-order-keys-us-east-1-dev"),
             arn("dynamodb", "table/ddb-alert-keys-us-east-1-dev"),
@@ -650,8 +650,11 @@ mod tests {
             })
             .count();
         assert_eq!(map.len(), encrypted, "{map:?}");
-        assert_eq!(map.bucket("s3-access-logs-us-east-1-dev"), None);
-        assert!(map.bucket_key_enabled("s3-audit-log-us-east-1-dev"));
+        assert_eq!(
+            map.bucket("s3-access-logs-us-east-1-dev-111111111111"),
+            None
+        );
+        assert!(map.bucket_key_enabled("s3-audit-log-us-east-1-dev-111111111111"));
         assert_eq!(
             map.alias("alias/kms-data-us-east-1-dev"),
             Some(key.as_str())
@@ -871,12 +874,12 @@ mod tests {
 
         // S3: upload generates a data key, download decrypts; the bucket
         // key makes the bucket's ARN the encryption context.
-        let object = "/s3-audit-log-us-east-1-dev/2024/01/a.json";
+        let object = "/s3-audit-log-us-east-1-dev-111111111111/2024/01/a.json";
         let (_, keys) = request_needs(&map, "s3", Method::PUT, object, &[], "x");
         assert_eq!(actions(&keys), [("kms:GenerateDataKey", k)]);
         assert_eq!(
             keys[0].context["kms:EncryptionContext:aws:s3:arn"],
-            ["arn:aws:s3:::s3-audit-log-us-east-1-dev"]
+            ["arn:aws:s3:::s3-audit-log-us-east-1-dev-111111111111"]
         );
         let (_, keys) = request_needs(&map, "s3", Method::GET, object, &[], "");
         assert_eq!(actions(&keys), [("kms:Decrypt", k)]);
@@ -921,7 +924,7 @@ mod tests {
             &map,
             "s3",
             Method::PUT,
-            "/s3-access-logs-us-east-1-dev/a",
+            "/s3-access-logs-us-east-1-dev-111111111111/a",
             &[],
             "x",
         );
