@@ -2,22 +2,16 @@
 //! in COMPLIANCE mode, a deploy points the archived buckets' replication at
 //! it, and it outlives `tp destroy`.
 
-use super::proxy::{Fault, Proxy};
+use super::proxy::Proxy;
 use super::*;
 
 #[test]
 fn the_audit_bucket_replicates_to_a_compliance_locked_archive_that_outlives_destroy() {
     let moto = Moto::start("archive");
-    // moto cannot run functions: the proxy answers the deploy's migration.
+    // moto cannot run functions: the proxy answers the deploy's
+    // after-deploy functions.
     let proxy = Proxy::start(moto.port);
-    proxy.add(
-        "Lambda:Invoke:lambda-migrate-us-east-1-e2e",
-        Fault::RespondJson {
-            body: r#"{"applied":[],"schemaVersion":2}"#.into(),
-            headers: Vec::new(),
-        },
-        usize::MAX,
-    );
+    proxy.answer_after_deploy(REGION, "e2e");
     let endpoint = proxy.endpoint();
     let dir = scratch("archive");
 
