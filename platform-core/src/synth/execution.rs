@@ -336,6 +336,13 @@ const NEVER_CREATED: &[(&str, &str)] = &[
     ("s3", "storagelensgroup"),
 ];
 
+/// Whether the execution role never gets `service`'s `resource_type` (when
+/// an action has others): one the platform never creates, through which
+/// the action would reach further than the platform's own resources.
+pub fn never_granted(service: &str, resource_type: &str) -> bool {
+    NEVER_CREATED.contains(&(service, resource_type))
+}
+
 fn naming_of(service: &str, resource_type: &str) -> Option<&'static Named> {
     NAMED
         .iter()
@@ -862,8 +869,7 @@ pub fn boundary_policy(templates: &[&Template], scope: &Scope<'_>) -> Vec<Value>
             groups.add("Platform", name, spaces.into_iter().collect(), None);
         }
     }
-    let mut statements: Vec<Value> = groups
-        .statements()
+    let mut statements: Vec<Value> = merge_into_supersets(groups.statements())
         .iter()
         .map(Statement::to_value)
         .collect();
@@ -872,6 +878,47 @@ pub fn boundary_policy(templates: &[&Template], scope: &Scope<'_>) -> Vec<Value>
         PRIVILEGE_CHANGES,
         vec![Value::str("*")],
     ));
+    statements
+}
+
+/// The boundary's statements with each one whose resources another's hold
+/// (and more, all in this account and region) merged into that one, so
+/// the boundary fits one managed policy. This widens no action beyond the
+/// scope's account and region: an action only ever applies to its own
+/// service's resources, and the patterns it gains are of the same region
+/// and account (or of none, for types whose ARNs have none).
+fn merge_into_supersets(mut statements: Vec<Statement>) -> Vec<Statement> {
+    let text = |v: &Value| match v {
+        Value::Str(s) | Value::Sub(s, _) => s.clone(),
+        other => other.to_json().to_string(),
+    };
+    let patterns = |s: &Statement| -> BTreeSet<String> { s.resources.iter().map(text).collect() };
+    // Another region's or account's resources (`arn:..:*:*:ACCOUNT:*`).
+    let foreign =
+        |pattern: &String| arn_fields(pattern).is_some_and(|f| f[3] == "*" || f[4] == "*");
+    let mut i = 0;
+    while i < statements.len() {
+        let own = patterns(&statements[i]);
+        let into = (0..statements.len()).find(|&j| {
+            if j == i || statements[i].condition.is_some() || statements[j].condition.is_some() {
+                return false;
+            }
+            let theirs = patterns(&statements[j]);
+            theirs.len() > own.len()
+                && own.is_subset(&theirs)
+                && !theirs.difference(&own).any(foreign)
+        });
+        match into {
+            Some(j) => {
+                let moved = statements.remove(i);
+                let j = if j > i { j - 1 } else { j };
+                statements[j].actions.extend(moved.actions);
+                statements[j].actions.sort();
+                i = 0;
+            }
+            None => i += 1,
+        }
+    }
     statements
 }
 
