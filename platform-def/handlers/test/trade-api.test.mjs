@@ -375,6 +375,12 @@ function clockIn(hours, date = new Date()) {
 }
 
 describe("POST /trades under the settings in SSM", () => {
+  // A queue of its own: what the other tests leave in flight is not counted.
+  let settingsQueue;
+  before(async () => {
+    settingsQueue = await createQueue(`sqs-trade-orders-${uid()}`);
+  });
+  const settingsEnv = (vars) => apiEnv({ TRADE_ORDERS_QUEUE_URL: settingsQueue.url, ...vars });
   const order = (fields = {}) => ({
     clientOrderId: `set-${uid()}`,
     symbol: "AAPL",
@@ -394,7 +400,7 @@ describe("POST /trades under the settings in SSM", () => {
   it("refuses a quantity above the maximum with a 400 field error, records and queues nothing, and accepts the maximum", async () => {
     const limited = await coldStart(
       "trade-api",
-      apiEnv({ MAX_ORDER_QUANTITY_PARAMETER: await putSetting(`/test/${uid()}/max_order_quantity`, "100") }),
+      settingsEnv({ MAX_ORDER_QUANTITY_PARAMETER: await putSetting(`/test/${uid()}/max_order_quantity`, "100") }),
     );
     const above = order({ quantity: "100.00000001" });
     const res = parse(await limited.handler(apiEvent("POST", "/trades", above)));
@@ -403,58 +409,63 @@ describe("POST /trades under the settings in SSM", () => {
       message: "Invalid trade order",
       errors: [{ field: "quantity", message: "must be at most 100" }],
     });
-    assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
+    assert.deepEqual(await queueDepth(settingsQueue.url), { visible: 0, inFlight: 0 });
     assert.equal(await orderKeyRecorded(above), false);
     assert.equal(await getSession(table, above.sessionId), undefined);
 
     const at = parse(await limited.handler(apiEvent("POST", "/trades", order({ quantity: "100.0" }))));
     assert.equal(at.statusCode, 202, at.body);
-    assert.equal((await drainJson(queue.url)).length, 1);
+    assert.equal((await drainJson(settingsQueue.url)).length, 1);
   });
 
   it("refuses an order outside the trading hours with 422 and when they open, queuing nothing", async () => {
     const window = `${clockIn(2)}-${clockIn(3)}`;
     const closed = await coldStart(
       "trade-api",
-      apiEnv({ TRADING_HOURS_PARAMETER: await putSetting(`/test/${uid()}/trading_hours`, window) }),
+      settingsEnv({ TRADING_HOURS_PARAMETER: await putSetting(`/test/${uid()}/trading_hours`, window) }),
     );
-    const before = Date.now();
+    const asked = Date.now();
     const o = order();
     const res = parse(await closed.handler(apiEvent("POST", "/trades", o)));
     assert.equal(res.statusCode, 422);
     assert.equal(res.json.code, "outside_trading_hours");
     assert.equal(res.json.tradingHours, window);
-    const opensIn = Date.parse(res.json.opensAt) - before;
+    const opensIn = Date.parse(res.json.opensAt) - asked;
     assert.ok(opensIn > 3600_000 && opensIn <= 2 * 3600_000, res.json.opensAt);
     assert.match(res.json.message, new RegExp(`accepted ${window} UTC`));
-    assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
+    assert.deepEqual(await queueDepth(settingsQueue.url), { visible: 0, inFlight: 0 });
     assert.equal(await orderKeyRecorded(o), false);
   });
 
   it("fails closed on a cold start: 503 when a parameter is missing or SSM is unreachable, nothing queued", async () => {
     const logs = await captureLogs("trade-api");
     try {
-      const missing = await coldStart("trade-api", apiEnv({ TRADING_HOURS_PARAMETER: `/test/${uid()}/absent` }));
-      const unreachable = await coldStart(
-        "trade-api",
-        apiEnv({ AWS_ENDPOINT_URL_SSM: "http://127.0.0.1:9", AWS_MAX_ATTEMPTS: "1" }),
-      );
+      const missing = await coldStart("trade-api", settingsEnv({ TRADING_HOURS_PARAMETER: `/test/${uid()}/absent` }));
+      const unreachable = await coldStart("trade-api", settingsEnv({ AWS_MAX_ATTEMPTS: "1" }));
       const garbled = await coldStart(
         "trade-api",
-        apiEnv({ MAX_ORDER_QUANTITY_PARAMETER: await putSetting(`/test/${uid()}/max_order_quantity`, "lots") }),
+        settingsEnv({ MAX_ORDER_QUANTITY_PARAMETER: await putSetting(`/test/${uid()}/max_order_quantity`, "lots") }),
       );
-      for (const fn of [missing, unreachable, garbled]) {
-        const res = parse(await fn.handler(apiEvent("POST", "/trades", order())));
-        assert.equal(res.statusCode, 503);
-        assert.match(res.json.message, /trading settings unavailable/);
+      const post = async (fn) => parse(await fn.handler(apiEvent("POST", "/trades", order())));
+      // The SDK resolves the endpoint at the first call: nothing listens on port 9.
+      process.env.AWS_ENDPOINT_URL_SSM = "http://127.0.0.1:9";
+      let cut;
+      try {
+        cut = await post(unreachable);
+      } finally {
+        delete process.env.AWS_ENDPOINT_URL_SSM;
+      }
+      for (const [what, res] of [["missing", await post(missing)], ["unreachable", cut], ["garbled", await post(garbled)]]) {
+        assert.equal(res.statusCode, 503, what);
+        assert.match(res.json.message, /trading settings unavailable/, what);
       }
     } finally {
       logs.restore();
     }
     const refused = logs.messages("settings unavailable; order refused");
     assert.equal(refused.length, 3);
-    assert.match(JSON.stringify(refused[2]), /holds \\"lots\\"/);
-    assert.deepEqual(await queueDepth(queue.url), { visible: 0, inFlight: 0 });
+    assert.match(JSON.stringify(refused), /holds \\"lots\\"/);
+    assert.deepEqual(await queueDepth(settingsQueue.url), { visible: 0, inFlight: 0 });
   });
 });
 

@@ -22,7 +22,7 @@ mod include;
 mod logs;
 mod naming;
 mod network;
-mod parameters;
+pub(crate) mod parameters;
 mod pipeline;
 mod policy;
 mod queues;
