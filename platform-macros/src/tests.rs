@@ -1948,8 +1948,13 @@ fn parameter_value_fits_the_standard_tier() {
         ))
         .is_empty()
     );
-    let e = error(platform(quote! { parameter doc { value: profile(dev: "1", prod: #over) } }));
-    assert!(e.contains("parameter `doc`: the value is 4098 bytes, over the 4096 bytes"), "{e}");
+    let e = error(platform(
+        quote! { parameter doc { value: profile(dev: "1", prod: #over) } },
+    ));
+    assert!(
+        e.contains("parameter `doc`: the value is 4098 bytes, over the 4096 bytes"),
+        "{e}"
+    );
     assert!(e.ends_with("[parameter-value]"), "{e}");
     let e = error(platform(quote! { parameter doc { value: "" } }));
     assert!(e.contains("cannot hold an empty value"), "{e}");

@@ -940,7 +940,11 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         json!([{"field": "quantity", "message": "must be at most 1000"}]),
         "{refused:?}"
     );
-    assert_eq!(aws.invocations(&api_log), before + 1, "trade-api refused it");
+    assert_eq!(
+        aws.invocations(&api_log),
+        before + 1,
+        "trade-api refused it"
+    );
     let logged = aws.log_messages(&api_log);
     assert!(
         logged

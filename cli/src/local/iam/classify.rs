@@ -369,7 +369,10 @@ fn by_operation(
         // Settings the functions read (`parameter` with a `read` grant).
         "ssm" => match operation {
             "DescribeParameters" => vec![need("ssm:DescribeParameters", "*")],
-            "GetParameter" | "GetParameterHistory" | "PutParameter" | "DeleteParameter"
+            "GetParameter"
+            | "GetParameterHistory"
+            | "PutParameter"
+            | "DeleteParameter"
             | "LabelParameterVersion" => {
                 let name = params.str("Name").ok_or_else(|| missing("Name"))?;
                 vec![need(
