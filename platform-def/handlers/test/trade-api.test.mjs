@@ -403,13 +403,20 @@ describe("POST /trades under the settings in SSM", () => {
       settingsEnv({ MAX_ORDER_QUANTITY_PARAMETER: await putSetting(`/test/${uid()}/max_order_quantity`, "100") }),
     );
     const above = order({ quantity: "100.00000001" });
-    const res = parse(await limited.handler(apiEvent("POST", "/trades", above)));
+    const logs = await captureLogs("trade-api");
+    let res;
+    try {
+      res = parse(await limited.handler(apiEvent("POST", "/trades", above)));
+    } finally {
+      logs.restore();
+    }
     assert.equal(res.statusCode, 400);
     assert.deepEqual(res.json, {
       message: "Invalid trade order",
       errors: [{ field: "quantity", message: "must be at most 100" }],
     });
     assert.deepEqual(await queueDepth(settingsQueue.url), { visible: 0, inFlight: 0 });
+    assert.equal(logs.messages("order above the maximum quantity")[0]?.clientOrderId, above.clientOrderId);
     assert.equal(await orderKeyRecorded(above), false);
     assert.equal(await getSession(table, above.sessionId), undefined);
 

@@ -260,7 +260,8 @@ async function recordOrderKey({ orderKey, callerId, canonical, hash, tradeId, su
  * they allow it: 503 when they cannot be read, 400 above the maximum
  * quantity, 422 outside the trading hours.
  */
-async function checkSettings(order, log) {
+async function checkSettings(order, requestLog) {
+  const log = requestLog.child({ clientOrderId: order.clientOrderId });
   let current;
   try {
     current = await settings.get();
