@@ -130,8 +130,10 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
         }
         Spec::Topic(t) => key(&mut add, &t.key),
         Spec::Parameter(p) => {
-            if let ValueSource::Attr(a) = &p.value {
-                add(&a.resource, &a.attribute, Style::Reference);
+            for value in p.value.values() {
+                if let ValueSource::Attr(a) = value {
+                    add(&a.resource, &a.attribute, Style::Reference);
+                }
             }
         }
         Spec::Function(f) => {

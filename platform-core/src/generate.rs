@@ -173,7 +173,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
         r(
             "table_name",
             Spec::Parameter(ParameterSpec {
-                value: ValueSource::Attr(AttrRef::new(&n("sessions"), "name")),
+                value: PerProfile::Same(ValueSource::Attr(AttrRef::new(&n("sessions"), "name"))),
                 description: format!("Table of cell {index}"),
             }),
         ),

@@ -231,6 +231,16 @@ pub enum PerProfile<T> {
     ByProfile(Vec<(String, T)>),
 }
 
+impl<T> PerProfile<T> {
+    /// Every value written, whether one for all profiles or one per profile.
+    pub fn values(&self) -> Vec<&T> {
+        match self {
+            PerProfile::Same(v) => vec![v],
+            PerProfile::ByProfile(values) => values.iter().map(|(_, v)| v).collect(),
+        }
+    }
+}
+
 impl<T: Clone> PerProfile<T> {
     /// The value for `profile`. A profile the definition does not list falls
     /// back to the first listed value.
@@ -380,9 +390,11 @@ pub struct TopicSpec {
 }
 
 /// `parameter sessions_table { value: sessions.name }`: a String parameter.
+/// `value: profile(dev: "1000", prod: "250000")` gives each profile its own
+/// literal setting, which functions granted `read` look up at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParameterSpec {
-    pub value: ValueSource,
+    pub value: PerProfile<ValueSource>,
     pub description: String,
 }
 
@@ -561,7 +573,7 @@ impl Platform {
                 out.extend(b.access_logs.as_deref());
             }
             Spec::Topic(t) => out.push(&t.key),
-            Spec::Parameter(p) => out.extend(value(&p.value)),
+            Spec::Parameter(p) => out.extend(p.value.values().into_iter().filter_map(value)),
             Spec::Function(f) => {
                 out.push(&f.key);
                 out.push(&f.log_key);
@@ -617,7 +629,7 @@ impl Platform {
         let by_name = self.by_name();
         for resource in &self.resources {
             let values: Vec<&ValueSource> = match &resource.spec {
-                Spec::Parameter(p) => vec![&p.value],
+                Spec::Parameter(p) => p.value.values(),
                 Spec::Function(f) => f.env.iter().map(|(_, v)| v).collect(),
                 _ => Vec::new(),
             };

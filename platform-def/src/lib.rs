@@ -260,6 +260,20 @@ platform_macros::platform! {
     parameter db_endpoint { value: trades.endpoint, description: "Trades cluster writer endpoint" }
     parameter event_bus { value: trading_events.name, description: "Trading events bus name" }
 
+    // Trading settings, one value per profile, that `trade_api` reads at
+    // run time (cached for a minute per warm container): an order above
+    // the maximum quantity is refused, and so is one outside the window
+    // (`HH:MM-HH:MM`, UTC; `00:00-24:00` is always open). Changing one is a
+    // deploy of the definition, reviewed like any other change.
+    parameter max_order_quantity {
+        value: profile(dev: "1000", staging: "10000", prod: "250000"),
+        description: "Largest quantity one order may ask for",
+    }
+    parameter trading_hours {
+        value: profile(dev: "00:00-24:00", staging: "00:00-24:00", prod: "13:30-20:00"),
+        description: "Window (UTC, HH:MM-HH:MM) in which orders are accepted",
+    }
+
     // Serves `POST /trades` synchronously, so it answers well within API
     // Gateway's 29 s.
     function trade_api {
@@ -276,8 +290,16 @@ platform_macros::platform! {
             SESSIONS_TABLE: sessions.name,
             ORDER_KEYS_TABLE: order_keys.name,
             TRADE_ORDERS_QUEUE_URL: trade_orders.url,
+            MAX_ORDER_QUANTITY_PARAMETER: max_order_quantity.name,
+            TRADING_HOURS_PARAMETER: trading_hours.name,
         },
-        grants: { sessions: read_write, order_keys: read_write, trade_orders: send },
+        grants: {
+            sessions: read_write,
+            order_keys: read_write,
+            trade_orders: send,
+            max_order_quantity: read,
+            trading_hours: read,
+        },
     }
 
     // Serves `GET /health`: describes the tables, reads the queue's

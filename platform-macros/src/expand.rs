@@ -233,7 +233,7 @@ fn emit_resource(model: &Model, profiles: &[Ident], resource: &ResourceBlock) ->
         Body::Queue(body) => emit_queue(body, profiles),
         Body::Bucket(body) => emit_bucket(body, profiles),
         Body::Topic(body) => emit_topic(body),
-        Body::Parameter(body) => emit_parameter(&name, body),
+        Body::Parameter(body) => emit_parameter(&name, body, profiles),
         Body::Function(body) => emit_function(body, profiles),
         Body::Network(body) => emit_network(model, body, profiles),
         Body::Aurora(body) => emit_aurora(&name, body, profiles),
@@ -375,8 +375,13 @@ fn emit_topic(body: &TopicBody) -> TokenStream {
     }
 }
 
-fn emit_parameter(name: &str, body: &ParameterBody) -> TokenStream {
-    let value = value(body.value.as_ref().expect("checked: value declared"));
+fn emit_parameter(name: &str, body: &ParameterBody, profiles: &[Ident]) -> TokenStream {
+    let value = per_profile(
+        &body.value,
+        profiles,
+        quote!(unreachable!("checked: value declared")),
+        value,
+    );
     let description = body
         .description
         .as_ref()

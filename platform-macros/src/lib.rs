@@ -271,18 +271,38 @@
 //!
 //! ```text
 //! parameter NAME {
-//!     value: RESOURCE.ATTRIBUTE | "literal",   // required
+//!     value: RESOURCE.ATTRIBUTE | "literal" | per_profile("literal"),  // required
 //!     description: "..",                       // default: the name
 //! }
 //! ```
 //!
+//! A literal is stored as is: a setting the functions read at run time,
+//! like a limit or a window, one value per profile (`ref-profile`: every
+//! profile has one), each non-empty and at most 4096 bytes, SSM's standard
+//! tier (`parameter-value`). A function reads it with a `read` grant
+//! (`ssm:GetParameter`, `GetParameters`, `GetParameterHistory` on exactly
+//! that parameter's ARN) and finds it by the
+//! `name` attribute in its `env` (`iam-env-without-grant` refuses the name
+//! without the grant). The type is `String`: CloudFormation cannot create a
+//! `SecureString`, so secrets belong in a `db_user`'s secret, never here.
+//!
 //! ```
 //! # platform_macros::platform! {
-//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
 //! # key data {}
 //! # table sessions { partition: id: string, key: data }
 //! parameter sessions_table { value: sessions.name, description: "Sessions table name" }
 //! parameter api_version { value: "v1" }
+//! parameter max_order_quantity {
+//!     value: profile(dev: "1000", prod: "250000"),
+//!     description: "Largest quantity one order may ask for",
+//! }
+//! function trade_api {
+//!     code: "handlers/trade-api",
+//!     key: data,
+//!     env: { MAX_ORDER_QUANTITY_PARAMETER: max_order_quantity.name },
+//!     grants: { max_order_quantity: read },
+//! }
 //! # }
 //! # fn main() { platform(); }
 //! ```

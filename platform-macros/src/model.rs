@@ -312,9 +312,10 @@ impl<'a> Model<'a> {
                 self.add_per_profile(&bucket.archive);
             }
             Body::Parameter(parameter) => {
-                if let Some(value) = &parameter.value {
+                for value in parameter.value.iter().flat_map(PerProfile::values) {
                     self.add_value(Slot::ParameterValue, value);
                 }
+                self.add_per_profile(&parameter.value);
             }
             Body::Function(function) => {
                 if let Some(trigger) = &function.trigger {

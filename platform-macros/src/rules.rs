@@ -65,6 +65,7 @@ pub enum Rule {
     BackupCopyRegion,
     BackupSchedule,
     BackupKey,
+    ParameterValue,
 }
 
 impl Rule {
@@ -127,6 +128,7 @@ impl Rule {
         Rule::BackupCopyRegion,
         Rule::BackupSchedule,
         Rule::BackupKey,
+        Rule::ParameterValue,
     ];
 
     pub fn id(self) -> &'static str {
@@ -187,6 +189,7 @@ impl Rule {
             Rule::BackupCopyRegion => "backup-copy-region",
             Rule::BackupSchedule => "backup-schedule",
             Rule::BackupKey => "backup-key",
+            Rule::ParameterValue => "parameter-value",
         }
     }
 

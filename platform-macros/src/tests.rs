@@ -1921,3 +1921,41 @@ fn no_declaration_takes_the_bootstrap_key_name() {
         "{errors:#?}"
     );
 }
+
+// Parameters holding settings.
+
+#[test]
+fn parameter_value_per_profile_is_emitted_for_each_profile() {
+    let expanded = expand::expand(platform(quote! {
+        parameter max_order_quantity { value: profile(prod: "250000", dev: "1000") }
+    }))
+    .unwrap_or_else(|e| panic!("expands: {e}"))
+    .to_string();
+    // In the platform's profile order, whatever order they were written in.
+    let dev = expanded.find("\"1000\"").expect("dev's value");
+    let prod = expanded.find("\"250000\"").expect("prod's value");
+    assert!(expanded.contains(":: PerProfile :: ByProfile"));
+    assert!(dev < prod, "{expanded}");
+}
+
+#[test]
+fn parameter_value_fits_the_standard_tier() {
+    let at_limit = "x".repeat(crate::check::parameters::STANDARD_TIER_BYTES);
+    let over = format!("{at_limit}é");
+    assert!(
+        errors(platform(
+            quote! { parameter doc { value: profile(dev: #at_limit, prod: "1") } }
+        ))
+        .is_empty()
+    );
+    let e = error(platform(
+        quote! { parameter doc { value: profile(dev: "1", prod: #over) } },
+    ));
+    assert!(
+        e.contains("parameter `doc`: the value is 4098 bytes, over the 4096 bytes"),
+        "{e}"
+    );
+    assert!(e.ends_with("[parameter-value]"), "{e}");
+    let e = error(platform(quote! { parameter doc { value: "" } }));
+    assert!(e.contains("cannot hold an empty value"), "{e}");
+}

@@ -22,6 +22,8 @@ API (moto's CloudFormation reports success even for types it ignores).
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION item TABLE KEY VALUE
         prints the item of TABLE whose string key KEY is VALUE as plain JSON
         (null when there is none)
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION parameter NAME
+        prints the value of SSM parameter NAME
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION backup
         prints the Backup vaults, plans (rules, selections), the customer keys
         by alias (ARN, state, deletion date) and by ARN (state), the
@@ -94,6 +96,10 @@ def main():
             deserialize = TypeDeserializer().deserialize
             plain = {k: deserialize(v) for k, v in item.items()}
         print(json.dumps(plain, default=str))
+        return
+
+    if command == "parameter":
+        sys.stdout.write(client("ssm").get_parameter(Name=sys.argv[4])["Parameter"]["Value"])
         return
 
     if command == "get":

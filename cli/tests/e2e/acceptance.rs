@@ -906,6 +906,67 @@ fn the_seeds_success_criteria_hold_through_the_front_door() {
         "refused requests reached trade-api"
     );
 
+    // 3b. The settings in Parameter Store hold the profile's values, and
+    // trade-api enforces them: an order above the maximum quantity is
+    // refused with a field error, and neither recorded nor queued.
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("tp.out/local-{SUFFIX}/state.json"))).unwrap(),
+    )
+    .unwrap();
+    let (max_quantity, hours) = match state["profile"].as_str() {
+        Some("dev") => ("1000", "00:00-24:00"),
+        other => panic!("tp local up deploys the dev profile, not {other:?}"),
+    };
+    let setting = |name: &str| {
+        let path = format!("/trading-platform/{SUFFIX}/{}/{name}", env["AWS_REGION"]);
+        let out = super::inventory_py_as(
+            &env["AWS_ENDPOINT_URL"],
+            None,
+            (&admin.access_key_id, &admin.secret_access_key),
+            &["parameter", &path],
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(setting("max-order-quantity"), max_quantity);
+    assert_eq!(setting("trading-hours"), hours);
+    let before = aws.invocations(&api_log);
+    let mut large = order.clone();
+    large["clientOrderId"] = json!("order-above-limit-1");
+    large["quantity"] = json!("1000.00000001");
+    let refused = api(&env, "POST", "/trades", Some(&large), true);
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert_eq!(
+        refused.body["errors"],
+        json!([{"field": "quantity", "message": "must be at most 1000"}]),
+        "{refused:?}"
+    );
+    assert_eq!(
+        aws.invocations(&api_log),
+        before + 1,
+        "trade-api refused it"
+    );
+    let logged = aws.log_messages(&api_log);
+    assert!(
+        logged
+            .iter()
+            .any(|m| m.contains("order above the maximum quantity")
+                && m.contains("order-above-limit-1")),
+        "{logged:?}"
+    );
+    assert!(
+        !logged
+            .iter()
+            .any(|m| m.contains("\"msg\":\"order queued\"") && m.contains("order-above-limit-1")),
+        "an order above the limit was queued: {logged:?}"
+    );
+    assert_eq!(
+        sql(
+            &env,
+            "SELECT count(*) FROM trades WHERE client_order_id = 'order-above-limit-1'"
+        ),
+        "0"
+    );
+
     // 4. Health: per-dependency status; degraded without the database.
     // Served by health_api, a function of its own: trade-api never runs
     // for it, so health checks take nothing of its concurrency.

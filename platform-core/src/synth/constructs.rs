@@ -886,7 +886,7 @@ fn parameter(cx: &mut Context<'_>, name: &str, spec: &ParameterSpec) -> Result<(
         )
         .prop("Type", "String")
         .prop("Tier", "Standard")
-        .prop("Value", cx.value(&spec.value))
+        .prop("Value", cx.value(&spec.value.get(cx.profile)))
         .prop("Description", spec.description.as_str())
         .prop("Tags", cx.tag_map());
     cx.add(&id, parameter)

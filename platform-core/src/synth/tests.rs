@@ -272,7 +272,7 @@ pub(crate) fn sample() -> Platform {
             r(
                 "table_name",
                 Spec::Parameter(ParameterSpec {
-                    value: ValueSource::Attr(AttrRef::new("sessions", "name")),
+                    value: PerProfile::Same(ValueSource::Attr(AttrRef::new("sessions", "name"))),
                     description: "d".into(),
                 }),
             ),

@@ -1,9 +1,13 @@
 // trade-api against moto and the test PostgreSQL: POST /trades (400 with
 // field errors, 202 with the order on the queue and the session recorded,
 // idempotent per caller and client order id, 409 for a reused id); other
-// routes 404 (GET /health is health-api's).
+// routes 404 (GET /health is health-api's). The settings in SSM: above the
+// maximum quantity 400, outside the trading hours 422, unreadable on a cold
+// start 503, none of them recording or queuing anything; cached with a TTL.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { before, describe, it } from "node:test";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import {
@@ -16,13 +20,18 @@ import {
   createSessionsTable,
   drainJson,
   getSession,
+  putSetting,
   queueDepth,
   receiveAll,
   TRADER,
   tradeApiEnv,
   uid,
 } from "./support/harness.mjs";
+import { SHIPPED_DIR } from "./support/shipped.mjs";
 import { orderKeyFor, tradeIdFor } from "../shared/orders.mjs";
+
+// The settings module as trade-api ships it (lib/ of its asset).
+const settingsLib = await import(pathToFileURL(join(SHIPPED_DIR, "trade-api", "lib", "settings.mjs")).href);
 
 const AMOUNT = JSON.parse(readFileSync(new URL("../trade-api/schemas/trade-order.json", import.meta.url), "utf8")).properties
   .quantity.pattern;
@@ -356,5 +365,189 @@ describe("routing", () => {
     const res = await api.handler(apiEvent("GET", "/trades"));
     assert.equal(res.statusCode, 405);
     assert.equal(res.headers.Allow, "POST");
+  });
+});
+
+/** `HH:MM` of `date` shifted by `hours` (UTC). */
+function clockIn(hours, date = new Date()) {
+  const shifted = new Date(date.getTime() + hours * 3600_000);
+  return `${String(shifted.getUTCHours()).padStart(2, "0")}:${String(shifted.getUTCMinutes()).padStart(2, "0")}`;
+}
+
+describe("POST /trades under the settings in SSM", () => {
+  // A queue of its own: what the other tests leave in flight is not counted.
+  let settingsQueue;
+  before(async () => {
+    settingsQueue = await createQueue(`sqs-trade-orders-${uid()}`);
+  });
+  const settingsEnv = (vars) => apiEnv({ TRADE_ORDERS_QUEUE_URL: settingsQueue.url, ...vars });
+  const order = (fields = {}) => ({
+    clientOrderId: `set-${uid()}`,
+    symbol: "AAPL",
+    side: "buy",
+    quantity: "100",
+    orderType: "market",
+    sessionId: `s-set-${uid()}`,
+    ...fields,
+  });
+  const orderKeyRecorded = async (o) =>
+    (
+      await aws.dynamodb.send(
+        new GetItemCommand({ TableName: orderKeysTable, Key: { order_key: { S: orderKeyFor(TRADER, o.clientOrderId) } } }),
+      )
+    ).Item !== undefined;
+
+  it("refuses a quantity above the maximum with a 400 field error, records and queues nothing, and accepts the maximum", async () => {
+    const limited = await coldStart(
+      "trade-api",
+      settingsEnv({ MAX_ORDER_QUANTITY_PARAMETER: await putSetting(`/test/${uid()}/max_order_quantity`, "100") }),
+    );
+    const above = order({ quantity: "100.00000001" });
+    const logs = await captureLogs("trade-api");
+    let res;
+    try {
+      res = parse(await limited.handler(apiEvent("POST", "/trades", above)));
+    } finally {
+      logs.restore();
+    }
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json, {
+      message: "Invalid trade order",
+      errors: [{ field: "quantity", message: "must be at most 100" }],
+    });
+    assert.deepEqual(await queueDepth(settingsQueue.url), { visible: 0, inFlight: 0 });
+    assert.equal(logs.messages("order above the maximum quantity")[0]?.clientOrderId, above.clientOrderId);
+    assert.equal(await orderKeyRecorded(above), false);
+    assert.equal(await getSession(table, above.sessionId), undefined);
+
+    const at = parse(await limited.handler(apiEvent("POST", "/trades", order({ quantity: "100.0" }))));
+    assert.equal(at.statusCode, 202, at.body);
+    assert.equal((await drainJson(settingsQueue.url)).length, 1);
+  });
+
+  it("refuses an order outside the trading hours with 422 and when they open, queuing nothing", async () => {
+    const window = `${clockIn(2)}-${clockIn(3)}`;
+    const closed = await coldStart(
+      "trade-api",
+      settingsEnv({ TRADING_HOURS_PARAMETER: await putSetting(`/test/${uid()}/trading_hours`, window) }),
+    );
+    const asked = Date.now();
+    const o = order();
+    const res = parse(await closed.handler(apiEvent("POST", "/trades", o)));
+    assert.equal(res.statusCode, 422);
+    assert.equal(res.json.code, "outside_trading_hours");
+    assert.equal(res.json.tradingHours, window);
+    const opensIn = Date.parse(res.json.opensAt) - asked;
+    assert.ok(opensIn > 3600_000 && opensIn <= 2 * 3600_000, res.json.opensAt);
+    assert.match(res.json.message, new RegExp(`accepted ${window} UTC`));
+    assert.deepEqual(await queueDepth(settingsQueue.url), { visible: 0, inFlight: 0 });
+    assert.equal(await orderKeyRecorded(o), false);
+  });
+
+  it("fails closed on a cold start: 503 when a parameter is missing or SSM is unreachable, nothing queued", async () => {
+    const logs = await captureLogs("trade-api");
+    try {
+      const missing = await coldStart("trade-api", settingsEnv({ TRADING_HOURS_PARAMETER: `/test/${uid()}/absent` }));
+      const unreachable = await coldStart("trade-api", settingsEnv({ AWS_MAX_ATTEMPTS: "1" }));
+      const garbled = await coldStart(
+        "trade-api",
+        settingsEnv({ MAX_ORDER_QUANTITY_PARAMETER: await putSetting(`/test/${uid()}/max_order_quantity`, "lots") }),
+      );
+      const post = async (fn) => parse(await fn.handler(apiEvent("POST", "/trades", order())));
+      // The SDK resolves the endpoint at the first call: nothing listens on port 9.
+      process.env.AWS_ENDPOINT_URL_SSM = "http://127.0.0.1:9";
+      let cut;
+      try {
+        cut = await post(unreachable);
+      } finally {
+        delete process.env.AWS_ENDPOINT_URL_SSM;
+      }
+      for (const [what, res] of [["missing", await post(missing)], ["unreachable", cut], ["garbled", await post(garbled)]]) {
+        assert.equal(res.statusCode, 503, what);
+        assert.match(res.json.message, /trading settings unavailable/, what);
+      }
+    } finally {
+      logs.restore();
+    }
+    const refused = logs.messages("settings unavailable; order refused");
+    assert.equal(refused.length, 3);
+    assert.match(JSON.stringify(refused), /holds \\"lots\\"/);
+    assert.deepEqual(await queueDepth(settingsQueue.url), { visible: 0, inFlight: 0 });
+  });
+});
+
+describe("the settings cache", () => {
+  /** An SSM client answering from `values`, counting calls, failing while `down`. */
+  function fakeSsm(values) {
+    const ssm = {
+      calls: 0,
+      down: false,
+      async send(command) {
+        ssm.calls += 1;
+        if (ssm.down) throw Object.assign(new Error("connect ECONNREFUSED"), { name: "Error" });
+        const value = values[command.input.Name];
+        if (value === undefined) throw Object.assign(new Error("not found"), { name: "ParameterNotFound" });
+        return { Parameter: { Value: value } };
+      },
+    };
+    return ssm;
+  }
+  const definitions = { limit: { name: "/limit", parse: settingsLib.parseLimit } };
+
+  it("reads once per TTL, refreshes after it, and shares one read between concurrent requests", async () => {
+    const values = { "/limit": "10" };
+    const ssm = fakeSsm(values);
+    let clock = 0;
+    const settings = settingsLib.createSettings({ ssm, definitions, ttlMs: 60_000, now: () => clock });
+    const [a, b] = await Promise.all([settings.get(), settings.get()]);
+    assert.equal(ssm.calls, 1);
+    assert.equal(a.limit.text, "10");
+    assert.equal(b, a);
+    values["/limit"] = "20";
+    clock = 59_999;
+    assert.equal((await settings.get()).limit.text, "10");
+    assert.equal(ssm.calls, 1);
+    clock = 60_000;
+    assert.equal((await settings.get()).limit.text, "20");
+    assert.equal(ssm.calls, 2);
+  });
+
+  it("keeps the last values through a short outage, and fails closed after the longest staleness or with none read", async () => {
+    const ssm = fakeSsm({ "/limit": "10" });
+    let clock = 0;
+    const settings = settingsLib.createSettings({ ssm, definitions, ttlMs: 60_000, maxStaleMs: 900_000, now: () => clock });
+    ssm.down = true;
+    await assert.rejects(settings.get(), settingsLib.SettingsUnavailable);
+    ssm.down = false;
+    await settings.get();
+    ssm.down = true;
+    clock = 900_000;
+    assert.equal((await settings.get()).limit.text, "10");
+    clock = 900_001;
+    await assert.rejects(settings.get(), /parameter \/limit could not be read/);
+  });
+
+  it("parses limits and UTC windows, refusing what would be ambiguous", () => {
+    assert.equal(settingsLib.parseLimit("250000").units, 25_000_000_000_000n);
+    assert.equal(settingsLib.decimalUnits("0.00000001"), 1n);
+    for (const bad of ["", "0", "-1", "1e3", "1.123456789", "ten"]) assert.throws(() => settingsLib.parseLimit(bad), bad);
+    const day = settingsLib.parseWindow("13:30-20:00");
+    const at = (clock) => new Date(`2026-03-02T${clock}:00Z`);
+    assert.equal(settingsLib.isOpen(day, at("13:29")), false);
+    assert.equal(settingsLib.isOpen(day, at("13:30")), true);
+    assert.equal(settingsLib.isOpen(day, at("19:59")), true);
+    assert.equal(settingsLib.isOpen(day, at("20:00")), false);
+    assert.equal(settingsLib.nextOpening(day, at("20:00")).toISOString(), "2026-03-03T13:30:00.000Z");
+    assert.equal(settingsLib.nextOpening(day, at("08:00")).toISOString(), "2026-03-02T13:30:00.000Z");
+    const always = settingsLib.parseWindow("00:00-24:00");
+    assert.equal(settingsLib.isOpen(always, at("00:00")), true);
+    assert.equal(settingsLib.isOpen(always, at("23:59")), true);
+    const night = settingsLib.parseWindow("22:00-06:00");
+    assert.equal(settingsLib.isOpen(night, at("23:00")), true);
+    assert.equal(settingsLib.isOpen(night, at("05:59")), true);
+    assert.equal(settingsLib.isOpen(night, at("12:00")), false);
+    for (const bad of ["09:00", "9:00-17:00", "09:00-17:60", "24:00-06:00", "09:00-09:00", "09:00-17:00-18:00"]) {
+      assert.throws(() => settingsLib.parseWindow(bad), bad);
+    }
   });
 });

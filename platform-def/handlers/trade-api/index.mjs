@@ -14,10 +14,19 @@
 //                 different order is 409 Conflict naming the fields that
 //                 differ, and nothing is queued.
 //
+//                 Settings (SSM parameters, lib/settings.mjs, cached 60 s):
+//                 an order whose quantity is above the maximum order
+//                 quantity is 400 with a `quantity` field error; one
+//                 outside the trading hours (a UTC window) is 422 with
+//                 `code: "outside_trading_hours"` and when the window next
+//                 opens; neither records nor queues anything. Settings that
+//                 cannot be read on a cold start refuse every order (503).
+//
 // GET /health is health-api's, a function of its own.
 //
-// Environment: SESSIONS_TABLE, ORDER_KEYS_TABLE, TRADE_ORDERS_QUEUE_URL
-// (required); SESSION_TTL_SECONDS (default 86400), ORDER_KEY_TTL_SECONDS
+// Environment: SESSIONS_TABLE, ORDER_KEYS_TABLE, TRADE_ORDERS_QUEUE_URL,
+// MAX_ORDER_QUANTITY_PARAMETER, TRADING_HOURS_PARAMETER (required);
+// SETTINGS_TTL_SECONDS (default 60), SESSION_TTL_SECONDS (default 86400), ORDER_KEY_TTL_SECONDS
 // (default 7776000, 90 days), LOG_LEVEL (optional).
 
 import { createHash } from "node:crypto";
@@ -28,6 +37,7 @@ import {
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { clientConfig, requireEnv } from "./lib/aws.mjs";
 import { createLogger } from "./lib/logger.mjs";
 import {
@@ -41,9 +51,24 @@ import {
   tradeIdFor,
   tradeMessage,
 } from "./lib/orders.mjs";
+import {
+  createSettings,
+  decimalUnits,
+  isOpen,
+  nextOpening,
+  parseLimit,
+  parseWindow,
+  SettingsUnavailable,
+} from "./lib/settings.mjs";
 import { validateOrder } from "./order.mjs";
 
-const env = requireEnv(["SESSIONS_TABLE", "ORDER_KEYS_TABLE", "TRADE_ORDERS_QUEUE_URL"]);
+const env = requireEnv([
+  "SESSIONS_TABLE",
+  "ORDER_KEYS_TABLE",
+  "TRADE_ORDERS_QUEUE_URL",
+  "MAX_ORDER_QUANTITY_PARAMETER",
+  "TRADING_HOURS_PARAMETER",
+]);
 const SESSION_TTL_SECONDS = Number.parseInt(process.env.SESSION_TTL_SECONDS ?? "", 10) || 86400;
 // An order key outlives any redelivery of its message (SQS keeps one 14 days
 // at most); after it expires, a conflicting reuse is still refused by
@@ -55,6 +80,20 @@ const FIFO = env.TRADE_ORDERS_QUEUE_URL.endsWith(".fifo");
 const dynamodb = new DynamoDBClient(clientConfig());
 const sqs = new SQSClient(clientConfig());
 const baseLog = createLogger();
+const SETTINGS_TTL_SECONDS = Number.parseInt(process.env.SETTINGS_TTL_SECONDS ?? "", 10) || 60;
+// Two attempts, not four (unless AWS_MAX_ATTEMPTS says): a cold start that
+// cannot reach SSM answers 503 well within API Gateway's 29 s.
+const ssmConfig = clientConfig();
+if (!process.env.AWS_MAX_ATTEMPTS) ssmConfig.maxAttempts = 2;
+const settings = createSettings({
+  ssm: new SSMClient(ssmConfig),
+  definitions: {
+    maxOrderQuantity: { name: env.MAX_ORDER_QUANTITY_PARAMETER, parse: parseLimit },
+    tradingHours: { name: env.TRADING_HOURS_PARAMETER, parse: parseWindow },
+  },
+  ttlMs: SETTINGS_TTL_SECONDS * 1000,
+  log: baseLog,
+});
 
 const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
 
@@ -216,6 +255,43 @@ async function recordOrderKey({ orderKey, callerId, canonical, hash, tradeId, su
   }
 }
 
+/**
+ * The answer refusing `order` under the current settings, or undefined when
+ * they allow it: 503 when they cannot be read, 400 above the maximum
+ * quantity, 422 outside the trading hours.
+ */
+async function checkSettings(order, requestLog) {
+  const log = requestLog.child({ clientOrderId: order.clientOrderId });
+  let current;
+  try {
+    current = await settings.get();
+  } catch (err) {
+    if (!(err instanceof SettingsUnavailable)) throw err;
+    log.error("settings unavailable; order refused", { error: err });
+    return respond(503, { message: "Orders cannot be accepted right now (trading settings unavailable); retry later" });
+  }
+  const { maxOrderQuantity, tradingHours } = current;
+  if (decimalUnits(order.quantity) > maxOrderQuantity.units) {
+    log.info("order above the maximum quantity", { quantity: order.quantity, max: maxOrderQuantity.text });
+    return respond(400, {
+      message: "Invalid trade order",
+      errors: [{ field: "quantity", message: `must be at most ${maxOrderQuantity.text}` }],
+    });
+  }
+  const now = new Date();
+  if (!isOpen(tradingHours, now)) {
+    const opensAt = nextOpening(tradingHours, now).toISOString();
+    log.info("order outside trading hours", { tradingHours: tradingHours.text, opensAt });
+    return respond(422, {
+      message: `Orders are accepted ${tradingHours.text} UTC; trading opens again at ${opensAt}`,
+      code: "outside_trading_hours",
+      tradingHours: tradingHours.text,
+      opensAt,
+    });
+  }
+  return undefined;
+}
+
 async function submitTrade(event, log) {
   const callerId = callerOf(event);
   if (!callerId) {
@@ -232,6 +308,9 @@ async function submitTrade(event, log) {
     log.info("order rejected", { errors, rejectedBy: rejectedBy ?? "header" });
     return respond(400, { message: "Invalid trade order", errors });
   }
+
+  const refused = await checkSettings(order, log);
+  if (refused) return refused;
 
   const canonical = canonicalOrder(order, sessionId);
   const tradeId = tradeIdFor(callerId, order.clientOrderId);

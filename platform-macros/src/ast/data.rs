@@ -365,10 +365,10 @@ impl TopicBody {
     }
 }
 
-/// `parameter NAME { value: REF.ATTR | "literal", description: ".." }`
+/// `parameter NAME { value: REF.ATTR | "literal" | profile(PROFILE: "literal", ...), description: ".." }`
 #[derive(Default)]
 pub struct ParameterBody {
-    pub value: Option<Value>,
+    pub value: Option<PerProfile<Value>>,
     pub description: Option<LitStr>,
 }
 

@@ -22,6 +22,7 @@ mod include;
 mod logs;
 mod naming;
 mod network;
+pub(crate) mod parameters;
 mod pipeline;
 mod policy;
 mod queues;
@@ -62,6 +63,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     db_users::check(model, cx);
     policy::check(model, cx);
     backup::check(model, cx);
+    parameters::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the

@@ -366,6 +366,37 @@ fn by_operation(
             }
             _ => return Err(unknown()),
         },
+        // Settings the functions read (`parameter` with a `read` grant).
+        "ssm" => match operation {
+            "DescribeParameters" => vec![need("ssm:DescribeParameters", "*")],
+            "GetParameter"
+            | "GetParameterHistory"
+            | "PutParameter"
+            | "DeleteParameter"
+            | "LabelParameterVersion" => {
+                let name = params.str("Name").ok_or_else(|| missing("Name"))?;
+                vec![need(
+                    format!("ssm:{operation}"),
+                    parameter_arn(&name, region, account),
+                )]
+            }
+            "GetParameters" | "DeleteParameters" => {
+                let names = params.values("Names");
+                if names.is_empty() {
+                    return Err(missing("Names"));
+                }
+                names
+                    .iter()
+                    .map(|name| {
+                        need(
+                            format!("ssm:{operation}"),
+                            parameter_arn(name, region, account),
+                        )
+                    })
+                    .collect()
+            }
+            _ => return Err(unknown()),
+        },
         "logs" => {
             let group = params.str("logGroupName");
             let stream = params.str("logStreamName");
@@ -594,6 +625,17 @@ pub fn secret_arn(id: &str, region: &str, account: &str) -> String {
     } else {
         format!("arn:aws:secretsmanager:{region}:{account}:secret:{id}")
     }
+}
+
+/// A parameter's `Name` (a path like `/trading/dev/us-east-1/limit`, a bare
+/// name, or an ARN) as the ARN IAM matches: `...:parameter/trading/...`, the
+/// path's leading slash being the one after `parameter`.
+pub fn parameter_arn(name: &str, region: &str, account: &str) -> String {
+    if name.starts_with("arn:") {
+        return name.to_owned();
+    }
+    let path = name.strip_prefix('/').unwrap_or(name);
+    format!("arn:aws:ssm:{region}:{account}:parameter/{path}")
 }
 
 fn kms_arn(id: &str, region: &str, account: &str) -> String {
@@ -1195,6 +1237,44 @@ mod tests {
                 ("s3:DeleteObject", "arn:aws:s3:::b/c")
             ]
         );
+    }
+
+    #[test]
+    fn ssm_parameters_are_named_by_their_arn() {
+        let c = json_run(
+            "ssm",
+            "AmazonSSM.GetParameter",
+            "1.1",
+            r#"{"Name":"/trading/dev/us-east-1/max_order_quantity"}"#,
+        );
+        assert_eq!(
+            pairs(&c),
+            [(
+                "ssm:GetParameter",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/trading/dev/us-east-1/max_order_quantity"
+            )]
+        );
+        let c = json_run(
+            "ssm",
+            "AmazonSSM.GetParameters",
+            "1.1",
+            r#"{"Names":["plain","arn:aws:ssm:us-east-1:123456789012:parameter/a/b"]}"#,
+        );
+        assert_eq!(
+            pairs(&c),
+            [
+                (
+                    "ssm:GetParameters",
+                    "arn:aws:ssm:us-east-1:123456789012:parameter/plain"
+                ),
+                (
+                    "ssm:GetParameters",
+                    "arn:aws:ssm:us-east-1:123456789012:parameter/a/b"
+                )
+            ]
+        );
+        let c = json_run("ssm", "AmazonSSM.DescribeParameters", "1.1", "{}");
+        assert_eq!(pairs(&c), [("ssm:DescribeParameters", "*")]);
     }
 
     #[test]

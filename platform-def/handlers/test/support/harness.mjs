@@ -27,6 +27,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import pg from "pg";
 import { FUNCTIONS, SHIPPED_DIR } from "./shipped.mjs";
 
@@ -44,6 +45,7 @@ export const aws = {
   sns: new SNSClient({}),
   secrets: new SecretsManagerClient({}),
   cloudwatch: new CloudWatchClient({}),
+  ssm: new SSMClient({}),
 };
 
 /** A short unique suffix for resource names. */
@@ -434,11 +436,24 @@ export function processorEnv({ table, secretArn, database, busName, ...rest }) {
 }
 
 /** The environment trade-api needs. */
+/** Writes the String parameter `name` (created or overwritten) and returns its name. */
+export async function putSetting(name, value) {
+  await aws.ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: "String", Overwrite: true }));
+  return name;
+}
+
+/** Settings trade-api reads that allow every test order: large enough, always open. */
+export const OPEN_SETTINGS = {
+  MAX_ORDER_QUANTITY_PARAMETER: await putSetting(`/test/${uid()}/max_order_quantity`, "999999999999"),
+  TRADING_HOURS_PARAMETER: await putSetting(`/test/${uid()}/trading_hours`, "00:00-24:00"),
+};
+
 export function tradeApiEnv({ table, orderKeysTable, queueUrl, ...rest }) {
   return {
     SESSIONS_TABLE: table,
     ORDER_KEYS_TABLE: orderKeysTable,
     TRADE_ORDERS_QUEUE_URL: queueUrl,
+    ...OPEN_SETTINGS,
     ...rest,
   };
 }
