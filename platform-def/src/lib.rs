@@ -101,7 +101,9 @@ platform_macros::platform! {
         engine: postgres "16.10",
         database: "trading",
         capacity: profile(dev: 0.5..=2, staging: 0.5..=8, prod: 2..=16),
-        readers: 1,
+        // The writer and two readers, each in its own AZ of `core`'s three:
+        // a zone's loss leaves a reader to promote and one to read from.
+        readers: 2,
         network: core,
         backup: 7d,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
