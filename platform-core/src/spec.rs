@@ -343,7 +343,7 @@ pub struct DeadLetter {
 /// `queue trade_orders { visibility: 180s, dead_letter: dlq after 3, key: data }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueSpec {
-    pub visibility_timeout_secs: u32,
+    pub visibility_timeout_secs: PerProfile<u32>,
     pub retention_secs: PerProfile<u32>,
     pub fifo: bool,
     pub dead_letter: Option<DeadLetter>,
@@ -477,7 +477,7 @@ pub struct FunctionSpec {
     /// `file.export`, e.g. `index.handler`.
     pub handler: String,
     pub memory_mb: PerProfile<u32>,
-    pub timeout_secs: u32,
+    pub timeout_secs: PerProfile<u32>,
     pub log_retention_days: PerProfile<u32>,
     /// The declared key that encrypts the function's environment.
     pub key: String,

@@ -308,7 +308,12 @@ fn key_attribute(attribute: &KeyAttribute) -> TokenStream {
 }
 
 fn emit_queue(body: &QueueBody, profiles: &[Ident]) -> TokenStream {
-    let visibility = or_default(&body.visibility, defaults::QUEUE_VISIBILITY_SECS);
+    let visibility = per_profile(
+        &body.visibility,
+        profiles,
+        defaults::QUEUE_VISIBILITY_SECS,
+        |secs| quote!(#secs),
+    );
     let retention = per_profile(
         &body.retention,
         profiles,
@@ -415,7 +420,12 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
         defaults::FUNCTION_MEMORY_MB,
         |mb| quote!(#mb),
     );
-    let timeout = or_default(&body.timeout, defaults::FUNCTION_TIMEOUT_SECS);
+    let timeout = per_profile(
+        &body.timeout,
+        profiles,
+        defaults::FUNCTION_TIMEOUT_SECS,
+        |secs| quote!(#secs),
+    );
     let logs = per_profile(
         &body.logs,
         profiles,

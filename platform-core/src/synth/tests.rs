@@ -51,7 +51,7 @@ pub(crate) fn sample() -> Platform {
             r(
                 "orders",
                 Spec::Queue(QueueSpec {
-                    visibility_timeout_secs: 180,
+                    visibility_timeout_secs: PerProfile::Same(180),
                     retention_secs: PerProfile::ByProfile(vec![
                         ("dev".into(), 345_600),
                         ("prod".into(), 1_209_600),
@@ -67,7 +67,7 @@ pub(crate) fn sample() -> Platform {
             r(
                 "orders_dlq",
                 Spec::Queue(QueueSpec {
-                    visibility_timeout_secs: 30,
+                    visibility_timeout_secs: PerProfile::Same(30),
                     retention_secs: PerProfile::Same(1_209_600),
                     fifo: false,
                     dead_letter: None,
@@ -286,7 +286,7 @@ pub(crate) fn sample() -> Platform {
                         ("dev".into(), 512),
                         ("prod".into(), 2048),
                     ]),
-                    timeout_secs: 30,
+                    timeout_secs: PerProfile::Same(30),
                     log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 30), ("prod".into(), 365)]),
                     key: "data".into(),
                     log_key: "logs".into(),

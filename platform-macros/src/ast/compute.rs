@@ -26,7 +26,7 @@ pub struct FunctionBody {
     pub include: Option<IncludeMap>,
     pub handler: Option<LitStr>,
     pub memory: Option<PerProfile<Count>>,
-    pub timeout: Option<Secs>,
+    pub timeout: Option<PerProfile<Secs>>,
     pub logs: Option<PerProfile<Days>>,
     /// Encrypts the environment (and the log group, without `log_key:`).
     pub key: Option<Ident>,
