@@ -158,8 +158,8 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
                 statements: Vec::new(),
                 trigger: Some(Trigger {
                     queue: n("orders"),
-                    batch_size: 10,
-                    max_batching_window_secs: 0,
+                    batch_size: PerProfile::Same(10),
+                    max_batching_window_secs: PerProfile::Same(0),
                     max_concurrency: PerProfile::Same(None),
                 }),
                 network: None,

@@ -421,8 +421,8 @@ pub enum StatementResource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {
     pub queue: String,
-    pub batch_size: u32,
-    pub max_batching_window_secs: u32,
+    pub batch_size: PerProfile<u32>,
+    pub max_batching_window_secs: PerProfile<u32>,
     /// The most concurrent invocations the event source mapping makes
     /// (`ScalingConfig.MaximumConcurrency`, 2 to 1000); `None` lets it scale
     /// to the function's concurrency. Below the function's reserved

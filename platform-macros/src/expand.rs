@@ -448,8 +448,18 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
     });
     let trigger = option(body.trigger.as_ref().map(|trigger| {
         let queue = string(&trigger.queue.to_string());
-        let batch = or_default(&trigger.batch, defaults::TRIGGER_BATCH);
-        let window = or_default(&trigger.window, defaults::TRIGGER_WINDOW_SECS);
+        let batch = per_profile(
+            &trigger.batch,
+            profiles,
+            defaults::TRIGGER_BATCH,
+            |n| quote!(#n),
+        );
+        let window = per_profile(
+            &trigger.window,
+            profiles,
+            defaults::TRIGGER_WINDOW_SECS,
+            |secs| quote!(#secs),
+        );
         let max_concurrency = per_profile(
             &trigger.max_concurrency,
             profiles,

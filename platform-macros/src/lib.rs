@@ -42,10 +42,11 @@
 //! days (`logs`, `flow_logs`, `backup`, `retention` of a log group,
 //! `expire`, `noncurrent`, `pending_window`) must be whole days.
 //!
-//! A function's `timeout` and a queue's `visibility` take `profile(..)`
-//! too; every rule relating them (a triggering queue's visibility at least
-//! six times the function's timeout, 29 s behind an API route) holds in each
-//! profile, and its error names the profile:
+//! A function's `timeout`, a queue's `visibility` and a trigger's `batch`
+//! and `window` take `profile(..)` too; every rule relating them (a
+//! triggering queue's visibility at least six times the function's timeout,
+//! 29 s behind an API route, a batching window for batches above 10) holds
+//! in each profile, and its error names the profile:
 //!
 //! ```
 //! # platform_macros::platform! {
@@ -328,8 +329,8 @@
 //!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },
 //!     grants: { RESOURCE: ACCESS | [ACCESS, ...], ... },   // ACCESS from the target kind's levels
 //!     trigger: QUEUE {                         // braces optional
-//!         batch: N,                            //   default 10: 1 to 10000 (over 10 needs a window)
-//!         window: DURATION,                    //   default 0s: up to 300s
+//!         batch: per_profile(N),               //   default 10: 1 to 10000 (over 10 needs a window)
+//!         window: per_profile(DURATION),       //   default 0s: up to 300s
 //!         max_concurrency: per_profile(N),     //   2 to 1000 at once; with `concurrency:`, required
 //!     },                                       //   and below it (trigger-concurrency)
 //!     network: NETWORK,                        // optional: runs in the network's private subnets

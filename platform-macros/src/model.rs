@@ -320,6 +320,8 @@ impl<'a> Model<'a> {
             Body::Function(function) => {
                 if let Some(trigger) = &function.trigger {
                     self.refer(Slot::Trigger, &trigger.queue);
+                    self.add_per_profile(&trigger.batch);
+                    self.add_per_profile(&trigger.window);
                     self.add_per_profile(&trigger.max_concurrency);
                 }
                 for (target, levels) in &function.grants {

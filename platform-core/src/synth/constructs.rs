@@ -1162,10 +1162,10 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
                 "EventSourceArn",
                 cx.attr(&crate::spec::AttrRef::new(&trigger.queue, "arn")),
             )
-            .prop("BatchSize", trigger.batch_size)
+            .prop("BatchSize", trigger.batch_size.get(cx.profile))
             .prop(
                 "MaximumBatchingWindowInSeconds",
-                trigger.max_batching_window_secs,
+                trigger.max_batching_window_secs.get(cx.profile),
             )
             .prop(
                 "FunctionResponseTypes",

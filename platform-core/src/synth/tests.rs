@@ -332,8 +332,8 @@ pub(crate) fn sample() -> Platform {
                     ],
                     trigger: Some(Trigger {
                         queue: "orders".into(),
-                        batch_size: 10,
-                        max_batching_window_secs: 0,
+                        batch_size: PerProfile::Same(10),
+                        max_batching_window_secs: PerProfile::Same(0),
                         max_concurrency: PerProfile::ByProfile(vec![
                             ("dev".into(), Some(9)),
                             ("prod".into(), Some(90)),

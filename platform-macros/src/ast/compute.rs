@@ -139,8 +139,8 @@ impl Parse for Levels {
 /// are optional.
 pub struct Trigger {
     pub queue: Ident,
-    pub batch: Option<Count>,
-    pub window: Option<Secs>,
+    pub batch: Option<PerProfile<Count>>,
+    pub window: Option<PerProfile<Secs>>,
     /// The event source mapping's `ScalingConfig.MaximumConcurrency`.
     pub max_concurrency: Option<PerProfile<Count>>,
 }

@@ -367,7 +367,7 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
     let Some(trigger) = &function.trigger else {
         return;
     };
-    if let Some(batch) = &trigger.batch {
+    for batch in trigger.batch.iter().flat_map(PerProfile::values) {
         in_range(
             cx,
             &batch.lit,
@@ -376,16 +376,9 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
             "batch",
             "SQS triggers take 1 to 10000 messages",
         );
-        let window = trigger.window.as_ref().map_or(0, |w| w.value);
-        if batch.value > 10 && window == 0 {
-            cx.error(
-                Rule::ValueRange,
-                batch,
-                format!("`batch: {}` is over 10, which needs a batching window; add `window: 1s` or more", batch.value),
-            );
-        }
     }
-    if let Some(window) = &trigger.window {
+    check_batch_window(model, cx, trigger);
+    for window in trigger.window.iter().flat_map(PerProfile::values) {
         in_range(
             cx,
             &window.lit,
@@ -475,6 +468,57 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
         {
             Some(lit) => cx.error(Rule::ValueRange, lit, message),
             None => cx.error(Rule::ValueRange, &trigger.queue, message),
+        }
+    }
+}
+
+/// `value-range`: a batch above 10 messages needs a batching window of at
+/// least a second (Lambda refuses the mapping otherwise), in every profile.
+fn check_batch_window(model: &Model, cx: &Ctxt, trigger: &crate::ast::Trigger) {
+    let Some(batch) = &trigger.batch else {
+        return;
+    };
+    let per_profile = batch.is_per_profile()
+        || trigger
+            .window
+            .as_ref()
+            .is_some_and(PerProfile::is_per_profile);
+    if !per_profile {
+        let window = trigger
+            .window
+            .as_ref()
+            .and_then(|w| w.values().first().map(|w| w.value))
+            .unwrap_or(0);
+        let batch = batch.values()[0];
+        if batch.value > 10 && window == 0 {
+            cx.error(
+                Rule::ValueRange,
+                batch,
+                format!("`batch: {}` is over 10, which needs a batching window; add `window: 1s` or more", batch.value),
+            );
+        }
+        return;
+    }
+    for profile in model.profiles() {
+        let Some(batch) = batch.in_profile(&profile) else {
+            continue;
+        };
+        let window = match &trigger.window {
+            None => 0,
+            Some(window) => match window.in_profile(&profile) {
+                Some(window) => window.value,
+                None => continue,
+            },
+        };
+        if batch.value > 10 && window == 0 {
+            cx.error(
+                Rule::ValueRange,
+                &batch.lit,
+                format!(
+                    "in profile `{profile}`, `batch: {}` is over 10, which needs a batching window; give `window:` 1s or more in `{profile}`",
+                    batch.value
+                ),
+            );
         }
     }
 }
