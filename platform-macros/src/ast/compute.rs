@@ -34,7 +34,9 @@ pub struct FunctionBody {
     pub log_key: Option<Ident>,
     pub env: Vec<(Ident, Value)>,
     pub grants: Vec<(Ident, Levels)>,
-    pub trigger: Option<Trigger>,
+    /// Boxed: its per-profile fields would otherwise make every `Body`
+    /// as large as a function's.
+    pub trigger: Option<Box<Trigger>>,
     pub network: Option<Ident>,
     pub concurrency: Option<PerProfile<Count>>,
     pub dead_letter: Option<Ident>,
@@ -243,7 +245,7 @@ impl FunctionBody {
                 "log_key" => body.log_key = Some(input.parse()?),
                 "env" => body.env = map(input)?,
                 "grants" => body.grants = map(input)?,
-                "trigger" => body.trigger = Some(Trigger::parse(input)?),
+                "trigger" => body.trigger = Some(Box::new(Trigger::parse(input)?)),
                 "network" => body.network = Some(input.parse()?),
                 "concurrency" => body.concurrency = Some(input.parse()?),
                 "dead_letter" => body.dead_letter = Some(input.parse()?),
