@@ -3,7 +3,8 @@
 //!
 //! Source: AWS, "AWS Global Infrastructure: Regions and Availability Zones"
 //! (<https://aws.amazon.com/about-aws/global-infrastructure/regions_az/>) and
-//! the EC2 User Guide's "Regions and Zones", as published on 2025-11-01.
+//! the EC2 User Guide's "Regions and Zones", transcribed in 2025 (the page
+//! carries no date of its own; compare it again before changing a row).
 //! Where an account does not get every zone the page lists, the table holds
 //! what a new account gets, since that is where an environment is deployed:
 //! us-west-1 lists 3 zones, but accounts created since 2013 see 2;
