@@ -65,7 +65,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
         r(
             "dlq",
             Spec::Queue(QueueSpec {
-                visibility_timeout_secs: 30,
+                visibility_timeout_secs: PerProfile::Same(30),
                 retention_secs: PerProfile::Same(1_209_600),
                 fifo: false,
                 dead_letter: None,
@@ -75,7 +75,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
         r(
             "orders",
             Spec::Queue(QueueSpec {
-                visibility_timeout_secs: 180,
+                visibility_timeout_secs: PerProfile::Same(180),
                 retention_secs: PerProfile::ByProfile(vec![
                     ("dev".into(), 345_600),
                     ("prod".into(), 1_209_599),
@@ -123,7 +123,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
                 include: Vec::new(),
                 handler: "index.handler".into(),
                 memory_mb: PerProfile::ByProfile(vec![("dev".into(), 256), ("prod".into(), 1024)]),
-                timeout_secs: 30,
+                timeout_secs: PerProfile::Same(30),
                 log_retention_days: PerProfile::Same(30),
                 key: key(),
                 log_key: key(),
@@ -158,8 +158,8 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
                 statements: Vec::new(),
                 trigger: Some(Trigger {
                     queue: n("orders"),
-                    batch_size: 10,
-                    max_batching_window_secs: 0,
+                    batch_size: PerProfile::Same(10),
+                    max_batching_window_secs: PerProfile::Same(0),
                     max_concurrency: PerProfile::Same(None),
                 }),
                 network: None,

@@ -11,6 +11,8 @@
 //!   ([`iam_data`]), for checking that every action the platform grants exists.
 //! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
 //! - [`spec`]: the declared platform, which the macro expands into.
+//! - [`zones`]: the availability zones each region offers, from AWS's
+//!   published list.
 //! - [`generate`]: synthetic platforms of any size, for benchmarks and scale
 //!   tests.
 //! - [`template`], [`synth`] (feature `synth`): the CloudFormation template
@@ -28,6 +30,7 @@ pub mod iam;
 pub mod iam_data;
 pub mod naming;
 pub mod spec;
+pub mod zones;
 
 #[cfg(feature = "synth")]
 pub mod template;

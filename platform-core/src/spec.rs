@@ -353,7 +353,7 @@ pub struct DeadLetter {
 /// `queue trade_orders { visibility: 180s, dead_letter: dlq after 3, key: data }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueSpec {
-    pub visibility_timeout_secs: u32,
+    pub visibility_timeout_secs: PerProfile<u32>,
     pub retention_secs: PerProfile<u32>,
     pub fifo: bool,
     pub dead_letter: Option<DeadLetter>,
@@ -433,8 +433,8 @@ pub enum StatementResource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {
     pub queue: String,
-    pub batch_size: u32,
-    pub max_batching_window_secs: u32,
+    pub batch_size: PerProfile<u32>,
+    pub max_batching_window_secs: PerProfile<u32>,
     /// The most concurrent invocations the event source mapping makes
     /// (`ScalingConfig.MaximumConcurrency`, 2 to 1000); `None` lets it scale
     /// to the function's concurrency. Below the function's reserved
@@ -489,7 +489,7 @@ pub struct FunctionSpec {
     /// `file.export`, e.g. `index.handler`.
     pub handler: String,
     pub memory_mb: PerProfile<u32>,
-    pub timeout_secs: u32,
+    pub timeout_secs: PerProfile<u32>,
     pub log_retention_days: PerProfile<u32>,
     /// The declared key that encrypts the function's environment.
     pub key: String,

@@ -101,7 +101,9 @@ platform_macros::platform! {
         engine: postgres "16.10",
         database: "trading",
         capacity: profile(dev: 0.5..=2, staging: 0.5..=8, prod: 2..=16),
-        readers: 1,
+        // The writer and two readers, each in its own AZ of `core`'s three:
+        // a zone's loss leaves a reader to promote and one to read from.
+        readers: 2,
         network: core,
         backup: 7d,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -166,7 +168,10 @@ platform_macros::platform! {
     }
 
     queue trade_orders {
-        visibility: 180s,
+        // At least 6 times trade_processor's 30s timeout in every profile
+        // (`value-range`); production waits longer before delivering again a
+        // message whose batch a loaded database is still working through.
+        visibility: profile(dev: 180s, staging: 180s, prod: 300s),
         retention: profile(dev: 4d, staging: 10d, prod: 14d),
         dead_letter: trade_orders_dlq after 5, // a trigger queue: at least 5 (`trigger-redrive`)
         key: data,

@@ -308,7 +308,12 @@ fn key_attribute(attribute: &KeyAttribute) -> TokenStream {
 }
 
 fn emit_queue(body: &QueueBody, profiles: &[Ident]) -> TokenStream {
-    let visibility = or_default(&body.visibility, defaults::QUEUE_VISIBILITY_SECS);
+    let visibility = per_profile(
+        &body.visibility,
+        profiles,
+        defaults::QUEUE_VISIBILITY_SECS,
+        |secs| quote!(#secs),
+    );
     let retention = per_profile(
         &body.retention,
         profiles,
@@ -420,7 +425,12 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
         defaults::FUNCTION_MEMORY_MB,
         |mb| quote!(#mb),
     );
-    let timeout = or_default(&body.timeout, defaults::FUNCTION_TIMEOUT_SECS);
+    let timeout = per_profile(
+        &body.timeout,
+        profiles,
+        defaults::FUNCTION_TIMEOUT_SECS,
+        |secs| quote!(#secs),
+    );
     let logs = per_profile(
         &body.logs,
         profiles,
@@ -443,8 +453,18 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
     });
     let trigger = option(body.trigger.as_ref().map(|trigger| {
         let queue = string(&trigger.queue.to_string());
-        let batch = or_default(&trigger.batch, defaults::TRIGGER_BATCH);
-        let window = or_default(&trigger.window, defaults::TRIGGER_WINDOW_SECS);
+        let batch = per_profile(
+            &trigger.batch,
+            profiles,
+            defaults::TRIGGER_BATCH,
+            |n| quote!(#n),
+        );
+        let window = per_profile(
+            &trigger.window,
+            profiles,
+            defaults::TRIGGER_WINDOW_SECS,
+            |secs| quote!(#secs),
+        );
         let max_concurrency = per_profile(
             &trigger.max_concurrency,
             profiles,

@@ -42,6 +42,33 @@
 //! days (`logs`, `flow_logs`, `backup`, `retention` of a log group,
 //! `expire`, `noncurrent`, `pending_window`) must be whole days.
 //!
+//! A function's `timeout`, a queue's `visibility` and a trigger's `batch`
+//! and `window` take `profile(..)` too; every rule relating them (a
+//! triggering queue's visibility at least six times the function's timeout,
+//! 29 s behind an API route, a batching window for batches above 10) holds
+//! in each profile, and its error names the profile:
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
+//! # key data {}
+//! queue orders {
+//!     // prod's 300s covers six of prod's 45s timeouts; dev's 60s six of 10s.
+//!     visibility: profile(dev: 60s, prod: 300s),
+//!     dead_letter: orders_dlq after 5,
+//!     key: data,
+//! }
+//! queue orders_dlq { retention: 14d, key: data }
+//! function processor {
+//!     code: "handlers/trade-processor",
+//!     key: data,
+//!     timeout: profile(dev: 10s, prod: 45s),
+//!     trigger: orders,
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
 //! Every log retention (`logs`, `flow_logs`, a log group's `retention`)
 //! takes `profile(..)`, and so does a bucket's `expire`. In production (the
 //! profiles the pipeline deploys after its last `approve`, else the last
@@ -161,7 +188,7 @@
 //!
 //! ```text
 //! queue NAME {
-//!     visibility: DURATION,                  // default 30s
+//!     visibility: per_profile(DURATION),     // default 30s: at least 6 times a triggered function's timeout
 //!     retention: per_profile(DURATION),      // default 4d
 //!     dead_letter: QUEUE after N,            // a declared queue, after N (1 to 1000) receives, at least 5
 //!                                            //   when the queue triggers a function (trigger-redrive);
@@ -315,15 +342,15 @@
 //!     include: { "PREFIX": "DIR", ... },       // optional: DIR's files zipped at PREFIX/ (function-include)
 //!     handler: "FILE.EXPORT",                  // default "index.handler"
 //!     memory: per_profile(MB),                 // default 128
-//!     timeout: DURATION,                       // default 3s
+//!     timeout: per_profile(DURATION),          // default 3s: 1s to 900s, at most 29s behind an api route
 //!     logs: per_profile(DAYS),                 // default 365d: log retention (log-retention-prod)
 //!     key: KEY,                                // required: encrypts the environment
 //!     log_key: KEY,                            // default `key`: encrypts the log group
 //!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },
 //!     grants: { RESOURCE: ACCESS | [ACCESS, ...], ... },   // ACCESS from the target kind's levels
 //!     trigger: QUEUE {                         // braces optional
-//!         batch: N,                            //   default 10: 1 to 10000 (over 10 needs a window)
-//!         window: DURATION,                    //   default 0s: up to 300s
+//!         batch: per_profile(N),               //   default 10: 1 to 10000 (over 10 needs a window)
+//!         window: per_profile(DURATION),       //   default 0s: up to 300s
 //!         max_concurrency: per_profile(N),     //   2 to 1000 at once; with `concurrency:`, required
 //!     },                                       //   and below it (trigger-concurrency)
 //!     network: NETWORK,                        // optional: runs in the network's private subnets
@@ -518,7 +545,8 @@
 //! ```text
 //! network NAME {
 //!     cidr: per_profile(per_region("A.B.0.0/16")),   // required: one /16 per declared region
-//!     azs: 2 | 3,                              // default 3: private and isolated subnets in each
+//!     azs: 2 | 3,                              // default 3: private and isolated subnets in each;
+//!                                              //   at most what each declared region offers (network-azs)
 //!     endpoints: [SERVICE, ...],               // s3 dynamodb sqs sns events ssm secretsmanager kms
 //!                                              //   logs monitoring xray lambda execute_api
 //!     flow_logs: per_profile(DAYS),            // default 365d: flow-log retention (log-retention-prod)

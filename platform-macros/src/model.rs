@@ -304,6 +304,7 @@ impl<'a> Model<'a> {
                 if let Some(dead_letter) = &queue.dead_letter {
                     self.refer(Slot::DeadLetter, &dead_letter.queue);
                 }
+                self.add_per_profile(&queue.visibility);
                 self.add_per_profile(&queue.retention);
             }
             Body::Bucket(bucket) => {
@@ -320,6 +321,8 @@ impl<'a> Model<'a> {
             Body::Function(function) => {
                 if let Some(trigger) = &function.trigger {
                     self.refer(Slot::Trigger, &trigger.queue);
+                    self.add_per_profile(&trigger.batch);
+                    self.add_per_profile(&trigger.window);
                     self.add_per_profile(&trigger.max_concurrency);
                 }
                 for (target, levels) in &function.grants {
@@ -336,6 +339,7 @@ impl<'a> Model<'a> {
                 self.refer_opt(Slot::Network, &function.network);
                 self.refer_opt(Slot::DeadLetter, &function.dead_letter);
                 self.add_per_profile(&function.memory);
+                self.add_per_profile(&function.timeout);
                 self.add_per_profile(&function.logs);
                 self.add_per_profile(&function.concurrency);
             }

@@ -108,7 +108,10 @@ fn parses_every_block_with_its_values() {
     let Body::Queue(queue) = bodies[2] else {
         panic!("queue")
     };
-    assert_eq!(queue.visibility.as_ref().unwrap().value, 300);
+    let Some(PerProfile::Same(visibility)) = &queue.visibility else {
+        panic!("one visibility for every profile")
+    };
+    assert_eq!(visibility.value, 300);
     let Some(PerProfile::ByProfile { values, .. }) = &queue.retention else {
         panic!("by profile")
     };

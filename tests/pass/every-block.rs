@@ -103,7 +103,7 @@ platform_macros::platform! {
 
 fn main() {
     use platform_core::spec::{
-        AsyncInvoke, Auth, Capacity, Comparison, DbPrivileges, Run, Spec, StatementResource,
+        AsyncInvoke, Auth, Capacity, Comparison, DbPrivileges, PerProfile, Run, Spec, StatementResource,
         TargetRef,
     };
 
@@ -136,7 +136,10 @@ fn main() {
     );
     let Spec::Function(processor) = spec("trade_processor") else { panic!("a function") };
     let trigger = processor.trigger.as_ref().expect("a trigger");
-    assert_eq!((trigger.batch_size, trigger.max_batching_window_secs), (10, 0));
+    assert_eq!(
+        (&trigger.batch_size, &trigger.max_batching_window_secs),
+        (&PerProfile::Same(10), &PerProfile::Same(0))
+    );
     assert_eq!(trigger.max_concurrency.get("dev"), Some(2));
     assert_eq!(trigger.max_concurrency.get("prod"), Some(9));
     assert_eq!(processor.async_invoke, None);

@@ -26,7 +26,7 @@ fn main() {
     // A key scheduled for deletion can be recovered for 30 days.
     assert_eq!(key.pending_window_days, 30);
     let Spec::Queue(queue) = &platform.resources[1].spec else { panic!("a queue") };
-    assert_eq!(queue.visibility_timeout_secs, 30);
+    assert_eq!(queue.visibility_timeout_secs, PerProfile::Same(30));
     assert_eq!(queue.retention_secs, PerProfile::Same(4 * 86_400));
     assert_eq!(queue.key, "data");
     assert_eq!(platform.validate_references(), Ok(()));

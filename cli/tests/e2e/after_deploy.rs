@@ -91,7 +91,7 @@ fn platform() -> Platform {
                     include: Vec::new(),
                     handler: "index.handler".into(),
                     memory_mb: PerProfile::Same(128),
-                    timeout_secs: 300,
+                    timeout_secs: PerProfile::Same(300),
                     log_retention_days: PerProfile::Same(30),
                     key: "data".into(),
                     log_key: "data".into(),

@@ -480,7 +480,10 @@ fn queue(cx: &mut Context<'_>, name: &str, spec: &QueueSpec) -> Result<(), Synth
     }
     let mut queue = Resource::new("AWS::SQS::Queue")
         .prop("QueueName", queue_name)
-        .prop("VisibilityTimeout", spec.visibility_timeout_secs)
+        .prop(
+            "VisibilityTimeout",
+            spec.visibility_timeout_secs.get(cx.profile),
+        )
         .prop(
             "MessageRetentionPeriod",
             spec.retention_secs.get(cx.profile),
@@ -1053,7 +1056,7 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
         )
         .prop("Role", Value::get_att(&role_id, "Arn"))
         .prop("MemorySize", spec.memory_mb.get(cx.profile))
-        .prop("Timeout", spec.timeout_secs)
+        .prop("Timeout", spec.timeout_secs.get(cx.profile))
         .prop(
             "TracingConfig",
             Value::map([("Mode", Value::str("Active"))]),
@@ -1159,10 +1162,10 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
                 "EventSourceArn",
                 cx.attr(&crate::spec::AttrRef::new(&trigger.queue, "arn")),
             )
-            .prop("BatchSize", trigger.batch_size)
+            .prop("BatchSize", trigger.batch_size.get(cx.profile))
             .prop(
                 "MaximumBatchingWindowInSeconds",
-                trigger.max_batching_window_secs,
+                trigger.max_batching_window_secs.get(cx.profile),
             )
             .prop(
                 "FunctionResponseTypes",

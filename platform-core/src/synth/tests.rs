@@ -51,7 +51,10 @@ pub(crate) fn sample() -> Platform {
             r(
                 "orders",
                 Spec::Queue(QueueSpec {
-                    visibility_timeout_secs: 180,
+                    visibility_timeout_secs: PerProfile::ByProfile(vec![
+                        ("dev".into(), 120),
+                        ("prod".into(), 180),
+                    ]),
                     retention_secs: PerProfile::ByProfile(vec![
                         ("dev".into(), 345_600),
                         ("prod".into(), 1_209_600),
@@ -67,7 +70,7 @@ pub(crate) fn sample() -> Platform {
             r(
                 "orders_dlq",
                 Spec::Queue(QueueSpec {
-                    visibility_timeout_secs: 30,
+                    visibility_timeout_secs: PerProfile::Same(30),
                     retention_secs: PerProfile::Same(1_209_600),
                     fifo: false,
                     dead_letter: None,
@@ -286,7 +289,7 @@ pub(crate) fn sample() -> Platform {
                         ("dev".into(), 512),
                         ("prod".into(), 2048),
                     ]),
-                    timeout_secs: 30,
+                    timeout_secs: PerProfile::ByProfile(vec![("dev".into(), 20), ("prod".into(), 30)]),
                     log_retention_days: PerProfile::ByProfile(vec![("dev".into(), 30), ("prod".into(), 365)]),
                     key: "data".into(),
                     log_key: "logs".into(),
@@ -329,8 +332,8 @@ pub(crate) fn sample() -> Platform {
                     ],
                     trigger: Some(Trigger {
                         queue: "orders".into(),
-                        batch_size: 10,
-                        max_batching_window_secs: 0,
+                        batch_size: PerProfile::Same(10),
+                        max_batching_window_secs: PerProfile::Same(0),
                         max_concurrency: PerProfile::ByProfile(vec![
                             ("dev".into(), Some(9)),
                             ("prod".into(), Some(90)),
@@ -547,6 +550,16 @@ fn per_profile_values_follow_the_deployment_profile() {
         dev["Resources"]["OrdersQueue"]["Properties"]["MessageRetentionPeriod"],
         345_600
     );
+    for (template, timeout, visibility) in [(&dev, 20, 120), (&prod, 30, 180)] {
+        assert_eq!(
+            template["Resources"]["ProcessorFunction"]["Properties"]["Timeout"],
+            timeout
+        );
+        assert_eq!(
+            template["Resources"]["OrdersQueue"]["Properties"]["VisibilityTimeout"],
+            visibility
+        );
+    }
     let rules = |t: &Json| {
         t["Resources"]["AuditBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
             .as_array()

@@ -26,7 +26,7 @@ pub struct FunctionBody {
     pub include: Option<IncludeMap>,
     pub handler: Option<LitStr>,
     pub memory: Option<PerProfile<Count>>,
-    pub timeout: Option<Secs>,
+    pub timeout: Option<PerProfile<Secs>>,
     pub logs: Option<PerProfile<Days>>,
     /// Encrypts the environment (and the log group, without `log_key:`).
     pub key: Option<Ident>,
@@ -34,7 +34,9 @@ pub struct FunctionBody {
     pub log_key: Option<Ident>,
     pub env: Vec<(Ident, Value)>,
     pub grants: Vec<(Ident, Levels)>,
-    pub trigger: Option<Trigger>,
+    /// Boxed: its per-profile fields would otherwise make every `Body`
+    /// as large as a function's.
+    pub trigger: Option<Box<Trigger>>,
     pub network: Option<Ident>,
     pub concurrency: Option<PerProfile<Count>>,
     pub dead_letter: Option<Ident>,
@@ -139,8 +141,8 @@ impl Parse for Levels {
 /// are optional.
 pub struct Trigger {
     pub queue: Ident,
-    pub batch: Option<Count>,
-    pub window: Option<Secs>,
+    pub batch: Option<PerProfile<Count>>,
+    pub window: Option<PerProfile<Secs>>,
     /// The event source mapping's `ScalingConfig.MaximumConcurrency`.
     pub max_concurrency: Option<PerProfile<Count>>,
 }
@@ -243,7 +245,7 @@ impl FunctionBody {
                 "log_key" => body.log_key = Some(input.parse()?),
                 "env" => body.env = map(input)?,
                 "grants" => body.grants = map(input)?,
-                "trigger" => body.trigger = Some(Trigger::parse(input)?),
+                "trigger" => body.trigger = Some(Box::new(Trigger::parse(input)?)),
                 "network" => body.network = Some(input.parse()?),
                 "concurrency" => body.concurrency = Some(input.parse()?),
                 "dead_letter" => body.dead_letter = Some(input.parse()?),

@@ -149,7 +149,7 @@ impl TableBody {
 /// `queue NAME { visibility: 30s, retention: 4d | profile(..), dead_letter: QUEUE after N, fifo: BOOL, key: KEY }`
 #[derive(Default)]
 pub struct QueueBody {
-    pub visibility: Option<Secs>,
+    pub visibility: Option<PerProfile<Secs>>,
     pub retention: Option<PerProfile<Secs>>,
     pub dead_letter: Option<DeadLetter>,
     pub fifo: Option<LitBool>,

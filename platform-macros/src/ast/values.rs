@@ -119,6 +119,34 @@ impl<T> PerProfile<T> {
             PerProfile::ByProfile { values, .. } => values.iter().map(|(_, v)| v).collect(),
         }
     }
+
+    /// Every value written, with the profile it is written for (`None`: the
+    /// one value of every profile).
+    pub fn entries(&self) -> Vec<(Option<&Ident>, &T)> {
+        match self {
+            PerProfile::Same(value) => vec![(None, value)],
+            PerProfile::ByProfile { values, .. } => {
+                values.iter().map(|(p, v)| (Some(p), v)).collect()
+            }
+        }
+    }
+
+    /// The value in `profile`; `None` when a `profile(...)` leaves it out
+    /// (which `ref-profile` reports).
+    pub fn in_profile(&self, profile: &str) -> Option<&T> {
+        match self {
+            PerProfile::Same(value) => Some(value),
+            PerProfile::ByProfile { values, .. } => values
+                .iter()
+                .find(|(name, _)| name == profile)
+                .map(|(_, value)| value),
+        }
+    }
+
+    /// Whether the value is written per profile.
+    pub fn is_per_profile(&self) -> bool {
+        matches!(self, PerProfile::ByProfile { .. })
+    }
 }
 
 impl<T: Parse> Parse for PerProfile<T> {

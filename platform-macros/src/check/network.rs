@@ -5,7 +5,7 @@
 use std::net::Ipv4Addr;
 
 use platform_core::catalog::ENDPOINT_SERVICES;
-use platform_core::naming;
+use platform_core::{naming, zones};
 use quote::ToTokens;
 use syn::{Ident, LitStr};
 
@@ -22,6 +22,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
             check_cidr_regions(model, cx, resource, network);
             check_cidrs(cx, resource, network, &mut seen);
             check_endpoint_names(cx, resource, network);
+            check_azs(model, cx, resource, network);
         }
     }
     check_function_endpoints(model, cx);
@@ -38,6 +39,36 @@ fn endpoint_names() -> Vec<String> {
         .iter()
         .map(|(service, ..)| dsl_name(service))
         .collect()
+}
+
+/// `network-azs`: every declared region offers at least the network's
+/// `azs` zones to an account ([`platform_core::zones`]), or the subnets of
+/// the zones past its last cannot be created.
+fn check_azs(model: &Model, cx: &Ctxt, resource: &ResourceBlock, network: &NetworkBody) {
+    let Some(azs) = &network.azs else {
+        return;
+    };
+    let Some(declared) = model.platform().and_then(|p| p.regions.as_ref()) else {
+        return;
+    };
+    for region in declared {
+        let Some(code) = naming::region_code(&region.to_string()) else {
+            continue;
+        };
+        let Some(offered) = zones::zones(code) else {
+            continue;
+        };
+        if azs.value > offered {
+            cx.error(
+                Rule::NetworkAzs,
+                &azs.lit,
+                format!(
+                    "network `{}` spans {} availability zones, but `{region}` ({code}) offers an account only {offered}; use `azs: {offered}` or drop the region",
+                    resource.name, azs.value
+                ),
+            );
+        }
+    }
 }
 
 /// `name-region`, `network-cidr`: `cidr: region(...)` (each profile's, when

@@ -21,7 +21,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
         let name = &resource.name;
         match &resource.body {
             Body::Key(key) => check_key(cx, key.pending_window.as_ref()),
-            Body::Queue(queue) => check_queue(cx, queue.visibility.as_ref(), &queue.retention),
+            Body::Queue(queue) => check_queue(cx, &queue.visibility, &queue.retention),
             Body::Bucket(bucket) => check_bucket(cx, &bucket.expire, bucket.noncurrent.as_ref()),
             Body::Function(function) => {
                 check_function(model, cx, resource, function);
@@ -217,8 +217,12 @@ fn check_key(cx: &Ctxt, pending_window: Option<&Days>) {
 
 /// `value-range`: a queue's visibility timeout is at most 12 hours and its
 /// retention 1 minute to 14 days.
-fn check_queue(cx: &Ctxt, visibility: Option<&Secs>, retention: &Option<PerProfile<Secs>>) {
-    if let Some(visibility) = visibility {
+fn check_queue(
+    cx: &Ctxt,
+    visibility: &Option<PerProfile<Secs>>,
+    retention: &Option<PerProfile<Secs>>,
+) {
+    for visibility in visibility.iter().flat_map(PerProfile::values) {
         in_range(
             cx,
             &visibility.lit,
@@ -306,14 +310,16 @@ fn check_function(model: &Model, cx: &Ctxt, resource: &ResourceBlock, function: 
     let Some(timeout) = &function.timeout else {
         return;
     };
-    in_range(
-        cx,
-        &timeout.lit,
-        timeout.value,
-        1..=900,
-        "timeout",
-        "Lambda runs a function 1s to 900s (15m)",
-    );
+    for timeout in timeout.values() {
+        in_range(
+            cx,
+            &timeout.lit,
+            timeout.value,
+            1..=900,
+            "timeout",
+            "Lambda runs a function 1s to 900s (15m)",
+        );
+    }
     let route = model.resources.iter().find_map(|api| match &api.body {
         Body::Api(body) => body
             .routes()
@@ -322,15 +328,26 @@ fn check_function(model: &Model, cx: &Ctxt, resource: &ResourceBlock, function: 
             .map(|route| (api, route)),
         _ => None,
     });
-    if let Some((api, route)) = route
-        && (30..=900).contains(&timeout.value)
-    {
+    let Some((api, route)) = route else {
+        return;
+    };
+    for (profile, timeout) in timeout.entries() {
+        if !(30..=900).contains(&timeout.value) {
+            continue;
+        }
+        let written = match profile {
+            Some(profile) => format!("`timeout: profile({profile}: {})`", timeout.lit),
+            None => format!("`timeout: {}`", timeout.lit),
+        };
+        let usage = match profile {
+            Some(profile) => format!("so use at most `29s` in `{profile}`"),
+            None => "so use at most `29s`".to_owned(),
+        };
         cx.error(
             Rule::ValueRange,
             &timeout.lit,
             format!(
-                "`timeout: {}` is out of range: function `{}` serves `{} {:?}` of api `{}`, and API Gateway gives up after 29s, so use at most `29s`",
-                timeout.lit,
+                "{written} is out of range: function `{}` serves `{} {:?}` of api `{}`, and API Gateway gives up after 29s, {usage}",
                 resource.name,
                 route.method,
                 route.path.value(),
@@ -350,7 +367,7 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
     let Some(trigger) = &function.trigger else {
         return;
     };
-    if let Some(batch) = &trigger.batch {
+    for batch in trigger.batch.iter().flat_map(PerProfile::values) {
         in_range(
             cx,
             &batch.lit,
@@ -359,16 +376,9 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
             "batch",
             "SQS triggers take 1 to 10000 messages",
         );
-        let window = trigger.window.as_ref().map_or(0, |w| w.value);
-        if batch.value > 10 && window == 0 {
-            cx.error(
-                Rule::ValueRange,
-                batch,
-                format!("`batch: {}` is over 10, which needs a batching window; add `window: 1s` or more", batch.value),
-            );
-        }
     }
-    if let Some(window) = &trigger.window {
+    check_batch_window(model, cx, trigger);
+    for window in trigger.window.iter().flat_map(PerProfile::values) {
         in_range(
             cx,
             &window.lit,
@@ -391,24 +401,125 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
     let Some(Body::Queue(queue)) = model.resource(&trigger.queue).map(|r| &r.body) else {
         return;
     };
-    let visibility = queue
+    let per_profile = queue
         .visibility
         .as_ref()
-        .map_or(defaults::QUEUE_VISIBILITY_SECS, |v| v.value);
-    let timeout = function
-        .timeout
-        .as_ref()
-        .map_or(defaults::FUNCTION_TIMEOUT_SECS, |t| t.value);
-    if u64::from(visibility) < 6 * u64::from(timeout) {
-        cx.error(
-            Rule::ValueRange,
-            &trigger.queue,
-            format!(
-                "queue `{}` hides a received message for {visibility}s, less than 6 times the {timeout}s timeout of function `{name}` it triggers, so messages still being processed are delivered again; give the queue `visibility: {}s` or more",
-                trigger.queue,
-                6 * u64::from(timeout)
-            ),
+        .is_some_and(PerProfile::is_per_profile)
+        || function
+            .timeout
+            .as_ref()
+            .is_some_and(PerProfile::is_per_profile);
+    // One value each for every profile: one check, without a profile to name.
+    let profiles = if per_profile {
+        model.profiles().into_iter().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    for profile in profiles {
+        fn value<'a>(
+            field: &'a Option<PerProfile<Secs>>,
+            profile: Option<&str>,
+        ) -> Option<Option<&'a Secs>> {
+            match (field, profile) {
+                (None, _) => Some(None),
+                (Some(value), Some(profile)) => value.in_profile(profile).map(Some),
+                (Some(value), None) => value.values().first().copied().map(Some),
+            }
+        }
+        // A profile a `profile(...)` leaves out is `ref-profile`'s to report.
+        let (Some(visibility_lit), Some(timeout_lit)) = (
+            value(&queue.visibility, profile.as_deref()),
+            value(&function.timeout, profile.as_deref()),
+        ) else {
+            continue;
+        };
+        let visibility = visibility_lit.map_or(defaults::QUEUE_VISIBILITY_SECS, |v| v.value);
+        let timeout = timeout_lit.map_or(defaults::FUNCTION_TIMEOUT_SECS, |t| t.value);
+        if u64::from(visibility) >= 6 * u64::from(timeout) {
+            continue;
+        }
+        let needed = 6 * u64::from(timeout);
+        let Some(profile) = profile else {
+            cx.error(
+                Rule::ValueRange,
+                &trigger.queue,
+                format!(
+                    "queue `{}` hides a received message for {visibility}s, less than 6 times the {timeout}s timeout of function `{name}` it triggers, so messages still being processed are delivered again; give the queue `visibility: {needed}s` or more",
+                    trigger.queue,
+                ),
+            );
+            continue;
+        };
+        // Point at the value written for this profile: the queue's
+        // visibility when it is per profile, else the function's timeout.
+        fn per_profile_lit<'a>(
+            lit: Option<&'a Secs>,
+            field: &Option<PerProfile<Secs>>,
+        ) -> Option<&'a syn::LitInt> {
+            lit.filter(|_| field.as_ref().is_some_and(PerProfile::is_per_profile))
+                .map(|secs| &secs.lit)
+        }
+        let message = format!(
+            "in profile `{profile}`, queue `{}` hides a received message for {visibility}s, less than 6 times the {timeout}s timeout of function `{name}` it triggers, so messages still being processed are delivered again; give the queue `visibility: {needed}s` or more in `{profile}`",
+            trigger.queue,
         );
+        match per_profile_lit(visibility_lit, &queue.visibility)
+            .or_else(|| per_profile_lit(timeout_lit, &function.timeout))
+        {
+            Some(lit) => cx.error(Rule::ValueRange, lit, message),
+            None => cx.error(Rule::ValueRange, &trigger.queue, message),
+        }
+    }
+}
+
+/// `value-range`: a batch above 10 messages needs a batching window of at
+/// least a second (Lambda refuses the mapping otherwise), in every profile.
+fn check_batch_window(model: &Model, cx: &Ctxt, trigger: &crate::ast::Trigger) {
+    let Some(batch) = &trigger.batch else {
+        return;
+    };
+    let per_profile = batch.is_per_profile()
+        || trigger
+            .window
+            .as_ref()
+            .is_some_and(PerProfile::is_per_profile);
+    if !per_profile {
+        let window = trigger
+            .window
+            .as_ref()
+            .and_then(|w| w.values().first().map(|w| w.value))
+            .unwrap_or(0);
+        let batch = batch.values()[0];
+        if batch.value > 10 && window == 0 {
+            cx.error(
+                Rule::ValueRange,
+                batch,
+                format!("`batch: {}` is over 10, which needs a batching window; add `window: 1s` or more", batch.value),
+            );
+        }
+        return;
+    }
+    for profile in model.profiles() {
+        let Some(batch) = batch.in_profile(&profile) else {
+            continue;
+        };
+        let window = match &trigger.window {
+            None => 0,
+            Some(window) => match window.in_profile(&profile) {
+                Some(window) => window.value,
+                None => continue,
+            },
+        };
+        if batch.value > 10 && window == 0 {
+            cx.error(
+                Rule::ValueRange,
+                &batch.lit,
+                format!(
+                    "in profile `{profile}`, `batch: {}` is over 10, which needs a batching window; give `window:` 1s or more in `{profile}`",
+                    batch.value
+                ),
+            );
+        }
     }
 }
 
