@@ -11,8 +11,8 @@
 //!   ([`iam_data`]), for checking that every action the platform grants exists.
 //! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
 //! - [`spec`]: the declared platform, which the macro expands into.
-//! - [`zones`]: the availability zones each region offers, from AWS's
-//!   published list.
+//! - [`zones`]: the availability zones each region offers a new account,
+//!   generated from the pinned cfn-lint's zone lists.
 //! - [`generate`]: synthetic platforms of any size, for benchmarks and scale
 //!   tests.
 //! - [`template`], [`synth`] (feature `synth`): the CloudFormation template
@@ -31,6 +31,7 @@ pub mod iam_data;
 pub mod naming;
 pub mod spec;
 pub mod zones;
+mod zones_data;
 
 #[cfg(feature = "synth")]
 pub mod template;
