@@ -106,6 +106,7 @@ pub(crate) fn sample() -> Platform {
                     key: "data".into(),
                     display_name: None,
                     email_subscription: true,
+                    subscribers: PerProfile::Same(Vec::new()),
                 }),
             ),
             r(
@@ -207,6 +208,7 @@ pub(crate) fn sample() -> Platform {
                     dead_letter: "orders_dlq".into(),
                     max_retries: 3,
                     max_event_age_secs: 3600,
+                    notify: None,
                 }),
             ),
             r(
@@ -219,6 +221,7 @@ pub(crate) fn sample() -> Platform {
                     dead_letter: "orders_dlq".into(),
                     max_retries: 2,
                     max_event_age_secs: 3600,
+                    notify: None,
                 }),
             ),
             r(
@@ -267,6 +270,7 @@ pub(crate) fn sample() -> Platform {
                         MetricRef { resource: "trading".into(), metric: "latency_p99".into() },
                         MetricRef { resource: "api_health".into(), metric: "status".into() },
                     ],
+                    sections: Vec::new(),
                 }),
             ),
             r(
@@ -345,6 +349,7 @@ pub(crate) fn sample() -> Platform {
                     async_invoke: Some(AsyncInvoke {
                         max_retries: 1,
                         max_event_age_secs: 900,
+                        notify: None,
                     }),
                     metric_namespace: Some("Trading".into()),
                     run: None,
@@ -819,6 +824,7 @@ fn functions_invoked_asynchronously_retry_as_declared_or_by_default() {
     function_mut(&mut p, "reporter").async_invoke = Some(AsyncInvoke {
         max_retries: 0,
         max_event_age_secs: 60,
+        notify: None,
     });
     let t = synth_platform(&p, "dev");
     let props = &t["Resources"]["ReporterFunctionInvokeConfig"]["Properties"];
