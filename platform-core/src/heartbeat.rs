@@ -105,7 +105,11 @@ mod tests {
             (3_600, 26)
         );
         // 2 × 1000 minutes is not a whole number of hours.
-        assert!(window("rate(1000 minutes)").unwrap_err().contains("whole hours"));
+        assert!(
+            window("rate(1000 minutes)")
+                .unwrap_err()
+                .contains("whole hours")
+        );
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub enum Rule {
     BackupCopyRegion,
     BackupSchedule,
     BackupKey,
+    TopicSubscriber,
+    SubscriberEndpoint,
+    DeadMan,
 }
 
 impl Rule {
@@ -127,6 +130,9 @@ impl Rule {
         Rule::BackupCopyRegion,
         Rule::BackupSchedule,
         Rule::BackupKey,
+        Rule::TopicSubscriber,
+        Rule::SubscriberEndpoint,
+        Rule::DeadMan,
     ];
 
     pub fn id(self) -> &'static str {
@@ -187,6 +193,9 @@ impl Rule {
             Rule::BackupCopyRegion => "backup-copy-region",
             Rule::BackupSchedule => "backup-schedule",
             Rule::BackupKey => "backup-key",
+            Rule::TopicSubscriber => "topic-subscriber",
+            Rule::SubscriberEndpoint => "subscriber-endpoint",
+            Rule::DeadMan => "dead-man",
         }
     }
 

@@ -909,7 +909,10 @@ fn subscriptions(
                 .prop("Endpoint", url.as_str()),
             Subscriber::Sqs { queue, raw } => subscription
                 .prop("Protocol", "sqs")
-                .prop("Endpoint", cx.attr(&crate::spec::AttrRef::new(queue, "arn")))
+                .prop(
+                    "Endpoint",
+                    cx.attr(&crate::spec::AttrRef::new(queue, "arn")),
+                )
                 .prop("RawMessageDelivery", Value::Bool(*raw)),
         };
         cx.add(&format!("{topic_id}Subscription{}", n + 1), subscription)?;

@@ -11,6 +11,7 @@
 #![allow(clippy::needless_borrows_for_generic_args)]
 
 mod accounts;
+mod alerting;
 mod api;
 mod backup;
 mod buckets;
@@ -62,6 +63,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     db_users::check(model, cx);
     policy::check(model, cx);
     backup::check(model, cx);
+    alerting::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the
