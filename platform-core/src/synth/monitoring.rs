@@ -150,6 +150,15 @@ fn dead_man_name(function: &str) -> String {
     format!("{function}_not_running")
 }
 
+/// The logical id of the dead-man alarm of function `function`: `Alarm`
+/// ends it like a declared alarm's.
+fn dead_man_id(function: &str) -> String {
+    format!(
+        "{}Alarm",
+        crate::naming::pascal_case(&dead_man_name(function))
+    )
+}
+
 /// The functions a scheduled rule runs: each has a dead-man alarm.
 fn dead_man_functions(spec: &RuleSpec) -> impl Iterator<Item = &str> {
     spec.targets
@@ -203,7 +212,7 @@ pub(crate) fn dead_man(cx: &mut Context<'_>, spec: &RuleSpec) -> Result<(), Synt
             .prop("AlarmActions", Value::list([topic.clone()]))
             .prop("OKActions", Value::list([topic.clone()]))
             .prop("Tags", cx.tag_list());
-        cx.add(&cx.logical_id(&name), alarm)?;
+        cx.add(&dead_man_id(function), alarm)?;
     }
     Ok(())
 }
@@ -220,7 +229,7 @@ fn stack_alarms(cx: &Context<'_>) -> Vec<String> {
                 }
             }
             Spec::Rule(rule) => {
-                alarms.extend(dead_man_functions(rule).map(|f| cx.logical_id(&dead_man_name(f))));
+                alarms.extend(dead_man_functions(rule).map(dead_man_id));
             }
             _ => {}
         }
