@@ -787,7 +787,13 @@ fn emit_rule(model: &Model, body: &RuleBody) -> TokenStream {
     let dead_letter = required_name(&body.dead_letter);
     let retries = or_default(&body.retries, defaults::RULE_RETRIES);
     let max_age = or_default(&body.max_age, defaults::RULE_MAX_AGE_SECS);
-    let notify = optional_name(&body.notify);
+    // The topic the rule names, or the one its dead-man alarms default to.
+    let notify = option(
+        check::alerting::dead_man_topic(model, body)
+            .ok()
+            .flatten()
+            .map(|topic| string(&topic)),
+    );
     quote! {
         ::platform_core::spec::Spec::Rule(::platform_core::spec::RuleSpec {
             bus: #bus,

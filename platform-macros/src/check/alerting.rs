@@ -16,7 +16,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
         match &resource.body {
             Body::Alarm(alarm) => alerting.extend(alarm.notify.as_ref().map(Ident::to_string)),
             Body::Rule(rule) => {
-                alerting.extend(rule.notify.as_ref().map(Ident::to_string));
+                alerting.extend(dead_man_topic(model, rule).ok().flatten());
                 check_dead_man(model, cx, &resource.name, rule);
             }
             _ => {}
@@ -123,33 +123,93 @@ pub(crate) fn https_problem(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `dead-man`: a scheduled rule that runs functions names, in `notify:`,
-/// the topic its dead-man alarm tells when they stop running, and its
-/// schedule gives that alarm a window CloudWatch evaluates.
-fn check_dead_man(model: &Model, cx: &Ctxt, name: &Ident, rule: &RuleBody) {
-    let runs_functions = rule.targets().iter().any(|target| {
-        model
-            .resource(target)
-            .is_some_and(|r| matches!(r.body, Body::Function(_)))
+/// Whether rule `rule` runs functions on a schedule, so its functions have
+/// a dead-man alarm.
+fn runs_functions_on_schedule(model: &Model, rule: &RuleBody) -> bool {
+    rule.schedule.is_some()
+        && rule.targets().iter().any(|target| {
+            model
+                .resource(target)
+                .is_some_and(|r| matches!(r.body, Body::Function(_)))
+        })
+}
+
+/// The topic the dead-man alarms of a scheduled rule notify: its `notify:`;
+/// else the topic the alarms on its functions notify; else the one topic
+/// every alarm of the platform notifies. `Ok(None)`: the rule runs no
+/// function on a schedule, or the platform declares no alarm at all (it
+/// does not monitor, and a dead-man alarm would have no one to tell).
+/// `Err(candidates)`: alarms notify several topics and none is the rule's.
+pub(crate) fn dead_man_topic(
+    model: &Model,
+    rule: &RuleBody,
+) -> Result<Option<String>, Vec<String>> {
+    if !runs_functions_on_schedule(model, rule) {
+        return Ok(None);
+    }
+    if let Some(notify) = &rule.notify {
+        return Ok(Some(notify.to_string()));
+    }
+    let alarms: Vec<&crate::ast::AlarmBody> = model
+        .resources
+        .iter()
+        .filter_map(|r| match &r.body {
+            Body::Alarm(alarm) => Some(alarm),
+            _ => None,
+        })
+        .collect();
+    let on_targets = alarms.iter().find_map(|alarm| {
+        let metric = alarm.metric.as_ref()?;
+        rule.targets()
+            .contains(&metric.resource)
+            .then_some(alarm.notify.as_ref()?)
     });
-    match (&rule.schedule, &rule.notify) {
-        (Some(schedule), notify) if runs_functions => {
-            if notify.is_none() {
-                cx.error(
-                    Rule::DeadMan,
-                    name,
-                    format!("rule `{name}` runs functions on a schedule, and nothing would notice if they stopped; name the topic its dead-man alarm notifies, like `notify: alerts`"),
-                );
-            }
+    if let Some(topic) = on_targets {
+        return Ok(Some(topic.to_string()));
+    }
+    let mut topics: Vec<String> = Vec::new();
+    for topic in alarms.iter().filter_map(|a| a.notify.as_ref()) {
+        let topic = topic.to_string();
+        if !topics.contains(&topic) {
+            topics.push(topic);
+        }
+    }
+    match topics.len() {
+        0 => Ok(None),
+        1 => Ok(topics.pop()),
+        _ => Err(topics),
+    }
+}
+
+/// `dead-man`: every function a schedule runs is watched by an alarm that
+/// fires when it has not run for twice the schedule's period; its topic is
+/// known (see [`dead_man_topic`]), and the schedule gives a window
+/// CloudWatch evaluates.
+fn check_dead_man(model: &Model, cx: &Ctxt, name: &Ident, rule: &RuleBody) {
+    match (&rule.schedule, dead_man_topic(model, rule)) {
+        (_, Err(topics)) => cx.error(
+            Rule::DeadMan,
+            name,
+            format!(
+                "rule `{name}` runs functions on a schedule, and its dead-man alarm could notify {}; name the topic, like `notify: {}`",
+                crate::suggest::list(&topics),
+                topics[0]
+            ),
+        ),
+        (Some(schedule), Ok(Some(_))) => {
             if let Err(problem) = platform_core::heartbeat::window(&schedule.value()) {
                 cx.error(Rule::DeadMan, schedule, problem);
             }
         }
-        (_, Some(notify)) => cx.error(
+        _ => {}
+    }
+    if let Some(notify) = &rule.notify
+        && !runs_functions_on_schedule(model, rule)
+    {
+        cx.error(
             Rule::DeadMan,
             notify,
             format!("`notify:` of rule `{name}` names where its dead-man alarm reports, and only a rule with a `schedule:` that runs functions has one; remove it"),
-        ),
-        _ => {}
+        );
     }
 }

@@ -11,7 +11,7 @@
 #![allow(clippy::needless_borrows_for_generic_args)]
 
 mod accounts;
-mod alerting;
+pub(crate) mod alerting;
 mod api;
 mod backup;
 mod buckets;
