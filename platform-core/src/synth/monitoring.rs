@@ -223,10 +223,10 @@ fn stack_alarms(cx: &Context<'_>) -> Vec<String> {
     let mut alarms = Vec::new();
     for resource in &cx.platform.resources {
         match &resource.spec {
-            Spec::Alarm(alarm) => {
-                if metric_info(cx, &alarm.metric).is_ok_and(|info| published_here(cx, info)) {
-                    alarms.push(cx.logical_id(&resource.name));
-                }
+            Spec::Alarm(alarm)
+                if metric_info(cx, &alarm.metric).is_ok_and(|info| published_here(cx, info)) =>
+            {
+                alarms.push(cx.logical_id(&resource.name));
             }
             Spec::Rule(rule) => {
                 alarms.extend(dead_man_functions(rule).map(dead_man_id));
