@@ -54,6 +54,10 @@ Patches (moto 5.2.5):
   `aws cloudformation deploy` does) hands the resolved value back as if it
   were the SSM parameter's name, and the update fails. CloudFormation keeps
   the name (DescribeStacks shows it as ParameterValue); so does this patch.
+- AWS::SNS::Subscription: moto's SNS has subscriptions but its
+  CloudFormation does not know the type and skips it, so no subscriber a
+  template declares exists. A CloudFormation model over moto's own SNS
+  backend is registered here (Subscribe, then RawMessageDelivery).
 - AWS::CloudWatch::Alarm: moto's CloudWatch has alarms but its
   CloudFormation does not know the type and skips it, so no alarm a
   template declares exists. A CloudFormation model over moto's own
@@ -198,6 +202,7 @@ from moto.secretsmanager import models as secretsmanager_models
 from moto.ssm import models as ssm_models
 from moto.wafv2 import models as wafv2_models
 from moto.apigateway import models as apigateway_models
+from moto.sns import models as sns_models
 
 
 def _kms_tags_as_api(cloudformation_json):
@@ -489,6 +494,62 @@ class _CfnEventInvokeConfig(CloudFormationModel):
             backend.get_function(self.function_name).event_invoke_config = []
         except lambda_models.UnknownFunctionException:
             pass
+
+
+class _CfnSubscription(CloudFormationModel):
+    """AWS::SNS::Subscription, created through moto's SNS backend."""
+
+    __module__ = "moto.sns.models"
+
+    def __init__(self, arn, account_id, region_name):
+        self.arn = arn
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = sns_models.sns_backends[account_id][region_name]
+        topic_arn = _name(p["TopicArn"])
+        subscription = backend.subscribe(topic_arn, _name(p["Endpoint"]), p["Protocol"])
+        if str(p.get("RawMessageDelivery", False)).lower() == "true":
+            backend.set_subscription_attributes(subscription.arn, "RawMessageDelivery", "true")
+        return cls(subscription.arn, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        # Endpoint, Protocol and TopicArn are create-only: CloudFormation
+        # replaces the subscription.
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.arn
+
+    def delete(self, account_id, region_name):
+        sns_models.sns_backends[account_id][region_name].unsubscribe(self.arn)
 
 
 class _CfnSecret(CloudFormationModel):

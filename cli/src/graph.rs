@@ -128,7 +128,20 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
                 add(logs, "access logs", Style::Reference);
             }
         }
-        Spec::Topic(t) => key(&mut add, &t.key),
+        Spec::Topic(t) => {
+            key(&mut add, &t.key);
+            let lists: Vec<&Vec<platform_core::spec::Subscriber>> = match &t.subscribers {
+                platform_core::spec::PerProfile::Same(list) => vec![list],
+                platform_core::spec::PerProfile::ByProfile(values) => {
+                    values.iter().map(|(_, list)| list).collect()
+                }
+            };
+            for subscriber in lists.into_iter().flatten() {
+                if let platform_core::spec::Subscriber::Sqs { queue, .. } = subscriber {
+                    add(queue, "delivers", Style::Reference);
+                }
+            }
+        }
         Spec::Parameter(p) => {
             for value in p.value.values() {
                 if let ValueSource::Attr(a) = value {
@@ -179,6 +192,9 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
                 add(to, "target", Style::Reference);
             }
             add(&r.dead_letter, "dead letter", Style::Reference);
+            if let Some(topic) = &r.notify {
+                add(topic, "not running", Style::Reference);
+            }
         }
         Spec::LogGroup(l) => key(&mut add, &l.key),
         Spec::Alarm(a) => {
@@ -187,7 +203,8 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
         }
         Spec::HealthCheck(h) => add(&h.api, "checks", Style::Reference),
         Spec::Dashboard(d) => {
-            for m in &d.metrics {
+            let sections = d.sections.iter().flat_map(|s| &s.metrics);
+            for m in d.metrics.iter().chain(sections) {
                 add(&m.resource, "shows", Style::Reference);
             }
         }

@@ -114,6 +114,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
                 key: key(),
                 display_name: None,
                 email_subscription: false,
+                subscribers: PerProfile::Same(Vec::new()),
             }),
         ),
         r(
@@ -211,6 +212,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
                 dead_letter: n("dlq"),
                 max_retries: 2,
                 max_event_age_secs: 3600,
+                notify: None,
             }),
         ),
     ]

@@ -21,6 +21,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod generate;
+pub mod heartbeat;
 #[rustfmt::skip]
 pub mod cfn_facts;
 #[rustfmt::skip]

@@ -387,6 +387,21 @@ pub struct TopicSpec {
     /// Whether the stack takes an email address (parameter
     /// `<LogicalId>Email`, empty by default) to subscribe to the topic.
     pub email_subscription: bool,
+    /// `subscribe: ..`: the subscribers the definition declares, per profile.
+    pub subscribers: PerProfile<Vec<Subscriber>>,
+}
+
+/// One subscriber of a topic: `email "a@example.com"`, `https "https://.."`,
+/// `sqs QUEUE` or `sqs QUEUE raw`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subscriber {
+    /// An e-mail address; AWS mails it a confirmation link.
+    Email(String),
+    /// An HTTPS endpoint; AWS posts it a confirmation request.
+    Https(String),
+    /// A declared queue; `raw` delivers the message alone, without SNS's
+    /// JSON envelope.
+    Sqs { queue: String, raw: bool },
 }
 
 /// `parameter sessions_table { value: sessions.name }`: a String parameter.
@@ -920,6 +935,9 @@ pub struct RuleSpec {
     pub dead_letter: String,
     pub max_retries: u32,
     pub max_event_age_secs: u32,
+    /// `notify: TOPIC`: where the dead-man alarm of a scheduled rule's
+    /// function targets reports that they stopped running.
+    pub notify: Option<String>,
 }
 
 /// `log_group audit_events { retention: 365d, key: audit }`.
@@ -984,5 +1002,17 @@ pub struct HealthCheckSpec {
 /// `dashboard operations { metrics: [trades.cpu, trade_api.errors, ...] }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DashboardSpec {
+    /// Metrics shown before any section.
+    pub metrics: Vec<MetricRef>,
+    /// `sections: { "Is trading up?": [..], .. }`: a text header, then its
+    /// metrics, in declaration order. The dashboard ends with the status of
+    /// every alarm of the stack.
+    pub sections: Vec<DashboardSection>,
+}
+
+/// A titled group of metrics on a dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardSection {
+    pub title: String,
     pub metrics: Vec<MetricRef>,
 }

@@ -209,7 +209,18 @@ platform_macros::platform! {
         archive: profile(dev: 30d, staging: 365d, prod: 2557d),
     }
 
-    topic alerts { key: data, display_name: "Trading platform alerts", email_subscription }
+    // Every alarm notifies `alerts`: someone hears it in every profile. A
+    // deploy may subscribe one more address (`AlertsTopicEmail`).
+    topic alerts {
+        key: data,
+        display_name: "Trading platform alerts",
+        email_subscription,
+        subscribe: profile(
+            dev: email "dev-oncall@example.com",
+            staging: email "staging-oncall@example.com",
+            prod: [https "https://pager.example.com/hook", email "trading-oncall@example.com"],
+        ),
+    }
 
     api trading {
         stage: v1,
@@ -246,10 +257,12 @@ platform_macros::platform! {
         retries: 3,
         max_age: 1h,
     }
+    // `health_monitor` not invoked for two hours alarms on `alerts`.
     rule health_schedule {
         schedule: "rate(1 hour)",
         targets: [health_monitor],
         dead_letter: events_dlq,
+        notify: alerts,
     }
 
     health_check api_health { api: trading, path: "/health", interval: 30s, threshold: 3 }
@@ -558,17 +571,28 @@ platform_macros::platform! {
         description: "Route 53 health check of GET /health failing",
     }
 
+    // What an operator asks first, in that order; the status of every
+    // alarm of the stack follows.
     dashboard operations {
-        metrics: [
-            trading.requests, trading.latency_p99, trading.errors_5xx, trading.errors_4xx,
-            api_health.status,
-            trade_api.invocations, trade_api.errors, trade_api.throttles, trade_api.duration_p99,
-            health_api.invocations, health_api.errors, health_api.throttles,
-            trade_processor.invocations, trade_processor.errors, trade_processor.throttles,
-            event_handler.errors, event_handler.throttles,
-            health_monitor.errors, health_monitor.throttles, api_probe.errors,
-            trade_orders.visible, trade_orders.oldest_age, trade_orders_dlq.visible, events_dlq.visible,
-            trades.cpu, trades.capacity, trades.acu_utilization, trades.connections,
-        ],
+        sections: {
+            "Is trading up?": [
+                trading.requests, trading.errors_5xx, trading.latency_p99, api_health.status,
+                trading.errors_4xx, trade_api.errors, trade_api.duration_p99, health_api.errors,
+            ],
+            "Are orders flowing?": [
+                trade_orders.visible, trade_orders.oldest_age,
+                trade_processor.invocations, trade_processor.errors,
+                trade_orders_dlq.visible, events_dlq.visible,
+            ],
+            "Lambda functions": [
+                trade_api.invocations, trade_api.throttles,
+                health_api.invocations, health_api.throttles,
+                trade_processor.throttles,
+                event_handler.errors, event_handler.throttles,
+                health_monitor.invocations, health_monitor.errors, health_monitor.throttles,
+                api_probe.errors,
+            ],
+            "Database": [trades.cpu, trades.capacity, trades.acu_utilization, trades.connections],
+        },
     }
 }

@@ -19,7 +19,8 @@ use crate::ast::{
     APPROVE, AlarmBody, ApiBody, AuroraBody, AuthValue, Body, BucketBody, BusBody, DashboardBody,
     DbUserBody, Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody,
     LogGroupBody, MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, RawResource,
-    Removal, ResourceBlock, RuleBody, Source, TableBody, TopicBody, Value, f64_tokens,
+    Removal, ResourceBlock, RuleBody, Source, SubscriberDecl, TableBody, TopicBody, Value,
+    f64_tokens,
 };
 use crate::check;
 use crate::ctxt::Ctxt;
@@ -232,7 +233,7 @@ fn emit_resource(model: &Model, profiles: &[Ident], resource: &ResourceBlock) ->
         Body::Table(body) => emit_table(body),
         Body::Queue(body) => emit_queue(body, profiles),
         Body::Bucket(body) => emit_bucket(body, profiles),
-        Body::Topic(body) => emit_topic(body),
+        Body::Topic(body) => emit_topic(body, profiles),
         Body::Parameter(body) => emit_parameter(&name, body, profiles),
         Body::Function(body) => emit_function(body, profiles),
         Body::Network(body) => emit_network(model, body, profiles),
@@ -367,15 +368,33 @@ fn emit_bucket(body: &BucketBody, profiles: &[Ident]) -> TokenStream {
     }
 }
 
-fn emit_topic(body: &TopicBody) -> TokenStream {
+fn emit_topic(body: &TopicBody, profiles: &[Ident]) -> TokenStream {
     let key = required_name(&body.key);
     let display_name = option(body.display_name.as_ref().map(owned));
     let email = body.email_subscription.is_some();
+    let none = quote!(::std::vec::Vec::new());
+    let subscribers = per_profile(&body.subscribe, profiles, &none, |subscribers| {
+        let items = subscribers.items.iter().map(|subscriber| match subscriber {
+            SubscriberDecl::Email(address) => {
+                quote!(::platform_core::spec::Subscriber::Email(::std::string::String::from(#address)))
+            }
+            SubscriberDecl::Https(url) => {
+                quote!(::platform_core::spec::Subscriber::Https(::std::string::String::from(#url)))
+            }
+            SubscriberDecl::Sqs { queue, raw } => {
+                let queue = string(&queue.to_string());
+                let raw = raw.is_some();
+                quote!(::platform_core::spec::Subscriber::Sqs { queue: #queue, raw: #raw })
+            }
+        });
+        quote!(::std::vec![#(#items),*])
+    });
     quote! {
         ::platform_core::spec::Spec::Topic(::platform_core::spec::TopicSpec {
             key: #key,
             display_name: #display_name,
             email_subscription: #email,
+            subscribers: #subscribers,
         })
     }
 }
@@ -793,6 +812,13 @@ fn emit_rule(model: &Model, body: &RuleBody) -> TokenStream {
     let dead_letter = required_name(&body.dead_letter);
     let retries = or_default(&body.retries, defaults::RULE_RETRIES);
     let max_age = or_default(&body.max_age, defaults::RULE_MAX_AGE_SECS);
+    // The topic the rule names, or the one its dead-man alarms default to.
+    let notify = option(
+        check::alerting::dead_man_topic(model, body)
+            .ok()
+            .flatten()
+            .map(|topic| string(&topic)),
+    );
     quote! {
         ::platform_core::spec::Spec::Rule(::platform_core::spec::RuleSpec {
             bus: #bus,
@@ -802,6 +828,7 @@ fn emit_rule(model: &Model, body: &RuleBody) -> TokenStream {
             dead_letter: #dead_letter,
             max_retries: #retries,
             max_event_age_secs: #max_age,
+            notify: #notify,
         })
     }
 }
@@ -898,9 +925,23 @@ fn emit_dashboard(body: &DashboardBody) -> TokenStream {
         .iter()
         .flat_map(|list| &list.items)
         .map(metric_ref);
+    let sections = body
+        .sections
+        .iter()
+        .flat_map(|sections| &sections.entries)
+        .map(|(title, list)| {
+            let metrics = list.items.iter().map(metric_ref);
+            quote! {
+                ::platform_core::spec::DashboardSection {
+                    title: ::std::string::String::from(#title),
+                    metrics: ::std::vec![#(#metrics),*],
+                }
+            }
+        });
     quote! {
         ::platform_core::spec::Spec::Dashboard(::platform_core::spec::DashboardSpec {
             metrics: ::std::vec![#(#metrics),*],
+            sections: ::std::vec![#(#sections),*],
         })
     }
 }

@@ -282,14 +282,36 @@
 //!     email_subscription,     // optional flag: subscribe the address given at deploy time
 //!     encryption: kms,        // default kms; `none` is refused (policy-encryption)
 //!     removal: delete,        // default delete; `retain` is refused (policy-removal)
+//!     subscribe: SUBSCRIBERS | profile(PROFILE: SUBSCRIBERS, ..),
+//!                             // required of a topic an alarm notifies, someone in
+//!                             // every profile (topic-subscriber)
 //! }
+//! SUBSCRIBERS = SUBSCRIBER | [SUBSCRIBER, ...]      // `[]`: none
+//! SUBSCRIBER  = email "ADDRESS"                     // subscriber-endpoint: one `@`, a dotted domain
+//!             | https "URL"                         // https:// only, no credentials in the URL
+//!             | sqs QUEUE | sqs QUEUE raw           // `raw`: the message without SNS's envelope
 //! ```
+//!
+//! Each subscriber of the deploying profile is an `AWS::SNS::Subscription`.
+//! A subscribed queue's policy lets SNS send to it from that topic only, and
+//! its key lets SNS encrypt what it delivers. The deploy-time address of
+//! `email_subscription` comes on top, and does not count as a subscriber.
 //!
 //! ```
 //! # platform_macros::platform! {
-//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
 //! # key data {}
-//! topic alerts { key: data, display_name: "Trading platform alerts", email_subscription }
+//! # queue alert_archive { retention: 4d, dead_letter: alert_archive_dlq after 5, key: data }
+//! # queue alert_archive_dlq { retention: 14d, key: data }
+//! topic alerts {
+//!     key: data,
+//!     display_name: "Trading platform alerts",
+//!     email_subscription,
+//!     subscribe: profile(
+//!         dev: email "dev-oncall@example.com",
+//!         prod: [https "https://pager.example.com/hook", sqs alert_archive raw],
+//!     ),
+//! }
 //! # }
 //! # fn main() { platform(); }
 //! ```
@@ -980,8 +1002,17 @@
 //!     dead_letter: QUEUE,                      // required: events no target could take
 //!     retries: N,                              // default 3: 0 to 185
 //!     max_age: DURATION,                       // default 1h: 1m to 24h
+//!     notify: TOPIC,                           // a schedule's: where its dead-man alarm reports
 //! }
 //! ```
+//!
+//! Every function a schedule runs has a dead-man alarm: Invocations summed
+//! under 1 over twice the `rate(..)`, missing data breaching (`dead-man`:
+//! `rate(..)` only, at most `rate(3 days)`, the 7 days CloudWatch
+//! evaluates). It notifies `notify:`, else the topic the alarms on the
+//! rule's functions notify, else the one topic all alarms notify. It is
+//! derived rather than declared so that no scheduled function can be left
+//! unwatched by forgetting an alarm.
 //!
 //! A pattern is JSON written inline: keys are identifiers or strings
 //! (`"detail-type"`), values strings, numbers, `true`, `false`, `null`,
@@ -995,6 +1026,7 @@
 //! # queue events_dlq { key: data }
 //! # log_group audit_events { key: data }
 //! # function event_handler { code: "handlers/event-handler", key: data, dead_letter: events_dlq }
+//! # topic alerts { key: data, subscribe: email "oncall@example.com" }
 //! rule trade_events {
 //!     bus: trading_events,
 //!     pattern: { source: ["trading.processor"], "detail-type": ["TradeProcessed"] },
@@ -1007,6 +1039,7 @@
 //!     schedule: "rate(1 hour)",
 //!     targets: [event_handler],
 //!     dead_letter: events_dlq,
+//!     notify: alerts,
 //! }
 //! # }
 //! # fn main() { platform(); }
@@ -1036,7 +1069,7 @@
 //! # platform_macros::platform! {
 //! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev] }
 //! # key data {}
-//! # topic alerts { key: data }
+//! # topic alerts { key: data, subscribe: email "oncall@example.com" }
 //! # function orders { code: "handlers/orders", key: data }
 //! # api trading { key: data, waf: {}, routes: { GET "/health" => orders } }
 //! alarm api_latency {
@@ -1078,9 +1111,14 @@
 //!
 //! ```text
 //! dashboard NAME {
-//!     metrics: [RESOURCE.METRIC, ...],         // required
+//!     metrics: [RESOURCE.METRIC, ...],         // either or both: graphs first
+//!     sections: { "TITLE": [RESOURCE.METRIC, ...], ... },   // a header, then its graphs
 //! }
 //! ```
+//!
+//! Sections come in the order written, each under a text header on a row
+//! of its own; the dashboard ends with "What is alarming?": the state of
+//! every alarm of the stack (declared ones and dead-man alarms).
 //!
 //! ```
 //! # platform_macros::platform! {
@@ -1090,6 +1128,12 @@
 //! # queue trade_orders_dlq { retention: 14d, key: data }
 //! # function orders { code: "handlers/orders", key: data }
 //! dashboard operations { metrics: [orders.errors, orders.duration_p99, trade_orders.visible] }
+//! dashboard overview {
+//!     sections: {
+//!         "Are orders flowing?": [trade_orders.visible, trade_orders.oldest_age, orders.invocations],
+//!         "Is anything failing?": [orders.errors, trade_orders_dlq.visible],
+//!     },
+//! }
 //! # }
 //! # fn main() { platform(); }
 //! ```

@@ -163,6 +163,8 @@ pub enum Slot<'a> {
     Metric { metric: &'a Ident },
     /// `backup x { resources: [trades, sessions] }`.
     BackupResource,
+    /// `subscribe: sqs alert_inbox`.
+    Subscriber,
 }
 
 impl Slot<'_> {
@@ -170,7 +172,7 @@ impl Slot<'_> {
     pub fn required_kinds(self) -> &'static [Kind] {
         match self {
             Slot::Key | Slot::LogKey => &[Kind::Key],
-            Slot::DeadLetter | Slot::Trigger => &[Kind::Queue],
+            Slot::DeadLetter | Slot::Trigger | Slot::Subscriber => &[Kind::Queue],
             Slot::Network => &[Kind::Network],
             Slot::Cluster => &[Kind::Aurora],
             Slot::Route { .. } => &[Kind::Function],
@@ -196,6 +198,7 @@ impl Slot<'_> {
             }
             Slot::RuleTarget => format!("`targets: [{target}]`"),
             Slot::BackupResource => format!("`resources: [{target}]`"),
+            Slot::Subscriber => format!("`subscribe: sqs {target}`"),
             Slot::Statement => format!("`on {target}`"),
             _ => format!("`{}: {target}`", self.field()),
         }
@@ -222,6 +225,7 @@ impl Slot<'_> {
             Slot::AccessLogs => "access_logs",
             Slot::Metric { .. } => "metric",
             Slot::BackupResource => "resources",
+            Slot::Subscriber => "subscribe",
         }
     }
 }
@@ -298,7 +302,17 @@ impl<'a> Model<'a> {
             self.refer(Slot::LogKey, key);
         }
         match &resource.body {
-            Body::Key(_) | Body::Table(_) | Body::Topic(_) | Body::Bus(_) => {}
+            Body::Key(_) | Body::Table(_) | Body::Bus(_) => {}
+            Body::Topic(topic) => {
+                for subscribers in topic.subscribe.iter().flat_map(PerProfile::values) {
+                    for subscriber in &subscribers.items {
+                        if let crate::ast::SubscriberDecl::Sqs { queue, .. } = subscriber {
+                            self.refer(Slot::Subscriber, queue);
+                        }
+                    }
+                }
+                self.add_per_profile(&topic.subscribe);
+            }
             Body::LogGroup(log_group) => self.add_per_profile(&log_group.retention),
             Body::Queue(queue) => {
                 if let Some(dead_letter) = &queue.dead_letter {
@@ -376,6 +390,7 @@ impl<'a> Model<'a> {
                     self.refer(Slot::RuleTarget, target);
                 }
                 self.refer_opt(Slot::DeadLetter, &rule.dead_letter);
+                self.refer_opt(Slot::Notify, &rule.notify);
             }
             Body::Alarm(alarm) => {
                 if let Some(metric) = &alarm.metric {
@@ -392,7 +407,17 @@ impl<'a> Model<'a> {
                 self.refer_opt(Slot::HealthCheckApi, &health_check.api);
             }
             Body::Dashboard(dashboard) => {
-                for metric in dashboard.metrics.iter().flat_map(|list| &list.items) {
+                let sections = dashboard
+                    .sections
+                    .iter()
+                    .flat_map(|sections| &sections.entries)
+                    .flat_map(|(_, list)| &list.items);
+                for metric in dashboard
+                    .metrics
+                    .iter()
+                    .flat_map(|list| &list.items)
+                    .chain(sections)
+                {
                     self.refer(
                         Slot::Metric {
                             metric: &metric.metric,

@@ -67,6 +67,9 @@ pub enum Rule {
     BackupSchedule,
     BackupKey,
     ParameterValue,
+    TopicSubscriber,
+    SubscriberEndpoint,
+    DeadMan,
 }
 
 impl Rule {
@@ -131,6 +134,9 @@ impl Rule {
         Rule::BackupSchedule,
         Rule::BackupKey,
         Rule::ParameterValue,
+        Rule::TopicSubscriber,
+        Rule::SubscriberEndpoint,
+        Rule::DeadMan,
     ];
 
     pub fn id(self) -> &'static str {
@@ -193,6 +199,9 @@ impl Rule {
             Rule::BackupSchedule => "backup-schedule",
             Rule::BackupKey => "backup-key",
             Rule::ParameterValue => "parameter-value",
+            Rule::TopicSubscriber => "topic-subscriber",
+            Rule::SubscriberEndpoint => "subscriber-endpoint",
+            Rule::DeadMan => "dead-man",
         }
     }
 

@@ -89,7 +89,7 @@ fn parses_every_block_with_its_values() {
         queue orders { visibility: 5m, retention: profile(dev: 1h, prod: 14d), dead_letter: dlq after 3, fifo: true, key: data, }
         queue dlq { key: data }
         bucket archive { key: data, expire: profile(dev: 48h, prod: never), noncurrent: 90d }
-        topic alerts { key: data, display_name: "Alerts" }
+        topic alerts { key: data, display_name: "Alerts", subscribe: email "oncall@example.com" }
         parameter version { value: "v1" }
         function api { code: "handlers/api", memory: 512, timeout: 30s, logs: 14d, key: data, trigger: orders }
     });
@@ -193,7 +193,7 @@ fn an_unknown_field_suggests_the_closest_one() {
     let message = error(platform(quote!(topic t { colour: "red", key: data })));
     assert_eq!(
         message,
-        "unknown field `colour` in topic `t`; expected one of `key`, `display_name`, `email_subscription`, `encryption` and `removal` [grammar-field]"
+        "unknown field `colour` in topic `t`; expected one of `key`, `display_name`, `email_subscription`, `encryption`, `removal` and `subscribe` [grammar-field]"
     );
 }
 
@@ -615,7 +615,7 @@ fn platform_with_network(rest: TokenStream) -> TokenStream {
             endpoints: [s3, dynamodb, sqs, sns, events, ssm, secretsmanager, kms, logs, monitoring, xray, lambda],
             key: data,
         }
-        topic alerts { key: data }
+        topic alerts { key: data, subscribe: email "oncall@example.com" }
         queue dlq { key: data }
         function handler { code: "f", key: data }
         #rest
@@ -967,7 +967,7 @@ fn ref_metric_route53_metrics_need_us_east_1() {
     let message = error(quote! {
         platform demo { regions: [us_west_2], suffix: max 12, profiles: [dev] }
         key data {}
-        topic alerts { key: data }
+        topic alerts { key: data, subscribe: email "oncall@example.com" }
         function f { code: "f", key: data }
         api web { waf: {}, routes: { GET "/health" => f }, key: data }
         health_check h { api: web, path: "/health" }
@@ -1134,7 +1134,7 @@ fn network_endpoint_a_function_in_a_network_reaches_what_it_is_granted() {
         network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [sqs], key: data }
         table sessions { partition: id: string, key: data }
         queue orders { key: data }
-        topic alerts { key: data }
+        topic alerts { key: data, subscribe: email "oncall@example.com" }
         function f { code: "f", key: data }
         api web { waf: {}, routes: { GET "/health" => f }, key: data }
         function worker {

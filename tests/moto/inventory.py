@@ -141,6 +141,60 @@ def main():
             client("s3").put_object(Bucket=bucket, Key=key, Body=body)
         return
 
+    if command == "monitoring":
+        # Every topic's subscriptions, every metric alarm's definition and
+        # every dashboard's body, through the APIs.
+        sns = client("sns")
+        subscriptions = {}
+        for topic in every("sns", "list_topics", "Topics"):
+            arn = topic["TopicArn"]
+            listed = every("sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn)
+            out = []
+            for sub in listed:
+                attributes = {}
+                if sub["SubscriptionArn"] not in ("PendingConfirmation", "Deleted"):
+                    attributes = sns.get_subscription_attributes(
+                        SubscriptionArn=sub["SubscriptionArn"]
+                    )["Attributes"]
+                out.append(
+                    {
+                        "protocol": sub["Protocol"],
+                        "endpoint": sub["Endpoint"],
+                        "raw": attributes.get("RawMessageDelivery") == "true",
+                    }
+                )
+            subscriptions[arn.split(":")[-1]] = out
+        alarms = {
+            a["AlarmName"]: {
+                "namespace": a.get("Namespace"),
+                "metric": a.get("MetricName"),
+                "dimensions": {d["Name"]: d["Value"] for d in a.get("Dimensions", [])},
+                "statistic": a.get("Statistic"),
+                "period": a.get("Period"),
+                "evaluations": a.get("EvaluationPeriods"),
+                "threshold": a.get("Threshold"),
+                "comparison": a.get("ComparisonOperator"),
+                "missing": a.get("TreatMissingData"),
+                "actions": [arn.split(":")[-1] for arn in a.get("AlarmActions", [])],
+            }
+            for a in every("cloudwatch", "describe_alarms", "MetricAlarms")
+        }
+        cloudwatch = client("cloudwatch")
+        dashboards = {
+            d["DashboardName"]: json.loads(
+                cloudwatch.get_dashboard(DashboardName=d["DashboardName"])["DashboardBody"]
+            )
+            for d in cloudwatch.list_dashboards().get("DashboardEntries", [])
+        }
+        json.dump(
+            {"subscriptions": subscriptions, "alarms": alarms, "dashboards": dashboards},
+            sys.stdout,
+            indent=1,
+            sort_keys=True,
+            default=str,
+        )
+        return
+
     if command == "backup":
         # The Backup vaults, plans (with their rules and selections) and the
         # customer keys by alias with their state, through the APIs.

@@ -34,7 +34,13 @@ platform_macros::platform! {
         key: data,
     }
     queue events_dlq { retention: 14d, key: data }
-    topic alerts { key: data }
+    topic alerts {
+        key: data,
+        subscribe: profile(
+            dev: [email "dev-oncall@example.com", sqs events_dlq raw],
+            prod: https "https://pager.example.com/hook",
+        ),
+    }
     bucket access_logs { encryption: s3_managed }
     bucket audit_log { key: data, access_logs: access_logs }
     function trade_api {
@@ -98,13 +104,19 @@ platform_macros::platform! {
     }
     health_check api_health { api: trading, path: "/health" }
     alarm api_latency { metric: trading.latency_p99, above: 1000, notify: alerts, guard }
-    dashboard operations { metrics: [trading.latency_p99, trades.cpu] }
+    // No `notify:`: the dead-man alarm of `trade_api` tells `alerts`, the
+    // topic every alarm notifies.
+    rule hourly { schedule: "rate(1 hour)", targets: [trade_api], dead_letter: events_dlq }
+    dashboard operations {
+        metrics: [trading.latency_p99, trades.cpu],
+        sections: { "Is trading up?": [trading.errors_5xx], "Database": [trades.connections] },
+    }
 }
 
 fn main() {
     use platform_core::spec::{
         AsyncInvoke, Auth, Capacity, Comparison, DbPrivileges, PerProfile, Run, Spec, StatementResource,
-        TargetRef,
+        Subscriber, TargetRef,
     };
 
     let platform = platform();
@@ -166,6 +178,21 @@ fn main() {
     assert_eq!(log_group.retention_days.get("dev"), 90);
     assert_eq!(log_group.retention_days.get("prod"), 365);
     assert!(matches!(spec("operations"), Spec::Dashboard(d) if d.metrics.len() == 2));
+    let Spec::Dashboard(dashboard) = spec("operations") else { panic!("a dashboard") };
+    assert_eq!(dashboard.sections[0].title, "Is trading up?");
+    assert_eq!(dashboard.sections[1].metrics[0].metric, "connections");
+    let Spec::Topic(alerts) = spec("alerts") else { panic!("a topic") };
+    assert_eq!(
+        alerts.subscribers.get("dev"),
+        [
+            Subscriber::Email("dev-oncall@example.com".into()),
+            Subscriber::Sqs { queue: "events_dlq".into(), raw: true },
+        ]
+    );
+    assert_eq!(alerts.subscribers.get("prod"), [Subscriber::Https("https://pager.example.com/hook".into())]);
+    let Spec::Rule(hourly) = spec("hourly") else { panic!("a rule") };
+    assert_eq!(hourly.notify.as_deref(), Some("alerts"));
+    assert!(matches!(spec("trade_events"), Spec::Rule(r) if r.notify.is_none()));
     assert!(matches!(spec("api_health"), Spec::HealthCheck(h) if h.interval_secs == 30));
     let Spec::DbUser(user) = spec("trading_app") else { panic!("a db_user") };
     assert_eq!((user.cluster.as_str(), user.privileges), ("trades", DbPrivileges::Dml));

@@ -21,6 +21,7 @@ fn ui() {
         "queues",
         "policy",
         "backup",
+        "alerting",
     ] {
         t.compile_fail(format!("ui/{family}/*.rs"));
     }

@@ -196,6 +196,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
             .starts_with("https://")
     );
     assert!(run.stdout.contains("  TradingApiUrl "), "{run}");
+    monitoring_is_as_declared(&moto);
 
     let inventory = moto.inventory();
     let mut missing = Vec::new();
@@ -422,4 +423,72 @@ fn moto_change_sets(moto: &Moto, stack: &str) -> usize {
         .trim()
         .parse()
         .unwrap_or_else(|_| panic!("list_change_sets: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// What an operator relies on, as the emulator's APIs answer it: the alerts
+/// topic's declared subscriber (dev's on-call address) besides the optional
+/// deploy-time one, the dead-man alarm of the hourly monitor, and the
+/// dashboard's sections ending with every alarm's status.
+fn monitoring_is_as_declared(moto: &Moto) {
+    let monitoring = moto.monitoring();
+    let subscriptions = &monitoring["subscriptions"]["sns-alerts-us-east-1-e2e"];
+    assert_eq!(
+        subscriptions,
+        &json!([{"protocol": "email", "endpoint": "dev-oncall@example.com", "raw": false}]),
+        "{monitoring:#}"
+    );
+    let dead_man = &monitoring["alarms"]["alarm-health-monitor-not-running-us-east-1-e2e"];
+    assert_eq!(
+        dead_man,
+        &json!({
+            "namespace": "AWS/Lambda",
+            "metric": "Invocations",
+            "dimensions": {"FunctionName": "lambda-health-monitor-us-east-1-e2e"},
+            "statistic": "Sum",
+            "period": 7200,
+            "evaluations": 1,
+            "threshold": 1.0,
+            "comparison": "LessThanThreshold",
+            "missing": "breaching",
+            "actions": ["sns-alerts-us-east-1-e2e"],
+        }),
+        "{monitoring:#}"
+    );
+    let dashboard = &monitoring["dashboards"]["dashboard-operations-us-east-1-e2e"]["widgets"];
+    let headers: Vec<&str> = dashboard
+        .as_array()
+        .expect("widgets")
+        .iter()
+        .filter(|w| w["type"] == "text")
+        .map(|w| w["properties"]["markdown"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "## Is trading up?",
+            "## Are orders flowing?",
+            "## Lambda functions",
+            "## Database",
+            "## What is alarming?"
+        ]
+    );
+    let status = dashboard
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["type"] == "alarm")
+        .expect("an alarm status widget");
+    let listed = status["properties"]["alarms"].as_array().unwrap();
+    // Every alarm of the stack, the dead-man alarm among them.
+    assert_eq!(
+        listed.len(),
+        monitoring["alarms"].as_object().unwrap().len()
+    );
+    assert!(
+        listed.iter().any(|arn| arn
+            .as_str()
+            .unwrap()
+            .ends_with(":alarm:alarm-health-monitor-not-running-us-east-1-e2e")),
+        "{status:#}"
+    );
 }

@@ -180,6 +180,14 @@ impl Moto {
             .unwrap_or_else(|e| panic!("backup: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
     }
 
+    /// Every topic's subscriptions, every metric alarm and every dashboard's
+    /// body (`inventory.py monitoring`).
+    pub fn monitoring(&self) -> Value {
+        let out = self.python(&["monitoring"]);
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("monitoring: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
+    }
+
     /// Sets an alarm's state, as CloudWatch would when its metric crosses.
     pub fn alarm_state(&self, name: &str, state: &str) {
         self.python(&["alarm-state", name, state]);

@@ -42,7 +42,10 @@ pub(crate) fn build(cx: &mut Context<'_>, declared: &Declared) -> Result<(), Syn
         Spec::DbUser(spec) => super::aurora::db_user(cx, name, spec)?,
         Spec::Api(spec) => super::api::api(cx, name, spec)?,
         Spec::Bus(spec) => super::events::bus(cx, name, spec)?,
-        Spec::Rule(spec) => super::events::rule(cx, name, spec)?,
+        Spec::Rule(spec) => {
+            super::events::rule(cx, name, spec)?;
+            super::monitoring::dead_man(cx, spec)?;
+        }
         Spec::LogGroup(spec) => super::events::log_group(cx, name, spec)?,
         Spec::Alarm(spec) => super::monitoring::alarm(cx, name, spec)?,
         Spec::HealthCheck(spec) => super::monitoring::health_check(cx, name, spec)?,
@@ -130,6 +133,13 @@ fn key_users(cx: &Context<'_>, key: &str) -> Vec<Statement> {
         statements.push(service_key_statement(
             "AllowCloudWatchAlarms",
             "cloudwatch.amazonaws.com",
+        ));
+    }
+    if uses("sns") {
+        // SNS encrypts what it delivers to a subscribed queue.
+        statements.push(service_key_statement(
+            "AllowSnsDeliveries",
+            "sns.amazonaws.com",
         ));
     }
     let logs = uses("logs");
@@ -517,6 +527,7 @@ fn queue(cx: &mut Context<'_>, name: &str, spec: &QueueSpec) -> Result<(), Synth
         name,
         Value::get_att(&id, "Arn"),
     ));
+    statements.extend(topic_deliveries(cx, name, &Value::get_att(&id, "Arn")));
     let policy = Resource::new("AWS::SQS::QueuePolicy")
         .prop("Queues", Value::list([Value::Ref(id.clone())]))
         .prop("PolicyDocument", iam::document(&statements));
@@ -832,6 +843,7 @@ fn topic(cx: &mut Context<'_>, name: &str, spec: &TopicSpec) -> Result<(), Synth
     if spec.email_subscription {
         email_subscription(cx, &id)?;
     }
+    subscriptions(cx, &id, &spec.subscribers.get(cx.profile))?;
     let policy = Resource::new("AWS::SNS::TopicPolicy")
         .prop("Topics", Value::list([Value::Ref(id.clone())]))
         .prop("PolicyDocument", iam::document(&statements));
@@ -878,6 +890,60 @@ fn email_subscription(cx: &mut Context<'_>, topic_id: &str) -> Result<(), SynthE
         .prop("Endpoint", Value::Ref(parameter));
     subscription.condition = Some(condition);
     cx.add(&format!("{topic_id}EmailSubscription"), subscription)
+}
+
+/// The subscribers the definition declares for this profile, one
+/// `AWS::SNS::Subscription` each, numbered in declaration order.
+fn subscriptions(
+    cx: &mut Context<'_>,
+    topic_id: &str,
+    subscribers: &[crate::spec::Subscriber],
+) -> Result<(), SynthError> {
+    use crate::spec::Subscriber;
+    for (n, subscriber) in subscribers.iter().enumerate() {
+        let subscription = Resource::new("AWS::SNS::Subscription")
+            .prop("TopicArn", Value::Ref(topic_id.to_owned()));
+        let subscription = match subscriber {
+            Subscriber::Email(address) => subscription
+                .prop("Protocol", "email")
+                .prop("Endpoint", address.as_str()),
+            Subscriber::Https(url) => subscription
+                .prop("Protocol", "https")
+                .prop("Endpoint", url.as_str()),
+            Subscriber::Sqs { queue, raw } => subscription
+                .prop("Protocol", "sqs")
+                .prop(
+                    "Endpoint",
+                    cx.attr(&crate::spec::AttrRef::new(queue, "arn")),
+                )
+                .prop("RawMessageDelivery", Value::Bool(*raw)),
+        };
+        cx.add(&format!("{topic_id}Subscription{}", n + 1), subscription)?;
+    }
+    Ok(())
+}
+
+/// The topics that deliver to queue `name` may send to it, each only from
+/// itself.
+fn topic_deliveries(cx: &Context<'_>, name: &str, queue_arn: &Value) -> Vec<Statement> {
+    cx.index
+        .topics_subscribed_by(name)
+        .iter()
+        .map(|topic| {
+            let topic_id = cx.logical_id(topic);
+            let mut allow = Statement::allow(
+                &format!("{topic_id}Delivers"),
+                &["sqs:SendMessage"],
+                vec![queue_arn.clone()],
+            );
+            allow.principal = Some(Value::map([("Service", Value::str("sns.amazonaws.com"))]));
+            allow.condition = Some(Value::map([(
+                "ArnEquals",
+                Value::map([("aws:SourceArn", Value::Ref(topic_id))]),
+            )]));
+            allow
+        })
+        .collect()
 }
 
 fn parameter(cx: &mut Context<'_>, name: &str, spec: &ParameterSpec) -> Result<(), SynthError> {

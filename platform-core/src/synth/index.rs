@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::spec::{Platform, Resource, Spec, TargetRef};
+use crate::spec::{PerProfile, Platform, Resource, Spec, Subscriber, TargetRef};
 
 /// Reverse references of one platform.
 #[derive(Debug, Default)]
@@ -34,6 +34,10 @@ pub(crate) struct Index<'a> {
     keys_for_alarms: HashSet<&'a str>,
     /// The topic EventBridge tells about drift.
     drift_topic: Option<&'a str>,
+    /// Per queue, the topics it subscribes to (in some profile).
+    queue_subscriptions: HashMap<&'a str, Vec<&'a str>>,
+    /// Keys of queues subscribed to a topic: SNS encrypts what it delivers.
+    keys_for_subscriptions: HashSet<&'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -61,6 +65,18 @@ impl<'a> Index<'a> {
                         .entry(rule.dead_letter.as_str())
                         .or_default()
                         .push(name);
+                    // The dead-man alarm of its function targets.
+                    if let Some(topic) = &rule.notify {
+                        index.alarm_topics.insert(topic);
+                    }
+                }
+                Spec::Topic(topic) => {
+                    for queue in sqs_subscribers(&topic.subscribers) {
+                        let topics = index.queue_subscriptions.entry(queue).or_default();
+                        if !topics.contains(&name) {
+                            topics.push(name);
+                        }
+                    }
                 }
                 Spec::Api(api) => {
                     index
@@ -119,7 +135,30 @@ impl<'a> Index<'a> {
             };
             keys.insert(key);
         }
+        for r in &platform.resources {
+            if let Spec::Rule(rule) = &r.spec
+                && let Some(Spec::Topic(t)) = rule
+                    .notify
+                    .as_deref()
+                    .and_then(|topic| index.by_name.get(topic))
+                    .map(|t| &t.spec)
+            {
+                index.keys_for_alarms.insert(&t.key);
+            }
+        }
+        for queue in index.queue_subscriptions.keys() {
+            if let Some(Spec::Queue(q)) = index.by_name.get(queue).map(|q| &q.spec) {
+                index.keys_for_subscriptions.insert(&q.key);
+            }
+        }
         index
+    }
+
+    /// The topics `queue` subscribes to, in declaration order.
+    pub fn topics_subscribed_by(&self, queue: &str) -> &[&'a str] {
+        self.queue_subscriptions
+            .get(queue)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The declared resource called `name`.
@@ -159,14 +198,31 @@ impl<'a> Index<'a> {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Whether `service` (`logs`, `events`, `cloudwatch`) writes, on its own
+    /// Whether `service` (`logs`, `events`, `cloudwatch`, `sns`) writes, on its own
     /// behalf, to something `key` encrypts.
     pub fn key_used_by(&self, key: &str, service: &str) -> bool {
         match service {
             "logs" => self.keys_for_logs.contains(key),
             "events" => self.keys_for_events.contains(key),
             "cloudwatch" => self.keys_for_alarms.contains(key),
+            "sns" => self.keys_for_subscriptions.contains(key),
             _ => false,
         }
     }
+}
+
+/// The queues among `subscribers`, in any profile.
+fn sqs_subscribers(subscribers: &PerProfile<Vec<Subscriber>>) -> Vec<&str> {
+    let lists: Vec<&Vec<Subscriber>> = match subscribers {
+        PerProfile::Same(list) => vec![list],
+        PerProfile::ByProfile(values) => values.iter().map(|(_, list)| list).collect(),
+    };
+    lists
+        .into_iter()
+        .flatten()
+        .filter_map(|subscriber| match subscriber {
+            Subscriber::Sqs { queue, .. } => Some(queue.as_str()),
+            _ => None,
+        })
+        .collect()
 }

@@ -2,7 +2,9 @@
 //! Route 53 health checks of APIs.
 
 use crate::catalog::{DimensionSource, Metric};
-use crate::spec::{AlarmSpec, DashboardSpec, HealthCheckSpec, MetricRef, Spec};
+use crate::spec::{
+    AlarmSpec, DashboardSpec, HealthCheckSpec, MetricRef, RuleSpec, Spec, TargetRef,
+};
 use crate::template::{Resource, Value};
 
 use super::api;
@@ -143,19 +145,135 @@ pub(crate) fn health_check(
     )
 }
 
-pub(crate) fn dashboard(
-    cx: &mut Context<'_>,
-    name: &str,
-    spec: &DashboardSpec,
-) -> Result<(), SynthError> {
-    let id = cx.logical_id(name);
-    let mut vars = std::collections::BTreeMap::new();
-    let mut widgets = Vec::new();
-    for (index, metric) in spec.metrics.iter().enumerate() {
+/// The name of the dead-man alarm of function `function`.
+fn dead_man_name(function: &str) -> String {
+    format!("{function}_not_running")
+}
+
+/// The logical id of the dead-man alarm of function `function`: `Alarm`
+/// ends it like a declared alarm's.
+fn dead_man_id(function: &str) -> String {
+    format!(
+        "{}Alarm",
+        crate::naming::pascal_case(&dead_man_name(function))
+    )
+}
+
+/// The functions a scheduled rule runs: each has a dead-man alarm.
+fn dead_man_functions(spec: &RuleSpec) -> impl Iterator<Item = &str> {
+    spec.targets
+        .iter()
+        .filter(|_| spec.schedule.is_some() && spec.notify.is_some())
+        .filter_map(|target| match target {
+            TargetRef::Function(f) => Some(f.as_str()),
+            TargetRef::LogGroup(_) => None,
+        })
+}
+
+/// The dead-man alarm of each function a scheduled rule runs: it fires
+/// when the function has not been invoked for twice the schedule's period.
+/// No data means no invocation, so missing data breaches.
+pub(crate) fn dead_man(cx: &mut Context<'_>, spec: &RuleSpec) -> Result<(), SynthError> {
+    let (Some(schedule), Some(notify)) = (&spec.schedule, &spec.notify) else {
+        return Ok(());
+    };
+    let window = crate::heartbeat::window(schedule).map_err(SynthError::Invalid)?;
+    let topic = Value::Ref(cx.logical_id(notify));
+    for function in dead_man_functions(spec) {
+        let metric = MetricRef {
+            resource: function.to_owned(),
+            metric: "invocations".to_owned(),
+        };
+        let info = metric_info(cx, &metric)?;
+        let dims = dimensions(cx, &metric, info)
+            .into_iter()
+            .map(|(n, v)| Value::map([("Name", Value::Str(n)), ("Value", v)]));
+        let name = dead_man_name(function);
+        let alarm = Resource::new("AWS::CloudWatch::Alarm")
+            .prop("AlarmName", cx.physical_name("alarm", &name))
+            .prop(
+                "AlarmDescription",
+                format!(
+                    "`{function}` has not run for {} minutes, twice its schedule `{schedule}`",
+                    window.range_secs() / 60
+                )
+                .as_str(),
+            )
+            .prop("Namespace", info.namespace)
+            .prop("MetricName", info.metric_name)
+            .prop("Dimensions", Value::list(dims))
+            .prop("Statistic", "Sum")
+            .prop("Period", window.period_secs)
+            .prop("EvaluationPeriods", window.evaluation_periods)
+            .prop("DatapointsToAlarm", window.evaluation_periods)
+            .prop("Threshold", Value::Float(1.0))
+            .prop("ComparisonOperator", "LessThanThreshold")
+            .prop("TreatMissingData", "breaching")
+            .prop("AlarmActions", Value::list([topic.clone()]))
+            .prop("OKActions", Value::list([topic.clone()]))
+            .prop("Tags", cx.tag_list());
+        cx.add(&dead_man_id(function), alarm)?;
+    }
+    Ok(())
+}
+
+/// The logical ids of every alarm of the stack, in declaration order: the
+/// declared ones published in this region and the dead-man alarms.
+fn stack_alarms(cx: &Context<'_>) -> Vec<String> {
+    let mut alarms = Vec::new();
+    for resource in &cx.platform.resources {
+        match &resource.spec {
+            Spec::Alarm(alarm)
+                if metric_info(cx, &alarm.metric).is_ok_and(|info| published_here(cx, info)) =>
+            {
+                alarms.push(cx.logical_id(&resource.name));
+            }
+            Spec::Rule(rule) => {
+                alarms.extend(dead_man_functions(rule).map(dead_man_id));
+            }
+            _ => {}
+        }
+    }
+    alarms
+}
+
+/// The widgets of the dashboard, laid out top to bottom in rows of two.
+struct Layout {
+    widgets: Vec<serde_json::Value>,
+    vars: std::collections::BTreeMap<String, Value>,
+    /// The next free row, in grid units.
+    y: usize,
+    /// Metric widgets placed in the current section.
+    column: usize,
+}
+
+impl Layout {
+    fn close_row(&mut self) {
+        if self.column % 2 == 1 {
+            self.y += 6;
+        }
+        self.column = 0;
+    }
+
+    fn header(&mut self, title: &str) {
+        self.close_row();
+        self.widgets.push(serde_json::json!({
+            "type": "text",
+            "x": 0,
+            "y": self.y,
+            "width": 24,
+            "height": 1,
+            "properties": { "markdown": format!("## {title}") },
+        }));
+        self.y += 1;
+    }
+
+    fn metric(&mut self, cx: &Context<'_>, metric: &MetricRef) -> Result<(), SynthError> {
         let info = metric_info(cx, metric)?;
         if !published_here(cx, info) {
-            continue;
+            return Ok(());
         }
+        let index = self.widgets.len();
         let mut row = vec![
             serde_json::Value::from(info.namespace),
             serde_json::Value::from(info.metric_name),
@@ -167,16 +285,15 @@ pub(crate) fn dashboard(
                 other => {
                     let var = format!("M{index}D{d}");
                     row.push(format!("${{{var}}}").into());
-                    vars.insert(var, other);
+                    self.vars.insert(var, other);
                 }
             }
         }
         row.push(serde_json::json!({ "stat": info.statistic }));
-        let n = widgets.len();
-        widgets.push(serde_json::json!({
+        self.widgets.push(serde_json::json!({
             "type": "metric",
-            "x": (n % 2) * 12,
-            "y": (n / 2) * 6,
+            "x": (self.column % 2) * 12,
+            "y": self.y,
             "width": 12,
             "height": 6,
             "properties": {
@@ -187,13 +304,77 @@ pub(crate) fn dashboard(
                 "metrics": [row],
             },
         }));
+        self.column += 1;
+        if self.column % 2 == 0 {
+            self.y += 6;
+        }
+        Ok(())
     }
-    let body = serde_json::json!({ "widgets": widgets }).to_string();
+
+    /// The state of every alarm of the stack, in one widget.
+    fn alarm_status(&mut self, alarms: &[String]) {
+        self.close_row();
+        let arns: Vec<serde_json::Value> = alarms
+            .iter()
+            .enumerate()
+            .map(|(n, id)| {
+                let var = format!("A{n}");
+                self.vars.insert(var.clone(), Value::get_att(id, "Arn"));
+                format!("${{{var}}}").into()
+            })
+            .collect();
+        let height = 2 + alarms.len().div_ceil(4) * 2;
+        self.widgets.push(serde_json::json!({
+            "type": "alarm",
+            "x": 0,
+            "y": self.y,
+            "width": 24,
+            "height": height,
+            "properties": {
+                "title": "Alarms",
+                "alarms": arns,
+                "sortBy": "stateUpdatedTimestamp",
+                "states": [],
+            },
+        }));
+        self.y += height;
+    }
+}
+
+/// The dashboard: its loose metrics, then each section under a header, then
+/// what is alarming: the state of every alarm of the stack.
+pub(crate) fn dashboard(
+    cx: &mut Context<'_>,
+    name: &str,
+    spec: &DashboardSpec,
+) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    let mut layout = Layout {
+        widgets: Vec::new(),
+        vars: std::collections::BTreeMap::new(),
+        y: 0,
+        column: 0,
+    };
+    for metric in &spec.metrics {
+        layout.metric(cx, metric)?;
+    }
+    for section in &spec.sections {
+        layout.header(&section.title);
+        for metric in &section.metrics {
+            layout.metric(cx, metric)?;
+        }
+    }
+    let alarms = stack_alarms(cx);
+    if !alarms.is_empty() {
+        layout.header("What is alarming?");
+        layout.alarm_status(&alarms);
+    }
+    let body = serde_json::json!({ "widgets": layout.widgets }).to_string();
     cx.add(
         &id,
         Resource::new("AWS::CloudWatch::Dashboard")
             .prop("DashboardName", cx.physical_name("dashboard", name))
-            .prop("DashboardBody", Value::Sub(body, vars))
+            .prop("DashboardBody", Value::Sub(body, layout.vars))
             .prop("Tags", cx.tag_list()),
     )
 }

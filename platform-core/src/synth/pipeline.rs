@@ -43,7 +43,7 @@ use crate::catalog::ROLE_SHORT_TYPE;
 use crate::naming::{self, Suffix, pascal_case};
 use crate::spec::{
     BucketSpec, KeySpec, LogGroupSpec, PerProfile, PipelineSource, PipelineSpec, PipelineStage,
-    Platform, Resource as Declared, Spec, TopicSpec,
+    Platform, Resource as Declared, Spec, Subscriber, TopicSpec,
 };
 use crate::template::{Parameter, Resource, Template, Value};
 
@@ -309,6 +309,7 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
             name: notify.clone(),
             spec: Spec::Topic(TopicSpec {
                 key: n("key"),
+                subscribers: without_queues(&topic.subscribers),
                 ..topic.clone()
             }),
         });
@@ -985,4 +986,21 @@ fn source_trigger(
             ])]),
         );
     cx.add(&format!("{prefix}SourceRule"), rule)
+}
+
+/// The subscribers the pipeline's copy of a topic keeps: the environment's
+/// queues are not in the pipeline's stack.
+fn without_queues(subscribers: &PerProfile<Vec<Subscriber>>) -> PerProfile<Vec<Subscriber>> {
+    let keep = |list: &Vec<Subscriber>| {
+        list.iter()
+            .filter(|s| !matches!(s, Subscriber::Sqs { .. }))
+            .cloned()
+            .collect()
+    };
+    match subscribers {
+        PerProfile::Same(list) => PerProfile::Same(keep(list)),
+        PerProfile::ByProfile(values) => {
+            PerProfile::ByProfile(values.iter().map(|(p, l)| (p.clone(), keep(l))).collect())
+        }
+    }
 }

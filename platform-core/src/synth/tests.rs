@@ -109,6 +109,7 @@ pub(crate) fn sample() -> Platform {
                     key: "data".into(),
                     display_name: None,
                     email_subscription: true,
+                    subscribers: PerProfile::Same(Vec::new()),
                 }),
             ),
             r(
@@ -210,6 +211,7 @@ pub(crate) fn sample() -> Platform {
                     dead_letter: "orders_dlq".into(),
                     max_retries: 3,
                     max_event_age_secs: 3600,
+                    notify: None,
                 }),
             ),
             r(
@@ -222,6 +224,7 @@ pub(crate) fn sample() -> Platform {
                     dead_letter: "orders_dlq".into(),
                     max_retries: 2,
                     max_event_age_secs: 3600,
+                    notify: None,
                 }),
             ),
             r(
@@ -270,6 +273,7 @@ pub(crate) fn sample() -> Platform {
                         MetricRef { resource: "trading".into(), metric: "latency_p99".into() },
                         MetricRef { resource: "api_health".into(), metric: "status".into() },
                     ],
+                    sections: Vec::new(),
                 }),
             ),
             r(
@@ -1342,8 +1346,27 @@ fn alarms_notify_the_topic_and_route53_ones_exist_only_in_us_east_1() {
     let body = &east["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"];
     let text = body[0].as_str().unwrap();
     let widgets: Json = serde_json::from_str(text).unwrap();
-    assert_eq!(widgets["widgets"].as_array().unwrap().len(), 4);
+    let widgets = widgets["widgets"].as_array().unwrap();
+    let kinds: Vec<&str> = widgets
+        .iter()
+        .map(|w| w["type"].as_str().unwrap())
+        .collect();
+    // The four metrics, then what is alarming: a header and every alarm's state.
+    assert_eq!(
+        kinds,
+        ["metric", "metric", "metric", "metric", "text", "alarm"]
+    );
     assert_eq!(body[1]["M0D0"], json!({"Ref": "TradesCluster"}));
+    let alarms = widgets[5]["properties"]["alarms"].as_array().unwrap();
+    let declared = east["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::CloudWatch::Alarm")
+        .count();
+    assert_eq!(alarms.len(), declared);
+    assert_eq!(alarms[0], "${A0}");
+    assert_eq!(body[1]["A0"]["Fn::GetAtt"][1], "Arn");
 }
 
 #[test]
@@ -2584,4 +2607,184 @@ fn an_archived_bucket_replicates_every_object_to_the_write_once_archive() {
     assert!(!actions.iter().any(|a| a == "s3:PutObject"), "{actions:?}");
     // Not archived: no replication.
     assert!(r["AccessLogsBucket"]["Properties"]["ReplicationConfiguration"].is_null());
+}
+
+/// The topic `name` of `platform`.
+fn topic_mut<'a>(platform: &'a mut Platform, name: &str) -> &'a mut TopicSpec {
+    match platform.resources.iter_mut().find(|r| r.name == name) {
+        Some(Resource {
+            spec: Spec::Topic(t),
+            ..
+        }) => t,
+        _ => panic!("no topic `{name}`"),
+    }
+}
+
+#[test]
+fn declared_subscribers_are_subscribed_per_profile_and_a_queue_admits_only_its_topic() {
+    let mut p = sample();
+    topic_mut(&mut p, "alerts").subscribers = PerProfile::ByProfile(vec![
+        (
+            "dev".into(),
+            vec![Subscriber::Email("dev@example.com".into())],
+        ),
+        (
+            "prod".into(),
+            vec![
+                Subscriber::Https("https://pager.example.com/hook".into()),
+                Subscriber::Sqs {
+                    queue: "orders_dlq".into(),
+                    raw: true,
+                },
+            ],
+        ),
+    ]);
+    let dev = synth_platform(&p, "dev");
+    let sub = &dev["Resources"]["AlertsTopicSubscription1"]["Properties"];
+    assert_eq!(sub["Protocol"], "email");
+    assert_eq!(sub["Endpoint"], "dev@example.com");
+    assert_eq!(sub["TopicArn"], json!({"Ref": "AlertsTopic"}));
+    assert!(dev["Resources"].get("AlertsTopicSubscription2").is_none());
+
+    let prod = synth_platform(&p, "prod");
+    assert_eq!(
+        prod["Resources"]["AlertsTopicSubscription1"]["Properties"]["Protocol"],
+        "https"
+    );
+    let sqs = &prod["Resources"]["AlertsTopicSubscription2"]["Properties"];
+    assert_eq!(sqs["Protocol"], "sqs");
+    assert_eq!(sqs["RawMessageDelivery"], true);
+    assert_eq!(
+        sqs["Endpoint"],
+        json!({"Fn::GetAtt": ["OrdersDlqQueue", "Arn"]})
+    );
+    // The queue lets SNS send to it, from this topic only.
+    let statements =
+        prod["Resources"]["OrdersDlqQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+    let delivery = statements
+        .iter()
+        .find(|s| s["Principal"]["Service"] == "sns.amazonaws.com")
+        .expect("a statement admitting SNS");
+    assert_eq!(delivery["Action"], "sqs:SendMessage");
+    assert_eq!(
+        delivery["Condition"]["ArnEquals"]["aws:SourceArn"],
+        json!({"Ref": "AlertsTopic"})
+    );
+    // The queue's key lets SNS encrypt what it delivers.
+    let key = prod["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::KMS::Key")
+        .flat_map(|k| {
+            k["Properties"]["KeyPolicy"]["Statement"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .find(|s| s["Sid"] == "AllowSnsDeliveries")
+        .expect("a key statement for SNS deliveries");
+    assert_eq!(key["Principal"]["Service"], "sns.amazonaws.com");
+}
+
+#[test]
+fn a_scheduled_function_has_a_dead_man_alarm_over_twice_its_period() {
+    let mut p = sample();
+    let dead_man = |t: &Json| {
+        t["Resources"].as_object().unwrap().values().any(|r| {
+            r["Properties"]["TreatMissingData"] == "breaching"
+                && r["Properties"]["MetricName"] == "Invocations"
+        })
+    };
+    assert!(
+        !dead_man(&synth_platform(&p, "dev")),
+        "no `notify:`, no dead-man alarm"
+    );
+    let hourly = p.resources.iter_mut().find(|r| r.name == "hourly").unwrap();
+    let Spec::Rule(rule) = &mut hourly.spec else {
+        panic!("`hourly` is a rule")
+    };
+    rule.notify = Some("alerts".into());
+    let t = synth_platform(&p, "dev");
+    let (id, alarm) = t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| {
+            r["Type"] == "AWS::CloudWatch::Alarm"
+                && r["Properties"]["TreatMissingData"] == "breaching"
+                && r["Properties"]["MetricName"] == "Invocations"
+        })
+        .expect("a dead-man alarm");
+    let props = &alarm["Properties"];
+    assert_eq!(props["Statistic"], "Sum");
+    assert_eq!(props["ComparisonOperator"], "LessThanThreshold");
+    assert_eq!(props["Threshold"], 1.0);
+    assert_eq!(props["Period"], 7200);
+    assert_eq!(props["EvaluationPeriods"], 1);
+    assert_eq!(props["AlarmActions"], json!([{"Ref": "AlertsTopic"}]));
+    assert_eq!(props["Dimensions"][0]["Name"], "FunctionName");
+    // It is on the dashboard's alarm status, and CloudWatch may publish to the topic.
+    let body = &t["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"];
+    let vars = body[1].as_object().unwrap();
+    assert!(
+        vars.values()
+            .any(|v| v == &json!({"Fn::GetAtt": [id, "Arn"]}))
+    );
+}
+
+#[test]
+fn dashboard_sections_start_with_a_header_on_a_row_of_their_own() {
+    let mut p = sample();
+    let dashboard = p
+        .resources
+        .iter_mut()
+        .find(|r| matches!(r.spec, Spec::Dashboard(_)))
+        .unwrap();
+    let Spec::Dashboard(spec) = &mut dashboard.spec else {
+        unreachable!()
+    };
+    let metrics = std::mem::take(&mut spec.metrics);
+    spec.sections = vec![
+        DashboardSection {
+            title: "Is trading up?".into(),
+            metrics: metrics[..3].to_vec(),
+        },
+        DashboardSection {
+            title: "Database".into(),
+            metrics: metrics[..1].to_vec(),
+        },
+    ];
+    let t = synth_platform(&p, "dev");
+    let body = &t["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"];
+    let widgets: Json = serde_json::from_str(body[0].as_str().unwrap()).unwrap();
+    let placed: Vec<(String, u64, u64)> = widgets["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let what = match w["type"].as_str().unwrap() {
+                "text" => w["properties"]["markdown"].as_str().unwrap().to_owned(),
+                other => other.to_owned(),
+            };
+            (what, w["x"].as_u64().unwrap(), w["y"].as_u64().unwrap())
+        })
+        .collect();
+    let expect = |what: &str, x: u64, y: u64| (what.to_owned(), x, y);
+    assert_eq!(
+        placed[..7],
+        [
+            expect("## Is trading up?", 0, 0),
+            expect("metric", 0, 1),
+            expect("metric", 12, 1),
+            expect("metric", 0, 7),
+            // The third metric's row is closed before the next header.
+            expect("## Database", 0, 13),
+            expect("metric", 0, 14),
+            expect("## What is alarming?", 0, 20),
+        ]
+    );
+    assert_eq!(placed[7].0, "alarm");
 }

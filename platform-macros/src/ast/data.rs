@@ -5,6 +5,8 @@ use platform_core::spec::{KeyType, StreamView};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitInt, LitStr, Token};
 
+use crate::rules::Rule;
+
 use super::{
     AtRest, Count, Days, Fields, PerProfile, RemovalPolicy, Secs, Toggle, Value, kw, unlisted,
 };
@@ -337,6 +339,64 @@ pub struct TopicBody {
     pub encryption: Option<AtRest>,
     /// `removal: delete | retain`; `policy-removal` rejects `retain`.
     pub removal: Option<RemovalPolicy>,
+    /// `subscribe: SUBSCRIBERS | profile(..)`.
+    pub subscribe: Option<PerProfile<Subscribers>>,
+}
+
+/// One subscriber, or `[SUBSCRIBER, ...]` (`[]`: none).
+pub struct Subscribers {
+    pub items: Vec<SubscriberDecl>,
+}
+
+impl Parse for Subscribers {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(syn::token::Bracket) {
+            let list: super::List<SubscriberDecl> = input.parse()?;
+            return Ok(Subscribers { items: list.items });
+        }
+        Ok(Subscribers {
+            items: vec![input.parse()?],
+        })
+    }
+}
+
+/// `email "ADDRESS"`, `https "URL"`, `sqs QUEUE` or `sqs QUEUE raw`.
+pub enum SubscriberDecl {
+    Email(LitStr),
+    Https(LitStr),
+    Sqs { queue: Ident, raw: Option<Ident> },
+}
+
+impl Parse for SubscriberDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let protocol: Ident = input.parse()?;
+        match protocol.to_string().as_str() {
+            "email" => Ok(SubscriberDecl::Email(input.parse()?)),
+            "https" => Ok(SubscriberDecl::Https(input.parse()?)),
+            "sqs" => {
+                let queue = input.parse()?;
+                let raw = if input.peek(Ident) {
+                    let raw: Ident = input.parse()?;
+                    if raw != "raw" {
+                        return Err(Rule::GrammarSyntax.error(
+                            &raw,
+                            format_args!("expected `raw` or nothing after `sqs {queue}`, found `{raw}`"),
+                        ));
+                    }
+                    Some(raw)
+                } else {
+                    None
+                };
+                Ok(SubscriberDecl::Sqs { queue, raw })
+            }
+            other => Err(Rule::GrammarSyntax.error(
+                &protocol,
+                format_args!(
+                    "unknown subscriber `{other}`; write `email \"ADDRESS\"`, `https \"URL\"` or `sqs QUEUE`"
+                ),
+            )),
+        }
+    }
 }
 
 impl TopicBody {
@@ -346,6 +406,7 @@ impl TopicBody {
         "email_subscription",
         "encryption",
         "removal",
+        "subscribe",
     ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
@@ -358,6 +419,7 @@ impl TopicBody {
                 "email_subscription" => body.email_subscription = Some(fields.current().clone()),
                 "encryption" => body.encryption = Some(input.parse()?),
                 "removal" => body.removal = Some(input.parse()?),
+                "subscribe" => body.subscribe = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

@@ -81,6 +81,9 @@ pub struct RuleBody {
     pub dead_letter: Option<Ident>,
     pub retries: Option<Count>,
     pub max_age: Option<Secs>,
+    /// `notify: TOPIC`: the topic the dead-man alarm of a scheduled rule's
+    /// functions notifies.
+    pub notify: Option<Ident>,
 }
 
 impl RuleBody {
@@ -92,6 +95,7 @@ impl RuleBody {
         "dead_letter",
         "retries",
         "max_age",
+        "notify",
     ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
@@ -106,6 +110,7 @@ impl RuleBody {
                 "dead_letter" => body.dead_letter = Some(input.parse()?),
                 "retries" => body.retries = Some(input.parse()?),
                 "max_age" => body.max_age = Some(input.parse()?),
+                "notify" => body.notify = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

@@ -108,10 +108,35 @@ impl HealthCheckBody {
 #[derive(Default)]
 pub struct DashboardBody {
     pub metrics: Option<List<MetricRef>>,
+    /// `sections: { "TITLE": [METRIC, ...], ... }`.
+    pub sections: Option<Sections>,
+}
+
+/// `{ "Is trading up?": [trading.errors_5xx, ...], ... }`, in order.
+pub struct Sections {
+    pub entries: Vec<(LitStr, List<MetricRef>)>,
+}
+
+impl syn::parse::Parse for Sections {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        syn::braced!(content in input);
+        let entries = syn::punctuated::Punctuated::<(LitStr, List<MetricRef>), syn::Token![,]>::parse_terminated_with(
+            &content,
+            |input| {
+                let title = input.parse()?;
+                input.parse::<syn::Token![:]>()?;
+                Ok((title, input.parse()?))
+            },
+        )?;
+        Ok(Sections {
+            entries: entries.into_iter().collect(),
+        })
+    }
 }
 
 impl DashboardBody {
-    const FIELDS: &[&str] = &["metrics"];
+    const FIELDS: &[&str] = &["metrics", "sections"];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = DashboardBody::default();
@@ -119,6 +144,7 @@ impl DashboardBody {
         while let Some(field) = fields.next()? {
             match field.as_str() {
                 "metrics" => body.metrics = Some(input.parse()?),
+                "sections" => body.sections = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

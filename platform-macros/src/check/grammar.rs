@@ -167,9 +167,9 @@ fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
                 (health_check.path.is_none(), "path", "path: \"/health\""),
             ],
             Body::Dashboard(dashboard) => &[(
-                dashboard.metrics.is_none(),
+                dashboard.metrics.is_none() && dashboard.sections.is_none(),
                 "metrics",
-                "metrics: [<resource>.<metric>]",
+                "metrics: [<resource>.<metric>]` or `sections: { \"TITLE\": [<resource>.<metric>] }",
             )],
         };
         for (_, field, example) in missing.iter().filter(|(missing, ..)| *missing) {

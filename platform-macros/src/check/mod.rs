@@ -11,6 +11,7 @@
 #![allow(clippy::needless_borrows_for_generic_args)]
 
 mod accounts;
+pub(crate) mod alerting;
 mod api;
 mod backup;
 mod buckets;
@@ -64,6 +65,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     policy::check(model, cx);
     backup::check(model, cx);
     parameters::check(model, cx);
+    alerting::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the

@@ -10,7 +10,7 @@ platform_macros::platform! {
     key data {}
     network core { cidr: region(us_east_1: "10.0.0.0/16"), endpoints: [dynamodb, kms], key: data }
     table sessions { partition: session_id: string, key: data }
-    topic alerts { key: data }
+    topic alerts { key: data, subscribe: email "oncall@example.com" }
 
     function health_monitor {
         code: "handlers/health-monitor",

@@ -8,7 +8,7 @@ platform_macros::platform! {
     key data {}
     queue trade_orders { dead_letter: trade_orders_dlq after 3, key: data }
     queue trade_orders_dlq { retention: 14d, key: data }
-    topic alerts { key: data }
+    topic alerts { key: data, subscribe: email "oncall@example.com" }
 
     alarm dlq_visible {
         metric: trade_orders_dlq.visible,

@@ -7,7 +7,7 @@ platform_macros::platform! {
     }
 
     key data {}
-    topic alerts { key: data }
+    topic alerts { key: data, subscribe: email "oncall@example.com" }
     function trade_api { code: "handlers/trade-api", key: data }
     alarm trade_api_errors { metric: trade_api.errors, above: 0, period: 1h, evaluations: 48, notify: alerts }
 }
