@@ -471,6 +471,17 @@ impl<'a> Model<'a> {
         self.platform_blocks.first().copied()
     }
 
+    /// The region identifiers the platform block declares (`us_east_1`),
+    /// in order; empty when it declares none.
+    pub fn declared_regions(&self) -> Vec<String> {
+        self.platform()
+            .and_then(|p| p.regions.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|r| r.to_string())
+            .collect()
+    }
+
     /// The pipeline block, when there is one (the first, if repeated).
     pub fn pipeline(&self) -> Option<&'a PipelineBlock> {
         self.pipeline_blocks.first().copied()

@@ -139,66 +139,15 @@ const ARCHIVE_UNLOGGED: &str = "The archive is written only by S3 replication wi
 /// so the bucket could not be deleted anyway, and its key must stay to
 /// read what it holds.
 fn archive(platform: &Platform, opts: &BootstrapOptions, days: u32) -> Vec<(String, Resource)> {
-    use super::constructs::{KEY_ADMINISTRATION, KEY_USE};
-    let account_root = || {
-        Some(Value::map([(
-            "AWS",
-            Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
-        )]))
-    };
-    let statements = vec![
-        Statement {
-            sid: "KeyAdministration".into(),
-            effect: "Allow",
-            actions: KEY_ADMINISTRATION.iter().map(|a| (*a).to_owned()).collect(),
-            resources: vec![Value::str("*")],
-            principal: account_root(),
-            condition: None,
-        },
-        Statement {
-            sid: "KeyUseThroughS3".into(),
-            effect: "Allow",
-            actions: KEY_USE.iter().map(|a| (*a).to_owned()).collect(),
-            resources: vec![Value::str("*")],
-            principal: account_root(),
-            condition: Some(Value::map([(
-                "StringEquals",
-                Value::map([
-                    (
-                        "kms:CallerAccount",
-                        Value::Pseudo(crate::template::Pseudo::AccountId),
-                    ),
-                    (
-                        "kms:ViaService",
-                        Value::sub("s3.${AWS::Region}.amazonaws.com"),
-                    ),
-                ]),
-            )])),
-        },
-        Statement {
-            sid: "DenyGrantsNotForAwsResources".into(),
-            effect: "Deny",
-            actions: vec!["kms:CreateGrant".into()],
-            resources: vec![Value::str("*")],
-            principal: Some(Value::str("*")),
-            condition: Some(Value::map([(
-                "BoolIfExists",
-                Value::map([("kms:GrantIsForAWSResource", Value::str("false"))]),
-            )])),
-        },
-    ];
-    let key = Resource::new("AWS::KMS::Key")
-        .prop(
-            "Description",
-            "tp audit archive: the write-once copies of the platform's records",
-        )
-        .prop("EnableKeyRotation", true)
-        .prop("Enabled", true)
-        .prop("KeySpec", "SYMMETRIC_DEFAULT")
-        .prop("KeyUsage", "ENCRYPT_DECRYPT")
-        .prop("PendingWindowInDays", 30)
-        .prop("KeyPolicy", iam::document(&statements))
-        .outlives_the_stack();
+    let statements =
+        super::constructs::key_policy(vec![Value::sub("s3.${AWS::Region}.amazonaws.com")]);
+    let key = super::constructs::kms_key(
+        "tp audit archive: the write-once copies of the platform's records",
+        true,
+        30,
+        &statements,
+    )
+    .outlives_the_stack();
     let alias = Resource::new("AWS::KMS::Alias")
         .prop("AliasName", "alias/tp-audit-archive")
         .prop("TargetKeyId", Value::reference(ARCHIVE_KEY));
@@ -745,72 +694,11 @@ pub fn lock_min_retention(platform: &Platform, opts: &BootstrapOptions) -> Optio
 /// through `services` (as the platform's own keys), rotated yearly, with
 /// 30 days to cancel a scheduled deletion.
 fn retained_key(description: &str, services: &[&str], region: &str) -> Resource {
-    let root = || {
-        Some(Value::map([(
-            "AWS",
-            Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
-        )]))
-    };
-    let statements = [
-        Statement {
-            sid: "KeyAdministration".into(),
-            effect: "Allow",
-            actions: super::constructs::KEY_ADMINISTRATION
-                .iter()
-                .map(|a| (*a).to_owned())
-                .collect(),
-            resources: vec![Value::str("*")],
-            principal: root(),
-            condition: None,
-        },
-        Statement {
-            sid: "KeyUseThroughServices".into(),
-            effect: "Allow",
-            actions: super::constructs::KEY_USE
-                .iter()
-                .map(|a| (*a).to_owned())
-                .collect(),
-            resources: vec![Value::str("*")],
-            principal: root(),
-            condition: Some(Value::map([(
-                "StringEquals",
-                Value::map([
-                    (
-                        "kms:CallerAccount",
-                        Value::Pseudo(crate::template::Pseudo::AccountId),
-                    ),
-                    (
-                        "kms:ViaService",
-                        Value::List(
-                            services
-                                .iter()
-                                .map(|s| Value::str(format!("{s}.{region}.amazonaws.com")))
-                                .collect(),
-                        ),
-                    ),
-                ]),
-            )])),
-        },
-        Statement {
-            sid: "DenyGrantsNotForAwsResources".into(),
-            effect: "Deny",
-            actions: vec!["kms:CreateGrant".into()],
-            resources: vec![Value::str("*")],
-            principal: Some(Value::str("*")),
-            condition: Some(Value::map([(
-                "BoolIfExists",
-                Value::map([("kms:GrantIsForAWSResource", Value::str("false"))]),
-            )])),
-        },
-    ];
-    Resource::new("AWS::KMS::Key")
-        .prop("Description", description)
-        .prop("EnableKeyRotation", true)
-        .prop("Enabled", true)
-        .prop("KeySpec", "SYMMETRIC_DEFAULT")
-        .prop("KeyUsage", "ENCRYPT_DECRYPT")
-        .prop("PendingWindowInDays", 30u32)
-        .prop("KeyPolicy", iam::document(&statements))
+    let via = services
+        .iter()
+        .map(|s| Value::str(format!("{s}.{region}.amazonaws.com")))
+        .collect();
+    super::constructs::kms_key(description, true, 30, &super::constructs::key_policy(via))
 }
 
 /// Why the asset bucket keeps no server access logs.

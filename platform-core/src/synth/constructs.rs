@@ -327,24 +327,20 @@ fn key_services(cx: &Context<'_>, key: &str) -> Vec<&'static str> {
     services
 }
 
-fn key(cx: &mut Context<'_>, name: &str, spec: &KeySpec) -> Result<(), SynthError> {
-    let id = cx.logical_id(name);
+/// A key policy. Administration and use are separate: the account (its
+/// root, so that IAM policies delegate it, as in AWS's default key policy)
+/// administers the key but cannot use it directly, so an administrator who
+/// can change the key cannot decrypt with it through the KMS API. The
+/// account's principals use the key only through the services `via` names
+/// (`kms:ViaService` values; no use statement when empty), and only when
+/// their own policy grants it on this key. Grants only for AWS resources.
+pub(crate) fn key_policy(via: Vec<Value>) -> Vec<Statement> {
     let account_root = || {
         Some(Value::map([(
             "AWS",
             Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
         )]))
     };
-    // Administration and use are separate. The account (its root, so that
-    // IAM policies delegate it, as in AWS's default key policy) administers
-    // the key but cannot use it directly: an administrator who can change
-    // the key cannot decrypt with it through the KMS API. The account's
-    // principals use the key only through the services whose resources it
-    // encrypts (`kms:ViaService`), and only when their own policy grants it
-    // on this key: each function's role is granted exactly the key actions
-    // of its grants, on the keys of the resources granted. Services that
-    // encrypt as themselves (CloudWatch Logs for the log groups, ...) are
-    // named with conditions binding them to this account's resources.
     let mut statements = vec![Statement {
         sid: "KeyAdministration".into(),
         effect: "Allow",
@@ -353,8 +349,7 @@ fn key(cx: &mut Context<'_>, name: &str, spec: &KeySpec) -> Result<(), SynthErro
         principal: account_root(),
         condition: None,
     }];
-    let services = key_services(cx, name);
-    if !services.is_empty() {
+    if !via.is_empty() {
         statements.push(Statement {
             sid: "KeyUseThroughServices".into(),
             effect: "Allow",
@@ -368,15 +363,7 @@ fn key(cx: &mut Context<'_>, name: &str, spec: &KeySpec) -> Result<(), SynthErro
                         "kms:CallerAccount",
                         Value::Pseudo(crate::template::Pseudo::AccountId),
                     ),
-                    (
-                        "kms:ViaService",
-                        Value::List(
-                            services
-                                .iter()
-                                .map(|s| Value::sub(format!("{s}.${{AWS::Region}}.amazonaws.com")))
-                                .collect(),
-                        ),
-                    ),
+                    ("kms:ViaService", Value::List(via)),
                 ]),
             )])),
         });
@@ -395,17 +382,46 @@ fn key(cx: &mut Context<'_>, name: &str, spec: &KeySpec) -> Result<(), SynthErro
             Value::map([("kms:GrantIsForAWSResource", Value::str("false"))]),
         )])),
     });
-    statements.extend(key_users(cx, name));
-    let key = Resource::new("AWS::KMS::Key")
-        .prop("Description", spec.description.as_str())
-        .prop("EnableKeyRotation", spec.rotation)
+    statements
+}
+
+/// A symmetric encryption key with `statements` as its policy.
+pub(crate) fn kms_key(
+    description: &str,
+    rotation: bool,
+    pending_window_days: u32,
+    statements: &[Statement],
+) -> Resource {
+    Resource::new("AWS::KMS::Key")
+        .prop("Description", description)
+        .prop("EnableKeyRotation", rotation)
         .prop("Enabled", true)
         .prop("KeySpec", "SYMMETRIC_DEFAULT")
         .prop("KeyUsage", "ENCRYPT_DECRYPT")
-        .prop("PendingWindowInDays", spec.pending_window_days)
-        .prop("KeyPolicy", iam::document(&statements))
-        .prop("Tags", cx.tag_list())
-        .removal(RemovalPolicy::Delete);
+        .prop("PendingWindowInDays", pending_window_days)
+        .prop("KeyPolicy", iam::document(statements))
+}
+
+fn key(cx: &mut Context<'_>, name: &str, spec: &KeySpec) -> Result<(), SynthError> {
+    let id = cx.logical_id(name);
+    // Each function's role is granted exactly the key actions of its
+    // grants, on the keys of the resources granted. Services that encrypt
+    // as themselves (CloudWatch Logs for the log groups, ...) are named
+    // with conditions binding them to this account's resources.
+    let via = key_services(cx, name)
+        .iter()
+        .map(|s| Value::sub(format!("{s}.${{AWS::Region}}.amazonaws.com")))
+        .collect();
+    let mut statements = key_policy(via);
+    statements.extend(key_users(cx, name));
+    let key = kms_key(
+        &spec.description,
+        spec.rotation,
+        spec.pending_window_days,
+        &statements,
+    )
+    .prop("Tags", cx.tag_list())
+    .removal(RemovalPolicy::Delete);
     cx.add(&id, key)?;
     let alias = Resource::new("AWS::KMS::Alias")
         .prop(

@@ -116,13 +116,7 @@ fn check_copy_regions(model: &Model, cx: &Ctxt, block: &BackupBlock) {
     let Some(copy_to) = &block.copy_to else {
         return;
     };
-    let declared: Vec<String> = model
-        .platform()
-        .and_then(|p| p.regions.as_ref())
-        .into_iter()
-        .flatten()
-        .map(Ident::to_string)
-        .collect();
+    let declared = model.declared_regions();
     let list = || {
         declared
             .iter()

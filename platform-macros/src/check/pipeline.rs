@@ -72,13 +72,7 @@ fn check_region(model: &Model, cx: &Ctxt, block: &PipelineBlock) {
     let Some(region) = &block.region else {
         return;
     };
-    let declared: Vec<String> = model
-        .platform()
-        .and_then(|p| p.regions.as_ref())
-        .into_iter()
-        .flatten()
-        .map(Ident::to_string)
-        .collect();
+    let declared = model.declared_regions();
     let text = region.to_string();
     if declared.contains(&text) {
         return;
