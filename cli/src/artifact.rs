@@ -189,6 +189,7 @@ pub fn load(platform: &Platform, dir: &Path, expected: Expected<'_>) -> anyhow::
             guard_alarms,
             rollback_window_minutes,
             after_deploy,
+            imports: release::imports(recorded),
         });
     }
     for entry in std::fs::read_dir(dir)

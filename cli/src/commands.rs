@@ -1290,6 +1290,7 @@ mod tests {
             nested: Vec::new(),
             guard_alarms: Vec::new(),
             rollback_window_minutes: 0,
+            imports: Vec::new(),
             after_deploy: functions
                 .iter()
                 .map(|f| AfterDeploy {

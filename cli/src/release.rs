@@ -17,7 +17,7 @@ use futures_util::future::join_all;
 use platform_core::naming::Suffix;
 use platform_core::spec::{PipelineStage, Platform};
 use platform_core::synth::{
-    self, AfterDeploy, Assembly, Deployment, GuardAlarm, NestedStack, Stack, sha256_hex,
+    self, AfterDeploy, Assembly, Deployment, GuardAlarm, Import, NestedStack, Stack, sha256_hex,
 };
 use platform_core::template::Template;
 use serde_json::{Value, json};
@@ -294,6 +294,7 @@ async fn released_stack(
         guard_alarms,
         rollback_window_minutes,
         after_deploy,
+        imports: imports(recorded),
     };
     Ok((id, profile.to_owned(), stack, assets))
 }
@@ -323,6 +324,25 @@ pub(crate) fn deploy_metadata(recorded: &Value) -> (Vec<GuardAlarm>, u32, Vec<Af
         })
         .collect();
     (guard_alarms, window, after_deploy)
+}
+
+/// The imports (parameters filled from the global stack) a manifest or
+/// release records for a stack; none before imports existed.
+pub(crate) fn imports(recorded: &Value) -> Vec<Import> {
+    recorded["imports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            let field = |k: &str| i[k].as_str().unwrap_or_default().to_owned();
+            Import {
+                parameter: field("parameter"),
+                stack: field("stack"),
+                region: field("region"),
+                output: field("output"),
+            }
+        })
+        .collect()
 }
 
 pub(crate) fn strings(value: &Value) -> Vec<String> {

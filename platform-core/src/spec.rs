@@ -82,7 +82,24 @@ impl Platform {
     pub fn account(&self, profile: &str) -> Option<String> {
         self.accounts.as_ref().map(|a| a.get(profile))
     }
+
+    /// The region whose stack holds an environment's global resources
+    /// (Route 53 hosted zones and health checks, and the alarms on them):
+    /// `us-east-1`, where Route 53 publishes its metrics, when the platform
+    /// deploys there, else its first region. The other regions' stacks
+    /// read what they need of it through [`crate::synth::Import`]s.
+    pub fn global_region(&self) -> &str {
+        self.regions
+            .iter()
+            .find(|r| r.as_str() == GLOBAL_METRICS_REGION)
+            .or_else(|| self.regions.first())
+            .map_or(GLOBAL_METRICS_REGION, String::as_str)
+    }
 }
+
+/// Where Route 53 publishes health-check metrics, and so where alarms on
+/// them must be created.
+pub const GLOBAL_METRICS_REGION: &str = "us-east-1";
 
 /// The key name a table or cluster gives as `key: bootstrap`: the data key
 /// `tp bootstrap` owns in each account and region

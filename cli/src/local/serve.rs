@@ -395,6 +395,7 @@ mod tests {
             nested: Vec::new(),
             guard_alarms: Vec::new(),
             rollback_window_minutes: 0,
+            imports: Vec::new(),
             after_deploy: ["migrate", "seed"]
                 .iter()
                 .map(|f| synth::AfterDeploy {

@@ -168,6 +168,22 @@ impl Deployment {
     }
 }
 
+/// A value a stack takes from the environment's global stack (see
+/// [`Platform::global_region`]): a `String` parameter of this stack that
+/// `tp deploy` fills with an output of that stack, so the global stack is
+/// deployed first. CloudFormation's own exports do not cross regions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// The parameter of the importing stack.
+    pub parameter: String,
+    /// The stack whose output fills it.
+    pub stack: String,
+    /// That stack's region.
+    pub region: String,
+    /// The output's key.
+    pub output: String,
+}
+
 /// One synthesized stack.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stack {
@@ -189,6 +205,9 @@ pub struct Stack {
     /// The `run: after_deploy` functions of the stack, in declaration order:
     /// `tp deploy` invokes each once the stacks are complete.
     pub after_deploy: Vec<AfterDeploy>,
+    /// The values the stack reads from the global stack, sorted by
+    /// parameter: a stack with imports deploys after the global stack.
+    pub imports: Vec<Import>,
 }
 
 /// A function declared with `run: after_deploy`, as synthesized into a stack.
@@ -425,6 +444,8 @@ pub(crate) struct Context<'a> {
     pub owners: std::collections::HashMap<String, usize>,
     /// The declared resource being built.
     pub current: usize,
+    /// What this stack reads from the global stack, by parameter.
+    pub imports: std::collections::BTreeMap<String, Import>,
 }
 
 impl<'a> Context<'a> {
@@ -545,6 +566,63 @@ impl<'a> Context<'a> {
         Value::map(self.tags().into_iter().map(|(k, v)| (k, Value::Str(v))))
     }
 
+    /// Whether this stack is the environment's global stack
+    /// ([`Platform::global_region`]).
+    pub fn is_global(&self) -> bool {
+        self.region == self.platform.global_region()
+    }
+
+    /// The region of the environment's global stack.
+    pub fn global_region(&self) -> &'a str {
+        self.platform.global_region()
+    }
+
+    /// A value of the global stack, named `output` (a logical id: letters
+    /// and digits). In the global stack: `value()`, also given as the
+    /// output `output` so other regions can read it. In every other
+    /// stack: a reference to the `String` parameter `output`, which `tp
+    /// deploy` fills from that output ([`Import`]).
+    pub fn global_value(
+        &mut self,
+        output: &str,
+        description: &str,
+        value: impl FnOnce(&Self) -> Value,
+    ) -> Value {
+        if self.is_global() {
+            let value = value(self);
+            self.template.outputs.insert(
+                output.to_owned(),
+                crate::template::Output {
+                    value: value.clone(),
+                    description: description.to_owned(),
+                    export: None,
+                },
+            );
+            return value;
+        }
+        let region = self.global_region();
+        self.template.parameters.insert(
+            output.to_owned(),
+            Parameter {
+                param_type: "String".into(),
+                default: None,
+                description: format!(
+                    "{description}: output `{output}` of this environment's stack in {region}, filled by `tp deploy`"
+                ),
+            },
+        );
+        self.imports.insert(
+            output.to_owned(),
+            Import {
+                parameter: output.to_owned(),
+                stack: stack_name(self.platform, region, self.suffix),
+                region: region.to_owned(),
+                output: output.to_owned(),
+            },
+        );
+        Value::Ref(output.to_owned())
+    }
+
     pub fn add(&mut self, id: &str, resource: crate::template::Resource) -> Result<(), SynthError> {
         self.template
             .add(id, resource)
@@ -578,6 +656,7 @@ fn synth_stack(
         },
         owners: std::collections::HashMap::with_capacity(platform.resources.len() * 2),
         current: 0,
+        imports: std::collections::BTreeMap::new(),
     };
     let has_functions = platform
         .resources
@@ -645,6 +724,7 @@ fn synth_stack(
     let Context {
         mut template,
         owners,
+        imports,
         ..
     } = cx;
     suppress_inline_policy_findings(&mut template);
@@ -695,6 +775,7 @@ fn synth_stack(
         guard_alarms,
         rollback_window_minutes: platform.rollback_window_minutes.get(&deployment.profile),
         after_deploy,
+        imports: imports.into_values().collect(),
     })
 }
 
@@ -767,6 +848,14 @@ impl Assembly {
                     "after_deploy": s.after_deploy.iter().map(|a| json!({
                         "declared": a.declared,
                         "function_name": a.function_name,
+                    })).collect::<Vec<_>>(),
+                    // Parameters filled from the global stack's outputs:
+                    // that stack deploys first.
+                    "imports": s.imports.iter().map(|i| json!({
+                        "parameter": i.parameter,
+                        "stack": i.stack,
+                        "region": i.region,
+                        "output": i.output,
                     })).collect::<Vec<_>>(),
                 });
                 if !s.nested.is_empty() {

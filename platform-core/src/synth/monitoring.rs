@@ -59,7 +59,7 @@ fn dimensions(cx: &Context<'_>, metric: &MetricRef, info: &Metric) -> Vec<(Strin
 
 /// Whether the metric exists in the stack's region.
 fn published_here(cx: &Context<'_>, info: &Metric) -> bool {
-    !info.us_east_1_only || cx.region == "us-east-1"
+    !info.us_east_1_only || cx.region == crate::spec::GLOBAL_METRICS_REGION
 }
 
 pub(crate) fn alarm(cx: &mut Context<'_>, name: &str, spec: &AlarmSpec) -> Result<(), SynthError> {

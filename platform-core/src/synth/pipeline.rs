@@ -185,6 +185,7 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
         index: &index,
         owners: std::collections::HashMap::new(),
         current: 0,
+        imports: std::collections::BTreeMap::new(),
         template: Template {
             description: format!(
                 "{} platform: promotion pipeline `{}`, suffix {suffix}, region {}",
@@ -231,6 +232,7 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
             guard_alarms: Vec::new(),
             after_deploy: Vec::new(),
             rollback_window_minutes: 0,
+            imports: Vec::new(),
         }],
         assets: Vec::new(),
     })
