@@ -190,6 +190,7 @@ pub fn load(platform: &Platform, dir: &Path, expected: Expected<'_>) -> anyhow::
             rollback_window_minutes,
             after_deploy,
             imports: release::imports(recorded),
+            zone_lookups: release::zone_lookups(recorded),
         });
     }
     for entry in std::fs::read_dir(dir)

@@ -1291,6 +1291,7 @@ mod tests {
             guard_alarms: Vec::new(),
             rollback_window_minutes: 0,
             imports: Vec::new(),
+            zone_lookups: Vec::new(),
             after_deploy: functions
                 .iter()
                 .map(|f| AfterDeploy {

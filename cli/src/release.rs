@@ -17,7 +17,8 @@ use futures_util::future::join_all;
 use platform_core::naming::Suffix;
 use platform_core::spec::{PipelineStage, Platform};
 use platform_core::synth::{
-    self, AfterDeploy, Assembly, Deployment, GuardAlarm, Import, NestedStack, Stack, sha256_hex,
+    self, AfterDeploy, Assembly, Deployment, GuardAlarm, Import, NestedStack, Stack, ZoneLookup,
+    sha256_hex,
 };
 use platform_core::template::Template;
 use serde_json::{Value, json};
@@ -295,6 +296,7 @@ async fn released_stack(
         rollback_window_minutes,
         after_deploy,
         imports: imports(recorded),
+        zone_lookups: zone_lookups(recorded),
     };
     Ok((id, profile.to_owned(), stack, assets))
 }
@@ -341,6 +343,19 @@ pub(crate) fn imports(recorded: &Value) -> Vec<Import> {
                 region: field("region"),
                 output: field("output"),
             }
+        })
+        .collect()
+}
+
+/// The hosted-zone lookups a manifest or release records for a stack.
+pub(crate) fn zone_lookups(recorded: &Value) -> Vec<ZoneLookup> {
+    recorded["zone_lookups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|z| ZoneLookup {
+            parameter: z["parameter"].as_str().unwrap_or_default().to_owned(),
+            domain: z["domain"].as_str().unwrap_or_default().to_owned(),
         })
         .collect()
 }

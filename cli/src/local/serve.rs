@@ -396,6 +396,7 @@ mod tests {
             guard_alarms: Vec::new(),
             rollback_window_minutes: 0,
             imports: Vec::new(),
+            zone_lookups: Vec::new(),
             after_deploy: ["migrate", "seed"]
                 .iter()
                 .map(|f| synth::AfterDeploy {

@@ -184,6 +184,17 @@ pub struct Import {
     pub output: String,
 }
 
+/// An existing Route 53 hosted zone the definition names by domain only:
+/// a `String` parameter of the stack that `tp deploy` fills with the id of
+/// the account's one public hosted zone of that name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneLookup {
+    /// The parameter of the stack.
+    pub parameter: String,
+    /// The zone's domain, without the trailing dot.
+    pub domain: String,
+}
+
 /// One synthesized stack.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stack {
@@ -208,6 +219,9 @@ pub struct Stack {
     /// The values the stack reads from the global stack, sorted by
     /// parameter: a stack with imports deploys after the global stack.
     pub imports: Vec<Import>,
+    /// The hosted zones named by domain whose ids `tp deploy` looks up,
+    /// sorted by parameter.
+    pub zone_lookups: Vec<ZoneLookup>,
 }
 
 /// A function declared with `run: after_deploy`, as synthesized into a stack.
@@ -446,6 +460,8 @@ pub(crate) struct Context<'a> {
     pub current: usize,
     /// What this stack reads from the global stack, by parameter.
     pub imports: std::collections::BTreeMap<String, Import>,
+    /// The hosted zones whose ids `tp deploy` looks up, by parameter.
+    pub zone_lookups: std::collections::BTreeMap<String, ZoneLookup>,
 }
 
 impl<'a> Context<'a> {
@@ -623,6 +639,29 @@ impl<'a> Context<'a> {
         Value::Ref(output.to_owned())
     }
 
+    /// The id of the existing hosted zone of `domain`, as the `String`
+    /// parameter `parameter` that `tp deploy` fills ([`ZoneLookup`]).
+    pub fn zone_lookup(&mut self, parameter: &str, domain: &str) -> Value {
+        self.template.parameters.insert(
+            parameter.to_owned(),
+            Parameter {
+                param_type: "String".into(),
+                default: None,
+                description: format!(
+                    "Id of the public hosted zone `{domain}`, looked up by `tp deploy`"
+                ),
+            },
+        );
+        self.zone_lookups.insert(
+            parameter.to_owned(),
+            ZoneLookup {
+                parameter: parameter.to_owned(),
+                domain: domain.to_owned(),
+            },
+        );
+        Value::Ref(parameter.to_owned())
+    }
+
     pub fn add(&mut self, id: &str, resource: crate::template::Resource) -> Result<(), SynthError> {
         self.template
             .add(id, resource)
@@ -657,6 +696,7 @@ fn synth_stack(
         owners: std::collections::HashMap::with_capacity(platform.resources.len() * 2),
         current: 0,
         imports: std::collections::BTreeMap::new(),
+        zone_lookups: std::collections::BTreeMap::new(),
     };
     let has_functions = platform
         .resources
@@ -725,6 +765,7 @@ fn synth_stack(
         mut template,
         owners,
         imports,
+        zone_lookups,
         ..
     } = cx;
     suppress_inline_policy_findings(&mut template);
@@ -776,6 +817,7 @@ fn synth_stack(
         rollback_window_minutes: platform.rollback_window_minutes.get(&deployment.profile),
         after_deploy,
         imports: imports.into_values().collect(),
+        zone_lookups: zone_lookups.into_values().collect(),
     })
 }
 
@@ -856,6 +898,12 @@ impl Assembly {
                         "stack": i.stack,
                         "region": i.region,
                         "output": i.output,
+                    })).collect::<Vec<_>>(),
+                    // Parameters filled with the id of a hosted zone
+                    // looked up by its domain.
+                    "zone_lookups": s.zone_lookups.iter().map(|z| json!({
+                        "parameter": z.parameter,
+                        "domain": z.domain,
                     })).collect::<Vec<_>>(),
                 });
                 if !s.nested.is_empty() {

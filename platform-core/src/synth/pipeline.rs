@@ -186,6 +186,7 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
         owners: std::collections::HashMap::new(),
         current: 0,
         imports: std::collections::BTreeMap::new(),
+        zone_lookups: std::collections::BTreeMap::new(),
         template: Template {
             description: format!(
                 "{} platform: promotion pipeline `{}`, suffix {suffix}, region {}",
@@ -233,6 +234,7 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
             after_deploy: Vec::new(),
             rollback_window_minutes: 0,
             imports: Vec::new(),
+            zone_lookups: Vec::new(),
         }],
         assets: Vec::new(),
     })
