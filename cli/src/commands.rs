@@ -193,7 +193,11 @@ async fn prepare(
     if mode == Mode::Deploy && !pending.is_empty() {
         anyhow::bail!(
             "{name}: parameters without a value reached the deploy: {}",
-            pending.iter().map(|(p, why)| format!("{p} ({why})")).collect::<Vec<_>>().join(", ")
+            pending
+                .iter()
+                .map(|(p, why)| format!("{p} ({why})"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     for (parameter, why) in &pending {
@@ -315,10 +319,12 @@ async fn prepare(
     // Through an account's deploy role, CloudFormation works with that
     // account's execution role unless told otherwise.
     let role_arn = role_arn.or(s.execution_role.as_deref());
-    let parameters = stacks::ChangeSetParameters { values: values.clone(), previous };
-    let id =
-        stacks::create_change_set(s, name, creating, source, rollback, role_arn, &parameters)
-            .await?;
+    let parameters = stacks::ChangeSetParameters {
+        values: values.clone(),
+        previous,
+    };
+    let id = stacks::create_change_set(s, name, creating, source, rollback, role_arn, &parameters)
+        .await?;
     let Some(reported) = stacks::change_set_changes(s, name, &id).await? else {
         return Ok(unchanged(notes));
     };
@@ -502,8 +508,7 @@ pub async fn deploy(
         for (k, &(wave, to)) in bounds.iter().enumerate() {
             let segment = &group[from..to];
             if k > 0 {
-                let params =
-                    wave_params(assembly, &plan[wave], &inputs, &targets, &[]).await?;
+                let params = wave_params(assembly, &plan[wave], &inputs, &targets, &[]).await?;
                 let changed: Vec<&str> = segment
                     .iter()
                     .zip(&params)

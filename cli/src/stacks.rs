@@ -16,8 +16,7 @@ use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{
     Capability, Change, ChangeSetStatus, ChangeSetType, Parameter, RollbackConfiguration,
-    RollbackTrigger,
-    Stack as CfnStack, TemplateStage,
+    RollbackTrigger, Stack as CfnStack, TemplateStage,
 };
 use aws_sdk_s3::primitives::ByteStream;
 use platform_core::synth::GuardAlarm;

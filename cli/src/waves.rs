@@ -151,7 +151,10 @@ pub fn output_kept(
         return true;
     };
     let touched = |id: &str| changes.iter().any(|c| c.logical_id == id);
-    if let Some(n) = nested.iter().find(|n| n.outputs.iter().any(|o| o == output)) {
+    if let Some(n) = nested
+        .iter()
+        .find(|n| n.outputs.iter().any(|o| o == output))
+    {
         return !touched(&n.logical_id);
     }
     let before = &old["Outputs"][output]["Value"];
@@ -161,9 +164,10 @@ pub fn output_kept(
     }
     let mut refs = BTreeSet::new();
     references(after, &mut refs);
-    changes.iter().filter(|c| refs.contains(&c.logical_id)).all(|c| {
-        c.action == Action::Modify && c.replacement == Replacement::Never
-    })
+    changes
+        .iter()
+        .filter(|c| refs.contains(&c.logical_id))
+        .all(|c| c.action == Action::Modify && c.replacement == Replacement::Never)
 }
 
 /// The logical ids a JSON template value refers to: `Ref`, `Fn::GetAtt`
@@ -186,8 +190,17 @@ fn references(value: &Value, out: &mut BTreeSet<String>) {
                     }
                     ("Fn::Sub", Value::String(s)) => sub_references(s, out),
                     ("Fn::Sub", Value::Array(parts)) => {
+                        // `${Name}`s that are the Sub's own variables are
+                        // not references.
                         if let Some(s) = parts.first().and_then(Value::as_str) {
-                            sub_references(s, out);
+                            let mut named = BTreeSet::new();
+                            sub_references(s, &mut named);
+                            let vars = parts.get(1).and_then(Value::as_object);
+                            out.extend(
+                                named
+                                    .into_iter()
+                                    .filter(|n| vars.is_none_or(|v| !v.contains_key(n))),
+                            );
                         }
                         parts.iter().skip(1).for_each(|v| references(v, out));
                     }
@@ -403,7 +416,11 @@ impl Inputs {
     /// each import's value. An import from a stack of the deploy is read
     /// from `exporters`; it is [`Param::Pending`] while that stack is not
     /// deployed, or when its prepared change would change the output.
-    pub async fn params(&self, stack: &Stack, exporters: &[Exporter<'_>]) -> anyhow::Result<Params> {
+    pub async fn params(
+        &self,
+        stack: &Stack,
+        exporters: &[Exporter<'_>],
+    ) -> anyhow::Result<Params> {
         let mut params = Params::new();
         for z in &stack.zone_lookups {
             let id = self.zones.get(&z.domain).cloned().unwrap_or_default();
@@ -487,5 +504,197 @@ impl Exporter<'_> {
             }
             Some(v) => Param::Known(v.clone()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stack(name: &str, region: &str, imports: &[(&str, &str)]) -> Stack {
+        Stack {
+            name: name.into(),
+            region: region.into(),
+            template: Default::default(),
+            body: String::new(),
+            assets: Vec::new(),
+            nested: Vec::new(),
+            guard_alarms: Vec::new(),
+            rollback_window_minutes: 0,
+            after_deploy: Vec::new(),
+            imports: imports
+                .iter()
+                .map(|(stack, region)| Import {
+                    parameter: "ZoneId".into(),
+                    stack: (*stack).into(),
+                    region: (*region).into(),
+                    output: "ZoneId".into(),
+                })
+                .collect(),
+            zone_lookups: Vec::new(),
+        }
+    }
+
+    const GLOBAL: (&str, &str) = ("p-us-east-1-dev", "us-east-1");
+
+    #[test]
+    fn the_global_stack_deploys_first_then_the_regions_that_import_from_it_together() {
+        let stacks = [
+            stack("p-us-east-2-dev", "us-east-2", &[GLOBAL]),
+            stack(GLOBAL.0, GLOBAL.1, &[]),
+            stack("p-us-west-2-dev", "us-west-2", &[GLOBAL]),
+        ];
+        assert_eq!(plan(&stacks).unwrap(), [vec![1], vec![0, 2]]);
+    }
+
+    #[test]
+    fn stacks_without_imports_are_one_wave_as_before() {
+        let stacks = [
+            stack(GLOBAL.0, GLOBAL.1, &[]),
+            stack("p-us-east-2-dev", "us-east-2", &[]),
+        ];
+        assert_eq!(plan(&stacks).unwrap(), [vec![0, 1]]);
+    }
+
+    #[test]
+    fn an_import_from_a_stack_outside_the_deploy_orders_nothing() {
+        // `--region us-east-2`: the global stack must already be deployed.
+        let stacks = [stack("p-us-east-2-dev", "us-east-2", &[GLOBAL])];
+        assert_eq!(plan(&stacks).unwrap(), [vec![0]]);
+    }
+
+    #[test]
+    fn the_same_name_in_another_region_is_another_stack() {
+        let stacks = [
+            stack("p-dev", "us-east-2", &[("p-dev", "us-east-1")]),
+            stack("p-dev", "us-west-2", &[("p-dev", "us-east-2")]),
+        ];
+        assert_eq!(plan(&stacks).unwrap(), [vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn stacks_that_import_from_each_other_are_refused_naming_them() {
+        let stacks = [
+            stack("a", "us-east-1", &[("b", "us-east-2")]),
+            stack("b", "us-east-2", &[("a", "us-east-1")]),
+        ];
+        let err = plan(&stacks).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<Exit>().unwrap().code,
+            exit::INVALID_INPUT
+        );
+        assert!(err.to_string().contains("a, b"), "{err}");
+    }
+
+    fn template(output: Value) -> Value {
+        json!({
+            "Resources": {
+                "Zone": {"Type": "AWS::Route53::HostedZone"},
+                "Topic": {"Type": "AWS::SNS::Topic"},
+            },
+            "Outputs": {"ZoneId": {"Value": output}},
+        })
+    }
+
+    fn change(id: &str, action: Action, replacement: Replacement) -> ResourceChange {
+        ResourceChange {
+            logical_id: id.into(),
+            resource_type: "AWS::Route53::HostedZone".into(),
+            action,
+            replacement,
+            properties: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_output_keeps_its_value_unless_what_it_refers_to_is_replaced_or_removed() {
+        let t = template(json!({"Ref": "Zone"}));
+        let kept = |changes: &[ResourceChange]| output_kept(&t, &t, &[], Some(changes), "ZoneId");
+        assert!(output_kept(&t, &t, &[], None, "ZoneId"));
+        assert!(kept(&[change("Topic", Action::Remove, Replacement::Never)]));
+        assert!(kept(&[change("Zone", Action::Modify, Replacement::Never)]));
+        assert!(!kept(&[change(
+            "Zone",
+            Action::Modify,
+            Replacement::Always
+        )]));
+        assert!(!kept(&[change(
+            "Zone",
+            Action::Modify,
+            Replacement::Conditional
+        )]));
+        assert!(!kept(&[change("Zone", Action::Remove, Replacement::Never)]));
+    }
+
+    #[test]
+    fn an_output_defined_anew_or_not_deployed_yet_is_not_known() {
+        let old = template(json!({"Ref": "Zone"}));
+        let new = template(json!({"Fn::GetAtt": ["Zone", "Id"]}));
+        let changes = [change("Topic", Action::Add, Replacement::Never)];
+        assert!(!output_kept(&old, &new, &[], Some(&changes), "ZoneId"));
+        assert!(!output_kept(
+            &Value::Null,
+            &new,
+            &[],
+            Some(&changes),
+            "ZoneId"
+        ));
+    }
+
+    #[test]
+    fn sub_and_get_att_references_are_followed() {
+        let t = template(
+            json!({"Fn::Sub": ["${Zone.Arn}/${AWS::Region}/${!x}/${V}", {"V": {"Ref": "Topic"}}]}),
+        );
+        let mut refs = BTreeSet::new();
+        references(&t["Outputs"]["ZoneId"]["Value"], &mut refs);
+        assert_eq!(
+            refs,
+            BTreeSet::from(["Topic".to_owned(), "Zone".to_owned()])
+        );
+        let replaced = [change("Topic", Action::Modify, Replacement::Always)];
+        assert!(!output_kept(&t, &t, &[], Some(&replaced), "ZoneId"));
+    }
+
+    #[test]
+    fn an_output_of_a_nested_stack_is_kept_when_that_stack_does_not_change() {
+        let parent = json!({"Resources": {"Part1": {"Type": "AWS::CloudFormation::Stack"}}});
+        let nested = [NestedStack {
+            logical_id: "Part1".into(),
+            template: Default::default(),
+            body: String::new(),
+            sha256: String::new(),
+            outputs: vec!["ZoneId".into()],
+        }];
+        let other = [change("Part2", Action::Modify, Replacement::Never)];
+        assert!(output_kept(
+            &parent,
+            &parent,
+            &nested,
+            Some(&other),
+            "ZoneId"
+        ));
+        let own = [change("Part1", Action::Modify, Replacement::Never)];
+        assert!(!output_kept(
+            &parent,
+            &parent,
+            &nested,
+            Some(&own),
+            "ZoneId"
+        ));
+    }
+
+    #[test]
+    fn pending_values_are_kept_apart_from_known_ones() {
+        let params = Params::from([
+            ("A".to_owned(), Param::Known("Z123".into())),
+            ("B".to_owned(), Param::Pending("not deployed".into())),
+        ]);
+        assert_eq!(
+            known(&params),
+            BTreeMap::from([("A".to_owned(), "Z123".to_owned())])
+        );
+        assert_eq!(pending(&params), [("B", "not deployed")]);
     }
 }
