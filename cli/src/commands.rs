@@ -237,9 +237,10 @@ async fn prepare(
         // No change set for a stack that does not exist: the template
         // comparison says everything.
         if !creating {
-            notes.push(format!(
+            notes.push(
                 "the changes shown compare the templates: a change set needs every parameter's value"
-            ));
+                    .to_owned(),
+            );
         }
         return Ok(Prepared {
             changes: Some(predicted),
