@@ -43,6 +43,8 @@ pub struct Session {
     /// must be idempotent (a migration skips what is already applied).
     pub lambda: aws_sdk_lambda::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Route 53 is global: the client reaches it from any region.
+    pub route53: aws_sdk_route53::Client,
     /// The endpoint override, if any (`AWS_ENDPOINT_URL`).
     pub endpoint: Option<String>,
 }
@@ -305,6 +307,7 @@ impl Session {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
+            route53: aws_sdk_route53::Client::new(&config),
             endpoint,
         })
     }

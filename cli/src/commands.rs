@@ -17,7 +17,7 @@ use crate::aws::{Backoff, Connection, Session};
 use crate::diff::{self, ResourceChange};
 use crate::exit::{self, Exit};
 use crate::stacks::{self, TemplateSource};
-use crate::{changeset, guards};
+use crate::{changeset, guards, waves};
 
 /// When `tp deploy` asks before executing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -80,6 +80,8 @@ struct Prepared {
     /// `None`: nothing changes.
     changes: Option<Vec<ResourceChange>>,
     notes: Vec<String>,
+    /// The values `tp` gave the parameters it fills ([`waves`]).
+    parameters: BTreeMap<String, String>,
 }
 
 async fn sessions(regions: &[String], connection: &Connection) -> anyhow::Result<Vec<Session>> {
@@ -118,6 +120,7 @@ fn targets<'a>(assembly: &'a Assembly, sessions: Vec<Session>) -> Vec<Target<'a>
 /// set needs and creates it.
 async fn prepare(
     t: &Target<'_>,
+    params: &waves::Params,
     mode: Mode,
     resume: &str,
     role_arn: Option<&str>,
@@ -185,6 +188,25 @@ async fn prepare(
     } else {
         stacks::deployed_template(s, name).await?
     };
+    let values = waves::known(params);
+    let pending = waves::pending(params);
+    if mode == Mode::Deploy && !pending.is_empty() {
+        anyhow::bail!(
+            "{name}: parameters without a value reached the deploy: {}",
+            pending
+                .iter()
+                .map(|(p, why)| format!("{p} ({why})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for (parameter, why) in &pending {
+        notes.push(format!("parameter {parameter} is not known yet: {why}"));
+    }
+    let deployed_parameters = existing
+        .as_ref()
+        .map(waves::deployed_parameters)
+        .unwrap_or_default();
     let unchanged = |notes| Prepared {
         name: name.clone(),
         region: s.region.clone(),
@@ -193,14 +215,33 @@ async fn prepare(
         change_set: None,
         changes: None,
         notes,
+        parameters: values.clone(),
     };
-    if !creating && old == t.template {
+    let same_parameters = pending.is_empty()
+        && values
+            .iter()
+            .all(|(k, v)| deployed_parameters.get(k) == Some(v));
+    if !creating && old == t.template && same_parameters {
         return Ok(unchanged(notes));
     }
     let predicted = diff::compare(&old, &t.template);
-    if creating && mode == Mode::Diff {
+    // A diff keeps the deployed value of a parameter not known yet; one
+    // the deployed stack does not have yet leaves no change set to make.
+    let previous: Vec<String> = pending
+        .iter()
+        .filter(|(p, _)| deployed_parameters.contains_key(*p))
+        .map(|(p, _)| (*p).to_owned())
+        .collect();
+    let without_change_set = previous.len() < pending.len();
+    if mode == Mode::Diff && (creating || without_change_set) {
         // No change set for a stack that does not exist: the template
         // comparison says everything.
+        if !creating {
+            notes.push(
+                "the changes shown compare the templates: a change set needs every parameter's value"
+                    .to_owned(),
+            );
+        }
         return Ok(Prepared {
             changes: Some(predicted),
             ..unchanged(notes)
@@ -279,7 +320,12 @@ async fn prepare(
     // Through an account's deploy role, CloudFormation works with that
     // account's execution role unless told otherwise.
     let role_arn = role_arn.or(s.execution_role.as_deref());
-    let id = stacks::create_change_set(s, name, creating, source, rollback, role_arn).await?;
+    let parameters = stacks::ChangeSetParameters {
+        values: values.clone(),
+        previous,
+    };
+    let id = stacks::create_change_set(s, name, creating, source, rollback, role_arn, &parameters)
+        .await?;
     let Some(reported) = stacks::change_set_changes(s, name, &id).await? else {
         return Ok(unchanged(notes));
     };
@@ -354,7 +400,11 @@ pub async fn deploy_platform(
     Ok(code)
 }
 
-/// Deploys every stack of `assembly` (see [`deploy_platform`]).
+/// Deploys every stack of `assembly` (see [`deploy_platform`]), in the
+/// waves of [`waves::plan`]: the stacks that import from others after
+/// them. Every change set whose inputs are known is prepared and reviewed
+/// before any executes; a wave whose imports wait on a change not executed
+/// yet is prepared and reviewed once the waves before it are complete.
 pub async fn deploy(
     assembly: &Assembly,
     connection: &Connection,
@@ -362,36 +412,236 @@ pub async fn deploy(
 ) -> anyhow::Result<u8> {
     let sessions = sessions(&assembly.deployment.regions, connection).await?;
     let targets = targets(assembly, sessions);
-    let results = join_all(
-        targets
-            .iter()
-            .map(|t| prepare(t, Mode::Deploy, &opts.resume, opts.role_arn.as_deref())),
-    )
-    .await;
-    let mut prepared = Vec::new();
-    let mut first_error = None;
-    for (result, t) in results.into_iter().zip(&targets) {
-        match result {
-            Ok(p) => prepared.push((p, t)),
-            Err(e) => {
-                first_error.get_or_insert(e);
+    let plan = waves::plan(&assembly.stacks)?;
+    let inputs = read_inputs(assembly, &targets, connection).await?;
+    inputs.require_outside(&assembly.stacks)?;
+    print_plan(&plan, &targets);
+    let allowed: BTreeSet<String> = opts.allow_replace.iter().cloned().collect();
+    let mut reviewed: Vec<(Prepared, &Target<'_>)> = Vec::new();
+    let mut failures = Vec::new();
+    let mut next = 0;
+    'groups: while next < plan.len() {
+        // Prepare the next wave, and the waves after it whose inputs are
+        // known, to review them together.
+        let mut group: Vec<(Prepared, &Target<'_>)> = Vec::new();
+        let mut bounds = Vec::new();
+        while next < plan.len() {
+            let params = wave_params(assembly, &plan[next], &inputs, &targets, &group).await;
+            let params = match params {
+                Ok(params) => params,
+                Err(e) => {
+                    discard(&group).await;
+                    return Err(e);
+                }
+            };
+            if !bounds.is_empty() && params.iter().any(|p| !waves::pending(p).is_empty()) {
+                println!(
+                    "{}: {}; prepared and reviewed once the stacks before it are deployed",
+                    wave_names(&plan[next], &targets),
+                    params
+                        .iter()
+                        .flat_map(|p| waves::pending(p))
+                        .map(|(p, why)| format!("parameter {p} takes {why}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+                break;
+            }
+            let results = join_all(plan[next].iter().zip(&params).map(|(&i, params)| {
+                prepare(
+                    &targets[i],
+                    params,
+                    Mode::Deploy,
+                    &opts.resume,
+                    opts.role_arn.as_deref(),
+                )
+            }))
+            .await;
+            let mut first_error = None;
+            for (result, &i) in results.into_iter().zip(&plan[next]) {
+                match result {
+                    Ok(p) => group.push((p, &targets[i])),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            if let Some(e) = first_error {
+                discard(&group).await;
+                return Err(e);
+            }
+            bounds.push((next, group.len()));
+            next += 1;
+        }
+        if next == plan.len() {
+            // A name may be for a resource of a stack of a later group: it
+            // is checked once every stack was prepared.
+            let all: Vec<&(Prepared, &Target<'_>)> = reviewed.iter().chain(&group).collect();
+            if let Err(e) = check_allow_replace(&opts.allow_replace, &all) {
+                discard(&group).await;
+                return Err(e);
             }
         }
+        review(&group, &allowed, opts).await?;
+        if opts.no_execute {
+            for (p, _) in &group {
+                if let Some(id) = &p.change_set {
+                    println!(
+                        "{} ({}): change set created, not executed (--no-execute): {id}",
+                        p.name, p.region
+                    );
+                }
+            }
+            if next < plan.len() {
+                let rest: Vec<String> = plan[next..]
+                    .iter()
+                    .map(|w| wave_names(w, &targets))
+                    .collect();
+                println!(
+                    "not prepared (--no-execute): {}, whose parameters take outputs of the change sets above",
+                    rest.join(", ")
+                );
+            }
+            return Ok(exit::OK);
+        }
+        // Execute wave by wave, each wave's stacks at once.
+        let mut from = 0;
+        for (k, &(wave, to)) in bounds.iter().enumerate() {
+            let segment = &group[from..to];
+            if k > 0 {
+                let params = wave_params(assembly, &plan[wave], &inputs, &targets, &[]).await?;
+                let changed: Vec<&str> = segment
+                    .iter()
+                    .zip(&params)
+                    .filter(|((p, _), params)| waves::known(params) != p.parameters)
+                    .map(|((p, _), _)| p.name.as_str())
+                    .collect();
+                if !changed.is_empty() {
+                    println!(
+                        "{}: the outputs they import changed in the deploy; preparing their change sets again",
+                        changed.join(", ")
+                    );
+                    discard(&group[from..]).await;
+                    reviewed.extend(group.drain(..from));
+                    next = wave;
+                    continue 'groups;
+                }
+            }
+            let runs = join_all(segment.iter().map(|(p, t)| execute(p, t, &allowed, opts))).await;
+            for run in runs {
+                if let Err(e) = run {
+                    if e.downcast_ref::<Exit>()
+                        .is_some_and(|x| x.code == exit::INTERRUPTED)
+                    {
+                        discard(&group[to..]).await;
+                        return Err(e);
+                    }
+                    failures.push(e);
+                }
+            }
+            if !failures.is_empty() {
+                discard(&group[to..]).await;
+                break 'groups;
+            }
+            from = to;
+        }
+        reviewed.extend(group);
     }
-    if let Some(e) = first_error {
-        discard(&prepared).await;
-        return Err(e);
+    let outputs = collect_outputs(&targets).await?;
+    print_and_write_outputs(&outputs, &opts.outputs_file)?;
+    if let Some(first) = failures.into_iter().next() {
+        return Err(first);
     }
-    check_allow_replace(&opts.allow_replace, &prepared)?;
-    let allowed: BTreeSet<String> = opts.allow_replace.iter().cloned().collect();
+    if opts.run_after_deploy {
+        let sessions: Vec<&Session> = targets.iter().map(|t| &t.session).collect();
+        for step in after_deploy_plan(&assembly.stacks) {
+            run_after_deploy(sessions[step.stack_index], &step).await?;
+        }
+    }
+    Ok(exit::OK)
+}
 
+/// Reads what the parameters of `assembly`'s stacks are filled from
+/// ([`waves::Inputs`]).
+async fn read_inputs(
+    assembly: &Assembly,
+    targets: &[Target<'_>],
+    connection: &Connection,
+) -> anyhow::Result<waves::Inputs> {
+    let sessions: Vec<&Session> = targets.iter().map(|t| &t.session).collect();
+    waves::Inputs::read(&assembly.stacks, &sessions, connection).await
+}
+
+/// The parameters of each stack of `wave`, an import from a stack of
+/// `prepared` (not executed) read as that change would leave it.
+async fn wave_params(
+    assembly: &Assembly,
+    wave: &[usize],
+    inputs: &waves::Inputs,
+    targets: &[Target<'_>],
+    prepared: &[(Prepared, &Target<'_>)],
+) -> anyhow::Result<Vec<waves::Params>> {
+    let exporters: Vec<waves::Exporter<'_>> = targets
+        .iter()
+        .map(|t| waves::Exporter {
+            session: &t.session,
+            name: &t.name,
+            prepared: prepared
+                .iter()
+                .find(|(p, _)| p.name == t.name && p.region == t.session.region)
+                .map(|(p, t)| waves::Prepared {
+                    old: &p.old,
+                    new: &t.template,
+                    nested: t.nested,
+                    changes: p.changes.as_deref(),
+                }),
+        })
+        .collect();
+    let mut all = Vec::new();
+    for &i in wave {
+        all.push(inputs.params(&assembly.stacks[i], &exporters).await?);
+    }
+    Ok(all)
+}
+
+/// The stacks of a wave, for messages.
+fn wave_names(wave: &[usize], targets: &[Target<'_>]) -> String {
+    wave.iter()
+        .map(|&i| format!("{} ({})", targets[i].name, targets[i].session.region))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Says the order when there is one to say.
+fn print_plan(plan: &[Vec<usize>], targets: &[Target<'_>]) {
+    if plan.len() < 2 {
+        return;
+    }
+    let order: Vec<String> = plan
+        .iter()
+        .enumerate()
+        .map(|(n, w)| format!("{}. {}", n + 1, wave_names(w, targets)))
+        .collect();
+    println!(
+        "deploy order (a stack after those whose outputs it imports): {}",
+        order.join("; ")
+    );
+}
+
+/// Renders every prepared stack, then applies the guards, one region at
+/// a time; a refusal discards the change sets.
+async fn review(
+    prepared: &[(Prepared, &Target<'_>)],
+    allowed: &BTreeSet<String>,
+    opts: &DeployOptions,
+) -> anyhow::Result<()> {
     // Render every stack, then apply the guards, one region at a time.
     let mut losses = Vec::new();
     let mut approvals = Vec::new();
-    for (p, t) in &prepared {
+    for (p, t) in prepared {
         let broadening = render(p, &t.template);
         let Some(changes) = &p.changes else { continue };
-        for loss in guards::data_loss(changes, &allowed) {
+        for loss in guards::data_loss(changes, allowed) {
             losses.push(format!(
                 "  {} ({}) in {}: would be {}",
                 loss.logical_id,
@@ -410,7 +660,7 @@ pub async fn deploy(
         }
     }
     if !losses.is_empty() {
-        discard(&prepared).await;
+        discard(prepared).await;
         return Err(Exit::new(
             exit::REFUSED,
             format!(
@@ -428,7 +678,7 @@ pub async fn deploy(
         let approved =
             std::io::stdin().is_terminal() && ask(&format!("{name}: {what}; deploy anyway?"));
         if !approved {
-            discard(&prepared).await;
+            discard(prepared).await;
             let why = if std::io::stdin().is_terminal() {
                 "not approved".to_owned()
             } else {
@@ -441,43 +691,7 @@ pub async fn deploy(
             .into());
         }
     }
-    if opts.no_execute {
-        for (p, _) in &prepared {
-            if let Some(id) = &p.change_set {
-                println!(
-                    "{} ({}): change set created, not executed (--no-execute): {id}",
-                    p.name, p.region
-                );
-            }
-        }
-        return Ok(exit::OK);
-    }
-
-    // Execute and watch every region at once.
-    let runs = join_all(prepared.iter().map(|(p, t)| execute(p, t, &allowed, opts))).await;
-    let mut failures = Vec::new();
-    for run in runs {
-        if let Err(e) = run {
-            if e.downcast_ref::<Exit>()
-                .is_some_and(|x| x.code == exit::INTERRUPTED)
-            {
-                return Err(e);
-            }
-            failures.push(e);
-        }
-    }
-    let outputs = collect_outputs(&targets).await?;
-    print_and_write_outputs(&outputs, &opts.outputs_file)?;
-    if let Some(first) = failures.into_iter().next() {
-        return Err(first);
-    }
-    if opts.run_after_deploy {
-        let sessions: Vec<&Session> = targets.iter().map(|t| &t.session).collect();
-        for step in after_deploy_plan(&assembly.stacks) {
-            run_after_deploy(sessions[step.stack_index], &step).await?;
-        }
-    }
-    Ok(exit::OK)
+    Ok(())
 }
 
 /// One invocation of a `run: after_deploy` function.
@@ -601,7 +815,7 @@ async fn run_after_deploy(s: &Session, step: &AfterDeployStep) -> anyhow::Result
 /// `--allow-replace` must name a resource of a stack being deployed.
 fn check_allow_replace(
     names: &[String],
-    prepared: &[(Prepared, &Target<'_>)],
+    prepared: &[&(Prepared, &Target<'_>)],
 ) -> anyhow::Result<()> {
     let known: BTreeSet<&str> = prepared
         .iter()
@@ -752,20 +966,36 @@ fn print_and_write_outputs(outputs: &Outputs, file: &Path) -> anyhow::Result<()>
 pub async fn diff(assembly: &Assembly, connection: &Connection) -> anyhow::Result<bool> {
     let sessions = sessions(&assembly.deployment.regions, connection).await?;
     let targets = targets(assembly, sessions);
-    let results = join_all(
-        targets
-            .iter()
-            .map(|t| prepare(t, Mode::Diff, "tp diff", None)),
-    )
-    .await;
+    let plan = waves::plan(&assembly.stacks)?;
+    let inputs = read_inputs(assembly, &targets, connection).await?;
+    // Wave by wave, an import read as the waves before it would leave it:
+    // a value not known until they deploy is shown as such.
     let mut prepared = Vec::new();
     let mut first_error = None;
-    for (result, t) in results.into_iter().zip(&targets) {
-        match result {
-            Ok(p) => prepared.push((p, t)),
+    for wave in &plan {
+        let params = match wave_params(assembly, wave, &inputs, &targets, &prepared).await {
+            Ok(params) => params,
             Err(e) => {
-                first_error.get_or_insert(e);
+                first_error = Some(e);
+                break;
             }
+        };
+        let results = join_all(
+            wave.iter()
+                .zip(&params)
+                .map(|(&i, params)| prepare(&targets[i], params, Mode::Diff, "tp diff", None)),
+        )
+        .await;
+        for (result, &i) in results.into_iter().zip(wave) {
+            match result {
+                Ok(p) => prepared.push((p, &targets[i])),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if first_error.is_some() {
+            break;
         }
     }
     discard(&prepared).await;
@@ -968,7 +1198,7 @@ pub async fn bootstrap(
                 true,
             );
             for (t, last) in [(&storage, false), (&access, true)] {
-                let p = prepare(t, Mode::Deploy, &opts.resume, None).await?;
+                let p = prepare(t, &waves::Params::new(), Mode::Deploy, &opts.resume, None).await?;
                 if p.changes.is_none() {
                     println!("{} ({}): up to date", p.name, p.region);
                 }
@@ -1028,8 +1258,19 @@ pub async fn destroy(
             return Err(Exit::new(exit::REFUSED, "not confirmed; nothing was deleted").into());
         }
     }
-    let runs = join_all(present.iter().map(|(t, state)| destroy_one(t, state))).await;
-    runs.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    // The waves in reverse: a stack that imports from another is deleted
+    // before it.
+    for wave in waves::plan(&assembly.stacks)?.iter().rev() {
+        let names: BTreeSet<&str> = wave.iter().map(|&i| targets[i].name.as_str()).collect();
+        let runs = join_all(
+            present
+                .iter()
+                .filter(|(t, _)| names.contains(t.name.as_str()))
+                .map(|(t, state)| destroy_one(t, state)),
+        )
+        .await;
+        runs.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    }
     Ok(exit::OK)
 }
 

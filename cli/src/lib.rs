@@ -6,7 +6,8 @@
 //! [`platform_core::spec::Platform`]), one stack's CloudFormation operations
 //! ([`stacks`]), the AWS clients ([`aws`]), post-deploy validation
 //! ([`verify`]), releases promoted between environments ([`release`]) and
-//! environments deployed as a build left them ([`artifact`]).
+//! environments deployed as a build left them ([`artifact`]), and the
+//! order stacks deploy in with the values their parameters take ([`waves`]).
 
 pub mod artifact;
 pub mod aws;
@@ -20,3 +21,4 @@ pub mod local;
 pub mod release;
 pub mod stacks;
 pub mod verify;
+pub mod waves;

@@ -15,8 +15,8 @@ use crate::exit::{self, Exit};
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{
-    Capability, Change, ChangeSetStatus, ChangeSetType, RollbackConfiguration, RollbackTrigger,
-    Stack as CfnStack, TemplateStage,
+    Capability, Change, ChangeSetStatus, ChangeSetType, Parameter, RollbackConfiguration,
+    RollbackTrigger, Stack as CfnStack, TemplateStage,
 };
 use aws_sdk_s3::primitives::ByteStream;
 use platform_core::synth::GuardAlarm;
@@ -291,6 +291,17 @@ pub fn rollback_configuration(
     )
 }
 
+/// The parameters a change set is given: the ones `tp` fills
+/// ([`crate::waves`]); every other parameter takes its default (the
+/// SSM-typed ones, which CloudFormation resolves itself).
+#[derive(Debug, Clone, Default)]
+pub struct ChangeSetParameters {
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Parameters that keep the value the stack has (`tp diff`, for values
+    /// not known yet).
+    pub previous: Vec<String>,
+}
+
 pub async fn create_change_set(
     s: &Session,
     name: &str,
@@ -298,6 +309,7 @@ pub async fn create_change_set(
     source: TemplateSource,
     rollback: Option<RollbackConfiguration>,
     role_arn: Option<&str>,
+    parameters: &ChangeSetParameters,
 ) -> anyhow::Result<String> {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -320,6 +332,22 @@ pub async fn create_change_set(
         TemplateSource::Body(body) => request.template_body(body),
         TemplateSource::Url(url) => request.template_url(url),
     };
+    for (key, value) in &parameters.values {
+        request = request.parameters(
+            Parameter::builder()
+                .parameter_key(key)
+                .parameter_value(value)
+                .build(),
+        );
+    }
+    for key in &parameters.previous {
+        request = request.parameters(
+            Parameter::builder()
+                .parameter_key(key)
+                .use_previous_value(true)
+                .build(),
+        );
+    }
     if let Some(rollback) = rollback {
         request = request.rollback_configuration(rollback);
     }

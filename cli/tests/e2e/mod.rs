@@ -21,6 +21,7 @@ mod promote;
 pub mod proxy;
 mod retention;
 mod verify;
+mod waves;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

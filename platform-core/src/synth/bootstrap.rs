@@ -402,6 +402,9 @@ struct Covered {
     name: String,
     templates: Vec<Template>,
     after_deploy: Vec<String>,
+    /// Whether `tp deploy` looks up hosted zones by domain for the stack
+    /// ([`super::ZoneLookup`]).
+    looks_up_zones: bool,
 }
 
 impl Covered {
@@ -458,6 +461,7 @@ fn covered_stacks(
                     .iter()
                     .map(|a| a.function_name.clone())
                     .collect(),
+                looks_up_zones: !stack.zone_lookups.is_empty(),
                 templates: std::iter::once(stack.template)
                     .chain(stack.nested.into_iter().map(|n| n.template))
                     .collect(),
@@ -476,6 +480,7 @@ fn covered_stacks(
                 covered.push(Covered {
                     name: stack.name,
                     after_deploy: Vec::new(),
+                    looks_up_zones: !stack.zone_lookups.is_empty(),
                     templates: vec![stack.template],
                 });
             }
@@ -902,6 +907,15 @@ fn deploy_statements(opts: &BootstrapOptions, stacks: &[Covered]) -> Vec<Stateme
             )
         },
     ]);
+    if stacks.iter().any(|s| s.looks_up_zones) {
+        // The id of an existing zone named by its domain fills a stack's
+        // parameter; Route 53 lists zones on no narrower resource.
+        statements.push(Statement::allow(
+            "LookUpHostedZones",
+            &["route53:ListHostedZonesByName"],
+            vec![Value::str("*")],
+        ));
+    }
     let buckets = names(stacks, "AWS::S3::Bucket", "BucketName");
     if !buckets.is_empty() {
         statements.push(Statement::allow(
@@ -1111,6 +1125,24 @@ mod tests {
             suffixes: vec![("dev".into(), "dev".into())],
             pipeline_suffix: Some("cicd".into()),
         }
+    }
+
+    #[test]
+    fn the_deploy_role_lists_hosted_zones_only_where_a_stack_looks_one_up() {
+        let covered = |looks_up_zones| Covered {
+            name: "trading-platform-us-east-2-dev".into(),
+            templates: Vec::new(),
+            after_deploy: Vec::new(),
+            looks_up_zones,
+        };
+        let sids = |looks_up_zones| -> Vec<String> {
+            deploy_statements(&dev_account(), &[covered(looks_up_zones)])
+                .into_iter()
+                .map(|s| s.sid)
+                .collect()
+        };
+        assert!(sids(true).contains(&"LookUpHostedZones".to_owned()));
+        assert!(!sids(false).contains(&"LookUpHostedZones".to_owned()));
     }
 
     fn json(platform: &Platform, opts: &BootstrapOptions) -> Json {
