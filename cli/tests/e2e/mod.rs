@@ -20,6 +20,7 @@ mod nested;
 mod pending;
 mod promote;
 pub mod proxy;
+mod replacement;
 mod retention;
 mod verify;
 
