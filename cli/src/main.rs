@@ -33,7 +33,10 @@ enum Command {
     Synth {
         #[command(flatten)]
         target: Target,
-        /// Output directory; replaced as a whole, only if it holds a previous synth.
+        /// Output directory. A synth replaces only what the previous one
+        /// wrote there (its manifest lists it) and keeps the deploy's
+        /// outputs files and local environments; a directory holding
+        /// anything else is refused (exit 2).
         #[arg(long, default_value = "tp.out")]
         out: PathBuf,
         /// Synthesize the promotion pipeline's stack instead of the platform's.
@@ -704,6 +707,9 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
             out,
             pipeline,
         } => {
+            // Checked first, so that nothing is synthesized for a directory
+            // that cannot take it.
+            synth::OutputDir::check(&out).map_err(InvalidInput)?;
             let assembly = if pipeline {
                 let suffix =
                     platform_core::naming::Suffix::new(&target.suffix, platform.suffix_max)

@@ -17,6 +17,7 @@ mod local_events;
 mod local_iam;
 mod local_lambda;
 mod nested;
+mod out_dir;
 mod pending;
 mod promote;
 pub mod proxy;
