@@ -6,7 +6,8 @@
 //! [`platform_core::spec::Platform`]), one stack's CloudFormation operations
 //! ([`stacks`]), the AWS clients ([`aws`]), post-deploy validation
 //! ([`verify`]), releases promoted between environments ([`release`]) and
-//! environments deployed as a build left them ([`artifact`]).
+//! environments deployed as a build left them ([`artifact`]). What is
+//! checked before the first AWS call: [`preflight`].
 
 pub mod artifact;
 pub mod aws;
@@ -17,6 +18,7 @@ pub mod exit;
 pub mod graph;
 pub mod guards;
 pub mod local;
+pub mod preflight;
 pub mod release;
 pub mod stacks;
 pub mod verify;

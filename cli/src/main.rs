@@ -321,6 +321,17 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let platform = platform_def::platform();
+    // `tp local` runs its own emulator; every other command that calls AWS
+    // checks the endpoint it would call first.
+    if !matches!(
+        cli.command,
+        Command::Synth { .. }
+            | Command::List { .. }
+            | Command::Graph { .. }
+            | Command::Local { .. }
+    ) {
+        cli::preflight::endpoints().map_err(InvalidInput)?;
+    }
     match cli.command {
         Command::Synth { .. } | Command::List { .. } | Command::Graph { .. } => {
             offline(&platform, cli.command)?;
@@ -411,12 +422,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             for r in &target.regions {
                 resume.push_str(&format!(" --region {r}"));
             }
+            let outputs_file = outputs_file
+                .unwrap_or_else(|| PathBuf::from(format!("tp.out/outputs-{suffix}.json")));
+            cli::preflight::writable_file("--outputs-file", &outputs_file).map_err(InvalidInput)?;
             let opts = DeployOptions {
                 approval: require_approval,
                 allow_replace,
                 no_execute,
-                outputs_file: outputs_file
-                    .unwrap_or_else(|| PathBuf::from(format!("tp.out/outputs-{suffix}.json"))),
+                outputs_file,
                 resume,
                 role_arn,
                 run_after_deploy: true,
@@ -507,7 +520,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 },
                 allow_replace,
                 no_execute: false,
-                outputs_file: PathBuf::from(format!("tp.out/outputs-{to}.json")),
+                outputs_file: {
+                    let file = PathBuf::from(format!("tp.out/outputs-{to}.json"));
+                    cli::preflight::writable_file("the outputs file", &file)
+                        .map_err(InvalidInput)?;
+                    file
+                },
                 resume,
                 role_arn,
                 run_after_deploy: true,
@@ -528,7 +546,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &opts,
             ))
         }
-        Command::Local { command, out } => local(&platform, command, &out),
+        Command::Local { command, out } => {
+            cli::preflight::output_dir("--out", &out).map_err(InvalidInput)?;
+            local(&platform, command, &out)
+        }
         Command::Verify {
             mut target,
             mut api_url,
@@ -709,6 +730,7 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
         } => {
             // Checked first, so that nothing is synthesized for a directory
             // that cannot take it.
+            cli::preflight::output_dir("--out", &out).map_err(InvalidInput)?;
             synth::OutputDir::check(&out).map_err(InvalidInput)?;
             let assembly = if pipeline {
                 let suffix =

@@ -208,6 +208,18 @@ fn synth_into_a_file_exits_2() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a directory"));
+    // Nor under a file: nothing to create the directory in.
+    for args in [&["synth", "--suffix", "dev"][..], &["local", "status"]] {
+        let output = tp()
+            .args(args)
+            .arg("--out")
+            .arg(dir.join("tp.out/inner"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("tp.out is not a directory"), "{stderr}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -9,6 +9,7 @@ mod acceptance;
 mod accounts;
 mod after_deploy;
 mod archive;
+mod arguments;
 mod artifact;
 mod faults;
 mod flow;
