@@ -313,9 +313,11 @@ fn render(p: &Prepared, new: &Value) -> Vec<guards::Broadening> {
     broadening
 }
 
+/// Asks on standard error, which `tp -q` keeps.
 fn ask(question: &str) -> bool {
-    print!("{question} [y/N] ");
     let _ = std::io::stdout().flush();
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
     let mut line = String::new();
     if std::io::stdin().lock().read_line(&mut line).is_err() {
         return false;

@@ -24,6 +24,14 @@ use platform_core::synth::{self, Deployment};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Follow each AWS error with the SDK's full error (the request, the
+    /// response, every cause).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
+    /// Print only errors and questions: no progress, changes or outputs
+    /// (the outputs file is still written).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -320,6 +328,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    cli::aws::set_verbose(cli.verbose);
+    if cli.quiet {
+        quiet()?;
+    }
     let platform = platform_def::platform();
     // `tp local` runs its own emulator; every other command that calls AWS
     // checks the endpoint it would call first.
@@ -676,6 +688,25 @@ fn local(platform: &Platform, command: LocalCommand, out: &Path) -> anyhow::Resu
             })
         }
     }
+}
+
+/// `tp -q`: standard output goes nowhere; errors and questions are on
+/// standard error.
+fn quiet() -> anyhow::Result<()> {
+    use std::os::fd::AsRawFd;
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| anyhow::anyhow!("-q: cannot open /dev/null: {e}"))?;
+    // SAFETY: dup2 on two open descriptors; standard output is replaced
+    // before anything is written to it.
+    if unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
+        anyhow::bail!(
+            "-q: cannot redirect standard output: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
 }
 
 /// `500ms`, `2s`, `1m`.

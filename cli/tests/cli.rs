@@ -130,6 +130,22 @@ fn an_unknown_profile_exits_2_listing_the_declared_ones() {
 }
 
 #[test]
+fn quiet_prints_only_errors() {
+    let output = tp()
+        .args(["-q", "list", "--suffix", "dev"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty(), "{output:?}");
+    let output = tp()
+        .args(["list", "-q", "--suffix", "Dev!"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid --suffix"));
+}
+
+#[test]
 fn list_names_the_stacks_of_a_suffix() {
     let output = tp()
         .args(["list", "--suffix", "pr42", "--profile", "prod"])

@@ -11,6 +11,7 @@ mod after_deploy;
 mod archive;
 mod arguments;
 mod artifact;
+mod aws_errors;
 mod faults;
 mod flow;
 mod local_apigw;
