@@ -1,16 +1,25 @@
 #!/usr/bin/env python3
-"""Generates platform-core/src/cfn_facts.rs from cfn-lint's bundled resource schemas.
+"""Generates platform-core/src/cfn_facts.rs from two sources.
 
-For every CloudFormation type the platform synthesizes: its create-only
-properties (a change to any of them replaces the resource) and whether it
-takes tags. `tp diff` and the deploy guards use the first to predict
-replacements from a template comparison alone.
+For every CloudFormation type the platform synthesizes: the top-level
+properties whose change replaces the resource, and whether it takes tags.
+`tp diff` and the deploy guards use the first to predict replacements from a
+template comparison alone.
+
+A property replaces its resource when either source says so:
+- the registry schemas bundled with PyPI `cfn-lint` (the version pinned in
+  tests/requirements.txt, installed in .venv): `createOnlyProperties`;
+- npm `@aws-cdk/aws-service-spec` (pinned in scripts/cfn-facts/package-lock.json;
+  `npm ci` there), the specification `cdk diff` predicts replacements with:
+  each property's `causesReplacement: "yes"`. The registry schemas miss some
+  (`AWS::DynamoDB::Table`'s `KeySchema`); CDK's specification carries them.
+  `"maybe"` (a replacement only for some values) is not counted.
 
 Usage: scripts/gen-cfn-facts.py [SCHEMAS_DIR]
-Without SCHEMAS_DIR, the schemas of the cfn-lint installed in .venv are read
-(the version pinned in tests/requirements.txt).
+Without SCHEMAS_DIR, the schemas of the cfn-lint installed in .venv are read.
 """
 import glob
+import gzip
 import json
 import os
 import sys
@@ -37,6 +46,23 @@ TYPES = [
     "AWS::WAFv2::LoggingConfiguration", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "platform-core", "src", "cfn_facts.rs")
+SERVICE_SPEC = os.path.join(os.path.dirname(__file__), "cfn-facts", "node_modules", "@aws-cdk",
+                            "aws-service-spec")
+
+
+def service_spec():
+    """`(version, {type: properties with causesReplacement "yes"})` from CDK's specification."""
+    if not os.path.isdir(SERVICE_SPEC):
+        sys.exit("@aws-cdk/aws-service-spec is not installed; run `npm ci` in scripts/cfn-facts")
+    version = json.load(open(os.path.join(SERVICE_SPEC, "package.json")))["version"]
+    db = json.load(gzip.open(os.path.join(SERVICE_SPEC, "db.json.gz")))
+    replacing = {}
+    for resource in db["schema"]["resource"]["entities"]:
+        replacing[resource["cloudFormationType"]] = {
+            name for name, prop in resource.get("properties", {}).items()
+            if prop.get("causesReplacement") == "yes"
+        }
+    return version, replacing
 
 
 def main():
@@ -56,20 +82,30 @@ def main():
                 version = line.split(":", 1)[1].strip()
     schema_date = json.load(open(os.path.join(schemas, "version.json"))).get("schema_date", "unknown")
     providers = json.load(open(os.path.join(schemas, "providers", "us-east-1.json")))
+    spec_version, spec_replacing = service_spec()
     rows = []
     for t in sorted(TYPES):
         schema = json.load(open(os.path.join(schemas, "resources", providers[t] + ".json")))
-        create_only = sorted({p.split("/")[2] for p in schema.get("createOnlyProperties", [])})
+        if t not in spec_replacing:
+            sys.exit(f"{t} is not in @aws-cdk/aws-service-spec {spec_version}")
+        create_only = sorted({p.split("/")[2] for p in schema.get("createOnlyProperties", [])}
+                             | spec_replacing[t])
         tags = next((p for p in ("Tags", "HealthCheckTags") if p in schema.get("properties", {})), None)
         rows.append((t, create_only, tags))
     lines = [
         "//! CloudFormation facts per resource type. GENERATED: do not edit.",
         "//!",
-        f"//! Source: the resource schemas bundled with PyPI `cfn-lint` {version} (schema date {schema_date}).",
-        "//! Generator: `scripts/gen-cfn-facts.py` (run it after changing the pinned cfn-lint).",
+        "//! Sources: the resource schemas bundled with PyPI `cfn-lint` "
+        f"{version} (schema date {schema_date}),",
+        "//! their `createOnlyProperties`; npm `@aws-cdk/aws-service-spec` "
+        f"{spec_version}, each property's",
+        "//! `causesReplacement: \"yes\"` (what `cdk diff` predicts replacements with).",
+        "//! Generator: `scripts/gen-cfn-facts.py` (run it after changing either pin:",
+        "//! tests/requirements.txt, scripts/cfn-facts/package-lock.json).",
         "",
-        "/// `(type, create-only top-level properties, tag property)`, sorted by type.",
-        "/// Changing a create-only property replaces the resource.",
+        "/// `(type, top-level properties whose change replaces the resource, tag",
+        "/// property)`, sorted by type: the registry schema's create-only",
+        "/// properties and those AWS CDK's specification marks as replacing.",
         "pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[",
     ]
     for t, create_only, tags in rows:

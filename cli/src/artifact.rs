@@ -3,7 +3,8 @@
 //! in its release. Nothing is synthesized: the templates, nested templates
 //! and asset zips in the directory are what gets deployed, after every one
 //! of them was checked against the sha256 its `manifest.json` records and
-//! nothing else was found beside them. The deploy itself is `tp deploy`'s
+//! nothing else was found beside them (but what `tp` keeps beside a synth:
+//! a deploy's outputs file, a local environment). The deploy itself is `tp deploy`'s
 //! ([`commands::deploy`]): the same change sets, guards, rollback triggers,
 //! after-deploy functions and outputs.
 
@@ -197,7 +198,8 @@ pub fn load(platform: &Platform, dir: &Path, expected: Expected<'_>) -> anyhow::
         .map_err(|e| invalid(format!("cannot list {}: {e}", dir.display())))?
     {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if !listed.contains(&name) {
+        // A deploy's outputs file and a local environment are not deployed.
+        if !listed.contains(&name) && !platform_core::synth::is_beside_synth(&name) {
             return Err(invalid(format!(
                 "{} is not listed in {MANIFEST}: the directory holds more than `tp synth` wrote; refusing to deploy it",
                 at(&name)

@@ -5,6 +5,7 @@
 //! override S3 is addressed path-style (`http://host/bucket/key`), which
 //! emulators and private endpoints need.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::exit::{self, Exit};
@@ -13,7 +14,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_cloudformation::config::ProvideCredentials;
 use aws_sdk_cloudformation::config::http::HttpResponse;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
 /// Attempts per AWS call (the first and four retries), with the SDK's
 /// standard exponential backoff and jitter for throttling and transient
@@ -176,9 +177,136 @@ async fn check_credentials(config: &aws_config::SdkConfig) -> anyhow::Result<()>
         return Err(no_credentials("no credentials provider is configured"));
     };
     if let Err(e) = credentials.provide_credentials().await {
-        return Err(no_credentials(&DisplayErrorContext(&e).to_string()));
+        if let Some(refusal) = unknown_profile() {
+            return Err(refusal);
+        }
+        return Err(with_details(no_credentials(&root_cause(&e)), &e));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------- error text
+
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// `tp -v`: AWS errors are followed by the SDK's full error (request,
+/// response, every cause), which is otherwise left out.
+pub fn set_verbose(verbose: bool) {
+    VERBOSE.store(verbose, Ordering::SeqCst);
+}
+
+/// The innermost cause of `err`: what went wrong, without the layers that
+/// say where (and without the SDK's debug rendering of the request).
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// `error` as it is, or with `-v` followed by the SDK's full error.
+fn with_details(error: anyhow::Error, details: &dyn std::fmt::Debug) -> anyhow::Error {
+    if !VERBOSE.load(Ordering::SeqCst) {
+        return error;
+    }
+    match error.downcast::<Exit>() {
+        Ok(exit) => Exit::new(
+            exit.code,
+            format!("{}\n  details: {details:#?}", exit.message),
+        )
+        .into(),
+        Err(error) => anyhow::anyhow!("{error}\n  details: {details:#?}"),
+    }
+}
+
+/// What to do about an AWS error code that needs more than its message.
+fn advice(code: &str) -> &'static str {
+    match code {
+        "Throttling"
+        | "ThrottlingException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "SlowDown" => {
+            "AWS throttled the calls through every retry; wait a minute and run the command again"
+        }
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            "the session credentials have expired; renew them (`aws sso login`, or a new session token) and run the command again"
+        }
+        "ValidationError" => {
+            "CloudFormation refused the request as it stands; `tp status` shows the stacks' state"
+        }
+        "InsufficientCapabilitiesException" | "LimitExceededException" => {
+            "the account refused the operation; see the message, then run the command again"
+        }
+        _ => "run with -v for the request and response",
+    }
+}
+
+/// When `AWS_PROFILE` names a profile that is in neither the config nor the
+/// credentials file, the refusal that says so (the SDK reports only that no
+/// credentials were found).
+fn unknown_profile() -> Option<anyhow::Error> {
+    let profile = std::env::var("AWS_PROFILE")
+        .ok()
+        .filter(|p| !p.is_empty())?;
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |variable: &str, default: &str| {
+        std::env::var_os(variable)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+    };
+    let config = file("AWS_CONFIG_FILE", "config");
+    let credentials = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    let mut known = std::collections::BTreeSet::new();
+    for (path, in_config) in [(&config, true), (&credentials, false)] {
+        let Some(text) = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) else {
+            continue;
+        };
+        known.extend(profile_names(&text, in_config));
+    }
+    if known.contains(&profile) {
+        return None;
+    }
+    let names: Vec<&str> = known.iter().map(String::as_str).collect();
+    let shown = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(no home directory)".into())
+    };
+    Some(
+        Exit::new(
+            exit::NO_CREDENTIALS,
+            format!(
+                "AWS_PROFILE `{profile}` is not a profile in {} or {} ({}); set AWS_PROFILE to one of them, or unset it",
+                shown(&config),
+                shown(&credentials),
+                if names.is_empty() {
+                    "they define none".to_owned()
+                } else {
+                    format!("they define {}", names.join(", "))
+                }
+            ),
+        )
+        .into(),
+    )
+}
+
+/// The profiles a shared config file defines: `[profile NAME]` and
+/// `[default]` in the config file, `[NAME]` in the credentials file.
+pub fn profile_names(text: &str, config_file: bool) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let section = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+            let name = match section.strip_prefix("profile ") {
+                Some(name) if config_file => name.trim(),
+                Some(_) => return None,
+                None if config_file && section != "default" => return None,
+                None => section,
+            };
+            Some(name.to_owned())
+        })
+        .collect()
 }
 
 /// The refusal when the credentials cannot act in the target account.
@@ -360,47 +488,52 @@ where
         SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout(),
         _ => false,
     };
-    if unreachable {
-        return Exit::new(
+    let message: anyhow::Error = if unreachable {
+        Exit::new(
             exit::UNREACHABLE,
             format!(
-                "cannot reach {} while trying to {doing} ({MAX_ATTEMPTS} attempts): {}; check the network, the region, and AWS_ENDPOINT_URL if set",
-                endpoint_name,
-                DisplayErrorContext(&err)
+                "cannot reach {endpoint_name} while trying to {doing} ({MAX_ATTEMPTS} attempts): {}; check the network, the region, and AWS_ENDPOINT_URL if set",
+                root_cause(&err)
             ),
         )
-        .into();
-    }
-    if let Some(code) = err.code() {
-        if is_access_denied(code) {
-            return Exit::new(
+        .into()
+    } else if let Some(code) = err.code() {
+        let text = err.message().unwrap_or("").trim_end_matches('.');
+        if is_access_denied(code) && !code.starts_with("Expired") {
+            Exit::new(
                 exit::ACCESS_DENIED,
                 format!(
-                    "access denied while trying to {doing} in {}: {code}: {}; check the credentials' account and permissions",
-                    region,
-                    err.message().unwrap_or("")
+                    "access denied while trying to {doing} in {region}: {code}: {text}; check the credentials' account and permissions"
                 ),
             )
-            .into();
+            .into()
+        } else if code.starts_with("Expired") {
+            Exit::new(
+                exit::ACCESS_DENIED,
+                format!(
+                    "cannot {doing} in {region}: {code}: {text}; {}",
+                    advice(code)
+                ),
+            )
+            .into()
+        } else {
+            anyhow::anyhow!(
+                "cannot {doing} in {region}: {code}: {text}; {}",
+                advice(code)
+            )
         }
-        return anyhow::anyhow!(
-            "cannot {doing} in {}: {code}: {}",
-            region,
-            err.message().unwrap_or("")
-        );
-    }
-    if let SdkError::ServiceError(se) = &err {
-        return anyhow::anyhow!(
-            "cannot {doing} in {}: the endpoint answered HTTP {} without an AWS error",
-            region,
+    } else if let SdkError::ServiceError(se) = &err {
+        anyhow::anyhow!(
+            "cannot {doing} in {region}: {endpoint_name} answered HTTP {} without an AWS error; check AWS_ENDPOINT_URL if set, or run with -v for the response",
             se.raw().status().as_u16()
-        );
-    }
-    anyhow::anyhow!(
-        "cannot {doing} in {}: {}",
-        region,
-        DisplayErrorContext(&err)
-    )
+        )
+    } else {
+        anyhow::anyhow!(
+            "cannot {doing} in {region}: {}; run with -v for the request",
+            root_cause(&err)
+        )
+    };
+    with_details(message, &err)
 }
 
 /// [`Session::error`] for a call made before the session exists.
@@ -478,5 +611,28 @@ impl Backoff {
         let jitter = 0.5 + self.next_random() / 2.0;
         tokio::time::sleep(self.delay.mul_f64(jitter)).await;
         self.delay = (self.delay * 2).min(self.max);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_are_read_from_both_shared_files_as_each_names_them() {
+        let config = "[default]\nregion = us-east-1\n[profile trading-dev]\n[sso-session corp]\n";
+        assert_eq!(profile_names(config, true), ["default", "trading-dev"]);
+        let credentials = "[default]\naws_access_key_id = x\n[ trading-prod ]\n";
+        assert_eq!(
+            profile_names(credentials, false),
+            ["default", "trading-prod"]
+        );
+    }
+
+    #[test]
+    fn the_innermost_cause_is_what_went_wrong() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let wrapped = anyhow::Error::new(io).context("dispatch failure");
+        assert_eq!(root_cause(wrapped.as_ref()), "connection refused");
     }
 }

@@ -115,8 +115,8 @@ fn targets<'a>(assembly: &'a Assembly, sessions: Vec<Session>) -> Vec<Target<'a>
 }
 
 /// Brings what is deployed and what is wanted side by side: attaches to an
-/// operation in progress, recreates a stack left in ROLLBACK_COMPLETE
-/// (deploy only), compares templates, and otherwise uploads what the change
+/// operation in progress, recreates a stack that holds no resources
+/// (ROLLBACK_COMPLETE, REVIEW_IN_PROGRESS; deploy only), compares templates, and otherwise uploads what the change
 /// set needs and creates it.
 async fn prepare(
     t: &Target<'_>,
@@ -149,18 +149,20 @@ async fn prepare(
         println!("{name} ({}): {}", s.region, ended.status);
         existing = stacks::find(s, name).await?;
     }
-    if let Some(st) = existing
+    if let Some(state) = existing
         .as_ref()
-        .filter(|st| stacks::status(st) == "ROLLBACK_COMPLETE")
+        .map(stacks::status)
+        .filter(|state| stacks::holds_no_resources(state))
+        .map(str::to_owned)
     {
-        let _ = st;
+        let why = stacks::why_empty(&state);
         if mode == Mode::Diff {
             notes.push(format!(
-                "{name} is in ROLLBACK_COMPLETE (its creation failed); deploy deletes it and creates it again"
+                "{name} is in {state} ({why}); deploy deletes it and creates it again"
             ));
         } else {
             println!(
-                "{name} ({}): in ROLLBACK_COMPLETE (its creation failed and it holds no resources); deleting it and creating it again",
+                "{name} ({}): in {state} ({why}); deleting it and creating it again",
                 s.region
             );
             let seen = stacks::current_events(s, name).await?;
@@ -170,7 +172,7 @@ async fn prepare(
                 return Err(Exit::new(
                     exit::DEPLOY_FAILED,
                     format!(
-                        "could not delete {name} from ROLLBACK_COMPLETE: {} {}",
+                        "could not delete {name} from {state}: {} {}",
                         ended.status,
                         ended.failures.join("; ")
                     ),
@@ -180,9 +182,10 @@ async fn prepare(
         }
         existing = None;
     }
+    // In a diff, a stack holding no resources compares as absent.
     let creating = existing
         .as_ref()
-        .is_none_or(|st| stacks::status(st) == "REVIEW_IN_PROGRESS");
+        .is_none_or(|st| stacks::holds_no_resources(stacks::status(st)));
     let old = if creating {
         Value::Null
     } else {
@@ -356,9 +359,11 @@ fn render(p: &Prepared, new: &Value) -> Vec<guards::Broadening> {
     broadening
 }
 
+/// Asks on standard error, which `tp -q` keeps.
 fn ask(question: &str) -> bool {
-    print!("{question} [y/N] ");
     let _ = std::io::stdout().flush();
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
     let mut line = String::new();
     if std::io::stdin().lock().read_line(&mut line).is_err() {
         return false;
@@ -875,7 +880,9 @@ async fn execute(
         &opts.resume,
     )
     .await?;
-    if stacks::failed(&ended.status) {
+    // Only a completed operation is a success: a stack still in
+    // REVIEW_IN_PROGRESS after the execution holds no resources.
+    if !stacks::complete(&ended.status) {
         return Err(Exit::new(
             exit::DEPLOY_FAILED,
             format!(
@@ -904,7 +911,11 @@ type Outputs = BTreeMap<String, BTreeMap<String, String>>;
 async fn collect_outputs(targets: &[Target<'_>]) -> anyhow::Result<Outputs> {
     let mut all = Outputs::new();
     for t in targets {
-        let Some(stack) = stacks::find(&t.session, &t.name).await? else {
+        // Only a stack running a deploy's resources has outputs to record.
+        let Some(stack) = stacks::find(&t.session, &t.name)
+            .await?
+            .filter(|st| stacks::running(stacks::status(st)))
+        else {
             continue;
         };
         let mut outputs: BTreeMap<String, String> = stacks::outputs(&stack).into_iter().collect();

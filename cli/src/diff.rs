@@ -284,6 +284,31 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_table_key_replaces_the_table_and_the_guard_refuses_it() {
+        let table = |key: &str| {
+            template(
+                json!({"SessionsTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
+                    "TableName": "ddb-sessions-us-east-1-dev",
+                    "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+                }}}),
+            )
+        };
+        let changes = compare(&table("session_id"), &table("user_id"));
+        assert_eq!(changes[0].replacement, Replacement::Always);
+        let key = changes[0]
+            .properties
+            .iter()
+            .find(|p| p.path == "Properties.KeySchema[0].AttributeName")
+            .expect("the key's change is listed");
+        assert!(key.replaces);
+        let losses = crate::guards::data_loss(&changes, &Default::default());
+        assert_eq!(losses.len(), 1);
+        assert_eq!(losses[0].logical_id, "SessionsTable");
+        assert!(!losses[0].removed);
+    }
+
+    #[test]
     fn the_summary_counts_each_kind_of_change() {
         let old = template(json!({
             "Gone": {"Type": "AWS::SNS::Topic"},

@@ -6,8 +6,9 @@
 //! [`platform_core::spec::Platform`]), one stack's CloudFormation operations
 //! ([`stacks`]), the AWS clients ([`aws`]), post-deploy validation
 //! ([`verify`]), releases promoted between environments ([`release`]) and
-//! environments deployed as a build left them ([`artifact`]), and the
-//! order stacks deploy in with the values their parameters take ([`waves`]).
+//! environments deployed as a build left them ([`artifact`]), the order
+//! stacks deploy in with the values their parameters take ([`waves`]), and
+//! what is checked before the first AWS call ([`preflight`]).
 
 pub mod artifact;
 pub mod aws;
@@ -18,6 +19,7 @@ pub mod exit;
 pub mod graph;
 pub mod guards;
 pub mod local;
+pub mod preflight;
 pub mod release;
 pub mod stacks;
 pub mod verify;

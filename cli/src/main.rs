@@ -24,6 +24,14 @@ use platform_core::synth::{self, Deployment};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Follow each AWS error with the SDK's full error (the request, the
+    /// response, every cause).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
+    /// Print only errors and questions: no progress, changes or outputs
+    /// (the outputs file is still written).
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,7 +41,10 @@ enum Command {
     Synth {
         #[command(flatten)]
         target: Target,
-        /// Output directory; replaced as a whole, only if it holds a previous synth.
+        /// Output directory. A synth replaces only what the previous one
+        /// wrote there (its manifest lists it) and keeps the deploy's
+        /// outputs files and local environments; a directory holding
+        /// anything else is refused (exit 2).
         #[arg(long, default_value = "tp.out")]
         out: PathBuf,
         /// Synthesize the promotion pipeline's stack instead of the platform's.
@@ -317,7 +328,22 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    cli::aws::set_verbose(cli.verbose);
+    if cli.quiet {
+        quiet()?;
+    }
     let platform = platform_def::platform();
+    // `tp local` runs its own emulator; every other command that calls AWS
+    // checks the endpoint it would call first.
+    if !matches!(
+        cli.command,
+        Command::Synth { .. }
+            | Command::List { .. }
+            | Command::Graph { .. }
+            | Command::Local { .. }
+    ) {
+        cli::preflight::endpoints().map_err(InvalidInput)?;
+    }
     match cli.command {
         Command::Synth { .. } | Command::List { .. } | Command::Graph { .. } => {
             offline(&platform, cli.command)?;
@@ -408,12 +434,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             for r in &target.regions {
                 resume.push_str(&format!(" --region {r}"));
             }
+            let outputs_file = outputs_file
+                .unwrap_or_else(|| PathBuf::from(format!("tp.out/outputs-{suffix}.json")));
+            cli::preflight::writable_file("--outputs-file", &outputs_file).map_err(InvalidInput)?;
             let opts = DeployOptions {
                 approval: require_approval,
                 allow_replace,
                 no_execute,
-                outputs_file: outputs_file
-                    .unwrap_or_else(|| PathBuf::from(format!("tp.out/outputs-{suffix}.json"))),
+                outputs_file,
                 resume,
                 role_arn,
                 run_after_deploy: true,
@@ -504,7 +532,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 },
                 allow_replace,
                 no_execute: false,
-                outputs_file: PathBuf::from(format!("tp.out/outputs-{to}.json")),
+                outputs_file: {
+                    let file = PathBuf::from(format!("tp.out/outputs-{to}.json"));
+                    cli::preflight::writable_file("the outputs file", &file)
+                        .map_err(InvalidInput)?;
+                    file
+                },
                 resume,
                 role_arn,
                 run_after_deploy: true,
@@ -525,7 +558,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &opts,
             ))
         }
-        Command::Local { command, out } => local(&platform, command, &out),
+        Command::Local { command, out } => {
+            cli::preflight::output_dir("--out", &out).map_err(InvalidInput)?;
+            local(&platform, command, &out)
+        }
         Command::Verify {
             mut target,
             mut api_url,
@@ -654,6 +690,25 @@ fn local(platform: &Platform, command: LocalCommand, out: &Path) -> anyhow::Resu
     }
 }
 
+/// `tp -q`: standard output goes nowhere; errors and questions are on
+/// standard error.
+fn quiet() -> anyhow::Result<()> {
+    use std::os::fd::AsRawFd;
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| anyhow::anyhow!("-q: cannot open /dev/null: {e}"))?;
+    // SAFETY: dup2 on two open descriptors; standard output is replaced
+    // before anything is written to it.
+    if unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
+        anyhow::bail!(
+            "-q: cannot redirect standard output: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
 /// `500ms`, `2s`, `1m`.
 fn parse_delay(text: &str) -> anyhow::Result<std::time::Duration> {
     let (number, unit) = text
@@ -704,6 +759,10 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
             out,
             pipeline,
         } => {
+            // Checked first, so that nothing is synthesized for a directory
+            // that cannot take it.
+            cli::preflight::output_dir("--out", &out).map_err(InvalidInput)?;
+            synth::OutputDir::check(&out).map_err(InvalidInput)?;
             let assembly = if pipeline {
                 let suffix =
                     platform_core::naming::Suffix::new(&target.suffix, platform.suffix_max)

@@ -204,9 +204,63 @@ async fn template(s: &Session, bucket: &str, sha256: &str) -> anyhow::Result<Str
     String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("s3://{bucket}/{key} is not UTF-8"))
 }
 
+/// A release record outlives the environment it was recorded for (`tp
+/// destroy` leaves it): promoting is refused unless the source's stack in
+/// the region is there, its last operation completed, and it runs the
+/// template the release recorded for it.
+async fn source_runs_release(
+    s: &Session,
+    platform: &Platform,
+    from: &str,
+    id: &str,
+    record: &Value,
+    bucket: &str,
+) -> anyhow::Result<()> {
+    let suffix = Suffix::new(from, platform.suffix_max).map_err(|e| {
+        Exit::new(
+            exit::INVALID_INPUT,
+            format!("invalid --from: {e} [name-suffix]"),
+        )
+    })?;
+    let name = platform_core::synth::stack_name(platform, &s.region, &suffix);
+    let refuse = |why: String| -> anyhow::Error {
+        Exit::new(
+            exit::REFUSED,
+            format!(
+                "refusing to promote release {id} of `{from}`: {why}; deploy `{from}` (`tp deploy --suffix {from}`) and promote again"
+            ),
+        )
+        .into()
+    };
+    let Some(stack) = stacks::find(s, &name).await? else {
+        return Err(refuse(format!(
+            "{name} is not deployed in {} (destroyed?), so `{from}` does not run it",
+            s.region
+        )));
+    };
+    let state = stacks::status(&stack);
+    if !stacks::complete(state) {
+        return Err(refuse(format!(
+            "{name} in {} is in {state}, not a completed deploy",
+            s.region
+        )));
+    }
+    if let Some(recorded) = record["environments"][from]["stack"]["template"].as_str() {
+        let released: Value = serde_json::from_str(&template(s, bucket, recorded).await?)?;
+        if stacks::deployed_template(s, &name).await? != released {
+            return Err(refuse(format!(
+                "{name} in {} runs another template than the release recorded for it (deployed since by other means)",
+                s.region
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The stack of environment `to` in the release `from` runs in region `s`.
 async fn released_stack(
     s: &Session,
+    platform: &Platform,
     from: &str,
     to: &str,
 ) -> anyhow::Result<(String, String, Stack, Vec<String>)> {
@@ -239,6 +293,7 @@ async fn released_stack(
         .into());
     }
     let record: Value = serde_json::from_slice(&record)?;
+    source_runs_release(s, platform, from, &id, &record, &bucket).await?;
     let environment = &record["environments"][to];
     let Some(profile) = environment["profile"].as_str() else {
         let known: Vec<&str> = record["environments"]
@@ -395,7 +450,7 @@ pub async fn promote(
     let mut release = None;
     let mut profile = String::new();
     for (s, t) in sessions.iter().zip(&targets) {
-        let (id, p, stack, assets) = released_stack(s, from, to).await?;
+        let (id, p, stack, assets) = released_stack(s, platform, from, to).await?;
         // Another account: the release and the code it names are copied
         // into the target account's asset bucket, which its stacks read.
         let (source, target) = (

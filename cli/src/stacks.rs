@@ -75,6 +75,43 @@ pub fn in_progress(status: &str) -> bool {
     status.ends_with("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS"
 }
 
+/// A state in which the stack exists but holds no resources, and which no
+/// deploy can update: its creation failed and rolled back
+/// (`ROLLBACK_COMPLETE`), or its first change set was never executed
+/// (`REVIEW_IN_PROGRESS`: `--no-execute`, or an approval that never came).
+/// A deploy deletes it and creates it again.
+pub fn holds_no_resources(status: &str) -> bool {
+    matches!(status, "ROLLBACK_COMPLETE" | "REVIEW_IN_PROGRESS")
+}
+
+/// Why a stack in a [`holds_no_resources`] state is empty, for messages.
+pub fn why_empty(status: &str) -> &'static str {
+    if status == "REVIEW_IN_PROGRESS" {
+        "its first change set was never executed and it holds no resources"
+    } else {
+        "its creation failed and it holds no resources"
+    }
+}
+
+/// A state in which the last operation succeeded: the stack runs the
+/// template it was last given.
+pub fn complete(status: &str) -> bool {
+    matches!(
+        status,
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
+    )
+}
+
+/// A state in which the stack runs resources of a successful deploy: the
+/// last one ([`complete`]), or the one before an update that rolled back.
+pub fn running(status: &str) -> bool {
+    complete(status)
+        || matches!(
+            status,
+            "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_ROLLBACK_COMPLETE"
+        )
+}
+
 /// A final state in which the last operation failed.
 pub fn failed(status: &str) -> bool {
     status.contains("ROLLBACK") || status.ends_with("_FAILED")

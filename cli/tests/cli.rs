@@ -130,6 +130,22 @@ fn an_unknown_profile_exits_2_listing_the_declared_ones() {
 }
 
 #[test]
+fn quiet_prints_only_errors() {
+    let output = tp()
+        .args(["-q", "list", "--suffix", "dev"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty(), "{output:?}");
+    let output = tp()
+        .args(["list", "-q", "--suffix", "Dev!"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid --suffix"));
+}
+
+#[test]
 fn list_names_the_stacks_of_a_suffix() {
     let output = tp()
         .args(["list", "--suffix", "pr42", "--profile", "prod"])
@@ -153,11 +169,73 @@ fn synth_refuses_to_replace_a_directory_that_is_not_a_synth_output() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
         "mine"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn synth_refuses_a_synth_output_holding_other_files_and_leaves_them_all() {
+    let dir = scratch("manifest-and-notes");
+    let out = dir.join("tp.out");
+    let synth = || {
+        tp().args(["synth", "--suffix", "dev", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    assert!(synth().status.success());
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    std::fs::create_dir(out.join("drafts")).unwrap();
+    std::fs::write(out.join("drafts/plan.md"), "draft").unwrap();
+    let output = synth();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("files `tp synth` did not write (drafts, notes.txt)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("drafts/plan.md")).unwrap(),
+        "draft"
+    );
+    assert!(
+        out.join("manifest.json").is_file(),
+        "the previous synth stays"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn synth_into_a_file_exits_2() {
+    let dir = scratch("out-is-a-file");
+    std::fs::write(dir.join("tp.out"), "not a directory").unwrap();
+    let output = tp()
+        .args(["synth", "--suffix", "dev", "--out"])
+        .arg(dir.join("tp.out"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a directory"));
+    // Nor under a file: nothing to create the directory in.
+    for args in [&["synth", "--suffix", "dev"][..], &["local", "status"]] {
+        let output = tp()
+            .args(args)
+            .arg("--out")
+            .arg(dir.join("tp.out/inner"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("tp.out is not a directory"), "{stderr}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

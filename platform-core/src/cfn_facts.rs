@@ -1,10 +1,14 @@
 //! CloudFormation facts per resource type. GENERATED: do not edit.
 //!
-//! Source: the resource schemas bundled with PyPI `cfn-lint` 1.58.0 (schema date 2026-10-20T22:11:15Z).
-//! Generator: `scripts/gen-cfn-facts.py` (run it after changing the pinned cfn-lint).
+//! Sources: the resource schemas bundled with PyPI `cfn-lint` 1.58.0 (schema date 2026-10-20T22:11:15Z),
+//! their `createOnlyProperties`; npm `@aws-cdk/aws-service-spec` 0.1.216, each property's
+//! `causesReplacement: "yes"` (what `cdk diff` predicts replacements with).
+//! Generator: `scripts/gen-cfn-facts.py` (run it after changing either pin:
+//! tests/requirements.txt, scripts/cfn-facts/package-lock.json).
 
-/// `(type, create-only top-level properties, tag property)`, sorted by type.
-/// Changing a create-only property replaces the resource.
+/// `(type, top-level properties whose change replaces the resource, tag
+/// property)`, sorted by type: the registry schema's create-only
+/// properties and those AWS CDK's specification marks as replacing.
 pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::ApiGateway::Account", &[], None),
     ("AWS::ApiGateway::Deployment", &["DeploymentCanarySettings", "RestApiId"], None),
@@ -22,7 +26,7 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::CodeBuild::Project", &["Name"], Some("Tags")),
     ("AWS::CodePipeline::Pipeline", &["Name"], Some("Tags")),
     ("AWS::Config::ConfigRule", &["ConfigRuleName"], None),
-    ("AWS::DynamoDB::Table", &["ImportSourceSpecification", "TableName"], Some("Tags")),
+    ("AWS::DynamoDB::Table", &["ImportSourceSpecification", "KeySchema", "TableName"], Some("Tags")),
     ("AWS::EC2::FlowLog", &["DeliverCrossAccountRole", "DeliverLogsPermissionArn", "DestinationOptions", "LogDestination", "LogDestinationType", "LogFormat", "LogGroupName", "MaxAggregationInterval", "ResourceId", "ResourceType", "TagFieldSpecifications", "TrafficType"], Some("Tags")),
     ("AWS::EC2::InternetGateway", &[], Some("Tags")),
     ("AWS::EC2::Route", &["DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId", "RouteTableId"], None),
@@ -35,23 +39,23 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::EC2::VPC", &["CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "VpcEncryptionControl"], Some("Tags")),
     ("AWS::EC2::VPCEndpoint", &["DnsOptions", "ResourceConfigurationArn", "ServiceName", "ServiceNetworkArn", "ServiceRegion", "VpcEndpointType", "VpcId"], Some("Tags")),
     ("AWS::EC2::VPCGatewayAttachment", &["VpcId"], None),
-    ("AWS::Events::EventBus", &["Name"], Some("Tags")),
-    ("AWS::Events::Rule", &["Name"], Some("Tags")),
+    ("AWS::Events::EventBus", &["EventSourceName", "Name"], Some("Tags")),
+    ("AWS::Events::Rule", &["EventBusName", "Name"], Some("Tags")),
     ("AWS::IAM::Role", &["Path", "RoleName"], Some("Tags")),
     ("AWS::KMS::Alias", &["AliasName"], None),
     ("AWS::KMS::Key", &[], Some("Tags")),
     ("AWS::Lambda::EventInvokeConfig", &["FunctionName", "Qualifier"], None),
-    ("AWS::Lambda::EventSourceMapping", &["EventSourceArn", "SelfManagedEventSource", "StartingPosition", "StartingPositionTimestamp"], Some("Tags")),
+    ("AWS::Lambda::EventSourceMapping", &["AmazonManagedKafkaEventSourceConfig", "EventSourceArn", "SelfManagedEventSource", "SelfManagedKafkaEventSourceConfig", "StartingPosition", "StartingPositionTimestamp"], Some("Tags")),
     ("AWS::Lambda::Function", &["FunctionName", "PackageType", "TenancyConfig"], Some("Tags")),
     ("AWS::Lambda::Permission", &["Action", "EventSourceToken", "FunctionName", "FunctionUrlAuthType", "InvokedViaFunctionUrl", "Principal", "PrincipalOrgID", "SourceAccount", "SourceArn"], None),
     ("AWS::Logs::LogGroup", &["LogGroupName"], Some("Tags")),
     ("AWS::Logs::ResourcePolicy", &["PolicyName"], None),
-    ("AWS::RDS::DBCluster", &["ClusterScalabilityType", "DBClusterIdentifier", "DBSubnetGroupName", "DBSystemId", "DatabaseName", "EngineMode", "KmsKeyId", "PubliclyAccessible", "RestoreToTime", "RestoreType", "SnapshotIdentifier", "SourceDBClusterIdentifier", "SourceDbClusterResourceId", "SourceRegion", "StorageEncrypted", "UseLatestRestorableTime"], Some("Tags")),
+    ("AWS::RDS::DBCluster", &["AvailabilityZones", "ClusterScalabilityType", "DBClusterIdentifier", "DBSubnetGroupName", "DBSystemId", "DatabaseName", "EngineMode", "KmsKeyId", "PubliclyAccessible", "RestoreToTime", "RestoreType", "SnapshotIdentifier", "SourceDBClusterIdentifier", "SourceDbClusterResourceId", "SourceRegion", "StorageEncrypted", "UseLatestRestorableTime"], Some("Tags")),
     ("AWS::RDS::DBClusterParameterGroup", &["DBClusterParameterGroupName", "Description", "Family"], Some("Tags")),
-    ("AWS::RDS::DBInstance", &["BackupTarget", "CharacterSetName", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier", "DBName", "DBSubnetGroupName", "DBSystemId", "KmsKeyId", "MasterUsername", "NcharCharacterSetName", "SourceRegion", "StorageEncrypted", "Timezone"], Some("Tags")),
+    ("AWS::RDS::DBInstance", &["BackupTarget", "CharacterSetName", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier", "DBName", "DBSubnetGroupName", "DBSystemId", "KmsKeyId", "MasterUsername", "NcharCharacterSetName", "Port", "SourceRegion", "StorageEncrypted", "Timezone"], Some("Tags")),
     ("AWS::RDS::DBSubnetGroup", &["DBSubnetGroupName"], Some("Tags")),
     ("AWS::Route53::HealthCheck", &["HealthCheckConfig"], Some("HealthCheckTags")),
-    ("AWS::S3::Bucket", &["BucketName", "BucketNamePrefix", "BucketNamespace"], Some("Tags")),
+    ("AWS::S3::Bucket", &["BucketName", "BucketNamePrefix", "BucketNamespace", "ObjectLockEnabled"], Some("Tags")),
     ("AWS::S3::BucketPolicy", &["Bucket"], None),
     ("AWS::SNS::Subscription", &["Endpoint", "Protocol", "TopicArn"], None),
     ("AWS::SNS::Topic", &["FifoTopic", "TopicName"], Some("Tags")),

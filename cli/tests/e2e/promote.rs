@@ -1,7 +1,8 @@
 //! `tp promote`: a deploy records a release (every environment's templates,
 //! by content hash, in the asset bucket); promoting deploys the target
 //! environment's templates from the release the source runs, after asking,
-//! and refuses an artifact that no longer matches its hash. Staging and
+//! and refuses an artifact that no longer matches its hash, or a source
+//! environment that no longer runs the release (destroyed). Staging and
 //! prod run in accounts of their own, bootstrapped to trust the dev
 //! account, whose credentials promote from one to the other.
 
@@ -138,4 +139,27 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
             .contains("does not match the hash the release recorded"),
         "{run}"
     );
+
+    // A destroyed environment runs no release, though its record stays.
+    let run = tp(&[
+        "destroy",
+        "--suffix",
+        "staging",
+        "--profile",
+        "staging",
+        "--region",
+        REGION,
+        "--yes",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let before = prod.inventory()["stacks"].clone();
+    let run = tp(&[&promote[..], &["--yes"]].concat());
+    assert_eq!(run.code, 6, "{run}");
+    assert!(
+        run.stderr.contains(&format!(
+            "refusing to promote release {id} of `staging`: trading-platform-us-east-1-staging is not deployed in us-east-1"
+        )),
+        "{run}"
+    );
+    assert_eq!(prod.inventory()["stacks"], before, "nothing was deployed");
 }

@@ -955,18 +955,15 @@ impl Assembly {
 
     /// Writes templates, asset zips and `manifest.json` into `dir`.
     ///
-    /// Files are written to a temporary directory beside `dir` and moved into
-    /// place at the end, so a failure never leaves half an assembly behind.
+    /// Only what `tp` wrote there is replaced: the files the previous
+    /// manifest lists (see [`OutputDir`]). What a deploy or a local
+    /// environment keeps beside a synth ([`is_beside_synth`]) stays, and a
+    /// directory holding anything else is refused before anything is
+    /// written. Files are written to a temporary directory beside `dir`
+    /// first, so a failure to write never leaves half an assembly behind.
     pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
-        if dir.exists() && !is_replaceable_output(dir)? {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                format!(
-                    "{} exists and is not a synth output (no manifest.json); choose another --out",
-                    dir.display()
-                ),
-            ));
-        }
+        let previous = OutputDir::check(dir)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::AlreadyExists, e))?;
         let parent = dir
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -981,23 +978,38 @@ impl Assembly {
             std::fs::remove_dir_all(&staging)?;
         }
         std::fs::create_dir_all(&staging)?;
+        let mut files = Vec::new();
         let result = (|| {
+            let mut write = |name: String, bytes: &[u8]| {
+                std::fs::write(staging.join(&name), bytes)?;
+                files.push(name);
+                std::io::Result::Ok(())
+            };
             for stack in &self.stacks {
-                std::fs::write(staging.join(stack.template_file()), &stack.body)?;
+                write(stack.template_file(), stack.body.as_bytes())?;
                 for nested in &stack.nested {
-                    std::fs::write(staging.join(nested.file_name(&stack.name)), &nested.body)?;
+                    write(nested.file_name(&stack.name), nested.body.as_bytes())?;
                 }
             }
             for asset in &self.assets {
-                std::fs::write(staging.join(asset.file_name()), &asset.bytes)?;
+                write(asset.file_name(), &asset.bytes)?;
             }
             let mut manifest = serde_json::to_string_pretty(&self.manifest())?;
             manifest.push('\n');
-            std::fs::write(staging.join("manifest.json"), manifest)?;
-            if dir.exists() {
-                std::fs::remove_dir_all(dir)?;
+            std::fs::write(staging.join(MANIFEST_FILE), manifest)?;
+            // The previous synth goes, the new one moves in, its manifest
+            // last: a manifest never lists a file that is not there yet.
+            for name in &previous.written {
+                match std::fs::remove_file(dir.join(name)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
             }
-            std::fs::rename(&staging, dir)
+            std::fs::create_dir_all(dir)?;
+            for name in files.iter().map(String::as_str).chain([MANIFEST_FILE]) {
+                std::fs::rename(staging.join(name), dir.join(name))?;
+            }
+            std::fs::remove_dir(&staging)
         })();
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&staging);
@@ -1006,13 +1018,96 @@ impl Assembly {
     }
 }
 
-/// An output directory may be replaced when it is empty or holds a previous
-/// synth (a `manifest.json`); anything else is the user's and stays.
-fn is_replaceable_output(dir: &Path) -> std::io::Result<bool> {
-    if !dir.is_dir() {
-        return Ok(false);
+/// The manifest a synth writes beside its templates.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Whether `name`, in an output directory, is what `tp` keeps beside a
+/// synth and a synth must leave alone: a deploy's outputs file
+/// (`outputs-<suffix>.json`) or a local environment's state
+/// (`local-<suffix>/`, `local-<suffix>.env`).
+pub fn is_beside_synth(name: &str) -> bool {
+    (name.starts_with("outputs-") && name.ends_with(".json")) || name.starts_with("local-")
+}
+
+/// What an output directory holds before a synth writes into it.
+#[derive(Debug, Default)]
+pub struct OutputDir {
+    /// The files of the previous synth: its manifest and every file it lists.
+    pub written: Vec<String>,
+}
+
+impl OutputDir {
+    /// Checks that a synth may write into `dir`: absent, or a directory
+    /// holding only a previous synth (the files its manifest lists) and
+    /// what `tp` keeps beside one ([`is_beside_synth`]). The error names
+    /// what is in the way.
+    pub fn check(dir: &Path) -> Result<OutputDir, String> {
+        if !dir.exists() {
+            return Ok(OutputDir::default());
+        }
+        if !dir.is_dir() {
+            return Err(format!(
+                "{} exists and is not a directory; choose another --out",
+                dir.display()
+            ));
+        }
+        let mut written = Vec::new();
+        let manifest = dir.join(MANIFEST_FILE);
+        if manifest.exists() {
+            let listed = std::fs::read_to_string(&manifest)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Json>(&t).ok())
+                .map(|m| manifest_files(&m))
+                .ok_or_else(|| {
+                    format!(
+                        "{} is not a manifest `tp synth` wrote; choose another --out",
+                        manifest.display()
+                    )
+                })?;
+            written.push(MANIFEST_FILE.to_owned());
+            written.extend(listed);
+        }
+        let mut foreign = Vec::new();
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot list {}: {e}; choose another --out", dir.display()))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !written.contains(&name) && !is_beside_synth(&name) {
+                foreign.push(name);
+            }
+        }
+        if !foreign.is_empty() {
+            foreign.sort();
+            return Err(format!(
+                "{} holds files `tp synth` did not write ({}); tp replaces only its own: move them, or choose another --out",
+                dir.display(),
+                foreign.join(", ")
+            ));
+        }
+        Ok(OutputDir { written })
     }
-    Ok(dir.join("manifest.json").is_file() || std::fs::read_dir(dir)?.next().is_none())
+}
+
+/// The files a manifest lists: templates, nested templates, asset zips.
+fn manifest_files(manifest: &Json) -> Vec<String> {
+    let mut files = Vec::new();
+    // Only plain names in the directory itself: a manifest never makes a
+    // synth remove anything elsewhere.
+    let name = |v: &Json| {
+        v.as_str()
+            .filter(|n| Path::new(n).file_name().and_then(|f| f.to_str()) == Some(*n))
+            .map(str::to_owned)
+    };
+    for stack in manifest["stacks"].as_array().into_iter().flatten() {
+        files.extend(name(&stack["template"]));
+        for nested in stack["nested"].as_array().into_iter().flatten() {
+            files.extend(name(&nested["template"]));
+        }
+    }
+    for asset in manifest["assets"].as_array().into_iter().flatten() {
+        files.extend(name(&asset["file"]));
+    }
+    files
 }
 
 #[cfg(test)]

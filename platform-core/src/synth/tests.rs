@@ -872,18 +872,65 @@ fn dangling_references_in_a_hand_built_platform_are_reported() {
 }
 
 #[test]
-fn write_to_replaces_a_previous_output_atomically() {
+fn write_to_replaces_only_the_files_of_the_previous_synth() {
     let p = sample();
-    let d = Deployment::new(&p, "dev", None, &[]).unwrap();
-    let a = synth(&p, &d).unwrap();
+    let both = synth(&p, &Deployment::new(&p, "dev", None, &[]).unwrap()).unwrap();
+    let east = synth(
+        &p,
+        &Deployment::new(&p, "dev", None, &["us-east-1".into()]).unwrap(),
+    )
+    .unwrap();
     let dir = std::env::temp_dir().join(format!("tp-write-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    a.write_to(&dir).unwrap();
-    std::fs::write(dir.join("stale.template.json"), "{}").unwrap();
-    a.write_to(&dir).unwrap();
-    assert!(!dir.join("stale.template.json").exists());
+    both.write_to(&dir).unwrap();
     assert!(dir.join("trading-us-west-2-dev.template.json").is_file());
-    assert!(dir.join(a.assets[0].file_name()).is_file());
+    // What a deploy and a local environment keep beside a synth.
+    std::fs::write(dir.join("outputs-dev.json"), "{}").unwrap();
+    std::fs::create_dir(dir.join("local-dev")).unwrap();
+    east.write_to(&dir).unwrap();
+    assert!(!dir.join("trading-us-west-2-dev.template.json").exists());
+    assert!(dir.join("trading-us-east-1-dev.template.json").is_file());
+    assert!(dir.join(east.assets[0].file_name()).is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("outputs-dev.json")).unwrap(),
+        "{}"
+    );
+    assert!(dir.join("local-dev").is_dir());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn write_to_refuses_a_directory_with_files_it_did_not_write_and_leaves_them() {
+    let p = sample();
+    let a = synth(&p, &Deployment::new(&p, "dev", None, &[]).unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("tp-write-foreign-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    a.write_to(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    std::fs::create_dir(dir.join("keep")).unwrap();
+    let before = std::fs::read_dir(&dir).unwrap().count();
+    let err = a.write_to(&dir).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("files `tp synth` did not write (keep, notes.txt)"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    // A manifest naming a file elsewhere removes nothing there.
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(dir.join("inner")).unwrap();
+    std::fs::write(dir.join("precious"), "mine").unwrap();
+    std::fs::write(
+        dir.join("inner/manifest.json"),
+        r#"{"stacks": [{"template": "../precious"}], "assets": []}"#,
+    )
+    .unwrap();
+    a.write_to(&dir.join("inner")).unwrap();
+    assert!(dir.join("precious").is_file());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
