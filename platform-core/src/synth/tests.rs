@@ -197,6 +197,7 @@ pub(crate) fn sample() -> Platform {
                     waf: Some(WafSpec {
                         rate_limit: PerProfile::ByProfile(vec![("dev".into(), 2000), ("prod".into(), 1000)]),
                     }),
+                    domain: None,
                 }),
             ),
             r("events", Spec::Bus(BusSpec { description: "trade events".into(), key: "data".into() })),
