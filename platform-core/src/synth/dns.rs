@@ -165,7 +165,10 @@ pub(crate) fn api_domain(
         &certificate,
         Resource::new("AWS::CertificateManager::Certificate")
             .prop("DomainName", apex.as_str())
-            .prop("SubjectAlternativeNames", Value::list([Value::str(&regional)]))
+            .prop(
+                "SubjectAlternativeNames",
+                Value::list([Value::str(&regional)]),
+            )
             .prop("ValidationMethod", "DNS")
             .prop(
                 "DomainValidationOptions",
@@ -197,10 +200,7 @@ pub(crate) fn api_domain(
     }
     let alias = |domain_name: &str, evaluate: bool| {
         Value::map([
-            (
-                "DNSName",
-                Value::get_att(domain_name, "RegionalDomainName"),
-            ),
+            ("DNSName", Value::get_att(domain_name, "RegionalDomainName")),
             (
                 "HostedZoneId",
                 Value::get_att(domain_name, "RegionalHostedZoneId"),

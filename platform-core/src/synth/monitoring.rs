@@ -247,10 +247,9 @@ fn stack_alarms(cx: &Context<'_>) -> Vec<String> {
                 if super::dns::checked_domain(cx, &alarm.metric.resource).is_some() {
                     if cx.is_global() {
                         alarms.extend(
-                            cx.platform
-                                .regions
-                                .iter()
-                                .map(|region| super::dns::health_alarm_id(cx, &resource.name, region)),
+                            cx.platform.regions.iter().map(|region| {
+                                super::dns::health_alarm_id(cx, &resource.name, region)
+                            }),
                         );
                     }
                 } else {

@@ -1,0 +1,43 @@
+//! `zone` blocks, and the domain fields of an `api`.
+
+use syn::parse::ParseStream;
+use syn::{LitBool, LitStr};
+
+use super::{Fields, PerProfile, unlisted};
+
+/// ```text
+/// zone NAME { domain: "DOMAIN" | profile(..) }                        // created with the environment
+/// zone NAME { domain: "DOMAIN" | profile(..), id: "Z.." | profile(..) } // an existing zone, by id
+/// zone NAME { domain: "DOMAIN" | profile(..), existing: true }         // an existing zone, looked up
+/// ```
+#[derive(Default)]
+pub struct ZoneBody {
+    pub domain: Option<PerProfile<LitStr>>,
+    /// The id of an existing zone.
+    pub id: Option<PerProfile<LitStr>>,
+    /// `existing: true`: an existing zone `tp deploy` finds by its domain.
+    pub existing: Option<LitBool>,
+}
+
+impl ZoneBody {
+    const FIELDS: &[&str] = &["domain", "id", "existing"];
+
+    pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
+        let mut body = ZoneBody::default();
+        let mut fields = Fields::new(input, what, Self::FIELDS);
+        while let Some(field) = fields.next()? {
+            match field.as_str() {
+                "domain" => body.domain = Some(input.parse()?),
+                "id" => body.id = Some(input.parse()?),
+                "existing" => body.existing = Some(input.parse()?),
+                other => unlisted(other),
+            }
+        }
+        Ok(body)
+    }
+
+    /// Whether the zone exists already (`id:` or `existing: true`).
+    pub fn is_existing(&self) -> bool {
+        self.id.is_some() || self.existing.as_ref().is_some_and(|e| e.value)
+    }
+}
