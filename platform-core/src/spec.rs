@@ -950,7 +950,9 @@ impl ApiDomain {
 pub struct ZoneSpec {
     /// The zone's domain, per profile.
     pub domain: PerProfile<String>,
-    pub source: ZoneSource,
+    /// Whether each profile's environments create the zone or use an
+    /// existing one.
+    pub source: PerProfile<ZoneSource>,
 }
 
 /// Where a zone comes from.
@@ -959,8 +961,8 @@ pub enum ZoneSource {
     /// Created (and deleted) with the environment, in its global stack;
     /// the parent zone must delegate to its name servers.
     Created,
-    /// `id: "Z.."`: an existing zone, by id, per profile.
-    Id(PerProfile<String>),
+    /// `id: "Z.."`: an existing zone, by id.
+    Id(String),
     /// `existing: true`: an existing zone whose id `tp deploy` looks up by
     /// its domain.
     Lookup,

@@ -782,13 +782,20 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
 
 fn emit_zone(body: &ZoneBody, profiles: &[Ident]) -> TokenStream {
     let domain = per_profile(&body.domain, profiles, quote!(), owned);
-    let source = match (&body.id, body.is_existing()) {
-        (Some(_), _) => {
-            let id = per_profile(&body.id, profiles, quote!(), owned);
+    let created = quote!(::platform_core::spec::ZoneSource::Created);
+    let source = if body.id.is_some() {
+        per_profile(&body.id, profiles, quote!(), |id| {
+            let id = owned(id);
             quote!(::platform_core::spec::ZoneSource::Id(#id))
-        }
-        (None, true) => quote!(::platform_core::spec::ZoneSource::Lookup),
-        (None, false) => quote!(::platform_core::spec::ZoneSource::Created),
+        })
+    } else {
+        per_profile(&body.existing, profiles, &created, |existing| {
+            if existing.value {
+                quote!(::platform_core::spec::ZoneSource::Lookup)
+            } else {
+                created.clone()
+            }
+        })
     };
     quote! {
         ::platform_core::spec::Spec::Zone(::platform_core::spec::ZoneSpec {

@@ -393,6 +393,7 @@ impl<'a> Model<'a> {
             Body::Zone(zone) => {
                 self.add_per_profile(&zone.domain);
                 self.add_per_profile(&zone.id);
+                self.add_per_profile(&zone.existing);
             }
             Body::Rule(rule) => {
                 self.refer_opt(Slot::Bus, &rule.bus);

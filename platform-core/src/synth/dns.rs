@@ -28,7 +28,7 @@ fn zone_id_output(cx: &Context<'_>, zone: &str) -> String {
 /// `zone NAME { .. }`: a created zone in the global stack, with its id
 /// and name servers as outputs; an existing zone makes nothing.
 pub(crate) fn zone(cx: &mut Context<'_>, name: &str, spec: &ZoneSpec) -> Result<(), SynthError> {
-    if spec.source != ZoneSource::Created || !cx.is_global() {
+    if spec.source.get(cx.profile) != ZoneSource::Created || !cx.is_global() {
         return Ok(());
     }
     let id = cx.logical_id(name);
@@ -84,14 +84,14 @@ pub(crate) fn zone_id(cx: &mut Context<'_>, zone: &str) -> Value {
         unreachable!("`zone:` names a zone (checked)");
     };
     let output = zone_id_output(cx, zone);
-    match &spec.source {
+    match spec.source.get(cx.profile) {
         ZoneSource::Created => {
             let id = cx.logical_id(zone);
             cx.global_value(&output, &format!("Id of hosted zone `{zone}`"), |_| {
                 Value::Ref(id)
             })
         }
-        ZoneSource::Id(id) => Value::Str(id.get(cx.profile)),
+        ZoneSource::Id(id) => Value::Str(id),
         ZoneSource::Lookup => {
             let domain = spec.domain.get(cx.profile);
             cx.zone_lookup(&output, &domain)

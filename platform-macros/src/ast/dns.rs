@@ -8,15 +8,18 @@ use super::{Fields, PerProfile, unlisted};
 /// ```text
 /// zone NAME { domain: "DOMAIN" | profile(..) }                        // created with the environment
 /// zone NAME { domain: "DOMAIN" | profile(..), id: "Z.." | profile(..) } // an existing zone, by id
-/// zone NAME { domain: "DOMAIN" | profile(..), existing: true }         // an existing zone, looked up
+/// zone NAME { domain: "DOMAIN" | profile(..), existing: true | profile(..) } // an existing zone, looked up
 /// ```
+///
+/// `existing: profile(dev: false, prod: true)`: dev's environments create
+/// their zone, production's use the one its DNS team owns.
 #[derive(Default)]
 pub struct ZoneBody {
     pub domain: Option<PerProfile<LitStr>>,
     /// The id of an existing zone.
     pub id: Option<PerProfile<LitStr>>,
     /// `existing: true`: an existing zone `tp deploy` finds by its domain.
-    pub existing: Option<LitBool>,
+    pub existing: Option<PerProfile<LitBool>>,
 }
 
 impl ZoneBody {
@@ -34,10 +37,5 @@ impl ZoneBody {
             }
         }
         Ok(body)
-    }
-
-    /// Whether the zone exists already (`id:` or `existing: true`).
-    pub fn is_existing(&self) -> bool {
-        self.id.is_some() || self.existing.as_ref().is_some_and(|e| e.value)
     }
 }

@@ -160,9 +160,10 @@ fn zone_id_problem(id: &str) -> Option<String> {
 /// looked up (`existing: true`), not both.
 fn check_zone_source(cx: &Ctxt, resource: &ResourceBlock, zone: &ZoneBody) {
     if let (Some(_), Some(existing)) = (&zone.id, &zone.existing) {
+        let (_, first) = existing.entries()[0];
         cx.error(
             Rule::DomainZone,
-            existing,
+            first,
             format!(
                 "zone `{}` has both `id:` and `existing:`; give the id, or `existing: true` for `tp deploy` to look it up, not both",
                 resource.name
