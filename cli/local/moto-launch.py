@@ -31,8 +31,10 @@ Patches (moto 5.2.5):
   moto cannot create (no engine version). It is created in its cluster here.
 - Change sets: executing one (the only way `tp` creates or updates a stack)
   adds new resources in template order, ignoring DependsOn (moto honours it
-  only in CreateStack), so an API deployment is created before its methods.
-  The resources to add are put in DependsOn order here; and the stack's
+  only in CreateStack), so an API deployment is created before its methods
+  (also when a base-path mapping's Ref to the stage creates the stage, and
+  so its deployment, first). The resources to add are put in dependency
+  order here (DependsOn, Ref, Fn::GetAtt, Fn::Sub); and the stack's
   outputs, which moto computes only in CreateStack and UpdateStack, are
   computed after the change set is applied.
 - AWS::S3::Bucket: moto ignores VersioningConfiguration, so every bucket
@@ -185,6 +187,7 @@ Patches (moto 5.2.5):
 
 import json
 import os
+import re
 import sys
 
 # The default account, before any module binds moto's (see the docstring).
@@ -1508,6 +1511,27 @@ def _create_db_instance(cls, resource_name, cloudformation_json, account_id, reg
 rds_models.DBInstance.create_from_cloudformation_json = classmethod(_create_db_instance)
 
 
+def _referenced(value, out):
+    """The logical ids `value` refers to (Ref, Fn::GetAtt, Fn::Sub), into `out`."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                out.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) else str(inner).split(".")[0]
+                out.add(target)
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                if isinstance(text, str):
+                    out.update(m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
+                _referenced(inner, out)
+            else:
+                _referenced(inner, out)
+    elif isinstance(value, list):
+        for inner in value:
+            _referenced(inner, out)
+
+
 def _depends_on_first(names, resources):
     ordered, seen = [], set()
 
@@ -1516,7 +1540,9 @@ def _depends_on_first(names, resources):
             return
         seen.add(name)
         depends = resources[name].get("DependsOn", [])
-        for dependency in [depends] if isinstance(depends, str) else depends:
+        referenced = set()
+        _referenced(resources[name].get("Properties", {}), referenced)
+        for dependency in ([depends] if isinstance(depends, str) else depends) + sorted(referenced):
             visit(dependency)
         ordered.append(name)
 

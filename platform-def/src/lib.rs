@@ -224,14 +224,13 @@ platform_macros::platform! {
         ),
     }
 
-    // The platform's public names. A development environment creates its
-    // own zone, which the parent delegates to (its name servers are the
-    // global stack's `PublicZoneNameServers` output); staging's and
-    // production's zones belong to the DNS team and `tp deploy` looks them
-    // up by name.
+    // The platform's public names. A dev or staging environment creates
+    // its own zone, which the parent delegates to (its name servers are
+    // the global stack's `PublicZoneNameServers` output); production's
+    // zone belongs to the DNS team and `tp deploy` looks it up by name.
     zone public {
         domain: profile(dev: "dev.trading.example.com", staging: "staging.trading.example.com", prod: "trading.example.com"),
-        existing: profile(dev: false, staging: true, prod: true),
+        existing: profile(dev: false, staging: false, prod: true),
     }
 
     api trading {
