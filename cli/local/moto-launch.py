@@ -123,7 +123,9 @@ Patches (moto 5.2.5):
   attribute, and leaves the zone behind when the stack is deleted. The
   zone is created with its `Name` (and comment) here, `NameServers` is its
   delegation set's, and deleting the stack deletes the zone once its
-  records are gone, as CloudFormation does.
+  records are gone, as CloudFormation does. AWS::Route53::HealthCheck:
+  moto leaves health checks behind when their stack is deleted; they are
+  deleted with it here.
 - AWS::IAM::Role: moto stores each inline policy of `Policies` as the
   Python text of the parsed template (`{'Statement': ...}`), so GetRolePolicy
   answers a document that is not JSON. The documents are stored as JSON.
@@ -1286,10 +1288,16 @@ def _create_hosted_zone(cls, resource_name, cloudformation_json, account_id, reg
 
 def _delete_hosted_zone(self, account_id, region_name):
     backend = route53_models.route53_backends[account_id][get_partition(region_name)]
-    try:
+    if self.resource_id in backend.zones:
+        # A zone that still has records raises HostedZoneNotEmpty: moto
+        # deletes its records and tries again, as CloudFormation waits.
         backend.delete_hosted_zone(self.resource_id)
-    except Exception:  # already gone
-        pass
+
+
+def _delete_health_check(self, account_id, region_name):
+    backend = route53_models.route53_backends[account_id][get_partition(region_name)]
+    if self.id in backend.health_checks:
+        backend.delete_health_check(self.id)
 
 
 route53_models.FakeZone.create_from_cloudformation_json = classmethod(_create_hosted_zone)
@@ -1298,6 +1306,7 @@ route53_models.FakeZone.get_cfn_attribute = lambda self, attr: (
     list(self.delegation_set.name_servers) if attr == "NameServers" else self.resource_id
 )
 route53_models.FakeZone.delete = _delete_hosted_zone
+route53_models.HealthCheck.delete = _delete_health_check
 
 
 def _wafv2(account_id, region_name):

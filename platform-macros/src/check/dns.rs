@@ -219,8 +219,8 @@ fn check_domain_zone(
         {
             continue;
         }
-        let named = (domain.is_per_profile() || zone_domain.is_per_profile())
-            .then_some(profile.as_str());
+        let named =
+            (domain.is_per_profile() || zone_domain.is_per_profile()).then_some(profile.as_str());
         let where_ = named.map_or_else(String::new, |p| format!(" in profile `{p}`"));
         cx.error(
             Rule::DomainZone,
