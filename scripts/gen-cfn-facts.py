@@ -44,6 +44,8 @@ TYPES = [
     "AWS::SecretsManager::Secret", "AWS::SecretsManager::RotationSchedule", "AWS::CloudFormation::Stack", "AWS::Config::ConfigRule",
     "AWS::CodeBuild::Project", "AWS::CodePipeline::Pipeline",
     "AWS::WAFv2::LoggingConfiguration", "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation",
+    "AWS::ApiGateway::BasePathMapping", "AWS::ApiGateway::DomainName",
+    "AWS::CertificateManager::Certificate", "AWS::Route53::HostedZone", "AWS::Route53::RecordSet",
 ]
 OUT = os.path.join(os.path.dirname(__file__), "..", "platform-core", "src", "cfn_facts.rs")
 SERVICE_SPEC = os.path.join(os.path.dirname(__file__), "cfn-facts", "node_modules", "@aws-cdk",

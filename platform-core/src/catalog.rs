@@ -90,6 +90,7 @@ pub enum Kind {
     Alarm,
     HealthCheck,
     Dashboard,
+    Zone,
 }
 
 /// Everything the platform knows about one kind.
@@ -911,6 +912,28 @@ pub static KINDS: &[KindInfo] = &[
         },
         stateful: false,
         iam_services: &["cloudwatch"],
+        iam_resources: &[],
+    },
+    KindInfo {
+        kind: Kind::Zone,
+        keyword: "zone",
+        short_type: "zone",
+        cfn_type: "AWS::Route53::HostedZone",
+        logical_suffix: "Zone",
+        // A zone is read through the api that names it (`zone: ZONE`); its
+        // id is an import in every stack but the global one.
+        attributes: &[],
+        access: &[],
+        // The zone's name is its domain; the `Name` tag carries the
+        // physical name (256 characters).
+        name_limit: NameLimit {
+            what: "hosted zone name tag",
+            max_len: 256,
+            extra_len: 0,
+        },
+        // Its records are the platform's own, made again by a deploy.
+        stateful: false,
+        iam_services: &["route53"],
         iam_resources: &[],
     },
 ];

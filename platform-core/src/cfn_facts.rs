@@ -11,7 +11,9 @@
 /// properties and those AWS CDK's specification marks as replacing.
 pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::ApiGateway::Account", &[], None),
+    ("AWS::ApiGateway::BasePathMapping", &["BasePath", "DomainName"], None),
     ("AWS::ApiGateway::Deployment", &["DeploymentCanarySettings", "RestApiId"], None),
+    ("AWS::ApiGateway::DomainName", &["DomainName"], Some("Tags")),
     ("AWS::ApiGateway::Method", &["HttpMethod", "ResourceId", "RestApiId"], None),
     ("AWS::ApiGateway::Model", &["ContentType", "Name", "RestApiId"], None),
     ("AWS::ApiGateway::RequestValidator", &["Name", "RestApiId"], None),
@@ -20,6 +22,7 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::ApiGateway::Stage", &["RestApiId", "StageName"], Some("Tags")),
     ("AWS::Backup::BackupPlan", &[], None),
     ("AWS::Backup::BackupSelection", &["BackupPlanId", "BackupSelection"], None),
+    ("AWS::CertificateManager::Certificate", &["CertificateAuthorityArn", "CertificateExport", "DomainName", "DomainValidationOptions", "KeyAlgorithm", "SubjectAlternativeNames", "ValidationMethod"], Some("Tags")),
     ("AWS::CloudFormation::Stack", &[], Some("Tags")),
     ("AWS::CloudWatch::Alarm", &["AlarmName"], Some("Tags")),
     ("AWS::CloudWatch::Dashboard", &["DashboardName"], Some("Tags")),
@@ -55,6 +58,8 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::RDS::DBInstance", &["BackupTarget", "CharacterSetName", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier", "DBName", "DBSubnetGroupName", "DBSystemId", "KmsKeyId", "MasterUsername", "NcharCharacterSetName", "Port", "SourceRegion", "StorageEncrypted", "Timezone"], Some("Tags")),
     ("AWS::RDS::DBSubnetGroup", &["DBSubnetGroupName"], Some("Tags")),
     ("AWS::Route53::HealthCheck", &["HealthCheckConfig"], Some("HealthCheckTags")),
+    ("AWS::Route53::HostedZone", &["DelegationSetId", "Name"], None),
+    ("AWS::Route53::RecordSet", &["HostedZoneId", "HostedZoneName", "Name"], None),
     ("AWS::S3::Bucket", &["BucketName", "BucketNamePrefix", "BucketNamespace", "ObjectLockEnabled"], Some("Tags")),
     ("AWS::S3::BucketPolicy", &["Bucket"], None),
     ("AWS::SNS::Subscription", &["Endpoint", "Protocol", "TopicArn"], None),

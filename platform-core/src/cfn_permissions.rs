@@ -25,8 +25,22 @@ pub static RESOURCE_TYPES: &[(&str, Handlers)] = &[
         delete: &["apigateway:GET"],
         list: &[],
     }),
+    ("AWS::ApiGateway::BasePathMapping", Handlers {
+        create: &["apigateway:GET", "apigateway:POST"],
+        read: &["apigateway:GET"],
+        update: &["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH"],
+        delete: &["apigateway:DELETE"],
+        list: &["apigateway:GET"],
+    }),
     ("AWS::ApiGateway::Deployment", Handlers {
         create: &["apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"],
+        read: &["apigateway:GET"],
+        update: &["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:PUT"],
+        delete: &["apigateway:DELETE", "apigateway:GET"],
+        list: &["apigateway:GET"],
+    }),
+    ("AWS::ApiGateway::DomainName", Handlers {
+        create: &["apigateway:GET", "apigateway:POST", "apigateway:PUT"],
         read: &["apigateway:GET"],
         update: &["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:PUT"],
         delete: &["apigateway:DELETE", "apigateway:GET"],
@@ -87,6 +101,13 @@ pub static RESOURCE_TYPES: &[(&str, Handlers)] = &[
         update: &[],
         delete: &["backup:DeleteBackupSelection", "backup:GetBackupSelection"],
         list: &["backup:ListBackupPlans", "backup:ListBackupSelections"],
+    }),
+    ("AWS::CertificateManager::Certificate", Handlers {
+        create: &["acm:AddTagsToCertificate", "acm:DescribeCertificate", "acm:RequestCertificate", "route53:ChangeResourceRecordSets"],
+        read: &["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+        update: &["acm:AddTagsToCertificate", "acm:DescribeCertificate", "acm:RemoveTagsFromCertificate", "acm:UpdateCertificateOptions"],
+        delete: &["acm:DeleteCertificate", "acm:DescribeCertificate", "acm:RemoveTagsFromCertificate"],
+        list: &["acm:ListCertificates"],
     }),
     ("AWS::CloudFormation::Stack", Handlers {
         create: &["cloudformation:CreateStack", "cloudformation:DescribeStacks", "iam:PassRole"],
@@ -332,6 +353,20 @@ pub static RESOURCE_TYPES: &[(&str, Handlers)] = &[
         update: &["cloudwatch:DescribeAlarms", "route53:ChangeTagsForResource", "route53:ListTagsForResource", "route53:UpdateHealthCheck"],
         delete: &["route53:DeleteHealthCheck"],
         list: &["route53:ListHealthChecks", "route53:ListTagsForResource"],
+    }),
+    ("AWS::Route53::HostedZone", Handlers {
+        create: &["route53:ChangeTagsForResource", "route53:CreateHostedZone", "route53:CreateQueryLoggingConfig", "route53:GetChange", "route53:GetHostedZone", "route53:UpdateHostedZoneFeatures"],
+        read: &["route53:GetHostedZone", "route53:ListQueryLoggingConfigs", "route53:ListTagsForResource"],
+        update: &["route53:ChangeTagsForResource", "route53:CreateQueryLoggingConfig", "route53:DeleteQueryLoggingConfig", "route53:GetChange", "route53:GetHostedZone", "route53:ListQueryLoggingConfigs", "route53:ListTagsForResource", "route53:UpdateHostedZoneComment", "route53:UpdateHostedZoneFeatures"],
+        delete: &["route53:DeleteHostedZone", "route53:DeleteQueryLoggingConfig", "route53:GetChange", "route53:GetHostedZone", "route53:ListQueryLoggingConfigs", "route53:UpdateHostedZoneFeatures"],
+        list: &["route53:GetHostedZone", "route53:ListHostedZones", "route53:ListQueryLoggingConfigs", "route53:ListTagsForResource"],
+    }),
+    ("AWS::Route53::RecordSet", Handlers {
+        create: &["route53:ChangeResourceRecordSets", "route53:GetChange", "route53:GetHostedZone", "route53:ListHostedZones", "route53:ListResourceRecordSets"],
+        read: &["route53:GetHostedZone", "route53:ListHostedZones", "route53:ListResourceRecordSets"],
+        update: &["route53:ChangeResourceRecordSets", "route53:GetChange", "route53:GetHostedZone", "route53:ListHostedZones", "route53:ListResourceRecordSets"],
+        delete: &["route53:ChangeResourceRecordSets", "route53:GetChange", "route53:GetHostedZone", "route53:ListHostedZones", "route53:ListResourceRecordSets"],
+        list: &["route53:GetHostedZone", "route53:ListHostedZones", "route53:ListResourceRecordSets"],
     }),
     ("AWS::S3::Bucket", Handlers {
         create: &["iam:PassRole", "s3:CreateBucket", "s3:CreateBucketMetadataTableConfiguration", "s3:DeleteObject", "s3:GetBucketAcl", "s3:GetBucketMetadataTableConfiguration", "s3:ListBucket", "s3:PutAccelerateConfiguration", "s3:PutAnalyticsConfiguration", "s3:PutBucketAbac", "s3:PutBucketCORS", "s3:PutBucketLogging", "s3:PutBucketNotification", "s3:PutBucketObjectLockConfiguration", "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning", "s3:PutBucketWebsite", "s3:PutEncryptionConfiguration", "s3:PutIntelligentTieringConfiguration", "s3:PutInventoryConfiguration", "s3:PutLifecycleConfiguration", "s3:PutMetricsConfiguration", "s3:PutObjectAcl", "s3:PutReplicationConfiguration", "s3:TagResource", "s3tables:CreateNamespace", "s3tables:CreateTable", "s3tables:CreateTableBucket", "s3tables:GetTable", "s3tables:GetTableMetadataLocation", "s3tables:PutTableBucketPolicy", "s3tables:PutTableEncryption", "s3tables:PutTablePolicy", "s3tables:UpdateTableMetadataLocation"],

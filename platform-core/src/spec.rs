@@ -213,6 +213,7 @@ pub enum Spec {
     Alarm(AlarmSpec),
     HealthCheck(HealthCheckSpec),
     Dashboard(DashboardSpec),
+    Zone(ZoneSpec),
 }
 
 impl Spec {
@@ -235,6 +236,7 @@ impl Spec {
             Spec::Alarm(_) => Kind::Alarm,
             Spec::HealthCheck(_) => Kind::HealthCheck,
             Spec::Dashboard(_) => Kind::Dashboard,
+            Spec::Zone(_) => Kind::Zone,
         }
     }
 }
@@ -634,6 +636,7 @@ impl Platform {
             Spec::Api(a) => {
                 out.push(&a.key);
                 out.extend(a.routes.iter().map(|r| r.function.as_str()));
+                out.extend(a.domain.iter().map(|d| d.zone.as_str()));
             }
             Spec::Bus(b) => out.push(&b.key),
             Spec::Rule(r) => {
@@ -650,6 +653,7 @@ impl Platform {
             }
             Spec::HealthCheck(h) => out.push(&h.api),
             Spec::Dashboard(d) => out.extend(d.metrics.iter().map(|m| m.resource.as_str())),
+            Spec::Zone(_) => {}
         }
         out
     }
@@ -915,6 +919,53 @@ pub struct ApiSpec {
     pub key: String,
     /// The web ACL in front of the stage.
     pub waf: Option<WafSpec>,
+    /// `domain: "..", zone: ZONE`: the API's custom domain, served by
+    /// every region (latency-routed), each region also as
+    /// `<region>.<domain>`.
+    pub domain: Option<ApiDomain>,
+}
+
+/// `domain: profile(dev: "api.dev.example.com", ..), zone: trading`: an
+/// API's custom domain name in a declared zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiDomain {
+    /// The domain, per profile; lowercase, and within the zone's domain.
+    pub name: PerProfile<String>,
+    /// The declared zone the domain's records and validation records go in.
+    pub zone: String,
+}
+
+impl ApiDomain {
+    /// The name one region serves on its own: `<region>.<domain>`, what
+    /// its health check probes.
+    pub fn regional(&self, profile: &str, region: &str) -> String {
+        format!("{region}.{}", self.name.get(profile))
+    }
+}
+
+/// `zone trading { domain: "trading.example.com" }`: a public Route 53
+/// hosted zone, created by the environment's global stack, or an existing
+/// one (`id: "Z.."` or `existing: true`) the platform only adds records to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneSpec {
+    /// The zone's domain, per profile.
+    pub domain: PerProfile<String>,
+    /// Whether each profile's environments create the zone or use an
+    /// existing one.
+    pub source: PerProfile<ZoneSource>,
+}
+
+/// Where a zone comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZoneSource {
+    /// Created (and deleted) with the environment, in its global stack;
+    /// the parent zone must delegate to its name servers.
+    Created,
+    /// `id: "Z.."`: an existing zone, by id.
+    Id(String),
+    /// `existing: true`: an existing zone whose id `tp deploy` looks up by
+    /// its domain.
+    Lookup,
 }
 
 /// `bus trading_events { key: data }`: a custom EventBridge bus, encrypted

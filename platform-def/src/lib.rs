@@ -17,7 +17,9 @@
 //! again with the same file, bundled in its code); SQS with dead-letter
 //! queues; an EventBridge bus whose processed trades reach the event handler
 //! and an audit log group; an hourly health monitor that checks the API
-//! through a probe outside the VPC; a Route 53 health check of the API;
+//! through a probe outside the VPC; the API's custom domain in a Route 53
+//! zone, latency-routed across the regions, with a Route 53 health check
+//! and an alarm per region;
 //! alarms to one topic and one dashboard; a nightly AWS Backup plan of the
 //! database and the tables into the bootstrap's vault, copied to another
 //! region, their storage under the bootstrap's key that outlives every
@@ -222,8 +224,22 @@ platform_macros::platform! {
         ),
     }
 
+    // The platform's public names. A dev or staging environment creates
+    // its own zone, which the parent delegates to (its name servers are
+    // the global stack's `PublicZoneNameServers` output); production's
+    // zone belongs to the DNS team and `tp deploy` looks it up by name.
+    zone public {
+        domain: profile(dev: "dev.trading.example.com", staging: "staging.trading.example.com", prod: "trading.example.com"),
+        existing: profile(dev: false, staging: false, prod: true),
+    }
+
     api trading {
         stage: v1,
+        // Served by every region, latency-routed, a region whose health
+        // check fails dropping out; each region also as
+        // `<region>.<domain>`, which its health check probes.
+        domain: profile(dev: "api.dev.trading.example.com", staging: "api.staging.trading.example.com", prod: "api.trading.example.com"),
+        zone: public,
         throttle: profile(dev: 100 burst 200, staging: 500 burst 1000, prod: 2000 burst 4000),
         // The access logs, the execution logs and the web ACL's logs.
         logs: profile(dev: 30d, staging: 90d, prod: 365d),

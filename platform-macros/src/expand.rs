@@ -20,7 +20,7 @@ use crate::ast::{
     DbUserBody, Definition, Expiry, FunctionBody, HealthCheckBody, KeyAttribute, KeyBody,
     LogGroupBody, MetricRef, NetworkBody, ParameterBody, PerProfile, QueueBody, RawResource,
     Removal, ResourceBlock, RuleBody, Source, SubscriberDecl, TableBody, TopicBody, Value,
-    f64_tokens,
+    ZoneBody, f64_tokens,
 };
 use crate::check;
 use crate::ctxt::Ctxt;
@@ -246,6 +246,7 @@ fn emit_resource(model: &Model, profiles: &[Ident], resource: &ResourceBlock) ->
         Body::Alarm(body) => emit_alarm(body),
         Body::HealthCheck(body) => emit_health_check(body),
         Body::Dashboard(body) => emit_dashboard(body),
+        Body::Zone(body) => emit_zone(body, profiles),
     };
     let name = string(&name);
     quote! {
@@ -761,6 +762,11 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
         );
         quote!(::platform_core::spec::WafSpec { rate_limit: #rate })
     }));
+    let domain = option(body.domain.as_ref().map(|_| {
+        let name = per_profile(&body.domain, profiles, quote!(), owned);
+        let zone = required_name(&body.zone);
+        quote!(::platform_core::spec::ApiDomain { name: #name, zone: #zone })
+    }));
     quote! {
         ::platform_core::spec::Spec::Api(::platform_core::spec::ApiSpec {
             stage: #stage,
@@ -769,6 +775,32 @@ fn emit_api(body: &ApiBody, profiles: &[Ident]) -> TokenStream {
             log_retention_days: #logs,
             key: #key,
             waf: #waf,
+            domain: #domain,
+        })
+    }
+}
+
+fn emit_zone(body: &ZoneBody, profiles: &[Ident]) -> TokenStream {
+    let domain = per_profile(&body.domain, profiles, quote!(), owned);
+    let created = quote!(::platform_core::spec::ZoneSource::Created);
+    let source = if body.id.is_some() {
+        per_profile(&body.id, profiles, quote!(), |id| {
+            let id = owned(id);
+            quote!(::platform_core::spec::ZoneSource::Id(#id))
+        })
+    } else {
+        per_profile(&body.existing, profiles, &created, |existing| {
+            if existing.value {
+                quote!(::platform_core::spec::ZoneSource::Lookup)
+            } else {
+                created.clone()
+            }
+        })
+    };
+    quote! {
+        ::platform_core::spec::Spec::Zone(::platform_core::spec::ZoneSpec {
+            domain: #domain,
+            source: #source,
         })
     }
 }

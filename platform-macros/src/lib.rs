@@ -21,6 +21,7 @@
 //!            | "pipeline" NAME "{" fields "}" | "backup" NAME "{" fields "}"
 //!            | KIND NAME "{" fields "}"       // KIND: key table queue bucket topic parameter function
 //!                                             //   network aurora api bus rule log_group alarm health_check dashboard
+//!                                             //   zone
 //! fields     = (field ("," field)* ","?)?     // any order, each field once
 //! field      = FIELD ":" value | FLAG         // a flag (`guard`) stands alone
 //! duration   = INTEGER ("s" | "m" | "h" | "d")                  // 180s, 5m, 1h, 14d
@@ -891,6 +892,8 @@
 //!     key: KEY,                                // required: encrypts the access-, execution- and WAF log groups
 //!     waf: { rate: per_profile(N) },           // required in production (api-waf); rate default 2000
 //!                                              //   requests per IP address per 5 minutes
+//!     domain: per_profile("DOMAIN"),           // a custom domain (domain-syntax, domain-unique)
+//!     zone: ZONE,                              // required with domain: the zone covering it (domain-zone)
 //!     routes: {                                // required
 //!         METHOD "PATH" => FUNCTION {          // braces optional
 //!             auth: none | iam,
@@ -923,6 +926,44 @@
 //! headers redacted, to a log group `aws-waf-logs-<name>-<region>-<suffix>`
 //! with the api's `logs:` retention and `key:`. An api in production needs
 //! one (`api-waf`).
+//!
+//! `domain` serves the stage at `https://DOMAIN/` from every region, and
+//! from each region alone at `https://<region>.DOMAIN/`: per region, an ACM
+//! certificate for both names validated through `zone`'s DNS, an API
+//! Gateway regional domain name for each (TLS 1.2) mapped to the stage,
+//! an alias record for `<region>.DOMAIN`, and a latency record for
+//! `DOMAIN` carrying the region's health check, so Route 53 answers with
+//! the nearest healthy region. A `health_check` of such an api probes each
+//! region's own name, one check per region in the environment's global
+//! stack, and an alarm on its `status` becomes one alarm per region there.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1, us_west_2], suffix: max 8, profiles: [dev, prod] }
+//! # key data {}
+//! # function orders { code: "handlers/orders", key: data, timeout: 10s }
+//! zone public {
+//!     domain: profile(dev: "dev.example.com", prod: "example.com"),
+//!     existing: profile(dev: false, prod: true),
+//! }
+//! api trading {
+//!     key: data,
+//!     waf: {},
+//!     domain: profile(dev: "api.dev.example.com", prod: "api.example.com"),
+//!     zone: public,
+//!     routes: { GET "/health" => orders },
+//! }
+//! # }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let platform_core::spec::Spec::Api(api) = &platform.resource("trading").unwrap().spec else {
+//! #         panic!("an api")
+//! #     };
+//! #     let domain = api.domain.as_ref().expect("a domain");
+//! #     assert_eq!(domain.regional("prod", "us-west-2"), "us-west-2.api.example.com");
+//! #     assert_eq!(domain.zone, "public");
+//! # }
+//! ```
 //!
 //! ```
 //! # platform_macros::platform! {
@@ -1105,6 +1146,37 @@
 //! health_check api_health { api: trading, path: "/health", interval: 30s, threshold: 3 }
 //! # }
 //! # fn main() { platform(); }
+//! ```
+//!
+//! ## `zone`: a public Route 53 hosted zone, created or existing
+//!
+//! ```text
+//! zone NAME {
+//!     domain: per_profile("DOMAIN"),           // required (domain-syntax, domain-unique)
+//!     id: per_profile("Z..."),                 // an existing zone, by id (domain-zone)
+//!     existing: per_profile(true | false),     // an existing zone `tp deploy` looks up by domain
+//! }
+//! ```
+//!
+//! Without `id` or `existing: true`, the environment creates the zone in its
+//! global stack (us-east-1 when declared, else the first region) and
+//! deletes it with the environment; its name servers are the output
+//! `<Name>ZoneNameServers`, which the parent zone delegates to. An existing
+//! zone (the DNS team's) only receives the platform's records. The other
+//! regions' stacks read a created zone's id from the global stack.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
+//! zone public { domain: profile(dev: "dev.example.com", prod: "example.com"), id: profile(dev: "Z0DEV", prod: "Z0PROD") }
+//! # }
+//! # fn main() {
+//! #     let platform = platform();
+//! #     let platform_core::spec::Spec::Zone(zone) = &platform.resource("public").unwrap().spec else {
+//! #         panic!("a zone")
+//! #     };
+//! #     assert_eq!(zone.source.get("prod"), platform_core::spec::ZoneSource::Id("Z0PROD".into()));
+//! # }
 //! ```
 //!
 //! ## `dashboard`: a CloudWatch dashboard, one graph per metric

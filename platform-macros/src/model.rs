@@ -165,6 +165,8 @@ pub enum Slot<'a> {
     BackupResource,
     /// `subscribe: sqs alert_inbox`.
     Subscriber,
+    /// `api x { zone: trading }`.
+    Zone,
 }
 
 impl Slot<'_> {
@@ -182,6 +184,7 @@ impl Slot<'_> {
             Slot::HealthCheckApi => &[Kind::Api],
             Slot::AccessLogs => &[Kind::Bucket],
             Slot::BackupResource => &[Kind::Table, Kind::Aurora],
+            Slot::Zone => &[Kind::Zone],
             Slot::Env
             | Slot::Grant { .. }
             | Slot::Statement
@@ -226,6 +229,7 @@ impl Slot<'_> {
             Slot::Metric { .. } => "metric",
             Slot::BackupResource => "resources",
             Slot::Subscriber => "subscribe",
+            Slot::Zone => "zone",
         }
     }
 }
@@ -383,6 +387,13 @@ impl<'a> Model<'a> {
                 if let Some(waf) = &api.waf {
                     self.add_per_profile(&waf.rate);
                 }
+                self.refer_opt(Slot::Zone, &api.zone);
+                self.add_per_profile(&api.domain);
+            }
+            Body::Zone(zone) => {
+                self.add_per_profile(&zone.domain);
+                self.add_per_profile(&zone.id);
+                self.add_per_profile(&zone.existing);
             }
             Body::Rule(rule) => {
                 self.refer_opt(Slot::Bus, &rule.bus);

@@ -70,6 +70,9 @@ pub enum Rule {
     TopicSubscriber,
     SubscriberEndpoint,
     DeadMan,
+    DomainSyntax,
+    DomainZone,
+    DomainUnique,
 }
 
 impl Rule {
@@ -137,6 +140,9 @@ impl Rule {
         Rule::TopicSubscriber,
         Rule::SubscriberEndpoint,
         Rule::DeadMan,
+        Rule::DomainSyntax,
+        Rule::DomainZone,
+        Rule::DomainUnique,
     ];
 
     pub fn id(self) -> &'static str {
@@ -202,6 +208,9 @@ impl Rule {
             Rule::TopicSubscriber => "topic-subscriber",
             Rule::SubscriberEndpoint => "subscriber-endpoint",
             Rule::DeadMan => "dead-man",
+            Rule::DomainSyntax => "domain-syntax",
+            Rule::DomainZone => "domain-zone",
+            Rule::DomainUnique => "domain-unique",
         }
     }
 

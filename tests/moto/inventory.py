@@ -28,6 +28,10 @@ API (moto's CloudFormation reports success even for types it ignores).
         prints the Backup vaults, plans (rules, selections), the customer keys
         by alias (ARN, state, deletion date) and by ARN (state), the
         clusters' and tables' keys
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION dns
+        prints the hosted zones with their record sets, the health checks,
+        the ACM certificates, the API Gateway domain names with their
+        base-path mappings and the metric alarms on Route 53's metrics
 """
 
 import json
@@ -66,6 +70,45 @@ def main():
         """Every item of a listing, through all its pages."""
         pages = client(service).get_paginator(operation).paginate(**kwargs)
         return [item for page in pages for item in page.get(key, [])]
+
+    if command == "dns":
+        r53 = client("route53")
+        zones = {}
+        for zone in r53.list_hosted_zones()["HostedZones"]:
+            records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+            # Names without the root's dot, however the emulator keeps them.
+            zones[zone["Name"].rstrip(".")] = [
+                {k: r.get(k) for k in ("Type", "SetIdentifier", "Region", "HealthCheckId")}
+                | {"Name": r["Name"].rstrip("."), "Alias": (r.get("AliasTarget") or {}).get("DNSName")}
+                for r in records
+            ]
+        checks = {
+            c["Id"]: c["HealthCheckConfig"].get("FullyQualifiedDomainName")
+            for c in r53.list_health_checks()["HealthChecks"]
+        }
+        acm = client("acm")
+        certificates = []
+        for summary in acm.list_certificates()["CertificateSummaryList"]:
+            cert = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+            certificates.append({"DomainName": cert["DomainName"],
+                                 "SubjectAlternativeNames": cert.get("SubjectAlternativeNames", [])})
+        apigw = client("apigateway")
+        domains = {}
+        for domain in apigw.get_domain_names()["items"]:
+            mappings = apigw.get_base_path_mappings(domainName=domain["domainName"]).get("items", [])
+            domains[domain["domainName"]] = {
+                "securityPolicy": domain.get("securityPolicy"),
+                "regionalCertificateArn": domain.get("regionalCertificateArn"),
+                "stages": [m.get("stage") for m in mappings],
+            }
+        alarms = {
+            a["AlarmName"]: [d["Value"] for d in a["Dimensions"]]
+            for a in client("cloudwatch").describe_alarms()["MetricAlarms"]
+            if a.get("Namespace") == "AWS/Route53"
+        }
+        print(json.dumps({"zones": zones, "health_checks": checks, "certificates": certificates,
+                          "domain_names": domains, "alarms": alarms}))
+        return
 
     if command == "alarm-state":
         name, state = sys.argv[4:6]

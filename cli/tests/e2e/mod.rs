@@ -12,6 +12,7 @@ mod archive;
 mod arguments;
 mod artifact;
 mod aws_errors;
+mod dns;
 mod faults;
 mod flow;
 mod local_apigw;
@@ -192,6 +193,14 @@ impl Moto {
         let out = self.python(&["monitoring"]);
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("monitoring: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
+    }
+
+    /// The hosted zones and their records, health checks, certificates,
+    /// API Gateway domain names and Route 53 alarms (`inventory.py dns`).
+    pub fn dns(&self) -> Value {
+        let out = self.python(&["dns"]);
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("dns: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
     }
 
     /// Sets an alarm's state, as CloudWatch would when its metric crosses.

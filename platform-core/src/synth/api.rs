@@ -297,6 +297,9 @@ pub(crate) fn api(cx: &mut Context<'_>, name: &str, spec: &ApiSpec) -> Result<()
         "A client certificate authenticates API Gateway to HTTP backends; every integration of this API is a Lambda proxy integration, invoked through IAM",
     );
     cx.add(&stage_id, stage)?;
+    if let Some(domain) = &spec.domain {
+        super::dns::api_domain(cx, name, &id, &stage_id, domain)?;
+    }
     match &spec.waf {
         Some(waf) => super::waf::waf(cx, name, &id, &stage_id, spec, waf),
         None => Ok(()),

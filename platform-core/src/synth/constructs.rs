@@ -50,6 +50,7 @@ pub(crate) fn build(cx: &mut Context<'_>, declared: &Declared) -> Result<(), Syn
         Spec::Alarm(spec) => super::monitoring::alarm(cx, name, spec)?,
         Spec::HealthCheck(spec) => super::monitoring::health_check(cx, name, spec)?,
         Spec::Dashboard(spec) => super::monitoring::dashboard(cx, name, spec)?,
+        Spec::Zone(spec) => super::dns::zone(cx, name, spec)?,
     }
     output(cx, declared);
     Ok(())
@@ -73,13 +74,18 @@ fn output_attributes(spec: &Spec) -> &'static [&'static str] {
         Spec::Bus(_) => &["name"],
         Spec::LogGroup(_) => &["name"],
         Spec::HealthCheck(_) => &["id"],
-        Spec::Rule(_) | Spec::Alarm(_) | Spec::Dashboard(_) => &[],
+        Spec::Rule(_) | Spec::Alarm(_) | Spec::Dashboard(_) | Spec::Zone(_) => &[],
     }
 }
 
 fn output(cx: &mut Context<'_>, declared: &Declared) {
     let info = declared.spec.kind().info();
     let id = naming::logical_id(info, &declared.name);
+    // What another stack holds (the global stack's health checks of a
+    // domain) has its outputs there.
+    if !cx.template.resources.contains_key(&id) {
+        return;
+    }
     let mut outputs: Vec<(String, Value, String)> = output_attributes(&declared.spec)
         .iter()
         .map(|attribute| {

@@ -216,7 +216,8 @@ fn encryption_key(spec: &Spec) -> Option<&str> {
         | Spec::Rule(_)
         | Spec::Alarm(_)
         | Spec::HealthCheck(_)
-        | Spec::Dashboard(_) => None,
+        | Spec::Dashboard(_)
+        | Spec::Zone(_) => None,
     }
 }
 

@@ -11,6 +11,7 @@ mod aurora;
 mod backup;
 pub mod bootstrap;
 mod constructs;
+mod dns;
 mod drift;
 mod events;
 pub mod execution;

@@ -68,13 +68,29 @@ pub(crate) fn alarm(cx: &mut Context<'_>, name: &str, spec: &AlarmSpec) -> Resul
         // Route 53 publishes health-check metrics in us-east-1 only.
         return Ok(());
     }
+    if super::dns::checked_domain(cx, &spec.metric.resource).is_some() {
+        return super::dns::health_alarms(cx, name, spec, info);
+    }
     let id = cx.logical_id(name);
+    let dims = dimensions(cx, &spec.metric, info);
+    let alarm = alarm_resource(cx, cx.physical_name("alarm", name), spec, info, dims);
+    cx.add(&id, alarm)
+}
+
+/// The alarm `alarm_name` of `spec` on the metric `info` with `dims`.
+pub(crate) fn alarm_resource(
+    cx: &Context<'_>,
+    alarm_name: String,
+    spec: &AlarmSpec,
+    info: &Metric,
+    dims: Vec<(String, Value)>,
+) -> Resource {
     let topic = Value::Ref(cx.logical_id(&spec.notify));
-    let dims = dimensions(cx, &spec.metric, info)
+    let dims = dims
         .into_iter()
         .map(|(n, v)| Value::map([("Name", Value::Str(n)), ("Value", v)]));
-    let mut alarm = Resource::new("AWS::CloudWatch::Alarm")
-        .prop("AlarmName", cx.physical_name("alarm", name))
+    let alarm = Resource::new("AWS::CloudWatch::Alarm")
+        .prop("AlarmName", alarm_name)
         .prop("AlarmDescription", spec.description.as_str())
         .prop("Namespace", info.namespace)
         .prop("MetricName", info.metric_name)
@@ -96,12 +112,11 @@ pub(crate) fn alarm(cx: &mut Context<'_>, name: &str, spec: &AlarmSpec) -> Resul
         .prop("AlarmActions", Value::list([topic.clone()]))
         .prop("OKActions", Value::list([topic]))
         .prop("Tags", cx.tag_list());
-    alarm = if info.statistic.starts_with('p') {
+    if info.statistic.starts_with('p') {
         alarm.prop("ExtendedStatistic", info.statistic)
     } else {
         alarm.prop("Statistic", info.statistic)
-    };
-    cx.add(&id, alarm)
+    }
 }
 
 pub(crate) fn health_check(
@@ -109,6 +124,9 @@ pub(crate) fn health_check(
     name: &str,
     spec: &HealthCheckSpec,
 ) -> Result<(), SynthError> {
+    if let Some(domain) = super::dns::checked_domain(cx, name) {
+        return super::dns::health_checks(cx, name, spec, domain);
+    }
     let id = cx.logical_id(name);
     let api_id = cx.logical_id(&spec.api);
     let stage = match &cx.resource(&spec.api).expect("validated").spec {
@@ -226,7 +244,17 @@ fn stack_alarms(cx: &Context<'_>) -> Vec<String> {
             Spec::Alarm(alarm)
                 if metric_info(cx, &alarm.metric).is_ok_and(|info| published_here(cx, info)) =>
             {
-                alarms.push(cx.logical_id(&resource.name));
+                if super::dns::checked_domain(cx, &alarm.metric.resource).is_some() {
+                    if cx.is_global() {
+                        alarms.extend(
+                            cx.platform.regions.iter().map(|region| {
+                                super::dns::health_alarm_id(cx, &resource.name, region)
+                            }),
+                        );
+                    }
+                } else {
+                    alarms.push(cx.logical_id(&resource.name));
+                }
             }
             Spec::Rule(rule) => {
                 alarms.extend(dead_man_functions(rule).map(dead_man_id));
@@ -311,6 +339,64 @@ impl Layout {
         Ok(())
     }
 
+    /// Health check `metric` of an api with a domain, every region's in one
+    /// widget: Route 53's metrics are in us-east-1, whatever the stack's
+    /// region, and the ids of the global stack's health checks are imports
+    /// elsewhere.
+    fn health_by_region(
+        &mut self,
+        cx: &mut Context<'_>,
+        metric: &MetricRef,
+    ) -> Result<(), SynthError> {
+        let info = metric_info(cx, metric)?;
+        let index = self.widgets.len();
+        let mut rows = Vec::new();
+        for (r, region) in cx.platform.regions.iter().enumerate() {
+            let var = format!("M{index}R{r}");
+            let id = super::dns::health_check_ref(cx, &metric.resource, region);
+            self.vars.insert(var.clone(), id);
+            let mut row = vec![
+                serde_json::Value::from(info.namespace),
+                serde_json::Value::from(info.metric_name),
+            ];
+            for (dim, _) in info.dimensions {
+                row.push((*dim).into());
+                row.push(format!("${{{var}}}").into());
+            }
+            row.push(serde_json::json!({ "stat": info.statistic, "label": region }));
+            rows.push(serde_json::Value::Array(row));
+        }
+        self.widgets.push(serde_json::json!({
+            "type": "metric",
+            "x": (self.column % 2) * 12,
+            "y": self.y,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": format!("{}.{} by region", metric.resource, metric.metric),
+                "region": crate::spec::GLOBAL_METRICS_REGION,
+                "period": 300,
+                "view": "timeSeries",
+                "metrics": rows,
+            },
+        }));
+        self.column += 1;
+        if self.column % 2 == 0 {
+            self.y += 6;
+        }
+        Ok(())
+    }
+
+    /// A metric of the dashboard: a health check of a domain's regions, or
+    /// any other.
+    fn place(&mut self, cx: &mut Context<'_>, metric: &MetricRef) -> Result<(), SynthError> {
+        if super::dns::checked_domain(cx, &metric.resource).is_some() {
+            self.health_by_region(cx, metric)
+        } else {
+            self.metric(cx, metric)
+        }
+    }
+
     /// The state of every alarm of the stack, in one widget.
     fn alarm_status(&mut self, alarms: &[String]) {
         self.close_row();
@@ -356,12 +442,12 @@ pub(crate) fn dashboard(
         column: 0,
     };
     for metric in &spec.metrics {
-        layout.metric(cx, metric)?;
+        layout.place(cx, metric)?;
     }
     for section in &spec.sections {
         layout.header(&section.title);
         for metric in &section.metrics {
-            layout.metric(cx, metric)?;
+            layout.place(cx, metric)?;
         }
     }
     let alarms = stack_alarms(cx);

@@ -101,6 +101,7 @@ fn layer(kind: Kind) -> (u8, &'static str) {
         Kind::Function | Kind::Api | Kind::Rule => (3, "Compute"),
         Kind::Parameter => (4, "Config"),
         Kind::Alarm | Kind::HealthCheck | Kind::Dashboard => (5, "Monitoring"),
+        Kind::Zone => (1, "Network"),
     }
 }
 

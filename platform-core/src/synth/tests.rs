@@ -197,6 +197,7 @@ pub(crate) fn sample() -> Platform {
                     waf: Some(WafSpec {
                         rate_limit: PerProfile::ByProfile(vec![("dev".into(), 2000), ("prod".into(), 1000)]),
                     }),
+                    domain: None,
                 }),
             ),
             r("events", Spec::Bus(BusSpec { description: "trade events".into(), key: "data".into() })),
@@ -2834,4 +2835,209 @@ fn dashboard_sections_start_with_a_header_on_a_row_of_their_own() {
         ]
     );
     assert_eq!(placed[7].0, "alarm");
+}
+
+/// The sample platform with its api on `api.<profile>.example.com` in zone
+/// `public`, whose source is `source`.
+fn with_domain(source: ZoneSource) -> Platform {
+    let mut platform = sample();
+    platform.resources.push(Resource {
+        name: "public".into(),
+        spec: Spec::Zone(ZoneSpec {
+            domain: PerProfile::ByProfile(vec![
+                ("dev".into(), "dev.example.com".into()),
+                ("prod".into(), "example.com".into()),
+            ]),
+            source: PerProfile::Same(source),
+        }),
+    });
+    let api = platform
+        .resources
+        .iter_mut()
+        .find(|r| r.name == "trading")
+        .unwrap();
+    let Spec::Api(api) = &mut api.spec else {
+        panic!("an api")
+    };
+    api.domain = Some(ApiDomain {
+        name: PerProfile::ByProfile(vec![
+            ("dev".into(), "api.dev.example.com".into()),
+            ("prod".into(), "api.example.com".into()),
+        ]),
+        zone: "public".into(),
+    });
+    platform
+}
+
+/// Every stack of `platform` in profile `profile`, by region.
+fn synth_regions(platform: &Platform, profile: &str) -> (Assembly, Vec<Json>) {
+    let deployment = Deployment::new(platform, "dev", Some(profile), &platform.regions).unwrap();
+    let assembly = synth(platform, &deployment).unwrap();
+    let bodies = assembly
+        .stacks
+        .iter()
+        .map(|s| serde_json::from_str(&s.body).unwrap())
+        .collect();
+    (assembly, bodies)
+}
+
+#[test]
+fn a_created_zone_and_the_health_checks_live_in_the_global_stack_alone() {
+    let platform = with_domain(ZoneSource::Created);
+    let (assembly, stacks) = synth_regions(&platform, "dev");
+    let (east, west) = (&stacks[0], &stacks[1]);
+    let zone = &east["Resources"]["PublicZone"];
+    assert_eq!(zone["Type"], "AWS::Route53::HostedZone");
+    assert_eq!(zone["Properties"]["Name"], "dev.example.com");
+    assert!(zone.get("DeletionPolicy").is_none_or(|p| p == "Delete"));
+    assert!(east["Outputs"].get("PublicZoneNameServers").is_some());
+    assert_eq!(
+        east["Outputs"]["PublicZoneId"]["Value"],
+        json!({"Ref": "PublicZone"})
+    );
+    assert!(west["Resources"].get("PublicZone").is_none());
+    // One health check per region, all in us-east-1, each probing its
+    // region's own name without the stage prefix.
+    for region in ["UsEast1", "UsWest2"] {
+        assert!(
+            west["Resources"]
+                .get(format!("ApiHealthHealthCheck{region}"))
+                .is_none()
+        );
+        let check = &east["Resources"][format!("ApiHealthHealthCheck{region}")];
+        assert_eq!(check["Type"], "AWS::Route53::HealthCheck");
+        let alarm = &east["Resources"][format!("ApiDownAlarm{region}")]["Properties"];
+        assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
+        assert_eq!(alarm["TreatMissingData"], "breaching");
+        assert_eq!(
+            alarm["Dimensions"],
+            json!([{"Name": "HealthCheckId", "Value": {"Ref": format!("ApiHealthHealthCheck{region}")}}])
+        );
+    }
+    let west_check =
+        &east["Resources"]["ApiHealthHealthCheckUsWest2"]["Properties"]["HealthCheckConfig"];
+    assert_eq!(
+        west_check["FullyQualifiedDomainName"],
+        "us-west-2.api.dev.example.com"
+    );
+    assert_eq!(west_check["ResourcePath"], "/health");
+    // us-west-2 reads the zone and its health check from us-east-1.
+    let imports: Vec<&str> = assembly.stacks[1]
+        .imports
+        .iter()
+        .map(|i| i.parameter.as_str())
+        .collect();
+    assert!(imports.contains(&"PublicZoneId"), "{imports:?}");
+    assert!(
+        imports.contains(&"ApiHealthHealthCheckUsWest2Id"),
+        "{imports:?}"
+    );
+    assert!(assembly.stacks[0].imports.is_empty());
+}
+
+#[test]
+fn every_region_serves_the_domain_latency_routed_with_its_own_health_check() {
+    let platform = with_domain(ZoneSource::Created);
+    let (_, stacks) = synth_regions(&platform, "dev");
+    let west = &stacks[1]["Resources"];
+    let certificate = &west["TradingApiCertificate"]["Properties"];
+    assert_eq!(certificate["DomainName"], "api.dev.example.com");
+    assert_eq!(
+        certificate["SubjectAlternativeNames"],
+        json!(["us-west-2.api.dev.example.com"])
+    );
+    assert_eq!(certificate["ValidationMethod"], "DNS");
+    assert_eq!(
+        certificate["DomainValidationOptions"][1],
+        json!({"DomainName": "us-west-2.api.dev.example.com", "HostedZoneId": {"Ref": "PublicZoneId"}})
+    );
+    for (name, host) in [
+        ("TradingApiDomainName", "api.dev.example.com"),
+        (
+            "TradingApiRegionalDomainName",
+            "us-west-2.api.dev.example.com",
+        ),
+    ] {
+        let domain = &west[name]["Properties"];
+        assert_eq!(domain["DomainName"], host);
+        assert_eq!(domain["SecurityPolicy"], "TLS_1_2");
+        assert_eq!(
+            domain["EndpointConfiguration"],
+            json!({"Types": ["REGIONAL"]})
+        );
+    }
+    assert_eq!(
+        west["TradingApiBasePathMapping"]["Properties"]["Stage"],
+        json!({"Ref": "TradingApiStage"})
+    );
+    let latency = &west["TradingApiLatencyRecord"]["Properties"];
+    assert_eq!(latency["Name"], "api.dev.example.com");
+    assert_eq!(latency["Region"], "us-west-2");
+    assert_eq!(latency["SetIdentifier"], "us-west-2");
+    assert_eq!(
+        latency["HealthCheckId"],
+        json!({"Ref": "ApiHealthHealthCheckUsWest2Id"})
+    );
+    assert_eq!(latency["AliasTarget"]["EvaluateTargetHealth"], true);
+    let regional = &west["TradingApiRegionalRecord"]["Properties"];
+    assert_eq!(regional["Name"], "us-west-2.api.dev.example.com");
+    assert_eq!(
+        regional["AliasTarget"]["DNSName"],
+        json!({"Fn::GetAtt": ["TradingApiRegionalDomainName", "RegionalDomainName"]})
+    );
+}
+
+#[test]
+fn an_existing_zone_is_used_by_id_or_looked_up_and_never_created() {
+    let platform = with_domain(ZoneSource::Id("Z0EXISTING".into()));
+    let (assembly, stacks) = synth_regions(&platform, "prod");
+    assert!(stacks[0]["Resources"].get("PublicZone").is_none());
+    assert_eq!(
+        stacks[1]["Resources"]["TradingApiLatencyRecord"]["Properties"]["HostedZoneId"],
+        "Z0EXISTING"
+    );
+    assert!(assembly.stacks.iter().all(|s| s.zone_lookups.is_empty()));
+    let platform = with_domain(ZoneSource::Lookup);
+    let (assembly, stacks) = synth_regions(&platform, "prod");
+    assert!(stacks[0]["Resources"].get("PublicZone").is_none());
+    for stack in &assembly.stacks {
+        assert_eq!(stack.zone_lookups.len(), 1);
+        assert_eq!(stack.zone_lookups[0].domain, "example.com");
+    }
+}
+
+#[test]
+fn every_dashboard_shows_every_regions_health_from_us_east_1() {
+    let mut platform = with_domain(ZoneSource::Created);
+    let dashboard = platform
+        .resources
+        .iter_mut()
+        .find(|r| matches!(r.spec, Spec::Dashboard(_)))
+        .unwrap();
+    let Spec::Dashboard(spec) = &mut dashboard.spec else {
+        unreachable!()
+    };
+    spec.metrics.push(MetricRef {
+        resource: "api_health".into(),
+        metric: "status".into(),
+    });
+    let (_, stacks) = synth_regions(&platform, "dev");
+    for stack in &stacks {
+        let (id, dashboard) = stack["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, r)| r["Type"] == "AWS::CloudWatch::Dashboard")
+            .unwrap();
+        let sub = &dashboard["Properties"]["DashboardBody"]["Fn::Sub"];
+        let body: Json = serde_json::from_str(sub[0].as_str().unwrap()).unwrap();
+        let widget = body["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["properties"]["title"] == "api_health.status by region")
+            .unwrap_or_else(|| panic!("{id} shows no health by region"));
+        assert_eq!(widget["properties"]["region"], "us-east-1");
+        assert_eq!(widget["properties"]["metrics"].as_array().unwrap().len(), 2);
+    }
 }

@@ -481,6 +481,7 @@ impl DbUserBody {
 ///     stage: v1, throttle: RATE burst N | profile(..), logs: 365d | profile(..), key: KEY,
 ///     routes: { METHOD "PATH" => FUNCTION { auth: none | iam, body: "SCHEMA.json", throttle: RATE burst N | profile(..) }, ... },
 ///     waf: { rate: N | profile(..) },
+///     domain: "DOMAIN" | profile(..), zone: ZONE,
 /// }
 /// ```
 #[derive(Default)]
@@ -492,6 +493,10 @@ pub struct ApiBody {
     pub routes: Option<Routes>,
     /// The web ACL in front of the stage; none without `waf:`.
     pub waf: Option<WafDecl>,
+    /// `domain: "api.example.com" | profile(..)`: the custom domain.
+    pub domain: Option<PerProfile<LitStr>>,
+    /// `zone: ZONE`: the declared zone of the domain.
+    pub zone: Option<Ident>,
 }
 
 /// `{ rate: 2000 | profile(..) }`: a WAFv2 web ACL with AWS's managed rule
@@ -621,7 +626,9 @@ impl Parse for RouteDecl {
 }
 
 impl ApiBody {
-    const FIELDS: &[&str] = &["stage", "throttle", "logs", "key", "routes", "waf"];
+    const FIELDS: &[&str] = &[
+        "stage", "throttle", "logs", "key", "routes", "waf", "domain", "zone",
+    ];
 
     pub(super) fn parse(input: ParseStream, what: &str) -> syn::Result<Self> {
         let mut body = ApiBody::default();
@@ -634,6 +641,8 @@ impl ApiBody {
                 "key" => body.key = Some(input.parse()?),
                 "routes" => body.routes = Some(input.parse()?),
                 "waf" => body.waf = Some(input.parse()?),
+                "domain" => body.domain = Some(input.parse()?),
+                "zone" => body.zone = Some(input.parse()?),
                 other => unlisted(other),
             }
         }

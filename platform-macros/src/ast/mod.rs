@@ -15,6 +15,7 @@
 mod backup;
 mod compute;
 mod data;
+mod dns;
 mod events;
 mod monitoring;
 mod pipeline;
@@ -24,6 +25,7 @@ mod values;
 pub use backup::*;
 pub use compute::*;
 pub use data::*;
+pub use dns::*;
 pub use events::*;
 pub use monitoring::*;
 pub use pipeline::*;
@@ -152,6 +154,7 @@ impl Parse for Block {
             Kind::Alarm => Body::Alarm(AlarmBody::parse(&content, &what)?),
             Kind::HealthCheck => Body::HealthCheck(HealthCheckBody::parse(&content, &what)?),
             Kind::Dashboard => Body::Dashboard(DashboardBody::parse(&content, &what)?),
+            Kind::Zone => Body::Zone(ZoneBody::parse(&content, &what)?),
         };
         Ok(Block::Resource(Box::new(ResourceBlock {
             info,
@@ -431,6 +434,7 @@ pub enum Body {
     Alarm(AlarmBody),
     HealthCheck(HealthCheckBody),
     Dashboard(DashboardBody),
+    Zone(ZoneBody),
 }
 
 impl Body {
@@ -442,7 +446,8 @@ impl Body {
             | Body::Rule(_)
             | Body::Alarm(_)
             | Body::HealthCheck(_)
-            | Body::Dashboard(_) => None,
+            | Body::Dashboard(_)
+            | Body::Zone(_) => None,
             Body::Table(table) => table.key.as_ref(),
             Body::Queue(queue) => queue.key.as_ref(),
             Body::Bucket(bucket) => bucket.key.as_ref(),

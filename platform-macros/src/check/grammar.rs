@@ -79,7 +79,8 @@ fn check_required_platform_fields(model: &Model, cx: &Ctxt) {
 /// its value, a function its code, a network its CIDRs, a cluster its
 /// engine, capacity and network, an api its routes, a rule its targets and
 /// dead-letter queue, an alarm its metric, threshold and topic, a health
-/// check its api and path, a dashboard its metrics.
+/// check its api and path, a dashboard its metrics, a zone its domain, an
+/// api's domain its zone (and the other way round).
 fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
     let first = |kind: Kind, fallback: &str| match model.names(&[kind]).first() {
         Some(name) => name.clone(),
@@ -92,6 +93,7 @@ fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
     let topic = format!("notify: {}", first(Kind::Topic, "<topic name>"));
     let api = format!("api: {}", first(Kind::Api, "<api name>"));
     let cluster = format!("cluster: {}", first(Kind::Aurora, "<aurora name>"));
+    let zone = format!("zone: {}", first(Kind::Zone, "<zone name>"));
     for resource in &model.resources {
         let missing: &[(bool, &str, &str)] = match &resource.body {
             Body::Key(_) => &[],
@@ -147,6 +149,12 @@ fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
                     "routes: { GET \"/health\" => <function> }",
                 ),
                 (api.key.is_none(), "key", key),
+                (api.domain.is_some() && api.zone.is_none(), "zone", &zone),
+                (
+                    api.zone.is_some() && api.domain.is_none(),
+                    "domain",
+                    "domain: \"api.example.com\"",
+                ),
             ],
             Body::LogGroup(log_group) => &[(log_group.key.is_none(), "key", key)],
             Body::Bus(bus) => &[(bus.key.is_none(), "key", key)],
@@ -166,6 +174,7 @@ fn check_required_resource_fields(model: &Model, cx: &Ctxt) {
                 (health_check.api.is_none(), "api", &api),
                 (health_check.path.is_none(), "path", "path: \"/health\""),
             ],
+            Body::Zone(zone) => &[(zone.domain.is_none(), "domain", "domain: \"example.com\"")],
             Body::Dashboard(dashboard) => &[(
                 dashboard.metrics.is_none() && dashboard.sections.is_none(),
                 "metrics",

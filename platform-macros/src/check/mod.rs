@@ -16,6 +16,7 @@ mod api;
 mod backup;
 mod buckets;
 mod db_users;
+mod dns;
 pub(crate) mod env;
 mod grammar;
 mod iam;
@@ -66,6 +67,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     backup::check(model, cx);
     parameters::check(model, cx);
     alerting::check(model, cx);
+    dns::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the

@@ -82,7 +82,8 @@ pub fn check(model: &Model, cx: &Ctxt) {
             | Body::Bus(_)
             | Body::LogGroup(_)
             | Body::DbUser(_)
-            | Body::Dashboard(_) => {}
+            | Body::Dashboard(_)
+            | Body::Zone(_) => {}
         }
         check_log_retention(cx, resource);
     }
