@@ -28,7 +28,7 @@ API (moto's CloudFormation reports success even for types it ignores).
         prints the Backup vaults, plans (rules, selections), the customer keys
         by alias (ARN, state, deletion date) and by ARN (state), the
         clusters' and tables' keys
-    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION dns
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION dns [REGION...]
         prints the hosted zones with their record sets, the health checks,
         the ACM certificates, the API Gateway domain names with their
         base-path mappings and the metric alarms on Route 53's metrics
@@ -86,21 +86,25 @@ def main():
             c["Id"]: c["HealthCheckConfig"].get("FullyQualifiedDomainName")
             for c in r53.list_health_checks()["HealthChecks"]
         }
-        acm = client("acm")
-        certificates = []
-        for summary in acm.list_certificates()["CertificateSummaryList"]:
-            cert = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
-            certificates.append({"DomainName": cert["DomainName"],
-                                 "SubjectAlternativeNames": cert.get("SubjectAlternativeNames", [])})
-        apigw = client("apigateway")
+        # The regional parts, per region (`dns REGION...`; default: this one).
+        certificates = {}
         domains = {}
-        for domain in apigw.get_domain_names()["items"]:
-            mappings = apigw.get_base_path_mappings(domainName=domain["domainName"]).get("items", [])
-            domains[domain["domainName"]] = {
-                "securityPolicy": domain.get("securityPolicy"),
-                "regionalCertificateArn": domain.get("regionalCertificateArn"),
-                "stages": [m.get("stage") for m in mappings],
-            }
+        for where in sys.argv[4:] or [region]:
+            acm = boto3.client("acm", endpoint_url=endpoint, region_name=where, **session)
+            certificates[where] = []
+            for summary in acm.list_certificates()["CertificateSummaryList"]:
+                cert = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+                certificates[where].append({"DomainName": cert["DomainName"],
+                                            "SubjectAlternativeNames": cert.get("SubjectAlternativeNames", [])})
+            apigw = boto3.client("apigateway", endpoint_url=endpoint, region_name=where, **session)
+            domains[where] = {}
+            for domain in apigw.get_domain_names()["items"]:
+                mappings = apigw.get_base_path_mappings(domainName=domain["domainName"]).get("items", [])
+                domains[where][domain["domainName"]] = {
+                    "securityPolicy": domain.get("securityPolicy"),
+                    "regionalCertificateArn": domain.get("regionalCertificateArn"),
+                    "stages": [m.get("stage") for m in mappings],
+                }
         alarms = {
             a["AlarmName"]: [d["Value"] for d in a["Dimensions"]]
             for a in client("cloudwatch").describe_alarms()["MetricAlarms"]

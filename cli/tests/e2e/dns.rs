@@ -1,11 +1,12 @@
-//! The trading API's domain, deployed into the environment's global region
-//! (us-east-1): the zone with the region's records and every region's
-//! health check, the certificate, the domain names mapped to the stage,
-//! the health checks' alarms; and all of it gone with the environment.
+//! The trading API's domain, deployed into every region: the zone, created
+//! once by the global stack (us-east-1), with each region's latency record
+//! carrying that region's health check; each region's certificate and
+//! domain names mapped to the stage; the health checks' alarms in
+//! us-east-1; and all of it gone with the environment.
 
 use serde_json::Value;
 
-use super::proxy::{Fault, Proxy};
+use super::proxy::Proxy;
 use super::*;
 
 const SUFFIX: &str = "dns";
@@ -25,33 +26,23 @@ fn the_apis_domain_is_served_latency_routed_with_every_regions_health_check() {
     let moto = Moto::start("dns");
     // moto runs no function: the proxy answers the after-deploy steps.
     let proxy = Proxy::start(moto.port);
-    proxy.answer_network_guard(REGION, SUFFIX);
-    proxy.add(
-        &format!("Lambda:Invoke:lambda-migrate-{REGION}-{SUFFIX}"),
-        Fault::RespondJson {
-            body: r#"{"applied":[],"schemaVersion":2}"#.into(),
-            headers: Vec::new(),
-        },
-        usize::MAX,
-    );
+    for region in REGIONS {
+        proxy.answer_after_deploy(region, SUFFIX);
+    }
     let endpoint = proxy.endpoint();
     let dir = scratch("dns");
-    let run = tp_run(&endpoint, &dir, &["bootstrap", "--region", REGION]);
-    assert_eq!(run.code, 0, "{run}");
-    let deploy = [
-        "deploy",
-        "--suffix",
-        SUFFIX,
-        "--region",
-        REGION,
-        "--require-approval",
-        "never",
-    ];
+    for region in REGIONS {
+        let run = tp_run(&endpoint, &dir, &["bootstrap", "--region", region]);
+        assert_eq!(run.code, 0, "{run}");
+    }
+    // Every region at once: the regional stacks read the zone's and the
+    // health checks' ids from the global stack, which deploys first.
+    let deploy = ["deploy", "--suffix", SUFFIX, "--require-approval", "never"];
     let run = tp_run(&endpoint, &dir, &deploy);
     assert_eq!(run.code, 0, "{run}");
     assert!(run.stdout.contains("PublicZoneNameServers"), "{run}");
 
-    let dns = moto.dns();
+    let dns = moto.dns(&REGIONS);
     // One health check per platform region, each probing its own name.
     let checks = dns["health_checks"].as_object().unwrap();
     let check_of = |region: &str| {
@@ -63,58 +54,66 @@ fn the_apis_domain_is_served_latency_routed_with_every_regions_health_check() {
     };
     assert_eq!(checks.len(), REGIONS.len(), "{checks:?}");
 
-    // The created zone holds the region's latency record, with its health
-    // check, and its own name's alias.
+    // One zone, created once, holding every region's records.
+    let zones = dns["zones"].as_object().unwrap();
+    assert_eq!(zones.len(), 1, "{dns}");
     let records = dns["zones"]["dev.trading.example.com"]
         .as_array()
         .unwrap_or_else(|| panic!("no zone dev.trading.example.com: {dns}"));
-    let latency = record(records, DOMAIN, Some(REGION));
-    assert_eq!(latency["Region"], REGION);
-    assert_eq!(latency["HealthCheckId"], check_of(REGION).as_str());
-    let regional = record(records, &format!("{REGION}.{DOMAIN}"), None);
-    assert!(
-        regional["Alias"]
-            .as_str()
-            .unwrap()
-            .contains(".execute-api.us-east-1."),
-        "{regional}"
-    );
+    for region in REGIONS {
+        // The domain's latency record of the region, with the region's
+        // health check: Route 53 drops the region when it fails.
+        let latency = record(records, DOMAIN, Some(region));
+        assert_eq!(latency["Region"], region, "{latency}");
+        assert_eq!(latency["HealthCheckId"], check_of(region).as_str());
+        assert!(
+            latency["Alias"]
+                .as_str()
+                .unwrap()
+                .contains(&format!(".execute-api.{region}.")),
+            "{latency}"
+        );
+        // The region's own name, which its health check probes.
+        let regional = record(records, &format!("{region}.{DOMAIN}"), None);
+        assert!(
+            regional["Alias"]
+                .as_str()
+                .unwrap()
+                .contains(&format!(".execute-api.{region}.")),
+            "{regional}"
+        );
 
-    // The certificate covers both names; both domain names map to the stage.
-    let certificate = dns["certificates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["DomainName"] == DOMAIN)
-        .unwrap_or_else(|| panic!("no certificate of {DOMAIN}: {dns}"));
-    assert!(
-        certificate["SubjectAlternativeNames"]
+        // The region's certificate covers both names; both domain names
+        // map to the stage.
+        let certificate = dns["certificates"][region]
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| *n == format!("{REGION}.{DOMAIN}")),
-        "{certificate}"
-    );
-    for name in [DOMAIN.to_owned(), format!("{REGION}.{DOMAIN}")] {
-        let domain = &dns["domain_names"][&name];
-        assert_eq!(domain["securityPolicy"], "TLS_1_2", "{name}: {dns}");
-        assert_eq!(domain["stages"], serde_json::json!(["v1"]), "{name}");
-    }
+            .find(|c| c["DomainName"] == DOMAIN)
+            .unwrap_or_else(|| panic!("no certificate of {DOMAIN} in {region}: {dns}"));
+        assert!(
+            certificate["SubjectAlternativeNames"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| *n == format!("{region}.{DOMAIN}")),
+            "{certificate}"
+        );
+        for name in [DOMAIN.to_owned(), format!("{region}.{DOMAIN}")] {
+            let domain = &dns["domain_names"][region][&name];
+            assert_eq!(domain["securityPolicy"], "TLS_1_2", "{name}: {dns}");
+            assert_eq!(domain["stages"], serde_json::json!(["v1"]), "{name}");
+        }
 
-    // Every region's health check has its alarm in us-east-1.
-    for region in REGIONS {
+        // Every region's health check has its alarm in us-east-1.
         let alarm = &dns["alarms"][format!("alarm-api-down-{region}-{SUFFIX}")];
         assert_eq!(alarm, &serde_json::json!([check_of(region)]), "{dns}");
     }
 
     // Destroyed with the environment: no zone, record or check is left.
-    let run = tp_run(
-        &endpoint,
-        &dir,
-        &["destroy", "--suffix", SUFFIX, "--region", REGION, "--yes"],
-    );
+    let run = tp_run(&endpoint, &dir, &["destroy", "--suffix", SUFFIX, "--yes"]);
     assert_eq!(run.code, 0, "{run}");
-    let dns = moto.dns();
+    let dns = moto.dns(&REGIONS);
     assert_eq!(dns["zones"], serde_json::json!({}), "{dns}");
     assert_eq!(dns["health_checks"], serde_json::json!({}), "{dns}");
 }

@@ -195,10 +195,13 @@ impl Moto {
             .unwrap_or_else(|e| panic!("monitoring: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
     }
 
-    /// The hosted zones and their records, health checks, certificates,
-    /// API Gateway domain names and Route 53 alarms (`inventory.py dns`).
-    pub fn dns(&self) -> Value {
-        let out = self.python(&["dns"]);
+    /// Route 53's zones (with their records), health checks and the
+    /// us-east-1 alarms on them; and per region of `regions`, its ACM
+    /// certificates and API Gateway domain names with their mappings.
+    pub fn dns(&self, regions: &[&str]) -> Value {
+        let mut args = vec!["dns"];
+        args.extend_from_slice(regions);
+        let out = self.python(&args);
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("dns: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
     }
