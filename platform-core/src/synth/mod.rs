@@ -14,6 +14,7 @@ mod constructs;
 mod drift;
 mod events;
 pub mod execution;
+mod generic;
 mod iam;
 mod index;
 mod monitoring;
@@ -731,6 +732,12 @@ fn synth_stack(
     }
     for spec in &platform.backups {
         backup::build(&mut cx, spec)?;
+    }
+    for spec in &platform.generic {
+        generic::build(&mut cx, spec)?;
+    }
+    for spec in &platform.overrides {
+        generic::apply(&mut cx, spec)?;
     }
     let dangling = cx.template.dangling_references();
     if !dangling.is_empty() {
