@@ -1459,3 +1459,28 @@ mod tests {
         );
     }
 }
+
+/// Resources a kind generates beside its primary one that an `override`
+/// may address: `(kind, part, CloudFormation type)`, where `part` is the
+/// logical id's ending after the PascalCase name (a function `processor`'s
+/// role is `ProcessorFunctionRole`: part `FunctionRole`).
+pub static GENERATED_PARTS: &[(Kind, &str, &str)] = &[
+    (Kind::Function, "FunctionRole", "AWS::IAM::Role"),
+    (Kind::Function, "FunctionLogGroup", "AWS::Logs::LogGroup"),
+    (Kind::Key, "KeyAlias", "AWS::KMS::Alias"),
+];
+
+/// The parts of `kind` an `override` may address, `(part, CloudFormation
+/// type)`: its primary resource (the kind's logical suffix) first, then
+/// [`GENERATED_PARTS`].
+pub fn generated_parts(kind: Kind) -> Vec<(&'static str, &'static str)> {
+    let info = kind.info();
+    std::iter::once((info.logical_suffix, info.cfn_type))
+        .chain(
+            GENERATED_PARTS
+                .iter()
+                .filter(|(k, ..)| *k == kind)
+                .map(|(_, part, ty)| (*part, *ty)),
+        )
+        .collect()
+}

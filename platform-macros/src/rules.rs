@@ -70,6 +70,12 @@ pub enum Rule {
     TopicSubscriber,
     SubscriberEndpoint,
     DeadMan,
+    ResourceType,
+    ResourceProperty,
+    ResourceRequired,
+    ResourceValue,
+    ResourceAttribute,
+    OverridePath,
 }
 
 impl Rule {
@@ -137,6 +143,12 @@ impl Rule {
         Rule::TopicSubscriber,
         Rule::SubscriberEndpoint,
         Rule::DeadMan,
+        Rule::ResourceType,
+        Rule::ResourceProperty,
+        Rule::ResourceRequired,
+        Rule::ResourceValue,
+        Rule::ResourceAttribute,
+        Rule::OverridePath,
     ];
 
     pub fn id(self) -> &'static str {
@@ -202,6 +214,12 @@ impl Rule {
             Rule::TopicSubscriber => "topic-subscriber",
             Rule::SubscriberEndpoint => "subscriber-endpoint",
             Rule::DeadMan => "dead-man",
+            Rule::ResourceType => "resource-type",
+            Rule::ResourceProperty => "resource-property",
+            Rule::ResourceRequired => "resource-required",
+            Rule::ResourceValue => "resource-value",
+            Rule::ResourceAttribute => "resource-attribute",
+            Rule::OverridePath => "override-path",
         }
     }
 

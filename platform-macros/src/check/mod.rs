@@ -17,6 +17,7 @@ mod backup;
 mod buckets;
 mod db_users;
 pub(crate) mod env;
+pub(crate) mod generic;
 mod grammar;
 mod iam;
 mod include;
@@ -66,6 +67,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     backup::check(model, cx);
     parameters::check(model, cx);
     alerting::check(model, cx);
+    generic::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the
