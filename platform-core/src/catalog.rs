@@ -1484,3 +1484,22 @@ pub fn generated_parts(kind: Kind) -> Vec<(&'static str, &'static str)> {
         )
         .collect()
 }
+
+/// The create-only top-level properties of `cfn_type` (changing one
+/// replaces the resource): from [`cfn_type_facts`] for the types the
+/// platform's constructs synthesize, else from the type's registry schema
+/// ([`crate::cfn_schema`]), for `resource` blocks of any type.
+pub fn create_only_properties(cfn_type: &str) -> Vec<String> {
+    if let Some((props, _)) = cfn_type_facts(cfn_type) {
+        return props.iter().map(|p| (*p).to_owned()).collect();
+    }
+    crate::cfn_schema::lookup(cfn_type)
+        .map(|schema| {
+            schema
+                .create_only()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -22,6 +22,7 @@ fn ui() {
         "policy",
         "backup",
         "alerting",
+        "resources",
     ] {
         t.compile_fail(format!("ui/{family}/*.rs"));
     }
