@@ -5,7 +5,11 @@ Every CloudFormation resource type of us-east-1, one line each, sorted by
 type, so that `platform_core::cfn_schema` finds a type by binary search and
 parses only the lines a definition uses. A line is tab-separated:
 
-    TYPE  N=NAME_PROPERTY  T=TAGS_PROPERTY:l|m  A=ATTR,ATTR  P=PROPS  D:DEF=PROPS ...
+    TYPE  N=NAME_PROPERTY  T=TAGS_PROPERTY:l|m  A=ATTR,ATTR  H=ACTION,ACTION  P=PROPS  D:DEF=PROPS ...
+
+H lists the IAM actions its create, read, update and delete handlers call
+(what CloudFormation's execution role needs for a type the platform's
+own constructs do not synthesize).
 
 PROPS is `;`-separated `FLAGS NAME : TYPE CONSTRAINTS`:
 - FLAGS: `!` required, `^` create-only (a change replaces the resource);
@@ -158,6 +162,11 @@ def line(type_name, schema):
     attrs = [".".join(p) for p in read_only if "*" not in p]
     if attrs:
         fields.append("A=" + ",".join(esc(a) for a in sorted(attrs)))
+    handlers = schema.get("handlers", {})
+    actions = sorted({a for op in ("create", "read", "update", "delete")
+                      for a in handlers.get(op, {}).get("permissions", [])})
+    if actions:
+        fields.append("H=" + ",".join(esc(a) for a in actions))
     fields.append("P=" + top)
     for name in sorted(t.defs):
         fields.append(f"D:{esc(name)}={t.defs[name]}")

@@ -35,6 +35,7 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::EC2::VPC", &["CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "VpcEncryptionControl"], Some("Tags")),
     ("AWS::EC2::VPCEndpoint", &["DnsOptions", "ResourceConfigurationArn", "ServiceName", "ServiceNetworkArn", "ServiceRegion", "VpcEndpointType", "VpcId"], Some("Tags")),
     ("AWS::EC2::VPCGatewayAttachment", &["VpcId"], None),
+    ("AWS::Events::Archive", &["ArchiveName", "SourceArn"], None),
     ("AWS::Events::EventBus", &["Name"], Some("Tags")),
     ("AWS::Events::Rule", &["Name"], Some("Tags")),
     ("AWS::IAM::Role", &["Path", "RoleName"], Some("Tags")),

@@ -124,6 +124,25 @@ impl TypeSchema {
     }
 }
 
+/// The IAM actions the create, read, update and delete handlers of
+/// `type_name` call, as its schema lists them (the `H=` field): what
+/// CloudFormation's execution role needs for a type only `resource` blocks
+/// use (the platform's own types are in [`crate::cfn_permissions`], with
+/// their adjustments).
+pub fn handler_actions(type_name: &str) -> Option<Vec<&'static str>> {
+    let starts = line_starts();
+    let i = starts
+        .binary_search_by(|&start| type_of_line(line_at(start)).cmp(type_name))
+        .ok()?;
+    let line = line_at(starts[i]);
+    Some(
+        line.split('\t')
+            .find_map(|f| f.strip_prefix("H="))
+            .map(|actions| actions.split(',').collect())
+            .unwrap_or_default(),
+    )
+}
+
 /// The byte offset of every type line, in table order (sorted by type).
 fn line_starts() -> &'static [usize] {
     static STARTS: OnceLock<Vec<usize>> = OnceLock::new();
@@ -359,6 +378,18 @@ mod tests {
             assert_eq!(schema.create_only(), *create_only, "{ty}");
             assert_eq!(schema.tags.as_ref().map(|t| t.0.as_str()), *tags, "{ty}");
         }
+    }
+
+    #[test]
+    fn handler_actions_are_listed_per_type() {
+        let actions = handler_actions("AWS::Events::Archive").unwrap();
+        assert!(actions.contains(&"events:CreateArchive"), "{actions:?}");
+        assert!(actions.contains(&"events:DeleteArchive"), "{actions:?}");
+        assert!(
+            !actions.contains(&"events:ListArchives"),
+            "list handlers are not called by stacks"
+        );
+        assert!(handler_actions("AWS::Nope::Nope").is_none());
     }
 
     #[test]
