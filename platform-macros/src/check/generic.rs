@@ -109,7 +109,7 @@ fn check_properties(model: &Model, cx: &Ctxt, block: &GenericBlock, schema: &Typ
         }
         seen.push(text.clone());
         let Some(property) = schema.property(&text) else {
-            let read_only = schema.attributes.iter().any(|a| *a == text);
+            let read_only = schema.attributes.contains(&text);
             let hint = if read_only {
                 format!(
                     "; `{text}` is read-only: CloudFormation sets it (read it as `{}.{text}`)",
@@ -546,7 +546,7 @@ impl Values<'_, '_> {
             return;
         }
         if let Some(schema) = generic_schema(self.model, resource) {
-            if attribute != "Ref" && !schema.attributes.iter().any(|a| *a == attribute) {
+            if attribute != "Ref" && !schema.attributes.contains(&attribute) {
                 let mut names: Vec<&str> = schema.attributes.iter().map(String::as_str).collect();
                 names.push("Ref");
                 let hint = suggest::hint(&attribute, &names, "its read-only attributes are");
