@@ -73,9 +73,9 @@ fn generated_definition(n: usize) -> String {
             ),
             format!("table {c}_sessions {{ partition: id: string, ttl: expires_at, key: data }}"),
             format!("bucket {c}_archive {{ key: data, expire: 90d, noncurrent: 30d }}"),
-            format!("topic {c}_alerts {{ key: data }}"),
+            format!("topic {c}_alerts {{ key: data, subscribe: email \"oncall@example.com\" }}"),
             format!(
-                "function {c}_worker {{ code: \"handlers/trade-api\", memory: profile(dev: 256, prod: 1024), timeout: 30s, logs: 30d, key: data, trigger: {c}_orders {{ batch: 10 }}, dead_letter: {c}_dlq, env: {{ TABLE: {c}_sessions.name, ARCHIVE: {c}_archive.name, ALERTS: {c}_alerts.arn }}, grants: {{ {c}_sessions: read_write, {c}_archive: write, {c}_alerts: publish }} }}"
+                "function {c}_worker {{ code: \"handlers/trade-api\", memory: profile(dev: 256, prod: 1024), timeout: 30s, logs: profile(dev: 30d, prod: 365d), key: data, trigger: {c}_orders {{ batch: 10 }}, dead_letter: {c}_dlq, env: {{ TABLE: {c}_sessions.name, ARCHIVE: {c}_archive.name, ALERTS: {c}_alerts.arn }}, grants: {{ {c}_sessions: read_write, {c}_archive: write, {c}_alerts: publish }} }}"
             ),
             format!(
                 "parameter {c}_table_name {{ value: {c}_sessions.name, description: \"Table of cell {cell}\" }}"
@@ -83,7 +83,7 @@ fn generated_definition(n: usize) -> String {
             format!(
                 "alarm {c}_errors {{ metric: {c}_worker.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: {c}_alerts }}"
             ),
-            format!("log_group {c}_audit {{ retention: 90d, key: data }}"),
+            format!("log_group {c}_audit {{ retention: profile(dev: 90d, prod: 365d), key: data }}"),
             format!(
                 "rule {c}_schedule {{ schedule: \"rate(1 hour)\", targets: [{c}_worker], dead_letter: {c}_dlq }}"
             ),
