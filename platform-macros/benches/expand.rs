@@ -83,7 +83,9 @@ fn generated_definition(n: usize) -> String {
             format!(
                 "alarm {c}_errors {{ metric: {c}_worker.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: {c}_alerts }}"
             ),
-            format!("log_group {c}_audit {{ retention: profile(dev: 90d, prod: 365d), key: data }}"),
+            format!(
+                "log_group {c}_audit {{ retention: profile(dev: 90d, prod: 365d), key: data }}"
+            ),
             format!(
                 "rule {c}_schedule {{ schedule: \"rate(1 hour)\", targets: [{c}_worker], dead_letter: {c}_dlq }}"
             ),
