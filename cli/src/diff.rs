@@ -97,9 +97,7 @@ fn modification(id: &str, before: &Value, after: &Value) -> ResourceChange {
             }],
         };
     }
-    let create_only = platform_core::catalog::cfn_type_facts(&resource_type)
-        .map(|(props, _)| props)
-        .unwrap_or(&[]);
+    let create_only = platform_core::catalog::create_only_properties(&resource_type);
     let mut paths = Vec::new();
     leaf_differences(before, after, String::new(), &mut paths);
     let mut replacement = Replacement::Never;
@@ -109,7 +107,7 @@ fn modification(id: &str, before: &Value, after: &Value) -> ResourceChange {
             let top = path
                 .strip_prefix("Properties.")
                 .map(|rest| rest.split(['.', '[']).next().unwrap_or(rest));
-            let replaces = top.is_some_and(|p| create_only.contains(&p));
+            let replaces = top.is_some_and(|p| create_only.iter().any(|c| c == p));
             if replaces {
                 let resolved_at_deploy = top
                     .map(|p| has_intrinsic(&after["Properties"][p]))
@@ -306,6 +304,20 @@ mod tests {
         assert_eq!(losses.len(), 1);
         assert_eq!(losses[0].logical_id, "SessionsTable");
         assert!(!losses[0].removed);
+    }
+
+    #[test]
+    fn a_resource_block_of_any_type_has_its_schema_s_replacement_facts() {
+        let archive = |source: &str| {
+            template(json!({"A": {"Type": "AWS::Events::Archive", "Properties": {
+                "SourceArn": source, "RetentionDays": 7}}}))
+        };
+        let changes = compare(&archive("arn:a"), &archive("arn:b"));
+        assert_eq!(changes[0].replacement, Replacement::Always);
+        let old = archive("arn:a");
+        let new = template(json!({"A": {"Type": "AWS::Events::Archive", "Properties": {
+            "SourceArn": "arn:a", "RetentionDays": 30}}}));
+        assert_eq!(compare(&old, &new)[0].replacement, Replacement::Never);
     }
 
     #[test]

@@ -17,7 +17,9 @@ use std::process::{Command, Stdio};
 use std::str::FromStr;
 
 use platform_core::catalog::Kind;
-use platform_core::spec::{Platform, Resource, Spec, TargetRef, ValueSource};
+use platform_core::spec::{
+    GenericSpec, GenericValue, Platform, Resource, Spec, TargetRef, ValueSource,
+};
 
 /// Exit code of `tp graph --format svg` when Graphviz is not installed.
 pub const EXIT_DOT_MISSING: u8 = crate::exit::TOOL_MISSING;
@@ -216,6 +218,36 @@ fn edges_of(resource: &Resource) -> Vec<Edge> {
     out
 }
 
+/// The references of one `resource` block, labelled with the property
+/// that makes them.
+fn generic_edges(spec: &GenericSpec) -> Vec<Edge> {
+    fn walk(value: &GenericValue, out: &mut Vec<String>) {
+        match value {
+            GenericValue::Attr(a) => out.push(a.resource.clone()),
+            GenericValue::GenericAttr { resource, .. } => out.push(resource.clone()),
+            GenericValue::List(items) => items.iter().for_each(|v| walk(v, out)),
+            GenericValue::Map(entries) | GenericValue::ByProfile(entries) => {
+                entries.iter().for_each(|(_, v)| walk(v, out))
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (property, value) in &spec.properties {
+        let mut targets = Vec::new();
+        walk(value, &mut targets);
+        for to in targets {
+            out.push(Edge {
+                from: spec.name.clone(),
+                to,
+                label: property.clone(),
+                style: Style::Reference,
+            });
+        }
+    }
+    out
+}
+
 /// The layer a kind is drawn in when grouping by network placement.
 fn layer(kind: Kind) -> &'static str {
     match kind {
@@ -259,10 +291,18 @@ impl Graph {
             };
             push(group, &r.name);
         }
+        for g in &platform.generic {
+            let group = match grouping {
+                Grouping::Network => "resources".to_owned(),
+                Grouping::Kind => g.cfn_type.clone(),
+            };
+            push(group, &g.name);
+        }
         let mut edges: Vec<Edge> = platform
             .resources
             .iter()
             .flat_map(edges_of)
+            .chain(platform.generic.iter().flat_map(generic_edges))
             // A function's `runs in` is already said by its group.
             .filter(|e| !(grouping == Grouping::Network && e.label == "runs in"))
             .collect();
@@ -275,6 +315,12 @@ impl Graph {
                 .resources
                 .iter()
                 .map(|r| (r.name.clone(), r.spec.kind().info().keyword))
+                .chain(
+                    platform
+                        .generic
+                        .iter()
+                        .map(|g| (g.name.clone(), "resource")),
+                )
                 .collect(),
             edges,
         }
@@ -497,6 +543,35 @@ mod tests {
         assert!(!g.edges.iter().any(|e| e.label == "runs in"));
         let by_kind = Graph::new(&p, Grouping::Kind);
         assert!(by_kind.edges.iter().any(|e| e.label == "runs in"));
+    }
+
+    #[test]
+    fn resource_blocks_are_nodes_with_their_references() {
+        let mut p = platform();
+        p.generic.push(GenericSpec {
+            name: "replay".into(),
+            cfn_type: "AWS::Events::Archive".into(),
+            short_type: "archive".into(),
+            name_property: Some("ArchiveName".into()),
+            tags: None,
+            properties: vec![(
+                "SourceArn".into(),
+                GenericValue::Attr(platform_core::spec::AttrRef::new("c00000_orders", "arn")),
+            )],
+        });
+        let g = Graph::new(&p, Grouping::Network);
+        assert!(
+            g.groups
+                .iter()
+                .any(|(group, m)| group == "resources" && m == &["replay"])
+        );
+        assert!(g.mermaid().contains("r_replay[\"resource replay\"]"));
+        assert!(g.edges.contains(&Edge {
+            from: "replay".into(),
+            to: "c00000_orders".into(),
+            label: "SourceArn".into(),
+            style: Style::Reference,
+        }));
     }
 
     #[test]

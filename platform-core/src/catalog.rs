@@ -1393,6 +1393,50 @@ pub const LOG_RETENTION_DAYS: &[u32] = &[
 /// The Lambda runtime every function uses.
 pub const LAMBDA_RUNTIME: &str = "nodejs24.x";
 
+/// Resources a kind generates beside its primary one that an `override`
+/// may address: `(kind, part, CloudFormation type)`, where `part` is the
+/// logical id's ending after the PascalCase name (a function `processor`'s
+/// role is `ProcessorFunctionRole`: part `FunctionRole`).
+pub static GENERATED_PARTS: &[(Kind, &str, &str)] = &[
+    (Kind::Function, "FunctionRole", "AWS::IAM::Role"),
+    (Kind::Function, "FunctionLogGroup", "AWS::Logs::LogGroup"),
+    (Kind::Key, "KeyAlias", "AWS::KMS::Alias"),
+];
+
+/// The parts of `kind` an `override` may address, `(part, CloudFormation
+/// type)`: its primary resource (the kind's logical suffix) first, then
+/// [`GENERATED_PARTS`].
+pub fn generated_parts(kind: Kind) -> Vec<(&'static str, &'static str)> {
+    let info = kind.info();
+    std::iter::once((info.logical_suffix, info.cfn_type))
+        .chain(
+            GENERATED_PARTS
+                .iter()
+                .filter(|(k, ..)| *k == kind)
+                .map(|(_, part, ty)| (*part, *ty)),
+        )
+        .collect()
+}
+
+/// The create-only top-level properties of `cfn_type` (changing one
+/// replaces the resource): from [`cfn_type_facts`] for the types the
+/// platform's constructs synthesize, else from the type's registry schema
+/// ([`crate::cfn_schema`]), for `resource` blocks of any type.
+pub fn create_only_properties(cfn_type: &str) -> Vec<String> {
+    if let Some((props, _)) = cfn_type_facts(cfn_type) {
+        return props.iter().map(|p| (*p).to_owned()).collect();
+    }
+    crate::cfn_schema::lookup(cfn_type)
+        .map(|schema| {
+            schema
+                .create_only()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

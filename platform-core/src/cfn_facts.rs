@@ -42,6 +42,7 @@ pub static RESOURCE_TYPES: &[(&str, &[&str], Option<&str>)] = &[
     ("AWS::EC2::VPC", &["CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "VpcEncryptionControl"], Some("Tags")),
     ("AWS::EC2::VPCEndpoint", &["DnsOptions", "ResourceConfigurationArn", "ServiceName", "ServiceNetworkArn", "ServiceRegion", "VpcEndpointType", "VpcId"], Some("Tags")),
     ("AWS::EC2::VPCGatewayAttachment", &["VpcId"], None),
+    ("AWS::Events::Archive", &["ArchiveName", "SourceArn"], None),
     ("AWS::Events::EventBus", &["EventSourceName", "Name"], Some("Tags")),
     ("AWS::Events::Rule", &["EventBusName", "Name"], Some("Tags")),
     ("AWS::IAM::Role", &["Path", "RoleName"], Some("Tags")),

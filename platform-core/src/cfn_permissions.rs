@@ -242,6 +242,13 @@ pub static RESOURCE_TYPES: &[(&str, Handlers)] = &[
         delete: &["ec2:DescribeInternetGateways", "ec2:DescribeVpnGateways", "ec2:DetachInternetGateway", "ec2:DetachVpnGateway"],
         list: &["ec2:DescribeInternetGateways", "ec2:DescribeVpnGateways"],
     }),
+    ("AWS::Events::Archive", Handlers {
+        create: &["events:CreateArchive", "events:DescribeArchive", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+        read: &["events:DescribeArchive", "kms:Decrypt"],
+        update: &["events:DescribeArchive", "events:UpdateArchive", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+        delete: &["events:DeleteArchive", "events:DescribeArchive"],
+        list: &["events:ListArchives"],
+    }),
     ("AWS::Events::EventBus", Handlers {
         create: &["events:CreateEventBus", "events:DescribeEventBus", "events:ListTagsForResource", "events:PutPermission", "events:TagResource", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
         read: &["events:DescribeEventBus", "events:ListTagsForResource"],

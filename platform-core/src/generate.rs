@@ -50,6 +50,8 @@ pub fn platform(n: usize, region: &str, code: &str) -> Platform {
         drift_check: None,
         accounts: None,
         backups: Vec::new(),
+        generic: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 

@@ -6,7 +6,8 @@
 //! - [`cfn_facts`]: per CloudFormation type, the properties whose change
 //!   replaces a resource and how it takes tags, generated from cfn-lint's
 //!   schemas; [`cfn_permissions`]: the IAM actions their CloudFormation
-//!   handlers call, from the same schemas.
+//!   handlers call, from the same schemas; [`cfn_schema`]: every
+//!   CloudFormation type's schema, for `resource` blocks and `override`s.
 //! - [`iam`]: IAM action facts generated from pinned package data
 //!   ([`iam_data`]), for checking that every action the platform grants exists.
 //! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
@@ -20,6 +21,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod cfn_schema;
 pub mod generate;
 pub mod heartbeat;
 #[rustfmt::skip]

@@ -35,6 +35,12 @@ pub struct Platform {
     pub accounts: Option<PerProfile<String>>,
     /// `backup NAME { .. }` blocks: AWS Backup plans of each environment.
     pub backups: Vec<BackupSpec>,
+    /// `resource NAME: "AWS::Service::Type" { .. }` blocks: CloudFormation
+    /// resources of any type, checked against its schema at compile time.
+    pub generic: Vec<GenericSpec>,
+    /// `override NAME { "Part.Property.Path": value }` blocks: properties
+    /// set on the resources tp generates for a declared resource.
+    pub overrides: Vec<OverrideSpec>,
 }
 
 impl Platform {
@@ -1083,4 +1089,60 @@ pub struct DashboardSpec {
 pub struct DashboardSection {
     pub title: String,
     pub metrics: Vec<MetricRef>,
+}
+
+/// `resource orders_archive: "AWS::Events::Archive" { SourceArn: orders.arn }`:
+/// a CloudFormation resource of a type the DSL has no kind for. Its logical
+/// id is the PascalCase name; it gets the platform's physical name in its
+/// name property and the platform's tags where its type takes them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenericSpec {
+    /// The declared name (`orders_archive`).
+    pub name: String,
+    /// The CloudFormation type (`AWS::Events::Archive`).
+    pub cfn_type: String,
+    /// The short type used in its physical name (`archive`).
+    pub short_type: String,
+    /// The property the physical name goes in, when the type has one and
+    /// the definition does not set it.
+    pub name_property: Option<String>,
+    /// The tag property and its style, when the type takes tags.
+    pub tags: Option<(String, crate::catalog::TagStyle)>,
+    /// The properties as written, sorted by name.
+    pub properties: Vec<(String, GenericValue)>,
+}
+
+/// A property value of a `resource` block or an `override`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GenericValue {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<GenericValue>),
+    Map(Vec<(String, GenericValue)>),
+    /// `profile(dev: 7, prod: 365)`: one value per declared profile.
+    ByProfile(Vec<(String, GenericValue)>),
+    /// `orders.arn`: an attribute of a declared resource.
+    Attr(AttrRef),
+    /// `other.Arn`: a read-only attribute of another `resource` block
+    /// (`Fn::GetAtt`), or its `Ref` when the attribute is `Ref`.
+    GenericAttr {
+        resource: String,
+        attribute: String,
+    },
+}
+
+/// `override trade_orders { "Queue.DelaySeconds": 5 }`: sets `path` (a
+/// property path, dot-separated, below `Properties`) on the resource with
+/// logical id `logical_id`, which tp generates for a declared resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverrideSpec {
+    /// The declared resource (`trade_orders`).
+    pub resource: String,
+    /// The generated resource's logical id (`TradeOrdersQueue`).
+    pub logical_id: String,
+    /// The property path below `Properties` (`["RedrivePolicy", "maxReceiveCount"]`).
+    pub path: Vec<String>,
+    pub value: GenericValue,
 }

@@ -261,6 +261,16 @@ platform_macros::platform! {
     }
 
     bus trading_events { description: "Trading platform events", key: data }
+    // Every event the bus carries, kept so that a consumer's outage or bug
+    // can be repaired by replaying the events it missed (`StartReplay`);
+    // the DSL has no kind for it, so it is written as its CloudFormation
+    // type, checked against that type's schema at compile time.
+    resource trade_replay: "AWS::Events::Archive" {
+        SourceArn: trading_events.arn,
+        Description: "Every trading event, for replays",
+        RetentionDays: profile(dev: 7, staging: 30, prod: 365),
+        KmsKeyIdentifier: data.arn,
+    }
     // Seven years in production: trading records are kept six (SEC 17a-4,
     // FINRA 4511), and CloudWatch Logs' next retention is seven.
     log_group audit_events { retention: profile(dev: 30d, staging: 365d, prod: 2557d), key: audit }
@@ -475,6 +485,12 @@ platform_macros::platform! {
             trading_app: connect,
             trading_events: put_events,
         },
+    }
+    // Debug logs where they help, and only the platform's warnings
+    // everywhere: the DSL has no field for Lambda's log levels.
+    override trade_processor {
+        "Function.LoggingConfig.ApplicationLogLevel": profile(dev: "DEBUG", staging: "INFO", prod: "INFO"),
+        "Function.LoggingConfig.SystemLogLevel": "WARN",
     }
 
     // Invoked asynchronously by `trade_events`.

@@ -73,9 +73,9 @@ fn generated_definition(n: usize) -> String {
             ),
             format!("table {c}_sessions {{ partition: id: string, ttl: expires_at, key: data }}"),
             format!("bucket {c}_archive {{ key: data, expire: 90d, noncurrent: 30d }}"),
-            format!("topic {c}_alerts {{ key: data }}"),
+            format!("topic {c}_alerts {{ key: data, subscribe: email \"oncall@example.com\" }}"),
             format!(
-                "function {c}_worker {{ code: \"handlers/trade-api\", memory: profile(dev: 256, prod: 1024), timeout: 30s, logs: 30d, key: data, trigger: {c}_orders {{ batch: 10 }}, dead_letter: {c}_dlq, env: {{ TABLE: {c}_sessions.name, ARCHIVE: {c}_archive.name, ALERTS: {c}_alerts.arn }}, grants: {{ {c}_sessions: read_write, {c}_archive: write, {c}_alerts: publish }} }}"
+                "function {c}_worker {{ code: \"handlers/trade-api\", memory: profile(dev: 256, prod: 1024), timeout: 30s, logs: profile(dev: 30d, prod: 365d), key: data, trigger: {c}_orders {{ batch: 10 }}, dead_letter: {c}_dlq, env: {{ TABLE: {c}_sessions.name, ARCHIVE: {c}_archive.name, ALERTS: {c}_alerts.arn }}, grants: {{ {c}_sessions: read_write, {c}_archive: write, {c}_alerts: publish }} }}"
             ),
             format!(
                 "parameter {c}_table_name {{ value: {c}_sessions.name, description: \"Table of cell {cell}\" }}"
@@ -83,7 +83,9 @@ fn generated_definition(n: usize) -> String {
             format!(
                 "alarm {c}_errors {{ metric: {c}_worker.errors, above: 0, period: 60s, evaluations: 5, datapoints: 3, notify: {c}_alerts }}"
             ),
-            format!("log_group {c}_audit {{ retention: 90d, key: data }}"),
+            format!(
+                "log_group {c}_audit {{ retention: profile(dev: 90d, prod: 365d), key: data }}"
+            ),
             format!(
                 "rule {c}_schedule {{ schedule: \"rate(1 hour)\", targets: [{c}_worker], dead_letter: {c}_dlq }}"
             ),
@@ -93,6 +95,55 @@ fn generated_definition(n: usize) -> String {
             count += 1;
         }
         cell += 1;
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// `input` without its `resource` and `override` blocks: the definition as
+/// it would be without the schema tables' work.
+fn without_schema_blocks(input: &TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = input.clone().into_iter().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let skip = match &tokens[i] {
+            TokenTree::Ident(word) if word == "resource" => 5,
+            TokenTree::Ident(word) if word == "override" => 3,
+            _ => 0,
+        };
+        if skip == 0 {
+            out.push(tokens[i].clone());
+            i += 1;
+        } else {
+            i += skip;
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The trading platform's header and `n` `resource` blocks over a few
+/// types, each read by the schema check.
+fn generic_definition(n: usize) -> String {
+    let mut s = String::from(
+        "platform_macros::platform! {\n    platform generated {\n        regions: [us_east_1],\n        suffix: max 8,\n        profiles: [dev, prod],\n    }\n    key data { description: \"Generated platform data at rest\", rotation: on }\n    bus events { key: data }\n",
+    );
+    for i in 0..n {
+        let block = match i % 4 {
+            0 => format!(
+                "resource r{i:04}: \"AWS::Events::Archive\" {{ SourceArn: events.arn, RetentionDays: profile(dev: 7, prod: 365), ArchiveName: \"a{i}\" }}"
+            ),
+            1 => format!(
+                "resource r{i:04}: \"AWS::SQS::Queue\" {{ DelaySeconds: 5, VisibilityTimeout: 60, KmsMasterKeyId: data.arn }}"
+            ),
+            2 => format!(
+                "resource r{i:04}: \"AWS::SSM::Parameter\" {{ Type: \"String\", Value: \"v{i}\" }}"
+            ),
+            _ => format!(
+                "resource r{i:04}: \"AWS::Logs::LogGroup\" {{ RetentionInDays: 30, KmsKeyId: data.arn }}"
+            ),
+        };
+        writeln!(s, "    {block}").unwrap();
     }
     s.push_str("}\n");
     s
@@ -164,8 +215,24 @@ fn main() {
     let runs = 11;
     let def_dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../platform-def");
     let real = std::fs::read_to_string(def_dir.join("src/lib.rs")).expect("platform-def source");
+    let real_input = macro_input(&real);
+    let cold = Instant::now();
+    let archive = platform_core::cfn_schema::lookup("AWS::Events::Archive");
+    let first_lookup = cold.elapsed();
+    let warm = Instant::now();
+    let _ = platform_core::cfn_schema::lookup("AWS::Lambda::Function");
+    let next_lookup = warm.elapsed();
+    assert!(archive.is_some());
     let cases = [
-        ("trading platform".to_owned(), macro_input(&real)),
+        (
+            "trading platform, without `resource` and `override` blocks".to_owned(),
+            without_schema_blocks(&real_input),
+        ),
+        ("trading platform".to_owned(), real_input),
+        (
+            "100 `resource` blocks of 4 types".to_owned(),
+            macro_input(&generic_definition(100)),
+        ),
         (
             "generated, 100 resources".to_owned(),
             macro_input(&generated_definition(100)),
@@ -195,6 +262,14 @@ fn main() {
             t.output_bytes
         );
     }
+    println!();
+    println!(
+        "CloudFormation schema table: {} bytes, {} types; first lookup (indexing the lines, parsing one) {} ms, a further lookup {} ms.",
+        platform_core::cfn_schema::TABLE.len(),
+        platform_core::cfn_schema::type_names().count(),
+        ms(first_lookup),
+        ms(next_lookup)
+    );
     println!();
 }
 

@@ -160,6 +160,8 @@ fn emit(model: &Model) -> TokenStream {
             }
         }
     });
+    let generic = emit_generic(model);
+    let overrides = emit_overrides(model);
     quote! {
         /// The platform declared with `platform!`.
         pub fn platform() -> ::platform_core::spec::Platform {
@@ -176,6 +178,8 @@ fn emit(model: &Model) -> TokenStream {
                 drift_check: #drift_check,
                 accounts: #accounts,
                 backups: ::std::vec![#(#backups),*],
+                generic: #generic,
+                overrides: #overrides,
             }
         }
     }
@@ -1071,4 +1075,134 @@ fn string(text: &str) -> TokenStream {
 /// `String::from(<the user's literal>)`, keeping its span.
 fn owned(literal: &LitStr) -> TokenStream {
     quote!(::std::string::String::from(#literal))
+}
+
+/// `resource` blocks: `vec![GenericSpec { .. }, ..]`, with the name and tag
+/// properties from the type's schema.
+fn emit_generic(model: &Model) -> TokenStream {
+    let specs = model.generic_blocks.iter().map(|block| {
+        let cfn_type = block.cfn_type.value();
+        let schema = platform_core::cfn_schema::lookup(&cfn_type).expect("checked: a known type");
+        let name = string(&block.name.to_string());
+        let short_type = string(&check::generic::short_type(&cfn_type));
+        let name_property = option(
+            schema
+                .name_property
+                .as_ref()
+                .filter(|n| schema.property(n).is_some())
+                .map(|n| string(n)),
+        );
+        let tags = option(schema.tags.as_ref().map(|(property, style)| {
+            let property = string(property);
+            let style = match style {
+                platform_core::catalog::TagStyle::Map => quote!(Map),
+                _ => quote!(List),
+            };
+            quote!((#property, ::platform_core::catalog::TagStyle::#style))
+        }));
+        let mut properties: Vec<_> = block.properties.iter().collect();
+        properties.sort_by_key(|(n, _)| n.to_string());
+        let properties = properties.into_iter().map(|(n, v)| {
+            let n = string(&n.to_string());
+            let v = generic_value(model, v);
+            quote!((#n, #v))
+        });
+        let cfn_type = string(&cfn_type);
+        quote! {
+            ::platform_core::spec::GenericSpec {
+                name: #name,
+                cfn_type: #cfn_type,
+                short_type: #short_type,
+                name_property: #name_property,
+                tags: #tags,
+                properties: ::std::vec![#(#properties),*],
+            }
+        }
+    });
+    quote!(::std::vec![#(#specs),*])
+}
+
+/// `override` blocks: one `OverrideSpec` per path, its logical id the
+/// declared resource's PascalCase name and the part.
+fn emit_overrides(model: &Model) -> TokenStream {
+    let specs = model.override_blocks.iter().flat_map(|block| {
+        block.entries.iter().map(move |(path, value)| {
+            let text = path.value();
+            let mut segments = text.split('.');
+            let part = segments.next().expect("checked: a part");
+            let logical_id = string(&format!(
+                "{}{part}",
+                naming::pascal_case(&block.name.to_string())
+            ));
+            let segments = segments.map(string);
+            let resource = string(&block.name.to_string());
+            let value = generic_value(model, value);
+            quote! {
+                ::platform_core::spec::OverrideSpec {
+                    resource: #resource,
+                    logical_id: #logical_id,
+                    path: ::std::vec![#(#segments),*],
+                    value: #value,
+                }
+            }
+        })
+    });
+    quote!(::std::vec![#(#specs),*])
+}
+
+fn generic_value(model: &Model, value: &crate::ast::GValue) -> TokenStream {
+    use crate::ast::GValue;
+    let path = quote!(::platform_core::spec::GenericValue);
+    match value {
+        GValue::Str(s) => {
+            let s = owned(s);
+            quote!(#path::Str(#s))
+        }
+        GValue::Int(_, i) => quote!(#path::Int(#i)),
+        GValue::Float(lit, f) => {
+            let f = f64_tokens(*f, lit);
+            quote!(#path::Float(#f))
+        }
+        GValue::Bool(b) => quote!(#path::Bool(#b)),
+        GValue::List(_, items) => {
+            let items = items.iter().map(|v| generic_value(model, v));
+            quote!(#path::List(::std::vec![#(#items),*]))
+        }
+        GValue::Map(_, entries) => {
+            let entries = entries.iter().map(|(k, v)| {
+                let k = string(&k.text());
+                let v = generic_value(model, v);
+                quote!((#k, #v))
+            });
+            quote!(#path::Map(::std::vec![#(#entries),*]))
+        }
+        GValue::ByProfile(_, values) => {
+            let values = values.iter().map(|(p, v)| {
+                let p = string(&p.to_string());
+                let v = generic_value(model, v);
+                quote!((#p, #v))
+            });
+            quote!(#path::ByProfile(::std::vec![#(#values),*]))
+        }
+        GValue::Attr(resource, attrs) => {
+            let attribute = attrs
+                .iter()
+                .map(Ident::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
+            let name = string(&resource.to_string());
+            let attribute = string(&attribute);
+            if model.resource(resource).is_some() {
+                quote!(#path::Attr(::platform_core::spec::AttrRef {
+                    resource: #name,
+                    attribute: #attribute,
+                }))
+            } else {
+                quote!(#path::GenericAttr {
+                    resource: #name,
+                    attribute: #attribute,
+                })
+            }
+        }
+    }
 }

@@ -19,6 +19,7 @@
 //! input      = block*                         // exactly one `platform` block
 //! block      = "platform" NAME "{" fields "}"
 //!            | "pipeline" NAME "{" fields "}" | "backup" NAME "{" fields "}"
+//!            | "resource" NAME ":" STRING "{" properties "}" | "override" NAME "{" paths "}"
 //!            | KIND NAME "{" fields "}"       // KIND: key table queue bucket topic parameter function
 //!                                             //   network aurora api bus rule log_group alarm health_check dashboard
 //!                                             //   zone
@@ -876,6 +877,83 @@
 //!     schedule: "cron(0 3 * * ? *)",
 //!     retention: profile(dev: 7d, prod: 35d),
 //!     copy_to: region(us_east_1: us_west_2, us_west_2: us_east_1),
+//! }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `resource`: a CloudFormation resource of any type
+//!
+//! ```text
+//! resource NAME: "AWS::Service::Type" {
+//!     Property: gvalue, ...                      // the type's writable properties (resource-property)
+//! }
+//! gvalue = STRING | number | true | false | "[" gvalue, .. "]"
+//!        | "{" (NAME | STRING) ":" gvalue, .. "}"
+//!        | "profile" "(" PROFILE ":" gvalue, .. ")"
+//!        | NAME "." ATTRIBUTE ("." ATTRIBUTE)*   // a declared resource's attribute (`bus.arn`),
+//!                                                // or another resource block's read-only one (`archive.Arn`, `Ref`)
+//! ```
+//!
+//! For what the DSL has no kind for. The block is checked at compile time
+//! against the type's CloudFormation registry schema (pinned: the schemas
+//! bundled with the cfn-lint `tests/requirements.txt` pins, compacted into
+//! `platform-core/src/cfn_schemas.txt` by `scripts/gen-cfn-schemas.py`):
+//! the type exists (`resource-type`), each property is one it has
+//! (`resource-property`, with did-you-mean), required ones are given
+//! (`resource-required`), each value has its property's type, enum,
+//! length, range and pattern, in every profile (`resource-value`), and a
+//! reference reads an attribute that exists (`ref-attribute`,
+//! `resource-attribute`). Its logical id is the name in PascalCase
+//! (`trade_replay`: `TradeReplay`). Where the type has a name property
+//! (`ArchiveName`, `QueueName`, `Name`) the block does not set, it gets
+//! the platform's name `{type}-{purpose}-{region}-{suffix}` with `{type}`
+//! the type's last part in lowercase (`archive-trade-replay-us-east-1-dev`),
+//! checked against the property's maximum length (`name-length`); where
+//! the type takes `Tags`, the platform's tags. It is drawn in `tp graph`
+//! with an arrow per reference, and `tp diff` knows from the schema which
+//! property changes replace it.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
+//! # key data {}
+//! bus orders { key: data }
+//! resource replay: "AWS::Events::Archive" {
+//!     SourceArn: orders.arn,
+//!     RetentionDays: profile(dev: 7, prod: 365),
+//!     EventPattern: { source: ["trading.processor"] },
+//! }
+//! resource replay_name: "AWS::SSM::Parameter" { Type: "String", Value: replay.Ref }
+//! # }
+//! # fn main() { platform(); }
+//! ```
+//!
+//! ## `override`: a property of a resource tp generates
+//!
+//! ```text
+//! override NAME { "PART.Property.Path": gvalue, ... }
+//! ```
+//!
+//! Sets a property (a dot-separated path below `Properties`, through
+//! nested objects) on a resource tp generates for the declared resource
+//! `NAME`, as CDK's `addPropertyOverride` does; the value is checked
+//! against that resource type's schema like a `resource` block's
+//! (`override-path`, `resource-value`). PART is the generated resource's
+//! logical id after the PascalCase name: the kind's own suffix for its
+//! primary resource (`Queue`, `Function`, `Table`, `Bus`, ...), or one of
+//! the other parts `platform_core::catalog::GENERATED_PARTS` lists
+//! (`FunctionRole`, `FunctionLogGroup`, `KeyAlias`). A path into an object
+//! tp sets is merged into it; the last segment replaces what tp wrote.
+//!
+//! ```
+//! # platform_macros::platform! {
+//! # platform demo { regions: [us_east_1], suffix: max 8, profiles: [dev, prod] }
+//! # key data {}
+//! function processor { code: "handlers/trade-processor", key: data }
+//! override processor {
+//!     "Function.LoggingConfig.ApplicationLogLevel": profile(dev: "DEBUG", prod: "INFO"),
+//!     "FunctionLogGroup.LogGroupClass": "STANDARD",
 //! }
 //! # }
 //! # fn main() { platform(); }

@@ -9,8 +9,8 @@ use platform_core::naming;
 use syn::{Ident, LitStr};
 
 use crate::ast::{
-    AttrRef, BackupBlock, Block, Body, Definition, PerProfile, PipelineBlock, PlatformBlock,
-    RawResource, ResourceBlock, Value, kw,
+    AttrRef, BackupBlock, Block, Body, Definition, GenericBlock, OverrideBlock, PerProfile,
+    PipelineBlock, PlatformBlock, RawResource, ResourceBlock, Value, kw,
 };
 
 /// The DSL's defaults for optional fields.
@@ -98,6 +98,10 @@ pub struct Model<'a> {
     pub pipeline_blocks: Vec<&'a PipelineBlock>,
     /// Every `backup` block.
     pub backup_blocks: Vec<&'a BackupBlock>,
+    /// Every `resource NAME: "TYPE"` block.
+    pub generic_blocks: Vec<&'a GenericBlock>,
+    /// Every `override` block.
+    pub override_blocks: Vec<&'a OverrideBlock>,
     /// Every resource block, in declaration order, duplicates included.
     pub resources: Vec<&'a ResourceBlock>,
     /// The first declaration of each name.
@@ -246,6 +250,8 @@ impl<'a> Model<'a> {
             platform_blocks: Vec::new(),
             pipeline_blocks: Vec::new(),
             backup_blocks: Vec::new(),
+            generic_blocks: Vec::new(),
+            override_blocks: Vec::new(),
             resources: Vec::new(),
             by_name: BTreeMap::new(),
             references: Vec::new(),
@@ -284,6 +290,8 @@ impl<'a> Model<'a> {
                     model.add_per_profile(&backup.retention);
                 }
                 Block::Resource(resource) => model.add(resource),
+                Block::Generic(generic) => model.generic_blocks.push(generic),
+                Block::Override(block) => model.override_blocks.push(block),
             }
         }
         model

@@ -73,6 +73,12 @@ pub enum Rule {
     DomainSyntax,
     DomainZone,
     DomainUnique,
+    ResourceType,
+    ResourceProperty,
+    ResourceRequired,
+    ResourceValue,
+    ResourceAttribute,
+    OverridePath,
 }
 
 impl Rule {
@@ -143,6 +149,12 @@ impl Rule {
         Rule::DomainSyntax,
         Rule::DomainZone,
         Rule::DomainUnique,
+        Rule::ResourceType,
+        Rule::ResourceProperty,
+        Rule::ResourceRequired,
+        Rule::ResourceValue,
+        Rule::ResourceAttribute,
+        Rule::OverridePath,
     ];
 
     pub fn id(self) -> &'static str {
@@ -211,6 +223,12 @@ impl Rule {
             Rule::DomainSyntax => "domain-syntax",
             Rule::DomainZone => "domain-zone",
             Rule::DomainUnique => "domain-unique",
+            Rule::ResourceType => "resource-type",
+            Rule::ResourceProperty => "resource-property",
+            Rule::ResourceRequired => "resource-required",
+            Rule::ResourceValue => "resource-value",
+            Rule::ResourceAttribute => "resource-attribute",
+            Rule::OverridePath => "override-path",
         }
     }
 

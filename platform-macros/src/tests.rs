@@ -13,6 +13,7 @@ use crate::rules::Rule;
 
 mod accounts;
 mod db_users;
+mod generic;
 mod include;
 mod rules;
 mod triggers;
@@ -102,7 +103,9 @@ fn parses_every_block_with_its_values() {
             crate::ast::Block::Resource(resource) => Some(&resource.body),
             crate::ast::Block::Platform(_)
             | crate::ast::Block::Pipeline(_)
-            | crate::ast::Block::Backup(_) => None,
+            | crate::ast::Block::Backup(_)
+            | crate::ast::Block::Generic(_)
+            | crate::ast::Block::Override(_) => None,
         })
         .collect();
     let Body::Queue(queue) = bodies[2] else {
@@ -644,7 +647,9 @@ fn resource_bodies(definition: &Definition) -> Vec<&Body> {
             crate::ast::Block::Resource(resource) => Some(&resource.body),
             crate::ast::Block::Platform(_)
             | crate::ast::Block::Pipeline(_)
-            | crate::ast::Block::Backup(_) => None,
+            | crate::ast::Block::Backup(_)
+            | crate::ast::Block::Generic(_)
+            | crate::ast::Block::Override(_) => None,
         })
         .collect()
 }

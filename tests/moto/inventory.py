@@ -392,6 +392,15 @@ def main():
             for bus in client("events").list_event_buses()["EventBuses"]
             for r in every("events", "list_rules", "Rules", EventBusName=bus["Name"])
         ],
+        # Event archives: name -> source bus ARN, retention days, state.
+        "archives": {
+            a["ArchiveName"]: {
+                "source": a.get("EventSourceArn"),
+                "retention": a.get("RetentionDays"),
+                "state": a.get("State"),
+            }
+            for a in client("events").list_archives().get("Archives", [])
+        },
         "apis": [a["name"] for a in client("apigateway").get_rest_apis()["items"]],
         "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")],
         # Each VPC's default security group: how many inbound and outbound

@@ -23,6 +23,7 @@ fn ui() {
         "backup",
         "alerting",
         "dns",
+        "resources",
     ] {
         t.compile_fail(format!("ui/{family}/*.rs"));
     }

@@ -122,6 +122,8 @@ fn platform() -> Platform {
         drift_check: None,
         accounts: None,
         backups: Vec::new(),
+        generic: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 

@@ -21,6 +21,7 @@ pub(super) const NAMED: &[(&str, &str, &str)] = &[
     ("clusters", "AWS::RDS::DBCluster", "DBClusterIdentifier"),
     ("instances", "AWS::RDS::DBInstance", "DBInstanceIdentifier"),
     ("buses", "AWS::Events::EventBus", "Name"),
+    ("archives", "AWS::Events::Archive", "ArchiveName"),
     ("rules", "AWS::Events::Rule", "Name"),
     ("apis", "AWS::ApiGateway::RestApi", "Name"),
     ("log_groups", "AWS::Logs::LogGroup", "LogGroupName"),
@@ -208,6 +209,16 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     assert!(
         missing.is_empty(),
         "not created: {missing:#?}\n{inventory:#}"
+    );
+    // The `resource` block's archive, as EventBridge describes it: of the
+    // platform's bus, keeping dev's 7 days.
+    let archive = &inventory["archives"]["archive-trade-replay-us-east-1-e2e"];
+    assert_eq!(archive["retention"], 7, "{inventory:#}");
+    assert!(
+        archive["source"]
+            .as_str()
+            .is_some_and(|arn| arn.ends_with(":event-bus/bus-trading-events-us-east-1-e2e")),
+        "{inventory:#}"
     );
     assert_eq!(names(&inventory, "vpcs").len(), 1, "{inventory:#}");
     assert_eq!(

@@ -56,6 +56,8 @@ fn platform(partition: &str) -> Platform {
         drift_check: None,
         accounts: None,
         backups: Vec::new(),
+        generic: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 

@@ -82,8 +82,11 @@ pub fn resource_types<'t>(templates: &[&'t Template]) -> BTreeSet<&'t str> {
 ///
 /// # Panics
 ///
-/// If a template holds a type the handler table does not cover: add it to
-/// `scripts/gen-cfn-facts.py` and regenerate.
+/// If a template holds a type neither the handler table nor the schema
+/// table ([`crate::cfn_schema`]) covers. Types only `resource` blocks use
+/// get their schema's handler permissions as listed; a type the
+/// platform's constructs synthesize belongs in `scripts/gen-cfn-facts.py`,
+/// whose permissions are adjusted to IAM's names.
 pub fn stack_actions(templates: &[&Template]) -> BTreeSet<&'static str> {
     needed(templates, false)
 }
@@ -91,11 +94,17 @@ pub fn stack_actions(templates: &[&Template]) -> BTreeSet<&'static str> {
 fn needed(templates: &[&Template], omit: bool) -> BTreeSet<&'static str> {
     let mut out = BTreeSet::new();
     for cfn_type in resource_types(templates) {
-        let h = handlers(cfn_type).unwrap_or_else(|| {
-            panic!(
-                "{cfn_type} is not in cfn_permissions.rs: add it to TYPES in scripts/gen-cfn-facts.py, then run scripts/gen-cfn-permissions.py"
-            )
-        });
+        let Some(h) = handlers(cfn_type) else {
+            // A type only `resource` blocks use: its schema's handler
+            // permissions, as listed.
+            let actions = crate::cfn_schema::handler_actions(cfn_type).unwrap_or_else(|| {
+                panic!(
+                    "{cfn_type} is not a CloudFormation type of the schema table: run scripts/gen-cfn-schemas.py after changing the pinned cfn-lint"
+                )
+            });
+            out.extend(actions);
+            continue;
+        };
         for ops in [h.create, h.read, h.update, h.delete] {
             out.extend(
                 ops.iter().copied().filter(|a| {

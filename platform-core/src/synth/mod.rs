@@ -15,6 +15,7 @@ mod dns;
 mod drift;
 mod events;
 pub mod execution;
+mod generic;
 mod iam;
 mod index;
 mod monitoring;
@@ -732,6 +733,12 @@ fn synth_stack(
     }
     for spec in &platform.backups {
         backup::build(&mut cx, spec)?;
+    }
+    for spec in &platform.generic {
+        generic::build(&mut cx, spec)?;
+    }
+    for spec in &platform.overrides {
+        generic::apply(&mut cx, spec)?;
     }
     let dangling = cx.template.dangling_references();
     if !dangling.is_empty() {

@@ -330,6 +330,8 @@ fn storage(platform: &Platform, pipeline: &PipelineSpec) -> Result<Platform, Syn
         drift_check: None,
         accounts: None,
         backups: Vec::new(),
+        generic: Vec::new(),
+        overrides: Vec::new(),
     })
 }
 

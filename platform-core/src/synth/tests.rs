@@ -386,6 +386,8 @@ pub(crate) fn sample() -> Platform {
         }),
         accounts: None,
         backups: Vec::new(),
+        generic: Vec::new(),
+        overrides: Vec::new(),
     }
 }
 

@@ -17,6 +17,7 @@ mod compute;
 mod data;
 mod dns;
 mod events;
+mod generic;
 mod monitoring;
 mod pipeline;
 mod policy;
@@ -27,6 +28,7 @@ pub use compute::*;
 pub use data::*;
 pub use dns::*;
 pub use events::*;
+pub use generic::*;
 pub use monitoring::*;
 pub use pipeline::*;
 pub use policy::*;
@@ -76,6 +78,7 @@ pub mod kw {
     syn::custom_keyword!(branch);
     syn::custom_keyword!(bucket);
     syn::custom_keyword!(backup);
+    syn::custom_keyword!(resource);
 }
 
 /// The whole input: `block*`, where a block is the `platform` header or a
@@ -88,6 +91,10 @@ pub enum Block {
     Platform(PlatformBlock),
     Pipeline(PipelineBlock),
     Backup(BackupBlock),
+    /// `resource NAME: "AWS::Service::Type" { .. }`.
+    Generic(Box<GenericBlock>),
+    /// `override NAME { "Part.Property": value }`.
+    Override(OverrideBlock),
     /// Boxed: resource bodies are several times the size of the header.
     Resource(Box<ResourceBlock>),
 }
@@ -126,6 +133,12 @@ impl Parse for Block {
         }
         if input.peek(kw::backup) {
             return input.parse().map(Block::Backup);
+        }
+        if input.peek(kw::resource) {
+            return input.parse().map(|b| Block::Generic(Box::new(b)));
+        }
+        if input.peek(Token![override]) {
+            return input.parse().map(Block::Override);
         }
         let keyword: Ident = input
             .parse()
@@ -166,7 +179,7 @@ impl Parse for Block {
 
 /// "unknown block `tabel`; did you mean `table`?", or the list of blocks.
 fn unknown_block_error(span: Span, keyword: Option<&Ident>) -> syn::Error {
-    let mut valid = vec!["platform", "pipeline", "backup"];
+    let mut valid = vec!["platform", "pipeline", "backup", "resource", "override"];
     valid.extend(catalog::KINDS.iter().map(|k| k.keyword));
     let list = suggest::list(&valid);
     let message = match keyword {

@@ -18,6 +18,7 @@ mod buckets;
 mod db_users;
 mod dns;
 pub(crate) mod env;
+pub(crate) mod generic;
 mod grammar;
 mod iam;
 mod include;
@@ -68,6 +69,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     parameters::check(model, cx);
     alerting::check(model, cx);
     dns::check(model, cx);
+    generic::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the
