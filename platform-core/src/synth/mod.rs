@@ -749,9 +749,20 @@ fn synth_stack(
         .resources
         .iter()
         .filter(|r| matches!(&r.spec, crate::spec::Spec::Alarm(a) if a.guard))
-        .map(|r| GuardAlarm {
-            logical_id: cx.logical_id(&r.name),
-            name: cx.physical_name(Kind::Alarm.info().short_type, &r.name),
+        .flat_map(|r| {
+            let short = Kind::Alarm.info().short_type;
+            // An alarm on the health check of an api with a domain is one
+            // alarm per region it watches, in the global stack.
+            let per_region = platform.regions.iter().map(|watched| GuardAlarm {
+                logical_id: dns::health_alarm_id(&cx, &r.name, watched),
+                name: naming::physical_name(short, &r.name, watched, deployment.suffix.as_str()),
+            });
+            std::iter::once(GuardAlarm {
+                logical_id: cx.logical_id(&r.name),
+                name: cx.physical_name(short, &r.name),
+            })
+            .chain(per_region)
+            .collect::<Vec<_>>()
         })
         // Route 53's alarms exist only where Route 53 publishes metrics.
         .filter(|g| cx.template.resources.contains_key(&g.logical_id))

@@ -2938,6 +2938,39 @@ fn a_created_zone_and_the_health_checks_live_in_the_global_stack_alone() {
 }
 
 #[test]
+fn a_guard_on_a_domains_health_check_rolls_back_the_global_stack_on_every_regions_alarm() {
+    let mut platform = with_domain(ZoneSource::Created);
+    if let Some(r) = platform.resources.iter_mut().find(|r| r.name == "api_down")
+        && let Spec::Alarm(a) = &mut r.spec
+    {
+        a.guard = true;
+    }
+    let (assembly, _) = synth_regions(&platform, "dev");
+    let guards = |i: usize| -> Vec<(String, String)> {
+        assembly.stacks[i]
+            .guard_alarms
+            .iter()
+            .filter(|g| g.logical_id.starts_with("ApiDown"))
+            .map(|g| (g.logical_id.clone(), g.name.clone()))
+            .collect()
+    };
+    assert_eq!(
+        guards(0),
+        [
+            (
+                "ApiDownAlarmUsEast1".to_owned(),
+                "alarm-api-down-us-east-1-dev".to_owned()
+            ),
+            (
+                "ApiDownAlarmUsWest2".to_owned(),
+                "alarm-api-down-us-west-2-dev".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(guards(1), []);
+}
+
+#[test]
 fn every_region_serves_the_domain_latency_routed_with_its_own_health_check() {
     let platform = with_domain(ZoneSource::Created);
     let (_, stacks) = synth_regions(&platform, "dev");
