@@ -63,6 +63,28 @@ fn check_name(model: &Model, cx: &Ctxt, index: usize, block: &GenericBlock) {
             ),
         );
     }
+    // The block's logical id is its PascalCase name: it must not be the
+    // id of what a declaration generates (`orders_queue` beside queue
+    // `orders` would both be `OrdersQueue`).
+    let id = naming::pascal_case(&block.name.to_string());
+    if let Some((declared, generated)) = model.resources.iter().find_map(|r| {
+        let name = r.name.to_string();
+        let base = naming::pascal_case(&name);
+        catalog::generated_parts(r.info.kind)
+            .into_iter()
+            .map(|(part, _)| format!("{base}{part}"))
+            .find(|generated| *generated == id)
+            .map(|generated| (r, generated))
+    }) {
+        cx.error(
+            Rule::RefDuplicate,
+            &block.name,
+            format!(
+                "resource `{}` would have the logical id `{generated}`, which {} `{}` already generates; rename the resource block",
+                block.name, declared.info.keyword, declared.name
+            ),
+        );
+    }
     if let Err(problem) = naming::check_purpose(&block.name.to_string()) {
         cx.error(
             Rule::NameCharset,
