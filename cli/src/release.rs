@@ -69,7 +69,7 @@ fn current_key(suffix: &str) -> String {
 
 /// One stack of one environment, as a release records it.
 fn stack_record(stack: &Stack, assembly: &Assembly) -> Value {
-    json!({
+    let mut record = json!({
         "name": stack.name,
         "template": sha256_hex(stack.body.as_bytes()),
         "nested": stack.nested.iter().map(|n| json!({
@@ -83,16 +83,12 @@ fn stack_record(stack: &Stack, assembly: &Assembly) -> Value {
             .filter(|a| stack.assets.contains(&a.id))
             .map(|a| a.s3_key())
             .collect::<Vec<_>>(),
-        "guard_alarms": stack.guard_alarms.iter().map(|g| json!({
-            "logical_id": g.logical_id,
-            "name": g.name,
-        })).collect::<Vec<_>>(),
-        "rollback_window_minutes": stack.rollback_window_minutes,
-        "after_deploy": stack.after_deploy.iter().map(|a| json!({
-            "declared": a.declared,
-            "function_name": a.function_name,
-        })).collect::<Vec<_>>(),
-    })
+    });
+    if let (Value::Object(record), Value::Object(metadata)) = (&mut record, stack.deploy_metadata())
+    {
+        record.extend(metadata);
+    }
+    record
 }
 
 /// Records the release `deployed` is now running: synthesizes every

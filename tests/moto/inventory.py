@@ -28,6 +28,8 @@ API (moto's CloudFormation reports success even for types it ignores).
         prints the Backup vaults, plans (rules, selections), the customer keys
         by alias (ARN, state, deletion date) and by ARN (state), the
         clusters' and tables' keys
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION create-zone DOMAIN
+        creates the public hosted zone DOMAIN and prints its id
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION dns [REGION...]
         prints the hosted zones with their record sets, the health checks,
         the ACM certificates, the API Gateway domain names with their
@@ -112,6 +114,13 @@ def main():
         }
         print(json.dumps({"zones": zones, "health_checks": checks, "certificates": certificates,
                           "domain_names": domains, "alarms": alarms}))
+        return
+
+    if command == "create-zone":
+        # A public hosted zone that exists before the platform deploys
+        # (the DNS team's); prints its id.
+        zone = client("route53").create_hosted_zone(Name=sys.argv[4], CallerReference=sys.argv[4])
+        print(zone["HostedZone"]["Id"].split("/")[-1])
         return
 
     if command == "alarm-state":

@@ -276,6 +276,13 @@ pub struct MotoAccount<'a> {
 
 impl MotoAccount<'_> {
     /// What exists in the region of this account.
+    /// Creates the public hosted zone `domain` in this account, as a DNS
+    /// team would before the platform deploys into it; returns its id.
+    pub fn create_zone(&self, domain: &str) -> String {
+        let out = self.python(&["create-zone", domain]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
     pub fn inventory(&self) -> Value {
         let out = self.python(&["inventory"]);
         serde_json::from_slice(&out.stdout)

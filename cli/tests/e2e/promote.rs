@@ -40,6 +40,9 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
         moto.as_operator_of(PROD_ACCOUNT),
     );
     let (staging_bucket, prod_bucket) = (asset_bucket(STAGING_ACCOUNT), asset_bucket(PROD_ACCOUNT));
+    // Production's zone is the DNS team's: it exists before the platform
+    // deploys, and the deploy looks its id up.
+    prod.create_zone("trading.example.com");
 
     // Nothing recorded for staging yet.
     let run = tp(&[

@@ -260,6 +260,37 @@ impl Stack {
     pub fn template_file(&self) -> String {
         format!("{}.template.json", self.name)
     }
+
+    /// What a deploy of this stack needs beside its template, as the
+    /// manifest (`tp deploy --from`) and a release record it: the rollback
+    /// triggers, the functions invoked once the stack is complete, and the
+    /// parameters filled from the global stack and from hosted-zone
+    /// lookups.
+    pub fn deploy_metadata(&self) -> Json {
+        json!({
+            "guard_alarms": self.guard_alarms.iter().map(|g| json!({
+                "logical_id": g.logical_id,
+                "name": g.name,
+            })).collect::<Vec<_>>(),
+            "rollback_window_minutes": self.rollback_window_minutes,
+            "after_deploy": self.after_deploy.iter().map(|a| json!({
+                "declared": a.declared,
+                "function_name": a.function_name,
+            })).collect::<Vec<_>>(),
+            // Filled from the global stack's outputs: it deploys first.
+            "imports": self.imports.iter().map(|i| json!({
+                "parameter": i.parameter,
+                "stack": i.stack,
+                "region": i.region,
+                "output": i.output,
+            })).collect::<Vec<_>>(),
+            // Filled with the id of a hosted zone looked up by its domain.
+            "zone_lookups": self.zone_lookups.iter().map(|z| json!({
+                "parameter": z.parameter,
+                "domain": z.domain,
+            })).collect::<Vec<_>>(),
+        })
+    }
 }
 
 /// Everything a synth produces.
@@ -898,33 +929,12 @@ impl Assembly {
                     "bytes": s.body.len(),
                     "sha256": assets::sha256_hex(s.body.as_bytes()),
                     "assets": s.assets,
-                    // What a deploy of this directory (`tp deploy --from`)
-                    // needs beside the files: the rollback triggers and the
-                    // functions invoked once the stack is complete.
-                    "guard_alarms": s.guard_alarms.iter().map(|g| json!({
-                        "logical_id": g.logical_id,
-                        "name": g.name,
-                    })).collect::<Vec<_>>(),
-                    "rollback_window_minutes": s.rollback_window_minutes,
-                    "after_deploy": s.after_deploy.iter().map(|a| json!({
-                        "declared": a.declared,
-                        "function_name": a.function_name,
-                    })).collect::<Vec<_>>(),
-                    // Parameters filled from the global stack's outputs:
-                    // that stack deploys first.
-                    "imports": s.imports.iter().map(|i| json!({
-                        "parameter": i.parameter,
-                        "stack": i.stack,
-                        "region": i.region,
-                        "output": i.output,
-                    })).collect::<Vec<_>>(),
-                    // Parameters filled with the id of a hosted zone
-                    // looked up by its domain.
-                    "zone_lookups": s.zone_lookups.iter().map(|z| json!({
-                        "parameter": z.parameter,
-                        "domain": z.domain,
-                    })).collect::<Vec<_>>(),
                 });
+                if let (Json::Object(stack), Json::Object(metadata)) =
+                    (&mut stack, s.deploy_metadata())
+                {
+                    stack.extend(metadata);
+                }
                 if !s.nested.is_empty() {
                     // Uploaded to the asset bucket at `s3_key` before the
                     // parent is deployed.
