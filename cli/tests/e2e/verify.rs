@@ -4,15 +4,18 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::*;
 
-/// A loopback server answering every request with the status it holds.
+/// A loopback server answering `GET /health` (with any query) with the
+/// status it holds, and anything else with 404; it keeps the head of the
+/// last request.
 struct Health {
     port: u16,
     status: Arc<AtomicU16>,
+    last_request: Arc<Mutex<String>>,
 }
 
 impl Health {
@@ -20,13 +23,17 @@ impl Health {
         let listener = TcpListener::bind("127.0.0.1:0").expect("health listener");
         let port = listener.local_addr().unwrap().port();
         let status = Arc::new(AtomicU16::new(200));
+        let last_request = Arc::new(Mutex::new(String::new()));
         let shared = status.clone();
+        let request_seen = last_request.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 let mut request = [0u8; 1024];
                 let n = stream.read(&mut request).unwrap_or(0);
-                let path_ok = String::from_utf8_lossy(&request[..n]).starts_with("GET /health ");
+                let head = String::from_utf8_lossy(&request[..n]).into_owned();
+                let path_ok = head.starts_with("GET /health ") || head.starts_with("GET /health?");
+                *request_seen.lock().unwrap() = head;
                 let status = if path_ok {
                     shared.load(Ordering::SeqCst)
                 } else {
@@ -38,7 +45,11 @@ impl Health {
                 );
             }
         });
-        Health { port, status }
+        Health {
+            port,
+            status,
+            last_request,
+        }
     }
 
     fn url(&self) -> String {
@@ -69,6 +80,27 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
         .concat();
         tp_run(&moto.endpoint(), &dir, &args)
     };
+
+    // A base URL that is none is refused before any AWS call.
+    let run = tp_run(
+        "http://127.0.0.1:1",
+        &dir,
+        &[
+            "verify",
+            "--suffix",
+            suffix,
+            "--region",
+            REGION,
+            "--api-url",
+            "ftp://x/",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr
+            .contains("--api-url `ftp://x/` is not an http or https URL (scheme `ftp`)"),
+        "{run}"
+    );
 
     // Nothing deployed yet: the stack check fails, and says so.
     let run = verify(&[]);
@@ -120,6 +152,53 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
         assert!(run.stdout.contains(&format!("alarm {alarm}")), "{run}");
     }
     assert!(run.stdout.contains("all 8 checks passed"), "{run}");
+
+    // A base URL with credentials, a query and a fragment: the path goes
+    // before the query, the credentials as basic authentication, the
+    // fragment nowhere.
+    let decorated = format!(
+        "http://probe:s3cret@127.0.0.1:{}/?from=verify#top",
+        health.port
+    );
+    let run = tp_run(
+        &moto.endpoint(),
+        &dir,
+        &[
+            "verify",
+            "--suffix",
+            suffix,
+            "--region",
+            REGION,
+            "--api-url",
+            &decorated,
+        ],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let request = health.last_request.lock().unwrap().clone();
+    let header = |name: &str| {
+        request
+            .lines()
+            .find_map(|l| {
+                l.split_once(": ")
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            })
+            .map(|(_, v)| v.to_owned())
+    };
+    assert!(
+        request.starts_with("GET /health?from=verify HTTP/1.1\r\n"),
+        "{request}"
+    );
+    // base64 of `probe:s3cret`
+    assert_eq!(
+        header("authorization").as_deref(),
+        Some("Basic cHJvYmU6czNjcmV0"),
+        "{request}"
+    );
+    assert_eq!(
+        header("host"),
+        Some(format!("127.0.0.1:{}", health.port)),
+        "{request}"
+    );
 
     // Each kind of failure fails the command and is named in the table.
     health.status.store(503, Ordering::SeqCst);
