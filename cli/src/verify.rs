@@ -456,6 +456,39 @@ mod tests {
         );
     }
 
+    /// HTTPS is checked against the system's roots: a certificate none of
+    /// them signed is refused, and the row says why.
+    #[tokio::test]
+    async fn https_refuses_a_certificate_no_system_root_signed() {
+        use tokio_rustls::rustls::ServerConfig;
+        use tokio_rustls::rustls::pki_types::PrivateKeyDer;
+
+        let rcgen::CertifiedKey { cert, signing_key } =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let key = PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
+        let config = ServerConfig::builder_with_provider(ring::default_provider().into())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der().clone()], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                // The client gives up in the handshake.
+                let _ = acceptor.accept(tcp).await;
+            }
+        });
+        let url = Url::parse(&format!("https://localhost:{port}/health")).unwrap();
+        let error = get(&health_client().unwrap(), &url).await.unwrap_err();
+        assert!(
+            error.starts_with("cannot connect: invalid peer certificate"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn a_bad_api_url_is_refused_with_what_to_give() {
         for (url, why) in [
