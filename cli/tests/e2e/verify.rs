@@ -64,8 +64,10 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
     let dir = scratch("verify");
     let suffix = "vfy";
     let url = health.url();
-    let verify = |extra: &[&str]| {
-        let args = [
+    let verify_at = |endpoint: &str, api_url: &str| {
+        tp_run(
+            endpoint,
+            &dir,
             &[
                 "verify",
                 "--suffix",
@@ -73,28 +75,14 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
                 "--region",
                 REGION,
                 "--api-url",
-            ][..],
-            &[url.as_str()],
-            extra,
-        ]
-        .concat();
-        tp_run(&moto.endpoint(), &dir, &args)
+                api_url,
+            ],
+        )
     };
+    let verify = || verify_at(&moto.endpoint(), &url);
 
     // A base URL that is none is refused before any AWS call.
-    let run = tp_run(
-        "http://127.0.0.1:1",
-        &dir,
-        &[
-            "verify",
-            "--suffix",
-            suffix,
-            "--region",
-            REGION,
-            "--api-url",
-            "ftp://x/",
-        ],
-    );
+    let run = verify_at("http://127.0.0.1:1", "ftp://x/");
     assert_eq!(run.code, 2, "{run}");
     assert!(
         run.stderr
@@ -103,7 +91,7 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
     );
 
     // Nothing deployed yet: the stack check fails, and says so.
-    let run = verify(&[]);
+    let run = verify();
     assert_eq!(run.code, 10, "{run}");
     assert!(run.stdout.contains("not deployed"), "{run}");
 
@@ -138,7 +126,7 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
     .map(|a| format!("alarm-{a}-{REGION}-{suffix}"));
     // The guard alarms exist as the template declares them (OK until
     // CloudWatch evaluates them), created by the deploy itself.
-    let run = verify(&[]);
+    let run = verify();
     assert_eq!(run.code, 0, "{run}");
     for row in [
         "stack trading-platform-us-east-1-vfy",
@@ -160,19 +148,7 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
         "http://probe:s3cret@127.0.0.1:{}/?from=verify#top",
         health.port
     );
-    let run = tp_run(
-        &moto.endpoint(),
-        &dir,
-        &[
-            "verify",
-            "--suffix",
-            suffix,
-            "--region",
-            REGION,
-            "--api-url",
-            &decorated,
-        ],
-    );
+    let run = verify_at(&moto.endpoint(), &decorated);
     assert_eq!(run.code, 0, "{run}");
     let request = health.last_request.lock().unwrap().clone();
     let header = |name: &str| {
@@ -204,7 +180,7 @@ fn verify_passes_a_healthy_environment_and_names_each_failed_check() {
     health.status.store(503, Ordering::SeqCst);
     moto.alarm_state(&guards[3], "ALARM");
     moto.send(&format!("sqs-events-dlq-{REGION}-{suffix}"));
-    let run = verify(&[]);
+    let run = verify();
     assert_eq!(run.code, 10, "{run}");
     assert!(run.stderr.contains("3 of 8 checks failed"), "{run}");
     let failed: Vec<&str> = run
