@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 use futures_util::future::join_all;
 use platform_core::spec::Platform;
-use platform_core::synth::{
-    ASSET_BUCKET_SSM_NAME, Assembly, Asset, Deployment, GuardAlarm, NestedStack,
-};
+use platform_core::synth::{ASSET_BUCKET_SSM_NAME, Assembly, Asset, GuardAlarm, NestedStack};
 use serde_json::{Value, json};
 
 use crate::aws::{Backoff, Connection, Session};
@@ -384,30 +382,8 @@ async fn discard(prepared: &[(Prepared, &Target<'_>)]) {
     }
 }
 
-/// `tp deploy`: synthesizes `platform` for `deployment` and deploys it.
-/// The whole deploy engine, for `tp` and for programs (the end-to-end
-/// tests deploy generated platforms through it).
-pub async fn deploy_platform(
-    platform: &Platform,
-    deployment: &Deployment,
-    connection: &Connection,
-    opts: &DeployOptions,
-) -> anyhow::Result<u8> {
-    let assembly = platform_core::synth::synth(platform, deployment)?;
-    let code = deploy(&assembly, connection, opts).await?;
-    if code == exit::OK && !opts.no_execute {
-        let id = crate::release::record(platform, deployment, connection).await?;
-        println!(
-            "release {id} recorded: `tp promote --from {}` deploys the same templates elsewhere",
-            deployment.suffix
-        );
-    }
-    Ok(code)
-}
-
-/// Deploys every stack of `assembly` (see [`deploy_platform`]), in the
-/// waves of [`waves::plan`]: the stacks that import from others after
-/// them. Every change set whose inputs are known is prepared and reviewed
+/// Deploys every stack of `assembly`, in the waves of [`waves::plan`]: the
+/// stacks that import from others after them. Every change set whose inputs are known is prepared and reviewed
 /// before any executes; a wave whose imports wait on a change not executed
 /// yet is prepared and reviewed once the waves before it are complete.
 pub async fn deploy(

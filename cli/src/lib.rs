@@ -2,8 +2,9 @@
 //! ([`diff`], [`changeset`]), what it refuses to do unless told to
 //! ([`guards`]), how `tp` exits ([`exit`]), and the platform as a diagram
 //! ([`graph`]). The deploy engine, which calls AWS: the commands
-//! ([`commands`], whose [`commands::deploy_platform`] deploys any
-//! [`platform_core::spec::Platform`]), one stack's CloudFormation operations
+//! ([`commands`]; [`release::deploy_platform`] deploys any
+//! [`platform_core::spec::Platform`] and records its release), one stack's
+//! CloudFormation operations
 //! ([`stacks`]), the AWS clients ([`aws`]), post-deploy validation
 //! ([`verify`]), releases promoted between environments ([`release`]) and
 //! environments deployed as a build left them ([`artifact`]), the order

@@ -455,7 +455,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let assembly = cli::artifact::load(&platform, &dir, expected)?;
                 return with_aws(commands::deploy(&assembly, &Connection::default(), &opts));
             }
-            with_aws(commands::deploy_platform(
+            with_aws(cli::release::deploy_platform(
                 &platform,
                 &deployment,
                 &connection(&platform, &deployment, "deploy"),

@@ -24,7 +24,7 @@ use platform_core::template::Template;
 use serde_json::{Value, json};
 
 use crate::aws::{Connection, Session};
-use crate::commands::{self, DeployOptions};
+use crate::commands::{self, DeployOptions, deploy};
 use crate::exit::{self, Exit};
 use crate::stacks;
 
@@ -152,6 +152,27 @@ pub async fn record(
         .await?;
     }
     Ok(id)
+}
+
+/// `tp deploy`: synthesizes `platform` for `deployment` and deploys it.
+/// The whole deploy engine, for `tp` and for programs (the end-to-end
+/// tests deploy generated platforms through it).
+pub async fn deploy_platform(
+    platform: &Platform,
+    deployment: &Deployment,
+    connection: &Connection,
+    opts: &DeployOptions,
+) -> anyhow::Result<u8> {
+    let assembly = platform_core::synth::synth(platform, deployment)?;
+    let code = deploy(&assembly, connection, opts).await?;
+    if code == exit::OK && !opts.no_execute {
+        let id = crate::release::record(platform, deployment, connection).await?;
+        println!(
+            "release {id} recorded: `tp promote --from {}` deploys the same templates elsewhere",
+            deployment.suffix
+        );
+    }
+    Ok(code)
 }
 
 async fn put(s: &Session, bucket: &str, key: &str, value: Value) -> anyhow::Result<()> {

@@ -8,14 +8,25 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_sqs::types::QueueAttributeName;
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
 use futures_util::future::join_all;
+use http::header;
+use http_body_util::Empty;
+use hyper::body::Bytes;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use percent_encoding::percent_decode_str;
 use platform_core::naming;
 use platform_core::spec::{Platform, Spec};
 use platform_core::synth::Assembly;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio_rustls::rustls::crypto::ring;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use url::Url;
 
-use crate::aws::{Connection, Session};
+use crate::aws::{Connection, Session, root_cause};
 use crate::exit::{self, Exit};
 use crate::stacks;
 
@@ -42,6 +53,11 @@ pub async fn verify(
     connection: &Connection,
     api_url: Option<&str>,
 ) -> anyhow::Result<u8> {
+    let api_url = api_url
+        .map(api_base)
+        .transpose()
+        .map_err(|e| Exit::new(exit::INVALID_INPUT, e))?;
+    let client = health_client().map_err(anyhow::Error::msg)?;
     let sessions: Vec<Session> = join_all(
         assembly
             .stacks
@@ -56,7 +72,9 @@ pub async fn verify(
             .stacks
             .iter()
             .zip(&sessions)
-            .map(|(stack, session)| region_checks(platform, stack, session, api_url)),
+            .map(|(stack, session)| {
+                region_checks(platform, stack, session, &client, api_url.as_ref())
+            }),
     )
     .await;
     let mut checks = Vec::new();
@@ -80,7 +98,8 @@ async fn region_checks(
     platform: &Platform,
     stack: &platform_core::synth::Stack,
     s: &Session,
-    api_url: Option<&str>,
+    client: &HealthClient,
+    api_url: Option<&Url>,
 ) -> anyhow::Result<Vec<Check>> {
     let row = |what: String, ok: bool, detail: String| Check {
         region: s.region.clone(),
@@ -121,21 +140,25 @@ async fn region_checks(
             naming::logical_id(api.spec.kind().info(), &api.name)
         );
         let base = match api_url {
-            Some(url) => Some(url.to_owned()),
-            None => output(&url_key),
+            Some(url) => Ok(url.clone()),
+            None => output(&url_key)
+                .ok_or_else(|| format!("the stack has no output {url_key}"))
+                .and_then(|url| {
+                    base_url(&url).map_err(|why| format!("{url_key} `{url}` is {why}"))
+                }),
         };
         let what = format!("health GET {} ({})", check.path, check.api);
         checks.push(match base {
-            None => row(what, false, format!("the stack has no output {url_key}")),
-            Some(base) => {
-                let url = format!("{}{}", base.trim_end_matches('/'), check.path);
-                match get_status(&url).await {
+            Err(why) => row(what, false, why),
+            Ok(base) => {
+                let url = health_url(&base, &check.path);
+                match get_status(client, &url).await {
                     Ok((status, took)) => row(
                         what,
                         (200..300).contains(&status),
                         format!("{status} in {} ms", took.as_millis()),
                     ),
-                    Err(e) => row(what, false, format!("{url}: {e}")),
+                    Err(e) => row(what, false, format!("{}: {e}", without_credentials(&url))),
                 }
             }
         });
@@ -250,154 +273,239 @@ pub fn render(checks: &[Check]) -> String {
     out
 }
 
-/// A URL split into what a request needs.
-#[derive(Debug, PartialEq, Eq)]
-struct Url<'a> {
-    tls: bool,
-    host: &'a str,
-    port: u16,
-    path: &'a str,
-}
-
-fn parse_url(url: &str) -> Result<Url<'_>, String> {
-    let (tls, rest) = if let Some(rest) = url.strip_prefix("https://") {
-        (true, rest)
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        (false, rest)
-    } else {
-        return Err("not an http:// or https:// URL".into());
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (
-            host,
-            port.parse().map_err(|_| format!("bad port `{port}`"))?,
-        ),
-        None => (authority, if tls { 443 } else { 80 }),
-    };
-    if host.is_empty() {
-        return Err("no host".into());
-    }
-    Ok(Url {
-        tls,
-        host,
-        port,
-        path,
+/// The base URL of `--api-url`, checked before the first AWS call.
+pub fn api_base(api_url: &str) -> Result<Url, String> {
+    base_url(api_url).map_err(|why| {
+        format!(
+            "--api-url `{api_url}` is {why}; give the api's base URL, e.g. https://api.example.com/v1 or http://127.0.0.1:3000"
+        )
     })
 }
 
+/// `url` if it is an `http` or `https` URL with a host, or why not.
+fn base_url(url: &str) -> Result<Url, String> {
+    let url = Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        scheme => Err(format!("not an http or https URL (scheme `{scheme}`)")),
+    }
+}
+
+/// Where an api's health check asks: `path` (with its query, if any) under
+/// `base`'s path, its query after `base`'s (a stage's `/v1/` and
+/// `/health` make `/v1/health`); a fragment is never sent.
+pub fn health_url(base: &Url, path: &str) -> Url {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut url = base.clone();
+    url.set_path(&format!("{}{}", base.path().trim_end_matches('/'), path));
+    let query = [base.query().unwrap_or_default(), query]
+        .into_iter()
+        .filter(|q| !q.is_empty())
+        .collect::<Vec<_>>()
+        .join("&");
+    url.set_query(Some(query.as_str()).filter(|q| !q.is_empty()));
+    url.set_fragment(None);
+    url
+}
+
+/// `url` without its credentials: what is requested, and what is shown.
+fn without_credentials(url: &Url) -> Url {
+    let mut url = url.clone();
+    // Only a URL that cannot be a base refuses, and an http(s) URL can.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url
+}
+
+/// The health requests' client: hyper's over hyper-rustls, on the TLS
+/// stack of the SDK's client ([`crate::aws::http_client`]): rustls on ring
+/// with the system's root certificates. It speaks plain HTTP too, for an
+/// `--api-url` on loopback.
+type HealthClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
+fn health_client() -> Result<HealthClient, String> {
+    let mut roots = RootCertStore::empty();
+    // As the SDK's client does: a root that does not parse is left out, and
+    // with no roots at all HTTPS fails on the certificate while plain HTTP
+    // still works.
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let tls = ClientConfig::builder_with_provider(ring::default_provider().into())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS configuration: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new()).build(connector))
+}
+
 /// `GET url`: the status code and how long it took.
-async fn get_status(url: &str) -> Result<(u16, Duration), String> {
+async fn get_status(client: &HealthClient, url: &Url) -> Result<(u16, Duration), String> {
     let started = Instant::now();
-    let status = tokio::time::timeout(HEALTH_TIMEOUT, get(url))
+    let status = tokio::time::timeout(HEALTH_TIMEOUT, get(client, url))
         .await
         .map_err(|_| format!("no answer within {} s", HEALTH_TIMEOUT.as_secs()))??;
     Ok((status, started.elapsed()))
 }
 
-async fn get(url: &str) -> Result<u16, String> {
-    let url = parse_url(url)?;
-    let tcp = TcpStream::connect((url.host, url.port))
-        .await
-        .map_err(|e| format!("cannot connect: {e}"))?;
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: tp-verify\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-        url.path, url.host
-    );
-    let response = if url.tls {
-        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(
-            tokio_rustls::rustls::crypto::ring::default_provider().into(),
-        )
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let name = tokio_rustls::rustls::pki_types::ServerName::try_from(url.host.to_owned())
-            .map_err(|e| e.to_string())?;
-        let mut stream = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-            .connect(name, tcp)
-            .await
-            .map_err(|e| format!("TLS: {e}"))?;
-        exchange(&mut stream, &request).await?
-    } else {
-        let mut tcp = tcp;
-        exchange(&mut tcp, &request).await?
-    };
-    status_of(&response)
-}
-
-async fn exchange<S>(stream: &mut S, request: &str) -> Result<Vec<u8>, String>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    // The status line is all that is needed.
-    while !head.contains(&b'\n') {
-        let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
+/// The request for `url`; credentials in it go as basic authentication,
+/// as curl sends them.
+fn request(url: &Url) -> Result<http::Request<Empty<Bytes>>, String> {
+    let uri: http::Uri = without_credentials(url)
+        .as_str()
+        .parse()
+        .map_err(|e| format!("not a request URI: {e}"))?;
+    let mut request = http::Request::get(uri)
+        .header(header::USER_AGENT, "tp-verify")
+        .header(header::ACCEPT, "*/*");
+    if !url.username().is_empty() || url.password().is_some() {
+        let decode = |part: &str| percent_decode_str(part).decode_utf8_lossy().into_owned();
+        let credentials = format!(
+            "{}:{}",
+            decode(url.username()),
+            decode(url.password().unwrap_or_default())
+        );
+        request = request.header(
+            header::AUTHORIZATION,
+            format!("Basic {}", BASE64_STANDARD.encode(credentials)),
+        );
     }
-    Ok(head)
+    request.body(Empty::new()).map_err(|e| e.to_string())
 }
 
-fn status_of(response: &[u8]) -> Result<u16, String> {
-    let line = String::from_utf8_lossy(response);
-    let line = line.lines().next().unwrap_or_default();
-    line.split(' ')
-        .nth(1)
-        .filter(|_| line.starts_with("HTTP/"))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("not an HTTP answer: {line:?}"))
+async fn get(client: &HealthClient, url: &Url) -> Result<u16, String> {
+    let response = client.request(request(url)?).await.map_err(|e| {
+        let cause = root_cause(&e);
+        if e.is_connect() {
+            format!("cannot connect: {cause}")
+        } else {
+            cause
+        }
+    })?;
+    // The status is the answer; the body is left unread.
+    Ok(response.status().as_u16())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn urls_split_into_scheme_host_port_and_path() {
-        assert_eq!(
-            parse_url("https://abc.execute-api.us-east-1.amazonaws.com/v1/health"),
-            Ok(Url {
-                tls: true,
-                host: "abc.execute-api.us-east-1.amazonaws.com",
-                port: 443,
-                path: "/v1/health"
-            })
-        );
-        assert_eq!(
-            parse_url("http://127.0.0.1:8080"),
-            Ok(Url {
-                tls: false,
-                host: "127.0.0.1",
-                port: 8080,
-                path: "/"
-            })
-        );
-        assert!(parse_url("ftp://x/").is_err());
-        assert!(parse_url("http://:80/").is_err());
-        assert!(parse_url("http://x:port/").is_err());
+    fn joined(base: &str, path: &str) -> String {
+        health_url(&api_base(base).expect("a base URL"), path).to_string()
     }
 
     #[test]
-    fn the_status_comes_from_the_status_line() {
-        assert_eq!(status_of(b"HTTP/1.1 200 OK\r\n"), Ok(200));
-        assert_eq!(status_of(b"HTTP/1.0 503 Service Unavailable\r\n"), Ok(503));
-        assert!(status_of(b"SSH-2.0-OpenSSH\r\n").is_err());
+    fn the_health_path_goes_under_the_base_path() {
+        assert_eq!(
+            joined(
+                "https://abc.execute-api.us-east-1.amazonaws.com/v1/",
+                "/health"
+            ),
+            "https://abc.execute-api.us-east-1.amazonaws.com/v1/health"
+        );
+        assert_eq!(
+            joined("http://127.0.0.1:8080", "/health"),
+            "http://127.0.0.1:8080/health"
+        );
+        assert_eq!(
+            joined("https://api.example.com:8443/v1", "/health?deep=1"),
+            "https://api.example.com:8443/v1/health?deep=1"
+        );
+    }
+
+    #[test]
+    fn urls_a_split_on_slashes_and_colons_got_wrong() {
+        // IPv6 literals: the host keeps its brackets, the port is after them.
+        let url = api_base("http://[::1]:8080/v1").unwrap();
+        assert_eq!(
+            url.host(),
+            Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+        );
+        assert_eq!(url.port(), Some(8080));
+        assert_eq!(joined("http://[::1]", "/health"), "http://[::1]/health");
+        // A query with no path, and the base's query kept after the path.
+        assert_eq!(
+            joined("http://127.0.0.1:8080?token=abc", "/health"),
+            "http://127.0.0.1:8080/health?token=abc"
+        );
+        assert_eq!(
+            joined(
+                "https://api.example.com/v1/?token=abc#top",
+                "/health?deep=1"
+            ),
+            "https://api.example.com/v1/health?token=abc&deep=1"
+        );
+        // Credentials are neither the host nor part of what is requested.
+        let url = health_url(
+            &api_base("http://probe:s%40cret@127.0.0.1:8080").unwrap(),
+            "/health",
+        );
+        assert_eq!(url.host_str(), Some("127.0.0.1"));
+        let request = request(&url).unwrap();
+        assert_eq!(request.uri(), "http://127.0.0.1:8080/health");
+        assert_eq!(
+            request.headers()[header::AUTHORIZATION],
+            format!("Basic {}", BASE64_STANDARD.encode("probe:s@cret"))
+        );
+        assert_eq!(
+            without_credentials(&url).as_str(),
+            "http://127.0.0.1:8080/health"
+        );
+    }
+
+    /// HTTPS is checked against the system's roots: a certificate none of
+    /// them signed is refused, and the row says why.
+    #[tokio::test]
+    async fn https_refuses_a_certificate_no_system_root_signed() {
+        use tokio_rustls::rustls::ServerConfig;
+        use tokio_rustls::rustls::pki_types::PrivateKeyDer;
+
+        let rcgen::CertifiedKey { cert, signing_key } =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let key = PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
+        let config = ServerConfig::builder_with_provider(ring::default_provider().into())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der().clone()], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                // The client gives up in the handshake.
+                let _ = acceptor.accept(tcp).await;
+            }
+        });
+        let url = Url::parse(&format!("https://localhost:{port}/health")).unwrap();
+        let error = get(&health_client().unwrap(), &url).await.unwrap_err();
+        assert!(
+            error.starts_with("cannot connect: invalid peer certificate"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_bad_api_url_is_refused_with_what_to_give() {
+        for (url, why) in [
+            ("ftp://x/", "not an http or https URL (scheme `ftp`)"),
+            ("http://:80/", "not a URL (empty host)"),
+            ("http://x:port/", "not a URL (invalid port number)"),
+            (
+                "api.example.com/v1",
+                "not a URL (relative URL without a base)",
+            ),
+        ] {
+            let message = api_base(url).unwrap_err();
+            assert!(
+                message.starts_with(&format!("--api-url `{url}` is {why}; give")),
+                "{message}"
+            );
+        }
     }
 
     #[test]

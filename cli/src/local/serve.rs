@@ -136,7 +136,7 @@ pub async fn run(platform: &Platform, prereq: Prerequisites, opts: Options) -> a
         // moto cannot run functions: they run once the local runtime is up.
         run_after_deploy: false,
     };
-    let code = commands::deploy_platform(platform, &deployment, &connection, &deploy).await?;
+    let code = crate::release::deploy_platform(platform, &deployment, &connection, &deploy).await?;
     anyhow::ensure!(
         code == 0,
         "tp deploy into the emulator failed (exit {code})"

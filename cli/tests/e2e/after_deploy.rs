@@ -1,12 +1,12 @@
 //! The deploy's last step against moto, through the deploy engine `tp`
-//! runs (`cli::commands::deploy_platform`): once the stack is complete, each
+//! runs (`cli::release::deploy_platform`): once the stack is complete, each
 //! `run: after_deploy` function is invoked synchronously with the deploy's
 //! payload, and an error it answers fails the deploy with exit code 7.
 //! moto cannot run functions, so the fault-injection proxy in front of it
 //! answers Lambda's `Invoke` as Lambda would.
 
 use cli::aws::Connection;
-use cli::commands::{self, Approval, DeployOptions};
+use cli::commands::{Approval, DeployOptions};
 use cli::exit::{self, Exit};
 use platform_core::spec::{
     AuroraSpec, Capacity, DbPrivileges, DbUserSpec, FunctionSpec, Grant, KeySpec, NetworkSpec,
@@ -163,7 +163,7 @@ fn the_deploy_invokes_its_after_deploy_function_and_fails_with_7_when_it_fails()
         },
         1,
     );
-    let code = block_on(commands::deploy_platform(
+    let code = block_on(cli::release::deploy_platform(
         &platform,
         &deployment,
         &connection,
@@ -206,7 +206,7 @@ fn the_deploy_invokes_its_after_deploy_function_and_fails_with_7_when_it_fails()
     );
 
     // `--no-execute` deploys nothing and invokes nothing.
-    let code = block_on(commands::deploy_platform(
+    let code = block_on(cli::release::deploy_platform(
         &platform,
         &deployment,
         &connection,
@@ -226,7 +226,7 @@ fn the_deploy_invokes_its_after_deploy_function_and_fails_with_7_when_it_fails()
         },
         1,
     );
-    let err = block_on(commands::deploy_platform(
+    let err = block_on(cli::release::deploy_platform(
         &platform,
         &deployment,
         &connection,

@@ -458,7 +458,7 @@ pub fn deploy_dev_template_into(
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(cli::commands::deploy_platform(
+        .block_on(cli::release::deploy_platform(
             &platform,
             &deployment,
             &connection,

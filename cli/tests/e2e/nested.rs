@@ -1,5 +1,5 @@
 //! A platform too large for one CloudFormation stack, deployed to moto
-//! through the deploy engine `tp` runs (`cli::commands::deploy_platform`):
+//! through the deploy engine `tp` runs (`cli::release::deploy_platform`):
 //! a generated platform split into a parent and nested stacks, whose
 //! templates are uploaded under their content hashes and read by
 //! CloudFormation from the `TemplateURL`s the parent builds.
@@ -58,7 +58,7 @@ fn a_split_platform_deploys_with_its_nested_stacks_to_moto() {
         run_after_deploy: true,
     };
     let started = Instant::now();
-    let code = block_on(commands::deploy_platform(
+    let code = block_on(cli::release::deploy_platform(
         &platform,
         &deployment,
         &connection,
@@ -141,7 +141,7 @@ fn a_split_platform_deploys_with_its_nested_stacks_to_moto() {
 
     // Deploying again changes nothing, and diff agrees.
     let started = Instant::now();
-    let code = block_on(commands::deploy_platform(
+    let code = block_on(cli::release::deploy_platform(
         &platform,
         &deployment,
         &connection,

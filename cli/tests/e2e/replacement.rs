@@ -4,7 +4,7 @@
 //! a deploy that changes it is refused unless `--allow-replace` names it.
 
 use cli::aws::Connection;
-use cli::commands::{self, Approval, DeployOptions};
+use cli::commands::{Approval, DeployOptions};
 use cli::exit::{self, Exit};
 use platform_core::spec::{KeySpec, KeyType, PerProfile, Platform, Resource, Spec, TableSpec};
 use platform_core::synth::Deployment;
@@ -83,7 +83,7 @@ fn changing_a_tables_key_is_predicted_as_a_replacement_and_refused() {
     let deploy = |partition: &str, allow: &[&str]| {
         let platform = platform(partition);
         let deployment = Deployment::new(&platform, "e2e", None, &[]).expect("deployment");
-        block_on(commands::deploy_platform(
+        block_on(cli::release::deploy_platform(
             &platform,
             &deployment,
             &connection,
