@@ -160,6 +160,25 @@ impl Progress {
         }
     }
 
+    /// Ends the display with one line: how the operation ended, after how
+    /// long, and how much of it was done. A completed operation did every
+    /// change, whether or not each resource's event was seen (some
+    /// endpoints report only the stack's own events).
+    pub fn finish(&self, status: &str, completed: bool) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        println(&finish_line(
+            &self.region,
+            &self.stack,
+            status,
+            self.started.elapsed(),
+            self.finished(),
+            self.expected,
+            completed,
+        ));
+    }
+
     fn done(&self, state: &State) -> usize {
         if self.expected > 0 {
             state.finished.min(self.expected)
@@ -210,6 +229,27 @@ pub fn event_line(region: &str, event: &Event<'_>, finished: usize, expected: us
     format!(
         "{region:<10} {}  {:<20} {} {}{progress}{reason}",
         event.time, event.status, event.resource_type, event.logical_id
+    )
+}
+
+/// The line ending an operation's display (see [`Progress::finish`]).
+fn finish_line(
+    region: &str,
+    stack: &str,
+    status: &str,
+    elapsed: Duration,
+    finished: usize,
+    expected: usize,
+    completed: bool,
+) -> String {
+    let done = match expected {
+        0 => format!("{finished} done"),
+        n if completed => format!("{n}/{n} done"),
+        n => format!("{}/{n} done", finished.min(n)),
+    };
+    format!(
+        "{region:<10} {stack}: {status} after {} s, {done}",
+        elapsed.as_secs()
     )
 }
 
@@ -294,6 +334,34 @@ mod tests {
             progress.event(&event(status, id, kind));
         }
         assert_eq!(progress.finished(), 2);
+    }
+
+    #[test]
+    fn the_last_line_says_how_it_ended_after_how_long_and_how_far() {
+        let line = |finished, expected, completed| {
+            finish_line(
+                "us-east-1",
+                "tp",
+                "UPDATE_COMPLETE",
+                Duration::from_secs(42),
+                finished,
+                expected,
+                completed,
+            )
+        };
+        // Completed: every change was made, seen or not.
+        assert_eq!(
+            line(1, 3, true),
+            "us-east-1  tp: UPDATE_COMPLETE after 42 s, 3/3 done"
+        );
+        assert_eq!(
+            line(1, 3, false),
+            "us-east-1  tp: UPDATE_COMPLETE after 42 s, 1/3 done"
+        );
+        assert_eq!(
+            line(5, 0, true),
+            "us-east-1  tp: UPDATE_COMPLETE after 42 s, 5 done"
+        );
     }
 
     #[test]

@@ -389,6 +389,9 @@ fn holder_phrase(id: &str, old: &Value, new: &Value) -> String {
 /// template gives it.
 fn logical_phrase(id: &str, old: &Value, new: &Value) -> String {
     let resource = find(id, old, new);
+    if resource.is_null() && !new["Parameters"][id].is_null() {
+        return format!("the resource parameter {id} names");
+    }
     let kind = resource["Type"].as_str().unwrap_or("");
     let (noun, suffix, name_property) = noun(kind);
     let declared = id

@@ -626,6 +626,7 @@ async fn watch_until_done(
                     failures.push(reason.to_owned());
                 }
             }
+            progress.finish(state, complete(state) || state == "DELETE_COMPLETE");
             return Ok(Watched {
                 status: state.to_owned(),
                 failures,
