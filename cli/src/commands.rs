@@ -15,7 +15,7 @@ use crate::aws::{Backoff, Connection, Session};
 use crate::diff::{self, ResourceChange};
 use crate::exit::{self, Exit};
 use crate::stacks::{self, TemplateSource};
-use crate::{changeset, guards, waves};
+use crate::{changeset, guards, progress, review, waves};
 
 /// When `tp deploy` asks before executing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -337,24 +337,35 @@ async fn prepare(
     })
 }
 
-/// Prints one stack's changes: the resources, then the IAM and
-/// security-group broadening table.
-fn render(p: &Prepared, new: &Value) -> Vec<guards::Broadening> {
-    println!("{} ({})", p.name, p.region);
-    for note in &p.notes {
-        println!("note: {note}");
-    }
-    let Some(changes) = &p.changes else {
-        println!("no changes");
-        return Vec::new();
-    };
-    print!("{}", diff::render(changes));
-    let broadening = guards::broadening(&p.old, new);
-    if !broadening.is_empty() {
-        println!("IAM and security-group changes that widen access:");
-        print!("{}", guards::render_broadening(&broadening));
-    }
-    broadening
+/// Prints the review of every prepared stack (the summary, then each
+/// stack's changes and the access they widen, [`review`]), and returns
+/// what each stack widens.
+fn print_review(prepared: &[(Prepared, &Target<'_>)]) -> Vec<Vec<guards::Broadening>> {
+    let widening: Vec<Vec<guards::Broadening>> = prepared
+        .iter()
+        .map(|(p, t)| match &p.changes {
+            Some(_) => guards::broadening(&p.old, &t.template),
+            None => Vec::new(),
+        })
+        .collect();
+    let reviews: Vec<review::StackReview<'_>> = prepared
+        .iter()
+        .zip(&widening)
+        .map(|((p, t), widening)| review::StackReview {
+            name: &p.name,
+            region: &p.region,
+            notes: &p.notes,
+            changes: p.changes.as_deref(),
+            widening,
+            old: &p.old,
+            new: &t.template,
+        })
+        .collect();
+    anstream::print!(
+        "{}",
+        review::render(&reviews, review::Palette::for_stdout())
+    );
+    widening
 }
 
 /// Asks on standard error, which `tp -q` keeps.
@@ -397,6 +408,9 @@ pub async fn deploy(
     let inputs = read_inputs(assembly, &targets, connection).await?;
     inputs.require_outside(&assembly.stacks)?;
     print_plan(&plan, &targets);
+    // What the outputs were, so only those the deploy creates or changes
+    // are printed.
+    let outputs_before = collect_outputs(&targets).await?;
     let allowed: BTreeSet<String> = opts.allow_replace.iter().cloned().collect();
     let mut reviewed: Vec<(Prepared, &Target<'_>)> = Vec::new();
     let mut failures = Vec::new();
@@ -463,7 +477,7 @@ pub async fn deploy(
                 return Err(e);
             }
         }
-        review(&group, &allowed, opts).await?;
+        review_and_approve(&group, &allowed, opts).await?;
         if opts.no_execute {
             for (p, _) in &group {
                 if let Some(id) = &p.change_set {
@@ -529,7 +543,7 @@ pub async fn deploy(
         reviewed.extend(group);
     }
     let outputs = collect_outputs(&targets).await?;
-    print_and_write_outputs(&outputs, &opts.outputs_file)?;
+    print_and_write_outputs(&outputs, &outputs_before, &opts.outputs_file)?;
     if let Some(first) = failures.into_iter().next() {
         return Err(first);
     }
@@ -609,18 +623,18 @@ fn print_plan(plan: &[Vec<usize>], targets: &[Target<'_>]) {
     );
 }
 
-/// Renders every prepared stack, then applies the guards, one region at
-/// a time; a refusal discards the change sets.
-async fn review(
+/// Prints the review of every prepared stack, then applies the guards and
+/// asks one question for all of them when approval is needed; a refusal
+/// discards the change sets.
+async fn review_and_approve(
     prepared: &[(Prepared, &Target<'_>)],
     allowed: &BTreeSet<String>,
     opts: &DeployOptions,
 ) -> anyhow::Result<()> {
-    // Render every stack, then apply the guards, one region at a time.
+    let widening = print_review(prepared);
     let mut losses = Vec::new();
     let mut approvals = Vec::new();
-    for (p, t) in prepared {
-        let broadening = render(p, &t.template);
+    for ((p, _), widening) in prepared.iter().zip(&widening) {
         let Some(changes) = &p.changes else { continue };
         for loss in guards::data_loss(changes, allowed) {
             losses.push(format!(
@@ -633,11 +647,11 @@ async fn review(
         }
         let needs_approval = match opts.approval {
             Approval::Never => false,
-            Approval::Broadening => !broadening.is_empty(),
+            Approval::Broadening => !widening.is_empty(),
             Approval::AnyChange => !changes.is_empty(),
         };
         if needs_approval {
-            approvals.push(p.name.clone());
+            approvals.push(format!("{} ({})", p.name, p.region));
         }
     }
     if !losses.is_empty() {
@@ -651,28 +665,30 @@ async fn review(
         )
         .into());
     }
-    for name in &approvals {
-        let what = match opts.approval {
-            Approval::AnyChange => "changes",
-            _ => "widens IAM or security-group access",
-        };
-        let approved =
-            std::io::stdin().is_terminal() && ask(&format!("{name}: {what}; deploy anyway?"));
-        if !approved {
-            discard(prepared).await;
-            let why = if std::io::stdin().is_terminal() {
-                "not approved".to_owned()
-            } else {
-                "approval is needed and there is no terminal to ask on; review the changes above and rerun on a terminal, or pass --require-approval never".to_owned()
-            };
-            return Err(Exit::new(
-                exit::REFUSED,
-                format!("refusing to deploy {name} ({what}): {why}"),
-            )
-            .into());
-        }
+    if approvals.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    // One question for every stack and region reviewed above.
+    let what = match opts.approval {
+        Approval::AnyChange => "change",
+        _ => "widen IAM or security-group access",
+    };
+    let names = approvals.join(", ");
+    let terminal = std::io::stdin().is_terminal();
+    if terminal && ask(&format!("{names}: the changes above {what}; deploy them?")) {
+        return Ok(());
+    }
+    discard(prepared).await;
+    let why = if terminal {
+        "not approved".to_owned()
+    } else {
+        "approval is needed and there is no terminal to ask on; review the changes above and rerun on a terminal, or pass --require-approval never".to_owned()
+    };
+    Err(Exit::new(
+        exit::REFUSED,
+        format!("refusing to deploy {names} (the changes {what}): {why}"),
+    )
+    .into())
 }
 
 /// One invocation of a `run: after_deploy` function.
@@ -874,7 +890,7 @@ async fn execute(
     if p.creating {
         stacks::set_stack_policy(s, &p.name, &policy).await?;
     }
-    println!("{} ({}): {}", p.name, p.region, ended.status);
+    progress::println(&format!("{} ({}): {}", p.name, p.region, ended.status));
     Ok(())
 }
 
@@ -916,19 +932,11 @@ async fn collect_outputs(targets: &[Target<'_>]) -> anyhow::Result<Outputs> {
     Ok(all)
 }
 
-/// Prints the outputs and merges them into `file` (a JSON object of stack
-/// name to outputs), keeping other stacks' entries.
-fn print_and_write_outputs(outputs: &Outputs, file: &Path) -> anyhow::Result<()> {
-    for (stack, values) in outputs {
-        if values.is_empty() {
-            continue;
-        }
-        println!("Outputs of {stack}:");
-        let width = values.keys().map(String::len).max().unwrap_or(0);
-        for (k, v) in values {
-            println!("  {k:width$}  {v}");
-        }
-    }
+/// Prints the outputs the deploy created or changed (those in `outputs`
+/// not in `before` with the same value), and merges all of them into `file`
+/// (a JSON object of stack name to outputs), keeping other stacks' entries.
+fn print_and_write_outputs(outputs: &Outputs, before: &Outputs, file: &Path) -> anyhow::Result<()> {
+    print!("{}", render_new_outputs(outputs, before));
     let mut merged: serde_json::Map<String, Value> = std::fs::read_to_string(file)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -946,6 +954,33 @@ fn print_and_write_outputs(outputs: &Outputs, file: &Path) -> anyhow::Result<()>
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
     println!("outputs written to {}", file.display());
     Ok(())
+}
+
+/// The outputs of `outputs` that `before` lacks or had with another value,
+/// per stack; nothing for a stack whose outputs are all as they were.
+fn render_new_outputs(outputs: &Outputs, before: &Outputs) -> String {
+    let mut out = String::new();
+    for (stack, values) in outputs {
+        let old = before.get(stack);
+        let new: Vec<(&String, &String)> = values
+            .iter()
+            .filter(|(k, v)| old.and_then(|o| o.get(*k)) != Some(*v))
+            .collect();
+        if new.is_empty() {
+            continue;
+        }
+        let what = if old.is_some_and(|o| !o.is_empty()) {
+            "changed"
+        } else {
+            "created"
+        };
+        out.push_str(&format!("Outputs of {stack} ({what}):\n"));
+        let width = new.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, v) in new {
+            out.push_str(&format!("  {k:width$}  {v}\n"));
+        }
+    }
+    out
 }
 
 /// `tp diff`: the deploy's rendering, nothing executed. Returns whether
@@ -989,12 +1024,10 @@ pub async fn diff(assembly: &Assembly, connection: &Connection) -> anyhow::Resul
     if let Some(e) = first_error {
         return Err(e);
     }
-    let mut changed = false;
-    for (p, t) in &prepared {
-        render(p, &t.template);
-        changed |= p.changes.as_ref().is_some_and(|c| !c.is_empty());
-    }
-    Ok(changed)
+    print_review(&prepared);
+    Ok(prepared
+        .iter()
+        .any(|(p, _)| p.changes.as_ref().is_some_and(|c| !c.is_empty())))
 }
 
 /// What `tp bootstrap` is asked for.
@@ -1294,10 +1327,10 @@ async fn destroy_one(t: &Target<'_>, state: &str) -> anyhow::Result<()> {
         )
         .into());
     }
-    println!(
+    progress::println(&format!(
         "{} ({}): deleted; {emptied} object versions removed from {buckets} buckets",
         t.name, s.region
-    );
+    ));
     Ok(())
 }
 
@@ -1573,6 +1606,30 @@ mod tests {
         assert!(bootstrap_suffixes(&platform, "444444444444", &[]).is_empty());
         platform.accounts = None;
         assert_eq!(bootstrap_suffixes(&platform, "444444444444", &[]).len(), 3);
+    }
+
+    #[test]
+    fn only_outputs_created_or_changed_are_printed() {
+        let outputs = |pairs: &[(&str, &str, &str)]| {
+            let mut all = Outputs::new();
+            for (stack, k, v) in pairs {
+                all.entry((*stack).to_owned())
+                    .or_default()
+                    .insert((*k).to_owned(), (*v).to_owned());
+            }
+            all
+        };
+        let before = outputs(&[("a", "Url", "https://a"), ("a", "Table", "t")]);
+        assert_eq!(render_new_outputs(&before, &before), "");
+        let after = outputs(&[
+            ("a", "Url", "https://b"),
+            ("a", "Table", "t"),
+            ("b", "Queue", "q"),
+        ]);
+        assert_eq!(
+            render_new_outputs(&after, &before),
+            "Outputs of a (changed):\n  Url  https://b\nOutputs of b (created):\n  Queue  q\n"
+        );
     }
 
     #[test]

@@ -74,7 +74,60 @@ pub fn stack_policy(template: &Value, allowed: &BTreeSet<String>) -> Value {
 pub struct Broadening {
     /// The logical id of the resource holding the policy or rule.
     pub resource: String,
+    /// The widening in one line, in policy terms (`+ Allow s3:GetObject on ...`).
     pub what: String,
+    /// The same, in parts, for a reader's sentence ([`crate::review`]).
+    pub kind: Widening,
+}
+
+/// How access widens.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Widening {
+    /// A statement allows what it did not.
+    Allowed(Grant),
+    /// A statement that denied is gone.
+    DenyRemoved(Grant),
+    /// A managed policy attached, or a security-group rule added
+    /// (`managed policy arn:...`, `ingress {...}`).
+    Attached(String),
+}
+
+/// One action of a policy statement on one resource, each part as the
+/// template has it (intrinsics as compact JSON; empty when absent).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub condition: String,
+}
+
+/// A condition less its keys without a value (a Lambda permission
+/// without `SourceArn`); empty when none is left.
+fn meaningful_condition(condition: &str) -> String {
+    match serde_json::from_str::<Value>(condition) {
+        Ok(Value::Object(mut map)) => {
+            map.retain(|_, v| !v.is_null());
+            if map.is_empty() {
+                String::new()
+            } else {
+                Value::Object(map).to_string()
+            }
+        }
+        Ok(Value::Null) => String::new(),
+        _ => condition.to_owned(),
+    }
+}
+
+impl Grant {
+    fn of(atom: &Atom) -> Grant {
+        Grant {
+            principal: atom.principal.clone(),
+            action: atom.action.clone(),
+            resource: atom.resource.clone(),
+            condition: meaningful_condition(&atom.condition),
+        }
+    }
 }
 
 /// One `Effect x Principal x Action x Resource x Condition` combination of a
@@ -217,12 +270,14 @@ pub fn broadening(old: &Value, new: &Value) -> Vec<Broadening> {
         out.push(Broadening {
             resource: atom.holder.clone(),
             what: describe("+ Allow", atom),
+            kind: Widening::Allowed(Grant::of(atom)),
         });
     }
     for atom in before.difference(&after).filter(|a| a.effect == "Deny") {
         out.push(Broadening {
             resource: atom.holder.clone(),
             what: describe("- Deny", atom),
+            kind: Widening::DenyRemoved(Grant::of(atom)),
         });
     }
     let (before, after) = (attachments(old), attachments(new));
@@ -230,6 +285,7 @@ pub fn broadening(old: &Value, new: &Value) -> Vec<Broadening> {
         out.push(Broadening {
             resource: holder.clone(),
             what: format!("+ {what}"),
+            kind: Widening::Attached(what.clone()),
         });
     }
     out.sort();

@@ -9,7 +9,9 @@
 //! ([`verify`]), releases promoted between environments ([`release`]) and
 //! environments deployed as a build left them ([`artifact`]), the order
 //! stacks deploy in with the values their parameters take ([`waves`]), and
-//! what is checked before the first AWS call ([`preflight`]).
+//! what is checked before the first AWS call ([`preflight`]). What a
+//! deploy shows: the review of its changes ([`review`]) and its progress
+//! while CloudFormation works ([`progress`]).
 
 pub mod artifact;
 pub mod aws;
@@ -21,7 +23,9 @@ pub mod graph;
 pub mod guards;
 pub mod local;
 pub mod preflight;
+pub mod progress;
 pub mod release;
+pub mod review;
 pub mod stacks;
 pub mod verify;
 pub mod waves;

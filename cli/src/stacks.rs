@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::diff::{self, ResourceChange};
 use crate::exit::{self, Exit};
+use crate::progress::{self, Progress};
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::primitives::DateTimeFormat;
 use aws_sdk_cloudformation::types::{
@@ -550,9 +551,9 @@ pub struct Watched {
     pub failures: Vec<String>,
 }
 
-/// Prints the stack's new events (one line each, prefixed by the region,
-/// with a count of finished resources out of `expected`) until the stack
-/// reaches a terminal state, polling with backoff. Ctrl-C stops watching
+/// Shows the stack's operation ([`crate::progress`]: its new events, the
+/// resources finished out of `expected`) until the stack reaches a
+/// terminal state, polling with backoff. Ctrl-C stops watching
 /// and leaves the operation running, saying how to resume (`resume`).
 pub async fn watch(
     s: &Session,
@@ -584,7 +585,7 @@ async fn watch_until_done(
     expected: usize,
 ) -> anyhow::Result<Watched> {
     let mut backoff = Backoff::watching();
-    let mut finished = 0usize;
+    let progress = Progress::start(&s.region, name, expected);
     let mut failures = Vec::new();
     loop {
         let events = match s.cfn.describe_stack_events().stack_name(name).send().await {
@@ -597,36 +598,25 @@ async fn watch_until_done(
             if !seen.insert(id.to_owned()) {
                 continue;
             }
-            let state = event.resource_status().map(|r| r.as_str()).unwrap_or("");
-            let logical = event.logical_resource_id().unwrap_or("");
-            let kind = event.resource_type().unwrap_or("");
-            let reason = event.resource_status_reason().unwrap_or("");
-            let on_stack = kind == "AWS::CloudFormation::Stack";
-            if !on_stack && state.ends_with("_COMPLETE") && !state.contains("ROLLBACK") {
-                finished += 1;
-            }
-            if state.ends_with("_FAILED") && !reason.is_empty() {
-                failures.push(format!("{logical} ({kind}): {reason}"));
-            }
             let time = event
                 .timestamp()
                 .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
                 .map(|t| t.get(11..19).unwrap_or("").to_owned())
                 .unwrap_or_default();
-            let progress = if expected > 0 && !on_stack {
-                format!(" ({}/{expected})", finished.min(expected))
-            } else {
-                String::new()
+            let event = progress::Event {
+                time: &time,
+                status: event.resource_status().map(|r| r.as_str()).unwrap_or(""),
+                resource_type: event.resource_type().unwrap_or(""),
+                logical_id: event.logical_resource_id().unwrap_or(""),
+                reason: event.resource_status_reason().unwrap_or(""),
             };
-            let reason = if reason.is_empty() {
-                String::new()
-            } else {
-                format!("  {reason}")
-            };
-            println!(
-                "{:<10} {time}  {state:<20} {kind} {logical}{progress}{reason}",
-                s.region
-            );
+            if event.status.ends_with("_FAILED") && !event.reason.is_empty() {
+                failures.push(format!(
+                    "{} ({}): {}",
+                    event.logical_id, event.resource_type, event.reason
+                ));
+            }
+            progress.event(&event);
         }
         let stack = find(s, name).await?;
         let state = stack.as_ref().map(status).unwrap_or("DELETE_COMPLETE");
@@ -636,6 +626,7 @@ async fn watch_until_done(
                     failures.push(reason.to_owned());
                 }
             }
+            progress.finish(state, complete(state) || state == "DELETE_COMPLETE");
             return Ok(Watched {
                 status: state.to_owned(),
                 failures,

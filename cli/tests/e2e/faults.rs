@@ -57,7 +57,7 @@ fn a_replaced_table_is_refused_unless_allowed_and_the_stack_policy_follows() {
     assert_eq!(run.code, 6, "{run}");
     assert!(
         run.stdout
-            .contains("[~] AWS::DynamoDB::Table SessionsTable (replacement)\n"),
+            .contains("-/+ AWS::DynamoDB::Table SessionsTable (replacement)\n"),
         "{run}"
     );
     assert!(

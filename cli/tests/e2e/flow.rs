@@ -125,7 +125,7 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     assert_eq!(run.code, 1, "{run}");
     assert!(
         run.stdout.contains(&format!(
-            "{resources} to add, 0 to modify (0 replaced), 0 to remove"
+            "{resources} to add, 0 to modify, 0 to replace, 0 to remove"
         )),
         "{run}"
     );
@@ -135,10 +135,17 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     assert_eq!(run.code, 6, "{run}");
     assert!(
         run.stdout
-            .contains("IAM and security-group changes that widen access:"),
+            .contains(&format!("Summary\n  us-east-1  {stack}  {resources} to add, 0 to modify, 0 to replace, 0 to remove\n             ! widens access: ")),
+        "the summary comes first: {run}"
+    );
+    assert!(run.stdout.contains("\nAccess widened:\n"), "{run}");
+    assert!(
+        run.stdout
+            .contains("'s role may now sqs:SendMessage on queue "),
         "{run}"
     );
-    assert!(run.stdout.contains("+ Allow sqs:SendMessage on "), "{run}");
+    // One question for every stack, refused without a terminal.
+    assert_eq!(run.stderr.matches("refusing to deploy").count(), 1, "{run}");
     assert!(run.stderr.contains("--require-approval never"), "{run}");
     assert!(run.stdout.contains("9 assets, 9 uploaded"), "{run}");
     assert!(
@@ -196,7 +203,23 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
             .unwrap()
             .starts_with("https://")
     );
+    // Created outputs are printed; the output is plain text off a terminal,
+    // with the progress of the creation counted out of every resource.
+    assert!(
+        run.stdout
+            .contains(&format!("Outputs of {stack} (created):\n")),
+        "{run}"
+    );
     assert!(run.stdout.contains("  TradingApiUrl "), "{run}");
+    assert!(!run.stdout.contains('\x1b'), "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("us-east-1  {stack}: CREATE_COMPLETE after "))
+            && run
+                .stdout
+                .contains(&format!(" s, {resources}/{resources} done\n")),
+        "{run}"
+    );
     monitoring_is_as_declared(&moto);
 
     let inventory = moto.inventory();
@@ -298,6 +321,16 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
             .contains(&format!("{stack} (us-east-1)\nno changes\n")),
         "{run}"
     );
+    assert!(
+        run.stdout
+            .contains(&format!("  us-east-1  {stack}  no changes\n")),
+        "{run}"
+    );
+    // Nothing changed, so no output is printed again; the file is written.
+    assert!(!run.stdout.contains("Outputs of"), "{run}");
+    assert!(!run.stdout.contains("TradingApiUrl"), "{run}");
+    assert!(run.stdout.contains("outputs written to "), "{run}");
+    assert!(!run.stdout.contains('\x1b'), "{run}");
     assert_eq!(moto_change_sets(&moto, &stack), before);
     // The migration runs on every deploy, also when nothing changed.
     assert_eq!(proxy.applied(MIGRATE_INVOKE), 2, "{run}");
@@ -382,11 +415,11 @@ fn bootstrap_deploy_noop_update_diff_and_destroy_against_moto() {
     assert_eq!(run.code, 0, "{run}");
     assert!(
         run.stdout
-            .contains("[~] AWS::Lambda::Function TradeProcessorFunction\n"),
+            .contains("  ~ AWS::Lambda::Function TradeProcessorFunction\n"),
         "{run}"
     );
     assert!(
-        run.stdout.contains("    └─ Properties.MemorySize\n"),
+        run.stdout.contains("      └─ Properties.MemorySize\n"),
         "{run}"
     );
     assert!(run.stdout.contains("0 to add, "), "{run}");
