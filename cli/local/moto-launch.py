@@ -125,7 +125,11 @@ Patches (moto 5.2.5):
   delegation set's, and deleting the stack deletes the zone once its
   records are gone, as CloudFormation does. AWS::Route53::HealthCheck:
   moto leaves health checks behind when their stack is deleted; they are
-  deleted with it here.
+  deleted with it here. AWS::Route53::RecordSet: deleting one deletes
+  every record set of its name and type, so one region's stack took the
+  other regions' latency records with it (and its zone could then go
+  before the stack's own record resources); only the record set of its
+  name, type and set identifier is deleted here.
 - AWS::IAM::Role: moto stores each inline policy of `Policies` as the
   Python text of the parsed template (`{'Statement': ...}`), so GetRolePolicy
   answers a document that is not JSON. The documents are stored as JSON.
@@ -1307,6 +1311,23 @@ route53_models.FakeZone.get_cfn_attribute = lambda self, attr: (
 )
 route53_models.FakeZone.delete = _delete_hosted_zone
 route53_models.HealthCheck.delete = _delete_health_check
+
+
+def _delete_record_set(self, account_id, region_name):
+    backend = route53_models.route53_backends[account_id][get_partition(region_name)]
+    zone = backend.get_hosted_zone_by_name(self.hosted_zone_name) if self.hosted_zone_name else None
+    zone = zone or backend.zones.get((self.hosted_zone_id or "").replace("/hostedzone/", ""))
+    if zone is None:
+        return
+    # One record set: its name, type and set identifier, as CloudFormation
+    # deletes it; the other regions' latency records of the name stay.
+    zone.rrsets = [
+        r for r in zone.rrsets
+        if (r.name, r.type, r.set_identifier) != (self.name, self.type, self.set_identifier)
+    ]
+
+
+route53_models.RecordSet.delete = _delete_record_set
 
 
 def _wafv2(account_id, region_name):

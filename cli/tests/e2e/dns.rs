@@ -110,6 +110,30 @@ fn the_apis_domain_is_served_latency_routed_with_every_regions_health_check() {
         assert_eq!(alarm, &serde_json::json!([check_of(region)]), "{dns}");
     }
 
+    // One region destroyed: its latency record goes, the other regions'
+    // (same name and type, another set identifier) stay.
+    let run = tp_run(
+        &endpoint,
+        &dir,
+        &[
+            "destroy",
+            "--suffix",
+            SUFFIX,
+            "--region",
+            "us-east-2",
+            "--yes",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let dns = moto.dns(&[]);
+    let records = dns["zones"]["dev.trading.example.com"].as_array().unwrap();
+    let latency: Vec<&str> = records
+        .iter()
+        .filter(|r| r["Name"] == DOMAIN && r["Type"] == "A")
+        .filter_map(|r| r["SetIdentifier"].as_str())
+        .collect();
+    assert_eq!(latency, ["us-east-1", "us-west-2"], "{records:?}");
+
     // Destroyed with the environment: no zone, record or check is left.
     let run = tp_run(&endpoint, &dir, &["destroy", "--suffix", SUFFIX, "--yes"]);
     assert_eq!(run.code, 0, "{run}");
