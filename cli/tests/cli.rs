@@ -353,7 +353,7 @@ fn completions_are_scripts_each_shell_reads() {
         .unwrap();
     let offered = String::from_utf8(offered.stdout).unwrap();
     assert!(offered.lines().any(|l| l == "outputs"), "{offered}");
-    assert!(offered.contains("complete -F _tp"), "{offered}");
+    assert!(offered.contains("-F _tp tp"), "{offered}");
     assert!(
         bash.contains("--change-set"),
         "deploy's options are completed"
