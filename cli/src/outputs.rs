@@ -41,6 +41,9 @@ pub async fn from_stacks(assembly: &Assembly, connection: &Connection) -> anyhow
     for (stack, read) in assembly.stacks.iter().zip(read) {
         match read? {
             Some(outputs) => {
+                crate::report::record(&stack.name, &stack.region, |r| {
+                    r.outputs = Some(outputs.clone())
+                });
                 found.insert(stack.name.clone(), outputs);
             }
             None => missing.push(format!("{} ({})", stack.name, stack.region)),
