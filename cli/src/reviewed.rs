@@ -12,7 +12,6 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_cloudformation::types::{ChangeSetStatus, ExecutionStatus};
 use platform_core::spec::Platform;
 use platform_core::synth::{self, Deployment};
 
@@ -177,36 +176,61 @@ async fn check(s: &Session, stack: &str, name: &str) -> anyhow::Result<(String, 
         )));
     }
     let id = out.change_set_id().unwrap_or(name).to_owned();
-    let status = out.status().map(|x| x.as_str()).unwrap_or("UNKNOWN");
-    let execution = out
-        .execution_status()
-        .map(|x| x.as_str())
-        .unwrap_or("UNKNOWN");
-    if out.status() != Some(&ChangeSetStatus::CreateComplete)
-        || out.execution_status() != Some(&ExecutionStatus::Available)
-    {
-        return Err(refused(format!(
-            "change set {name} of {stack} ({}) is {status}, execution {execution}: only a CREATE_COMPLETE change set whose execution is AVAILABLE can run; `tp deploy --no-execute` creates a new one",
-            s.region
-        )));
-    }
-    let Some(deployed) = stacks::find(s, stack).await? else {
-        return Err(refused(format!(
-            "{stack} ({}) is gone since change set {name} was created; `tp deploy --no-execute` creates a new one",
-            s.region
-        )));
+    let deployed = stacks::find(s, stack).await?;
+    let state = deployed.as_ref().map(stacks::status);
+    let changed = deployed
+        .as_ref()
+        .and_then(|d| d.last_updated_time().or(d.creation_time()));
+    let found = Found {
+        status: out.status().map(|x| x.as_str()).unwrap_or("UNKNOWN"),
+        execution: out
+            .execution_status()
+            .map(|x| x.as_str())
+            .unwrap_or("UNKNOWN"),
+        stack: state,
+        moved_on: matches!((changed, out.creation_time()), (Some(c), Some(made)) if c > made),
     };
-    let state = stacks::status(&deployed);
-    let changed = deployed.last_updated_time().or(deployed.creation_time());
-    let moved_on = state != "REVIEW_IN_PROGRESS"
-        && matches!((changed, out.creation_time()), (Some(c), Some(made)) if c > made);
-    if stacks::in_progress(state) || moved_on {
+    if let Some(why) = not_executable(&found) {
         return Err(refused(format!(
-            "{stack} ({}) moved on since change set {name} was created (it is {state}); review a new one with `tp deploy --no-execute`",
+            "change set {name} of {stack} ({}) cannot run: {why}; review a new one with `tp deploy --no-execute`",
             s.region
         )));
     }
+    let state = state.unwrap_or_default();
     Ok((owner, id, state == "REVIEW_IN_PROGRESS"))
+}
+
+/// What is known of a change set and its stack.
+struct Found<'a> {
+    status: &'a str,
+    execution: &'a str,
+    /// The stack's status; `None`: the stack is gone.
+    stack: Option<&'a str>,
+    /// The stack changed after the change set was created.
+    moved_on: bool,
+}
+
+/// Why a change set cannot be executed as it was reviewed, if it cannot.
+fn not_executable(found: &Found<'_>) -> Option<String> {
+    if found.status != "CREATE_COMPLETE" || found.execution != "AVAILABLE" {
+        return Some(format!(
+            "it is {}, execution {}: only a CREATE_COMPLETE change set whose execution is AVAILABLE can run",
+            found.status, found.execution
+        ));
+    }
+    let Some(state) = found.stack else {
+        return Some("the stack is gone".to_owned());
+    };
+    if stacks::in_progress(state) {
+        return Some(format!("the stack is busy ({state})"));
+    }
+    // A stack awaiting its first change set was made with it.
+    if found.moved_on && state != "REVIEW_IN_PROGRESS" {
+        return Some(format!(
+            "the stack moved on since it was created (it is {state}, changed later)"
+        ));
+    }
+    None
 }
 
 /// Executes one change set and watches it to the end; the stack policy
@@ -252,4 +276,61 @@ async fn execute(
     stacks::set_stack_policy(s, &r.stack, &guards::stack_policy(&deployed, allowed)).await?;
     println!("{} ({}): {}", r.stack, s.region, ended.status);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(status: &'static str, execution: &'static str) -> Found<'static> {
+        Found {
+            status,
+            execution,
+            stack: Some("UPDATE_COMPLETE"),
+            moved_on: false,
+        }
+    }
+
+    #[test]
+    fn a_reviewed_change_set_of_a_stack_that_stayed_put_runs() {
+        assert_eq!(not_executable(&found("CREATE_COMPLETE", "AVAILABLE")), None);
+        let first = Found {
+            stack: Some("REVIEW_IN_PROGRESS"),
+            moved_on: true,
+            ..found("CREATE_COMPLETE", "AVAILABLE")
+        };
+        assert_eq!(not_executable(&first), None);
+    }
+
+    #[test]
+    fn an_executed_failed_or_pending_change_set_is_refused_with_its_state() {
+        for (status, execution) in [
+            ("CREATE_COMPLETE", "EXECUTE_COMPLETE"),
+            ("FAILED", "UNAVAILABLE"),
+            ("CREATE_IN_PROGRESS", "UNAVAILABLE"),
+            ("CREATE_COMPLETE", "OBSOLETE"),
+        ] {
+            let why = not_executable(&found(status, execution)).unwrap();
+            assert!(why.contains(status) && why.contains(execution), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_stack_that_moved_on_is_busy_or_gone_is_refused() {
+        let moved = Found {
+            moved_on: true,
+            ..found("CREATE_COMPLETE", "AVAILABLE")
+        };
+        assert!(not_executable(&moved).unwrap().contains("moved on"));
+        let busy = Found {
+            stack: Some("UPDATE_IN_PROGRESS"),
+            ..found("CREATE_COMPLETE", "AVAILABLE")
+        };
+        assert!(not_executable(&busy).unwrap().contains("busy"));
+        let gone = Found {
+            stack: None,
+            ..found("CREATE_COMPLETE", "AVAILABLE")
+        };
+        assert!(not_executable(&gone).unwrap().contains("gone"));
+    }
 }
