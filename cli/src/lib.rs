@@ -7,8 +7,10 @@
 //! ([`stacks`]), the AWS clients ([`aws`]), post-deploy validation
 //! ([`verify`]), releases promoted between environments ([`release`]) and
 //! environments deployed as a build left them ([`artifact`]), the order
-//! stacks deploy in with the values their parameters take ([`waves`]), and
-//! what is checked before the first AWS call ([`preflight`]).
+//! stacks deploy in with the values their parameters take ([`waves`]),
+//! what is checked before the first AWS call ([`preflight`]), change sets
+//! reviewed earlier executed as they are ([`reviewed`]), the stacks'
+//! outputs ([`outputs`]) and the `--json` documents ([`report`]).
 
 pub mod artifact;
 pub mod aws;
