@@ -88,6 +88,18 @@ fn stack_record(stack: &Stack, assembly: &Assembly) -> Value {
             "name": g.name,
         })).collect::<Vec<_>>(),
         "rollback_window_minutes": stack.rollback_window_minutes,
+        // The parameters a promotion fills as a deploy does, as the
+        // manifest records them.
+        "imports": stack.imports.iter().map(|i| json!({
+            "parameter": i.parameter,
+            "stack": i.stack,
+            "region": i.region,
+            "output": i.output,
+        })).collect::<Vec<_>>(),
+        "zone_lookups": stack.zone_lookups.iter().map(|z| json!({
+            "parameter": z.parameter,
+            "domain": z.domain,
+        })).collect::<Vec<_>>(),
         "after_deploy": stack.after_deploy.iter().map(|a| json!({
             "declared": a.declared,
             "function_name": a.function_name,

@@ -71,6 +71,10 @@ def main():
         pages = client(service).get_paginator(operation).paginate(**kwargs)
         return [item for page in pages for item in page.get(key, [])]
 
+    if command == "create-zone":
+        client("route53").create_hosted_zone(Name=sys.argv[4], CallerReference=sys.argv[4])
+        return
+
     if command == "dns":
         r53 = client("route53")
         zones = {}

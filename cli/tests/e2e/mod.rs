@@ -295,6 +295,12 @@ impl MotoAccount<'_> {
         String::from_utf8(self.python(&["get", bucket, key]).stdout).expect("UTF-8")
     }
 
+    /// Creates the public hosted zone of `domain` in this account, as its
+    /// owner does before an environment looks it up.
+    pub fn create_zone(&self, domain: &str) {
+        self.python(&["create-zone", domain]);
+    }
+
     /// Writes `text` to `key` of `bucket`.
     pub fn put(&self, bucket: &str, key: &str, text: &str) {
         self.python(&["put", bucket, key, text]);

@@ -40,6 +40,9 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
         moto.as_operator_of(PROD_ACCOUNT),
     );
     let (staging_bucket, prod_bucket) = (asset_bucket(STAGING_ACCOUNT), asset_bucket(PROD_ACCOUNT));
+    // Prod serves the api in the domain's own zone, which prod's account
+    // holds and its stack looks up.
+    prod.create_zone("trading.example.com");
 
     // Nothing recorded for staging yet.
     let run = tp(&[
@@ -75,6 +78,10 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
     let recorded = &record["environments"]["prod"];
     assert_eq!(recorded["profile"], "prod");
     assert_eq!(recorded["stack"]["name"], "trading-platform-us-east-1-prod");
+    assert_eq!(
+        recorded["stack"]["zone_lookups"][0]["domain"], "trading.example.com",
+        "the release records what a promotion fills: {recorded:#}"
+    );
     assert_eq!(record["environments"]["dev"]["profile"], "dev");
     let prod_template = recorded["stack"]["template"].as_str().unwrap().to_owned();
     // Staging landed in its own account, not in dev's.
