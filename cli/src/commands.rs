@@ -368,6 +368,20 @@ fn print_review(prepared: &[(Prepared, &Target<'_>)]) -> Vec<Vec<guards::Broaden
     widening
 }
 
+/// Records what a stack's deploy would do for `--json`.
+fn record_prepared(p: &Prepared) {
+    crate::report::changes(
+        &p.name,
+        &p.region,
+        p.creating,
+        p.changes.as_deref(),
+        &p.notes,
+    );
+    if let Some(id) = &p.change_set {
+        crate::report::record(&p.name, &p.region, |s| s.change_set = Some(id.clone()));
+    }
+}
+
 /// Asks on standard error, which `tp -q` keeps.
 fn ask(question: &str) -> bool {
     let _ = std::io::stdout().flush();
@@ -393,8 +407,9 @@ async fn discard(prepared: &[(Prepared, &Target<'_>)]) {
     }
 }
 
-/// Deploys every stack of `assembly`, in the waves of [`waves::plan`]: the
-/// stacks that import from others after them. Every change set whose inputs are known is prepared and reviewed
+/// Deploys every stack of `assembly` (see [`crate::release::deploy_platform`]),
+/// in the waves of [`waves::plan`]: the stacks that import from others
+/// after them. Every change set whose inputs are known is prepared and reviewed
 /// before any executes; a wave whose imports wait on a change not executed
 /// yet is prepared and reviewed once the waves before it are complete.
 pub async fn deploy(
@@ -478,6 +493,9 @@ pub async fn deploy(
             }
         }
         review_and_approve(&group, &allowed, opts).await?;
+        for (p, _) in &group {
+            record_prepared(p);
+        }
         if opts.no_execute {
             for (p, _) in &group {
                 if let Some(id) = &p.change_set {
@@ -486,6 +504,18 @@ pub async fn deploy(
                         p.name, p.region
                     );
                 }
+            }
+            let ids: Vec<String> = group
+                .iter()
+                .filter_map(|(p, _)| p.change_set.as_ref())
+                .map(|id| format!(" --change-set {id}"))
+                .collect();
+            if !ids.is_empty() {
+                println!(
+                    "to execute them as reviewed: {}{}",
+                    opts.resume,
+                    ids.concat()
+                );
             }
             if next < plan.len() {
                 let rest: Vec<String> = plan[next..]
@@ -760,7 +790,7 @@ pub fn after_deploy_outcome(function_error: Option<&str>, payload: &[u8]) -> Res
 /// a failure (the function threw, timed out, or could not be invoked)
 /// fails the deploy with [`exit::DEPLOY_FAILED`]. The stacks stay deployed:
 /// running `tp deploy` again retries the step.
-async fn run_after_deploy(s: &Session, step: &AfterDeployStep) -> anyhow::Result<()> {
+pub(crate) async fn run_after_deploy(s: &Session, step: &AfterDeployStep) -> anyhow::Result<()> {
     println!(
         "{} ({}): running after-deploy function {} ({})",
         step.stack, step.region, step.declared, step.function
@@ -862,80 +892,123 @@ async fn execute(
     if !p.creating {
         stacks::set_stack_policy(s, &p.name, &policy).await?;
     }
-    let seen = stacks::current_events(s, &p.name).await?;
-    stacks::execute_change_set(s, &p.name, id).await?;
-    let ended = stacks::watch(
-        s,
-        &p.name,
-        seen,
-        stacks::count_changes(changes),
-        &opts.resume,
-    )
-    .await?;
-    // Only a completed operation is a success: a stack still in
-    // REVIEW_IN_PROGRESS after the execution holds no resources.
+    let status = run_change_set(s, &p.name, id, changes, opts).await?;
+    if p.creating {
+        stacks::set_stack_policy(s, &p.name, &policy).await?;
+    }
+    progress::println(&format!("{} ({}): {status}", p.name, p.region));
+    Ok(())
+}
+
+/// Executes change set `id` of stack `name` and watches it to its end:
+/// its status when the operation completed, an error naming the failures
+/// otherwise. Only a completed operation is a success: a stack still in
+/// REVIEW_IN_PROGRESS after the execution holds no resources.
+pub(crate) async fn run_change_set(
+    s: &Session,
+    name: &str,
+    id: &str,
+    changes: &[ResourceChange],
+    opts: &DeployOptions,
+) -> anyhow::Result<String> {
+    let seen = stacks::current_events(s, name).await?;
+    stacks::execute_change_set(s, name, id).await?;
+    let ended = stacks::watch(s, name, seen, stacks::count_changes(changes), &opts.resume).await?;
+    crate::report::record(name, &s.region, |x| x.status = Some(ended.status.clone()));
     if !stacks::complete(&ended.status) {
         return Err(Exit::new(
             exit::DEPLOY_FAILED,
             format!(
-                "{} ({}) ended in {}:\n  {}",
-                p.name,
-                p.region,
+                "{name} ({}) ended in {}:\n  {}",
+                s.region,
                 ended.status,
                 ended.failures.join("\n  ")
             ),
         )
         .into());
     }
-    if p.creating {
-        stacks::set_stack_policy(s, &p.name, &policy).await?;
-    }
-    progress::println(&format!("{} ({}): {}", p.name, p.region, ended.status));
-    Ok(())
+    Ok(ended.status)
 }
 
-type Outputs = BTreeMap<String, BTreeMap<String, String>>;
+pub(crate) type Outputs = BTreeMap<String, BTreeMap<String, String>>;
 
-/// Each stack's outputs. A split stack's parent has none of its own: the
-/// platform's outputs are read from the nested stacks that hold them
-/// (without the outputs that only wire nested stacks together) and listed
-/// under the parent's name, as an unsplit stack would give them.
+/// Each stack's outputs (see [`stack_outputs`]), of the stacks running
+/// a deploy's resources.
 async fn collect_outputs(targets: &[Target<'_>]) -> anyhow::Result<Outputs> {
+    outputs_of(
+        targets
+            .iter()
+            .map(|t| (&t.session, t.name.as_str(), t.nested)),
+    )
+    .await
+}
+
+/// The outputs of each `(session, stack, nested stacks)` running a
+/// deploy's resources, by stack name (see [`stack_outputs`]).
+pub(crate) async fn outputs_of<'a>(
+    stacks: impl IntoIterator<Item = (&'a Session, &'a str, &'a [NestedStack])>,
+) -> anyhow::Result<Outputs> {
     let mut all = Outputs::new();
-    for t in targets {
-        // Only a stack running a deploy's resources has outputs to record.
-        let Some(stack) = stacks::find(&t.session, &t.name)
-            .await?
-            .filter(|st| stacks::running(stacks::status(st)))
-        else {
-            continue;
-        };
-        let mut outputs: BTreeMap<String, String> = stacks::outputs(&stack).into_iter().collect();
-        if !t.nested.is_empty() {
-            let ids = stacks::nested_stack_ids(&t.session, &t.name).await?;
-            for n in t.nested.iter().filter(|n| !n.outputs.is_empty()) {
-                let Some(id) = ids.get(&n.logical_id) else {
-                    continue;
-                };
-                let Some(child) = stacks::find(&t.session, id).await? else {
-                    continue;
-                };
-                outputs.extend(
-                    stacks::outputs(&child)
-                        .into_iter()
-                        .filter(|(k, _)| n.outputs.contains(k)),
-                );
-            }
+    for (session, name, nested) in stacks {
+        if let Some(outputs) = stack_outputs(session, name, nested).await? {
+            crate::report::record(name, &session.region, |s| s.outputs = Some(outputs.clone()));
+            all.insert(name.to_owned(), outputs);
         }
-        all.insert(t.name.clone(), outputs);
     }
     Ok(all)
+}
+
+/// A stack's outputs, `None` when it does not run a deploy's resources
+/// (not deployed, or holding none). A split stack's parent has none of
+/// its own: the platform's outputs are read from the nested stacks that
+/// hold them (without the outputs that only wire nested stacks together)
+/// and listed under the parent's name, as an unsplit stack would give
+/// them. Records the stack's status for `--json`.
+pub async fn stack_outputs(
+    s: &Session,
+    name: &str,
+    nested: &[NestedStack],
+) -> anyhow::Result<Option<BTreeMap<String, String>>> {
+    let found = stacks::find(s, name).await?;
+    crate::report::record(name, &s.region, |r| {
+        r.status = Some(
+            found
+                .as_ref()
+                .map(|st| stacks::status(st).to_owned())
+                .unwrap_or_else(|| "NOT_DEPLOYED".to_owned()),
+        )
+    });
+    let Some(stack) = found.filter(|st| stacks::running(stacks::status(st))) else {
+        return Ok(None);
+    };
+    let mut outputs: BTreeMap<String, String> = stacks::outputs(&stack).into_iter().collect();
+    if !nested.is_empty() {
+        let ids = stacks::nested_stack_ids(s, name).await?;
+        for n in nested.iter().filter(|n| !n.outputs.is_empty()) {
+            let Some(id) = ids.get(&n.logical_id) else {
+                continue;
+            };
+            let Some(child) = stacks::find(s, id).await? else {
+                continue;
+            };
+            outputs.extend(
+                stacks::outputs(&child)
+                    .into_iter()
+                    .filter(|(k, _)| n.outputs.contains(k)),
+            );
+        }
+    }
+    Ok(Some(outputs))
 }
 
 /// Prints the outputs the deploy created or changed (those in `outputs`
 /// not in `before` with the same value), and merges all of them into `file`
 /// (a JSON object of stack name to outputs), keeping other stacks' entries.
-fn print_and_write_outputs(outputs: &Outputs, before: &Outputs, file: &Path) -> anyhow::Result<()> {
+pub(crate) fn print_and_write_outputs(
+    outputs: &Outputs,
+    before: &Outputs,
+    file: &Path,
+) -> anyhow::Result<()> {
     print!("{}", render_new_outputs(outputs, before));
     let mut merged: serde_json::Map<String, Value> = std::fs::read_to_string(file)
         .ok()
@@ -1025,6 +1098,9 @@ pub async fn diff(assembly: &Assembly, connection: &Connection) -> anyhow::Resul
         return Err(e);
     }
     print_review(&prepared);
+    for (p, _) in &prepared {
+        record_prepared(p);
+    }
     Ok(prepared
         .iter()
         .any(|(p, _)| p.changes.as_ref().is_some_and(|c| !c.is_empty())))
@@ -1441,8 +1517,21 @@ pub async fn status(assembly: &Assembly, connection: &Connection) -> anyhow::Res
                     t.session.region,
                     stacks::status(&st)
                 );
+                crate::report::record(&t.name, &t.session.region, |r| {
+                    r.status = Some(stacks::status(&st).to_owned());
+                    r.last_updated = Some(updated).filter(|u| !u.is_empty());
+                    r.drift = st
+                        .drift_information()
+                        .and_then(|d| d.stack_drift_status())
+                        .map(|d| d.as_str().to_owned());
+                });
             }
-            None => println!("{}  {}  NOT_DEPLOYED", t.name, t.session.region),
+            None => {
+                println!("{}  {}  NOT_DEPLOYED", t.name, t.session.region);
+                crate::report::record(&t.name, &t.session.region, |r| {
+                    r.status = Some("NOT_DEPLOYED".to_owned())
+                });
+            }
         }
     }
     Ok(exit::OK)
@@ -1458,6 +1547,9 @@ pub async fn drift(assembly: &Assembly, connection: &Connection) -> anyhow::Resu
         let s = &t.session;
         if stacks::find(s, &t.name).await?.is_none() {
             println!("{} ({}): not deployed", t.name, s.region);
+            crate::report::record(&t.name, &s.region, |r| {
+                r.status = Some("NOT_DEPLOYED".to_owned())
+            });
             continue;
         }
         let started = s.cfn.detect_stack_drift().stack_name(&t.name).send().await;
@@ -1475,6 +1567,10 @@ pub async fn drift(assembly: &Assembly, connection: &Connection) -> anyhow::Resu
                     "{} ({}): drift detection is not available here: {err}",
                     t.name, s.region
                 );
+                crate::report::record(&t.name, &s.region, |r| {
+                    r.drift = Some("NOT_CHECKED".to_owned());
+                    r.notes = vec![format!("drift detection is not available here: {err}")];
+                });
                 continue;
             }
         };
@@ -1498,6 +1594,10 @@ pub async fn drift(assembly: &Assembly, connection: &Connection) -> anyhow::Resu
             .map(|d| d.as_str())
             .unwrap_or("UNKNOWN");
         println!("{} ({}): {stack_status}", t.name, s.region);
+        crate::report::record(&t.name, &s.region, |r| {
+            r.drift = Some(stack_status.to_owned());
+            r.drifted_resources = Some(Vec::new());
+        });
         if stack_status != "DRIFTED" {
             continue;
         }
@@ -1531,6 +1631,27 @@ pub async fn drift(assembly: &Assembly, connection: &Connection) -> anyhow::Resu
                     p.actual_value().unwrap_or("-"),
                 );
             }
+            let resource = crate::report::DriftedResource {
+                logical_id: d.logical_resource_id().unwrap_or("").to_owned(),
+                resource_type: d.resource_type().unwrap_or("").to_owned(),
+                status: state.to_owned(),
+                differences: d
+                    .property_differences()
+                    .iter()
+                    .map(|p| crate::report::Difference {
+                        path: p.property_path().unwrap_or("").to_owned(),
+                        kind: p
+                            .difference_type()
+                            .map(|t| t.as_str().to_owned())
+                            .unwrap_or_default(),
+                        expected: p.expected_value().map(str::to_owned),
+                        actual: p.actual_value().map(str::to_owned),
+                    })
+                    .collect(),
+            };
+            crate::report::record(&t.name, &s.region, |r| {
+                r.drifted_resources.get_or_insert_default().push(resource)
+            });
         }
     }
     Ok(if drifted { exit::CHANGES } else { exit::OK })

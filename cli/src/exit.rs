@@ -35,6 +35,9 @@ pub const PREREQUISITE_MISSING: u8 = 11;
 /// --account A --trust <caller's account>` first); or `tp bootstrap
 /// --account A` runs with credentials of another account. Nothing changed.
 pub const WRONG_ACCOUNT: u8 = 12;
+/// `tp outputs`: the environment is not deployed (in a region asked
+/// for), or the outputs file has no entry for it.
+pub const NOT_DEPLOYED: u8 = 13;
 /// Interrupted (Ctrl-C) while watching; the operation goes on in AWS.
 pub const INTERRUPTED: u8 = 130;
 

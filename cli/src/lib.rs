@@ -8,8 +8,10 @@
 //! ([`stacks`]), the AWS clients ([`aws`]), post-deploy validation
 //! ([`verify`]), releases promoted between environments ([`release`]) and
 //! environments deployed as a build left them ([`artifact`]), the order
-//! stacks deploy in with the values their parameters take ([`waves`]), and
-//! what is checked before the first AWS call ([`preflight`]). What a
+//! stacks deploy in with the values their parameters take ([`waves`]),
+//! what is checked before the first AWS call ([`preflight`]), change sets
+//! reviewed earlier executed as they are ([`reviewed`]), the stacks'
+//! outputs ([`outputs`]) and the `--json` documents ([`report`]). What a
 //! deploy shows: the review of its changes ([`review`]) and its progress
 //! while CloudFormation works ([`progress`]).
 
@@ -22,10 +24,13 @@ pub mod exit;
 pub mod graph;
 pub mod guards;
 pub mod local;
+pub mod outputs;
 pub mod preflight;
 pub mod progress;
 pub mod release;
+pub mod report;
 pub mod review;
+pub mod reviewed;
 pub mod stacks;
 pub mod verify;
 pub mod waves;

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cli::aws::Connection;
 use cli::commands::{self, Approval, DeployOptions};
 use cli::exit::{self, Exit};
@@ -50,6 +50,10 @@ enum Command {
         /// Synthesize the promotion pipeline's stack instead of the platform's.
         #[arg(long)]
         pipeline: bool,
+        /// Print one JSON document on standard output (the README shows
+        /// its shape); everything else goes to standard error.
+        #[arg(long)]
+        json: bool,
     },
     /// List the stacks the platform produces for a suffix (no AWS call).
     List {
@@ -131,6 +135,17 @@ enum Command {
         /// given) must be the ones DIR was synthesized with.
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
+        /// Execute a change set reviewed earlier instead of creating one
+        /// (repeatable): an id `--no-execute` printed (one stack's), or a
+        /// name each stack of the regions has. Refused (exit 2) when it is
+        /// not there, not CREATE_COMPLETE and AVAILABLE, or the stack
+        /// changed since it was created.
+        #[arg(long = "change-set", value_name = "NAME", conflicts_with_all = ["no_execute", "from"])]
+        change_sets: Vec<String>,
+        /// Print one JSON document on standard output (the README shows
+        /// its shape); everything else goes to standard error.
+        #[arg(long)]
+        json: bool,
     },
     /// Show what a deploy would change, without changing anything.
     Diff {
@@ -139,6 +154,10 @@ enum Command {
         /// Exit with 1 when something would change.
         #[arg(long)]
         fail: bool,
+        /// Print one JSON document on standard output (the README shows
+        /// its shape); everything else goes to standard error.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete the stacks of a suffix, emptying the versioned buckets they own.
     Destroy {
@@ -152,12 +171,40 @@ enum Command {
     Status {
         #[command(flatten)]
         target: Target,
+        /// Print one JSON document on standard output (the README shows
+        /// its shape); everything else goes to standard error.
+        #[arg(long)]
+        json: bool,
     },
     /// Detect drift: resources changed outside CloudFormation.
     Drift {
         #[command(flatten)]
         target: Target,
+        /// Print one JSON document on standard output (the README shows
+        /// its shape); everything else goes to standard error.
+        #[arg(long)]
+        json: bool,
     },
+    /// Print the stacks' outputs, read from CloudFormation; exits 13 when
+    /// a stack asked for is not deployed.
+    Outputs {
+        #[command(flatten)]
+        target: Target,
+        /// Read the outputs file the last deploy wrote instead of calling AWS.
+        #[arg(long)]
+        from_file: bool,
+        /// The outputs file --from-file reads [default: tp.out/outputs-<suffix>.json].
+        #[arg(long, requires = "from_file")]
+        outputs_file: Option<PathBuf>,
+        /// Print one JSON document on standard output (the README shows
+        /// its shape); everything else goes to standard error.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a completion script for a shell: `tp completions bash >
+    /// /etc/bash_completion.d/tp`, `tp completions zsh > ~/.zfunc/_tp`,
+    /// `tp completions fish > ~/.config/fish/completions/tp.fish`.
+    Completions { shell: clap_complete::Shell },
     /// Deploy to one environment exactly what another runs: the templates
     /// its last deploy recorded for the target environment, not a new synth.
     Promote {
@@ -202,6 +249,10 @@ enum Command {
         /// deployed URL (a custom domain, or a local endpoint).
         #[arg(long)]
         api_url: Option<String>,
+        /// Print one JSON document on standard output (the README shows
+        /// its shape); everything else goes to standard error.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -285,14 +336,14 @@ enum LocalCommand {
 
 #[derive(Debug, clap::Args)]
 struct Target {
-    /// Environment suffix ending every physical name: lowercase letters and
-    /// digits, up to the maximum the platform declares.
+    /// Environment suffix ending every physical name.
     #[arg(long)]
     suffix: String,
     /// Sizing profile (dev, staging, prod); defaults to the first declared.
     #[arg(long)]
     profile: Option<String>,
-    /// Region to synthesize (repeatable); defaults to every declared region.
+    /// Region to act in (repeatable); defaults to every declared region.
+    /// Each command says what it does there.
     #[arg(long = "region")]
     regions: Vec<String>,
 }
@@ -309,21 +360,159 @@ impl std::fmt::Display for InvalidInput {
 
 impl std::error::Error for InvalidInput {}
 
+/// What `--region` does on each command that takes it.
+const REGION_HELP: &[(&str, &str)] = &[
+    (
+        "synth",
+        "Region to write the stack of (repeatable); defaults to every declared region",
+    ),
+    (
+        "list",
+        "Region to list the stack of (repeatable); defaults to every declared region",
+    ),
+    (
+        "deploy",
+        "Region to deploy (repeatable): its stack is changed, the others are left as they are; a stack that imports from the global stack needs it deployed. Defaults to every declared region",
+    ),
+    (
+        "diff",
+        "Region whose stack to compare with what is deployed (repeatable); defaults to every declared region",
+    ),
+    (
+        "destroy",
+        "Region whose stack to delete (repeatable); defaults to every declared region",
+    ),
+    (
+        "status",
+        "Region whose stack's state to show (repeatable); defaults to every declared region",
+    ),
+    (
+        "drift",
+        "Region whose stack to check for drift (repeatable); defaults to every declared region",
+    ),
+    (
+        "outputs",
+        "Region whose stack's outputs to print (repeatable); defaults to every declared region",
+    ),
+    (
+        "verify",
+        "Region to check (repeatable); defaults to every declared region, or a local environment's region",
+    ),
+    (
+        "bootstrap",
+        "Region to bootstrap (repeatable); defaults to every declared region",
+    ),
+    (
+        "promote",
+        "Region to promote in (repeatable); defaults to every declared region",
+    ),
+];
+
+/// `tp`'s command line, with what the platform decides: the longest
+/// suffix it allows, and what `--region` does on each command.
+fn command_line(platform: &Platform) -> clap::Command {
+    let rule = platform_core::naming::suffix_rule(platform.suffix_max);
+    let with_rule = move |arg: clap::Arg| {
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        arg.help(format!("{help}: {rule}"))
+    };
+    let mut cmd = Cli::command();
+    let names: Vec<(String, bool, bool)> = cmd
+        .get_subcommands()
+        .map(|c| {
+            let has = |id: &str| c.get_arguments().any(|a| a.get_id() == id);
+            (c.get_name().to_owned(), has("suffix"), has("regions"))
+        })
+        .collect();
+    for (name, suffix, regions) in names {
+        let with_rule = with_rule.clone();
+        cmd = cmd.mut_subcommand(&name, |mut c| {
+            if suffix {
+                c = c.mut_arg("suffix", with_rule.clone());
+            }
+            if name == "promote" {
+                c = c
+                    .mut_arg("from", with_rule.clone())
+                    .mut_arg("to", with_rule.clone());
+            }
+            if name == "local" {
+                let local: Vec<String> = c
+                    .get_subcommands()
+                    .filter(|l| l.get_arguments().any(|a| a.get_id() == "suffix"))
+                    .map(|l| l.get_name().to_owned())
+                    .collect();
+                for l in local {
+                    let with_rule = with_rule.clone();
+                    c = c.mut_subcommand(l, |l| l.mut_arg("suffix", with_rule));
+                }
+            }
+            if let Some((_, help)) = REGION_HELP.iter().find(|(n, _)| *n == name) {
+                if regions {
+                    c = c.mut_arg("regions", |a| a.help(*help));
+                }
+            }
+            c
+        });
+    }
+    cmd
+}
+
+/// The exit code of a failure.
+fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<InvalidInput>().is_some() {
+        exit::INVALID_INPUT
+    } else if let Some(cli::graph::SvgError::DotMissing) = err.downcast_ref() {
+        cli::graph::EXIT_DOT_MISSING
+    } else if let Some(e) = err.downcast_ref::<Exit>() {
+        e.code
+    } else {
+        exit::CHANGES
+    }
+}
+
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(code) => ExitCode::from(code),
+    let platform = platform_def::platform();
+    let cli =
+        Cli::from_arg_matches(&command_line(&platform).get_matches()).unwrap_or_else(|e| e.exit());
+    // `--json`: the document is written to standard output as it was;
+    // everything else the command prints goes to standard error.
+    let json = cli.command.json().map(|(command, suffix)| {
+        let stdout = cli::report::take_stdout();
+        cli::report::enable();
+        (command, suffix, stdout)
+    });
+    let result = run(cli);
+    let (code, error) = match &result {
+        Ok(code) => (*code, None),
         Err(err) => {
             eprintln!("error: {err:#}");
-            if err.downcast_ref::<InvalidInput>().is_some() {
-                ExitCode::from(exit::INVALID_INPUT)
-            } else if let Some(cli::graph::SvgError::DotMissing) = err.downcast_ref() {
-                ExitCode::from(cli::graph::EXIT_DOT_MISSING)
-            } else if let Some(e) = err.downcast_ref::<Exit>() {
-                ExitCode::from(e.code)
-            } else {
-                ExitCode::FAILURE
-            }
+            (exit_code(err), Some(format!("{err:#}")))
         }
+    };
+    if let Some((command, suffix, stdout)) = json {
+        let document = cli::report::document(command, &suffix, code, error);
+        if let Err(e) = cli::report::print(stdout, &document) {
+            eprintln!("error: cannot print the JSON document: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::from(code)
+}
+
+impl Command {
+    /// The command's name and suffix, with `--json`.
+    fn json(&self) -> Option<(&'static str, String)> {
+        let (name, target, json) = match self {
+            Command::Synth { target, json, .. } => ("synth", target, json),
+            Command::Deploy { target, json, .. } => ("deploy", target, json),
+            Command::Diff { target, json, .. } => ("diff", target, json),
+            Command::Status { target, json } => ("status", target, json),
+            Command::Drift { target, json } => ("drift", target, json),
+            Command::Outputs { target, json, .. } => ("outputs", target, json),
+            Command::Verify { target, json, .. } => ("verify", target, json),
+            _ => return None,
+        };
+        json.then(|| (name, target.suffix.clone()))
     }
 }
 
@@ -333,12 +522,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         quiet()?;
     }
     let platform = platform_def::platform();
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(
+            shell,
+            &mut command_line(&platform),
+            "tp",
+            &mut std::io::stdout(),
+        );
+        return Ok(exit::OK);
+    }
     // `tp local` runs its own emulator; every other command that calls AWS
     // checks the endpoint it would call first.
     if !matches!(
         cli.command,
         Command::Synth { .. }
             | Command::List { .. }
+            | Command::Completions { .. }
             | Command::Graph { .. }
             | Command::Local { .. }
     ) {
@@ -421,6 +620,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             outputs_file,
             role_arn,
             from,
+            change_sets,
+            json: _,
         } => {
             let deployment = deployment(&platform, &target)?;
             let suffix = deployment.suffix.to_string();
@@ -455,6 +656,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 let assembly = cli::artifact::load(&platform, &dir, expected)?;
                 return with_aws(commands::deploy(&assembly, &Connection::default(), &opts));
             }
+            if !change_sets.is_empty() {
+                return with_aws(cli::reviewed::deploy(
+                    &platform,
+                    &deployment,
+                    &connection(&platform, &deployment, "deploy"),
+                    &change_sets,
+                    &opts,
+                ));
+            }
             with_aws(cli::release::deploy_platform(
                 &platform,
                 &deployment,
@@ -462,7 +672,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 &opts,
             ))
         }
-        Command::Diff { target, fail } => {
+        Command::Diff { target, fail, .. } => {
             let assembly = assembly(&platform, &target)?;
             let connection = connection(&platform, &assembly.deployment, "diff");
             let changed = with_aws(commands::diff(&assembly, &connection))?;
@@ -477,16 +687,33 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let connection = connection(&platform, &assembly.deployment, "destroy");
             with_aws(commands::destroy(&assembly, &connection, yes))
         }
-        Command::Status { target } => {
+        Command::Status { target, .. } => {
             let assembly = assembly(&platform, &target)?;
             let connection = connection(&platform, &assembly.deployment, "status");
             with_aws(commands::status(&assembly, &connection))
         }
-        Command::Drift { target } => {
+        Command::Drift { target, .. } => {
             let assembly = assembly(&platform, &target)?;
             let connection = connection(&platform, &assembly.deployment, "drift");
             with_aws(commands::drift(&assembly, &connection))
         }
+        Command::Outputs {
+            target,
+            from_file,
+            outputs_file,
+            ..
+        } => {
+            let assembly = assembly(&platform, &target)?;
+            if from_file {
+                let file = outputs_file.unwrap_or_else(|| {
+                    PathBuf::from(format!("tp.out/outputs-{}.json", target.suffix))
+                });
+                return cli::outputs::from_file(&assembly, &file);
+            }
+            let connection = connection(&platform, &assembly.deployment, "outputs");
+            with_aws(cli::outputs::from_stacks(&assembly, &connection))
+        }
+        Command::Completions { .. } => unreachable!("answered before any check"),
         Command::Promote {
             from,
             to,
@@ -565,6 +792,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Verify {
             mut target,
             mut api_url,
+            ..
         } => {
             // A local environment (`tp local up`) whose emulator this call
             // reaches is verified as it runs: its one region, its front door.
@@ -758,6 +986,7 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
             target,
             out,
             pipeline,
+            ..
         } => {
             // Checked first, so that nothing is synthesized for a directory
             // that cannot take it.
@@ -778,13 +1007,18 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
                 .write_to(&out)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
             for stack in &assembly.stacks {
+                let file = display_path(&out.join(stack.template_file()));
                 println!(
-                    "{}  {} resources  {} bytes  {}",
+                    "{}  {} resources  {} bytes  {file}",
                     stack.name,
                     stack.template.resources.len(),
                     stack.body.len(),
-                    display_path(&out.join(stack.template_file()))
                 );
+                cli::report::record(&stack.name, &stack.region, |r| {
+                    r.template_file = Some(file);
+                    r.resources = Some(stack.template.resources.len());
+                    r.bytes = Some(stack.body.len());
+                });
             }
             Ok(())
         }

@@ -82,6 +82,12 @@ pub async fn verify(
         checks.extend(report?);
     }
     print!("{}", render(&checks));
+    let stacks: Vec<(String, String)> = assembly
+        .stacks
+        .iter()
+        .map(|s| (s.name.clone(), s.region.clone()))
+        .collect();
+    crate::report::checks(&stacks, &checks);
     let failed = checks.iter().filter(|c| !c.ok).count();
     if failed > 0 {
         return Err(Exit::new(

@@ -322,3 +322,70 @@ fn graph_svg_without_graphviz_exits_with_code_3() {
 }
 
 mod e2e;
+
+#[test]
+fn completions_are_scripts_each_shell_reads() {
+    let script = |shell: &str| {
+        let output = tp().args(["completions", shell]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let bash = script("bash");
+    let dir = scratch("completions");
+    let file = dir.join("tp.bash");
+    std::fs::write(&file, &bash).unwrap();
+    let check = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // Sourced, the script registers its function for `tp`, which bash
+    // calls with the command, the word and the word before it: `tp ou`
+    // offers `outputs`.
+    let offered = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(tp ou); COMP_CWORD=1; _tp tp ou tp; printf '%s\\n' \"${{COMPREPLY[@]}}\"; complete -p tp",
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    let offered = String::from_utf8(offered.stdout).unwrap();
+    assert!(offered.lines().any(|l| l == "outputs"), "{offered}");
+    assert!(offered.contains("-F _tp tp"), "{offered}");
+    assert!(
+        bash.contains("--change-set"),
+        "deploy's options are completed"
+    );
+    assert!(script("zsh").starts_with("#compdef tp"));
+    assert!(script("fish").contains("complete -c tp"));
+    assert!(script("powershell").contains("Register-ArgumentCompleter"));
+    let output = tp().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "an unknown shell is refused");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn help_shows_the_declared_suffix_maximum_and_what_region_does_on_each_command() {
+    let max = platform_def::platform().suffix_max;
+    let help = |command: &str| {
+        let output = tp().args([command, "--help"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    for command in [
+        "synth", "deploy", "diff", "status", "drift", "outputs", "verify", "destroy",
+    ] {
+        let text = help(command);
+        assert!(
+            text.contains(&format!("1 to {max} lowercase letters")),
+            "{command}: {text}"
+        );
+    }
+    assert!(help("deploy").contains("Region to deploy"));
+    assert!(help("destroy").contains("Region whose stack to delete"));
+    assert!(help("status").contains("Region whose stack's state to show"));
+    assert!(help("synth").contains("Region to write the stack of"));
+    assert!(help("promote").contains(&format!("1 to {max} lowercase letters")));
+}

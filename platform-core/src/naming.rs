@@ -76,6 +76,14 @@ pub fn is_known_region(code: &str) -> bool {
 /// The longest suffix any platform may declare.
 pub const SUFFIX_HARD_MAX: usize = 32;
 
+/// The suffix rule of a platform declaring `suffix: max {max}`, for help
+/// texts.
+pub fn suffix_rule(max: usize) -> String {
+    format!(
+        "1 to {max} lowercase letters a-z and digits 0-9 (the platform declares `suffix: max {max}`; no platform may declare more than {SUFFIX_HARD_MAX})"
+    )
+}
+
 /// An environment suffix: lowercase ASCII letters and digits, from one
 /// character up to the maximum the platform declares. It cannot hold anything
 /// else, so every name built from it is valid.

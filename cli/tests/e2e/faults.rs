@@ -429,4 +429,58 @@ fn drift_lists_drifted_resources_with_their_property_differences() {
     );
     assert!(!run.stdout.contains("TradeOrdersQueue"), "{run}");
     assert_eq!(proxy.applied("DescribeStackDriftDetectionStatus"), 2);
+
+    // The same detection, as `--json` reports it.
+    proxy.add(
+        "DetectStackDrift",
+        Fault::Respond(format!(
+            "<DetectStackDriftResponse xmlns=\"{ns}\"><DetectStackDriftResult><StackDriftDetectionId>d-1</StackDriftDetectionId></DetectStackDriftResult>{meta}</DetectStackDriftResponse>"
+        )),
+        1,
+    );
+    proxy.add(
+        "DescribeStackDriftDetectionStatus",
+        status(
+            "DETECTION_COMPLETE",
+            "<StackDriftStatus>DRIFTED</StackDriftStatus>",
+        ),
+        1,
+    );
+    proxy.add(
+        "DescribeStackResourceDrifts",
+        Fault::Respond(format!(
+            "<DescribeStackResourceDriftsResponse xmlns=\"{ns}\"><DescribeStackResourceDriftsResult><StackResourceDrifts>{}{}</StackResourceDrifts></DescribeStackResourceDriftsResult>{meta}</DescribeStackResourceDriftsResponse>",
+            drift("SessionsTable", "AWS::DynamoDB::Table", "MODIFIED", difference),
+            drift("TradeOrdersQueue", "AWS::SQS::Queue", "IN_SYNC", ""),
+        )),
+        1,
+    );
+    let run = tp_run(
+        &proxy.endpoint(),
+        &dir,
+        &["drift", "--suffix", "drift", "--region", REGION, "--json"],
+    );
+    assert_eq!(run.code, 1, "{run}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["exit_code"], 1);
+    assert_eq!(doc["changed"], true);
+    assert_eq!(
+        doc["stacks"][0],
+        serde_json::json!({
+            "name": stack,
+            "region": REGION,
+            "drift": "DRIFTED",
+            "drifted_resources": [{
+                "logical_id": "SessionsTable",
+                "resource_type": "AWS::DynamoDB::Table",
+                "status": "MODIFIED",
+                "differences": [{
+                    "path": "/BillingMode",
+                    "kind": "NOT_EQUAL",
+                    "expected": "PAY_PER_REQUEST",
+                    "actual": "PROVISIONED",
+                }],
+            }],
+        })
+    );
 }

@@ -15,6 +15,7 @@ mod aws_errors;
 mod dns;
 mod faults;
 mod flow;
+mod json;
 mod local_apigw;
 mod local_events;
 mod local_iam;

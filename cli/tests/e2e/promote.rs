@@ -78,6 +78,10 @@ fn promote_deploys_the_release_staging_runs_and_checks_its_hashes() {
     let recorded = &record["environments"]["prod"];
     assert_eq!(recorded["profile"], "prod");
     assert_eq!(recorded["stack"]["name"], "trading-platform-us-east-1-prod");
+    assert_eq!(
+        recorded["stack"]["zone_lookups"][0]["domain"], "trading.example.com",
+        "the release records what a promotion fills: {recorded:#}"
+    );
     assert_eq!(record["environments"]["dev"]["profile"], "dev");
     let prod_template = recorded["stack"]["template"].as_str().unwrap().to_owned();
     // Staging landed in its own account, not in dev's.
