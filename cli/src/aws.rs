@@ -321,6 +321,18 @@ fn wrong_account(caller: &str, caller_arn: &str, target: &str, why: &str) -> any
 }
 
 impl Session {
+    /// A session for the region of each of `stacks`, in their order,
+    /// loaded at once.
+    pub async fn for_stacks(
+        stacks: &[platform_core::synth::Stack],
+        connection: &Connection,
+    ) -> anyhow::Result<Vec<Session>> {
+        futures_util::future::join_all(stacks.iter().map(|s| Session::new(&s.region, connection)))
+            .await
+            .into_iter()
+            .collect()
+    }
+
     /// Loads the configuration for `region` and checks that credentials
     /// exist, so a missing one is reported once, before any call.
     ///

@@ -19,15 +19,7 @@ type Outputs = BTreeMap<String, BTreeMap<String, String>>;
 /// naming the stacks that do not run a deploy's resources.
 pub async fn from_stacks(assembly: &Assembly, connection: &Connection) -> anyhow::Result<u8> {
     crate::report::source("stacks");
-    let sessions: Vec<Session> = join_all(
-        assembly
-            .stacks
-            .iter()
-            .map(|s| Session::new(&s.region, connection)),
-    )
-    .await
-    .into_iter()
-    .collect::<anyhow::Result<_>>()?;
+    let sessions = Session::for_stacks(&assembly.stacks, connection).await?;
     let read = join_all(
         assembly
             .stacks

@@ -46,10 +46,7 @@ pub async fn deploy(
     opts: &DeployOptions,
 ) -> anyhow::Result<u8> {
     let assembly = synth::synth(platform, deployment)?;
-    let mut sessions = Vec::new();
-    for stack in &assembly.stacks {
-        sessions.push(Session::new(&stack.region, connection).await?);
-    }
+    let sessions = Session::for_stacks(&assembly.stacks, connection).await?;
     let mut chosen: Vec<(usize, String)> = Vec::new();
     for name in names {
         if let Some(region) = name.strip_prefix("arn:").and_then(|a| a.split(':').nth(2)) {

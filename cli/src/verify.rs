@@ -58,15 +58,7 @@ pub async fn verify(
         .transpose()
         .map_err(|e| Exit::new(exit::INVALID_INPUT, e))?;
     let client = health_client().map_err(anyhow::Error::msg)?;
-    let sessions: Vec<Session> = join_all(
-        assembly
-            .stacks
-            .iter()
-            .map(|s| Session::new(&s.region, connection)),
-    )
-    .await
-    .into_iter()
-    .collect::<anyhow::Result<_>>()?;
+    let sessions = Session::for_stacks(&assembly.stacks, connection).await?;
     let reports = join_all(
         assembly
             .stacks

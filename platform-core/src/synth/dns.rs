@@ -33,13 +33,7 @@ pub(crate) fn zone(cx: &mut Context<'_>, name: &str, spec: &ZoneSpec) -> Result<
     }
     let id = cx.logical_id(name);
     let domain = spec.domain.get(cx.profile);
-    let mut tags = vec![Value::map([
-        ("Key", Value::str("Name")),
-        ("Value", Value::Str(cx.physical_name("zone", name))),
-    ])];
-    if let Value::List(rest) = cx.tag_list() {
-        tags.extend(rest);
-    }
+    let tags = cx.name_tag_list(cx.physical_name("zone", name));
     cx.add(
         &id,
         Resource::new("AWS::Route53::HostedZone")
@@ -54,7 +48,7 @@ pub(crate) fn zone(cx: &mut Context<'_>, name: &str, spec: &ZoneSpec) -> Result<
                     )),
                 )]),
             )
-            .prop("HostedZoneTags", Value::List(tags)),
+            .prop("HostedZoneTags", tags),
     )?;
     zone_id(cx, name);
     cx.template.outputs.insert(
@@ -154,13 +148,7 @@ pub(crate) fn api_domain(
             ("HostedZoneId", zone.clone()),
         ])
     };
-    let mut tags = vec![Value::map([
-        ("Key", Value::str("Name")),
-        ("Value", Value::Str(cx.physical_name("acm", name))),
-    ])];
-    if let Value::List(rest) = cx.tag_list() {
-        tags.extend(rest);
-    }
+    let tags = cx.name_tag_list(cx.physical_name("acm", name));
     cx.add(
         &certificate,
         Resource::new("AWS::CertificateManager::Certificate")
@@ -174,7 +162,7 @@ pub(crate) fn api_domain(
                 "DomainValidationOptions",
                 Value::list([validation(&apex), validation(&regional)]),
             )
-            .prop("Tags", Value::List(tags)),
+            .prop("Tags", tags),
     )?;
     for (prefix, host) in [("", &apex), ("Regional", &regional)] {
         let domain_name = format!("{api_id}{prefix}DomainName");
@@ -247,21 +235,12 @@ pub(crate) fn health_checks(
     }
     for region in &cx.platform.regions {
         let id = health_check_id(cx, name, region);
-        let mut tags = vec![Value::map([
-            ("Key", Value::str("Name")),
-            (
-                "Value",
-                Value::Str(naming::physical_name(
-                    "hc",
-                    name,
-                    region,
-                    cx.suffix.as_str(),
-                )),
-            ),
-        ])];
-        if let Value::List(rest) = cx.tag_list() {
-            tags.extend(rest);
-        }
+        let tags = cx.name_tag_list(naming::physical_name(
+            "hc",
+            name,
+            region,
+            cx.suffix.as_str(),
+        ));
         cx.add(
             &id,
             Resource::new("AWS::Route53::HealthCheck")
@@ -281,7 +260,7 @@ pub(crate) fn health_checks(
                         ("EnableSNI", Value::Bool(true)),
                     ]),
                 )
-                .prop("HealthCheckTags", Value::List(tags)),
+                .prop("HealthCheckTags", tags),
         )?;
         health_check_ref(cx, name, region);
     }

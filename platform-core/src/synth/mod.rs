@@ -611,6 +611,19 @@ impl<'a> Context<'a> {
         )
     }
 
+    /// A `Name` tag of `name` followed by [`Self::tag_list`], for the
+    /// types the console lists by their `Name` tag.
+    pub fn name_tag_list(&self, name: String) -> Value {
+        let mut tags = vec![Value::map([
+            ("Key", Value::str("Name")),
+            ("Value", Value::Str(name)),
+        ])];
+        if let Value::List(rest) = self.tag_list() {
+            tags.extend(rest);
+        }
+        Value::List(tags)
+    }
+
     pub fn tag_map(&self) -> Value {
         Value::map(self.tags().into_iter().map(|(k, v)| (k, Value::Str(v))))
     }

@@ -137,13 +137,7 @@ pub(crate) fn health_check(
             )));
         }
     };
-    let mut tags = vec![Value::map([
-        ("Key", Value::str("Name")),
-        ("Value", Value::Str(cx.physical_name("hc", name))),
-    ])];
-    if let Value::List(rest) = cx.tag_list() {
-        tags.extend(rest);
-    }
+    let tags = cx.name_tag_list(cx.physical_name("hc", name));
     cx.add(
         &id,
         Resource::new("AWS::Route53::HealthCheck")
@@ -159,7 +153,7 @@ pub(crate) fn health_check(
                     ("MeasureLatency", Value::Bool(true)),
                 ]),
             )
-            .prop("HealthCheckTags", Value::List(tags)),
+            .prop("HealthCheckTags", tags),
     )
 }
 

@@ -98,17 +98,6 @@ fn az(index: u32) -> Value {
     Value::Select(index, Box::new(Value::GetAzs(Box::new(Value::str("")))))
 }
 
-fn name_tag(cx: &Context<'_>, name: String) -> Value {
-    let mut tags = vec![Value::map([
-        ("Key", Value::str("Name")),
-        ("Value", Value::Str(name)),
-    ])];
-    if let Value::List(rest) = cx.tag_list() {
-        tags.extend(rest);
-    }
-    Value::List(tags)
-}
-
 /// The `run: after_deploy` function granted `close_default_security_group`
 /// on network `name`: what empties its default security group after every
 /// deploy, since CloudFormation cannot.
@@ -148,7 +137,7 @@ pub(crate) fn network(
         .prop("CidrBlock", cidr.as_str())
         .prop("EnableDnsHostnames", true)
         .prop("EnableDnsSupport", true)
-        .prop("Tags", name_tag(cx, vpc_name.clone()));
+        .prop("Tags", cx.name_tag_list(vpc_name.clone()));
     if let Some(guard) = default_group_guard(cx.platform, name) {
         super::nag_suppress(
             &mut vpc,
@@ -168,7 +157,8 @@ pub(crate) fn network(
         let attachment = format!("{}GatewayAttachment", ids.vpc);
         cx.add(
             &igw,
-            Resource::new("AWS::EC2::InternetGateway").prop("Tags", name_tag(cx, vpc_name.clone())),
+            Resource::new("AWS::EC2::InternetGateway")
+                .prop("Tags", cx.name_tag_list(vpc_name.clone())),
         )?;
         cx.add(
             &attachment,
@@ -208,10 +198,11 @@ pub(crate) fn network(
                     .prop("MapPublicIpOnLaunch", false)
                     .prop(
                         "Tags",
-                        name_tag(
-                            cx,
-                            format!("{vpc_name}-{}-{}", tier.name().to_lowercase(), i + 1),
-                        ),
+                        cx.name_tag_list(format!(
+                            "{vpc_name}-{}-{}",
+                            tier.name().to_lowercase(),
+                            i + 1
+                        )),
                     ),
             )?;
             let rt = if tier == Tier::Public {
@@ -251,7 +242,7 @@ fn route_table(
         id,
         Resource::new("AWS::EC2::RouteTable")
             .prop("VpcId", Value::Ref(ids.vpc.clone()))
-            .prop("Tags", name_tag(cx, name)),
+            .prop("Tags", cx.name_tag_list(name)),
     )
 }
 
@@ -346,7 +337,7 @@ fn security_groups(
             .prop("VpcId", Value::Ref(ids.vpc.clone()))
             .prop("SecurityGroupIngress", Value::list([Value::map(ingress)]))
             .prop("SecurityGroupEgress", Value::list([egress]))
-            .prop("Tags", name_tag(cx, format!("sg-endpoints-{vpc_name}"))),
+            .prop("Tags", cx.name_tag_list(format!("sg-endpoints-{vpc_name}"))),
     )?;
     let mut function_egress = Vec::new();
     let interface = spec
@@ -385,7 +376,7 @@ fn security_groups(
             .prop("GroupDescription", format!("Functions in {vpc_name}"))
             .prop("VpcId", Value::Ref(ids.vpc.clone()))
             .prop("SecurityGroupEgress", Value::List(function_egress))
-            .prop("Tags", name_tag(cx, format!("sg-functions-{vpc_name}"))),
+            .prop("Tags", cx.name_tag_list(format!("sg-functions-{vpc_name}"))),
     )
 }
 
