@@ -275,10 +275,26 @@ impl<'a> Fields<'a> {
         }
         let profile = (self.input.peek(kw::profile) && self.input.peek2(token::Paren))
             .then(|| self.input.span());
-        place::field(&text, profile);
+        place::field(&text, profile, value_words(self.input));
         self.seen.push(name);
         Ok(Some(text))
     }
+}
+
+/// The identifiers a field's value is written with, up to the next `,` at
+/// its level, for suggestions when the value does not parse.
+fn value_words(input: ParseStream) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cursor = input.cursor();
+    while let Some((tree, next)) = cursor.token_tree() {
+        match &tree {
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == ',' => break,
+            proc_macro2::TokenTree::Ident(ident) => words.push(ident.to_string()),
+            _ => {}
+        }
+        cursor = next;
+    }
+    words
 }
 
 /// Reached only when a block's `match` forgets a name from its field list.

@@ -24,6 +24,8 @@ struct Place {
     profile: Option<Span>,
     /// Whether the field's value was parsed as a per-profile value.
     per_profile: bool,
+    /// The identifiers the value is written with.
+    words: Vec<String>,
 }
 
 thread_local! {
@@ -43,6 +45,7 @@ pub fn enter(what: &str) {
             field: None,
             profile: None,
             per_profile: false,
+            words: Vec::new(),
         });
     });
 }
@@ -55,13 +58,15 @@ pub fn leave() {
 }
 
 /// The innermost block's `field:` is being read; `profile` is the
-/// `profile` keyword its value starts with, if it does.
-pub fn field(field: &str, profile: Option<Span>) {
+/// `profile` keyword its value starts with, if it does; `words` the
+/// identifiers its value is written with.
+pub fn field(field: &str, profile: Option<Span>, words: Vec<String>) {
     PLACES.with(|places| {
         if let Some(place) = places.borrow_mut().last_mut() {
             place.field = Some(field.to_owned());
             place.profile = profile;
             place.per_profile = false;
+            place.words = words;
         }
     });
 }
@@ -85,6 +90,13 @@ pub fn tag(error: syn::Error) -> syn::Error {
             .last()
             .map(|p| (p.what.clone(), p.field.clone(), p.profile, p.per_profile))
     });
+    let words = PLACES.with(|places| {
+        places
+            .borrow()
+            .last()
+            .map(|p| p.words.clone())
+            .unwrap_or_default()
+    });
     let mut out: Option<syn::Error> = None;
     for message in error {
         let text = message.to_string();
@@ -101,8 +113,9 @@ pub fn tag(error: syn::Error) -> syn::Error {
                 Some((what, Some(field), _, _)) => Rule::GrammarSyntax.error_at(
                     message.span(),
                     format_args!(
-                        "in `{field}:` of {what}: {}",
-                        explain(&text)
+                        "in `{field}:` of {what}: {}{}",
+                        explain(&text),
+                        did_you_mean(&text, &words)
                     ),
                 ),
                 Some((what, None, _, _)) => Rule::GrammarSyntax.error_at(
@@ -133,6 +146,27 @@ fn has_rule_id(message: &str) -> bool {
         .is_some_and(|(_, id)| {
             !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c == '-')
         })
+}
+
+/// "; did you mean `off`?" when syn's message lists the keywords it
+/// expected (`expected `on` or `off``, `expected one of: `a`, `b``) and a
+/// word of the value is close to one of them.
+fn did_you_mean(message: &str, words: &[String]) -> String {
+    let Some(listed) = message.strip_prefix("expected ") else {
+        return String::new();
+    };
+    let keywords: Vec<&str> = listed
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|word| word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    words
+        .iter()
+        .filter(|word| !keywords.contains(&word.as_str()))
+        .find_map(|word| crate::suggest::closest(word, keywords.iter().copied()))
+        .map(|best| format!("; did you mean `{best}`?"))
+        .unwrap_or_default()
 }
 
 /// syn's "expected identifier" in the DSL's words.
