@@ -22,6 +22,7 @@ pub(crate) mod generic;
 mod grammar;
 mod iam;
 mod include;
+mod landings;
 mod logs;
 mod naming;
 mod network;
@@ -70,6 +71,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     alerting::check(model, cx);
     dns::check(model, cx);
     generic::check(model, cx);
+    landings::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the

@@ -140,3 +140,21 @@ fn visibility_against_timeout_is_reported_at_the_trigger_and_at_the_queue() {
         ]
     );
 }
+
+#[test]
+fn value_schema_a_dsl_value_meets_the_property_it_lands_in() {
+    let long = "x".repeat(1025);
+    let errors = errors(platform(quote! {
+        topic t { key: data, subscribe: email "ops@example.com" }
+        function f { code: "f", key: data, handler: "index. handler" }
+        alarm a { metric: f.errors, above: 1, notify: t, description: #long }
+        function g { code: "g", key: data, handler: "index.handler" }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "`Handler` `index. handler` does not match the pattern `^[^\\s]+$` of `AWS::Lambda::Function`; `handler:` of function `f` becomes it, so shorten or correct the value [value-schema]",
+            "`AlarmDescription` is 1025 characters; `AWS::CloudWatch::Alarm` takes 0 to 1024 characters; `description:` of alarm `a` becomes it, so shorten or correct the value [value-schema]",
+        ]
+    );
+}
