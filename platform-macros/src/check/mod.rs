@@ -51,6 +51,9 @@ use crate::rules::Rule;
 pub fn check(model: &Model, cx: &Ctxt) {
     grammar::check(model, cx);
     references::check(model, cx);
+    // A block that redeclares a name is reported above; checking it too
+    // would only add errors its renaming changes.
+    let model = &model.without_redeclared();
     naming::check(model, cx);
     iam::check(model, cx);
     network::check(model, cx);

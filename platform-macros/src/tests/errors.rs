@@ -158,3 +158,20 @@ fn value_schema_a_dsl_value_meets_the_property_it_lands_in() {
         ]
     );
 }
+
+#[test]
+fn a_redeclared_block_is_not_checked_as_if_it_were_the_first() {
+    let errors = all_errors(platform(quote! {
+        queue orders { visibility: 360s, dead_letter: orders_dlq after 5, key: data }
+        queue orders_dlq { retention: 14d, key: data }
+        queue orders { retention: 1d, key: data }
+        function f { code: "f", key: data, timeout: 60s, trigger: orders { batch: 5 } }
+    }));
+    assert_eq!(
+        errors,
+        [
+            "duplicate name `orders`: a queue is already called `orders`; names are unique across all kinds, so rename one [ref-duplicate]",
+            "the first `orders` is here [ref-duplicate]",
+        ]
+    );
+}
