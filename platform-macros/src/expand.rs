@@ -43,7 +43,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
 
 /// Expands `input` as if compiling the crate in `manifest_dir`.
 pub(crate) fn expand_in(input: TokenStream, manifest_dir: PathBuf) -> syn::Result<TokenStream> {
-    let definition: Definition = syn::parse2(input)?;
+    crate::ast::place::reset();
+    let definition: Definition = syn::parse2(input).map_err(crate::ast::place::tag)?;
     let model = Model::resolve(&definition, manifest_dir);
     let cx = Ctxt::new();
     check::check(&model, &cx);

@@ -8,6 +8,14 @@
 //! once the suffix is appended, grants the target cannot have, ...) and
 //! reports *all* violations at once, each on the offending token and ending
 //! with its rule id (`[ref-unknown]`), which `docs/rules.md` explains.
+//! Parse errors too: they name the field and block they are in and what the
+//! grammar takes there (`grammar-syntax`), suggesting the closest keyword or
+//! field (`point_in_time_recovery` suggests `pitr`); `profile(..)` is taken
+//! only where the grammar below writes `per_profile(..)` (`grammar-profile`).
+//! An error relating two declarations is reported at both. Values the
+//! platform copies into CloudFormation properties (a function's `handler:`,
+//! descriptions) meet those properties' registry-schema constraints
+//! (`value-schema`).
 //!
 //! The kinds, their attributes, their access levels and their name limits
 //! come from [`platform_core::catalog`]; region identifiers from

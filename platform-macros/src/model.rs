@@ -91,6 +91,7 @@ pub mod defaults {
 }
 
 /// The input, resolved.
+#[derive(Clone)]
 pub struct Model<'a> {
     /// Every `platform` block; exactly one is expected.
     pub platform_blocks: Vec<&'a PlatformBlock>,
@@ -118,6 +119,7 @@ pub struct Model<'a> {
 }
 
 /// A name used where a declared resource is expected.
+#[derive(Clone)]
 pub struct Reference<'a> {
     /// The declaration the reference is written in.
     pub from: &'a Ident,
@@ -239,12 +241,43 @@ impl Slot<'_> {
 }
 
 /// `profile(dev: 4d, prod: 14d)`: the `profile` keyword and the profiles named.
+#[derive(Clone)]
 pub struct ProfileValues<'a> {
     pub keyword: &'a kw::profile,
     pub profiles: Vec<&'a Ident>,
 }
 
 impl<'a> Model<'a> {
+    /// The model without the second and later declarations of a name, nor
+    /// the references made from them: once `ref-duplicate` has said to
+    /// rename such a block, what it declares is not checked as if it were
+    /// the first (whose references resolve to the first anyway).
+    pub fn without_redeclared(&self) -> Model<'a> {
+        let mut model = self.clone();
+        let redeclared: Vec<&Ident> = self
+            .resources
+            .iter()
+            .filter(|r| {
+                self.by_name
+                    .get(&r.name.to_string())
+                    .is_some_and(|first| !std::ptr::eq(*first, **r))
+            })
+            .map(|r| &r.name)
+            .collect();
+        if redeclared.is_empty() {
+            return model;
+        }
+        model
+            .resources
+            .retain(|r| !redeclared.iter().any(|name| std::ptr::eq(*name, &r.name)));
+        model.references.retain(|reference| {
+            !redeclared
+                .iter()
+                .any(|name| std::ptr::eq(*name, reference.from))
+        });
+        model
+    }
+
     pub fn resolve(definition: &'a Definition, manifest_dir: std::path::PathBuf) -> Self {
         let mut model = Model {
             platform_blocks: Vec::new(),

@@ -7,15 +7,41 @@ const THRESHOLD: f64 = 0.8;
 /// Lists of valid names longer than this are not spelled out in messages.
 const MAX_LISTED: usize = 10;
 
-/// The candidate most similar to `word`, if any is similar enough.
+/// The candidate most similar to `word`, if any is similar enough; a
+/// candidate that abbreviates `word` (`pitr` for `point_in_time_recovery`)
+/// or is spelt out by it (`visibility` in `visibility_timeout`, as
+/// CloudFormation names it) wins over spelling.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().filter(|c| *c != word).collect();
+    if let Some(short) = candidates
+        .iter()
+        .find(|c| initials(word) == **c || initials(c) == word)
+    {
+        return Some(short);
+    }
     candidates
-        .into_iter()
-        .filter(|c| *c != word)
-        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
         .filter(|(score, _)| *score > THRESHOLD)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+        .or_else(|| {
+            candidates
+                .iter()
+                .copied()
+                .find(|c| c.len() >= 4 && word.split('_').any(|part| part == *c))
+        })
+}
+
+/// `pitr` for `point_in_time_recovery`; empty for a word without `_`,
+/// which abbreviates nothing.
+fn initials(word: &str) -> String {
+    if !word.contains('_') {
+        return String::new();
+    }
+    word.split('_')
+        .filter_map(|part| part.chars().next())
+        .collect()
 }
 
 /// "a queue", "an api": a kind's keyword with its article.
@@ -66,6 +92,29 @@ mod tests {
             Some("read")
         );
         assert_eq!(closest("url", ["name", "arn", "stream_arn"]), None);
+    }
+
+    #[test]
+    fn suggests_the_abbreviation_or_the_word_a_longer_name_spells_out() {
+        let table = [
+            "partition",
+            "sort",
+            "ttl",
+            "stream",
+            "key",
+            "pitr",
+            "removal",
+        ];
+        assert_eq!(closest("point_in_time_recovery", table), Some("pitr"));
+        assert_eq!(
+            closest("pitr", ["point_in_time_recovery", "partition"]),
+            Some("point_in_time_recovery")
+        );
+        assert_eq!(
+            closest("visibility_timeout", ["retention", "visibility", "fifo"]),
+            Some("visibility")
+        );
+        assert_eq!(closest("time_to_live", ["key", "sort"]), None);
     }
 
     #[test]

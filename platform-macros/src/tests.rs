@@ -13,6 +13,7 @@ use crate::rules::Rule;
 
 mod accounts;
 mod db_users;
+mod errors;
 mod generic;
 mod include;
 mod rules;
@@ -221,7 +222,10 @@ fn an_unknown_block_suggests_the_closest_one() {
 #[test]
 fn keyword_values_say_what_is_expected() {
     let message = error(platform(quote!(key k { rotation: yes })));
-    assert_eq!(message, "expected `on` or `off`");
+    assert_eq!(
+        message,
+        "in `rotation:` of key `k`: expected `on` or `off` [grammar-syntax]"
+    );
 }
 
 #[test]
@@ -744,7 +748,10 @@ fn parses_rule_alarm_dashboard_and_function_values() {
 #[test]
 fn a_flag_takes_no_value_and_a_region_value_says_how_to_write_it() {
     let message = error(platform(quote!(alarm a { guard: true })));
-    assert_eq!(message, "expected `,`");
+    assert_eq!(
+        message,
+        "in `guard:` of alarm `a`: expected `,` here, between two fields or items [grammar-syntax]"
+    );
     let message = error(platform(
         quote!(network n { cidr: "10.0.0.0/16", key: data }),
     ));
@@ -1404,6 +1411,8 @@ fn value_range_a_trigger_queue_outlasts_six_function_timeouts() {
         [
             "`batch: 100` is over 10, which needs a batching window; add `window: 1s` or more [value-range]",
             "queue `orders` hides a received message for 60s, less than 6 times the 30s timeout of function `f` it triggers, so messages still being processed are delivered again; give the queue `visibility: 180s` or more [value-range]",
+            // The same, at the value the queue declares.
+            "this visibility (60s) is less than 6 times the 30s timeout of function `f`, which queue `orders` triggers (`trigger: orders` in function `f`), so messages still being processed are delivered again; give the queue `visibility: 180s` or more [value-range]",
         ]
     );
 }
@@ -1552,10 +1561,16 @@ fn queue_dead_letter_fifo_and_standard_are_not_mixed() {
     assert_eq!(
         errors,
         [
+            // Each mismatch at the reference and at the declaration it
+            // names.
             "queue `orders` is FIFO but its dead-letter queue `orders_dlq` is standard; SQS requires a FIFO queue's dead-letter queue to be FIFO, so give `orders_dlq` `fifo: true` [queue-dead-letter]",
+            "queue `orders_dlq` is standard, but FIFO queue `orders` names it as its dead-letter queue (`dead_letter: orders_dlq`); SQS requires a FIFO queue's dead-letter queue to be FIFO, so give `orders_dlq` `fifo: true` [queue-dead-letter]",
             "queue `plain` is standard but its dead-letter queue `fifo_dlq` is FIFO; SQS requires a standard queue's dead-letter queue to be standard, so drop `fifo: true` from `fifo_dlq` or point `dead_letter:` at a standard queue [queue-dead-letter]",
+            "`fifo: true` makes queue `fifo_dlq` FIFO, but standard queue `plain` names it as its dead-letter queue (`dead_letter: fifo_dlq`), and SQS requires a standard queue's dead-letter queue to be standard; drop `fifo: true` here or point that `dead_letter:` at a standard queue [queue-dead-letter]",
             "function `f` sends failed asynchronous invocations to `ordered_dlq`, a FIFO queue; Lambda sends them only to standard queues, so point `dead_letter:` at a standard queue [queue-dead-letter]",
+            "`fifo: true` makes queue `ordered_dlq` FIFO, but function `f` sends failed asynchronous invocations to it (`dead_letter: ordered_dlq`), and Lambda sends them only to standard queues; drop `fifo: true` here or point that `dead_letter:` at a standard queue [queue-dead-letter]",
             "rule `r` sends undeliverable events to `fifo_dlq`, a FIFO queue; EventBridge sends them only to standard queues, so point `dead_letter:` at a standard queue [queue-dead-letter]",
+            "`fifo: true` makes queue `fifo_dlq` FIFO, but rule `r` sends undeliverable events to it (`dead_letter: fifo_dlq`), and EventBridge sends them only to standard queues; drop `fifo: true` here or point that `dead_letter:` at a standard queue [queue-dead-letter]",
         ]
     );
 }

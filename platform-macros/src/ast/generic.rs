@@ -168,6 +168,7 @@ impl Parse for GValue {
             return Ok(GValue::Map(brace, entries.into_iter().collect()));
         }
         if input.peek(kw::profile) && input.peek2(token::Paren) {
+            super::place::per_profile();
             let keyword = input.parse()?;
             let content;
             parenthesized!(content in input);

@@ -20,6 +20,7 @@ mod events;
 mod generic;
 mod monitoring;
 mod pipeline;
+pub(crate) mod place;
 mod policy;
 mod values;
 
@@ -145,7 +146,14 @@ impl Parse for Block {
             .map_err(|_| unknown_block_error(input.span(), None))?;
         let info = catalog::kind_by_keyword(&keyword.to_string())
             .ok_or_else(|| unknown_block_error(keyword.span(), Some(&keyword)))?;
-        let name: Ident = input.parse()?;
+        let name: Ident = input.parse().map_err(|error| {
+            Rule::GrammarSyntax.error_at(
+                error.span(),
+                format_args!(
+                    "expected the name of the {keyword} after `{keyword}`: letters, digits and `_`, starting with a letter, like `{keyword} trades {{ .. }}`"
+                ),
+            )
+        })?;
         let content;
         braced!(content in input);
         let what = format!("{} `{name}`", info.keyword);
@@ -206,6 +214,7 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn new(input: ParseStream<'a>, what: &'a str, allowed: &'static [&'static str]) -> Self {
+        place::enter(what);
         Fields {
             input,
             what,
@@ -230,11 +239,13 @@ impl<'a> Fields<'a> {
     /// Only names in `allowed` are returned.
     fn next(&mut self) -> syn::Result<Option<String>> {
         if self.input.is_empty() {
+            place::leave();
             return Ok(None);
         }
         if !self.seen.is_empty() {
             self.input.parse::<Token![,]>()?;
             if self.input.is_empty() {
+                place::leave();
                 return Ok(None);
             }
         }
@@ -262,9 +273,28 @@ impl<'a> Fields<'a> {
         if !self.flags.contains(&text.as_str()) {
             self.input.parse::<Token![:]>()?;
         }
+        let profile = (self.input.peek(kw::profile) && self.input.peek2(token::Paren))
+            .then(|| self.input.span());
+        place::field(&text, profile, value_words(self.input));
         self.seen.push(name);
         Ok(Some(text))
     }
+}
+
+/// The identifiers a field's value is written with, up to the next `,` at
+/// its level, for suggestions when the value does not parse.
+fn value_words(input: ParseStream) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cursor = input.cursor();
+    while let Some((tree, next)) = cursor.token_tree() {
+        match &tree {
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == ',' => break,
+            proc_macro2::TokenTree::Ident(ident) => words.push(ident.to_string()),
+            _ => {}
+        }
+        cursor = next;
+    }
+    words
 }
 
 /// Reached only when a block's `match` forgets a name from its field list.

@@ -154,6 +154,7 @@ impl<T: Parse> Parse for PerProfile<T> {
         if !(input.peek(kw::profile) && input.peek2(token::Paren)) {
             return input.parse().map(PerProfile::Same);
         }
+        super::place::per_profile();
         let keyword = input.parse()?;
         let content;
         parenthesized!(content in input);

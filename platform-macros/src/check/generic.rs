@@ -461,51 +461,19 @@ impl Values<'_, '_> {
     }
 
     fn check_string(&self, c: &Constraints, text: &str, span: Span, what: &str) {
-        if !c.allowed.is_empty() && !c.allowed.iter().any(|a| a == text) {
-            let allowed: Vec<&str> = c.allowed.iter().map(String::as_str).collect();
-            let hint = suggest::hint(text, &allowed, "expected one of");
-            self.error(span, format!("`{what}` cannot be `{text}`{hint}"));
-            return;
-        }
-        let len = text.chars().count() as u64;
-        if c.min_length.is_some_and(|min| len < min) || c.max_length.is_some_and(|max| len > max) {
-            self.error(
-                span,
-                format!(
-                    "`{what}` is {len} characters; `{}` takes {}",
-                    self.schema.type_name,
-                    bounds_text(
-                        c.min_length.map(|v| v as f64),
-                        c.max_length.map(|v| v as f64),
-                        "characters"
-                    )
-                ),
-            );
-            return;
-        }
-        if let Some(pattern) = &c.pattern
-            && pattern_rejects(pattern, text)
-        {
-            self.error(
-                span,
-                format!(
-                    "`{what}` `{text}` does not match the pattern `{pattern}` of `{}`",
-                    self.schema.type_name
-                ),
-            );
-        }
+        check_string(&self.target(), c, text, span, what);
     }
 
     fn check_number(&self, c: &Constraints, value: f64, span: Span, what: &str) {
-        if c.minimum.is_some_and(|min| value < min) || c.maximum.is_some_and(|max| value > max) {
-            self.error(
-                span,
-                format!(
-                    "`{what}` is {value}; `{}` takes {}",
-                    self.schema.type_name,
-                    bounds_text(c.minimum, c.maximum, "")
-                ),
-            );
+        check_number(&self.target(), c, value, span, what);
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target {
+            cx: self.cx,
+            rule: Rule::ResourceValue,
+            type_name: self.schema.type_name,
+            context: String::new(),
         }
     }
 
@@ -593,6 +561,91 @@ impl Values<'_, '_> {
             format!("`{resource}` is not declared{hint}"),
         );
     }
+}
+
+/// Where a value checked against a property's constraints is reported: a
+/// `resource` block's property (`resource-value`), or a DSL field that
+/// lands in one (`value-schema`, with `context` saying which).
+pub(crate) struct Target<'s> {
+    pub cx: &'s Ctxt,
+    pub rule: Rule,
+    pub type_name: &'s str,
+    /// Appended to each message: "; `handler:` of function `f` becomes it".
+    pub context: String,
+}
+
+impl Target<'_> {
+    fn error(&self, span: Span, message: String) {
+        self.cx
+            .error_at(self.rule, span, format!("{message}{}", self.context));
+    }
+}
+
+/// A string against a property's allowed values, length and pattern.
+pub(crate) fn check_string(t: &Target, c: &Constraints, text: &str, span: Span, what: &str) {
+    if !c.allowed.is_empty() && !c.allowed.iter().any(|a| a == text) {
+        let allowed: Vec<&str> = c.allowed.iter().map(String::as_str).collect();
+        let hint = suggest::hint(text, &allowed, "expected one of");
+        t.error(span, format!("`{what}` cannot be `{text}`{hint}"));
+        return;
+    }
+    let len = text.chars().count() as u64;
+    if c.min_length.is_some_and(|min| len < min) || c.max_length.is_some_and(|max| len > max) {
+        t.error(
+            span,
+            format!(
+                "`{what}` is {len} characters; `{}` takes {}",
+                t.type_name,
+                bounds_text(
+                    c.min_length.map(|v| v as f64),
+                    c.max_length.map(|v| v as f64),
+                    "characters"
+                )
+            ),
+        );
+        return;
+    }
+    if let Some(pattern) = &c.pattern
+        && pattern_rejects(pattern, text)
+    {
+        t.error(
+            span,
+            format!(
+                "`{what}` `{text}` does not match the pattern `{pattern}` of `{}`",
+                t.type_name
+            ),
+        );
+    }
+}
+
+/// A number against a property's minimum and maximum.
+pub(crate) fn check_number(t: &Target, c: &Constraints, value: f64, span: Span, what: &str) {
+    if c.minimum.is_some_and(|min| value < min) || c.maximum.is_some_and(|max| value > max) {
+        t.error(
+            span,
+            format!(
+                "`{what}` is {value}; `{}` takes {}",
+                t.type_name,
+                bounds_text(c.minimum, c.maximum, "")
+            ),
+        );
+    }
+}
+
+/// The property at `path` (`Handler`, `HealthCheckConfig.ResourcePath`)
+/// of `schema`, through nested object definitions.
+pub(crate) fn property_at<'s>(schema: &'s TypeSchema, path: &str) -> Option<&'s Property> {
+    let mut current: &[Property] = &schema.properties;
+    let mut found = None;
+    for segment in path.split('.') {
+        if let Some(PropType::Object(def)) = found.map(|p: &Property| &p.ty) {
+            current = schema.definition(def)?;
+        } else if found.is_some() {
+            return None;
+        }
+        found = Some(current.iter().find(|p| p.name == segment)?);
+    }
+    found
 }
 
 /// Whether `pattern` (JSON Schema's: unanchored) rejects `text`. Patterns

@@ -22,6 +22,7 @@ pub(crate) mod generic;
 mod grammar;
 mod iam;
 mod include;
+mod landings;
 mod logs;
 mod naming;
 mod network;
@@ -50,6 +51,9 @@ use crate::rules::Rule;
 pub fn check(model: &Model, cx: &Ctxt) {
     grammar::check(model, cx);
     references::check(model, cx);
+    // A block that redeclares a name is reported above; checking it too
+    // would only add errors its renaming changes.
+    let model = &model.without_redeclared();
     naming::check(model, cx);
     iam::check(model, cx);
     network::check(model, cx);
@@ -70,6 +74,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     alerting::check(model, cx);
     dns::check(model, cx);
     generic::check(model, cx);
+    landings::check(model, cx);
 }
 
 /// The second and later occurrences of each name in `items`, each with the

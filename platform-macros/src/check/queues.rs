@@ -240,20 +240,39 @@ fn check_fifo(model: &Model, cx: &Ctxt) {
                 };
                 let target_name = &dead_letter.queue;
                 match (is_fifo(source), is_fifo(target)) {
-                    (true, false) => cx.error(
-                        Rule::QueueDeadLetter,
-                        target_name,
-                        format!(
-                            "queue `{name}` is FIFO but its dead-letter queue `{target_name}` is standard; SQS requires a FIFO queue's dead-letter queue to be FIFO, so give `{target_name}` `fifo: true`"
-                        ),
-                    ),
-                    (false, true) => cx.error(
-                        Rule::QueueDeadLetter,
-                        target_name,
-                        format!(
-                            "queue `{name}` is standard but its dead-letter queue `{target_name}` is FIFO; SQS requires a standard queue's dead-letter queue to be standard, so drop `fifo: true` from `{target_name}` or point `dead_letter:` at a standard queue"
-                        ),
-                    ),
+                    (true, false) => {
+                        cx.error(
+                            Rule::QueueDeadLetter,
+                            target_name,
+                            format!(
+                                "queue `{name}` is FIFO but its dead-letter queue `{target_name}` is standard; SQS requires a FIFO queue's dead-letter queue to be FIFO, so give `{target_name}` `fifo: true`"
+                            ),
+                        );
+                        cx.error(
+                            Rule::QueueDeadLetter,
+                            declared(model, target_name),
+                            format!(
+                                "queue `{target_name}` is standard, but FIFO queue `{name}` names it as its dead-letter queue (`dead_letter: {target_name}`); SQS requires a FIFO queue's dead-letter queue to be FIFO, so give `{target_name}` `fifo: true`"
+                            ),
+                        );
+                    }
+                    (false, true) => {
+                        cx.error(
+                            Rule::QueueDeadLetter,
+                            target_name,
+                            format!(
+                                "queue `{name}` is standard but its dead-letter queue `{target_name}` is FIFO; SQS requires a standard queue's dead-letter queue to be standard, so drop `fifo: true` from `{target_name}` or point `dead_letter:` at a standard queue"
+                            ),
+                        );
+                        report_fifo_target(
+                            model,
+                            cx,
+                            target_name,
+                            format!(
+                                "standard queue `{name}` names it as its dead-letter queue (`dead_letter: {target_name}`), and SQS requires a standard queue's dead-letter queue to be standard"
+                            ),
+                        );
+                    }
                     _ => {}
                 }
             }
@@ -266,6 +285,14 @@ fn check_fifo(model: &Model, cx: &Ctxt) {
                         target_name,
                         format!(
                             "function `{name}` sends failed asynchronous invocations to `{target_name}`, a FIFO queue; Lambda sends them only to standard queues, so point `dead_letter:` at a standard queue"
+                        ),
+                    );
+                    report_fifo_target(
+                        model,
+                        cx,
+                        target_name,
+                        format!(
+                            "function `{name}` sends failed asynchronous invocations to it (`dead_letter: {target_name}`), and Lambda sends them only to standard queues"
                         ),
                     );
                 }
@@ -281,9 +308,38 @@ fn check_fifo(model: &Model, cx: &Ctxt) {
                             "rule `{name}` sends undeliverable events to `{target_name}`, a FIFO queue; EventBridge sends them only to standard queues, so point `dead_letter:` at a standard queue"
                         ),
                     );
+                    report_fifo_target(
+                        model,
+                        cx,
+                        target_name,
+                        format!(
+                            "rule `{name}` sends undeliverable events to it (`dead_letter: {target_name}`), and EventBridge sends them only to standard queues"
+                        ),
+                    );
                 }
             }
             _ => {}
         }
     }
+}
+
+/// The name `name` is declared with, for an error at the declaration rather
+/// than at a use.
+fn declared<'a>(model: &Model<'a>, name: &'a Ident) -> &'a Ident {
+    model.resource(name).map_or(name, |r| &r.name)
+}
+
+/// The second end of a FIFO mismatch: the `fifo: true` of the dead-letter
+/// queue `target`, saying which declaration names it (`why`).
+fn report_fifo_target(model: &Model, cx: &Ctxt, target: &Ident, why: String) {
+    let Some(fifo) = queue(model, target).and_then(|q| q.fifo.as_ref()) else {
+        return;
+    };
+    cx.error(
+        Rule::QueueDeadLetter,
+        fifo,
+        format!(
+            "`fifo: true` makes queue `{target}` FIFO, but {why}; drop `fifo: true` here or point that `dead_letter:` at a standard queue"
+        ),
+    );
 }

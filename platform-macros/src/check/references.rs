@@ -170,6 +170,12 @@ fn check_unknown_references(model: &Model, cx: &Ctxt) {
         if model.resource(reference.target).is_some() {
             continue;
         }
+        // Most likely the duplicate was meant to declare this name;
+        // `ref-duplicate` says so, once, instead of one error per use
+        // suggesting the duplicated name itself.
+        if duplicate_meant_as(model, reference.target).is_some() {
+            continue;
+        }
         let hint = declared_hint(model, reference.target, reference.slot.required_kinds());
         cx.error(
             Rule::RefUnknown,
@@ -285,15 +291,60 @@ fn check_metrics(model: &Model, cx: &Ctxt) {
 fn check_duplicate_resources(model: &Model, cx: &Ctxt) {
     for (first, second) in duplicates(model.resources.iter().map(|r| &r.name)) {
         let first_kind = model.resource(first).map_or("resource", |r| r.info.keyword);
+        let meant: Vec<String> = undeclared_targets(model)
+            .into_iter()
+            .filter(|target| {
+                duplicate_meant_as(model, target).as_deref() == Some(&second.to_string())
+            })
+            .map(|target| target.to_string())
+            .collect();
+        let fix = match meant.as_slice() {
+            [] => "so rename one".to_owned(),
+            [name] => format!(
+                "`{name}` is used but never declared: if this block declares it, rename it `{name}`"
+            ),
+            names => format!(
+                "{} are used but never declared: if this block declares one of them, rename it",
+                suggest::list(names)
+            ),
+        };
         report_duplicate(
             cx,
             first,
             second,
             format!(
-                "duplicate name `{second}`: a {first_kind} is already called `{second}`; names are unique across all kinds, so rename one"
+                "duplicate name `{second}`: a {first_kind} is already called `{second}`; names are unique across all kinds, {fix}"
             ),
         );
     }
+}
+
+/// The names referenced but not declared, each once, in order of first use.
+fn undeclared_targets<'a>(model: &Model<'a>) -> Vec<&'a Ident> {
+    let mut targets: Vec<&Ident> = Vec::new();
+    for reference in &model.references {
+        if model.resource(reference.target).is_none() && !targets.contains(&reference.target) {
+            targets.push(reference.target);
+        }
+    }
+    targets
+}
+
+/// The name declared twice that the undeclared `target` is closest to: a
+/// block copied and not renamed (`queue trade_orders` twice, the second
+/// meant as `trade_orders_dlq`) leaves its uses unknown, and they are not
+/// reported one by one.
+fn duplicate_meant_as(model: &Model, target: &Ident) -> Option<String> {
+    let duplicated: Vec<String> = duplicates(model.resources.iter().map(|r| &r.name))
+        .into_iter()
+        .map(|(_, second)| second.to_string())
+        .collect();
+    // Only when no other declared name is closer: a typo of another name
+    // is `ref-unknown`'s to report.
+    let names = model.names(&[]);
+    suggest::closest(&target.to_string(), names.iter().map(String::as_str))
+        .filter(|closest| duplicated.iter().any(|d| d == closest))
+        .map(str::to_owned)
 }
 
 /// `ref-duplicate`: lists keyed by name give each name once: tags, regions,

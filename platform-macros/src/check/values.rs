@@ -440,6 +440,31 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
             continue;
         }
         let needed = 6 * u64::from(timeout);
+        // The other end: the visibility the queue declares, or its name when
+        // it keeps SQS's default, so that whoever edits either sees both.
+        let in_profile = profile
+            .as_deref()
+            .map_or_else(String::new, |p| format!(" in profile `{p}`"));
+        let (value_tokens, value_said) = match visibility_lit {
+            Some(lit) => (
+                lit.lit.to_token_stream(),
+                format!("this visibility ({visibility}s{in_profile})"),
+            ),
+            None => (
+                model.resource(&trigger.queue).map_or_else(
+                    || trigger.queue.to_token_stream(),
+                    |r| r.name.to_token_stream(),
+                ),
+                format!(
+                    "queue `{}` keeps SQS's default visibility of {visibility}s, which",
+                    trigger.queue
+                ),
+            ),
+        };
+        let other_end = format!(
+            "{value_said} is less than 6 times the {timeout}s timeout of function `{name}`{in_profile}, which queue `{0}` triggers (`trigger: {0}` in function `{name}`), so messages still being processed are delivered again; give the queue `visibility: {needed}s` or more",
+            trigger.queue,
+        );
         let Some(profile) = profile else {
             cx.error(
                 Rule::ValueRange,
@@ -449,6 +474,7 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
                     trigger.queue,
                 ),
             );
+            cx.error(Rule::ValueRange, value_tokens, other_end);
             continue;
         };
         // Point at the value written for this profile: the queue's
@@ -464,11 +490,27 @@ fn check_trigger(model: &Model, cx: &Ctxt, name: &Ident, function: &FunctionBody
             "in profile `{profile}`, queue `{}` hides a received message for {visibility}s, less than 6 times the {timeout}s timeout of function `{name}` it triggers, so messages still being processed are delivered again; give the queue `visibility: {needed}s` or more in `{profile}`",
             trigger.queue,
         );
-        match per_profile_lit(visibility_lit, &queue.visibility)
-            .or_else(|| per_profile_lit(timeout_lit, &function.timeout))
-        {
-            Some(lit) => cx.error(Rule::ValueRange, lit, message),
-            None => cx.error(Rule::ValueRange, &trigger.queue, message),
+        match per_profile_lit(visibility_lit, &queue.visibility) {
+            // The value is the visibility itself: the other end is the
+            // trigger.
+            Some(lit) => {
+                cx.error(Rule::ValueRange, lit, message);
+                cx.error(
+                    Rule::ValueRange,
+                    &trigger.queue,
+                    format!(
+                        "function `{name}`'s timeout{in_profile} is {timeout}s, and the visibility of queue `{}` it is triggered by is {visibility}s there, less than 6 times that; give the queue `visibility: {needed}s` or more in `{profile}`",
+                        trigger.queue,
+                    ),
+                );
+            }
+            None => {
+                match per_profile_lit(timeout_lit, &function.timeout) {
+                    Some(lit) => cx.error(Rule::ValueRange, lit, message),
+                    None => cx.error(Rule::ValueRange, &trigger.queue, message),
+                }
+                cx.error(Rule::ValueRange, value_tokens, other_end);
+            }
         }
     }
 }
