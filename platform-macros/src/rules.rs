@@ -79,6 +79,7 @@ pub enum Rule {
     ResourceValue,
     ResourceAttribute,
     OverridePath,
+    PolicyEnvSecret,
 }
 
 impl Rule {
@@ -155,6 +156,7 @@ impl Rule {
         Rule::ResourceValue,
         Rule::ResourceAttribute,
         Rule::OverridePath,
+        Rule::PolicyEnvSecret,
     ];
 
     pub fn id(self) -> &'static str {
@@ -229,6 +231,7 @@ impl Rule {
             Rule::ResourceValue => "resource-value",
             Rule::ResourceAttribute => "resource-attribute",
             Rule::OverridePath => "override-path",
+            Rule::PolicyEnvSecret => "policy-env-secret",
         }
     }
 

@@ -13,6 +13,7 @@ use crate::rules::Rule;
 
 mod accounts;
 mod db_users;
+mod facts;
 mod generic;
 mod include;
 mod rules;

@@ -18,6 +18,7 @@ mod buckets;
 mod db_users;
 mod dns;
 pub(crate) mod env;
+pub(crate) mod env_secrets;
 pub(crate) mod generic;
 mod grammar;
 mod iam;
@@ -58,6 +59,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     api::check(model, cx);
     buckets::check(model, cx);
     env::check(model, cx);
+    env_secrets::check(model, cx);
     include::check(model, cx);
     values::check(model, cx);
     logs::check(model, cx);

@@ -1,0 +1,49 @@
+//! Policy rules and AWS facts kept as data: credentials in the
+//! environment, public write routes, tag limits, SSM's reserved prefixes,
+//! Aurora versions, metric resolution, Lambda's concurrency quota and the
+//! `code:` directory.
+
+use quote::quote;
+
+use super::{errors, platform};
+use crate::check::env_secrets::credential_word;
+
+#[test]
+fn credential_names_are_whole_words_and_pointers_are_not_credentials() {
+    assert_eq!(credential_word("DB_PASSWORD").as_deref(), Some("PASSWORD"));
+    assert_eq!(
+        credential_word("STRIPE_API_KEY").as_deref(),
+        Some("API_KEY")
+    );
+    assert_eq!(
+        credential_word("private_key").as_deref(),
+        Some("PRIVATE_KEY")
+    );
+    assert_eq!(credential_word("AUTH_TOKEN").as_deref(), Some("TOKEN"));
+    // Whole words only: a `KEY` alone, or `SECRET` inside a word, is not one.
+    assert_eq!(credential_word("PARTITION_KEY"), None);
+    assert_eq!(credential_word("SECRETARY_EMAIL"), None);
+    assert_eq!(credential_word("TOKENIZER"), None);
+    // Where the credential is kept is no credential.
+    assert_eq!(credential_word("DB_SECRET_ARN"), None);
+    assert_eq!(credential_word("TOKEN_TTL"), None);
+}
+
+#[test]
+fn a_literal_credential_in_the_environment_is_rejected_and_a_reference_is_not() {
+    let input = platform(quote! {
+        aurora trades { engine: postgres "16.10", capacity: 0.5..=2, network: core, key: data }
+        network core { cidr: region(us_east_1: "10.0.0.0/16") }
+        function f {
+            code: "f", key: data,
+            env: { DB_PASSWORD: "hunter2-secret", DB_SECRET: trades.secret_arn, STAGE: "live" },
+            grants: { trades: read_secret },
+        }
+    });
+    let errors: Vec<String> = errors(input)
+        .into_iter()
+        .filter(|e| e.ends_with("[policy-env-secret]"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("`DB_PASSWORD` names a credential (PASSWORD)"));
+}
