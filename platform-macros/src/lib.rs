@@ -974,7 +974,7 @@
 //!     zone: ZONE,                              // required with domain: the zone covering it (domain-zone)
 //!     routes: {                                // required
 //!         METHOD "PATH" => FUNCTION {          // braces optional
-//!             auth: none | iam,
+//!             auth: none | none "WHY" | iam,   // state-changing methods: iam, or none with a reason
 //!             body: "FILE",
 //!             throttle: per_profile(RATE burst N),   // default the api's; at most the api's (api-throttle)
 //!         },
@@ -985,7 +985,10 @@
 //!
 //! `METHOD` is `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS` or
 //! `ANY`; `PATH` has literal segments and `{parameters}`. `auth` defaults to
-//! `none`; `iam` requires SigV4-signed requests. `body` names a JSON schema
+//! `none`; `iam` requires SigV4-signed requests. A route that changes state
+//! (`POST`, `PUT`, `PATCH`, `DELETE`, `ANY`) says how it is authorized: `auth:
+//! iam`, or `auth: none "why it is public"` for a deliberately public one
+//! (`api-route-auth`). `body` names a JSON schema
 //! (draft 4) relative to the crate's `Cargo.toml` that request bodies must
 //! match; it is checked at compile time and included with `include_str!`.
 //! Every method is validated: its body against its schema, where it has

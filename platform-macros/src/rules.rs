@@ -80,6 +80,7 @@ pub enum Rule {
     ResourceAttribute,
     OverridePath,
     PolicyEnvSecret,
+    ApiRouteAuth,
 }
 
 impl Rule {
@@ -157,6 +158,7 @@ impl Rule {
         Rule::ResourceAttribute,
         Rule::OverridePath,
         Rule::PolicyEnvSecret,
+        Rule::ApiRouteAuth,
     ];
 
     pub fn id(self) -> &'static str {
@@ -232,6 +234,7 @@ impl Rule {
             Rule::ResourceAttribute => "resource-attribute",
             Rule::OverridePath => "override-path",
             Rule::PolicyEnvSecret => "policy-env-secret",
+            Rule::ApiRouteAuth => "api-route-auth",
         }
     }
 

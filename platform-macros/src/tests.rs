@@ -1259,7 +1259,7 @@ fn api_throttle_a_route_stays_within_its_stage_and_lets_requests_through() {
 #[test]
 fn api_route_a_health_check_requests_a_public_get_route() {
     let errors = errors(platform_with_network(quote! {
-        api web { waf: {}, routes: { POST "/health" => handler, GET "/private" => handler { auth: iam } }, key: data }
+        api web { waf: {}, routes: { POST "/health" => handler { auth: iam }, GET "/private" => handler { auth: iam } }, key: data }
         health_check a { api: web, path: "/health" }
         health_check b { api: web, path: "/private" }
         health_check c { api: web, path: "status" }
@@ -1292,7 +1292,7 @@ fn api_body_schema_is_an_existing_json_object() {
     .unwrap();
     let with_body = |path: &str| {
         platform_with_network(quote! {
-            api web { waf: {}, routes: { POST "/orders" => handler { body: #path } }, key: data }
+            api web { waf: {}, routes: { POST "/orders" => handler { auth: iam, body: #path } }, key: data }
         })
     };
     let results: Vec<String> = [

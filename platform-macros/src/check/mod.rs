@@ -31,6 +31,7 @@ mod pipeline;
 mod policy;
 mod queues;
 mod references;
+mod route_auth;
 mod triggers;
 mod values;
 
@@ -57,6 +58,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     pipeline::check(model, cx);
     accounts::check(model, cx);
     api::check(model, cx);
+    route_auth::check(model, cx);
     buckets::check(model, cx);
     env::check(model, cx);
     env_secrets::check(model, cx);

@@ -47,3 +47,31 @@ fn a_literal_credential_in_the_environment_is_rejected_and_a_reference_is_not() 
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].starts_with("`DB_PASSWORD` names a credential (PASSWORD)"));
 }
+
+#[test]
+fn state_changing_routes_are_authorized_or_public_with_a_reason() {
+    let input = platform(quote! {
+        function f { code: "f", key: data }
+        api web {
+            waf: {}, key: data,
+            routes: {
+                GET "/health" => f,
+                POST "/a" => f,
+                PUT "/b" => f { auth: none },
+                PATCH "/c" => f { auth: none "  " },
+                DELETE "/d" => f { auth: none "webhook, verified by its signature" },
+                ANY "/e" => f { auth: iam },
+            },
+        }
+    });
+    let errors: Vec<String> = errors(input)
+        .into_iter()
+        .filter(|e| e.ends_with("[api-route-auth]"))
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors[0].starts_with("route `POST \"/a\"` changes state and has no `auth:`"));
+    assert!(
+        errors[1].starts_with("route `PUT \"/b\"` changes state and `auth: none` makes it public")
+    );
+    assert!(errors[2].starts_with("the reason route `PATCH \"/c\"` is public is empty"));
+}
