@@ -1362,6 +1362,18 @@ pub static ENDPOINT_SERVICES: &[(&str, EndpointType, &str)] = &[
     ("execute-api", EndpointType::Interface, "execute-api"),
 ];
 
+/// The tags tp adds to every taggable resource after the platform's own
+/// (`synth::Context::tags`): the environment suffix, the profile and the
+/// region.
+pub const ADDED_TAG_KEYS: &[&str] = &["EnvironmentSuffix", "Profile", "Region"];
+
+/// AWS's limits on a resource's tags: user tags per resource (tags with
+/// the `aws:` prefix, CloudFormation's own, do not count), a key's and a
+/// value's length in Unicode characters.
+pub const TAG_MAX_PER_RESOURCE: usize = 50;
+pub const TAG_KEY_MAX_CHARS: usize = 128;
+pub const TAG_VALUE_MAX_CHARS: usize = 256;
+
 /// Environment variable names the Lambda runtime reserves.
 pub const RESERVED_LAMBDA_ENV: &[&str] = &[
     "_HANDLER",

@@ -81,6 +81,7 @@ pub enum Rule {
     OverridePath,
     PolicyEnvSecret,
     ApiRouteAuth,
+    TagLimit,
 }
 
 impl Rule {
@@ -159,6 +160,7 @@ impl Rule {
         Rule::OverridePath,
         Rule::PolicyEnvSecret,
         Rule::ApiRouteAuth,
+        Rule::TagLimit,
     ];
 
     pub fn id(self) -> &'static str {
@@ -235,6 +237,7 @@ impl Rule {
             Rule::OverridePath => "override-path",
             Rule::PolicyEnvSecret => "policy-env-secret",
             Rule::ApiRouteAuth => "api-route-auth",
+            Rule::TagLimit => "tag-limit",
         }
     }
 

@@ -32,6 +32,7 @@ mod policy;
 mod queues;
 mod references;
 mod route_auth;
+pub(crate) mod tags;
 mod triggers;
 mod values;
 
@@ -53,6 +54,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     grammar::check(model, cx);
     references::check(model, cx);
     naming::check(model, cx);
+    tags::check(model, cx);
     iam::check(model, cx);
     network::check(model, cx);
     pipeline::check(model, cx);

@@ -75,3 +75,47 @@ fn state_changing_routes_are_authorized_or_public_with_a_reason() {
     );
     assert!(errors[2].starts_with("the reason route `PATCH \"/c\"` is public is empty"));
 }
+
+#[test]
+fn tag_keys_and_values_are_within_aws_limits() {
+    use crate::check::tags::{tag_key_problem, tag_value_problem};
+    assert_eq!(tag_key_problem(&"k".repeat(128)), None);
+    assert!(
+        tag_key_problem(&"k".repeat(129))
+            .unwrap()
+            .contains("129 characters, over AWS's 128")
+    );
+    assert!(tag_key_problem("AWS:team").unwrap().contains("reserves"));
+    assert!(tag_key_problem("Region").unwrap().contains("tp sets"));
+    assert_eq!(tag_value_problem("Owner", &"é".repeat(256)), None);
+    assert!(
+        tag_value_problem("Owner", &"v".repeat(257))
+            .unwrap()
+            .contains("257 characters")
+    );
+    assert!(tag_value_problem("Owner", "a;b").unwrap().contains("`;`"));
+    assert_eq!(
+        tag_value_problem("Owner", "team@example.com/x+y=z: a_b-c"),
+        None
+    );
+}
+
+#[test]
+fn at_most_fifty_tags_counting_the_three_tp_adds() {
+    let with = |n: usize| {
+        let tags = (0..n).map(|i| {
+            let key = quote::format_ident!("T{i}");
+            quote! { #key: "v", }
+        });
+        quote! {
+            platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev, prod], tags: { #(#tags)* } }
+        }
+    };
+    assert!(errors(with(47)).iter().all(|e| !e.ends_with("[tag-limit]")));
+    let over: Vec<String> = errors(with(48))
+        .into_iter()
+        .filter(|e| e.ends_with("[tag-limit]"))
+        .collect();
+    assert_eq!(over.len(), 1, "{over:#?}");
+    assert!(over[0].starts_with("the platform declares 48 tags; with the 3 tp adds"));
+}
