@@ -82,6 +82,7 @@ pub enum Rule {
     PolicyEnvSecret,
     ApiRouteAuth,
     TagLimit,
+    SsmReservedPrefix,
 }
 
 impl Rule {
@@ -161,6 +162,7 @@ impl Rule {
         Rule::PolicyEnvSecret,
         Rule::ApiRouteAuth,
         Rule::TagLimit,
+        Rule::SsmReservedPrefix,
     ];
 
     pub fn id(self) -> &'static str {
@@ -238,6 +240,7 @@ impl Rule {
             Rule::PolicyEnvSecret => "policy-env-secret",
             Rule::ApiRouteAuth => "api-route-auth",
             Rule::TagLimit => "tag-limit",
+            Rule::SsmReservedPrefix => "ssm-reserved-prefix",
         }
     }
 

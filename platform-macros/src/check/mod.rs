@@ -32,6 +32,7 @@ mod policy;
 mod queues;
 mod references;
 mod route_auth;
+pub(crate) mod ssm;
 pub(crate) mod tags;
 mod triggers;
 mod values;
@@ -73,6 +74,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     policy::check(model, cx);
     backup::check(model, cx);
     parameters::check(model, cx);
+    ssm::check(model, cx);
     alerting::check(model, cx);
     dns::check(model, cx);
     generic::check(model, cx);

@@ -119,3 +119,34 @@ fn at_most_fifty_tags_counting_the_three_tp_adds() {
     assert_eq!(over.len(), 1, "{over:#?}");
     assert!(over[0].starts_with("the platform declares 48 tags; with the 3 tp adds"));
 }
+
+#[test]
+fn ssm_reserved_prefixes_are_refused_in_any_case() {
+    use crate::check::ssm::reserved_prefix;
+    assert_eq!(reserved_prefix("/aws/dev/us-east-1/x"), Some("aws"));
+    assert_eq!(reserved_prefix("/SSM-trading/dev"), Some("ssm"));
+    assert_eq!(reserved_prefix("/AwsTrading/dev"), Some("aws"));
+    assert_eq!(reserved_prefix("/trading/aws/x"), None);
+}
+
+#[test]
+fn a_platform_named_for_a_reserved_prefix_fails_with_its_parameters() {
+    let with_parameter = |name: proc_macro2::TokenStream| {
+        quote! {
+            platform #name { regions: [us_east_1], suffix: max 12, profiles: [dev, prod] }
+            parameter p { value: "v" }
+        }
+    };
+    let reserved: Vec<String> = errors(with_parameter(quote!(ssm_trading)))
+        .into_iter()
+        .filter(|e| e.ends_with("[ssm-reserved-prefix]"))
+        .collect();
+    assert_eq!(reserved.len(), 1, "{reserved:#?}");
+    assert!(reserved[0].contains("(`/ssm-trading/SUFFIX/us-east-1/p`)"));
+    assert!(reserved[0].contains("(`trading`)"));
+    assert!(
+        errors(with_parameter(quote!(trading)))
+            .iter()
+            .all(|e| !e.ends_with("[ssm-reserved-prefix]"))
+    );
+}
