@@ -83,6 +83,7 @@ pub enum Rule {
     ApiRouteAuth,
     TagLimit,
     SsmReservedPrefix,
+    AuroraVersion,
 }
 
 impl Rule {
@@ -163,6 +164,7 @@ impl Rule {
         Rule::ApiRouteAuth,
         Rule::TagLimit,
         Rule::SsmReservedPrefix,
+        Rule::AuroraVersion,
     ];
 
     pub fn id(self) -> &'static str {
@@ -241,6 +243,7 @@ impl Rule {
             Rule::ApiRouteAuth => "api-route-auth",
             Rule::TagLimit => "tag-limit",
             Rule::SsmReservedPrefix => "ssm-reserved-prefix",
+            Rule::AuroraVersion => "aurora-version",
         }
     }
 

@@ -13,6 +13,7 @@
 mod accounts;
 pub(crate) mod alerting;
 mod api;
+pub(crate) mod aurora_version;
 mod backup;
 mod buckets;
 mod db_users;
@@ -67,6 +68,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     env_secrets::check(model, cx);
     include::check(model, cx);
     values::check(model, cx);
+    aurora_version::check(model, cx);
     logs::check(model, cx);
     queues::check(model, cx);
     triggers::check(model, cx);

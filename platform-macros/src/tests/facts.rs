@@ -150,3 +150,35 @@ fn a_platform_named_for_a_reserved_prefix_fails_with_its_parameters() {
             .all(|e| !e.ends_with("[ssm-reserved-prefix]"))
     );
 }
+
+#[test]
+fn aurora_versions_exist_and_run_serverless_v2_with_the_nearest_suggested() {
+    use crate::check::aurora_version::version_problem;
+    assert_eq!(version_problem("16.10"), None);
+    assert_eq!(version_problem("13.6"), None);
+    let too_high = version_problem("16.99").unwrap();
+    assert!(
+        too_high.starts_with("Aurora PostgreSQL has no version 16.99"),
+        "{too_high}"
+    );
+    assert!(too_high.contains("did you mean \"16.15\"?"), "{too_high}");
+    let old = version_problem("11.9").unwrap();
+    assert!(
+        old.starts_with("Aurora PostgreSQL 11.9 exists but does not run Serverless v2"),
+        "{old}"
+    );
+    assert!(old.contains("13.6, 14.3, 15.2, 16.1"), "{old}");
+    assert!(old.contains("did you mean \"13.6\"?"), "{old}");
+    let before_serverless = version_problem("13.3").unwrap();
+    assert!(
+        before_serverless.contains("did you mean \"13.6\"?"),
+        "{before_serverless}"
+    );
+    assert!(
+        version_problem("16")
+            .unwrap()
+            .contains("a major version alone")
+    );
+    // Malformed versions are `value-format`'s.
+    assert_eq!(version_problem("16.x"), None);
+}
