@@ -84,6 +84,7 @@ pub enum Rule {
     TagLimit,
     SsmReservedPrefix,
     AuroraVersion,
+    AlarmPeriodResolution,
 }
 
 impl Rule {
@@ -165,6 +166,7 @@ impl Rule {
         Rule::TagLimit,
         Rule::SsmReservedPrefix,
         Rule::AuroraVersion,
+        Rule::AlarmPeriodResolution,
     ];
 
     pub fn id(self) -> &'static str {
@@ -244,6 +246,7 @@ impl Rule {
             Rule::TagLimit => "tag-limit",
             Rule::SsmReservedPrefix => "ssm-reserved-prefix",
             Rule::AuroraVersion => "aurora-version",
+            Rule::AlarmPeriodResolution => "alarm-period-resolution",
         }
     }
 

@@ -32,6 +32,7 @@ mod pipeline;
 mod policy;
 mod queues;
 mod references;
+pub(crate) mod resolution;
 mod route_auth;
 pub(crate) mod ssm;
 pub(crate) mod tags;
@@ -78,6 +79,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     parameters::check(model, cx);
     ssm::check(model, cx);
     alerting::check(model, cx);
+    resolution::check(model, cx);
     dns::check(model, cx);
     generic::check(model, cx);
 }

@@ -182,3 +182,45 @@ fn aurora_versions_exist_and_run_serverless_v2_with_the_nearest_suggested() {
     // Malformed versions are `value-format`'s.
     assert_eq!(version_problem("16.x"), None);
 }
+
+#[test]
+fn alarm_periods_are_whole_datapoints_of_their_metric() {
+    use crate::check::resolution::period_problem;
+    use platform_core::catalog::{Kind, METRICS, STANDARD_RESOLUTION_SECS};
+    // None of the catalog's metrics is high-resolution.
+    assert!(
+        METRICS
+            .iter()
+            .all(|m| m.resolution_secs == STANDARD_RESOLUTION_SECS)
+    );
+    let errors_metric = Kind::Function.info().metric("errors").unwrap();
+    assert_eq!(period_problem(60, errors_metric, "f.errors"), None);
+    assert_eq!(period_problem(300, errors_metric, "f.errors"), None);
+    let problem = period_problem(30, errors_metric, "f.errors").unwrap();
+    assert!(
+        problem.starts_with("`f.errors` (AWS/Lambda/Errors) is a standard-resolution metric"),
+        "{problem}"
+    );
+    assert!(problem.contains("use `period: 60s`"), "{problem}");
+    let high = platform_core::catalog::Metric {
+        resolution_secs: 1,
+        ..*errors_metric
+    };
+    assert_eq!(period_problem(10, &high, "f.custom"), None);
+}
+
+#[test]
+fn a_thirty_second_alarm_on_a_standard_metric_is_rejected() {
+    let input = platform(quote! {
+        topic alerts { key: data, subscribe: https "https://pager.example.com/hook" }
+        function f { code: "f", key: data }
+        alarm fast { metric: f.errors, above: 0, period: 30s, notify: alerts }
+        alarm slow { metric: f.errors, above: 0, period: 120s, notify: alerts }
+    });
+    let found: Vec<String> = errors(input)
+        .into_iter()
+        .filter(|e| e.ends_with("[alarm-period-resolution]"))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("over 30s periods"));
+}
