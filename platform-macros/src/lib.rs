@@ -98,8 +98,14 @@
 //!     rollback_window: per_profile(DURATION),   // default 0m; whole minutes, at most 180m
 //!     drift_check: { notify: TOPIC, every: DURATION },   // optional; every 1h, 3h, 6h, 12h or 24h (default)
 //!     accounts: per_profile("ACCOUNT"),   // optional; the 12-digit AWS account each profile deploys into
+//!     lambda_concurrency_quota: per_profile(N),   // default 1000, Lambda's; a quota raised by AWS Support
 //! }
 //! ```
+//!
+//! `lambda_concurrency_quota` is the account's concurrent executions quota
+//! in each region: the functions' reserved `concurrency`, summed over the
+//! profiles that share an account, leaves 100 of it unreserved, as Lambda
+//! requires (`lambda-concurrency-quota`).
 //!
 //! `accounts` names the AWS account of each profile, as a string of 12
 //! digits (`account-id`). Production has an account of its own

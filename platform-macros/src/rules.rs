@@ -85,6 +85,7 @@ pub enum Rule {
     SsmReservedPrefix,
     AuroraVersion,
     AlarmPeriodResolution,
+    LambdaConcurrencyQuota,
 }
 
 impl Rule {
@@ -167,6 +168,7 @@ impl Rule {
         Rule::SsmReservedPrefix,
         Rule::AuroraVersion,
         Rule::AlarmPeriodResolution,
+        Rule::LambdaConcurrencyQuota,
     ];
 
     pub fn id(self) -> &'static str {
@@ -247,6 +249,7 @@ impl Rule {
             Rule::SsmReservedPrefix => "ssm-reserved-prefix",
             Rule::AuroraVersion => "aurora-version",
             Rule::AlarmPeriodResolution => "alarm-period-resolution",
+            Rule::LambdaConcurrencyQuota => "lambda-concurrency-quota",
         }
     }
 

@@ -16,6 +16,7 @@ mod api;
 pub(crate) mod aurora_version;
 mod backup;
 mod buckets;
+mod concurrency;
 mod db_users;
 mod dns;
 pub(crate) mod env;
@@ -73,6 +74,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     logs::check(model, cx);
     queues::check(model, cx);
     triggers::check(model, cx);
+    concurrency::check(model, cx);
     db_users::check(model, cx);
     policy::check(model, cx);
     backup::check(model, cx);

@@ -224,3 +224,49 @@ fn a_thirty_second_alarm_on_a_standard_metric_is_rejected() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].contains("over 30s periods"));
 }
+
+#[test]
+fn reserved_concurrency_leaves_a_hundred_of_each_accounts_quota() {
+    let with = |quota: proc_macro2::TokenStream, prod: u32| {
+        let prod = proc_macro2::Literal::u32_unsuffixed(prod);
+        quote! {
+            platform demo {
+                regions: [us_east_1], suffix: max 12, profiles: [dev, staging, prod],
+                accounts: profile(dev: "111111111111", staging: "111111111111", prod: "222222222222"),
+                #quota
+            }
+            key data {}
+            function a { code: "a", key: data, concurrency: profile(dev: 400, staging: 400, prod: #prod) }
+            function b { code: "b", key: data, concurrency: 50 }
+        }
+    };
+    let quota_errors = |input| -> Vec<String> {
+        errors(input)
+            .into_iter()
+            .filter(|e| e.ends_with("[lambda-concurrency-quota]"))
+            .collect()
+    };
+    // dev and staging share an account: 400 + 400, then b's 50 + 50 = 900.
+    assert_eq!(quota_errors(with(quote!(), 850)), Vec::<String>::new());
+    let over = quota_errors(with(quote!(), 851));
+    assert_eq!(over.len(), 1, "{over:#?}");
+    assert!(
+        over[0].starts_with("the functions' reserved concurrency in account 222222222222 (profile `prod`) reaches 901 at function `b`, over the 900 Lambda allows"),
+        "{over:#?}"
+    );
+    // A raised quota, declared, allows more.
+    let raised = quote!(lambda_concurrency_quota: profile(dev: 1000, staging: 1000, prod: 3000),);
+    assert_eq!(quota_errors(with(raised, 2800)), Vec::<String>::new());
+    // Sharing an account counts both profiles.
+    let shared = quote! {
+        platform demo {
+            regions: [us_east_1], suffix: max 12, profiles: [dev, staging, prod],
+            accounts: profile(dev: "111111111111", staging: "111111111111", prod: "222222222222"),
+        }
+        key data {}
+        function a { code: "a", key: data, concurrency: profile(dev: 450, staging: 451, prod: 1) }
+    };
+    let shared = quota_errors(shared);
+    assert_eq!(shared.len(), 1, "{shared:#?}");
+    assert!(shared[0].contains("account 111111111111 (profiles dev, staging) reaches 901"));
+}
