@@ -86,6 +86,7 @@ pub enum Rule {
     AuroraVersion,
     AlarmPeriodResolution,
     LambdaConcurrencyQuota,
+    FunctionCode,
 }
 
 impl Rule {
@@ -169,6 +170,7 @@ impl Rule {
         Rule::AuroraVersion,
         Rule::AlarmPeriodResolution,
         Rule::LambdaConcurrencyQuota,
+        Rule::FunctionCode,
     ];
 
     pub fn id(self) -> &'static str {
@@ -250,6 +252,7 @@ impl Rule {
             Rule::AuroraVersion => "aurora-version",
             Rule::AlarmPeriodResolution => "alarm-period-resolution",
             Rule::LambdaConcurrencyQuota => "lambda-concurrency-quota",
+            Rule::FunctionCode => "function-code",
         }
     }
 

@@ -16,6 +16,7 @@ mod api;
 pub(crate) mod aurora_version;
 mod backup;
 mod buckets;
+pub(crate) mod code;
 mod concurrency;
 mod db_users;
 mod dns;
@@ -69,6 +70,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     env::check(model, cx);
     env_secrets::check(model, cx);
     include::check(model, cx);
+    code::check(model, cx);
     values::check(model, cx);
     aurora_version::check(model, cx);
     logs::check(model, cx);

@@ -270,3 +270,39 @@ fn reserved_concurrency_leaves_a_hundred_of_each_accounts_quota() {
     assert_eq!(shared.len(), 1, "{shared:#?}");
     assert!(shared[0].contains("account 111111111111 (profiles dev, staging) reaches 901"));
 }
+
+#[test]
+fn the_code_directory_and_its_handler_file_exist_with_a_suggestion() {
+    use crate::check::code::handler_file;
+    let dir = std::env::temp_dir().join(format!("platform-macros-code-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("handlers/trade-api")).unwrap();
+    std::fs::create_dir_all(dir.join("handlers/ledger/src")).unwrap();
+    std::fs::write(dir.join("handlers/trade-api/index.mjs"), "").unwrap();
+    std::fs::write(dir.join("handlers/ledger/src/main.js"), "").unwrap();
+    assert_eq!(
+        handler_file(&dir, "handlers/trade-api", "index.handler").as_deref(),
+        Ok("handlers/trade-api/index.mjs")
+    );
+    assert_eq!(
+        handler_file(&dir, "handlers/ledger/", "src/main.run").as_deref(),
+        Ok("handlers/ledger/src/main.js")
+    );
+    let misspelt = handler_file(&dir, "handlers/trade-apu", "index.handler").unwrap_err();
+    assert!(
+        misspelt.contains("did you mean \"handlers/trade-api\"?"),
+        "{misspelt}"
+    );
+    let no_file = handler_file(&dir, "handlers/ledger", "index.handler").unwrap_err();
+    assert!(
+        no_file.contains("has no index.mjs, index.js or index.cjs"),
+        "{no_file}"
+    );
+    // The expansion includes the handler file, so cargo rebuilds when it changes.
+    let input = platform(quote! { function f { code: "handlers/trade-api", key: data } });
+    let output = crate::expand::expand_in(input, dir.clone())
+        .unwrap()
+        .to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(output.contains("include_bytes ! (:: core :: concat ! (:: core :: env ! (\"CARGO_MANIFEST_DIR\") , \"/\" , \"handlers/trade-api/index.mjs\"))"), "{output}");
+}
