@@ -77,11 +77,16 @@ pub fn check(model: &Model, cx: &Ctxt) {
                         }
                         None => format!("profile `{profile}`'s account"),
                     };
+                    let declare = members
+                        .iter()
+                        .map(|member| format!("{member}: N"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     cx.error(
                         Rule::LambdaConcurrencyQuota,
                         &count.lit,
                         format!(
-                            "the functions' reserved concurrency in {whose} reaches {total} at function `{}`, over the {limit} Lambda allows: it keeps {UNRESERVED_MIN} of the account's quota of {quota} concurrent executions per region unreserved; lower `concurrency:`, or, if AWS raised the quota, declare it: `lambda_concurrency_quota: profile({profile}: N)` in the platform block",
+                            "the functions' reserved concurrency in {whose} reaches {total} at function `{}`, over the {limit} Lambda allows: it keeps {UNRESERVED_MIN} of the account's quota of {quota} concurrent executions per region unreserved; lower `concurrency:`, or, if AWS raised the quota, declare it: `lambda_concurrency_quota: profile({declare}, ..)` in the platform block",
                             resource.name
                         ),
                     );

@@ -7,7 +7,7 @@ platform_macros::platform! {
 
     key data {}
 
-    network core { cidr: region(us_east_1: "10.0.0.0/16") }
+    network core { cidr: region(us_east_1: "10.0.0.0/16"), key: data }
 
     aurora trades { engine: postgres "16.99", capacity: 0.5..=2, network: core, key: data }
     aurora history { engine: postgres "11.9", capacity: 0.5..=2, network: core, key: data }
