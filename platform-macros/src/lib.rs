@@ -368,15 +368,17 @@
 //!
 //! ```text
 //! function NAME {
-//!     code: "DIR",                             // required: relative to the crate's Cargo.toml
+//!     code: "DIR",                             // required: relative to the crate's Cargo.toml; it and
+//!                                              //   FILE.mjs (.js, .cjs) exist (function-code)
 //!     include: { "PREFIX": "DIR", ... },       // optional: DIR's files zipped at PREFIX/ (function-include)
-//!     handler: "FILE.EXPORT",                  // default "index.handler"
+//!     handler: "FILE.EXPORT",                  // default "index.handler"; FILE relative to DIR
 //!     memory: per_profile(MB),                 // default 128
 //!     timeout: per_profile(DURATION),          // default 3s: 1s to 900s, at most 29s behind an api route
 //!     logs: per_profile(DAYS),                 // default 365d: log retention (log-retention-prod)
 //!     key: KEY,                                // required: encrypts the environment
 //!     log_key: KEY,                            // default `key`: encrypts the log group
-//!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },
+//!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },   // no literal under a credential's name
+//!                                              //   (DB_PASSWORD, API_KEY, ...: policy-env-secret)
 //!     grants: { RESOURCE: ACCESS | [ACCESS, ...], ... },   // ACCESS from the target kind's levels
 //!     trigger: QUEUE {                         // braces optional
 //!         batch: per_profile(N),               //   default 10: 1 to 10000 (over 10 needs a window)
@@ -384,7 +386,8 @@
 //!         max_concurrency: per_profile(N),     //   2 to 1000 at once; with `concurrency:`, required
 //!     },                                       //   and below it (trigger-concurrency)
 //!     network: NETWORK,                        // optional: runs in the network's private subnets
-//!     concurrency: per_profile(N),             // optional: reserved concurrent executions
+//!     concurrency: per_profile(N),             // optional: reserved concurrent executions; summed per
+//!                                              //   account within its quota (lambda-concurrency-quota)
 //!     dead_letter: QUEUE,                      // optional: failed asynchronous invocations
 //!     async: { retries: N, max_age: DURATION },  // default { retries: 2, max_age: 1h }: 0 to 2 retries,
 //!                                              //   1m to 6h, for asynchronous invocations
