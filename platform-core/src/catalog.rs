@@ -1127,7 +1127,16 @@ pub struct Metric {
     pub dimensions: &'static [(&'static str, DimensionSource)],
     /// Metrics CloudWatch only publishes in us-east-1 (Route 53).
     pub us_east_1_only: bool,
+    /// How often the service publishes a datapoint, in seconds: 60 for
+    /// every metric AWS's services publish ([`STANDARD_RESOLUTION_SECS`]);
+    /// 1 only for a high-resolution metric, which an alarm may evaluate
+    /// over 10, 20 or 30 seconds.
+    pub resolution_secs: u32,
 }
+
+/// The resolution of AWS's standard metrics: a datapoint a minute. None of
+/// the services the platform uses publishes high-resolution metrics.
+pub const STANDARD_RESOLUTION_SECS: u32 = 60;
 
 const FUNCTION_NAME: &[(&str, DimensionSource)] =
     &[("FunctionName", DimensionSource::Attribute("name"))];
@@ -1155,6 +1164,7 @@ const fn metric(
         statistic,
         dimensions,
         us_east_1_only: false,
+        resolution_secs: STANDARD_RESOLUTION_SECS,
     }
 }
 
@@ -1280,6 +1290,7 @@ pub static METRICS: &[Metric] = &[
         statistic: "Minimum",
         dimensions: &[("HealthCheckId", DimensionSource::Attribute("id"))],
         us_east_1_only: true,
+        resolution_secs: STANDARD_RESOLUTION_SECS,
     },
 ];
 
@@ -1361,6 +1372,18 @@ pub static ENDPOINT_SERVICES: &[(&str, EndpointType, &str)] = &[
     ("lambda", EndpointType::Interface, "lambda"),
     ("execute-api", EndpointType::Interface, "execute-api"),
 ];
+
+/// The tags tp adds to every taggable resource after the platform's own
+/// (`synth::Context::tags`): the environment suffix, the profile and the
+/// region.
+pub const ADDED_TAG_KEYS: &[&str] = &["EnvironmentSuffix", "Profile", "Region"];
+
+/// AWS's limits on a resource's tags: user tags per resource (tags with
+/// the `aws:` prefix, CloudFormation's own, do not count), a key's and a
+/// value's length in Unicode characters.
+pub const TAG_MAX_PER_RESOURCE: usize = 50;
+pub const TAG_KEY_MAX_CHARS: usize = 128;
+pub const TAG_VALUE_MAX_CHARS: usize = 256;
 
 /// Environment variable names the Lambda runtime reserves.
 pub const RESERVED_LAMBDA_ENV: &[&str] = &[

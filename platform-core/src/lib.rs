@@ -14,12 +14,16 @@
 //! - [`spec`]: the declared platform, which the macro expands into.
 //! - [`zones`]: the availability zones each region offers a new account,
 //!   generated from the pinned cfn-lint's zone lists.
+//! - [`aurora_versions`]: the Aurora PostgreSQL versions that exist and run
+//!   Serverless v2, generated from the pinned cfn-lint's RDS data.
 //! - [`generate`]: synthetic platforms of any size, for benchmarks and scale
 //!   tests.
 //! - [`template`], [`synth`] (feature `synth`): the CloudFormation template
 //!   model and the synthesis of a platform into stacks, assets and a manifest.
 
 pub mod accounts;
+#[rustfmt::skip]
+pub mod aurora_versions;
 pub mod catalog;
 pub mod cfn_schema;
 pub mod generate;

@@ -65,6 +65,31 @@ fn fallback(errors: syn::Error) -> TokenStream {
     }
 }
 
+/// Each function's handler file, included so that cargo rebuilds, and
+/// `function-code` checks again, when one changes or goes.
+fn tracked_handlers(model: &Model) -> TokenStream {
+    let files = model.resources.iter().filter_map(|resource| {
+        let Body::Function(function) = &resource.body else {
+            return None;
+        };
+        let handler = function
+            .handler
+            .as_ref()
+            .map_or_else(|| defaults::FUNCTION_HANDLER.to_owned(), LitStr::value);
+        let code = function.code.as_ref()?.value();
+        crate::check::code::handler_file(&model.manifest_dir, &code, &handler).ok()
+    });
+    let files: Vec<String> = files.collect();
+    if files.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        #(const _: &[u8] = ::core::include_bytes!(::core::concat!(
+            ::core::env!("CARGO_MANIFEST_DIR"), "/", #files
+        ));)*
+    }
+}
+
 fn emit(model: &Model) -> TokenStream {
     let platform = model.platform().expect("checked: one platform block");
     let profiles = platform
@@ -163,9 +188,11 @@ fn emit(model: &Model) -> TokenStream {
     });
     let generic = emit_generic(model);
     let overrides = emit_overrides(model);
+    let tracked = tracked_handlers(model);
     quote! {
         /// The platform declared with `platform!`.
         pub fn platform() -> ::platform_core::spec::Platform {
+            #tracked
             #(#builders)*
             ::platform_core::spec::Platform {
                 name: #name,

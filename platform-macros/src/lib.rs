@@ -106,8 +106,14 @@
 //!     rollback_window: per_profile(DURATION),   // default 0m; whole minutes, at most 180m
 //!     drift_check: { notify: TOPIC, every: DURATION },   // optional; every 1h, 3h, 6h, 12h or 24h (default)
 //!     accounts: per_profile("ACCOUNT"),   // optional; the 12-digit AWS account each profile deploys into
+//!     lambda_concurrency_quota: per_profile(N),   // default 1000, Lambda's; a quota raised by AWS Support
 //! }
 //! ```
+//!
+//! `lambda_concurrency_quota` is the account's concurrent executions quota
+//! in each region: the functions' reserved `concurrency`, summed over the
+//! profiles that share an account, leaves 100 of it unreserved, as Lambda
+//! requires (`lambda-concurrency-quota`).
 //!
 //! `accounts` names the AWS account of each profile, as a string of 12
 //! digits (`account-id`). Production has an account of its own
@@ -370,15 +376,17 @@
 //!
 //! ```text
 //! function NAME {
-//!     code: "DIR",                             // required: relative to the crate's Cargo.toml
+//!     code: "DIR",                             // required: relative to the crate's Cargo.toml; it and
+//!                                              //   FILE.mjs (.js, .cjs) exist (function-code)
 //!     include: { "PREFIX": "DIR", ... },       // optional: DIR's files zipped at PREFIX/ (function-include)
-//!     handler: "FILE.EXPORT",                  // default "index.handler"
+//!     handler: "FILE.EXPORT",                  // default "index.handler"; FILE relative to DIR
 //!     memory: per_profile(MB),                 // default 128
 //!     timeout: per_profile(DURATION),          // default 3s: 1s to 900s, at most 29s behind an api route
 //!     logs: per_profile(DAYS),                 // default 365d: log retention (log-retention-prod)
 //!     key: KEY,                                // required: encrypts the environment
 //!     log_key: KEY,                            // default `key`: encrypts the log group
-//!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },
+//!     env: { VAR: RESOURCE.ATTRIBUTE | "literal", ... },   // no literal under a credential's name
+//!                                              //   (DB_PASSWORD, API_KEY, ...: policy-env-secret)
 //!     grants: { RESOURCE: ACCESS | [ACCESS, ...], ... },   // ACCESS from the target kind's levels
 //!     trigger: QUEUE {                         // braces optional
 //!         batch: per_profile(N),               //   default 10: 1 to 10000 (over 10 needs a window)
@@ -386,7 +394,8 @@
 //!         max_concurrency: per_profile(N),     //   2 to 1000 at once; with `concurrency:`, required
 //!     },                                       //   and below it (trigger-concurrency)
 //!     network: NETWORK,                        // optional: runs in the network's private subnets
-//!     concurrency: per_profile(N),             // optional: reserved concurrent executions
+//!     concurrency: per_profile(N),             // optional: reserved concurrent executions; summed per
+//!                                              //   account within its quota (lambda-concurrency-quota)
 //!     dead_letter: QUEUE,                      // optional: failed asynchronous invocations
 //!     async: { retries: N, max_age: DURATION },  // default { retries: 2, max_age: 1h }: 0 to 2 retries,
 //!                                              //   1m to 6h, for asynchronous invocations
@@ -982,7 +991,7 @@
 //!     zone: ZONE,                              // required with domain: the zone covering it (domain-zone)
 //!     routes: {                                // required
 //!         METHOD "PATH" => FUNCTION {          // braces optional
-//!             auth: none | iam,
+//!             auth: none | none "WHY" | iam,   // state-changing methods: iam, or none with a reason
 //!             body: "FILE",
 //!             throttle: per_profile(RATE burst N),   // default the api's; at most the api's (api-throttle)
 //!         },
@@ -993,7 +1002,10 @@
 //!
 //! `METHOD` is `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS` or
 //! `ANY`; `PATH` has literal segments and `{parameters}`. `auth` defaults to
-//! `none`; `iam` requires SigV4-signed requests. `body` names a JSON schema
+//! `none`; `iam` requires SigV4-signed requests. A route that changes state
+//! (`POST`, `PUT`, `PATCH`, `DELETE`, `ANY`) says how it is authorized: `auth:
+//! iam`, or `auth: none "why it is public"` for a deliberately public one
+//! (`api-route-auth`). `body` names a JSON schema
 //! (draft 4) relative to the crate's `Cargo.toml` that request bodies must
 //! match; it is checked at compile time and included with `include_str!`.
 //! Every method is validated: its body against its schema, where it has

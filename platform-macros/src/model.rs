@@ -298,6 +298,7 @@ impl<'a> Model<'a> {
                     model.platform_blocks.push(platform);
                     model.add_per_profile(&platform.rollback_window);
                     model.add_per_profile(&platform.accounts);
+                    model.add_per_profile(&platform.lambda_concurrency_quota);
                     if let Some(notify) = platform
                         .drift_check
                         .as_ref()

@@ -81,6 +81,14 @@ pub enum Rule {
     ResourceValue,
     ResourceAttribute,
     OverridePath,
+    PolicyEnvSecret,
+    ApiRouteAuth,
+    TagLimit,
+    SsmReservedPrefix,
+    AuroraVersion,
+    AlarmPeriodResolution,
+    LambdaConcurrencyQuota,
+    FunctionCode,
 }
 
 impl Rule {
@@ -159,6 +167,14 @@ impl Rule {
         Rule::ResourceValue,
         Rule::ResourceAttribute,
         Rule::OverridePath,
+        Rule::PolicyEnvSecret,
+        Rule::ApiRouteAuth,
+        Rule::TagLimit,
+        Rule::SsmReservedPrefix,
+        Rule::AuroraVersion,
+        Rule::AlarmPeriodResolution,
+        Rule::LambdaConcurrencyQuota,
+        Rule::FunctionCode,
     ];
 
     pub fn id(self) -> &'static str {
@@ -235,6 +251,14 @@ impl Rule {
             Rule::ResourceValue => "resource-value",
             Rule::ResourceAttribute => "resource-attribute",
             Rule::OverridePath => "override-path",
+            Rule::PolicyEnvSecret => "policy-env-secret",
+            Rule::ApiRouteAuth => "api-route-auth",
+            Rule::TagLimit => "tag-limit",
+            Rule::SsmReservedPrefix => "ssm-reserved-prefix",
+            Rule::AuroraVersion => "aurora-version",
+            Rule::AlarmPeriodResolution => "alarm-period-resolution",
+            Rule::LambdaConcurrencyQuota => "lambda-concurrency-quota",
+            Rule::FunctionCode => "function-code",
         }
     }
 

@@ -14,6 +14,7 @@ use crate::rules::Rule;
 mod accounts;
 mod db_users;
 mod errors;
+mod facts;
 mod generic;
 mod include;
 mod rules;
@@ -29,9 +30,70 @@ fn errors(input: TokenStream) -> Vec<String> {
         .collect()
 }
 
+/// Expands `input` in a scratch crate directory holding what this crate's
+/// holds, and an `index.mjs` in each `code:` directory the input names:
+/// the cases here declare functions to test something else
+/// (`function-code` has cases of its own, in `tests/facts.rs`).
+fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir =
+            std::env::temp_dir().join(format!("platform-macros-crate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(here).unwrap().flatten() {
+            std::os::unix::fs::symlink(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        dir
+    });
+    with_code_dirs(&input, dir);
+    expand::expand_in(input, dir.clone())
+}
+
+/// Creates, under the scratch crate directory `dir`, each `code:` directory
+/// `input` names that is not there, with an `index.mjs`.
+fn with_code_dirs(input: &TokenStream, dir: &Path) {
+    for code in code_dirs(input.clone()) {
+        let code = dir.join(code);
+        if !code.starts_with(dir) || code.exists() {
+            continue;
+        }
+        std::fs::create_dir_all(&code).unwrap();
+        std::fs::write(
+            code.join("index.mjs"),
+            "export const handler = async () => {};\n",
+        )
+        .unwrap();
+    }
+}
+
+/// The strings written after `code:` anywhere in `input`.
+fn code_dirs(input: TokenStream) -> Vec<String> {
+    let tokens: Vec<TokenTree> = input.into_iter().collect();
+    let mut dirs = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(group) => dirs.extend(code_dirs(group.stream())),
+            TokenTree::Ident(ident) if ident == "code" => {
+                if let (Some(TokenTree::Punct(colon)), Some(TokenTree::Literal(lit))) =
+                    (tokens.get(i + 1), tokens.get(i + 2))
+                    && colon.as_char() == ':'
+                    && let Ok(lit) =
+                        syn::parse2::<syn::LitStr>(TokenTree::Literal(lit.clone()).into())
+                {
+                    dirs.push(lit.value());
+                }
+            }
+            _ => {}
+        }
+    }
+    dirs
+}
+
 /// Every error message for `input`, or none when it expands.
 fn all_errors(input: TokenStream) -> Vec<String> {
-    match expand::expand(input) {
+    match expand(input) {
         Ok(_) => Vec::new(),
         Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
     }
@@ -601,7 +663,7 @@ fn errors_expand_to_compile_errors_and_a_placeholder() {
 
 #[test]
 fn per_profile_values_expand_in_the_declared_profile_order() {
-    let output = expand::expand(platform(quote! {
+    let output = self::expand(platform(quote! {
         function f { code: "f", key: data, memory: profile(prod: 2048, dev: 512) }
     }))
     .unwrap()
@@ -631,6 +693,7 @@ fn platform_with_network(rest: TokenStream) -> TokenStream {
 
 /// The single error for `input`, read against `dir`.
 fn error_in(input: TokenStream, dir: &Path) -> String {
+    with_code_dirs(&input, dir);
     let errors = match expand::expand_in(input, dir.to_owned()) {
         Ok(_) => Vec::new(),
         Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
@@ -779,6 +842,7 @@ fn every_new_block_expands_into_its_spec() {
         bucket logs { encryption: s3_managed }
         bucket data_files { key: data, access_logs: logs }
     });
+    with_code_dirs(&input, &dir);
     let output = expand::expand_in(input, dir.clone()).unwrap().to_string();
     std::fs::remove_dir_all(&dir).unwrap();
     for expected in [
@@ -807,7 +871,7 @@ fn every_new_block_expands_into_its_spec() {
 
 #[test]
 fn a_function_expands_its_network_concurrency_dead_letter_and_levels() {
-    let output = expand::expand(platform_with_network(quote! {
+    let output = self::expand(platform_with_network(quote! {
         aurora db { engine: postgres "16.10", capacity: 0.5..=4, network: core, key: data }
         function worker {
             code: "w", key: data, network: core, dead_letter: dlq,
@@ -1216,7 +1280,7 @@ fn api_waf_production_has_a_web_acl_with_a_rate_waf_takes() {
 
 #[test]
 fn api_waf_expands_to_its_rate_per_profile_or_the_default() {
-    let platform = expand::expand(platform(quote! {
+    let platform = self::expand(platform(quote! {
         function handler { code: "f", key: data }
         api web { waf: { rate: profile(dev: 2000, prod: 1000) }, routes: { GET "/health" => handler }, key: data }
         api other { waf: {}, routes: { GET "/health" => handler }, key: data }
@@ -1265,7 +1329,7 @@ fn api_throttle_a_route_stays_within_its_stage_and_lets_requests_through() {
 #[test]
 fn api_route_a_health_check_requests_a_public_get_route() {
     let errors = errors(platform_with_network(quote! {
-        api web { waf: {}, routes: { POST "/health" => handler, GET "/private" => handler { auth: iam } }, key: data }
+        api web { waf: {}, routes: { POST "/health" => handler { auth: iam }, GET "/private" => handler { auth: iam } }, key: data }
         health_check a { api: web, path: "/health" }
         health_check b { api: web, path: "/private" }
         health_check c { api: web, path: "status" }
@@ -1298,7 +1362,7 @@ fn api_body_schema_is_an_existing_json_object() {
     .unwrap();
     let with_body = |path: &str| {
         platform_with_network(quote! {
-            api web { waf: {}, routes: { POST "/orders" => handler { body: #path } }, key: data }
+            api web { waf: {}, routes: { POST "/orders" => handler { auth: iam, body: #path } }, key: data }
         })
     };
     let results: Vec<String> = [
@@ -1727,7 +1791,7 @@ fn policy_secure_values_are_accepted_and_expand_as_the_defaults() {
             #input
             queue jobs { retention: 1d, dead_letter: dlq after 3, key: data }
         };
-        match expand::expand(input) {
+        match self::expand(input) {
             Ok(tokens) => tokens.to_string(),
             Err(errors) => panic!(
                 "{:#?}",
@@ -1760,7 +1824,7 @@ fn archive_retention_keeps_records_seven_years_in_production() {
             "`archive: 365d` keeps the records of bucket `same` 365 days in production (`prod`); production archives keep records at least 2557 days, seven years (SEC 17a-4(f), FINRA 4511): write `archive: profile(.., prod: 2557d)` [archive-retention]",
         ]
     );
-    let output = expand::expand(platform(quote! {
+    let output = self::expand(platform(quote! {
         bucket long { key: data, archive: profile(dev: 1d, prod: 2557d) }
         bucket none { key: data }
     }))
@@ -1831,7 +1895,7 @@ fn log_retention_prod_follows_the_pipeline_and_defaults_to_a_year() {
             "`logs: 90d` keeps the pipeline's build logs, the record of every change to production, 90 days; production keeps every log at least 365 days (PCI DSS 10.7): write `logs: 365d` [log-retention-prod]"
         ]
     );
-    let output = expand::expand(platform(quote! {
+    let output = self::expand(platform(quote! {
         function g { code: "g", key: data }
         log_group audit { key: data }
     }))
@@ -1851,7 +1915,7 @@ fn log_retention_prod_follows_the_pipeline_and_defaults_to_a_year() {
 
 #[test]
 fn a_log_key_encrypts_the_logs_and_defaults_to_the_key() {
-    let output = expand::expand(platform(quote! {
+    let output = self::expand(platform(quote! {
         key logs {}
         function f { code: "f", key: data, log_key: logs }
         function g { code: "g", key: data }
@@ -1949,7 +2013,7 @@ fn no_declaration_takes_the_bootstrap_key_name() {
 
 #[test]
 fn parameter_value_per_profile_is_emitted_for_each_profile() {
-    let expanded = expand::expand(platform(quote! {
+    let expanded = self::expand(platform(quote! {
         parameter max_order_quantity { value: profile(prod: "250000", dev: "1000") }
     }))
     .unwrap_or_else(|e| panic!("expands: {e}"))

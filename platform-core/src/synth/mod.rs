@@ -597,9 +597,14 @@ impl<'a> Context<'a> {
     /// environment suffix, the profile and the region.
     pub fn tags(&self) -> Vec<(String, String)> {
         let mut tags = self.platform.tags.clone();
-        tags.push(("EnvironmentSuffix".into(), self.suffix.to_string()));
-        tags.push(("Profile".into(), self.profile.to_owned()));
-        tags.push(("Region".into(), self.region.to_owned()));
+        // In the order of `catalog::ADDED_TAG_KEYS`, which the macro counts
+        // against AWS's tag limits.
+        let [suffix, profile, region] = crate::catalog::ADDED_TAG_KEYS else {
+            unreachable!("tp adds three tags")
+        };
+        tags.push(((*suffix).into(), self.suffix.to_string()));
+        tags.push(((*profile).into(), self.profile.to_owned()));
+        tags.push(((*region).into(), self.region.to_owned()));
         tags
     }
 

@@ -479,7 +479,7 @@ impl DbUserBody {
 /// ```text
 /// api NAME {
 ///     stage: v1, throttle: RATE burst N | profile(..), logs: 365d | profile(..), key: KEY,
-///     routes: { METHOD "PATH" => FUNCTION { auth: none | iam, body: "SCHEMA.json", throttle: RATE burst N | profile(..) }, ... },
+///     routes: { METHOD "PATH" => FUNCTION { auth: none ["WHY"] | iam, body: "SCHEMA.json", throttle: RATE burst N | profile(..) }, ... },
 ///     waf: { rate: N | profile(..) },
 ///     domain: "DOMAIN" | profile(..), zone: ZONE,
 /// }
@@ -563,6 +563,10 @@ pub struct RouteDecl {
     pub path: LitStr,
     pub function: Ident,
     pub auth: Option<AuthValue>,
+    /// Where `auth:`'s value is written, for errors about it.
+    pub auth_span: Option<proc_macro2::Span>,
+    /// `auth: none "why"`: why a state-changing route is public.
+    pub public_reason: Option<LitStr>,
     pub body: Option<LitStr>,
     /// The route's own method throttle, below the stage's.
     pub throttle: Option<PerProfile<ThrottleValue>>,
@@ -604,6 +608,8 @@ impl Parse for RouteDecl {
             path,
             function: input.parse()?,
             auth: None,
+            auth_span: None,
+            public_reason: None,
             body: None,
             throttle: None,
         };
@@ -614,7 +620,13 @@ impl Parse for RouteDecl {
             let mut fields = Fields::new(&content, &what, Self::FIELDS);
             while let Some(field) = fields.next()? {
                 match field.as_str() {
-                    "auth" => route.auth = Some(content.parse()?),
+                    "auth" => {
+                        route.auth_span = Some(content.span());
+                        route.auth = Some(content.parse()?);
+                        if route.auth == Some(AuthValue::None) && content.peek(LitStr) {
+                            route.public_reason = Some(content.parse()?);
+                        }
+                    }
                     "body" => route.body = Some(content.parse()?),
                     "throttle" => route.throttle = Some(content.parse()?),
                     other => unlisted(other),

@@ -302,7 +302,7 @@ fn unlisted(field: &str) -> ! {
     unreachable!("field `{field}` is allowed but not parsed")
 }
 
-/// `platform NAME { regions: [REGION, ...], suffix: max N, profiles: [NAME, ...], tags: { KEY: "VALUE", ... }, accounts: profile(NAME: "ACCOUNT", ...) }`
+/// `platform NAME { regions: [REGION, ...], suffix: max N, profiles: [NAME, ...], tags: { KEY: "VALUE", ... }, accounts: profile(NAME: "ACCOUNT", ...), lambda_concurrency_quota: N | profile(..) }`
 pub struct PlatformBlock {
     pub keyword: kw::platform,
     pub name: Ident,
@@ -318,6 +318,10 @@ pub struct PlatformBlock {
     /// `accounts: profile(dev: "111111111111", ..) | "111111111111"`: the
     /// AWS account each profile deploys into.
     pub accounts: Option<PerProfile<LitStr>>,
+    /// `lambda_concurrency_quota: 5000 | profile(..)`: the Lambda concurrent
+    /// executions quota of each profile's account, when raised above
+    /// Lambda's default of 1,000.
+    pub lambda_concurrency_quota: Option<PerProfile<Count>>,
 }
 
 /// `{ notify: alerts, every: 24h }`: scheduled drift detection of each
@@ -363,6 +367,7 @@ pub const PLATFORM_FIELDS: &[&str] = &[
     "rollback_window",
     "drift_check",
     "accounts",
+    "lambda_concurrency_quota",
 ];
 
 impl Parse for PlatformBlock {
@@ -382,6 +387,7 @@ impl Parse for PlatformBlock {
             rollback_window: None,
             drift_check: None,
             accounts: None,
+            lambda_concurrency_quota: None,
         };
         let mut fields = Fields::new(&content, &what, PLATFORM_FIELDS);
         while let Some(field) = fields.next()? {
@@ -398,6 +404,9 @@ impl Parse for PlatformBlock {
                 "rollback_window" => block.rollback_window = Some(content.parse()?),
                 "drift_check" => block.drift_check = Some(content.parse()?),
                 "accounts" => block.accounts = Some(content.parse()?),
+                "lambda_concurrency_quota" => {
+                    block.lambda_concurrency_quota = Some(content.parse()?)
+                }
                 other => unlisted(other),
             }
         }

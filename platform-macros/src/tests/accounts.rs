@@ -6,7 +6,7 @@ use quote::quote;
 
 /// The expansion of `input` as text, or its error messages.
 fn expand(input: TokenStream) -> Result<String, Vec<String>> {
-    crate::expand::expand(input)
+    super::expand(input)
         .map(|tokens| tokens.to_string())
         .map_err(|e| e.into_iter().map(|e| e.to_string()).collect())
 }

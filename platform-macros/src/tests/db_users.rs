@@ -229,7 +229,7 @@ fn run_after_deploy_functions_are_not_on_the_request_path() {
         queue jobs { dead_letter: dlq after 5, key: data }
         function migrate { code: "m", key: data, run: after_deploy, trigger: jobs }
         rule nightly { schedule: "rate(1 day)", targets: [migrate], dead_letter: dlq }
-        api trading { waf: {}, key: data, routes: { POST "/migrate" => migrate } }
+        api trading { waf: {}, key: data, routes: { POST "/migrate" => migrate { auth: iam } } }
     }));
     assert_eq!(errors.len(), 3, "{errors:#?}");
     assert!(

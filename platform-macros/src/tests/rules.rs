@@ -135,7 +135,7 @@ fn a_statement_on_a_resource_counts_as_a_grant_and_needs_endpoints() {
 
 #[test]
 fn statements_expand_to_policy_statements() {
-    let output = crate::expand::expand(platform(quote! {
+    let output = super::expand(platform(quote! {
         table sessions { partition: id: string, key: data }
         function f {
             code: "f", key: data,
@@ -361,7 +361,7 @@ fn a_pipeline_runs_in_a_declared_region_with_names_that_fit() {
 
 #[test]
 fn a_pipeline_expands_into_the_platforms_spec() {
-    let output = crate::expand::expand(quote! {
+    let output = super::expand(quote! {
         platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev, prod] }
         pipeline release { region: us_east_1, source: bucket, stages: [dev, approve, prod], logs: 400d }
     })
@@ -379,7 +379,7 @@ fn a_pipeline_expands_into_the_platforms_spec() {
 #[test]
 fn the_rollback_window_is_whole_minutes_up_to_three_hours_per_profile() {
     let window = |value: proc_macro2::TokenStream| {
-        crate::expand::expand(quote! {
+        super::expand(quote! {
             platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev, prod], rollback_window: #value }
         })
         .map(|tokens| tokens.to_string())
@@ -408,7 +408,7 @@ fn the_rollback_window_is_whole_minutes_up_to_three_hours_per_profile() {
 #[test]
 fn drift_check_alerts_a_declared_topic_at_a_frequency_config_runs() {
     let check = |value: proc_macro2::TokenStream| {
-        crate::expand::expand(quote! {
+        super::expand(quote! {
             platform demo { regions: [us_east_1], suffix: max 12, profiles: [dev], drift_check: #value }
             key data {}
             topic alerts { key: data }

@@ -6,7 +6,6 @@ use quote::quote;
 
 use super::{all_errors, error, errors, platform};
 use crate::ast::{Body, Definition, PerProfile};
-use crate::expand;
 
 /// A platform with three profiles, a key and a trigger queue that redrives
 /// after `receives`, then `rest`.
@@ -57,7 +56,7 @@ fn a_trigger_takes_a_maximum_concurrency_and_a_function_its_async_retries() {
 
 #[test]
 fn the_expansion_carries_the_maximum_concurrency_and_async_retries() {
-    let expanded = expand::expand(with_queue(
+    let expanded = super::expand(with_queue(
         5,
         quote! {
             function f {

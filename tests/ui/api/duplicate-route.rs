@@ -14,8 +14,8 @@ platform_macros::platform! {
         key: data,
         routes: {
             GET "/health" => trade_api,
-            POST "/trades" => trade_submit,
-            POST "/trades" => trade_api,
+            POST "/trades" => trade_submit { auth: iam },
+            POST "/trades" => trade_api { auth: iam },
         },
     }
 }

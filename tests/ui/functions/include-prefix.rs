@@ -14,10 +14,10 @@ platform_macros::platform! {
         key: data,
     }
 
-    // The crate's directory holds Cargo.toml: the prefix would land on it.
+    // The function's directory holds index.mjs: the prefix would land on it.
     function probe {
-        code: ".",
-        include: { "Cargo.toml": "." },
+        code: "handlers/health-api",
+        include: { "index.mjs": "." },
         key: data,
     }
 }

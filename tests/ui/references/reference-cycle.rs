@@ -16,7 +16,7 @@ platform_macros::platform! {
 
     api trading {
         waf: {},
-        routes: { POST "/trades" => trade_api },
+        routes: { POST "/trades" => trade_api { auth: iam } },
         key: data,
     }
 }

@@ -15,7 +15,7 @@ platform_macros::platform! {
         key: data,
         routes: {
             GET "/health" => trade_api,
-            POST "/trades" => trade_orders,
+            POST "/trades" => trade_orders { auth: iam },
         },
     }
 }
