@@ -21,6 +21,8 @@ mod check;
 mod ctxt;
 #[path = "../src/expand.rs"]
 mod expand;
+#[path = "../src/handler_code.rs"]
+mod handler_code;
 #[path = "../src/json.rs"]
 mod json;
 #[path = "../src/model.rs"]

@@ -1313,6 +1313,7 @@ mod ast;
 mod check;
 mod ctxt;
 mod expand;
+mod handler_code;
 mod json;
 mod model;
 mod rules;

@@ -20,6 +20,7 @@ mod dns;
 pub(crate) mod env;
 pub(crate) mod generic;
 mod grammar;
+mod grant_code;
 mod iam;
 mod include;
 mod logs;
@@ -52,6 +53,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     references::check(model, cx);
     naming::check(model, cx);
     iam::check(model, cx);
+    grant_code::check(model, cx);
     network::check(model, cx);
     pipeline::check(model, cx);
     accounts::check(model, cx);
