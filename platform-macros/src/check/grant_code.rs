@@ -167,6 +167,8 @@ fn check_function(
     let name = &resource.name;
     // grant-code: every use allowed.
     let mut reported = BTreeSet::new();
+    type Key = (String, String, String);
+    let mut missing: Vec<(Key, &Ident, Vec<String>)> = Vec::new();
     for u in &code.uses {
         let on = targets(model, function, u);
         let site = format!("`{}` at {}:{}", u.command, u.file, u.line);
@@ -206,55 +208,76 @@ fn check_function(
                 .find(|v| env_target(function, v) == Some(target))
                 .cloned()
                 .unwrap_or_default();
-            let levels = model
-                .resource(target)
-                .map(|r| {
-                    r.info
-                        .access
-                        .iter()
-                        .filter(|a| a.actions.contains(&u.action.as_str()))
-                        .map(|a| format!("`{}`", a.name))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            let fix = if levels.is_empty() {
-                format!(
-                    "no access level of `{target}` has it: add `statements: [allow \"{}\" on {target}]`",
-                    u.action
-                )
-            } else {
-                format!("grant `{target}` {}", levels.join(" or "))
-            };
-            match grant {
-                Some((_, levels_written)) => {
-                    let written = levels_written
-                        .0
-                        .iter()
-                        .map(Ident::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    cx.error(
-                        Rule::GrantCode,
-                        levels_written.0.first().unwrap_or(target),
-                        format!(
-                            "`{name}`'s code sends {site} on `{target}` (through `{var}`), which needs `{}`, and `{target}: {written}` does not allow it: every such call fails with AccessDenied; {fix}",
-                            u.action
-                        ),
-                    );
-                }
-                None => cx.error(
-                    Rule::GrantCode,
-                    env_entry(function, &var).unwrap_or(name),
-                    format!(
-                        "`{name}`'s code sends {site} on `{target}` (through `{var}`), which needs `{}`, and `{name}` has no grant on `{target}`; {fix}",
-                        u.action
-                    ),
-                ),
+            let key = (target.to_string(), site.clone(), var);
+            match missing.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, actions)) => actions.push(u.action.clone()),
+                None => missing.push((key, target, vec![u.action.clone()])),
             }
+        }
+    }
+    // One error per call site and resource, with every action it lacks.
+    let mut narrowed: BTreeSet<String> = BTreeSet::new();
+    for ((_, site, var), target, actions) in &missing {
+        narrowed.insert(target.to_string());
+        let needs = actions
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        let levels = model
+            .resource(target)
+            .map(|r| {
+                r.info
+                    .access
+                    .iter()
+                    .filter(|a| actions.iter().all(|x| a.actions.contains(&x.as_str())))
+                    .map(|a| format!("`{}`", a.name))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let fix = if levels.is_empty() {
+            format!(
+                "no access level of `{target}` has it: add `statements: [allow [{}] on {target}]`",
+                actions
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!("grant `{target}` {}", levels.join(" or "))
+        };
+        match function.grants.iter().find(|(t, _)| t == *target) {
+            Some((_, written)) => {
+                let levels_written = written
+                    .0
+                    .iter()
+                    .map(Ident::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                cx.error(
+                    Rule::GrantCode,
+                    written.0.first().unwrap_or(target),
+                    format!(
+                        "`{name}`'s code sends {site} on `{target}` (through `{var}`), which needs {needs}, and `{target}: {levels_written}` does not allow it: every such call fails with AccessDenied; {fix}"
+                    ),
+                );
+            }
+            None => cx.error(
+                Rule::GrantCode,
+                env_entry(function, var).unwrap_or(name),
+                format!(
+                    "`{name}`'s code sends {site} on `{target}` (through `{var}`), which needs {needs}, and `{name}` has no grant on `{target}`; {fix}"
+                ),
+            ),
         }
     }
     // grant-unused: every grant allows something the code sends.
     for (target, levels) in &function.grants {
+        // A grant the code outgrew is reported as that, not also as unused.
+        if narrowed.contains(&target.to_string()) {
+            continue;
+        }
         for level in &levels.0 {
             let Some(access) = model
                 .resource(target)
