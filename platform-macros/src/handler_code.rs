@@ -115,10 +115,28 @@ pub fn action_of(package: &str, command: &str) -> Option<String> {
     Some(format!("{service}:{action}"))
 }
 
+/// One file, read: its uses, its imports, or why it does not parse.
+#[derive(Debug, Default, Clone)]
+pub struct FileRead {
+    uses: Vec<Use>,
+    imports: Vec<String>,
+    error: Option<String>,
+}
+
+/// Files already read, by path relative to the crate's directory: shared
+/// code is parsed once for every function that includes it.
+pub type Cache = HashMap<PathBuf, Option<FileRead>>;
+
 /// Reads the handler code of a function whose `code:` directory is
 /// `code` and whose `include:` maps prefixes to directories, all relative
 /// to `manifest_dir`. `entry` is the handler's file (`index.mjs`).
-pub fn read(manifest_dir: &Path, code: &str, include: &[(String, String)], entry: &str) -> Code {
+pub fn read(
+    manifest_dir: &Path,
+    code: &str,
+    include: &[(String, String)],
+    entry: &str,
+    cache: &mut Cache,
+) -> Code {
     let mut out = Code::default();
     let mut pending = vec![PathBuf::from(entry)];
     let mut seen = BTreeSet::new();
@@ -126,17 +144,22 @@ pub fn read(manifest_dir: &Path, code: &str, include: &[(String, String)], entry
         if !seen.insert(zip_path.clone()) {
             continue;
         }
-        let Some(real) = on_disk(code, include, &zip_path) else {
-            continue;
-        };
-        let Ok(source) = std::fs::read_to_string(manifest_dir.join(&real)) else {
-            continue;
-        };
+        let real = on_disk(code, include, &zip_path);
         let shown = real.to_string_lossy().replace('\\', "/");
+        let read = cache.entry(real.clone()).or_insert_with(|| {
+            let source = std::fs::read_to_string(manifest_dir.join(&real)).ok()?;
+            Some(read_file(&source, &shown))
+        });
+        let Some(read) = read else {
+            continue;
+        };
         out.files.push(shown.clone());
-        let file = read_file(&source, &shown, &mut out);
-        for import in file {
-            if let Some(next) = relative(&zip_path, &import) {
+        out.uses.extend(read.uses.iter().cloned());
+        if let Some(error) = &read.error {
+            out.errors.push((shown, error.clone()));
+        }
+        for import in &read.imports {
+            if let Some(next) = relative(&zip_path, import) {
                 pending.push(next);
             }
         }
@@ -146,13 +169,13 @@ pub fn read(manifest_dir: &Path, code: &str, include: &[(String, String)], entry
 }
 
 /// Where a file of the zip comes from, relative to the crate's directory.
-fn on_disk(code: &str, include: &[(String, String)], zip_path: &Path) -> Option<PathBuf> {
+fn on_disk(code: &str, include: &[(String, String)], zip_path: &Path) -> PathBuf {
     for (prefix, dir) in include {
         if let Ok(rest) = zip_path.strip_prefix(prefix) {
-            return Some(Path::new(dir).join(rest));
+            return Path::new(dir).join(rest);
         }
     }
-    Some(Path::new(code).join(zip_path))
+    Path::new(code).join(zip_path)
 }
 
 /// The zip path `import` names from the file at `from`, for relative
@@ -186,8 +209,8 @@ fn relative(from: &Path, import: &str) -> Option<PathBuf> {
     Some(parts.iter().collect())
 }
 
-/// Parses one file, adds its uses to `out`, and returns its relative imports.
-fn read_file(source: &str, shown: &str, out: &mut Code) -> Vec<String> {
+/// Parses one file: its uses and its imports.
+fn read_file(source: &str, shown: &str) -> FileRead {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
     if parsed.panicked || !parsed.errors.is_empty() {
@@ -195,8 +218,10 @@ fn read_file(source: &str, shown: &str, out: &mut Code) -> Vec<String> {
             .errors
             .first()
             .map_or_else(|| "it does not parse".to_owned(), |e| e.to_string());
-        out.errors.push((shown.to_owned(), message));
-        return Vec::new();
+        return FileRead {
+            error: Some(message),
+            ..FileRead::default()
+        };
     }
     // First the bindings (imports, declared objects), then the uses.
     let mut bindings = Bindings::default();
@@ -209,8 +234,11 @@ fn read_file(source: &str, shown: &str, out: &mut Code) -> Vec<String> {
         callees: BTreeSet::new(),
     };
     finder.visit_program(&parsed.program);
-    out.uses.extend(finder.uses);
-    bindings.imports
+    FileRead {
+        uses: finder.uses,
+        imports: bindings.imports,
+        error: None,
+    }
 }
 
 /// What a request object mentions: environment variable names (any

@@ -22,11 +22,12 @@ use crate::rules::Rule;
 const NOT_SENT: &[&str] = &["rds-db:"];
 
 pub fn check(model: &Model, cx: &Ctxt) {
+    let mut cache = handler_code::Cache::new();
     for resource in &model.resources {
         let Body::Function(function) = &resource.body else {
             continue;
         };
-        let Some(code) = read(model, function) else {
+        let Some(code) = read(model, function, &mut cache) else {
             continue;
         };
         for file in &code.files {
@@ -52,7 +53,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
 
 /// The function's code, when its directory and handler file exist (a
 /// missing one is another rule's error).
-fn read(model: &Model, function: &FunctionBody) -> Option<Code> {
+fn read(model: &Model, function: &FunctionBody, cache: &mut handler_code::Cache) -> Option<Code> {
     let dir = function.code.as_ref()?.value();
     if !model.manifest_dir.join(&dir).is_dir() {
         return None;
@@ -78,6 +79,7 @@ fn read(model: &Model, function: &FunctionBody) -> Option<Code> {
         &dir,
         &include,
         &entry,
+        cache,
     ))
 }
 
