@@ -57,7 +57,7 @@ pub(crate) fn expand_in(input: TokenStream, manifest_dir: PathBuf) -> syn::Resul
 /// Expands `input`, and includes every file the checks read (handler
 /// code) with `include_bytes!`, whether or not it has errors, so that
 /// cargo rebuilds when one changes.
-fn expand_tracked(
+pub(crate) fn expand_tracked(
     input: TokenStream,
     manifest_dir: PathBuf,
 ) -> (syn::Result<TokenStream>, TokenStream) {

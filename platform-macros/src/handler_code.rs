@@ -53,6 +53,10 @@ pub struct Code {
     pub files: Vec<String>,
     /// Files that do not parse: `(file, message)`.
     pub errors: Vec<(String, String)>,
+    /// Whether any file imports an AWS SDK package: code that imports none
+    /// is a placeholder (a test's stub handler), whose grants stand for
+    /// code not written yet.
+    pub uses_sdk: bool,
 }
 
 /// The IAM service prefix of each AWS SDK v3 client package whose
@@ -159,6 +163,7 @@ pub fn read(
             out.errors.push((shown, error.clone()));
         }
         for import in &read.imports {
+            out.uses_sdk |= import.starts_with("@aws-sdk/");
             if let Some(next) = relative(&zip_path, import) {
                 pending.push(next);
             }

@@ -14,6 +14,7 @@ use crate::rules::Rule;
 mod accounts;
 mod db_users;
 mod generic;
+mod grant_code;
 mod include;
 mod rules;
 mod triggers;

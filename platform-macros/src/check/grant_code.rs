@@ -34,18 +34,14 @@ pub fn check(model: &Model, cx: &Ctxt) {
             cx.track(model.manifest_dir.join(file));
         }
         for (file, message) in &code.errors {
-            let at = function
-                .code
-                .as_ref()
-                .map_or(&resource.name, |_| &resource.name);
-            cx.error(
-                Rule::GrantCode,
-                at,
-                format!(
-                    "`{}`'s handler file {file} does not parse as JavaScript ({message}), so its grants cannot be checked against the SDK calls it makes; fix the file",
-                    resource.name
-                ),
+            let problem = format!(
+                "`{}`'s handler file {file} does not parse as JavaScript ({message}), so its grants cannot be checked against the SDK calls it makes; fix the file",
+                resource.name
             );
+            match &function.code {
+                Some(code) => cx.error(Rule::GrantCode, code, problem),
+                None => cx.error(Rule::GrantCode, &resource.name, problem),
+            }
         }
         check_function(model, cx, resource, function, &code);
     }
@@ -274,7 +270,11 @@ fn check_function(
             ),
         }
     }
-    // grant-unused: every grant allows something the code sends.
+    // grant-unused: every grant allows something the code sends, once the
+    // code uses the SDK at all.
+    if !code.uses_sdk {
+        return;
+    }
     for (target, levels) in &function.grants {
         // A grant the code outgrew is reported as that, not also as unused.
         if narrowed.contains(&target.to_string()) {
