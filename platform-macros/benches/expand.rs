@@ -21,6 +21,8 @@ mod check;
 mod ctxt;
 #[path = "../src/expand.rs"]
 mod expand;
+#[path = "../src/handler_code.rs"]
+mod handler_code;
 #[path = "../src/json.rs"]
 mod json;
 #[path = "../src/model.rs"]
@@ -74,8 +76,10 @@ fn generated_definition(n: usize) -> String {
             format!("table {c}_sessions {{ partition: id: string, ttl: expires_at, key: data }}"),
             format!("bucket {c}_archive {{ key: data, expire: 90d, noncurrent: 30d }}"),
             format!("topic {c}_alerts {{ key: data, subscribe: email \"oncall@example.com\" }}"),
+            // The stub handler: it imports no SDK, so its grants stand for
+            // code not written (`grant-unused`), as in the tests' platforms.
             format!(
-                "function {c}_worker {{ code: \"handlers/trade-api\", memory: profile(dev: 256, prod: 1024), timeout: 30s, logs: profile(dev: 30d, prod: 365d), key: data, trigger: {c}_orders {{ batch: 10 }}, dead_letter: {c}_dlq, env: {{ TABLE: {c}_sessions.name, ARCHIVE: {c}_archive.name, ALERTS: {c}_alerts.arn }}, grants: {{ {c}_sessions: read_write, {c}_archive: write, {c}_alerts: publish }} }}"
+                "function {c}_worker {{ code: \"../platform-core/tests/fixtures/handler\", memory: profile(dev: 256, prod: 1024), timeout: 30s, logs: profile(dev: 30d, prod: 365d), key: data, trigger: {c}_orders {{ batch: 10 }}, dead_letter: {c}_dlq, env: {{ TABLE: {c}_sessions.name, ARCHIVE: {c}_archive.name, ALERTS: {c}_alerts.arn }}, grants: {{ {c}_sessions: read_write, {c}_archive: write, {c}_alerts: publish }} }}"
             ),
             format!(
                 "parameter {c}_table_name {{ value: {c}_sessions.name, description: \"Table of cell {cell}\" }}"

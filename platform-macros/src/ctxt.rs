@@ -15,12 +15,16 @@ use crate::rules::Rule;
 pub struct Ctxt {
     // `None` once checked.
     errors: RefCell<Option<Vec<syn::Error>>>,
+    /// Files the checks read, absolute: the expansion includes each, so
+    /// that cargo rebuilds when one changes.
+    tracked: RefCell<Vec<std::path::PathBuf>>,
 }
 
 impl Ctxt {
     pub fn new() -> Self {
         Ctxt {
             errors: RefCell::new(Some(Vec::new())),
+            tracked: RefCell::new(Vec::new()),
         }
     }
 
@@ -41,6 +45,19 @@ impl Ctxt {
             .as_mut()
             .expect("Ctxt used after check")
             .push(error);
+    }
+
+    /// Records that a check read `path`.
+    pub fn track(&self, path: std::path::PathBuf) {
+        let mut tracked = self.tracked.borrow_mut();
+        if !tracked.contains(&path) {
+            tracked.push(path);
+        }
+    }
+
+    /// Every file a check read, in the order first read.
+    pub fn tracked(&self) -> Vec<std::path::PathBuf> {
+        self.tracked.borrow().clone()
     }
 
     /// All recorded errors, combined into one, or `Ok` when there are none.

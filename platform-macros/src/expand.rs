@@ -28,28 +28,47 @@ use crate::model::{Model, defaults};
 
 /// The whole macro: `platform! { ... }` in, `pub fn platform()` out.
 pub fn platform(input: TokenStream) -> TokenStream {
-    expand(input).unwrap_or_else(fallback)
-}
-
-/// Expands `input` for the crate being compiled, whose directory cargo
-/// names in `CARGO_MANIFEST_DIR` (relative paths such as body schemas are
-/// read from there).
-pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_default();
-    expand_in(input, manifest_dir)
+    let (expanded, tracked) = expand_tracked(input, manifest_dir);
+    let expanded = expanded.unwrap_or_else(fallback);
+    quote!(#expanded #tracked)
 }
 
 /// Expands `input` as if compiling the crate in `manifest_dir`.
+// The unit tests' and the expand bench's entry point.
+#[allow(dead_code)]
 pub(crate) fn expand_in(input: TokenStream, manifest_dir: PathBuf) -> syn::Result<TokenStream> {
+    expand_tracked(input, manifest_dir).0
+}
+
+/// Expands `input`, and includes every file the checks read (handler
+/// code) with `include_bytes!`, whether or not it has errors, so that
+/// cargo rebuilds when one changes.
+pub(crate) fn expand_tracked(
+    input: TokenStream,
+    manifest_dir: PathBuf,
+) -> (syn::Result<TokenStream>, TokenStream) {
     crate::ast::place::reset();
-    let definition: Definition = syn::parse2(input).map_err(crate::ast::place::tag)?;
+    let definition: Definition = match syn::parse2(input).map_err(crate::ast::place::tag) {
+        Ok(definition) => definition,
+        Err(e) => return (Err(e), TokenStream::new()),
+    };
     let model = Model::resolve(&definition, manifest_dir);
     let cx = Ctxt::new();
     check::check(&model, &cx);
-    cx.check()?;
-    Ok(emit(&model))
+    let tracked = cx.tracked().into_iter().filter_map(|path| {
+        let path = path.to_str()?.to_owned();
+        Some(quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        ))
+    });
+    let tracked = quote!(#(#tracked)*);
+    match cx.check() {
+        Ok(()) => (Ok(emit(&model)), tracked),
+        Err(e) => (Err(e), tracked),
+    }
 }
 
 /// Every error, and a placeholder `platform()` so that callers still compile

@@ -449,6 +449,41 @@
 //! network's endpoints, so each service its grants and statements call
 //! needs one.
 //!
+//! The grants must match the handler's code. The macro parses the handler
+//! file (`handler:`'s FILE, `.mjs` or `.js`) and every file it imports
+//! relatively, where the zip puts them (`./lib/db.mjs` is `include:`'s
+//! `handlers/shared/db.mjs`), and finds each AWS SDK v3 command it sends:
+//! `new XxxCommand(..)` of a class imported from `@aws-sdk/client-*` or
+//! `@aws-sdk/lib-dynamodb` (or the class passed on, as a value), mapped to
+//! its IAM action (`UpdateItemCommand` is `dynamodb:UpdateItem`; a
+//! transaction needs each item's action). The environment variable its
+//! request names (`TableName: env.SESSIONS_TABLE`, directly or through a
+//! variable of the same file) is followed to `env`'s entry and its
+//! resource, whose grant must allow the action (`grant-code`: a grant
+//! narrowed to `read` while the code calls `UpdateItemCommand` fails every
+//! request with AccessDenied); a request that names no variable needs the
+//! action from some grant, `metrics:` or a statement. Every grant must
+//! allow some command the code sends (`grant-unused`; levels of only
+//! `rds-db:connect`, which the driver uses, are exempt, and so is a placeholder
+//! handler that imports no `@aws-sdk/` package). Each file read is
+//! included in the expansion, so editing a handler rebuilds the crate.
+//!
+//! ```compile_fail
+//! # // The handler calls `UpdateItemCommand` on `SESSIONS_TABLE`.
+//! platform_macros::platform! {
+//!     platform trading { regions: [us_east_1], suffix: max 12, profiles: [dev] }
+//!     key data {}
+//!     table sessions { partition: session_id: string, key: data }
+//!     function trade_processor {
+//!         code: "../tests/ui/iam/handlers/sessions",
+//!         key: data,
+//!         env: { SESSIONS_TABLE: sessions.name },
+//!         grants: { sessions: read }, // error: [grant-code], `write` or `read_write` needed
+//!     }
+//! }
+//! # fn main() {}
+//! ```
+//!
 //! `statements` are for calls no access level covers. Each action must
 //! exist in the IAM tables (no wildcards); `on RESOURCE` scopes it to the
 //! ARNs of that resource's IAM resource types the action accepts (a table's
@@ -1333,6 +1368,7 @@ mod ast;
 mod check;
 mod ctxt;
 mod expand;
+mod handler_code;
 mod json;
 mod model;
 mod rules;

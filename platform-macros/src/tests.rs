@@ -16,6 +16,7 @@ mod db_users;
 mod errors;
 mod facts;
 mod generic;
+mod grant_code;
 mod include;
 mod rules;
 mod triggers;

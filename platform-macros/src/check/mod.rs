@@ -24,6 +24,7 @@ pub(crate) mod env;
 pub(crate) mod env_secrets;
 pub(crate) mod generic;
 mod grammar;
+mod grant_code;
 mod iam;
 mod include;
 mod landings;
@@ -65,6 +66,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     naming::check(model, cx);
     tags::check(model, cx);
     iam::check(model, cx);
+    grant_code::check(model, cx);
     network::check(model, cx);
     pipeline::check(model, cx);
     accounts::check(model, cx);
