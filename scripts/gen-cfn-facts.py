@@ -67,21 +67,31 @@ def service_spec():
     return version, replacing
 
 
-def main():
+def schemas_dir():
+    """The registry schemas: SCHEMAS_DIR, else those of the cfn-lint in .venv.
+    The other cfn generators (permissions, schemas) read them through here."""
     if len(sys.argv) > 1:
-        schemas = sys.argv[1]
-    else:
-        found = glob.glob(os.path.join(os.path.dirname(__file__), "..", ".venv", "lib", "python*",
-                                       "site-packages", "cfnlint", "data", "schemas"))
-        if not found:
-            sys.exit("cfn-lint is not installed in .venv; run scripts/test first")
-        schemas = found[0]
+        return sys.argv[1]
+    found = glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".venv", "lib", "python*",
+                                   "site-packages", "cfnlint", "data", "schemas"))
+    if not found:
+        sys.exit("cfn-lint is not installed in .venv; run scripts/test first")
+    return found[0]
+
+
+def cfn_lint_version(schemas):
+    """The version of the cfn-lint whose schemas `schemas` are."""
     version_dir = os.path.dirname(os.path.dirname(schemas))
-    version = "unknown"
     for meta in glob.glob(os.path.join(version_dir, "..", "cfn_lint-*.dist-info", "METADATA")):
         for line in open(meta):
             if line.startswith("Version:"):
-                version = line.split(":", 1)[1].strip()
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def main():
+    schemas = schemas_dir()
+    version = cfn_lint_version(schemas)
     schema_date = json.load(open(os.path.join(schemas, "version.json"))).get("schema_date", "unknown")
     providers = json.load(open(os.path.join(schemas, "providers", "us-east-1.json")))
     spec_version, spec_replacing = service_spec()

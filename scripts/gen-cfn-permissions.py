@@ -20,7 +20,6 @@ Usage: scripts/gen-cfn-permissions.py [SCHEMAS_DIR]
 Without SCHEMAS_DIR, the schemas of the cfn-lint installed in .venv are read
 (the version pinned in tests/requirements.txt).
 """
-import glob
 import importlib.util
 import json
 import os
@@ -31,11 +30,21 @@ OUT = os.path.join(HERE, "..", "platform-core", "src", "cfn_permissions.rs")
 OPERATIONS = ["create", "read", "update", "delete", "list"]
 
 
-def platform_types():
+def _facts():
     spec = importlib.util.spec_from_file_location("gen_cfn_facts", os.path.join(HERE, "gen-cfn-facts.py"))
     facts = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(facts)
-    return facts.TYPES
+    return facts
+
+
+# The types the platform synthesizes, and where the registry schemas are.
+_FACTS = _facts()
+schemas_dir = _FACTS.schemas_dir
+cfn_lint_version = _FACTS.cfn_lint_version
+
+
+def platform_types():
+    return _FACTS.TYPES
 
 
 # Listed permission -> (IAM actions that authorize the call, why).
@@ -101,25 +110,6 @@ UNREGISTERED = {
         "list": ["codebuild:ListProjects"],
     },
 }
-
-
-def schemas_dir():
-    if len(sys.argv) > 1:
-        return sys.argv[1]
-    found = glob.glob(os.path.join(HERE, "..", ".venv", "lib", "python*", "site-packages", "cfnlint", "data",
-                                   "schemas"))
-    if not found:
-        sys.exit("cfn-lint is not installed in .venv; run scripts/test first")
-    return found[0]
-
-
-def cfn_lint_version(schemas):
-    version_dir = os.path.dirname(os.path.dirname(schemas))
-    for meta in glob.glob(os.path.join(version_dir, "..", "cfn_lint-*.dist-info", "METADATA")):
-        for line in open(meta):
-            if line.startswith("Version:"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def rust_list(items):

@@ -25,7 +25,7 @@ Usage: scripts/gen-cfn-schemas.py [SCHEMAS_DIR]
 Without SCHEMAS_DIR, the schemas of the cfn-lint installed in .venv are read
 (the version pinned in tests/requirements.txt), as gen-cfn-facts.py does.
 """
-import glob
+import importlib.util
 import json
 import os
 import sys
@@ -33,23 +33,18 @@ import sys
 OUT = os.path.join(os.path.dirname(__file__), "..", "platform-core", "src", "cfn_schemas.txt")
 
 
-def schemas_dir():
-    if len(sys.argv) > 1:
-        return sys.argv[1]
-    found = glob.glob(os.path.join(os.path.dirname(__file__), "..", ".venv", "lib", "python*",
-                                   "site-packages", "cfnlint", "data", "schemas"))
-    if not found:
-        sys.exit("cfn-lint is not installed in .venv; run scripts/test first")
-    return found[0]
+def _facts():
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("gen_cfn_facts", os.path.join(here, "gen-cfn-facts.py"))
+    facts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(facts)
+    return facts
 
 
-def cfn_lint_version(schemas):
-    version_dir = os.path.dirname(os.path.dirname(schemas))
-    for meta in glob.glob(os.path.join(version_dir, "..", "cfn_lint-*.dist-info", "METADATA")):
-        for line in open(meta):
-            if line.startswith("Version:"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
+# Where the registry schemas are, and their cfn-lint's version.
+_FACTS = _facts()
+schemas_dir = _FACTS.schemas_dir
+cfn_lint_version = _FACTS.cfn_lint_version
 
 
 def esc(text):

@@ -24,6 +24,7 @@
 pub mod accounts;
 #[rustfmt::skip]
 pub mod aurora_versions;
+mod aurora_versions_data;
 pub mod catalog;
 pub mod cfn_schema;
 pub mod generate;

@@ -10,7 +10,7 @@ use cli::commands::{Approval, DeployOptions};
 use cli::exit::{self, Exit};
 use platform_core::spec::{
     AuroraSpec, Capacity, DbPrivileges, DbUserSpec, FunctionSpec, Grant, KeySpec, NetworkSpec,
-    PerProfile, PerRegion, Platform, Resource, Run, Spec,
+    PerProfile, PerRegion, Platform, Run, Spec,
 };
 use platform_core::synth::Deployment;
 use serde_json::{Value, json};
@@ -18,30 +18,14 @@ use serde_json::{Value, json};
 use super::proxy::{Fault, Proxy};
 use super::*;
 
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
-
 /// A cluster with a database user, and the migration that runs after each
 /// deploy.
 fn platform() -> Platform {
     let code = workspace_root().join("platform-core/tests/fixtures/handler");
-    let r = |name: &str, spec: Spec| Resource {
-        name: name.into(),
-        spec,
-    };
-    Platform {
-        name: "migrations".into(),
-        regions: vec![REGION.into()],
-        suffix_max: 8,
-        tags: Vec::new(),
-        profiles: vec!["dev".into()],
-        resources: vec![
-            r(
+    one_region_platform(
+        "migrations",
+        vec![
+            (
                 "data",
                 Spec::Key(KeySpec {
                     description: "data".into(),
@@ -49,7 +33,7 @@ fn platform() -> Platform {
                     pending_window_days: 30,
                 }),
             ),
-            r(
+            (
                 "core",
                 Spec::Network(NetworkSpec {
                     cidr: PerProfile::Same(PerRegion(vec![(REGION.into(), "10.0.0.0/16".into())])),
@@ -60,7 +44,7 @@ fn platform() -> Platform {
                     public: false,
                 }),
             ),
-            r(
+            (
                 "trades",
                 Spec::Aurora(AuroraSpec {
                     engine_version: "16.10".into(),
@@ -75,7 +59,7 @@ fn platform() -> Platform {
                     snapshot_on_removal: PerProfile::Same(false),
                 }),
             ),
-            r(
+            (
                 "trading_app",
                 Spec::DbUser(DbUserSpec {
                     cluster: "trades".into(),
@@ -84,7 +68,7 @@ fn platform() -> Platform {
                     rotation_days: None,
                 }),
             ),
-            r(
+            (
                 "migrate",
                 Spec::Function(FunctionSpec {
                     code: code.to_string_lossy().into_owned(),
@@ -117,14 +101,7 @@ fn platform() -> Platform {
                 }),
             ),
         ],
-        pipeline: None,
-        rollback_window_minutes: PerProfile::Same(0),
-        drift_check: None,
-        accounts: None,
-        backups: Vec::new(),
-        generic: Vec::new(),
-        overrides: Vec::new(),
-    }
+    )
 }
 
 fn options(dir: &std::path::Path, no_execute: bool) -> DeployOptions {

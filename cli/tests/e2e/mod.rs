@@ -83,6 +83,47 @@ fn python() -> PathBuf {
     path
 }
 
+/// Runs `f` to completion on a runtime of its own, for the tests that
+/// call the deploy engine as a library.
+pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// A platform `name` of `resources` (each a name and its spec), in
+/// [`REGION`] with one profile, `dev`, and nothing else declared: what the
+/// tests that build a platform by hand deploy.
+pub fn one_region_platform(
+    name: &str,
+    resources: Vec<(&str, platform_core::spec::Spec)>,
+) -> platform_core::spec::Platform {
+    use platform_core::spec::{PerProfile, Platform, Resource};
+    Platform {
+        name: name.into(),
+        regions: vec![REGION.into()],
+        suffix_max: 8,
+        tags: Vec::new(),
+        profiles: vec!["dev".into()],
+        resources: resources
+            .into_iter()
+            .map(|(name, spec)| Resource {
+                name: name.into(),
+                spec,
+            })
+            .collect(),
+        pipeline: None,
+        rollback_window_minutes: PerProfile::Same(0),
+        drift_check: None,
+        accounts: None,
+        backups: Vec::new(),
+        generic: Vec::new(),
+        overrides: Vec::new(),
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

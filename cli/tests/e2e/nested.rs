@@ -20,14 +20,6 @@ use super::*;
 /// about 10 s).
 const DECLARED: usize = 2_000;
 
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
-
 #[test]
 fn a_split_platform_deploys_with_its_nested_stacks_to_moto() {
     let moto = Moto::start("nested");

@@ -6,33 +6,17 @@
 use cli::aws::Connection;
 use cli::commands::{Approval, DeployOptions};
 use cli::exit::{self, Exit};
-use platform_core::spec::{KeySpec, KeyType, PerProfile, Platform, Resource, Spec, TableSpec};
+use platform_core::spec::{KeySpec, KeyType, Platform, Spec, TableSpec};
 use platform_core::synth::Deployment;
 
 use super::*;
 
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
-
 /// A key and a table keyed on `partition`.
 fn platform(partition: &str) -> Platform {
-    let r = |name: &str, spec: Spec| Resource {
-        name: name.into(),
-        spec,
-    };
-    Platform {
-        name: "keys".into(),
-        regions: vec![REGION.into()],
-        suffix_max: 8,
-        tags: Vec::new(),
-        profiles: vec!["dev".into()],
-        resources: vec![
-            r(
+    one_region_platform(
+        "keys",
+        vec![
+            (
                 "data",
                 Spec::Key(KeySpec {
                     description: "data".into(),
@@ -40,7 +24,7 @@ fn platform(partition: &str) -> Platform {
                     pending_window_days: 30,
                 }),
             ),
-            r(
+            (
                 "sessions",
                 Spec::Table(TableSpec {
                     partition: (partition.into(), KeyType::String),
@@ -51,14 +35,7 @@ fn platform(partition: &str) -> Platform {
                 }),
             ),
         ],
-        pipeline: None,
-        rollback_window_minutes: PerProfile::Same(0),
-        drift_check: None,
-        accounts: None,
-        backups: Vec::new(),
-        generic: Vec::new(),
-        overrides: Vec::new(),
-    }
+    )
 }
 
 fn options(dir: &std::path::Path, allow_replace: &[&str]) -> DeployOptions {

@@ -294,9 +294,8 @@ pub(crate) fn health_alarms(
         let alarm_name = naming::physical_name("alarm", name, region, cx.suffix.as_str());
         let mut spec = spec.clone();
         spec.description = format!("{} ({region})", spec.description);
-        let alarm = super::monitoring::alarm_resource(cx, alarm_name, &spec, info, dimensions);
         let id = health_alarm_id(cx, name, region);
-        cx.add(&id, alarm)?;
+        super::monitoring::add_alarm(cx, &id, alarm_name, &spec, info, dimensions)?;
     }
     Ok(())
 }

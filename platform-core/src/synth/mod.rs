@@ -495,6 +495,9 @@ pub(crate) struct Context<'a> {
     pub imports: std::collections::BTreeMap<String, Import>,
     /// The hosted zones whose ids `tp deploy` looks up, by parameter.
     pub zone_lookups: std::collections::BTreeMap<String, ZoneLookup>,
+    /// The `guard` alarms added so far, in declaration order: the stack's
+    /// rollback triggers.
+    pub guard_alarms: Vec<GuardAlarm>,
 }
 
 impl<'a> Context<'a> {
@@ -748,6 +751,7 @@ fn synth_stack(
         current: 0,
         imports: std::collections::BTreeMap::new(),
         zone_lookups: std::collections::BTreeMap::new(),
+        guard_alarms: Vec::new(),
     };
     let has_functions = platform
         .resources
@@ -794,28 +798,6 @@ fn synth_stack(
         return Err(SynthError::Dangling(dangling));
     }
     let tags = cx.tag_list();
-    let guard_alarms: Vec<GuardAlarm> = platform
-        .resources
-        .iter()
-        .filter(|r| matches!(&r.spec, crate::spec::Spec::Alarm(a) if a.guard))
-        .flat_map(|r| {
-            let short = Kind::Alarm.info().short_type;
-            // An alarm on the health check of an api with a domain is one
-            // alarm per region it watches, in the global stack.
-            let per_region = platform.regions.iter().map(|watched| GuardAlarm {
-                logical_id: dns::health_alarm_id(&cx, &r.name, watched),
-                name: naming::physical_name(short, &r.name, watched, deployment.suffix.as_str()),
-            });
-            std::iter::once(GuardAlarm {
-                logical_id: cx.logical_id(&r.name),
-                name: cx.physical_name(short, &r.name),
-            })
-            .chain(per_region)
-            .collect::<Vec<_>>()
-        })
-        // Route 53's alarms exist only where Route 53 publishes metrics.
-        .filter(|g| cx.template.resources.contains_key(&g.logical_id))
-        .collect();
     let after_deploy: Vec<AfterDeploy> = platform
         .resources
         .iter()
@@ -834,6 +816,7 @@ fn synth_stack(
         owners,
         imports,
         zone_lookups,
+        guard_alarms,
         ..
     } = cx;
     suppress_inline_policy_findings(&mut template);

@@ -73,8 +73,28 @@ pub(crate) fn alarm(cx: &mut Context<'_>, name: &str, spec: &AlarmSpec) -> Resul
     }
     let id = cx.logical_id(name);
     let dims = dimensions(cx, &spec.metric, info);
-    let alarm = alarm_resource(cx, cx.physical_name("alarm", name), spec, info, dims);
-    cx.add(&id, alarm)
+    add_alarm(cx, &id, cx.physical_name("alarm", name), spec, info, dims)
+}
+
+/// Adds alarm `id`, named `alarm_name`, of `spec` on the metric `info`
+/// with `dims`; a `guard` alarm is also one of the stack's rollback
+/// triggers.
+pub(crate) fn add_alarm(
+    cx: &mut Context<'_>,
+    id: &str,
+    alarm_name: String,
+    spec: &AlarmSpec,
+    info: &Metric,
+    dims: Vec<(String, Value)>,
+) -> Result<(), SynthError> {
+    if spec.guard {
+        cx.guard_alarms.push(super::GuardAlarm {
+            logical_id: id.to_owned(),
+            name: alarm_name.clone(),
+        });
+    }
+    let alarm = alarm_resource(cx, alarm_name, spec, info, dims);
+    cx.add(id, alarm)
 }
 
 /// The alarm `alarm_name` of `spec` on the metric `info` with `dims`.

@@ -187,6 +187,7 @@ pub fn synth_pipeline(platform: &Platform, suffix: &Suffix) -> Result<Assembly, 
         current: 0,
         imports: std::collections::BTreeMap::new(),
         zone_lookups: std::collections::BTreeMap::new(),
+        guard_alarms: Vec::new(),
         template: Template {
             description: format!(
                 "{} platform: promotion pipeline `{}`, suffix {suffix}, region {}",

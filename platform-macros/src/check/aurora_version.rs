@@ -4,7 +4,9 @@
 //! (`platform_core::aurora_versions`). Any other fails the cluster's
 //! creation at deploy time.
 
-use platform_core::aurora_versions::{EXISTING, SERVERLESS_V2};
+use platform_core::aurora_versions::{
+    EXISTING, SERVERLESS_V2_MINIMUM, runs_serverless_v2, serverless_v2,
+};
 
 use crate::ast::Body;
 use crate::ctxt::Ctxt;
@@ -35,15 +37,13 @@ fn numbers(version: &str) -> Option<Vec<u32>> {
 /// one that can.
 pub(crate) fn version_problem(version: &str) -> Option<String> {
     let wanted = numbers(version)?;
-    if SERVERLESS_V2.contains(&version) {
+    if runs_serverless_v2(version) {
         return None;
     }
     let nearest = nearest(&wanted);
-    let first_of_each_major: Vec<&str> = SERVERLESS_V2
+    let first_of_each_major: Vec<String> = SERVERLESS_V2_MINIMUM
         .iter()
-        .enumerate()
-        .filter(|(i, v)| *i == 0 || major(SERVERLESS_V2[i - 1]) != major(v))
-        .map(|(_, v)| *v)
+        .map(|(major, minor)| format!("{major}.{minor}"))
         .collect();
     let why = if EXISTING.contains(&version) {
         format!(
@@ -60,10 +60,6 @@ pub(crate) fn version_problem(version: &str) -> Option<String> {
     Some(format!(
         "{why}; did you mean \"{nearest}\"? (versions from cfn-lint's RDS data, `platform_core::aurora_versions`)"
     ))
-}
-
-fn major(version: &str) -> u32 {
-    numbers(version).map_or(0, |n| n[0])
 }
 
 /// The Serverless v2 version nearest `wanted`: in its major version the
@@ -86,9 +82,7 @@ fn nearest(wanted: &[u32]) -> &'static str {
         };
         (major.abs_diff(want_major), minor_distance)
     };
-    SERVERLESS_V2
-        .iter()
-        .copied()
+    serverless_v2()
         .min_by_key(|v| key(v))
         .expect("the version table is not empty")
 }
