@@ -191,8 +191,17 @@ fn synth_in_process(runs: usize, sizes: &[usize]) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `command` to completion: wall time and peak RSS in bytes.
-fn run_child(command: &mut Command) -> Result<(Duration, usize), String> {
+/// What one run of a child process took.
+struct Child {
+    wall: Duration,
+    user: Duration,
+    sys: Duration,
+    /// Bytes.
+    peak_rss: usize,
+}
+
+/// Runs `command` to completion: wall and CPU time, and peak RSS.
+fn run_child(command: &mut Command) -> Result<Child, String> {
     let start = Instant::now();
     let child = command
         .stdout(std::process::Stdio::null())
@@ -204,44 +213,83 @@ fn run_child(command: &mut Command) -> Result<(Duration, usize), String> {
     // own child, not yet reaped.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
+    let wall = start.elapsed();
     if waited != pid {
         return Err(format!("wait4: {}", std::io::Error::last_os_error()));
     }
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
         return Err(format!("{command:?} failed (status {status})"));
     }
-    // Linux reports ru_maxrss in KiB.
-    Ok((elapsed, usage.ru_maxrss as usize * 1024))
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    Ok(Child {
+        wall,
+        user: time(usage.ru_utime),
+        sys: time(usage.ru_stime),
+        // Linux reports ru_maxrss in KiB.
+        peak_rss: usage.ru_maxrss as usize * 1024,
+    })
 }
 
 fn process(tp: &Path, runs: usize) -> Result<(), String> {
     let out = std::env::temp_dir().join(format!("tp-bench-{}", std::process::id()));
     let platform = platform_def::platform();
+    let first = platform
+        .regions
+        .first()
+        .ok_or("the platform declares no region")?
+        .clone();
     println!(
-        "`tp synth --suffix bench --profile P` as a process, every region, writing `tp.out` (median of {runs}):"
+        "`tp synth --suffix bench --profile P` as a process, writing `--out` (median of {runs}): one region (`--region {first}`) and every region; warm is a synth into the directory of the previous one, whose unchanged code zips it keeps (the asset cache), cold a synth into an empty directory:"
     );
     println!();
-    println!("| profile | median wall ms | median peak RSS MiB |");
-    println!("|---|---:|---:|");
+    println!(
+        "| profile | regions | warm wall ms | warm user ms | warm sys ms | warm peak RSS MiB | cold wall ms |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
     for profile in &platform.profiles {
-        let mut times = Vec::new();
-        let mut rss = Vec::new();
-        for _ in 0..runs {
-            let (time, peak) = run_child(
-                Command::new(tp)
+        for regions in [vec![first.clone()], Vec::new()] {
+            let synth = |dir: &Path| {
+                let mut command = Command::new(tp);
+                command
                     .args(["synth", "--suffix", "bench", "--profile", profile, "--out"])
-                    .arg(&out),
-            )?;
-            times.push(time);
-            rss.push(peak);
+                    .arg(dir);
+                for region in &regions {
+                    command.args(["--region", region]);
+                }
+                run_child(&mut command)
+            };
+            let _ = std::fs::remove_dir_all(&out);
+            // The first synth fills the cache; the sources it read are older
+            // than the racy window, so the next ones keep its zips.
+            synth(&out)?;
+            let mut warm = Vec::new();
+            for _ in 0..runs {
+                warm.push(synth(&out)?);
+            }
+            let mut cold = Vec::new();
+            for _ in 0..runs {
+                let _ = std::fs::remove_dir_all(&out);
+                cold.push(synth(&out)?.wall);
+            }
+            let pick = |f: fn(&Child) -> Duration| median(warm.iter().map(f).collect());
+            let mut rss: Vec<usize> = warm.iter().map(|c| c.peak_rss).collect();
+            rss.sort();
+            println!(
+                "| {profile} | {} | {} | {} | {} | {} | {} |",
+                if regions.is_empty() {
+                    format!("all {}", platform.regions.len())
+                } else {
+                    regions.join(", ")
+                },
+                ms(pick(|c| c.wall)),
+                ms(pick(|c| c.user)),
+                ms(pick(|c| c.sys)),
+                mib(rss[rss.len() / 2]),
+                ms(median(cold)),
+            );
         }
-        rss.sort();
-        println!(
-            "| {profile} | {} | {} |",
-            ms(median(times)),
-            mib(rss[rss.len() / 2])
-        );
     }
     println!();
     let _ = std::fs::remove_dir_all(&out);

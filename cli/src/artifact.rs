@@ -144,6 +144,8 @@ pub fn load(platform: &Platform, dir: &Path, expected: Expected<'_>) -> anyhow::
             source: dir.join(file),
             include: Vec::new(),
             bytes,
+            fingerprint: None,
+            cached: None,
         });
     }
     let mut stacks = Vec::new();

@@ -992,6 +992,9 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
             // that cannot take it.
             cli::preflight::output_dir("--out", &out).map_err(InvalidInput)?;
             synth::OutputDir::check(&out).map_err(InvalidInput)?;
+            // Code directories unchanged since the last synth into `out`
+            // keep the zips it wrote.
+            let cache = synth::AssetCache::of_dir(&out);
             let assembly = if pipeline {
                 let suffix =
                     platform_core::naming::Suffix::new(&target.suffix, platform.suffix_max)
@@ -1001,7 +1004,7 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
                 synth::synth_pipeline(platform, &suffix).map_err(|e| InvalidInput(e.to_string()))?
             } else {
                 let deployment = deployment(platform, &target)?;
-                synth::synth(platform, &deployment)?
+                synth::synth_cached(platform, &deployment, &cache)?
             };
             assembly
                 .write_to(&out)

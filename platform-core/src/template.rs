@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value as Json, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value as Json;
 
 /// A pseudo parameter (`AWS::Region`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,35 +143,47 @@ impl Value {
         }
     }
 
+    /// The value as a JSON tree, exactly as it is written into a template.
     pub fn to_json(&self) -> Json {
+        serde_json::to_value(self).expect("a template value is always serializable")
+    }
+}
+
+/// A one-key object: how CloudFormation writes an intrinsic function.
+fn single_key<S: Serializer, T: Serialize + ?Sized>(
+    serializer: S,
+    name: &str,
+    argument: &T,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(1))?;
+    map.serialize_entry(name, argument)?;
+    map.end()
+}
+
+/// Values are written straight into the output, with no intermediate JSON
+/// tree; maps are sorted, as `serde_json`'s own maps are.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Value::Null => Json::Null,
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Int(i) => json!(i),
-            Value::Float(x) => json!(x),
-            Value::Str(s) => Json::String(s.clone()),
-            Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(map) => Json::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect::<Map<_, _>>(),
-            ),
-            Value::Ref(id) => json!({ "Ref": id }),
-            Value::Pseudo(p) => json!({ "Ref": p.name() }),
-            Value::GetAtt(id, attribute) => json!({ "Fn::GetAtt": [id, attribute] }),
-            Value::Sub(s, vars) if vars.is_empty() => json!({ "Fn::Sub": s }),
-            Value::Sub(s, vars) => {
-                let vars: Map<_, _> = vars.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
-                json!({ "Fn::Sub": [s, vars] })
-            }
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(i) => serializer.serialize_i64(*i),
+            Value::Float(x) => serializer.serialize_f64(*x),
+            Value::Str(s) => serializer.serialize_str(s),
+            Value::List(items) => serializer.collect_seq(items),
+            Value::Map(map) => serializer.collect_map(map),
+            Value::Ref(id) => single_key(serializer, "Ref", id),
+            Value::Pseudo(p) => single_key(serializer, "Ref", p.name()),
+            Value::GetAtt(id, attribute) => single_key(serializer, "Fn::GetAtt", &(id, attribute)),
+            Value::Sub(s, vars) if vars.is_empty() => single_key(serializer, "Fn::Sub", s),
+            Value::Sub(s, vars) => single_key(serializer, "Fn::Sub", &(s, vars)),
             Value::Join(delimiter, items) => {
-                let items: Vec<Json> = items.iter().map(Value::to_json).collect();
-                json!({ "Fn::Join": [delimiter, items] })
+                single_key(serializer, "Fn::Join", &(delimiter, items))
             }
-            Value::Select(index, list) => json!({ "Fn::Select": [index, list.to_json()] }),
-            Value::GetAzs(region) => json!({ "Fn::GetAZs": region.to_json() }),
-            Value::Equals(a, b) => json!({ "Fn::Equals": [a.to_json(), b.to_json()] }),
-            Value::Not(c) => json!({ "Fn::Not": [c.to_json()] }),
+            Value::Select(index, list) => single_key(serializer, "Fn::Select", &(index, list)),
+            Value::GetAzs(region) => single_key(serializer, "Fn::GetAZs", region),
+            Value::Equals(a, b) => single_key(serializer, "Fn::Equals", &(a, b)),
+            Value::Not(c) => single_key(serializer, "Fn::Not", &[c]),
         }
     }
 }
@@ -265,41 +278,34 @@ impl Resource {
         }
         self
     }
+}
 
-    fn to_json(&self) -> Json {
-        let mut out = Map::new();
-        out.insert("Type".into(), Json::String(self.cfn_type.clone()));
-        if !self.properties.is_empty() {
-            let props: Map<_, _> = self
-                .properties
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect();
-            out.insert("Properties".into(), Json::Object(props));
-        }
-        if !self.depends_on.is_empty() {
-            let mut deps = self.depends_on.clone();
-            deps.sort();
-            out.insert("DependsOn".into(), json!(deps));
+/// Keys in sorted order, as a sorted map would write them.
+impl Serialize for Resource {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(c) = &self.condition {
+            map.serialize_entry("Condition", c)?;
         }
         if let Some(p) = self.deletion_policy {
-            out.insert("DeletionPolicy".into(), json!(p.name()));
+            map.serialize_entry("DeletionPolicy", p.name())?;
         }
-        if let Some(p) = self.update_replace_policy {
-            out.insert("UpdateReplacePolicy".into(), json!(p.name()));
+        if !self.depends_on.is_empty() {
+            let mut deps: Vec<&String> = self.depends_on.iter().collect();
+            deps.sort();
+            map.serialize_entry("DependsOn", &deps)?;
         }
         if !self.metadata.is_empty() {
-            let meta: Map<_, _> = self
-                .metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect();
-            out.insert("Metadata".into(), Json::Object(meta));
+            map.serialize_entry("Metadata", &self.metadata)?;
         }
-        if let Some(c) = &self.condition {
-            out.insert("Condition".into(), json!(c));
+        if !self.properties.is_empty() {
+            map.serialize_entry("Properties", &self.properties)?;
         }
-        Json::Object(out)
+        map.serialize_entry("Type", &self.cfn_type)?;
+        if let Some(p) = self.update_replace_policy {
+            map.serialize_entry("UpdateReplacePolicy", p.name())?;
+        }
+        map.end()
     }
 }
 
@@ -356,65 +362,17 @@ impl Template {
         Ok(())
     }
 
+    /// The template as a JSON tree, exactly as it is written.
     pub fn to_json(&self) -> Json {
-        let mut out = Map::new();
-        out.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
-        out.insert("Description".into(), json!(self.description));
-        if !self.parameters.is_empty() {
-            let params: Map<_, _> = self
-                .parameters
-                .iter()
-                .map(|(k, p)| {
-                    let mut m = Map::new();
-                    m.insert("Type".into(), json!(p.param_type));
-                    if let Some(d) = &p.default {
-                        m.insert("Default".into(), json!(d));
-                    }
-                    m.insert("Description".into(), json!(p.description));
-                    (k.clone(), Json::Object(m))
-                })
-                .collect();
-            out.insert("Parameters".into(), Json::Object(params));
-        }
-        if !self.conditions.is_empty() {
-            let conditions: Map<_, _> = self
-                .conditions
-                .iter()
-                .map(|(k, c)| (k.clone(), c.to_json()))
-                .collect();
-            out.insert("Conditions".into(), Json::Object(conditions));
-        }
-        let resources: Map<_, _> = self
-            .resources
-            .iter()
-            .map(|(k, r)| (k.clone(), r.to_json()))
-            .collect();
-        out.insert("Resources".into(), Json::Object(resources));
-        if !self.outputs.is_empty() {
-            let outputs: Map<_, _> = self
-                .outputs
-                .iter()
-                .map(|(k, o)| {
-                    let mut m = Map::new();
-                    m.insert("Description".into(), json!(o.description));
-                    m.insert("Value".into(), o.value.to_json());
-                    if let Some(e) = &o.export {
-                        m.insert("Export".into(), json!({ "Name": e.to_json() }));
-                    }
-                    (k.clone(), Json::Object(m))
-                })
-                .collect();
-            out.insert("Outputs".into(), Json::Object(outputs));
-        }
-        Json::Object(out)
+        serde_json::to_value(self).expect("a template is always serializable")
     }
 
     /// The template as pretty JSON with a trailing newline: deterministic.
     pub fn to_string_pretty(&self) -> String {
-        let mut s = serde_json::to_string_pretty(&self.to_json())
-            .expect("a template is always serializable");
-        s.push('\n');
-        s
+        let mut out = Vec::with_capacity(64 * 1024 + self.resources.len() * 1024);
+        serde_json::to_writer_pretty(&mut out, self).expect("a template is always serializable");
+        out.push(b'\n');
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 
     /// Ids referenced by resources or outputs that the template does not
@@ -453,9 +411,73 @@ impl Template {
     }
 }
 
+/// Keys in sorted order, as a sorted map would write them.
+impl Serialize for Template {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Params<'a>(&'a BTreeMap<String, Parameter>);
+        impl Serialize for Params<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_map(self.0.iter().map(|(k, p)| (k, ParamBody(p))))
+            }
+        }
+        struct ParamBody<'a>(&'a Parameter);
+        impl Serialize for ParamBody<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(None)?;
+                if let Some(d) = &self.0.default {
+                    map.serialize_entry("Default", d)?;
+                }
+                map.serialize_entry("Description", &self.0.description)?;
+                map.serialize_entry("Type", &self.0.param_type)?;
+                map.end()
+            }
+        }
+        struct Outputs<'a>(&'a BTreeMap<String, Output>);
+        impl Serialize for Outputs<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_map(self.0.iter().map(|(k, o)| (k, OutputBody(o))))
+            }
+        }
+        struct OutputBody<'a>(&'a Output);
+        impl Serialize for OutputBody<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(None)?;
+                map.serialize_entry("Description", &self.0.description)?;
+                if let Some(e) = &self.0.export {
+                    map.serialize_entry("Export", &ExportName(e))?;
+                }
+                map.serialize_entry("Value", &self.0.value)?;
+                map.end()
+            }
+        }
+        struct ExportName<'a>(&'a Value);
+        impl Serialize for ExportName<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                single_key(serializer, "Name", self.0)
+            }
+        }
+
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("AWSTemplateFormatVersion", "2010-09-09")?;
+        if !self.conditions.is_empty() {
+            map.serialize_entry("Conditions", &self.conditions)?;
+        }
+        map.serialize_entry("Description", &self.description)?;
+        if !self.outputs.is_empty() {
+            map.serialize_entry("Outputs", &Outputs(&self.outputs))?;
+        }
+        if !self.parameters.is_empty() {
+            map.serialize_entry("Parameters", &Params(&self.parameters))?;
+        }
+        map.serialize_entry("Resources", &self.resources)?;
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn intrinsics_serialize_to_cloudformation_syntax() {

@@ -3,10 +3,24 @@
 //! Files are added in sorted path order with a fixed timestamp and fixed
 //! permissions, so the same files always give the same bytes and the same
 //! content hash, which names the asset in S3 and in the template.
+//!
+//! Packaging is the costly part of a synth (deflating every file, the
+//! vendored modules included), so an output directory keeps an asset cache
+//! ([`AssetCache`], `asset-cache.json`): each zip it holds, under the
+//! fingerprint of the files it was made from. The fingerprint is what
+//! `stat` says of every file (name, size, modification and change times,
+//! inode, mode), not their contents, as make, cargo and git decide what
+//! changed: an unchanged directory is neither read, nor zipped, nor hashed
+//! again, and its zip is the one already written. As git does for its
+//! index, a file changed within [`RACY_WINDOW`] of the synth is not trusted
+//! to show its change in its times, so its directory is not cached.
 
+use std::collections::HashMap;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
+use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
@@ -24,6 +38,11 @@ pub struct Asset {
     /// The directories packaged beside `source`'s files, each under its prefix.
     pub include: Vec<Include>,
     pub bytes: Vec<u8>,
+    /// The fingerprint of the files the zip was made from, when it may be
+    /// cached (see [`AssetCache`]).
+    pub fingerprint: Option<String>,
+    /// The zip file this asset was read from, when it came from a cache.
+    pub cached: Option<PathBuf>,
 }
 
 impl Asset {
@@ -40,12 +59,112 @@ impl Asset {
 
 /// SHA-256 of `bytes`, lowercase hex: how assets and nested templates are named.
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        let _ = write!(out, "{b:02x}");
     }
     out
+}
+
+/// The file in an output directory that holds its asset cache.
+pub const ASSET_CACHE_FILE: &str = "asset-cache.json";
+
+/// How recently a file may have changed for its directory's zip to be
+/// cached: a change within the same tick of a coarse clock (FAT counts in
+/// 2 s steps) could leave its times as they were.
+pub const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+/// What packaging is: a change to how zips are made (entry order, options,
+/// the zip crate's output) must change it, so that no zip made the old way
+/// is taken from a cache.
+const PACKAGING: &str = concat!(
+    "zip-deflate-sorted-v1 platform-core ",
+    env!("CARGO_PKG_VERSION")
+);
+
+/// Zips an output directory holds, by the fingerprint of their sources.
+#[derive(Debug, Clone, Default)]
+pub struct AssetCache {
+    dir: PathBuf,
+    /// fingerprint -> (asset id, zip size)
+    entries: HashMap<String, (String, u64)>,
+}
+
+impl AssetCache {
+    /// No cache: every directory is packaged.
+    pub fn none() -> AssetCache {
+        AssetCache::default()
+    }
+
+    /// The cache of the output directory `dir`: empty when `dir` holds
+    /// none, or one this version cannot read.
+    pub fn of_dir(dir: &Path) -> AssetCache {
+        let mut cache = AssetCache {
+            dir: dir.to_path_buf(),
+            entries: HashMap::new(),
+        };
+        let Some(recorded) = std::fs::read(dir.join(ASSET_CACHE_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Json>(&bytes).ok())
+        else {
+            return cache;
+        };
+        if recorded["packaging"].as_str() != Some(PACKAGING) {
+            return cache;
+        }
+        for entry in recorded["assets"].as_array().into_iter().flatten() {
+            if let (Some(fingerprint), Some(id), Some(bytes)) = (
+                entry["fingerprint"].as_str(),
+                entry["id"].as_str(),
+                entry["bytes"].as_u64(),
+            ) && is_hex_digest(id)
+            {
+                cache
+                    .entries
+                    .insert(fingerprint.to_owned(), (id.to_owned(), bytes));
+            }
+        }
+        cache
+    }
+
+    /// The zip made from the files `fingerprint` describes, if the
+    /// directory still holds it at its recorded size.
+    fn lookup(&self, fingerprint: &str) -> Option<(String, Vec<u8>, PathBuf)> {
+        let (id, size) = self.entries.get(fingerprint)?;
+        let file = self.dir.join(format!("asset.{id}.zip"));
+        let bytes = std::fs::read(&file).ok()?;
+        (bytes.len() as u64 == *size).then(|| (id.clone(), bytes, file))
+    }
+
+    /// The cache file recording `assets`, for the directory they are
+    /// written to.
+    pub fn document(assets: &[Asset]) -> String {
+        let entries: Vec<Json> = assets
+            .iter()
+            .filter_map(|a| {
+                let fingerprint = a.fingerprint.as_ref()?;
+                Some(json!({
+                    "fingerprint": fingerprint,
+                    "id": a.id,
+                    "bytes": a.bytes.len(),
+                    "source": a.source.to_string_lossy(),
+                }))
+            })
+            .collect();
+        let mut text = serde_json::to_string_pretty(&json!({
+            "packaging": PACKAGING,
+            "assets": entries,
+        }))
+        .expect("the cache serializes");
+        text.push('\n');
+        text
+    }
+}
+
+fn is_hex_digest(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Packages every regular file under `dir` into a zip.
@@ -62,16 +181,83 @@ pub fn package_directory(dir: &Path) -> std::io::Result<Asset> {
 /// nothing in `dir` or under another prefix: one zip entry per name, each
 /// from one place.
 pub fn package_function(dir: &Path, include: &[Include]) -> std::io::Result<Asset> {
+    package_function_cached(dir, include, &AssetCache::none())
+}
+
+/// [`package_function`], taking the zip from `cache` when the files are
+/// those it was made from.
+pub fn package_function_cached(
+    dir: &Path,
+    include: &[Include],
+    cache: &AssetCache,
+) -> std::io::Result<Asset> {
+    package_with_clock(dir, include, cache, SystemTime::now())
+}
+
+/// [`package_function_cached`] as if the time were `now`.
+fn package_with_clock(
+    dir: &Path,
+    include: &[Include],
+    cache: &AssetCache,
+    now: SystemTime,
+) -> std::io::Result<Asset> {
+    let files = list_function(dir, include)?;
+    let fingerprint = fingerprint(dir, include, &files, now);
+    let source_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some((id, bytes, file)) = fingerprint.as_deref().and_then(|f| cache.lookup(f)) {
+        return Ok(Asset {
+            id,
+            source_name,
+            source: dir.to_path_buf(),
+            include: include.to_vec(),
+            bytes,
+            fingerprint,
+            cached: Some(file),
+        });
+    }
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o644);
+    for file in &files {
+        zip.start_file(zip_name(&file.name), options)
+            .map_err(std::io::Error::other)?;
+        zip.write_all(&std::fs::read(&file.path)?)?;
+    }
+    let bytes = zip.finish().map_err(std::io::Error::other)?.into_inner();
+    Ok(Asset {
+        id: sha256_hex(&bytes),
+        source_name,
+        source: dir.to_path_buf(),
+        include: include.to_vec(),
+        bytes,
+        fingerprint,
+        cached: None,
+    })
+}
+
+/// A file to package: its name in the zip, where it is, and what `stat`
+/// said of it.
+struct SourceFile {
+    name: PathBuf,
+    path: PathBuf,
+    meta: std::fs::Metadata,
+}
+
+/// Every file packaging `dir` with `include` reads, in zip order.
+fn list_function(dir: &Path, include: &[Include]) -> std::io::Result<Vec<SourceFile>> {
     if !dir.is_dir() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             "not a directory; `code:` must name the function's handler directory",
         ));
     }
-    // (name in the zip, file on disk), the name as a path so that sorting
-    // is by component.
-    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
-    collect_files(dir, dir, &mut files)?;
+    let mut files: Vec<SourceFile> = Vec::new();
+    collect_files(dir, Path::new(""), &mut files)?;
     if files.is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -80,10 +266,10 @@ pub fn package_function(dir: &Path, include: &[Include]) -> std::io::Result<Asse
     }
     for (i, extra) in include.iter().enumerate() {
         let prefix = prefix_path(&extra.prefix)?;
-        if let Some((taken, _)) = files.iter().find(|(name, _)| name.starts_with(&prefix)) {
+        if let Some(taken) = files.iter().find(|f| f.name.starts_with(&prefix)) {
             let whose = match include[..i].iter().find(|other| {
                 let other = Path::new(&other.prefix);
-                taken.starts_with(other)
+                taken.name.starts_with(other)
             }) {
                 Some(other) => format!("the files included at {:?}", other.prefix),
                 None => "the function's own directory".to_owned(),
@@ -94,7 +280,7 @@ pub fn package_function(dir: &Path, include: &[Include]) -> std::io::Result<Asse
                     "the `include:` prefix {:?} is taken: {} holds {}; choose another prefix or move the file",
                     extra.prefix,
                     whose,
-                    zip_name(taken)
+                    zip_name(&taken.name)
                 ),
             ));
         }
@@ -109,35 +295,95 @@ pub fn package_function(dir: &Path, include: &[Include]) -> std::io::Result<Asse
                 ),
             ));
         }
-        let mut included = Vec::new();
-        collect_files(source, source, &mut included)?;
-        files.extend(
-            included
-                .into_iter()
-                .map(|(name, path)| (prefix.join(name), path)),
-        );
+        collect_files(source, &prefix, &mut files)?;
     }
-    files.sort();
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .last_modified_time(DateTime::default())
-        .unix_permissions(0o644);
-    for (name, path) in &files {
-        zip.start_file(zip_name(name), options)
-            .map_err(std::io::Error::other)?;
-        zip.write_all(&std::fs::read(path)?)?;
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+/// The fingerprint of `files` as `stat` describes them, or `None` when one
+/// changed within [`RACY_WINDOW`] of `now` (or its times cannot be read).
+fn fingerprint(
+    dir: &Path,
+    include: &[Include],
+    files: &[SourceFile],
+    now: SystemTime,
+) -> Option<String> {
+    let recent = now.checked_sub(RACY_WINDOW)?;
+    let mut record = Vec::with_capacity(64 + files.len() * 80);
+    record.extend_from_slice(PACKAGING.as_bytes());
+    record.push(0);
+    record.extend_from_slice(dir.as_os_str().as_encoded_bytes());
+    for extra in include {
+        record.push(0);
+        record.extend_from_slice(extra.prefix.as_bytes());
+        record.push(0);
+        record.extend_from_slice(extra.dir.as_bytes());
     }
-    let bytes = zip.finish().map_err(std::io::Error::other)?.into_inner();
-    Ok(Asset {
-        id: sha256_hex(&bytes),
-        source_name: dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        source: dir.to_path_buf(),
-        include: include.to_vec(),
-        bytes,
+    for file in files {
+        let stamp = stamp(&file.meta)?;
+        if stamp.changed >= recent {
+            return None;
+        }
+        record.push(0);
+        record.extend_from_slice(file.name.as_os_str().as_encoded_bytes());
+        record.push(0);
+        for n in stamp.numbers {
+            record.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+    Some(sha256_hex(&record))
+}
+
+/// What identifies one version of a file on disk.
+struct Stamp {
+    /// The later of its modification and change times.
+    changed: SystemTime,
+    numbers: [u64; 8],
+}
+
+#[cfg(unix)]
+fn stamp(meta: &std::fs::Metadata) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let at = |secs: i64, nanos: i64| {
+        SystemTime::UNIX_EPOCH.checked_add(Duration::new(
+            u64::try_from(secs).ok()?,
+            u32::try_from(nanos).ok()?,
+        ))
+    };
+    let modified = at(meta.mtime(), meta.mtime_nsec())?;
+    let changed = at(meta.ctime(), meta.ctime_nsec())?;
+    Some(Stamp {
+        changed: modified.max(changed),
+        numbers: [
+            meta.len(),
+            meta.mtime() as u64,
+            meta.mtime_nsec() as u64,
+            meta.ctime() as u64,
+            meta.ctime_nsec() as u64,
+            meta.ino(),
+            meta.dev(),
+            u64::from(meta.mode()),
+        ],
+    })
+}
+
+#[cfg(not(unix))]
+fn stamp(meta: &std::fs::Metadata) -> Option<Stamp> {
+    let modified = meta.modified().ok()?;
+    let since = modified.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    Some(Stamp {
+        changed: modified,
+        numbers: [
+            meta.len(),
+            since.as_secs(),
+            u64::from(since.subsec_nanos()),
+            0,
+            0,
+            0,
+            0,
+            0,
+        ],
     })
 }
 
@@ -169,20 +415,25 @@ fn zip_name(relative: &Path) -> String {
         .join("/")
 }
 
-fn collect_files(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<(PathBuf, PathBuf)>,
-) -> std::io::Result<()> {
+/// Adds every regular file under `dir` (following symbolic links), named
+/// `prefix/<path under dir>`, with its metadata.
+fn collect_files(dir: &Path, prefix: &Path, out: &mut Vec<SourceFile>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let path = entry.path();
-        let file_type = std::fs::metadata(&path)?.file_type();
-        if file_type.is_dir() {
-            collect_files(root, &path, out)?;
-        } else if file_type.is_file() {
-            let relative = path.strip_prefix(root).expect("under root").to_path_buf();
-            out.push((relative, path));
+        // The entry's own type needs no `stat`; a link is followed.
+        let mut meta = entry.metadata()?;
+        if meta.file_type().is_symlink() {
+            meta = std::fs::metadata(entry.path())?;
+        }
+        let name = prefix.join(entry.file_name());
+        if meta.is_dir() {
+            collect_files(&entry.path(), &name, out)?;
+        } else if meta.is_file() {
+            out.push(SourceFile {
+                name,
+                path: entry.path(),
+                meta,
+            });
         }
     }
     Ok(())
@@ -355,6 +606,137 @@ mod tests {
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
         assert!(err.to_string().contains("nope"), "{err}");
         std::fs::remove_dir_all(shared.parent().unwrap()).unwrap();
+    }
+
+    /// Sets `path`'s modification time `secs` seconds into the past, so
+    /// that it is outside the racy window.
+    fn age(path: &Path, secs: u64) {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(SystemTime::now() - Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    /// A packaged directory whose files are old enough to be cached,
+    /// written with its cache into an output directory.
+    fn cached_setup(name: &str) -> (PathBuf, PathBuf, Asset) {
+        let root = scratch(name);
+        let code = root.join("code");
+        std::fs::create_dir_all(code.join("lib")).unwrap();
+        std::fs::write(code.join("index.mjs"), "export const handler = 1;\n").unwrap();
+        std::fs::write(code.join("lib/util.mjs"), "export {};\n").unwrap();
+        age(&code.join("index.mjs"), 60);
+        age(&code.join("lib/util.mjs"), 60);
+        // Change times cannot be set back: the fingerprint is taken as if
+        // the synth ran a minute from now.
+        let out = root.join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        let asset = package_at(
+            &code,
+            &AssetCache::none(),
+            SystemTime::now() + Duration::from_secs(60),
+        )
+        .unwrap();
+        std::fs::write(out.join(asset.file_name()), &asset.bytes).unwrap();
+        std::fs::write(
+            out.join(ASSET_CACHE_FILE),
+            AssetCache::document(std::slice::from_ref(&asset)),
+        )
+        .unwrap();
+        (code, out, asset)
+    }
+
+    fn package_at(code: &Path, cache: &AssetCache, now: SystemTime) -> std::io::Result<Asset> {
+        package_with_clock(code, &[], cache, now)
+    }
+
+    #[test]
+    fn an_unchanged_directory_is_taken_from_the_cache_with_the_same_bytes() {
+        let (code, out, first) = cached_setup("cache-hit");
+        assert!(first.fingerprint.is_some());
+        let cache = AssetCache::of_dir(&out);
+        let later = SystemTime::now() + Duration::from_secs(60);
+        let again = package_at(&code, &cache, later).unwrap();
+        assert_eq!(
+            again.cached.as_deref(),
+            Some(out.join(first.file_name()).as_path())
+        );
+        assert_eq!(again.id, first.id);
+        assert_eq!(again.bytes, first.bytes);
+        // What the cache gave is what packaging makes.
+        assert_eq!(
+            package_at(&code, &AssetCache::none(), later).unwrap().bytes,
+            again.bytes
+        );
+        std::fs::remove_dir_all(code.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn an_edited_added_or_removed_file_is_packaged_again() {
+        let (code, out, first) = cached_setup("cache-miss");
+        let cache = AssetCache::of_dir(&out);
+        let later = SystemTime::now() + Duration::from_secs(60);
+        // Same size, new content, modification time put back: the change
+        // time still moved.
+        std::fs::write(code.join("index.mjs"), "export const handler = 2;\n").unwrap();
+        age(&code.join("index.mjs"), 60);
+        let edited = package_at(&code, &cache, later).unwrap();
+        assert_eq!(edited.cached, None);
+        assert_ne!(edited.id, first.id);
+        assert_eq!(edited.id, sha256_hex(&edited.bytes));
+
+        std::fs::write(code.join("new.mjs"), "").unwrap();
+        assert_eq!(package_at(&code, &cache, later).unwrap().cached, None);
+        std::fs::remove_file(code.join("new.mjs")).unwrap();
+        std::fs::remove_file(code.join("lib/util.mjs")).unwrap();
+        assert_eq!(package_at(&code, &cache, later).unwrap().cached, None);
+        std::fs::remove_dir_all(code.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_file_changed_within_the_racy_window_is_never_cached() {
+        let (code, _, _) = cached_setup("cache-racy");
+        // Just written: its times may not show the next change.
+        std::fs::write(code.join("index.mjs"), "export const handler = 3;\n").unwrap();
+        let asset = package_at(&code, &AssetCache::none(), SystemTime::now()).unwrap();
+        assert_eq!(asset.fingerprint, None);
+        assert!(!AssetCache::document(&[asset]).contains("fingerprint"));
+        std::fs::remove_dir_all(code.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_cached_zip_that_is_gone_or_changed_size_is_packaged_again() {
+        let (code, out, first) = cached_setup("cache-gone");
+        let later = SystemTime::now() + Duration::from_secs(60);
+        std::fs::write(out.join(first.file_name()), b"truncated").unwrap();
+        let asset = package_at(&code, &AssetCache::of_dir(&out), later).unwrap();
+        assert_eq!((asset.cached, asset.bytes), (None, first.bytes.clone()));
+        std::fs::remove_file(out.join(first.file_name())).unwrap();
+        assert_eq!(
+            package_at(&code, &AssetCache::of_dir(&out), later)
+                .unwrap()
+                .cached,
+            None
+        );
+        // A cache of another packaging, or not a cache, is ignored.
+        std::fs::write(out.join(first.file_name()), &first.bytes).unwrap();
+        let other = std::fs::read_to_string(out.join(ASSET_CACHE_FILE))
+            .unwrap()
+            .replace(PACKAGING, "zip-stored-v0");
+        std::fs::write(out.join(ASSET_CACHE_FILE), other).unwrap();
+        assert_eq!(
+            package_at(&code, &AssetCache::of_dir(&out), later)
+                .unwrap()
+                .cached,
+            None
+        );
+        std::fs::write(out.join(ASSET_CACHE_FILE), "not json").unwrap();
+        assert_eq!(
+            package_at(&code, &AssetCache::of_dir(&out), later)
+                .unwrap()
+                .cached,
+            None
+        );
+        std::fs::remove_dir_all(code.parent().unwrap()).unwrap();
     }
 
     #[test]

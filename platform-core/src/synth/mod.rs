@@ -35,7 +35,10 @@ use crate::naming::{self, Suffix, SuffixError};
 use crate::spec::{AttrRef, Platform, ValueSource};
 use crate::template::{Parameter, Template, Value};
 
-pub use assets::{Asset, package_directory, package_function, sha256_hex};
+pub use assets::{
+    ASSET_CACHE_FILE, Asset, AssetCache, package_directory, package_function,
+    package_function_cached, sha256_hex,
+};
 pub use pipeline::{pipeline_stack_name, staged_stacks, synth_pipeline};
 pub use split::{NestedStack, ROOT_STACK_NAME_PARAMETER};
 
@@ -356,13 +359,23 @@ pub fn stack_name(platform: &Platform, region: &str, suffix: &Suffix) -> String 
 
 /// Synthesizes every stack of `deployment`.
 pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, SynthError> {
+    synth_cached(platform, deployment, &AssetCache::none())
+}
+
+/// [`synth`], taking from `cache` the zips of code directories that have
+/// not changed since they were packaged (see [`AssetCache`]).
+pub fn synth_cached(
+    platform: &Platform,
+    deployment: &Deployment,
+    cache: &AssetCache,
+) -> Result<Assembly, SynthError> {
     platform
         .validate_references()
         .map_err(SynthError::Dangling)?;
     platform
         .validate_attributes()
         .map_err(SynthError::Invalid)?;
-    let assets = package_functions(platform)?;
+    let assets = package_functions(platform, cache)?;
     let index = index::Index::new(platform);
     let mut stacks = Vec::with_capacity(deployment.regions.len());
     for region in &deployment.regions {
@@ -377,27 +390,65 @@ pub fn synth(platform: &Platform, deployment: &Deployment) -> Result<Assembly, S
 }
 
 /// Packages each function's code directory (with its `include:`) once, in
-/// declaration order: functions sharing both share the asset.
-fn package_functions(platform: &Platform) -> Result<Vec<Asset>, SynthError> {
-    let mut assets: Vec<Asset> = Vec::new();
-    let mut packaged: Vec<(&str, &[crate::spec::Include])> = Vec::new();
+/// declaration order: functions sharing both share the asset. Directories
+/// are packaged on as many threads as the machine has cores, each thread
+/// taking every n-th; the result does not depend on the split.
+fn package_functions(platform: &Platform, cache: &AssetCache) -> Result<Vec<Asset>, SynthError> {
+    let mut distinct: Vec<(&str, &str, &[crate::spec::Include])> = Vec::new();
     for r in &platform.resources {
-        if let crate::spec::Spec::Function(f) = &r.spec {
-            let key = (f.code.as_str(), f.include.as_slice());
-            if packaged.contains(&key) {
-                continue;
+        if let crate::spec::Spec::Function(f) = &r.spec
+            && !distinct
+                .iter()
+                .any(|(_, code, include)| *code == f.code && *include == f.include.as_slice())
+        {
+            distinct.push((r.name.as_str(), f.code.as_str(), f.include.as_slice()));
+        }
+    }
+    let package = |&(function, code, include): &(&str, &str, &[crate::spec::Include])| {
+        let path = PathBuf::from(code);
+        package_function_cached(&path, include, cache).map_err(|source| SynthError::Asset {
+            function: function.to_owned(),
+            path,
+            source,
+        })
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(distinct.len());
+    let packaged: Vec<Result<Asset, SynthError>> = if threads <= 1 {
+        distinct.iter().map(package).collect()
+    } else {
+        let mut slots: Vec<Option<Result<Asset, SynthError>>> =
+            (0..distinct.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let distinct = &distinct;
+                    let package = &package;
+                    scope.spawn(move || {
+                        (t..distinct.len())
+                            .step_by(threads)
+                            .map(|i| (i, package(&distinct[i])))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for worker in workers {
+                for (i, result) in worker.join().expect("packaging does not panic") {
+                    slots[i] = Some(result);
+                }
             }
-            packaged.push(key);
-            let path = PathBuf::from(&f.code);
-            let asset =
-                package_function(&path, &f.include).map_err(|source| SynthError::Asset {
-                    function: r.name.clone(),
-                    path: path.clone(),
-                    source,
-                })?;
-            if !assets.iter().any(|a| a.id == asset.id) {
-                assets.push(asset);
-            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| slot.expect("every directory was packaged"))
+            .collect()
+    };
+    let mut assets: Vec<Asset> = Vec::with_capacity(packaged.len());
+    for asset in packaged {
+        let asset = asset?;
+        if !assets.iter().any(|a| a.id == asset.id) {
+            assets.push(asset);
         }
     }
     Ok(assets)
@@ -1009,6 +1060,7 @@ impl Assembly {
         }
         std::fs::create_dir_all(&staging)?;
         let mut files = Vec::new();
+        let mut kept = Vec::new();
         let result = (|| {
             let mut write = |name: String, bytes: &[u8]| {
                 std::fs::write(staging.join(&name), bytes)?;
@@ -1022,14 +1074,26 @@ impl Assembly {
                 }
             }
             for asset in &self.assets {
-                write(asset.file_name(), &asset.bytes)?;
+                let name = asset.file_name();
+                // A zip taken from this directory's cache is there already.
+                if asset.cached.as_deref() == Some(dir.join(&name).as_path())
+                    && previous.written.contains(&name)
+                {
+                    kept.push(name);
+                    continue;
+                }
+                write(name, &asset.bytes)?;
             }
+            write(
+                ASSET_CACHE_FILE.to_owned(),
+                AssetCache::document(&self.assets).as_bytes(),
+            )?;
             let mut manifest = serde_json::to_string_pretty(&self.manifest())?;
             manifest.push('\n');
             std::fs::write(staging.join(MANIFEST_FILE), manifest)?;
             // The previous synth goes, the new one moves in, its manifest
             // last: a manifest never lists a file that is not there yet.
-            for name in &previous.written {
+            for name in previous.written.iter().filter(|n| !kept.contains(n)) {
                 match std::fs::remove_file(dir.join(name)) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                     _ => {}
@@ -1051,12 +1115,15 @@ impl Assembly {
 /// The manifest a synth writes beside its templates.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
-/// Whether `name`, in an output directory, is what `tp` keeps beside a
-/// synth and a synth must leave alone: a deploy's outputs file
+/// Whether `name`, in an output directory, is what `tp` keeps beside the
+/// files a manifest lists, never deployed: a deploy's outputs file
 /// (`outputs-<suffix>.json`) or a local environment's state
-/// (`local-<suffix>/`, `local-<suffix>.env`).
+/// (`local-<suffix>/`, `local-<suffix>.env`), which a synth leaves alone,
+/// and the asset cache ([`ASSET_CACHE_FILE`]), which each synth rewrites.
 pub fn is_beside_synth(name: &str) -> bool {
-    (name.starts_with("outputs-") && name.ends_with(".json")) || name.starts_with("local-")
+    (name.starts_with("outputs-") && name.ends_with(".json"))
+        || name.starts_with("local-")
+        || name == ASSET_CACHE_FILE
 }
 
 /// What an output directory holds before a synth writes into it.
