@@ -4,8 +4,11 @@
 //! tp-bench synth [--runs N] [--sizes 100,1000,10000]
 //!     in-process: the trading platform (every profile, every region) and
 //!     generated platforms of each size; median wall time and peak heap
+//! tp-bench generated [--runs N] [--sizes 100,1000,10000]
+//!     in-process: the generated platforms only
 //! tp-bench process --tp PATH [--runs N]
-//!     `tp synth` as a process, every profile: median wall time and peak RSS
+//!     `tp synth` as a process, every profile, one region and all, into a
+//!     warm and a cold output directory: wall and CPU time, peak RSS
 //! ```
 //!
 //! Peak heap is counted by this binary's global allocator (bytes live at
@@ -132,7 +135,8 @@ fn templates(assembly: &Assembly) -> usize {
     assembly.stacks.iter().map(|s| 1 + s.nested.len()).sum()
 }
 
-fn synth_in_process(runs: usize, sizes: &[usize]) -> Result<(), String> {
+/// The trading platform, every profile and region.
+fn trading_platform(runs: usize) -> Result<(), String> {
     let platform = platform_def::platform();
     println!("In-process `synth()` of the trading platform, every region (median of {runs}):");
     println!();
@@ -155,7 +159,11 @@ fn synth_in_process(runs: usize, sizes: &[usize]) -> Result<(), String> {
         );
     }
     println!();
+    Ok(())
+}
 
+/// Generated platforms of each size, one region: time per declared resource.
+fn generated(runs: usize, sizes: &[usize]) -> Result<(), String> {
     let code = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../platform-core/tests/fixtures/handler")
         .canonicalize()
@@ -297,7 +305,7 @@ fn process(tp: &Path, runs: usize) -> Result<(), String> {
 }
 
 fn usage() -> String {
-    "usage: tp-bench synth [--runs N] [--sizes 100,1000,10000] | tp-bench process --tp PATH [--runs N]".into()
+    "usage: tp-bench synth|generated [--runs N] [--sizes 100,1000,10000] | tp-bench process --tp PATH [--runs N]".into()
 }
 
 fn run() -> Result<(), String> {
@@ -322,7 +330,8 @@ fn run() -> Result<(), String> {
     }
     let runs = runs.max(1);
     match command.as_str() {
-        "synth" => synth_in_process(runs, &sizes),
+        "synth" => trading_platform(runs).and_then(|()| generated(runs, &sizes)),
+        "generated" => generated(runs, &sizes),
         "process" => process(&tp.ok_or("process needs --tp PATH")?, runs),
         _ => Err(usage()),
     }

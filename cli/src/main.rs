@@ -1023,6 +1023,9 @@ fn offline(platform: &Platform, command: Command) -> anyhow::Result<()> {
                     r.bytes = Some(stack.body.len());
                 });
             }
+            // The process ends with this command: freeing the templates'
+            // trees node by node would cost more than writing them did.
+            std::mem::forget(assembly);
             Ok(())
         }
         Command::List { target } => {

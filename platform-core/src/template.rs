@@ -105,9 +105,15 @@ impl Value {
     /// parameters, `${!literal}`s and `Fn::Sub`'s own variables are not
     /// references.
     pub fn references(&self, out: &mut Vec<(String, Option<String>)>) {
+        self.visit_references(&mut |id, att| out.push((id.to_owned(), att.map(str::to_owned))));
+    }
+
+    /// Calls `f` with every reference [`Value::references`] lists, borrowed
+    /// from the value: nothing is allocated.
+    pub fn visit_references<'a>(&'a self, f: &mut dyn FnMut(&'a str, Option<&'a str>)) {
         match self {
-            Value::Ref(id) => out.push((id.clone(), None)),
-            Value::GetAtt(id, att) => out.push((id.clone(), Some(att.clone()))),
+            Value::Ref(id) => f(id, None),
+            Value::GetAtt(id, att) => f(id, Some(att)),
             Value::Sub(s, vars) => {
                 let mut rest = s.as_str();
                 while let Some(start) = rest.find("${") {
@@ -116,23 +122,23 @@ impl Value {
                     let name = &after[..end];
                     rest = &after[end + 1..];
                     let (id, att) = match name.split_once('.') {
-                        Some((id, att)) => (id, Some(att.to_owned())),
+                        Some((id, att)) => (id, Some(att)),
                         None => (name, None),
                     };
                     if !id.starts_with("AWS::") && !id.starts_with('!') && !vars.contains_key(id) {
-                        out.push((id.to_owned(), att));
+                        f(id, att);
                     }
                 }
-                vars.values().for_each(|v| v.references(out));
+                vars.values().for_each(|v| v.visit_references(f));
             }
             Value::List(items) | Value::Join(_, items) => {
-                items.iter().for_each(|v| v.references(out))
+                items.iter().for_each(|v| v.visit_references(f))
             }
-            Value::Map(map) => map.values().for_each(|v| v.references(out)),
-            Value::Select(_, v) | Value::GetAzs(v) | Value::Not(v) => v.references(out),
+            Value::Map(map) => map.values().for_each(|v| v.visit_references(f)),
+            Value::Select(_, v) | Value::GetAzs(v) | Value::Not(v) => v.visit_references(f),
             Value::Equals(a, b) => {
-                a.references(out);
-                b.references(out);
+                a.visit_references(f);
+                b.visit_references(f);
             }
             Value::Null
             | Value::Bool(_)
@@ -382,30 +388,27 @@ impl Template {
         let mut out = Vec::new();
         let known = |id: &str| self.resources.contains_key(id) || self.parameters.contains_key(id);
         for (id, r) in &self.resources {
-            let mut refs = Vec::new();
-            r.properties
-                .values()
-                .for_each(|v| v.referenced_ids(&mut refs));
-            refs.extend(r.depends_on.iter().cloned());
             if let Some(c) = &r.condition
                 && !self.conditions.contains_key(c)
             {
                 out.push((id.clone(), c.clone()));
             }
-            out.extend(
-                refs.into_iter()
-                    .filter(|r| !known(r))
-                    .map(|r| (id.clone(), r)),
-            );
+            let mut check = |to: &str, _: Option<&str>| {
+                if !known(to) {
+                    out.push((id.clone(), to.to_owned()));
+                }
+            };
+            r.properties
+                .values()
+                .for_each(|v| v.visit_references(&mut check));
+            r.depends_on.iter().for_each(|d| check(d, None));
         }
         for (id, o) in &self.outputs {
-            let mut refs = Vec::new();
-            o.value.referenced_ids(&mut refs);
-            out.extend(
-                refs.into_iter()
-                    .filter(|r| !known(r))
-                    .map(|r| (id.clone(), r)),
-            );
+            o.value.visit_references(&mut |to, _| {
+                if !known(to) {
+                    out.push((id.clone(), to.to_owned()));
+                }
+            });
         }
         out
     }

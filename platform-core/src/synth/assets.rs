@@ -224,7 +224,7 @@ fn package_with_clock(
         .last_modified_time(DateTime::default())
         .unix_permissions(0o644);
     for file in &files {
-        zip.start_file(zip_name(&file.name), options)
+        zip.start_file(file.name.as_str(), options)
             .map_err(std::io::Error::other)?;
         zip.write_all(&std::fs::read(&file.path)?)?;
     }
@@ -240,12 +240,30 @@ fn package_with_clock(
     })
 }
 
-/// A file to package: its name in the zip, where it is, and what `stat`
-/// said of it.
+/// A file to package: its name in the zip (components joined with `/`),
+/// where it is, and what `stat` said of it.
 struct SourceFile {
-    name: PathBuf,
+    name: String,
     path: PathBuf,
     meta: std::fs::Metadata,
+}
+
+impl SourceFile {
+    /// The zip's order: by path component, as if `/` sorted before every
+    /// other byte.
+    fn order(&self, other: &SourceFile) -> std::cmp::Ordering {
+        fn key(name: &str) -> impl Iterator<Item = u8> + '_ {
+            name.bytes().map(|b| if b == b'/' { 0 } else { b })
+        }
+        key(&self.name).cmp(key(&other.name))
+    }
+
+    /// Whether the file is `prefix` or lies under it.
+    fn is_under(&self, prefix: &str) -> bool {
+        self.name
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
 }
 
 /// Every file packaging `dir` with `include` reads, in zip order.
@@ -257,7 +275,7 @@ fn list_function(dir: &Path, include: &[Include]) -> std::io::Result<Vec<SourceF
         ));
     }
     let mut files: Vec<SourceFile> = Vec::new();
-    collect_files(dir, Path::new(""), &mut files)?;
+    collect_files(dir, &mut String::new(), &mut files)?;
     if files.is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -266,11 +284,11 @@ fn list_function(dir: &Path, include: &[Include]) -> std::io::Result<Vec<SourceF
     }
     for (i, extra) in include.iter().enumerate() {
         let prefix = prefix_path(&extra.prefix)?;
-        if let Some(taken) = files.iter().find(|f| f.name.starts_with(&prefix)) {
-            let whose = match include[..i].iter().find(|other| {
-                let other = Path::new(&other.prefix);
-                taken.name.starts_with(other)
-            }) {
+        if let Some(taken) = files.iter().find(|f| f.is_under(&prefix)) {
+            let whose = match include[..i]
+                .iter()
+                .find(|other| taken.is_under(&other.prefix))
+            {
                 Some(other) => format!("the files included at {:?}", other.prefix),
                 None => "the function's own directory".to_owned(),
             };
@@ -278,9 +296,7 @@ fn list_function(dir: &Path, include: &[Include]) -> std::io::Result<Vec<SourceF
                 std::io::ErrorKind::InvalidInput,
                 format!(
                     "the `include:` prefix {:?} is taken: {} holds {}; choose another prefix or move the file",
-                    extra.prefix,
-                    whose,
-                    zip_name(&taken.name)
+                    extra.prefix, whose, taken.name
                 ),
             ));
         }
@@ -295,9 +311,9 @@ fn list_function(dir: &Path, include: &[Include]) -> std::io::Result<Vec<SourceF
                 ),
             ));
         }
-        collect_files(source, &prefix, &mut files)?;
+        collect_files(source, &mut prefix.clone(), &mut files)?;
     }
-    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files.sort_by(SourceFile::order);
     Ok(files)
 }
 
@@ -326,7 +342,7 @@ fn fingerprint(
             return None;
         }
         record.push(0);
-        record.extend_from_slice(file.name.as_os_str().as_encoded_bytes());
+        record.extend_from_slice(file.name.as_bytes());
         record.push(0);
         for n in stamp.numbers {
             record.extend_from_slice(&n.to_le_bytes());
@@ -387,8 +403,9 @@ fn stamp(meta: &std::fs::Metadata) -> Option<Stamp> {
     })
 }
 
-/// `prefix` as a relative path of plain components, or why it is not one.
-fn prefix_path(prefix: &str) -> std::io::Result<PathBuf> {
+/// `prefix` as a relative path of plain components joined with `/`, or
+/// why it is not one.
+fn prefix_path(prefix: &str) -> std::io::Result<String> {
     let path = Path::new(prefix);
     let plain = !prefix.is_empty()
         && !prefix.contains('\\')
@@ -403,38 +420,46 @@ fn prefix_path(prefix: &str) -> std::io::Result<PathBuf> {
             ),
         ));
     }
-    Ok(path.to_path_buf())
-}
-
-/// The zip entry name of `relative`: components joined with `/`.
-fn zip_name(relative: &Path) -> String {
-    relative
+    Ok(path
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/"))
 }
 
 /// Adds every regular file under `dir` (following symbolic links), named
-/// `prefix/<path under dir>`, with its metadata.
-fn collect_files(dir: &Path, prefix: &Path, out: &mut Vec<SourceFile>) -> std::io::Result<()> {
+/// `name/<path under dir>`, with its metadata.
+fn collect_files(dir: &Path, name: &mut String, out: &mut Vec<SourceFile>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        // The entry's own type needs no `stat`; a link is followed.
-        let mut meta = entry.metadata()?;
-        if meta.file_type().is_symlink() {
-            meta = std::fs::metadata(entry.path())?;
+        let path = entry.path();
+        let parent = name.len();
+        if !name.is_empty() {
+            name.push('/');
         }
-        let name = prefix.join(entry.file_name());
-        if meta.is_dir() {
-            collect_files(&entry.path(), &name, out)?;
-        } else if meta.is_file() {
-            out.push(SourceFile {
-                name,
-                path: entry.path(),
-                meta,
-            });
+        name.push_str(&entry.file_name().to_string_lossy());
+        // The entry's type comes with the listing: only files need a
+        // `stat`, taken relative to the directory; a link is followed.
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            collect_files(&path, name, out)?;
+        } else {
+            let meta = if file_type.is_symlink() {
+                std::fs::metadata(&path)?
+            } else {
+                entry.metadata()?
+            };
+            if meta.is_dir() {
+                collect_files(&path, name, out)?;
+            } else if meta.is_file() {
+                out.push(SourceFile {
+                    name: name.clone(),
+                    path,
+                    meta,
+                });
+            }
         }
+        name.truncate(parent);
     }
     Ok(())
 }

@@ -377,10 +377,33 @@ pub fn synth_cached(
         .map_err(SynthError::Invalid)?;
     let assets = package_functions(platform, cache)?;
     let index = index::Index::new(platform);
-    let mut stacks = Vec::with_capacity(deployment.regions.len());
-    for region in &deployment.regions {
-        stacks.push(synth_stack(platform, deployment, region, &assets, &index)?);
-    }
+    // Each region's stack is its own: they are synthesized side by side,
+    // the first on this thread, and kept in the deployment's order, so the
+    // first error is the first region's.
+    let stacks: Vec<Result<Stack, SynthError>> = match deployment.regions.split_first() {
+        Some((first, rest)) if !rest.is_empty() => std::thread::scope(|scope| {
+            let others: Vec<_> = rest
+                .iter()
+                .map(|region| {
+                    let (assets, index) = (&assets, &index);
+                    scope.spawn(move || synth_stack(platform, deployment, region, assets, index))
+                })
+                .collect();
+            let mut stacks = vec![synth_stack(platform, deployment, first, &assets, &index)];
+            stacks.extend(
+                others
+                    .into_iter()
+                    .map(|other| other.join().expect("synthesis does not panic")),
+            );
+            stacks
+        }),
+        _ => deployment
+            .regions
+            .iter()
+            .map(|region| synth_stack(platform, deployment, region, &assets, &index))
+            .collect(),
+    };
+    let stacks = stacks.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(Assembly {
         platform: platform.name.clone(),
         deployment: deployment.clone(),
@@ -389,10 +412,62 @@ pub fn synth_cached(
     })
 }
 
+/// `f` of each of `items`, in their order, computed on as many threads as
+/// the machine has cores, each taking every n-th item: the result does not
+/// depend on the split.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    par_map_owned(items.iter().collect(), |_, item| f(item))
+}
+
+/// [`par_map`] over owned items: `f` gets each item's index and the item.
+pub(crate) fn par_map_owned<T: Send, R: Send>(
+    items: Vec<T>,
+    f: impl Fn(usize, T) -> R + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len());
+    if threads <= 1 {
+        return items
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| f(i, t))
+            .collect();
+    }
+    let count = items.len();
+    let mut shares: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        shares[i % threads].push((i, item));
+    }
+    let mut slots: Vec<Option<R>> = (0..count).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let f = &f;
+        let workers: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                scope.spawn(move || {
+                    share
+                        .into_iter()
+                        .map(|(i, item)| (i, f(i, item)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, result) in worker.join().expect("a worker does not panic") {
+                slots[i] = Some(result);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| slot.expect("every item was computed"))
+        .collect()
+}
+
 /// Packages each function's code directory (with its `include:`) once, in
 /// declaration order: functions sharing both share the asset. Directories
-/// are packaged on as many threads as the machine has cores, each thread
-/// taking every n-th; the result does not depend on the split.
+/// are packaged side by side ([`par_map`]).
 fn package_functions(platform: &Platform, cache: &AssetCache) -> Result<Vec<Asset>, SynthError> {
     let mut distinct: Vec<(&str, &str, &[crate::spec::Include])> = Vec::new();
     for r in &platform.resources {
@@ -404,46 +479,14 @@ fn package_functions(platform: &Platform, cache: &AssetCache) -> Result<Vec<Asse
             distinct.push((r.name.as_str(), f.code.as_str(), f.include.as_slice()));
         }
     }
-    let package = |&(function, code, include): &(&str, &str, &[crate::spec::Include])| {
+    let packaged = par_map(&distinct, |&(function, code, include)| {
         let path = PathBuf::from(code);
         package_function_cached(&path, include, cache).map_err(|source| SynthError::Asset {
             function: function.to_owned(),
             path,
             source,
         })
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(distinct.len());
-    let packaged: Vec<Result<Asset, SynthError>> = if threads <= 1 {
-        distinct.iter().map(package).collect()
-    } else {
-        let mut slots: Vec<Option<Result<Asset, SynthError>>> =
-            (0..distinct.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|t| {
-                    let distinct = &distinct;
-                    let package = &package;
-                    scope.spawn(move || {
-                        (t..distinct.len())
-                            .step_by(threads)
-                            .map(|i| (i, package(&distinct[i])))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for worker in workers {
-                for (i, result) in worker.join().expect("packaging does not panic") {
-                    slots[i] = Some(result);
-                }
-            }
-        });
-        slots
-            .into_iter()
-            .map(|slot| slot.expect("every directory was packaged"))
-            .collect()
-    };
+    });
     let mut assets: Vec<Asset> = Vec::with_capacity(packaged.len());
     for asset in packaged {
         let asset = asset?;
@@ -844,9 +887,13 @@ fn synth_stack(
     for spec in &platform.overrides {
         generic::apply(&mut cx, spec)?;
     }
-    let dangling = cx.template.dangling_references();
-    if !dangling.is_empty() {
-        return Err(SynthError::Dangling(dangling));
+    // A stack split by its resource count is checked stack by stack once
+    // split (`split_stack`): a reference no stack holds dangles there too.
+    if !split::needed(&cx.template, None) {
+        let dangling = cx.template.dangling_references();
+        if !dangling.is_empty() {
+            return Err(SynthError::Dangling(dangling));
+        }
     }
     let tags = cx.tag_list();
     let after_deploy: Vec<AfterDeploy> = platform
@@ -932,11 +979,12 @@ fn split_stack(
     tags: Value,
 ) -> Result<(Template, String, Vec<NestedStack>), SynthError> {
     let (parent, nested) = split::split(name, platform, template, owners, tags)?;
-    for n in &nested {
-        let dangling = n.template.dangling_references();
-        if !dangling.is_empty() {
-            return Err(SynthError::Dangling(dangling));
-        }
+    let dangling: Vec<(String, String)> = par_map(&nested, |n| n.template.dangling_references())
+        .into_iter()
+        .flatten()
+        .collect();
+    if !dangling.is_empty() {
+        return Err(SynthError::Dangling(dangling));
     }
     let body = parent.to_string_pretty();
     Ok((parent, body, nested))

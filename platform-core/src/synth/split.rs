@@ -278,15 +278,18 @@ pub(crate) fn split(
     let unit_of = |id: &str| owners.get(id).copied();
 
     // Resource references, once.
-    let mut refs: BTreeMap<&str, Vec<Ref>> = BTreeMap::new();
+    let mut refs: HashMap<&str, Vec<(&str, Option<&str>)>> =
+        HashMap::with_capacity(template.resources.len());
     let mut edges = vec![BTreeSet::new(); units];
     for (id, r) in &template.resources {
         let mut out = Vec::new();
-        r.properties.values().for_each(|v| v.references(&mut out));
+        r.properties
+            .values()
+            .for_each(|v| v.visit_references(&mut |to, att| out.push((to, att))));
         let from = unit_of(id).expect("every resource has an owner");
         let targets = out
             .iter()
-            .map(|(to, _)| to.as_str())
+            .map(|(to, _)| *to)
             .chain(r.depends_on.iter().map(String::as_str));
         for to in targets {
             if let Some(to) = unit_of(to)
@@ -389,7 +392,6 @@ pub(crate) fn split(
     let chunk_of = |id: &str| unit_of(id).map(|u| chunk_of_group[&comp[u]]);
     let names = chunk_names(&plan, &groups);
     let parent_parameters = std::mem::take(&mut template.parameters);
-    let mut nested = Vec::with_capacity(plan.len());
     let mut parent = Template {
         description: format!(
             "{} (split into {} nested stacks)",
@@ -409,7 +411,29 @@ pub(crate) fn split(
                 "Bucket holding code assets and nested templates; recorded in SSM by `tp bootstrap`"
                     .into(),
         });
-    for (i, chunk) in plan.iter().enumerate() {
+    // Each stack's resources and outputs leave the whole in order; then
+    // the stacks are wired side by side, each on its own share.
+    let shares: Vec<Share> = plan
+        .iter()
+        .map(|chunk| {
+            let mut resources = Vec::new();
+            let mut outputs = Vec::new();
+            for &g in &chunk.groups {
+                for id in &groups[g].resources {
+                    let r = template.resources.remove(id).expect("each id once");
+                    resources.push((id.clone(), r));
+                }
+                for name in &groups[g].outputs {
+                    let o = template.outputs.remove(name).expect("each output once");
+                    outputs.push((name.clone(), o));
+                }
+            }
+            (resources, outputs)
+        })
+        .collect();
+    let whole = &template;
+    let wired = super::par_map_owned(shares, |i, (resources, outputs)| {
+        let chunk = &plan[i];
         let map = |id: &str, att: Option<&str>| -> Option<String> {
             match chunk_of(id) {
                 Some(c) if c == i => None,
@@ -421,7 +445,7 @@ pub(crate) fn split(
         let mut t = Template {
             description: format!(
                 "{}: nested stack {} ({})",
-                template.description, names[i], plan[i].layer
+                whole.description, names[i], chunk.layer
             ),
             ..Template::default()
         };
@@ -429,9 +453,8 @@ pub(crate) fn split(
         let mut own_outputs: Vec<String> = Vec::new();
         // Stacks this one must wait for without reading their outputs.
         let mut stack_deps: BTreeSet<usize> = BTreeSet::new();
-        for &g in &chunk.groups {
-            for id in &groups[g].resources {
-                let mut r: Resource = template.resources.remove(id).expect("each id once");
+        for (id, mut r) in resources {
+            {
                 r.properties.values_mut().for_each(|v| rewrite(v, &map));
                 r.depends_on.retain(|d| match chunk_of(d) {
                     Some(c) if c != i => {
@@ -443,16 +466,17 @@ pub(crate) fn split(
                 if let Some(c) = &r.condition
                     && !t.conditions.contains_key(c)
                 {
-                    let mut condition = template.conditions.get(c).cloned().ok_or_else(|| {
+                    let mut condition = whole.conditions.get(c).cloned().ok_or_else(|| {
                         limit(format!("resource `{id}` names no condition `{c}`"))
                     })?;
                     rewrite(&mut condition, &map);
                     t.conditions.insert(c.clone(), condition);
                 }
-                t.resources.insert(id.clone(), r);
+                t.resources.insert(id, r);
             }
-            for name in &groups[g].outputs {
-                let mut output: Output = template.outputs.remove(name).expect("each output once");
+        }
+        {
+            for (name, mut output) in outputs {
                 rewrite(&mut output.value, &map);
                 if let Some(export) = &mut output.export {
                     rewrite(export, &map);
@@ -464,23 +488,26 @@ pub(crate) fn split(
         own_outputs.sort();
         // Parameters: the parent's, and the other stacks' outputs.
         let mut passed: BTreeMap<String, Value> = BTreeMap::new();
-        let mut used = Vec::new();
+        let mut used: Vec<&str> = Vec::new();
         for r in t.resources.values() {
-            r.properties.values().for_each(|v| v.references(&mut used));
+            r.properties
+                .values()
+                .for_each(|v| v.visit_references(&mut |id, _| used.push(id)));
         }
         for v in t.conditions.values() {
-            v.references(&mut used);
+            v.visit_references(&mut |id, _| used.push(id));
         }
         for o in t.outputs.values() {
-            o.value.references(&mut used);
+            o.value.visit_references(&mut |id, _| used.push(id));
             if let Some(e) = &o.export {
-                e.references(&mut used);
+                e.visit_references(&mut |id, _| used.push(id));
             }
         }
-        for (name, _) in used {
-            if t.resources.contains_key(&name) || passed.contains_key(&name) {
+        for name in used {
+            if t.resources.contains_key(name) || passed.contains_key(name) {
                 continue;
             }
+            let name = name.to_owned();
             if name == ROOT_STACK_NAME_PARAMETER {
                 passed.insert(name, Value::Pseudo(Pseudo::StackName));
             } else if parent_parameters.contains_key(&name) {
@@ -513,7 +540,11 @@ pub(crate) fn split(
                 },
             );
         }
-        nested.push((t, passed, stack_deps, own_outputs));
+        Ok((t, passed, stack_deps, own_outputs))
+    });
+    let mut nested = Vec::with_capacity(plan.len());
+    for stack in wired {
+        nested.push(stack?);
     }
     // Outputs that other stacks read.
     for (i, chunk) in plan.iter().enumerate() {
@@ -540,12 +571,17 @@ pub(crate) fn split(
             );
         }
     }
-    // Serialize, name by content, and point the parent at each.
-    let mut stacks = Vec::with_capacity(nested.len());
-    for (i, (t, passed, deps, outputs)) in nested.into_iter().enumerate() {
+    // Serialize side by side, name by content, and point the parent at each.
+    let bodies = super::par_map(&nested, |(t, ..)| {
         let body = t.to_string_pretty();
-        check(&names[i], &t, &body).map_err(|what| limit(format!("nested stack {what}")))?;
         let sha256 = assets::sha256_hex(body.as_bytes());
+        (body, sha256)
+    });
+    let mut stacks = Vec::with_capacity(nested.len());
+    for (i, ((t, passed, deps, outputs), (body, sha256))) in
+        nested.into_iter().zip(bodies).enumerate()
+    {
+        check(&names[i], &t, &body).map_err(|what| limit(format!("nested stack {what}")))?;
         let mut resource = Resource::new("AWS::CloudFormation::Stack")
             .prop(
                 "TemplateURL",
@@ -601,6 +637,9 @@ fn check(name: &str, t: &Template, body: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The resources and outputs one nested stack takes from the whole, by id.
+type Share = (Vec<(String, Resource)>, Vec<(String, Output)>);
+
 /// One nested stack's share, as packed.
 struct Chunk {
     layer: &'static str,
@@ -616,7 +655,7 @@ struct Chunk {
 fn pack(
     groups: &[Group],
     order: &[usize],
-    refs: &BTreeMap<&str, Vec<Ref>>,
+    refs: &HashMap<&str, Vec<(&str, Option<&str>)>>,
     owners: &HashMap<String, usize>,
     comp: &[usize],
     budget: Budget,
@@ -630,7 +669,7 @@ fn pack(
             let mut out = BTreeMap::new();
             for id in &group.resources {
                 for (to, att) in &refs[id.as_str()] {
-                    let Some(&unit) = owners.get(to) else {
+                    let Some(&unit) = owners.get(*to) else {
                         continue;
                     };
                     let to_group = comp[unit];
@@ -642,8 +681,8 @@ fn pack(
                         continue;
                     }
                     out.insert(
-                        parameter_name(to, att.as_deref()),
-                        (to.clone(), att.clone()),
+                        parameter_name(to, *att),
+                        ((*to).to_owned(), att.map(str::to_owned)),
                     );
                 }
             }
