@@ -87,7 +87,7 @@ Patches (moto 5.2.5):
   rules, and creates the version of the request's token, staged
   AWSPENDING and without a value. Then, with TP_LOCAL_ROTATION_URL set
   (as `tp local` sets it), it asks `tp local` to invoke the function's four
-  steps (cli/src/local/rotation.rs), which create the value and move the
+  steps (cli-lib/src/local/rotation.rs), which create the value and move the
   stages, and answers once they ran, with an error naming the step that
   failed; without it nothing is invoked. Without a rotation function moto
   behaves as it does.
@@ -143,7 +143,7 @@ Patches (moto 5.2.5):
   that holds them fails. Each gets the delete CloudFormation would do.
 - Event delivery (only when TP_LOCAL_EVENTS=external, as `tp local` sets
   it): `tp local` matches EventBridge rules and runs event source mappings
-  itself (cli/src/local/events/). moto would deliver to log-group and SQS
+  itself (cli-lib/src/local/events/). moto would deliver to log-group and SQS
   targets too on PutEvents (Rule.send_to_targets; and fail on a Lambda
   target), doubling every delivery, and would try to run a queue's event
   source mapping on SendMessage (receiving the messages, which counts

@@ -8,11 +8,13 @@ use std::process::Command;
 
 use crate::exit::{self, Exit};
 
-/// The project files `tp local` runs: moto's launcher and the Node package.
+/// The project files `tp local` runs: moto's launcher and the Node package,
+/// `cli/local`, beside the `tp` binary's sources, where the scripts and
+/// tests find them too.
 pub fn local_dir() -> PathBuf {
     match std::env::var_os("TP_LOCAL_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("local"),
+        None => workspace_root().join("cli/local"),
     }
 }
 

@@ -20,7 +20,7 @@ use crate::local::types::{Authorizer, AuthzRequest, BoxFuture, Credentials, Deci
 /// `cli/local/node`: where `iam-eval.mjs` and its `node_modules` are in
 /// this source tree.
 pub fn default_node_package() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("local/node")
+    crate::local::prereq::local_dir().join("node")
 }
 
 /// An SDK configuration for the emulator at `endpoint` with static

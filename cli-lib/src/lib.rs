@@ -1,4 +1,4 @@
-//! The library behind `tp`. What needs no AWS: what a deploy would change
+//! The library behind `tp`; its command line is [`tp`]. What needs no AWS: what a deploy would change
 //! ([`diff`], [`changeset`]), what it refuses to do unless told to
 //! ([`guards`]), how `tp` exits ([`exit`]), and the platform as a diagram
 //! ([`graph`]). The deploy engine, which calls AWS: the commands
@@ -32,5 +32,6 @@ pub mod report;
 pub mod review;
 pub mod reviewed;
 pub mod stacks;
+pub mod tp;
 pub mod verify;
 pub mod waves;
