@@ -6,6 +6,9 @@
 //!     generated platforms of each size; median wall time and peak heap
 //! tp-bench process --tp PATH [--runs N]
 //!     `tp synth` as a process, every profile: median wall time and peak RSS
+//! tp-bench versus --tp PATH --cdk-dir DIR [--runs N]
+//!     `tp synth` beside `cdk synth` of the CDK app in DIR (`bench/cdk`),
+//!     alternating: wall, user and system time, resources synthesized
 //! ```
 //!
 //! Peak heap is counted by this binary's global allocator (bytes live at
@@ -18,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+mod versus;
 
 use platform_core::spec::Platform;
 use platform_core::synth::{self, Assembly, Deployment};
@@ -191,8 +196,21 @@ fn synth_in_process(runs: usize, sizes: &[usize]) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `command` to completion: wall time and peak RSS in bytes.
-fn run_child(command: &mut Command) -> Result<(Duration, usize), String> {
+/// What a child process run to completion took, as `wait4` reports it.
+struct ChildUsage {
+    wall: Duration,
+    user: Duration,
+    sys: Duration,
+    /// Peak resident set size in bytes.
+    peak_rss: usize,
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+}
+
+/// Runs `command` to completion, its standard output discarded.
+fn run_child(command: &mut Command) -> Result<ChildUsage, String> {
     let start = Instant::now();
     let child = command
         .stdout(std::process::Stdio::null())
@@ -204,15 +222,20 @@ fn run_child(command: &mut Command) -> Result<(Duration, usize), String> {
     // own child, not yet reaped.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
+    let wall = start.elapsed();
     if waited != pid {
         return Err(format!("wait4: {}", std::io::Error::last_os_error()));
     }
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
         return Err(format!("{command:?} failed (status {status})"));
     }
-    // Linux reports ru_maxrss in KiB.
-    Ok((elapsed, usage.ru_maxrss as usize * 1024))
+    Ok(ChildUsage {
+        wall,
+        user: timeval(usage.ru_utime),
+        sys: timeval(usage.ru_stime),
+        // Linux reports ru_maxrss in KiB.
+        peak_rss: usage.ru_maxrss as usize * 1024,
+    })
 }
 
 fn process(tp: &Path, runs: usize) -> Result<(), String> {
@@ -228,13 +251,13 @@ fn process(tp: &Path, runs: usize) -> Result<(), String> {
         let mut times = Vec::new();
         let mut rss = Vec::new();
         for _ in 0..runs {
-            let (time, peak) = run_child(
+            let usage = run_child(
                 Command::new(tp)
                     .args(["synth", "--suffix", "bench", "--profile", profile, "--out"])
                     .arg(&out),
             )?;
-            times.push(time);
-            rss.push(peak);
+            times.push(usage.wall);
+            rss.push(usage.peak_rss);
         }
         rss.sort();
         println!(
@@ -249,7 +272,7 @@ fn process(tp: &Path, runs: usize) -> Result<(), String> {
 }
 
 fn usage() -> String {
-    "usage: tp-bench synth [--runs N] [--sizes 100,1000,10000] | tp-bench process --tp PATH [--runs N]".into()
+    "usage: tp-bench synth [--runs N] [--sizes 100,1000,10000] | tp-bench process --tp PATH [--runs N] | tp-bench versus --tp PATH --cdk-dir DIR [--runs N]".into()
 }
 
 fn run() -> Result<(), String> {
@@ -258,6 +281,7 @@ fn run() -> Result<(), String> {
     let mut runs = 11;
     let mut sizes = vec![100, 1_000, 10_000];
     let mut tp: Option<PathBuf> = None;
+    let mut cdk_dir: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
@@ -269,6 +293,7 @@ fn run() -> Result<(), String> {
                     .collect::<Result<_, _>>()?
             }
             "--tp" => tp = Some(PathBuf::from(value()?)),
+            "--cdk-dir" => cdk_dir = Some(PathBuf::from(value()?)),
             _ => return Err(format!("unknown argument `{arg}`; {}", usage())),
         }
     }
@@ -276,6 +301,11 @@ fn run() -> Result<(), String> {
     match command.as_str() {
         "synth" => synth_in_process(runs, &sizes),
         "process" => process(&tp.ok_or("process needs --tp PATH")?, runs),
+        "versus" => versus::versus(
+            &tp.ok_or("versus needs --tp PATH")?,
+            &cdk_dir.ok_or("versus needs --cdk-dir DIR")?,
+            runs,
+        ),
         _ => Err(usage()),
     }
 }
