@@ -337,7 +337,6 @@ class TradingPlatformStack extends cdk.Stack {
       Duration.seconds(180),
     );
 
-    const archive = { days: 30 };
     const bucket = (bucketId, bucketName, props) => {
       // Named: CDK's own replication role takes one fixed name per stack.
       const replicationRole = new iam.Role(this, `${bucketId}ReplicationRole`, {
@@ -356,7 +355,9 @@ class TradingPlatformStack extends cdk.Stack {
             destination: archiveBucket,
             priority: 1,
             storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-            ...(props.encryptionKey ? { kmsKey: archiveKey, sseKmsEncryptedObjects: true } : { kmsKey: archiveKey }),
+            kmsKey: archiveKey,
+            // Objects under a KMS key replicate only when the rule says so.
+            sseKmsEncryptedObjects: props.encryptionKey !== undefined,
           },
         ],
         replicationRole,
@@ -397,7 +398,7 @@ class TradingPlatformStack extends cdk.Stack {
       bucketKeyEnabled: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'audit-log/',
-      lifecycleRules: [{ expiration: Duration.days(archive.days), noncurrentVersionExpiration: Duration.days(90) }],
+      lifecycleRules: [{ expiration: Duration.days(30), noncurrentVersionExpiration: Duration.days(90) }],
     });
     s3Endpoint.addToPolicy(
       new iam.PolicyStatement({
