@@ -112,6 +112,24 @@ fn median_of(samples: &[ChildUsage], field: impl Fn(&ChildUsage) -> Duration) ->
     median(samples.iter().map(field).collect())
 }
 
+/// Runs every case once per round, in turn; round 0 is the warm-up. The
+/// resources each case's last run synthesized.
+fn alternate(cases: &mut [Case], runs: usize, log: &Path) -> Result<Vec<usize>, String> {
+    let mut counts = vec![0; cases.len()];
+    for round in 0..=runs {
+        for (case, count) in cases.iter_mut().zip(&mut counts) {
+            let usage = run(case, log)?;
+            // Counted after each run, before another case overwrites a
+            // shared directory.
+            *count = resources(&case.out, case.stack)?;
+            if round > 0 {
+                case.samples.push(usage);
+            }
+        }
+    }
+    Ok(counts)
+}
+
 pub fn versus(tp: &Path, cdk_dir: &Path, runs: usize) -> Result<(), String> {
     if !cdk_dir.join("node_modules").is_dir() {
         return Err(format!(
@@ -149,21 +167,9 @@ pub fn versus(tp: &Path, cdk_dir: &Path, runs: usize) -> Result<(), String> {
         ),
     ];
 
-    let log = scratch.join("stderr.log");
-    let mut counts = vec![0; cases.len()];
-    // Round 0 is the warm-up.
-    for round in 0..=runs {
-        for (case, count) in cases.iter_mut().zip(&mut counts) {
-            let usage = run(case, &log)?;
-            // Counted after each tool's own run, before the other overwrites
-            // a shared directory.
-            *count = resources(&case.out, case.stack)?;
-            if round > 0 {
-                case.samples.push(usage);
-            }
-        }
-    }
+    let counts = alternate(&mut cases, runs, &scratch.join("stderr.log"));
     let _ = std::fs::remove_dir_all(&scratch);
+    let counts = counts?;
 
     println!(
         "`tp synth` beside `cdk synth` of the same platform (`bench/cdk`, AWS CDK v2), whole processes, alternating, median of {runs} after a warm-up:"
