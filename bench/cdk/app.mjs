@@ -43,7 +43,11 @@
 // resources of their own, and the event rule's log-group target installs
 // its resource policy through a custom resource (a function, its role and
 // policy). CDK stages each asset as a directory in `cdk.out`; tp writes
-// zips. Only the dev profile's values are declared.
+// zips. Only the dev profile's values are declared. Together these give
+// 214 resources in us-east-1 and 207 in each other region, against tp's
+// 192 and 185 (about 12% more). The one feature flag set (in `cdk.json`)
+// lets the buckets take access logs by bucket policy, as tp's do, rather
+// than by ACL.
 //
 // Offline: explicit `env` (the dev account) with explicit availability
 // zones, no `fromLookup`, and the bootstrap's buckets, keys and vaults
