@@ -9,6 +9,9 @@
 //! tp-bench process --tp PATH [--runs N]
 //!     `tp synth` as a process, every profile, one region and all, into a
 //!     warm and a cold output directory: wall and CPU time, peak RSS
+//! tp-bench versus --tp PATH --cdk-dir DIR [--runs N]
+//!     `tp synth` beside `cdk synth` of the CDK app in DIR (`bench/cdk`),
+//!     alternating: wall, user and system time, resources synthesized
 //! ```
 //!
 //! Peak heap is counted by this binary's global allocator (bytes live at
@@ -21,6 +24,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+mod versus;
 
 use platform_core::spec::Platform;
 use platform_core::synth::{self, Assembly, Deployment};
@@ -199,17 +204,21 @@ fn generated(runs: usize, sizes: &[usize]) -> Result<(), String> {
     Ok(())
 }
 
-/// What one run of a child process took.
-struct Child {
+/// What a child process run to completion took, as `wait4` reports it.
+struct ChildUsage {
     wall: Duration,
     user: Duration,
     sys: Duration,
-    /// Bytes.
+    /// Peak resident set size in bytes.
     peak_rss: usize,
 }
 
-/// Runs `command` to completion: wall and CPU time, and peak RSS.
-fn run_child(command: &mut Command) -> Result<Child, String> {
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+}
+
+/// Runs `command` to completion, its standard output discarded.
+fn run_child(command: &mut Command) -> Result<ChildUsage, String> {
     let start = Instant::now();
     let child = command
         .stdout(std::process::Stdio::null())
@@ -228,13 +237,10 @@ fn run_child(command: &mut Command) -> Result<Child, String> {
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
         return Err(format!("{command:?} failed (status {status})"));
     }
-    let time = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    Ok(Child {
+    Ok(ChildUsage {
         wall,
-        user: time(usage.ru_utime),
-        sys: time(usage.ru_stime),
+        user: timeval(usage.ru_utime),
+        sys: timeval(usage.ru_stime),
         // Linux reports ru_maxrss in KiB.
         peak_rss: usage.ru_maxrss as usize * 1024,
     })
@@ -281,7 +287,7 @@ fn process(tp: &Path, runs: usize) -> Result<(), String> {
                 let _ = std::fs::remove_dir_all(&out);
                 cold.push(synth(&out)?.wall);
             }
-            let pick = |f: fn(&Child) -> Duration| median(warm.iter().map(f).collect());
+            let pick = |f: fn(&ChildUsage) -> Duration| median(warm.iter().map(f).collect());
             let mut rss: Vec<usize> = warm.iter().map(|c| c.peak_rss).collect();
             rss.sort();
             println!(
@@ -305,7 +311,7 @@ fn process(tp: &Path, runs: usize) -> Result<(), String> {
 }
 
 fn usage() -> String {
-    "usage: tp-bench synth|generated [--runs N] [--sizes 100,1000,10000] | tp-bench process --tp PATH [--runs N]".into()
+    "usage: tp-bench synth|generated [--runs N] [--sizes 100,1000,10000] | tp-bench process --tp PATH [--runs N] | tp-bench versus --tp PATH --cdk-dir DIR [--runs N]".into()
 }
 
 fn run() -> Result<(), String> {
@@ -314,6 +320,7 @@ fn run() -> Result<(), String> {
     let mut runs = 11;
     let mut sizes = vec![100, 1_000, 10_000];
     let mut tp: Option<PathBuf> = None;
+    let mut cdk_dir: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
@@ -325,6 +332,7 @@ fn run() -> Result<(), String> {
                     .collect::<Result<_, _>>()?
             }
             "--tp" => tp = Some(PathBuf::from(value()?)),
+            "--cdk-dir" => cdk_dir = Some(PathBuf::from(value()?)),
             _ => return Err(format!("unknown argument `{arg}`; {}", usage())),
         }
     }
@@ -333,6 +341,11 @@ fn run() -> Result<(), String> {
         "synth" => trading_platform(runs).and_then(|()| generated(runs, &sizes)),
         "generated" => generated(runs, &sizes),
         "process" => process(&tp.ok_or("process needs --tp PATH")?, runs),
+        "versus" => versus::versus(
+            &tp.ok_or("versus needs --tp PATH")?,
+            &cdk_dir.ok_or("versus needs --cdk-dir DIR")?,
+            runs,
+        ),
         _ => Err(usage()),
     }
 }
