@@ -48,13 +48,18 @@ pub struct Asset {
 impl Asset {
     /// The file name in the output directory.
     pub fn file_name(&self) -> String {
-        format!("asset.{}.zip", self.id)
+        file_name(&self.id)
     }
 
     /// The key in the asset bucket.
     pub fn s3_key(&self) -> String {
         format!("assets/{}.zip", self.id)
     }
+}
+
+/// The file in an output directory holding the zip `id` names.
+fn file_name(id: &str) -> String {
+    format!("asset.{id}.zip")
 }
 
 /// SHA-256 of `bytes`, lowercase hex: how assets and nested templates are named.
@@ -133,7 +138,7 @@ impl AssetCache {
     /// directory still holds it at its recorded size.
     fn lookup(&self, fingerprint: &str) -> Option<(String, Vec<u8>, PathBuf)> {
         let (id, size) = self.entries.get(fingerprint)?;
-        let file = self.dir.join(format!("asset.{id}.zip"));
+        let file = self.dir.join(file_name(id));
         let bytes = std::fs::read(&file).ok()?;
         (bytes.len() as u64 == *size).then(|| (id.clone(), bytes, file))
     }

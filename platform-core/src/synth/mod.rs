@@ -377,32 +377,12 @@ pub fn synth_cached(
         .map_err(SynthError::Invalid)?;
     let assets = package_functions(platform, cache)?;
     let index = index::Index::new(platform);
-    // Each region's stack is its own: they are synthesized side by side,
-    // the first on this thread, and kept in the deployment's order, so the
-    // first error is the first region's.
-    let stacks: Vec<Result<Stack, SynthError>> = match deployment.regions.split_first() {
-        Some((first, rest)) if !rest.is_empty() => std::thread::scope(|scope| {
-            let others: Vec<_> = rest
-                .iter()
-                .map(|region| {
-                    let (assets, index) = (&assets, &index);
-                    scope.spawn(move || synth_stack(platform, deployment, region, assets, index))
-                })
-                .collect();
-            let mut stacks = vec![synth_stack(platform, deployment, first, &assets, &index)];
-            stacks.extend(
-                others
-                    .into_iter()
-                    .map(|other| other.join().expect("synthesis does not panic")),
-            );
-            stacks
-        }),
-        _ => deployment
-            .regions
-            .iter()
-            .map(|region| synth_stack(platform, deployment, region, &assets, &index))
-            .collect(),
-    };
+    // Each region's stack is its own: they are synthesized side by side and
+    // kept in the deployment's order, so the first error is the first
+    // region's.
+    let stacks = par_map(&deployment.regions, |region| {
+        synth_stack(platform, deployment, region, &assets, &index)
+    });
     let stacks = stacks.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(Assembly {
         platform: platform.name.clone(),
@@ -424,9 +404,10 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
     items: Vec<T>,
     f: impl Fn(usize, T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len());
+    // Asked once: the answer reads the process's CPU affinity and cgroup.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let threads = cores.min(items.len());
     if threads <= 1 {
         return items
             .into_iter()

@@ -454,36 +454,33 @@ pub(crate) fn split(
         // Stacks this one must wait for without reading their outputs.
         let mut stack_deps: BTreeSet<usize> = BTreeSet::new();
         for (id, mut r) in resources {
+            r.properties.values_mut().for_each(|v| rewrite(v, &map));
+            r.depends_on.retain(|d| match chunk_of(d) {
+                Some(c) if c != i => {
+                    stack_deps.insert(c);
+                    false
+                }
+                _ => true,
+            });
+            if let Some(c) = &r.condition
+                && !t.conditions.contains_key(c)
             {
-                r.properties.values_mut().for_each(|v| rewrite(v, &map));
-                r.depends_on.retain(|d| match chunk_of(d) {
-                    Some(c) if c != i => {
-                        stack_deps.insert(c);
-                        false
-                    }
-                    _ => true,
-                });
-                if let Some(c) = &r.condition
-                    && !t.conditions.contains_key(c)
-                {
-                    let mut condition = whole.conditions.get(c).cloned().ok_or_else(|| {
+                let mut condition =
+                    whole.conditions.get(c).cloned().ok_or_else(|| {
                         limit(format!("resource `{id}` names no condition `{c}`"))
                     })?;
-                    rewrite(&mut condition, &map);
-                    t.conditions.insert(c.clone(), condition);
-                }
-                t.resources.insert(id, r);
+                rewrite(&mut condition, &map);
+                t.conditions.insert(c.clone(), condition);
             }
+            t.resources.insert(id, r);
         }
-        {
-            for (name, mut output) in outputs {
-                rewrite(&mut output.value, &map);
-                if let Some(export) = &mut output.export {
-                    rewrite(export, &map);
-                }
-                t.outputs.insert(name.clone(), output);
-                own_outputs.push(name.clone());
+        for (name, mut output) in outputs {
+            rewrite(&mut output.value, &map);
+            if let Some(export) = &mut output.export {
+                rewrite(export, &map);
             }
+            own_outputs.push(name.clone());
+            t.outputs.insert(name, output);
         }
         own_outputs.sort();
         // Parameters: the parent's, and the other stacks' outputs.
