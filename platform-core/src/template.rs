@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
 
+mod map;
+
+pub use map::Map;
+
 /// A pseudo parameter (`AWS::Region`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pseudo {
@@ -45,7 +49,7 @@ pub enum Value {
     Float(f64),
     Str(String),
     List(Vec<Value>),
-    Map(BTreeMap<String, Value>),
+    Map(Map),
     /// `{"Ref": logical id or parameter}`.
     Ref(String),
     /// `{"Ref": "AWS::..."}`.
@@ -53,7 +57,7 @@ pub enum Value {
     /// `{"Fn::GetAtt": [logical id, attribute]}`.
     GetAtt(String, String),
     /// `{"Fn::Sub": string}` or with variables.
-    Sub(String, BTreeMap<String, Value>),
+    Sub(String, Map),
     /// `{"Fn::Join": [delimiter, [values]]}`.
     Join(String, Vec<Value>),
     /// `{"Fn::Select": [index, list]}`.
@@ -72,7 +76,7 @@ impl Value {
     }
 
     pub fn sub(s: impl Into<String>) -> Value {
-        Value::Sub(s.into(), BTreeMap::new())
+        Value::Sub(s.into(), Map::new())
     }
 
     pub fn get_att(id: &str, attribute: &str) -> Value {
@@ -85,7 +89,7 @@ impl Value {
 
     /// A map from `(key, value)` pairs.
     pub fn map<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
-        Value::Map(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+        Value::Map(pairs.into_iter().collect())
     }
 
     pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
@@ -244,11 +248,11 @@ impl RemovalPolicy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
     pub cfn_type: String,
-    pub properties: BTreeMap<String, Value>,
+    pub properties: Map,
     pub depends_on: Vec<String>,
     pub deletion_policy: Option<RemovalPolicy>,
     pub update_replace_policy: Option<RemovalPolicy>,
-    pub metadata: BTreeMap<String, Value>,
+    pub metadata: Map,
     pub condition: Option<String>,
 }
 
@@ -256,11 +260,11 @@ impl Resource {
     pub fn new(cfn_type: &str) -> Self {
         Resource {
             cfn_type: cfn_type.to_owned(),
-            properties: BTreeMap::new(),
+            properties: Map::new(),
             depends_on: Vec::new(),
             deletion_policy: None,
             update_replace_policy: None,
-            metadata: BTreeMap::new(),
+            metadata: Map::new(),
             condition: None,
         }
     }
@@ -505,7 +509,7 @@ mod tests {
 
     #[test]
     fn sub_references_skip_pseudo_parameters_and_variables() {
-        let mut vars = BTreeMap::new();
+        let mut vars = Map::new();
         vars.insert("Name".to_owned(), Value::reference("Other"));
         let v = Value::Sub(
             "${AWS::Region}:${Table.Arn}:${Name}:${!Literal}".into(),

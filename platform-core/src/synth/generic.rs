@@ -23,17 +23,16 @@ pub(crate) fn build(cx: &mut Context<'_>, spec: &GenericSpec) -> Result<(), Synt
             .insert(name.clone(), template_value(cx, &spec.name, value)?);
     }
     if let Some(property) = &spec.name_property {
-        resource
-            .properties
-            .entry(property.clone())
-            .or_insert_with(|| Value::Str(cx.physical_name(&spec.short_type, &spec.name)));
+        resource.properties.get_or_insert_with(property, || {
+            Value::Str(cx.physical_name(&spec.short_type, &spec.name))
+        });
     }
     if let Some((property, style)) = &spec.tags {
         let tags = match style {
             TagStyle::Map => cx.tag_map(),
             _ => cx.tag_list(),
         };
-        resource.properties.entry(property.clone()).or_insert(tags);
+        resource.properties.get_or_insert_with(property, || tags);
     }
     cx.add(&logical_id(&spec.name), resource)
 }
@@ -48,9 +47,7 @@ pub(crate) fn apply(cx: &mut Context<'_>, spec: &OverrideSpec) -> Result<(), Syn
     let (last, parents) = spec.path.split_last().expect("checked: a non-empty path");
     let mut map = &mut resource.properties;
     for part in parents {
-        let entry = map
-            .entry(part.clone())
-            .or_insert_with(|| Value::Map(Default::default()));
+        let entry = map.get_or_insert_with(part, || Value::Map(Default::default()));
         map = match entry {
             Value::Map(inner) => inner,
             _ => {

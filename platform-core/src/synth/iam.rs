@@ -38,7 +38,7 @@ impl Statement {
     }
 
     pub fn to_value(&self) -> Value {
-        let mut m = BTreeMap::new();
+        let mut m = crate::template::Map::new();
         m.insert("Sid".to_owned(), Value::str(self.sid.clone()));
         m.insert("Effect".to_owned(), Value::str(self.effect));
         let one_or_list = |mut items: Vec<Value>| {

@@ -502,10 +502,9 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let entry = resource
-        .metadata
-        .entry("cdk_nag".into())
-        .or_insert_with(|| Value::map([("rules_to_suppress", Value::List(Vec::new()))]));
+    let entry = resource.metadata.get_or_insert_with("cdk_nag", || {
+        Value::map([("rules_to_suppress", Value::List(Vec::new()))])
+    });
     if let Value::Map(m) = entry {
         if let Some(Value::List(rules)) = m.get_mut("rules_to_suppress") {
             for id in ids {

@@ -282,7 +282,7 @@ fn stack_alarms(cx: &Context<'_>) -> Vec<String> {
 /// The widgets of the dashboard, laid out top to bottom in rows of two.
 struct Layout {
     widgets: Vec<serde_json::Value>,
-    vars: std::collections::BTreeMap<String, Value>,
+    vars: crate::template::Map,
     /// The next free row, in grid units.
     y: usize,
     /// Metric widgets placed in the current section.
@@ -451,7 +451,7 @@ pub(crate) fn dashboard(
     let id = cx.logical_id(name);
     let mut layout = Layout {
         widgets: Vec::new(),
-        vars: std::collections::BTreeMap::new(),
+        vars: crate::template::Map::new(),
         y: 0,
         column: 0,
     };

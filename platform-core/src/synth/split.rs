@@ -484,7 +484,7 @@ pub(crate) fn split(
         }
         own_outputs.sort();
         // Parameters: the parent's, and the other stacks' outputs.
-        let mut passed: BTreeMap<String, Value> = BTreeMap::new();
+        let mut passed = crate::template::Map::new();
         let mut used: Vec<&str> = Vec::new();
         for r in t.resources.values() {
             r.properties
@@ -756,7 +756,7 @@ mod tests {
 
     #[test]
     fn sub_references_are_rewritten_but_literals_and_variables_are_not() {
-        let mut vars = BTreeMap::new();
+        let mut vars = crate::template::Map::new();
         vars.insert("Local".to_owned(), Value::reference("Far"));
         let mut v = Value::Sub(
             "${Far.Arn}/${Near}/${!Far}/${Local}/${AWS::Region}/${AWS::StackName}".into(),
