@@ -360,9 +360,10 @@ pub(crate) fn split(
     assert_eq!(order.len(), count, "groups form no cycle");
 
     // Pack with a budget; shrink it until every stack fits.
+    let outside = outside_references(&groups, &refs, owners, &comp);
     let mut budget = FIRST_BUDGET;
     let plan = loop {
-        let plan = pack(&groups, &order, &refs, owners, &comp, budget)?;
+        let plan = pack(&groups, &order, &outside, budget)?;
         let too_big = plan.iter().any(|chunk| {
             chunk.parameters.len() > limits::MAX_PARAMETERS
                 || chunk.outputs.len() + chunk.own_outputs > limits::MAX_OUTPUTS
@@ -649,47 +650,69 @@ struct Chunk {
     outputs: BTreeSet<String>,
 }
 
+/// What one group refers to outside itself: the group holding the target,
+/// the parameter that would stand for it, the id and the attribute. One
+/// entry per parameter name, in name order.
+type Outside<'a> = Vec<(usize, String, &'a str, Option<&'a str>)>;
+
+/// Each group's references outside itself, computed once for every budget
+/// the packing tries.
+fn outside_references<'a>(
+    groups: &[Group],
+    refs: &HashMap<&str, Vec<(&'a str, Option<&'a str>)>>,
+    owners: &HashMap<String, usize>,
+    comp: &[usize],
+) -> Vec<Outside<'a>> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let mut out: Outside<'a> = Vec::new();
+            for id in &group.resources {
+                for &(to, att) in &refs[id.as_str()] {
+                    let Some(&unit) = owners.get(to) else {
+                        continue;
+                    };
+                    if comp[unit] != g {
+                        out.push((comp[unit], parameter_name(to, att), to, att));
+                    }
+                }
+            }
+            // The last reference of a name stands for it, as in a map
+            // that the references are inserted into in turn.
+            out.sort_by(|a, b| a.1.cmp(&b.1));
+            out.dedup_by(|later, first| {
+                later.1 == first.1 && {
+                    std::mem::swap(later, first);
+                    true
+                }
+            });
+            out
+        })
+        .collect()
+}
+
 fn pack(
     groups: &[Group],
     order: &[usize],
-    refs: &HashMap<&str, Vec<(&str, Option<&str>)>>,
-    owners: &HashMap<String, usize>,
-    comp: &[usize],
+    outside: &[Outside<'_>],
     budget: Budget,
 ) -> Result<Vec<Chunk>, SynthError> {
     let mut chunks: Vec<Chunk> = Vec::new();
-    let mut chunk_of_group: HashMap<usize, usize> = HashMap::new();
+    let mut chunk_of_group: Vec<usize> = vec![usize::MAX; groups.len()];
     for &g in order {
         let group = &groups[g];
-        // The references this group makes to earlier stacks.
-        let external = |chunk: Option<usize>| -> BTreeMap<String, Ref> {
-            let mut out = BTreeMap::new();
-            for id in &group.resources {
-                for (to, att) in &refs[id.as_str()] {
-                    let Some(&unit) = owners.get(*to) else {
-                        continue;
-                    };
-                    let to_group = comp[unit];
-                    if to_group == g {
-                        continue;
-                    }
-                    let to_chunk = chunk_of_group[&to_group];
-                    if Some(to_chunk) == chunk {
-                        continue;
-                    }
-                    out.insert(
-                        parameter_name(to, *att),
-                        ((*to).to_owned(), att.map(str::to_owned)),
-                    );
-                }
-            }
-            out
+        // The references this group makes to stacks other than `chunk`.
+        let placed = &chunk_of_group;
+        let external = |chunk: usize| {
+            outside[g]
+                .iter()
+                .filter(move |(to_group, ..)| placed[*to_group] != chunk)
         };
         let fits = chunks.last().is_some_and(|c| {
             let i = chunks.len() - 1;
-            let new_params = external(Some(i))
-                .keys()
-                .filter(|k| !c.parameters.contains_key(*k))
+            let new_params = external(i)
+                .filter(|(_, name, ..)| !c.parameters.contains_key(name))
                 .count();
             c.layer == group.layer.1
                 && c.resources + group.resources.len() <= budget.resources
@@ -707,17 +730,21 @@ fn pack(
             });
         }
         let i = chunks.len() - 1;
-        let params = external(Some(i));
-        for (name, (id, _)) in &params {
-            let source = chunk_of_group[&comp[owners[id]]];
-            chunks[source].outputs.insert(name.clone());
+        let params: Vec<_> = external(i).collect();
+        for (to_group, name, ..) in &params {
+            chunks[chunk_of_group[*to_group]]
+                .outputs
+                .insert(name.clone());
         }
         let c = &mut chunks[i];
         c.groups.push(g);
         c.resources += group.resources.len();
         c.own_outputs += group.outputs.len();
-        c.parameters.extend(params);
-        chunk_of_group.insert(g, i);
+        for (_, name, id, att) in params {
+            c.parameters
+                .insert(name.clone(), ((*id).to_owned(), att.map(str::to_owned)));
+        }
+        chunk_of_group[g] = i;
     }
     Ok(chunks)
 }
