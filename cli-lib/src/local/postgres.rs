@@ -56,6 +56,13 @@ fn run(mut command: Command, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a failed start's error says another server took the address:
+/// its `bind` failed, or (two sockets bound at once, the other listening
+/// first) its `listen`.
+fn address_taken(error: &str) -> bool {
+    error.contains("could not bind") || error.contains("could not listen on")
+}
+
 /// A loopback address (127.0.0.2 to 127.0.0.254, after `after`) where
 /// `port` is free, so the server can listen at the cluster's own port
 /// (5432) whatever else runs on this machine.
@@ -196,7 +203,7 @@ impl Postgres {
             )?;
             match pg.start() {
                 Ok(()) => break,
-                Err(e) if format!("{e:#}").contains("could not bind") && after < 250 => {
+                Err(e) if address_taken(&format!("{e:#}")) && after < 250 => {
                     let IpAddr::V4(v4) = pg.address else {
                         unreachable!("loopback is IPv4")
                     };
@@ -304,4 +311,25 @@ fn ensure_postgres_user() -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_taken;
+
+    /// Both ways PostgreSQL reports that another server has its address
+    /// send the start to the next address; anything else is an error.
+    #[test]
+    fn a_start_moves_on_when_another_server_has_the_address() {
+        let bind = r#"LOG:  could not bind IPv4 address "127.0.0.2": Address already in use"#;
+        // What a start beside a concurrent one logged.
+        let listen = "LOG:  could not listen on IPv4 address \"127.0.0.2\": Address already in use\n\
+                      WARNING:  could not create listen socket for \"127.0.0.2\"\n\
+                      FATAL:  could not create any TCP/IP sockets";
+        assert!(address_taken(bind));
+        assert!(address_taken(listen));
+        assert!(!address_taken(
+            "FATAL:  data directory \"/tmp/x\" has invalid permissions"
+        ));
+    }
 }

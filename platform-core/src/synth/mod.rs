@@ -375,15 +375,23 @@ pub fn synth_cached(
     platform
         .validate_attributes()
         .map_err(SynthError::Invalid)?;
-    let assets = package_functions(platform, cache)?;
+    let packaged = package_functions(platform, cache)?;
     let index = index::Index::new(platform);
     // Each region's stack is its own: they are synthesized side by side and
     // kept in the deployment's order, so the first error is the first
     // region's.
     let stacks = par_map(&deployment.regions, |region| {
-        synth_stack(platform, deployment, region, &assets, &index)
+        synth_stack(platform, deployment, region, &packaged, &index)
     });
     let stacks = stacks.into_iter().collect::<Result<Vec<_>, _>>()?;
+    // Directories holding the same code make the same zip: it is written
+    // and uploaded once.
+    let mut assets: Vec<Asset> = Vec::with_capacity(packaged.len());
+    for asset in packaged {
+        if !assets.iter().any(|a| a.id == asset.id) {
+            assets.push(asset);
+        }
+    }
     Ok(Assembly {
         platform: platform.name.clone(),
         deployment: deployment.clone(),
@@ -447,8 +455,10 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
 }
 
 /// Packages each function's code directory (with its `include:`) once, in
-/// declaration order: functions sharing both share the asset. Directories
-/// are packaged side by side ([`par_map`]).
+/// declaration order: functions sharing both share the asset, and each
+/// function finds its own by directory and `include:` even when another
+/// directory made the same zip. Directories are packaged side by side
+/// ([`par_map`]).
 fn package_functions(platform: &Platform, cache: &AssetCache) -> Result<Vec<Asset>, SynthError> {
     let mut distinct: Vec<(&str, &str, &[crate::spec::Include])> = Vec::new();
     for r in &platform.resources {
@@ -468,14 +478,7 @@ fn package_functions(platform: &Platform, cache: &AssetCache) -> Result<Vec<Asse
             source,
         })
     });
-    let mut assets: Vec<Asset> = Vec::with_capacity(packaged.len());
-    for asset in packaged {
-        let asset = asset?;
-        if !assets.iter().any(|a| a.id == asset.id) {
-            assets.push(asset);
-        }
-    }
-    Ok(assets)
+    packaged.into_iter().collect()
 }
 
 /// Records checkov checks a resource skips, each with its justification, in
@@ -927,14 +930,15 @@ fn synth_stack(
             ),
         });
     }
-    let used: Vec<String> = assets
-        .iter()
-        .filter(|a| {
-            let key = a.s3_key();
-            body.contains(&key) || nested.iter().any(|n| n.body.contains(&key))
-        })
-        .map(|a| a.id.clone())
-        .collect();
+    let mut used: Vec<String> = Vec::new();
+    for a in assets {
+        let key = a.s3_key();
+        if !used.contains(&a.id)
+            && (body.contains(&key) || nested.iter().any(|n| n.body.contains(&key)))
+        {
+            used.push(a.id.clone());
+        }
+    }
     Ok(Stack {
         name,
         region: region.to_owned(),

@@ -465,6 +465,36 @@ fn functions_with_the_same_code_but_other_includes_get_their_own_assets() {
 }
 
 #[test]
+fn functions_whose_directories_hold_identical_code_share_one_asset() {
+    // A copy of the fixture directory: another place, the same zip.
+    let copy = std::env::temp_dir().join(format!("tp-same-code-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(fixture_code()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let mut p = sample();
+    let mut twin = p.resource("processor").unwrap().clone();
+    twin.name = "twin".into();
+    let Spec::Function(f) = &mut twin.spec else {
+        panic!("processor is a function")
+    };
+    f.code = copy.to_string_lossy().into_owned();
+    f.trigger = None;
+    p.resources.push(twin);
+    let d = Deployment::new(&p, "dev", None, &["us-east-1".into()]).unwrap();
+    let a = synth(&p, &d);
+    let _ = std::fs::remove_dir_all(&copy);
+    let a = a.unwrap();
+    assert_eq!(a.assets.len(), 1, "one zip, uploaded once");
+    let t: Json = serde_json::from_str(&a.stacks[0].body).unwrap();
+    let key = |logical: &str| t["Resources"][logical]["Properties"]["Code"]["S3Key"].clone();
+    assert_eq!(key("ProcessorFunction"), json!(a.assets[0].s3_key()));
+    assert_eq!(key("TwinFunction"), json!(a.assets[0].s3_key()));
+}
+
+#[test]
 fn synthesis_is_byte_identical_across_runs() {
     let p = sample();
     let d = Deployment::new(&p, "dev", None, &[]).unwrap();
