@@ -95,6 +95,8 @@ pub struct AssetCache {
     dir: PathBuf,
     /// fingerprint -> (asset id, zip size)
     entries: HashMap<String, (String, u64)>,
+    /// The id each code directory (with its `include:`) had last time.
+    last: Vec<(PathBuf, Vec<Include>, String)>,
 }
 
 impl AssetCache {
@@ -109,6 +111,7 @@ impl AssetCache {
         let mut cache = AssetCache {
             dir: dir.to_path_buf(),
             entries: HashMap::new(),
+            last: Vec::new(),
         };
         let Some(recorded) = std::fs::read(dir.join(ASSET_CACHE_FILE))
             .ok()
@@ -129,6 +132,24 @@ impl AssetCache {
                 cache
                     .entries
                     .insert(fingerprint.to_owned(), (id.to_owned(), bytes));
+                if let (Some(source), Some(include)) =
+                    (entry["source"].as_str(), entry["include"].as_array())
+                {
+                    let include = include
+                        .iter()
+                        .map(|i| {
+                            Some(Include {
+                                prefix: i["prefix"].as_str()?.to_owned(),
+                                dir: i["dir"].as_str()?.to_owned(),
+                            })
+                        })
+                        .collect::<Option<Vec<_>>>();
+                    if let Some(include) = include {
+                        cache
+                            .last
+                            .push((PathBuf::from(source), include, id.to_owned()));
+                    }
+                }
             }
         }
         cache
@@ -136,6 +157,16 @@ impl AssetCache {
 
     /// The zip made from the files `fingerprint` describes, if the
     /// directory still holds it at its recorded size.
+    /// The id the zip of `source` with `include` had when the cache was
+    /// written: what it most likely is now. Only a guess, to synthesize
+    /// with while the directory is checked; the check decides.
+    pub(crate) fn last_id(&self, source: &Path, include: &[Include]) -> Option<&str> {
+        self.last
+            .iter()
+            .find(|(s, i, _)| s == source && i == include)
+            .map(|(.., id)| id.as_str())
+    }
+
     fn lookup(&self, fingerprint: &str) -> Option<(String, Vec<u8>, PathBuf)> {
         let (id, size) = self.entries.get(fingerprint)?;
         let file = self.dir.join(file_name(id));
@@ -155,6 +186,10 @@ impl AssetCache {
                     "id": a.id,
                     "bytes": a.bytes.len(),
                     "source": a.source.to_string_lossy(),
+                    "include": a.include.iter().map(|i| json!({
+                        "prefix": i.prefix,
+                        "dir": i.dir,
+                    })).collect::<Vec<_>>(),
                 }))
             })
             .collect();

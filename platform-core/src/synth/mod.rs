@@ -375,15 +375,63 @@ pub fn synth_cached(
     platform
         .validate_attributes()
         .map_err(SynthError::Invalid)?;
-    let packaged = package_functions(platform, cache)?;
+    let functions = distinct_functions(platform);
     let index = index::Index::new(platform);
     // Each region's stack is its own: they are synthesized side by side and
     // kept in the deployment's order, so the first error is the first
     // region's.
-    let stacks = par_map(&deployment.regions, |region| {
-        synth_stack(platform, deployment, region, &packaged, &index)
-    });
-    let stacks = stacks.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let stacks_with = |assets: &[Asset]| {
+        par_map(&deployment.regions, |region| {
+            synth_stack(platform, deployment, region, assets, &index)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+    };
+    // Checking that the code is unchanged means a `stat` of every file.
+    // While that runs, the stacks are synthesized with the ids the cache
+    // recorded; they are kept only if the check finds the same ids, and
+    // then they are what synthesis after the check would have made.
+    let guess: Option<Vec<Asset>> = functions
+        .iter()
+        .map(|&(_, code, include)| {
+            let id = cache.last_id(Path::new(code), include)?;
+            Some(Asset {
+                id: id.to_owned(),
+                source_name: String::new(),
+                source: PathBuf::from(code),
+                include: include.to_vec(),
+                bytes: Vec::new(),
+                fingerprint: None,
+                cached: None,
+            })
+        })
+        .collect();
+    let (packaged, stacks) = match guess {
+        Some(guess) if !guess.is_empty() => {
+            let (packaged, speculative) = std::thread::scope(|s| {
+                let packaging = s.spawn(|| package_functions(&functions, cache));
+                let speculative = stacks_with(&guess);
+                let packaged = packaging
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (packaged, speculative)
+            });
+            let packaged = packaged?;
+            let same = packaged.len() == guess.len()
+                && packaged.iter().zip(&guess).all(|(p, g)| p.id == g.id);
+            let stacks = if same {
+                speculative?
+            } else {
+                stacks_with(&packaged)?
+            };
+            (packaged, stacks)
+        }
+        _ => {
+            let packaged = package_functions(&functions, cache)?;
+            let stacks = stacks_with(&packaged)?;
+            (packaged, stacks)
+        }
+    };
     // Directories holding the same code make the same zip: it is written
     // and uploaded once.
     let mut assets: Vec<Asset> = Vec::with_capacity(packaged.len());
@@ -459,7 +507,24 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
 /// function finds its own by directory and `include:` even when another
 /// directory made the same zip. Directories are packaged side by side
 /// ([`par_map`]).
-fn package_functions(platform: &Platform, cache: &AssetCache) -> Result<Vec<Asset>, SynthError> {
+fn package_functions(
+    distinct: &[(&str, &str, &[crate::spec::Include])],
+    cache: &AssetCache,
+) -> Result<Vec<Asset>, SynthError> {
+    let packaged = par_map(distinct, |&(function, code, include)| {
+        let path = PathBuf::from(code);
+        package_function_cached(&path, include, cache).map_err(|source| SynthError::Asset {
+            function: function.to_owned(),
+            path,
+            source,
+        })
+    });
+    packaged.into_iter().collect()
+}
+
+/// Each distinct code directory and `include:` of the platform's functions,
+/// with the first function that has it, in declaration order.
+fn distinct_functions(platform: &Platform) -> Vec<(&str, &str, &[crate::spec::Include])> {
     let mut distinct: Vec<(&str, &str, &[crate::spec::Include])> = Vec::new();
     for r in &platform.resources {
         if let crate::spec::Spec::Function(f) = &r.spec
@@ -470,15 +535,7 @@ fn package_functions(platform: &Platform, cache: &AssetCache) -> Result<Vec<Asse
             distinct.push((r.name.as_str(), f.code.as_str(), f.include.as_slice()));
         }
     }
-    let packaged = par_map(&distinct, |&(function, code, include)| {
-        let path = PathBuf::from(code);
-        package_function_cached(&path, include, cache).map_err(|source| SynthError::Asset {
-            function: function.to_owned(),
-            path,
-            source,
-        })
-    });
-    packaged.into_iter().collect()
+    distinct
 }
 
 /// Records checkov checks a resource skips, each with its justification, in

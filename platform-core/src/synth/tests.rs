@@ -495,6 +495,39 @@ fn functions_whose_directories_hold_identical_code_share_one_asset() {
 }
 
 #[test]
+fn stacks_synthesized_with_the_cached_ids_are_kept_only_when_the_ids_still_hold() {
+    let p = sample();
+    let d = Deployment::new(&p, "dev", None, &["us-east-1".into()]).unwrap();
+    let fresh = synth(&p, &d).unwrap();
+    let out = std::env::temp_dir().join(format!("tp-guess-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let with_id = |id: &str| {
+        let recorded: Vec<Asset> = fresh
+            .assets
+            .iter()
+            .map(|a| Asset {
+                id: id.to_owned(),
+                fingerprint: Some("not the files' fingerprint".into()),
+                ..a.clone()
+            })
+            .collect();
+        std::fs::write(out.join(ASSET_CACHE_FILE), AssetCache::document(&recorded)).unwrap();
+        synth_cached(&p, &d, &AssetCache::of_dir(&out)).unwrap()
+    };
+    // The code changed since the cache was written: the guess is wrong
+    // and the stacks are synthesized again with the packaged id.
+    let stale = with_id(&"0".repeat(64));
+    let right = with_id(&fresh.assets[0].id);
+    let _ = std::fs::remove_dir_all(&out);
+    for a in [stale, right] {
+        assert_eq!(a.assets[0].id, fresh.assets[0].id);
+        assert_eq!(a.stacks[0].body, fresh.stacks[0].body);
+        assert_eq!(a.stacks[0].assets, fresh.stacks[0].assets);
+    }
+}
+
+#[test]
 fn synthesis_is_byte_identical_across_runs() {
     let p = sample();
     let d = Deployment::new(&p, "dev", None, &[]).unwrap();
