@@ -189,12 +189,20 @@ Patches (moto 5.2.5):
   answers again): reading a Lambda function's attributes asks Docker for
   its client, and without Docker that raises, failing the whole dump with
   a 500. An attribute that raises is left out, as one that is not JSON is.
+- DynamoDB transactions: moto's TransactWriteItems backs up the tables it
+  writes and, when the transaction is cancelled, puts the backup back. Its
+  server answers requests on threads, so a cancelled transaction erases
+  what another request wrote meanwhile (two submissions of one order: the
+  loser's rollback removes the winner's session count). DynamoDB applies a
+  transaction atomically; here every write to a table takes one lock, so a
+  transaction and its rollback are not interleaved with other writes.
 """
 
 import json
 import os
 import re
 import sys
+import threading
 
 # The default account, before any module binds moto's (see the docstring).
 from moto.core import models as core_models
@@ -1887,6 +1895,28 @@ def _create_vpc_with_default_ingress(self, *args, **kwargs):
 
 
 ec2_vpcs.VPCBackend.create_vpc = _create_vpc_with_default_ingress
+
+
+from moto.dynamodb import models as dynamodb_models  # noqa: E402
+
+_dynamodb_writes = threading.RLock()
+
+
+def _serialized(write):
+    def locked(self, *args, **kwargs):
+        with _dynamodb_writes:
+            return write(self, *args, **kwargs)
+
+    return locked
+
+
+for _write in ("transact_write_items", "put_item", "update_item", "delete_item", "batch_write_item"):
+    if hasattr(dynamodb_models.DynamoDBBackend, _write):
+        setattr(
+            dynamodb_models.DynamoDBBackend,
+            _write,
+            _serialized(getattr(dynamodb_models.DynamoDBBackend, _write)),
+        )
 
 
 if __name__ == "__main__":
