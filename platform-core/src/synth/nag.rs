@@ -109,25 +109,34 @@ fn documents(resource: &Resource) -> Vec<&Value> {
 /// Records, on every IAM resource of `template`, the evidence for each
 /// wildcard resource it allows that the IAM tables explain.
 pub(crate) fn suppress_wildcard_findings(template: &mut Template, scope: &NagScope<'_>) {
-    let types: std::collections::BTreeMap<String, String> = template
-        .resources
+    // Read in one pass, written in another: the types come from the
+    // template itself, not from a copy of every id and type.
+    let resources = &template.resources;
+    let cfn_type = |id: &str| resources.get(id).map(|r| r.cfn_type.as_str());
+    let findings: Vec<(String, Vec<(String, String)>)> = resources
         .iter()
-        .map(|(id, r)| (id.clone(), r.cfn_type.clone()))
-        .collect();
-    for resource in template.resources.values_mut() {
-        let mut evidence: Vec<(String, String)> = Vec::new();
-        for document in documents(resource) {
-            for (flat, statement) in wildcard_resources(document) {
-                if let Some(reason) = explain(&flat, statement, scope, &types) {
-                    let id = format!("AwsSolutions-IAM5[Resource::{flat}]");
-                    if !evidence.iter().any(|(i, _)| *i == id) {
-                        evidence.push((id, reason));
+        .filter_map(|(id, resource)| {
+            let mut evidence: Vec<(String, String)> = Vec::new();
+            for document in documents(resource) {
+                for (flat, statement) in wildcard_resources(document) {
+                    if let Some(reason) = explain(&flat, statement, scope, &cfn_type) {
+                        let id = format!("AwsSolutions-IAM5[Resource::{flat}]");
+                        if !evidence.iter().any(|(i, _)| *i == id) {
+                            evidence.push((id, reason));
+                        }
                     }
                 }
             }
-        }
-        for (id, reason) in evidence {
-            nag_suppress(resource, [id], &reason);
+            (!evidence.is_empty()).then(|| (id.clone(), evidence))
+        })
+        .collect();
+    for (id, evidence) in findings {
+        let resource = template
+            .resources
+            .get_mut(&id)
+            .expect("a finding is on a resource of the template");
+        for (rule, reason) in evidence {
+            nag_suppress(resource, [rule], &reason);
         }
     }
 }
@@ -173,11 +182,11 @@ fn within_region(statement: &Value) -> bool {
 
 /// Why `flat`, allowed by `statement`, is no broader than it must be;
 /// `None` when the IAM tables do not explain it.
-fn explain(
+fn explain<'t>(
     flat: &str,
     statement: &Value,
     scope: &NagScope<'_>,
-    types: &std::collections::BTreeMap<String, String>,
+    cfn_type: &dyn Fn(&str) -> Option<&'t str>,
 ) -> Option<String> {
     let actions = actions(statement)?;
     let names: Vec<String> = actions
@@ -201,7 +210,7 @@ fn explain(
     if let Some(rest) = flat.strip_prefix('<') {
         let (reference, children) = rest.split_once('>')?;
         let (id, attribute) = reference.split_once('.')?;
-        let cfn_type = types.get(id)?;
+        let cfn_type = cfn_type(id)?;
         if attribute != "Arn" || !children.starts_with(['/', ':']) || reference.contains('*') {
             return None;
         }
@@ -425,8 +434,9 @@ mod tests {
         };
         let s = statement(actions, resource);
         let flat = flatten(&Value::sub(resource)).expect("flat");
-        let types = [("AuditLogBucket".to_owned(), "AWS::S3::Bucket".to_owned())].into();
-        explain(&flat, &s, &scope, &types)
+        explain(&flat, &s, &scope, &|id| {
+            (id == "AuditLogBucket").then_some("AWS::S3::Bucket")
+        })
     }
 
     #[test]
