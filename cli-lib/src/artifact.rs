@@ -138,15 +138,12 @@ pub fn load(platform: &Platform, dir: &Path, expected: Expected<'_>) -> anyhow::
         let file = a["file"].as_str().unwrap_or_default();
         // An asset is named by the sha256 of its zip.
         let bytes = read(file, id)?;
-        assets.push(Asset {
-            id: id.to_owned(),
-            source_name: a["source"].as_str().unwrap_or_default().to_owned(),
-            source: dir.join(file),
-            include: Vec::new(),
+        assets.push(Asset::from_zip(
+            id.to_owned(),
+            a["source"].as_str().unwrap_or_default().to_owned(),
+            dir.join(file),
             bytes,
-            fingerprint: None,
-            cached: None,
-        });
+        ));
     }
     let mut stacks = Vec::new();
     for recorded in manifest["stacks"].as_array().into_iter().flatten() {

@@ -257,7 +257,7 @@ async fn prepare(
         if let Some(bucket) = &bucket {
             let mut uploaded = 0;
             for asset in &t.assets {
-                if stacks::upload(s, bucket, &asset.s3_key(), &asset.bytes).await? {
+                if stacks::upload(s, bucket, &asset.s3_key(), &asset.zip()?).await? {
                     uploaded += 1;
                 }
             }

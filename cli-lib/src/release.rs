@@ -128,7 +128,7 @@ pub async fn record(
                 .iter()
                 .filter(|a| stack.assets.contains(&a.id))
             {
-                stacks::upload(&s, &bucket, &asset.s3_key(), &asset.bytes).await?;
+                stacks::upload(&s, &bucket, &asset.s3_key(), &asset.zip()?).await?;
             }
             environments.insert(
                 suffix.clone(),

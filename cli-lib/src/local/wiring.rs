@@ -93,7 +93,7 @@ pub fn unzip_code(
         let target = dir.join(&f.name);
         let _ = std::fs::remove_dir_all(&target);
         std::fs::create_dir_all(&target)?;
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&asset.bytes))?;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(asset.zip()?))?;
         archive
             .extract(&target)
             .with_context(|| format!("unzip the code of {}", f.name))?;

@@ -37,15 +37,64 @@ pub struct Asset {
     pub source: PathBuf,
     /// The directories packaged beside `source`'s files, each under its prefix.
     pub include: Vec<Include>,
-    pub bytes: Vec<u8>,
+    /// The zip, or `None` when it is the file `cached` names, which the
+    /// cache found unchanged: a synth into the same directory keeps that
+    /// file and never reads it ([`Asset::zip`] does, when asked).
+    pub(crate) bytes: Option<Vec<u8>>,
+    /// The zip's size in bytes.
+    pub(crate) size: u64,
     /// The fingerprint of the files the zip was made from, when it may be
     /// cached (see [`AssetCache`]).
     pub fingerprint: Option<String>,
-    /// The zip file this asset was read from, when it came from a cache.
+    /// The zip file this asset was taken from, when it came from a cache.
     pub cached: Option<PathBuf>,
 }
 
 impl Asset {
+    /// An asset of the zip `bytes`, named by their SHA-256 `id`, as read
+    /// back from a synthesized directory (`source` is its file there).
+    pub fn from_zip(id: String, source_name: String, source: PathBuf, bytes: Vec<u8>) -> Asset {
+        Asset {
+            id,
+            source_name,
+            source,
+            include: Vec::new(),
+            size: bytes.len() as u64,
+            bytes: Some(bytes),
+            fingerprint: None,
+            cached: None,
+        }
+    }
+
+    /// The zip's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The zip's bytes. A zip the cache kept is read from its file, and
+    /// refused if it no longer is what the id names.
+    pub fn zip(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+        if let Some(bytes) = &self.bytes {
+            return Ok(std::borrow::Cow::Borrowed(bytes));
+        }
+        let file = self
+            .cached
+            .as_deref()
+            .ok_or_else(|| std::io::Error::other(format!("asset {} holds no zip", self.id)))?;
+        let bytes = std::fs::read(file)?;
+        if sha256_hex(&bytes) != self.id {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{} changed after it was packaged (its sha256 is no longer {}); synthesize again",
+                    file.display(),
+                    self.id
+                ),
+            ));
+        }
+        Ok(std::borrow::Cow::Owned(bytes))
+    }
+
     /// The file name in the output directory.
     pub fn file_name(&self) -> String {
         file_name(&self.id)
@@ -155,8 +204,6 @@ impl AssetCache {
         cache
     }
 
-    /// The zip made from the files `fingerprint` describes, if the
-    /// directory still holds it at its recorded size.
     /// The id the zip of `source` with `include` had when the cache was
     /// written: what it most likely is now. Only a guess, to synthesize
     /// with while the directory is checked; the check decides.
@@ -167,11 +214,14 @@ impl AssetCache {
             .map(|(.., id)| id.as_str())
     }
 
-    fn lookup(&self, fingerprint: &str) -> Option<(String, Vec<u8>, PathBuf)> {
+    /// The zip made from the files `fingerprint` describes: its id, size
+    /// and file, if the directory still holds it at its recorded size. It
+    /// is not read: an unchanged zip is kept where it is.
+    fn lookup(&self, fingerprint: &str) -> Option<(String, u64, PathBuf)> {
         let (id, size) = self.entries.get(fingerprint)?;
         let file = self.dir.join(file_name(id));
-        let bytes = std::fs::read(&file).ok()?;
-        (bytes.len() as u64 == *size).then(|| (id.clone(), bytes, file))
+        let meta = std::fs::metadata(&file).ok()?;
+        (meta.is_file() && meta.len() == *size).then(|| (id.clone(), *size, file))
     }
 
     /// The cache file recording `assets`, for the directory they are
@@ -184,7 +234,7 @@ impl AssetCache {
                 Some(json!({
                     "fingerprint": fingerprint,
                     "id": a.id,
-                    "bytes": a.bytes.len(),
+                    "bytes": a.size,
                     "source": a.source.to_string_lossy(),
                     "include": a.include.iter().map(|i| json!({
                         "prefix": i.prefix,
@@ -247,13 +297,14 @@ fn package_with_clock(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if let Some((id, bytes, file)) = fingerprint.as_deref().and_then(|f| cache.lookup(f)) {
+    if let Some((id, size, file)) = fingerprint.as_deref().and_then(|f| cache.lookup(f)) {
         return Ok(Asset {
             id,
             source_name,
             source: dir.to_path_buf(),
             include: include.to_vec(),
-            bytes,
+            bytes: None,
+            size,
             fingerprint,
             cached: Some(file),
         });
@@ -274,7 +325,8 @@ fn package_with_clock(
         source_name,
         source: dir.to_path_buf(),
         include: include.to_vec(),
-        bytes,
+        size: bytes.len() as u64,
+        bytes: Some(bytes),
         fingerprint,
         cached: None,
     })
@@ -543,7 +595,7 @@ mod tests {
         std::fs::write(a.join("lib/a.mjs"), "a").unwrap();
         std::fs::write(a.join("index.mjs"), "i").unwrap();
         let asset = package_directory(&a).unwrap();
-        let archive = zip::ZipArchive::new(Cursor::new(asset.bytes)).unwrap();
+        let archive = zip::ZipArchive::new(Cursor::new(zip(&asset))).unwrap();
         let names: Vec<String> = (0..archive.len())
             .map(|i| archive.clone().by_index(i).unwrap().name().to_owned())
             .collect();
@@ -551,15 +603,19 @@ mod tests {
         std::fs::remove_dir_all(&a).unwrap();
     }
 
+    fn zip(asset: &Asset) -> Vec<u8> {
+        asset.zip().unwrap().into_owned()
+    }
+
     fn names(asset: &Asset) -> Vec<String> {
-        let archive = zip::ZipArchive::new(Cursor::new(asset.bytes.clone())).unwrap();
+        let archive = zip::ZipArchive::new(Cursor::new(zip(asset))).unwrap();
         (0..archive.len())
             .map(|i| archive.clone().by_index(i).unwrap().name().to_owned())
             .collect()
     }
 
     fn read(asset: &Asset, name: &str) -> String {
-        let mut archive = zip::ZipArchive::new(Cursor::new(asset.bytes.clone())).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(zip(asset))).unwrap();
         std::io::read_to_string(archive.by_name(name).unwrap()).unwrap()
     }
 
@@ -618,7 +674,7 @@ mod tests {
         std::fs::write(shared.join("log.mjs"), "export const log = 2;\n").unwrap();
         let changed = package_function(&function, &include).unwrap();
         assert_ne!(changed.id, first.id);
-        assert_eq!(changed.id, sha256_hex(&changed.bytes));
+        assert_eq!(changed.id, sha256_hex(&zip(&changed)));
         assert_eq!(read(&changed, "lib/log.mjs"), "export const log = 2;\n");
         std::fs::remove_dir_all(shared.parent().unwrap()).unwrap();
     }
@@ -703,7 +759,7 @@ mod tests {
             SystemTime::now() + Duration::from_secs(60),
         )
         .unwrap();
-        std::fs::write(out.join(asset.file_name()), &asset.bytes).unwrap();
+        std::fs::write(out.join(asset.file_name()), zip(&asset)).unwrap();
         std::fs::write(
             out.join(ASSET_CACHE_FILE),
             AssetCache::document(std::slice::from_ref(&asset)),
@@ -728,11 +784,14 @@ mod tests {
             Some(out.join(first.file_name()).as_path())
         );
         assert_eq!(again.id, first.id);
-        assert_eq!(again.bytes, first.bytes);
+        // Kept where it is, not read; read when asked for, the same bytes.
+        assert_eq!(again.bytes, None);
+        assert_eq!(again.size(), first.size());
+        assert_eq!(zip(&again), zip(&first));
         // What the cache gave is what packaging makes.
         assert_eq!(
-            package_at(&code, &AssetCache::none(), later).unwrap().bytes,
-            again.bytes
+            zip(&package_at(&code, &AssetCache::none(), later).unwrap()),
+            zip(&again)
         );
         std::fs::remove_dir_all(code.parent().unwrap()).unwrap();
     }
@@ -749,7 +808,7 @@ mod tests {
         let edited = package_at(&code, &cache, later).unwrap();
         assert_eq!(edited.cached, None);
         assert_ne!(edited.id, first.id);
-        assert_eq!(edited.id, sha256_hex(&edited.bytes));
+        assert_eq!(edited.id, sha256_hex(&zip(&edited)));
 
         std::fs::write(code.join("new.mjs"), "").unwrap();
         assert_eq!(package_at(&code, &cache, later).unwrap().cached, None);
@@ -776,7 +835,7 @@ mod tests {
         let later = SystemTime::now() + Duration::from_secs(60);
         std::fs::write(out.join(first.file_name()), b"truncated").unwrap();
         let asset = package_at(&code, &AssetCache::of_dir(&out), later).unwrap();
-        assert_eq!((asset.cached, asset.bytes), (None, first.bytes.clone()));
+        assert_eq!((asset.cached.clone(), zip(&asset)), (None, zip(&first)));
         std::fs::remove_file(out.join(first.file_name())).unwrap();
         assert_eq!(
             package_at(&code, &AssetCache::of_dir(&out), later)
@@ -785,7 +844,7 @@ mod tests {
             None
         );
         // A cache of another packaging, or not a cache, is ignored.
-        std::fs::write(out.join(first.file_name()), &first.bytes).unwrap();
+        std::fs::write(out.join(first.file_name()), zip(&first)).unwrap();
         let other = std::fs::read_to_string(out.join(ASSET_CACHE_FILE))
             .unwrap()
             .replace(PACKAGING, "zip-stored-v0");
@@ -802,6 +861,27 @@ mod tests {
                 .unwrap()
                 .cached,
             None
+        );
+        std::fs::remove_dir_all(code.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_kept_zip_changed_in_place_is_refused_when_read() {
+        let (code, out, first) = cached_setup("cache-tampered");
+        let later = SystemTime::now() + Duration::from_secs(60);
+        let kept = package_at(&code, &AssetCache::of_dir(&out), later).unwrap();
+        assert!(kept.cached.is_some());
+        // The same size, other bytes: the size check at lookup passes, the
+        // id no longer names the file.
+        let mut bytes = zip(&first);
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(out.join(first.file_name()), &bytes).unwrap();
+        let err = kept.zip().unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        assert!(
+            err.to_string().contains("changed after it was packaged"),
+            "{err}"
         );
         std::fs::remove_dir_all(code.parent().unwrap()).unwrap();
     }

@@ -400,7 +400,8 @@ pub fn synth_cached(
                 source_name: String::new(),
                 source: PathBuf::from(code),
                 include: include.to_vec(),
-                bytes: Vec::new(),
+                bytes: None,
+                size: 0,
                 fingerprint: None,
                 cached: None,
             })
@@ -1107,7 +1108,7 @@ impl Assembly {
                     "file": a.file_name(),
                     "s3_key": a.s3_key(),
                     "source": a.source_name,
-                    "bytes": a.bytes.len(),
+                    "bytes": a.size(),
                     "packaging": "zip",
                 })
             })
@@ -1171,7 +1172,7 @@ impl Assembly {
                     kept.push(name);
                     continue;
                 }
-                write(name, &asset.bytes)?;
+                write(name, &asset.zip()?)?;
             }
             write(
                 ASSET_CACHE_FILE.to_owned(),
