@@ -449,6 +449,13 @@ pub fn synth_cached(
     })
 }
 
+/// How many threads run at once: the cores this process may use.
+fn cores() -> usize {
+    // Asked once: the answer reads the process's CPU affinity and cgroup.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// `f` of each of `items`, in their order, computed on as many threads as
 /// the machine has cores, each taking every n-th item: the result does not
 /// depend on the split.
@@ -461,10 +468,7 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
     items: Vec<T>,
     f: impl Fn(usize, T) -> R + Sync,
 ) -> Vec<R> {
-    // Asked once: the answer reads the process's CPU affinity and cgroup.
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let threads = cores.min(items.len());
+    let threads = cores().min(items.len());
     if threads <= 1 {
         return items
             .into_iter()
@@ -636,6 +640,31 @@ pub(crate) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// A context building into an empty template.
+    pub fn new(
+        platform: &'a Platform,
+        region: &'a str,
+        suffix: &'a Suffix,
+        profile: &'a str,
+        assets: &'a [Asset],
+        index: &'a index::Index<'a>,
+    ) -> Self {
+        Context {
+            platform,
+            region,
+            suffix,
+            profile,
+            assets,
+            index,
+            template: Template::default(),
+            owners: std::collections::HashMap::with_capacity(platform.resources.len() * 2),
+            current: 0,
+            imports: std::collections::BTreeMap::new(),
+            zone_lookups: std::collections::BTreeMap::new(),
+            guard_alarms: Vec::new(),
+        }
+    }
+
     /// The declared resource called `name`.
     pub fn resource(&self, name: &str) -> Option<&'a crate::spec::Resource> {
         self.index.resource(name)
@@ -868,26 +897,18 @@ fn synth_stack(
     index: &index::Index<'_>,
 ) -> Result<Stack, SynthError> {
     let name = stack_name(platform, region, &deployment.suffix);
-    let mut cx = Context {
+    let mut cx = Context::new(
         platform,
         region,
-        suffix: &deployment.suffix,
-        profile: &deployment.profile,
+        &deployment.suffix,
+        &deployment.profile,
         assets,
         index,
-        template: Template {
-            description: format!(
-                "{} platform: profile {}, suffix {}, region {region}",
-                platform.name, deployment.profile, deployment.suffix
-            ),
-            ..Template::default()
-        },
-        owners: std::collections::HashMap::with_capacity(platform.resources.len() * 2),
-        current: 0,
-        imports: std::collections::BTreeMap::new(),
-        zone_lookups: std::collections::BTreeMap::new(),
-        guard_alarms: Vec::new(),
-    };
+    );
+    cx.template.description = format!(
+        "{} platform: profile {}, suffix {}, region {region}",
+        platform.name, deployment.profile, deployment.suffix
+    );
     let has_functions = platform
         .resources
         .iter()
@@ -912,10 +933,7 @@ fn synth_stack(
             },
         );
     }
-    for (i, resource) in platform.resources.iter().enumerate() {
-        cx.current = i;
-        constructs::build(&mut cx, resource)?;
-    }
+    build_declared(&mut cx)?;
     if let Some(drift_check) = &platform.drift_check {
         drift::build(&mut cx, drift_check)?;
     }
@@ -1010,6 +1028,92 @@ fn synth_stack(
         imports: imports.into_values().collect(),
         zone_lookups: zone_lookups.into_values().collect(),
     })
+}
+
+/// Fewest declared resources worth building on more than one thread.
+const PARALLEL_BUILD_MIN: usize = 64;
+
+/// Builds every declared resource into `cx`, in declaration order.
+///
+/// A large platform is built in contiguous runs of its resources, one per
+/// core, each into a context of its own, merged in order: a construct
+/// writes only what its own resource makes, and reads of the template
+/// are of its own resources, so the merge is what building them one after
+/// another makes (what two runs both set is the later run's, as a later
+/// write would be). Should any run fail, or two runs add the same logical
+/// id, the whole is built again one by one, so an error is the one that
+/// building in order meets first.
+fn build_declared(cx: &mut Context<'_>) -> Result<(), SynthError> {
+    let resources = &cx.platform.resources;
+    let runs = cores().min(resources.len() / (PARALLEL_BUILD_MIN / 2));
+    if runs <= 1 || resources.len() < PARALLEL_BUILD_MIN {
+        return build_run(cx, 0..resources.len());
+    }
+    let per_run = resources.len().div_ceil(runs);
+    let ranges: Vec<std::ops::Range<usize>> = (0..runs)
+        .map(|r| r * per_run..((r + 1) * per_run).min(resources.len()))
+        .collect();
+    let (platform, region, suffix, profile, assets, index) = (
+        cx.platform,
+        cx.region,
+        cx.suffix,
+        cx.profile,
+        cx.assets,
+        cx.index,
+    );
+    let parts = par_map_owned(ranges, |_, range| {
+        let mut part = Context::new(platform, region, suffix, profile, assets, index);
+        build_run(&mut part, range).ok().map(|()| part)
+    });
+    let Some(parts) = parts.into_iter().collect::<Option<Vec<_>>>() else {
+        return build_run(cx, 0..resources.len());
+    };
+    let added: usize = parts.iter().map(|p| p.template.resources.len()).sum();
+    let mut parts = parts.into_iter();
+    let mut merged = parts.next().expect("two runs or more");
+    for mut part in parts {
+        merged
+            .template
+            .resources
+            .append(&mut part.template.resources);
+        merged
+            .template
+            .parameters
+            .append(&mut part.template.parameters);
+        merged.template.outputs.append(&mut part.template.outputs);
+        merged
+            .template
+            .conditions
+            .append(&mut part.template.conditions);
+        merged.owners.extend(part.owners);
+        merged.imports.append(&mut part.imports);
+        merged.zone_lookups.append(&mut part.zone_lookups);
+        merged.guard_alarms.append(&mut part.guard_alarms);
+    }
+    if merged.template.resources.len() != added || !cx.template.resources.is_empty() {
+        return build_run(cx, 0..resources.len());
+    }
+    let template = &mut cx.template;
+    template.resources = merged.template.resources;
+    template.parameters.append(&mut merged.template.parameters);
+    template.outputs.append(&mut merged.template.outputs);
+    template.conditions.append(&mut merged.template.conditions);
+    cx.owners = merged.owners;
+    cx.imports.append(&mut merged.imports);
+    cx.zone_lookups.append(&mut merged.zone_lookups);
+    cx.guard_alarms.append(&mut merged.guard_alarms);
+    cx.current = resources.len().saturating_sub(1);
+    Ok(())
+}
+
+/// Builds the declared resources `range` into `cx`, one after another.
+fn build_run(cx: &mut Context<'_>, range: std::ops::Range<usize>) -> Result<(), SynthError> {
+    let platform = cx.platform;
+    for i in range {
+        cx.current = i;
+        constructs::build(cx, &platform.resources[i])?;
+    }
+    Ok(())
 }
 
 /// The parent template, its body and its nested stacks.

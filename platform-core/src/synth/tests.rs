@@ -3140,3 +3140,72 @@ fn every_dashboard_shows_every_regions_health_from_us_east_1() {
         assert_eq!(widget["properties"]["metrics"].as_array().unwrap().len(), 2);
     }
 }
+
+/// What a build leaves in its context: the template, its owners sorted,
+/// and how many guard alarms it asked for.
+type Built = (Template, Vec<(String, usize)>, usize);
+
+/// What `build` leaves after building `platform` into a fresh context.
+fn built_with(
+    platform: &Platform,
+    build: fn(&mut Context<'_>) -> Result<(), SynthError>,
+) -> Result<Built, String> {
+    let deployment = Deployment::new(platform, "dev", None, &[]).unwrap();
+    let assets = package_functions(&distinct_functions(platform), &AssetCache::none()).unwrap();
+    let index = index::Index::new(platform);
+    let mut cx = Context::new(
+        platform,
+        "us-east-1",
+        &deployment.suffix,
+        &deployment.profile,
+        &assets,
+        &index,
+    );
+    build(&mut cx).map_err(|e| e.to_string())?;
+    let mut owners: Vec<(String, usize)> = cx.owners.into_iter().collect();
+    owners.sort();
+    Ok((cx.template, owners, cx.guard_alarms.len()))
+}
+
+fn one_by_one(cx: &mut Context<'_>) -> Result<(), SynthError> {
+    build_run(cx, 0..cx.platform.resources.len())
+}
+
+#[test]
+fn building_side_by_side_makes_what_building_in_order_makes() {
+    let platform = crate::generate::platform(400, "us-east-1", &fixture_code());
+    let (template, owners, alarms) = built_with(&platform, build_declared).unwrap();
+    assert_eq!(
+        built_with(&platform, one_by_one).unwrap(),
+        (template.clone(), owners, alarms)
+    );
+    assert!(template.resources.len() > platform.resources.len());
+}
+
+#[test]
+fn a_logical_id_two_runs_both_add_is_the_error_building_in_order_meets() {
+    let mut platform = crate::generate::platform(400, "us-east-1", &fixture_code());
+    // The second resource again, at the end: built in another run than
+    // its first copy.
+    let again = platform.resources[1].clone();
+    platform.resources.push(again);
+    let in_order = built_with(&platform, one_by_one).unwrap_err();
+    assert!(in_order.contains("produced twice"), "{in_order}");
+    assert_eq!(built_with(&platform, build_declared).unwrap_err(), in_order);
+}
+
+#[test]
+fn the_first_error_of_any_run_is_the_one_building_in_order_meets() {
+    let mut platform = crate::generate::platform(400, "us-east-1", &fixture_code());
+    // An id added twice early in the first run, another late in the
+    // second: building in order meets the early one.
+    let late = platform.resources.len() - 1;
+    let (first, second) = (
+        platform.resources[2].clone(),
+        platform.resources[late].clone(),
+    );
+    platform.resources.insert(3, first);
+    platform.resources.push(second);
+    let in_order = built_with(&platform, one_by_one).unwrap_err();
+    assert_eq!(built_with(&platform, build_declared).unwrap_err(), in_order);
+}
