@@ -457,8 +457,9 @@ fn cores() -> usize {
 }
 
 /// `f` of each of `items`, in their order, computed on as many threads as
-/// the machine has cores, each taking every n-th item: the result does not
-/// depend on the split.
+/// the machine has cores, the calling thread one of them: each takes the
+/// next item no thread has taken, so a long item does not hold up the
+/// items behind it, and the result does not depend on who computed what.
 pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     par_map_owned(items.iter().collect(), |_, item| f(item))
 }
@@ -468,6 +469,7 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
     items: Vec<T>,
     f: impl Fn(usize, T) -> R + Sync,
 ) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = cores().min(items.len());
     if threads <= 1 {
         return items
@@ -477,28 +479,40 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
             .collect();
     }
     let count = items.len();
-    let mut shares: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (i, item) in items.into_iter().enumerate() {
-        shares[i % threads].push((i, item));
-    }
+    // Each item is taken once: the counter hands out its index.
+    let queue: Vec<std::sync::Mutex<Option<T>>> = items
+        .into_iter()
+        .map(|item| std::sync::Mutex::new(Some(item)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = queue.get(i) else {
+                return done;
+            };
+            let item = slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .expect("each index is handed out once");
+            done.push((i, f(i, item)));
+        }
+    };
     let mut slots: Vec<Option<R>> = (0..count).map(|_| None).collect();
     std::thread::scope(|scope| {
-        let f = &f;
-        let workers: Vec<_> = shares
-            .into_iter()
-            .map(|share| {
-                scope.spawn(move || {
-                    share
-                        .into_iter()
-                        .map(|(i, item)| (i, f(i, item)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for worker in workers {
-            for (i, result) in worker.join().expect("a worker does not panic") {
-                slots[i] = Some(result);
-            }
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut results = vec![work()];
+        for helper in helpers {
+            results.push(
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        for (i, result) in results.into_iter().flatten() {
+            slots[i] = Some(result);
         }
     });
     slots

@@ -3209,3 +3209,38 @@ fn the_first_error_of_any_run_is_the_one_building_in_order_meets() {
     let in_order = built_with(&platform, one_by_one).unwrap_err();
     assert_eq!(built_with(&platform, build_declared).unwrap_err(), in_order);
 }
+
+#[test]
+fn side_by_side_each_item_is_computed_once_and_kept_in_its_place() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = AtomicUsize::new(0);
+    // Uneven items: the first is slow, so the others are taken meanwhile.
+    let items: Vec<usize> = (0..200).collect();
+    let out = par_map_owned(items, |i, item| {
+        calls.fetch_add(1, Ordering::Relaxed);
+        assert_eq!(i, item, "each item comes with its own index");
+        if i == 0 {
+            (0..200_000u64).fold(0u64, |a, b| a.wrapping_add(b * b));
+        }
+        item * 3
+    });
+    assert_eq!(calls.load(Ordering::Relaxed), 200);
+    assert_eq!(out, (0..200).map(|i| i * 3).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_panic_side_by_side_reaches_the_caller() {
+    let caught = std::panic::catch_unwind(|| {
+        par_map_owned((0..8).collect::<Vec<usize>>(), |_, item| {
+            assert_ne!(item, 5, "item five fails");
+            item
+        })
+    });
+    let panic = caught.unwrap_err();
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default();
+    assert!(message.contains("item five fails"), "{message}");
+}
