@@ -460,6 +460,7 @@ fn cores() -> usize {
 /// the machine has cores, the calling thread one of them: each takes the
 /// next item no thread has taken, so a long item does not hold up the
 /// items behind it, and the result does not depend on who computed what.
+/// A `par_map` inside an item of another runs on that item's thread.
 pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     par_map_owned(items.iter().collect(), |_, item| f(item))
 }
@@ -470,7 +471,17 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
     f: impl Fn(usize, T) -> R + Sync,
 ) -> Vec<R> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = cores().min(items.len());
+    thread_local! {
+        /// Whether this thread computes items of a `par_map` already.
+        static WORKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    // Items of an item are computed where it is: the cores are busy with
+    // its siblings, and more threads than cores only take turns.
+    let threads = if WORKING.get() {
+        1
+    } else {
+        cores().min(items.len())
+    };
     if threads <= 1 {
         return items
             .into_iter()
@@ -485,7 +496,15 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
         .map(|item| std::sync::Mutex::new(Some(item)))
         .collect();
     let next = AtomicUsize::new(0);
+    /// Puts back what the thread was doing, also when `f` panics.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            WORKING.set(self.0);
+        }
+    }
     let work = || {
+        let _restore = Restore(WORKING.replace(true));
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);

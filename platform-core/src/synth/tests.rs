@@ -3244,3 +3244,38 @@ fn a_panic_side_by_side_reaches_the_caller() {
         .unwrap_or_default();
     assert!(message.contains("item five fails"), "{message}");
 }
+
+#[test]
+fn a_map_inside_an_item_runs_on_that_items_thread() {
+    let out = par_map_owned((0..4).collect::<Vec<usize>>(), |_, outer| {
+        let here = std::thread::current().id();
+        let inner = par_map_owned((0..50).collect::<Vec<usize>>(), |_, inner| {
+            (std::thread::current().id(), outer * 100 + inner)
+        });
+        assert!(inner.iter().all(|(thread, _)| *thread == here));
+        inner.into_iter().map(|(_, v)| v).sum::<usize>()
+    });
+    let expected: Vec<usize> = (0..4)
+        .map(|o| o * 100 * 50 + (0..50).sum::<usize>())
+        .collect();
+    assert_eq!(out, expected);
+    // Outside any item, the map uses the cores again: the first items
+    // each wait until as many threads as cores have taken one.
+    let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+    let joined = std::sync::Condvar::new();
+    let all_there = par_map_owned((0..64).collect::<Vec<usize>>(), |i, _| {
+        let mut threads = seen.lock().unwrap();
+        threads.insert(std::thread::current().id());
+        joined.notify_all();
+        if i >= cores() {
+            return true;
+        }
+        let (threads, _) = joined
+            .wait_timeout_while(threads, std::time::Duration::from_secs(30), |t| {
+                t.len() < cores()
+            })
+            .unwrap();
+        threads.len() == cores()
+    });
+    assert!(all_there.iter().all(|&ok| ok));
+}
