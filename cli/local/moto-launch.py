@@ -44,7 +44,12 @@ Patches (moto 5.2.5):
   S3's API answers (PutObjectLockConfiguration, PutBucketReplication).
 - Stack updates: for a type whose update moto does not model, moto drops
   the resource from the stack, and every later Fn::GetAtt on it fails. Such
-  a resource is kept as it was (its properties are not updated).
+  a resource is kept as it was (its properties are not updated). And
+  moto updates a resource whose Condition is false as if it existed (its
+  create honours the condition, its update does not), failing on the
+  resource it never made; CloudFormation leaves such a resource absent,
+  deletes it when its condition turns false and creates it when it turns
+  true. So does this patch.
 - AWS::CloudFormation::Stack: a nested stack has no Fn::GetAtt in moto
   (its model lacks get_cfn_attribute), so `Fn::GetAtt [Nested, Outputs.X]`,
   how a parent passes one nested stack's output to another's parameter,
@@ -196,6 +201,12 @@ Patches (moto 5.2.5):
   loser's rollback removes the winner's session count). DynamoDB applies a
   transaction atomically; here every write to a table takes one lock, so a
   transaction and its rollback are not interleaved with other writes.
+- TemplateURL of moto's own endpoint: moto reads a path-style URL
+  (`http://HOST:PORT/<bucket>/<key>`) only when HOST is spelled
+  `localhost`; with any other it takes the host's first label for the
+  bucket. awscli against AWS_ENDPOINT_URL=http://127.0.0.1:PORT uploads
+  the template and passes such a URL, which moto answered NoSuchBucket
+  (bucket "127"). A loopback address is read as `localhost` is.
 """
 
 import json
@@ -203,6 +214,7 @@ import os
 import re
 import sys
 import threading
+import urllib.parse
 
 # The default account, before any module binds moto's (see the docstring).
 from moto.core import models as core_models
@@ -219,6 +231,7 @@ from moto.ec2.models import route_tables as ec2_route_tables
 from moto.ec2.models import vpcs as ec2_vpcs
 from moto.ec2.models import vpn_gateway as ec2_vpn
 from moto.awslambda import models as lambda_models
+from moto.awslambda import utils as lambda_utils
 from moto.events import models as events_models
 from moto.cloudwatch import models as cloudwatch_models
 from moto.iam import models as iam_models
@@ -500,7 +513,7 @@ class _CfnEventInvokeConfig(CloudFormationModel):
     ):
         p = cloudformation_json["Properties"]
         function_name = _name(p["FunctionName"])
-        backend = lambda_models.lambda_backends[account_id][region_name]
+        backend = lambda_utils.get_backend(account_id, region_name)
         backend.put_function_event_invoke_config(function_name, cls._config(p))
         return cls(function_name, p.get("Qualifier", "$LATEST"), account_id, region_name)
 
@@ -524,7 +537,7 @@ class _CfnEventInvokeConfig(CloudFormationModel):
         return False
 
     def delete(self, account_id, region_name):
-        backend = lambda_models.lambda_backends[account_id][region_name]
+        backend = lambda_utils.get_backend(account_id, region_name)
         try:
             backend.get_function(self.function_name).event_invoke_config = []
         except lambda_models.UnknownFunctionException:
@@ -1681,6 +1694,18 @@ _parse_and_update_resource = cfn_parsing.parse_and_update_resource
 
 
 def _parse_and_update_or_keep(logical_id, resource_json, resources_map, *args, **kwargs):
+    condition = resource_json.get("Condition")
+    if condition:
+        original = resources_map._parsed_resources.get(logical_id)
+        if not resources_map.lazy_condition_map[condition]:
+            if original is not None and hasattr(original, "delete"):
+                original.delete(kwargs["account_id"], kwargs["region_name"])
+            return None
+        if original is None:
+            # Its condition was false until now: it is made, not updated.
+            return cfn_parsing.parse_and_create_resource(
+                logical_id, resource_json, resources_map, *args, **kwargs
+            )
     updated = _parse_and_update_resource(logical_id, resource_json, resources_map, *args, **kwargs)
     if updated is None and logical_id in resources_map._parsed_resources:
         return resources_map._parsed_resources[logical_id]
@@ -1917,6 +1942,25 @@ for _write in ("transact_write_items", "put_item", "update_item", "delete_item",
             _write,
             _serialized(getattr(dynamodb_models.DynamoDBBackend, _write)),
         )
+
+
+from moto.cloudformation import responses as cfn_responses  # noqa: E402
+from moto.cloudformation import utils as cfn_utils  # noqa: E402
+
+_moto_stack_from_s3_url = cfn_utils.get_stack_from_s3_url
+
+
+def _stack_from_s3_url(template_url, account_id, partition):
+    parts = urllib.parse.urlparse(template_url)
+    if parts.hostname in ("127.0.0.1", "::1"):
+        netloc = "localhost" if parts.port is None else f"localhost:{parts.port}"
+        template_url = parts._replace(netloc=netloc).geturl()
+    return _moto_stack_from_s3_url(template_url, account_id=account_id, partition=partition)
+
+
+cfn_utils.get_stack_from_s3_url = _stack_from_s3_url
+cfn_responses.get_stack_from_s3_url = _stack_from_s3_url
+cfn_models.get_stack_from_s3_url = _stack_from_s3_url
 
 
 if __name__ == "__main__":

@@ -22,6 +22,12 @@ API (moto's CloudFormation reports success even for types it ignores).
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION item TABLE KEY VALUE
         prints the item of TABLE whose string key KEY is VALUE as plain JSON
         (null when there is none)
+    .venv/bin/python tests/moto/inventory.py ENDPOINT REGION deploy STACK FILE BUCKET [KEY=VALUE...]
+        uploads the template FILE into BUCKET (made if missing) and creates
+        or updates STACK from it with those parameters through a change
+        set, as `aws cloudformation deploy --s3-bucket` does (TemplateURL:
+        the object's path-style URL at ENDPOINT); prints
+        {"status", "resources": {logical id: type}}
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION parameter NAME
         prints the value of SSM parameter NAME
     .venv/bin/python tests/moto/inventory.py ENDPOINT REGION backup
@@ -39,6 +45,7 @@ API (moto's CloudFormation reports success even for types it ignores).
 import json
 import os
 import sys
+import uuid
 
 import boto3
 
@@ -166,6 +173,49 @@ def main():
     if command == "put":
         bucket, key, text = sys.argv[4:7]
         client("s3").put_object(Bucket=bucket, Key=key, Body=text.encode())
+        return
+
+    if command == "deploy":
+        stack, template, bucket = sys.argv[4:7]
+        parameters = [
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in (arg.split("=", 1) for arg in sys.argv[7:])
+        ]
+        s3 = client("s3")
+        if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+            s3.create_bucket(Bucket=bucket)
+        key = f"{stack}/{uuid.uuid4().hex}.template"
+        with open(template, "rb") as f:
+            s3.put_object(Bucket=bucket, Key=key, Body=f.read())
+        cfn = client("cloudformation")
+        try:
+            cfn.describe_stacks(StackName=stack)
+            kind = "UPDATE"
+        except cfn.exceptions.ClientError:
+            kind = "CREATE"
+        name = f"deploy-{uuid.uuid4().hex}"
+        cfn.create_change_set(
+            StackName=stack,
+            ChangeSetName=name,
+            ChangeSetType=kind,
+            TemplateURL=f"{endpoint.rstrip('/')}/{bucket}/{key}",
+            Parameters=parameters,
+        )
+        cfn.get_waiter("change_set_create_complete").wait(
+            StackName=stack, ChangeSetName=name, WaiterConfig={"Delay": 1}
+        )
+        cfn.execute_change_set(StackName=stack, ChangeSetName=name)
+        waiter = "stack_create_complete" if kind == "CREATE" else "stack_update_complete"
+        cfn.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": 1})
+        status = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+        # moto lists a resource whose condition is false as one without an
+        # id; CloudFormation does not list it.
+        resources = {
+            r["LogicalResourceId"]: r["ResourceType"]
+            for r in every("cloudformation", "list_stack_resources", "StackResourceSummaries", StackName=stack)
+            if r.get("LogicalResourceId")
+        }
+        print(json.dumps({"status": status, "resources": resources}))
         return
 
     if command == "send":

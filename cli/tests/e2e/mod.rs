@@ -13,6 +13,7 @@ mod arguments;
 mod artifact;
 mod aws_errors;
 mod dns;
+mod emulator;
 mod faults;
 mod flow;
 mod json;
@@ -263,6 +264,23 @@ impl Moto {
     pub fn s3_protection(&self, bucket: &str) -> Value {
         let out = self.python(&["s3-protection", bucket]);
         serde_json::from_slice(&out.stdout).expect("s3-protection JSON")
+    }
+
+    /// Deploys `template` (a file) as stack `stack` through a change set,
+    /// as `aws cloudformation deploy --s3-bucket bucket` does; its status
+    /// and resources (`status`, `resources`: logical id -> type).
+    pub fn deploy_as_awscli(
+        &self,
+        stack: &str,
+        template: &Path,
+        bucket: &str,
+        parameters: &[&str],
+    ) -> Value {
+        let template = template.to_str().expect("a UTF-8 path");
+        let mut args = vec!["deploy", stack, template, bucket];
+        args.extend_from_slice(parameters);
+        let out = self.python(&args);
+        serde_json::from_slice(&out.stdout).expect("deploy JSON")
     }
 
     pub fn put_versions(&self, bucket: &str, key: &str) {
