@@ -240,6 +240,8 @@ from moto.kms import models as kms_models
 from moto.sqs import models as sqs_models
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudformation import responses as cfn_responses
+from moto.cloudformation import utils as cfn_utils
 from moto.core.common_models import CloudFormationModel
 from moto.utilities.utils import get_partition
 from moto.rds import models as rds_models
@@ -1943,9 +1945,6 @@ for _write in ("transact_write_items", "put_item", "update_item", "delete_item",
             _serialized(getattr(dynamodb_models.DynamoDBBackend, _write)),
         )
 
-
-from moto.cloudformation import responses as cfn_responses  # noqa: E402
-from moto.cloudformation import utils as cfn_utils  # noqa: E402
 
 _moto_stack_from_s3_url = cfn_utils.get_stack_from_s3_url
 

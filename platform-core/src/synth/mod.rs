@@ -1079,7 +1079,9 @@ const PARALLEL_BUILD_MIN: usize = 64;
 fn build_declared(cx: &mut Context<'_>) -> Result<(), SynthError> {
     let resources = &cx.platform.resources;
     let runs = cores().min(resources.len() / (PARALLEL_BUILD_MIN / 2));
-    if runs <= 1 || resources.len() < PARALLEL_BUILD_MIN {
+    // Runs build into empty templates: one already holding resources
+    // would have to be checked against every run's.
+    if runs <= 1 || resources.len() < PARALLEL_BUILD_MIN || !cx.template.resources.is_empty() {
         return build_run(cx, 0..resources.len());
     }
     let per_run = resources.len().div_ceil(runs);
@@ -1123,7 +1125,7 @@ fn build_declared(cx: &mut Context<'_>) -> Result<(), SynthError> {
         merged.zone_lookups.append(&mut part.zone_lookups);
         merged.guard_alarms.append(&mut part.guard_alarms);
     }
-    if merged.template.resources.len() != added || !cx.template.resources.is_empty() {
+    if merged.template.resources.len() != added {
         return build_run(cx, 0..resources.len());
     }
     let template = &mut cx.template;
