@@ -281,17 +281,34 @@ pub fn package_function_cached(
     include: &[Include],
     cache: &AssetCache,
 ) -> std::io::Result<Asset> {
-    package_with_clock(dir, include, cache, SystemTime::now())
+    let listings = Listings::of(dirs_of(dir, include));
+    package_with_clock(dir, include, &listings, cache, SystemTime::now())
 }
 
-/// [`package_function_cached`] as if the time were `now`.
+/// [`package_function_cached`] with the directories already listed.
+pub(crate) fn package_listed(
+    dir: &Path,
+    include: &[Include],
+    listings: &Listings,
+    cache: &AssetCache,
+) -> std::io::Result<Asset> {
+    package_with_clock(dir, include, listings, cache, SystemTime::now())
+}
+
+/// The directories packaging `dir` with `include` lists.
+pub(crate) fn dirs_of<'a>(dir: &'a Path, include: &'a [Include]) -> impl Iterator<Item = &'a Path> {
+    std::iter::once(dir).chain(include.iter().map(|i| Path::new(i.dir.as_str())))
+}
+
+/// [`package_listed`] as if the time were `now`.
 fn package_with_clock(
     dir: &Path,
     include: &[Include],
+    listings: &Listings,
     cache: &AssetCache,
     now: SystemTime,
 ) -> std::io::Result<Asset> {
-    let files = list_function(dir, include)?;
+    let files = list_function(dir, include, listings)?;
     let fingerprint = fingerprint(dir, include, &files, now);
     let source_name = dir
         .file_name()
@@ -315,9 +332,9 @@ fn package_with_clock(
         .last_modified_time(DateTime::default())
         .unix_permissions(0o644);
     for file in &files {
-        zip.start_file(file.name.as_str(), options)
+        zip.start_file(file.name.as_ref(), options)
             .map_err(std::io::Error::other)?;
-        zip.write_all(&std::fs::read(&file.path)?)?;
+        zip.write_all(&std::fs::read(&file.file.path)?)?;
     }
     let bytes = zip.finish().map_err(std::io::Error::other)?.into_inner();
     Ok(Asset {
@@ -332,15 +349,74 @@ fn package_with_clock(
     })
 }
 
-/// A file to package: its name in the zip (components joined with `/`),
-/// where it is, and what `stat` said of it.
-struct SourceFile {
+/// A file under a listed directory: its name there (components joined
+/// with `/`), where it is, and what `stat` said of it.
+pub(crate) struct SourceFile {
     name: String,
     path: PathBuf,
     meta: std::fs::Metadata,
 }
 
-impl SourceFile {
+/// What listing one directory found.
+enum Listed {
+    /// The path is not a directory.
+    NotDir,
+    Files(Vec<SourceFile>),
+    Failed(std::io::Error),
+}
+
+/// The directories packaging reads, each listed once, side by side
+/// ([`par_map`](super::par_map)): functions sharing one (`handlers/shared`,
+/// a vendored package set) share its listing, and so its `stat`s.
+pub(crate) struct Listings {
+    dirs: Vec<(PathBuf, Listed)>,
+}
+
+impl Listings {
+    /// Lists each distinct directory of `dirs`.
+    pub(crate) fn of<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Listings {
+        let mut distinct: Vec<&Path> = Vec::new();
+        for dir in dirs {
+            if !distinct.contains(&dir) {
+                distinct.push(dir);
+            }
+        }
+        let listed = super::par_map(&distinct, |dir| list_dir(dir));
+        Listings {
+            dirs: distinct
+                .into_iter()
+                .map(Path::to_path_buf)
+                .zip(listed)
+                .collect(),
+        }
+    }
+
+    fn get(&self, dir: &Path) -> &Listed {
+        self.dirs
+            .iter()
+            .find(|(listed, _)| listed == dir)
+            .map(|(_, listed)| listed)
+            .expect("every directory packaged is listed first")
+    }
+}
+
+/// Every regular file under `dir`, in no particular order.
+fn list_dir(dir: &Path) -> Listed {
+    let mut files = Vec::new();
+    match collect_files(dir, &mut String::new(), &mut files) {
+        Ok(()) => Listed::Files(files),
+        Err(_) if !dir.is_dir() => Listed::NotDir,
+        Err(e) => Listed::Failed(e),
+    }
+}
+
+/// A file of one function's zip: its name there and the file.
+struct ZipFile<'a> {
+    name: std::borrow::Cow<'a, str>,
+    file: &'a SourceFile,
+}
+
+impl ZipFile<'_> {
     /// The zip's order, as a key compared bytewise: by path component, as
     /// if `/` sorted before every other byte. Computed once per file: a
     /// comparison mapping bytes one by one cost more than listing the
@@ -360,16 +436,34 @@ impl SourceFile {
     }
 }
 
-/// Every file packaging `dir` with `include` reads, in zip order.
-fn list_function(dir: &Path, include: &[Include]) -> std::io::Result<Vec<SourceFile>> {
-    if !dir.is_dir() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "not a directory; `code:` must name the function's handler directory",
-        ));
-    }
-    let mut files: Vec<SourceFile> = Vec::new();
-    collect_files(dir, &mut String::new(), &mut files)?;
+/// The same error again, for each function packaging the directory.
+fn again(e: &std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), e.to_string())
+}
+
+/// Every file packaging `dir` with `include` reads, in zip order, from
+/// `listings`.
+fn list_function<'a>(
+    dir: &Path,
+    include: &[Include],
+    listings: &'a Listings,
+) -> std::io::Result<Vec<ZipFile<'a>>> {
+    let mut files: Vec<ZipFile<'a>> = match listings.get(dir) {
+        Listed::NotDir => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not a directory; `code:` must name the function's handler directory",
+            ));
+        }
+        Listed::Failed(e) => return Err(again(e)),
+        Listed::Files(own) => own
+            .iter()
+            .map(|file| ZipFile {
+                name: std::borrow::Cow::Borrowed(file.name.as_str()),
+                file,
+            })
+            .collect(),
+    };
     if files.is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -395,19 +489,25 @@ fn list_function(dir: &Path, include: &[Include]) -> std::io::Result<Vec<SourceF
             ));
         }
         let source = Path::new(&extra.dir);
-        if !source.is_dir() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!(
-                    "the `include:` directory {} (at {:?}) is not a directory",
-                    source.display(),
-                    extra.prefix
-                ),
-            ));
+        match listings.get(source) {
+            Listed::NotDir => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!(
+                        "the `include:` directory {} (at {:?}) is not a directory",
+                        source.display(),
+                        extra.prefix
+                    ),
+                ));
+            }
+            Listed::Failed(e) => return Err(again(e)),
+            Listed::Files(included) => files.extend(included.iter().map(|file| ZipFile {
+                name: std::borrow::Cow::Owned(format!("{prefix}/{}", file.name)),
+                file,
+            })),
         }
-        collect_files(source, &mut prefix.clone(), &mut files)?;
     }
-    files.sort_by_cached_key(SourceFile::order_key);
+    files.sort_by_cached_key(ZipFile::order_key);
     Ok(files)
 }
 
@@ -416,7 +516,7 @@ fn list_function(dir: &Path, include: &[Include]) -> std::io::Result<Vec<SourceF
 fn fingerprint(
     dir: &Path,
     include: &[Include],
-    files: &[SourceFile],
+    files: &[ZipFile<'_>],
     now: SystemTime,
 ) -> Option<String> {
     let recent = now.checked_sub(RACY_WINDOW)?;
@@ -431,7 +531,7 @@ fn fingerprint(
         record.extend_from_slice(extra.dir.as_bytes());
     }
     for file in files {
-        let stamp = stamp(&file.meta)?;
+        let stamp = stamp(&file.file.meta)?;
         if stamp.changed >= recent {
             return None;
         }
@@ -710,6 +810,40 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_functions_share_is_listed_once_and_each_zips_as_if_alone() {
+        let (function, shared, include) = function_and_shared("include-shared");
+        let other = shared.parent().unwrap().join("audit");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("index.mjs"), "import './lib/log.mjs';\n").unwrap();
+        let listings = Listings::of(dirs_of(&function, &include).chain(dirs_of(&other, &include)));
+        let listed: Vec<&Path> = listings.dirs.iter().map(|(d, _)| d.as_path()).collect();
+        assert_eq!(
+            listed,
+            [function.as_path(), shared.as_path(), other.as_path()]
+        );
+        let cache = AssetCache::none();
+        for code in [&function, &other] {
+            let together = package_listed(code, &include, &listings, &cache).unwrap();
+            let alone = package_function(code, &include).unwrap();
+            assert_eq!(together, alone, "{}", code.display());
+            assert!(names(&together).contains(&"lib/sub/aws.mjs".to_owned()));
+        }
+
+        // A shared directory that is missing is each function's error.
+        let missing = [Include {
+            prefix: "lib".into(),
+            dir: shared.join("nope").to_string_lossy().into_owned(),
+        }];
+        let listings = Listings::of(dirs_of(&function, &missing).chain(dirs_of(&other, &missing)));
+        for code in [&function, &other] {
+            let err = package_listed(code, &missing, &listings, &cache).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+            assert!(err.to_string().contains("is not a directory"), "{err}");
+        }
+        std::fs::remove_dir_all(shared.parent().unwrap()).unwrap();
+    }
+
+    #[test]
     fn a_prefix_must_be_plain_relative_names_and_the_directory_must_exist() {
         let (function, shared, include) = function_and_shared("include-bad");
         for prefix in ["", "../lib", "/lib", "./lib", "lib\\x"] {
@@ -769,7 +903,7 @@ mod tests {
     }
 
     fn package_at(code: &Path, cache: &AssetCache, now: SystemTime) -> std::io::Result<Asset> {
-        package_with_clock(code, &[], cache, now)
+        package_with_clock(code, &[], &Listings::of([code]), cache, now)
     }
 
     #[test]

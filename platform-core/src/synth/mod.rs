@@ -543,18 +543,26 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
 /// Packages each function's code directory (with its `include:`) once, in
 /// declaration order: functions sharing both share the asset, and each
 /// function finds its own by directory and `include:` even when another
-/// directory made the same zip. Directories are packaged side by side
-/// ([`par_map`]).
+/// directory made the same zip. Every directory is listed once, however
+/// many functions include it, then the functions are packaged side by
+/// side ([`par_map`]).
 fn package_functions(
     distinct: &[(&str, &str, &[crate::spec::Include])],
     cache: &AssetCache,
 ) -> Result<Vec<Asset>, SynthError> {
+    let listings = assets::Listings::of(
+        distinct
+            .iter()
+            .flat_map(|&(_, code, include)| assets::dirs_of(Path::new(code), include)),
+    );
     let packaged = par_map(distinct, |&(function, code, include)| {
         let path = PathBuf::from(code);
-        package_function_cached(&path, include, cache).map_err(|source| SynthError::Asset {
-            function: function.to_owned(),
-            path,
-            source,
+        assets::package_listed(&path, include, &listings, cache).map_err(|source| {
+            SynthError::Asset {
+                function: function.to_owned(),
+                path,
+                source,
+            }
         })
     });
     packaged.into_iter().collect()
