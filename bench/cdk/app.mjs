@@ -19,8 +19,10 @@
 //   replication to the account's archive, the alerts topic with its
 //   subscriptions;
 // - every one of the nine functions, with `lambda.Code.fromAsset()` of its
-//   directory under `platform-def/handlers/` and `handlers/shared` copied
-//   in as `lib/` (what tp's `include` does), its log group, environment
+//   directory under `platform-def/handlers/`, `handlers/shared` copied in
+//   as `lib/` and, for the five with dependencies, its vendored package
+//   set's `handlers/vendor/<set>/node_modules` as `node_modules/` (what
+//   tp's `include` does), its log group, environment
 //   key, reserved concurrency, VPC placement and asynchronous-invoke
 //   configuration, and its grants as L2 `grant*` calls;
 // - the REST API (stage `v1`, access and execution log groups, `GET
@@ -106,11 +108,13 @@ const regionId = (region) => region.split('-').map((p) => p[0].toUpperCase() + p
 
 /**
  * A function's code: its handler directory with `handlers/shared` beside it
- * as `lib/`, the same files tp packages. Copied in-process (local
+ * as `lib/` and, given a vendored package set (`vendor`, as the function's
+ * `include:` names it in lib.rs), `handlers/vendor/<set>/node_modules` as
+ * `node_modules/`: the same files tp packages. Copied in-process (local
  * bundling, never Docker) and hashed by the output, so an edit to the
- * shared code changes every asset that ships it.
+ * shared code or a vendored package changes every asset that ships it.
  */
-function handlerCode(name) {
+function handlerCode(name, vendor) {
   const source = path.join(handlers, name);
   return lambda.Code.fromAsset(source, {
     assetHashType: cdk.AssetHashType.OUTPUT,
@@ -120,6 +124,11 @@ function handlerCode(name) {
         tryBundle(outputDir) {
           fs.cpSync(source, outputDir, { recursive: true });
           fs.cpSync(path.join(handlers, 'shared'), path.join(outputDir, 'lib'), { recursive: true });
+          if (vendor) {
+            fs.cpSync(path.join(handlers, 'vendor', vendor, 'node_modules'), path.join(outputDir, 'node_modules'), {
+              recursive: true,
+            });
+          }
           return true;
         },
       },
@@ -460,7 +469,7 @@ class TradingPlatformStack extends cdk.Stack {
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         handler: 'index.handler',
-        code: handlerCode(dir),
+        code: handlerCode(dir, props.vendor),
         timeout: Duration.seconds(props.timeout),
         memorySize: props.memory,
         reservedConcurrentExecutions: props.concurrency,
@@ -485,6 +494,7 @@ class TradingPlatformStack extends cdk.Stack {
     };
 
     const tradeApi = fn('TradeApi', 'trade-api', {
+      vendor: 'ajv',
       memory: 512,
       timeout: 10,
       concurrency: 10,
@@ -539,6 +549,7 @@ class TradingPlatformStack extends cdk.Stack {
 
     const dbEnv = { DB_ENDPOINT: dbEndpoint, DB_PORT: dbPort, DB_NAME: 'trading' };
     const migrate = fn('Migrate', 'migrate', {
+      vendor: 'pg',
       memory: 256,
       timeout: 300,
       concurrency: 1,
@@ -558,7 +569,7 @@ class TradingPlatformStack extends cdk.Stack {
     });
     for (const secret of [cluster.secret, owner, app, monitor]) secret.grantRead(migrate);
 
-    const dbRotation = fn('DbRotation', 'db-rotation', { memory: 256, timeout: 60, concurrency: 3, env: dbEnv });
+    const dbRotation = fn('DbRotation', 'db-rotation', { vendor: 'pg', memory: 256, timeout: 60, concurrency: 3, env: dbEnv });
     for (const secret of [owner, app, monitor]) {
       secret.addRotationSchedule('RotationSchedule', {
         rotationLambda: dbRotation,
@@ -585,6 +596,7 @@ class TradingPlatformStack extends cdk.Stack {
     replay.node.defaultChild.kmsKeyIdentifier = dataKey.keyArn;
 
     const tradeProcessor = fn('TradeProcessor', 'trade-processor', {
+      vendor: 'pg',
       memory: 512,
       timeout: 30,
       concurrency: 5,
@@ -656,6 +668,7 @@ class TradingPlatformStack extends cdk.Stack {
     });
 
     const healthMonitor = fn('HealthMonitor', 'health-monitor', {
+      vendor: 'pg',
       memory: 256,
       timeout: 60,
       concurrency: 1,

@@ -322,7 +322,7 @@ platform_macros::platform! {
     // Gateway's 29 s.
     function trade_api {
         code: "handlers/trade-api",
-        include: { "lib": "handlers/shared" },
+        include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/ajv/node_modules" },
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 10s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -399,7 +399,7 @@ platform_macros::platform! {
     // its privileges. Idempotent: it runs on every deploy.
     function migrate {
         code: "handlers/migrate",
-        include: { "lib": "handlers/shared" },
+        include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/pg/node_modules" },
         memory: 256,
         timeout: 300s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -439,7 +439,7 @@ platform_macros::platform! {
     // once per rotation step.
     function db_rotation {
         code: "handlers/db-rotation",
-        include: { "lib": "handlers/shared" },
+        include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/pg/node_modules" },
         memory: 256,
         timeout: 60s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -462,7 +462,7 @@ platform_macros::platform! {
 
     function trade_processor {
         code: "handlers/trade-processor",
-        include: { "lib": "handlers/shared" },
+        include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/pg/node_modules" },
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 30s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -533,7 +533,7 @@ platform_macros::platform! {
     // `api_health` also watches the API from outside, every 30 s.
     function health_monitor {
         code: "handlers/health-monitor",
-        include: { "lib": "handlers/shared" },
+        include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/pg/node_modules" },
         memory: 256,
         timeout: 60s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),

@@ -1,8 +1,9 @@
 // Connections to the Aurora PostgreSQL cluster with node-postgres.
 //
 // Shared: every function's asset holds it as lib/db.mjs (see logger.mjs);
-// migrate, db-rotation, trade-processor and health-monitor import it, and each vendors
-// `pg` in its own node_modules.
+// migrate, db-rotation, trade-processor and health-monitor import it, and each
+// ships `pg` as node_modules/ from the one vendored set, handlers/vendor/pg/
+// (its `include:` in platform-def/src/lib.rs).
 //
 // Credentials come from a Secrets Manager secret, a JSON object with
 // `username` and `password`: the shape of RDS-managed master user secrets

@@ -1,9 +1,11 @@
 // What each function ships (its asset, unpacked from a `tp synth` output:
-// its own directory plus handlers/shared/ as lib/, through `include:`): its
-// entry point, only imports it can satisfy in Lambda, vendored packages
-// exactly as its lockfile says, no test or dev-only files, and a small size.
-// And the source tree keeps each shared file once: no function carries a
-// copy.
+// its own directory plus what its `include:` adds: handlers/shared/ as lib/,
+// and a vendored package set's node_modules/ as node_modules/): its entry
+// point, only imports it can satisfy in Lambda, exactly the packages of the
+// vendored set it includes, no test or dev-only files, and a small size.
+// And the source tree keeps each shared file and each vendored package set
+// once: no function carries a copy of either, and each set under
+// handlers/vendor/ is exactly what its lockfile installs.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -14,7 +16,15 @@ import { FUNCTIONS, SHIPPED_DIR, SOURCE_DIR as HANDLERS } from "./support/shippe
 
 const LIB_RS = resolve(HANDLERS, "..", "src", "lib.rs");
 const SHARED = join(HANDLERS, "shared");
-const NOT_FUNCTIONS = new Set(["shared", "test"]);
+const VENDOR = join(HANDLERS, "vendor");
+const NOT_FUNCTIONS = new Set(["shared", "test", "vendor"]);
+/** The vendored package sets (handlers/vendor/<set>/), sorted. */
+const VENDORED_SETS = existsSync(VENDOR)
+  ? readdirSync(VENDOR, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort()
+  : [];
 // Zip-relevant size budgets (bytes on disk, before compression).
 const BUDGET_WITHOUT_DEPS = 100 * 1024;
 const BUDGET_WITH_DEPS = 1024 * 1024;
@@ -48,6 +58,42 @@ function packageJson(fn) {
   return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
 }
 
+function readJson(path) {
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+/**
+ * Each function lib.rs declares with `code: "handlers/<fn>"` followed by its
+ * `include:` map: the function's directory name -> its [prefix, directory]
+ * entries, in order.
+ */
+function declaredFunctions() {
+  const libRs = readFileSync(LIB_RS, "utf8");
+  const declared = new Map();
+  for (const m of libRs.matchAll(/code:\s*"handlers\/([^"]+)",\s*include:\s*\{([^{}]*)\}/g)) {
+    const entries = [...m[2].matchAll(/"([^"]+)"\s*:\s*"([^"]+)"/g)].map((e) => [e[1], e[2]]);
+    assert.ok(!declared.has(m[1]), `lib.rs declares handlers/${m[1]} twice`);
+    declared.set(m[1], entries);
+  }
+  return declared;
+}
+
+/** The files under `root`, relative to it, node_modules included, sorted. */
+function tree(root) {
+  return walk(root, { intoNodeModules: true })
+    .map((f) => relative(root, f))
+    .sort();
+}
+
+/** Asserts that the directories `actual` and `expected` hold the same files, byte for byte. */
+function assertSameFiles(actual, expected, what) {
+  const files = tree(expected);
+  assert.deepEqual(tree(actual), files, `${what}: the same files`);
+  for (const file of files) {
+    assert.ok(readFileSync(join(actual, file)).equals(readFileSync(join(expected, file))), `${what}: ${file} differs`);
+  }
+}
+
 /** The files `entry` loads, itself included, following relative imports. */
 function importGraph(entry) {
   const seen = new Set();
@@ -70,9 +116,14 @@ describe("function directories", () => {
       .map((d) => d.name)
       .sort();
     assert.deepEqual(FUNCTIONS, dirs, "every function directory ships, and nothing else");
-    const libRs = readFileSync(LIB_RS, "utf8");
-    const declared = [...libRs.matchAll(/code:\s*"handlers\/([^"]+)",\s*include:\s*\{\s*"lib":\s*"handlers\/shared"\s*\}/g)].map((m) => m[1]);
-    assert.deepEqual(declared.sort(), dirs, "lib.rs declares each function with code: \"handlers/<fn>\", include: { \"lib\": \"handlers/shared\" }");
+    const declared = declaredFunctions();
+    assert.deepEqual([...declared.keys()].sort(), dirs, "lib.rs declares each function with code: \"handlers/<fn>\", include: { ... }");
+    for (const [fn, include] of declared) {
+      assert.ok(
+        include.some(([prefix, from]) => prefix === "lib" && from === "handlers/shared"),
+        `${fn}: include: { "lib": "handlers/shared", ... }`,
+      );
+    }
   });
 
   it("keep each shared file once: no function directory holds a copy of one", () => {
@@ -83,6 +134,21 @@ describe("function directories", () => {
         assert.equal(copied, undefined, `${relative(HANDLERS, file)} is a copy of shared/${copied}: import ./lib/${copied} instead`);
       }
     }
+  });
+
+  it("keep each vendored package set once: no function directory holds a node_modules/ or package-lock.json of its own", () => {
+    const own = (dir) =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const path = join(dir, entry.name);
+        if (entry.name === "node_modules" || entry.name === "package-lock.json") return [path];
+        return entry.isDirectory() ? own(path) : [];
+      });
+    const found = [...FUNCTIONS, "shared"].flatMap((dir) => own(join(HANDLERS, dir))).map((path) => relative(HANDLERS, path));
+    assert.deepEqual(
+      found,
+      [],
+      `${found.join(", ")}: a function's packages are vendored once, under handlers/vendor/<set>/, and ship through its include: at "node_modules" in lib.rs`,
+    );
   });
 
   for (const fn of FUNCTIONS) {
@@ -134,37 +200,92 @@ describe("function directories", () => {
         }
       });
 
-      it("vendors exactly what its lockfile pins, with exact versions, and never the AWS SDK", () => {
-        const pkg = packageJson(fn);
-        const modules = join(dir, "node_modules");
-        if (!pkg) {
-          assert.ok(!existsSync(modules), "node_modules without a package.json");
-          return;
-        }
-        for (const [name, version] of Object.entries(pkg.dependencies || {})) {
+      it("declares its dependencies with exact versions, and never the AWS SDK", () => {
+        for (const [name, version] of Object.entries(packageJson(fn)?.dependencies || {})) {
           assert.match(version, /^\d+\.\d+\.\d+$/, `${name} must be pinned to an exact version`);
           assert.ok(!name.startsWith("@aws-sdk/"), "the Lambda runtime provides the AWS SDK");
         }
-        const lock = JSON.parse(readFileSync(join(dir, "package-lock.json"), "utf8"));
+      });
+
+      it("ships as node_modules/ exactly the vendored set lib.rs includes, one whose dependencies are its own, byte for byte", () => {
+        const deps = packageJson(fn)?.dependencies || {};
+        const include = declaredFunctions().get(fn) || [];
+        const vendored = include.filter(([prefix, from]) => prefix === "node_modules" || from.startsWith("handlers/vendor/"));
+        const modules = join(dir, "node_modules");
+        if (Object.keys(deps).length === 0) {
+          assert.deepEqual(vendored, [], "a function without dependencies includes no vendored set");
+          assert.ok(!existsSync(modules), "a function without dependencies ships no node_modules");
+          return;
+        }
+        assert.equal(vendored.length, 1, `lib.rs includes exactly one vendored set: "node_modules": "handlers/vendor/<set>/node_modules"`);
+        const [prefix, from] = vendored[0];
+        const set = /^handlers\/vendor\/([^/]+)\/node_modules$/.exec(from)?.[1];
+        assert.equal(prefix, "node_modules", `${from} is included at "node_modules", where Node.js resolves packages`);
+        assert.ok(set && VENDORED_SETS.includes(set), `${from} is not handlers/vendor/<set>/node_modules of a vendored set (${VENDORED_SETS.join(", ")})`);
+        assert.deepEqual(
+          readJson(join(VENDOR, set, "package.json")).dependencies,
+          deps,
+          `vendor/${set}/package.json's dependencies are ${fn}/package.json's`,
+        );
+        assertSameFiles(modules, join(VENDOR, set, "node_modules"), `${fn}'s node_modules/ against vendor/${set}/node_modules/`);
+      });
+
+      it("stays small", () => {
+        const bytes = walk(dir, { intoNodeModules: true }).reduce((sum, f) => sum + statSync(f).size, 0);
+        const budget = BUDGETS[fn] ?? (packageJson(fn) ? BUDGET_WITH_DEPS : BUDGET_WITHOUT_DEPS);
+        assert.ok(bytes < budget, `${fn} holds ${bytes} bytes, over its budget of ${budget}`);
+      });
+    });
+  }
+});
+
+describe("vendored package sets (handlers/vendor/<set>/)", () => {
+  it("exist, and each is included by some function", () => {
+    assert.ok(VENDORED_SETS.length > 0, "handlers/vendor/ holds the vendored package sets");
+    const included = new Set([...declaredFunctions().values()].flat().map(([, from]) => from));
+    for (const set of VENDORED_SETS) {
+      assert.ok(included.has(`handlers/vendor/${set}/node_modules`), `no function includes handlers/vendor/${set}/node_modules: remove the set`);
+    }
+  });
+
+  for (const set of VENDORED_SETS) {
+    describe(set, () => {
+      const dir = join(VENDOR, set);
+      const modules = join(dir, "node_modules");
+      const pkg = readJson(join(dir, "package.json"));
+
+      it("pins exact versions, and never the AWS SDK", () => {
+        assert.equal(pkg.private, true, "a vendored set is never published");
+        assert.equal(pkg.devDependencies, undefined, "no devDependencies in a vendored set");
+        assert.ok(Object.keys(pkg.dependencies || {}).length > 0, "a vendored set names what it vendors");
+        for (const [name, version] of Object.entries(pkg.dependencies)) {
+          assert.match(version, /^\d+\.\d+\.\d+$/, `${name} must be pinned to an exact version`);
+          assert.ok(!name.startsWith("@aws-sdk/"), "the Lambda runtime provides the AWS SDK");
+        }
+      });
+
+      it("holds in node_modules/ exactly what its lockfile pins", () => {
+        const lock = readJson(join(dir, "package-lock.json"));
+        assert.deepEqual(lock.packages[""].dependencies, pkg.dependencies, "package-lock.json pins what package.json names");
         const locked = Object.entries(lock.packages)
           .filter(([path, meta]) => path.startsWith("node_modules/") && !meta.dev)
           .map(([path, meta]) => [path.slice("node_modules/".length), meta.version]);
-        assert.deepEqual(lock.packages[""].dependencies, pkg.dependencies, "package-lock.json pins what package.json names");
         const installed = [];
         for (const name of readdirSync(modules)) {
           if (name.startsWith(".")) continue;
           if (name.startsWith("@")) for (const sub of readdirSync(join(modules, name))) installed.push(`${name}/${sub}`);
           else installed.push(name);
         }
-        assert.deepEqual(installed.sort(), locked.map(([name]) => name).sort(), "node_modules matches package-lock.json");
+        const topLevel = locked.map(([name]) => name).filter((name) => !name.includes("/node_modules/"));
+        assert.deepEqual(installed.sort(), topLevel.sort(), "node_modules matches package-lock.json");
         for (const [name, version] of locked) {
-          const meta = JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8"));
+          const meta = readJson(join(modules, name, "package.json"));
           assert.equal(meta.version, version, `${name} is ${meta.version}, the lockfile says ${version}`);
         }
       });
 
-      if (packageJson(fn)) it("vendors byte for byte what `npm ci --omit=dev` installs from its lockfile", () => {
-        const scratch = mkdtempSync(join(tmpdir(), `vendored-${fn}-`));
+      it("is byte for byte what `npm ci --omit=dev` installs from its lockfile", () => {
+        const scratch = mkdtempSync(join(tmpdir(), `vendored-${set}-`));
         try {
           copyFileSync(join(dir, "package.json"), join(scratch, "package.json"));
           copyFileSync(join(dir, "package-lock.json"), join(scratch, "package-lock.json"));
@@ -173,25 +294,15 @@ describe("function directories", () => {
             stdio: ["ignore", "ignore", "pipe"],
           });
           // npm's own bookkeeping file varies with the npm version; the packages must not.
-          const tree = (root) =>
-            walk(join(root, "node_modules"), { intoNodeModules: true })
-              .map((f) => relative(root, f))
-              .filter((f) => f !== join("node_modules", ".package-lock.json"))
-              .sort();
-          const expected = tree(scratch);
-          assert.deepEqual(tree(dir), expected);
+          const packages = (root) => tree(root).filter((f) => f !== ".package-lock.json");
+          const expected = packages(join(scratch, "node_modules"));
+          assert.deepEqual(packages(modules), expected, `vendor/${set}/node_modules/ holds the files npm ci installs`);
           for (const file of expected) {
-            assert.ok(readFileSync(join(dir, file)).equals(readFileSync(join(scratch, file))), `${fn}/${file} differs`);
+            assert.ok(readFileSync(join(modules, file)).equals(readFileSync(join(scratch, "node_modules", file))), `vendor/${set}/node_modules/${file} differs`);
           }
         } finally {
           rmSync(scratch, { recursive: true, force: true });
         }
-      });
-
-      it("stays small", () => {
-        const bytes = walk(dir, { intoNodeModules: true }).reduce((sum, f) => sum + statSync(f).size, 0);
-        const budget = BUDGETS[fn] ?? (packageJson(fn) ? BUDGET_WITH_DEPS : BUDGET_WITHOUT_DEPS);
-        assert.ok(bytes < budget, `${fn} holds ${bytes} bytes, over its budget of ${budget}`);
       });
     });
   }

@@ -1,13 +1,14 @@
 // One schema for an order: the file the API's `body:` names in
 // platform-def/src/lib.rs (API Gateway's request model) is the one trade-api
 // validates with. Checked here with an ajv of the tests' own against
-// generated bodies: the handler refuses exactly what the schema refuses;
-// what the handler accepts, trade-processor's queue message takes, with its
+// generated bodies: the handler (its order.mjs as it ships, with the ajv of
+// its asset's node_modules) refuses exactly what the schema refuses; what
+// the handler accepts, trade-processor's queue message takes, with its
 // amounts as decimal strings, canonical.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, it } from "node:test";
 import AjvDraft04 from "ajv-draft-04";
 import {
@@ -20,7 +21,9 @@ import {
   tradeIdFor,
   tradeMessage,
 } from "../shared/orders.mjs";
-import { ORDER_SCHEMA, validateOrder } from "../trade-api/order.mjs";
+import { SHIPPED_DIR } from "./support/shipped.mjs";
+
+const { ORDER_SCHEMA, validateOrder } = await import(pathToFileURL(join(SHIPPED_DIR, "trade-api", "order.mjs")).href);
 
 const HANDLERS = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PLATFORM_DEF = resolve(HANDLERS, "..");
