@@ -365,38 +365,32 @@ enum Listed {
     Failed(std::io::Error),
 }
 
-/// The directories packaging reads, each listed once, side by side
-/// ([`par_map`](super::par_map)): functions sharing one (`handlers/shared`,
-/// a vendored package set) share its listing, and so its `stat`s.
+/// The directories packaging reads, each listed once: functions sharing
+/// one (`handlers/shared`, a vendored package set) share its listing, and
+/// so its `stat`s. A directory is listed when a function first needs it;
+/// a function needing it meanwhile waits for that listing.
 pub(crate) struct Listings {
-    dirs: Vec<(PathBuf, Listed)>,
+    dirs: Vec<(PathBuf, std::sync::OnceLock<Listed>)>,
 }
 
 impl Listings {
-    /// Lists each distinct directory of `dirs`.
+    /// The listings of each distinct directory of `dirs`, none listed yet.
     pub(crate) fn of<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Listings {
-        let mut distinct: Vec<&Path> = Vec::new();
+        let mut distinct: Vec<(PathBuf, std::sync::OnceLock<Listed>)> = Vec::new();
         for dir in dirs {
-            if !distinct.contains(&dir) {
-                distinct.push(dir);
+            if !distinct.iter().any(|(d, _)| d == dir) {
+                distinct.push((dir.to_path_buf(), std::sync::OnceLock::new()));
             }
         }
-        let listed = super::par_map(&distinct, |dir| list_dir(dir));
-        Listings {
-            dirs: distinct
-                .into_iter()
-                .map(Path::to_path_buf)
-                .zip(listed)
-                .collect(),
-        }
+        Listings { dirs: distinct }
     }
 
     fn get(&self, dir: &Path) -> &Listed {
         self.dirs
             .iter()
             .find(|(listed, _)| listed == dir)
-            .map(|(_, listed)| listed)
-            .expect("every directory packaged is listed first")
+            .map(|(dir, listed)| listed.get_or_init(|| list_dir(dir)))
+            .expect("every directory packaged is one of the listings")
     }
 }
 

@@ -1278,7 +1278,8 @@ impl Assembly {
     /// environment keeps beside a synth ([`is_beside_synth`]) stays, and a
     /// directory holding anything else is refused before anything is
     /// written. Files are written to a temporary directory beside `dir`
-    /// first, so a failure to write never leaves half an assembly behind.
+    /// first, so a failure to write never leaves half an assembly behind;
+    /// a file that already holds exactly its bytes is left as it is.
     pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
         let previous = OutputDir::check(dir)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::AlreadyExists, e))?;
@@ -1295,39 +1296,76 @@ impl Assembly {
         if staging.exists() {
             std::fs::remove_dir_all(&staging)?;
         }
-        std::fs::create_dir_all(&staging)?;
-        let mut files = Vec::new();
-        let mut kept = Vec::new();
+        let mut manifest = serde_json::to_string_pretty(&self.manifest())?;
+        manifest.push('\n');
+        let cache = AssetCache::document(&self.assets);
+        // What the directory must hold; the manifest last.
+        let mut wanted: Vec<(String, Content<'_>)> = Vec::new();
+        for stack in &self.stacks {
+            wanted.push((stack.template_file(), Content::Bytes(stack.body.as_bytes())));
+            for nested in &stack.nested {
+                wanted.push((
+                    nested.file_name(&stack.name),
+                    Content::Bytes(nested.body.as_bytes()),
+                ));
+            }
+        }
+        for asset in &self.assets {
+            let name = asset.file_name();
+            // A zip taken from this directory's cache is there already.
+            if asset.cached.as_deref() == Some(dir.join(&name).as_path())
+                && previous.written.contains(&name)
+            {
+                wanted.push((name, Content::Kept));
+            } else {
+                wanted.push((name, Content::Zip(asset)));
+            }
+        }
+        wanted.push((
+            ASSET_CACHE_FILE.to_owned(),
+            Content::Bytes(cache.as_bytes()),
+        ));
+        // A file of the previous synth holding exactly these bytes stays
+        // as it is: an unchanged synth writes, renames and removes
+        // nothing. The manifest stays only if everything it lists does,
+        // so it never lists a file that is being replaced.
+        let unchanged = |name: &str, bytes: &[u8]| {
+            (previous.written.iter().any(|n| n == name) || name == ASSET_CACHE_FILE)
+                && std::fs::metadata(dir.join(name)).is_ok_and(|m| m.len() == bytes.len() as u64)
+                && std::fs::read(dir.join(name)).is_ok_and(|old| old == bytes)
+        };
+        let mut kept: Vec<String> = Vec::new();
+        let mut staged: Vec<String> = Vec::new();
         let result = (|| {
-            let mut write = |name: String, bytes: &[u8]| {
-                std::fs::write(staging.join(&name), bytes)?;
-                files.push(name);
+            let stage = |staged: &mut Vec<String>, name: &str, bytes: &[u8]| {
+                if staged.is_empty() {
+                    std::fs::create_dir_all(&staging)?;
+                }
+                std::fs::write(staging.join(name), bytes)?;
+                staged.push(name.to_owned());
                 std::io::Result::Ok(())
             };
-            for stack in &self.stacks {
-                write(stack.template_file(), stack.body.as_bytes())?;
-                for nested in &stack.nested {
-                    write(nested.file_name(&stack.name), nested.body.as_bytes())?;
+            for (name, content) in &wanted {
+                match content {
+                    Content::Kept => kept.push(name.clone()),
+                    Content::Bytes(bytes) if unchanged(name, bytes) => kept.push(name.clone()),
+                    Content::Bytes(bytes) => stage(&mut staged, name, bytes)?,
+                    Content::Zip(asset) => {
+                        let zip = asset.zip()?;
+                        if unchanged(name, &zip) {
+                            kept.push(name.clone());
+                        } else {
+                            stage(&mut staged, name, &zip)?;
+                        }
+                    }
                 }
             }
-            for asset in &self.assets {
-                let name = asset.file_name();
-                // A zip taken from this directory's cache is there already.
-                if asset.cached.as_deref() == Some(dir.join(&name).as_path())
-                    && previous.written.contains(&name)
-                {
-                    kept.push(name);
-                    continue;
-                }
-                write(name, &asset.zip()?)?;
+            let listed_replaced = staged.iter().any(|n| n != ASSET_CACHE_FILE);
+            if !listed_replaced && unchanged(MANIFEST_FILE, manifest.as_bytes()) {
+                kept.push(MANIFEST_FILE.to_owned());
+            } else {
+                stage(&mut staged, MANIFEST_FILE, manifest.as_bytes())?;
             }
-            write(
-                ASSET_CACHE_FILE.to_owned(),
-                AssetCache::document(&self.assets).as_bytes(),
-            )?;
-            let mut manifest = serde_json::to_string_pretty(&self.manifest())?;
-            manifest.push('\n');
-            std::fs::write(staging.join(MANIFEST_FILE), manifest)?;
             // The previous synth goes, the new one moves in, its manifest
             // last: a manifest never lists a file that is not there yet.
             for name in previous.written.iter().filter(|n| !kept.contains(n)) {
@@ -1336,8 +1374,11 @@ impl Assembly {
                     _ => {}
                 }
             }
+            if staged.is_empty() {
+                return Ok(());
+            }
             std::fs::create_dir_all(dir)?;
-            for name in files.iter().map(String::as_str).chain([MANIFEST_FILE]) {
+            for name in &staged {
                 std::fs::rename(staging.join(name), dir.join(name))?;
             }
             std::fs::remove_dir(&staging)
@@ -1347,6 +1388,15 @@ impl Assembly {
         }
         result
     }
+}
+
+/// What a file of an output directory is to hold.
+enum Content<'a> {
+    Bytes(&'a [u8]),
+    /// An asset's zip, read only if it must be written.
+    Zip(&'a Asset),
+    /// A zip the directory holds already.
+    Kept,
 }
 
 /// The manifest a synth writes beside its templates.

@@ -966,6 +966,64 @@ fn write_to_replaces_only_the_files_of_the_previous_synth() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[cfg(unix)]
+#[test]
+fn write_to_leaves_a_file_holding_its_bytes_and_replaces_one_that_differs() {
+    use std::os::unix::fs::MetadataExt;
+    let p = sample();
+    let a = synth(&p, &Deployment::new(&p, "dev", None, &[]).unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("tp-write-same-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    a.write_to(&dir).unwrap();
+    let inodes = || {
+        let mut files: Vec<(String, u64)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().into_string().unwrap(),
+                    e.metadata().unwrap().ino(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let first = inodes();
+    assert!(first.len() >= 4, "{first:?}");
+    // The same synth again: every file is the one already there.
+    a.write_to(&dir).unwrap();
+    assert_eq!(inodes(), first);
+    let staging = format!(".tp-write-same-{}.staging", std::process::id());
+    assert!(std::fs::read_dir(dir.parent().unwrap()).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&staging)
+    }));
+    // A template edited in place, to the same size: replaced with the
+    // synth's bytes, and the manifest listing it is written again; the
+    // other files stay.
+    let stack = &a.stacks[0];
+    let template = dir.join(stack.template_file());
+    let mut edited = stack.body.clone().into_bytes();
+    let at = edited.iter().position(|&b| b == b'A').unwrap();
+    edited[at] = b'B';
+    std::fs::write(&template, &edited).unwrap();
+    a.write_to(&dir).unwrap();
+    assert_eq!(std::fs::read_to_string(&template).unwrap(), stack.body);
+    let changed: Vec<&str> = inodes()
+        .iter()
+        .zip(&first)
+        .filter(|(now, then)| now != then)
+        .map(|(_, (name, _))| name.as_str())
+        .collect();
+    let mut expected = vec![stack.template_file(), MANIFEST_FILE.to_owned()];
+    expected.sort();
+    assert_eq!(changed, expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn write_to_refuses_a_directory_with_files_it_did_not_write_and_leaves_them() {
     let p = sample();
