@@ -1331,8 +1331,7 @@ impl Assembly {
         // so it never lists a file that is being replaced.
         let unchanged = |name: &str, bytes: &[u8]| {
             (previous.written.iter().any(|n| n == name) || name == ASSET_CACHE_FILE)
-                && std::fs::metadata(dir.join(name)).is_ok_and(|m| m.len() == bytes.len() as u64)
-                && std::fs::read(dir.join(name)).is_ok_and(|old| old == bytes)
+                && holds(&dir.join(name), bytes).unwrap_or(false)
         };
         let mut kept: Vec<String> = Vec::new();
         let mut staged: Vec<String> = Vec::new();
@@ -1387,6 +1386,29 @@ impl Assembly {
             let _ = std::fs::remove_dir_all(&staging);
         }
         result
+    }
+}
+
+/// Whether the file at `path` holds exactly `bytes`, read in pieces into
+/// one small buffer (a whole template read at once is as many fresh pages
+/// as writing it would take).
+fn holds(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    if file.metadata()?.len() != bytes.len() as u64 {
+        return Ok(false);
+    }
+    let mut buffer = [0u8; 16 * 1024];
+    let mut rest = bytes;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(rest.is_empty());
+        }
+        match rest.split_at_checked(n) {
+            Some((piece, tail)) if piece == &buffer[..n] => rest = tail,
+            _ => return Ok(false),
+        }
     }
 }
 
