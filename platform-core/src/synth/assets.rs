@@ -271,21 +271,12 @@ pub fn package_directory(dir: &Path) -> std::io::Result<Asset> {
 /// nothing in `dir` or under another prefix: one zip entry per name, each
 /// from one place.
 pub fn package_function(dir: &Path, include: &[Include]) -> std::io::Result<Asset> {
-    package_function_cached(dir, include, &AssetCache::none())
-}
-
-/// [`package_function`], taking the zip from `cache` when the files are
-/// those it was made from.
-pub fn package_function_cached(
-    dir: &Path,
-    include: &[Include],
-    cache: &AssetCache,
-) -> std::io::Result<Asset> {
     let listings = Listings::of(dirs_of(dir, include));
-    package_with_clock(dir, include, &listings, cache, SystemTime::now())
+    package_listed(dir, include, &listings, &AssetCache::none())
 }
 
-/// [`package_function_cached`] with the directories already listed.
+/// [`package_function`] from directories already listed, taking the zip
+/// from `cache` when the files are those it was made from.
 pub(crate) fn package_listed(
     dir: &Path,
     include: &[Include],
@@ -351,7 +342,7 @@ fn package_with_clock(
 
 /// A file under a listed directory: its name there (components joined
 /// with `/`), where it is, and what `stat` said of it.
-pub(crate) struct SourceFile {
+struct SourceFile {
     name: String,
     path: PathBuf,
     meta: std::fs::Metadata,

@@ -36,8 +36,7 @@ use crate::spec::{AttrRef, Platform, ValueSource};
 use crate::template::{Parameter, Template, Value};
 
 pub use assets::{
-    ASSET_CACHE_FILE, Asset, AssetCache, package_directory, package_function,
-    package_function_cached, sha256_hex,
+    ASSET_CACHE_FILE, Asset, AssetCache, package_directory, package_function, sha256_hex,
 };
 pub use pipeline::{pipeline_stack_name, staged_stacks, synth_pipeline};
 pub use split::{NestedStack, ROOT_STACK_NAME_PARAMETER};
