@@ -4,40 +4,40 @@
 //! notify this topic). Built in one pass, each lookup is a hash probe, and
 //! synthesis stays linear in the number of declared resources.
 
-use std::collections::{HashMap, HashSet};
+use super::{IdMap, IdSet};
 
 use crate::spec::{PerProfile, Platform, Resource, Spec, Subscriber, TargetRef};
 
 /// Reverse references of one platform.
 #[derive(Debug, Default)]
 pub(crate) struct Index<'a> {
-    by_name: HashMap<&'a str, &'a Resource>,
+    by_name: IdMap<&'a str, &'a Resource>,
     /// Functions a rule invokes (asynchronously).
-    rule_target_functions: HashSet<&'a str>,
+    rule_target_functions: IdSet<&'a str>,
     /// Log groups a rule delivers to.
-    rule_target_log_groups: HashSet<&'a str>,
+    rule_target_log_groups: IdSet<&'a str>,
     /// Functions behind an API route (invoked synchronously).
-    routed_functions: HashSet<&'a str>,
+    routed_functions: IdSet<&'a str>,
     /// Topics an alarm notifies.
-    alarm_topics: HashSet<&'a str>,
+    alarm_topics: IdSet<&'a str>,
     /// Per queue, the rules using it as their dead-letter queue, in
     /// declaration order.
-    rules_by_dead_letter: HashMap<&'a str, Vec<&'a str>>,
+    rules_by_dead_letter: IdMap<&'a str, Vec<&'a str>>,
     /// Per bucket, the buckets sending it their server access logs, in
     /// declaration order.
-    access_log_sources: HashMap<&'a str, Vec<&'a str>>,
+    access_log_sources: IdMap<&'a str, Vec<&'a str>>,
     /// Keys encrypting log groups CloudWatch Logs writes to.
-    keys_for_logs: HashSet<&'a str>,
+    keys_for_logs: IdSet<&'a str>,
     /// Keys of buses, and of dead-letter queues EventBridge writes to.
-    keys_for_events: HashSet<&'a str>,
+    keys_for_events: IdSet<&'a str>,
     /// Keys of topics CloudWatch alarms publish to.
-    keys_for_alarms: HashSet<&'a str>,
+    keys_for_alarms: IdSet<&'a str>,
     /// The topic EventBridge tells about drift.
     drift_topic: Option<&'a str>,
     /// Per queue, the topics it subscribes to (in some profile).
-    queue_subscriptions: HashMap<&'a str, Vec<&'a str>>,
+    queue_subscriptions: IdMap<&'a str, Vec<&'a str>>,
     /// Keys of queues subscribed to a topic: SNS encrypts what it delivers.
-    keys_for_subscriptions: HashSet<&'a str>,
+    keys_for_subscriptions: IdSet<&'a str>,
 }
 
 impl<'a> Index<'a> {

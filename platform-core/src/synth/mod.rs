@@ -448,6 +448,14 @@ pub fn synth_cached(
     })
 }
 
+/// A hash map keyed by logical ids and names: synthesis looks one up for
+/// every reference in a template. The keys are the definition's own, not
+/// an adversary's, so a fast hash with a fixed seed serves, and the same
+/// input hashes alike in every run.
+pub(crate) type IdMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+/// The set kept like [`IdMap`].
+pub(crate) type IdSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
+
 /// How many threads run at once: the cores this process may use.
 fn cores() -> usize {
     // Asked once: the answer reads the process's CPU affinity and cgroup.
@@ -462,6 +470,18 @@ fn cores() -> usize {
 /// A `par_map` inside an item of another runs on that item's thread.
 pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     par_map_owned(items.iter().collect(), |_, item| f(item))
+}
+
+/// [`par_map`] for many small items: each thread takes a run of items at
+/// a time, so handing them out costs little beside `f`.
+pub(crate) fn par_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    // A few runs per core, so that a slow run does not hold up the rest.
+    let per_run = items.len().div_ceil(cores() * 4).max(64);
+    let runs: Vec<&[T]> = items.chunks(per_run).collect();
+    par_map_owned(runs, |_, run| run.iter().map(&f).collect::<Vec<R>>())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// [`par_map`] over owned items: `f` gets each item's index and the item.
@@ -667,7 +687,7 @@ pub(crate) struct Context<'a> {
     pub template: Template,
     /// Which declared resource (index in `platform.resources`) made each
     /// logical id, for splitting along the definition.
-    pub owners: std::collections::HashMap<String, usize>,
+    pub owners: IdMap<String, usize>,
     /// The declared resource being built.
     pub current: usize,
     /// What this stack reads from the global stack, by parameter.
@@ -697,7 +717,10 @@ impl<'a> Context<'a> {
             assets,
             index,
             template: Template::default(),
-            owners: std::collections::HashMap::with_capacity(platform.resources.len() * 2),
+            owners: IdMap::with_capacity_and_hasher(
+                platform.resources.len() * 2,
+                Default::default(),
+            ),
             current: 0,
             imports: std::collections::BTreeMap::new(),
             zone_lookups: std::collections::BTreeMap::new(),
@@ -1163,7 +1186,7 @@ fn split_stack(
     name: &str,
     platform: &Platform,
     template: Template,
-    owners: &std::collections::HashMap<String, usize>,
+    owners: &IdMap<String, usize>,
     tags: Value,
 ) -> Result<(Template, String, Vec<NestedStack>), SynthError> {
     let (parent, nested) = split::split(name, platform, template, owners, tags)?;

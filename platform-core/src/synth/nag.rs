@@ -113,9 +113,10 @@ pub(crate) fn suppress_wildcard_findings(template: &mut Template, scope: &NagSco
     // template itself, not from a copy of every id and type.
     let resources = &template.resources;
     let cfn_type = |id: &str| resources.get(id).map(|r| r.cfn_type.as_str());
-    let findings: Vec<(String, Vec<(String, String)>)> = resources
-        .iter()
-        .filter_map(|(id, resource)| {
+    // Each resource is read on its own: side by side.
+    let all: Vec<(&String, &Resource)> = resources.iter().collect();
+    let findings: Vec<(String, Vec<(String, String)>)> =
+        super::par_chunks(&all, |&(id, resource)| {
             let mut evidence: Vec<(String, String)> = Vec::new();
             for document in documents(resource) {
                 for (flat, statement) in wildcard_resources(document) {
@@ -129,6 +130,8 @@ pub(crate) fn suppress_wildcard_findings(template: &mut Template, scope: &NagSco
             }
             (!evidence.is_empty()).then(|| (id.clone(), evidence))
         })
+        .into_iter()
+        .flatten()
         .collect();
     for (id, evidence) in findings {
         let resource = template

@@ -30,7 +30,7 @@ use crate::catalog::Kind;
 use crate::spec::Platform;
 use crate::template::{Output, Parameter, Pseudo, Resource, Template, Value};
 
-use super::{ASSET_BUCKET_PARAMETER, ASSET_BUCKET_SSM_NAME, SynthError, assets, limits};
+use super::{ASSET_BUCKET_PARAMETER, ASSET_BUCKET_SSM_NAME, IdMap, SynthError, assets, limits};
 
 /// The nested-stack parameter carrying the parent's stack name.
 pub const ROOT_STACK_NAME_PARAMETER: &str = "RootStackName";
@@ -267,7 +267,7 @@ pub(crate) fn split(
     stack: &str,
     platform: &Platform,
     mut template: Template,
-    owners: &HashMap<String, usize>,
+    owners: &IdMap<String, usize>,
     tags: Value,
 ) -> Result<(Template, Vec<NestedStack>), SynthError> {
     let limit = |what: String| SynthError::Limit {
@@ -278,26 +278,28 @@ pub(crate) fn split(
     let unit_of = |id: &str| owners.get(id).copied();
 
     // Resource references, once.
-    let mut refs: HashMap<&str, Vec<(&str, Option<&str>)>> =
-        HashMap::with_capacity(template.resources.len());
-    let mut edges = vec![BTreeSet::new(); units];
-    for (id, r) in &template.resources {
+    // Each resource's are found on its own, side by side.
+    let resources: Vec<(&String, &Resource)> = template.resources.iter().collect();
+    let found = super::par_chunks(&resources, |&(id, r)| {
         let mut out = Vec::new();
         r.properties
             .values()
             .for_each(|v| v.visit_references(&mut |to, att| out.push((to, att))));
         let from = unit_of(id).expect("every resource has an owner");
-        let targets = out
+        let targets: Vec<usize> = out
             .iter()
             .map(|(to, _)| *to)
-            .chain(r.depends_on.iter().map(String::as_str));
-        for to in targets {
-            if let Some(to) = unit_of(to)
-                && to != from
-            {
-                edges[from].insert(to);
-            }
-        }
+            .chain(r.depends_on.iter().map(String::as_str))
+            .filter_map(unit_of)
+            .filter(|&to| to != from)
+            .collect();
+        (from, out, targets)
+    });
+    let mut refs: IdMap<&str, Vec<(&str, Option<&str>)>> =
+        IdMap::with_capacity_and_hasher(template.resources.len(), Default::default());
+    let mut edges = vec![BTreeSet::new(); units];
+    for (&(id, _), (from, out, targets)) in resources.iter().zip(found) {
+        edges[from].extend(targets);
         refs.insert(id.as_str(), out);
     }
 
@@ -385,12 +387,13 @@ pub(crate) fn split(
     };
 
     // Build each nested template, moving resources out of the whole.
-    let chunk_of_group: HashMap<usize, usize> = plan
-        .iter()
-        .enumerate()
-        .flat_map(|(i, chunk)| chunk.groups.iter().map(move |&g| (g, i)))
-        .collect();
-    let chunk_of = |id: &str| unit_of(id).map(|u| chunk_of_group[&comp[u]]);
+    let mut chunk_of_group: Vec<usize> = vec![usize::MAX; groups.len()];
+    for (i, chunk) in plan.iter().enumerate() {
+        for &g in &chunk.groups {
+            chunk_of_group[g] = i;
+        }
+    }
+    let chunk_of = |id: &str| unit_of(id).map(|u| chunk_of_group[comp[u]]);
     let names = chunk_names(&plan, &groups);
     let parent_parameters = std::mem::take(&mut template.parameters);
     let mut parent = Template {
@@ -414,24 +417,24 @@ pub(crate) fn split(
         });
     // Each stack's resources and outputs leave the whole in order; then
     // the stacks are wired side by side, each on its own share.
-    let shares: Vec<Share> = plan
+    // Resources go in one pass, in id order; every group is in a stack.
+    let mut shares: Vec<Share> = plan
         .iter()
         .map(|chunk| {
-            let mut resources = Vec::new();
             let mut outputs = Vec::new();
             for &g in &chunk.groups {
-                for id in &groups[g].resources {
-                    let r = template.resources.remove(id).expect("each id once");
-                    resources.push((id.clone(), r));
-                }
                 for name in &groups[g].outputs {
                     let o = template.outputs.remove(name).expect("each output once");
                     outputs.push((name.clone(), o));
                 }
             }
-            (resources, outputs)
+            (Vec::new(), outputs)
         })
         .collect();
+    for (id, r) in std::mem::take(&mut template.resources) {
+        let c = chunk_of(&id).expect("every resource has an owner");
+        shares[c].0.push((id, r));
+    }
     let whole = &template;
     let wired = super::par_map_owned(shares, |i, (resources, outputs)| {
         let chunk = &plan[i];
@@ -659,37 +662,34 @@ type Outside<'a> = Vec<(usize, String, &'a str, Option<&'a str>)>;
 /// the packing tries.
 fn outside_references<'a>(
     groups: &[Group],
-    refs: &HashMap<&str, Vec<(&'a str, Option<&'a str>)>>,
-    owners: &HashMap<String, usize>,
+    refs: &IdMap<&str, Vec<(&'a str, Option<&'a str>)>>,
+    owners: &IdMap<String, usize>,
     comp: &[usize],
 ) -> Vec<Outside<'a>> {
-    groups
-        .iter()
-        .enumerate()
-        .map(|(g, group)| {
-            let mut out: Outside<'a> = Vec::new();
-            for id in &group.resources {
-                for &(to, att) in &refs[id.as_str()] {
-                    let Some(&unit) = owners.get(to) else {
-                        continue;
-                    };
-                    if comp[unit] != g {
-                        out.push((comp[unit], parameter_name(to, att), to, att));
-                    }
+    let all: Vec<(usize, &Group)> = groups.iter().enumerate().collect();
+    super::par_chunks(&all, |&(g, group)| {
+        let mut out: Outside<'a> = Vec::new();
+        for id in &group.resources {
+            for &(to, att) in &refs[id.as_str()] {
+                let Some(&unit) = owners.get(to) else {
+                    continue;
+                };
+                if comp[unit] != g {
+                    out.push((comp[unit], parameter_name(to, att), to, att));
                 }
             }
-            // The last reference of a name stands for it, as in a map
-            // that the references are inserted into in turn.
-            out.sort_by(|a, b| a.1.cmp(&b.1));
-            out.dedup_by(|later, first| {
-                later.1 == first.1 && {
-                    std::mem::swap(later, first);
-                    true
-                }
-            });
-            out
-        })
-        .collect()
+        }
+        // The last reference of a name stands for it, as in a map
+        // that the references are inserted into in turn.
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        out.dedup_by(|later, first| {
+            later.1 == first.1 && {
+                std::mem::swap(later, first);
+                true
+            }
+        });
+        out
+    })
 }
 
 fn pack(
