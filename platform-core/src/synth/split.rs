@@ -251,11 +251,16 @@ fn components(edges: &[BTreeSet<usize>]) -> Vec<usize> {
     comp
 }
 
+/// A reference a resource makes: the id, the attribute, and the declared
+/// resource (unit) that made the id, if one did.
+type Reference<'a> = (&'a str, Option<&'a str>, Option<usize>);
+
 /// One group of units that always share a stack.
 struct Group {
     layer: (u8, &'static str),
     first_unit: usize,
-    resources: Vec<String>,
+    /// Its resources, by position in id order.
+    resources: Vec<usize>,
     outputs: Vec<String>,
     /// Groups this one refers to.
     deps: BTreeSet<usize>,
@@ -277,30 +282,31 @@ pub(crate) fn split(
     let units = platform.resources.len();
     let unit_of = |id: &str| owners.get(id).copied();
 
-    // Resource references, once.
-    // Each resource's are found on its own, side by side.
+    // Resource references, once: each resource's on its own, side by
+    // side. A resource is its position in id order from here on.
     let resources: Vec<(&String, &Resource)> = template.resources.iter().collect();
     let found = super::par_chunks(&resources, |&(id, r)| {
-        let mut out = Vec::new();
+        let mut out: Vec<Reference<'_>> = Vec::new();
         r.properties
             .values()
-            .for_each(|v| v.visit_references(&mut |to, att| out.push((to, att))));
+            .for_each(|v| v.visit_references(&mut |to, att| out.push((to, att, unit_of(to)))));
         let from = unit_of(id).expect("every resource has an owner");
         let targets: Vec<usize> = out
             .iter()
-            .map(|(to, _)| *to)
-            .chain(r.depends_on.iter().map(String::as_str))
-            .filter_map(unit_of)
+            .map(|&(.., unit)| unit)
+            .chain(r.depends_on.iter().map(|d| unit_of(d)))
+            .flatten()
             .filter(|&to| to != from)
             .collect();
         (from, out, targets)
     });
-    let mut refs: IdMap<&str, Vec<(&str, Option<&str>)>> =
-        IdMap::with_capacity_and_hasher(template.resources.len(), Default::default());
+    let mut refs: Vec<Vec<Reference<'_>>> = Vec::with_capacity(resources.len());
+    let mut owner_units: Vec<usize> = Vec::with_capacity(resources.len());
     let mut edges = vec![BTreeSet::new(); units];
-    for (&(id, _), (from, out, targets)) in resources.iter().zip(found) {
+    for (from, out, targets) in found {
         edges[from].extend(targets);
-        refs.insert(id.as_str(), out);
+        refs.push(out);
+        owner_units.push(from);
     }
 
     // Units in loops share a group; groups form a DAG.
@@ -324,8 +330,8 @@ pub(crate) fn split(
     for (c, g) in groups.iter_mut().enumerate() {
         g.deps.remove(&c);
     }
-    for id in template.resources.keys() {
-        groups[comp[owners[id]]].resources.push(id.clone());
+    for (position, &unit) in owner_units.iter().enumerate() {
+        groups[comp[unit]].resources.push(position);
     }
     // Each output goes with the first resource it refers to.
     for (name, output) in &template.outputs {
@@ -362,7 +368,7 @@ pub(crate) fn split(
     assert_eq!(order.len(), count, "groups form no cycle");
 
     // Pack with a budget; shrink it until every stack fits.
-    let outside = outside_references(&groups, &refs, owners, &comp);
+    let outside = outside_references(&groups, &refs, &comp);
     let mut budget = FIRST_BUDGET;
     let plan = loop {
         let plan = pack(&groups, &order, &outside, budget)?;
@@ -662,16 +668,15 @@ type Outside<'a> = Vec<(usize, String, &'a str, Option<&'a str>)>;
 /// the packing tries.
 fn outside_references<'a>(
     groups: &[Group],
-    refs: &IdMap<&str, Vec<(&'a str, Option<&'a str>)>>,
-    owners: &IdMap<String, usize>,
+    refs: &[Vec<Reference<'a>>],
     comp: &[usize],
 ) -> Vec<Outside<'a>> {
     let all: Vec<(usize, &Group)> = groups.iter().enumerate().collect();
     super::par_chunks(&all, |&(g, group)| {
         let mut out: Outside<'a> = Vec::new();
-        for id in &group.resources {
-            for &(to, att) in &refs[id.as_str()] {
-                let Some(&unit) = owners.get(to) else {
+        for &position in &group.resources {
+            for &(to, att, unit) in &refs[position] {
+                let Some(unit) = unit else {
                     continue;
                 };
                 if comp[unit] != g {
