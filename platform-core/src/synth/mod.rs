@@ -477,7 +477,8 @@ pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync)
 pub(crate) fn par_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     // A few runs per core, so that a slow run does not hold up the rest,
     // and none so short that starting a thread for it costs more than it
-    // saves: the resources of an unsplit stack are one run.
+    // saves: a stack of the trading platform's size (under 200 resources)
+    // is one run.
     let per_run = items.len().div_ceil(cores() * 4).max(256);
     let runs: Vec<&[T]> = items.chunks(per_run).collect();
     par_map_owned(runs, |_, run| run.iter().map(&f).collect::<Vec<R>>())
