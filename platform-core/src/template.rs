@@ -380,7 +380,9 @@ impl Template {
     /// The template as pretty JSON with a trailing newline: deterministic.
     pub fn to_string_pretty(&self) -> String {
         let mut out = Vec::with_capacity(64 * 1024 + self.resources.len() * 1024);
-        serde_json::to_writer_pretty(&mut out, self).expect("a template is always serializable");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+        self.serialize(&mut serializer)
+            .expect("a template is always serializable");
         out.push(b'\n');
         String::from_utf8(out).expect("serde_json writes UTF-8")
     }
@@ -415,6 +417,98 @@ impl Template {
             });
         }
         out
+    }
+}
+
+/// `serde_json`'s pretty layout (two spaces a level), byte for byte, with
+/// each line break and its indentation written in one piece: the
+/// `PrettyFormatter` writes the indentation one level at a time, and that
+/// was a fifth of serializing a template.
+#[derive(Default)]
+struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    /// `,` (if not `first`), a line break and the indentation of `level`.
+    fn line<W: ?Sized + std::io::Write>(
+        writer: &mut W,
+        first: bool,
+        level: usize,
+    ) -> std::io::Result<()> {
+        const LINE: &[u8; 66] =
+            b",\n                                                                ";
+        let start = usize::from(first);
+        let width = 2 * level;
+        if width <= LINE.len() - 2 {
+            return writer.write_all(&LINE[start..2 + width]);
+        }
+        writer.write_all(&LINE[start..2])?;
+        (0..level).try_for_each(|_| writer.write_all(b"  "))
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            Pretty::line(writer, true, self.level)?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        Pretty::line(writer, first, self.level)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            Pretty::line(writer, true, self.level)?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        Pretty::line(writer, first, self.level)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
@@ -485,6 +579,31 @@ impl Serialize for Template {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn pretty_output_is_serde_json_pretty_layout() {
+        // Empty and full lists and maps, and nesting deeper than the
+        // indentation written in one piece (32 levels).
+        let mut deep = Value::map([("Leaf", Value::list([Value::Int(1), Value::Null]))]);
+        for level in 0..40 {
+            deep = Value::map([
+                (format!("K{level}"), deep),
+                ("Empty".to_owned(), Value::Map(Map::new())),
+                ("None".to_owned(), Value::list([])),
+            ]);
+        }
+        let mut t = Template::default();
+        t.add(
+            "Deep",
+            Resource::new("AWS::SQS::Queue")
+                .prop("Tree", deep)
+                .prop("Sub", Value::sub("${AWS::Region}\n\"quoted\"")),
+        )
+        .unwrap();
+        let expected = serde_json::to_string_pretty(&t.to_json()).unwrap() + "\n";
+        assert_eq!(t.to_string_pretty(), expected);
+        assert!(expected.contains(&format!("\n{}\"Leaf\"", " ".repeat(2 * 45))));
+    }
 
     #[test]
     fn intrinsics_serialize_to_cloudformation_syntax() {
