@@ -19,7 +19,7 @@
 //! `scripts/bench` runs both, with the macro and build benchmarks, and writes
 //! the results into the README.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
@@ -30,10 +30,11 @@ mod versus;
 use platform_core::spec::Platform;
 use platform_core::synth::{self, Assembly, Deployment};
 
-/// The system allocator, counting live bytes and their peak while
-/// [`peak_heap`] runs. The counters are shared by every thread, and keeping
-/// them on would time their contention with the code measured: outside
-/// `peak_heap` they are not touched.
+/// The allocator a release `tp` runs with (mimalloc, `cli/src/main.rs`),
+/// counting live bytes and their peak while [`peak_heap`] runs. The
+/// counters are shared by every thread, and keeping them on would time
+/// their contention with the code measured: outside `peak_heap` they are
+/// not touched.
 struct Counting;
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
@@ -55,11 +56,11 @@ fn shrank(bytes: usize) {
     }
 }
 
-// SAFETY: every call is forwarded to `System` unchanged; only counters are
+// SAFETY: every call is forwarded to `MiMalloc` unchanged; only counters are
 // updated around it.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc(layout) };
+        let ptr = unsafe { mimalloc::MiMalloc.alloc(layout) };
         if !ptr.is_null() {
             grew(layout.size());
         }
@@ -67,7 +68,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc_zeroed(layout) };
+        let ptr = unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) };
         if !ptr.is_null() {
             grew(layout.size());
         }
@@ -75,12 +76,12 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) };
         shrank(layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        let new = unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) };
         if !new.is_null() {
             shrank(layout.size());
             grew(new_size);
