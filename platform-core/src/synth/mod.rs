@@ -1192,14 +1192,8 @@ fn split_stack(
     owners: &IdMap<String, usize>,
     tags: Value,
 ) -> Result<(Template, String, Vec<NestedStack>), SynthError> {
+    // The split checks each nested template for dangling references.
     let (parent, nested) = split::split(name, platform, template, owners, tags)?;
-    let dangling: Vec<(String, String)> = par_map(&nested, |n| n.template.dangling_references())
-        .into_iter()
-        .flatten()
-        .collect();
-    if !dangling.is_empty() {
-        return Err(SynthError::Dangling(dangling));
-    }
     let body = parent.to_string_pretty();
     Ok((parent, body, nested))
 }

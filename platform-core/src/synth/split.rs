@@ -267,7 +267,10 @@ struct Group {
 }
 
 /// Splits `template`, whose resources were made by the declared resources
-/// `owners` names (logical id -> index in `platform.resources`).
+/// `owners` names (logical id -> index in `platform.resources`). Each nested
+/// stack is wired, checked for references it does not define, and
+/// serialized on one thread, side by side with the others: each pass over
+/// its template reads what the previous one left in that core's cache.
 pub(crate) fn split(
     stack: &str,
     platform: &Platform,
@@ -441,6 +444,15 @@ pub(crate) fn split(
         let c = chunk_of(&id).expect("every resource has an owner");
         shares[c].0.push((id, r));
     }
+    // The outputs each stack gives others: what each parameter of another
+    // stack reads, in stack order, so the first reader names it.
+    let mut reads: Vec<Vec<(&String, &Ref, usize)>> = vec![Vec::new(); plan.len()];
+    for (i, chunk) in plan.iter().enumerate() {
+        for (name, source) in &chunk.parameters {
+            let c = chunk_of(&source.0).expect("a resource of another stack");
+            reads[c].push((name, source, i));
+        }
+    }
     let whole = &template;
     let wired = super::par_map_owned(shares, |i, (resources, outputs)| {
         let chunk = &plan[i];
@@ -547,21 +559,12 @@ pub(crate) fn split(
                 },
             );
         }
-        Ok((t, passed, stack_deps, own_outputs))
-    });
-    let mut nested = Vec::with_capacity(plan.len());
-    for stack in wired {
-        nested.push(stack?);
-    }
-    // Outputs that other stacks read.
-    for (i, chunk) in plan.iter().enumerate() {
-        for (name, (id, att)) in &chunk.parameters {
-            let c = chunk_of(id).expect("a resource of another stack");
+        // Outputs that other stacks read.
+        for &(name, (id, att), reader) in &reads[i] {
             let value = match att {
                 None => Value::Ref(id.clone()),
                 Some(att) => Value::get_att(id, att),
             };
-            let t = &mut nested[c].0;
             // A platform output of the same value serves as well.
             match t.outputs.get(name) {
                 Some(existing) if existing.value == value => continue,
@@ -572,23 +575,52 @@ pub(crate) fn split(
                 name.clone(),
                 Output {
                     value,
-                    description: format!("{name}, for nested stack {}", names[i]),
+                    description: format!("{name}, for nested stack {}", names[reader]),
                     export: None,
                 },
             );
         }
-    }
-    // Serialize side by side, name by content, and point the parent at each.
-    let bodies = super::par_map(&nested, |(t, ..)| {
+        // Checked and serialized here, while this thread has just read
+        // the whole template.
+        let dangling = t.dangling_references();
         let body = t.to_string_pretty();
         let sha256 = assets::sha256_hex(body.as_bytes());
-        (body, sha256)
+        Ok(Wired {
+            template: t,
+            passed,
+            stack_deps,
+            own_outputs,
+            dangling,
+            body,
+            sha256,
+        })
     });
+    let mut nested = Vec::with_capacity(plan.len());
+    for stack in wired {
+        nested.push(stack?);
+    }
+    for (i, w) in nested.iter().enumerate() {
+        check(&names[i], &w.template, &w.body)
+            .map_err(|what| limit(format!("nested stack {what}")))?;
+    }
+    let dangling: Vec<(String, String)> = nested
+        .iter_mut()
+        .flat_map(|w| std::mem::take(&mut w.dangling))
+        .collect();
+    if !dangling.is_empty() {
+        return Err(SynthError::Dangling(dangling));
+    }
     let mut stacks = Vec::with_capacity(nested.len());
-    for (i, ((t, passed, deps, outputs), (body, sha256))) in
-        nested.into_iter().zip(bodies).enumerate()
-    {
-        check(&names[i], &t, &body).map_err(|what| limit(format!("nested stack {what}")))?;
+    for (i, w) in nested.into_iter().enumerate() {
+        let Wired {
+            template: t,
+            passed,
+            stack_deps: deps,
+            own_outputs: outputs,
+            body,
+            sha256,
+            ..
+        } = w;
         let mut resource = Resource::new("AWS::CloudFormation::Stack")
             .prop(
                 "TemplateURL",
@@ -642,6 +674,21 @@ fn check(name: &str, t: &Template, body: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// One nested stack once wired, checked and serialized.
+struct Wired {
+    template: Template,
+    /// The parent's value for each of its parameters.
+    passed: crate::template::Map,
+    /// Stacks it must wait for without reading their outputs.
+    stack_deps: BTreeSet<usize>,
+    /// The platform's outputs it holds, sorted.
+    own_outputs: Vec<String>,
+    /// What it refers to and does not define.
+    dangling: Vec<(String, String)>,
+    body: String,
+    sha256: String,
 }
 
 /// The resources and outputs one nested stack takes from the whole, by id.

@@ -3337,3 +3337,43 @@ fn a_map_inside_an_item_runs_on_that_items_thread() {
     });
     assert!(all_there.iter().all(|&ok| ok));
 }
+
+#[test]
+fn a_split_stack_refers_to_nothing_its_nested_stacks_do_not_define() {
+    let platform = crate::generate::platform(400, "us-east-1", &fixture_code());
+    let d = Deployment::new(&platform, "dev", None, &[]).unwrap();
+    let stack = synth(&platform, &d).unwrap().stacks.remove(0);
+    assert!(stack.nested.len() > 1, "split into nested stacks");
+    for n in &stack.nested {
+        assert!(
+            n.template.dangling_references().is_empty(),
+            "{}",
+            n.logical_id
+        );
+    }
+    // A resource referring to an id no stack holds: the reference stays
+    // unwired, and the split reports it.
+    let (mut template, owners, _) = built_with(&platform, build_declared).unwrap();
+    let owners: IdMap<String, usize> = owners.into_iter().collect();
+    // The parameter `synth_stack` declares for the functions' code.
+    template.parameters.insert(
+        ASSET_BUCKET_PARAMETER.into(),
+        crate::template::Parameter {
+            param_type: "AWS::SSM::Parameter::Value<String>".into(),
+            default: Some(ASSET_BUCKET_SSM_NAME.into()),
+            description: String::new(),
+        },
+    );
+    let (id, resource) = template.resources.iter_mut().nth(700).unwrap();
+    let id = id.clone();
+    resource
+        .properties
+        .insert("Extra".into(), Value::get_att("Missing", "Arn"));
+    let err = split_stack("s", &platform, template, &owners, Value::list([]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!("references to undeclared resources: `{id}` -> `Missing`;")
+    );
+}
