@@ -3,7 +3,9 @@
 //! ```text
 //! tp-bench synth [--runs N] [--sizes 100,1000,10000]
 //!     in-process: the trading platform (every profile, every region) and
-//!     generated platforms of each size; median wall time and peak heap
+//!     generated platforms of each size, timed in turns (a run of each size,
+//!     then again); median wall time, peak heap, and the ratio of the time
+//!     per declared resource of the largest size to the smallest's
 //! tp-bench generated [--runs N] [--sizes 100,1000,10000]
 //!     in-process: the generated platforms only
 //! tp-bench process --tp PATH [--runs N]
@@ -191,33 +193,88 @@ fn generated(runs: usize, sizes: &[usize]) -> Result<(), String> {
         .canonicalize()
         .map_err(|e| format!("fixture handler: {e}"))?;
     let code = code.to_string_lossy();
+    // The sizes are timed in turns (one run of each, then again), not one
+    // size after another: this VM's speed drifts by a third from one
+    // minute to the next, and a drift between the sizes' series would
+    // show as a cost per resource that is not flat.
+    struct Size {
+        n: usize,
+        platform: Platform,
+        deployment: Deployment,
+        runs: usize,
+        samples: Vec<Duration>,
+        heap: usize,
+        assembly: Assembly,
+    }
+    let mut measured = Vec::with_capacity(sizes.len());
+    for &n in sizes {
+        let platform: Platform = platform_core::generate::platform(n, "us-east-1", &code);
+        let deployment =
+            Deployment::new(&platform, "bench", Some("dev"), &[]).map_err(|e| e.to_string())?;
+        // Fewer runs of the largest sizes keep the whole benchmark short.
+        let runs = (runs * 1000 / n.max(1)).clamp(5, runs.max(5));
+        let (assembly, heap) = peak_heap(|| synth::synth(&platform, &deployment));
+        let assembly = assembly.map_err(|e| format!("{n} resources: {e}"))?;
+        measured.push(Size {
+            n,
+            platform,
+            deployment,
+            runs,
+            samples: Vec::with_capacity(runs),
+            heap,
+            assembly,
+        });
+    }
+    while measured.iter().any(|m| m.samples.len() < m.runs) {
+        for m in measured.iter_mut().filter(|m| m.samples.len() < m.runs) {
+            let start = Instant::now();
+            let result = synth::synth(&m.platform, &m.deployment);
+            m.samples.push(start.elapsed());
+            drop(result);
+        }
+    }
     println!(
-        "In-process `synth()` of generated platforms, one region, profile dev; time per declared resource should stay flat:"
+        "In-process `synth()` of generated platforms, one region, profile dev, the sizes timed in turns; time per declared resource should stay flat:"
     );
     println!();
     println!(
         "| declared resources | CloudFormation resources | templates | template bytes | runs | median ms | µs per resource | peak heap MiB |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for &n in sizes {
-        let platform: Platform = platform_core::generate::platform(n, "us-east-1", &code);
-        let deployment =
-            Deployment::new(&platform, "bench", Some("dev"), &[]).map_err(|e| e.to_string())?;
-        // Fewer runs of the largest sizes keep the whole benchmark short.
-        let runs = (runs * 1000 / n.max(1)).clamp(3, runs.max(3));
-        let (time, heap, assembly) = measure(runs, || synth::synth(&platform, &deployment));
-        let assembly = assembly.map_err(|e| format!("{n} resources: {e}"))?;
+    let mut per_resource = Vec::with_capacity(measured.len());
+    for m in measured {
+        let time = median(m.samples);
+        let micros = time.as_secs_f64() * 1e6 / m.n as f64;
+        per_resource.push((m.n, micros));
         println!(
-            "| {n} | {} | {} | {} | {runs} | {} | {:.1} | {} |",
-            cfn_resources(&assembly),
-            templates(&assembly),
-            template_bytes(&assembly),
+            "| {} | {} | {} | {} | {} | {} | {:.1} | {} |",
+            m.n,
+            cfn_resources(&m.assembly),
+            templates(&m.assembly),
+            template_bytes(&m.assembly),
+            m.runs,
             ms(time),
-            time.as_secs_f64() * 1e6 / n as f64,
-            mib(heap)
+            micros,
+            mib(m.heap)
         );
     }
     println!();
+    if let (Some(&(small, first)), Some(&(large, last))) =
+        (per_resource.first(), per_resource.last())
+        && large > small
+    {
+        let highest = per_resource.iter().map(|&(_, us)| us).fold(0.0, f64::max);
+        let lowest = per_resource
+            .iter()
+            .map(|&(_, us)| us)
+            .fold(f64::MAX, f64::min);
+        println!(
+            "Time per declared resource at {large} over {small}: {:.2}x; highest over lowest of the sizes: {:.2}x.",
+            last / first,
+            highest / lowest
+        );
+        println!();
+    }
     Ok(())
 }
 
