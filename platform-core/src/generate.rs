@@ -124,6 +124,7 @@ fn cell_resources(index: usize, code: &str) -> Vec<Resource> {
             Spec::Function(FunctionSpec {
                 code: code.to_owned(),
                 include: Vec::new(),
+                exclude: Vec::new(),
                 handler: "index.handler".into(),
                 memory_mb: PerProfile::ByProfile(vec![("dev".into(), 256), ("prod".into(), 1024)]),
                 timeout_secs: PerProfile::Same(30),

@@ -11,7 +11,8 @@
 //! - [`iam`]: IAM action facts generated from pinned package data
 //!   ([`iam_data`]), for checking that every action the platform grants exists.
 //! - [`naming`]: physical names, logical ids and the [`naming::Suffix`] type.
-//! - [`spec`]: the declared platform, which the macro expands into.
+//! - [`spec`]: the declared platform, which the macro expands into;
+//!   [`exclude`]: the patterns of a function's `exclude:`.
 //! - [`zones`]: the availability zones each region offers a new account,
 //!   generated from the pinned cfn-lint's zone lists.
 //! - [`aurora_versions`]: the Aurora PostgreSQL versions that exist and run
@@ -27,6 +28,7 @@ pub mod aurora_versions;
 mod aurora_versions_data;
 pub mod catalog;
 pub mod cfn_schema;
+pub mod exclude;
 pub mod generate;
 pub mod heartbeat;
 #[rustfmt::skip]

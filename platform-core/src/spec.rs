@@ -526,6 +526,9 @@ pub struct FunctionSpec {
     /// Directories packaged into the function's asset beside `code`'s files,
     /// each under its prefix (`include: { "lib": "handlers/shared" }`).
     pub include: Vec<Include>,
+    /// Glob patterns of zip paths left out of the asset (`exclude:
+    /// ["node_modules/**/*.map"]`; see [`crate::exclude`]).
+    pub exclude: Vec<String>,
     /// `file.export`, e.g. `index.handler`.
     pub handler: String,
     pub memory_mb: PerProfile<u32>,

@@ -323,6 +323,9 @@ platform_macros::platform! {
     function trade_api {
         code: "handlers/trade-api",
         include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/ajv/node_modules" },
+        // Type declarations, source maps and TypeScript sources: nothing
+        // Node.js loads, 362 of the set's 570 files (41 of pg's 139).
+        exclude: ["node_modules/**/*.ts", "node_modules/**/*.map", "node_modules/ajv/lib"],
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 10s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -400,6 +403,7 @@ platform_macros::platform! {
     function migrate {
         code: "handlers/migrate",
         include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/pg/node_modules" },
+        exclude: ["node_modules/**/*.ts", "node_modules/**/*.map", "node_modules/pg-protocol/src"],
         memory: 256,
         timeout: 300s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -440,6 +444,7 @@ platform_macros::platform! {
     function db_rotation {
         code: "handlers/db-rotation",
         include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/pg/node_modules" },
+        exclude: ["node_modules/**/*.ts", "node_modules/**/*.map", "node_modules/pg-protocol/src"],
         memory: 256,
         timeout: 60s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -463,6 +468,7 @@ platform_macros::platform! {
     function trade_processor {
         code: "handlers/trade-processor",
         include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/pg/node_modules" },
+        exclude: ["node_modules/**/*.ts", "node_modules/**/*.map", "node_modules/pg-protocol/src"],
         memory: profile(dev: 512, staging: 1024, prod: 2048),
         timeout: 30s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),
@@ -534,6 +540,7 @@ platform_macros::platform! {
     function health_monitor {
         code: "handlers/health-monitor",
         include: { "lib": "handlers/shared", "node_modules": "handlers/vendor/pg/node_modules" },
+        exclude: ["node_modules/**/*.ts", "node_modules/**/*.map", "node_modules/pg-protocol/src"],
         memory: 256,
         timeout: 60s,
         logs: profile(dev: 30d, staging: 90d, prod: 365d),

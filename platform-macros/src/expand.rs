@@ -486,6 +486,11 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
                 }
             }
         });
+    let exclude = body
+        .exclude
+        .iter()
+        .flat_map(|list| &list.items)
+        .map(|pattern| quote! { ::std::string::String::from(#pattern) });
     let handler = body
         .handler
         .as_ref()
@@ -607,6 +612,7 @@ fn emit_function(body: &FunctionBody, profiles: &[Ident]) -> TokenStream {
                 ::core::env!("CARGO_MANIFEST_DIR"), "/", #code
             )),
             include: ::std::vec![#(#include),*],
+            exclude: ::std::vec![#(#exclude),*],
             handler: #handler,
             memory_mb: #memory,
             timeout_secs: #timeout,

@@ -51,6 +51,9 @@ pub struct Code {
     /// Every file read, relative to the crate's directory, so that the
     /// expansion can make cargo rebuild when one changes.
     pub files: Vec<String>,
+    /// The same files by their paths in the function's zip (`lib/db.mjs`),
+    /// the handler's first, in the order they were read.
+    pub zip_files: Vec<String>,
     /// Files that do not parse: `(file, message)`.
     pub errors: Vec<(String, String)>,
     /// Whether any file imports an AWS SDK package: code that imports none
@@ -158,6 +161,8 @@ pub fn read(
             continue;
         };
         out.files.push(shown.clone());
+        out.zip_files
+            .push(zip_path.to_string_lossy().replace('\\', "/"));
         out.uses.extend(read.uses.iter().cloned());
         if let Some(error) = &read.error {
             out.errors.push((shown, error.clone()));

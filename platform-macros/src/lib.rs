@@ -379,6 +379,7 @@
 //!     code: "DIR",                             // required: relative to the crate's Cargo.toml; it and
 //!                                              //   FILE.mjs (.js, .cjs) exist (function-code)
 //!     include: { "PREFIX": "DIR", ... },       // optional: DIR's files zipped at PREFIX/ (function-include)
+//!     exclude: ["PATTERN", ...],               // optional: zip paths left out: globs, `**` any depth (function-exclude)
 //!     handler: "FILE.EXPORT",                  // default "index.handler"; FILE relative to DIR
 //!     memory: per_profile(MB),                 // default 128
 //!     timeout: per_profile(DURATION),          // default 3s: 1s to 900s, at most 29s behind an api route
@@ -413,6 +414,16 @@
 //! directory is included, not only what the handler imports. The directory
 //! must exist and the prefix must be free in the function's own directory
 //! (`function-include`).
+//!
+//! `exclude:` leaves out of the zip every file whose path there (the
+//! `include:` prefix and all) matches one of its glob patterns, or lies
+//! under a directory that does: `*` and `?` match within one name, `**`
+//! any number of directories, `[..]` one character. `exclude:
+//! ["node_modules/**/*.ts", "node_modules/**/*.map"]` drops a vendored
+//! set's type declarations and source maps, which Node.js never loads;
+//! packaging does not even list an excluded directory. A pattern must be a
+//! valid glob of zip paths and must leave the handler file and every file
+//! it imports relatively in the zip (`function-exclude`).
 //!
 //! `run: after_deploy` makes the function a deploy step, such as the schema
 //! migration: `tp deploy` (and `tp promote`, and `tp local up` before it

@@ -14,6 +14,7 @@ use crate::rules::Rule;
 mod accounts;
 mod db_users;
 mod errors;
+mod exclude;
 mod facts;
 mod generic;
 mod grant_code;

@@ -73,6 +73,7 @@ fn platform() -> Platform {
                 Spec::Function(FunctionSpec {
                     code: code.to_string_lossy().into_owned(),
                     include: Vec::new(),
+                    exclude: Vec::new(),
                     handler: "index.handler".into(),
                     memory_mb: PerProfile::Same(128),
                     timeout_secs: PerProfile::Same(300),

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
+use crate::exclude::Excludes;
 use crate::spec::Include;
 
 /// A packaged code directory.
@@ -37,6 +38,8 @@ pub struct Asset {
     pub source: PathBuf,
     /// The directories packaged beside `source`'s files, each under its prefix.
     pub include: Vec<Include>,
+    /// The patterns of zip paths left out (`exclude:`).
+    pub exclude: Vec<String>,
     /// The zip, or `None` when it is the file `cached` names, which the
     /// cache found unchanged: a synth into the same directory keeps that
     /// file and never reads it ([`Asset::zip`] does, when asked).
@@ -59,6 +62,7 @@ impl Asset {
             source_name,
             source,
             include: Vec::new(),
+            exclude: Vec::new(),
             size: bytes.len() as u64,
             bytes: Some(bytes),
             fingerprint: None,
@@ -134,7 +138,7 @@ pub const RACY_WINDOW: Duration = Duration::from_secs(2);
 /// the zip crate's output) must change it, so that no zip made the old way
 /// is taken from a cache.
 const PACKAGING: &str = concat!(
-    "zip-deflate-sorted-v1 platform-core ",
+    "zip-deflate-sorted-v2 platform-core ",
     env!("CARGO_PKG_VERSION")
 );
 
@@ -144,8 +148,9 @@ pub struct AssetCache {
     dir: PathBuf,
     /// fingerprint -> (asset id, zip size)
     entries: HashMap<String, (String, u64)>,
-    /// The id each code directory (with its `include:`) had last time.
-    last: Vec<(PathBuf, Vec<Include>, String)>,
+    /// The id each code directory (with its `include:` and `exclude:`) had
+    /// last time.
+    last: Vec<(PathBuf, Vec<Include>, Vec<String>, String)>,
 }
 
 impl AssetCache {
@@ -181,9 +186,11 @@ impl AssetCache {
                 cache
                     .entries
                     .insert(fingerprint.to_owned(), (id.to_owned(), bytes));
-                if let (Some(source), Some(include)) =
-                    (entry["source"].as_str(), entry["include"].as_array())
-                {
+                if let (Some(source), Some(include), Some(exclude)) = (
+                    entry["source"].as_str(),
+                    entry["include"].as_array(),
+                    entry["exclude"].as_array(),
+                ) {
                     let include = include
                         .iter()
                         .map(|i| {
@@ -193,10 +200,14 @@ impl AssetCache {
                             })
                         })
                         .collect::<Option<Vec<_>>>();
-                    if let Some(include) = include {
+                    let exclude = exclude
+                        .iter()
+                        .map(|p| p.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>();
+                    if let (Some(include), Some(exclude)) = (include, exclude) {
                         cache
                             .last
-                            .push((PathBuf::from(source), include, id.to_owned()));
+                            .push((PathBuf::from(source), include, exclude, id.to_owned()));
                     }
                 }
             }
@@ -204,13 +215,18 @@ impl AssetCache {
         cache
     }
 
-    /// The id the zip of `source` with `include` had when the cache was
-    /// written: what it most likely is now. Only a guess, to synthesize
-    /// with while the directory is checked; the check decides.
-    pub(crate) fn last_id(&self, source: &Path, include: &[Include]) -> Option<&str> {
+    /// The id the zip of `source` with `include` and `exclude` had when the
+    /// cache was written: what it most likely is now. Only a guess, to
+    /// synthesize with while the directory is checked; the check decides.
+    pub(crate) fn last_id(
+        &self,
+        source: &Path,
+        include: &[Include],
+        exclude: &[String],
+    ) -> Option<&str> {
         self.last
             .iter()
-            .find(|(s, i, _)| s == source && i == include)
+            .find(|(s, i, e, _)| s == source && i == include && e == exclude)
             .map(|(.., id)| id.as_str())
     }
 
@@ -240,6 +256,7 @@ impl AssetCache {
                         "prefix": i.prefix,
                         "dir": i.dir,
                     })).collect::<Vec<_>>(),
+                    "exclude": a.exclude,
                 }))
             })
             .collect();
@@ -259,7 +276,7 @@ fn is_hex_digest(id: &str) -> bool {
 
 /// Packages every regular file under `dir` into a zip.
 pub fn package_directory(dir: &Path) -> std::io::Result<Asset> {
-    package_function(dir, &[])
+    package_function(dir, &[], &[])
 }
 
 /// Packages every regular file under `dir` and, for each of `include`, every
@@ -269,10 +286,15 @@ pub fn package_directory(dir: &Path) -> std::io::Result<Asset> {
 ///
 /// A prefix must be a relative path of plain components, and must name
 /// nothing in `dir` or under another prefix: one zip entry per name, each
-/// from one place.
-pub fn package_function(dir: &Path, include: &[Include]) -> std::io::Result<Asset> {
-    let listings = Listings::of(dirs_of(dir, include));
-    package_listed(dir, include, &listings, &AssetCache::none())
+/// from one place. A file whose path in the zip (or a directory above it)
+/// matches a pattern of `exclude` is left out ([`crate::exclude`]).
+pub fn package_function(
+    dir: &Path,
+    include: &[Include],
+    exclude: &[String],
+) -> std::io::Result<Asset> {
+    let listings = Listings::of(sources_of(dir, include, exclude));
+    package_listed(dir, include, exclude, &listings, &AssetCache::none())
 }
 
 /// [`package_function`] from directories already listed, taking the zip
@@ -280,27 +302,43 @@ pub fn package_function(dir: &Path, include: &[Include]) -> std::io::Result<Asse
 pub(crate) fn package_listed(
     dir: &Path,
     include: &[Include],
+    exclude: &[String],
     listings: &Listings,
     cache: &AssetCache,
 ) -> std::io::Result<Asset> {
-    package_with_clock(dir, include, listings, cache, SystemTime::now())
+    package_with_clock(dir, include, exclude, listings, cache, SystemTime::now())
 }
 
-/// The directories packaging `dir` with `include` lists.
-pub(crate) fn dirs_of<'a>(dir: &'a Path, include: &'a [Include]) -> impl Iterator<Item = &'a Path> {
-    std::iter::once(dir).chain(include.iter().map(|i| Path::new(i.dir.as_str())))
+/// What packaging `dir` with `include` and `exclude` lists: each directory
+/// with the prefix its files take in the zip and the patterns leaving some
+/// out.
+pub(crate) fn sources_of<'a>(
+    dir: &'a Path,
+    include: &'a [Include],
+    exclude: &'a [String],
+) -> impl Iterator<Item = Source<'a>> {
+    std::iter::once((dir, "", exclude)).chain(
+        include
+            .iter()
+            .map(move |i| (Path::new(i.dir.as_str()), i.prefix.as_str(), exclude)),
+    )
 }
+
+/// A directory to list, the prefix its files take in the zip, and the
+/// patterns of zip paths left out.
+pub(crate) type Source<'a> = (&'a Path, &'a str, &'a [String]);
 
 /// [`package_listed`] as if the time were `now`.
 fn package_with_clock(
     dir: &Path,
     include: &[Include],
+    exclude: &[String],
     listings: &Listings,
     cache: &AssetCache,
     now: SystemTime,
 ) -> std::io::Result<Asset> {
-    let files = list_function(dir, include, listings)?;
-    let fingerprint = fingerprint(dir, include, &files, now);
+    let files = list_function(dir, include, exclude, listings)?;
+    let fingerprint = fingerprint(dir, include, exclude, &files, now);
     let source_name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -311,6 +349,7 @@ fn package_with_clock(
             source_name,
             source: dir.to_path_buf(),
             include: include.to_vec(),
+            exclude: exclude.to_vec(),
             bytes: None,
             size,
             fingerprint,
@@ -323,9 +362,9 @@ fn package_with_clock(
         .last_modified_time(DateTime::default())
         .unix_permissions(0o644);
     for file in &files {
-        zip.start_file(file.name.as_ref(), options)
+        zip.start_file(file.name.as_str(), options)
             .map_err(std::io::Error::other)?;
-        zip.write_all(&std::fs::read(&file.file.path)?)?;
+        zip.write_all(&std::fs::read(&file.path)?)?;
     }
     let bytes = zip.finish().map_err(std::io::Error::other)?.into_inner();
     Ok(Asset {
@@ -333,6 +372,7 @@ fn package_with_clock(
         source_name,
         source: dir.to_path_buf(),
         include: include.to_vec(),
+        exclude: exclude.to_vec(),
         size: bytes.len() as u64,
         bytes: Some(bytes),
         fingerprint,
@@ -340,10 +380,16 @@ fn package_with_clock(
     })
 }
 
-/// A file under a listed directory: its name there (components joined
-/// with `/`), where it is, and what `stat` said of it.
+/// A file under a listed directory: its path in the zip (the prefix and
+/// the components under the directory, joined with `/`), where it is, and
+/// what `stat` said of it.
 struct SourceFile {
     name: String,
+    /// The zip's order, as a key compared bytewise: by path component, as
+    /// if `/` sorted before every other byte. Computed once per file when
+    /// it is listed: a comparison mapping bytes one by one cost more than
+    /// listing the directories did.
+    order: Vec<u8>,
     path: PathBuf,
     meta: std::fs::Metadata,
 }
@@ -356,69 +402,90 @@ enum Listed {
     Failed(std::io::Error),
 }
 
-/// The directories packaging reads, each listed once: functions sharing
-/// one (`handlers/shared`, a vendored package set) share its listing, and
-/// so its `stat`s. A directory is listed when a function first needs it;
-/// a function needing it meanwhile waits for that listing.
+/// The directories packaging reads, each listed once for each prefix and
+/// `exclude:` it is packaged with: functions sharing one (`handlers/shared`,
+/// a vendored package set) share its listing, and so its `stat`s. A
+/// directory is listed when a function first needs it; a function needing
+/// it meanwhile waits for that listing.
 pub(crate) struct Listings {
-    dirs: Vec<(PathBuf, std::sync::OnceLock<Listed>)>,
+    dirs: Vec<(PathBuf, String, Vec<String>, std::sync::OnceLock<Listed>)>,
 }
 
 impl Listings {
-    /// The listings of each distinct directory of `dirs`, none listed yet.
-    pub(crate) fn of<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Listings {
-        let mut distinct: Vec<(PathBuf, std::sync::OnceLock<Listed>)> = Vec::new();
-        for dir in dirs {
-            if !distinct.iter().any(|(d, _)| d == dir) {
-                distinct.push((dir.to_path_buf(), std::sync::OnceLock::new()));
+    /// The listings of each distinct source of `sources`, none listed yet.
+    pub(crate) fn of<'a>(sources: impl IntoIterator<Item = Source<'a>>) -> Listings {
+        let mut distinct: Listings = Listings { dirs: Vec::new() };
+        for source in sources {
+            if distinct.find(source).is_none() {
+                let (dir, prefix, exclude) = source;
+                distinct.dirs.push((
+                    dir.to_path_buf(),
+                    prefix.to_owned(),
+                    exclude.to_vec(),
+                    std::sync::OnceLock::new(),
+                ));
             }
         }
-        Listings { dirs: distinct }
+        distinct
     }
 
-    fn get(&self, dir: &Path) -> &Listed {
+    fn find(
+        &self,
+        (dir, prefix, exclude): Source<'_>,
+    ) -> Option<&(PathBuf, String, Vec<String>, std::sync::OnceLock<Listed>)> {
         self.dirs
             .iter()
-            .find(|(listed, _)| listed == dir)
-            .map(|(dir, listed)| listed.get_or_init(|| list_dir(dir)))
-            .expect("every directory packaged is one of the listings")
+            .find(|(d, p, e, _)| d == dir && p == prefix && e.as_slice() == exclude)
+    }
+
+    fn get(&self, source: Source<'_>) -> &Listed {
+        let (dir, prefix, exclude, listed) = self
+            .find(source)
+            .expect("every directory packaged is one of the listings");
+        listed.get_or_init(|| list_dir(dir, prefix, exclude))
     }
 }
 
-/// Every regular file under `dir`, in no particular order.
-fn list_dir(dir: &Path) -> Listed {
+/// Every regular file under `dir` that `exclude` leaves in the zip, named
+/// by its path there (under `prefix`), in no particular order.
+fn list_dir(dir: &Path, prefix: &str, exclude: &[String]) -> Listed {
+    let excludes = match Excludes::new(exclude) {
+        Ok(excludes) => excludes,
+        Err((_, problem)) => {
+            return Listed::Failed(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("`exclude:` {problem}"),
+            ));
+        }
+    };
+    let prefix = if prefix.is_empty() {
+        String::new()
+    } else {
+        match prefix_path(prefix) {
+            Ok(prefix) => prefix,
+            Err(e) => return Listed::Failed(e),
+        }
+    };
     let mut files = Vec::new();
-    match collect_files(dir, &mut String::new(), &mut files) {
+    let mut name = prefix.clone();
+    let listed = if !prefix.is_empty() && excludes.excluding(&prefix).is_some() {
+        // Every file would land under an excluded prefix; the directory
+        // must still be one.
+        std::fs::read_dir(dir).map(drop)
+    } else {
+        collect_files(dir, &mut name, &excludes, &mut files)
+    };
+    match listed {
         Ok(()) => Listed::Files(files),
         Err(_) if !dir.is_dir() => Listed::NotDir,
         Err(e) => Listed::Failed(e),
     }
 }
 
-/// A file of one function's zip: its name there and the file.
-struct ZipFile<'a> {
-    name: std::borrow::Cow<'a, str>,
-    file: &'a SourceFile,
-}
-
-impl ZipFile<'_> {
-    /// The zip's order, as a key compared bytewise: by path component, as
-    /// if `/` sorted before every other byte. Computed once per file: a
-    /// comparison mapping bytes one by one cost more than listing the
-    /// directories did.
-    fn order_key(&self) -> Vec<u8> {
-        self.name
-            .bytes()
-            .map(|b| if b == b'/' { 0 } else { b })
-            .collect()
-    }
-
-    /// Whether the file is `prefix` or lies under it.
-    fn is_under(&self, prefix: &str) -> bool {
-        self.name
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    }
+/// Whether the zip path `name` is `prefix` or lies under it.
+fn is_under(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The same error again, for each function packaging the directory.
@@ -426,14 +493,15 @@ fn again(e: &std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), e.to_string())
 }
 
-/// Every file packaging `dir` with `include` reads, in zip order, from
-/// `listings`.
+/// Every file packaging `dir` with `include` and `exclude` reads, in zip
+/// order, from `listings`.
 fn list_function<'a>(
     dir: &Path,
     include: &[Include],
+    exclude: &[String],
     listings: &'a Listings,
-) -> std::io::Result<Vec<ZipFile<'a>>> {
-    let mut files: Vec<ZipFile<'a>> = match listings.get(dir) {
+) -> std::io::Result<Vec<&'a SourceFile>> {
+    let mut files: Vec<&'a SourceFile> = match listings.get((dir, "", exclude)) {
         Listed::NotDir => {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
@@ -441,26 +509,24 @@ fn list_function<'a>(
             ));
         }
         Listed::Failed(e) => return Err(again(e)),
-        Listed::Files(own) => own
-            .iter()
-            .map(|file| ZipFile {
-                name: std::borrow::Cow::Borrowed(file.name.as_str()),
-                file,
-            })
-            .collect(),
+        Listed::Files(own) => own.iter().collect(),
     };
     if files.is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "the directory holds no files",
+            if exclude.is_empty() {
+                "the directory holds no files"
+            } else {
+                "`exclude:` leaves none of the directory's files"
+            },
         ));
     }
     for (i, extra) in include.iter().enumerate() {
         let prefix = prefix_path(&extra.prefix)?;
-        if let Some(taken) = files.iter().find(|f| f.is_under(&prefix)) {
+        if let Some(taken) = files.iter().find(|f| is_under(&f.name, &prefix)) {
             let whose = match include[..i]
                 .iter()
-                .find(|other| taken.is_under(&other.prefix))
+                .find(|other| is_under(&taken.name, &other.prefix))
             {
                 Some(other) => format!("the files included at {:?}", other.prefix),
                 None => "the function's own directory".to_owned(),
@@ -474,7 +540,7 @@ fn list_function<'a>(
             ));
         }
         let source = Path::new(&extra.dir);
-        match listings.get(source) {
+        match listings.get((source, extra.prefix.as_str(), exclude)) {
             Listed::NotDir => {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::NotFound,
@@ -486,13 +552,12 @@ fn list_function<'a>(
                 ));
             }
             Listed::Failed(e) => return Err(again(e)),
-            Listed::Files(included) => files.extend(included.iter().map(|file| ZipFile {
-                name: std::borrow::Cow::Owned(format!("{prefix}/{}", file.name)),
-                file,
-            })),
+            Listed::Files(included) => files.extend(included),
         }
     }
-    files.sort_by_cached_key(ZipFile::order_key);
+    // Every name is unique (no prefix overlaps another or the function's
+    // own files), so the order is total.
+    files.sort_unstable_by(|a, b| a.order.cmp(&b.order));
     Ok(files)
 }
 
@@ -501,7 +566,8 @@ fn list_function<'a>(
 fn fingerprint(
     dir: &Path,
     include: &[Include],
-    files: &[ZipFile<'_>],
+    exclude: &[String],
+    files: &[&SourceFile],
     now: SystemTime,
 ) -> Option<String> {
     let recent = now.checked_sub(RACY_WINDOW)?;
@@ -515,8 +581,12 @@ fn fingerprint(
         record.push(0);
         record.extend_from_slice(extra.dir.as_bytes());
     }
+    for pattern in exclude {
+        record.push(1);
+        record.extend_from_slice(pattern.as_bytes());
+    }
     for file in files {
-        let stamp = stamp(&file.file.meta)?;
+        let stamp = stamp(&file.meta)?;
         if stamp.changed >= recent {
             return None;
         }
@@ -608,37 +678,63 @@ fn prefix_path(prefix: &str) -> std::io::Result<String> {
 
 /// Adds every regular file under `dir` (following symbolic links), named
 /// `name/<path under dir>`, with its metadata.
-fn collect_files(dir: &Path, name: &mut String, out: &mut Vec<SourceFile>) -> std::io::Result<()> {
+/// `name/<path under dir>`, with its metadata, except what `excludes`
+/// matches: an excluded directory is not listed, an excluded file not
+/// `stat`ed.
+fn collect_files(
+    dir: &Path,
+    name: &mut String,
+    excludes: &Excludes,
+    out: &mut Vec<SourceFile>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let path = entry.path();
         let parent = name.len();
         if !name.is_empty() {
             name.push('/');
         }
         name.push_str(&entry.file_name().to_string_lossy());
-        // The entry's type comes with the listing: only files need a
-        // `stat`, taken relative to the directory; a link is followed.
-        let file_type = entry.file_type()?;
-        if file_type.is_dir() {
-            collect_files(&path, name, out)?;
-        } else {
-            let meta = if file_type.is_symlink() {
-                std::fs::metadata(&path)?
-            } else {
-                entry.metadata()?
-            };
-            if meta.is_dir() {
-                collect_files(&path, name, out)?;
-            } else if meta.is_file() {
-                out.push(SourceFile {
-                    name: name.clone(),
-                    path,
-                    meta,
-                });
-            }
+        // The directories above were not excluded, or they would not be
+        // listed: only the entry's own path is matched.
+        if excludes.is_empty() || !excludes.matches(name) {
+            collect_entry(&entry, name, excludes, out)?;
         }
         name.truncate(parent);
+    }
+    Ok(())
+}
+
+/// Adds the entry `entry` of a listing, named `name` in the zip.
+fn collect_entry(
+    entry: &std::fs::DirEntry,
+    name: &mut String,
+    excludes: &Excludes,
+    out: &mut Vec<SourceFile>,
+) -> std::io::Result<()> {
+    let path = entry.path();
+    // The entry's type comes with the listing: only files need a `stat`,
+    // taken relative to the directory; a link is followed.
+    let file_type = entry.file_type()?;
+    if file_type.is_dir() {
+        return collect_files(&path, name, excludes, out);
+    }
+    let meta = if file_type.is_symlink() {
+        std::fs::metadata(&path)?
+    } else {
+        entry.metadata()?
+    };
+    if meta.is_dir() {
+        collect_files(&path, name, excludes, out)?;
+    } else if meta.is_file() {
+        out.push(SourceFile {
+            name: name.clone(),
+            order: name
+                .bytes()
+                .map(|b| if b == b'/' { 0 } else { b })
+                .collect(),
+            path,
+            meta,
+        });
     }
     Ok(())
 }
@@ -724,9 +820,59 @@ mod tests {
     }
 
     #[test]
+    fn excluded_files_and_directories_are_left_out_and_never_read() {
+        let (function, shared, include) = function_and_shared("exclude");
+        std::fs::write(shared.join("log.mjs.map"), "{}").unwrap();
+        std::fs::write(shared.join("sub/aws.d.ts"), "export {};\n").unwrap();
+        std::fs::create_dir_all(shared.join("src")).unwrap();
+        std::fs::write(shared.join("src/log.ts"), "export {};\n").unwrap();
+        // A link to nothing cannot be `stat`ed: packaging fails on it
+        // unless its directory is excluded before it is listed.
+        std::os::unix::fs::symlink(shared.join("gone"), shared.join("src/dangling")).unwrap();
+        assert!(package_function(&function, &include, &[]).is_err());
+
+        let exclude = [
+            "**/*.map".to_owned(),
+            "lib/**/*.d.ts".to_owned(),
+            "lib/src".to_owned(),
+        ];
+        let asset = package_function(&function, &include, &exclude).unwrap();
+        assert_eq!(
+            names(&asset),
+            [
+                "index.mjs",
+                "lib/log.mjs",
+                "lib/sub/aws.mjs",
+                "schemas/order.json"
+            ]
+        );
+        assert_eq!(asset.exclude, exclude);
+        // The same files as a zip made without them in the tree.
+        std::fs::remove_dir_all(shared.join("src")).unwrap();
+        std::fs::remove_file(shared.join("log.mjs.map")).unwrap();
+        std::fs::remove_file(shared.join("sub/aws.d.ts")).unwrap();
+        assert_eq!(
+            package_function(&function, &include, &[]).unwrap().id,
+            asset.id
+        );
+
+        // A pattern on the function's own files; one excluding the whole
+        // prefix; one excluding every file.
+        let own = package_function(&function, &include, &["schemas".to_owned()]).unwrap();
+        assert_eq!(names(&own), ["index.mjs", "lib/log.mjs", "lib/sub/aws.mjs"]);
+        let no_lib = package_function(&function, &include, &["lib".to_owned()]).unwrap();
+        assert_eq!(names(&no_lib), ["index.mjs", "schemas/order.json"]);
+        let err = package_function(&function, &include, &["*".to_owned()]).unwrap_err();
+        assert!(err.to_string().contains("leaves none"), "{err}");
+        let err = package_function(&function, &include, &["../x".to_owned()]).unwrap_err();
+        assert!(err.to_string().contains("`exclude:`"), "{err}");
+        std::fs::remove_dir_all(shared.parent().unwrap()).unwrap();
+    }
+
+    #[test]
     fn included_files_are_zipped_under_their_prefix_beside_the_functions_own() {
         let (function, shared, include) = function_and_shared("include");
-        let asset = package_function(&function, &include).unwrap();
+        let asset = package_function(&function, &include, &[]).unwrap();
         assert_eq!(
             names(&asset),
             [
@@ -748,16 +894,16 @@ mod tests {
     #[test]
     fn included_files_give_the_same_bytes_every_time_and_a_new_hash_when_they_change() {
         let (function, shared, include) = function_and_shared("include-hash");
-        let first = package_function(&function, &include).unwrap();
+        let first = package_function(&function, &include, &[]).unwrap();
         // Rewritten with new mtimes, same content: the same zip.
         std::fs::write(shared.join("log.mjs"), "export const log = 1;\n").unwrap();
         std::fs::write(function.join("index.mjs"), "import './lib/log.mjs';\n").unwrap();
-        let second = package_function(&function, &include).unwrap();
+        let second = package_function(&function, &include, &[]).unwrap();
         assert_eq!(first.bytes, second.bytes);
         assert_eq!(first.id, second.id);
 
         std::fs::write(shared.join("log.mjs"), "export const log = 2;\n").unwrap();
-        let changed = package_function(&function, &include).unwrap();
+        let changed = package_function(&function, &include, &[]).unwrap();
         assert_ne!(changed.id, first.id);
         assert_eq!(changed.id, sha256_hex(&zip(&changed)));
         assert_eq!(read(&changed, "lib/log.mjs"), "export const log = 2;\n");
@@ -769,7 +915,7 @@ mod tests {
         let (function, shared, include) = function_and_shared("include-taken");
         std::fs::create_dir_all(function.join("lib")).unwrap();
         std::fs::write(function.join("lib/own.mjs"), "").unwrap();
-        let err = package_function(&function, &include).unwrap_err();
+        let err = package_function(&function, &include, &[]).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
         let message = err.to_string();
         assert!(message.contains("\"lib\" is taken"), "{message}");
@@ -781,12 +927,14 @@ mod tests {
         // A file named like the prefix collides too.
         std::fs::remove_dir_all(function.join("lib")).unwrap();
         std::fs::write(function.join("lib"), "").unwrap();
-        assert!(package_function(&function, &include).is_err());
+        assert!(package_function(&function, &include, &[]).is_err());
 
         // So does a second include at the same prefix.
         std::fs::remove_file(function.join("lib")).unwrap();
         let twice = [include.clone(), include].concat();
-        let message = package_function(&function, &twice).unwrap_err().to_string();
+        let message = package_function(&function, &twice, &[])
+            .unwrap_err()
+            .to_string();
         assert!(
             message.contains("the files included at \"lib\""),
             "{message}"
@@ -800,16 +948,20 @@ mod tests {
         let other = shared.parent().unwrap().join("audit");
         std::fs::create_dir_all(&other).unwrap();
         std::fs::write(other.join("index.mjs"), "import './lib/log.mjs';\n").unwrap();
-        let listings = Listings::of(dirs_of(&function, &include).chain(dirs_of(&other, &include)));
-        let listed: Vec<&Path> = listings.dirs.iter().map(|(d, _)| d.as_path()).collect();
+        let listings = Listings::of(sources_of(&function, &include, &[]).chain(sources_of(
+            &other,
+            &include,
+            &[],
+        )));
+        let listed: Vec<&Path> = listings.dirs.iter().map(|(d, ..)| d.as_path()).collect();
         assert_eq!(
             listed,
             [function.as_path(), shared.as_path(), other.as_path()]
         );
         let cache = AssetCache::none();
         for code in [&function, &other] {
-            let together = package_listed(code, &include, &listings, &cache).unwrap();
-            let alone = package_function(code, &include).unwrap();
+            let together = package_listed(code, &include, &[], &listings, &cache).unwrap();
+            let alone = package_function(code, &include, &[]).unwrap();
             assert_eq!(together, alone, "{}", code.display());
             assert!(names(&together).contains(&"lib/sub/aws.mjs".to_owned()));
         }
@@ -819,9 +971,13 @@ mod tests {
             prefix: "lib".into(),
             dir: shared.join("nope").to_string_lossy().into_owned(),
         }];
-        let listings = Listings::of(dirs_of(&function, &missing).chain(dirs_of(&other, &missing)));
+        let listings = Listings::of(sources_of(&function, &missing, &[]).chain(sources_of(
+            &other,
+            &missing,
+            &[],
+        )));
         for code in [&function, &other] {
-            let err = package_listed(code, &missing, &listings, &cache).unwrap_err();
+            let err = package_listed(code, &missing, &[], &listings, &cache).unwrap_err();
             assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
             assert!(err.to_string().contains("is not a directory"), "{err}");
         }
@@ -836,7 +992,7 @@ mod tests {
                 prefix: prefix.into(),
                 ..include[0].clone()
             }];
-            let err = package_function(&function, &bad).unwrap_err();
+            let err = package_function(&function, &bad, &[]).unwrap_err();
             assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{prefix:?}");
             assert!(err.to_string().contains("plain names"), "{prefix:?}: {err}");
         }
@@ -844,7 +1000,7 @@ mod tests {
             prefix: "lib".into(),
             dir: shared.join("nope").to_string_lossy().into_owned(),
         }];
-        let err = package_function(&function, &missing).unwrap_err();
+        let err = package_function(&function, &missing, &[]).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
         assert!(err.to_string().contains("nope"), "{err}");
         std::fs::remove_dir_all(shared.parent().unwrap()).unwrap();
@@ -888,7 +1044,14 @@ mod tests {
     }
 
     fn package_at(code: &Path, cache: &AssetCache, now: SystemTime) -> std::io::Result<Asset> {
-        package_with_clock(code, &[], &Listings::of([code]), cache, now)
+        package_with_clock(
+            code,
+            &[],
+            &[],
+            &Listings::of([(code, "", &[][..])]),
+            cache,
+            now,
+        )
     }
 
     #[test]
@@ -912,6 +1075,19 @@ mod tests {
             zip(&package_at(&code, &AssetCache::none(), later).unwrap()),
             zip(&again)
         );
+        // Another `exclude:` is another zip, even when it leaves out nothing.
+        let exclude = ["*.map".to_owned()];
+        let other = package_with_clock(
+            &code,
+            &[],
+            &exclude,
+            &Listings::of([(code.as_path(), "", &exclude[..])]),
+            &cache,
+            later,
+        )
+        .unwrap();
+        assert_eq!(other.cached, None);
+        assert_ne!(other.fingerprint, first.fingerprint);
         std::fs::remove_dir_all(code.parent().unwrap()).unwrap();
     }
 

@@ -1118,7 +1118,11 @@ fn function(cx: &mut Context<'_>, name: &str, spec: &FunctionSpec) -> Result<(),
     let asset = cx
         .assets
         .iter()
-        .find(|a| a.source == std::path::Path::new(&spec.code) && a.include == spec.include)
+        .find(|a| {
+            a.source == std::path::Path::new(&spec.code)
+                && a.include == spec.include
+                && a.exclude == spec.exclude
+        })
         .expect("every function's code is packaged before its stack");
     let mut variables: Vec<(String, Value)> = spec
         .env

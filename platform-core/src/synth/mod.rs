@@ -392,13 +392,14 @@ pub fn synth_cached(
     // then they are what synthesis after the check would have made.
     let guess: Option<Vec<Asset>> = functions
         .iter()
-        .map(|&(_, code, include)| {
-            let id = cache.last_id(Path::new(code), include)?;
+        .map(|&(_, code, include, exclude)| {
+            let id = cache.last_id(Path::new(code), include, exclude)?;
             Some(Asset {
                 id: id.to_owned(),
                 source_name: String::new(),
                 source: PathBuf::from(code),
                 include: include.to_vec(),
+                exclude: exclude.to_vec(),
                 bytes: None,
                 size: 0,
                 fingerprint: None,
@@ -568,18 +569,14 @@ pub(crate) fn par_map_owned<T: Send, R: Send>(
 /// directory made the same zip. Every directory is listed once, however
 /// many functions include it, then the functions are packaged side by
 /// side ([`par_map`]).
-fn package_functions(
-    distinct: &[(&str, &str, &[crate::spec::Include])],
-    cache: &AssetCache,
-) -> Result<Vec<Asset>, SynthError> {
-    let listings = assets::Listings::of(
-        distinct
-            .iter()
-            .flat_map(|&(_, code, include)| assets::dirs_of(Path::new(code), include)),
-    );
-    let packaged = par_map(distinct, |&(function, code, include)| {
+fn package_functions(distinct: &[Code<'_>], cache: &AssetCache) -> Result<Vec<Asset>, SynthError> {
+    let listings =
+        assets::Listings::of(distinct.iter().flat_map(|&(_, code, include, exclude)| {
+            assets::sources_of(Path::new(code), include, exclude)
+        }));
+    let packaged = par_map(distinct, |&(function, code, include, exclude)| {
         let path = PathBuf::from(code);
-        assets::package_listed(&path, include, &listings, cache).map_err(|source| {
+        assets::package_listed(&path, include, exclude, &listings, cache).map_err(|source| {
             SynthError::Asset {
                 function: function.to_owned(),
                 path,
@@ -590,17 +587,27 @@ fn package_functions(
     packaged.into_iter().collect()
 }
 
-/// Each distinct code directory and `include:` of the platform's functions,
-/// with the first function that has it, in declaration order.
-fn distinct_functions(platform: &Platform) -> Vec<(&str, &str, &[crate::spec::Include])> {
-    let mut distinct: Vec<(&str, &str, &[crate::spec::Include])> = Vec::new();
+/// A function's code: the function's name, its `code:` directory, its
+/// `include:` and its `exclude:`.
+type Code<'a> = (&'a str, &'a str, &'a [crate::spec::Include], &'a [String]);
+
+/// Each distinct code directory, `include:` and `exclude:` of the
+/// platform's functions, with the first function that has it, in
+/// declaration order.
+fn distinct_functions(platform: &Platform) -> Vec<Code<'_>> {
+    let mut distinct: Vec<Code<'_>> = Vec::new();
     for r in &platform.resources {
         if let crate::spec::Spec::Function(f) = &r.spec
-            && !distinct
-                .iter()
-                .any(|(_, code, include)| *code == f.code && *include == f.include.as_slice())
+            && !distinct.iter().any(|(_, code, include, exclude)| {
+                *code == f.code && *include == f.include.as_slice() && *exclude == f.exclude
+            })
         {
-            distinct.push((r.name.as_str(), f.code.as_str(), f.include.as_slice()));
+            distinct.push((
+                r.name.as_str(),
+                f.code.as_str(),
+                f.include.as_slice(),
+                f.exclude.as_slice(),
+            ));
         }
     }
     distinct

@@ -289,6 +289,7 @@ pub(crate) fn sample() -> Platform {
                 Spec::Function(FunctionSpec {
                     code: fixture_code(),
                     include: Vec::new(),
+                    exclude: Vec::new(),
                     handler: "index.handler".into(),
                     memory_mb: PerProfile::ByProfile(vec![
                         ("dev".into(), 512),

@@ -11,7 +11,7 @@ use super::{
 
 /// ```text
 /// function NAME {
-///     code: "DIR", include: { "PREFIX": "DIR", ... }, handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY, log_key: KEY,
+///     code: "DIR", include: { "PREFIX": "DIR", ... }, exclude: ["PATTERN", ...], handler: "FILE.EXPORT", memory: MB | profile(..), timeout: 3s, logs: 30d | profile(..), key: KEY, log_key: KEY,
 ///     env: { VAR: REF.ATTR | "literal", ... }, grants: { REF: ACCESS | [ACCESS, ...], ... },
 ///     trigger: QUEUE { batch: N, window: 0s, max_concurrency: N | profile(..) }, network: NET,
 ///     concurrency: N | profile(..), dead_letter: QUEUE, async: { retries: N, max_age: 1h },
@@ -24,6 +24,8 @@ pub struct FunctionBody {
     pub code: Option<LitStr>,
     /// `include: { "PREFIX": "DIR", ... }`: directories zipped with the code.
     pub include: Option<IncludeMap>,
+    /// `exclude: ["PATTERN", ...]`: zip paths left out of the asset.
+    pub exclude: Option<List<LitStr>>,
     pub handler: Option<LitStr>,
     pub memory: Option<PerProfile<Count>>,
     pub timeout: Option<PerProfile<Secs>>,
@@ -212,6 +214,7 @@ impl FunctionBody {
     const FIELDS: &[&str] = &[
         "code",
         "include",
+        "exclude",
         "handler",
         "memory",
         "timeout",
@@ -237,6 +240,7 @@ impl FunctionBody {
             match field.as_str() {
                 "code" => body.code = Some(input.parse()?),
                 "include" => body.include = Some(input.parse()?),
+                "exclude" => body.exclude = Some(input.parse()?),
                 "handler" => body.handler = Some(input.parse()?),
                 "memory" => body.memory = Some(input.parse()?),
                 "timeout" => body.timeout = Some(input.parse()?),

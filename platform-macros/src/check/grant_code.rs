@@ -33,6 +33,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
         for file in &code.files {
             cx.track(model.manifest_dir.join(file));
         }
+        super::exclude::imports(cx, function, &code);
         for (file, message) in &code.errors {
             let problem = format!(
                 "`{}`'s handler file {file} does not parse as JavaScript ({message}), so its grants cannot be checked against the SDK calls it makes; fix the file",

@@ -22,6 +22,7 @@ mod db_users;
 mod dns;
 pub(crate) mod env;
 pub(crate) mod env_secrets;
+mod exclude;
 pub(crate) mod generic;
 mod grammar;
 mod grant_code;
@@ -76,6 +77,7 @@ pub fn check(model: &Model, cx: &Ctxt) {
     env::check(model, cx);
     env_secrets::check(model, cx);
     include::check(model, cx);
+    exclude::check(model, cx);
     code::check(model, cx);
     values::check(model, cx);
     aurora_version::check(model, cx);
